@@ -1,0 +1,73 @@
+"""The Litestar application factory. Settings come in; nothing is read at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from api.auth import auth_middleware
+from api.controllers import ROUTE_HANDLERS
+from api.errors import EXCEPTION_HANDLERS
+from api.middleware import RequestContextMiddleware
+from api.settings import Settings
+from deliberation.accounts import LoginLimits
+from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
+from deliberation.security import TokenIssuer
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def create_app(settings: Settings) -> Litestar:
+    engine = engine_for_url(settings.database_url)
+
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        bind_engine(engine)
+        await open_engine(engine, pool_size=settings.db_pool_size)
+        try:
+            yield
+        finally:
+            await close_engine(engine)
+
+    app = Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        lifespan=[database],
+        middleware=[auth_middleware()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="好商量 API",
+            version="1.0.0",
+            description="协商议事流程引擎 — consultation deliberation workflow API (v1)",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.token_issuer = TokenIssuer(settings.secret_key, settings.token_ttl_seconds)
+    app.state.login_limits = LoginLimits(
+        per_username=settings.login_failures_per_username,
+        per_client=settings.login_failures_per_client,
+        window_seconds=settings.login_window_seconds,
+    )
+    # Outermost: request id and the one log line per request, around error handling too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
+
+
+def app_from_env() -> Litestar:
+    """Factory for ``uvicorn --factory`` and ``deliberation serve``."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,218 @@
+"""The ``deliberation`` command line: serve, migrate, accounts, demo, audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from api.settings import Settings, SettingsError
+from deliberation import accounts, audit, demo
+from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
+from deliberation.errors import DomainError
+from deliberation.migrate import migrate, use_package_conf
+from deliberation.schemas import UserCreate
+
+
+def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    async def main() -> int:
+        engine = engine_for_url(settings.database_url)
+        bind_engine(engine)
+        await open_engine(engine, pool_size=2)
+        try:
+            return await work()
+        finally:
+            await close_engine(engine)
+
+    return asyncio.run(main())
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        report = await migrate(quiet=True)
+        last = [line for line in report.splitlines() if line.strip()]
+        print(last[-1] if last else "migrations applied")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_township_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        township = await accounts.create_township(args.name)
+        print(f"已创建乡镇 {township.name} (id={township.id})")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_village_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        township = await accounts.township_by_name(args.township)
+        if township is None:
+            print(f"乡镇“{args.township}”不存在", file=sys.stderr)
+            return 2
+        village = await accounts.create_village(args.name, township.id)
+        print(f"已创建村(社区) {village.name} (id={village.id}),属于 {township.name}")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.password_stdin:
+        print("请用 --password-stdin 从标准输入提供密码", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+
+    async def work() -> int:
+        township_id = village_id = None
+        if args.township:
+            township = await accounts.township_by_name(args.township)
+            if township is None:
+                print(f"乡镇“{args.township}”不存在", file=sys.stderr)
+                return 2
+            township_id = township.id
+        if args.village:
+            villages = await accounts.list_villages(township_id=township_id)
+            matches = [v for v in villages if v.name == args.village]
+            if len(matches) != 1:
+                print(f"找不到唯一的村(社区)“{args.village}”,请同时指定 --township", file=sys.stderr)
+                return 2
+            village_id = matches[0].id
+            township_id = matches[0].township_id
+        import msgspec
+
+        try:
+            data = msgspec.convert(
+                {
+                    "username": args.username,
+                    "password": password,
+                    "display_name": args.display_name,
+                    "role": args.role,
+                    "township_id": township_id,
+                    "village_id": village_id,
+                },
+                UserCreate,
+            )
+        except msgspec.ValidationError as error:
+            print(f"输入有误:{error}", file=sys.stderr)
+            return 2
+        user = await accounts.create_user(data)
+        print(f"已创建账号 {user.username} (id={user.id}, role={user.role})")
+        return 0
+
+    return _run(settings, work)
+
+
+def print_demo_accounts() -> None:
+    print("演示账号 (demo accounts):")
+    for a in demo.ACCOUNTS:
+        print(f"  {a.role:<15} 用户名 {a.username:<8} 密码 {a.password}   {a.display_name}")
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        report = await demo.seed(if_empty=args.if_empty)
+        if report.created:
+            print(f"已创建演示数据:{demo.TOWNSHIP},{len(demo.VILLAGES)} 个村(社区),{len(demo.TOPICS)} 个议题")
+        else:
+            print(report.skipped_reason)
+        if await demo.demo_exists():
+            print_demo_accounts()
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        checked, problems = await audit.verify_all()
+        if problems:
+            print(f"审计链校验失败:{len(problems)} 个议题有问题(共检查 {checked} 个)")
+            for found in problems:
+                print(f"  BROKEN {found.describe()}")
+            return 1
+        print(f"审计链完好:已检查 {checked} 个议题 (audit chain intact: {checked} topics)")
+        return 0
+
+    return _run(settings, work)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deliberation", description="好商量 协商议事流程引擎")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create an account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=["admin", "liaison", "representative", "staff"])
+    create.add_argument("--display-name", required=True)
+    create.add_argument("--township")
+    create.add_argument("--village")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.set_defaults(func=cmd_user_create)
+
+    township = sub.add_parser("township", help="manage townships").add_subparsers(dest="action", required=True)
+    t_create = township.add_parser("create", help="create a township")
+    t_create.add_argument("name")
+    t_create.set_defaults(func=cmd_township_create)
+
+    village = sub.add_parser("village", help="manage villages").add_subparsers(dest="action", required=True)
+    v_create = village.add_parser("create", help="create a village")
+    v_create.add_argument("name")
+    v_create.add_argument("--township", required=True)
+    v_create.set_defaults(func=cmd_village_create)
+
+    demo_parser = sub.add_parser("demo", help="seed the demo township (idempotent)")
+    demo_parser.add_argument("--if-empty", action="store_true", help="only seed an empty database")
+    demo_parser.set_defaults(func=cmd_demo)
+
+    audit_parser = sub.add_parser("audit", help="audit the event log").add_subparsers(dest="action", required=True)
+    audit_parser.add_parser("verify", help="verify every topic's hash chain").set_defaults(func=cmd_audit_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    use_package_conf()
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"配置错误:{error}", file=sys.stderr)
+        return 2
+    func: Any = args.func
+    try:
+        return int(func(args, settings))
+    except DomainError as error:
+        print(f"错误:{error.detail}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""HTTP controllers: thin, each handler calls one service function."""
+
+from api.controllers.accounts import AuthController, TownshipController, UserController, VillageController
+from api.controllers.health import health
+from api.controllers.records import RecordController, TopicRecordsController
+from api.controllers.topics import TopicController
+from api.controllers.workflow import WorkflowController
+
+ROUTE_HANDLERS = [
+    health,
+    AuthController,
+    UserController,
+    TownshipController,
+    VillageController,
+    TopicController,
+    TopicRecordsController,
+    RecordController,
+    WorkflowController,
+]
+
+__all__ = ["ROUTE_HANDLERS"]

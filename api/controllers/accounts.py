@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+
+from api.auth import provide_principal, require_roles
+from deliberation import accounts
+from deliberation.schemas import (
+    TokenRequest,
+    TokenResponse,
+    TownshipCreate,
+    TownshipRead,
+    UserCreate,
+    UserRead,
+    VillageCreate,
+    VillageRead,
+)
+from deliberation.security import Principal
+
+admin_only = require_roles("admin", action="管理账号、乡镇和村(社区)")
+
+
+class AuthController(Controller):
+    path = "/api/v1"
+    tags = ["auth"]
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+    @post("/auth/token", operation_id="issue_token", status_code=200, opt={"exclude_from_auth": True})
+    async def issue_token(self, request: Request[Any, Any, Any], data: TokenRequest) -> TokenResponse:
+        settings = request.app.state.settings
+        client = request.client.host if request.client else "unknown"
+        user = await accounts.authenticate(
+            data.username, data.password, client, request.app.state.login_limits
+        )
+        token = request.app.state.token_issuer.issue(accounts.principal_of(user))
+        return TokenResponse(
+            access_token=token,
+            token_type="bearer",
+            expires_in=settings.token_ttl_seconds,
+            user=user,
+        )
+
+    @get("/me", operation_id="me")
+    async def me(self, principal: Principal) -> UserRead:
+        return await accounts.current_user(principal)
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["accounts"]
+    guards = [admin_only]
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+    @post("/", operation_id="create_user")
+    async def create_user(self, data: UserCreate) -> UserRead:
+        return await accounts.create_user(data)
+
+    @get("/", operation_id="list_users")
+    async def list_users(self, principal: Principal) -> list[UserRead]:
+        return await accounts.list_users(principal)
+
+
+class TownshipController(Controller):
+    path = "/api/v1/townships"
+    tags = ["accounts"]
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+    @post("/", operation_id="create_township", guards=[admin_only])
+    async def create_township(self, data: TownshipCreate) -> TownshipRead:
+        return await accounts.create_township(data.name)
+
+    @get("/", operation_id="list_townships")
+    async def list_townships(self, principal: Principal) -> list[TownshipRead]:
+        return await accounts.list_townships(principal)
+
+
+class VillageController(Controller):
+    path = "/api/v1/villages"
+    tags = ["accounts"]
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+    @post("/", operation_id="create_village", guards=[admin_only])
+    async def create_village(self, data: VillageCreate) -> VillageRead:
+        return await accounts.create_village(data.name, data.township_id)
+
+    @get("/", operation_id="list_villages")
+    async def list_villages(self, principal: Principal) -> list[VillageRead]:
+        return await accounts.list_villages(principal)

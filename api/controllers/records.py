@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from litestar import Controller, get, post, put
+from litestar.di import Provide
+
+from api.auth import provide_principal, record_guard
+from deliberation import records
+from deliberation.schemas import (
+    InvestigationCreate,
+    InvestigationRead,
+    MeetingCreate,
+    MeetingRead,
+    MinutesUpdate,
+    OpinionAnswer,
+    OpinionCreate,
+    OpinionRead,
+    ProgressCreate,
+    ProgressRead,
+    ResolutionItemCreate,
+    ResolutionItemRead,
+    SatisfactionCreate,
+    SatisfactionRead,
+    SiteConsultationCreate,
+    SiteConsultationRead,
+)
+from deliberation.security import Principal
+
+
+class TopicRecordsController(Controller):
+    """Records attached to a topic: add one (roles from the workflow), list them."""
+
+    path = "/api/v1/topics/{topic_id:int}"
+    tags = ["records"]
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+    @post("/opinions", operation_id="add_opinion", guards=[record_guard("opinion")])
+    async def add_opinion(self, principal: Principal, topic_id: int, data: OpinionCreate) -> OpinionRead:
+        return await records.add_opinion(principal, topic_id, data)
+
+    @get("/opinions", operation_id="list_opinions")
+    async def list_opinions(self, principal: Principal, topic_id: int) -> list[OpinionRead]:
+        return await records.list_opinions(principal, topic_id)
+
+    @post("/investigations", operation_id="add_investigation", guards=[record_guard("investigation")])
+    async def add_investigation(
+        self, principal: Principal, topic_id: int, data: InvestigationCreate
+    ) -> InvestigationRead:
+        return await records.add_investigation(principal, topic_id, data)
+
+    @get("/investigations", operation_id="list_investigations")
+    async def list_investigations(self, principal: Principal, topic_id: int) -> list[InvestigationRead]:
+        return await records.list_investigations(principal, topic_id)
+
+    @post(
+        "/site-consultations",
+        operation_id="add_site_consultation",
+        guards=[record_guard("site_consultation")],
+    )
+    async def add_site_consultation(
+        self, principal: Principal, topic_id: int, data: SiteConsultationCreate
+    ) -> SiteConsultationRead:
+        return await records.add_site_consultation(principal, topic_id, data)
+
+    @get("/site-consultations", operation_id="list_site_consultations")
+    async def list_site_consultations(
+        self, principal: Principal, topic_id: int
+    ) -> list[SiteConsultationRead]:
+        return await records.list_site_consultations(principal, topic_id)
+
+    @post("/meetings", operation_id="schedule_meeting", guards=[record_guard("meeting")])
+    async def schedule_meeting(self, principal: Principal, topic_id: int, data: MeetingCreate) -> MeetingRead:
+        return await records.schedule_meeting(principal, topic_id, data)
+
+    @get("/meetings", operation_id="list_meetings")
+    async def list_meetings(self, principal: Principal, topic_id: int) -> list[MeetingRead]:
+        return await records.list_meetings(principal, topic_id)
+
+    @post(
+        "/resolution-items",
+        operation_id="add_resolution_item",
+        guards=[record_guard("resolution_item")],
+    )
+    async def add_resolution_item(
+        self, principal: Principal, topic_id: int, data: ResolutionItemCreate
+    ) -> ResolutionItemRead:
+        return await records.add_resolution_item(principal, topic_id, data)
+
+    @get("/resolution-items", operation_id="list_resolution_items")
+    async def list_resolution_items(self, principal: Principal, topic_id: int) -> list[ResolutionItemRead]:
+        return await records.list_resolution_items(principal, topic_id)
+
+    @post("/satisfaction", operation_id="rate_satisfaction", guards=[record_guard("satisfaction")])
+    async def rate_satisfaction(
+        self, principal: Principal, topic_id: int, data: SatisfactionCreate
+    ) -> SatisfactionRead:
+        return await records.rate_satisfaction(principal, topic_id, data)
+
+    @get("/satisfaction", operation_id="list_satisfaction")
+    async def list_satisfaction(self, principal: Principal, topic_id: int) -> list[SatisfactionRead]:
+        return await records.list_satisfaction(principal, topic_id)
+
+
+class RecordController(Controller):
+    """Actions on a record itself: answering an opinion, minutes, progress."""
+
+    path = "/api/v1"
+    tags = ["records"]
+    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+    @post(
+        "/opinions/{opinion_id:int}/answer",
+        operation_id="answer_opinion",
+        status_code=200,
+        guards=[record_guard("opinion_answer")],
+    )
+    async def answer_opinion(
+        self, principal: Principal, opinion_id: int, data: OpinionAnswer
+    ) -> OpinionRead:
+        return await records.answer_opinion(principal, opinion_id, data)
+
+    @put("/meetings/{meeting_id:int}/minutes", operation_id="record_minutes", guards=[record_guard("minutes")])
+    async def record_minutes(self, principal: Principal, meeting_id: int, data: MinutesUpdate) -> MeetingRead:
+        return await records.record_minutes(principal, meeting_id, data)
+
+    @post(
+        "/resolution-items/{item_id:int}/progress",
+        operation_id="add_progress",
+        guards=[record_guard("progress")],
+    )
+    async def add_progress(self, principal: Principal, item_id: int, data: ProgressCreate) -> ProgressRead:
+        return await records.add_progress(principal, item_id, data)
+
+    @get("/resolution-items/{item_id:int}/progress", operation_id="list_progress")
+    async def list_progress(self, principal: Principal, item_id: int) -> list[ProgressRead]:
+        return await records.list_progress(principal, item_id)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from litestar import Controller, MediaType, get
+
+from deliberation.schemas import RequirementRead, StateRead, TransitionRead, WorkflowRead
+from workflows import WORKFLOW, mermaid
+
+
+class WorkflowController(Controller):
+    path = "/api/v1/workflow"
+    tags = ["workflow"]
+    opt = {"exclude_from_auth": True}
+
+    @get("/", operation_id="describe_workflow")
+    async def describe(self) -> WorkflowRead:
+        return WorkflowRead(
+            initial=WORKFLOW.initial,
+            states=[StateRead(name=s.name, label=s.label) for s in WORKFLOW.states],
+            transitions=[
+                TransitionRead(
+                    trigger=t.trigger,
+                    label=t.label,
+                    sources=list(t.sources),
+                    dest=t.dest,
+                    roles=list(t.roles),
+                    requires=[RequirementRead(name=r.name, label=r.label) for r in t.requires],
+                    opener_only=t.opener_only,
+                )
+                for t in WORKFLOW.transitions
+            ],
+        )
+
+    @get("/diagram", operation_id="workflow_diagram", media_type=MediaType.TEXT)
+    async def diagram(self) -> str:
+        return mermaid()

@@ -1,0 +1,170 @@
+"""The one mapping point from errors to RFC 9457 problem details with a ``code``."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from deliberation.errors import DomainError, RateLimited, ValidationFailed
+
+logger = logging.getLogger("deliberation.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_OF_CODE: dict[str, int] = {
+    "bad_request": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "already_exists": 409,
+    "stale_version": 409,
+    "transition_not_allowed": 409,
+    "stage_closed": 409,
+    "payload_too_large": 413,
+    "validation_error": 422,
+    "condition_failed": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+}
+
+TITLES: dict[str, str] = {
+    "bad_request": "请求格式错误",
+    "unauthenticated": "未登录或登录已过期",
+    "forbidden": "无权执行此操作",
+    "not_found": "未找到",
+    "method_not_allowed": "不支持此请求方法",
+    "payload_too_large": "请求内容过大",
+    "validation_error": "输入有误",
+    "internal_error": "服务器内部错误",
+}
+
+
+def problem(
+    code: str, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    status = STATUS_OF_CODE[code]
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "status": status,
+        "title": title or TITLES.get(code, code),
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+# msgspec's messages, put into Chinese for the ``errors`` list and ``detail``.
+_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Object missing required field `(?P<f>[^`]+)`"), "缺少必填字段"),
+    (re.compile(r"Object contains unknown field `(?P<f>[^`]+)`"), "不认识的字段"),
+    (re.compile(r"Expected `str` of length <= (?P<n>\d+)"), "长度不能超过 {n} 个字符"),
+    (re.compile(r"Expected `str` of length >= (?P<n>\d+)"), "长度不能少于 {n} 个字符"),
+    (re.compile(r"Expected `str` matching regex"), "不能为空或格式不正确"),
+    (re.compile(r"Expected `array` of length <= (?P<n>\d+)"), "最多 {n} 项"),
+    (re.compile(r"Expected `array` of length >= (?P<n>\d+)"), "至少 {n} 项"),
+    (re.compile(r"Expected `int` >= (?P<n>-?\d+)"), "不能小于 {n}"),
+    (re.compile(r"Expected `int` <= (?P<n>-?\d+)"), "不能大于 {n}"),
+    (re.compile(r"Invalid enum value '(?P<v>[^']*)'"), "取值无效"),
+    (re.compile(r"Invalid RFC3339 encoded datetime"), "日期时间格式应为 ISO 8601(含时区)"),
+    (re.compile(r"Expected `datetime` with a timezone"), "日期时间必须包含时区"),
+    (re.compile(r"Invalid RFC3339 encoded date"), "日期格式应为 YYYY-MM-DD"),
+    (re.compile(r"Expected `(?P<t>\w+)`, got `(?P<g>\w+)`"), "类型错误:应为 {t},实际为 {g}"),
+]
+
+
+def _field_of(key: str, message: str) -> str:
+    match = re.search(r"field `([^`]+)`", message)
+    if key in ("data", "", None) and match:
+        return match.group(1)
+    return key or "body"
+
+
+def _chinese(message: str) -> str:
+    for pattern, template in _MESSAGES:
+        match = pattern.search(message)
+        if match:
+            return template.format(**match.groupdict())
+    return message
+
+
+def validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+    raw = exc.extra if isinstance(exc.extra, list) else []
+    errors = []
+    for item in raw:
+        if isinstance(item, dict):
+            message = str(item.get("message", ""))
+            errors.append(
+                {
+                    "field": _field_of(str(item.get("key", "")), message),
+                    "message": _chinese(message),
+                    "source": str(item.get("source", "body")),
+                }
+            )
+    return errors or [{"field": "body", "message": "输入无效", "source": "body"}]
+
+
+def summarise(errors: list[dict[str, str]]) -> str:
+    return "输入有误:" + ";".join(f"{e['field']} {e['message']}" for e in errors)
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    headers = None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
+    extra = dict(exc.extra)
+    if isinstance(exc, ValidationFailed):
+        extra["errors"] = exc.errors
+    return problem(exc.code, exc.detail, title=exc.title, headers=headers, **extra)
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = validation_errors(exc)
+    return problem("validation_error", summarise(errors), errors=errors)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException) or status == 401:
+        return problem("unauthenticated", "请先登录(缺少或无效的访问令牌)")
+    if isinstance(exc, PermissionDeniedException) or status == 403:
+        return problem("forbidden", "无权执行此操作")
+    if isinstance(exc, NotFoundException) or status == 404:
+        return problem("not_found", "请求的资源不存在")
+    if isinstance(exc, MethodNotAllowedException) or status == 405:
+        return problem("method_not_allowed", "不支持此请求方法")
+    if status == 413:
+        return problem("payload_too_large", "请求内容超过 1 MiB 的上限")
+    if isinstance(exc, ClientException) or 400 <= status < 500:
+        return problem("bad_request", "请求格式错误:请发送合法的 JSON(Content-Type: application/json)")
+    logger.error("http exception %s: %s", status, exc.detail)
+    return problem("internal_error", "服务器内部错误,请稍后重试")
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem("internal_error", "服务器内部错误,请稍后重试")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: handle_domain_error,
+    ValidationException: handle_validation,
+    HTTPException: handle_http_exception,
+    HTTP_500_INTERNAL_SERVER_ERROR: handle_unexpected,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,107 @@
+"""Outermost ASGI layer: request id, one log line per request, JSON content type."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("deliberation.requests")
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _wants_json_body(scope: Scope) -> bool:
+    return scope["method"] in _BODY_METHODS and str(scope["path"]).startswith("/api/")
+
+
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (kept from ``X-Request-ID`` when sane), returns it
+    in the response, refuses non-JSON bodies on the API with 400, and logs one line:
+    request id, method, path (never the query string or headers, so no token or
+    password), user id, status and duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, REQUEST_ID_HEADER.encode())
+        request_id = incoming if incoming and _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            await send(message)
+
+        try:
+            content_length = _header(scope, b"content-length")
+            has_body = content_length not in (None, "0") or _header(scope, b"transfer-encoding")
+            if (
+                _wants_json_body(scope)
+                and has_body
+                and not _is_json(_header(scope, b"content-type"))
+            ):
+                await _send_problem(send_with_id, 400, "bad_request", "请求体必须是 JSON(Content-Type: application/json)")
+                return
+            await self.app(scope, receive, send_with_id)
+        finally:
+            user = scope.get("user")
+            user_id = getattr(user, "id", None)
+            logger.info(
+                "request_id=%s method=%s path=%s user_id=%s status=%s duration_ms=%.1f",
+                request_id,
+                scope["method"],
+                scope["path"],
+                user_id if user_id is not None else "-",
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+async def _send_problem(send: Any, status: int, code: str, detail: str) -> None:
+    body = json.dumps(
+        {"type": "about:blank", "status": status, "title": "请求格式错误", "detail": detail, "code": code},
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

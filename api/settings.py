@@ -1,0 +1,82 @@
+"""Typed, frozen settings, read from the environment only when asked."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///var/deliberation.sqlite3"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
+
+
+def load_or_create_secret(var_dir: Path) -> str:
+    """The secret key kept in ``var/secret_key``, generated on first use."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default="", repr=False)
+    public_url: str = DEFAULT_PUBLIC_URL
+    var_dir: Path = Path("var")
+    token_ttl_seconds: int = 8 * 3600
+    login_failures_per_username: int = 5
+    login_failures_per_client: int = 20
+    login_window_seconds: int = 900
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 10
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        var_dir = Path(env.get("DELIBERATION_VAR_DIR", "var"))
+        secret = env.get("DELIBERATION_SECRET_KEY") or load_or_create_secret(var_dir)
+        settings = cls(
+            database_url=env.get("DELIBERATION_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=secret,
+            public_url=(env.get("DELIBERATION_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+            var_dir=var_dir,
+            token_ttl_seconds=_int(env, "DELIBERATION_TOKEN_TTL_SECONDS", 8 * 3600),
+            login_failures_per_username=_int(env, "DELIBERATION_LOGIN_FAILURES_PER_USERNAME", 5),
+            login_failures_per_client=_int(env, "DELIBERATION_LOGIN_FAILURES_PER_CLIENT", 20),
+            login_window_seconds=_int(env, "DELIBERATION_LOGIN_WINDOW_SECONDS", 900),
+            db_pool_size=_int(env, "DELIBERATION_DB_POOL_SIZE", 10),
+            log_level=env.get("DELIBERATION_LOG_LEVEL", "INFO"),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise SettingsError(
+                "DELIBERATION_DATABASE_URL must start with sqlite:// or postgresql://"
+            )
+        if len(self.secret_key) < 16:
+            raise SettingsError("DELIBERATION_SECRET_KEY must be at least 16 characters")

@@ -1,0 +1,171 @@
+"""Database engines: which one, bound to every table, and their life cycle.
+
+``DELIBERATION_DATABASE_URL`` picks the engine: ``sqlite:///path`` or
+``postgresql://user@host:port/db``. The engine is bound explicitly to every
+table (and to Piccolo's migration table) before the first query, so nothing
+depends on the current folder or on import order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiosqlite
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.querystring import QueryString
+
+from deliberation.tables import TABLES
+
+
+class UnsupportedDatabaseURL(ValueError):
+    pass
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, reusing connections outside transactions.
+
+    Piccolo opens a new connection for every query outside a transaction
+    (~2 ms each). Here those queries borrow one of a few long-lived connections
+    in autocommit mode; transactions still get a connection of their own.
+    Every connection uses WAL and waits (``timeout``) for a busy writer.
+    """
+
+    def __init__(self, path: str, pool_size: int = 4, **connection_kwargs: Any) -> None:
+        connection_kwargs.setdefault("timeout", 30.0)
+        super().__init__(path=path, **connection_kwargs)
+        self.pool_size = pool_size
+        self._pool: asyncio.Queue[aiosqlite.Connection] | None = None
+        self._opened: list[aiosqlite.Connection] = []
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        return connection
+
+    async def _ensure_pool(self) -> asyncio.Queue[aiosqlite.Connection]:
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._pool_loop is not loop:
+            self._pool = asyncio.Queue()
+            self._opened = []
+            self._pool_loop = loop
+            for _ in range(self.pool_size):
+                connection = await self.get_connection()
+                self._opened.append(connection)
+                self._pool.put_nowait(connection)
+        return self._pool
+
+    async def close_pool(self) -> None:
+        opened, self._opened, self._pool = self._opened, [], None
+        for connection in opened:
+            await connection.close()
+
+    @contextlib.asynccontextmanager
+    async def _borrow(self) -> AsyncIterator[aiosqlite.Connection]:
+        pool = await self._ensure_pool()
+        connection = await pool.get()
+        try:
+            yield connection
+        finally:
+            pool.put_nowait(connection)
+
+    async def _run_pooled(self, query: str, args: list[Any] | None) -> Any:
+        async with self._borrow() as connection, connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
+        if self.current_transaction.get() is not None:
+            return await super().run_querystring(querystring, in_pool=in_pool)
+        query, args = querystring.compile_string(engine_type=self.engine_type)
+        return await self._run_pooled(query, args)
+
+    def write_transaction(self) -> Any:
+        """A transaction that takes the write lock at once, so writers queue, not fail."""
+        return self.transaction(transaction_type=TransactionType.immediate)
+
+
+def engine_for_url(url: str) -> Engine[Any]:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        raw_path = unquote(url[len("sqlite://") :])
+        # sqlite:///relative/path  -> "relative/path"; sqlite:////abs/path -> "/abs/path"
+        path = raw_path[1:] if raw_path.startswith("/") else raw_path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return PooledSQLiteEngine(path=path)
+    if parts.scheme in ("postgres", "postgresql"):
+        config: dict[str, Any] = {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 5432,
+            "user": unquote(parts.username) if parts.username else "postgres",
+            "database": parts.path.lstrip("/") or "postgres",
+        }
+        if parts.password:
+            config["password"] = unquote(parts.password)
+        return PostgresEngine(config=config)
+    raise UnsupportedDatabaseURL(f"unsupported database URL scheme: {parts.scheme!r}")
+
+
+_bound: Engine[Any] | None = None
+
+
+def bind_engine(engine: Engine[Any]) -> None:
+    """Make ``engine`` the one every table (and the migration runner) uses."""
+    global _bound
+    _bound = engine
+    for table in (*TABLES, Migration):
+        table._meta.db = engine
+
+
+def bound_engine() -> Engine[Any]:
+    if _bound is None:
+        raise RuntimeError("no database engine is bound; call bind_engine() first")
+    return _bound
+
+
+def is_sqlite(engine: Engine[Any]) -> bool:
+    return engine.engine_type == "sqlite"
+
+
+def write_transaction(engine: Engine[Any] | None = None) -> Any:
+    """The transaction every write path uses: serialising on SQLite, plain on PostgreSQL."""
+    engine = engine or bound_engine()
+    if isinstance(engine, PooledSQLiteEngine):
+        return engine.write_transaction()
+    return engine.transaction()
+
+
+async def open_engine(engine: Engine[Any], pool_size: int = 10) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=2, max_size=pool_size)
+
+
+async def close_engine(engine: Engine[Any]) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.close_pool()
+
+
+__all__ = [
+    "PooledSQLiteEngine",
+    "UnsupportedDatabaseURL",
+    "bind_engine",
+    "bound_engine",
+    "close_engine",
+    "engine_for_url",
+    "is_sqlite",
+    "open_engine",
+    "write_transaction",
+]

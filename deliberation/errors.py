@@ -1,0 +1,87 @@
+"""One domain error hierarchy. Services raise these; ``api/errors.py`` maps them to
+RFC 9457 problem details. ``detail`` is user-facing, so it is in Chinese."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "error"
+    title: ClassVar[str] = "请求无法完成"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class BadRequest(DomainError):
+    code = "bad_request"
+    title = "请求格式错误"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    title = "未登录或登录已过期"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    title = "无权执行此操作"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    title = "未找到"
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+    title = "已存在"
+
+
+class StaleVersion(DomainError):
+    code = "stale_version"
+    title = "议题已被他人更新"
+
+
+class TransitionNotAllowed(DomainError):
+    code = "transition_not_allowed"
+    title = "当前状态下不能执行此操作"
+
+
+class StageClosed(DomainError):
+    code = "stage_closed"
+    title = "当前阶段不能添加此记录"
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    title = "请求内容过大"
+
+
+class ValidationFailed(DomainError):
+    """``errors`` lists ``{"field": ..., "message": ...}`` items."""
+
+    code = "validation_error"
+    title = "输入有误"
+
+    def __init__(self, errors: list[dict[str, str]], detail: str | None = None) -> None:
+        summary = detail or ";".join(f"{e['field']}:{e['message']}" for e in errors)
+        super().__init__(summary, errors=errors)
+        self.errors = errors
+
+
+class ConditionFailed(DomainError):
+    code = "condition_failed"
+    title = "条件未满足"
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    title = "尝试次数过多"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -1,0 +1,321 @@
+"""Hand-written msgspec shapes of the API: separate Create and Read structs.
+
+Create shapes forbid unknown fields and bound every string, so bad input is a
+422 before anything reaches the database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+NonBlank = Meta(min_length=1, pattern=r"\S")
+
+Username = Annotated[str, Meta(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Password = Annotated[str, Meta(min_length=8, max_length=128)]
+Name = Annotated[str, NonBlank, Meta(max_length=100)]
+Title = Annotated[str, NonBlank, Meta(max_length=200)]
+ShortText = Annotated[str, Meta(max_length=200)]
+LongText = Annotated[str, NonBlank, Meta(max_length=5000)]
+OptionalLongText = Annotated[str, Meta(max_length=5000)]
+Comment = Annotated[str, Meta(max_length=2000)]
+Category = Annotated[str, Meta(max_length=50)]
+Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
+Percent = Annotated[int, Meta(ge=0, le=100)]
+AwareDatetime = Annotated[datetime, Meta(tz=True)]
+
+Role = Literal["admin", "liaison", "representative", "staff"]
+Stance = Literal["support", "oppose", "suggestion"]
+Adoption = Literal["adopted", "partly_adopted", "not_adopted"]
+Attendance = Literal["present", "on_leave", "observer"]
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+
+
+class Input(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every request body."""
+
+
+# Auth and accounts ---------------------------------------------------------------
+
+
+class TokenRequest(Input):
+    username: Annotated[str, Meta(min_length=1, max_length=64)]
+    password: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class UserCreate(Input):
+    username: Username
+    password: Password
+    display_name: Name
+    role: Role
+    township_id: Id | None = None
+    village_id: Id | None = None
+
+
+class UserRead(Struct, kw_only=True):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    township_id: int | None
+    village_id: int | None
+
+
+class TokenResponse(Struct, kw_only=True):
+    access_token: str
+    token_type: str
+    expires_in: int
+    user: UserRead
+
+
+class TownshipCreate(Input):
+    name: Name
+
+
+class TownshipRead(Struct, kw_only=True):
+    id: int
+    name: str
+
+
+class VillageCreate(Input):
+    name: Name
+    township_id: Id
+
+
+class VillageRead(Struct, kw_only=True):
+    id: int
+    name: str
+    township_id: int
+
+
+# Topics and the workflow -----------------------------------------------------------
+
+
+class TopicCreate(Input):
+    title: Title
+    description: LongText
+    category: Category = ""
+    village_id: Id | None = None
+
+
+class TopicRead(Struct, kw_only=True):
+    id: int
+    reference: str
+    title: str
+    description: str
+    category: str
+    township_id: int
+    village_id: int | None
+    state: str
+    state_label: str
+    version: int
+    opened_by: int
+    created_at: datetime
+    updated_at: datetime
+    available_triggers: list[str]
+
+
+class TopicPage(Struct, kw_only=True):
+    items: list[TopicRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class TransitionRequest(Input):
+    trigger: Annotated[str, Meta(min_length=1, max_length=40)]
+    version: Annotated[int, Meta(ge=1)]
+    comment: Comment = ""
+
+
+class EventRead(Struct, kw_only=True):
+    seq: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor_id: int | None
+    comment: str
+    created_at: datetime
+    prev_hash: str
+    hash: str
+
+
+class StateRead(Struct, kw_only=True):
+    name: str
+    label: str
+
+
+class RequirementRead(Struct, kw_only=True):
+    name: str
+    label: str
+
+
+class TransitionRead(Struct, kw_only=True):
+    trigger: str
+    label: str
+    sources: list[str]
+    dest: str
+    roles: list[str]
+    requires: list[RequirementRead]
+    opener_only: bool
+
+
+class WorkflowRead(Struct, kw_only=True):
+    initial: str
+    states: list[StateRead]
+    transitions: list[TransitionRead]
+
+
+# Records -----------------------------------------------------------------------------
+
+
+class OpinionCreate(Input):
+    content: LongText
+    stance: Stance
+    on_behalf_of: Annotated[str, Meta(max_length=50)] = ""
+
+
+class OpinionAnswer(Input):
+    adoption: Adoption
+    reason: LongText
+
+
+class OpinionRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    author_id: int
+    author_name: str
+    content: str
+    stance: str
+    on_behalf_of: str
+    adoption: str | None
+    answer_reason: str
+    answered_at: datetime | None
+    created_at: datetime
+
+
+class InvestigationCreate(Input):
+    visited_on: date
+    place: Annotated[str, NonBlank, Meta(max_length=200)]
+    participants: LongText
+    findings: LongText
+
+
+class InvestigationRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    visited_on: date
+    place: str
+    participants: str
+    findings: str
+    recorded_by: int
+    created_at: datetime
+
+
+class SiteConsultationCreate(Input):
+    held_on: date
+    place: Annotated[str, NonBlank, Meta(max_length=200)]
+    participants: LongText
+    summary: LongText
+
+
+class SiteConsultationRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    held_on: date
+    place: str
+    participants: str
+    summary: str
+    recorded_by: int
+    created_at: datetime
+
+
+class MeetingCreate(Input):
+    scheduled_at: AwareDatetime
+    place: Annotated[str, NonBlank, Meta(max_length=200)]
+    host: Name
+
+
+class AttendeeIn(Input):
+    name: Annotated[str, NonBlank, Meta(max_length=50)]
+    attendance: Attendance
+    unit: Annotated[str, Meta(max_length=100)] = ""
+
+
+class MinutesUpdate(Input):
+    summary: LongText
+    decisions: LongText
+    attendees: Annotated[list[AttendeeIn], Meta(min_length=1, max_length=200)]
+
+
+class AttendeeRead(Struct, kw_only=True):
+    name: str
+    unit: str
+    attendance: str
+
+
+class MeetingRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    scheduled_at: datetime
+    place: str
+    host: str
+    minutes_recorded: bool
+    minutes_summary: str
+    minutes_decisions: str
+    minutes_recorded_at: datetime | None
+    attendees: list[AttendeeRead]
+    created_at: datetime
+
+
+class ResolutionItemCreate(Input):
+    content: LongText
+    responsible_unit: Annotated[str, NonBlank, Meta(max_length=100)]
+    due_date: date
+
+
+class ProgressCreate(Input):
+    note: LongText
+    percent: Percent
+    completed: bool = False
+
+
+class ProgressRead(Struct, kw_only=True):
+    id: int
+    item_id: int
+    note: str
+    percent: int
+    completed: bool
+    reported_by: int
+    created_at: datetime
+
+
+class ResolutionItemRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    content: str
+    responsible_unit: str
+    due_date: date
+    completed: bool
+    latest_progress: ProgressRead | None
+    created_at: datetime
+
+
+class SatisfactionCreate(Input):
+    rating: Rating
+    comment: Comment = ""
+
+
+class SatisfactionRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    representative_id: int
+    rating: str
+    comment: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Health(Struct):
+    status: str

@@ -1,0 +1,77 @@
+"""Password hashing (argon2) and expiring bearer tokens (HS256 JWT)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from deliberation.errors import Unauthenticated
+
+_hasher = PasswordHasher()
+# Verified against when the username does not exist, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in caller, as carried by the token."""
+
+    id: int
+    username: str
+    role: str
+    township_id: int | None
+    village_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIssuer:
+    secret_key: str
+    ttl_seconds: int
+
+    def issue(self, principal: Principal, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims = {
+            "sub": str(principal.id),
+            "usr": principal.username,
+            "rol": principal.role,
+            "twp": principal.township_id,
+            "vil": principal.village_id,
+            "iat": issued,
+            "exp": issued + self.ttl_seconds,
+        }
+        return jwt.encode(claims, self.secret_key, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret_key,
+                algorithms=["HS256"],
+                options={"require": ["sub", "exp", "iat"]},
+            )
+            return Principal(
+                id=int(claims["sub"]),
+                username=str(claims["usr"]),
+                role=str(claims["rol"]),
+                township_id=claims["twp"],
+                village_id=claims["vil"],
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthenticated("登录已过期,请重新登录") from error
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
+            raise Unauthenticated("登录凭证无效,请重新登录") from error

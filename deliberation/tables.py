@@ -1,0 +1,213 @@
+"""Piccolo tables. Schema changes go through migrations in ``piccolo_migrations/``.
+
+Records that must be kept (topics, their events and every record of the
+consultation) reference their parents with ``ON DELETE RESTRICT``: nothing of
+the record is ever deleted by cascade.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+KEEP = OnDelete.restrict
+
+
+class Township(Table, tablename="township"):
+    id: Serial
+    name = Varchar(length=100, unique=True)
+    created_at = Timestamptz()
+
+
+class Village(Table, tablename="village"):
+    id: Serial
+    name = Varchar(length=100)
+    township = ForeignKey(Township, on_delete=KEEP, index=True)
+    created_at = Timestamptz()
+
+
+class Account(Table, tablename="account"):
+    id: Serial
+    username = Varchar(length=64, unique=True)
+    password_hash = Varchar(length=255)
+    display_name = Varchar(length=100)
+    role = Varchar(length=20)
+    township = ForeignKey(Township, on_delete=KEEP, null=True, index=True)
+    village = ForeignKey(Village, on_delete=KEEP, null=True)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    """Failed sign-ins, counted per username and per client address for the rate limit."""
+
+    id: Serial
+    username = Varchar(length=64, index=True)
+    client = Varchar(length=64, index=True)
+    created_at = Timestamptz(index=True)
+
+
+class ReferenceCounter(Table, tablename="reference_counter"):
+    """Next topic number per year, for references like ``HSL-2026-0007``."""
+
+    id: Serial
+    year = Integer(unique=True)
+    last_number = Integer(default=0)
+
+
+class Topic(Table, tablename="topic"):
+    id: Serial
+    reference = Varchar(length=20, unique=True)
+    title = Varchar(length=200)
+    description = Text()
+    category = Varchar(length=50)
+    township = ForeignKey(Township, on_delete=KEEP, index=True)
+    village = ForeignKey(Village, on_delete=KEEP, null=True, index=True)
+    state = Varchar(length=30, index=True)
+    version = Integer(default=1)
+    opened_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz(index=True)
+    updated_at = Timestamptz()
+    # Lower-cased title and description, for exact substring matching.
+    search_text = Text()
+    # Space-separated character bigrams of ``search_text``, indexed for ``q``.
+    search_grams = Text()
+
+
+class TopicEvent(Table, tablename="topic_event"):
+    """The append-only, hash-chained history of a topic."""
+
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    seq = Integer()
+    trigger = Varchar(length=40)
+    from_state = Varchar(length=30, null=True, default=None)
+    to_state = Varchar(length=30)
+    actor = ForeignKey(Account, on_delete=KEEP, null=True)
+    comment = Text()
+    created_at = Timestamptz()
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)
+
+
+class Opinion(Table, tablename="opinion"):
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    author = ForeignKey(Account, on_delete=KEEP)
+    content = Text()
+    stance = Varchar(length=20)
+    on_behalf_of = Varchar(length=50)
+    adoption = Varchar(length=20, null=True, default=None)
+    answer_reason = Text()
+    answered_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    answered_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Investigation(Table, tablename="investigation"):
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    visited_on = Date()
+    place = Varchar(length=200)
+    participants = Text()
+    findings = Text()
+    recorded_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz()
+
+
+class SiteConsultation(Table, tablename="site_consultation"):
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    held_on = Date()
+    place = Varchar(length=200)
+    participants = Text()
+    summary = Text()
+    recorded_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz()
+
+
+class Meeting(Table, tablename="meeting"):
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    scheduled_at = Timestamptz()
+    place = Varchar(length=200)
+    host = Varchar(length=100)
+    minutes_summary = Text()
+    minutes_decisions = Text()
+    minutes_recorded_at = Timestamptz(null=True, default=None)
+    minutes_recorded_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    created_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz()
+
+
+class MeetingAttendee(Table, tablename="meeting_attendee"):
+    """The roster of a meeting's minutes; replaced as a whole when the minutes are saved."""
+
+    id: Serial
+    meeting = ForeignKey(Meeting, on_delete=KEEP, index=True)
+    position = Integer()
+    name = Varchar(length=50)
+    unit = Varchar(length=100)
+    attendance = Varchar(length=20)
+
+
+class ResolutionItem(Table, tablename="resolution_item"):
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    content = Text()
+    responsible_unit = Varchar(length=100)
+    due_date = Date()
+    completed = Boolean(default=False)
+    created_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz()
+
+
+class ProgressReport(Table, tablename="progress_report"):
+    id: Serial
+    item = ForeignKey(ResolutionItem, on_delete=KEEP, index=True)
+    note = Text()
+    percent = Integer()
+    completed = Boolean(default=False)
+    reported_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz()
+
+
+class SatisfactionRating(Table, tablename="satisfaction_rating"):
+    """One per representative per topic; a new rating replaces the old one."""
+
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    representative = ForeignKey(Account, on_delete=KEEP)
+    rating = Varchar(length=30)
+    comment = Text()
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+TABLES: tuple[type[Table], ...] = (
+    Township,
+    Village,
+    Account,
+    LoginFailure,
+    ReferenceCounter,
+    Topic,
+    TopicEvent,
+    Opinion,
+    Investigation,
+    SiteConsultation,
+    Meeting,
+    MeetingAttendee,
+    ResolutionItem,
+    ProgressReport,
+    SatisfactionRating,
+)

@@ -1,0 +1,297 @@
+"""Topics: opening, reading, listing, and firing workflow triggers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from piccolo.columns.combination import WhereRaw
+from piccolo.query import Select
+
+from deliberation import audit
+from deliberation.clock import utcnow
+from deliberation.database import is_sqlite, write_transaction
+from deliberation.errors import (
+    ConditionFailed,
+    Forbidden,
+    NotFound,
+    StaleVersion,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
+from deliberation.requirements import unmet_requirements
+from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
+from deliberation.search import bigrams, normalise, search_fields
+from deliberation.security import Principal
+from deliberation.tables import ReferenceCounter, Topic, TopicEvent, Village
+from workflows import MACHINE, WORKFLOW, Transition, TriggerNotAllowed
+
+TOPIC_COLUMNS = (
+    Topic.id,
+    Topic.reference,
+    Topic.title,
+    Topic.description,
+    Topic.category,
+    Topic.township,
+    Topic.village,
+    Topic.state,
+    Topic.version,
+    Topic.opened_by,
+    Topic.created_at,
+    Topic.updated_at,
+)
+
+OPENER_ROLES = ("liaison", "staff")
+
+
+def may_fire(principal: Principal, transition: Transition, opened_by: int) -> bool:
+    if principal.role not in transition.roles:
+        return False
+    return not transition.opener_only or opened_by == principal.id
+
+
+def available_triggers(principal: Principal, state: str, opened_by: int) -> list[str]:
+    return [
+        t.trigger
+        for t in WORKFLOW.transitions
+        if state in t.sources and may_fire(principal, t, opened_by)
+    ]
+
+
+def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
+    return TopicRead(
+        id=row["id"],
+        reference=row["reference"],
+        title=row["title"],
+        description=row["description"],
+        category=row["category"],
+        township_id=row["township"],
+        village_id=row["village"],
+        state=row["state"],
+        state_label=WORKFLOW.state(row["state"]).label,
+        version=row["version"],
+        opened_by=row["opened_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        available_triggers=available_triggers(principal, row["state"], row["opened_by"]),
+    )
+
+
+async def visible_topic(principal: Principal, topic_id: int) -> dict[str, Any]:
+    """The topic row if the caller's township owns it; 404 otherwise (never 403)."""
+    row = (
+        await Topic.select(*TOPIC_COLUMNS)
+        .where((Topic.id == topic_id) & (Topic.township == principal.township_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("议题不存在")
+    return row
+
+
+async def _next_reference(year: int) -> str:
+    rows = await ReferenceCounter.raw(
+        "INSERT INTO reference_counter (year, last_number) VALUES ({}, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last_number = reference_counter.last_number + 1 "
+        "RETURNING last_number",
+        year,
+    )
+    return f"HSL-{year}-{rows[0]['last_number']:04d}"
+
+
+async def open_topic(
+    principal: Principal, data: TopicCreate, *, now: datetime | None = None
+) -> TopicRead:
+    if principal.role not in OPENER_ROLES or principal.township_id is None:
+        raise Forbidden("只有政协委员/联络员或工作人员可以提出议题")
+    now = now or utcnow()
+    title = data.title.strip()
+    description = data.description.strip()
+    search_text, search_grams = search_fields(title, description)
+    async with write_transaction():
+        if data.village_id is not None:
+            village = (
+                await Village.select(Village.township).where(Village.id == data.village_id).first()
+            )
+            if village is None or village["township"] != principal.township_id:
+                raise ValidationFailed([{"field": "village_id", "message": "本乡镇没有这个村(社区)"}])
+        reference = await _next_reference(now.year)
+        inserted = await Topic.insert(
+            Topic(
+                reference=reference,
+                title=title,
+                description=description,
+                category=data.category.strip(),
+                township=principal.township_id,
+                village=data.village_id,
+                state=WORKFLOW.initial,
+                version=1,
+                opened_by=principal.id,
+                created_at=now,
+                updated_at=now,
+                search_text=search_text,
+                search_grams=search_grams,
+            )
+        )
+        topic_id = inserted[0]["id"]
+        await audit.append_event(
+            topic_id=topic_id,
+            seq=1,
+            trigger="open",
+            from_state=None,
+            to_state=WORKFLOW.initial,
+            actor_id=principal.id,
+            comment="",
+            created_at=now,
+        )
+    return topic_read(await visible_topic(principal, topic_id), principal)
+
+
+async def get_topic(principal: Principal, topic_id: int) -> TopicRead:
+    return topic_read(await visible_topic(principal, topic_id), principal)
+
+
+def _search_clause(query: Select, q: str, engine_is_sqlite: bool) -> Select:
+    needle = normalise(q)
+    grams = bigrams(needle)
+    if grams and not engine_is_sqlite:
+        query = query.where(
+            WhereRaw("string_to_array(search_grams, ' ') @> {}::text[]", grams)
+        )
+    function = "instr" if engine_is_sqlite else "strpos"
+    return query.where(WhereRaw(f"{function}(search_text, {{}}) > 0", needle))
+
+
+async def list_topics(
+    principal: Principal,
+    *,
+    state: str | None = None,
+    village_id: int | None = None,
+    q: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> TopicPage:
+    if state is not None and state not in WORKFLOW.state_names:
+        raise ValidationFailed([{"field": "state", "message": "没有这个状态"}])
+    engine_is_sqlite = is_sqlite(Topic._meta.db)
+    rows_query = Topic.select(*TOPIC_COLUMNS).where(Topic.township == principal.township_id)
+    count_query = Topic.count().where(Topic.township == principal.township_id)
+    if state is not None:
+        rows_query = rows_query.where(Topic.state == state)
+        count_query = count_query.where(Topic.state == state)
+    if village_id is not None:
+        rows_query = rows_query.where(Topic.village == village_id)
+        count_query = count_query.where(Topic.village == village_id)
+    if q:
+        rows_query = _search_clause(rows_query, q, engine_is_sqlite)
+        count_query = _search_clause(count_query, q, engine_is_sqlite)  # type: ignore[arg-type]
+    rows = (
+        await rows_query.order_by(Topic.created_at, ascending=False)
+        .order_by(Topic.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await count_query
+    return TopicPage(
+        items=[topic_read(r, principal) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+async def fire_trigger(
+    principal: Principal,
+    topic_id: int,
+    trigger: str,
+    version: int,
+    comment: str = "",
+) -> TopicRead:
+    """Fire ``trigger`` on the topic in one transaction, or change nothing.
+
+    Order of checks: visible (404), known trigger (422), role (403), trigger from
+    this state (409), version (409), requirements (422); then compare-and-set on
+    (id, version) and the event appended to the chain.
+    """
+    if trigger not in WORKFLOW.triggers:
+        raise ValidationFailed(
+            [{"field": "trigger", "message": f"没有这个操作,可用的操作:{'、'.join(WORKFLOW.triggers)}"}]
+        )
+    transition = WORKFLOW.transition(trigger)
+    comment = comment.strip()
+    async with write_transaction():
+        topic = await visible_topic(principal, topic_id)
+        if not may_fire(principal, transition, topic["opened_by"]):
+            if transition.opener_only and principal.role in transition.roles:
+                raise Forbidden(f"只有提出该议题的人可以执行“{transition.label}”")
+            raise Forbidden(f"您的角色不能执行“{transition.label}”")
+        try:
+            dest = MACHINE.fire(topic["state"], trigger)
+        except TriggerNotAllowed as error:
+            state_label = WORKFLOW.state(topic["state"]).label
+            raise TransitionNotAllowed(
+                f"议题当前状态为“{state_label}”,不能执行“{transition.label}”"
+            ) from error
+        if version != topic["version"]:
+            raise StaleVersion(
+                f"议题已被他人更新(当前版本 {topic['version']}),请刷新后重试",
+                current_version=topic["version"],
+            )
+        missing = await unmet_requirements(transition, topic, comment)
+        if missing:
+            raise ConditionFailed(
+                f"不能执行“{transition.label}”,缺少:{'、'.join(r.label for r in missing)}",
+                missing=[r.name for r in missing],
+            )
+        now = utcnow()
+        updated = await Topic.raw(
+            "UPDATE topic SET state = {}, version = version + 1, updated_at = {} "
+            "WHERE id = {} AND version = {} RETURNING id",
+            dest,
+            now,
+            topic_id,
+            version,
+        )
+        if not updated:
+            raise StaleVersion("议题已被他人更新,请刷新后重试")
+        await audit.append_event(
+            topic_id=topic_id,
+            seq=version + 1,
+            trigger=trigger,
+            from_state=topic["state"],
+            to_state=dest,
+            actor_id=principal.id,
+            comment=comment,
+            created_at=now,
+        )
+    return topic_read(await visible_topic(principal, topic_id), principal)
+
+
+async def list_events(principal: Principal, topic_id: int) -> list[EventRead]:
+    await visible_topic(principal, topic_id)
+    rows = (
+        await TopicEvent.select(
+            TopicEvent.seq,
+            TopicEvent.trigger,
+            TopicEvent.from_state,
+            TopicEvent.to_state,
+            TopicEvent.actor,
+            TopicEvent.comment,
+            TopicEvent.created_at,
+            TopicEvent.prev_hash,
+            TopicEvent.hash,
+        )
+        .where(TopicEvent.topic == topic_id)
+        .order_by(TopicEvent.seq)
+    )
+    return [
+        EventRead(
+            seq=r["seq"],
+            trigger=r["trigger"],
+            from_state=r["from_state"],
+            to_state=r["to_state"],
+            actor_id=r["actor"],
+            comment=r["comment"],
+            created_at=r["created_at"],
+            prev_hash=r["prev_hash"],
+            hash=r["hash"],
+        )
+        for r in rows
+    ]

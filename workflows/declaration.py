@@ -1,0 +1,234 @@
+"""The consultation workflow, declared once as data (product.md §3).
+
+Everything that knows about states, triggers, roles and requirements reads this
+module: the `transitions` machine, the API guards, ``available_triggers``, the
+``/api/v1/workflow`` description and the Mermaid diagram in the README.
+It imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+ROLES: Final = ("admin", "liaison", "representative", "staff")
+
+ROLE_LABELS: Final = MappingProxyType(
+    {
+        "admin": "系统管理员",
+        "liaison": "政协委员/联络员",
+        "representative": "村(居)民代表",
+        "staff": "工作人员",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    name: str
+    label: str
+    terminal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """A condition a trigger needs; ``label`` names what is missing, in Chinese."""
+
+    name: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    trigger: str
+    label: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: tuple[str, ...]
+    requires: tuple[Requirement, ...] = ()
+    opener_only: bool = False
+    """Only the account that opened the topic may fire it (``withdraw``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKind:
+    """A record attached to a topic: who may add it and in which states."""
+
+    name: str
+    label: str
+    roles: tuple[str, ...]
+    open_in: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    initial: str
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+    records: tuple[RecordKind, ...]
+
+    def state(self, name: str) -> State:
+        for state in self.states:
+            if state.name == name:
+                return state
+        raise KeyError(name)
+
+    def transition(self, trigger: str) -> Transition:
+        for transition in self.transitions:
+            if transition.trigger == trigger:
+                return transition
+        raise KeyError(trigger)
+
+    def record(self, name: str) -> RecordKind:
+        for record in self.records:
+            if record.name == name:
+                return record
+        raise KeyError(name)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(state.name for state in self.states)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        return tuple(transition.trigger for transition in self.transitions)
+
+
+# Requirements. Each name is checked by the domain from the topic's records.
+INVESTIGATION_RECORDED = Requirement("investigation_recorded", "至少一条调研记录")
+SITE_CONSULTATION_RECORDED = Requirement("site_consultation_recorded", "至少一条现场协商记录")
+MEETING_SCHEDULED = Requirement("meeting_scheduled", "已安排的协商会议")
+MINUTES_RECORDED = Requirement("minutes_recorded", "会议纪要")
+RESOLUTION_ITEM_ADDED = Requirement("resolution_item_added", "至少一项协商成果")
+ITEMS_COMPLETED = Requirement("items_completed", "每项协商成果均已报告办结")
+SATISFACTION_RATED = Requirement("satisfaction_rated", "至少一条满意度评价")
+COMMENT_GIVEN = Requirement("comment_given", "说明理由(comment)")
+
+REQUIREMENTS: Final = (
+    INVESTIGATION_RECORDED,
+    SITE_CONSULTATION_RECORDED,
+    MEETING_SCHEDULED,
+    MINUTES_RECORDED,
+    RESOLUTION_ITEM_ADDED,
+    ITEMS_COMPLETED,
+    SATISFACTION_RATED,
+    COMMENT_GIVEN,
+)
+
+EARLY_STAGES: Final = ("proposed", "investigated", "site_consultation", "meeting")
+
+WORKFLOW: Final = Workflow(
+    initial="proposed",
+    states=(
+        State("proposed", "已提出"),
+        State("investigated", "已调研"),
+        State("site_consultation", "现场协商"),
+        State("meeting", "会议协商"),
+        State("resolution", "已形成成果"),
+        State("feedback", "落实反馈"),
+        State("closed", "已办结", terminal=True),
+        State("rejected", "不予立项", terminal=True),
+        State("withdrawn", "已撤回", terminal=True),
+    ),
+    transitions=(
+        Transition(
+            "investigate",
+            "完成调研",
+            ("proposed",),
+            "investigated",
+            ("liaison", "staff"),
+            (INVESTIGATION_RECORDED,),
+        ),
+        Transition(
+            "begin_site_consultation",
+            "开始现场协商",
+            ("investigated",),
+            "site_consultation",
+            ("liaison", "staff"),
+        ),
+        Transition(
+            "convene_meeting",
+            "召开协商会议",
+            ("site_consultation",),
+            "meeting",
+            ("staff",),
+            (SITE_CONSULTATION_RECORDED, MEETING_SCHEDULED),
+        ),
+        Transition(
+            "adopt_resolution",
+            "形成协商成果",
+            ("meeting",),
+            "resolution",
+            ("staff",),
+            (MINUTES_RECORDED, RESOLUTION_ITEM_ADDED),
+        ),
+        # product.md: start_feedback requires the resolution notice to be published.
+        # Documents arrive with the documents issue, which adds that requirement here.
+        Transition(
+            "start_feedback",
+            "进入落实反馈",
+            ("resolution",),
+            "feedback",
+            ("staff",),
+        ),
+        Transition(
+            "close",
+            "办结",
+            ("feedback",),
+            "closed",
+            ("staff",),
+            (ITEMS_COMPLETED, SATISFACTION_RATED),
+        ),
+        Transition(
+            "reconsult",
+            "重新协商",
+            ("feedback",),
+            "meeting",
+            ("staff",),
+            (COMMENT_GIVEN,),
+        ),
+        Transition(
+            "reject",
+            "不予立项",
+            ("proposed",),
+            "rejected",
+            ("staff",),
+            (COMMENT_GIVEN,),
+        ),
+        Transition(
+            "withdraw",
+            "撤回",
+            ("proposed", "investigated"),
+            "withdrawn",
+            ("liaison",),
+            opener_only=True,
+        ),
+    ),
+    records=(
+        RecordKind("opinion", "意见", ("representative",), EARLY_STAGES),
+        RecordKind(
+            "opinion_answer",
+            "意见采纳情况",
+            ("staff",),
+            (*EARLY_STAGES, "resolution", "feedback"),
+        ),
+        RecordKind(
+            "investigation",
+            "调研记录",
+            ("liaison", "staff"),
+            ("proposed", "investigated", "site_consultation"),
+        ),
+        RecordKind(
+            "site_consultation",
+            "现场协商记录",
+            ("liaison", "staff"),
+            ("investigated", "site_consultation"),
+        ),
+        RecordKind("meeting", "协商会议", ("staff",), ("site_consultation", "meeting")),
+        RecordKind("minutes", "会议纪要", ("staff",), ("meeting",)),
+        RecordKind("resolution_item", "协商成果", ("staff",), ("meeting", "resolution")),
+        RecordKind("progress", "落实进展", ("staff",), ("resolution", "feedback")),
+        RecordKind("satisfaction", "满意度评价", ("representative",), ("feedback",)),
+    ),
+)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
@@ -32,7 +34,7 @@ def auth_middleware() -> DefineMiddleware:
     return DefineMiddleware(BearerTokenMiddleware, exclude=list(PUBLIC_PATHS))
 
 
-def provide_principal(request: Any) -> Principal:
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     user = request.user
     if not isinstance(user, Principal):
         raise Unauthenticated("请先登录")
@@ -57,3 +59,7 @@ def record_guard(record: str) -> Guard:
     kind = WORKFLOW.record(record)
     return require_roles(*kind.roles, action=f"添加{kind.label}")
 
+
+
+CurrentPrincipal = NamedDependency[Principal]
+"""Handler parameter type for the signed-in caller (``principal: CurrentPrincipal``)."""

@@ -43,7 +43,7 @@ from deliberation.tables import (
     SatisfactionRating,
     SiteConsultation,
 )
-from deliberation.topics import visible_topic
+from deliberation.topics import valid_id, visible_topic
 from workflows import WORKFLOW
 
 
@@ -63,7 +63,7 @@ def _check_village(principal: Principal, topic: dict[str, Any], what: str) -> No
 
 
 async def _topic_of(table: Any, record_id: int, principal: Principal, label: str) -> tuple[Any, dict[str, Any]]:
-    row = await table.objects().where(table.id == record_id).first()
+    row = await table.objects().where(table.id == record_id).first() if valid_id(record_id) else None
     if row is None:
         raise NotFound(f"{label}不存在")
     try:

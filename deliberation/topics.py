@@ -42,6 +42,12 @@ TOPIC_COLUMNS = (
 )
 
 OPENER_ROLES = ("liaison", "staff")
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: int) -> bool:
+    """Ids are 32-bit serials; anything outside is simply not found."""
+    return 1 <= value <= MAX_ID
 
 
 def may_fire(principal: Principal, transition: Transition, opened_by: int) -> bool:
@@ -79,6 +85,8 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
 
 async def visible_topic(principal: Principal, topic_id: int) -> dict[str, Any]:
     """The topic row if the caller's township owns it; 404 otherwise (never 403)."""
+    if not valid_id(topic_id):
+        raise NotFound("议题不存在")
     row = (
         await Topic.select(*TOPIC_COLUMNS)
         .where((Topic.id == topic_id) & (Topic.township == principal.township_id))

@@ -4,8 +4,9 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
+from litestar.params import JSONBody
 
-from api.auth import provide_principal, require_roles
+from api.auth import CurrentPrincipal, provide_principal, require_roles
 from deliberation import accounts
 from deliberation.schemas import (
     TokenRequest,
@@ -17,7 +18,6 @@ from deliberation.schemas import (
     VillageCreate,
     VillageRead,
 )
-from deliberation.security import Principal
 
 admin_only = require_roles("admin", action="管理账号、乡镇和村(社区)")
 
@@ -28,7 +28,7 @@ class AuthController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/auth/token", operation_id="issue_token", status_code=200, opt={"exclude_from_auth": True})
-    async def issue_token(self, request: Request[Any, Any, Any], data: TokenRequest) -> TokenResponse:
+    async def issue_token(self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]) -> TokenResponse:
         settings = request.app.state.settings
         client = request.client.host if request.client else "unknown"
         user = await accounts.authenticate(
@@ -43,7 +43,7 @@ class AuthController(Controller):
         )
 
     @get("/me", operation_id="me")
-    async def me(self, principal: Principal) -> UserRead:
+    async def me(self, principal: CurrentPrincipal) -> UserRead:
         return await accounts.current_user(principal)
 
 
@@ -54,11 +54,11 @@ class UserController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", operation_id="create_user")
-    async def create_user(self, data: UserCreate) -> UserRead:
+    async def create_user(self, data: JSONBody[UserCreate]) -> UserRead:
         return await accounts.create_user(data)
 
     @get("/", operation_id="list_users")
-    async def list_users(self, principal: Principal) -> list[UserRead]:
+    async def list_users(self, principal: CurrentPrincipal) -> list[UserRead]:
         return await accounts.list_users(principal)
 
 
@@ -68,11 +68,11 @@ class TownshipController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", operation_id="create_township", guards=[admin_only])
-    async def create_township(self, data: TownshipCreate) -> TownshipRead:
+    async def create_township(self, data: JSONBody[TownshipCreate]) -> TownshipRead:
         return await accounts.create_township(data.name)
 
     @get("/", operation_id="list_townships")
-    async def list_townships(self, principal: Principal) -> list[TownshipRead]:
+    async def list_townships(self, principal: CurrentPrincipal) -> list[TownshipRead]:
         return await accounts.list_townships(principal)
 
 
@@ -82,9 +82,9 @@ class VillageController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", operation_id="create_village", guards=[admin_only])
-    async def create_village(self, data: VillageCreate) -> VillageRead:
+    async def create_village(self, data: JSONBody[VillageCreate]) -> VillageRead:
         return await accounts.create_village(data.name, data.township_id)
 
     @get("/", operation_id="list_villages")
-    async def list_villages(self, principal: Principal) -> list[VillageRead]:
+    async def list_villages(self, principal: CurrentPrincipal) -> list[VillageRead]:
         return await accounts.list_villages(principal)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from litestar import Controller, get, post, put
 from litestar.di import Provide
+from litestar.params import FromPath, JSONBody
 
-from api.auth import provide_principal, record_guard
+from api.auth import CurrentPrincipal, provide_principal, record_guard
 from deliberation import records
 from deliberation.schemas import (
     InvestigationCreate,
@@ -23,7 +24,6 @@ from deliberation.schemas import (
     SiteConsultationCreate,
     SiteConsultationRead,
 )
-from deliberation.security import Principal
 
 
 class TopicRecordsController(Controller):
@@ -34,21 +34,21 @@ class TopicRecordsController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/opinions", operation_id="add_opinion", guards=[record_guard("opinion")])
-    async def add_opinion(self, principal: Principal, topic_id: int, data: OpinionCreate) -> OpinionRead:
+    async def add_opinion(self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[OpinionCreate]) -> OpinionRead:
         return await records.add_opinion(principal, topic_id, data)
 
     @get("/opinions", operation_id="list_opinions")
-    async def list_opinions(self, principal: Principal, topic_id: int) -> list[OpinionRead]:
+    async def list_opinions(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[OpinionRead]:
         return await records.list_opinions(principal, topic_id)
 
     @post("/investigations", operation_id="add_investigation", guards=[record_guard("investigation")])
     async def add_investigation(
-        self, principal: Principal, topic_id: int, data: InvestigationCreate
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[InvestigationCreate]
     ) -> InvestigationRead:
         return await records.add_investigation(principal, topic_id, data)
 
     @get("/investigations", operation_id="list_investigations")
-    async def list_investigations(self, principal: Principal, topic_id: int) -> list[InvestigationRead]:
+    async def list_investigations(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[InvestigationRead]:
         return await records.list_investigations(principal, topic_id)
 
     @post(
@@ -57,22 +57,22 @@ class TopicRecordsController(Controller):
         guards=[record_guard("site_consultation")],
     )
     async def add_site_consultation(
-        self, principal: Principal, topic_id: int, data: SiteConsultationCreate
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[SiteConsultationCreate]
     ) -> SiteConsultationRead:
         return await records.add_site_consultation(principal, topic_id, data)
 
     @get("/site-consultations", operation_id="list_site_consultations")
     async def list_site_consultations(
-        self, principal: Principal, topic_id: int
+        self, principal: CurrentPrincipal, topic_id: FromPath[int]
     ) -> list[SiteConsultationRead]:
         return await records.list_site_consultations(principal, topic_id)
 
     @post("/meetings", operation_id="schedule_meeting", guards=[record_guard("meeting")])
-    async def schedule_meeting(self, principal: Principal, topic_id: int, data: MeetingCreate) -> MeetingRead:
+    async def schedule_meeting(self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[MeetingCreate]) -> MeetingRead:
         return await records.schedule_meeting(principal, topic_id, data)
 
     @get("/meetings", operation_id="list_meetings")
-    async def list_meetings(self, principal: Principal, topic_id: int) -> list[MeetingRead]:
+    async def list_meetings(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[MeetingRead]:
         return await records.list_meetings(principal, topic_id)
 
     @post(
@@ -81,22 +81,22 @@ class TopicRecordsController(Controller):
         guards=[record_guard("resolution_item")],
     )
     async def add_resolution_item(
-        self, principal: Principal, topic_id: int, data: ResolutionItemCreate
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[ResolutionItemCreate]
     ) -> ResolutionItemRead:
         return await records.add_resolution_item(principal, topic_id, data)
 
     @get("/resolution-items", operation_id="list_resolution_items")
-    async def list_resolution_items(self, principal: Principal, topic_id: int) -> list[ResolutionItemRead]:
+    async def list_resolution_items(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[ResolutionItemRead]:
         return await records.list_resolution_items(principal, topic_id)
 
     @post("/satisfaction", operation_id="rate_satisfaction", guards=[record_guard("satisfaction")])
     async def rate_satisfaction(
-        self, principal: Principal, topic_id: int, data: SatisfactionCreate
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[SatisfactionCreate]
     ) -> SatisfactionRead:
         return await records.rate_satisfaction(principal, topic_id, data)
 
     @get("/satisfaction", operation_id="list_satisfaction")
-    async def list_satisfaction(self, principal: Principal, topic_id: int) -> list[SatisfactionRead]:
+    async def list_satisfaction(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[SatisfactionRead]:
         return await records.list_satisfaction(principal, topic_id)
 
 
@@ -114,12 +114,12 @@ class RecordController(Controller):
         guards=[record_guard("opinion_answer")],
     )
     async def answer_opinion(
-        self, principal: Principal, opinion_id: int, data: OpinionAnswer
+        self, principal: CurrentPrincipal, opinion_id: FromPath[int], data: JSONBody[OpinionAnswer]
     ) -> OpinionRead:
         return await records.answer_opinion(principal, opinion_id, data)
 
     @put("/meetings/{meeting_id:int}/minutes", operation_id="record_minutes", guards=[record_guard("minutes")])
-    async def record_minutes(self, principal: Principal, meeting_id: int, data: MinutesUpdate) -> MeetingRead:
+    async def record_minutes(self, principal: CurrentPrincipal, meeting_id: FromPath[int], data: JSONBody[MinutesUpdate]) -> MeetingRead:
         return await records.record_minutes(principal, meeting_id, data)
 
     @post(
@@ -127,9 +127,9 @@ class RecordController(Controller):
         operation_id="add_progress",
         guards=[record_guard("progress")],
     )
-    async def add_progress(self, principal: Principal, item_id: int, data: ProgressCreate) -> ProgressRead:
+    async def add_progress(self, principal: CurrentPrincipal, item_id: FromPath[int], data: JSONBody[ProgressCreate]) -> ProgressRead:
         return await records.add_progress(principal, item_id, data)
 
     @get("/resolution-items/{item_id:int}/progress", operation_id="list_progress")
-    async def list_progress(self, principal: Principal, item_id: int) -> list[ProgressRead]:
+    async def list_progress(self, principal: CurrentPrincipal, item_id: FromPath[int]) -> list[ProgressRead]:
         return await records.list_progress(principal, item_id)

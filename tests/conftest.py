@@ -1,0 +1,103 @@
+"""Shared fixtures. The database is SQLite in a temporary folder unless
+``DELIBERATION_TEST_DATABASE_URL`` names a PostgreSQL database, which is then
+emptied and migrated: the same tests run on both engines."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.settings import Settings
+from deliberation.database import bind_engine, engine_for_url
+from deliberation.migrate import migrate
+from tests.world import World, build_world
+
+TEST_DB_ENV = "DELIBERATION_TEST_DATABASE_URL"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get(TEST_DB_ENV)
+    return f"database: {url if url else 'SQLite (temporary file)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get(TEST_DB_ENV)
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgres")
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = engine_for_url(url)
+    bind_engine(engine)
+    await engine.run_ddl("DROP SCHEMA IF EXISTS public CASCADE")
+    await engine.run_ddl("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str) -> str:
+    if database_url.startswith("postgres"):
+        await _reset_postgres(database_url)
+    bind_engine(engine_for_url(database_url))
+    await migrate(quiet=True)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def settings(migrated: str, var_dir: Path) -> Settings:
+    return Settings(
+        database_url=migrated,
+        secret_key=secrets.token_urlsafe(32),
+        var_dir=var_dir,
+        login_failures_per_username=5,
+        login_failures_per_client=20,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Litestar]:
+    application = create_app(settings)
+    async with AsyncTestClient(application):  # runs the lifespan once for the session
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_from(app, "127.0.0.10") as c:
+        yield c
+
+
+_addresses = itertools.count(1)
+
+
+def client_from(app: Litestar, host: str | None = None) -> httpx.AsyncClient:
+    """An in-process client whose requests come from ``host`` (for per-address limits)."""
+    address = host or f"127.0.1.{next(_addresses) % 250 + 1}"
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture(scope="session")
+async def world(client: httpx.AsyncClient) -> World:
+    return await build_world(client)
+

@@ -4,16 +4,18 @@ emptied and migrated: the same tests run on both engines."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.settings import Settings
@@ -74,10 +76,27 @@ def settings(migrated: str, var_dir: Path) -> Settings:
     )
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Run the app's ASGI lifespan on the test's own event loop."""
+    inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.create_task(app({"type": "lifespan"}, inbox.get, outbox.put))  # type: ignore[arg-type]
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    try:
+        yield
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task
+
+
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     application = create_app(settings)
-    async with AsyncTestClient(application):  # runs the lifespan once for the session
+    async with lifespan(application):
         yield application
 
 

@@ -214,8 +214,9 @@ async def fire_trigger(
 ) -> TopicRead:
     """Fire ``trigger`` on the topic in one transaction, or change nothing.
 
-    Order of checks: visible (404), known trigger (422), role (403), trigger from
-    this state (409), version (409), requirements (422); then compare-and-set on
+    Order of checks: known trigger (422), visible (404), role (403), version
+    (409 ``stale_version``: whoever got there first changed the topic), trigger
+    from this state (409), requirements (422); then compare-and-set on
     (id, version) and the event appended to the chain.
     """
     if trigger not in WORKFLOW.triggers:
@@ -230,6 +231,11 @@ async def fire_trigger(
             if transition.opener_only and principal.role in transition.roles:
                 raise Forbidden(f"只有提出该议题的人可以执行“{transition.label}”")
             raise Forbidden(f"您的角色不能执行“{transition.label}”")
+        if version != topic["version"]:
+            raise StaleVersion(
+                f"议题已被他人更新(当前版本 {topic['version']}),请刷新后重试",
+                current_version=topic["version"],
+            )
         try:
             dest = MACHINE.fire(topic["state"], trigger)
         except TriggerNotAllowed as error:
@@ -237,11 +243,6 @@ async def fire_trigger(
             raise TransitionNotAllowed(
                 f"议题当前状态为“{state_label}”,不能执行“{transition.label}”"
             ) from error
-        if version != topic["version"]:
-            raise StaleVersion(
-                f"议题已被他人更新(当前版本 {topic['version']}),请刷新后重试",
-                current_version=topic["version"],
-            )
         missing = await unmet_requirements(transition, topic, comment)
         if missing:
             raise ConditionFailed(

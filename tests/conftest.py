@@ -19,7 +19,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
-from deliberation.database import bind_engine, engine_for_url
+from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
 from tests.world import World, build_world
 
@@ -55,8 +55,12 @@ async def _reset_postgres(url: str) -> None:
 async def migrated(database_url: str) -> str:
     if database_url.startswith("postgres"):
         await _reset_postgres(database_url)
-    bind_engine(engine_for_url(database_url))
-    await migrate(quiet=True)
+    engine = engine_for_url(database_url)
+    bind_engine(engine)
+    try:
+        await migrate(quiet=True)
+    finally:
+        await close_engine(engine)
     return database_url
 
 

@@ -153,7 +153,8 @@ async def open_engine(engine: Engine[Any], pool_size: int = 10) -> None:
 
 async def close_engine(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
+        if engine.pool is not None:
+            await engine.close_connection_pool()
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_pool()
 

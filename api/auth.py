@@ -16,11 +16,19 @@ from deliberation.errors import Forbidden, Unauthenticated
 from deliberation.security import Principal, TokenIssuer
 from workflows import WORKFLOW
 
-PUBLIC_PATHS = ("^/healthz", "^/schema", "^/api/v1/auth/token$", "^/api/v1/workflow", "^/api/v1/public/")
+PUBLIC_PATHS = (
+    "^/healthz",
+    "^/schema",
+    "^/api/v1/auth/token$",
+    "^/api/v1/workflow",
+    "^/api/v1/public/",
+)
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -58,7 +66,6 @@ def record_guard(record: str) -> Guard:
     """Who may add ``record``, as the workflow declaration says."""
     kind = WORKFLOW.record(record)
     return require_roles(*kind.roles, action=f"添加{kind.label}")
-
 
 
 CurrentPrincipal = NamedDependency[Principal]

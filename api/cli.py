@@ -94,7 +94,9 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
             villages = await accounts.list_villages(township_id=township_id)
             matches = [v for v in villages if v.name == args.village]
             if len(matches) != 1:
-                print(f"找不到唯一的村(社区)“{args.village}”,请同时指定 --township", file=sys.stderr)
+                print(
+                    f"找不到唯一的村(社区)“{args.village}”,请同时指定 --township", file=sys.stderr
+                )
                 return 2
             village_id = matches[0].id
             township_id = matches[0].township_id
@@ -132,7 +134,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         report = await demo.seed(if_empty=args.if_empty)
         if report.created:
-            print(f"已创建演示数据:{demo.TOWNSHIP},{len(demo.VILLAGES)} 个村(社区),{len(demo.TOPICS)} 个议题")
+            villages, topics = len(demo.VILLAGES), len(demo.TOPICS)
+            print(f"已创建演示数据:{demo.TOWNSHIP},{villages} 个村(社区),{topics} 个议题")
         else:
             print(report.skipped_reason)
         if await demo.demo_exists():
@@ -168,22 +171,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 
-    user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="action", required=True)
+    user = sub.add_parser("user", help="manage accounts").add_subparsers(
+        dest="action", required=True
+    )
     create = user.add_parser("create", help="create an account")
     create.add_argument("--username", required=True)
-    create.add_argument("--role", required=True, choices=["admin", "liaison", "representative", "staff"])
+    create.add_argument(
+        "--role", required=True, choices=["admin", "liaison", "representative", "staff"]
+    )
     create.add_argument("--display-name", required=True)
     create.add_argument("--township")
     create.add_argument("--village")
-    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
     create.set_defaults(func=cmd_user_create)
 
-    township = sub.add_parser("township", help="manage townships").add_subparsers(dest="action", required=True)
+    township = sub.add_parser("township", help="manage townships").add_subparsers(
+        dest="action", required=True
+    )
     t_create = township.add_parser("create", help="create a township")
     t_create.add_argument("name")
     t_create.set_defaults(func=cmd_township_create)
 
-    village = sub.add_parser("village", help="manage villages").add_subparsers(dest="action", required=True)
+    village = sub.add_parser("village", help="manage villages").add_subparsers(
+        dest="action", required=True
+    )
     v_create = village.add_parser("create", help="create a village")
     v_create.add_argument("name")
     v_create.add_argument("--township", required=True)
@@ -193,8 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.add_argument("--if-empty", action="store_true", help="only seed an empty database")
     demo_parser.set_defaults(func=cmd_demo)
 
-    audit_parser = sub.add_parser("audit", help="audit the event log").add_subparsers(dest="action", required=True)
-    audit_parser.add_parser("verify", help="verify every topic's hash chain").set_defaults(func=cmd_audit_verify)
+    audit_parser = sub.add_parser("audit", help="audit the event log").add_subparsers(
+        dest="action", required=True
+    )
+    audit_parser.add_parser("verify", help="verify every topic's hash chain").set_defaults(
+        func=cmd_audit_verify
+    )
     return parser
 
 

@@ -54,7 +54,11 @@ TITLES: dict[str, str] = {
 
 
 def problem(
-    code: str, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
     status = STATUS_OF_CODE[code]
@@ -151,7 +155,9 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if status == 413:
         return problem("payload_too_large", "请求内容超过 1 MiB 的上限")
     if isinstance(exc, ClientException) or 400 <= status < 500:
-        return problem("bad_request", "请求格式错误:请发送合法的 JSON(Content-Type: application/json)")
+        return problem(
+            "bad_request", "请求格式错误:请发送合法的 JSON(Content-Type: application/json)"
+        )
     logger.error("http exception %s: %s", status, exc.detail)
     return problem("internal_error", "服务器内部错误,请稍后重试")
 

@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("deliberation.requests")
@@ -18,14 +19,14 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _header(scope: Any, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))
     return None
 
 
-def _wants_json_body(scope: Scope) -> bool:
+def _wants_json_body(scope: Any) -> bool:
     return scope["method"] in _BODY_METHODS and str(scope["path"]).startswith("/api/")
 
 
@@ -46,7 +47,7 @@ class RequestContextMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, REQUEST_ID_HEADER.encode())
@@ -61,7 +62,7 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
@@ -72,7 +73,12 @@ class RequestContextMiddleware:
                 and has_body
                 and not _is_json(_header(scope, b"content-type"))
             ):
-                await _send_problem(send_with_id, 400, "bad_request", "请求体必须是 JSON(Content-Type: application/json)")
+                await _send_problem(
+                    send_with_id,
+                    400,
+                    "bad_request",
+                    "请求体必须是 JSON(Content-Type: application/json)",
+                )
                 return
             await self.app(scope, receive, send_with_id)
         finally:
@@ -81,7 +87,7 @@ class RequestContextMiddleware:
             logger.info(
                 "request_id=%s method=%s path=%s user_id=%s status=%s duration_ms=%.1f",
                 request_id,
-                scope["method"],
+                scope.get("method"),
                 scope["path"],
                 user_id if user_id is not None else "-",
                 status,
@@ -91,7 +97,13 @@ class RequestContextMiddleware:
 
 async def _send_problem(send: Any, status: int, code: str, detail: str) -> None:
     body = json.dumps(
-        {"type": "about:blank", "status": status, "title": "请求格式错误", "detail": detail, "code": code},
+        {
+            "type": "about:blank",
+            "status": status,
+            "title": "请求格式错误",
+            "detail": detail,
+            "code": code,
+        },
         ensure_ascii=False,
     ).encode()
     await send(

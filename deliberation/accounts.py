@@ -8,7 +8,13 @@ from typing import Any
 
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
-from deliberation.errors import AlreadyExists, Forbidden, RateLimited, Unauthenticated, ValidationFailed
+from deliberation.errors import (
+    AlreadyExists,
+    Forbidden,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from deliberation.schemas import (
     TownshipRead,
     UserCreate,
@@ -77,9 +83,7 @@ async def create_village(name: str, township_id: int) -> VillageRead:
     async with write_transaction():
         if not await Township.exists().where(Township.id == township_id):
             raise ValidationFailed([{"field": "township_id", "message": "乡镇不存在"}])
-        if await Village.exists().where(
-            (Village.township == township_id) & (Village.name == name)
-        ):
+        if await Village.exists().where((Village.township == township_id) & (Village.name == name)):
             raise AlreadyExists(f"村(社区)“{name}”已存在")
         row = Village(name=name, township=township_id, created_at=utcnow())
         await row.save()
@@ -94,9 +98,7 @@ async def list_villages(
         query = query.where(Village.township == principal.township_id)
     if township_id is not None:
         query = query.where(Village.township == township_id)
-    return [
-        VillageRead(id=r["id"], name=r["name"], township_id=r["township"]) for r in await query
-    ]
+    return [VillageRead(id=r["id"], name=r["name"], township_id=r["township"]) for r in await query]
 
 
 # Accounts -------------------------------------------------------------------------
@@ -172,9 +174,7 @@ async def current_user(principal: Principal) -> UserRead:
     return user_read(row)
 
 
-async def authenticate(
-    username: str, password: str, client: str, limits: LoginLimits
-) -> UserRead:
+async def authenticate(username: str, password: str, client: str, limits: LoginLimits) -> UserRead:
     """Check a password; count failures and refuse (429) past the limits."""
     now = utcnow()
     since = now - timedelta(seconds=limits.window_seconds)

@@ -21,6 +21,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 from deliberation.tables import TABLES
 
@@ -124,7 +125,8 @@ def bind_engine(engine: Engine[Any]) -> None:
     """Make ``engine`` the one every table (and the migration runner) uses."""
     global _bound
     _bound = engine
-    for table in (*TABLES, Migration):
+    tables: tuple[type[Table], ...] = (*TABLES, Migration)
+    for table in tables:
         table._meta.db = engine
 
 

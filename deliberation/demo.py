@@ -46,21 +46,101 @@ ACCOUNTS = (
 
 # (title, description, category, village, target state)
 TOPICS = (
-    ("金山村村组道路硬化", "金山村三组至五组约1.2公里土路雨天泥泞,群众出行和农产品运输困难,建议硬化。", "交通", "金山村", "proposed"),
-    ("渡口村渡船安全管理", "渡口村渡船老旧,救生设备不足,汛期存在安全隐患,需明确管理责任。", "安全", "渡口村", "proposed"),
-    ("新街村农贸市场摊位规范", "新街农贸市场占道经营严重,摊位费标准不一,商户与群众意见较大。", "市场", "新街村", "investigated"),
-    ("塘背村排水沟清淤改造", "塘背村主排水沟多年未清淤,每逢暴雨农田和民房被淹。", "水利", "塘背村", "site_consultation"),
-    ("黄金埠社区居家养老服务站", "社区独居老人增多,建议利用闲置用房建设居家养老服务站,提供助餐服务。", "养老", "黄金埠社区", "meeting"),
-    ("金山村饮用水水质提升", "金山村部分农户反映自来水浑浊,需排查管网并提升水质。", "饮水", "金山村", "meeting"),
-    ("镇区路灯补装与维护", "镇区主干道部分路段无路灯,已装路灯损坏后维修不及时。", "市政", None, "resolution"),
-    ("新街村垃圾分类收运", "新街村垃圾收运不及时,建议设置分类投放点并明确收运时间。", "环境", "新街村", "resolution"),
-    ("塘背村留守儿童课后托管", "塘背村留守儿童放学后无人看管,建议依托村小开设课后托管。", "教育", "塘背村", "feedback"),
-    ("金山村高标准农田灌溉渠修复", "金山村灌溉渠渗漏严重,影响两百余亩农田灌溉。", "农业", "金山村", "closed"),
-    ("镇区广场舞噪音扰民", "有群众反映晚间广场舞音量过大,影响附近居民休息,请求协调。", "治理", None, "rejected"),
-    ("金山村文化礼堂改建", "建议将金山村旧仓库改建为文化礼堂,用于村民议事和文艺活动。", "文化", "金山村", "withdrawn"),
+    (
+        "金山村村组道路硬化",
+        "金山村三组至五组约1.2公里土路雨天泥泞,群众出行和农产品运输困难,建议硬化。",
+        "交通",
+        "金山村",
+        "proposed",
+    ),
+    (
+        "渡口村渡船安全管理",
+        "渡口村渡船老旧,救生设备不足,汛期存在安全隐患,需明确管理责任。",
+        "安全",
+        "渡口村",
+        "proposed",
+    ),
+    (
+        "新街村农贸市场摊位规范",
+        "新街农贸市场占道经营严重,摊位费标准不一,商户与群众意见较大。",
+        "市场",
+        "新街村",
+        "investigated",
+    ),
+    (
+        "塘背村排水沟清淤改造",
+        "塘背村主排水沟多年未清淤,每逢暴雨农田和民房被淹。",
+        "水利",
+        "塘背村",
+        "site_consultation",
+    ),
+    (
+        "黄金埠社区居家养老服务站",
+        "社区独居老人增多,建议利用闲置用房建设居家养老服务站,提供助餐服务。",
+        "养老",
+        "黄金埠社区",
+        "meeting",
+    ),
+    (
+        "金山村饮用水水质提升",
+        "金山村部分农户反映自来水浑浊,需排查管网并提升水质。",
+        "饮水",
+        "金山村",
+        "meeting",
+    ),
+    (
+        "镇区路灯补装与维护",
+        "镇区主干道部分路段无路灯,已装路灯损坏后维修不及时。",
+        "市政",
+        None,
+        "resolution",
+    ),
+    (
+        "新街村垃圾分类收运",
+        "新街村垃圾收运不及时,建议设置分类投放点并明确收运时间。",
+        "环境",
+        "新街村",
+        "resolution",
+    ),
+    (
+        "塘背村留守儿童课后托管",
+        "塘背村留守儿童放学后无人看管,建议依托村小开设课后托管。",
+        "教育",
+        "塘背村",
+        "feedback",
+    ),
+    (
+        "金山村高标准农田灌溉渠修复",
+        "金山村灌溉渠渗漏严重,影响两百余亩农田灌溉。",
+        "农业",
+        "金山村",
+        "closed",
+    ),
+    (
+        "镇区广场舞噪音扰民",
+        "有群众反映晚间广场舞音量过大,影响附近居民休息,请求协调。",
+        "治理",
+        None,
+        "rejected",
+    ),
+    (
+        "金山村文化礼堂改建",
+        "建议将金山村旧仓库改建为文化礼堂,用于村民议事和文艺活动。",
+        "文化",
+        "金山村",
+        "withdrawn",
+    ),
 )
 
-PATH = ("proposed", "investigated", "site_consultation", "meeting", "resolution", "feedback", "closed")
+PATH = (
+    "proposed",
+    "investigated",
+    "site_consultation",
+    "meeting",
+    "resolution",
+    "feedback",
+    "closed",
+)
 
 
 @dataclass
@@ -113,7 +193,9 @@ async def seed(if_empty: bool = False) -> DemoReport:
 
 
 async def _fire(user: Principal, topic_id: int, trigger: str, comment: str = "") -> None:
-    version = (await Topic.select(Topic.version).where(Topic.id == topic_id).first() or {})["version"]
+    version = (await Topic.select(Topic.version).where(Topic.id == topic_id).first() or {})[
+        "version"
+    ]
     await topics.fire_trigger(user, topic_id, trigger, version, comment)
 
 
@@ -126,7 +208,9 @@ async def _advance(
         await records.add_opinion(
             rep,
             topic_id,
-            OpinionCreate(content="村民普遍支持,希望尽快落实。", stance="support", on_behalf_of="刘大爷"),
+            OpinionCreate(
+                content="村民普遍支持,希望尽快落实。", stance="support", on_behalf_of="刘大爷"
+            ),
         )
     if target == "rejected":
         await _fire(staff, topic_id, "reject", "属于城管执法事项,已转交相关部门处理,不予立项。")
@@ -164,7 +248,9 @@ async def _advance(
             staff,
             topic_id,
             MeetingCreate(
-                scheduled_at=datetime.combine(today - timedelta(days=5), datetime.min.time(), utcnow().tzinfo)
+                scheduled_at=datetime.combine(
+                    today - timedelta(days=5), datetime.min.time(), utcnow().tzinfo
+                )
                 + timedelta(hours=1),
                 place="镇政府三楼会议室",
                 host="镇政协工作联络委主任",
@@ -190,7 +276,9 @@ async def _advance(
             staff,
             topic_id,
             ResolutionItemCreate(
-                content="制定实施方案并组织实施", responsible_unit="镇村建办", due_date=today + timedelta(days=60)
+                content="制定实施方案并组织实施",
+                responsible_unit="镇村建办",
+                due_date=today + timedelta(days=60),
             ),
         )
         await _fire(staff, topic_id, "adopt_resolution")

@@ -62,8 +62,12 @@ def _check_village(principal: Principal, topic: dict[str, Any], what: str) -> No
         raise Forbidden(f"该议题属于其他村(社区),只有本村(社区)代表可以{what}")
 
 
-async def _topic_of(table: Any, record_id: int, principal: Principal, label: str) -> tuple[Any, dict[str, Any]]:
-    row = await table.objects().where(table.id == record_id).first() if valid_id(record_id) else None
+async def _topic_of(
+    table: Any, record_id: int, principal: Principal, label: str
+) -> tuple[Any, dict[str, Any]]:
+    row = (
+        await table.objects().where(table.id == record_id).first() if valid_id(record_id) else None
+    )
     if row is None:
         raise NotFound(f"{label}不存在")
     try:
@@ -134,7 +138,11 @@ async def add_opinion(principal: Principal, topic_id: int, data: OpinionCreate) 
 
 async def list_opinions(principal: Principal, topic_id: int) -> list[OpinionRead]:
     await visible_topic(principal, topic_id)
-    rows = await Opinion.select(*_OPINION_COLUMNS).where(Opinion.topic == topic_id).order_by(Opinion.id)
+    rows = (
+        await Opinion.select(*_OPINION_COLUMNS)
+        .where(Opinion.topic == topic_id)
+        .order_by(Opinion.id)
+    )
     return [_opinion_read(r) for r in rows]
 
 
@@ -188,7 +196,11 @@ async def add_investigation(
 
 async def list_investigations(principal: Principal, topic_id: int) -> list[InvestigationRead]:
     await visible_topic(principal, topic_id)
-    rows = await Investigation.select().where(Investigation.topic == topic_id).order_by(Investigation.id)
+    rows = (
+        await Investigation.select()
+        .where(Investigation.topic == topic_id)
+        .order_by(Investigation.id)
+    )
     return [
         InvestigationRead(
             id=r["id"],

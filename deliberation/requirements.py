@@ -48,7 +48,7 @@ async def _items_completed(topic: dict[str, Any], comment: str) -> bool:
     open_items = await ResolutionItem.count().where(
         (ResolutionItem.topic == topic["id"]) & (ResolutionItem.completed == False)  # noqa: E712
     )
-    return total > 0 and open_items == 0
+    return bool(total > 0 and open_items == 0)
 
 
 async def _satisfaction_rated(topic: dict[str, Any], comment: str) -> bool:

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
-from piccolo.query import Select
 
 from deliberation import audit
 from deliberation.clock import utcnow
@@ -122,7 +121,9 @@ async def open_topic(
                 await Village.select(Village.township).where(Village.id == data.village_id).first()
             )
             if village is None or village["township"] != principal.township_id:
-                raise ValidationFailed([{"field": "village_id", "message": "本乡镇没有这个村(社区)"}])
+                raise ValidationFailed(
+                    [{"field": "village_id", "message": "本乡镇没有这个村(社区)"}]
+                )
         reference = await _next_reference(now.year)
         inserted = await Topic.insert(
             Topic(
@@ -159,13 +160,11 @@ async def get_topic(principal: Principal, topic_id: int) -> TopicRead:
     return topic_read(await visible_topic(principal, topic_id), principal)
 
 
-def _search_clause(query: Select, q: str, engine_is_sqlite: bool) -> Select:
+def _search_clause(query: Any, q: str, engine_is_sqlite: bool) -> Any:
     needle = normalise(q)
     grams = bigrams(needle)
     if grams and not engine_is_sqlite:
-        query = query.where(
-            WhereRaw("string_to_array(search_grams, ' ') @> {}::text[]", grams)
-        )
+        query = query.where(WhereRaw("string_to_array(search_grams, ' ') @> {}::text[]", grams))
     function = "instr" if engine_is_sqlite else "strpos"
     return query.where(WhereRaw(f"{function}(search_text, {{}}) > 0", needle))
 
@@ -192,7 +191,7 @@ async def list_topics(
         count_query = count_query.where(Topic.village == village_id)
     if q:
         rows_query = _search_clause(rows_query, q, engine_is_sqlite)
-        count_query = _search_clause(count_query, q, engine_is_sqlite)  # type: ignore[arg-type]
+        count_query = _search_clause(count_query, q, engine_is_sqlite)
     rows = (
         await rows_query.order_by(Topic.created_at, ascending=False)
         .order_by(Topic.id, ascending=False)
@@ -221,7 +220,12 @@ async def fire_trigger(
     """
     if trigger not in WORKFLOW.triggers:
         raise ValidationFailed(
-            [{"field": "trigger", "message": f"没有这个操作,可用的操作:{'、'.join(WORKFLOW.triggers)}"}]
+            [
+                {
+                    "field": "trigger",
+                    "message": f"没有这个操作,可用的操作:{'、'.join(WORKFLOW.triggers)}",
+                }
+            ]
         )
     transition = WORKFLOW.transition(trigger)
     comment = comment.strip()

@@ -123,4 +123,3 @@ def client_from(app: Litestar, host: str | None = None) -> httpx.AsyncClient:
 @pytest.fixture(scope="session")
 async def world(client: httpx.AsyncClient) -> World:
     return await build_world(client)
-

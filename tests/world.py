@@ -70,7 +70,9 @@ class World:
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> Actor:
-    response = await client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    response = await client.post(
+        "/api/v1/auth/token", json={"username": username, "password": password}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     return Actor(client, body["access_token"], body["user"])
@@ -115,23 +117,42 @@ async def build_world(client: httpx.AsyncClient) -> World:
         UserCreate(username=admin_name, password=PASSWORD, display_name="测试管理员", role="admin")
     )
     admin = await sign_in(client, admin_name)
-    return World(client, admin, await _township(client, admin, "甲镇"), await _township(client, admin, "乙镇"))
+    return World(
+        client,
+        admin,
+        await _township(client, admin, "甲镇"),
+        await _township(client, admin, "乙镇"),
+    )
 
 
 # Topics -----------------------------------------------------------------------------
 
-PATH = ("proposed", "investigated", "site_consultation", "meeting", "resolution", "feedback", "closed")
+PATH = (
+    "proposed",
+    "investigated",
+    "site_consultation",
+    "meeting",
+    "resolution",
+    "feedback",
+    "closed",
+)
 TODAY = date.today()
 
 
 async def open_topic(t: Township, title: str | None = None, **extra: Any) -> dict[str, Any]:
-    body = {"title": title or unique("村道硬化议题"), "description": "村里道路坑洼,雨天难行,请求硬化。", **extra}
+    body = {
+        "title": title or unique("村道硬化议题"),
+        "description": "村里道路坑洼,雨天难行,请求硬化。",
+        **extra,
+    }
     response = await t["liaison"].post("/api/v1/topics", body)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
-async def fire(actor: Actor, topic: dict[str, Any], trigger: str, comment: str = "") -> httpx.Response:
+async def fire(
+    actor: Actor, topic: dict[str, Any], trigger: str, comment: str = ""
+) -> httpx.Response:
     current = (await actor.get(f"/api/v1/topics/{topic['id']}")).json()
     return await actor.post(
         f"/api/v1/topics/{topic['id']}/transitions",
@@ -146,12 +167,22 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
     if requirement == "investigation_recorded":
         r = await liaison.post(
             f"/api/v1/topics/{tid}/investigations",
-            {"visited_on": str(TODAY), "place": "三组", "participants": "联络员、群众", "findings": "问题属实"},
+            {
+                "visited_on": str(TODAY),
+                "place": "三组",
+                "participants": "联络员、群众",
+                "findings": "问题属实",
+            },
         )
     elif requirement == "site_consultation_recorded":
         r = await liaison.post(
             f"/api/v1/topics/{tid}/site-consultations",
-            {"held_on": str(TODAY), "place": "村委会", "participants": "村两委", "summary": "形成初步意见"},
+            {
+                "held_on": str(TODAY),
+                "place": "村委会",
+                "participants": "村两委",
+                "summary": "形成初步意见",
+            },
         )
     elif requirement == "meeting_scheduled":
         r = await staff.post(
@@ -175,7 +206,11 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
     elif requirement == "resolution_item_added":
         r = await staff.post(
             f"/api/v1/topics/{tid}/resolution-items",
-            {"content": "硬化道路1.2公里", "responsible_unit": "镇村建办", "due_date": str(TODAY + timedelta(days=30))},
+            {
+                "content": "硬化道路1.2公里",
+                "responsible_unit": "镇村建办",
+                "due_date": str(TODAY + timedelta(days=30)),
+            },
         )
     elif requirement == "items_completed":
         for item in (await staff.get(f"/api/v1/topics/{tid}/resolution-items")).json():
@@ -186,7 +221,9 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
             assert r.status_code == 201, r.text
         return
     elif requirement == "satisfaction_rated":
-        r = await t["representative"].post(f"/api/v1/topics/{tid}/satisfaction", {"rating": "satisfied"})
+        r = await t["representative"].post(
+            f"/api/v1/topics/{tid}/satisfaction", {"rating": "satisfied"}
+        )
     elif requirement == "comment_given":
         return
     else:  # pragma: no cover - a new requirement needs a satisfier here
@@ -210,7 +247,7 @@ async def topic_in_state(t: Township, state: str, **extra: Any) -> dict[str, Any
         response = await fire(actor, topic, trigger, comment="测试原因")
         assert response.status_code == 200, response.text
         return dict(response.json())
-    for source, dest in zip(PATH, PATH[1 : PATH.index(state) + 1], strict=False):
+    for source, dest in itertools.pairwise(PATH[: PATH.index(state) + 1]):
         transition = WORKFLOW.transition(_path_trigger(source, dest))
         for requirement in transition.requires:
             await satisfy(t, topic, requirement.name)

@@ -1,12 +1,19 @@
 """HTTP controllers: thin, each handler calls one service function."""
 
-from api.controllers.accounts import AuthController, TownshipController, UserController, VillageController
+from litestar.types import ControllerRouterHandler
+
+from api.controllers.accounts import (
+    AuthController,
+    TownshipController,
+    UserController,
+    VillageController,
+)
 from api.controllers.health import health
 from api.controllers.records import RecordController, TopicRecordsController
 from api.controllers.topics import TopicController
 from api.controllers.workflow import WorkflowController
 
-ROUTE_HANDLERS = [
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     health,
     AuthController,
     UserController,

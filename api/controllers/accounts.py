@@ -27,8 +27,12 @@ class AuthController(Controller):
     tags = ["auth"]
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
-    @post("/auth/token", operation_id="issue_token", status_code=200, opt={"exclude_from_auth": True})
-    async def issue_token(self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]) -> TokenResponse:
+    @post(
+        "/auth/token", operation_id="issue_token", status_code=200, opt={"exclude_from_auth": True}
+    )
+    async def issue_token(
+        self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]
+    ) -> TokenResponse:
         settings = request.app.state.settings
         client = request.client.host if request.client else "unknown"
         user = await accounts.authenticate(

@@ -34,21 +34,32 @@ class TopicRecordsController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/opinions", operation_id="add_opinion", guards=[record_guard("opinion")])
-    async def add_opinion(self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[OpinionCreate]) -> OpinionRead:
+    async def add_opinion(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[OpinionCreate]
+    ) -> OpinionRead:
         return await records.add_opinion(principal, topic_id, data)
 
     @get("/opinions", operation_id="list_opinions")
-    async def list_opinions(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[OpinionRead]:
+    async def list_opinions(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int]
+    ) -> list[OpinionRead]:
         return await records.list_opinions(principal, topic_id)
 
-    @post("/investigations", operation_id="add_investigation", guards=[record_guard("investigation")])
+    @post(
+        "/investigations", operation_id="add_investigation", guards=[record_guard("investigation")]
+    )
     async def add_investigation(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[InvestigationCreate]
+        self,
+        principal: CurrentPrincipal,
+        topic_id: FromPath[int],
+        data: JSONBody[InvestigationCreate],
     ) -> InvestigationRead:
         return await records.add_investigation(principal, topic_id, data)
 
     @get("/investigations", operation_id="list_investigations")
-    async def list_investigations(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[InvestigationRead]:
+    async def list_investigations(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int]
+    ) -> list[InvestigationRead]:
         return await records.list_investigations(principal, topic_id)
 
     @post(
@@ -57,7 +68,10 @@ class TopicRecordsController(Controller):
         guards=[record_guard("site_consultation")],
     )
     async def add_site_consultation(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[SiteConsultationCreate]
+        self,
+        principal: CurrentPrincipal,
+        topic_id: FromPath[int],
+        data: JSONBody[SiteConsultationCreate],
     ) -> SiteConsultationRead:
         return await records.add_site_consultation(principal, topic_id, data)
 
@@ -68,11 +82,15 @@ class TopicRecordsController(Controller):
         return await records.list_site_consultations(principal, topic_id)
 
     @post("/meetings", operation_id="schedule_meeting", guards=[record_guard("meeting")])
-    async def schedule_meeting(self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[MeetingCreate]) -> MeetingRead:
+    async def schedule_meeting(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[MeetingCreate]
+    ) -> MeetingRead:
         return await records.schedule_meeting(principal, topic_id, data)
 
     @get("/meetings", operation_id="list_meetings")
-    async def list_meetings(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[MeetingRead]:
+    async def list_meetings(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int]
+    ) -> list[MeetingRead]:
         return await records.list_meetings(principal, topic_id)
 
     @post(
@@ -81,22 +99,32 @@ class TopicRecordsController(Controller):
         guards=[record_guard("resolution_item")],
     )
     async def add_resolution_item(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[ResolutionItemCreate]
+        self,
+        principal: CurrentPrincipal,
+        topic_id: FromPath[int],
+        data: JSONBody[ResolutionItemCreate],
     ) -> ResolutionItemRead:
         return await records.add_resolution_item(principal, topic_id, data)
 
     @get("/resolution-items", operation_id="list_resolution_items")
-    async def list_resolution_items(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[ResolutionItemRead]:
+    async def list_resolution_items(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int]
+    ) -> list[ResolutionItemRead]:
         return await records.list_resolution_items(principal, topic_id)
 
     @post("/satisfaction", operation_id="rate_satisfaction", guards=[record_guard("satisfaction")])
     async def rate_satisfaction(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[SatisfactionCreate]
+        self,
+        principal: CurrentPrincipal,
+        topic_id: FromPath[int],
+        data: JSONBody[SatisfactionCreate],
     ) -> SatisfactionRead:
         return await records.rate_satisfaction(principal, topic_id, data)
 
     @get("/satisfaction", operation_id="list_satisfaction")
-    async def list_satisfaction(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[SatisfactionRead]:
+    async def list_satisfaction(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int]
+    ) -> list[SatisfactionRead]:
         return await records.list_satisfaction(principal, topic_id)
 
 
@@ -118,8 +146,14 @@ class RecordController(Controller):
     ) -> OpinionRead:
         return await records.answer_opinion(principal, opinion_id, data)
 
-    @put("/meetings/{meeting_id:int}/minutes", operation_id="record_minutes", guards=[record_guard("minutes")])
-    async def record_minutes(self, principal: CurrentPrincipal, meeting_id: FromPath[int], data: JSONBody[MinutesUpdate]) -> MeetingRead:
+    @put(
+        "/meetings/{meeting_id:int}/minutes",
+        operation_id="record_minutes",
+        guards=[record_guard("minutes")],
+    )
+    async def record_minutes(
+        self, principal: CurrentPrincipal, meeting_id: FromPath[int], data: JSONBody[MinutesUpdate]
+    ) -> MeetingRead:
         return await records.record_minutes(principal, meeting_id, data)
 
     @post(
@@ -127,9 +161,13 @@ class RecordController(Controller):
         operation_id="add_progress",
         guards=[record_guard("progress")],
     )
-    async def add_progress(self, principal: CurrentPrincipal, item_id: FromPath[int], data: JSONBody[ProgressCreate]) -> ProgressRead:
+    async def add_progress(
+        self, principal: CurrentPrincipal, item_id: FromPath[int], data: JSONBody[ProgressCreate]
+    ) -> ProgressRead:
         return await records.add_progress(principal, item_id, data)
 
     @get("/resolution-items/{item_id:int}/progress", operation_id="list_progress")
-    async def list_progress(self, principal: CurrentPrincipal, item_id: FromPath[int]) -> list[ProgressRead]:
+    async def list_progress(
+        self, principal: CurrentPrincipal, item_id: FromPath[int]
+    ) -> list[ProgressRead]:
         return await records.list_progress(principal, item_id)

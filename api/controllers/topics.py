@@ -17,7 +17,9 @@ class TopicController(Controller):
     dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", operation_id="open_topic")
-    async def open_topic(self, principal: CurrentPrincipal, data: JSONBody[TopicCreate]) -> TopicRead:
+    async def open_topic(
+        self, principal: CurrentPrincipal, data: JSONBody[TopicCreate]
+    ) -> TopicRead:
         return await topics.open_topic(principal, data)
 
     @get("/", operation_id="list_topics")
@@ -40,12 +42,17 @@ class TopicController(Controller):
 
     @post("/{topic_id:int}/transitions", operation_id="fire_transition", status_code=200)
     async def fire_transition(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[TransitionRequest]
+        self,
+        principal: CurrentPrincipal,
+        topic_id: FromPath[int],
+        data: JSONBody[TransitionRequest],
     ) -> TopicRead:
         return await topics.fire_trigger(
             principal, topic_id, data.trigger, data.version, data.comment
         )
 
     @get("/{topic_id:int}/events", operation_id="list_topic_events")
-    async def list_events(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> list[EventRead]:
+    async def list_events(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int]
+    ) -> list[EventRead]:
         return await topics.list_events(principal, topic_id)

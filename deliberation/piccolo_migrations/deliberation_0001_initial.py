@@ -1,14 +1,15 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Date
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Serial
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.date import DateNow
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
@@ -99,13 +100,9 @@ DESCRIPTION = "Initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="deliberation", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="deliberation", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Village", tablename="village", schema=None, columns=None
-    )
+    manager.add_table(class_name="Village", tablename="village", schema=None, columns=None)
 
     manager.add_table(
         class_name="TopicEvent",
@@ -114,9 +111,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Opinion", tablename="opinion", schema=None, columns=None
-    )
+    manager.add_table(class_name="Opinion", tablename="opinion", schema=None, columns=None)
 
     manager.add_table(
         class_name="LoginFailure",
@@ -153,9 +148,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Account", tablename="account", schema=None, columns=None
-    )
+    manager.add_table(class_name="Account", tablename="account", schema=None, columns=None)
 
     manager.add_table(
         class_name="ReferenceCounter",
@@ -164,17 +157,11 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Meeting", tablename="meeting", schema=None, columns=None
-    )
+    manager.add_table(class_name="Meeting", tablename="meeting", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Township", tablename="township", schema=None, columns=None
-    )
+    manager.add_table(class_name="Township", tablename="township", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Topic", tablename="topic", schema=None, columns=None
-    )
+    manager.add_table(class_name="Topic", tablename="topic", schema=None, columns=None)
 
     manager.add_table(
         class_name="MeetingAttendee",

@@ -11,13 +11,16 @@ from tests.world import PASSWORD, World, sign_in, unique
 
 async def test_sign_in_returns_an_expiring_bearer_token(world: World) -> None:
     r = await world.client.post(
-        "/api/v1/auth/token", json={"username": world.a["staff"].user["username"], "password": PASSWORD}
+        "/api/v1/auth/token",
+        json={"username": world.a["staff"].user["username"], "password": PASSWORD},
     )
     body = r.json()
     assert r.status_code == 200
     assert body["token_type"] == "bearer" and body["expires_in"] > 0
     assert body["user"]["role"] == "staff" and "password" not in str(body["user"])
-    me = await world.client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    me = await world.client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
     assert me.json()["username"] == world.a["staff"].user["username"]
 
 
@@ -26,20 +29,40 @@ async def test_admin_manages_accounts(world: World) -> None:
     username = unique("newrep")
     r = await admin.post(
         "/api/v1/users",
-        {"username": username, "password": "long-enough-pw", "display_name": "新代表", "role": "representative",
-         "township_id": world.a.id, "village_id": world.a.villages[0]["id"]},
+        {
+            "username": username,
+            "password": "long-enough-pw",
+            "display_name": "新代表",
+            "role": "representative",
+            "township_id": world.a.id,
+            "village_id": world.a.villages[0]["id"],
+        },
     )
     assert r.status_code == 201, r.text
-    assert (await sign_in(world.client, username, "long-enough-pw")).user["role"] == "representative"
+    assert (await sign_in(world.client, username, "long-enough-pw")).user[
+        "role"
+    ] == "representative"
     dup = await admin.post(
         "/api/v1/users",
-        {"username": username, "password": "long-enough-pw", "display_name": "x", "role": "staff", "township_id": world.a.id},
+        {
+            "username": username,
+            "password": "long-enough-pw",
+            "display_name": "x",
+            "role": "staff",
+            "township_id": world.a.id,
+        },
     )
     assert dup.status_code == 409 and dup.json()["code"] == "already_exists"
     wrong_village = await admin.post(
         "/api/v1/users",
-        {"username": unique("rep"), "password": "long-enough-pw", "display_name": "x", "role": "representative",
-         "township_id": world.a.id, "village_id": world.b.villages[0]["id"]},
+        {
+            "username": unique("rep"),
+            "password": "long-enough-pw",
+            "display_name": "x",
+            "role": "representative",
+            "township_id": world.a.id,
+            "village_id": world.b.villages[0]["id"],
+        },
     )
     assert wrong_village.status_code == 422
     assert "village_id" in [e["field"] for e in wrong_village.json()["errors"]]
@@ -67,18 +90,26 @@ async def test_townships_and_villages_are_scoped(world: World) -> None:
     assert dup.status_code == 409
 
 
-async def test_one_log_line_per_request_without_secrets(world: World, caplog: pytest.LogCaptureFixture) -> None:
+async def test_one_log_line_per_request_without_secrets(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="deliberation.requests")
     username = world.a["staff"].user["username"]
     r = await world.client.post(
-        "/api/v1/auth/token", json={"username": username, "password": PASSWORD}, headers={"X-Request-ID": "trace-42"}
+        "/api/v1/auth/token",
+        json={"username": username, "password": PASSWORD},
+        headers={"X-Request-ID": "trace-42"},
     )
     token = r.json()["access_token"]
     assert r.headers["x-request-id"] == "trace-42"
     await world.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     lines = [rec.getMessage() for rec in caplog.records if rec.name == "deliberation.requests"]
     assert len(lines) == 2
-    assert "request_id=trace-42" in lines[0] and "status=200" in lines[0] and "duration_ms=" in lines[0]
+    assert (
+        "request_id=trace-42" in lines[0]
+        and "status=200" in lines[0]
+        and "duration_ms=" in lines[0]
+    )
     assert f"user_id={world.a['staff'].user['id']}" in lines[1]
     everything = "\n".join(rec.getMessage() for rec in caplog.records)
     assert PASSWORD not in everything and token not in everything

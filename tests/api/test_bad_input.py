@@ -61,9 +61,20 @@ async def test_wrong_content_type_is_400(world: World) -> None:
         ({"title": "t", "description": "d", "village_id": "一"}, "village_id"),
         ([], "body"),
     ],
-    ids=["wrong-type", "missing-title", "missing-description", "unknown-field", "10000-chars", "blank", "bad-id", "array"],
+    ids=[
+        "wrong-type",
+        "missing-title",
+        "missing-description",
+        "unknown-field",
+        "10000-chars",
+        "blank",
+        "bad-id",
+        "array",
+    ],
 )
-async def test_invalid_topic_is_422_and_nothing_written(world: World, body: Any, field: str) -> None:
+async def test_invalid_topic_is_422_and_nothing_written(
+    world: World, body: Any, field: str
+) -> None:
     before = await _counts()
     response = await world.a["liaison"].post("/api/v1/topics", body)
     problem = _problem(response, 422, "validation_error")
@@ -84,7 +95,8 @@ async def test_two_mebibyte_body_is_413(world: World) -> None:
 async def test_village_of_another_township_is_refused(world: World) -> None:
     before = await _counts()
     response = await world.a["liaison"].post(
-        "/api/v1/topics", {"title": "t", "description": "d", "village_id": world.b.villages[0]["id"]}
+        "/api/v1/topics",
+        {"title": "t", "description": "d", "village_id": world.b.villages[0]["id"]},
     )
     _problem(response, 422, "validation_error")
     assert await _counts() == before
@@ -95,7 +107,9 @@ async def test_unknown_topic_is_404(world: World, topic_id: int) -> None:
     staff = world.a["staff"]
     _problem(await staff.get(f"/api/v1/topics/{topic_id}"), 404, "not_found")
     _problem(
-        await staff.post(f"/api/v1/topics/{topic_id}/transitions", {"trigger": "investigate", "version": 1}),
+        await staff.post(
+            f"/api/v1/topics/{topic_id}/transitions", {"trigger": "investigate", "version": 1}
+        ),
         404,
         "not_found",
     )
@@ -104,11 +118,19 @@ async def test_unknown_topic_is_404(world: World, topic_id: int) -> None:
 
 async def test_unknown_records_are_404(world: World) -> None:
     staff = world.a["staff"]
-    _problem(await staff.post("/api/v1/opinions/999999/answer", {"adoption": "adopted", "reason": "r"}), 404, "not_found")
+    _problem(
+        await staff.post("/api/v1/opinions/999999/answer", {"adoption": "adopted", "reason": "r"}),
+        404,
+        "not_found",
+    )
     _problem(
         await staff.put(
             "/api/v1/meetings/999999/minutes",
-            {"summary": "s", "decisions": "d", "attendees": [{"name": "n", "attendance": "present"}]},
+            {
+                "summary": "s",
+                "decisions": "d",
+                "attendees": [{"name": "n", "attendance": "present"}],
+            },
         ),
         404,
         "not_found",
@@ -150,7 +172,11 @@ async def test_other_townships_topic_is_404_everywhere(world: World) -> None:
     _problem(
         await staff.put(
             f"/api/v1/meetings/{meetings[0]['id']}/minutes",
-            {"summary": "s", "decisions": "d", "attendees": [{"name": "n", "attendance": "present"}]},
+            {
+                "summary": "s",
+                "decisions": "d",
+                "attendees": [{"name": "n", "attendance": "present"}],
+            },
         ),
         404,
         "not_found",
@@ -183,26 +209,60 @@ async def test_stale_version_is_409(world: World) -> None:
 async def test_missing_bad_and_expired_tokens_are_401(world: World, app: Any) -> None:
     client = world.client
     _problem(await client.get("/api/v1/topics"), 401, "unauthenticated")
-    _problem(await client.get("/api/v1/topics", headers={"Authorization": "Bearer nonsense"}), 401, "unauthenticated")
-    _problem(await client.get("/api/v1/topics", headers={"Authorization": "Basic abc"}), 401, "unauthenticated")
+    _problem(
+        await client.get("/api/v1/topics", headers={"Authorization": "Bearer nonsense"}),
+        401,
+        "unauthenticated",
+    )
+    _problem(
+        await client.get("/api/v1/topics", headers={"Authorization": "Basic abc"}),
+        401,
+        "unauthenticated",
+    )
     user = world.a["staff"].user
     expired = jwt.encode(
-        {"sub": str(user["id"]), "usr": user["username"], "rol": "staff", "twp": world.a.id, "vil": None,
-         "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600},
+        {
+            "sub": str(user["id"]),
+            "usr": user["username"],
+            "rol": "staff",
+            "twp": world.a.id,
+            "vil": None,
+            "iat": int(time.time()) - 7200,
+            "exp": int(time.time()) - 3600,
+        },
         app.state.settings.secret_key,
         algorithm="HS256",
     )
-    problem = _problem(await client.get("/api/v1/topics", headers={"Authorization": f"Bearer {expired}"}), 401, "unauthenticated")
+    problem = _problem(
+        await client.get("/api/v1/topics", headers={"Authorization": f"Bearer {expired}"}),
+        401,
+        "unauthenticated",
+    )
     assert "过期" in problem["detail"]
     forged = jwt.encode(
-        {"sub": str(user["id"]), "usr": user["username"], "rol": "admin", "twp": world.a.id, "vil": None,
-         "iat": int(time.time()), "exp": int(time.time()) + 3600},
+        {
+            "sub": str(user["id"]),
+            "usr": user["username"],
+            "rol": "admin",
+            "twp": world.a.id,
+            "vil": None,
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 3600,
+        },
         "not-the-secret-key-at-all-but-long-enough-for-hs256",
         algorithm="HS256",
     )
-    _problem(await client.get("/api/v1/users", headers={"Authorization": f"Bearer {forged}"}), 401, "unauthenticated")
+    _problem(
+        await client.get("/api/v1/users", headers={"Authorization": f"Bearer {forged}"}),
+        401,
+        "unauthenticated",
+    )
     before = await _counts()
-    _problem(await client.post("/api/v1/topics", json={"title": "t", "description": "d"}), 401, "unauthenticated")
+    _problem(
+        await client.post("/api/v1/topics", json={"title": "t", "description": "d"}),
+        401,
+        "unauthenticated",
+    )
     assert await _counts() == before
 
 
@@ -211,15 +271,21 @@ async def test_wrong_password_is_rate_limited_per_username(world: World, app: An
     username = world.a["liaison2"].user["username"]
     async with client_from(app) as client:
         for _ in range(5):
-            r = await client.post("/api/v1/auth/token", json={"username": username, "password": "wrong-password"})
+            r = await client.post(
+                "/api/v1/auth/token", json={"username": username, "password": "wrong-password"}
+            )
             _problem(r, 401, "unauthenticated")
-        limited = await client.post("/api/v1/auth/token", json={"username": username, "password": "wrong-password"})
+        limited = await client.post(
+            "/api/v1/auth/token", json={"username": username, "password": "wrong-password"}
+        )
         problem = _problem(limited, 429, "rate_limited")
         assert int(limited.headers["retry-after"]) > 0
         assert "次数过多" in problem["detail"]
     # Even the right password is refused while the limit holds, from any address.
     async with client_from(app) as other:
-        r = await other.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+        r = await other.post(
+            "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
+        )
         _problem(r, 429, "rate_limited")
 
 
@@ -227,15 +293,19 @@ async def test_wrong_password_is_rate_limited_per_address(world: World, app: Any
 
     async with client_from(app, "127.0.9.9") as client:
         for _ in range(20):
-            r = await client.post("/api/v1/auth/token", json={"username": unique("nobody"), "password": "x" * 9})
+            r = await client.post(
+                "/api/v1/auth/token", json={"username": unique("nobody"), "password": "x" * 9}
+            )
             _problem(r, 401, "unauthenticated")
         r = await client.post(
-            "/api/v1/auth/token", json={"username": world.a["staff"].user["username"], "password": PASSWORD}
+            "/api/v1/auth/token",
+            json={"username": world.a["staff"].user["username"], "password": PASSWORD},
         )
         _problem(r, 429, "rate_limited")
     # Another address is not affected.
     async with client_from(app, "127.0.9.10") as client:
         r = await client.post(
-            "/api/v1/auth/token", json={"username": world.a["staff"].user["username"], "password": PASSWORD}
+            "/api/v1/auth/token",
+            json={"username": world.a["staff"].user["username"], "password": PASSWORD},
         )
         assert r.status_code == 200

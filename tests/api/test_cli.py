@@ -15,18 +15,52 @@ def test_cli_sets_up_a_township_from_scratch(tmp_path: Path) -> None:
     r = run_cli(url, "village", "create", "石口村", "--township", "石口镇", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     r = run_cli(
-        url, "user", "create", "--username", "root", "--role", "admin", "--display-name", "管理员",
-        "--password-stdin", stdin="a-long-password\n", cwd=tmp_path,
+        url,
+        "user",
+        "create",
+        "--username",
+        "root",
+        "--role",
+        "admin",
+        "--display-name",
+        "管理员",
+        "--password-stdin",
+        stdin="a-long-password\n",
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
     r = run_cli(
-        url, "user", "create", "--username", "rep1", "--role", "representative", "--display-name", "代表",
-        "--township", "石口镇", "--village", "石口村", "--password-stdin", stdin="another-password\n", cwd=tmp_path,
+        url,
+        "user",
+        "create",
+        "--username",
+        "rep1",
+        "--role",
+        "representative",
+        "--display-name",
+        "代表",
+        "--township",
+        "石口镇",
+        "--village",
+        "石口村",
+        "--password-stdin",
+        stdin="another-password\n",
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
     r = run_cli(
-        url, "user", "create", "--username", "root", "--role", "admin", "--display-name", "重复",
-        "--password-stdin", stdin="a-long-password\n", cwd=tmp_path,
+        url,
+        "user",
+        "create",
+        "--username",
+        "root",
+        "--role",
+        "admin",
+        "--display-name",
+        "重复",
+        "--password-stdin",
+        stdin="a-long-password\n",
+        cwd=tmp_path,
     )
     assert r.returncode == 1 and "已被使用" in r.stderr
     r = run_cli(url, "village", "create", "某村", "--township", "不存在镇", cwd=tmp_path)
@@ -50,4 +84,14 @@ def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
         states = {row[0] for row in db.execute("SELECT state FROM topic")}
         count = db.execute("SELECT count(*) FROM topic").fetchone()[0]
     assert count == 12
-    assert states == {"proposed", "investigated", "site_consultation", "meeting", "resolution", "feedback", "closed", "rejected", "withdrawn"}
+    assert states == {
+        "proposed",
+        "investigated",
+        "site_consultation",
+        "meeting",
+        "resolution",
+        "feedback",
+        "closed",
+        "rejected",
+        "withdrawn",
+    }

@@ -19,7 +19,9 @@ async def test_twenty_concurrent_fires_one_winner(world: World) -> None:
     )
 
     statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200] + [409] * 19, [r.text for r in responses if r.status_code not in (200, 409)]
+    assert statuses == [200] + [409] * 19, [
+        r.text for r in responses if r.status_code not in (200, 409)
+    ]
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"stale_version"}
     events = (await liaison.get(f"/api/v1/topics/{topic['id']}/events")).json()
     assert [e["trigger"] for e in events] == ["open", "investigate"]

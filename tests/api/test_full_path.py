@@ -39,15 +39,27 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
 
     r = await liaison.post(
         f"/api/v1/topics/{tid}/investigations",
-        {"visited_on": str(TODAY), "place": "三组排水沟", "participants": "王建华、村两委", "findings": "淤积严重"},
+        {
+            "visited_on": str(TODAY),
+            "place": "三组排水沟",
+            "participants": "王建华、村两委",
+            "findings": "淤积严重",
+        },
     )
     assert r.status_code == 201, r.text
     assert (await fire(liaison, topic, "investigate")).json()["state"] == "investigated"
-    assert (await fire(liaison, topic, "begin_site_consultation")).json()["state"] == "site_consultation"
+    assert (await fire(liaison, topic, "begin_site_consultation")).json()[
+        "state"
+    ] == "site_consultation"
 
     r = await liaison.post(
         f"/api/v1/topics/{tid}/site-consultations",
-        {"held_on": str(TODAY), "place": "村委会", "participants": "群众代表12人", "summary": "同意清淤"},
+        {
+            "held_on": str(TODAY),
+            "place": "村委会",
+            "participants": "群众代表12人",
+            "summary": "同意清淤",
+        },
     )
     assert r.status_code == 201, r.text
     meeting = await staff.post(
@@ -70,10 +82,18 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
         },
     )
     assert minutes.status_code == 200, minutes.text
-    assert [a["attendance"] for a in minutes.json()["attendees"]] == ["present", "on_leave", "observer"]
+    assert [a["attendance"] for a in minutes.json()["attendees"]] == [
+        "present",
+        "on_leave",
+        "observer",
+    ]
     item = await staff.post(
         f"/api/v1/topics/{tid}/resolution-items",
-        {"content": "清淤并硬化沟渠800米", "responsible_unit": "镇水利站", "due_date": "2027-01-31"},
+        {
+            "content": "清淤并硬化沟渠800米",
+            "responsible_unit": "镇水利站",
+            "due_date": "2027-01-31",
+        },
     )
     assert item.status_code == 201, item.text
     answered = await staff.post(

@@ -30,7 +30,9 @@ BODIES = {
 
 
 @pytest.mark.parametrize("record", list(BODIES))
-async def test_record_open_states_and_roles_follow_the_declaration(world: World, record: str) -> None:
+async def test_record_open_states_and_roles_follow_the_declaration(
+    world: World, record: str
+) -> None:
     kind = WORKFLOW.record(record)
     path, body = BODIES[record]
     open_state = kind.open_in[-1]
@@ -61,7 +63,8 @@ async def test_representative_speaks_only_for_own_village(world: World) -> None:
     )
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     r = await world.a["representative2"].post(
-        f"/api/v1/topics/{topic['id']}/opinions", {"content": "意见", "stance": "oppose", "on_behalf_of": "张奶奶"}
+        f"/api/v1/topics/{topic['id']}/opinions",
+        {"content": "意见", "stance": "oppose", "on_behalf_of": "张奶奶"},
     )
     assert r.status_code == 201, r.text
     assert r.json()["author_name"] == "测试representative2"
@@ -70,7 +73,9 @@ async def test_representative_speaks_only_for_own_village(world: World) -> None:
 async def test_new_satisfaction_rating_replaces_the_old(world: World) -> None:
     topic = await topic_in_state(world.a, "feedback")
     rep = world.a["representative"]
-    first = await rep.post(f"/api/v1/topics/{topic['id']}/satisfaction", {"rating": "dissatisfied", "comment": "太慢"})
+    first = await rep.post(
+        f"/api/v1/topics/{topic['id']}/satisfaction", {"rating": "dissatisfied", "comment": "太慢"}
+    )
     second = await rep.post(f"/api/v1/topics/{topic['id']}/satisfaction", {"rating": "satisfied"})
     assert first.status_code == second.status_code == 201
     ratings = (await rep.get(f"/api/v1/topics/{topic['id']}/satisfaction")).json()
@@ -82,17 +87,22 @@ async def test_progress_marks_item_completed(world: World) -> None:
     staff = world.a["staff"]
     item = (await staff.get(f"/api/v1/topics/{topic['id']}/resolution-items")).json()[0]
     assert item["completed"] is False
-    r = await staff.post(f"/api/v1/resolution-items/{item['id']}/progress", {"note": "完成一半", "percent": 50})
+    r = await staff.post(
+        f"/api/v1/resolution-items/{item['id']}/progress", {"note": "完成一半", "percent": 50}
+    )
     assert r.status_code == 201
     r = await staff.post(
-        f"/api/v1/resolution-items/{item['id']}/progress", {"note": "完工", "percent": 100, "completed": True}
+        f"/api/v1/resolution-items/{item['id']}/progress",
+        {"note": "完工", "percent": 100, "completed": True},
     )
     assert r.status_code == 201
     item = (await staff.get(f"/api/v1/topics/{topic['id']}/resolution-items")).json()[0]
     assert item["completed"] is True and item["latest_progress"]["percent"] == 100
     history = (await staff.get(f"/api/v1/resolution-items/{item['id']}/progress")).json()
     assert [h["percent"] for h in history] == [50, 100]
-    bad = await staff.post(f"/api/v1/resolution-items/{item['id']}/progress", {"note": "x", "percent": 101})
+    bad = await staff.post(
+        f"/api/v1/resolution-items/{item['id']}/progress", {"note": "x", "percent": 101}
+    )
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
 
 
@@ -101,13 +111,22 @@ async def test_minutes_replace_the_roster_and_validate_attendance(world: World) 
     staff = world.a["staff"]
     meeting = (await staff.get(f"/api/v1/topics/{topic['id']}/meetings")).json()[0]
     path = f"/api/v1/meetings/{meeting['id']}/minutes"
-    bad = await staff.put(path, {"summary": "s", "decisions": "d", "attendees": [{"name": "甲", "attendance": "asleep"}]})
+    bad = await staff.put(
+        path,
+        {"summary": "s", "decisions": "d", "attendees": [{"name": "甲", "attendance": "asleep"}]},
+    )
     assert bad.status_code == 422
-    assert (await staff.get(f"/api/v1/topics/{topic['id']}/meetings")).json()[0]["minutes_recorded"] is False
+    assert (await staff.get(f"/api/v1/topics/{topic['id']}/meetings")).json()[0][
+        "minutes_recorded"
+    ] is False
     for roster in (["甲", "乙", "丙"], ["丁"]):
         r = await staff.put(
             path,
-            {"summary": "s", "decisions": "d", "attendees": [{"name": n, "attendance": "present"} for n in roster]},
+            {
+                "summary": "s",
+                "decisions": "d",
+                "attendees": [{"name": n, "attendance": "present"} for n in roster],
+            },
         )
         assert r.status_code == 200, r.text
     saved = (await staff.get(f"/api/v1/topics/{topic['id']}/meetings")).json()[0]
@@ -122,10 +141,12 @@ async def test_opinion_answer_is_staff_only(world: World) -> None:
     )
     for role in ("liaison", "representative", "admin"):
         r = await world.a[role].post(
-            f"/api/v1/opinions/{opinion.json()['id']}/answer", {"adoption": "adopted", "reason": "r"}
+            f"/api/v1/opinions/{opinion.json()['id']}/answer",
+            {"adoption": "adopted", "reason": "r"},
         )
         assert r.status_code == 403
     r = await world.a["staff"].post(
-        f"/api/v1/opinions/{opinion.json()['id']}/answer", {"adoption": "not_adopted", "reason": "超出职权"}
+        f"/api/v1/opinions/{opinion.json()['id']}/answer",
+        {"adoption": "not_adopted", "reason": "超出职权"},
     )
     assert r.status_code == 200 and r.json()["answer_reason"] == "超出职权"

@@ -21,7 +21,9 @@ async def test_chinese_two_character_search_matches_substring_scan(world: World)
         found = sorted(t["title"] for t in page["items"] if t["title"].startswith(marker))
         expected = sorted(t for t in titles if word in t)
         assert found == expected, word
-    desc = await open_topic(world.a, title=unique("无关标题"), description=f"说明中提到{marker}渠道")
+    desc = await open_topic(
+        world.a, title=unique("无关标题"), description=f"说明中提到{marker}渠道"
+    )
     page = (await staff.get("/api/v1/topics", params={"q": f"{marker}渠道"})).json()
     assert [t["id"] for t in page["items"]] == [desc["id"]]
     assert page["total"] == 1
@@ -40,7 +42,9 @@ async def test_pagination_newest_first_and_limits(world: World) -> None:
     made = [await open_topic(world.a, title=f"{marker}第{i}号") for i in range(5)]
     staff = world.a["staff"]
     first = (await staff.get("/api/v1/topics", params={"q": marker, "limit": 2})).json()
-    second = (await staff.get("/api/v1/topics", params={"q": marker, "limit": 2, "offset": 2})).json()
+    second = (
+        await staff.get("/api/v1/topics", params={"q": marker, "limit": 2, "offset": 2})
+    ).json()
     assert first["total"] == second["total"] == 5
     assert (first["limit"], first["offset"], second["offset"]) == (2, 0, 2)
     ids = [t["id"] for t in first["items"] + second["items"]]
@@ -55,7 +59,11 @@ async def test_state_and_village_filters(world: World) -> None:
     village = world.a.villages[1]["id"]
     mine = await topic_in_state(world.a, "investigated", village_id=village)
     staff = world.a["staff"]
-    page = (await staff.get("/api/v1/topics", params={"state": "investigated", "village_id": village, "limit": 100})).json()
+    page = (
+        await staff.get(
+            "/api/v1/topics", params={"state": "investigated", "village_id": village, "limit": 100}
+        )
+    ).json()
     assert mine["id"] in [t["id"] for t in page["items"]]
     assert {t["state"] for t in page["items"]} == {"investigated"}
     assert {t["village_id"] for t in page["items"]} == {village}

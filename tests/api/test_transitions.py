@@ -13,7 +13,9 @@ CASES = [(t, source) for t in WORKFLOW.transitions for source in t.sources]
 IDS = [f"{t.trigger}-from-{source}" for t, source in CASES]
 
 
-async def _ready_topic(world: World, transition: Transition, source: str, omit: str | None = None) -> dict[str, Any]:
+async def _ready_topic(
+    world: World, transition: Transition, source: str, omit: str | None = None
+) -> dict[str, Any]:
     topic = await topic_in_state(world.a, source)
     for requirement in transition.requires:
         if requirement.name != omit:
@@ -105,4 +107,6 @@ async def test_every_other_state_is_409(
 
 def test_cases_cover_every_declared_transition() -> None:
     assert {t.trigger for t, _ in CASES} == set(WORKFLOW.triggers)
-    assert len(REQUIREMENT_CASES) == sum(len(t.requires) * len(t.sources) for t in WORKFLOW.transitions)
+    assert len(REQUIREMENT_CASES) == sum(
+        len(t.requires) * len(t.sources) for t in WORKFLOW.transitions
+    )

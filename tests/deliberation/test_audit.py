@@ -14,8 +14,14 @@ from tests.world import World, topic_in_state
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(database_url: str, *args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DELIBERATION_DATABASE_URL": database_url, "DELIBERATION_SECRET_KEY": "x" * 32}
+def run_cli(
+    database_url: str, *args: str, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DELIBERATION_DATABASE_URL": database_url,
+        "DELIBERATION_SECRET_KEY": "x" * 32,
+    }
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         input=stdin,
@@ -27,14 +33,20 @@ def run_cli(database_url: str, *args: str, stdin: str = "", cwd: Path | None = N
     )
 
 
-async def test_tampered_event_is_named_by_audit_verify(world: World, database_url: str, tmp_path: Path) -> None:
+async def test_tampered_event_is_named_by_audit_verify(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
     topic = await topic_in_state(world.a, "meeting")
-    events = await TopicEvent.select().where(TopicEvent.topic == topic["id"]).order_by(TopicEvent.seq)
+    events = (
+        await TopicEvent.select().where(TopicEvent.topic == topic["id"]).order_by(TopicEvent.seq)
+    )
     victim = events[2]
     _, before = await verify_all()
     assert [p for p in before if p.topic_id == topic["id"]] == []
 
-    await TopicEvent.update({TopicEvent.comment: "被篡改的说明"}).where(TopicEvent.id == victim["id"])
+    await TopicEvent.update({TopicEvent.comment: "被篡改的说明"}).where(
+        TopicEvent.id == victim["id"]
+    )
     try:
         _, problems = await verify_all()
         mine = [p for p in problems if p.topic_id == topic["id"]]
@@ -42,14 +54,24 @@ async def test_tampered_event_is_named_by_audit_verify(world: World, database_ur
 
         result = run_cli(database_url, "audit", "verify", cwd=tmp_path)
         assert result.returncode == 1, result.stdout + result.stderr
-        assert f"{topic['reference']} (topic id={topic['id']}): event seq={victim['seq']} (id={victim['id']})" in result.stdout
+        assert (
+            f"{topic['reference']} (topic id={topic['id']}): event seq={victim['seq']} (id={victim['id']})"
+            in result.stdout
+        )
     finally:
-        await TopicEvent.update({TopicEvent.comment: victim["comment"]}).where(TopicEvent.id == victim["id"])
+        await TopicEvent.update({TopicEvent.comment: victim["comment"]}).where(
+            TopicEvent.id == victim["id"]
+        )
 
 
 async def test_deleted_last_event_is_detected(world: World) -> None:
     topic = await topic_in_state(world.a, "investigated")
-    last = await TopicEvent.select().where(TopicEvent.topic == topic["id"]).order_by(TopicEvent.seq, ascending=False).first()
+    last = (
+        await TopicEvent.select()
+        .where(TopicEvent.topic == topic["id"])
+        .order_by(TopicEvent.seq, ascending=False)
+        .first()
+    )
     await TopicEvent.delete().where(TopicEvent.id == last["id"])
     try:
         _, problems = await verify_all()
@@ -61,7 +83,9 @@ async def test_deleted_last_event_is_detected(world: World) -> None:
     assert [p for p in problems if p.topic_id == topic["id"]] == []
 
 
-async def test_intact_chain_passes_audit_verify(world: World, database_url: str, tmp_path: Path) -> None:
+async def test_intact_chain_passes_audit_verify(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
     await topic_in_state(world.a, "resolution")
     result = run_cli(database_url, "audit", "verify", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

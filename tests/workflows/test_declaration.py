@@ -47,7 +47,9 @@ def test_readme_diagram_is_current() -> None:
     text = README.read_text(encoding="utf-8")
     match = re.search(r"```mermaid\n(.*?)```", text, re.S)
     assert match, "README.md has no ```mermaid block"
-    assert match.group(1) == mermaid(), "README diagram is stale: paste the output of GET /api/v1/workflow/diagram"
+    assert match.group(1) == mermaid(), (
+        "README diagram is stale: paste the output of GET /api/v1/workflow/diagram"
+    )
 
 
 async def test_workflow_endpoints_describe_the_declaration(client) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,130 @@
+"""GET /api/v1/topics/{id} against a bare Litestar endpoint, and transitions/s.
+
+Both servers run under uvicorn the same way (same workers, loopback, wrk with
+32 connections for a bounded time). Run: ``python -m bench.api_throughput``
+(``--engines sqlite postgres --workers 1 2 --seconds 8``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import PG_BENCH_URL, ROOT, reset_postgres, serve, tree_peak_rss_mb, wrk
+
+SECRET = "bench-secret-key-0123456789abcdef"
+
+
+def prepare(engine: str, tmp: Path) -> str:
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    else:
+        url = PG_BENCH_URL
+        reset_postgres(url)
+    env = {**os.environ, "DELIBERATION_DATABASE_URL": url, "DELIBERATION_SECRET_KEY": SECRET}
+    for args in (["migrate"], ["demo"]):
+        subprocess.run(
+            [sys.executable, "-m", "api.cli", *args],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    return url
+
+
+def token(base: str) -> str:
+    r = httpx.post(
+        f"{base}/api/v1/auth/token", json={"username": "staff", "password": "demo-staff-2026"}
+    )
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+async def fire_many(base: str, tok: str, n: int, concurrency: int = 16) -> float:
+    headers = {"Authorization": f"Bearer {tok}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        ids = []
+        for i in range(n):
+            r = await client.post(
+                "/api/v1/topics", json={"title": f"压测议题{i}", "description": "用于测量流转速度"}
+            )
+            tid = r.json()["id"]
+            await client.post(
+                f"/api/v1/topics/{tid}/investigations",
+                json={
+                    "visited_on": "2026-11-01",
+                    "place": "现场",
+                    "participants": "p",
+                    "findings": "f",
+                },
+            )
+            ids.append(tid)
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(tid: int) -> None:
+            async with semaphore:
+                r = await client.post(
+                    f"/api/v1/topics/{tid}/transitions",
+                    json={"trigger": "investigate", "version": 1},
+                )
+                assert r.status_code == 200, r.text
+
+        started = time.perf_counter()
+        await asyncio.gather(*[one(t) for t in ids])
+        return n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engines", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--transitions", type=int, default=300)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in args.engines:
+            url = prepare(engine, Path(tmp))
+            env = {
+                "DELIBERATION_DATABASE_URL": url,
+                "DELIBERATION_SECRET_KEY": SECRET,
+                "DELIBERATION_LOG_LEVEL": "INFO",
+            }
+            for workers in args.workers:
+                with serve("bench.baseline_app:create", {}, workers) as (base, _):
+                    wrk(f"{base}/bench/json", seconds=2)  # warm-up
+                    baseline = wrk(f"{base}/bench/json", seconds=args.seconds)
+                with serve("api.app:app_from_env", env, workers) as (base, proc):
+                    tok = token(base)
+                    wrk(f"{base}/api/v1/topics/1", seconds=2, token=tok)
+                    topic = wrk(f"{base}/api/v1/topics/1", seconds=args.seconds, token=tok)
+                    fired = asyncio.run(fire_many(base, tok, args.transitions))
+                    peak = tree_peak_rss_mb(proc.pid)
+                row = {
+                    "engine": engine,
+                    "workers": workers,
+                    "baseline_rps": round(baseline),
+                    "get_topic_rps": round(topic),
+                    "ratio": round(topic / baseline, 3),
+                    "transitions_per_s": round(fired, 1),
+                    "peak_rss_mb": round(peak, 1),
+                }
+                print(json.dumps(row, ensure_ascii=False), flush=True)
+                results.append(row)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "api_throughput.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Helpers shared by the benchmarks: servers on loopback, wrk, memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_BENCH_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/bench")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(
+    factory: str, env: dict[str, str], workers: int
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """uvicorn with ``factory`` on a free loopback port; yields (base url, process)."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/", timeout=0.5).status_code:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def tree_peak_rss_mb(pid: int) -> float:
+    """Largest peak RSS (VmHWM) among the process and its children, in MiB."""
+    peaks = []
+    pids = [pid]
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+        pids += [int(p) for p in out.split()]
+    except OSError:
+        pass
+    for p in pids:
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{p}/status").read_text()
+            match = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if match:
+                peaks.append(int(match.group(1)) / 1024)
+    return max(peaks) if peaks else 0.0
+
+
+def wrk(
+    url: str, seconds: int = 8, connections: int = 32, threads: int = 2, token: str | None = None
+) -> float:
+    """Requests per second from wrk (a bounded run on loopback)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"wrk saw {non2xx.group(1)} error responses from {url}:\n{out}")
+    if not match:
+        raise SystemExit(f"could not read wrk output:\n{out}")
+    return float(match.group(1))
+
+
+def reset_postgres(url: str) -> None:
+    """Create (or empty) the benchmark database."""
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        admin = await asyncpg.connect(url.rsplit("/", 1)[0] + "/postgres")
+        name = url.rsplit("/", 1)[1]
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
+
+    asyncio.run(run())

@@ -1,0 +1,25 @@
+"""Run every benchmark in turn (``make bench``); each also runs alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+RUNS = [
+    ["bench.api_throughput"],
+    ["bench.search", "--engine", "sqlite", "--rows", "100000"],
+    ["bench.search", "--engine", "postgres", "--rows", "1000000"],
+]
+
+
+def main() -> int:
+    for run in RUNS:
+        print(f"== python -m {' '.join(run)}", flush=True)
+        code = subprocess.call([sys.executable, "-m", *run])
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,18 +10,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.common import PG_BENCH_URL, ROOT, reset_postgres, serve, tree_peak_rss_mb, wrk
-
-SECRET = "bench-secret-key-0123456789abcdef"
+from bench.common import (
+    PG_BENCH_URL,
+    ROOT,
+    SECRET,
+    cli,
+    reset_postgres,
+    serve,
+    tree_peak_rss_mb,
+    wrk,
+)
 
 
 def prepare(engine: str, tmp: Path) -> str:
@@ -30,15 +34,8 @@ def prepare(engine: str, tmp: Path) -> str:
     else:
         url = PG_BENCH_URL
         reset_postgres(url)
-    env = {**os.environ, "DELIBERATION_DATABASE_URL": url, "DELIBERATION_SECRET_KEY": SECRET}
-    for args in (["migrate"], ["demo"]):
-        subprocess.run(
-            [sys.executable, "-m", "api.cli", *args],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+    cli(url, "migrate")
+    cli(url, "demo")
     return url
 
 

@@ -18,6 +18,21 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BENCH_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/bench")
+SECRET = "bench-secret-key-0123456789abcdef"
+
+
+def cli(url: str, *args: str, stdin: str = "") -> None:
+    """Run ``deliberation`` against ``url`` (it must succeed)."""
+    env = {**os.environ, "DELIBERATION_DATABASE_URL": url, "DELIBERATION_SECRET_KEY": SECRET}
+    subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        input=stdin,
+        text=True,
+    )
 
 
 def free_port() -> int:

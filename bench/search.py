@@ -10,11 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,10 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import PG_BENCH_URL, ROOT, reset_postgres, serve
+from bench.common import PG_BENCH_URL, ROOT, SECRET, cli, reset_postgres, serve
 from deliberation.search import search_fields
 
-SECRET = "bench-secret-key-0123456789abcdef"
 PLACES = [
     "金山村",
     "新街村",
@@ -97,19 +93,6 @@ def make_topic(i: int, rng: random.Random) -> tuple[str, str]:
         f"{place}{subject}{rng.choice(PROBLEMS)},{rng.choice(PROBLEMS)},{rng.choice(ASKS)}。编号{i}"
     )
     return title, description
-
-
-def cli(url: str, *args: str, stdin: str = "") -> None:
-    env = {**os.environ, "DELIBERATION_DATABASE_URL": url, "DELIBERATION_SECRET_KEY": SECRET}
-    subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        input=stdin,
-        text=True,
-    )
 
 
 def rows(n: int) -> list[tuple[object, ...]]:

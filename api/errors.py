@@ -88,7 +88,7 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Invalid RFC3339 encoded datetime"), "日期时间格式应为 ISO 8601(含时区)"),
     (re.compile(r"Expected `datetime` with a timezone"), "日期时间必须包含时区"),
     (re.compile(r"Invalid RFC3339 encoded date"), "日期格式应为 YYYY-MM-DD"),
-    (re.compile(r"Expected `(?P<t>\w+)`, got `(?P<g>\w+)`"), "类型错误:应为 {t},实际为 {g}"),
+    (re.compile(r"Expected `(?P<t>[^`]+)`, got `(?P<g>[^`]+)`"), "类型错误:应为 {t},实际为 {g}"),
 ]
 
 
@@ -113,6 +113,9 @@ def validation_errors(exc: ValidationException) -> list[dict[str, str]]:
     for item in raw:
         if isinstance(item, dict):
             message = str(item.get("message", ""))
+            if message == "'data'":  # no body at all
+                errors.append({"field": "body", "message": "缺少请求体(JSON)", "source": "body"})
+                continue
             errors.append(
                 {
                     "field": _field_of(str(item.get("key", "")), message),

@@ -38,6 +38,34 @@ async def test_malformed_json_is_400(world: World) -> None:
     assert await _counts() == before
 
 
+async def test_body_that_is_not_utf8_json_is_400(world: World) -> None:
+    before = await _counts()
+    response = await world.client.post(
+        "/api/v1/topics",
+        content=b"\xff\xfe{",
+        headers={**world.a["liaison"].headers, "content-type": "application/json"},
+    )
+    _problem(response, 400, "bad_request")
+    assert await _counts() == before
+
+
+async def test_json_null_and_empty_bodies_are_422(world: World) -> None:
+    before = await _counts()
+    headers = {**world.a["liaison"].headers, "content-type": "application/json"}
+    for content in (b"null", b""):
+        response = await world.client.post("/api/v1/topics", content=content, headers=headers)
+        problem = _problem(response, 422, "validation_error")
+        assert problem["errors"][0]["field"] in ("data", "body")
+    assert await _counts() == before
+
+
+async def test_bad_query_parameter_is_422_in_chinese(world: World) -> None:
+    response = await world.a["staff"].get("/api/v1/topics", params={"village_id": "abc"})
+    problem = _problem(response, 422, "validation_error")
+    assert problem["errors"][0]["field"] == "village_id"
+    assert "类型错误" in problem["detail"]
+
+
 async def test_wrong_content_type_is_400(world: World) -> None:
     before = await _counts()
     response = await world.client.post(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
@@ -20,11 +21,12 @@ from deliberation.database import bind_engine, close_engine, engine_for_url, ope
 from deliberation.security import TokenIssuer
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    """Logging before the app exists (start-up messages); the app then takes it over."""
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -45,6 +47,11 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[auth_middleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
+        logging_config=LoggingConfig(
+            formatters={"standard": {"format": LOG_FORMAT}},
+            root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
+            log_exceptions="never",  # api/errors.py logs what it did not expect, once
+        ),
         openapi_config=OpenAPIConfig(
             title="好商量 API",
             version="1.0.0",

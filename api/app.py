@@ -20,7 +20,6 @@ from deliberation.accounts import LoginLimits
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.security import TokenIssuer
 
-
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 

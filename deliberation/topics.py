@@ -40,9 +40,10 @@ TOPIC_COLUMNS = (
     Topic.updated_at,
 )
 
+
 _VISIBLE_TOPIC_SQL = (
-    "SELECT id, reference, title, description, category, township, village, state, version, "
-    "opened_by, created_at, updated_at FROM topic WHERE id = {} AND township = {}"
+    f"SELECT {', '.join(c._meta.db_column_name for c in TOPIC_COLUMNS)} "
+    "FROM topic WHERE id = {} AND township = {}"
 )
 
 OPENER_ROLES = ("liaison", "staff")

@@ -14,6 +14,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -140,6 +141,14 @@ COLUMNS = (
 )
 
 
+def gram_counts(data: list[tuple[object, ...]]) -> list[tuple[int, str, int]]:
+    """What the service keeps in topic_gram_count, for rows loaded in bulk."""
+    counts: Counter[str] = Counter()
+    for row in data:
+        counts.update(set(str(row[12]).split()))
+    return [(1, gram, n) for gram, n in sorted(counts.items())]
+
+
 def load_sqlite(path: Path, data: list[tuple[object, ...]]) -> None:
     import sqlite3
 
@@ -148,6 +157,9 @@ def load_sqlite(path: Path, data: list[tuple[object, ...]]) -> None:
     db.executemany(
         f"INSERT INTO topic ({','.join(COLUMNS)}) VALUES ({placeholders})",
         [(*r[:9], r[9].isoformat(), r[10].isoformat(), *r[11:]) for r in data],  # type: ignore[attr-defined]
+    )
+    db.executemany(
+        "INSERT INTO topic_gram_count (township, gram, n) VALUES (?, ?, ?)", gram_counts(data)
     )
     db.commit()
     db.execute("ANALYZE")
@@ -160,6 +172,9 @@ def load_postgres(url: str, data: list[tuple[object, ...]]) -> None:
     async def run() -> None:
         conn = await asyncpg.connect(url)
         await conn.copy_records_to_table("topic", records=data, columns=list(COLUMNS))
+        await conn.copy_records_to_table(
+            "topic_gram_count", records=gram_counts(data), columns=["township", "gram", "n"]
+        )
         await conn.execute("ANALYZE topic")
         await conn.close()
 

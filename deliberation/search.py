@@ -8,6 +8,8 @@ exact substring, so results equal a plain substring scan.
 
 from __future__ import annotations
 
+from deliberation.tables import TopicGramCount
+
 
 def normalise(text: str) -> str:
     return text.lower()
@@ -27,3 +29,34 @@ def search_fields(title: str, description: str) -> tuple[str, str]:
     """(search_text, search_grams) stored with a topic."""
     text = normalise(f"{title}\n{description}")
     return text, " ".join(bigrams(text))
+
+
+async def count_grams(township_id: int, grams: list[str]) -> None:
+    """Add one topic's grams to its township's counts (inside the write transaction).
+
+    Sorted, so concurrent writers lock the counter rows in the same order."""
+    grams = sorted(set(grams))
+    if not grams:
+        return
+    values = ", ".join("({}, {}, 1)" for _ in grams)
+    args: list[object] = []
+    for gram in grams:
+        args += [township_id, gram]
+    await TopicGramCount.raw(
+        f"INSERT INTO topic_gram_count (township, gram, n) VALUES {values} "
+        "ON CONFLICT (township, gram) DO UPDATE SET n = topic_gram_count.n + 1",
+        *args,
+    )
+
+
+async def gram_total(township_id: int | None, needle: str) -> int | None:
+    """The exact number of the township's topics containing ``needle`` when it is a
+    single bigram (a two-character word); None when it is not."""
+    if len(needle) != 2 or bigrams(needle) != [needle]:
+        return None
+    row = (
+        await TopicGramCount.select(TopicGramCount.n)
+        .where((TopicGramCount.township == township_id) & (TopicGramCount.gram == needle))
+        .first()
+    )
+    return int(row["n"]) if row else 0

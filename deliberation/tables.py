@@ -84,6 +84,19 @@ class Topic(Table, tablename="topic"):
     search_grams = Text()
 
 
+class TopicGramCount(Table, tablename="topic_gram_count"):
+    """How many of a township's topics contain each character bigram.
+
+    A two-character query is exactly one bigram, so its ``total`` is read here
+    instead of counting every match (kept in the same transaction as the topic).
+    """
+
+    id: Serial
+    township = ForeignKey(Township, on_delete=KEEP)
+    gram = Varchar(length=8)
+    n = Integer(default=0)
+
+
 class TopicEvent(Table, tablename="topic_event"):
     """The append-only, hash-chained history of a topic."""
 
@@ -201,6 +214,7 @@ TABLES: tuple[type[Table], ...] = (
     LoginFailure,
     ReferenceCounter,
     Topic,
+    TopicGramCount,
     TopicEvent,
     Opinion,
     Investigation,

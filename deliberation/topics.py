@@ -20,7 +20,7 @@ from deliberation.errors import (
 )
 from deliberation.requirements import unmet_requirements
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
-from deliberation.search import bigrams, normalise, search_fields
+from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
 from deliberation.security import Principal
 from deliberation.tables import ReferenceCounter, Topic, TopicEvent, Village
 from workflows import MACHINE, WORKFLOW, Transition, TriggerNotAllowed
@@ -146,6 +146,7 @@ async def open_topic(
             )
         )
         topic_id = inserted[0]["id"]
+        await count_grams(principal.township_id, search_grams.split())
         await audit.append_event(
             topic_id=topic_id,
             seq=1,
@@ -192,16 +193,20 @@ async def list_topics(
     if village_id is not None:
         rows_query = rows_query.where(Topic.village == village_id)
         count_query = count_query.where(Topic.village == village_id)
+    total: int | None = None
     if q:
         rows_query = _search_clause(rows_query, q, engine_is_sqlite)
         count_query = _search_clause(count_query, q, engine_is_sqlite)
+        if state is None and village_id is None:
+            total = await gram_total(principal.township_id, normalise(q))
     rows = (
         await rows_query.order_by(Topic.created_at, ascending=False)
         .order_by(Topic.id, ascending=False)
         .limit(limit)
         .offset(offset)
     )
-    total = await count_query
+    if total is None:
+        total = await count_query
     return TopicPage(
         items=[topic_read(r, principal) for r in rows], total=total, limit=limit, offset=offset
     )

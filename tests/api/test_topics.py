@@ -94,3 +94,25 @@ async def test_topic_opening_is_for_liaison_and_staff(world: World) -> None:
     assert r.status_code == 201
     refs = {r.json()["reference"], (await open_topic(world.a))["reference"]}
     assert len(refs) == 2
+
+
+async def test_two_character_total_is_exact_with_and_without_filters(world: World) -> None:
+    import random
+
+    rare = "".join(chr(random.randint(0x9E00, 0x9FA0)) for _ in range(2))
+    staff = world.a["staff"]
+    before = (await staff.get("/api/v1/topics", params={"q": rare})).json()["total"]
+    made = [
+        await open_topic(world.a, title=f"{rare}议题{i}", description=f"说明{rare}{rare}")
+        for i in range(3)
+    ]
+    await open_topic(
+        world.a, title=f"只有{rare[0]}一个字", description=f"{rare[1]} 分开写的{rare[0]} {rare[1]}"
+    )
+    page = (await staff.get("/api/v1/topics", params={"q": rare})).json()
+    assert page["total"] == before + 3
+    assert {t["id"] for t in made} <= {t["id"] for t in page["items"]}
+    upper = (await staff.get("/api/v1/topics", params={"q": rare, "state": "proposed"})).json()
+    assert upper["total"] == page["total"]
+    theirs = (await world.b["staff"].get("/api/v1/topics", params={"q": rare})).json()
+    assert theirs["total"] == 0 and theirs["items"] == []

@@ -83,7 +83,7 @@ ASKS = [
     "请求增设设施",
     "建议加强日常巡查",
 ]
-WORDS = ["排水", "路灯", "养老", "渡船", "清淤", "噪音", "水质", "巡查"]
+WORDS = ["排水", "路灯", "养老", "渡船", "清淤", "噪音", "水质", "巡查", "鳐鱼", "编号"]
 
 
 def make_topic(i: int, rng: random.Random) -> tuple[str, str]:
@@ -93,6 +93,8 @@ def make_topic(i: int, rng: random.Random) -> tuple[str, str]:
     description = (
         f"{place}{subject}{rng.choice(PROBLEMS)},{rng.choice(PROBLEMS)},{rng.choice(ASKS)}。编号{i}"
     )
+    if i % 10_000 == 0:  # a rare word too: 0.01 % of rows
+        description += "另有鳐鱼养殖尾水问题。"
     return title, description
 
 

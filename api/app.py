@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from api.auth import auth_middleware
+from api.auth import auth_middleware, provide_principal
 from api.controllers import ROUTE_HANDLERS
 from api.errors import EXCEPTION_HANDLERS
 from api.middleware import RequestContextMiddleware
@@ -44,6 +45,8 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database],
         middleware=[auth_middleware()],
+        # The signed-in caller, for any handler that asks for ``principal``.
+        dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         logging_config=LoggingConfig(

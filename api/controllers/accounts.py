@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
 from litestar.params import JSONBody
 
-from api.auth import CurrentPrincipal, provide_principal, require_roles
+from api.auth import CurrentPrincipal, require_roles
 from deliberation import accounts
 from deliberation.schemas import (
     TokenRequest,
@@ -25,7 +24,6 @@ admin_only = require_roles("admin", action="管理账号、乡镇和村(社区)"
 class AuthController(Controller):
     path = "/api/v1"
     tags = ["auth"]
-    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post(
         "/auth/token", operation_id="issue_token", status_code=200, opt={"exclude_from_auth": True}
@@ -55,7 +53,6 @@ class UserController(Controller):
     path = "/api/v1/users"
     tags = ["accounts"]
     guards = [admin_only]
-    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", operation_id="create_user")
     async def create_user(self, data: JSONBody[UserCreate]) -> UserRead:
@@ -69,7 +66,6 @@ class UserController(Controller):
 class TownshipController(Controller):
     path = "/api/v1/townships"
     tags = ["accounts"]
-    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", operation_id="create_township", guards=[admin_only])
     async def create_township(self, data: JSONBody[TownshipCreate]) -> TownshipRead:
@@ -83,7 +79,6 @@ class TownshipController(Controller):
 class VillageController(Controller):
     path = "/api/v1/villages"
     tags = ["accounts"]
-    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", operation_id="create_village", guards=[admin_only])
     async def create_village(self, data: JSONBody[VillageCreate]) -> VillageRead:

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post, put
-from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
 
-from api.auth import CurrentPrincipal, provide_principal, record_guard
+from api.auth import CurrentPrincipal, record_guard
 from deliberation import records
 from deliberation.schemas import (
     InvestigationCreate,
@@ -31,7 +30,6 @@ class TopicRecordsController(Controller):
 
     path = "/api/v1/topics/{topic_id:int}"
     tags = ["records"]
-    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/opinions", operation_id="add_opinion", guards=[record_guard("opinion")])
     async def add_opinion(
@@ -133,7 +131,6 @@ class RecordController(Controller):
 
     path = "/api/v1"
     tags = ["records"]
-    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post(
         "/opinions/{opinion_id:int}/answer",

@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import CurrentPrincipal, provide_principal
+from api.auth import CurrentPrincipal
 from deliberation import topics
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead, TransitionRequest
 
@@ -14,7 +13,6 @@ from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead, T
 class TopicController(Controller):
     path = "/api/v1/topics"
     tags = ["topics"]
-    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
     @post("/", operation_id="open_topic")
     async def open_topic(

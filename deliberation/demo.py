@@ -23,6 +23,7 @@ from deliberation.schemas import (
 )
 from deliberation.security import Principal
 from deliberation.tables import Account, Topic, Township
+from workflows import WORKFLOW
 
 TOWNSHIP = "黄金埠镇"
 VILLAGES = ("金山村", "新街村", "塘背村", "渡口村", "黄金埠社区")
@@ -132,15 +133,7 @@ TOPICS = (
     ),
 )
 
-PATH = (
-    "proposed",
-    "investigated",
-    "site_consultation",
-    "meeting",
-    "resolution",
-    "feedback",
-    "closed",
-)
+PATH = WORKFLOW.main_path
 
 
 @dataclass

@@ -127,15 +127,7 @@ async def build_world(client: httpx.AsyncClient) -> World:
 
 # Topics -----------------------------------------------------------------------------
 
-PATH = (
-    "proposed",
-    "investigated",
-    "site_consultation",
-    "meeting",
-    "resolution",
-    "feedback",
-    "closed",
-)
+PATH = WORKFLOW.main_path
 TODAY = date.today()
 
 

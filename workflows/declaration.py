@@ -87,6 +87,19 @@ class Workflow:
         raise KeyError(name)
 
     @property
+    def main_path(self) -> tuple[str, ...]:
+        """The states a topic passes through when nothing goes back or stops early:
+        from the initial state, the first declared transition to a state not yet seen."""
+        path = [self.initial]
+        while True:
+            nexts = [
+                t.dest for t in self.transitions if path[-1] in t.sources and t.dest not in path
+            ]
+            if not nexts:
+                return tuple(path)
+            path.append(nexts[0])
+
+    @property
     def state_names(self) -> tuple[str, ...]:
         return tuple(state.name for state in self.states)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.deliberation.test_audit import run_cli
+from workflows import WORKFLOW
 
 
 def test_cli_sets_up_a_township_from_scratch(tmp_path: Path) -> None:
@@ -84,14 +85,4 @@ def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
         states = {row[0] for row in db.execute("SELECT state FROM topic")}
         count = db.execute("SELECT count(*) FROM topic").fetchone()[0]
     assert count == 12
-    assert states == {
-        "proposed",
-        "investigated",
-        "site_consultation",
-        "meeting",
-        "resolution",
-        "feedback",
-        "closed",
-        "rejected",
-        "withdrawn",
-    }
+    assert states == set(WORKFLOW.state_names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -70,3 +71,19 @@ async def test_openapi_document_is_served(client) -> None:  # type: ignore[no-un
     assert "/api/v1/topics/{topic_id}/transitions" in spec["paths"]
     ops = [op.get("operationId") for path in spec["paths"].values() for op in path.values()]
     assert "fire_transition" in ops and None not in ops
+
+
+def test_main_path_runs_from_opening_to_closing() -> None:
+    path = WORKFLOW.main_path
+    assert path[0] == WORKFLOW.initial and path[-1] == "closed"
+    assert path == (
+        "proposed",
+        "investigated",
+        "site_consultation",
+        "meeting",
+        "resolution",
+        "feedback",
+        "closed",
+    )
+    for source, dest in itertools.pairwise(path):
+        assert any(source in t.sources and t.dest == dest for t in WORKFLOW.transitions)

@@ -166,13 +166,16 @@ async def get_topic(principal: Principal, topic_id: int) -> TopicRead:
     return topic_read(await visible_topic(principal, topic_id), principal)
 
 
-def _search_clause(query: Any, q: str, engine_is_sqlite: bool) -> Any:
+def _search_conditions(q: str, engine_is_sqlite: bool) -> list[Any]:
+    """Exact substring match, narrowed first by the bigram index on PostgreSQL."""
     needle = normalise(q)
     grams = bigrams(needle)
+    conditions: list[Any] = []
     if grams and not engine_is_sqlite:
-        query = query.where(WhereRaw("string_to_array(search_grams, ' ') @> {}::text[]", grams))
+        conditions.append(WhereRaw("string_to_array(search_grams, ' ') @> {}::text[]", grams))
     function = "instr" if engine_is_sqlite else "strpos"
-    return query.where(WhereRaw(f"{function}(search_text, {{}}) > 0", needle))
+    conditions.append(WhereRaw(f"{function}(search_text, {{}}) > 0", needle))
+    return conditions
 
 
 async def list_topics(
@@ -187,19 +190,18 @@ async def list_topics(
     if state is not None and state not in WORKFLOW.state_names:
         raise ValidationFailed([{"field": "state", "message": "没有这个状态"}])
     engine_is_sqlite = is_sqlite(Topic._meta.db)
-    rows_query = Topic.select(*TOPIC_COLUMNS).where(Topic.township == principal.township_id)
-    count_query = Topic.count().where(Topic.township == principal.township_id)
+    conditions: list[Any] = [Topic.township == principal.township_id]
     if state is not None:
-        rows_query = rows_query.where(Topic.state == state)
-        count_query = count_query.where(Topic.state == state)
+        conditions.append(Topic.state == state)
     if village_id is not None:
-        rows_query = rows_query.where(Topic.village == village_id)
-        count_query = count_query.where(Topic.village == village_id)
+        conditions.append(Topic.village == village_id)
+    if q:
+        conditions += _search_conditions(q, engine_is_sqlite)
+    rows_query = Topic.select(*TOPIC_COLUMNS).where(*conditions)
+    count_query = Topic.count().where(*conditions)
     total: int | None = None
     rows: list[dict[str, Any]] | None = None
     if q:
-        rows_query = _search_clause(rows_query, q, engine_is_sqlite)
-        count_query = _search_clause(count_query, q, engine_is_sqlite)
         if state is None and village_id is None:
             total = await gram_total(principal.township_id, normalise(q))
         if total is None:

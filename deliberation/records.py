@@ -164,34 +164,36 @@ async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAns
 # Investigations and site consultations ---------------------------------------------------
 
 
+def _investigation_read(r: dict[str, Any]) -> InvestigationRead:
+    return InvestigationRead(
+        id=r["id"],
+        topic_id=r["topic"],
+        visited_on=r["visited_on"],
+        place=r["place"],
+        participants=r["participants"],
+        findings=r["findings"],
+        recorded_by=r["recorded_by"],
+        created_at=r["created_at"],
+    )
+
+
 async def add_investigation(
     principal: Principal, topic_id: int, data: InvestigationCreate
 ) -> InvestigationRead:
-    now = utcnow()
     async with write_transaction():
         topic = await visible_topic(principal, topic_id)
         check_record_allowed("investigation", principal, topic)
-        inserted = await Investigation.insert(
-            Investigation(
-                topic=topic_id,
-                visited_on=data.visited_on,
-                place=data.place.strip(),
-                participants=data.participants.strip(),
-                findings=data.findings.strip(),
-                recorded_by=principal.id,
-                created_at=now,
-            )
+        row = Investigation(
+            topic=topic_id,
+            visited_on=data.visited_on,
+            place=data.place.strip(),
+            participants=data.participants.strip(),
+            findings=data.findings.strip(),
+            recorded_by=principal.id,
+            created_at=utcnow(),
         )
-    return InvestigationRead(
-        id=inserted[0]["id"],
-        topic_id=topic_id,
-        visited_on=data.visited_on,
-        place=data.place.strip(),
-        participants=data.participants.strip(),
-        findings=data.findings.strip(),
-        recorded_by=principal.id,
-        created_at=now,
-    )
+        await row.save()
+    return _investigation_read(row.to_dict())
 
 
 async def list_investigations(principal: Principal, topic_id: int) -> list[InvestigationRead]:
@@ -201,49 +203,39 @@ async def list_investigations(principal: Principal, topic_id: int) -> list[Inves
         .where(Investigation.topic == topic_id)
         .order_by(Investigation.id)
     )
-    return [
-        InvestigationRead(
-            id=r["id"],
-            topic_id=r["topic"],
-            visited_on=r["visited_on"],
-            place=r["place"],
-            participants=r["participants"],
-            findings=r["findings"],
-            recorded_by=r["recorded_by"],
-            created_at=r["created_at"],
-        )
-        for r in rows
-    ]
+    return [_investigation_read(r) for r in rows]
+
+
+def _site_consultation_read(r: dict[str, Any]) -> SiteConsultationRead:
+    return SiteConsultationRead(
+        id=r["id"],
+        topic_id=r["topic"],
+        held_on=r["held_on"],
+        place=r["place"],
+        participants=r["participants"],
+        summary=r["summary"],
+        recorded_by=r["recorded_by"],
+        created_at=r["created_at"],
+    )
 
 
 async def add_site_consultation(
     principal: Principal, topic_id: int, data: SiteConsultationCreate
 ) -> SiteConsultationRead:
-    now = utcnow()
     async with write_transaction():
         topic = await visible_topic(principal, topic_id)
         check_record_allowed("site_consultation", principal, topic)
-        inserted = await SiteConsultation.insert(
-            SiteConsultation(
-                topic=topic_id,
-                held_on=data.held_on,
-                place=data.place.strip(),
-                participants=data.participants.strip(),
-                summary=data.summary.strip(),
-                recorded_by=principal.id,
-                created_at=now,
-            )
+        row = SiteConsultation(
+            topic=topic_id,
+            held_on=data.held_on,
+            place=data.place.strip(),
+            participants=data.participants.strip(),
+            summary=data.summary.strip(),
+            recorded_by=principal.id,
+            created_at=utcnow(),
         )
-    return SiteConsultationRead(
-        id=inserted[0]["id"],
-        topic_id=topic_id,
-        held_on=data.held_on,
-        place=data.place.strip(),
-        participants=data.participants.strip(),
-        summary=data.summary.strip(),
-        recorded_by=principal.id,
-        created_at=now,
-    )
+        await row.save()
+    return _site_consultation_read(row.to_dict())
 
 
 async def list_site_consultations(
@@ -255,19 +247,7 @@ async def list_site_consultations(
         .where(SiteConsultation.topic == topic_id)
         .order_by(SiteConsultation.id)
     )
-    return [
-        SiteConsultationRead(
-            id=r["id"],
-            topic_id=r["topic"],
-            held_on=r["held_on"],
-            place=r["place"],
-            participants=r["participants"],
-            summary=r["summary"],
-            recorded_by=r["recorded_by"],
-            created_at=r["created_at"],
-        )
-        for r in rows
-    ]
+    return [_site_consultation_read(r) for r in rows]
 
 
 # Meetings and minutes ---------------------------------------------------------------------
@@ -437,32 +417,22 @@ async def list_resolution_items(principal: Principal, topic_id: int) -> list[Res
 
 
 async def add_progress(principal: Principal, item_id: int, data: ProgressCreate) -> ProgressRead:
-    now = utcnow()
     async with write_transaction():
         _, topic = await _topic_of(ResolutionItem, item_id, principal, "协商成果")
         check_record_allowed("progress", principal, topic)
-        inserted = await ProgressReport.insert(
-            ProgressReport(
-                item=item_id,
-                note=data.note.strip(),
-                percent=data.percent,
-                completed=data.completed,
-                reported_by=principal.id,
-                created_at=now,
-            )
+        row = ProgressReport(
+            item=item_id,
+            note=data.note.strip(),
+            percent=data.percent,
+            completed=data.completed,
+            reported_by=principal.id,
+            created_at=utcnow(),
         )
+        await row.save()
         await ResolutionItem.update({ResolutionItem.completed: data.completed}).where(
             ResolutionItem.id == item_id
         )
-    return ProgressRead(
-        id=inserted[0]["id"],
-        item_id=item_id,
-        note=data.note.strip(),
-        percent=data.percent,
-        completed=data.completed,
-        reported_by=principal.id,
-        created_at=now,
-    )
+    return _progress_read(row.to_dict())
 
 
 async def list_progress(principal: Principal, item_id: int) -> list[ProgressRead]:

@@ -47,6 +47,8 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
         },
     )
     assert r.status_code == 201, r.text
+    assert (r.json()["visited_on"], r.json()["place"]) == (str(TODAY), "三组排水沟")
+    assert r.json()["recorded_by"] == liaison.user["id"]
     assert (await fire(liaison, topic, "investigate")).json()["state"] == "investigated"
     assert (await fire(liaison, topic, "begin_site_consultation")).json()[
         "state"
@@ -62,6 +64,7 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
         },
     )
     assert r.status_code == 201, r.text
+    assert (r.json()["held_on"], r.json()["summary"]) == (str(TODAY), "同意清淤")
     meeting = await staff.post(
         f"/api/v1/topics/{tid}/meetings",
         {"scheduled_at": f"{TODAY}T09:00:00+08:00", "place": "镇三楼会议室", "host": "陈主任"},

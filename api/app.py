@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.di import Provide
-from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.auth import auth_middleware, provide_principal
 from api.controllers import ROUTE_HANDLERS
 from api.errors import EXCEPTION_HANDLERS
+from api.logs import configure_logging, flush_logs, logging_config
 from api.middleware import RequestContextMiddleware
 from api.settings import Settings
 from deliberation.accounts import LoginLimits
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.security import TokenIssuer
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-
-
-def configure_logging(level: str) -> None:
-    """Logging before the app exists (start-up messages); the app then takes it over."""
-    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -44,16 +36,13 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database],
+        on_shutdown=[flush_logs],
         middleware=[auth_middleware()],
         # The signed-in caller, for any handler that asks for ``principal``.
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
-        logging_config=LoggingConfig(
-            formatters={"standard": {"format": LOG_FORMAT}},
-            root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
-            log_exceptions="never",  # api/errors.py logs what it did not expect, once
-        ),
+        logging_config=logging_config(settings.log_level),
         openapi_config=OpenAPIConfig(
             title="好商量 API",
             version="1.0.0",

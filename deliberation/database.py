@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosqlite
+import asyncpg
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -119,6 +121,96 @@ class PooledSQLiteEngine(SQLiteEngine):
         return self.transaction(transaction_type=TransactionType.immediate)
 
 
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    OSError,
+    # 57xxx: the server is shutting down or an administrator ended the session.
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
+READER_APPLICATION_NAME = "deliberation-reader"
+"""How the keyed-read connections show in ``pg_stat_activity``."""
+
+
+class PooledPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine plus a few connections kept for keyed reads.
+
+    asyncpg's pool spends about as much CPU on an acquire/release pair (timeouts,
+    inactivity callbacks, the release hook) as on the query itself: measured here,
+    45 µs of CPU per pooled ``fetchrow`` against 21 µs on a connection taken from a
+    plain free list. Keyed reads outside a transaction (the hottest path of the API)
+    use that free list; transactions and every other query use Piccolo's pool.
+
+    A reader that fails for any reason other than an SQL error is dropped and
+    replaced on next use, and the read is retried once (it only reads), so a
+    restarted server costs no failed request.
+    """
+
+    def __init__(self, config: dict[str, Any], readers: int = 4) -> None:
+        super().__init__(config=config)
+        self.readers = readers
+        self._free: asyncio.Queue[asyncpg.Connection | None] | None = None
+
+    @property
+    def readers_open(self) -> bool:
+        return self._free is not None
+
+    async def open_readers(self) -> None:
+        free: asyncio.Queue[asyncpg.Connection | None] = asyncio.Queue()
+        for _ in range(self.readers):
+            free.put_nowait(await self._connect_reader())
+        self._free = free
+
+    async def _connect_reader(self) -> asyncpg.Connection:
+        settings = {"application_name": READER_APPLICATION_NAME}
+        return await asyncpg.connect(**self.config, server_settings=settings)
+
+    async def close_readers(self) -> None:
+        free, self._free = self._free, None
+        while free is not None and not free.empty():
+            connection = free.get_nowait()
+            if connection is not None:
+                await connection.close()
+
+    async def read_keyed(self, sql: str, args: list[Any]) -> list[asyncpg.Record]:
+        try:
+            return await self._read_once(sql, args, fresh=False)
+        except asyncpg.PostgresError as error:
+            if not isinstance(error, _CONNECTION_LOST):
+                raise  # an SQL error: the same read would fail again
+        except Exception:
+            pass  # the client library lost track of the connection's state
+        # Dropped by the server (a restart, an administrator) or left unusable:
+        # once more, on a new connection, since the other readers may be gone too.
+        return await self._read_once(sql, args, fresh=True)
+
+    async def _read_once(self, sql: str, args: list[Any], fresh: bool) -> list[asyncpg.Record]:
+        if self._free is None:
+            raise RuntimeError("the PostgreSQL readers are not open; call open_engine() first")
+        free = self._free
+        connection = await free.get()
+        keep = False
+        try:
+            if connection is not None and (fresh or connection.is_closed()):
+                connection.terminate()
+                connection = None
+            if connection is None:
+                connection = await self._connect_reader()
+            rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+            keep = True
+            return rows
+        except asyncpg.PostgresError as error:
+            # An SQL error leaves the connection usable; a lost connection does not.
+            lost = isinstance(error, _CONNECTION_LOST)
+            keep = not lost and connection is not None and not connection.is_closed()
+            raise
+        finally:
+            if not keep and connection is not None:
+                connection.terminate()
+            free.put_nowait(connection if keep else None)
+
+
 def engine_for_url(url: str) -> Engine[Any]:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
@@ -137,7 +229,7 @@ def engine_for_url(url: str) -> Engine[Any]:
         }
         if parts.password:
             config["password"] = unquote(parts.password)
-        return PostgresEngine(config=config)
+        return PooledPostgresEngine(config=config)
     raise UnsupportedDatabaseURL(f"unsupported database URL scheme: {parts.scheme!r}")
 
 
@@ -166,15 +258,26 @@ def is_sqlite(engine: Engine[Any]) -> bool:
 async def keyed_read(template: str, *args: Any) -> list[dict[str, Any]]:
     """A read of a few rows by key (``{}`` placeholders), the cheapest way each engine can.
 
-    Outside a transaction on SQLite it runs inline (see ``read_inline``);
-    otherwise it is a plain query on the engine.
+    Outside a transaction it runs inline on SQLite (see ``read_inline``) and on a
+    reader connection on PostgreSQL (see ``PooledPostgresEngine``); inside one, on
+    the transaction's connection. Plain values only: the SQL is compiled once per
+    template.
     """
     engine = bound_engine()
-    querystring = QueryString(template, *args)
-    if isinstance(engine, PooledSQLiteEngine) and engine.current_transaction.get() is None:
-        sql, sql_args = querystring.compile_string(engine_type="sqlite")
-        return engine.read_inline(sql, sql_args)
-    return list(await engine.run_querystring(querystring))
+    if engine.current_transaction.get() is None:
+        if isinstance(engine, PooledSQLiteEngine):
+            return engine.read_inline(_compiled(template, len(args), "sqlite"), list(args))
+        if isinstance(engine, PooledPostgresEngine) and engine.readers_open:
+            sql = _compiled(template, len(args), "postgres")
+            return [dict(row) for row in await engine.read_keyed(sql, list(args))]
+    return list(await engine.run_querystring(QueryString(template, *args)))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(template: str, arg_count: int, engine_type: str) -> str:
+    """``template`` with each ``{}`` as the engine's parameter placeholder."""
+    sql, _ = QueryString(template, *range(arg_count)).compile_string(engine_type=engine_type)
+    return sql
 
 
 def write_transaction(engine: Engine[Any] | None = None) -> Any:
@@ -197,9 +300,13 @@ async def _keep_session(connection: Any) -> None:
 async def open_engine(engine: Engine[Any], pool_size: int = 10) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=2, max_size=pool_size, reset=_keep_session)
+    if isinstance(engine, PooledPostgresEngine):
+        await engine.open_readers()
 
 
 async def close_engine(engine: Engine[Any]) -> None:
+    if isinstance(engine, PooledPostgresEngine):
+        await engine.close_readers()
     if isinstance(engine, PostgresEngine):
         if engine.pool is not None:
             await engine.close_connection_pool()
@@ -208,6 +315,7 @@ async def close_engine(engine: Engine[Any]) -> None:
 
 
 __all__ = [
+    "PooledPostgresEngine",
     "PooledSQLiteEngine",
     "UnsupportedDatabaseURL",
     "bind_engine",

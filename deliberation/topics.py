@@ -98,7 +98,7 @@ async def visible_topic(principal: Principal, topic_id: int) -> dict[str, Any]:
     rows = await keyed_read(_VISIBLE_TOPIC_SQL, topic_id, principal.township_id)
     if not rows:
         raise NotFound("议题不存在")
-    return dict(rows[0])
+    return rows[0]
 
 
 async def _next_reference(year: int) -> str:

@@ -1,0 +1,98 @@
+"""``deliberation serve`` as an operator runs it: a real server process and its log."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bench.common import free_port
+from tests.deliberation.test_audit import ROOT
+from tests.world import PASSWORD, World
+
+
+@pytest.fixture
+def server(migrated: str) -> Iterator[tuple[str, queue.Queue[str]]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DELIBERATION_DATABASE_URL": migrated,
+        "DELIBERATION_SECRET_KEY": "s" * 32,
+        "DELIBERATION_LOG_LEVEL": "INFO",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not answer within 30 s"
+            time.sleep(0.1)
+        yield base, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _line_with(lines: queue.Queue[str], needle: str, within: float) -> str | None:
+    deadline = time.monotonic() + within
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            return None
+        if needle in line:
+            return line
+    return None
+
+
+def test_each_request_is_logged_promptly_without_secrets(
+    server: tuple[str, queue.Queue[str]], world: World
+) -> None:
+    base, lines = server
+    username = world.a["staff"].user["username"]
+    r = httpx.post(
+        f"{base}/api/v1/auth/token",
+        json={"username": username, "password": PASSWORD},
+        headers={"X-Request-ID": "serve-sign-in"},
+    )
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    r = httpx.get(
+        f"{base}/api/v1/me",
+        headers={"Authorization": f"Bearer {token}", "X-Request-ID": "serve-me"},
+    )
+    assert r.status_code == 200 and r.headers["x-request-id"] == "serve-me"
+
+    # A quiet server still writes its last line within a couple of seconds.
+    line = _line_with(lines, "request_id=serve-me", within=3.0)
+    assert line is not None, "the request's log line did not reach stderr within 3 s"
+    assert "status=200" in line and f"user_id={world.a['staff'].user['id']}" in line
+    assert "path=/api/v1/me" in line and "duration_ms=" in line
+    seen = line + "".join(lines.get_nowait() for _ in range(lines.qsize()))
+    assert token not in seen and PASSWORD not in seen

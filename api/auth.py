@@ -29,7 +29,11 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
+        # Straight from the raw headers: building ``connection.headers`` decodes them all.
+        header = next(
+            (v.decode("latin-1") for k, v in connection.scope["headers"] if k == b"authorization"),
+            "",
+        )
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("请先登录:缺少访问令牌(Authorization: Bearer …)")

@@ -14,7 +14,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("deliberation.requests")
 
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -30,7 +30,13 @@ def _wants_json_body(scope: Any) -> bool:
     return scope["method"] in _BODY_METHODS and str(scope["path"]).startswith("/api/")
 
 
-def _is_json(content_type: str | None) -> bool:
+def _has_body(scope: Any) -> bool:
+    length = _header(scope, b"content-length")
+    return length not in (None, "0") or _header(scope, b"transfer-encoding") is not None
+
+
+def _is_json(scope: Any) -> bool:
+    content_type = _header(scope, b"content-type")
     if content_type is None:
         return False
     media = content_type.split(";", 1)[0].strip().lower()
@@ -50,9 +56,10 @@ class RequestContextMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, REQUEST_ID_HEADER.encode())
+        incoming = _header(scope, REQUEST_ID_HEADER)
         request_id = incoming if incoming and _SAFE_ID.match(incoming) else secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
+        id_header = (REQUEST_ID_HEADER, request_id.encode())
         started = time.perf_counter()
         status = 500
 
@@ -60,19 +67,11 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                message = {**message, "headers": headers}
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
-            content_length = _header(scope, b"content-length")
-            has_body = content_length not in (None, "0") or _header(scope, b"transfer-encoding")
-            if (
-                _wants_json_body(scope)
-                and has_body
-                and not _is_json(_header(scope, b"content-type"))
-            ):
+            if _wants_json_body(scope) and _has_body(scope) and not _is_json(scope):
                 await _send_problem(
                     send_with_id,
                     400,
@@ -87,7 +86,7 @@ class RequestContextMiddleware:
             logger.info(
                 "request_id=%s method=%s path=%s user_id=%s status=%s duration_ms=%.1f",
                 request_id,
-                scope.get("method"),
+                scope["method"],
                 scope["path"],
                 user_id if user_id is not None else "-",
                 status,

@@ -47,6 +47,17 @@ def token(base: str) -> str:
     return str(r.json()["access_token"])
 
 
+def topic_paths(base: str, tok: str) -> list[str]:
+    """Every demo topic, so the GETs do not all read the same row."""
+    r = httpx.get(
+        f"{base}/api/v1/topics",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {tok}"},
+    )
+    r.raise_for_status()
+    return [f"/api/v1/topics/{t['id']}" for t in r.json()["items"]]
+
+
 async def fire_many(base: str, tok: str, n: int, concurrency: int = 16) -> float:
     headers = {"Authorization": f"Bearer {tok}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
@@ -103,8 +114,9 @@ def main() -> None:
                     baseline = wrk(f"{base}/bench/json", seconds=args.seconds)
                 with serve("api.app:app_from_env", env, workers) as (base, proc):
                     tok = token(base)
-                    wrk(f"{base}/api/v1/topics/1", seconds=2, token=tok)
-                    topic = wrk(f"{base}/api/v1/topics/1", seconds=args.seconds, token=tok)
+                    paths = topic_paths(base, tok)
+                    wrk(f"{base}{paths[0]}", seconds=2, token=tok, paths=paths)
+                    topic = wrk(f"{base}{paths[0]}", seconds=args.seconds, token=tok, paths=paths)
                     fired = asyncio.run(fire_many(base, tok, args.transitions))
                     peak = tree_peak_rss_mb(proc.pid)
                 row = {

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,15 +98,37 @@ def tree_peak_rss_mb(pid: int) -> float:
 
 
 def wrk(
-    url: str, seconds: int = 8, connections: int = 32, threads: int = 2, token: str | None = None
+    url: str,
+    seconds: int = 8,
+    connections: int = 32,
+    threads: int = 2,
+    token: str | None = None,
+    paths: list[str] | None = None,
 ) -> float:
-    """Requests per second from wrk (a bounded run on loopback)."""
+    """Requests per second from wrk (a bounded run on loopback). With ``paths``,
+    each connection cycles through them (a Lua script) instead of repeating ``url``."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        quoted = ", ".join(f'"{p}"' for p in paths or [])
+        script.write(
+            f"local paths = {{{quoted}}}\nlocal i = 0\n"
+            "if #paths > 0 then\n"
+            "  request = function()\n"
+            "    i = i % #paths + 1\n"
+            "    return wrk.format(nil, paths[i])\n"
+            "  end\n"
+            "end\n"
+        )
+    try:
+        out = subprocess.run(
+            [*cmd, "-s", script.name, url], capture_output=True, text=True, timeout=seconds + 60
+        ).stdout
+    finally:
+        os.unlink(script.name)
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:

@@ -1,4 +1,4 @@
-"""The ``deliberation`` command line: serve, migrate, accounts, demo, audit."""
+"""The ``deliberation`` command line: serve, migrate, accounts, demo, audit, calendar."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from api.settings import Settings, SettingsError
-from deliberation import accounts, audit, demo
+from deliberation import accounts, audit, demo, workdays
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.errors import DomainError
 from deliberation.migrate import migrate, use_package_conf
@@ -159,6 +160,25 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"错误:无法读取文件 {args.file}:{error.strerror}", file=sys.stderr)
+        return 1
+    schedule = workdays.parse_schedule(text)
+
+    async def work() -> int:
+        await workdays.load_schedule(schedule)
+        print(
+            f"已载入 {schedule.year} 年节假日安排:放假 {len(schedule.holidays)} 天,"
+            f"调休上班 {len(schedule.workdays)} 天;此后该年的工作日按此计算。"
+        )
+        return 0
+
+    return _run(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deliberation", description="好商量 协商议事流程引擎")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.add_parser("verify", help="verify every topic's hash chain").set_defaults(
         func=cmd_audit_verify
     )
+
+    calendar = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
+        dest="action", required=True
+    )
+    load = calendar.add_parser(
+        "load", help="load a year's official holiday schedule (JSON; it wins over the package)"
+    )
+    load.add_argument("file")
+    load.set_defaults(func=cmd_calendar_load)
     return parser
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     Boolean,
+    Bytea,
     Date,
     ForeignKey,
     Integer,
@@ -207,6 +208,51 @@ class SatisfactionRating(Table, tablename="satisfaction_rating"):
     updated_at = Timestamptz()
 
 
+class Document(Table, tablename="document"):
+    """An official document of a topic: a draft until published, then frozen.
+
+    ``pdf`` and ``sha256`` never change once ``status`` leaves ``draft``.
+    """
+
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    township = ForeignKey(Township, on_delete=KEEP, index=True)
+    kind = Varchar(length=30)
+    title = Varchar(length=200)
+    status = Varchar(length=20, index=True)
+    # Published resolution notices are numbered per township and year: 〔2026〕7号.
+    number_year = Integer(null=True, default=None)
+    number = Integer(null=True, default=None)
+    # The document's text, lower-cased, for the public keyword search.
+    search_text = Text()
+    pdf = Bytea()
+    sha256 = Varchar(length=64)
+    created_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz()
+    published_at = Timestamptz(null=True, default=None, index=True)
+    published_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    posting_starts_on = Date(null=True, default=None)
+    posting_ends_on = Date(null=True, default=None)
+    posting_provisional = Boolean(default=False)
+    superseded_by = Integer(null=True, default=None)
+    superseded_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    revoke_reason = Text()
+
+
+class HolidaySchedule(Table, tablename="holiday_schedule"):
+    """An official working-day schedule loaded by an administrator for one year
+    (JSON lists of ISO dates); it wins over the ``chinese-calendar`` package."""
+
+    id: Serial
+    year = Integer(unique=True)
+    holidays = Text()
+    workdays = Text()
+    source = Text()
+    loaded_at = Timestamptz()
+
+
 TABLES: tuple[type[Table], ...] = (
     Township,
     Village,
@@ -224,4 +270,6 @@ TABLES: tuple[type[Table], ...] = (
     ResolutionItem,
     ProgressReport,
     SatisfactionRating,
+    Document,
+    HolidaySchedule,
 )

@@ -1,0 +1,183 @@
+"""Chinese working days: the one calendar the whole project counts deadlines with.
+
+Where each day's answer comes from, first match wins:
+
+1. a schedule an administrator loaded for that year (``deliberation calendar load``),
+   copied from the State Council's notice — it wins over everything else;
+2. ``chinese-calendar`` (official schedules, 2004–2026 in version 1.11);
+3. for a year neither knows: weekdays minus the fixed-date statutory holidays
+   (元旦, 劳动节, 国庆节). Such an answer is **provisional** (暂定): the lunar
+   holidays and the make-up working days are not known yet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import chinese_calendar
+
+from deliberation.clock import utcnow
+from deliberation.errors import ValidationFailed
+from deliberation.tables import HolidaySchedule
+
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+"""Statutory holidays on fixed Gregorian dates (元旦 1 day, 劳动节 2, 国庆节 3, since 2025)."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One year's official schedule: days off on weekdays, working weekend days."""
+
+    year: int
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    day: date
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class WorkingDays:
+    """Answers "is this a working day?" and counts working days forward."""
+
+    schedules: Mapping[int, Schedule] = field(default_factory=dict)
+
+    def is_workday(self, day: date) -> tuple[bool, bool]:
+        """(is it a working day, is that answer provisional)."""
+        schedule = self.schedules.get(day.year)
+        if schedule is not None:
+            if day in schedule.workdays:
+                return True, False
+            if day in schedule.holidays:
+                return False, False
+            return day.weekday() < 5, False
+        try:
+            return bool(chinese_calendar.is_workday(day)), False
+        except NotImplementedError:
+            fixed = (day.month, day.day) in FIXED_HOLIDAYS
+            return day.weekday() < 5 and not fixed, True
+
+    def add(self, start: date, working_days: int) -> Deadline:
+        """The ``working_days``-th working day after ``start`` (``start`` not counted)."""
+        if working_days < 0:
+            raise ValueError("working_days must not be negative")
+        day, left, provisional = start, working_days, False
+        while left:
+            day += timedelta(days=1)
+            workday, unsure = self.is_workday(day)
+            provisional = provisional or unsure
+            if workday:
+                left -= 1
+        return Deadline(day, provisional)
+
+
+def parse_schedule(text: str) -> Schedule:
+    """A schedule file, JSON:
+    ``{"year": 2027, "source": …, "holidays": {name: [dates]}, "workdays": [dates]}``.
+
+    ``holidays`` lists every day off of each holiday (weekend days included, as the
+    notice gives them); ``workdays`` the weekend days that are working days (调休上班).
+    """
+    problems: list[dict[str, str]] = []
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValidationFailed([{"field": "file", "message": f"不是有效的 JSON:{error}"}]) from None
+    if not isinstance(raw, dict):
+        raise ValidationFailed([{"field": "file", "message": "应为一个 JSON 对象"}])
+    year = raw.get("year")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ValidationFailed([{"field": "year", "message": "年份应为 2000–2100 之间的整数"}])
+    holidays_raw = raw.get("holidays", {})
+    if not isinstance(holidays_raw, dict):
+        problems.append({"field": "holidays", "message": "应为 {节日名称: [日期…]}"})
+        holidays_raw = {}
+    holidays = _dates(
+        "holidays", [d for days in holidays_raw.values() for d in _list(days)], year, problems
+    )
+    workdays = _dates("workdays", _list(raw.get("workdays", [])), year, problems)
+    for day in sorted(workdays):
+        if day.weekday() < 5:
+            problems.append({"field": "workdays", "message": f"{day} 本来就是工作日(周一至周五)"})
+    for day in sorted(holidays & workdays):
+        problems.append({"field": "workdays", "message": f"{day} 同时列为放假和上班"})
+    if problems:
+        raise ValidationFailed(problems)
+    source = raw.get("source", "")
+    return Schedule(year, frozenset(holidays), frozenset(workdays), str(source))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _dates(
+    name: str, values: Iterable[Any], year: int, problems: list[dict[str, str]]
+) -> set[date]:
+    days: set[date] = set()
+    for value in values:
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            problems.append({"field": name, "message": f"日期格式应为 YYYY-MM-DD:{value!r}"})
+            continue
+        if day.year != year:
+            problems.append({"field": name, "message": f"{day} 不在 {year} 年"})
+        days.add(day)
+    return days
+
+
+async def load_schedule(schedule: Schedule, *, now: datetime | None = None) -> None:
+    """Store ``schedule``, replacing any earlier one for the same year."""
+    now = now or utcnow()
+    holidays = json.dumps(sorted(d.isoformat() for d in schedule.holidays))
+    workdays = json.dumps(sorted(d.isoformat() for d in schedule.workdays))
+    existing = await HolidaySchedule.select(HolidaySchedule.id).where(
+        HolidaySchedule.year == schedule.year
+    )
+    if existing:
+        await HolidaySchedule.update(
+            {
+                HolidaySchedule.holidays: holidays,
+                HolidaySchedule.workdays: workdays,
+                HolidaySchedule.source: schedule.source,
+                HolidaySchedule.loaded_at: now,
+            }
+        ).where(HolidaySchedule.year == schedule.year)
+    else:
+        row = HolidaySchedule(
+            year=schedule.year,
+            holidays=holidays,
+            workdays=workdays,
+            source=schedule.source,
+            loaded_at=now,
+        )
+        await HolidaySchedule.insert(row)
+
+
+async def working_days() -> WorkingDays:
+    """The calendar with every loaded schedule (a handful of rows)."""
+    rows = await HolidaySchedule.select(
+        HolidaySchedule.year,
+        HolidaySchedule.holidays,
+        HolidaySchedule.workdays,
+        HolidaySchedule.source,
+    )
+    schedules = {
+        row["year"]: Schedule(
+            row["year"],
+            frozenset(date.fromisoformat(d) for d in json.loads(row["holidays"])),
+            frozenset(date.fromisoformat(d) for d in json.loads(row["workdays"])),
+            row["source"],
+        )
+        for row in rows
+    }
+    return WorkingDays(schedules)

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from api.auth import auth_middleware, provide_principal
 from api.controllers import ROUTE_HANDLERS
+from api.dependencies import provide_publishing
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, flush_logs, logging_config
 from api.middleware import RequestContextMiddleware
 from api.settings import Settings
 from deliberation.accounts import LoginLimits
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
+from deliberation.documents import Publishing, Renderer
 from deliberation.security import TokenIssuer
+
+PAGES = Path(__file__).resolve().parents[1] / "templates" / "pages"
 
 
 def create_app(settings: Settings) -> Litestar:
     engine = engine_for_url(settings.database_url)
+
+    renderer = Renderer(settings.render_workers)
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -33,13 +43,25 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await close_engine(engine)
 
+    @asynccontextmanager
+    async def pdf_renderer(app: Litestar) -> AsyncIterator[None]:
+        renderer.open()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(renderer.close)
+
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
-        lifespan=[database],
+        lifespan=[database, pdf_renderer],
         on_shutdown=[flush_logs],
         middleware=[auth_middleware()],
         # The signed-in caller, for any handler that asks for ``principal``.
-        dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
+        dependencies={
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "publishing": Provide(provide_publishing, sync_to_thread=False),
+        },
+        template_config=TemplateConfig(directory=PAGES, engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         logging_config=logging_config(settings.log_level),
@@ -52,6 +74,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
     )
     app.state.settings = settings
+    app.state.publishing = Publishing(renderer, settings.public_url, settings.posting_days)
     app.state.engine = engine
     app.state.token_issuer = TokenIssuer(settings.secret_key, settings.token_ttl_seconds)
     app.state.login_limits = LoginLimits(

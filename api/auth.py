@@ -22,24 +22,30 @@ PUBLIC_PATHS = (
     "^/api/v1/auth/token$",
     "^/api/v1/workflow",
     "^/api/v1/public/",
+    "^/api/v1/documents/[0-9]+/pdf$",
+    "^/verify/",
 )
+
+
+def bearer_token(scope: Any) -> str | None:
+    """The bearer token of a request, straight from the raw headers (building
+    ``connection.headers`` decodes them all)."""
+    header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        # Straight from the raw headers: building ``connection.headers`` decodes them all.
-        header = next(
-            (v.decode("latin-1") for k, v in connection.scope["headers"] if k == b"authorization"),
-            "",
-        )
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(connection.scope)
+        if token is None:
             raise Unauthenticated("请先登录:缺少访问令牌(Authorization: Bearer …)")
         issuer: TokenIssuer = connection.app.state.token_issuer
-        principal = issuer.verify(token.strip())
-        return AuthenticationResult(user=principal, auth=token)
+        return AuthenticationResult(user=issuer.verify(token), auth=token)
 
 
 def auth_middleware() -> DefineMiddleware:
@@ -51,6 +57,15 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     if not isinstance(user, Principal):
         raise Unauthenticated("请先登录")
     return user
+
+
+def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """On public routes: the caller if a token came with the request (a bad one is 401)."""
+    token = bearer_token(request.scope)
+    if token is None:
+        return None
+    issuer: TokenIssuer = request.app.state.token_issuer
+    return issuer.verify(token)
 
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]

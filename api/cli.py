@@ -1,4 +1,4 @@
-"""The ``deliberation`` command line: serve, migrate, accounts, demo, audit, calendar."""
+"""The ``deliberation`` command line: serve, migrate, accounts, demo, audit, render, calendar."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import Settings, SettingsError
-from deliberation import accounts, audit, demo, workdays
+from deliberation import accounts, audit, demo, documents, workdays
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.errors import DomainError
 from deliberation.migrate import migrate, use_package_conf
@@ -125,6 +125,32 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def _publishing(settings: Settings) -> documents.Publishing:
+    """Documents rendered in this process (no worker pool for a one-off command)."""
+    return documents.Publishing(documents.Renderer(0), settings.public_url, settings.posting_days)
+
+
+def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        publishing = _publishing(settings)
+        staff, topic_id = await documents.service.staff_of_topic(args.reference, args.as_user)
+        document = await documents.create_document(staff, topic_id, args.kind, publishing)
+        if args.publish:
+            document = await documents.publish_document(
+                staff, document.id, args.posting_days, publishing
+            )
+        pdf = await documents.document_pdf(staff, document.id)
+        Path(args.out).write_bytes(pdf.content)
+        print(
+            f"已生成{document.kind_label}({document.status_label}):{args.out},"
+            f"{document.size_bytes} 字节,SHA-256 {document.sha256}"
+        )
+        print(f"核验页面:{document.verify_url}")
+        return 0
+
+    return _run(settings, work)
+
+
 def print_demo_accounts() -> None:
     print("演示账号 (demo accounts):")
     for a in demo.ACCOUNTS:
@@ -133,7 +159,7 @@ def print_demo_accounts() -> None:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
-        report = await demo.seed(if_empty=args.if_empty)
+        report = await demo.seed(_publishing(settings), if_empty=args.if_empty)
         if report.created:
             villages, topics = len(demo.VILLAGES), len(demo.TOPICS)
             print(f"已创建演示数据:{demo.TOWNSHIP},{villages} 个村(社区),{topics} 个议题")
@@ -232,6 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.add_parser("verify", help="verify every topic's hash chain").set_defaults(
         func=cmd_audit_verify
     )
+
+    render = sub.add_parser(
+        "render", help="render a topic's document to a PDF file (stored as a draft, or published)"
+    )
+    render.add_argument("reference", help="the topic's reference, e.g. HSL-2026-0007")
+    render.add_argument(
+        "--kind", required=True, choices=["minutes", "resolution_notice", "feedback_report"]
+    )
+    render.add_argument("--out", required=True, help="the PDF file to write")
+    render.add_argument("--publish", action="store_true", help="publish it too")
+    render.add_argument("--posting-days", type=int, default=None)
+    render.add_argument("--as", dest="as_user", help="the staff username to act as")
+    render.set_defaults(func=cmd_render)
 
     calendar = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
         dest="action", required=True

@@ -52,6 +52,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 10
     log_level: str = "INFO"
+    render_workers: int = 2
+    posting_days: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +71,8 @@ class Settings:
             login_window_seconds=_int(env, "DELIBERATION_LOGIN_WINDOW_SECONDS", 900),
             db_pool_size=_int(env, "DELIBERATION_DB_POOL_SIZE", 10),
             log_level=env.get("DELIBERATION_LOG_LEVEL", "INFO"),
+            render_workers=_int(env, "DELIBERATION_RENDER_WORKERS", 2),
+            posting_days=_int(env, "DELIBERATION_POSTING_DAYS", 5),
         )
         settings.validate()
         return settings
@@ -80,3 +84,7 @@ class Settings:
             )
         if len(self.secret_key) < 16:
             raise SettingsError("DELIBERATION_SECRET_KEY must be at least 16 characters")
+        if not 1 <= self.render_workers <= 32:
+            raise SettingsError("DELIBERATION_RENDER_WORKERS must be between 1 and 32")
+        if not 1 <= self.posting_days <= 60:
+            raise SettingsError("DELIBERATION_POSTING_DAYS must be between 1 and 60")

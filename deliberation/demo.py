@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from deliberation import accounts, records, topics
+from deliberation import accounts, documents, records, topics
 from deliberation.clock import utcnow
+from deliberation.documents import Publishing
 from deliberation.schemas import (
     AttendeeIn,
     InvestigationCreate,
@@ -150,7 +151,7 @@ async def database_is_empty() -> bool:
     return not await Township.exists() and not await Account.exists()
 
 
-async def seed(if_empty: bool = False) -> DemoReport:
+async def seed(publishing: Publishing, if_empty: bool = False) -> DemoReport:
     if await demo_exists():
         return DemoReport(created=False, skipped_reason="演示数据已存在")
     if if_empty and not await database_is_empty():
@@ -181,7 +182,9 @@ async def seed(if_empty: bool = False) -> DemoReport:
                 village_id=villages[village].id if village else None,
             ),
         )
-        await _advance(topic.id, target, users, rep_village, village == "金山村" or village is None)
+        await _advance(
+            topic.id, target, users, rep_village, village == "金山村" or village is None, publishing
+        )
     return DemoReport(created=True)
 
 
@@ -192,8 +195,18 @@ async def _fire(user: Principal, topic_id: int, trigger: str, comment: str = "")
     await topics.fire_trigger(user, topic_id, trigger, version, comment)
 
 
+async def _publish(staff: Principal, topic_id: int, kind: str, publishing: Publishing) -> None:
+    draft = await documents.create_document(staff, topic_id, kind, publishing)
+    await documents.publish_document(staff, draft.id, None, publishing)
+
+
 async def _advance(
-    topic_id: int, target: str, users: dict[str, Principal], rep_village: int, rep_may_speak: bool
+    topic_id: int,
+    target: str,
+    users: dict[str, Principal],
+    rep_village: int,
+    rep_may_speak: bool,
+    publishing: Publishing,
 ) -> None:
     liaison, staff, rep = users["liaison"], users["staff"], users["representative"]
     today = date.today()
@@ -276,6 +289,8 @@ async def _advance(
         )
         await _fire(staff, topic_id, "adopt_resolution")
     if stop >= 5:
+        await _publish(staff, topic_id, "minutes", publishing)
+        await _publish(staff, topic_id, "resolution_notice", publishing)
         await _fire(staff, topic_id, "start_feedback")
         await records.add_progress(
             staff, item.id, ProgressCreate(note="已完成方案设计,进入施工。", percent=40)
@@ -287,4 +302,5 @@ async def _advance(
         await records.rate_satisfaction(
             rep, topic_id, SatisfactionCreate(rating="satisfied", comment="效果很好")
         )
+        await _publish(staff, topic_id, "feedback_report", publishing)
         await _fire(staff, topic_id, "close")

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from deliberation.tables import (
+    Document,
     Investigation,
     Meeting,
     ResolutionItem,
@@ -55,6 +56,16 @@ async def _satisfaction_rated(topic: dict[str, Any], comment: str) -> bool:
     return bool(await SatisfactionRating.exists().where(SatisfactionRating.topic == topic["id"]))
 
 
+async def _resolution_notice_published(topic: dict[str, Any], comment: str) -> bool:
+    return bool(
+        await Document.exists().where(
+            Document.topic == topic["id"],
+            Document.kind == "resolution_notice",
+            Document.status == "published",
+        )
+    )
+
+
 async def _comment_given(topic: dict[str, Any], comment: str) -> bool:
     return bool(comment.strip())
 
@@ -68,6 +79,7 @@ CHECKS: dict[str, Check] = {
     "items_completed": _items_completed,
     "satisfaction_rated": _satisfaction_rated,
     "comment_given": _comment_given,
+    "resolution_notice_published": _resolution_notice_published,
 }
 
 # Every declared requirement has a check, and nothing else does.

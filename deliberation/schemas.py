@@ -319,3 +319,50 @@ class SatisfactionRead(Struct, kw_only=True):
 
 class Health(Struct):
     status: str
+
+
+DocumentKind = Literal["minutes", "resolution_notice", "feedback_report"]
+PostingDays = Annotated[int, Meta(ge=1, le=60)]
+
+
+class DocumentCreate(Input):
+    kind: DocumentKind
+
+
+class DocumentPublish(Input):
+    posting_days: PostingDays | None = None
+
+
+class DocumentRevoke(Input):
+    reason: Annotated[str, NonBlank, Meta(max_length=500)]
+
+
+class DocumentRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    topic_reference: str
+    township_id: int
+    township_name: str
+    kind: str
+    kind_label: str
+    title: str
+    number: str | None
+    status: str
+    status_label: str
+    sha256: str
+    size_bytes: int
+    pdf_url: str
+    verify_url: str
+    created_at: datetime
+    published_at: datetime | None
+    posting_starts_on: date | None
+    posting_ends_on: date | None
+    posting_provisional: bool
+    superseded_by: int | None
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+
+class DocumentPage(Struct, kw_only=True):
+    items: list[DocumentRead]
+    total: int

@@ -223,10 +223,13 @@ class Document(Table, tablename="document"):
     # Published resolution notices are numbered per township and year: 〔2026〕7号.
     number_year = Integer(null=True, default=None)
     number = Integer(null=True, default=None)
+    # What the draft was rendered from (JSON), so publishing renders the same words.
+    content = Text()
     # The document's text, lower-cased, for the public keyword search.
     search_text = Text()
     pdf = Bytea()
     sha256 = Varchar(length=64)
+    size_bytes = Integer(default=0)
     created_by = ForeignKey(Account, on_delete=KEEP)
     created_at = Timestamptz()
     published_at = Timestamptz(null=True, default=None, index=True)
@@ -239,6 +242,15 @@ class Document(Table, tablename="document"):
     revoked_at = Timestamptz(null=True, default=None)
     revoked_by = ForeignKey(Account, on_delete=KEEP, null=True)
     revoke_reason = Text()
+
+
+class DocumentCounter(Table, tablename="document_counter"):
+    """Last number given to a published resolution notice, per township and year."""
+
+    id: Serial
+    township = ForeignKey(Township, on_delete=KEEP)
+    year = Integer()
+    last_number = Integer(default=0)
 
 
 class HolidaySchedule(Table, tablename="holiday_schedule"):
@@ -271,5 +283,6 @@ TABLES: tuple[type[Table], ...] = (
     ProgressReport,
     SatisfactionRating,
     Document,
+    DocumentCounter,
     HolidaySchedule,
 )

@@ -218,6 +218,10 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
         )
     elif requirement == "comment_given":
         return
+    elif requirement == "resolution_notice_published":
+        r = await staff.post(f"/api/v1/topics/{tid}/documents", {"kind": "resolution_notice"})
+        assert r.status_code == 201, r.text
+        r = await staff.post(f"/api/v1/documents/{r.json()['id']}/publish", {})
     else:  # pragma: no cover - a new requirement needs a satisfier here
         raise AssertionError(f"no satisfier for {requirement}")
     assert r.status_code in (200, 201), r.text

@@ -117,6 +117,7 @@ RESOLUTION_ITEM_ADDED = Requirement("resolution_item_added", "至少一项协商
 ITEMS_COMPLETED = Requirement("items_completed", "每项协商成果均已报告办结")
 SATISFACTION_RATED = Requirement("satisfaction_rated", "至少一条满意度评价")
 COMMENT_GIVEN = Requirement("comment_given", "说明理由(comment)")
+RESOLUTION_NOTICE_PUBLISHED = Requirement("resolution_notice_published", "已发布的协商成果公示")
 
 REQUIREMENTS: Final = (
     INVESTIGATION_RECORDED,
@@ -127,6 +128,7 @@ REQUIREMENTS: Final = (
     ITEMS_COMPLETED,
     SATISFACTION_RATED,
     COMMENT_GIVEN,
+    RESOLUTION_NOTICE_PUBLISHED,
 )
 
 EARLY_STAGES: Final = ("proposed", "investigated", "site_consultation", "meeting")
@@ -177,13 +179,13 @@ WORKFLOW: Final = Workflow(
             (MINUTES_RECORDED, RESOLUTION_ITEM_ADDED),
         ),
         # product.md: start_feedback requires the resolution notice to be published.
-        # Documents arrive with the documents issue, which adds that requirement here.
         Transition(
             "start_feedback",
             "进入落实反馈",
             ("resolution",),
             "feedback",
             ("staff",),
+            (RESOLUTION_NOTICE_PUBLISHED,),
         ),
         Transition(
             "close",

@@ -8,9 +8,11 @@ from api.controllers.accounts import (
     UserController,
     VillageController,
 )
+from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.health import health
 from api.controllers.records import RecordController, TopicRecordsController
 from api.controllers.topics import TopicController
+from api.controllers.verify import VerifyController
 from api.controllers.workflow import WorkflowController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -23,6 +25,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     TopicRecordsController,
     RecordController,
     WorkflowController,
+    DocumentController,
+    PublicNoticeController,
+    VerifyController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

@@ -57,19 +57,131 @@ class Township(Table, tablename="township", schema=None):
 
 ID = "2026-11-27T17:05:06:524089"
 VERSION = "1.38.0"
-DESCRIPTION = "Documents and loaded holiday schedules"
+DESCRIPTION = "True"
 
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="deliberation", description=DESCRIPTION)
-
-    manager.add_table(class_name="Document", tablename="document", schema=None, columns=None)
 
     manager.add_table(
         class_name="HolidaySchedule",
         tablename="holiday_schedule",
         schema=None,
         columns=None,
+    )
+
+    manager.add_table(class_name="Document", tablename="document", schema=None, columns=None)
+
+    manager.add_table(
+        class_name="DocumentCounter",
+        tablename="document_counter",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_column(
+        table_class_name="HolidaySchedule",
+        tablename="holiday_schedule",
+        column_name="year",
+        db_column_name="year",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="HolidaySchedule",
+        tablename="holiday_schedule",
+        column_name="holidays",
+        db_column_name="holidays",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="HolidaySchedule",
+        tablename="holiday_schedule",
+        column_name="workdays",
+        db_column_name="workdays",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="HolidaySchedule",
+        tablename="holiday_schedule",
+        column_name="source",
+        db_column_name="source",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="HolidaySchedule",
+        tablename="holiday_schedule",
+        column_name="loaded_at",
+        db_column_name="loaded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
     )
 
     manager.add_column(
@@ -231,6 +343,27 @@ async def forwards():
     manager.add_column(
         table_class_name="Document",
         tablename="document",
+        column_name="content",
+        db_column_name="content",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Document",
+        tablename="document",
         column_name="search_text",
         db_column_name="search_text",
         column_class_name="Text",
@@ -280,6 +413,27 @@ async def forwards():
         params={
             "length": 64,
             "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Document",
+        tablename="document",
+        column_name="size_bytes",
+        db_column_name="size_bytes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -554,8 +708,32 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="HolidaySchedule",
-        tablename="holiday_schedule",
+        table_class_name="DocumentCounter",
+        tablename="document_counter",
+        column_name="township",
+        db_column_name="township",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Township,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="DocumentCounter",
+        tablename="document_counter",
         column_name="year",
         db_column_name="year",
         column_class_name="Integer",
@@ -564,27 +742,6 @@ async def forwards():
             "default": 0,
             "null": False,
             "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="HolidaySchedule",
-        tablename="holiday_schedule",
-        column_name="holidays",
-        db_column_name="holidays",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
@@ -596,56 +753,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="HolidaySchedule",
-        tablename="holiday_schedule",
-        column_name="workdays",
-        db_column_name="workdays",
-        column_class_name="Text",
-        column_class=Text,
+        table_class_name="DocumentCounter",
+        tablename="document_counter",
+        column_name="last_number",
+        db_column_name="last_number",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="HolidaySchedule",
-        tablename="holiday_schedule",
-        column_name="source",
-        db_column_name="source",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="HolidaySchedule",
-        tablename="holiday_schedule",
-        column_name="loaded_at",
-        db_column_name="loaded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,

@@ -1,6 +1,6 @@
-"""Document numbers unique per township and year, and at most one published document
-of a kind per topic (hand-written: runs after 0005 has created the table; partial
-indexes work on both engines)."""
+"""Document numbers (and their counters) unique per township and year, and at most
+one published document of a kind per topic (hand-written: runs after 0005 has created
+the tables; partial indexes work on both engines)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
@@ -18,6 +18,9 @@ async def forwards() -> MigrationManager:
         assert engine is not None
         await engine.run_ddl(
             "CREATE UNIQUE INDEX document_number_uq ON document (township, number_year, number)"
+        )
+        await engine.run_ddl(
+            "CREATE UNIQUE INDEX document_counter_uq ON document_counter (township, year)"
         )
         await engine.run_ddl(
             "CREATE UNIQUE INDEX document_published_uq ON document (topic, kind) "

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from api.auth import CurrentPrincipal, provide_optional_principal
+from api.dependencies import CurrentPublishing
+from deliberation import documents
+from deliberation.schemas import (
+    DocumentCreate,
+    DocumentPage,
+    DocumentPublish,
+    DocumentRead,
+    DocumentRevoke,
+)
+from deliberation.security import Principal
+
+PUBLISHED_CACHE = "public, max-age=31536000, immutable"
+
+
+class DocumentController(Controller):
+    """Staff create drafts, publish and revoke; the PDFs of published ones are public."""
+
+    path = "/api/v1"
+    tags = ["documents"]
+
+    @post("/topics/{topic_id:int}/documents", operation_id="create_document", status_code=201)
+    async def create_document(
+        self,
+        principal: CurrentPrincipal,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        data: JSONBody[DocumentCreate],
+    ) -> DocumentRead:
+        return await documents.create_document(principal, topic_id, data.kind, publishing)
+
+    @get("/topics/{topic_id:int}/documents", operation_id="list_topic_documents")
+    async def list_topic_documents(
+        self, principal: CurrentPrincipal, publishing: CurrentPublishing, topic_id: FromPath[int]
+    ) -> list[DocumentRead]:
+        return await documents.topic_documents(principal, topic_id, publishing)
+
+    @get("/documents/{document_id:int}", operation_id="get_document")
+    async def get_document(
+        self, principal: CurrentPrincipal, publishing: CurrentPublishing, document_id: FromPath[int]
+    ) -> DocumentRead:
+        return await documents.get_document(principal, document_id, publishing)
+
+    @post("/documents/{document_id:int}/publish", operation_id="publish_document", status_code=200)
+    async def publish_document(
+        self,
+        principal: CurrentPrincipal,
+        publishing: CurrentPublishing,
+        document_id: FromPath[int],
+        data: JSONBody[DocumentPublish],
+    ) -> DocumentRead:
+        return await documents.publish_document(
+            principal, document_id, data.posting_days, publishing
+        )
+
+    @post("/documents/{document_id:int}/revoke", operation_id="revoke_document", status_code=200)
+    async def revoke_document(
+        self,
+        principal: CurrentPrincipal,
+        publishing: CurrentPublishing,
+        document_id: FromPath[int],
+        data: JSONBody[DocumentRevoke],
+    ) -> DocumentRead:
+        return await documents.revoke_document(principal, document_id, data.reason, publishing)
+
+    @get(
+        "/documents/{document_id:int}/pdf",
+        operation_id="document_pdf",
+        opt={"exclude_from_auth": True},
+        dependencies={"caller": Provide(provide_optional_principal, sync_to_thread=False)},
+        media_type="application/pdf",
+    )
+    async def document_pdf(
+        self,
+        request: Request[Any, Any, Any],
+        caller: NamedDependency[Principal | None],
+        document_id: FromPath[int],
+    ) -> Response[bytes]:
+        pdf = await documents.document_pdf(caller, document_id)
+        if pdf.status == "draft":
+            # A draft may still change: never cached, only for its township's staff.
+            return Response(
+                pdf.content, media_type="application/pdf", headers={"Cache-Control": "no-store"}
+            )
+        etag = f'"{pdf.sha256}"'
+        headers = {"ETag": etag, "Cache-Control": PUBLISHED_CACHE}
+        wanted = request.headers.get("if-none-match")
+        if wanted and (wanted.strip() == "*" or etag in (t.strip() for t in wanted.split(","))):
+            return Response(b"", status_code=304, headers=headers)
+        filename = quote(f"{pdf.title}.pdf")
+        headers["Content-Disposition"] = (
+            f"inline; filename=\"document-{document_id}.pdf\"; filename*=UTF-8''{filename}"
+        )
+        return Response(pdf.content, media_type="application/pdf", headers=headers)
+
+
+class PublicNoticeController(Controller):
+    path = "/api/v1/public"
+    tags = ["public"]
+    opt = {"exclude_from_auth": True}
+
+    @get("/notices", operation_id="public_notices")
+    async def notices(
+        self,
+        publishing: CurrentPublishing,
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+    ) -> DocumentPage:
+        return await documents.public_notices(
+            publishing, q=q, date_from=date_from, date_to=date_to, limit=limit, offset=offset
+        )

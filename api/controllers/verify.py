@@ -1,0 +1,97 @@
+"""``/verify/{id}``: the page a printed QR code opens, and its hash check."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Template
+
+from api.dependencies import CurrentPublishing
+from deliberation import documents
+from deliberation.clock import CHINA, chinese_date
+from deliberation.documents import Publishing
+from deliberation.documents.service import Verification, posting_period
+from deliberation.errors import NotFound
+
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+def _page(
+    check: dict[str, Any] | None,
+    found: Verification | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"missing": found is None, "draft": bool(found and found.draft)}
+    doc = found.document if found else None
+    context["doc"] = doc
+    context["check"] = check
+    if doc is not None:
+        context["published_on"] = (
+            chinese_date(doc.published_at.astimezone(CHINA).date()) if doc.published_at else ""
+        )
+        if doc.posting_starts_on and doc.posting_ends_on:
+            context["posting"] = posting_period(
+                doc.posting_starts_on, doc.posting_ends_on, doc.posting_provisional
+            )
+        else:
+            context["posting"] = "—"
+        context["revoked_on"] = (
+            chinese_date(doc.revoked_at.astimezone(CHINA).date()) if doc.revoked_at else ""
+        )
+    context.update(extra)
+    return context
+
+
+class VerifyController(Controller):
+    path = "/verify"
+    tags = ["public"]
+    opt = {"exclude_from_auth": True}
+    include_in_schema = False
+
+    async def _found(self, document_id: int, publishing: Publishing) -> Verification | None:
+        try:
+            return await documents.verification(document_id, publishing)
+        except NotFound:
+            return None
+
+    @get("/{document_id:int}", operation_id="verify_page")
+    async def page(self, publishing: CurrentPublishing, document_id: FromPath[int]) -> Template:
+        found = await self._found(document_id, publishing)
+        return Template(
+            "verify.html",
+            context=_page(None, found, document_id=document_id),
+            status_code=200 if found else 404,
+        )
+
+    @post(
+        "/{document_id:int}",
+        operation_id="verify_check",
+        status_code=200,
+        request_max_body_size=MAX_UPLOAD,
+    )
+    async def check(
+        self,
+        publishing: CurrentPublishing,
+        document_id: FromPath[int],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Template:
+        found = await self._found(document_id, publishing)
+        check = None
+        if found and found.document is not None:
+            upload = data.get("file")
+            if isinstance(upload, UploadFile) and upload.filename:
+                digest = hashlib.sha256(await upload.read()).hexdigest()
+            else:
+                digest = str(data.get("sha256") or "").strip().lower()
+            if digest:
+                check = {"sha256": digest, "match": digest == found.document.sha256}
+        return Template(
+            "verify.html",
+            context=_page(check, found, document_id=document_id),
+            status_code=200 if found else 404,
+        )

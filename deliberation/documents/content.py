@@ -1,0 +1,290 @@
+"""What goes into each document, read from the topic's record.
+
+Every value handed to a template is plain text (dates already in ``2026年1月5日``
+form); the templates only lay it out, and Jinja escapes all of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from deliberation.clock import chinese_date, chinese_datetime
+from deliberation.errors import ConditionFailed
+from deliberation.tables import (
+    Meeting,
+    MeetingAttendee,
+    ProgressReport,
+    ResolutionItem,
+    SatisfactionRating,
+    Topic,
+    Township,
+)
+
+KINDS = {
+    "minutes": "会议纪要",
+    "resolution_notice": "协商成果公示",
+    "feedback_report": "落实情况通报",
+}
+"""Document kinds and their Chinese names."""
+
+RATINGS = (
+    ("satisfied", "满意"),
+    ("basically_satisfied", "基本满意"),
+    ("dissatisfied", "不满意"),
+)
+_FULL_WIDTH = str.maketrans(
+    {",": "\uff0c", ":": "\uff1a", ";": "\uff1b", "(": "\uff08", ")": "\uff09"}
+)
+
+
+def zh(wording: str, **values: str) -> str:
+    """Our own Chinese wording with full-width punctuation (，：；（）), then ``values``
+    (people's text) put in as they are. Fields are plain ``{name}``."""
+    return wording.translate(_FULL_WIDTH).format(**values)
+
+
+COPY_TO = zh("镇党委、镇人大主席团、镇人民政府、县政协。")
+ADDRESSEES = zh("各村(社区)、镇直有关单位,广大群众:")
+
+
+@dataclass(frozen=True)
+class Content:
+    """A document's template, title and values, before numbering and posting dates."""
+
+    kind: str
+    template: str
+    title: str
+    issuer: str
+    context: dict[str, Any]
+    text: str = field(default="")
+    """All of the document's words, for the public keyword search."""
+
+
+def issuer_name(township: str) -> str:
+    return f"{township}“好商量”协商议事会"
+
+
+def number_prefix(township: str) -> str:
+    """机关代字 of a township's consultation council: 黄金埠镇 → 黄金埠协商."""
+    for suffix in ("街道", "镇", "乡"):
+        if township.endswith(suffix) and len(township) > len(suffix):
+            return township[: -len(suffix)] + "协商"
+    return township + "协商"
+
+
+def document_number(township: str, year: int, number: int) -> str:
+    return f"{number_prefix(township)}〔{year}〕{number}号"
+
+
+def paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+async def _topic(topic_id: int) -> tuple[dict[str, Any], str]:
+    topic = (
+        await Topic.select(
+            Topic.id, Topic.reference, Topic.title, Topic.description, Topic.township
+        )
+        .where(Topic.id == topic_id)
+        .first()
+    )
+    if topic is None:
+        raise ConditionFailed("议题不存在")
+    township = await Township.select(Township.name).where(Township.id == topic["township"]).first()
+    return topic, township["name"] if township else ""
+
+
+async def _items(topic_id: int) -> list[dict[str, Any]]:
+    return list(
+        await ResolutionItem.select(
+            ResolutionItem.id,
+            ResolutionItem.content,
+            ResolutionItem.responsible_unit,
+            ResolutionItem.due_date,
+            ResolutionItem.completed,
+        )
+        .where(ResolutionItem.topic == topic_id)
+        .order_by(ResolutionItem.id)
+    )
+
+
+def _item_rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {
+            "n": str(i),
+            "content": item["content"],
+            "unit": item["responsible_unit"],
+            "due": chinese_date(item["due_date"]),
+        }
+        for i, item in enumerate(items, start=1)
+    ]
+
+
+def _common(township: str, topic: dict[str, Any], today: date) -> dict[str, Any]:
+    return {
+        "issuer": issuer_name(township),
+        "office": issuer_name(township) + "办公室",
+        "copy_to": COPY_TO,
+        "reference": topic["reference"],
+        "topic_title": topic["title"],
+        "date_text": chinese_date(today),
+    }
+
+
+async def minutes(topic_id: int, today: date) -> Content:
+    topic, township = await _topic(topic_id)
+    meeting = (
+        await Meeting.select()
+        .where(Meeting.topic == topic_id, Meeting.minutes_recorded_at.is_not_null())
+        .order_by(Meeting.minutes_recorded_at, ascending=False)
+        .first()
+    )
+    if meeting is None:
+        raise ConditionFailed(
+            zh("还没有会议纪要:请先记录协商会议的纪要,再生成会议纪要文件"), missing=["minutes"]
+        )
+    roster = await (
+        MeetingAttendee.select()
+        .where(MeetingAttendee.meeting == meeting["id"])
+        .order_by(MeetingAttendee.position)
+    )
+
+    def names(attendance: str) -> str:
+        people = [r for r in roster if r["attendance"] == attendance]
+        return "、".join(
+            zh("{name}({unit})", name=r["name"], unit=r["unit"]) if r["unit"] else r["name"]
+            for r in people
+        )
+
+    title = f"关于“{topic['title']}”的协商议事会议纪要"
+    held = chinese_datetime(meeting["scheduled_at"])
+    intro = zh(
+        "{held},{host}在{place}主持召开“好商量”协商议事会议,"
+        "就“{title}”进行协商。现将会议议定事项纪要如下:",
+        held=held,
+        host=meeting["host"],
+        place=meeting["place"],
+        title=topic["title"],
+    )
+    context = {
+        **_common(township, topic, meeting["scheduled_at"].date()),
+        "title": title,
+        "intro": intro,
+        "summary": paragraphs(meeting["minutes_summary"]),
+        "decisions": paragraphs(meeting["minutes_decisions"]),
+        "items": _item_rows(await _items(topic_id)),
+        "present": names("present"),
+        "on_leave": names("on_leave"),
+        "observers": names("observer"),
+    }
+    text = " ".join(
+        [title, intro, *context["summary"], *context["decisions"], context["present"]]
+        + [i["content"] for i in context["items"]]
+    )
+    return Content("minutes", "minutes.html", title, context["issuer"], context, text)
+
+
+async def resolution_notice(topic_id: int, today: date) -> Content:
+    topic, township = await _topic(topic_id)
+    items = await _items(topic_id)
+    if not items:
+        raise ConditionFailed(
+            zh("还没有协商成果:请先添加协商成果事项,再生成协商成果公示"),
+            missing=["resolution_items"],
+        )
+    title = f"关于“{topic['title']}”协商成果的公示"
+    intro = zh(
+        "经“好商量”协商议事会议协商,就“{title}”形成以下协商成果,现予以公示,接受群众监督。",
+        title=topic["title"],
+    )
+    context = {
+        **_common(township, topic, today),
+        "title": title,
+        "addressees": ADDRESSEES,
+        "intro": intro,
+        "description": paragraphs(topic["description"]),
+        "items": _item_rows(items),
+    }
+    text = " ".join(
+        [title, intro, *context["description"]]
+        + [f"{i['content']} {i['unit']}" for i in context["items"]]
+    )
+    return Content(
+        "resolution_notice", "resolution_notice.html", title, context["issuer"], context, text
+    )
+
+
+async def feedback_report(topic_id: int, today: date) -> Content:
+    topic, township = await _topic(topic_id)
+    items = await _items(topic_id)
+    if not items:
+        raise ConditionFailed(
+            zh("还没有协商成果事项,无法通报落实情况"), missing=["resolution_items"]
+        )
+    reports = await (
+        ProgressReport.select()
+        .where(ProgressReport.item.is_in([i["id"] for i in items]))
+        .order_by(ProgressReport.id)
+    )
+    latest: dict[int, dict[str, Any]] = {}
+    for progress in reports:
+        latest[progress["item"]] = progress
+    rows = []
+    for n, item in enumerate(items, start=1):
+        report = latest.get(item["id"])
+        done = item["completed"] or bool(report and report["completed"])
+        rows.append(
+            {
+                "n": str(n),
+                "content": item["content"],
+                "unit": item["responsible_unit"],
+                "due": chinese_date(item["due_date"]),
+                "progress": report["note"] if report else "尚未报告进展",
+                "percent": f"{report['percent']}%" if report else "0%",
+                "reported": chinese_date(report["created_at"].date()) if report else "",
+                "state": "已完成" if done else "推进中",
+            }
+        )
+    ratings = await SatisfactionRating.select(SatisfactionRating.rating).where(
+        SatisfactionRating.topic == topic_id
+    )
+    total = len(ratings)
+    tally = []
+    for key, label in RATINGS:
+        count = sum(1 for r in ratings if r["rating"] == key)
+        share = f"{count * 100 / total:.1f}%" if total else "—"
+        tally.append({"label": label, "count": str(count), "share": share})
+    done_count = sum(1 for r in rows if r["state"] == "已完成")
+    title = f"关于“{topic['title']}”协商成果落实情况的通报"
+    intro = zh(
+        "“{title}”协商成果共{total}项,已完成{done}项。现将落实情况和群众满意度评价通报如下:",
+        title=topic["title"],
+        total=str(len(rows)),
+        done=str(done_count),
+    )
+    context = {
+        **_common(township, topic, today),
+        "title": title,
+        "addressees": ADDRESSEES,
+        "intro": intro,
+        "items": rows,
+        "tally": tally,
+        "rated": str(total),
+    }
+    text = " ".join([title, intro] + [f"{r['content']} {r['progress']}" for r in rows])
+    return Content(
+        "feedback_report", "feedback_report.html", title, context["issuer"], context, text
+    )
+
+
+BUILDERS = {
+    "minutes": minutes,
+    "resolution_notice": resolution_notice,
+    "feedback_report": feedback_report,
+}
+
+
+async def document_content(kind: str, topic_id: int, today: date) -> Content:
+    return await BUILDERS[kind](topic_id, today)

@@ -1,0 +1,125 @@
+"""HTML → PDF with WeasyPrint, safely. Pure functions: they run in a worker process.
+
+- Jinja autoescapes everything: user text never becomes markup.
+- ``ProjectFilesFetcher`` serves only the project's own templates and font files
+  and refuses every other URL (other files, http, https, ftp, data, redirects).
+- Fonts: installed system CJK faces first (they have bold weights), then the
+  Noto Serif SC / Noto Sans SC files of ``pylopdf-fonts-zh-cn``, so Chinese renders
+  after ``pip install`` alone. Always ``lang="zh-CN"``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import jinja2
+import pylopdf_fonts_zh_cn
+import segno
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pdf"
+FONT_FILES = (pylopdf_fonts_zh_cn.serif_path(), pylopdf_fonts_zh_cn.sans_path())
+
+logger = logging.getLogger("deliberation.documents")
+
+
+class RefusedURL(ValueError):
+    """A URL the renderer will not fetch."""
+
+
+class ProjectFilesFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves the project's PDF templates and font files; refuses everything else."""
+
+    def __init__(self, roots: tuple[Path, ...] | None = None) -> None:
+        super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+        allowed = roots or (TEMPLATES, *(f.parent for f in FONT_FILES))
+        self.roots = tuple(root.resolve() for root in allowed)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise RefusedURL(f"refused (not one of the project's files): {url[:200]}")
+        path = Path(url2pathname(unquote(parts.path))).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            raise RefusedURL(f"refused (outside the project's files): {url[:200]}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["font_files"] = {
+        "serif": FONT_FILES[0].resolve().as_uri(),
+        "sans": FONT_FILES[1].resolve().as_uri(),
+    }
+    return env
+
+
+def qr_svg(text: str) -> str:
+    """An inline SVG QR code (vector: it stays sharp at any print size)."""
+    return str(segno.make(text, error="m").svg_inline(omitsize=True, border=0))
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """Everything one render needs; plain data, so it can cross to a worker process."""
+
+    template: str
+    context: Mapping[str, Any]
+    qr_text: str
+    verify_label: str
+    title: str
+    author: str
+    pdf_a: bool = False
+
+
+def render_html(job: RenderJob) -> str:
+    template = environment().get_template(job.template)
+    return template.render(
+        **job.context,
+        qr_svg=qr_svg(job.qr_text),
+        verify_label=job.verify_label,
+        document_title=job.title,
+        document_author=job.author,
+    )
+
+
+def html_to_pdf(html: str, *, pdf_a: bool = False) -> bytes:
+    document = HTML(
+        string=html,
+        base_url=TEMPLATES.as_uri() + "/",
+        url_fetcher=ProjectFilesFetcher(),
+    )
+    options: dict[str, Any] = {"pdf_variant": "pdf/a-3b"} if pdf_a else {}
+    out = io.BytesIO()
+    document.write_pdf(out, **options)
+    return out.getvalue()
+
+
+def render_pdf(job: RenderJob) -> bytes:
+    """The PDF for ``job`` (runs in a worker process, or inline in the CLI)."""
+    return html_to_pdf(render_html(job), pdf_a=job.pdf_a)
+
+
+def warm_up() -> None:
+    """Import and lay out once, so a worker's first real render is not the slow one."""
+    html_to_pdf('<html lang="zh-CN"><body>预热</body></html>')

@@ -1,0 +1,507 @@
+"""The life of a document: draft → published (frozen) → superseded or revoked.
+
+A draft is rendered when staff create it and may be previewed. Publishing renders
+the final PDF from the same words (plus its number, posting period and the QR
+code of its verification page), as PDF/A-3b, and freezes its bytes and SHA-256:
+from then on the stored bytes are served and never rendered again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from piccolo.columns.combination import WhereRaw
+from piccolo.querystring import QueryString
+
+from deliberation.clock import china_today, chinese_date, utcnow
+from deliberation.database import bound_engine, is_sqlite, write_transaction
+from deliberation.documents.content import KINDS, Content, document_content, document_number, zh
+from deliberation.documents.render import RenderJob
+from deliberation.documents.renderer import Renderer
+from deliberation.errors import Forbidden, NotFound, TransitionNotAllowed
+from deliberation.schemas import DocumentPage, DocumentRead
+from deliberation.search import normalise
+from deliberation.security import Principal
+from deliberation.tables import Document
+from deliberation.topics import valid_id, visible_topic
+from deliberation.workdays import working_days
+
+STATUS_LABELS = {
+    "draft": "草稿",
+    "published": "有效",
+    "superseded": "已被新版本替代",
+    "revoked": "已撤销",
+}
+DEFAULT_POSTING_DAYS = 5
+STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Publishing:
+    """What the document services need from the running app."""
+
+    renderer: Renderer
+    public_url: str
+    default_posting_days: int = DEFAULT_POSTING_DAYS
+
+    def pdf_url(self, document_id: int) -> str:
+        return f"{self.public_url}/api/v1/documents/{document_id}/pdf"
+
+    def verify_url(self, document_id: int) -> str:
+        return f"{self.public_url}/verify/{document_id}"
+
+
+_COLUMNS = (
+    Document.id,
+    Document.topic,
+    Document.topic.reference.as_alias("topic_reference"),
+    Document.township,
+    Document.township.name.as_alias("township_name"),
+    Document.kind,
+    Document.title,
+    Document.status,
+    Document.number_year,
+    Document.number,
+    Document.sha256,
+    Document.size_bytes,
+    Document.created_at,
+    Document.published_at,
+    Document.posting_starts_on,
+    Document.posting_ends_on,
+    Document.posting_provisional,
+    Document.superseded_by,
+    Document.revoked_at,
+    Document.revoke_reason,
+)
+
+
+def _read(row: dict[str, Any], publishing: Publishing) -> DocumentRead:
+    number = None
+    if row["number"] is not None:
+        number = document_number(row["township_name"], row["number_year"], row["number"])
+    return DocumentRead(
+        id=row["id"],
+        topic_id=row["topic"],
+        topic_reference=row["topic_reference"],
+        township_id=row["township"],
+        township_name=row["township_name"],
+        kind=row["kind"],
+        kind_label=KINDS[row["kind"]],
+        title=row["title"],
+        number=number,
+        status=row["status"],
+        status_label=STATUS_LABELS[row["status"]],
+        sha256=row["sha256"],
+        size_bytes=row["size_bytes"],
+        pdf_url=publishing.pdf_url(row["id"]),
+        verify_url=publishing.verify_url(row["id"]),
+        created_at=row["created_at"],
+        published_at=row["published_at"],
+        posting_starts_on=row["posting_starts_on"],
+        posting_ends_on=row["posting_ends_on"],
+        posting_provisional=row["posting_provisional"],
+        superseded_by=row["superseded_by"],
+        revoked_at=row["revoked_at"],
+        revoke_reason=row["revoke_reason"] or None,
+    )
+
+
+def _may_see_drafts(principal: Principal | None, row: dict[str, Any]) -> bool:
+    return (
+        principal is not None
+        and principal.role == STAFF
+        and principal.township_id == row["township"]
+    )
+
+
+async def _row(principal: Principal | None, document_id: int) -> dict[str, Any]:
+    """A document the caller may see: published ones are public; drafts are for the
+    staff of their township. Anything else is 404."""
+    if not valid_id(document_id):
+        raise NotFound("文件不存在")
+    row = await Document.select(*_COLUMNS).where(Document.id == document_id).first()
+    if row is None or (row["status"] == "draft" and not _may_see_drafts(principal, row)):
+        raise NotFound("文件不存在")
+    return dict(row)
+
+
+def _require_staff(principal: Principal) -> None:
+    if principal.role != STAFF or principal.township_id is None:
+        raise Forbidden("只有工作人员可以生成、发布或撤销文件")
+
+
+def _draft_job(content: Content, document_id: int, publishing: Publishing) -> RenderJob:
+    verify_url = publishing.verify_url(document_id)
+    context = {
+        **content.context,
+        "number_text": zh("(草稿,发布时编号)") if content.kind == "resolution_notice" else "",
+        "posting_text": zh("公示期:自发布之日起计算,发布时确定。"),
+    }
+    return RenderJob(
+        template=content.template,
+        context=context,
+        qr_text=f"{verify_url}?draft=1",
+        verify_label=zh("草稿 · 尚未发布,不具效力\n核验:{url}", url=verify_url),
+        title=content.title,
+        author=content.issuer,
+    )
+
+
+def _content_json(content: Content) -> str:
+    return json.dumps(dataclasses.asdict(content), ensure_ascii=False)
+
+
+def _content_from(raw: str) -> Content:
+    return Content(**json.loads(raw))
+
+
+async def create_document(
+    principal: Principal,
+    topic_id: int,
+    kind: str,
+    publishing: Publishing,
+    *,
+    now: datetime | None = None,
+) -> DocumentRead:
+    _require_staff(principal)
+    topic = await visible_topic(principal, topic_id)
+    now = now or utcnow()
+    content = await document_content(kind, topic_id, china_today(now))
+    async with write_transaction():
+        inserted = await Document.insert(
+            Document(
+                topic=topic_id,
+                township=topic["township"],
+                kind=kind,
+                title=content.title,
+                status="draft",
+                content=_content_json(content),
+                search_text=normalise(content.text),
+                pdf=b"",
+                sha256="",
+                size_bytes=0,
+                created_by=principal.id,
+                created_at=now,
+                revoke_reason="",
+            )
+        ).returning(Document.id)
+    document_id = inserted[0]["id"]
+    try:
+        pdf = await publishing.renderer.render(_draft_job(content, document_id, publishing))
+    except BaseException:
+        # Never leave a draft without its PDF behind.
+        await Document.delete().where(Document.id == document_id, Document.status == "draft")
+        raise
+    await Document.update(
+        {
+            Document.pdf: pdf,
+            Document.sha256: hashlib.sha256(pdf).hexdigest(),
+            Document.size_bytes: len(pdf),
+        }
+    ).where(Document.id == document_id)
+    return _read(await _row(principal, document_id), publishing)
+
+
+async def _next_number(township_id: int, year: int) -> int:
+    async with write_transaction():
+        rows = await Document.raw(
+            "INSERT INTO document_counter (township, year, last_number) VALUES ({}, {}, 1) "
+            "ON CONFLICT (township, year) "
+            "DO UPDATE SET last_number = document_counter.last_number + 1 "
+            "RETURNING last_number",
+            township_id,
+            year,
+        )
+    return int(rows[0]["last_number"])
+
+
+def posting_period(start: date, end: date, provisional: bool) -> str:
+    """``2026年11月27日至2026年12月4日``, marked 暂定 when a year's holidays are not known."""
+    note = zh("(暂定:该年节假日安排尚未公布)") if provisional else ""
+    return f"{chinese_date(start)}至{chinese_date(end)}{note}"
+
+
+def posting_text(start: date, end: date, days: int, provisional: bool) -> str:
+    return zh(
+        "公示期:{period}({days}个工作日)。",
+        period=posting_period(start, end, provisional),
+        days=str(days),
+    )
+
+
+async def publish_document(
+    principal: Principal,
+    document_id: int,
+    posting_days: int | None,
+    publishing: Publishing,
+    *,
+    now: datetime | None = None,
+) -> DocumentRead:
+    _require_staff(principal)
+    row = await _row(principal, document_id)
+    if row["township"] != principal.township_id:
+        raise NotFound("文件不存在")
+    if row["status"] != "draft":
+        raise TransitionNotAllowed(f"只有草稿可以发布:此文件{STATUS_LABELS[row['status']]}")
+    stored = await Document.select(Document.content).where(Document.id == document_id).first()
+    content = _content_from(stored["content"] if stored else "{}")
+    now = now or utcnow()
+    today = china_today(now)
+    days = posting_days or publishing.default_posting_days
+    deadline = (await working_days()).add(today, days)
+
+    number = None
+    context = {
+        **content.context,
+        "posting_text": posting_text(today, deadline.day, days, deadline.provisional),
+        "number_text": "",
+    }
+    if content.kind != "minutes":
+        context["date_text"] = chinese_date(today)
+    if content.kind == "resolution_notice":
+        number = await _next_number(row["township"], today.year)
+        context["number_text"] = document_number(row["township_name"], today.year, number)
+    verify_url = publishing.verify_url(document_id)
+    job = RenderJob(
+        template=content.template,
+        context=context,
+        qr_text=verify_url,
+        verify_label=zh("扫码核验真伪\n{url}", url=verify_url),
+        title=content.title,
+        author=content.issuer,
+        pdf_a=True,
+    )
+    pdf = await publishing.renderer.render(job)
+
+    async with write_transaction():
+        engine = bound_engine()
+        if not is_sqlite(engine):
+            # Publishes of one topic's documents take turns (SQLite's writers already do).
+            await engine.run_querystring(
+                QueryString("SELECT id FROM topic WHERE id = {} FOR UPDATE", row["topic"])
+            )
+        await Document.update(
+            {
+                Document.status: "superseded",
+                Document.superseded_by: document_id,
+                Document.superseded_at: now,
+            }
+        ).where(
+            Document.topic == row["topic"],
+            Document.kind == row["kind"],
+            Document.status == "published",
+        )
+        updated = (
+            await Document.update(
+                {
+                    Document.status: "published",
+                    Document.pdf: pdf,
+                    Document.sha256: hashlib.sha256(pdf).hexdigest(),
+                    Document.size_bytes: len(pdf),
+                    Document.number_year: today.year if number is not None else None,
+                    Document.number: number,
+                    Document.published_at: now,
+                    Document.published_by: principal.id,
+                    Document.posting_starts_on: today,
+                    Document.posting_ends_on: deadline.day,
+                    Document.posting_provisional: deadline.provisional,
+                }
+            )
+            .where(Document.id == document_id, Document.status == "draft")
+            .returning(Document.id)
+        )
+        if not updated:
+            raise TransitionNotAllowed("此文件已被他人发布或处理,请刷新后再试")
+    return _read(await _row(principal, document_id), publishing)
+
+
+async def revoke_document(
+    principal: Principal,
+    document_id: int,
+    reason: str,
+    publishing: Publishing,
+    *,
+    now: datetime | None = None,
+) -> DocumentRead:
+    _require_staff(principal)
+    row = await _row(principal, document_id)
+    if row["township"] != principal.township_id:
+        raise NotFound("文件不存在")
+    if row["status"] not in ("published", "superseded"):
+        raise TransitionNotAllowed(f"只有已发布的文件可以撤销:此文件{STATUS_LABELS[row['status']]}")
+    async with write_transaction():
+        updated = (
+            await Document.update(
+                {
+                    Document.status: "revoked",
+                    Document.revoked_at: now or utcnow(),
+                    Document.revoked_by: principal.id,
+                    Document.revoke_reason: reason.strip(),
+                }
+            )
+            .where(Document.id == document_id, Document.status.is_in(["published", "superseded"]))
+            .returning(Document.id)
+        )
+    if not updated:
+        raise TransitionNotAllowed("此文件已被他人撤销,请刷新后再试")
+    return _read(await _row(principal, document_id), publishing)
+
+
+async def get_document(
+    principal: Principal | None, document_id: int, publishing: Publishing
+) -> DocumentRead:
+    return _read(await _row(principal, document_id), publishing)
+
+
+async def topic_documents(
+    principal: Principal, topic_id: int, publishing: Publishing
+) -> list[DocumentRead]:
+    await visible_topic(principal, topic_id)
+    query = Document.select(*_COLUMNS).where(Document.topic == topic_id)
+    if principal.role != STAFF:
+        query = query.where(Document.status != "draft")
+    return [_read(dict(row), publishing) for row in await query.order_by(Document.id)]
+
+
+@dataclass(frozen=True)
+class StoredPdf:
+    content: bytes
+    sha256: str
+    status: str
+    title: str
+
+
+class _PublishedPdfs:
+    """Published PDFs never change: keep the most recent ones in memory (bounded)."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[int, tuple[bytes, str, str]] = OrderedDict()
+        self._size = 0
+
+    def get(self, document_id: int) -> tuple[bytes, str, str] | None:
+        item = self._items.get(document_id)
+        if item is not None:
+            self._items.move_to_end(document_id)
+        return item
+
+    def put(self, document_id: int, content: bytes, sha256: str, title: str) -> None:
+        if document_id in self._items or len(content) > self.max_bytes // 4:
+            return
+        self._items[document_id] = (content, sha256, title)
+        self._size += len(content)
+        while self._size > self.max_bytes:
+            _, (old, _, _) = self._items.popitem(last=False)
+            self._size -= len(old)
+
+
+_published_pdfs = _PublishedPdfs()
+
+
+async def document_pdf(principal: Principal | None, document_id: int) -> StoredPdf:
+    """The stored bytes: public once published (any later status too), staff-only as a draft."""
+    if not valid_id(document_id):
+        raise NotFound("文件不存在")
+    cached = _published_pdfs.get(document_id)
+    if cached is not None:
+        content, sha256, title = cached
+        return StoredPdf(content, sha256, "published", title)
+    row = (
+        await Document.select(
+            Document.township, Document.status, Document.pdf, Document.sha256, Document.title
+        )
+        .where(Document.id == document_id)
+        .first()
+    )
+    if row is None or (row["status"] == "draft" and not _may_see_drafts(principal, row)):
+        raise NotFound("文件不存在")
+    content = bytes(row["pdf"])
+    if row["status"] != "draft":
+        _published_pdfs.put(document_id, content, row["sha256"], row["title"])
+    return StoredPdf(content, row["sha256"], row["status"], row["title"])
+
+
+async def public_notices(
+    publishing: Publishing,
+    *,
+    q: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> DocumentPage:
+    """Published documents, newest first; ``q`` matches any substring of the text."""
+    conditions: list[Any] = [Document.status == "published"]
+    if q and q.strip():
+        function = "instr" if is_sqlite(bound_engine()) else "strpos"
+        needle = normalise(q.strip())
+        conditions.append(WhereRaw(f"{function}(document.search_text, {{}}) > 0", needle))
+    if date_from is not None:
+        conditions.append(Document.posting_starts_on >= date_from)
+    if date_to is not None:
+        conditions.append(Document.posting_starts_on <= date_to)
+    rows = (
+        await Document.select(*_COLUMNS)
+        .where(*conditions)
+        .order_by(Document.published_at, ascending=False)
+        .order_by(Document.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await Document.count().where(*conditions)
+    return DocumentPage(items=[_read(dict(r), publishing) for r in rows], total=total)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What ``/verify/{id}`` shows: a published (or later) document, or only that it
+    is a draft (a draft's details are not public)."""
+
+    document: DocumentRead | None
+    draft: bool
+
+
+async def verification(document_id: int, publishing: Publishing) -> Verification:
+    if not valid_id(document_id):
+        raise NotFound("文件不存在")
+    row = await Document.select(*_COLUMNS).where(Document.id == document_id).first()
+    if row is None:
+        raise NotFound("文件不存在")
+    if row["status"] == "draft":
+        return Verification(None, draft=True)
+    return Verification(_read(dict(row), publishing), draft=False)
+
+
+async def staff_of_topic(reference: str, username: str | None) -> tuple[Principal, int]:
+    """For the CLI: the topic with ``reference`` and a staff account of its township
+    (``username``, or the first active one) to act as."""
+    from deliberation.tables import Account, Topic
+
+    topic = await Topic.select(Topic.id, Topic.township).where(Topic.reference == reference).first()
+    if topic is None:
+        raise NotFound(f"没有编号为 {reference} 的议题")
+    query = Account.select().where(
+        Account.role == STAFF,
+        Account.township == topic["township"],
+        Account.active == True,  # noqa: E712
+    )
+    if username:
+        query = query.where(Account.username == username)
+    account = await query.order_by(Account.id).first()
+    if account is None:
+        who = f"用户 {username}" if username else "工作人员账号"
+        raise NotFound(f"议题所在乡镇没有可用的{who}")
+    principal = Principal(
+        id=account["id"],
+        username=account["username"],
+        role=account["role"],
+        township_id=account["township"],
+        village_id=account["village"],
+    )
+    return principal, topic["id"]

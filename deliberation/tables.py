@@ -218,7 +218,8 @@ class Document(Table, tablename="document"):
     topic = ForeignKey(Topic, on_delete=KEEP, index=True)
     township = ForeignKey(Township, on_delete=KEEP, index=True)
     kind = Varchar(length=30)
-    title = Varchar(length=200)
+    # "关于“<topic title, up to 200>”协商成果落实情况的通报"
+    title = Varchar(length=300)
     status = Varchar(length=20, index=True)
     # Published resolution notices are numbered per township and year: 〔2026〕7号.
     number_year = Integer(null=True, default=None)

@@ -262,7 +262,7 @@ async def forwards():
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 200,
+            "length": 300,
             "default": "",
             "null": False,
             "primary_key": False,

@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 
+from api.middleware import raw_header
 from deliberation.errors import Forbidden, Unauthenticated
 from deliberation.security import Principal, TokenIssuer
 from workflows import WORKFLOW
@@ -30,8 +31,7 @@ PUBLIC_PATHS = (
 def bearer_token(scope: Any) -> str | None:
     """The bearer token of a request, straight from the raw headers (building
     ``connection.headers`` decodes them all)."""
-    header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = (raw_header(scope, b"authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()

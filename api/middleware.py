@@ -19,7 +19,9 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-def _header(scope: Any, name: bytes) -> str | None:
+def raw_header(scope: Any, name: bytes) -> str | None:
+    """A request header straight from the ASGI scope (``name`` lower-case), without
+    decoding all of them as ``request.headers`` does."""
     for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))
@@ -31,12 +33,12 @@ def _wants_json_body(scope: Any) -> bool:
 
 
 def _has_body(scope: Any) -> bool:
-    length = _header(scope, b"content-length")
-    return length not in (None, "0") or _header(scope, b"transfer-encoding") is not None
+    length = raw_header(scope, b"content-length")
+    return length not in (None, "0") or raw_header(scope, b"transfer-encoding") is not None
 
 
 def _is_json(scope: Any) -> bool:
-    content_type = _header(scope, b"content-type")
+    content_type = raw_header(scope, b"content-type")
     if content_type is None:
         return False
     media = content_type.split(";", 1)[0].strip().lower()
@@ -56,7 +58,7 @@ class RequestContextMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, REQUEST_ID_HEADER)
+        incoming = raw_header(scope, REQUEST_ID_HEADER)
         request_id = incoming if incoming and _SAFE_ID.match(incoming) else secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (REQUEST_ID_HEADER, request_id.encode())

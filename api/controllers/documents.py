@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal, provide_optional_principal
 from api.dependencies import CurrentPublishing
+from api.middleware import raw_header
 from deliberation import documents
 from deliberation.schemas import (
     DocumentCreate,
@@ -21,6 +23,20 @@ from deliberation.schemas import (
 from deliberation.security import Principal
 
 PUBLISHED_CACHE = "public, max-age=31536000, immutable"
+
+
+def _published_headers(etag: str, disposition: str | None) -> dict[str, str]:
+    headers = {"ETag": etag, "Cache-Control": PUBLISHED_CACHE}
+    if disposition:
+        headers["Content-Disposition"] = disposition
+    return headers
+
+
+@lru_cache(maxsize=1024)
+def _disposition(document_id: int, title: str) -> str:
+    """Shown inline, saved under the document's Chinese title (RFC 6266 ``filename*``)."""
+    filename = quote(f"{title}.pdf")
+    return f"inline; filename=\"document-{document_id}.pdf\"; filename*=UTF-8''{filename}"
 
 
 class DocumentController(Controller):
@@ -93,15 +109,13 @@ class DocumentController(Controller):
                 pdf.content, media_type="application/pdf", headers={"Cache-Control": "no-store"}
             )
         etag = f'"{pdf.sha256}"'
-        headers = {"ETag": etag, "Cache-Control": PUBLISHED_CACHE}
-        wanted = request.headers.get("if-none-match")
+        wanted = raw_header(request.scope, b"if-none-match")
         if wanted and (wanted.strip() == "*" or etag in (t.strip() for t in wanted.split(","))):
-            return Response(b"", status_code=304, headers=headers)
-        filename = quote(f"{pdf.title}.pdf")
-        headers["Content-Disposition"] = (
-            f"inline; filename=\"document-{document_id}.pdf\"; filename*=UTF-8''{filename}"
+            return Response(b"", status_code=304, headers=_published_headers(etag, None))
+        disposition = _disposition(document_id, pdf.title)
+        return Response(
+            pdf.content, media_type="application/pdf", headers=_published_headers(etag, disposition)
         )
-        return Response(pdf.content, media_type="application/pdf", headers=headers)
 
 
 class PublicNoticeController(Controller):

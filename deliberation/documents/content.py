@@ -204,11 +204,10 @@ async def resolution_notice(topic_id: int, today: date) -> Content:
         "title": title,
         "addressees": ADDRESSEES,
         "intro": intro,
-        "description": paragraphs(topic["description"]),
         "items": _item_rows(items),
     }
     text = " ".join(
-        [title, intro, *context["description"]]
+        [title, intro, *paragraphs(topic["description"])]
         + [f"{i['content']} {i['unit']}" for i in context["items"]]
     )
     return Content(

@@ -4,8 +4,9 @@
 - ``ProjectFilesFetcher`` serves only the project's own templates and font files
   and refuses every other URL (other files, http, https, ftp, data, redirects).
 - Fonts: installed system CJK faces first (they have bold weights), then the
-  Noto Serif SC / Noto Sans SC files of ``pylopdf-fonts-zh-cn``, so Chinese renders
-  after ``pip install`` alone. Always ``lang="zh-CN"``.
+  Noto Serif SC / Noto Sans SC of ``pylopdf-fonts-zh-cn`` (a common cut first, the
+  full font for anything else; see ``fonts.py``), so Chinese renders after
+  ``pip install`` alone. Always ``lang="zh-CN"``.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import jinja2
-import pylopdf_fonts_zh_cn
 import segno
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from deliberation.documents.fonts import FontSet, font_set
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pdf"
-FONT_FILES = (pylopdf_fonts_zh_cn.serif_path(), pylopdf_fonts_zh_cn.sans_path())
 
 logger = logging.getLogger("deliberation.documents")
 
@@ -42,7 +43,7 @@ class ProjectFilesFetcher(URLFetcher):  # type: ignore[misc]
 
     def __init__(self, roots: tuple[Path, ...] | None = None) -> None:
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
-        allowed = roots or (TEMPLATES, *(f.parent for f in FONT_FILES))
+        allowed = roots or (TEMPLATES, *fonts().folders)
         self.roots = tuple(root.resolve() for root in allowed)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
@@ -59,6 +60,11 @@ class ProjectFilesFetcher(URLFetcher):  # type: ignore[misc]
 
 
 @cache
+def fonts() -> FontSet:
+    return font_set()
+
+
+@cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -67,9 +73,12 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    found = fonts()
     env.globals["font_files"] = {
-        "serif": FONT_FILES[0].resolve().as_uri(),
-        "sans": FONT_FILES[1].resolve().as_uri(),
+        "serif": found.serif.resolve().as_uri(),
+        "sans": found.sans.resolve().as_uri(),
+        "serif_common": found.serif_common.resolve().as_uri(),
+        "sans_common": found.sans_common.resolve().as_uri(),
     }
     return env
 
@@ -121,5 +130,7 @@ def render_pdf(job: RenderJob) -> bytes:
 
 
 def warm_up() -> None:
-    """Import and lay out once, so a worker's first real render is not the slow one."""
+    """Make the font cuts if needed, import and lay out once, so a worker's first real
+    render is not the slow one."""
+    environment()
     html_to_pdf('<html lang="zh-CN"><body>预热</body></html>')

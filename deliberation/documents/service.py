@@ -147,7 +147,11 @@ def _draft_job(content: Content, document_id: int, publishing: Publishing) -> Re
         template=content.template,
         context=context,
         qr_text=f"{verify_url}?draft=1",
-        verify_label=zh("草稿 · 尚未发布,不具效力\n核验:{url}", url=verify_url),
+        verify_label=zh(
+            "草稿 · 尚未发布,不具效力 · 议题 {reference}\n核验:{url}",
+            reference=content.context["reference"],
+            url=verify_url,
+        ),
         title=content.title,
         author=content.issuer,
     )
@@ -272,7 +276,11 @@ async def publish_document(
         template=content.template,
         context=context,
         qr_text=verify_url,
-        verify_label=zh("扫码核验真伪\n{url}", url=verify_url),
+        verify_label=zh(
+            "扫码核验真伪 · 议题 {reference}\n{url}",
+            reference=content.context["reference"],
+            url=verify_url,
+        ),
         title=content.title,
         author=content.issuer,
         pdf_a=True,

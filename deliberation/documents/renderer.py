@@ -8,10 +8,14 @@ database connections) keep the API answering while PDFs render.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from deliberation.documents.render import RenderJob, render_pdf, warm_up
+
+logger = logging.getLogger("deliberation.documents")
 
 
 class Renderer:
@@ -35,6 +39,17 @@ class Renderer:
     async def render(self, job: RenderJob) -> bytes:
         if not self.workers:
             return await asyncio.to_thread(render_pdf, job)
-        if self._pool is None:
+        pool = self._pool
+        if pool is None:
             raise RuntimeError("the renderer is not open")
-        return await asyncio.get_running_loop().run_in_executor(self._pool, render_pdf, job)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, render_pdf, job)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start a fresh pool, try once more.
+            logger.warning("a PDF render worker died; starting new workers")
+            if self._pool is pool:
+                self.open()
+                await asyncio.to_thread(pool.shutdown, wait=False, cancel_futures=True)
+            assert self._pool is not None
+            return await loop.run_in_executor(self._pool, render_pdf, job)

@@ -230,3 +230,19 @@ async def test_posting_period_counts_chinese_working_days(
         assert seven.posting_ends_on == date(2027, 1, 8)
     finally:
         await HolidaySchedule.delete().where(HolidaySchedule.year == 2027)
+
+
+async def test_a_dead_render_worker_is_replaced(
+    app: Any, world: World, resolution_topic: dict[str, Any]
+) -> None:
+    import os
+    import signal
+
+    renderer = app.state.publishing.renderer
+    staff = world.a["staff"]
+    await create(staff, resolution_topic["id"], "minutes")  # the pool is up
+    for pid in list(renderer._pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    document = await create(staff, resolution_topic["id"], "minutes")
+    assert document["status"] == "draft" and document["size_bytes"] > 0
+    assert (await create(staff, resolution_topic["id"], "minutes"))["size_bytes"] > 0

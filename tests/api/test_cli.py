@@ -86,3 +86,51 @@ def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
         count = db.execute("SELECT count(*) FROM topic").fetchone()[0]
     assert count == 12
     assert states == set(WORKFLOW.state_names)
+
+
+def test_cli_renders_and_publishes_a_demo_topics_documents(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'render.sqlite3'}"
+    assert run_cli(url, "migrate", cwd=tmp_path).returncode == 0
+    assert run_cli(url, "demo", cwd=tmp_path).returncode == 0
+    audit = run_cli(url, "audit", "verify", cwd=tmp_path)  # publishing left the chains intact
+    assert audit.returncode == 0, audit.stderr
+    reference = _demo_reference_in_state(tmp_path / "render.sqlite3", "resolution")
+    for kind in ("minutes", "resolution_notice"):
+        out = tmp_path / f"{kind}.pdf"
+        r = run_cli(
+            url, "render", reference, "--kind", kind, "--out", str(out), "--publish", cwd=tmp_path
+        )
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes().startswith(b"%PDF") and "有效" in r.stdout
+        assert "/verify/" in r.stdout and "SHA-256" in r.stdout
+    draft = tmp_path / "draft.pdf"
+    r = run_cli(url, "render", reference, "--kind", "minutes", "--out", str(draft), cwd=tmp_path)
+    assert r.returncode == 0 and "草稿" in r.stdout
+    r = run_cli(
+        url, "render", "HSL-1999-0001", "--kind", "minutes", "--out", str(draft), cwd=tmp_path
+    )
+    assert r.returncode == 1 and "HSL-1999-0001" in r.stderr
+    r = run_cli(
+        url,
+        "render",
+        reference,
+        "--kind",
+        "feedback_report",
+        "--out",
+        "x.pdf",
+        "--as",
+        "nobody",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 1 and "nobody" in r.stderr
+
+
+def _demo_reference_in_state(path: Path, state: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        row = db.execute(
+            "SELECT reference FROM topic WHERE state = ? ORDER BY id", (state,)
+        ).fetchone()
+    assert row, state
+    return str(row[0])

@@ -170,6 +170,19 @@ def test_layout_follows_gb_t_9704(rendered: dict[str, bytes]) -> None:
         assert printed and printed[0]["bottom"] > BOTTOM - 60
 
 
+def test_heading_levels_use_their_faces(rendered: dict[str, bytes]) -> None:
+    """一、 headings in a sans (黑体-like) face, body text in the serif face."""
+    with pdfplumber.open(io.BytesIO(rendered["feedback_report"])) as doc:
+        chars = [c for page in doc.pages for c in page.chars]
+    text = "".join(c["text"] for c in chars)
+    start = text.index("一、落实情况")
+    heading = chars[start : start + len("一、落实情况")]
+    assert all("Sans" in c["fontname"] for c in heading), {c["fontname"] for c in heading}
+    body = chars[text.index("牵头单位") : text.index("牵头单位") + 4]
+    assert all("Serif" in c["fontname"] for c in body), {c["fontname"] for c in body}
+    assert all(round(c["size"]) == 16 for c in heading + body)
+
+
 def test_published_pdf_is_pdf_a_3b_with_metadata_and_small(rendered: dict[str, bytes]) -> None:
     for kind, pdf in rendered.items():
         reader = pypdf.PdfReader(io.BytesIO(pdf))

@@ -12,6 +12,7 @@ from typing import Any
 
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
+from deliberation.deadlines import refresh_due
 from deliberation.errors import Forbidden, NotFound, StageClosed
 from deliberation.schemas import (
     AttendeeRead,
@@ -306,6 +307,7 @@ async def schedule_meeting(principal: Principal, topic_id: int, data: MeetingCre
                 created_at=utcnow(),
             )
         )
+        await refresh_due(topic_id, topic["state"], topic["stage_entered_on"])
     return await _read_meeting(inserted[0]["id"])
 
 
@@ -402,6 +404,7 @@ async def add_resolution_item(
                 created_at=utcnow(),
             )
         )
+        await refresh_due(topic_id, topic["state"], topic["stage_entered_on"])
     rows = await ResolutionItem.select().where(ResolutionItem.id == inserted[0]["id"])
     return (await _item_reads(rows))[0]
 
@@ -432,6 +435,7 @@ async def add_progress(principal: Principal, item_id: int, data: ProgressCreate)
         await ResolutionItem.update({ResolutionItem.completed: data.completed}).where(
             ResolutionItem.id == item_id
         )
+        await refresh_due(topic["id"], topic["state"], topic["stage_entered_on"])
     return _progress_read(row.to_dict())
 
 

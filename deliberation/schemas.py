@@ -114,6 +114,11 @@ class TopicRead(Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     available_triggers: list[str]
+    due_on: date | None
+    """When the current stage should be done (Chinese working days; see the workflow)."""
+    due_label: str | None
+    due_provisional: bool
+    overdue: bool
 
 
 class TopicPage(Struct, kw_only=True):
@@ -141,9 +146,17 @@ class EventRead(Struct, kw_only=True):
     hash: str
 
 
+class TimeLimitRead(Struct, kw_only=True):
+    label: str
+    working_days: int
+    counted_from: str
+
+
 class StateRead(Struct, kw_only=True):
     name: str
     label: str
+    terminal: bool
+    time_limit: TimeLimitRead | None
 
 
 class RequirementRead(Struct, kw_only=True):

@@ -79,6 +79,10 @@ class Topic(Table, tablename="topic"):
     opened_by = ForeignKey(Account, on_delete=KEEP)
     created_at = Timestamptz(index=True)
     updated_at = Timestamptz()
+    # The China date the topic entered its current state, and when that stage is due.
+    stage_entered_on = Date(null=True, default=None)
+    due_on = Date(null=True, default=None, index=True)
+    due_provisional = Boolean(default=False)
     # Lower-cased title and description, for exact substring matching.
     search_text = Text()
     # Space-separated character bigrams of ``search_text``, indexed for ``q``.

@@ -8,8 +8,9 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 from deliberation import audit
-from deliberation.clock import utcnow
+from deliberation.clock import china_today, utcnow
 from deliberation.database import is_sqlite, row_by_id, write_transaction
+from deliberation.deadlines import due_of
 from deliberation.errors import (
     ConditionFailed,
     Forbidden,
@@ -38,6 +39,9 @@ TOPIC_COLUMNS = (
     Topic.opened_by,
     Topic.created_at,
     Topic.updated_at,
+    Topic.stage_entered_on,
+    Topic.due_on,
+    Topic.due_provisional,
 )
 
 
@@ -84,7 +88,16 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         available_triggers=available_triggers(principal, row["state"], row["opened_by"]),
+        due_on=row["due_on"],
+        due_label=_due_label(row),
+        due_provisional=row["due_provisional"],
+        overdue=row["due_on"] is not None and row["due_on"] < china_today(),
     )
+
+
+def _due_label(row: dict[str, Any]) -> str | None:
+    limit = WORKFLOW.state(row["state"]).time_limit
+    return limit.label if limit and row["due_on"] is not None else None
 
 
 async def visible_topic(principal: Principal, topic_id: int) -> dict[str, Any]:
@@ -127,6 +140,8 @@ async def open_topic(
                     [{"field": "village_id", "message": "本乡镇没有这个村(社区)"}]
                 )
         reference = await _next_reference(now.year)
+        today = china_today(now)
+        due = await due_of(0, WORKFLOW.initial, today)
         inserted = await Topic.insert(
             Topic(
                 reference=reference,
@@ -140,6 +155,9 @@ async def open_topic(
                 opened_by=principal.id,
                 created_at=now,
                 updated_at=now,
+                stage_entered_on=today,
+                due_on=due.day if due else None,
+                due_provisional=bool(due and due.provisional),
                 search_text=search_text,
                 search_grams=search_grams,
             )
@@ -279,11 +297,17 @@ async def fire_trigger(
                 missing=[r.name for r in missing],
             )
         now = utcnow()
+        today = china_today(now)
+        due = await due_of(topic_id, dest, today)
         updated = await Topic.raw(
-            "UPDATE topic SET state = {}, version = version + 1, updated_at = {} "
+            "UPDATE topic SET state = {}, version = version + 1, updated_at = {}, "
+            "stage_entered_on = {}, due_on = {}, due_provisional = {} "
             "WHERE id = {} AND version = {} RETURNING id",
             dest,
             now,
+            today,
+            due.day if due else None,
+            bool(due and due.provisional),
             topic_id,
             version,
         )
@@ -333,3 +357,27 @@ async def list_events(principal: Principal, topic_id: int) -> list[EventRead]:
         )
         for r in rows
     ]
+
+
+async def overdue_topics(principal: Principal, *, limit: int = 20, offset: int = 0) -> TopicPage:
+    """The township's topics past their stage's due date, the longest overdue first."""
+    if principal.role != "staff" or principal.township_id is None:
+        raise Forbidden("只有工作人员可以查看逾期议题")
+    terminal = [s.name for s in WORKFLOW.states if s.terminal]
+    conditions = [
+        Topic.township == principal.township_id,
+        Topic.due_on < china_today(),
+        Topic.state.not_in(terminal),
+    ]
+    rows = (
+        await Topic.select(*TOPIC_COLUMNS)
+        .where(*conditions)
+        .order_by(Topic.due_on)
+        .order_by(Topic.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await Topic.count().where(*conditions)
+    return TopicPage(
+        items=[topic_read(r, principal) for r in rows], total=total, limit=limit, offset=offset
+    )

@@ -8,6 +8,7 @@ from workflows.declaration import (
     RecordKind,
     Requirement,
     State,
+    TimeLimit,
     Transition,
     Workflow,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "RecordKind",
     "Requirement",
     "State",
+    "TimeLimit",
     "Transition",
     "TriggerNotAllowed",
     "Workflow",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
 ROLES: Final = ("admin", "liaison", "representative", "staff")
 
@@ -25,10 +25,26 @@ ROLE_LABELS: Final = MappingProxyType(
 
 
 @dataclass(frozen=True, slots=True)
+class TimeLimit:
+    """How long a stage may take, in Chinese working days.
+
+    ``counted_from``: ``entered`` — from the day the topic entered the stage;
+    ``meeting`` — from the day of its latest meeting; ``items`` — the earliest due
+    date among its resolution items not yet completed (``working_days`` unused).
+    """
+
+    label: str
+    """What is due, in Chinese (e.g. 完成调研)."""
+    working_days: int = 0
+    counted_from: Literal["entered", "meeting", "items"] = "entered"
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     name: str
     label: str
     terminal: bool = False
+    time_limit: TimeLimit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +152,18 @@ EARLY_STAGES: Final = ("proposed", "investigated", "site_consultation", "meeting
 WORKFLOW: Final = Workflow(
     initial="proposed",
     states=(
-        State("proposed", "已提出"),
-        State("investigated", "已调研"),
-        State("site_consultation", "现场协商"),
-        State("meeting", "会议协商"),
-        State("resolution", "已形成成果"),
-        State("feedback", "落实反馈"),
+        State("proposed", "已提出", time_limit=TimeLimit("完成调研", 10)),
+        State("investigated", "已调研", time_limit=TimeLimit("完成现场协商", 10)),
+        State("site_consultation", "现场协商", time_limit=TimeLimit("发出会议通知", 5)),
+        State(
+            "meeting",
+            "会议协商",
+            time_limit=TimeLimit("印发会议纪要", 7, counted_from="meeting"),
+        ),
+        State(
+            "resolution", "已形成成果", time_limit=TimeLimit("落实协商成果", counted_from="items")
+        ),
+        State("feedback", "落实反馈", time_limit=TimeLimit("落实协商成果", counted_from="items")),
         State("closed", "已办结", terminal=True),
         State("rejected", "不予立项", terminal=True),
         State("withdrawn", "已撤回", terminal=True),

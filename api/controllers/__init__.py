@@ -11,7 +11,7 @@ from api.controllers.accounts import (
 from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.health import health
 from api.controllers.records import RecordController, TopicRecordsController
-from api.controllers.topics import TopicController
+from api.controllers.topics import TopicController, list_overdue
 from api.controllers.verify import VerifyController
 from api.controllers.workflow import WorkflowController
 
@@ -22,6 +22,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     TownshipController,
     VillageController,
     TopicController,
+    list_overdue,
     TopicRecordsController,
     RecordController,
     WorkflowController,

@@ -54,3 +54,13 @@ class TopicController(Controller):
         self, principal: CurrentPrincipal, topic_id: FromPath[int]
     ) -> list[EventRead]:
         return await topics.list_events(principal, topic_id)
+
+
+@get("/api/v1/overdue", operation_id="list_overdue_topics", tags=["topics"])
+async def list_overdue(
+    principal: CurrentPrincipal,
+    limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+) -> TopicPage:
+    """Topics past their stage's due date (staff), the longest overdue first."""
+    return await topics.overdue_topics(principal, limit=limit, offset=offset)

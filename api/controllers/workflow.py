@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from litestar import Controller, MediaType, get
 
-from deliberation.schemas import RequirementRead, StateRead, TransitionRead, WorkflowRead
+from deliberation.schemas import (
+    RequirementRead,
+    StateRead,
+    TimeLimitRead,
+    TransitionRead,
+    WorkflowRead,
+)
 from workflows import WORKFLOW, mermaid
 
 
@@ -15,7 +21,21 @@ class WorkflowController(Controller):
     async def describe(self) -> WorkflowRead:
         return WorkflowRead(
             initial=WORKFLOW.initial,
-            states=[StateRead(name=s.name, label=s.label) for s in WORKFLOW.states],
+            states=[
+                StateRead(
+                    name=s.name,
+                    label=s.label,
+                    terminal=s.terminal,
+                    time_limit=TimeLimitRead(
+                        label=s.time_limit.label,
+                        working_days=s.time_limit.working_days,
+                        counted_from=s.time_limit.counted_from,
+                    )
+                    if s.time_limit
+                    else None,
+                )
+                for s in WORKFLOW.states
+            ],
             transitions=[
                 TransitionRead(
                     trigger=t.trigger,

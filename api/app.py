@@ -24,6 +24,8 @@ from api.settings import Settings
 from deliberation.accounts import LoginLimits
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.documents import Publishing, Renderer
+from deliberation.notifications.delivery import new_client, run_worker
+from deliberation.notifications.reminders import scheduler_tick
 from deliberation.security import TokenIssuer
 
 PAGES = Path(__file__).resolve().parents[1] / "templates" / "pages"
@@ -44,6 +46,25 @@ def create_app(settings: Settings) -> Litestar:
             await close_engine(engine)
 
     @asynccontextmanager
+    async def webhook_deliveries(app: Litestar) -> AsyncIterator[None]:
+        """The outbox's delivery loop and scheduler, inside the server (unless a
+        separate ``deliberation worker`` does it), with the one shared HTTP client."""
+        if not settings.delivery_in_server:
+            yield
+            return
+        config = settings.delivery()
+        stop = asyncio.Event()
+        async with new_client(config) as client:
+            task = asyncio.create_task(
+                run_worker(config, stop, client=client, scheduler=scheduler_tick)
+            )
+            try:
+                yield
+            finally:
+                stop.set()
+                await task
+
+    @asynccontextmanager
     async def pdf_renderer(app: Litestar) -> AsyncIterator[None]:
         renderer.open()
         try:
@@ -53,7 +74,7 @@ def create_app(settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
-        lifespan=[database, pdf_renderer],
+        lifespan=[database, pdf_renderer, webhook_deliveries],
         on_shutdown=[flush_logs],
         middleware=[auth_middleware()],
         # The signed-in caller, for any handler that asks for ``principal``.

@@ -186,6 +186,36 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """The delivery loop and scheduler on their own (``deliberation worker``)."""
+    import signal
+
+    from deliberation.notifications.delivery import run_worker
+    from deliberation.notifications.reminders import scheduler_tick
+
+    async def work() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        print("投递进程已启动 (webhook delivery worker running)", flush=True)
+        await run_worker(settings.delivery(), stop, scheduler=scheduler_tick)
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from deliberation.notifications.webhooks import retry_dead
+
+    async def work() -> int:
+        revived = await retry_dead(args.webhook)
+        print(f"已重新排队 {revived} 条失败的推送 (dead deliveries queued again)")
+        return 0
+
+    return _run(settings, work)
+
+
 def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = Path(args.file).read_text(encoding="utf-8")
@@ -271,6 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--posting-days", type=int, default=None)
     render.add_argument("--as", dest="as_user", help="the staff username to act as")
     render.set_defaults(func=cmd_render)
+
+    sub.add_parser(
+        "worker", help="deliver webhooks and send reminders (besides or instead of serve)"
+    ).set_defaults(func=cmd_worker)
+    outbox = sub.add_parser("outbox", help="the webhook outbox").add_subparsers(
+        dest="action", required=True
+    )
+    retry = outbox.add_parser("retry", help="queue dead deliveries again")
+    retry.add_argument("--webhook", type=int, default=None, help="only this webhook's")
+    retry.set_defaults(func=cmd_outbox_retry)
 
     calendar = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
         dest="action", required=True

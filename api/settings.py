@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deliberation.notifications.delivery import DeliveryConfig
+
 DEFAULT_DATABASE_URL = "sqlite:///var/deliberation.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
@@ -54,6 +56,20 @@ class Settings:
     log_level: str = "INFO"
     render_workers: int = 2
     posting_days: int = 5
+    webhook_allowed_hosts: frozenset[str] = frozenset()
+    delivery_in_server: bool = True
+    delivery_lease_seconds: int = 60
+    delivery_max_age_hours: int = 24
+    digest_hour: int = 18
+
+    def delivery(self) -> DeliveryConfig:
+        return DeliveryConfig(
+            public_url=self.public_url,
+            allowed_hosts=self.webhook_allowed_hosts,
+            lease_seconds=float(self.delivery_lease_seconds),
+            max_age_seconds=self.delivery_max_age_hours * 3600.0,
+            digest_hour=self.digest_hour,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +89,16 @@ class Settings:
             log_level=env.get("DELIBERATION_LOG_LEVEL", "INFO"),
             render_workers=_int(env, "DELIBERATION_RENDER_WORKERS", 2),
             posting_days=_int(env, "DELIBERATION_POSTING_DAYS", 5),
+            webhook_allowed_hosts=frozenset(
+                h.strip().lower()
+                for h in env.get("DELIBERATION_WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                if h.strip()
+            ),
+            delivery_in_server=env.get("DELIBERATION_DELIVERY_IN_SERVER", "1").lower()
+            not in ("0", "false", "no", "off"),
+            delivery_lease_seconds=_int(env, "DELIBERATION_DELIVERY_LEASE_SECONDS", 60),
+            delivery_max_age_hours=_int(env, "DELIBERATION_DELIVERY_MAX_AGE_HOURS", 24),
+            digest_hour=_int(env, "DELIBERATION_DIGEST_HOUR", 18),
         )
         settings.validate()
         return settings
@@ -86,5 +112,11 @@ class Settings:
             raise SettingsError("DELIBERATION_SECRET_KEY must be at least 16 characters")
         if not 1 <= self.render_workers <= 32:
             raise SettingsError("DELIBERATION_RENDER_WORKERS must be between 1 and 32")
+        if not 1 <= self.delivery_lease_seconds <= 3600:
+            raise SettingsError("DELIBERATION_DELIVERY_LEASE_SECONDS must be between 1 and 3600")
+        if not 1 <= self.delivery_max_age_hours <= 24 * 30:
+            raise SettingsError("DELIBERATION_DELIVERY_MAX_AGE_HOURS must be between 1 and 720")
+        if not 0 <= self.digest_hour <= 23:
+            raise SettingsError("DELIBERATION_DIGEST_HOUR must be between 0 and 23")
         if not 1 <= self.posting_days <= 60:
             raise SettingsError("DELIBERATION_POSTING_DAYS must be between 1 and 60")

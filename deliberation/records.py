@@ -14,6 +14,7 @@ from deliberation.clock import utcnow
 from deliberation.database import write_transaction
 from deliberation.deadlines import refresh_due
 from deliberation.errors import Forbidden, NotFound, StageClosed
+from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.schemas import (
     AttendeeRead,
     InvestigationCreate,
@@ -133,6 +134,17 @@ async def add_opinion(principal: Principal, topic_id: int, data: OpinionCreate) 
                 answer_reason="",
                 created_at=utcnow(),
             )
+        )
+        state = topic["state"]
+        await record_event(
+            "opinion.submitted",
+            topic["township"],
+            topic_id,
+            {
+                **topic_data(topic, state, WORKFLOW.state(state).label),
+                "opinion_id": inserted[0]["id"],
+                "stance": data.stance,
+            },
         )
     return await _read_opinion(inserted[0]["id"])
 

@@ -379,3 +379,54 @@ class DocumentRead(Struct, kw_only=True):
 class DocumentPage(Struct, kw_only=True):
     items: list[DocumentRead]
     total: int
+
+
+# Webhooks ----------------------------------------------------------------------------
+
+EventType = Literal[
+    "topic.opened",
+    "topic.transitioned",
+    "opinion.submitted",
+    "document.published",
+    "deadline.due_soon",
+    "deadline.overdue",
+]
+WebhookFormat = Literal["generic", "wecom"]
+
+
+class WebhookCreate(Input):
+    target_url: Annotated[str, NonBlank, Meta(max_length=500)]
+    format: WebhookFormat = "generic"
+    events: Annotated[list[EventType], Meta(min_length=1, max_length=6)] | None = None
+    """Default: every event type."""
+    digest: bool = False
+    """One message a day with everything instead of one per event."""
+    township_id: Id | None = None
+    """Only for an administrator; staff subscribe their own township."""
+
+
+class WebhookRead(Struct, kw_only=True):
+    id: int
+    township_id: int
+    target_url: str
+    format: str
+    events: list[str]
+    digest: bool
+    active: bool
+    created_at: datetime
+    secret: str | None = None
+    """The signing secret: shown once, when the webhook is created."""
+
+
+class DeliveryRead(Struct, kw_only=True):
+    id: int
+    event_id: str
+    event_type: str
+    topic_id: int | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str
+    delivered_at: datetime | None
+    created_at: datetime

@@ -270,6 +270,60 @@ class HolidaySchedule(Table, tablename="holiday_schedule"):
     loaded_at = Timestamptz()
 
 
+class Webhook(Table, tablename="webhook"):
+    """A township's subscription: where to send which events, in which format."""
+
+    id: Serial
+    township = ForeignKey(Township, on_delete=KEEP, index=True)
+    target_url = Varchar(length=500)
+    format = Varchar(length=20)
+    events = Text()  # JSON list of event types
+    digest = Boolean(default=False)
+    secret = Varchar(length=64)
+    active = Boolean(default=True)
+    created_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz()
+    last_digest_on = Date(null=True, default=None)
+
+
+class OutboxEvent(Table, tablename="outbox_event"):
+    """Something worth telling, written in the same transaction as the change itself."""
+
+    id: Serial
+    event_id = Varchar(length=32, unique=True)
+    type = Varchar(length=40)
+    township = ForeignKey(Township, on_delete=KEEP, index=True)
+    topic = ForeignKey(Topic, on_delete=KEEP, null=True, index=True)
+    payload = Text()  # JSON
+    created_at = Timestamptz(index=True)
+
+
+class Delivery(Table, tablename="delivery"):
+    """One event to one webhook: pending until delivered, or dead after its maximum age."""
+
+    id: Serial
+    event = ForeignKey(OutboxEvent, on_delete=KEEP, index=True)
+    webhook = ForeignKey(Webhook, on_delete=KEEP, index=True)
+    status = Varchar(length=20, index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    locked_until = Timestamptz(null=True, default=None)
+    last_status = Integer(null=True, default=None)
+    last_error = Text()
+    delivered_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class ReminderSent(Table, tablename="reminder_sent"):
+    """A deadline reminder already emitted: once per topic, kind and due date."""
+
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP)
+    kind = Varchar(length=20)
+    due_on = Date()
+    created_at = Timestamptz()
+
+
 TABLES: tuple[type[Table], ...] = (
     Township,
     Village,
@@ -290,4 +344,8 @@ TABLES: tuple[type[Table], ...] = (
     Document,
     DocumentCounter,
     HolidaySchedule,
+    Webhook,
+    OutboxEvent,
+    Delivery,
+    ReminderSent,
 )

@@ -19,6 +19,7 @@ from deliberation.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.requirements import unmet_requirements
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
 from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
@@ -164,6 +165,14 @@ async def open_topic(
         )
         topic_id = inserted[0]["id"]
         await count_grams(principal.township_id, search_grams.split())
+        opened = {"id": topic_id, "reference": reference, "title": title}
+        await record_event(
+            "topic.opened",
+            principal.township_id,
+            topic_id,
+            topic_data(opened, WORKFLOW.initial, WORKFLOW.state(WORKFLOW.initial).label),
+            now=now,
+        )
         await audit.append_event(
             topic_id=topic_id,
             seq=1,
@@ -313,6 +322,21 @@ async def fire_trigger(
         )
         if not updated:
             raise StaleVersion("议题已被他人更新,请刷新后重试")
+        await record_event(
+            "topic.transitioned",
+            topic["township"],
+            topic_id,
+            {
+                **topic_data(topic, dest, WORKFLOW.state(dest).label),
+                "trigger": trigger,
+                "trigger_label": transition.label,
+                "from_state": topic["state"],
+                "from_state_label": WORKFLOW.state(topic["state"]).label,
+                "comment": comment,
+                "actor_id": principal.id,
+            },
+            now=now,
+        )
         await audit.append_event(
             topic_id=topic_id,
             seq=version + 1,

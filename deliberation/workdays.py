@@ -78,6 +78,16 @@ class WorkingDays:
                 left -= 1
         return Deadline(day, provisional)
 
+    def count(self, after: date, until: date) -> tuple[int, bool]:
+        """Working days d with ``after`` < d <= ``until``, and whether that is provisional."""
+        day, found, provisional = after, 0, False
+        while day < until:
+            day += timedelta(days=1)
+            workday, unsure = self.is_workday(day)
+            provisional = provisional or unsure
+            found += workday
+        return found, provisional
+
 
 def parse_schedule(text: str) -> Schedule:
     """A schedule file, JSON:

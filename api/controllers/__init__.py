@@ -13,6 +13,7 @@ from api.controllers.health import health
 from api.controllers.records import RecordController, TopicRecordsController
 from api.controllers.topics import TopicController, list_overdue
 from api.controllers.verify import VerifyController
+from api.controllers.webhooks import WebhookController
 from api.controllers.workflow import WorkflowController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -29,6 +30,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DocumentController,
     PublicNoticeController,
     VerifyController,
+    WebhookController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

@@ -21,6 +21,7 @@ from deliberation.tables import (
     Topic,
     Township,
 )
+from deliberation.wording import zh
 
 KINDS = {
     "minutes": "会议纪要",
@@ -34,17 +35,6 @@ RATINGS = (
     ("basically_satisfied", "基本满意"),
     ("dissatisfied", "不满意"),
 )
-_FULL_WIDTH = str.maketrans(
-    {",": "\uff0c", ":": "\uff1a", ";": "\uff1b", "(": "\uff08", ")": "\uff09"}
-)
-
-
-def zh(wording: str, **values: str) -> str:
-    """Our own Chinese wording with full-width punctuation (，：；（）), then ``values``
-    (people's text) put in as they are. Fields are plain ``{name}``."""
-    return wording.translate(_FULL_WIDTH).format(**values)
-
-
 COPY_TO = zh("镇党委、镇人大主席团、镇人民政府、县政协。")
 ADDRESSEES = zh("各村(社区)、镇直有关单位,广大群众:")
 

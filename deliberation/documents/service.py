@@ -21,16 +21,19 @@ from piccolo.querystring import QueryString
 
 from deliberation.clock import china_today, chinese_date, utcnow
 from deliberation.database import bound_engine, is_sqlite, write_transaction
-from deliberation.documents.content import KINDS, Content, document_content, document_number, zh
+from deliberation.documents.content import KINDS, Content, document_content, document_number
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
 from deliberation.errors import Forbidden, NotFound, TransitionNotAllowed
+from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.schemas import DocumentPage, DocumentRead
 from deliberation.search import normalise
 from deliberation.security import Principal
 from deliberation.tables import Document
 from deliberation.topics import valid_id, visible_topic
+from deliberation.wording import zh
 from deliberation.workdays import working_days
+from workflows import WORKFLOW
 
 STATUS_LABELS = {
     "draft": "草稿",
@@ -326,6 +329,25 @@ async def publish_document(
         )
         if not updated:
             raise TransitionNotAllowed("此文件已被他人发布或处理,请刷新后再试")
+        topic = await visible_topic(principal, row["topic"])
+        state = topic["state"]
+        await record_event(
+            "document.published",
+            row["township"],
+            row["topic"],
+            {
+                **topic_data(topic, state, WORKFLOW.state(state).label),
+                "document_id": document_id,
+                "kind": row["kind"],
+                "kind_label": KINDS[row["kind"]],
+                "document_title": row["title"],
+                "number": context["number_text"] or None,
+                "verify_url": verify_url,
+                "pdf_url": publishing.pdf_url(document_id),
+                "posting_ends_on": deadline.day.isoformat(),
+            },
+            now=now,
+        )
     return _read(await _row(principal, document_id), publishing)
 
 

@@ -1,0 +1,1 @@
+"""Telling people: the outbox, webhooks and their delivery, deadline reminders."""

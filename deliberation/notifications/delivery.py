@@ -1,0 +1,211 @@
+"""Sending the outbox: claim due deliveries, send them with one shared httpx client,
+settle each as delivered, retried later (exponential backoff with jitter) or dead.
+
+Claims are leases (``locked_until``): a worker killed in the middle of a batch
+leaves its deliveries to be claimed again when the lease runs out, so nothing is
+lost (the receiver may see an event twice and de-duplicates by ``X-HSL-Event-Id``).
+On PostgreSQL several workers claim with ``FOR UPDATE SKIP LOCKED`` and never take
+the same delivery; on SQLite claims are serialised by the write lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from deliberation.clock import utcnow
+from deliberation.database import bound_engine, is_sqlite, write_transaction
+from deliberation.notifications.formats import outgoing
+from deliberation.notifications.targets import RefusedTarget, Resolver, check_target, resolve
+from deliberation.tables import Delivery, OutboxEvent, Webhook
+
+logger = logging.getLogger("deliberation.notifications")
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    public_url: str = "http://127.0.0.1:8000"
+    allowed_hosts: frozenset[str] = field(default_factory=frozenset)
+    timeout_seconds: float = 10.0
+    lease_seconds: float = 60.0
+    max_age_seconds: float = 24 * 3600.0
+    batch_size: int = 50
+    concurrency: int = 10
+    base_delay_seconds: float = 5.0
+    max_delay_seconds: float = 3600.0
+    idle_seconds: float = 1.0
+    scheduler_seconds: float = 60.0
+    digest_hour: int = 18
+
+
+def retry_delay(attempts: int, config: DeliveryConfig, jitter: Callable[[], float]) -> float:
+    """Exponential backoff (base × 2^(attempts−1), capped) times a jitter in [0.5, 1.5)."""
+    delay = min(config.max_delay_seconds, config.base_delay_seconds * 2.0 ** max(0, attempts - 1))
+    return float(delay * (0.5 + jitter()))
+
+
+def new_client(config: DeliveryConfig) -> httpx.AsyncClient:
+    """The one client every delivery goes through: timeouts, no redirects followed."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(config.timeout_seconds, connect=min(5.0, config.timeout_seconds)),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=config.concurrency * 2),
+    )
+
+
+class Deliverer:
+    def __init__(
+        self,
+        config: DeliveryConfig,
+        client: httpx.AsyncClient,
+        resolver: Resolver = resolve,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.resolver = resolver
+        self.jitter = jitter
+
+    async def _claim(self, now: datetime) -> list[dict[str, Any]]:
+        lease = now + timedelta(seconds=self.config.lease_seconds)
+        lock = "" if is_sqlite(bound_engine()) else " FOR UPDATE SKIP LOCKED"
+        async with write_transaction():
+            rows = await Delivery.raw(
+                "UPDATE delivery SET locked_until = {}, attempts = attempts + 1 "
+                "WHERE id IN (SELECT id FROM delivery WHERE status = 'pending' "
+                "AND next_attempt_at <= {} AND (locked_until IS NULL OR locked_until < {}) "
+                f"ORDER BY next_attempt_at, id LIMIT {{}}{lock}) "
+                "RETURNING id, event, webhook, attempts",
+                lease,
+                now,
+                now,
+                self.config.batch_size,
+            )
+        return list(rows)
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Claim one batch and send it; returns how many deliveries were attempted."""
+        now = now or utcnow()
+        claims = await self._claim(now)
+        if not claims:
+            return 0
+        events = {
+            e["id"]: e
+            for e in await OutboxEvent.select().where(
+                OutboxEvent.id.is_in(sorted({c["event"] for c in claims}))
+            )
+        }
+        hooks = {
+            h["id"]: h
+            for h in await Webhook.select().where(
+                Webhook.id.is_in(sorted({c["webhook"] for c in claims}))
+            )
+        }
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(claim: dict[str, Any]) -> None:
+            async with gate:
+                await self._deliver(claim, events[claim["event"]], hooks[claim["webhook"]], now)
+
+        await asyncio.gather(*[one(c) for c in claims])
+        return len(claims)
+
+    async def _deliver(
+        self, claim: dict[str, Any], event: dict[str, Any], hook: dict[str, Any], now: datetime
+    ) -> None:
+        try:
+            await check_target(hook["target_url"], self.config.allowed_hosts, self.resolver)
+        except RefusedTarget as refused:
+            await self._settle(claim, event, None, f"目标地址被拒绝:{refused.args[0]}", dead=True)
+            return
+        request = outgoing(hook, event, self.config.public_url, utcnow())
+        try:
+            response = await self.client.post(
+                request.url, content=request.body, headers=request.headers
+            )
+        except httpx.HTTPError as error:
+            await self._settle(claim, event, None, f"{type(error).__name__}: {error}"[:500])
+            return
+        if 200 <= response.status_code < 300:
+            await self._settle(claim, event, response.status_code, "", delivered=True)
+        else:
+            await self._settle(claim, event, response.status_code, f"HTTP {response.status_code}")
+
+    async def _settle(
+        self,
+        claim: dict[str, Any],
+        event: dict[str, Any],
+        status: int | None,
+        error: str,
+        *,
+        delivered: bool = False,
+        dead: bool = False,
+    ) -> None:
+        now = utcnow()
+        values: dict[Any, Any] = {
+            Delivery.locked_until: None,
+            Delivery.last_status: status,
+            Delivery.last_error: error,
+        }
+        if delivered:
+            values[Delivery.status] = "delivered"
+            values[Delivery.delivered_at] = now
+        else:
+            delay = retry_delay(claim["attempts"], self.config, self.jitter)
+            retry_at = now + timedelta(seconds=delay)
+            too_old = retry_at - event["created_at"] > timedelta(
+                seconds=self.config.max_age_seconds
+            )
+            if dead or too_old:
+                values[Delivery.status] = "dead"
+                logger.warning(
+                    "delivery %s dead after %s attempts: %s", claim["id"], claim["attempts"], error
+                )
+            else:
+                values[Delivery.next_attempt_at] = retry_at
+        async with write_transaction():
+            await Delivery.update(values).where(Delivery.id == claim["id"])
+
+
+async def run_worker(
+    config: DeliveryConfig,
+    stop: asyncio.Event,
+    *,
+    client: httpx.AsyncClient | None = None,
+    scheduler: Callable[[DeliveryConfig], Any] | None = None,
+) -> None:
+    """Deliver until ``stop`` is set; run ``scheduler`` (reminders, digests) every
+    ``scheduler_seconds``. Errors are logged and retried; the loop never dies of them."""
+    own = client is None
+    client = client or new_client(config)
+    deliverer = Deliverer(config, client)
+    next_tick = 0.0
+    failures = 0
+    try:
+        while not stop.is_set():
+            try:
+                if scheduler is not None and time.monotonic() >= next_tick:
+                    await scheduler(config)
+                    next_tick = time.monotonic() + config.scheduler_seconds
+                sent = await deliverer.run_once()
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.exception("delivery loop error (%s in a row); retrying", failures)
+                sent = 0
+            if not sent:
+                pause = config.idle_seconds * min(30, 2 ** min(failures, 5))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
+    finally:
+        if own:
+            await client.aclose()

@@ -1,0 +1,171 @@
+"""The scheduler inside the delivery worker: deadline reminders and daily digests.
+
+Each reminder ("due soon": the stage is due within 2 working days; "overdue") is
+emitted once per topic, kind and due date: a ``reminder_sent`` row with a unique
+key is written in the same transaction as the outbox event, so running the
+scheduler twice — or in two workers, or after a restart — never sends twice, and
+a day missed while the worker was down is caught up on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from deliberation.clock import CHINA, china_today, utcnow
+from deliberation.database import bound_engine, write_transaction
+from deliberation.deadlines import calendar, refresh_due
+from deliberation.notifications.delivery import DeliveryConfig
+from deliberation.notifications.outbox import record_event, topic_data
+from deliberation.tables import Delivery, OutboxEvent, Topic, Webhook
+from workflows import WORKFLOW
+
+DUE_SOON_WORKING_DAYS = 2
+TERMINAL = [s.name for s in WORKFLOW.states if s.terminal]
+WITH_LIMITS = [s.name for s in WORKFLOW.states if s.time_limit is not None]
+
+
+async def refresh_missing_due(limit: int = 500) -> int:
+    """Topics that have a time limit but no due date yet (e.g. from before due dates)."""
+    rows = await (
+        Topic.select(Topic.id, Topic.state, Topic.stage_entered_on)
+        .where(Topic.due_on.is_null(), Topic.state.is_in(WITH_LIMITS))
+        .limit(limit)
+    )
+    for row in rows:
+        async with write_transaction():
+            await refresh_due(row["id"], row["state"], row["stage_entered_on"])
+    return len(rows)
+
+
+async def _remind(topic: dict[str, Any], kind: str, now: datetime) -> bool:
+    async with write_transaction():
+        inserted = await bound_engine().run_querystring(
+            QueryString(
+                "INSERT INTO reminder_sent (topic, kind, due_on, created_at) "
+                "VALUES ({}, {}, {}, {}) ON CONFLICT (topic, kind, due_on) DO NOTHING "
+                "RETURNING id",
+                topic["id"],
+                kind,
+                topic["due_on"],
+                now,
+            )
+        )
+        if not inserted:
+            return False
+        limit = WORKFLOW.state(topic["state"]).time_limit
+        await record_event(
+            f"deadline.{kind}",
+            topic["township"],
+            topic["id"],
+            {
+                **topic_data(topic, topic["state"], WORKFLOW.state(topic["state"]).label),
+                "due_on": topic["due_on"].isoformat(),
+                "due_label": limit.label if limit else "",
+            },
+            now=now,
+        )
+    return True
+
+
+async def remind(now: datetime | None = None) -> dict[str, int]:
+    """Emit the due-soon and overdue reminders that have not been emitted yet."""
+    now = now or utcnow()
+    today = china_today(now)
+    days = await calendar()
+    # Two working days can span a long holiday: look three weeks ahead, then count.
+    rows = await Topic.select(
+        Topic.id, Topic.reference, Topic.title, Topic.state, Topic.township, Topic.due_on
+    ).where(
+        Topic.due_on.is_not_null(),
+        Topic.due_on <= today + timedelta(days=21),
+        Topic.state.not_in(TERMINAL),
+    )
+    sent = {"due_soon": 0, "overdue": 0}
+    for topic in rows:
+        if topic["due_on"] < today:
+            kind = "overdue"
+        elif days.count(today, topic["due_on"])[0] <= DUE_SOON_WORKING_DAYS:
+            kind = "due_soon"
+        else:
+            continue
+        sent[kind] += await _remind(topic, kind, now)
+    return sent
+
+
+async def send_digests(digest_hour: int, now: datetime | None = None) -> int:
+    """Once a day, after ``digest_hour`` (China time), one message per digest webhook
+    with the day's events it subscribes to."""
+    now = now or utcnow()
+    local = now.astimezone(CHINA)
+    if local.hour < digest_hour:
+        return 0
+    today = local.date()
+    hooks = await Webhook.select().where(
+        Webhook.active == True,  # noqa: E712
+        Webhook.digest == True,  # noqa: E712
+    )
+    sent = 0
+    for hook in hooks:
+        if hook["last_digest_on"] is not None and hook["last_digest_on"] >= today:
+            continue
+        since = now - timedelta(days=1)
+        events = await (
+            OutboxEvent.select(OutboxEvent.type, OutboxEvent.payload)
+            .where(
+                OutboxEvent.township == hook["township"],
+                OutboxEvent.type.is_in(json.loads(hook["events"])),
+                OutboxEvent.created_at > since,
+            )
+            .order_by(OutboxEvent.id)
+        )
+        async with write_transaction():
+            claimed = await (
+                Webhook.update({Webhook.last_digest_on: today})
+                .where(
+                    Webhook.id == hook["id"],
+                    Webhook.last_digest_on.is_null() | (Webhook.last_digest_on < today),
+                )
+                .returning(Webhook.id)
+            )
+            if not claimed or not events:
+                continue
+            summary = [{"type": e["type"], **json.loads(e["payload"])} for e in events]
+            inserted = await OutboxEvent.insert(
+                OutboxEvent(
+                    event_id=f"digest{hook['id']}d{today:%Y%m%d}",
+                    type="digest",
+                    township=hook["township"],
+                    topic=None,
+                    payload=json.dumps({"events": summary}, ensure_ascii=False, default=str),
+                    created_at=now,
+                )
+            )
+            await Delivery.insert(
+                Delivery(
+                    event=inserted[0]["id"],
+                    webhook=hook["id"],
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    last_error="",
+                    created_at=now,
+                )
+            )
+            sent += 1
+    return sent
+
+
+async def tick(digest_hour: int = 18, now: datetime | None = None) -> None:
+    """One scheduler run (the delivery worker calls it every minute)."""
+    await refresh_missing_due()
+    await remind(now)
+    await send_digests(digest_hour, now)
+
+
+async def scheduler_tick(config: DeliveryConfig) -> None:
+    """``tick`` with the worker's configuration (``run_worker``'s scheduler hook)."""
+    await tick(config.digest_hour)

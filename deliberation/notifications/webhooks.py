@@ -1,0 +1,159 @@
+"""Webhook subscriptions: who may create them, their deliveries, retrying the dead."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from deliberation.clock import utcnow
+from deliberation.errors import Forbidden, NotFound, ValidationFailed
+from deliberation.notifications.outbox import EVENT_TYPES
+from deliberation.notifications.targets import RefusedTarget, Resolver, check_target, resolve
+from deliberation.schemas import DeliveryRead, WebhookCreate, WebhookRead
+from deliberation.security import Principal
+from deliberation.tables import Delivery, Township, Webhook
+from deliberation.topics import valid_id
+
+MANAGERS = ("staff", "admin")
+
+
+def _read(row: dict[str, Any], secret: str | None = None) -> WebhookRead:
+    return WebhookRead(
+        id=row["id"],
+        township_id=row["township"],
+        target_url=row["target_url"],
+        format=row["format"],
+        events=json.loads(row["events"]),
+        digest=row["digest"],
+        active=row["active"],
+        created_at=row["created_at"],
+        secret=secret,
+    )
+
+
+def _township_of(principal: Principal, requested: int | None) -> int:
+    if principal.role not in MANAGERS:
+        raise Forbidden("只有工作人员或管理员可以管理消息推送")
+    if principal.role == "staff":
+        if requested not in (None, principal.township_id) or principal.township_id is None:
+            raise Forbidden("工作人员只能为本乡镇设置消息推送")
+        return principal.township_id
+    if requested is None:
+        raise ValidationFailed([{"field": "township_id", "message": "管理员需指定乡镇"}])
+    return requested
+
+
+async def create_webhook(
+    principal: Principal,
+    data: WebhookCreate,
+    allowed_hosts: Iterable[str],
+    resolver: Resolver = resolve,
+) -> WebhookRead:
+    township_id = _township_of(principal, data.township_id)
+    if not await Township.exists().where(Township.id == township_id):
+        raise ValidationFailed([{"field": "township_id", "message": "乡镇不存在"}])
+    url = data.target_url.strip()
+    try:
+        await check_target(url, allowed_hosts, resolver)
+    except RefusedTarget as refused:
+        raise ValidationFailed([{"field": "target_url", "message": refused.args[0]}]) from None
+    secret = secrets.token_hex(32)
+    events = sorted(set(data.events or EVENT_TYPES))
+    row = Webhook(
+        township=township_id,
+        target_url=url,
+        format=data.format,
+        events=json.dumps(events),
+        digest=data.digest,
+        secret=secret,
+        active=True,
+        created_by=principal.id,
+        created_at=utcnow(),
+    )
+    await row.save()
+    return _read(row.to_dict(), secret)
+
+
+async def _visible(principal: Principal, webhook_id: int) -> dict[str, Any]:
+    if principal.role not in MANAGERS:
+        raise Forbidden("只有工作人员或管理员可以管理消息推送")
+    row = (
+        await Webhook.select().where(Webhook.id == webhook_id).first()
+        if valid_id(webhook_id)
+        else None
+    )
+    if row is None or (principal.role == "staff" and row["township"] != principal.township_id):
+        raise NotFound("消息推送不存在")
+    return dict(row)
+
+
+async def list_webhooks(principal: Principal) -> list[WebhookRead]:
+    if principal.role not in MANAGERS:
+        raise Forbidden("只有工作人员或管理员可以管理消息推送")
+    query = Webhook.select().order_by(Webhook.id)
+    if principal.role == "staff":
+        query = query.where(Webhook.township == principal.township_id)
+    return [_read(r) for r in await query]
+
+
+async def deactivate_webhook(principal: Principal, webhook_id: int) -> WebhookRead:
+    row = await _visible(principal, webhook_id)
+    await Webhook.update({Webhook.active: False}).where(Webhook.id == webhook_id)
+    return _read({**row, "active": False})
+
+
+async def list_deliveries(
+    principal: Principal, webhook_id: int, status: str | None = None, limit: int = 50
+) -> list[DeliveryRead]:
+    await _visible(principal, webhook_id)
+    query = (
+        Delivery.select(
+            *Delivery.all_columns(),
+            Delivery.event.event_id.as_alias("event_id"),
+            Delivery.event.type.as_alias("event_type"),
+            Delivery.event.topic.as_alias("topic_id"),
+        )
+        .where(Delivery.webhook == webhook_id)
+        .order_by(Delivery.id, ascending=False)
+        .limit(limit)
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    return [
+        DeliveryRead(
+            id=r["id"],
+            event_id=r["event_id"],
+            event_type=r["event_type"],
+            topic_id=r["topic_id"],
+            status=r["status"],
+            attempts=r["attempts"],
+            next_attempt_at=r["next_attempt_at"],
+            last_status=r["last_status"],
+            last_error=r["last_error"],
+            delivered_at=r["delivered_at"],
+            created_at=r["created_at"],
+        )
+        for r in await query
+    ]
+
+
+async def retry_dead(webhook_id: int | None = None) -> int:
+    """Give dead deliveries another round (``deliberation outbox retry``); how many."""
+    conditions: list[Any] = [Delivery.status == "dead"]
+    if webhook_id is not None:
+        conditions.append(Delivery.webhook == webhook_id)
+    revived = (
+        await Delivery.update(
+            {
+                Delivery.status: "pending",
+                Delivery.next_attempt_at: utcnow(),
+                Delivery.locked_until: None,
+                Delivery.attempts: 0,
+            }
+        )
+        .where(*conditions)
+        .returning(Delivery.id)
+    )
+    return len(revived)

@@ -1,0 +1,13 @@
+"""Our own Chinese wording, with full-width punctuation."""
+
+from __future__ import annotations
+
+_FULL_WIDTH = str.maketrans(
+    {",": "\uff0c", ":": "\uff1a", ";": "\uff1b", "(": "\uff08", ")": "\uff09"}
+)
+
+
+def zh(wording: str, **values: str) -> str:
+    """``wording`` with full-width punctuation (，：；（）), then ``values`` (people's
+    text) put in as they are. Fields are plain ``{name}``."""
+    return wording.translate(_FULL_WIDTH).format(**values)

@@ -251,3 +251,9 @@ async def topic_in_state(t: Township, state: str, **extra: Any) -> dict[str, Any
         response = await fire(actor, topic, transition.trigger, comment="推进")
         assert response.status_code == 200, response.text
     return dict((await t["staff"].get(f"/api/v1/topics/{topic['id']}")).json())
+
+
+async def new_township(world: World, label: str = "丙镇") -> Township:
+    """A township of its own (with every kind of account), for tests whose events
+    must not mix with other tests'."""
+    return await _township(world.client, world.admin, label)

@@ -9,7 +9,7 @@ import contextlib
 import itertools
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from api.app import create_app
 from api.settings import Settings
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
+from tests.receiver import Receiver, receiving
 from tests.world import World, build_world
 
 TEST_DB_ENV = "DELIBERATION_TEST_DATABASE_URL"
@@ -126,3 +127,9 @@ def client_from(app: Litestar, host: str | None = None) -> httpx.AsyncClient:
 @pytest.fixture(scope="session")
 async def world(client: httpx.AsyncClient) -> World:
     return await build_world(client)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as state:
+        yield state

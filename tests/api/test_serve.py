@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -15,7 +16,8 @@ import pytest
 
 from bench.common import free_port
 from tests.deliberation.test_audit import ROOT
-from tests.world import PASSWORD, World
+from tests.receiver import Receiver
+from tests.world import PASSWORD, World, new_township
 
 
 @pytest.fixture
@@ -26,6 +28,7 @@ def server(migrated: str) -> Iterator[tuple[str, queue.Queue[str]]]:
         "DELIBERATION_DATABASE_URL": migrated,
         "DELIBERATION_SECRET_KEY": "s" * 32,
         "DELIBERATION_LOG_LEVEL": "INFO",
+        "DELIBERATION_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
@@ -96,3 +99,27 @@ def test_each_request_is_logged_promptly_without_secrets(
     assert "path=/api/v1/me" in line and "duration_ms=" in line
     seen = line + "".join(lines.get_nowait() for _ in range(lines.qsize()))
     assert token not in seen and PASSWORD not in seen
+
+
+async def test_the_server_delivers_webhooks_itself(
+    server: tuple[str, queue.Queue[str]], world: World, receiver: Receiver
+) -> None:
+    """``serve`` runs the delivery loop in-process by default: no worker needed."""
+    base, _ = server
+    t = await new_township(world)
+    staff = t["staff"].user["username"]
+    token = httpx.post(
+        f"{base}/api/v1/auth/token", json={"username": staff, "password": PASSWORD}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    r = httpx.post(f"{base}/api/v1/webhooks", json={"target_url": receiver.url}, headers=headers)
+    assert r.status_code == 201, r.text
+    r = httpx.post(
+        f"{base}/api/v1/topics", json={"title": "served", "description": "d"}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    deadline = time.monotonic() + 20
+    while not receiver.ok_ids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    bodies = [json.loads(x["body"]) for x in receiver.received]
+    assert [b["topic"]["reference"] for b in bodies] == [r.json()["reference"]]

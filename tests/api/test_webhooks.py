@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import signal
@@ -16,12 +15,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from deliberation.clock import CHINA
 from deliberation.notifications.delivery import Deliverer, DeliveryConfig, new_client, run_worker
@@ -31,67 +26,8 @@ from deliberation.schemas import WebhookCreate
 from deliberation.security import Principal
 from deliberation.tables import Delivery, OutboxEvent
 from tests.deliberation.test_audit import ROOT, run_cli
+from tests.receiver import Receiver
 from tests.world import Township, World, fire, new_township, open_topic, satisfy, topic_in_state
-
-
-@dataclass
-class Receiver:
-    """What a township's endpoint would see. ``fail`` answers 503 that many times;
-    ``gate`` (when set) holds every request until it is opened."""
-
-    url: str = ""
-    received: list[dict[str, Any]] = field(default_factory=list)
-    fail: int = 0
-    delay: float = 0.0
-    gate: threading.Event | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def ok_ids(self) -> Counter[str]:
-        with self.lock:
-            return Counter(r["headers"]["x-hsl-event-id"] for r in self.received if r["ok"])
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            if state.gate is not None:
-                state.gate.wait(30)
-            if state.delay:
-                time.sleep(state.delay)
-            with state.lock:
-                ok = state.fail <= 0
-                state.fail -= 1
-                state.received.append(
-                    {
-                        "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "body": body,
-                        "ok": ok,
-                    }
-                )
-            self.send_response(200 if ok else 503)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    try:
-        yield state
-    finally:
-        if state.gate is not None:
-            state.gate.set()
-        server.shutdown()
-
 
 CONFIG = DeliveryConfig(
     public_url="http://127.0.0.1:8000",

@@ -10,6 +10,7 @@ RUNS = [
     ["bench.search", "--engine", "sqlite", "--rows", "100000"],
     ["bench.search", "--engine", "postgres", "--rows", "1000000"],
     ["bench.documents"],
+    ["bench.webhooks"],
 ]
 
 

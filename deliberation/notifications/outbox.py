@@ -12,8 +12,10 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 from deliberation.clock import utcnow
-from deliberation.tables import Delivery, OutboxEvent, Webhook
+from deliberation.database import bound_engine, is_sqlite
 
 EVENT_TYPES = {
     "topic.opened": "新议题",
@@ -41,38 +43,61 @@ async def record_event(
         raise ValueError(f"unknown event type {event_type!r}")
     now = now or utcnow()
     event_id = secrets.token_hex(16)
-    inserted = await OutboxEvent.insert(
-        OutboxEvent(
-            event_id=event_id,
-            type=event_type,
-            township=township_id,
-            topic=topic_id,
-            payload=json.dumps(data, ensure_ascii=False, default=str),
-            created_at=now,
+    payload = json.dumps(data, ensure_ascii=False, default=str)
+    # The webhooks that want it: active, not digests, the type in their JSON list.
+    wanted = f'%"{event_type}"%'
+    engine = bound_engine()
+    if is_sqlite(engine):
+        inserted = await engine.run_querystring(
+            QueryString(
+                "INSERT INTO outbox_event (event_id, type, township, topic, payload, created_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}) RETURNING id",
+                event_id,
+                event_type,
+                township_id,
+                topic_id,
+                payload,
+                now,
+            )
         )
-    )
-    hooks = await Webhook.select(Webhook.id, Webhook.events).where(
-        Webhook.township == township_id,
-        Webhook.active == True,  # noqa: E712
-        Webhook.digest == False,  # noqa: E712
-    )
-    wanted = [h["id"] for h in hooks if event_type in json.loads(h["events"])]
-    if wanted:
-        await Delivery.insert(
-            *[
-                Delivery(
-                    event=inserted[0]["id"],
-                    webhook=hook_id,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    last_error="",
-                    created_at=now,
-                )
-                for hook_id in wanted
-            ]
+        await engine.run_querystring(
+            QueryString(
+                f"INSERT INTO delivery {_DELIVERY_COLUMNS} "
+                "SELECT {}, id, 'pending', 0, {}, '', {} FROM webhook "
+                "WHERE township = {} AND active AND NOT digest AND events LIKE {}",
+                inserted[0]["id"],
+                now,
+                now,
+                township_id,
+                wanted,
+            )
+        )
+    else:
+        # One round trip: the event and its deliveries together.
+        await engine.run_querystring(
+            QueryString(
+                "WITH e AS (INSERT INTO outbox_event "
+                "(event_id, type, township, topic, payload, created_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}) RETURNING id) "
+                f"INSERT INTO delivery {_DELIVERY_COLUMNS} "
+                "SELECT e.id, w.id, 'pending', 0, {}, '', {} FROM e, webhook w "
+                "WHERE w.township = {} AND w.active AND NOT w.digest AND w.events LIKE {}",
+                event_id,
+                event_type,
+                township_id,
+                topic_id,
+                payload,
+                now,
+                now,
+                now,
+                township_id,
+                wanted,
+            )
         )
     return event_id
+
+
+_DELIVERY_COLUMNS = "(event, webhook, status, attempts, next_attempt_at, last_error, created_at)"
 
 
 def topic_data(topic: dict[str, Any], state: str, state_label: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The ``deliberation`` command line: serve, migrate, accounts, demo, audit, render, calendar."""
+"""The ``deliberation`` command line: serve, worker, migrate, accounts, demo, audit,
+render, outbox, calendar."""
 
 from __future__ import annotations
 

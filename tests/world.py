@@ -10,9 +10,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 
 from deliberation import accounts
-from deliberation.schemas import UserCreate
+from deliberation.schemas import UserCreate, UserRead
+from deliberation.security import Principal
 from workflows import WORKFLOW
 
 PASSWORD = "correct-horse-battery"
@@ -31,6 +33,11 @@ class Actor:
     client: httpx.AsyncClient
     token: str
     user: dict[str, Any]
+
+    @property
+    def principal(self) -> Principal:
+        """The same caller, for calling the services directly."""
+        return accounts.principal_of(msgspec.convert(self.user, UserRead))
 
     @property
     def headers(self) -> dict[str, str]:

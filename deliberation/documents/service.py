@@ -139,6 +139,15 @@ def _require_staff(principal: Principal) -> None:
         raise Forbidden("只有工作人员可以生成、发布或撤销文件")
 
 
+async def _own_document(principal: Principal, document_id: int) -> dict[str, Any]:
+    """A document of the caller's own township, for staff to publish or revoke."""
+    _require_staff(principal)
+    row = await _row(principal, document_id)
+    if row["township"] != principal.township_id:
+        raise NotFound("文件不存在")
+    return row
+
+
 def _draft_job(content: Content, document_id: int, publishing: Publishing) -> RenderJob:
     verify_url = publishing.verify_url(document_id)
     context = {
@@ -250,10 +259,7 @@ async def publish_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
-    _require_staff(principal)
-    row = await _row(principal, document_id)
-    if row["township"] != principal.township_id:
-        raise NotFound("文件不存在")
+    row = await _own_document(principal, document_id)
     if row["status"] != "draft":
         raise TransitionNotAllowed(f"只有草稿可以发布:此文件{STATUS_LABELS[row['status']]}")
     stored = await Document.select(Document.content).where(Document.id == document_id).first()
@@ -359,10 +365,7 @@ async def revoke_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
-    _require_staff(principal)
-    row = await _row(principal, document_id)
-    if row["township"] != principal.township_id:
-        raise NotFound("文件不存在")
+    row = await _own_document(principal, document_id)
     if row["status"] not in ("published", "superseded"):
         raise TransitionNotAllowed(f"只有已发布的文件可以撤销:此文件{STATUS_LABELS[row['status']]}")
     async with write_transaction():

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from deliberation.documents import Publishing, Renderer, create_document, publish_document
-from deliberation.security import Principal
 from deliberation.tables import HolidaySchedule
 from deliberation.workdays import load_schedule, parse_schedule
 from tests.api.test_documents import create, publish
@@ -183,20 +182,10 @@ async def test_public_notices_search_and_date_range(
         assert bad.status_code == 422 and bad.json()["code"] == "validation_error", params
 
 
-def _principal(actor_user: dict[str, Any]) -> Principal:
-    return Principal(
-        id=actor_user["id"],
-        username=actor_user["username"],
-        role=actor_user["role"],
-        township_id=actor_user["township_id"],
-        village_id=actor_user["village_id"],
-    )
-
-
 async def test_posting_period_counts_chinese_working_days(
     world: World, resolution_topic: dict[str, Any]
 ) -> None:
-    staff = _principal(world.a["staff"].user)
+    staff = world.a["staff"].principal
     publishing = Publishing(Renderer(0), "http://127.0.0.1:8000")
 
     async def posted(now: datetime, days: int | None = None) -> Any:

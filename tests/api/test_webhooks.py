@@ -23,7 +23,6 @@ from deliberation.notifications.delivery import Deliverer, DeliveryConfig, new_c
 from deliberation.notifications.reminders import remind, send_digests
 from deliberation.notifications.webhooks import create_webhook
 from deliberation.schemas import WebhookCreate
-from deliberation.security import Principal
 from deliberation.tables import Delivery, OutboxEvent
 from tests.deliberation.test_audit import ROOT, run_cli
 from tests.receiver import Receiver
@@ -171,8 +170,7 @@ async def test_a_name_that_later_points_inward_is_refused_at_delivery(
     """DNS cannot be changed here, so the resolver is a stand-in: public when the
     webhook is created, private when the event is delivered."""
     t = await new_township(world)
-    staff = t["staff"].user
-    principal = Principal(staff["id"], staff["username"], "staff", t.id, None)
+    principal = t["staff"].principal
 
     async def public(host: str, port: int) -> list[str]:
         return ["93.184.216.34"]

@@ -25,6 +25,7 @@ PUBLIC_PATHS = (
     "^/api/v1/public/",
     "^/api/v1/documents/[0-9]+/pdf$",
     "^/verify/",
+    "^/notices",
 )
 
 

@@ -10,6 +10,7 @@ from api.controllers.accounts import (
 )
 from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.health import health
+from api.controllers.pages import NoticeBoardController
 from api.controllers.records import RecordController, TopicRecordsController
 from api.controllers.topics import TopicController, list_overdue
 from api.controllers.verify import VerifyController
@@ -31,6 +32,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     PublicNoticeController,
     VerifyController,
     WebhookController,
+    NoticeBoardController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

@@ -3,63 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from bench.common import free_port
-from tests.deliberation.test_audit import ROOT
+from tests.live import served
 from tests.receiver import Receiver
 from tests.world import PASSWORD, World, new_township
 
 
 @pytest.fixture
 def server(migrated: str) -> Iterator[tuple[str, queue.Queue[str]]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DELIBERATION_DATABASE_URL": migrated,
-        "DELIBERATION_SECRET_KEY": "s" * 32,
-        "DELIBERATION_LOG_LEVEL": "INFO",
-        "DELIBERATION_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not answer within 30 s"
-            time.sleep(0.1)
-        yield base, lines
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with served(migrated, DELIBERATION_WEBHOOK_ALLOWED_HOSTS="127.0.0.1") as running:
+        yield running
 
 
 def _line_with(lines: queue.Queue[str], needle: str, within: float) -> str | None:

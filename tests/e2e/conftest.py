@@ -1,0 +1,54 @@
+"""Browser tests: Playwright (its asyncio API, on the tests' own event loop, so the
+test data can be built with the same fixtures as the API tests) driving Debian's
+Chromium (``/usr/bin/chromium``). Playwright's own browser download does not work
+here; the system Chromium is launched through ``executable_path``. Without
+Chromium the browser tests are skipped, and the run says so in one line at the end."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from tests.live import served
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+SKIPPED = "浏览器测试已跳过\uff1a未找到 Chromium\uff08sudo apt-get install chromium\uff09"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if HAVE_CHROMIUM:
+        return
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.skip(reason=SKIPPED))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not HAVE_CHROMIUM:
+        terminalreporter.write_line(
+            "browser tests SKIPPED: /usr/bin/chromium not found (apt-get install chromium)",
+            yellow=True,
+            bold=True,
+        )
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(migrated: str) -> Iterator[str]:
+    with served(migrated, DELIBERATION_DELIVERY_IN_SERVER="0") as (base, _):
+        yield base

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install clean native-libs
+.PHONY: run test lint bench install clean native-libs browser-tools
 
 $(BIN)/python:
 	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
@@ -40,6 +40,17 @@ native-libs:
 	  fi; \
 	fi
 
+# The browser tests need Debian's Chromium and axe-core (npm); without them they skip.
+browser-tools:
+	@if command -v chromium >/dev/null && [ ! -f node_modules/axe-core/axe.min.js ]; then \
+	  if command -v npm >/dev/null; then \
+	    npm ci --no-audit --no-fund --silent >/dev/null 2>&1 || npm install --no-audit --no-fund --silent >/dev/null 2>&1 || \
+	      echo "could not install axe-core with npm: the accessibility checks will be skipped"; \
+	  else \
+	    echo "npm not found: the accessibility checks will be skipped (sudo apt-get install npm)"; \
+	  fi; \
+	fi
+
 run: $(STAMP) native-libs
 	@mkdir -p var
 	$(BIN)/deliberation migrate
@@ -47,7 +58,7 @@ run: $(STAMP) native-libs
 	@echo "好商量 serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/schema)"
 	$(BIN)/deliberation serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) native-libs
+test: $(STAMP) native-libs browser-tools
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -59,4 +70,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules

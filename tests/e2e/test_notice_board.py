@@ -8,6 +8,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.api.test_documents import create, publish
+from tests.e2e.conftest import serious_accessibility_problems
 from tests.world import World, topic_in_state, unique
 
 PHONE = {"width": 360, "height": 740}
@@ -62,4 +63,19 @@ async def test_the_date_range_narrows_and_bad_dates_are_explained(
     await page.goto(f"{live_server}/notices?from=yesterday")
     await expect(page.locator("#from-error")).to_contain_text("日期格式应为")
     await expect(page.get_by_label("发布日期从")).to_have_attribute("aria-invalid", "true")
+    await context.close()
+
+
+async def test_the_notice_board_and_verify_page_have_no_serious_accessibility_problems(
+    live_server: str, published: dict[str, Any], browser: Browser
+) -> None:
+    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    for path in (
+        f"/notices?q={published['keyword']}",
+        "/notices?from=yesterday",
+        f"/verify/{published['notice']['id']}",
+    ):
+        await page.goto(f"{live_server}{path}")
+        assert await serious_accessibility_problems(page) == [], path
     await context.close()

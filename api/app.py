@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -16,6 +17,7 @@ from litestar.template.config import TemplateConfig
 
 from api.auth import auth_middleware, provide_principal
 from api.controllers import ROUTE_HANDLERS
+from api.controllers.session import secure_cookies
 from api.dependencies import provide_publishing
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, flush_logs, logging_config
@@ -83,6 +85,15 @@ def create_app(settings: Settings) -> Litestar:
             "publishing": Provide(provide_publishing, sync_to_thread=False),
         },
         template_config=TemplateConfig(directory=PAGES, engine=JinjaTemplateEngine),
+        # Every page form carries a CSRF token; the API (bearer tokens) and the public
+        # hash check on /verify (no session, no state) are outside it.
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            exclude=["^/api/", "^/verify/", "^/healthz", "^/schema"],
+            cookie_secure=secure_cookies(settings.public_url),
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         logging_config=logging_config(settings.log_level),

@@ -26,6 +26,10 @@ PUBLIC_PATHS = (
     "^/api/v1/documents/[0-9]+/pdf$",
     "^/verify/",
     "^/notices",
+    "^/login$",
+    "^/logout$",
+    "^/me$",
+    "^/text-size$",
 )
 
 

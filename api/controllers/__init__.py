@@ -12,6 +12,7 @@ from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.health import health
 from api.controllers.pages import NoticeBoardController
 from api.controllers.records import RecordController, TopicRecordsController
+from api.controllers.session import SessionController
 from api.controllers.topics import TopicController, list_overdue
 from api.controllers.verify import VerifyController
 from api.controllers.webhooks import WebhookController
@@ -33,6 +34,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     VerifyController,
     WebhookController,
     NoticeBoardController,
+    SessionController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

@@ -1,0 +1,132 @@
+"""Signing in to the web pages: a session cookie (HttpOnly, SameSite=Lax, Secure
+where the browser will keep it), CSRF on every form, the API's login rate limit,
+and the large-text switch (适老化) remembered per browser."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect, Template
+
+from deliberation import accounts
+from deliberation.errors import RateLimited, Unauthenticated
+from deliberation.security import Principal, TokenIssuer
+from workflows import ROLE_LABELS
+
+SESSION_COOKIE = "hsl_session"
+TEXT_COOKIE = "hsl_text"
+YEAR = 365 * 24 * 3600
+
+
+def secure_cookies(public_url: str) -> bool:
+    """Secure cookies travel only over https; browsers also keep them for loopback."""
+    parts = urlsplit(public_url)
+    return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def safe_next(target: str | None, fallback: str = "/me") -> str:
+    """Only paths of this site (no ``//host`` or ``http://``): no open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+def page_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """The signed-in caller of a page, from the session cookie (None when absent or
+    expired)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    issuer: TokenIssuer = request.app.state.token_issuer
+    try:
+        return issuer.verify(token)
+    except Unauthenticated:
+        return None
+
+
+class SessionController(Controller):
+    path = "/"
+    tags = ["pages"]
+    opt = {"exclude_from_auth": True}
+    include_in_schema = False
+
+    @get("/login", operation_id="login_page")
+    async def login_page(
+        self, next_path: Annotated[str | None, QueryParameter(name="next", max_length=500)] = None
+    ) -> Template:
+        return Template(
+            "login.html", context={"next": safe_next(next_path), "username": "", "error": None}
+        )
+
+    @post("/login", operation_id="login_submit", status_code=303)
+    async def login_submit(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect | Template:
+        username = str(data.get("username") or "").strip()[:64]
+        password = str(data.get("password") or "")[:128]
+        target = safe_next(str(data.get("next") or ""))
+        client = request.client.host if request.client else "unknown"
+        try:
+            user = await accounts.authenticate(
+                username, password, client, request.app.state.login_limits
+            )
+        except (Unauthenticated, RateLimited) as refused:
+            status = 429 if isinstance(refused, RateLimited) else 401
+            return Template(
+                "login.html",
+                context={"next": target, "username": username, "error": refused.detail},
+                status_code=status,
+            )
+        settings = request.app.state.settings
+        token = request.app.state.token_issuer.issue(accounts.principal_of(user))
+        return Redirect(
+            target,
+            status_code=303,
+            cookies=[
+                Cookie(
+                    key=SESSION_COOKIE,
+                    value=token,
+                    max_age=settings.token_ttl_seconds,
+                    httponly=True,
+                    secure=secure_cookies(settings.public_url),
+                    samesite="lax",
+                )
+            ],
+        )
+
+    @post("/logout", operation_id="logout", status_code=303)
+    async def logout(self) -> Redirect:
+        return Redirect(
+            "/login",
+            status_code=303,
+            cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, httponly=True)],
+        )
+
+    @get("/me", operation_id="my_page")
+    async def me(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        principal = page_principal(request)
+        if principal is None:
+            return Redirect("/login?next=/me", status_code=303)
+        user = await accounts.current_user(principal)
+        return Template("me.html", context={"user": user, "role_label": ROLE_LABELS[user.role]})
+
+    @get("/text-size", operation_id="text_size")
+    async def text_size(
+        self,
+        size: Annotated[str, QueryParameter(max_length=10)] = "large",
+        next_path: Annotated[str | None, QueryParameter(name="next", max_length=500)] = None,
+    ) -> Redirect:
+        """The large-text switch: remembered in a cookie for a year."""
+        value = "large" if size == "large" else "normal"
+        return Redirect(
+            safe_next(next_path, "/notices"),
+            status_code=303,
+            cookies=[Cookie(key=TEXT_COOKIE, value=value, max_age=YEAR, samesite="lax")],
+        )

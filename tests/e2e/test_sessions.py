@@ -1,0 +1,105 @@
+"""Signing in to the pages, CSRF on forms, the large-text switch, escaping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.api.test_documents import create, publish
+from tests.e2e.conftest import serious_accessibility_problems
+from tests.world import PASSWORD, World, topic_in_state, unique
+
+PHONE = {"width": 360, "height": 740}
+
+
+async def test_sign_in_and_out(live_server: str, world: World, browser: Browser) -> None:
+    staff = world.a["staff"].user
+    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{live_server}/me")
+    await expect(page).to_have_url(f"{live_server}/login?next=/me")
+    assert await serious_accessibility_problems(page) == []
+    await page.get_by_label("用户名").fill(staff["username"])
+    await page.get_by_label("密码").fill("wrong-password")
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误")
+    await expect(page.get_by_label("用户名")).to_have_value(staff["username"])
+    await page.get_by_label("密码").fill(PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    await expect(page).to_have_url(f"{live_server}/me")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(staff["display_name"])
+    cookies = {c["name"]: c for c in await context.cookies()}
+    session = cookies["hsl_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax" and session["secure"]
+    await page.get_by_role("button", name="退出登录").click()
+    await expect(page).to_have_url(f"{live_server}/login")
+    await page.goto(f"{live_server}/me")
+    await expect(page).to_have_url(f"{live_server}/login?next=/me")
+    await context.close()
+
+
+async def test_a_form_post_without_its_csrf_token_is_refused(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{live_server}/login")  # has the CSRF cookie, but not the token
+    username = world.a["staff"].user["username"]
+    refused = await page.request.post(
+        f"{live_server}/login", form={"username": username, "password": PASSWORD}
+    )
+    assert refused.status == 403
+    assert "hsl_session" not in {c["name"] for c in await context.cookies()}
+    assert (await page.request.post(f"{live_server}/logout")).status == 403
+    await context.close()
+
+
+async def test_the_large_text_switch_is_remembered_across_pages(
+    live_server: str, browser: Browser
+) -> None:
+    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{live_server}/notices")
+    normal = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    await page.get_by_role("link", name="大字模式").click()
+    await expect(page).to_have_url(f"{live_server}/notices")
+    await expect(page.locator("html")).to_have_class("large-text")
+    await page.goto(f"{live_server}/login")
+    await expect(page.locator("html")).to_have_class("large-text")
+    large = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert large >= normal * 1.3, (normal, large)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await page.get_by_role("link", name="标准字号").click()
+    await expect(page.locator("html")).not_to_have_class("large-text")
+    await context.close()
+
+
+@pytest.fixture(scope="module")
+async def scripted_notice(world: World) -> dict[str, Any]:
+    marker = unique("脚本")
+    topic = await topic_in_state(
+        world.a, "resolution", title=f"{marker}<script>window.pwned=1</script>"
+    )
+    staff = world.a["staff"]
+    notice = await publish(staff, (await create(staff, topic["id"], "resolution_notice"))["id"])
+    return {"marker": marker, "notice": notice}
+
+
+async def test_stored_markup_shows_as_text(
+    live_server: str, scripted_notice: dict[str, Any], browser: Browser
+) -> None:
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    for path in (
+        f"/notices?q={scripted_notice['marker']}",
+        f"/verify/{scripted_notice['notice']['id']}",
+    ):
+        await page.goto(f"{live_server}{path}")
+        await expect(page.get_by_text("<script>window.pwned=1</script>").first).to_be_visible()
+        assert await page.evaluate("window.pwned") is None
+    assert dialogs == []
+    await context.close()

@@ -30,6 +30,7 @@ PUBLIC_PATHS = (
     "^/logout$",
     "^/me$",
     "^/text-size$",
+    "^/topics/",
 )
 
 

@@ -373,7 +373,7 @@ def _progress_read(r: dict[str, Any]) -> ProgressRead:
     )
 
 
-async def _item_reads(item_rows: list[dict[str, Any]]) -> list[ResolutionItemRead]:
+async def item_reads(item_rows: list[dict[str, Any]]) -> list[ResolutionItemRead]:
     ids = [i["id"] for i in item_rows]
     latest: dict[int, ProgressRead] = {}
     if ids:
@@ -418,7 +418,7 @@ async def add_resolution_item(
         )
         await refresh_due(topic_id, topic["state"], topic["stage_entered_on"])
     rows = await ResolutionItem.select().where(ResolutionItem.id == inserted[0]["id"])
-    return (await _item_reads(rows))[0]
+    return (await item_reads(rows))[0]
 
 
 async def list_resolution_items(principal: Principal, topic_id: int) -> list[ResolutionItemRead]:
@@ -428,7 +428,7 @@ async def list_resolution_items(principal: Principal, topic_id: int) -> list[Res
         .where(ResolutionItem.topic == topic_id)
         .order_by(ResolutionItem.id)
     )
-    return await _item_reads(rows)
+    return await item_reads(rows)
 
 
 async def add_progress(principal: Principal, item_id: int, data: ProgressCreate) -> ProgressRead:

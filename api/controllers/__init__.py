@@ -10,7 +10,7 @@ from api.controllers.accounts import (
 )
 from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.health import health
-from api.controllers.pages import NoticeBoardController
+from api.controllers.pages import NoticeBoardController, TopicPageController
 from api.controllers.records import RecordController, TopicRecordsController
 from api.controllers.session import SessionController
 from api.controllers.topics import TopicController, list_overdue
@@ -35,6 +35,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     WebhookController,
     NoticeBoardController,
     SessionController,
+    TopicPageController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

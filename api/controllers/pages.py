@@ -1,16 +1,23 @@
-"""Server-rendered pages (Simplified Chinese, phone first): the public notice board."""
+"""Server-rendered pages (Simplified Chinese, phone first): the public notice board
+and the topic page."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, get
-from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect, Template
 
+from api.controllers.session import page_principal
 from api.dependencies import CurrentPublishing
-from deliberation import documents
+from api.errors import STATUS_OF_CODE
+from deliberation import documents, topics
+from deliberation.documents import Publishing
+from deliberation.errors import DomainError, NotFound
+from deliberation.overview import topic_overview
 
 PAGE_SIZE = 20
 
@@ -67,3 +74,73 @@ class NoticeBoardController(Controller):
             "pages": max(1, -(-found.total // PAGE_SIZE)),
         }
         return Template("notices.html", context=context, status_code=200)
+
+
+class TopicPageController(Controller):
+    """A topic's page: the step indicator, the timeline, the results and documents;
+    its township's people can fire the triggers the workflow allows them."""
+
+    path = "/topics"
+    tags = ["pages"]
+    opt = {"exclude_from_auth": True}
+    include_in_schema = False
+
+    async def _render(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: Publishing,
+        topic_id: int,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        principal = page_principal(request)
+        try:
+            view = await topic_overview(principal, topic_id, publishing)
+        except NotFound as missing:
+            return Template(
+                "not_found.html",
+                context={"message": missing.detail, "signed_in": principal is not None},
+                status_code=404,
+            )
+        return Template(
+            "topic.html",
+            context={"view": view, "error": error, "signed_in": principal is not None},
+            status_code=status_code,
+        )
+
+    @get("/{topic_id:int}", operation_id="topic_page")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+    ) -> Template:
+        return await self._render(request, publishing, topic_id)
+
+    @post("/{topic_id:int}/transitions", operation_id="topic_page_fire", status_code=303)
+    async def fire(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect | Template:
+        principal = page_principal(request)
+        if principal is None:
+            return Redirect(f"/login?next=/topics/{topic_id}", status_code=303)
+        try:
+            version = int(str(data.get("version") or "0"))
+        except ValueError:
+            version = 0
+        try:
+            await topics.fire_trigger(
+                principal,
+                topic_id,
+                str(data.get("trigger") or ""),
+                version,
+                str(data.get("comment") or "")[:2000],
+            )
+        except DomainError as refused:
+            status = STATUS_OF_CODE.get(refused.code, 400)
+            return await self._render(request, publishing, topic_id, refused.detail, status)
+        return Redirect(f"/topics/{topic_id}", status_code=303)

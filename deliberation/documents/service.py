@@ -402,6 +402,16 @@ async def topic_documents(
     return [_read(dict(row), publishing) for row in await query.order_by(Document.id)]
 
 
+async def public_topic_documents(topic_id: int, publishing: Publishing) -> list[DocumentRead]:
+    """A topic's documents anyone may see: everything but drafts."""
+    rows = await (
+        Document.select(*_COLUMNS)
+        .where(Document.topic == topic_id, Document.status != "draft")
+        .order_by(Document.id)
+    )
+    return [_read(dict(row), publishing) for row in rows]
+
+
 @dataclass(frozen=True)
 class StoredPdf:
     content: bytes

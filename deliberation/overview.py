@@ -1,0 +1,149 @@
+"""One topic at a glance, for its page: where it stands on the workflow, what
+happened when, the agreed results and the documents.
+
+Signed-in people of the topic's township see all of it, with names. Anyone else
+sees a topic once it has reached ``resolution`` (or later), with roles instead of
+names and without representatives' opinions (no personal data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from deliberation.clock import china_today
+from deliberation.documents import Publishing, topic_documents
+from deliberation.documents.service import public_topic_documents
+from deliberation.errors import NotFound
+from deliberation.records import item_reads
+from deliberation.schemas import DocumentRead, ResolutionItemRead
+from deliberation.security import Principal
+from deliberation.tables import ResolutionItem, Topic, TopicEvent
+from deliberation.topics import available_triggers, valid_id, visible_topic
+from workflows import ROLE_LABELS, WORKFLOW
+
+PUBLIC_FROM = ("resolution", "feedback", "closed")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    status: str  # done | current | todo
+
+
+@dataclass(frozen=True)
+class Happened:
+    when: datetime
+    what: str
+    to_label: str
+    who: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    topic: dict[str, Any]
+    state_label: str
+    public: bool
+    steps: list[Step]
+    timeline: list[Happened]
+    items: list[ResolutionItemRead]
+    documents: list[DocumentRead]
+    triggers: list[tuple[str, str]] = field(default_factory=list)
+    due_on: date | None = None
+    due_label: str | None = None
+    overdue: bool = False
+
+
+def steps_of(state: str, visited: set[str]) -> list[Step]:
+    """The main path with the current state marked; a topic that left the path
+    (rejected, withdrawn) shows where it stopped."""
+    path = list(WORKFLOW.main_path)
+    if state in path:
+        here = path.index(state)
+        return [
+            Step(
+                n,
+                WORKFLOW.state(n).label,
+                "done" if i < here else "current" if i == here else "todo",
+            )
+            for i, n in enumerate(path)
+        ]
+    shown = [Step(n, WORKFLOW.state(n).label, "done") for n in path if n in visited]
+    return [*shown, Step(state, WORKFLOW.state(state).label, "current")]
+
+
+async def topic_overview(
+    principal: Principal | None, topic_id: int, publishing: Publishing
+) -> Overview:
+    if not valid_id(topic_id):
+        raise NotFound("议题不存在")
+    own = False
+    if principal is not None:
+        try:
+            topic = await visible_topic(principal, topic_id)
+            own = True
+        except NotFound:
+            own = False
+    if not own:
+        row = await Topic.select().where(Topic.id == topic_id).first()
+        if row is None or row["state"] not in PUBLIC_FROM:
+            raise NotFound("议题不存在或尚未公开")
+        topic = dict(row)
+    events = await (
+        TopicEvent.select(
+            TopicEvent.trigger,
+            TopicEvent.to_state,
+            TopicEvent.actor,
+            TopicEvent.actor.display_name.as_alias("actor_name"),
+            TopicEvent.actor.role.as_alias("actor_role"),
+            TopicEvent.comment,
+            TopicEvent.created_at,
+        )
+        .where(TopicEvent.topic == topic_id)
+        .order_by(TopicEvent.seq)
+    )
+    timeline = []
+    for e in events:
+        what = "提出议题" if e["trigger"] == "open" else WORKFLOW.transition(e["trigger"]).label
+        role = ROLE_LABELS.get(e["actor_role"] or "", "")
+        timeline.append(
+            Happened(
+                when=e["created_at"],
+                what=what,
+                to_label=WORKFLOW.state(e["to_state"]).label,
+                who=(e["actor_name"] or role) if own else role,
+                comment=e["comment"],
+            )
+        )
+    items = await item_reads(
+        await ResolutionItem.select()
+        .where(ResolutionItem.topic == topic_id)
+        .order_by(ResolutionItem.id)
+    )
+    if own and principal is not None:
+        documents = await topic_documents(principal, topic_id, publishing)
+        triggers = [
+            (t, WORKFLOW.transition(t).label)
+            for t in available_triggers(principal, topic["state"], topic["opened_by"])
+        ]
+    else:
+        documents = await public_topic_documents(topic_id, publishing)
+        triggers = []
+    limit = WORKFLOW.state(topic["state"]).time_limit
+    due_on = topic.get("due_on")
+    return Overview(
+        topic=topic,
+        state_label=WORKFLOW.state(topic["state"]).label,
+        public=not own,
+        steps=steps_of(topic["state"], {e["to_state"] for e in events}),
+        timeline=timeline,
+        items=items,
+        documents=documents,
+        triggers=triggers,
+        due_on=due_on,
+        due_label=limit.label if limit and due_on else None,
+        overdue=bool(due_on and due_on < china_today()),
+    )

@@ -99,7 +99,7 @@ def _field_of(key: str, message: str) -> str:
     return key or "body"
 
 
-def _chinese(message: str) -> str:
+def chinese_message(message: str) -> str:
     for pattern, template in _MESSAGES:
         match = pattern.search(message)
         if match:
@@ -119,7 +119,7 @@ def validation_errors(exc: ValidationException) -> list[dict[str, str]]:
             errors.append(
                 {
                     "field": _field_of(str(item.get("key", "")), message),
-                    "message": _chinese(message),
+                    "message": chinese_message(message),
                     "source": str(item.get("source", "body")),
                 }
             )

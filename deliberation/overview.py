@@ -147,3 +147,71 @@ async def topic_overview(
         due_label=limit.label if limit and due_on else None,
         overdue=bool(due_on and due_on < china_today()),
     )
+
+
+@dataclass(frozen=True)
+class MyTopic:
+    id: int
+    reference: str
+    title: str
+    state_label: str
+    due_on: date | None
+    overdue: bool
+    waiting: str | None
+    """What is waiting on this person, in Chinese (None when nothing is)."""
+
+
+async def my_topics(principal: Principal) -> list[MyTopic]:
+    """The signed-in person's list: a liaison's own topics, a staff member's work
+    queue (overdue first), a representative's village topics open for opinions."""
+    if principal.township_id is None:
+        return []
+    terminal = [s.name for s in WORKFLOW.states if s.terminal]
+    opinion_states = list(WORKFLOW.record("opinion").open_in)
+    query = Topic.select(
+        Topic.id,
+        Topic.reference,
+        Topic.title,
+        Topic.state,
+        Topic.opened_by,
+        Topic.village,
+        Topic.due_on,
+    ).where(Topic.township == principal.township_id, Topic.state.not_in(terminal))
+    if principal.role == "liaison":
+        query = query.where(Topic.opened_by == principal.id)
+    elif principal.role == "representative":
+        query = query.where(Topic.state.is_in(opinion_states))
+    rows = await query.order_by(Topic.due_on).order_by(Topic.id, ascending=False).limit(200)
+    today = china_today()
+    found = []
+    for row in rows:
+        if principal.role == "representative":
+            if row["village"] not in (None, principal.village_id):
+                continue
+            waiting: str | None = "可以提出意见"
+        else:
+            can = available_triggers(principal, row["state"], row["opened_by"])
+            waiting = "待您办理" if can else None
+        found.append(
+            MyTopic(
+                id=row["id"],
+                reference=row["reference"],
+                title=row["title"],
+                state_label=WORKFLOW.state(row["state"]).label,
+                due_on=row["due_on"],
+                overdue=bool(row["due_on"] and row["due_on"] < today),
+                waiting=waiting,
+            )
+        )
+    # Overdue first, then by due date (topics without one last).
+    found.sort(key=lambda t: (not t.overdue, t.due_on or date.max))
+    return found
+
+
+def may_give_opinion(principal: Principal | None, topic: dict[str, Any]) -> bool:
+    return (
+        principal is not None
+        and principal.role in WORKFLOW.record("opinion").roles
+        and topic["state"] in WORKFLOW.record("opinion").open_in
+        and topic.get("village") in (None, principal.village_id)
+    )

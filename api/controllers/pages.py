@@ -14,10 +14,14 @@ from litestar.response import Redirect, Template
 from api.controllers.session import page_principal
 from api.dependencies import CurrentPublishing
 from api.errors import STATUS_OF_CODE
-from deliberation import documents, topics
+from api.forms import parse_form
+from deliberation import accounts, documents, records, topics
 from deliberation.documents import Publishing
-from deliberation.errors import DomainError, NotFound
-from deliberation.overview import topic_overview
+from deliberation.errors import DomainError, NotFound, ValidationFailed
+from deliberation.overview import may_give_opinion, topic_overview
+from deliberation.schemas import OpinionCreate, TopicCreate
+from deliberation.security import Principal
+from deliberation.topics import OPENER_ROLES
 
 PAGE_SIZE = 20
 
@@ -76,6 +80,23 @@ class NoticeBoardController(Controller):
         return Template("notices.html", context=context, status_code=200)
 
 
+async def _new_topic_form(
+    principal: Principal, values: dict[str, Any], problems: dict[str, str], status: int = 200
+) -> Template:
+    allowed = principal.role in OPENER_ROLES
+    villages = await accounts.list_villages(principal) if allowed else []
+    return Template(
+        "new_topic.html",
+        context={
+            "allowed": allowed,
+            "villages": villages,
+            "values": values,
+            "problems": problems,
+        },
+        status_code=status if allowed else 403,
+    )
+
+
 class TopicPageController(Controller):
     """A topic's page: the step indicator, the timeline, the results and documents;
     its township's people can fire the triggers the workflow allows them."""
@@ -92,6 +113,8 @@ class TopicPageController(Controller):
         topic_id: int,
         error: str | None = None,
         status_code: int = 200,
+        opinion: dict[str, Any] | None = None,
+        opinion_errors: dict[str, str] | None = None,
     ) -> Template:
         principal = page_principal(request)
         try:
@@ -104,9 +127,67 @@ class TopicPageController(Controller):
             )
         return Template(
             "topic.html",
-            context={"view": view, "error": error, "signed_in": principal is not None},
+            context={
+                "view": view,
+                "error": error,
+                "signed_in": principal is not None,
+                "may_give_opinion": not view.public and may_give_opinion(principal, view.topic),
+                "opinion": opinion or {},
+                "opinion_errors": opinion_errors or {},
+            },
             status_code=status_code,
         )
+
+    @get("/new", operation_id="new_topic_page")
+    async def new_topic(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        principal = page_principal(request)
+        if principal is None:
+            return Redirect("/login?next=/topics/new", status_code=303)
+        return await _new_topic_form(principal, {}, {})
+
+    @post("/new", operation_id="new_topic_submit", status_code=303)
+    async def new_topic_submit(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        principal = page_principal(request)
+        if principal is None:
+            return Redirect("/login?next=/topics/new", status_code=303)
+        values, problems = parse_form(data, TopicCreate)
+        if values is None:
+            return await _new_topic_form(principal, data, problems, 422)
+        try:
+            opened = await topics.open_topic(principal, values)
+        except ValidationFailed as refused:
+            found = {e["field"]: e["message"] for e in refused.errors}
+            return await _new_topic_form(principal, data, found, 422)
+        except DomainError as refused:
+            return await _new_topic_form(principal, data, {"form": refused.detail}, 403)
+        return Redirect(f"/topics/{opened.id}", status_code=303)
+
+    @post("/{topic_id:int}/opinions", operation_id="topic_page_opinion", status_code=303)
+    async def give_opinion(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect | Template:
+        principal = page_principal(request)
+        if principal is None:
+            return Redirect(f"/login?next=/topics/{topic_id}", status_code=303)
+        values, problems = parse_form(data, OpinionCreate)
+        if values is None:
+            return await self._render(request, publishing, topic_id, None, 422, data, problems)
+        try:
+            await records.add_opinion(principal, topic_id, values)
+        except DomainError as refused:
+            status = STATUS_OF_CODE.get(refused.code, 400)
+            return await self._render(
+                request, publishing, topic_id, None, status, data, {"form": refused.detail}
+            )
+        return Redirect(f"/topics/{topic_id}#opinion-sent", status_code=303)
 
     @get("/{topic_id:int}", operation_id="topic_page")
     async def page(

@@ -15,7 +15,9 @@ from litestar.response import Redirect, Template
 
 from deliberation import accounts
 from deliberation.errors import RateLimited, Unauthenticated
+from deliberation.overview import my_topics
 from deliberation.security import Principal, TokenIssuer
+from deliberation.topics import OPENER_ROLES
 from workflows import ROLE_LABELS
 
 SESSION_COOKIE = "hsl_session"
@@ -115,7 +117,15 @@ class SessionController(Controller):
         if principal is None:
             return Redirect("/login?next=/me", status_code=303)
         user = await accounts.current_user(principal)
-        return Template("me.html", context={"user": user, "role_label": ROLE_LABELS[user.role]})
+        return Template(
+            "me.html",
+            context={
+                "user": user,
+                "role_label": ROLE_LABELS[user.role],
+                "topics": await my_topics(principal),
+                "may_open": principal.role in OPENER_ROLES,
+            },
+        )
 
     @get("/text-size", operation_id="text_size")
     async def text_size(

@@ -1,0 +1,30 @@
+"""Page forms into the API's msgspec shapes, with problems named per field in Chinese."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from api.errors import chinese_message
+
+T = TypeVar("T")
+
+_FIELD = re.compile(r"\$\.(\w+)|field `(\w+)`")
+
+
+def parse_form(data: dict[str, Any], shape: type[T]) -> tuple[T | None, dict[str, str]]:
+    """``(value, {})`` or ``(None, {field: problem})``. Empty fields count as not given;
+    the CSRF token is not part of the shape."""
+    given = {k: v for k, v in data.items() if k != "_csrf_token" and v not in ("", None)}
+    try:
+        return msgspec.convert(given, shape, strict=False), {}
+    except msgspec.ValidationError as error:
+        text = str(error)
+        match = _FIELD.search(text)
+        field = (match.group(1) or match.group(2)) if match else "form"
+        message = chinese_message(text)
+        if message == "缺少必填字段":
+            message = "请填写此项"
+        return None, {field: message}

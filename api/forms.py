@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
 
 from api.errors import chinese_message
 
 T = TypeVar("T")
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+"""A page form's fields (the handler parameter ``data: FormData``)."""
+
+
+def to_login(next_path: str) -> Redirect:
+    """Where a page sends someone who is not signed in (and back afterwards)."""
+    return Redirect(f"/login?next={next_path}", status_code=303)
+
 
 _FIELD = re.compile(r"\$\.(\w+)|field `(\w+)`")
 

@@ -7,14 +7,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from api.controllers.session import page_principal
 from api.dependencies import CurrentPublishing
 from api.errors import STATUS_OF_CODE
-from api.forms import parse_form
+from api.forms import FormData, parse_form, to_login
 from deliberation import accounts, documents, records, topics
 from deliberation.documents import Publishing
 from deliberation.errors import DomainError, NotFound, ValidationFailed
@@ -142,18 +141,18 @@ class TopicPageController(Controller):
     async def new_topic(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         principal = page_principal(request)
         if principal is None:
-            return Redirect("/login?next=/topics/new", status_code=303)
+            return to_login("/topics/new")
         return await _new_topic_form(principal, {}, {})
 
     @post("/new", operation_id="new_topic_submit", status_code=303)
     async def new_topic_submit(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormData,
     ) -> Template | Redirect:
         principal = page_principal(request)
         if principal is None:
-            return Redirect("/login?next=/topics/new", status_code=303)
+            return to_login("/topics/new")
         values, problems = parse_form(data, TopicCreate)
         if values is None:
             return await _new_topic_form(principal, data, problems, 422)
@@ -172,11 +171,11 @@ class TopicPageController(Controller):
         request: Request[Any, Any, Any],
         publishing: CurrentPublishing,
         topic_id: FromPath[int],
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormData,
     ) -> Redirect | Template:
         principal = page_principal(request)
         if principal is None:
-            return Redirect(f"/login?next=/topics/{topic_id}", status_code=303)
+            return to_login(f"/topics/{topic_id}")
         values, problems = parse_form(data, OpinionCreate)
         if values is None:
             return await self._render(request, publishing, topic_id, None, 422, data, problems)
@@ -204,11 +203,11 @@ class TopicPageController(Controller):
         request: Request[Any, Any, Any],
         publishing: CurrentPublishing,
         topic_id: FromPath[int],
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormData,
     ) -> Redirect | Template:
         principal = page_principal(request)
         if principal is None:
-            return Redirect(f"/login?next=/topics/{topic_id}", status_code=303)
+            return to_login(f"/topics/{topic_id}")
         try:
             version = int(str(data.get("version") or "0"))
         except ValueError:

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
+from api.forms import FormData, to_login
 from deliberation import accounts
 from deliberation.errors import RateLimited, Unauthenticated
 from deliberation.overview import my_topics
@@ -69,7 +69,7 @@ class SessionController(Controller):
     async def login_submit(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormData,
     ) -> Redirect | Template:
         username = str(data.get("username") or "").strip()[:64]
         password = str(data.get("password") or "")[:128]
@@ -115,7 +115,7 @@ class SessionController(Controller):
     async def me(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         principal = page_principal(request)
         if principal is None:
-            return Redirect("/login?next=/me", status_code=303)
+            return to_login("/me")
         user = await accounts.current_user(principal)
         return Template(
             "me.html",

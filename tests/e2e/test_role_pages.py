@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.async_api import Browser, expect
 
+from tests.e2e.conftest import serious_accessibility_problems
 from tests.e2e.test_topic_page import signed_in
 from tests.world import World, open_topic, topic_in_state, unique
 
@@ -50,11 +51,13 @@ async def test_a_representative_gives_an_opinion_on_a_phone(
     page = await context.new_page()
     await page.goto(f"{live_server}/me")
     await page.locator("#my-topics").get_by_role("link", name=topic["title"]).click()
+    assert await serious_accessibility_problems(page) == []  # the opinion form
     opinion = "建议先疏通主沟,再修支沟。"
     await page.get_by_label("意见内容").fill(opinion)
     await page.get_by_role("button", name="提交意见").click()  # no stance chosen
     await expect(page.locator("#stance-error")).to_be_visible()
     await expect(page.get_by_label("意见内容")).to_have_value(opinion)
+    assert await serious_accessibility_problems(page) == []  # with its problem shown
     await page.get_by_label("建议").check()
     await page.get_by_label("代填").fill("刘大爷")
     await page.get_by_role("button", name="提交意见").click()

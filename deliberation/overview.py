@@ -208,10 +208,15 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
     return found
 
 
-def may_give_opinion(principal: Principal | None, topic: dict[str, Any]) -> bool:
-    return (
-        principal is not None
-        and principal.role in WORKFLOW.record("opinion").roles
-        and topic["state"] in WORKFLOW.record("opinion").open_in
-        and topic.get("village") in (None, principal.village_id)
-    )
+VILLAGE_RECORDS = ("opinion", "satisfaction")
+"""Records a representative adds only for topics of their own village (or township-wide)."""
+
+
+def may_add(principal: Principal | None, topic: dict[str, Any], record: str) -> bool:
+    """Whether the record's form belongs on this person's page of the topic."""
+    kind = WORKFLOW.record(record)
+    if principal is None or principal.role not in kind.roles or topic["state"] not in kind.open_in:
+        return False
+    if record in VILLAGE_RECORDS and principal.role == "representative":
+        return topic.get("village") in (None, principal.village_id)
+    return True

@@ -3,6 +3,7 @@ and the topic page."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,8 +18,14 @@ from api.forms import FormData, parse_form, to_login
 from deliberation import accounts, documents, records, topics
 from deliberation.documents import Publishing
 from deliberation.errors import DomainError, NotFound, ValidationFailed
-from deliberation.overview import may_give_opinion, topic_overview
-from deliberation.schemas import OpinionCreate, TopicCreate
+from deliberation.overview import Overview, may_add, topic_overview
+from deliberation.schemas import (
+    InvestigationCreate,
+    OpinionCreate,
+    OpinionRead,
+    SatisfactionCreate,
+    TopicCreate,
+)
 from deliberation.security import Principal
 from deliberation.topics import OPENER_ROLES
 
@@ -96,6 +103,25 @@ async def _new_topic_form(
     )
 
 
+RECORD_FORMS: dict[str, tuple[type[Any], Callable[..., Awaitable[Any]]]] = {
+    "opinion": (OpinionCreate, records.add_opinion),
+    "investigation": (InvestigationCreate, records.add_investigation),
+    "satisfaction": (SatisfactionCreate, records.rate_satisfaction),
+}
+"""The record forms the topic page offers (to whom: the workflow's record kinds)."""
+
+
+async def _opinions_for(principal: Principal | None, view: Overview) -> list[OpinionRead]:
+    """Opinions and how they were answered: a representative sees their own; the
+    township's other people see all; the public none."""
+    if view.public or principal is None:
+        return []
+    found = await records.list_opinions(principal, view.topic["id"])
+    if principal.role == "representative":
+        return [o for o in found if o.author_id == principal.id]
+    return found
+
+
 class TopicPageController(Controller):
     """A topic's page: the step indicator, the timeline, the results and documents;
     its township's people can fire the triggers the workflow allows them."""
@@ -112,8 +138,9 @@ class TopicPageController(Controller):
         topic_id: int,
         error: str | None = None,
         status_code: int = 200,
-        opinion: dict[str, Any] | None = None,
-        opinion_errors: dict[str, str] | None = None,
+        form: str | None = None,
+        values: dict[str, Any] | None = None,
+        problems: dict[str, str] | None = None,
     ) -> Template:
         principal = page_principal(request)
         try:
@@ -130,9 +157,14 @@ class TopicPageController(Controller):
                 "view": view,
                 "error": error,
                 "signed_in": principal is not None,
-                "may_give_opinion": not view.public and may_give_opinion(principal, view.topic),
-                "opinion": opinion or {},
-                "opinion_errors": opinion_errors or {},
+                "forms": {
+                    kind: not view.public and may_add(principal, view.topic, kind)
+                    for kind in RECORD_FORMS
+                },
+                "opinions": await _opinions_for(principal, view),
+                "form": form,
+                "values": values or {},
+                "problems": problems or {},
             },
             status_code=status_code,
         )
@@ -165,28 +197,34 @@ class TopicPageController(Controller):
             return await _new_topic_form(principal, data, {"form": refused.detail}, 403)
         return Redirect(f"/topics/{opened.id}", status_code=303)
 
-    @post("/{topic_id:int}/opinions", operation_id="topic_page_opinion", status_code=303)
-    async def give_opinion(
+    @post("/{topic_id:int}/records/{kind:str}", operation_id="topic_page_record", status_code=303)
+    async def add_record(
         self,
         request: Request[Any, Any, Any],
         publishing: CurrentPublishing,
         topic_id: FromPath[int],
+        kind: FromPath[str],
         data: FormData,
     ) -> Redirect | Template:
         principal = page_principal(request)
         if principal is None:
             return to_login(f"/topics/{topic_id}")
-        values, problems = parse_form(data, OpinionCreate)
+        if kind not in RECORD_FORMS:
+            return await self._render(request, publishing, -1)
+        shape, add = RECORD_FORMS[kind]
+        values, problems = parse_form(data, shape)
         if values is None:
-            return await self._render(request, publishing, topic_id, None, 422, data, problems)
+            return await self._render(
+                request, publishing, topic_id, None, 422, kind, data, problems
+            )
         try:
-            await records.add_opinion(principal, topic_id, values)
+            await add(principal, topic_id, values)
         except DomainError as refused:
             status = STATUS_OF_CODE.get(refused.code, 400)
             return await self._render(
-                request, publishing, topic_id, None, status, data, {"form": refused.detail}
+                request, publishing, topic_id, None, status, kind, data, {"form": refused.detail}
             )
-        return Redirect(f"/topics/{topic_id}#opinion-sent", status_code=303)
+        return Redirect(f"/topics/{topic_id}#{kind}-sent", status_code=303)
 
     @get("/{topic_id:int}", operation_id="topic_page")
     async def page(

@@ -55,13 +55,17 @@ async def test_a_representative_gives_an_opinion_on_a_phone(
     opinion = "建议先疏通主沟,再修支沟。"
     await page.get_by_label("意见内容").fill(opinion)
     await page.get_by_role("button", name="提交意见").click()  # no stance chosen
-    await expect(page.locator("#stance-error")).to_be_visible()
+    await expect(page.locator("#opinion-stance-error")).to_be_visible()
     await expect(page.get_by_label("意见内容")).to_have_value(opinion)
     assert await serious_accessibility_problems(page) == []  # with its problem shown
     await page.get_by_label("建议").check()
     await page.get_by_label("代填").fill("刘大爷")
     await page.get_by_role("button", name="提交意见").click()
     await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}#opinion-sent")
+    mine = page.locator("#opinions li")
+    await expect(mine).to_have_count(1)
+    await expect(mine).to_contain_text("代 刘大爷 提出")
+    await expect(mine).to_contain_text("等待答复")
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await context.close()
     opinions: list[dict[str, Any]] = (
@@ -90,3 +94,60 @@ async def test_staff_see_their_queue_overdue_first(
     await expect(first).to_contain_text("已逾期")
     await expect(page.locator("#my-topics li", has_text=late["title"])).to_contain_text("已逾期")
     await context.close()
+
+
+async def test_a_liaison_records_an_investigation_from_the_topic_page(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    topic = await open_topic(world.a, title=unique("新街村道路"))
+    context = await signed_in(browser, live_server, world.a["liaison"])
+    page = await context.new_page()
+    await page.goto(f"{live_server}/topics/{topic['id']}")
+    findings = "路面破损约300米,雨天积水。"
+    await page.get_by_label("调研发现").fill(findings)
+    await page.get_by_role("button", name="保存调研记录").click()
+    await expect(page.locator("#investigation-visited_on-error")).to_be_visible()
+    await expect(page.get_by_label("调研发现")).to_have_value(findings)
+    await page.get_by_label("调研日期").fill("2026-11-20")
+    await page.get_by_label("地点").fill("新街村三组")
+    await page.get_by_label("参加人员").fill("联络员、村民代表")
+    await page.get_by_role("button", name="保存调研记录").click()
+    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}#investigation-sent")
+    # The record meets the trigger's requirement: the button now works.
+    await page.get_by_role("button", name="完成调研").click()
+    await expect(page.locator('ol.steps li[aria-current="step"]')).to_contain_text("已调研")
+    await context.close()
+
+
+async def test_a_representative_sees_the_answer_and_rates_the_result(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    village = world.a.villages[0]["id"]
+    topic = await open_topic(world.a, title=unique("金山村水渠"), village_id=village)
+    r = await world.a["representative"].post(
+        f"/api/v1/topics/{topic['id']}/opinions", {"content": "希望尽快修好", "stance": "support"}
+    )
+    assert r.status_code == 201, r.text
+    r = await world.a["staff"].post(
+        f"/api/v1/opinions/{r.json()['id']}/answer",
+        {"adoption": "adopted", "reason": "纳入本年度计划"},
+    )
+    assert r.status_code == 200, r.text
+    context = await signed_in(browser, live_server, world.a["representative"])
+    page = await context.new_page()
+    await page.goto(f"{live_server}/topics/{topic['id']}")
+    answered = page.locator("#opinions li")
+    await expect(answered).to_contain_text("已采纳")
+    await expect(answered).to_contain_text("纳入本年度计划")
+    # Later, in feedback, the same representative rates how it went.
+    feedback = await topic_in_state(world.a, "feedback", village_id=village)
+    await page.goto(f"{live_server}/topics/{feedback['id']}")
+    await page.get_by_role("button", name="提交评价").click()
+    await expect(page.locator("#satisfaction-rating-error")).to_be_visible()
+    await page.get_by_label("基本满意").check()
+    await page.get_by_role("button", name="提交评价").click()
+    await expect(page).to_have_url(f"{live_server}/topics/{feedback['id']}#satisfaction-sent")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await context.close()
+    ratings = (await world.a["staff"].get(f"/api/v1/topics/{feedback['id']}/satisfaction")).json()
+    assert [r["rating"] for r in ratings] == ["basically_satisfied"]

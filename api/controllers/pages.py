@@ -24,6 +24,7 @@ from deliberation.schemas import (
     OpinionCreate,
     OpinionRead,
     SatisfactionCreate,
+    SiteConsultationCreate,
     TopicCreate,
 )
 from deliberation.security import Principal
@@ -106,6 +107,7 @@ async def _new_topic_form(
 RECORD_FORMS: dict[str, tuple[type[Any], Callable[..., Awaitable[Any]]]] = {
     "opinion": (OpinionCreate, records.add_opinion),
     "investigation": (InvestigationCreate, records.add_investigation),
+    "site_consultation": (SiteConsultationCreate, records.add_site_consultation),
     "satisfaction": (SatisfactionCreate, records.rate_satisfaction),
 }
 """The record forms the topic page offers (to whom: the workflow's record kinds)."""

@@ -116,7 +116,17 @@ async def test_a_liaison_records_an_investigation_from_the_topic_page(
     # The record meets the trigger's requirement: the button now works.
     await page.get_by_role("button", name="完成调研").click()
     await expect(page.locator('ol.steps li[aria-current="step"]')).to_contain_text("已调研")
+    # Investigated: the site-consultation form is offered (both forms are open here).
+    await page.get_by_role("button", name="开始现场协商").click()
+    await page.get_by_label("协商日期").fill("2026-11-25")
+    await page.locator("#site_place").fill("村委会")
+    await page.locator("#site_participants").fill("村两委、群众代表12人")
+    await page.get_by_label("协商情况").fill("群众同意分段施工。")
+    await page.get_by_role("button", name="保存现场协商记录").click()
+    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}#site_consultation-sent")
     await context.close()
+    sites = (await world.a["staff"].get(f"/api/v1/topics/{topic['id']}/site-consultations")).json()
+    assert [s["summary"] for s in sites] == ["群众同意分段施工。"]
 
 
 async def test_a_representative_sees_the_answer_and_rates_the_result(

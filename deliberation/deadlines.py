@@ -7,33 +7,23 @@ resolution item added or completed. Reads never compute it.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import Any
 
-from deliberation.clock import CHINA
+from deliberation.clock import CHINA, china_today
 from deliberation.tables import Meeting, ResolutionItem, Topic
-from deliberation.workdays import Deadline, WorkingDays, working_days
+from deliberation.workdays import Deadline, working_days
 from workflows import WORKFLOW
 
-_CALENDAR_TTL = 60.0
-_cached: tuple[float, WorkingDays] | None = None
+
+def due_label(state: str, due_on: date | None) -> str | None:
+    """What is due (the stage's time-limit label), when something is."""
+    limit = WORKFLOW.state(state).time_limit
+    return limit.label if limit and due_on is not None else None
 
 
-async def calendar() -> WorkingDays:
-    """The working-day calendar, re-read from the database at most once a minute
-    (loaded schedules change once a year)."""
-    global _cached
-    now = time.monotonic()
-    if _cached is None or now - _cached[0] > _CALENDAR_TTL:
-        _cached = (now, await working_days())
-    return _cached[1]
-
-
-def forget_calendar() -> None:
-    """After a schedule is loaded in this process."""
-    global _cached
-    _cached = None
+def is_overdue(due_on: date | None, today: date | None = None) -> bool:
+    return due_on is not None and due_on < (today or china_today())
 
 
 async def due_of(topic_id: int, state: str, entered_on: date | None) -> Deadline | None:
@@ -62,7 +52,7 @@ async def due_of(topic_id: int, state: str, entered_on: date | None) -> Deadline
         if entered_on is None:
             return None
         start = entered_on
-    return (await calendar()).add(start, limit.working_days)
+    return (await working_days()).add(start, limit.working_days)
 
 
 async def refresh_due(

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from deliberation.clock import china_today
+from deliberation.deadlines import due_label, is_overdue
 from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
@@ -132,7 +133,6 @@ async def topic_overview(
     else:
         documents = await public_topic_documents(topic_id, publishing)
         triggers = []
-    limit = WORKFLOW.state(topic["state"]).time_limit
     due_on = topic.get("due_on")
     return Overview(
         topic=topic,
@@ -144,8 +144,8 @@ async def topic_overview(
         documents=documents,
         triggers=triggers,
         due_on=due_on,
-        due_label=limit.label if limit and due_on else None,
-        overdue=bool(due_on and due_on < china_today()),
+        due_label=due_label(topic["state"], due_on),
+        overdue=is_overdue(due_on),
     )
 
 
@@ -199,7 +199,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 title=row["title"],
                 state_label=WORKFLOW.state(row["state"]).label,
                 due_on=row["due_on"],
-                overdue=bool(row["due_on"] and row["due_on"] < today),
+                overdue=is_overdue(row["due_on"], today),
                 waiting=waiting,
             )
         )

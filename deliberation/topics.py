@@ -10,7 +10,7 @@ from piccolo.columns.combination import WhereRaw
 from deliberation import audit
 from deliberation.clock import china_today, utcnow
 from deliberation.database import is_sqlite, row_by_id, write_transaction
-from deliberation.deadlines import due_of
+from deliberation.deadlines import due_label, due_of, is_overdue
 from deliberation.errors import (
     ConditionFailed,
     Forbidden,
@@ -90,15 +90,10 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
         updated_at=row["updated_at"],
         available_triggers=available_triggers(principal, row["state"], row["opened_by"]),
         due_on=row["due_on"],
-        due_label=_due_label(row),
+        due_label=due_label(row["state"], row["due_on"]),
         due_provisional=row["due_provisional"],
-        overdue=row["due_on"] is not None and row["due_on"] < china_today(),
+        overdue=is_overdue(row["due_on"]),
     )
-
-
-def _due_label(row: dict[str, Any]) -> str | None:
-    limit = WORKFLOW.state(row["state"]).time_limit
-    return limit.label if limit and row["due_on"] is not None else None
 
 
 async def visible_topic(principal: Principal, topic_id: int) -> dict[str, Any]:

@@ -13,6 +13,7 @@ Where each day's answer comes from, first match wins:
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -145,6 +146,11 @@ def _dates(
     return days
 
 
+_CACHE_SECONDS = 60.0
+_cached: tuple[float, WorkingDays] | None = None
+"""The calendar as last read, and when (see ``working_days``)."""
+
+
 async def load_schedule(schedule: Schedule, *, now: datetime | None = None) -> None:
     """Store ``schedule``, replacing any earlier one for the same year."""
     now = now or utcnow()
@@ -171,10 +177,28 @@ async def load_schedule(schedule: Schedule, *, now: datetime | None = None) -> N
             loaded_at=now,
         )
         await HolidaySchedule.insert(row)
+    global _cached
+    _cached = None
+
+
+async def remove_schedule(year: int) -> None:
+    """Forget a loaded schedule: the package (or the provisional rule) answers again."""
+    global _cached
+    await HolidaySchedule.delete().where(HolidaySchedule.year == year)
+    _cached = None
 
 
 async def working_days() -> WorkingDays:
-    """The calendar with every loaded schedule (a handful of rows)."""
+    """The calendar with every loaded schedule, re-read from the database at most once
+    a minute (schedules change once a year; loading one in this process re-reads at once)."""
+    global _cached
+    now = time.monotonic()
+    if _cached is None or now - _cached[0] > _CACHE_SECONDS:
+        _cached = (now, await _read_calendar())
+    return _cached[1]
+
+
+async def _read_calendar() -> WorkingDays:
     rows = await HolidaySchedule.select(
         HolidaySchedule.year,
         HolidaySchedule.holidays,

@@ -17,10 +17,11 @@ from piccolo.querystring import QueryString
 
 from deliberation.clock import CHINA, china_today, utcnow
 from deliberation.database import bound_engine, write_transaction
-from deliberation.deadlines import calendar, refresh_due
+from deliberation.deadlines import refresh_due
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.tables import Delivery, OutboxEvent, Topic, Webhook
+from deliberation.workdays import working_days
 from workflows import WORKFLOW
 
 DUE_SOON_WORKING_DAYS = 2
@@ -75,7 +76,7 @@ async def remind(now: datetime | None = None) -> dict[str, int]:
     """Emit the due-soon and overdue reminders that have not been emitted yet."""
     now = now or utcnow()
     today = china_today(now)
-    days = await calendar()
+    days = await working_days()
     # Two working days can span a long holiday: look three weeks ahead, then count.
     rows = await Topic.select(
         Topic.id, Topic.reference, Topic.title, Topic.state, Topic.township, Topic.due_on

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from deliberation.documents import Publishing, Renderer, create_document, publish_document
-from deliberation.tables import HolidaySchedule
-from deliberation.workdays import load_schedule, parse_schedule
+from deliberation.workdays import load_schedule, parse_schedule, remove_schedule
 from tests.api.test_documents import create, publish
 from tests.world import World, topic_in_state, unique
 
@@ -218,7 +217,7 @@ async def test_posting_period_counts_chinese_working_days(
         seven = await posted(datetime(2026, 12, 28, 2, 0, tzinfo=UTC), days=7)
         assert seven.posting_ends_on == date(2027, 1, 8)
     finally:
-        await HolidaySchedule.delete().where(HolidaySchedule.year == 2027)
+        await remove_schedule(2027)
 
 
 async def test_a_dead_render_worker_is_replaced(

@@ -64,6 +64,14 @@ async def test_drafts_are_for_their_township_staff_only(
     assert (await world.a["liaison"].get(url)).status_code == 404
     bad_token = await world.client.get(url, headers={"Authorization": "Bearer nonsense"})
     assert bad_token.status_code == 401
+    for body in ({"posting_days": 0}, {"posting_days": 61}, {"posting_days": "五"}, {"x": 1}):
+        r = await staff.post(f"/api/v1/documents/{draft['id']}/publish", body)
+        assert r.status_code == 422 and r.json()["code"] == "validation_error", body
+    r = await world.a["liaison"].post(f"/api/v1/documents/{draft['id']}/publish", {})
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    r = await world.b["staff"].post(f"/api/v1/documents/{draft['id']}/publish", {})
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    assert (await staff.get(f"/api/v1/documents/{draft['id']}")).json()["status"] == "draft"
     listed = await world.a["liaison"].get(f"/api/v1/topics/{resolution_topic['id']}/documents")
     assert draft["id"] not in [d["id"] for d in listed.json()]
 

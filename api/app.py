@@ -9,10 +9,12 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from api.auth import auth_middleware, provide_principal
@@ -24,13 +26,23 @@ from api.logs import configure_logging, flush_logs, logging_config
 from api.middleware import RequestContextMiddleware
 from api.settings import Settings
 from deliberation.accounts import LoginLimits
+from deliberation.clock import CHINA
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.documents import Publishing, Renderer
 from deliberation.notifications.delivery import new_client, run_worker
 from deliberation.notifications.reminders import scheduler_tick
 from deliberation.security import TokenIssuer
 
-PAGES = Path(__file__).resolve().parents[1] / "templates" / "pages"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+PAGES = TEMPLATES / "pages"
+STATIC = TEMPLATES / "static"
+
+
+def page_filters(engine: JinjaTemplateEngine) -> None:
+    """Times on the pages are China times."""
+    engine.engine.filters["china_time"] = lambda moment: moment.astimezone(CHINA).strftime(
+        "%Y-%m-%d %H:%M"
+    )
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -75,7 +87,17 @@ def create_app(settings: Settings) -> Litestar:
             await asyncio.to_thread(renderer.close)
 
     app = Litestar(
-        route_handlers=ROUTE_HANDLERS,
+        route_handlers=[
+            *ROUTE_HANDLERS,
+            # The pages' one script (htmx), versioned in its file name: cached for a year.
+            create_static_files_router(
+                "/static",
+                directories=[STATIC],
+                cache_control=CacheControlHeader(max_age=31_536_000, public=True),
+                include_in_schema=False,
+                opt={"exclude_from_auth": True},
+            ),
+        ],
         lifespan=[database, pdf_renderer, webhook_deliveries],
         on_shutdown=[flush_logs],
         middleware=[auth_middleware()],
@@ -84,7 +106,9 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
             "publishing": Provide(provide_publishing, sync_to_thread=False),
         },
-        template_config=TemplateConfig(directory=PAGES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=PAGES, engine=JinjaTemplateEngine, engine_callback=page_filters
+        ),
         # Every page form carries a CSRF token; the API (bearer tokens) and the public
         # hash check on /verify (no session, no state) are outside it.
         csrf_config=CSRFConfig(

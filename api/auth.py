@@ -31,6 +31,7 @@ PUBLIC_PATHS = (
     "^/me$",
     "^/text-size$",
     "^/topics/",
+    "^/static/",
 )
 
 

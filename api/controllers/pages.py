@@ -4,11 +4,13 @@ and the topic page."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
 from api.controllers.session import page_principal
@@ -16,13 +18,22 @@ from api.dependencies import CurrentPublishing
 from api.errors import STATUS_OF_CODE
 from api.forms import FormData, parse_form, to_login
 from deliberation import accounts, documents, records, topics
-from deliberation.documents import Publishing
+from deliberation.documents import KINDS, Publishing
 from deliberation.errors import DomainError, NotFound, ValidationFailed
 from deliberation.overview import Overview, may_add, topic_overview
 from deliberation.schemas import (
+    DocumentCreate,
+    DocumentPublish,
+    DocumentRevoke,
     InvestigationCreate,
+    MeetingCreate,
+    MeetingRead,
+    MinutesUpdate,
+    OpinionAnswer,
     OpinionCreate,
     OpinionRead,
+    ProgressCreate,
+    ResolutionItemCreate,
     SatisfactionCreate,
     SiteConsultationCreate,
     TopicCreate,
@@ -104,13 +115,88 @@ async def _new_topic_form(
     )
 
 
-RECORD_FORMS: dict[str, tuple[type[Any], Callable[..., Awaitable[Any]]]] = {
-    "opinion": (OpinionCreate, records.add_opinion),
-    "investigation": (InvestigationCreate, records.add_investigation),
-    "site_consultation": (SiteConsultationCreate, records.add_site_consultation),
-    "satisfaction": (SatisfactionCreate, records.rate_satisfaction),
+CHINA_OFFSET = "+08:00"
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _meeting_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A ``datetime-local`` field has no zone: the meeting is in China time."""
+    given = dict(data)
+    when = str(given.get("scheduled_at") or "")
+    if len(when) == 16:  # 2026-12-01T09:30
+        given["scheduled_at"] = f"{when}:00{CHINA_OFFSET}"
+    return given
+
+
+ROSTER_ROWS = 3
+"""Empty roster rows the minutes form offers beyond the people already on it."""
+
+
+def roster_rows(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The roster editor's rows as posted (name, unit, attendance per row)."""
+    names = _as_list(data.get("attendee_name"))
+    units = _as_list(data.get("attendee_unit"))
+    kinds = _as_list(data.get("attendee_attendance"))
+    rows = []
+    for i, name in enumerate(names):
+        rows.append(
+            {
+                "name": name,
+                "unit": units[i] if i < len(units) else "",
+                "attendance": kinds[i] if i < len(kinds) else "present",
+            }
+        )
+    return rows
+
+
+def _minutes_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The roster rows with a name become the minutes' attendees; empty rows are spare."""
+    given = {k: v for k, v in data.items() if not k.startswith("attendee_")}
+    attendees = [
+        {k: v for k, v in row.items() if v} for row in roster_rows(data) if row["name"].strip()
+    ]
+    given["attendees"] = attendees
+    return given
+
+
+def _progress_fields(data: dict[str, Any]) -> dict[str, Any]:
+    given = dict(data)
+    given["completed"] = str(given.get("completed") or "") == "true"
+    return given
+
+
+@dataclass(frozen=True)
+class PageForm:
+    """A record form on the topic page: the API's input shape, the service call that
+    saves it, and how the posted fields become that shape."""
+
+    shape: type[Any]
+    save: Callable[..., Awaitable[Any]]
+    fields: Callable[[dict[str, Any]], dict[str, Any]] = dict
+
+
+RECORD_FORMS: dict[str, PageForm] = {
+    "opinion": PageForm(OpinionCreate, records.add_opinion),
+    "investigation": PageForm(InvestigationCreate, records.add_investigation),
+    "site_consultation": PageForm(SiteConsultationCreate, records.add_site_consultation),
+    "meeting": PageForm(MeetingCreate, records.schedule_meeting, _meeting_fields),
+    "resolution_item": PageForm(ResolutionItemCreate, records.add_resolution_item),
+    "satisfaction": PageForm(SatisfactionCreate, records.rate_satisfaction),
 }
-"""The record forms the topic page offers (to whom: the workflow's record kinds)."""
+"""Forms that add a record to the topic (to whom: the workflow's record kinds)."""
+
+RECORD_ACTION_FORMS: dict[str, PageForm] = {
+    "opinion_answer": PageForm(OpinionAnswer, records.answer_opinion),
+    "minutes": PageForm(MinutesUpdate, records.record_minutes, _minutes_fields),
+    "progress": PageForm(ProgressCreate, records.add_progress, _progress_fields),
+}
+"""Forms on one record of the topic: answer an opinion, a meeting's minutes, an item's
+progress. The record's id follows the kind in the form's address."""
 
 
 async def _opinions_for(principal: Principal | None, view: Overview) -> list[OpinionRead]:
@@ -124,52 +210,144 @@ async def _opinions_for(principal: Principal | None, view: Overview) -> list[Opi
     return found
 
 
+async def _meetings_for(principal: Principal | None, view: Overview) -> list[MeetingRead]:
+    if view.public or principal is None:
+        return []
+    return await records.list_meetings(principal, view.topic["id"])
+
+
+async def render_topic_page(
+    request: Request[Any, Any, Any],
+    publishing: Publishing,
+    topic_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+    form: str | None = None,
+    values: dict[str, Any] | None = None,
+    problems: dict[str, str] | None = None,
+) -> Template:
+    """The topic page; after a refused form, with the person's input kept and the
+    problem next to the field of the form named ``form`` (``kind`` or ``kind-id``)."""
+    principal = page_principal(request)
+    try:
+        view = await topic_overview(principal, topic_id, publishing)
+    except NotFound as missing:
+        return Template(
+            "not_found.html",
+            context={"message": missing.detail, "signed_in": principal is not None},
+            status_code=404,
+        )
+    kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
+    posted = values or {}
+    return Template(
+        "topic.html",
+        context={
+            "view": view,
+            "error": error,
+            "signed_in": principal is not None,
+            "forms": {
+                kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds
+            },
+            "staff": principal is not None and principal.role == "staff" and not view.public,
+            "document_kinds": KINDS,
+            "opinions": await _opinions_for(principal, view),
+            "meetings": await _meetings_for(principal, view),
+            "form": form,
+            "values": posted,
+            "roster": roster_rows(posted) if form and form.startswith("minutes") else [],
+            "roster_spare": ROSTER_ROWS,
+            "problems": problems or {},
+        },
+        status_code=status_code,
+    )
+
+
+async def _save(
+    request: Request[Any, Any, Any],
+    publishing: Publishing,
+    topic_id: int,
+    form: str,
+    page_form: PageForm,
+    data: dict[str, Any],
+    target: int,
+) -> Redirect | Template:
+    """Save one page form through its service call, or show the page again with the
+    input kept and the problem next to the field."""
+    principal = page_principal(request)
+    if principal is None:
+        return to_login(f"/topics/{topic_id}")
+    values, problems = parse_form(page_form.fields(data), page_form.shape)
+    if values is None:
+        return await render_topic_page(
+            request, publishing, topic_id, None, 422, form, data, problems
+        )
+    try:
+        await page_form.save(principal, target, values)
+    except ValidationFailed as refused:
+        found = {e["field"]: e["message"] for e in refused.errors}
+        return await render_topic_page(request, publishing, topic_id, None, 422, form, data, found)
+    except DomainError as refused:
+        status = STATUS_OF_CODE.get(refused.code, 400)
+        return await render_topic_page(
+            request, publishing, topic_id, None, status, form, data, {"form": refused.detail}
+        )
+    return Redirect(f"/topics/{topic_id}#{form}-sent", status_code=303)
+
+
+async def _answer_in_place(
+    request: HTMXRequest,
+    publishing: Publishing,
+    topic_id: int,
+    opinion_id: int,
+    data: dict[str, Any],
+) -> Template | ClientRedirect:
+    """htmx: answer an opinion and send back just that opinion, answered (or with the
+    problem next to the field), instead of the whole page."""
+    principal = page_principal(request)
+    if principal is None:
+        return ClientRedirect(f"/login?next=/topics/{topic_id}")
+    form = f"opinion_answer-{opinion_id}"
+    values, problems = parse_form(data, OpinionAnswer)
+    status = 422
+    answered: OpinionRead | None = None
+    if values is not None:
+        try:
+            answered = await records.answer_opinion(principal, opinion_id, values)
+            status = 200
+        except DomainError as refused:
+            status = STATUS_OF_CODE.get(refused.code, 400)
+            problems = {"form": refused.detail}
+    if status == 404:
+        return await render_topic_page(request, publishing, -1)
+    view = await topic_overview(principal, topic_id, publishing)
+    if answered is None:
+        answered = next(
+            o for o in await records.list_opinions(principal, topic_id) if o.id == opinion_id
+        )
+    return HTMXTemplate(
+        template_name="opinion_item.html",
+        context={
+            "o": answered,
+            "view": view,
+            "forms": {"opinion_answer": may_add(principal, view.topic, "opinion_answer")},
+            "form": None if status == 200 else form,
+            "values": data,
+            "problems": problems,
+        },
+        status_code=status,
+    )
+
+
 class TopicPageController(Controller):
-    """A topic's page: the step indicator, the timeline, the results and documents;
-    its township's people can fire the triggers the workflow allows them."""
+    """A topic's page: the step indicator, the timeline, the records, results and
+    documents; its township's people add records and fire the triggers the workflow
+    allows them, staff publish the documents."""
 
     path = "/topics"
     tags = ["pages"]
     opt = {"exclude_from_auth": True}
     include_in_schema = False
-
-    async def _render(
-        self,
-        request: Request[Any, Any, Any],
-        publishing: Publishing,
-        topic_id: int,
-        error: str | None = None,
-        status_code: int = 200,
-        form: str | None = None,
-        values: dict[str, Any] | None = None,
-        problems: dict[str, str] | None = None,
-    ) -> Template:
-        principal = page_principal(request)
-        try:
-            view = await topic_overview(principal, topic_id, publishing)
-        except NotFound as missing:
-            return Template(
-                "not_found.html",
-                context={"message": missing.detail, "signed_in": principal is not None},
-                status_code=404,
-            )
-        return Template(
-            "topic.html",
-            context={
-                "view": view,
-                "error": error,
-                "signed_in": principal is not None,
-                "forms": {
-                    kind: not view.public and may_add(principal, view.topic, kind)
-                    for kind in RECORD_FORMS
-                },
-                "opinions": await _opinions_for(principal, view),
-                "form": form,
-                "values": values or {},
-                "problems": problems or {},
-            },
-            status_code=status_code,
-        )
+    request_class = HTMXRequest
 
     @get("/new", operation_id="new_topic_page")
     async def new_topic(self, request: Request[Any, Any, Any]) -> Template | Redirect:
@@ -199,6 +377,15 @@ class TopicPageController(Controller):
             return await _new_topic_form(principal, data, {"form": refused.detail}, 403)
         return Redirect(f"/topics/{opened.id}", status_code=303)
 
+    @get("/{topic_id:int}", operation_id="topic_page")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+    ) -> Template:
+        return await render_topic_page(request, publishing, topic_id)
+
     @post("/{topic_id:int}/records/{kind:str}", operation_id="topic_page_record", status_code=303)
     async def add_record(
         self,
@@ -208,34 +395,59 @@ class TopicPageController(Controller):
         kind: FromPath[str],
         data: FormData,
     ) -> Redirect | Template:
-        principal = page_principal(request)
-        if principal is None:
-            return to_login(f"/topics/{topic_id}")
         if kind not in RECORD_FORMS:
-            return await self._render(request, publishing, -1)
-        shape, add = RECORD_FORMS[kind]
-        values, problems = parse_form(data, shape)
-        if values is None:
-            return await self._render(
-                request, publishing, topic_id, None, 422, kind, data, problems
-            )
-        try:
-            await add(principal, topic_id, values)
-        except DomainError as refused:
-            status = STATUS_OF_CODE.get(refused.code, 400)
-            return await self._render(
-                request, publishing, topic_id, None, status, kind, data, {"form": refused.detail}
-            )
-        return Redirect(f"/topics/{topic_id}#{kind}-sent", status_code=303)
+            return await render_topic_page(request, publishing, -1)
+        return await _save(request, publishing, topic_id, kind, RECORD_FORMS[kind], data, topic_id)
 
-    @get("/{topic_id:int}", operation_id="topic_page")
-    async def page(
+    @post(
+        "/{topic_id:int}/records/{kind:str}/{record_id:int}",
+        operation_id="topic_page_record_action",
+        status_code=303,
+    )
+    async def record_action(
         self,
-        request: Request[Any, Any, Any],
+        request: HTMXRequest,
         publishing: CurrentPublishing,
         topic_id: FromPath[int],
-    ) -> Template:
-        return await self._render(request, publishing, topic_id)
+        kind: FromPath[str],
+        record_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        if kind not in RECORD_ACTION_FORMS:
+            return await render_topic_page(request, publishing, -1)
+        if kind == "minutes" and data.get("more_rows"):
+            # Without JavaScript, "再加几行" posts the form: it comes back as it was,
+            # with more empty rows.
+            principal = page_principal(request)
+            if principal is None:
+                return to_login(f"/topics/{topic_id}")
+            return await render_topic_page(
+                request, publishing, topic_id, None, 200, f"minutes-{record_id}", data, {}
+            )
+        if kind == "opinion_answer" and request.htmx:
+            return await _answer_in_place(request, publishing, topic_id, record_id, data)
+        return await _save(
+            request,
+            publishing,
+            topic_id,
+            f"{kind}-{record_id}",
+            RECORD_ACTION_FORMS[kind],
+            data,
+            record_id,
+        )
+
+    @get("/{topic_id:int}/roster-row", operation_id="topic_page_roster_row")
+    async def roster_row(
+        self,
+        topic_id: FromPath[int],
+        n: Annotated[int, QueryParameter(ge=1, le=200)],
+        meeting: Annotated[int, QueryParameter(ge=1)],
+    ) -> HTMXTemplate:
+        """One more empty roster row (htmx appends it to the minutes form)."""
+        return HTMXTemplate(
+            template_name="roster_row.html",
+            context={"n": n, "row": {}, "f": f"minutes-{meeting}"},
+        )
 
     @post("/{topic_id:int}/transitions", operation_id="topic_page_fire", status_code=303)
     async def fire(
@@ -262,5 +474,102 @@ class TopicPageController(Controller):
             )
         except DomainError as refused:
             status = STATUS_OF_CODE.get(refused.code, 400)
-            return await self._render(request, publishing, topic_id, refused.detail, status)
+            return await render_topic_page(request, publishing, topic_id, refused.detail, status)
         return Redirect(f"/topics/{topic_id}", status_code=303)
+
+    @post("/{topic_id:int}/documents", operation_id="topic_page_new_document", status_code=303)
+    async def new_document(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        """Staff make a draft (rendered from the records as they are now) to preview."""
+        return await _save(
+            request,
+            publishing,
+            topic_id,
+            "document",
+            PageForm(
+                DocumentCreate,
+                lambda who, tid, values: documents.create_document(
+                    who, tid, values.kind, publishing
+                ),
+            ),
+            data,
+            topic_id,
+        )
+
+    @post(
+        "/{topic_id:int}/documents/{document_id:int}/publish",
+        operation_id="topic_page_publish",
+        status_code=303,
+    )
+    async def publish(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        document_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        return await _save(
+            request,
+            publishing,
+            topic_id,
+            f"publish-{document_id}",
+            PageForm(
+                DocumentPublish,
+                lambda who, did, values: documents.publish_document(
+                    who, did, values.posting_days, publishing
+                ),
+            ),
+            data,
+            document_id,
+        )
+
+    @post(
+        "/{topic_id:int}/documents/{document_id:int}/revoke",
+        operation_id="topic_page_revoke",
+        status_code=303,
+    )
+    async def revoke(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        document_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        return await _save(
+            request,
+            publishing,
+            topic_id,
+            f"revoke-{document_id}",
+            PageForm(
+                DocumentRevoke,
+                lambda who, did, values: documents.revoke_document(
+                    who, did, values.reason, publishing
+                ),
+            ),
+            data,
+            document_id,
+        )
+
+    @get(
+        "/{topic_id:int}/documents/{document_id:int}/preview",
+        operation_id="topic_page_preview",
+        media_type="application/pdf",
+    )
+    async def preview(
+        self, request: Request[Any, Any, Any], topic_id: FromPath[int], document_id: FromPath[int]
+    ) -> Response[bytes] | Redirect:
+        """A draft's PDF for its township's staff (signed in on the pages), never cached."""
+        principal = page_principal(request)
+        if principal is None:
+            return to_login(f"/topics/{topic_id}")
+        pdf = await documents.document_pdf(principal, document_id)
+        return Response(
+            pdf.content, media_type="application/pdf", headers={"Cache-Control": "no-store"}
+        )

@@ -107,8 +107,11 @@ async def test_a_topic_from_proposal_to_closed_through_the_pages(
     for n, (name, unit, attendance) in enumerate(roster, start=1):
         await minutes.get_by_label(f"第 {n} 位 姓名").fill(name)
         await minutes.locator(".roster-row").nth(n - 1).get_by_label("单位或村组").fill(unit)
-        await minutes.locator(".roster-row").nth(n - 1).get_by_label("参会情况").select_option(
-            label=attendance
+        await (
+            minutes.locator(".roster-row")
+            .nth(n - 1)
+            .get_by_label("参会情况")
+            .select_option(label=attendance)
         )
     await minutes.get_by_role("button", name="保存会议纪要").click()
     await expect(desk.locator("#meetings li")).to_contain_text("出席 2 人 · 请假 1 人 · 列席 1 人")

@@ -130,6 +130,48 @@ def summarise(errors: list[dict[str, str]]) -> str:
     return "输入有误:" + ";".join(f"{e['field']} {e['message']}" for e in errors)
 
 
+PAGE_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("无法处理", "请返回上一页检查填写的内容后再试。"),
+    403: ("无权操作", "如需办理此事项\uff0c请联系镇政协工作人员\uff1b如果您有权限\uff0c请先登录。"),
+    404: ("未找到", "请核对网址是否完整\uff1b议题在形成协商成果后才会公开。"),
+    405: ("无法处理", "请从页面上的按钮进入\uff0c不要直接打开这个地址。"),
+    409: ("信息已变化", "请刷新页面\uff0c看到最新情况后再操作。"),
+    413: ("内容过多", "请删减后再提交。"),
+    422: ("填写有误", "请返回上一页修改后再提交。"),
+    429: ("尝试次数过多", "请稍等几分钟再试。"),
+    500: ("出错了", "服务器出了问题\uff0c请稍后再试\uff1b如果一直出现\uff0c请联系镇政协工作人员。"),
+}
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A person in a browser on a page (not the API): they get a page, not JSON."""
+    path = request.scope.get("path", "")
+    if path.startswith(("/api/", "/schema", "/healthz")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def page_error(status: int) -> tuple[str, str]:
+    """A page's title and what to do next for an HTTP status."""
+    return PAGE_ERRORS.get(status, PAGE_ERRORS[400 if status < 500 else 500])
+
+
+def _page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    title, advice = page_error(status)
+    template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
+    html = template.render(request=request, title=title, message=message, advice=advice)
+    return Response(html, status_code=status, media_type="text/html; charset=utf-8")
+
+
+def _answer(request: Request[Any, Any, Any], problem_response: Response[Any]) -> Response[Any]:
+    """The problem details for the API; the same problem as a page for a browser."""
+    if not _wants_page(request):
+        return problem_response
+    body = problem_response.content
+    detail = body.get("detail", "") if isinstance(body, dict) else ""
+    return _page(request, problem_response.status_code or 500, str(detail))
+
+
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     headers = None
     if isinstance(exc, RateLimited):
@@ -137,15 +179,17 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     extra = dict(exc.extra)
     if isinstance(exc, ValidationFailed):
         extra["errors"] = exc.errors
-    return problem(exc.code, exc.detail, title=exc.title, headers=headers, **extra)
+    return _answer(
+        request, problem(exc.code, exc.detail, title=exc.title, headers=headers, **extra)
+    )
 
 
 def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = validation_errors(exc)
-    return problem("validation_error", summarise(errors), errors=errors)
+    return _answer(request, problem("validation_error", summarise(errors), errors=errors))
 
 
-def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def _http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException) or status == 401:
         return problem("unauthenticated", "请先登录(缺少或无效的访问令牌)")
@@ -165,9 +209,16 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return problem("internal_error", "服务器内部错误,请稍后重试")
 
 
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    answer = _http_problem(request, exc)
+    if _wants_page(request) and exc.status_code == 403 and "CSRF" in str(exc.detail):
+        return _page(request, 403, "无法提交\uff1a页面已过期\uff0c或不是从本站页面提交的。")
+    return _answer(request, answer)
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem("internal_error", "服务器内部错误,请稍后重试")
+    return _answer(request, problem("internal_error", "服务器内部错误,请稍后重试"))
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

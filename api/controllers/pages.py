@@ -4,7 +4,7 @@ and the topic page."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from api.controllers.session import page_principal
 from api.dependencies import CurrentPublishing
-from api.errors import STATUS_OF_CODE
+from api.errors import STATUS_OF_CODE, page_error
 from api.forms import FormData, parse_form, to_login
 from deliberation import accounts, documents, records, topics
 from deliberation.documents import KINDS, Publishing
@@ -154,6 +154,15 @@ def roster_rows(data: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def _roster(posted: dict[str, Any]) -> dict[str, Any]:
+    """The roster as it was posted back: the named rows, the empty rows again, and more
+    empty rows when "再加一行" was pressed without JavaScript."""
+    rows = roster_rows(posted)
+    named = [row for row in rows if row["name"].strip()]
+    spare = len(rows) - len(named) + (ROSTER_ROWS if posted.get("more_rows") else 0)
+    return {"roster": named, "roster_spare": spare, "roster_default": ROSTER_ROWS}
+
+
 def _minutes_fields(data: dict[str, Any]) -> dict[str, Any]:
     """The roster rows with a name become the minutes' attendees; empty rows are spare."""
     given = {k: v for k, v in data.items() if not k.startswith("attendee_")}
@@ -178,6 +187,8 @@ class PageForm:
     shape: type[Any]
     save: Callable[..., Awaitable[Any]]
     fields: Callable[[dict[str, Any]], dict[str, Any]] = dict
+    messages: dict[str, str] = field(default_factory=dict)
+    """Plainer words for a field's problem than the generic ones."""
 
 
 RECORD_FORMS: dict[str, PageForm] = {
@@ -192,7 +203,12 @@ RECORD_FORMS: dict[str, PageForm] = {
 
 RECORD_ACTION_FORMS: dict[str, PageForm] = {
     "opinion_answer": PageForm(OpinionAnswer, records.answer_opinion),
-    "minutes": PageForm(MinutesUpdate, records.record_minutes, _minutes_fields),
+    "minutes": PageForm(
+        MinutesUpdate,
+        records.record_minutes,
+        _minutes_fields,
+        {"attendees": "请至少填写一位参会人员的姓名"},
+    ),
     "progress": PageForm(ProgressCreate, records.add_progress, _progress_fields),
 }
 """Forms on one record of the topic: answer an opinion, a meeting's minutes, an item's
@@ -232,9 +248,10 @@ async def render_topic_page(
     try:
         view = await topic_overview(principal, topic_id, publishing)
     except NotFound as missing:
+        title, advice = page_error(404)
         return Template(
-            "not_found.html",
-            context={"message": missing.detail, "signed_in": principal is not None},
+            "error.html",
+            context={"title": title, "message": missing.detail, "advice": advice},
             status_code=404,
         )
     kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
@@ -254,8 +271,7 @@ async def render_topic_page(
             "meetings": await _meetings_for(principal, view),
             "form": form,
             "values": posted,
-            "roster": roster_rows(posted) if form and form.startswith("minutes") else [],
-            "roster_spare": ROSTER_ROWS,
+            **_roster(posted if form and form.startswith("minutes-") else {}),
             "problems": problems or {},
         },
         status_code=status_code,
@@ -277,6 +293,7 @@ async def _save(
     if principal is None:
         return to_login(f"/topics/{topic_id}")
     values, problems = parse_form(page_form.fields(data), page_form.shape)
+    problems = {k: page_form.messages.get(k, v) for k, v in problems.items()}
     if values is None:
         return await render_topic_page(
             request, publishing, topic_id, None, 422, form, data, problems
@@ -288,8 +305,11 @@ async def _save(
         return await render_topic_page(request, publishing, topic_id, None, 422, form, data, found)
     except DomainError as refused:
         status = STATUS_OF_CODE.get(refused.code, 400)
+        # Refused for who they are (403) or what they may see (404): said at the top of
+        # the page, since the form may not even be offered to them.
+        on_top = refused.detail if status in (403, 404) else None
         return await render_topic_page(
-            request, publishing, topic_id, None, status, form, data, {"form": refused.detail}
+            request, publishing, topic_id, on_top, status, form, data, {"form": refused.detail}
         )
     return Redirect(f"/topics/{topic_id}#{form}-sent", status_code=303)
 
@@ -412,7 +432,7 @@ class TopicPageController(Controller):
         kind: FromPath[str],
         record_id: FromPath[int],
         data: FormData,
-    ) -> Redirect | Template:
+    ) -> Redirect | Template | ClientRedirect:
         if kind not in RECORD_ACTION_FORMS:
             return await render_topic_page(request, publishing, -1)
         if kind == "minutes" and data.get("more_rows"):

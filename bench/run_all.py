@@ -9,6 +9,8 @@ RUNS = [
     ["bench.api_throughput"],
     ["bench.search", "--engine", "sqlite", "--rows", "100000"],
     ["bench.search", "--engine", "postgres", "--rows", "1000000"],
+    ["bench.notices", "--engine", "sqlite"],
+    ["bench.notices", "--engine", "postgres"],
     ["bench.documents"],
     ["bench.webhooks"],
 ]

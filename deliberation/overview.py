@@ -154,6 +154,7 @@ class MyTopic:
     id: int
     reference: str
     title: str
+    state: str
     state_label: str
     due_on: date | None
     overdue: bool
@@ -197,6 +198,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 id=row["id"],
                 reference=row["reference"],
                 title=row["title"],
+                state=row["state"],
                 state_label=WORKFLOW.state(row["state"]).label,
                 due_on=row["due_on"],
                 overdue=is_overdue(row["due_on"], today),
@@ -220,3 +222,21 @@ def may_add(principal: Principal | None, topic: dict[str, Any], record: str) -> 
     if record in VILLAGE_RECORDS and principal.role == "representative":
         return topic.get("village") in (None, principal.village_id)
     return True
+
+
+@dataclass(frozen=True)
+class StateCount:
+    state: str
+    label: str
+    count: int
+
+
+def by_state(found: list[MyTopic]) -> list[StateCount]:
+    """How many of the list are in each state, in the workflow's order (states with none
+    left out)."""
+    counts: dict[str, int] = {}
+    for topic in found:
+        counts[topic.state] = counts.get(topic.state, 0) + 1
+    return [
+        StateCount(s.name, s.label, counts[s.name]) for s in WORKFLOW.states if s.name in counts
+    ]

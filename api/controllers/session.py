@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from api.forms import FormData, to_login
 from deliberation import accounts
 from deliberation.errors import RateLimited, Unauthenticated
-from deliberation.overview import my_topics
+from deliberation.overview import by_state, my_topics
 from deliberation.security import Principal, TokenIssuer
 from deliberation.topics import OPENER_ROLES
 from workflows import ROLE_LABELS
@@ -112,17 +112,28 @@ class SessionController(Controller):
         )
 
     @get("/me", operation_id="my_page")
-    async def me(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def me(
+        self,
+        request: Request[Any, Any, Any],
+        only: Annotated[str | None, QueryParameter(name="state", max_length=30)] = None,
+    ) -> Template | Redirect:
+        """The person's list; staff and liaisons can narrow it to one state."""
         principal = page_principal(request)
         if principal is None:
             return to_login("/me")
         user = await accounts.current_user(principal)
+        found = await my_topics(principal)
+        counts = by_state(found)
+        chosen = only if only in {c.state for c in counts} else None
         return Template(
             "me.html",
             context={
                 "user": user,
                 "role_label": ROLE_LABELS[user.role],
-                "topics": await my_topics(principal),
+                "topics": [t for t in found if chosen in (None, t.state)],
+                "total": len(found),
+                "states": counts if principal.role != "representative" else [],
+                "chosen": chosen,
                 "may_open": principal.role in OPENER_ROLES,
             },
         )

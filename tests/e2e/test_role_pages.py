@@ -3,6 +3,7 @@ kept), a representative gives an opinion on a phone, staff see their work queue.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import Browser, expect
@@ -93,6 +94,21 @@ async def test_staff_see_their_queue_overdue_first(
     first = page.locator("#my-topics li").first
     await expect(first).to_contain_text("已逾期")
     await expect(page.locator("#my-topics li", has_text=late["title"])).to_contain_text("已逾期")
+    # By state: the counts per state, and one state's topics only.
+    early = await topic_in_state(world.a, "investigated")
+    await page.reload()
+    states = page.get_by_role("navigation", name="按状态查看")
+    await states.get_by_role("link", name=re.compile("^会议协商")).click()
+    await expect(states.locator("[aria-current=page]")).to_contain_text("会议协商")
+    await expect(page.locator("#my-topics li", has_text=late["title"])).to_have_count(1)
+    await expect(page.locator("#my-topics li", has_text=early["title"])).to_have_count(0)
+    shown = await page.locator("#my-topics li").count()
+    label = await states.locator("[aria-current=page]").inner_text()
+    assert label.endswith(f"\uff08{shown}\uff09"), label
+    for meta in await page.locator("#my-topics li .meta").all_inner_texts():
+        assert "会议协商" in meta
+    await states.get_by_role("link", name=re.compile("^全部")).click()
+    await expect(page.locator("#my-topics li", has_text=early["title"])).to_have_count(1)
     await context.close()
 
 

@@ -8,8 +8,7 @@ import re
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import serious_accessibility_problems
-from tests.e2e.test_topic_page import signed_in
-from tests.world import World, unique
+from tests.world import PASSWORD, World, unique
 
 PHONE = {"width": 360, "height": 740}
 OFFICE = {"width": 1280, "height": 900}
@@ -30,13 +29,50 @@ async def _office(browser: Browser, live_server: str, context: BrowserContext) -
     return page
 
 
+async def sign_in(
+    browser: Browser, live_server: str, username: str, password: str
+) -> BrowserContext:
+    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{live_server}/login")
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill(password)
+    await page.get_by_role("button", name="登录").click()
+    await expect(page).to_have_url(f"{live_server}/me")
+    await page.close()
+    return context
+
+
 async def test_a_topic_from_proposal_to_closed_through_the_pages(
     live_server: str, world: World, browser: Browser
 ) -> None:
+    people = {
+        role: (world.a[role].user["username"], PASSWORD)
+        for role in ("liaison", "representative", "staff")
+    }
+    await carry_through_every_state(
+        browser,
+        live_server,
+        people,
+        village=world.a.villages[0]["name"],
+        representative_name=world.a["representative"].user["display_name"],
+    )
+
+
+async def carry_through_every_state(
+    browser: Browser,
+    live_server: str,
+    people: dict[str, tuple[str, str]],
+    village: str,
+    representative_name: str,
+) -> None:
+    """A liaison opens and investigates a topic of ``village``, its representative gives
+    an opinion on a phone, staff run the meeting and publish the notice, the
+    representative rates the result, staff close it; the public finds the notice."""
     keyword = unique("渡口码头护栏")
-    liaison = await signed_in(browser, live_server, world.a["liaison"])
-    representative = await signed_in(browser, live_server, world.a["representative"])
-    staff = await signed_in(browser, live_server, world.a["staff"])
+    liaison = await sign_in(browser, live_server, *people["liaison"])
+    representative = await sign_in(browser, live_server, *people["representative"])
+    staff = await sign_in(browser, live_server, *people["staff"])
 
     # The liaison opens the topic and investigates.
     page = await _office(browser, live_server, liaison)
@@ -44,7 +80,7 @@ async def test_a_topic_from_proposal_to_closed_through_the_pages(
     await page.get_by_role("link", name="提出议题").click()
     await page.get_by_label("议题标题").fill(f"{keyword}年久失修")
     await page.get_by_label("问题描述").fill("码头护栏锈蚀断裂,学生上下船有落水风险。")
-    await page.locator("select[name=village_id]").select_option(label=world.a.villages[0]["name"])
+    await page.locator("select[name=village_id]").select_option(label=village)
     await page.get_by_role("button", name="提交议题").click()
     await _current_step(page, "已提出")
     topic_url = page.url
@@ -169,9 +205,7 @@ async def test_a_topic_from_proposal_to_closed_through_the_pages(
     await found.get_by_role("link", name=re.compile("核验")).click()
     await expect(board.locator(".status")).to_contain_text("有效")
     await board.goto(topic_url)  # a closed topic is public, without personal data
-    await expect(board.locator("ol.timeline")).not_to_contain_text(
-        world.a["representative"].user["display_name"]
-    )
+    await expect(board.locator("ol.timeline")).not_to_contain_text(representative_name)
     await expect(board.locator("#opinions")).to_have_count(0)
     for context in (liaison, representative, staff, public):
         await context.close()

@@ -1,0 +1,64 @@
+"""What a newcomer does after ``make run``: sign in with the demo accounts the terminal
+printed and carry a topic through every state in the browser."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.deliberation.test_audit import run_cli
+from tests.e2e.test_whole_life import carry_through_every_state, sign_in
+from tests.live import served
+
+ACCOUNT_LINE = re.compile(r"^\s*(\w+)\s+用户名 (\S+)\s+密码 (\S+)\s+(.+)$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, dict[str, tuple[str, str, str]]]]:
+    """A served demo database, and the accounts as printed: role → (user, password, name)."""
+    folder: Path = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'demo.sqlite3'}"
+    assert run_cli(url, "migrate", cwd=folder).returncode == 0
+    printed = run_cli(url, "demo", "--if-empty", cwd=folder)
+    assert printed.returncode == 0, printed.stderr
+    accounts = {
+        role: (username, password, name.strip())
+        for role, username, password, name in ACCOUNT_LINE.findall(printed.stdout)
+    }
+    assert set(accounts) >= {"liaison", "representative", "staff"}, printed.stdout
+    with served(url, DELIBERATION_DELIVERY_IN_SERVER="0") as (base, _):
+        yield base, accounts
+
+
+async def test_the_printed_demo_accounts_carry_a_topic_through_every_state(
+    demo: tuple[str, dict[str, tuple[str, str, str]]], browser: Browser
+) -> None:
+    base, accounts = demo
+    await carry_through_every_state(
+        browser,
+        base,
+        {role: (user, password) for role, (user, password, _) in accounts.items()},
+        village="金山村",
+        representative_name=accounts["representative"][2],
+    )
+
+
+async def test_each_demo_account_finds_its_work(
+    demo: tuple[str, dict[str, tuple[str, str, str]]], browser: Browser
+) -> None:
+    base, accounts = demo
+    expected = {"liaison": "待您办理", "representative": "可以提出意见", "staff": "待您办理"}
+    for role, waiting in expected.items():
+        user, password, name = accounts[role]
+        context = await sign_in(browser, base, user, password)
+        page = await context.new_page()
+        await page.goto(f"{base}/me")
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+        await expect(page.locator("#my-topics li", has_text=waiting).first).to_be_visible()
+        await context.close()

@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Any, TypeVar
 
 import msgspec
+import msgspec.structs
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
@@ -30,6 +31,14 @@ def parse_form(data: dict[str, Any], shape: type[T]) -> tuple[T | None, dict[str
     """``(value, {})`` or ``(None, {field: problem})``. Empty fields count as not given;
     the CSRF token is not part of the shape."""
     given = {k: v for k, v in data.items() if k != "_csrf_token" and v not in ("", None)}
+    # Every empty required field at once, not one per try.
+    missing = {
+        f.encode_name: "请填写此项"
+        for f in msgspec.structs.fields(shape)  # type: ignore[arg-type]
+        if f.required and f.encode_name not in given
+    }
+    if missing:
+        return None, missing
     try:
         return msgspec.convert(given, shape, strict=False), {}
     except msgspec.ValidationError as error:

@@ -169,7 +169,8 @@ def _minutes_fields(data: dict[str, Any]) -> dict[str, Any]:
     attendees = [
         {k: v for k, v in row.items() if v} for row in roster_rows(data) if row["name"].strip()
     ]
-    given["attendees"] = attendees
+    if attendees:  # none is a missing field, named with the others
+        given["attendees"] = attendees
     return given
 
 

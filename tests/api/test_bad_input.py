@@ -325,3 +325,25 @@ async def test_wrong_password_is_rate_limited_per_address(world: World, app: Any
             json={"username": world.a["staff"].user["username"], "password": PASSWORD},
         )
         assert r.status_code == 200
+
+
+async def test_a_browser_gets_an_error_page_and_the_api_problem_details(world: World) -> None:
+    """The same refusal: a person in a browser reads a page that says what to do; an
+    API client (or a page fetched without asking for HTML) gets problem details."""
+    client = world.client
+    page = await client.get("/topics/999999999", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "请核对网址是否完整" in page.text and "<script" not in page.text.split("</head>")[1]
+    unknown = await client.get("/topics/no-such-page", headers={"Accept": "text/html"})
+    assert unknown.status_code == 404 and "未找到" in unknown.text
+    as_json = await client.get("/topics/no-such-page")
+    assert as_json.status_code == 404 and as_json.json()["code"] == "not_found"
+    api = await client.get("/api/v1/topics/no-such", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
+    bad_query = await client.get("/notices?page=0", headers={"Accept": "text/html"})
+    assert bad_query.status_code == 422 and "填写有误" in bad_query.text
+    refused = await client.post(
+        "/topics/1/transitions", data={"trigger": "investigate"}, headers={"Accept": "text/html"}
+    )
+    assert refused.status_code == 403 and "页面已过期" in refused.text

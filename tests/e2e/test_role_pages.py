@@ -53,6 +53,16 @@ async def test_a_representative_gives_an_opinion_on_a_phone(
     await page.goto(f"{live_server}/me")
     await page.locator("#my-topics").get_by_role("link", name=topic["title"]).click()
     assert await serious_accessibility_problems(page) == []  # the opinion form
+    await page.get_by_role("button", name="提交意见").click()  # nothing filled in
+    # Every missing answer is named at once, each next to its field.
+    await expect(page.locator("#opinion-stance-error")).to_have_text("请填写此项")
+    await expect(page.locator("#opinion-content-error")).to_have_text("请填写此项")
+    # The choices sit on one line each, at the phone's width, with big targets.
+    for choice in ("支持", "反对", "建议"):
+        box = await page.get_by_text(choice, exact=True).bounding_box()
+        assert box is not None and box["height"] <= 50, (choice, box)  # one line
+        target = await page.get_by_label(choice, exact=True).bounding_box()
+        assert target is not None and target["width"] >= 20, (choice, target)
     opinion = "建议先疏通主沟,再修支沟。"
     await page.get_by_label("意见内容").fill(opinion)
     await page.get_by_role("button", name="提交意见").click()  # no stance chosen

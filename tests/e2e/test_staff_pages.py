@@ -54,7 +54,10 @@ async def test_minutes_and_answers_work_without_javascript(
     # Nobody on the roster: refused, the problem next to the roster, the text kept.
     await minutes.get_by_role("button", name="保存会议纪要").click()
     minutes = page.locator("form[id^=minutes-]")
-    await expect(minutes.locator(".field-error")).to_contain_text("请至少填写一位参会人员")
+    await expect(minutes.locator("[id$=-attendees-error]")).to_have_text(
+        "请至少填写一位参会人员的姓名"
+    )
+    await expect(minutes.locator("[id$=-decisions-error]")).to_have_text("请填写此项")
     await expect(minutes.get_by_label("会议情况")).to_have_value("各方充分发表意见。")
     await expect(minutes.locator(".roster-row")).to_have_count(3)
     # "再加一行" without JavaScript: the form comes back as it was, with more rows.

@@ -27,7 +27,6 @@ from deliberation.schemas import (
     DocumentRevoke,
     InvestigationCreate,
     MeetingCreate,
-    MeetingRead,
     MinutesUpdate,
     OpinionAnswer,
     OpinionCreate,
@@ -227,10 +226,17 @@ async def _opinions_for(principal: Principal | None, view: Overview) -> list[Opi
     return found
 
 
-async def _meetings_for(principal: Principal | None, view: Overview) -> list[MeetingRead]:
+async def _records_for(principal: Principal | None, view: Overview) -> dict[str, list[Any]]:
+    """Meetings, investigations and site consultations, for the topic's township only
+    (they name people)."""
     if view.public or principal is None:
-        return []
-    return await records.list_meetings(principal, view.topic["id"])
+        return {"meetings": [], "investigations": [], "site_consultations": []}
+    topic_id = view.topic["id"]
+    return {
+        "meetings": await records.list_meetings(principal, topic_id),
+        "investigations": await records.list_investigations(principal, topic_id),
+        "site_consultations": await records.list_site_consultations(principal, topic_id),
+    }
 
 
 async def render_topic_page(
@@ -269,7 +275,7 @@ async def render_topic_page(
             "staff": principal is not None and principal.role == "staff" and not view.public,
             "document_kinds": KINDS,
             "opinions": await _opinions_for(principal, view),
-            "meetings": await _meetings_for(principal, view),
+            **await _records_for(principal, view),
             "form": form,
             "values": posted,
             **_roster(posted if form and form.startswith("minutes-") else {}),

@@ -103,3 +103,48 @@ async def test_stored_markup_shows_as_text(
         assert await page.evaluate("window.pwned") is None
     assert dialogs == []
     await context.close()
+
+
+async def test_keyboard_only_sign_in_and_opinion(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    """Tab, type and Enter are enough, and the focus is plain to see."""
+    village = world.a.villages[0]["id"]
+    topic = await topic_in_state(world.a, "proposed", village_id=village)
+    rep = world.a["representative"].user
+    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{live_server}/login?next=/topics/{topic['id']}")
+    await page.get_by_label("用户名").focus()
+    await page.keyboard.type(rep["username"])
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}")
+    # From the page's first link, Tab reaches the stance choices, then the text.
+    await page.get_by_role("link", name="公开栏").focus()
+    for _ in range(40):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.name") == "stance":
+            break
+    else:
+        raise AssertionError("Tab never reached the stance choices")
+    outline = await page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+    )
+    assert outline[0] != "none" and outline[1] >= 2, outline
+    await page.keyboard.press("Space")  # the first choice: 支持
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "content"
+    await page.keyboard.type("键盘也能提交意见")
+    # Tab to the submit button and press Enter on it.
+    for _ in range(5):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.textContent") == "提交意见":
+            break
+    await page.keyboard.press("Enter")
+    mine = page.locator("#opinions li")
+    await expect(mine).to_contain_text("键盘也能提交意见")
+    await expect(mine).to_contain_text("支持")
+    await context.close()

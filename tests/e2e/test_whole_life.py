@@ -89,6 +89,7 @@ async def carry_through_every_state(
     await page.get_by_label("参加人员").fill("联络员、村民代表3人")
     await page.get_by_label("调研发现").fill("护栏断裂4处,共约30米。")
     await page.get_by_role("button", name="保存调研记录").click()
+    await expect(page.locator("#records li")).to_contain_text("护栏断裂4处")
     await _fire(page, "完成调研", "已调研")
     await _fire(page, "开始现场协商", "现场协商")
     await page.get_by_label("协商日期").fill("2026-11-24")
@@ -207,5 +208,7 @@ async def carry_through_every_state(
     await board.goto(topic_url)  # a closed topic is public, without personal data
     await expect(board.locator("ol.timeline")).not_to_contain_text(representative_name)
     await expect(board.locator("#opinions")).to_have_count(0)
+    await expect(board.locator("#records")).to_have_count(0)  # they name participants
+    await expect(board.locator("#items li")).to_contain_text("镇交管站")
     for context in (liaison, representative, staff, public):
         await context.close()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+from jinja2 import Undefined
+from jinja2.utils import missing
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
@@ -38,8 +41,43 @@ PAGES = TEMPLATES / "pages"
 STATIC = TEMPLATES / "static"
 
 
+class PageUndefined(Undefined):
+    """A name missing from a page's context is a bug and fails loudly (in the tests,
+    not as a silently empty page); a missing key of a dict it was given (an optional
+    form field) stays empty."""
+
+    __slots__ = ()
+
+    def _check(self) -> None:
+        if self._undefined_obj is missing:
+            self._fail_with_undefined_error()
+
+    def __str__(self) -> str:
+        self._check()
+        return ""
+
+    def __bool__(self) -> bool:
+        self._check()
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        self._check()
+        return iter(())
+
+    def __eq__(self, other: object) -> bool:
+        self._check()
+        return type(self) is type(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return id(type(self))
+
+
 def page_filters(engine: JinjaTemplateEngine) -> None:
-    """Times on the pages are China times."""
+    """Times on the pages are China times; a missing context name is an error."""
+    engine.engine.undefined = PageUndefined
     engine.engine.filters["china_time"] = lambda moment: moment.astimezone(CHINA).strftime(
         "%Y-%m-%d %H:%M"
     )

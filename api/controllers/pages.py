@@ -3,6 +3,7 @@ and the topic page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -123,12 +124,17 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+
+
 def _meeting_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """A ``datetime-local`` field has no zone: the meeting is in China time."""
+    """A ``datetime-local`` field (``2026-12-01T09:30``, some browsers add seconds) has
+    no zone: the meeting is in China time."""
     given = dict(data)
     when = str(given.get("scheduled_at") or "")
-    if len(when) == 16:  # 2026-12-01T09:30
-        given["scheduled_at"] = f"{when}:00{CHINA_OFFSET}"
+    if _LOCAL_TIME.fullmatch(when):
+        seconds = "" if when.count(":") == 2 else ":00"
+        given["scheduled_at"] = f"{when}{seconds}{CHINA_OFFSET}"
     return given
 
 
@@ -195,7 +201,12 @@ RECORD_FORMS: dict[str, PageForm] = {
     "opinion": PageForm(OpinionCreate, records.add_opinion),
     "investigation": PageForm(InvestigationCreate, records.add_investigation),
     "site_consultation": PageForm(SiteConsultationCreate, records.add_site_consultation),
-    "meeting": PageForm(MeetingCreate, records.schedule_meeting, _meeting_fields),
+    "meeting": PageForm(
+        MeetingCreate,
+        records.schedule_meeting,
+        _meeting_fields,
+        {"scheduled_at": "请选择会议的日期和时间"},
+    ),
     "resolution_item": PageForm(ResolutionItemCreate, records.add_resolution_item),
     "satisfaction": PageForm(SatisfactionCreate, records.rate_satisfaction),
 }

@@ -168,3 +168,27 @@ async def test_the_error_pages_say_what_to_do(
     await expect(page.get_by_role("heading", level=1)).to_have_text("未找到")
     await expect(page.get_by_role("link", name="查看公开栏")).to_be_visible()
     await context.close()
+
+
+async def test_a_meeting_without_a_time_is_refused_next_to_the_field(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    topic = await topic_in_state(world.a, "site_consultation")
+    context = await signed_in(browser, live_server, world.a["staff"])
+    page = await context.new_page()
+    await page.goto(f"{live_server}/topics/{topic['id']}")
+    await page.locator("#meeting-place").fill("镇政府会议室")
+    await page.get_by_role("button", name="安排会议").click()
+    await expect(page.locator("#meeting-scheduled_at-error")).to_have_text("请选择会议的日期和时间")
+    await expect(page.locator("#meeting-host-error")).to_have_text("请填写此项")
+    await expect(page.locator("#meeting-place")).to_have_value("镇政府会议室")
+    await expect(page.get_by_label("会议时间")).to_have_attribute("aria-invalid", "true")
+    meetings = (await world.a["staff"].get(f"/api/v1/topics/{topic['id']}/meetings")).json()
+    assert meetings == []
+    await page.get_by_label("会议时间").fill("2026-12-09T14:30")
+    await page.get_by_label("主持人").fill("陈主席")
+    await page.get_by_role("button", name="安排会议").click()
+    await expect(page.locator("#meetings li")).to_contain_text("2026-12-09 14:30 · 镇政府会议室")
+    meetings = (await world.a["staff"].get(f"/api/v1/topics/{topic['id']}/meetings")).json()
+    assert [m["scheduled_at"] for m in meetings] == ["2026-12-09T06:30:00Z"]
+    await context.close()

@@ -226,6 +226,23 @@ RECORD_ACTION_FORMS: dict[str, PageForm] = {
 progress. The record's id follows the kind in the form's address."""
 
 
+SAVED: dict[str, str] = {
+    "opinion": "您的意见已提交\uff0c答复后会显示在下方。",
+    "investigation": "调研记录已保存。",
+    "site_consultation": "现场协商记录已保存。",
+    "meeting": "会议已安排。",
+    "resolution_item": "协商成果已添加。",
+    "satisfaction": "您的评价已提交\uff0c谢谢\uff01",
+    "opinion_answer": "答复已保存。",
+    "minutes": "会议纪要已保存。",
+    "progress": "落实进展已保存。",
+    "document": "草稿已生成\uff0c请预览后发布。",
+    "publish": "文件已发布\uff0c已出现在公开栏。",
+    "revoke": "文件已撤销\uff0c核验页会显示撤销原因。",
+}
+"""What the page says after a form was saved (``?saved=<kind>``)."""
+
+
 async def _opinions_for(principal: Principal | None, view: Overview) -> list[OpinionRead]:
     """Opinions and how they were answered: a representative sees their own; the
     township's other people see all; the public none."""
@@ -291,6 +308,7 @@ async def render_topic_page(
             "values": posted,
             **_roster(posted if form and form.startswith("minutes-") else {}),
             "problems": problems or {},
+            "saved": None if form else SAVED.get(request.query_params.get("saved", "")),
         },
         status_code=status_code,
     )
@@ -329,7 +347,8 @@ async def _save(
         return await render_topic_page(
             request, publishing, topic_id, on_top, status, form, data, {"form": refused.detail}
         )
-    return Redirect(f"/topics/{topic_id}#{form}-sent", status_code=303)
+    kind = form.split("-")[0]
+    return Redirect(f"/topics/{topic_id}?saved={kind}#saved", status_code=303)
 
 
 async def _answer_in_place(

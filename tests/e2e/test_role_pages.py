@@ -72,7 +72,10 @@ async def test_a_representative_gives_an_opinion_on_a_phone(
     await page.get_by_label("建议").check()
     await page.get_by_label("代填").fill("刘大爷")
     await page.get_by_role("button", name="提交意见").click()
-    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}#opinion-sent")
+    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}?saved=opinion#saved")
+    await expect(page.get_by_role("status")).to_have_text(
+        "您的意见已提交\uff0c答复后会显示在下方。"
+    )
     mine = page.locator("#opinions li")
     await expect(mine).to_have_count(1)
     await expect(mine).to_contain_text("代 刘大爷 提出")
@@ -138,7 +141,7 @@ async def test_a_liaison_records_an_investigation_from_the_topic_page(
     await page.get_by_label("地点").fill("新街村三组")
     await page.get_by_label("参加人员").fill("联络员、村民代表")
     await page.get_by_role("button", name="保存调研记录").click()
-    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}#investigation-sent")
+    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}?saved=investigation#saved")
     # The record meets the trigger's requirement: the button now works.
     await page.get_by_role("button", name="完成调研").click()
     await expect(page.locator('ol.steps li[aria-current="step"]')).to_contain_text("已调研")
@@ -149,7 +152,9 @@ async def test_a_liaison_records_an_investigation_from_the_topic_page(
     await page.locator("#site_participants").fill("村两委、群众代表12人")
     await page.get_by_label("协商情况").fill("群众同意分段施工。")
     await page.get_by_role("button", name="保存现场协商记录").click()
-    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}#site_consultation-sent")
+    await expect(page).to_have_url(
+        f"{live_server}/topics/{topic['id']}?saved=site_consultation#saved"
+    )
     await context.close()
     sites = (await world.a["staff"].get(f"/api/v1/topics/{topic['id']}/site-consultations")).json()
     assert [s["summary"] for s in sites] == ["群众同意分段施工。"]
@@ -182,7 +187,9 @@ async def test_a_representative_sees_the_answer_and_rates_the_result(
     await expect(page.locator("#satisfaction-rating-error")).to_be_visible()
     await page.get_by_label("基本满意").check()
     await page.get_by_role("button", name="提交评价").click()
-    await expect(page).to_have_url(f"{live_server}/topics/{feedback['id']}#satisfaction-sent")
+    await expect(page).to_have_url(
+        f"{live_server}/topics/{feedback['id']}?saved=satisfaction#saved"
+    )
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await context.close()
     ratings = (await world.a["staff"].get(f"/api/v1/topics/{feedback['id']}/satisfaction")).json()

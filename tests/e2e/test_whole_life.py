@@ -180,7 +180,7 @@ async def carry_through_every_state(
     await expect(phone.locator("#opinions li")).to_contain_text("已采纳")
     await phone.get_by_label("满意", exact=True).check()
     await phone.get_by_role("button", name="提交评价").click()
-    await expect(phone).to_have_url(re.compile(r"#satisfaction-sent$"))
+    await expect(phone).to_have_url(re.compile(r"\?saved=satisfaction#saved$"))
 
     # Staff report the item done and close the topic.
     await desk.reload()

@@ -148,7 +148,8 @@ def _wants_page(request: Request[Any, Any, Any]) -> bool:
     path = request.scope.get("path", "")
     if path.startswith(("/api/", "/schema", "/healthz")):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    headers = request.headers
+    return "text/html" in headers.get("accept", "") or headers.get("hx-request") == "true"
 
 
 def page_error(status: int) -> tuple[str, str]:
@@ -160,7 +161,15 @@ def _page(request: Request[Any, Any, Any], status: int, message: str) -> Respons
     title, advice = page_error(status)
     template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
     html = template.render(request=request, title=title, message=message, advice=advice)
-    return Response(html, status_code=status, media_type="text/html; charset=utf-8")
+    # htmx asked for a part of the page: the error page takes the whole page instead.
+    headers = (
+        {"HX-Retarget": "body", "HX-Reswap": "innerHTML"}
+        if request.headers.get("hx-request") == "true"
+        else None
+    )
+    return Response(
+        html, status_code=status, media_type="text/html; charset=utf-8", headers=headers
+    )
 
 
 def _answer(request: Request[Any, Any, Any], problem_response: Response[Any]) -> Response[Any]:

@@ -20,7 +20,7 @@ from deliberation.errors import NotFound
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.security import Principal
-from deliberation.tables import ResolutionItem, Topic, TopicEvent
+from deliberation.tables import Document, Meeting, Opinion, ResolutionItem, Topic, TopicEvent
 from deliberation.topics import available_triggers, valid_id, visible_topic
 from workflows import ROLE_LABELS, WORKFLOW
 
@@ -240,3 +240,20 @@ def by_state(found: list[MyTopic]) -> list[StateCount]:
     return [
         StateCount(s.name, s.label, counts[s.name]) for s in WORKFLOW.states if s.name in counts
     ]
+
+
+_RECORD_TABLES: dict[str, Any] = {
+    "opinion_answer": Opinion,
+    "minutes": Meeting,
+    "progress": ResolutionItem,
+    "document": Document,
+}
+
+
+async def on_topic(record: str, record_id: int, topic_id: int) -> bool:
+    """Whether the record a page form names (an opinion to answer, a meeting's minutes,
+    an item's progress, a document) belongs to the topic whose page it was sent from."""
+    table = _RECORD_TABLES[record]
+    if not valid_id(record_id) or not valid_id(topic_id):
+        return False
+    return bool(await table.exists().where(table.id == record_id, table.topic == topic_id))

@@ -21,7 +21,7 @@ from api.forms import FormData, parse_form, to_login
 from deliberation import accounts, documents, records, topics
 from deliberation.documents import KINDS, Publishing
 from deliberation.errors import DomainError, NotFound, ValidationFailed
-from deliberation.overview import Overview, may_add, topic_overview
+from deliberation.overview import Overview, may_add, on_topic, topic_overview
 from deliberation.schemas import (
     DocumentCreate,
     DocumentPublish,
@@ -267,6 +267,19 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
     }
 
 
+def _not_found(message: str, template: type[Template] = Template, **extra: Any) -> Template:
+    title, advice = page_error(404)
+    return template(
+        template_name="error.html",
+        context={"title": title, "message": message, "advice": advice},
+        status_code=404,
+        **extra,
+    )
+
+
+ELSEWHERE = "该记录不属于这个议题"
+
+
 async def render_topic_page(
     request: Request[Any, Any, Any],
     publishing: Publishing,
@@ -283,12 +296,7 @@ async def render_topic_page(
     try:
         view = await topic_overview(principal, topic_id, publishing)
     except NotFound as missing:
-        title, advice = page_error(404)
-        return Template(
-            "error.html",
-            context={"title": title, "message": missing.detail, "advice": advice},
-            status_code=404,
-        )
+        return _not_found(missing.detail)
     kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
     posted = values or {}
     return Template(
@@ -322,12 +330,16 @@ async def _save(
     page_form: PageForm,
     data: dict[str, Any],
     target: int,
+    record: str | None = None,
 ) -> Redirect | Template:
     """Save one page form through its service call, or show the page again with the
-    input kept and the problem next to the field."""
+    input kept and the problem next to the field. ``record`` names the kind of record
+    ``target`` is when it is not the topic itself: it must belong to the topic."""
     principal = page_principal(request)
     if principal is None:
         return to_login(f"/topics/{topic_id}")
+    if record is not None and not await on_topic(record, target, topic_id):
+        return _not_found(ELSEWHERE)
     values, problems = parse_form(page_form.fields(data), page_form.shape)
     problems = {k: page_form.messages.get(k, v) for k, v in problems.items()}
     if values is None:
@@ -363,6 +375,9 @@ async def _answer_in_place(
     principal = page_principal(request)
     if principal is None:
         return ClientRedirect(f"/login?next=/topics/{topic_id}")
+    if not await on_topic("opinion_answer", opinion_id, topic_id):
+        # Shown in place of the page (not inside the opinion's box).
+        return _not_found(ELSEWHERE, HTMXTemplate, re_target="body", re_swap="innerHTML")
     form = f"opinion_answer-{opinion_id}"
     values, problems = parse_form(data, OpinionAnswer)
     status = 422
@@ -375,7 +390,9 @@ async def _answer_in_place(
             status = STATUS_OF_CODE.get(refused.code, 400)
             problems = {"form": refused.detail}
     if status == 404:
-        return await render_topic_page(request, publishing, -1)
+        return _not_found(
+            problems.get("form", ELSEWHERE), HTMXTemplate, re_target="body", re_swap="innerHTML"
+        )
     view = await topic_overview(principal, topic_id, publishing)
     if answered is None:
         answered = next(
@@ -491,6 +508,7 @@ class TopicPageController(Controller):
             RECORD_ACTION_FORMS[kind],
             data,
             record_id,
+            kind,
         )
 
     @get("/{topic_id:int}/roster-row", operation_id="topic_page_roster_row")
@@ -584,6 +602,7 @@ class TopicPageController(Controller):
             ),
             data,
             document_id,
+            "document",
         )
 
     @post(
@@ -612,6 +631,7 @@ class TopicPageController(Controller):
             ),
             data,
             document_id,
+            "document",
         )
 
     @get(

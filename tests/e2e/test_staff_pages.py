@@ -192,3 +192,58 @@ async def test_a_meeting_without_a_time_is_refused_next_to_the_field(
     meetings = (await world.a["staff"].get(f"/api/v1/topics/{topic['id']}/meetings")).json()
     assert [m["scheduled_at"] for m in meetings] == ["2026-12-09T06:30:00Z"]
     await context.close()
+
+
+async def test_a_form_naming_another_topics_record_changes_nothing(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    """A form address pairs a topic with one of its records; a record of another topic
+    (same township) is not found, nothing is saved and no page says it was."""
+    here = await _meeting_topic(world)
+    there = await _meeting_topic(world)
+    their_meeting = (await world.a["staff"].get(f"/api/v1/topics/{there['id']}/meetings")).json()[0]
+    their_opinion = (await world.a["staff"].get(f"/api/v1/topics/{there['id']}/opinions")).json()[0]
+    context = await signed_in(browser, live_server, world.a["staff"])
+    page = await context.new_page()
+    await page.goto(f"{live_server}/topics/{here['id']}")
+    token = await page.locator("input[name=_csrf_token]").first.get_attribute("value") or ""
+    minutes = await page.request.post(
+        f"{live_server}/topics/{here['id']}/records/minutes/{their_meeting['id']}",
+        form={"_csrf_token": token, "summary": "错", "decisions": "错", "attendee_name": "某人"},
+        headers={"Accept": "text/html"},
+        max_redirects=0,
+    )
+    assert minutes.status == 404 and "该记录不属于这个议题" in await minutes.text()
+    answer = await page.request.post(
+        f"{live_server}/topics/{here['id']}/records/opinion_answer/{their_opinion['id']}",
+        form={"_csrf_token": token, "adoption": "adopted", "reason": "错"},
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status == 404 and answer.headers.get("hx-retarget") == "body"
+    after = (await world.a["staff"].get(f"/api/v1/topics/{there['id']}/meetings")).json()[0]
+    assert after["minutes_recorded"] is False
+    opinion = (await world.a["staff"].get(f"/api/v1/topics/{there['id']}/opinions")).json()[0]
+    assert opinion["adoption"] is None
+    await context.close()
+
+
+async def test_an_htmx_answer_with_an_expired_token_shows_the_error_page(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    topic = await _meeting_topic(world)
+    context = await signed_in(browser, live_server, world.a["staff"])
+    page = await context.new_page()
+    await page.set_viewport_size(OFFICE)
+    await page.goto(f"{live_server}/topics/{topic['id']}")
+    await page.evaluate(
+        "document.querySelectorAll('input[name=_csrf_token]').forEach(e => e.remove())"
+    )
+    opinion = page.locator("#opinions li").first
+    await opinion.get_by_label("采纳情况").select_option(label="已采纳")
+    await opinion.get_by_label("答复说明").fill("采纳")
+    await opinion.get_by_role("button", name="保存答复").click()
+    # The whole page becomes the error page (not raw JSON inside the opinion's box).
+    await expect(page.get_by_role("heading", level=1)).to_have_text("无权操作")
+    await expect(page.get_by_role("alert")).to_contain_text("页面已过期")
+    await expect(page.locator("#opinions")).to_have_count(0)
+    await context.close()

@@ -8,12 +8,13 @@ declaration, inside one transaction.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
 from deliberation.deadlines import refresh_due
-from deliberation.errors import Forbidden, NotFound, StageClosed
+from deliberation.errors import Forbidden, NotFound, StageClosed, ValidationFailed
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.schemas import (
     AttendeeRead,
@@ -47,6 +48,21 @@ from deliberation.tables import (
 )
 from deliberation.topics import valid_id, visible_topic
 from workflows import WORKFLOW
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+
+
+def check_dates(**days: date) -> None:
+    """Dates people type (visits, meetings, deadlines) within 2000–2099: a slip of the
+    keyboard (year 0001 or 9999) is refused as bad input, not stored or crashed on."""
+    bad = [
+        {"field": name, "message": "日期应在 2000 年至 2099 年之间"}
+        for name, day in days.items()
+        if not EARLIEST <= day <= LATEST
+    ]
+    if bad:
+        raise ValidationFailed(bad)
 
 
 def check_record_allowed(record: str, principal: Principal, topic: dict[str, Any]) -> None:
@@ -193,6 +209,7 @@ def _investigation_read(r: dict[str, Any]) -> InvestigationRead:
 async def add_investigation(
     principal: Principal, topic_id: int, data: InvestigationCreate
 ) -> InvestigationRead:
+    check_dates(visited_on=data.visited_on)
     async with write_transaction():
         topic = await visible_topic(principal, topic_id)
         check_record_allowed("investigation", principal, topic)
@@ -235,6 +252,7 @@ def _site_consultation_read(r: dict[str, Any]) -> SiteConsultationRead:
 async def add_site_consultation(
     principal: Principal, topic_id: int, data: SiteConsultationCreate
 ) -> SiteConsultationRead:
+    check_dates(held_on=data.held_on)
     async with write_transaction():
         topic = await visible_topic(principal, topic_id)
         check_record_allowed("site_consultation", principal, topic)
@@ -304,6 +322,7 @@ async def _read_meeting(meeting_id: int) -> MeetingRead:
 
 
 async def schedule_meeting(principal: Principal, topic_id: int, data: MeetingCreate) -> MeetingRead:
+    check_dates(scheduled_at=data.scheduled_at.date())
     async with write_transaction():
         topic = await visible_topic(principal, topic_id)
         check_record_allowed("meeting", principal, topic)
@@ -402,6 +421,7 @@ async def item_reads(item_rows: list[dict[str, Any]]) -> list[ResolutionItemRead
 async def add_resolution_item(
     principal: Principal, topic_id: int, data: ResolutionItemCreate
 ) -> ResolutionItemRead:
+    check_dates(due_date=data.due_date)
     async with write_transaction():
         topic = await visible_topic(principal, topic_id)
         check_record_allowed("resolution_item", principal, topic)

@@ -347,3 +347,46 @@ async def test_a_browser_gets_an_error_page_and_the_api_problem_details(world: W
         "/topics/1/transitions", data={"trigger": "investigate"}, headers={"Accept": "text/html"}
     )
     assert refused.status_code == 403 and "页面已过期" in refused.text
+
+
+@pytest.mark.parametrize("year", ["0001", "1999", "2100", "9999"])
+async def test_dates_outside_2000_to_2099_are_422_and_nothing_written(
+    world: World, year: str
+) -> None:
+    """A slip of the keyboard in a date is bad input, never a 500 or a stored year 9999."""
+    staff = world.a["staff"]
+    topic = await topic_in_state(world.a, "meeting")
+    tid = topic["id"]
+    before = {
+        path: len((await staff.get(f"/api/v1/topics/{tid}/{path}")).json())
+        for path in ("investigations", "meetings", "resolution-items")
+    }
+    sent = {
+        "investigations": {
+            "visited_on": f"{year}-01-05",
+            "place": "三组",
+            "participants": "联络员",
+            "findings": "属实",
+        },
+        "meetings": {
+            "scheduled_at": f"{year}-12-31T23:59:00+08:00",
+            "place": "会议室",
+            "host": "陈",
+        },
+        "resolution-items": {
+            "content": "修路",
+            "responsible_unit": "村建办",
+            "due_date": f"{year}-06-01",
+        },
+    }
+    for path, body in sent.items():
+        r = await staff.post(f"/api/v1/topics/{tid}/{path}", body)
+        assert r.status_code == 422, (path, r.text)
+        problem = r.json()
+        assert problem["code"] == "validation_error"
+        assert problem["errors"][0]["message"] == "日期应在 2000 年至 2099 年之间"
+    after = {
+        path: len((await staff.get(f"/api/v1/topics/{tid}/{path}")).json())
+        for path in ("investigations", "meetings", "resolution-items")
+    }
+    assert after == before

@@ -164,11 +164,11 @@ class MyTopic:
 
 async def my_topics(principal: Principal) -> list[MyTopic]:
     """The signed-in person's list: a liaison's own topics, a staff member's work
-    queue (overdue first), a representative's village topics open for opinions."""
+    queue (overdue first), a representative's village topics (those where they can add
+    something first: an opinion, a satisfaction rating)."""
     if principal.township_id is None:
         return []
     terminal = [s.name for s in WORKFLOW.states if s.terminal]
-    opinion_states = list(WORKFLOW.record("opinion").open_in)
     query = Topic.select(
         Topic.id,
         Topic.reference,
@@ -181,15 +181,14 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
     if principal.role == "liaison":
         query = query.where(Topic.opened_by == principal.id)
     elif principal.role == "representative":
-        query = query.where(Topic.state.is_in(opinion_states))
+        query = query.where((Topic.village == principal.village_id) | (Topic.village.is_null()))
     rows = await query.order_by(Topic.due_on).order_by(Topic.id, ascending=False).limit(200)
     today = china_today()
     found = []
     for row in rows:
+        waiting: str | None
         if principal.role == "representative":
-            if row["village"] not in (None, principal.village_id):
-                continue
-            waiting: str | None = "可以提出意见"
+            waiting = _representative_can(row["state"])
         else:
             can = available_triggers(principal, row["state"], row["opened_by"])
             waiting = "待您办理" if can else None
@@ -205,9 +204,22 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 waiting=waiting,
             )
         )
-    # Overdue first, then by due date (topics without one last).
-    found.sort(key=lambda t: (not t.overdue, t.due_on or date.max))
+    if principal.role == "representative":
+        found.sort(key=lambda t: (t.waiting is None, -t.id))
+    else:  # overdue first, then by due date (topics without one last)
+        found.sort(key=lambda t: (not t.overdue, t.due_on or date.max))
     return found
+
+
+REPRESENTATIVE_PROMPTS = {"opinion": "可以提出意见", "satisfaction": "请评价落实情况"}
+
+
+def _representative_can(state: str) -> str | None:
+    """What a representative can add to a topic in ``state`` (from the record kinds)."""
+    for kind in WORKFLOW.records:
+        if "representative" in kind.roles and state in kind.open_in:
+            return REPRESENTATIVE_PROMPTS.get(kind.name, f"可以添加{kind.label}")
+    return None
 
 
 VILLAGE_RECORDS = ("opinion", "satisfaction")

@@ -182,7 +182,14 @@ async def test_a_representative_sees_the_answer_and_rates_the_result(
     await expect(answered).to_contain_text("纳入本年度计划")
     # Later, in feedback, the same representative rates how it went.
     feedback = await topic_in_state(world.a, "feedback", village_id=village)
-    await page.goto(f"{live_server}/topics/{feedback['id']}")
+    elsewhere = await topic_in_state(
+        world.a, "feedback", village_id=world.a.villages[1]["id"], title=unique("别村议题")
+    )
+    await page.goto(f"{live_server}/me")
+    mine = page.locator("#my-topics li", has_text=feedback["title"])
+    await expect(mine).to_contain_text("请评价落实情况")
+    await expect(page.locator("#my-topics li", has_text=elsewhere["title"])).to_have_count(0)
+    await mine.get_by_role("link").click()
     await page.get_by_role("button", name="提交评价").click()
     await expect(page.locator("#satisfaction-rating-error")).to_be_visible()
     await page.get_by_label("基本满意").check()

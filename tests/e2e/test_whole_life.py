@@ -175,8 +175,11 @@ async def carry_through_every_state(
     assert "协商〔2026〕" in number or "协商〔" in number
     await _fire(desk, "进入落实反馈", "落实反馈")
 
-    # The representative sees the answer and rates the result.
-    await phone.reload()
+    # The representative finds the topic in their list again, sees the answer and
+    # rates the result.
+    await phone.goto(f"{live_server}/me")
+    await expect(phone.locator("#my-topics li", has_text=keyword)).to_contain_text("请评价落实情况")
+    await phone.locator("#my-topics").get_by_role("link", name=re.compile(keyword)).click()
     await expect(phone.locator("#opinions li")).to_contain_text("已采纳")
     await phone.get_by_label("满意", exact=True).check()
     await phone.get_by_role("button", name="提交评价").click()

@@ -27,16 +27,21 @@ def to_login(next_path: str) -> Redirect:
 _FIELD = re.compile(r"\$\.(\w+)|field `(\w+)`")
 
 
+MISSING = "请填写此项"
+"""The problem of an empty required field."""
+
+UNKNOWN = "表单内容有误\uff0c请刷新页面后重新填写"
+"""A field the form's shape does not have (an old page, a hand-made post)."""
+
+
 def parse_form(data: dict[str, Any], shape: type[T]) -> tuple[T | None, dict[str, str]]:
     """``(value, {})`` or ``(None, {field: problem})``. Empty fields count as not given;
-    the CSRF token is not part of the shape."""
+    the CSRF token is not part of the shape. A problem with no field of the shape to
+    stand next to is the form's (``"form"``)."""
     given = {k: v for k, v in data.items() if k != "_csrf_token" and v not in ("", None)}
+    fields = msgspec.structs.fields(shape)  # type: ignore[arg-type]
     # Every empty required field at once, not one per try.
-    missing = {
-        f.encode_name: "请填写此项"
-        for f in msgspec.structs.fields(shape)  # type: ignore[arg-type]
-        if f.required and f.encode_name not in given
-    }
+    missing = {f.encode_name: MISSING for f in fields if f.required and f.encode_name not in given}
     if missing:
         return None, missing
     try:
@@ -45,7 +50,9 @@ def parse_form(data: dict[str, Any], shape: type[T]) -> tuple[T | None, dict[str
         text = str(error)
         match = _FIELD.search(text)
         field = (match.group(1) or match.group(2)) if match else "form"
+        if field not in {f.encode_name for f in fields}:
+            return None, {"form": UNKNOWN}
         message = chinese_message(text)
         if message == "缺少必填字段":
-            message = "请填写此项"
+            message = MISSING
         return None, {field: message}

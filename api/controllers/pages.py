@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from api.controllers.session import page_principal
 from api.dependencies import CurrentPublishing
 from api.errors import STATUS_OF_CODE, page_error
-from api.forms import FormData, parse_form, to_login
+from api.forms import MISSING, FormData, parse_form, to_login
 from deliberation import accounts, documents, records, topics
 from deliberation.documents import KINDS, Publishing
 from deliberation.errors import DomainError, NotFound, ValidationFailed
@@ -193,8 +193,8 @@ class PageForm:
     shape: type[Any]
     save: Callable[..., Awaitable[Any]]
     fields: Callable[[dict[str, Any]], dict[str, Any]] = dict
-    messages: dict[str, str] = field(default_factory=dict)
-    """Plainer words for a field's problem than the generic ones."""
+    missing: dict[str, str] = field(default_factory=dict)
+    """Plainer words than "请填写此项" for a field left empty."""
 
 
 RECORD_FORMS: dict[str, PageForm] = {
@@ -303,6 +303,7 @@ async def render_topic_page(
         "topic.html",
         context={
             "view": view,
+            "back": f"/topics/{view.topic['id']}",
             "error": error,
             "signed_in": principal is not None,
             "forms": {
@@ -341,7 +342,7 @@ async def _save(
     if record is not None and not await on_topic(record, target, topic_id):
         return _not_found(ELSEWHERE)
     values, problems = parse_form(page_form.fields(data), page_form.shape)
-    problems = {k: page_form.messages.get(k, v) for k, v in problems.items()}
+    problems = {k: page_form.missing.get(k, v) if v == MISSING else v for k, v in problems.items()}
     if values is None:
         return await render_topic_page(
             request, publishing, topic_id, None, 422, form, data, problems

@@ -79,12 +79,18 @@ class SessionController(Controller):
             user = await accounts.authenticate(
                 username, password, client, request.app.state.login_limits
             )
-        except (Unauthenticated, RateLimited) as refused:
-            status = 429 if isinstance(refused, RateLimited) else 401
+        except RateLimited as refused:
             return Template(
                 "login.html",
                 context={"next": target, "username": username, "error": refused.detail},
-                status_code=status,
+                status_code=429,
+                headers={"Retry-After": str(refused.retry_after)},
+            )
+        except Unauthenticated as refused:
+            return Template(
+                "login.html",
+                context={"next": target, "username": username, "error": refused.detail},
+                status_code=401,
             )
         settings = request.app.state.settings
         token = request.app.state.token_issuer.issue(accounts.principal_of(user))

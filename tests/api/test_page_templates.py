@@ -20,3 +20,36 @@ def test_a_missing_context_name_is_an_error_but_an_absent_field_is_empty(app: Li
     assert env.from_string(optional).render(v={}) == "||-"
     assert env.from_string(optional).render(v={"stance": "support"}) == "support|checked|support"
     assert env.from_string("{{ 'a' if nothing is defined else 'b' }}").render() == "b"
+
+
+def test_a_page_form_names_each_problem_next_to_its_field() -> None:
+    from api.controllers.pages import RECORD_ACTION_FORMS
+    from api.forms import MISSING, UNKNOWN, parse_form
+    from deliberation.schemas import OpinionCreate
+
+    assert parse_form({"_csrf_token": "t"}, OpinionCreate) == (
+        None,
+        {"content": MISSING, "stance": MISSING},
+    )
+    assert parse_form({"content": "好", "stance": "maybe"}, OpinionCreate)[1] == {
+        "stance": "取值无效"
+    }
+    # A field the form does not have is the form's problem, said at its top.
+    assert parse_form({"content": "好", "stance": "support", "x": "1"}, OpinionCreate)[1] == {
+        "form": UNKNOWN
+    }
+    value, _ = parse_form({"content": "好", "stance": "support"}, OpinionCreate)
+    assert value is not None and value.stance == "support"
+    # The roster: a bad attendance is named as such, not as "nobody on the roster".
+    minutes = RECORD_ACTION_FORMS["minutes"]
+    posted = {
+        "summary": "s",
+        "decisions": "d",
+        "attendee_name": ["陈", ""],
+        "attendee_unit": ["镇", ""],
+        "attendee_attendance": ["absent", "present"],
+    }
+    assert parse_form(minutes.fields(posted), minutes.shape)[1] == {"attendees": "取值无效"}
+    empty = {**posted, "attendee_name": ["", ""]}
+    assert parse_form(minutes.fields(empty), minutes.shape)[1] == {"attendees": MISSING}
+    assert minutes.missing["attendees"] == "请至少填写一位参会人员的姓名"

@@ -9,6 +9,7 @@ from playwright.async_api import Browser, expect
 
 from tests.api.test_documents import create, publish
 from tests.e2e.conftest import serious_accessibility_problems
+from tests.e2e.test_topic_page import signed_in
 from tests.world import PASSWORD, World, topic_in_state, unique
 
 PHONE = {"width": 360, "height": 740}
@@ -61,10 +62,12 @@ async def test_the_large_text_switch_is_remembered_across_pages(
 ) -> None:
     context = await browser.new_context(viewport=PHONE, locale="zh-CN")
     page = await context.new_page()
-    await page.goto(f"{live_server}/notices")
+    await page.goto(f"{live_server}/notices?q=%E8%B7%AF%E7%81%AF")  # a search for 路灯
     normal = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     await page.get_by_role("link", name="大字模式").click()
-    await expect(page).to_have_url(f"{live_server}/notices")
+    # Back on the same page, the search kept.
+    await expect(page).to_have_url(f"{live_server}/notices?q=%E8%B7%AF%E7%81%AF")
+    await expect(page.get_by_label("关键词")).to_have_value("路灯")
     await expect(page.locator("html")).to_have_class("large-text")
     await page.goto(f"{live_server}/login")
     await expect(page.locator("html")).to_have_class("large-text")
@@ -73,6 +76,21 @@ async def test_the_large_text_switch_is_remembered_across_pages(
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await page.get_by_role("link", name="标准字号").click()
     await expect(page.locator("html")).not_to_have_class("large-text")
+    await context.close()
+
+
+async def test_the_large_text_switch_after_a_refused_form_returns_to_the_topic(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    topic = await topic_in_state(world.a, "proposed")
+    context = await signed_in(browser, live_server, world.a["liaison"])
+    page = await context.new_page()
+    await page.goto(f"{live_server}/topics/{topic['id']}")
+    await page.get_by_role("button", name="保存调研记录").click()  # empty: refused
+    await expect(page.locator("#investigation-place-error")).to_be_visible()
+    await page.get_by_role("link", name="大字模式").click()
+    await expect(page).to_have_url(f"{live_server}/topics/{topic['id']}")
+    await expect(page.locator("html")).to_have_class("large-text")
     await context.close()
 
 
@@ -147,4 +165,42 @@ async def test_keyboard_only_sign_in_and_opinion(
     mine = page.locator("#opinions li")
     await expect(mine).to_contain_text("键盘也能提交意见")
     await expect(mine).to_contain_text("支持")
+    await context.close()
+
+
+async def test_page_sign_in_shares_the_apis_rate_limit(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    username = unique("locked")
+    r = await world.admin.post(
+        "/api/v1/users",
+        {
+            "username": username,
+            "password": PASSWORD,
+            "display_name": "锁定测试",
+            "role": "staff",
+            "township_id": world.a.id,
+        },
+    )
+    assert r.status_code == 201, r.text
+    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{live_server}/login")
+    for _ in range(5):
+        await page.get_by_label("用户名").fill(username)
+        await page.get_by_label("密码").fill("wrong-password")
+        await page.get_by_role("button", name="登录").click()
+        await expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误")
+    # Now even the right password is refused, on the page and on the API alike.
+    await page.get_by_label("密码").fill(PASSWORD)
+    async with page.expect_response(f"{live_server}/login") as answer:
+        await page.get_by_role("button", name="登录").click()
+    response = await answer.value
+    assert response.status == 429 and int(response.headers["retry-after"]) > 0
+    await expect(page.get_by_role("alert")).to_contain_text("次数过多")
+    assert "hsl_session" not in {c["name"] for c in await context.cookies()}
+    api = await page.request.post(
+        f"{live_server}/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+    )
+    assert api.status == 429
     await context.close()

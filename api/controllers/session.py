@@ -32,8 +32,12 @@ def secure_cookies(public_url: str) -> bool:
 
 
 def safe_next(target: str | None, fallback: str = "/me") -> str:
-    """Only paths of this site (no ``//host`` or ``http://``): no open redirect."""
+    """Only paths of this site (no ``//host`` or ``http://``): no open redirect. Spaces
+    and control characters are refused too: browsers drop a tab or newline from an
+    address, which would turn ``/\t/host`` into ``//host``."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
         return fallback
     return target
 

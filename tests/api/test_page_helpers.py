@@ -1,5 +1,6 @@
-"""The page templates' Jinja environment: a name missing from a page's context fails
-loudly; an absent key of a dict the page was given (an optional field) stays empty."""
+"""What the pages rest on, without a browser: the templates' Jinja environment (a
+name missing from a page's context fails loudly; an absent optional field stays
+empty), form parsing with problems per field, and where sign-in may send you."""
 
 from __future__ import annotations
 
@@ -53,3 +54,27 @@ def test_a_page_form_names_each_problem_next_to_its_field() -> None:
     empty = {**posted, "attendee_name": ["", ""]}
     assert parse_form(minutes.fields(empty), minutes.shape)[1] == {"attendees": MISSING}
     assert minutes.missing["attendees"] == "请至少填写一位参会人员的姓名"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "https://evil.example",
+        "/\\evil",
+        "",
+    ],
+)
+def test_sign_in_returns_only_to_this_sites_pages(target: str) -> None:
+    from api.controllers.session import safe_next
+
+    assert safe_next(target) == "/me"
+
+
+def test_sign_in_returns_to_the_page_it_came_from() -> None:
+    from api.controllers.session import safe_next
+
+    assert safe_next("/topics/7") == "/topics/7"
+    assert safe_next("/notices?q=路灯") == "/notices?q=路灯"

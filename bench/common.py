@@ -152,3 +152,31 @@ def reset_postgres(url: str) -> None:
         await admin.close()
 
     asyncio.run(run())
+
+
+def fresh_database(engine: str, folder: str, township: str) -> str:
+    """A migrated database (SQLite in ``folder``, or the PostgreSQL benchmark database,
+    emptied) with ``township`` and a staff account ``bench`` / ``bench-password``."""
+    if engine == "sqlite":
+        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+    else:
+        url = PG_BENCH_URL
+        reset_postgres(url)
+    cli(url, "migrate")
+    cli(url, "township", "create", township)
+    cli(
+        url,
+        "user",
+        "create",
+        "--username",
+        "bench",
+        "--role",
+        "staff",
+        "--display-name",
+        "压测",
+        "--township",
+        township,
+        "--password-stdin",
+        stdin="bench-password\n",
+    )
+    return url

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import PG_BENCH_URL, ROOT, SECRET, cli, reset_postgres, serve
+from bench.common import ROOT, SECRET, fresh_database, serve
 from bench.search import ASKS, PLACES, PROBLEMS, SUBJECTS
 from deliberation.search import normalise
 
@@ -256,28 +256,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60, help="requests per keyword")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.engine == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'notices.sqlite3'}"
-        else:
-            url = PG_BENCH_URL
-            reset_postgres(url)
-        cli(url, "migrate")
-        cli(url, "township", "create", "黄金埠镇")
-        cli(
-            url,
-            "user",
-            "create",
-            "--username",
-            "bench",
-            "--role",
-            "staff",
-            "--display-name",
-            "压测",
-            "--township",
-            "黄金埠镇",
-            "--password-stdin",
-            stdin="bench-password\n",
-        )
+        url = fresh_database(args.engine, tmp, "黄金埠镇")
         started = time.perf_counter()
         if args.engine == "sqlite":
             load_sqlite(Path(url[len("sqlite:///") :]), args.documents)

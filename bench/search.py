@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import PG_BENCH_URL, ROOT, SECRET, cli, reset_postgres, serve
+from bench.common import ROOT, SECRET, fresh_database, serve
 from deliberation.search import search_fields
 
 PLACES = [
@@ -219,28 +219,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="requests per word")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.engine == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'search.sqlite3'}"
-        else:
-            url = PG_BENCH_URL
-            reset_postgres(url)
-        cli(url, "migrate")
-        cli(url, "township", "create", "压测镇")
-        cli(
-            url,
-            "user",
-            "create",
-            "--username",
-            "bench",
-            "--role",
-            "staff",
-            "--display-name",
-            "压测",
-            "--township",
-            "压测镇",
-            "--password-stdin",
-            stdin="bench-password\n",
-        )
+        url = fresh_database(args.engine, tmp, "压测镇")
         started = time.perf_counter()
         data = rows(args.rows)
         (

@@ -243,6 +243,29 @@ SAVED: dict[str, str] = {
 """What the page says after a form was saved (``?saved=<kind>``)."""
 
 
+DOCUMENT_ACTIONS = ("publish", "revoke")
+
+
+def _document_forms(publishing: Publishing) -> dict[str, PageForm]:
+    """Staff's document forms: make a draft of a kind, publish a draft, revoke."""
+    return {
+        "document": PageForm(
+            DocumentCreate,
+            lambda who, tid, values: documents.create_document(who, tid, values.kind, publishing),
+        ),
+        "publish": PageForm(
+            DocumentPublish,
+            lambda who, did, values: documents.publish_document(
+                who, did, values.posting_days, publishing
+            ),
+        ),
+        "revoke": PageForm(
+            DocumentRevoke,
+            lambda who, did, values: documents.revoke_document(who, did, values.reason, publishing),
+        ),
+    }
+
+
 async def _opinions_for(principal: Principal | None, view: Overview) -> list[OpinionRead]:
     """Opinions and how they were answered: a representative sees their own; the
     township's other people see all; the public none."""
@@ -562,74 +585,32 @@ class TopicPageController(Controller):
         data: FormData,
     ) -> Redirect | Template:
         """Staff make a draft (rendered from the records as they are now) to preview."""
-        return await _save(
-            request,
-            publishing,
-            topic_id,
-            "document",
-            PageForm(
-                DocumentCreate,
-                lambda who, tid, values: documents.create_document(
-                    who, tid, values.kind, publishing
-                ),
-            ),
-            data,
-            topic_id,
-        )
+        form = _document_forms(publishing)["document"]
+        return await _save(request, publishing, topic_id, "document", form, data, topic_id)
 
     @post(
-        "/{topic_id:int}/documents/{document_id:int}/publish",
-        operation_id="topic_page_publish",
+        "/{topic_id:int}/documents/{document_id:int}/{action:str}",
+        operation_id="topic_page_document_action",
         status_code=303,
     )
-    async def publish(
+    async def document_action(
         self,
         request: Request[Any, Any, Any],
         publishing: CurrentPublishing,
         topic_id: FromPath[int],
         document_id: FromPath[int],
+        action: FromPath[str],
         data: FormData,
     ) -> Redirect | Template:
+        """Publish a draft (with a posting period) or revoke a published document."""
+        if action not in DOCUMENT_ACTIONS:
+            return _not_found("没有这个操作")
         return await _save(
             request,
             publishing,
             topic_id,
-            f"publish-{document_id}",
-            PageForm(
-                DocumentPublish,
-                lambda who, did, values: documents.publish_document(
-                    who, did, values.posting_days, publishing
-                ),
-            ),
-            data,
-            document_id,
-            "document",
-        )
-
-    @post(
-        "/{topic_id:int}/documents/{document_id:int}/revoke",
-        operation_id="topic_page_revoke",
-        status_code=303,
-    )
-    async def revoke(
-        self,
-        request: Request[Any, Any, Any],
-        publishing: CurrentPublishing,
-        topic_id: FromPath[int],
-        document_id: FromPath[int],
-        data: FormData,
-    ) -> Redirect | Template:
-        return await _save(
-            request,
-            publishing,
-            topic_id,
-            f"revoke-{document_id}",
-            PageForm(
-                DocumentRevoke,
-                lambda who, did, values: documents.revoke_document(
-                    who, did, values.reason, publishing
-                ),
-            ),
+            f"{action}-{document_id}",
+            _document_forms(publishing)[action],
             data,
             document_id,
             "document",
@@ -642,11 +623,13 @@ class TopicPageController(Controller):
     )
     async def preview(
         self, request: Request[Any, Any, Any], topic_id: FromPath[int], document_id: FromPath[int]
-    ) -> Response[bytes] | Redirect:
+    ) -> Response[bytes] | Redirect | Template:
         """A draft's PDF for its township's staff (signed in on the pages), never cached."""
         principal = page_principal(request)
         if principal is None:
             return to_login(f"/topics/{topic_id}")
+        if not await on_topic("document", document_id, topic_id):
+            return _not_found(ELSEWHERE)
         pdf = await documents.document_pdf(principal, document_id)
         return Response(
             pdf.content, media_type="application/pdf", headers={"Cache-Control": "no-store"}

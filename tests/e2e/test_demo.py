@@ -11,7 +11,8 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.deliberation.test_audit import run_cli
-from tests.e2e.test_whole_life import carry_through_every_state, sign_in
+from tests.e2e.pages import sign_in
+from tests.e2e.test_whole_life import carry_through_every_state
 from tests.live import served
 
 ACCOUNT_LINE = re.compile(r"^\s*(\w+)\s+用户名 (\S+)\s+密码 (\S+)\s+(.+)$", re.MULTILINE)

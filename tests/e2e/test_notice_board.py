@@ -9,9 +9,8 @@ from playwright.async_api import Browser, expect
 
 from tests.api.test_documents import create, publish
 from tests.e2e.conftest import serious_accessibility_problems
+from tests.e2e.pages import PHONE
 from tests.world import World, topic_in_state, unique
-
-PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ from typing import Any
 from playwright.async_api import Browser, expect
 
 from tests.e2e.conftest import serious_accessibility_problems
-from tests.e2e.test_topic_page import signed_in
+from tests.e2e.pages import PHONE, signed_in
 from tests.world import World, open_topic, topic_in_state, unique
-
-PHONE = {"width": 360, "height": 740}
 
 
 async def test_a_liaison_opens_a_topic_and_a_bad_form_keeps_the_text(
@@ -148,8 +146,8 @@ async def test_a_liaison_records_an_investigation_from_the_topic_page(
     # Investigated: the site-consultation form is offered (both forms are open here).
     await page.get_by_role("button", name="开始现场协商").click()
     await page.get_by_label("协商日期").fill("2026-11-25")
-    await page.locator("#site_place").fill("村委会")
-    await page.locator("#site_participants").fill("村两委、群众代表12人")
+    await page.locator("#site_consultation-place").fill("村委会")
+    await page.locator("#site_consultation-participants").fill("村两委、群众代表12人")
     await page.get_by_label("协商情况").fill("群众同意分段施工。")
     await page.get_by_role("button", name="保存现场协商记录").click()
     await expect(page).to_have_url(

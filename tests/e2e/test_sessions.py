@@ -9,10 +9,8 @@ from playwright.async_api import Browser, expect
 
 from tests.api.test_documents import create, publish
 from tests.e2e.conftest import serious_accessibility_problems
-from tests.e2e.test_topic_page import signed_in
+from tests.e2e.pages import PHONE, signed_in
 from tests.world import PASSWORD, World, topic_in_state, unique
-
-PHONE = {"width": 360, "height": 740}
 
 
 async def test_sign_in_and_out(live_server: str, world: World, browser: Browser) -> None:

@@ -6,26 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, expect
+from playwright.async_api import Browser, expect
 
-from tests.e2e.test_topic_page import signed_in
-from tests.world import PASSWORD, Actor, World, fire, satisfy, topic_in_state
-
-OFFICE = {"width": 1280, "height": 900}
-
-
-async def signed_in_without_scripts(
-    browser: Browser, live_server: str, actor: Actor
-) -> BrowserContext:
-    context = await browser.new_context(viewport=OFFICE, locale="zh-CN", java_script_enabled=False)
-    page = await context.new_page()
-    await page.goto(f"{live_server}/login")
-    await page.get_by_label("用户名").fill(actor.user["username"])
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.get_by_role("button", name="登录").click()
-    await expect(page).to_have_url(f"{live_server}/me")
-    await page.close()
-    return context
+from tests.e2e.pages import OFFICE, signed_in
+from tests.world import World, fire, satisfy, topic_in_state
 
 
 async def _meeting_topic(world: World) -> dict[str, Any]:
@@ -46,7 +30,9 @@ async def test_minutes_and_answers_work_without_javascript(
     live_server: str, world: World, browser: Browser
 ) -> None:
     topic = await _meeting_topic(world)
-    context = await signed_in_without_scripts(browser, live_server, world.a["staff"])
+    context = await signed_in(
+        browser, live_server, world.a["staff"], viewport=OFFICE, javascript=False
+    )
     page = await context.new_page()
     await page.goto(f"{live_server}/topics/{topic['id']}")
     minutes = page.locator("form[id^=minutes-]")

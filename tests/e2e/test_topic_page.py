@@ -6,25 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, expect
+from playwright.async_api import Browser, expect
 
 from tests.e2e.conftest import serious_accessibility_problems
-from tests.world import PASSWORD, Actor, World, satisfy, topic_in_state
+from tests.e2e.pages import PHONE, signed_in
+from tests.world import World, satisfy, topic_in_state
 from workflows import WORKFLOW
-
-PHONE = {"width": 360, "height": 740}
-
-
-async def signed_in(browser: Browser, live_server: str, actor: Actor) -> BrowserContext:
-    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
-    page = await context.new_page()
-    await page.goto(f"{live_server}/login")
-    await page.get_by_label("用户名").fill(actor.user["username"])
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.get_by_role("button", name="登录").click()
-    await expect(page).to_have_url(f"{live_server}/me")
-    await page.close()
-    return context
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ import re
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import serious_accessibility_problems
+from tests.e2e.pages import OFFICE, PHONE, sign_in
 from tests.world import PASSWORD, World, unique
-
-PHONE = {"width": 360, "height": 740}
-OFFICE = {"width": 1280, "height": 900}
 
 
 async def _current_step(page: Page, label: str) -> None:
@@ -27,20 +25,6 @@ async def _office(browser: Browser, live_server: str, context: BrowserContext) -
     page = await context.new_page()
     await page.set_viewport_size(OFFICE)
     return page
-
-
-async def sign_in(
-    browser: Browser, live_server: str, username: str, password: str
-) -> BrowserContext:
-    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
-    page = await context.new_page()
-    await page.goto(f"{live_server}/login")
-    await page.get_by_label("用户名").fill(username)
-    await page.get_by_label("密码").fill(password)
-    await page.get_by_role("button", name="登录").click()
-    await expect(page).to_have_url(f"{live_server}/me")
-    await page.close()
-    return context
 
 
 async def test_a_topic_from_proposal_to_closed_through_the_pages(
@@ -93,8 +77,8 @@ async def carry_through_every_state(
     await _fire(page, "完成调研", "已调研")
     await _fire(page, "开始现场协商", "现场协商")
     await page.get_by_label("协商日期").fill("2026-11-24")
-    await page.locator("#site_place").fill("渡口村村委会")
-    await page.locator("#site_participants").fill("村两委、群众代表12人")
+    await page.locator("#site_consultation-place").fill("渡口村村委会")
+    await page.locator("#site_consultation-participants").fill("村两委、群众代表12人")
     await page.get_by_label("协商情况").fill("群众同意先修断裂处,再整体更换。")
     await page.get_by_role("button", name="保存现场协商记录").click()
     await expect(page.locator("ol.timeline li")).to_have_count(3)

@@ -17,11 +17,10 @@ from pathlib import Path
 import httpx
 
 from bench.common import (
-    PG_BENCH_URL,
-    ROOT,
     SECRET,
     cli,
-    reset_postgres,
+    migrated_database,
+    save_results,
     serve,
     tree_peak_rss_mb,
     wrk,
@@ -29,12 +28,7 @@ from bench.common import (
 
 
 def prepare(engine: str, tmp: Path) -> str:
-    if engine == "sqlite":
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    else:
-        url = PG_BENCH_URL
-        reset_postgres(url)
-    cli(url, "migrate")
+    url = migrated_database(engine, tmp)
     cli(url, "demo")
     return url
 
@@ -130,9 +124,7 @@ def main() -> None:
                 }
                 print(json.dumps(row, ensure_ascii=False), flush=True)
                 results.append(row)
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "api_throughput.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    save_results("api_throughput", results)
 
 
 if __name__ == "__main__":

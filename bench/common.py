@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -154,15 +155,22 @@ def reset_postgres(url: str) -> None:
     asyncio.run(run())
 
 
-def fresh_database(engine: str, folder: str, township: str) -> str:
-    """A migrated database (SQLite in ``folder``, or the PostgreSQL benchmark database,
-    emptied) with ``township`` and a staff account ``bench`` / ``bench-password``."""
+def migrated_database(engine: str, folder: str | Path) -> str:
+    """An empty, migrated database: SQLite in ``folder``, or the PostgreSQL benchmark
+    database (emptied first)."""
     if engine == "sqlite":
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
     else:
         url = PG_BENCH_URL
         reset_postgres(url)
     cli(url, "migrate")
+    return url
+
+
+def fresh_database(engine: str, folder: str, township: str) -> str:
+    """A migrated database with ``township`` and a staff account ``bench`` /
+    ``bench-password``."""
+    url = migrated_database(engine, folder)
     cli(url, "township", "create", township)
     cli(
         url,
@@ -180,3 +188,10 @@ def fresh_database(engine: str, folder: str, township: str) -> str:
         stdin="bench-password\n",
     )
     return url
+
+
+def save_results(name: str, results: object) -> None:
+    """Raw results as JSON in ``bench/results/`` (not committed)."""
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))

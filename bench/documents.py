@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import ROOT, SECRET, cli, serve, wrk
+from bench.common import SECRET, cli, save_results, serve, wrk
 
 
 def _bare_render(html: str, pdf_a: bool) -> bytes:
@@ -265,9 +265,7 @@ def main() -> None:
             print(json.dumps(row, ensure_ascii=False), flush=True)
             downloads.append(row)
         results["download"] = downloads
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "documents.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    save_results("documents", results)
 
 
 if __name__ == "__main__":

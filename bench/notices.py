@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import ROOT, SECRET, fresh_database, serve
+from bench.common import SECRET, fresh_database, save_results, serve
 from bench.search import ASKS, PLACES, PROBLEMS, SUBJECTS
 from deliberation.search import normalise
 
@@ -313,11 +313,7 @@ def main() -> None:
             "all_same_as_scan": all(r.get("same_as_scan", True) for r in results),
         }
         print(json.dumps(summary, ensure_ascii=False))
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"notices_{args.engine}.json").write_text(
-        json.dumps({"results": results, **summary}, ensure_ascii=False, indent=2)
-    )
+    save_results(f"notices_{args.engine}", {"results": results, **summary})
 
 
 if __name__ == "__main__":

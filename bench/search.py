@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import ROOT, SECRET, fresh_database, serve
+from bench.common import SECRET, fresh_database, save_results, serve
 from deliberation.search import search_fields
 
 PLACES = [
@@ -269,11 +269,7 @@ def main() -> None:
             "all_same_as_scan": all(r["same_as_scan"] for r in results),
         }
         print(json.dumps(summary, ensure_ascii=False))
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"search_{args.engine}.json").write_text(
-        json.dumps({"results": results, **summary}, ensure_ascii=False, indent=2)
-    )
+    save_results(f"search_{args.engine}", {"results": results, **summary})
 
 
 if __name__ == "__main__":

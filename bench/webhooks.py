@@ -23,7 +23,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import PG_BENCH_URL, ROOT, SECRET, cli, free_port, reset_postgres
+from bench.common import PG_BENCH_URL, ROOT, SECRET, cli, free_port, reset_postgres, save_results
 
 
 async def receiver_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -239,9 +239,7 @@ def main() -> None:
     finally:
         receiver.terminate()
         receiver.wait(10)
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "webhooks.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    save_results("webhooks", results)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ async def test_keyboard_only_sign_in_and_opinion(
     assert outline[0] != "none" and outline[1] >= 2, outline
     await page.keyboard.press("Space")  # the first choice: 支持
     await page.keyboard.press("Tab")
-    assert await page.evaluate("document.activeElement.id") == "content"
+    assert await page.evaluate("document.activeElement.id") == "opinion-content"
     await page.keyboard.type("键盘也能提交意见")
     # Tab to the submit button and press Enter on it.
     for _ in range(5):

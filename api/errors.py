@@ -143,13 +143,16 @@ PAGE_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+def _htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
 def _wants_page(request: Request[Any, Any, Any]) -> bool:
     """A person in a browser on a page (not the API): they get a page, not JSON."""
     path = request.scope.get("path", "")
     if path.startswith(("/api/", "/schema", "/healthz")):
         return False
-    headers = request.headers
-    return "text/html" in headers.get("accept", "") or headers.get("hx-request") == "true"
+    return "text/html" in request.headers.get("accept", "") or _htmx(request)
 
 
 def page_error(status: int) -> tuple[str, str]:
@@ -162,11 +165,7 @@ def _page(request: Request[Any, Any, Any], status: int, message: str) -> Respons
     template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
     html = template.render(request=request, title=title, message=message, advice=advice)
     # htmx asked for a part of the page: the error page takes the whole page instead.
-    headers = (
-        {"HX-Retarget": "body", "HX-Reswap": "innerHTML"}
-        if request.headers.get("hx-request") == "true"
-        else None
-    )
+    headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML"} if _htmx(request) else None
     return Response(
         html, status_code=status, media_type="text/html; charset=utf-8", headers=headers
     )

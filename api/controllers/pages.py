@@ -39,7 +39,7 @@ from deliberation.schemas import (
     TopicCreate,
 )
 from deliberation.security import Principal
-from deliberation.topics import OPENER_ROLES
+from deliberation.topics import OPENER_ROLES, visible_topic
 
 PAGE_SIZE = 20
 
@@ -389,7 +389,6 @@ async def _save(
 
 async def _answer_in_place(
     request: HTMXRequest,
-    publishing: Publishing,
     topic_id: int,
     opinion_id: int,
     data: dict[str, Any],
@@ -417,7 +416,9 @@ async def _answer_in_place(
         return _not_found(
             problems.get("form", ELSEWHERE), HTMXTemplate, re_target="body", re_swap="innerHTML"
         )
-    view = await topic_overview(principal, topic_id, publishing)
+    # The fragment needs the topic row only (its id, its state for the form), not the
+    # whole overview with the timeline and documents.
+    topic = await visible_topic(principal, topic_id)
     if answered is None:
         answered = next(
             o for o in await records.list_opinions(principal, topic_id) if o.id == opinion_id
@@ -426,8 +427,8 @@ async def _answer_in_place(
         template_name="opinion_item.html",
         context={
             "o": answered,
-            "view": view,
-            "forms": {"opinion_answer": may_add(principal, view.topic, "opinion_answer")},
+            "view": {"topic": topic},
+            "forms": {"opinion_answer": may_add(principal, topic, "opinion_answer")},
             "form": None if status == 200 else form,
             "values": data,
             "problems": problems,
@@ -523,7 +524,7 @@ class TopicPageController(Controller):
                 request, publishing, topic_id, None, 200, f"minutes-{record_id}", data, {}
             )
         if kind == "opinion_answer" and request.htmx:
-            return await _answer_in_place(request, publishing, topic_id, record_id, data)
+            return await _answer_in_place(request, topic_id, record_id, data)
         return await _save(
             request,
             publishing,

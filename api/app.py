@@ -28,6 +28,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, flush_logs, logging_config
 from api.middleware import RequestContextMiddleware
 from api.settings import Settings
+from deliberation import clock
 from deliberation.accounts import LoginLimits
 from deliberation.clock import CHINA
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
@@ -184,5 +185,6 @@ def create_app(settings: Settings) -> Litestar:
 def app_from_env() -> Litestar:
     """Factory for ``uvicorn --factory`` and ``deliberation serve``."""
     settings = Settings.from_env()
+    clock.set_offset(settings.clock_offset_seconds)
     configure_logging(settings.log_level)
     return create_app(settings)

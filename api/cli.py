@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import Settings, SettingsError
-from deliberation import accounts, audit, demo, documents, workdays
+from deliberation import accounts, audit, clock, demo, documents, workdays
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.errors import DomainError
 from deliberation.migrate import migrate, use_package_conf
@@ -332,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"配置错误:{error}", file=sys.stderr)
         return 2
+    clock.set_offset(settings.clock_offset_seconds)
     func: Any = args.func
     try:
         return int(func(args, settings))

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deliberation import clock
 from deliberation.notifications.delivery import DeliveryConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///var/deliberation.sqlite3"
@@ -26,6 +27,16 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as error:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from error
 
 
 def load_or_create_secret(var_dir: Path) -> str:
@@ -61,6 +72,8 @@ class Settings:
     delivery_lease_seconds: int = 60
     delivery_max_age_hours: int = 24
     digest_hour: int = 18
+    clock_offset_seconds: float = 0.0
+    """Shift of this process's clock (tests and demos; see deliberation.clock)."""
 
     def delivery(self) -> DeliveryConfig:
         return DeliveryConfig(
@@ -99,6 +112,7 @@ class Settings:
             delivery_lease_seconds=_int(env, "DELIBERATION_DELIVERY_LEASE_SECONDS", 60),
             delivery_max_age_hours=_int(env, "DELIBERATION_DELIVERY_MAX_AGE_HOURS", 24),
             digest_hour=_int(env, "DELIBERATION_DIGEST_HOUR", 18),
+            clock_offset_seconds=_float(env, clock.OFFSET_ENV, 0.0),
         )
         settings.validate()
         return settings

@@ -1,19 +1,56 @@
-"""The one place that reads the time, so every record uses the same UTC clock."""
+"""The one place that reads the time, so every record uses the same UTC clock.
 
-from datetime import UTC, date, datetime
+Nothing else in the project calls ``datetime.now``, ``date.today`` or
+``time.time``: it asks this module. Tests (and a demo that wants to see what
+happens at midnight in China) shift the clock with :func:`set_offset`; a server
+process takes the shift from ``DELIBERATION_CLOCK_OFFSET_SECONDS`` so that a
+test's live server and the test agree on the hour. The shifted clock keeps
+running, so timeouts and retries behave as in real life.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+CHINA = ZoneInfo("Asia/Shanghai")
+"""Dates people see (posting periods, document dates, deadlines) are China dates."""
+
+OFFSET_ENV = "DELIBERATION_CLOCK_OFFSET_SECONDS"
+
+_offset = timedelta(0)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
 
 
-CHINA = ZoneInfo("Asia/Shanghai")
-"""Dates people see (posting periods, document dates) are China dates."""
+def timestamp() -> float:
+    """Seconds since the epoch, on the same clock (token issue and expiry)."""
+    return utcnow().timestamp()
 
 
 def china_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(CHINA).date()
+
+
+def set_offset(seconds: float) -> None:
+    """Shift this process's clock by ``seconds`` from the real time (0 restores it)."""
+    global _offset
+    _offset = timedelta(seconds=seconds)
+
+
+def offset_seconds() -> float:
+    return _offset.total_seconds()
+
+
+def offset_to_china_time(hour: int, minute: int, day: date | None = None) -> float:
+    """The offset that makes the clock read ``hour:minute`` China time now, on
+    ``day`` (the real China date by default)."""
+    real_now = datetime.now(UTC)
+    day = day or real_now.astimezone(CHINA).date()
+    target = datetime.combine(day, time(hour, minute), tzinfo=CHINA)
+    return (target - real_now).total_seconds()
 
 
 def chinese_date(day: date) -> str:

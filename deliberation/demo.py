@@ -4,10 +4,10 @@ spread over every state, created through the same services the API uses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from deliberation import accounts, documents, records, topics
-from deliberation.clock import utcnow
+from deliberation.clock import china_today, utcnow
 from deliberation.documents import Publishing
 from deliberation.schemas import (
     AttendeeIn,
@@ -209,7 +209,7 @@ async def _advance(
     publishing: Publishing,
 ) -> None:
     liaison, staff, rep = users["liaison"], users["staff"], users["representative"]
-    today = date.today()
+    today = china_today()
     if rep_may_speak:
         await records.add_opinion(
             rep,

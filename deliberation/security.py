@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -10,6 +9,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from deliberation.clock import timestamp
 from deliberation.errors import Unauthenticated
 
 _hasher = PasswordHasher()
@@ -55,7 +55,7 @@ class TokenIssuer:
     )
 
     def issue(self, principal: Principal, now: float | None = None) -> str:
-        issued = int(now if now is not None else time.time())
+        issued = int(now if now is not None else timestamp())
         claims = {
             "sub": str(principal.id),
             "usr": principal.username,
@@ -71,7 +71,7 @@ class TokenIssuer:
         cached = self._verified.get(token)
         if cached is not None:
             principal, expires = cached
-            if time.time() < expires:
+            if timestamp() < expires:
                 self._verified.move_to_end(token)
                 return principal
             del self._verified[token]
@@ -87,8 +87,17 @@ class TokenIssuer:
                 token,
                 self.secret_key,
                 algorithms=["HS256"],
-                options={"require": ["sub", "exp", "iat"]},
+                # Expiry is checked against the project's clock (deliberation.clock),
+                # not PyJWT's own reading of the time.
+                options={
+                    "require": ["sub", "exp", "iat"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
+            expires = float(claims["exp"])
+            if timestamp() >= expires:
+                raise jwt.ExpiredSignatureError("expired")
             principal = Principal(
                 id=int(claims["sub"]),
                 username=str(claims["usr"]),
@@ -96,7 +105,7 @@ class TokenIssuer:
                 township_id=claims["twp"],
                 village_id=claims["vil"],
             )
-            return principal, float(claims["exp"])
+            return principal, expires
         except jwt.ExpiredSignatureError as error:
             raise Unauthenticated("登录已过期,请重新登录") from error
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:

@@ -9,7 +9,7 @@ import contextlib
 import itertools
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +19,40 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
+from deliberation import clock
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
 from tests.receiver import Receiver, receiving
 from tests.world import World, build_world
 
 TEST_DB_ENV = "DELIBERATION_TEST_DATABASE_URL"
+TEST_CLOCK_ENV = "DELIBERATION_TEST_CLOCK"
+"""``HH:MM``: run the whole suite with the clock at that China time today (CI runs it
+at 23:30 and at 00:30, either side of the UTC/China date change)."""
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_configure(config: pytest.Config) -> None:
+    """Shift the clock before any test module is imported; servers and CLI commands
+    the tests start inherit the shift through the environment."""
+    wanted = os.environ.get(TEST_CLOCK_ENV, "").strip()
+    if not wanted:
+        return
+    try:
+        hour, minute = (int(part) for part in wanted.split(":"))
+    except ValueError as error:
+        raise pytest.UsageError(f"{TEST_CLOCK_ENV} must be HH:MM, got {wanted!r}") from error
+    offset = clock.offset_to_china_time(hour, minute)
+    clock.set_offset(offset)
+    os.environ[clock.OFFSET_ENV] = repr(offset)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get(TEST_DB_ENV)
-    return f"database: {url if url else 'SQLite (temporary file)'}"
+    now = clock.utcnow().astimezone(clock.CHINA)
+    return [
+        f"database: {url if url else 'SQLite (temporary file)'}",
+        f"clock: {now:%Y-%m-%d %H:%M} China time (offset {clock.offset_seconds():+.0f} s)",
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -127,6 +150,18 @@ def client_from(app: Litestar, host: str | None = None) -> httpx.AsyncClient:
 @pytest.fixture(scope="session")
 async def world(client: httpx.AsyncClient) -> World:
     return await build_world(client)
+
+
+@pytest.fixture
+def move_clock() -> Iterator[Callable[[float], None]]:
+    """Move this process's clock forward by some seconds; put back after the test."""
+    start = clock.offset_seconds()
+
+    def move(seconds: float) -> None:
+        clock.set_offset(clock.offset_seconds() + seconds)
+
+    yield move
+    clock.set_offset(start)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import httpx
 import msgspec
 
 from deliberation import accounts
+from deliberation.clock import china_today
 from deliberation.schemas import UserCreate, UserRead
 from deliberation.security import Principal
 from workflows import WORKFLOW
@@ -135,7 +136,11 @@ async def build_world(client: httpx.AsyncClient) -> World:
 # Topics -----------------------------------------------------------------------------
 
 PATH = WORKFLOW.main_path
-TODAY = date.today()
+
+
+def today() -> date:
+    """Today in China on the project's clock (which the test run may have shifted)."""
+    return china_today()
 
 
 async def open_topic(t: Township, title: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -167,7 +172,7 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
         r = await liaison.post(
             f"/api/v1/topics/{tid}/investigations",
             {
-                "visited_on": str(TODAY),
+                "visited_on": str(today()),
                 "place": "三组",
                 "participants": "联络员、群众",
                 "findings": "问题属实",
@@ -177,7 +182,7 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
         r = await liaison.post(
             f"/api/v1/topics/{tid}/site-consultations",
             {
-                "held_on": str(TODAY),
+                "held_on": str(today()),
                 "place": "村委会",
                 "participants": "村两委",
                 "summary": "形成初步意见",
@@ -186,7 +191,7 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
     elif requirement == "meeting_scheduled":
         r = await staff.post(
             f"/api/v1/topics/{tid}/meetings",
-            {"scheduled_at": f"{TODAY}T09:30:00+08:00", "place": "镇会议室", "host": "陈主任"},
+            {"scheduled_at": f"{today()}T09:30:00+08:00", "place": "镇会议室", "host": "陈主任"},
         )
     elif requirement == "minutes_recorded":
         meetings = (await staff.get(f"/api/v1/topics/{tid}/meetings")).json()
@@ -208,7 +213,7 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
             {
                 "content": "硬化道路1.2公里",
                 "responsible_unit": "镇村建办",
-                "due_date": str(TODAY + timedelta(days=30)),
+                "due_date": str(today() + timedelta(days=30)),
             },
         )
     elif requirement == "items_completed":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import jwt
 import pytest
 
+from deliberation.clock import timestamp
 from deliberation.tables import Topic, TopicEvent
 from tests.conftest import client_from
 from tests.world import PASSWORD, World, topic_in_state, unique
@@ -243,8 +243,8 @@ async def test_missing_bad_and_expired_tokens_are_401(world: World, app: Any) ->
             "rol": "staff",
             "twp": world.a.id,
             "vil": None,
-            "iat": int(time.time()) - 7200,
-            "exp": int(time.time()) - 3600,
+            "iat": int(timestamp()) - 7200,
+            "exp": int(timestamp()) - 3600,
         },
         app.state.settings.secret_key,
         algorithm="HS256",
@@ -262,8 +262,8 @@ async def test_missing_bad_and_expired_tokens_are_401(world: World, app: Any) ->
             "rol": "admin",
             "twp": world.a.id,
             "vil": None,
-            "iat": int(time.time()),
-            "exp": int(time.time()) + 3600,
+            "iat": int(timestamp()),
+            "exp": int(timestamp()) + 3600,
         },
         "not-the-secret-key-at-all-but-long-enough-for-hs256",
         algorithm="HS256",

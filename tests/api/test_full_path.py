@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime
 
 from deliberation.audit import GENESIS, canonical_content
-from tests.world import TODAY, World, fire
+from tests.world import World, fire, today
 
 
 async def test_topic_from_proposed_to_resolution(world: World) -> None:
@@ -25,7 +25,7 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
     assert created.status_code == 201, created.text
     topic = created.json()
     assert topic["state"] == "proposed" and topic["state_label"] == "已提出"
-    assert topic["reference"].startswith(f"HSL-{TODAY.year}-")
+    assert topic["reference"].startswith(f"HSL-{today().year}-")
     assert topic["township_id"] == world.a.id and topic["village_id"] == village["id"]
     assert topic["available_triggers"] == ["investigate", "withdraw"]
     tid = topic["id"]
@@ -40,14 +40,14 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
     r = await liaison.post(
         f"/api/v1/topics/{tid}/investigations",
         {
-            "visited_on": str(TODAY),
+            "visited_on": str(today()),
             "place": "三组排水沟",
             "participants": "王建华、村两委",
             "findings": "淤积严重",
         },
     )
     assert r.status_code == 201, r.text
-    assert (r.json()["visited_on"], r.json()["place"]) == (str(TODAY), "三组排水沟")
+    assert (r.json()["visited_on"], r.json()["place"]) == (str(today()), "三组排水沟")
     assert r.json()["recorded_by"] == liaison.user["id"]
     assert (await fire(liaison, topic, "investigate")).json()["state"] == "investigated"
     assert (await fire(liaison, topic, "begin_site_consultation")).json()[
@@ -57,17 +57,17 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
     r = await liaison.post(
         f"/api/v1/topics/{tid}/site-consultations",
         {
-            "held_on": str(TODAY),
+            "held_on": str(today()),
             "place": "村委会",
             "participants": "群众代表12人",
             "summary": "同意清淤",
         },
     )
     assert r.status_code == 201, r.text
-    assert (r.json()["held_on"], r.json()["summary"]) == (str(TODAY), "同意清淤")
+    assert (r.json()["held_on"], r.json()["summary"]) == (str(today()), "同意清淤")
     meeting = await staff.post(
         f"/api/v1/topics/{tid}/meetings",
-        {"scheduled_at": f"{TODAY}T09:00:00+08:00", "place": "镇三楼会议室", "host": "陈主任"},
+        {"scheduled_at": f"{today()}T09:00:00+08:00", "place": "镇三楼会议室", "host": "陈主任"},
     )
     assert meeting.status_code == 201, meeting.text
     assert (await fire(staff, topic, "convene_meeting")).json()["state"] == "meeting"

@@ -4,37 +4,40 @@ from __future__ import annotations
 
 import pytest
 
-from tests.world import TODAY, World, topic_in_state
+from tests.world import World, today, topic_in_state
 from workflows import ROLES, WORKFLOW
 
-BODIES = {
-    "opinion": ("/api/v1/topics/{id}/opinions", {"content": "支持", "stance": "support"}),
-    "investigation": (
-        "/api/v1/topics/{id}/investigations",
-        {"visited_on": str(TODAY), "place": "三组", "participants": "p", "findings": "f"},
-    ),
-    "site_consultation": (
-        "/api/v1/topics/{id}/site-consultations",
-        {"held_on": str(TODAY), "place": "村委会", "participants": "p", "summary": "s"},
-    ),
-    "meeting": (
-        "/api/v1/topics/{id}/meetings",
-        {"scheduled_at": f"{TODAY}T09:00:00+08:00", "place": "会议室", "host": "陈主任"},
-    ),
-    "resolution_item": (
-        "/api/v1/topics/{id}/resolution-items",
-        {"content": "c", "responsible_unit": "镇村建办", "due_date": "2027-03-01"},
-    ),
-    "satisfaction": ("/api/v1/topics/{id}/satisfaction", {"rating": "basically_satisfied"}),
-}
+
+def bodies() -> dict[str, tuple[str, dict[str, object]]]:
+    """Valid bodies, dated today (China, on the test run's clock)."""
+    return {
+        "opinion": ("/api/v1/topics/{id}/opinions", {"content": "支持", "stance": "support"}),
+        "investigation": (
+            "/api/v1/topics/{id}/investigations",
+            {"visited_on": str(today()), "place": "三组", "participants": "p", "findings": "f"},
+        ),
+        "site_consultation": (
+            "/api/v1/topics/{id}/site-consultations",
+            {"held_on": str(today()), "place": "村委会", "participants": "p", "summary": "s"},
+        ),
+        "meeting": (
+            "/api/v1/topics/{id}/meetings",
+            {"scheduled_at": f"{today()}T09:00:00+08:00", "place": "会议室", "host": "陈主任"},
+        ),
+        "resolution_item": (
+            "/api/v1/topics/{id}/resolution-items",
+            {"content": "c", "responsible_unit": "镇村建办", "due_date": "2027-03-01"},
+        ),
+        "satisfaction": ("/api/v1/topics/{id}/satisfaction", {"rating": "basically_satisfied"}),
+    }
 
 
-@pytest.mark.parametrize("record", list(BODIES))
+@pytest.mark.parametrize("record", list(bodies()))
 async def test_record_open_states_and_roles_follow_the_declaration(
     world: World, record: str
 ) -> None:
     kind = WORKFLOW.record(record)
-    path, body = BODIES[record]
+    path, body = bodies()[record]
     open_state = kind.open_in[-1]
     topic = await topic_in_state(world.a, open_state)
     for role in ROLES:

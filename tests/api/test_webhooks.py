@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from deliberation.clock import CHINA
+from deliberation.clock import CHINA, china_today, utcnow
 from deliberation.notifications.delivery import Deliverer, DeliveryConfig, new_client, run_worker
 from deliberation.notifications.reminders import remind, send_digests
 from deliberation.notifications.webhooks import create_webhook
@@ -40,7 +40,7 @@ async def drain(
     config: DeliveryConfig = CONFIG, rounds: int = 20, start: datetime | None = None
 ) -> None:
     """Run the delivery loop until nothing is due, moving the clock past retries."""
-    start = start or datetime.now(UTC)
+    start = start or utcnow()
     async with new_client(config) as client:
         deliverer = Deliverer(config, client)
         for i in range(rounds):
@@ -348,7 +348,7 @@ async def test_reminders_are_sent_once_per_topic_and_deadline(
     )
     assert r.status_code == 201, r.text
     soon = await topic_in_state(t, "resolution")
-    tomorrow = (datetime.now(CHINA).date() + timedelta(days=1)).isoformat()
+    tomorrow = (china_today() + timedelta(days=1)).isoformat()
     item = (await t["staff"].get(f"/api/v1/topics/{soon['id']}/resolution-items")).json()[0]
     r = await t["staff"].post(
         f"/api/v1/topics/{soon['id']}/resolution-items",
@@ -377,7 +377,7 @@ async def test_a_digest_webhook_gets_one_message_a_day(world: World, receiver: R
         await open_topic(t, title=title)
     await drain()
     assert receiver.received == []  # nothing until the digest hour
-    evening = datetime.now(CHINA).replace(hour=19, minute=0).astimezone(UTC)
+    evening = utcnow().astimezone(CHINA).replace(hour=19, minute=0).astimezone(UTC)
     assert await send_digests(18, now=evening) >= 1
     assert await send_digests(18, now=evening + timedelta(minutes=5)) == 0
     await drain(start=evening)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import pytest
 
+from deliberation.clock import timestamp
 from deliberation.errors import Unauthenticated
 from deliberation.security import Principal, TokenIssuer, hash_password, verify_password
 
@@ -21,12 +22,12 @@ def test_passwords_are_argon2_and_verify() -> None:
     assert not verify_password("not-a-hash", "anything")
 
 
-def test_a_remembered_token_still_expires() -> None:
+def test_a_remembered_token_still_expires(move_clock: Callable[[float], None]) -> None:
     issuer = TokenIssuer("s" * 32, ttl_seconds=1)
     token = issuer.issue(ALICE)
     assert issuer.verify(token) == ALICE
     assert issuer.verify(token) == ALICE  # served from the cache
-    time.sleep(1.2)
+    move_clock(1.2)
     with pytest.raises(Unauthenticated, match="过期"):
         issuer.verify(token)
 
@@ -37,5 +38,5 @@ def test_token_from_another_key_is_refused_and_cache_is_bounded() -> None:
     with pytest.raises(Unauthenticated):
         ours.verify(theirs.issue(ALICE))
     for i in range(10):
-        ours.verify(ours.issue(Principal(i + 1, f"u{i}", "staff", 1, None), now=time.time() - i))
+        ours.verify(ours.issue(Principal(i + 1, f"u{i}", "staff", 1, None), now=timestamp() - i))
     assert len(ours._verified) == 3

@@ -13,9 +13,9 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 
 from api.middleware import raw_header
-from deliberation.errors import Forbidden, Unauthenticated
+from deliberation.errors import Unauthenticated
+from deliberation.permissions import ROLE_ONLY, Action, allowed
 from deliberation.security import Principal, TokenIssuer
-from workflows import WORKFLOW
 
 PUBLIC_PATHS = (
     "^/healthz",
@@ -78,20 +78,20 @@ def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | N
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
-def require_roles(*roles: str, action: str = "执行此操作") -> Guard:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = connection.user
-        if not isinstance(principal, Principal) or principal.role not in roles:
-            raise Forbidden(f"您的角色不能{action}")
+def policy_guard(action: Action, kind: str = "") -> Guard:
+    """The policy's role-only answer, before the handler reads anything (403)."""
 
-    guard.__name__ = f"require_{'_or_'.join(roles)}"
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = connection.user if isinstance(connection.user, Principal) else None
+        allowed(principal, action, ROLE_ONLY, kind).check()
+
+    guard.__name__ = f"may_{action.replace('.', '_')}_{kind}".rstrip("_")
     return guard
 
 
 def record_guard(record: str) -> Guard:
-    """Who may add ``record``, as the workflow declaration says."""
-    kind = WORKFLOW.record(record)
-    return require_roles(*kind.roles, action=f"添加{kind.label}")
+    """Who may add ``record``, as the policy (from the workflow declaration) says."""
+    return policy_guard("record.add", record)
 
 
 CurrentPrincipal = NamedDependency[Principal]

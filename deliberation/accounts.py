@@ -10,11 +10,11 @@ from deliberation.clock import utcnow
 from deliberation.database import write_transaction
 from deliberation.errors import (
     AlreadyExists,
-    Forbidden,
     RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
+from deliberation.permissions import allowed
 from deliberation.schemas import (
     TownshipRead,
     UserCreate,
@@ -157,8 +157,7 @@ _USER_COLUMNS = (
 
 
 async def list_users(principal: Principal) -> list[UserRead]:
-    if principal.role != "admin":
-        raise Forbidden("只有管理员可以查看账号列表")
+    allowed(principal, "account.manage").check()
     rows = await Account.select(*_USER_COLUMNS).order_by(Account.id)
     return [user_read(r) for r in rows]
 

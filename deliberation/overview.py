@@ -17,14 +17,13 @@ from deliberation.deadlines import due_label, is_overdue
 from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
+from deliberation.permissions import Subject, allowed, available_triggers
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.security import Principal
 from deliberation.tables import Document, Meeting, Opinion, ResolutionItem, Topic, TopicEvent
-from deliberation.topics import available_triggers, valid_id, visible_topic
+from deliberation.topics import topic_row, valid_id
 from workflows import ROLE_LABELS, WORKFLOW
-
-PUBLIC_FROM = ("resolution", "feedback", "closed")
 
 
 @dataclass(frozen=True)
@@ -79,20 +78,11 @@ def steps_of(state: str, visited: set[str]) -> list[Step]:
 async def topic_overview(
     principal: Principal | None, topic_id: int, publishing: Publishing
 ) -> Overview:
-    if not valid_id(topic_id):
-        raise NotFound("议题不存在")
-    own = False
-    if principal is not None:
-        try:
-            topic = await visible_topic(principal, topic_id)
-            own = True
-        except NotFound:
-            own = False
-    if not own:
-        row = await Topic.select().where(Topic.id == topic_id).first()
-        if row is None or row["state"] not in PUBLIC_FROM:
-            raise NotFound("议题不存在或尚未公开")
-        topic = dict(row)
+    topic = await topic_row(topic_id)
+    seen = allowed(principal, "topic.read", Subject.of_topic(topic))
+    if not seen:
+        raise NotFound(seen.reason)
+    own = seen.view == "full"
     events = await (
         TopicEvent.select(
             TopicEvent.trigger,
@@ -126,10 +116,7 @@ async def topic_overview(
     )
     if own and principal is not None:
         documents = await topic_documents(principal, topic_id, publishing)
-        triggers = [
-            (t, WORKFLOW.transition(t).label)
-            for t in available_triggers(principal, topic["state"], topic["opened_by"])
-        ]
+        triggers = [(t, WORKFLOW.transition(t).label) for t in available_triggers(principal, topic)]
     else:
         documents = await public_topic_documents(topic_id, publishing)
         triggers = []
@@ -175,6 +162,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         Topic.title,
         Topic.state,
         Topic.opened_by,
+        Topic.township,
         Topic.village,
         Topic.due_on,
     ).where(Topic.township == principal.township_id, Topic.state.not_in(terminal))
@@ -190,7 +178,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         if principal.role == "representative":
             waiting = _representative_can(row["state"])
         else:
-            can = available_triggers(principal, row["state"], row["opened_by"])
+            can = available_triggers(principal, row)
             waiting = "待您办理" if can else None
         found.append(
             MyTopic(
@@ -222,18 +210,9 @@ def _representative_can(state: str) -> str | None:
     return None
 
 
-VILLAGE_RECORDS = ("opinion", "satisfaction")
-"""Records a representative adds only for topics of their own village (or township-wide)."""
-
-
 def may_add(principal: Principal | None, topic: dict[str, Any], record: str) -> bool:
     """Whether the record's form belongs on this person's page of the topic."""
-    kind = WORKFLOW.record(record)
-    if principal is None or principal.role not in kind.roles or topic["state"] not in kind.open_in:
-        return False
-    if record in VILLAGE_RECORDS and principal.role == "representative":
-        return topic.get("village") in (None, principal.village_id)
-    return True
+    return bool(allowed(principal, "record.add", Subject.of_topic(topic), record))
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ declaration, inside one transaction.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
 from deliberation.deadlines import refresh_due
-from deliberation.errors import Forbidden, NotFound, StageClosed, ValidationFailed
+from deliberation.errors import NotFound, ValidationFailed
 from deliberation.notifications.outbox import record_event, topic_data
+from deliberation.permissions import ROLE_ONLY, Subject, allowed
 from deliberation.schemas import (
     AttendeeRead,
     InvestigationCreate,
@@ -28,12 +29,15 @@ from deliberation.schemas import (
     OpinionRead,
     ProgressCreate,
     ProgressRead,
+    Rating,
     ResolutionItemCreate,
     ResolutionItemRead,
     SatisfactionCreate,
     SatisfactionRead,
     SiteConsultationCreate,
     SiteConsultationRead,
+    Stance,
+    Tallies,
 )
 from deliberation.security import Principal
 from deliberation.tables import (
@@ -46,7 +50,7 @@ from deliberation.tables import (
     SatisfactionRating,
     SiteConsultation,
 )
-from deliberation.topics import valid_id, visible_topic
+from deliberation.topics import topic_row, valid_id, visible_topic
 from workflows import WORKFLOW
 
 EARLIEST = date(2000, 1, 1)
@@ -66,18 +70,17 @@ def check_dates(**days: date) -> None:
 
 
 def check_record_allowed(record: str, principal: Principal, topic: dict[str, Any]) -> None:
-    """Role (403) then state (409 stage_closed) for adding ``record`` to ``topic``."""
-    kind = WORKFLOW.record(record)
-    if principal.role not in kind.roles:
-        raise Forbidden(f"您的角色不能添加{kind.label}")
-    if topic["state"] not in kind.open_in:
-        state_label = WORKFLOW.state(topic["state"]).label
-        raise StageClosed(f"议题处于“{state_label}”阶段,不能添加{kind.label}")
+    """The policy on adding ``record`` to ``topic``: township (404), role and village
+    (403), then state (409 stage_closed)."""
+    allowed(principal, "record.add", Subject.of_topic(topic), record).check()
 
 
-def _check_village(principal: Principal, topic: dict[str, Any], what: str) -> None:
-    if topic["village"] is not None and topic["village"] != principal.village_id:
-        raise Forbidden(f"该议题属于其他村(社区),只有本村(社区)代表可以{what}")
+def view_of(
+    principal: Principal | None, topic: dict[str, Any], kind: str, author_id: int | None = None
+) -> str:
+    """How much of a ``kind`` record (by ``author_id``) the caller sees on ``topic``."""
+    decision = allowed(principal, "record.read", Subject.of_topic(topic, author_id), kind)
+    return decision.view if decision else "none"
 
 
 async def _topic_of(
@@ -98,8 +101,9 @@ async def _topic_of(
 # Opinions ---------------------------------------------------------------------------
 
 
-def _opinion_read(row: dict[str, Any]) -> OpinionRead:
+def _opinion_read(row: dict[str, Any], view: str = "full") -> OpinionRead:
     return OpinionRead(
+        view=view,
         id=row["id"],
         topic_id=row["topic"],
         author_id=row["author"],
@@ -137,9 +141,8 @@ async def _read_opinion(opinion_id: int) -> OpinionRead:
 
 async def add_opinion(principal: Principal, topic_id: int, data: OpinionCreate) -> OpinionRead:
     async with write_transaction():
-        topic = await visible_topic(principal, topic_id)
+        topic = await topic_row(topic_id)
         check_record_allowed("opinion", principal, topic)
-        _check_village(principal, topic, "提出意见")
         inserted = await Opinion.insert(
             Opinion(
                 topic=topic_id,
@@ -166,17 +169,36 @@ async def add_opinion(principal: Principal, topic_id: int, data: OpinionCreate) 
 
 
 async def list_opinions(principal: Principal, topic_id: int) -> list[OpinionRead]:
-    await visible_topic(principal, topic_id)
+    return await opinions_seen(principal, await visible_topic(principal, topic_id))
+
+
+async def opinions_seen(principal: Principal | None, topic: dict[str, Any]) -> list[OpinionRead]:
+    """The opinions the caller may see, each as much as the policy allows: in full
+    (the office, their author), the answer without names (``anonymous``, once the
+    topic is public), or not at all (counted in ``tallies`` only)."""
     rows = (
         await Opinion.select(*_OPINION_COLUMNS)
-        .where(Opinion.topic == topic_id)
+        .where(Opinion.topic == topic["id"])
         .order_by(Opinion.id)
     )
-    return [_opinion_read(r) for r in rows]
+    seen = []
+    for row in rows:
+        view = view_of(principal, topic, "opinion", row["author"])
+        if view == "full":
+            seen.append(_opinion_read(row))
+        elif view == "anonymous" and row["adoption"] is not None:
+            seen.append(
+                _opinion_read(
+                    {**row, "author": None, "author.display_name": "", "on_behalf_of": ""},
+                    view,
+                )
+            )
+    return seen
 
 
 async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAnswer) -> OpinionRead:
     async with write_transaction():
+        allowed(principal, "record.add", ROLE_ONLY, "opinion_answer").check()  # role first (403)
         _, topic = await _topic_of(Opinion, opinion_id, principal, "意见")
         check_record_allowed("opinion_answer", principal, topic)
         await Opinion.update(
@@ -193,16 +215,18 @@ async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAns
 # Investigations and site consultations ---------------------------------------------------
 
 
-def _investigation_read(r: dict[str, Any]) -> InvestigationRead:
+def _investigation_read(r: dict[str, Any], view: str = "full") -> InvestigationRead:
+    full = view == "full"
     return InvestigationRead(
         id=r["id"],
         topic_id=r["topic"],
         visited_on=r["visited_on"],
         place=r["place"],
-        participants=r["participants"],
+        participants=r["participants"] if full else "",
         findings=r["findings"],
-        recorded_by=r["recorded_by"],
+        recorded_by=r["recorded_by"] if full else None,
         created_at=r["created_at"],
+        view=view,
     )
 
 
@@ -211,7 +235,7 @@ async def add_investigation(
 ) -> InvestigationRead:
     check_dates(visited_on=data.visited_on)
     async with write_transaction():
-        topic = await visible_topic(principal, topic_id)
+        topic = await topic_row(topic_id)
         check_record_allowed("investigation", principal, topic)
         row = Investigation(
             topic=topic_id,
@@ -227,25 +251,35 @@ async def add_investigation(
 
 
 async def list_investigations(principal: Principal, topic_id: int) -> list[InvestigationRead]:
-    await visible_topic(principal, topic_id)
+    return await investigations_seen(principal, await visible_topic(principal, topic_id))
+
+
+async def investigations_seen(
+    principal: Principal | None, topic: dict[str, Any]
+) -> list[InvestigationRead]:
+    view = view_of(principal, topic, "investigation")
+    if view == "none":
+        return []
     rows = (
         await Investigation.select()
-        .where(Investigation.topic == topic_id)
+        .where(Investigation.topic == topic["id"])
         .order_by(Investigation.id)
     )
-    return [_investigation_read(r) for r in rows]
+    return [_investigation_read(r, view) for r in rows]
 
 
-def _site_consultation_read(r: dict[str, Any]) -> SiteConsultationRead:
+def _site_consultation_read(r: dict[str, Any], view: str = "full") -> SiteConsultationRead:
+    full = view == "full"
     return SiteConsultationRead(
         id=r["id"],
         topic_id=r["topic"],
         held_on=r["held_on"],
         place=r["place"],
-        participants=r["participants"],
+        participants=r["participants"] if full else "",
         summary=r["summary"],
-        recorded_by=r["recorded_by"],
+        recorded_by=r["recorded_by"] if full else None,
         created_at=r["created_at"],
+        view=view,
     )
 
 
@@ -254,7 +288,7 @@ async def add_site_consultation(
 ) -> SiteConsultationRead:
     check_dates(held_on=data.held_on)
     async with write_transaction():
-        topic = await visible_topic(principal, topic_id)
+        topic = await topic_row(topic_id)
         check_record_allowed("site_consultation", principal, topic)
         row = SiteConsultation(
             topic=topic_id,
@@ -272,13 +306,21 @@ async def add_site_consultation(
 async def list_site_consultations(
     principal: Principal, topic_id: int
 ) -> list[SiteConsultationRead]:
-    await visible_topic(principal, topic_id)
+    return await site_consultations_seen(principal, await visible_topic(principal, topic_id))
+
+
+async def site_consultations_seen(
+    principal: Principal | None, topic: dict[str, Any]
+) -> list[SiteConsultationRead]:
+    view = view_of(principal, topic, "site_consultation")
+    if view == "none":
+        return []
     rows = (
         await SiteConsultation.select()
-        .where(SiteConsultation.topic == topic_id)
+        .where(SiteConsultation.topic == topic["id"])
         .order_by(SiteConsultation.id)
     )
-    return [_site_consultation_read(r) for r in rows]
+    return [_site_consultation_read(r, view) for r in rows]
 
 
 # Meetings and minutes ---------------------------------------------------------------------
@@ -324,7 +366,7 @@ async def _read_meeting(meeting_id: int) -> MeetingRead:
 async def schedule_meeting(principal: Principal, topic_id: int, data: MeetingCreate) -> MeetingRead:
     check_dates(scheduled_at=data.scheduled_at.date())
     async with write_transaction():
-        topic = await visible_topic(principal, topic_id)
+        topic = await topic_row(topic_id)
         check_record_allowed("meeting", principal, topic)
         inserted = await Meeting.insert(
             Meeting(
@@ -343,13 +385,15 @@ async def schedule_meeting(principal: Principal, topic_id: int, data: MeetingCre
 
 
 async def list_meetings(principal: Principal, topic_id: int) -> list[MeetingRead]:
-    await visible_topic(principal, topic_id)
+    topic = await visible_topic(principal, topic_id)
+    allowed(principal, "record.read", Subject.of_topic(topic), "meeting").check()
     rows = await Meeting.select().where(Meeting.topic == topic_id).order_by(Meeting.id)
     return await _meeting_reads(rows)
 
 
 async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpdate) -> MeetingRead:
     async with write_transaction():
+        allowed(principal, "record.add", ROLE_ONLY, "minutes").check()  # role first (403)
         _, topic = await _topic_of(Meeting, meeting_id, principal, "会议")
         check_record_allowed("minutes", principal, topic)
         await Meeting.update(
@@ -423,7 +467,7 @@ async def add_resolution_item(
 ) -> ResolutionItemRead:
     check_dates(due_date=data.due_date)
     async with write_transaction():
-        topic = await visible_topic(principal, topic_id)
+        topic = await topic_row(topic_id)
         check_record_allowed("resolution_item", principal, topic)
         inserted = await ResolutionItem.insert(
             ResolutionItem(
@@ -453,6 +497,7 @@ async def list_resolution_items(principal: Principal, topic_id: int) -> list[Res
 
 async def add_progress(principal: Principal, item_id: int, data: ProgressCreate) -> ProgressRead:
     async with write_transaction():
+        allowed(principal, "record.add", ROLE_ONLY, "progress").check()  # role first (403)
         _, topic = await _topic_of(ResolutionItem, item_id, principal, "协商成果")
         check_record_allowed("progress", principal, topic)
         row = ProgressReport(
@@ -505,9 +550,8 @@ async def rate_satisfaction(
         SatisfactionRating.representative == principal.id
     )
     async with write_transaction():
-        topic = await visible_topic(principal, topic_id)
+        topic = await topic_row(topic_id)
         check_record_allowed("satisfaction", principal, topic)
-        _check_village(principal, topic, "评价满意度")
         if await SatisfactionRating.exists().where(where):
             await SatisfactionRating.update(
                 {
@@ -533,13 +577,40 @@ async def rate_satisfaction(
 
 
 async def list_satisfaction(principal: Principal, topic_id: int) -> list[SatisfactionRead]:
-    await visible_topic(principal, topic_id)
+    return await ratings_seen(principal, await visible_topic(principal, topic_id))
+
+
+async def ratings_seen(
+    principal: Principal | None, topic: dict[str, Any]
+) -> list[SatisfactionRead]:
+    """The ratings the caller sees in full (the office; a representative their own);
+    everyone else sees only how many of each (``tallies``)."""
     rows = (
         await SatisfactionRating.select()
-        .where(SatisfactionRating.topic == topic_id)
+        .where(SatisfactionRating.topic == topic["id"])
         .order_by(SatisfactionRating.id)
     )
-    return [_satisfaction_read(r) for r in rows]
+    return [
+        _satisfaction_read(r)
+        for r in rows
+        if view_of(principal, topic, "satisfaction", r["representative"]) == "full"
+    ]
+
+
+async def tallies(principal: Principal | None, topic: dict[str, Any]) -> Tallies:
+    """Opinions by stance and ratings by kind: no names, for anyone who sees the topic."""
+    stances = await Opinion.select(Opinion.stance).where(Opinion.topic == topic["id"])
+    ratings = await SatisfactionRating.select(SatisfactionRating.rating).where(
+        SatisfactionRating.topic == topic["id"]
+    )
+    return Tallies(
+        opinions={s: sum(1 for r in stances if r["stance"] == s) for s in get_args(Stance)},
+        satisfaction={k: sum(1 for r in ratings if r["rating"] == k) for k in get_args(Rating)},
+    )
+
+
+async def topic_tallies(principal: Principal, topic_id: int) -> Tallies:
+    return await tallies(principal, await visible_topic(principal, topic_id))
 
 
 __all__ = [

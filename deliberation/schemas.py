@@ -197,7 +197,8 @@ class OpinionAnswer(Input):
 class OpinionRead(Struct, kw_only=True):
     id: int
     topic_id: int
-    author_id: int
+    author_id: int | None
+    """None (with ``author_name`` and ``on_behalf_of`` empty) in the ``anonymous`` view."""
     author_name: str
     content: str
     stance: str
@@ -206,6 +207,8 @@ class OpinionRead(Struct, kw_only=True):
     answer_reason: str
     answered_at: datetime | None
     created_at: datetime
+    view: str = "full"
+    """How much of it the caller sees: ``full`` or ``anonymous`` (docs/permissions.md)."""
 
 
 class InvestigationCreate(Input):
@@ -222,8 +225,10 @@ class InvestigationRead(Struct, kw_only=True):
     place: str
     participants: str
     findings: str
-    recorded_by: int
+    recorded_by: int | None
     created_at: datetime
+    view: str = "full"
+    """``summary``: without the people it names (``participants`` empty, no recorder)."""
 
 
 class SiteConsultationCreate(Input):
@@ -240,8 +245,10 @@ class SiteConsultationRead(Struct, kw_only=True):
     place: str
     participants: str
     summary: str
-    recorded_by: int
+    recorded_by: int | None
     created_at: datetime
+    view: str = "full"
+    """``summary``: without the people it names (``participants`` empty, no recorder)."""
 
 
 class MeetingCreate(Input):
@@ -328,6 +335,14 @@ class SatisfactionRead(Struct, kw_only=True):
     comment: str
     created_at: datetime
     updated_at: datetime
+
+
+class Tallies(Struct, kw_only=True):
+    """How many opinions of each stance and ratings of each kind a topic has: what
+    anyone who may read the topic sees, with no names."""
+
+    opinions: dict[str, int]
+    satisfaction: dict[str, int]
 
 
 class Health(Struct):

@@ -248,7 +248,11 @@ def _path_trigger(source: str, dest: str) -> str:
 
 async def topic_in_state(t: Township, state: str, **extra: Any) -> dict[str, Any]:
     """Open a topic and walk it to ``state``, meeting each requirement on the way."""
-    topic = await open_topic(t, **extra)
+    return await walk(t, await open_topic(t, **extra), state)
+
+
+async def walk(t: Township, topic: dict[str, Any], state: str) -> dict[str, Any]:
+    """Walk a just-opened topic to ``state``, meeting each requirement on the way."""
     if state in ("rejected", "withdrawn"):
         trigger = "reject" if state == "rejected" else "withdraw"
         actor = t["staff"] if state == "rejected" else t["liaison"]

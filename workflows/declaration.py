@@ -67,14 +67,62 @@ class Transition:
     """Only the account that opened the topic may fire it (``withdraw``)."""
 
 
+View = Literal["full", "summary", "anonymous", "counts", "none"]
+"""How much of a record a person sees, from most to least:
+
+``full`` every field with names; ``summary`` what happened (date, place, summary)
+without the private people it names; ``anonymous`` the content and its answer
+without the author's or villager's name; ``counts`` only how many of each kind
+(stance, rating); ``none`` nothing."""
+
+VIEWS: Final = ("full", "summary", "anonymous", "counts", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRule:
+    """Who sees a kind of record, and how much (product.md §9 "Who sees what").
+
+    ``full``: roles of the topic's township that see every record in full.
+    ``author_full``: the person who added a record sees it in full.
+    ``others``: what the rest of the township sees.
+    ``public``: what anyone sees once the topic is public (``Workflow.public_from``);
+    the township's people never see less than that.
+    """
+
+    full: tuple[str, ...]
+    author_full: bool = False
+    others: View = "full"
+    public: View = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class RecordKind:
-    """A record attached to a topic: who may add it and in which states."""
+    """A record attached to a topic: who may add it and in which states, who reads
+    how much of it, and until when it may be corrected (with a reason)."""
 
     name: str
     label: str
     roles: tuple[str, ...]
     open_in: tuple[str, ...]
+    read: ReadRule | None = None
+    """None: read as part of another record (an answer with its opinion)."""
+    correct_in: tuple[str, ...] = ()
+    """States in which the record may be corrected by the roles that add it."""
+    author_only: bool = False
+    """Only the person who added a record may correct it (an opinion, a rating)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentKind:
+    """An official document of a topic: who drafts and publishes it, and from which
+    states (product.md §9 "Documents by state"); ``requires`` names the record it is
+    made from (checked by the documents service, 422 ``condition_failed``)."""
+
+    name: str
+    label: str
+    roles: tuple[str, ...]
+    states: tuple[str, ...]
+    requires: Requirement | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +131,9 @@ class Workflow:
     states: tuple[State, ...]
     transitions: tuple[Transition, ...]
     records: tuple[RecordKind, ...]
+    documents: tuple[DocumentKind, ...] = ()
+    public_from: str = ""
+    """From this state of the main path on, a topic has a public page."""
 
     def state(self, name: str) -> State:
         for state in self.states:
@@ -101,6 +152,24 @@ class Workflow:
             if record.name == name:
                 return record
         raise KeyError(name)
+
+    def document(self, name: str) -> DocumentKind:
+        for document in self.documents:
+            if document.name == name:
+                return document
+        raise KeyError(name)
+
+    @property
+    def public_states(self) -> tuple[str, ...]:
+        """``public_from`` and the states after it on the main path."""
+        if not self.public_from:
+            return ()
+        path = self.main_path
+        return path[path.index(self.public_from) :]
+
+    @property
+    def active_states(self) -> tuple[str, ...]:
+        return tuple(state.name for state in self.states if not state.terminal)
 
     @property
     def main_path(self) -> tuple[str, ...]:
@@ -148,6 +217,11 @@ REQUIREMENTS: Final = (
 )
 
 EARLY_STAGES: Final = ("proposed", "investigated", "site_consultation", "meeting")
+ACTIVE: Final = (*EARLY_STAGES, "resolution", "feedback")
+TOWNSHIP: Final = ("liaison", "representative", "staff")
+"""The roles that belong to a township and take part in its topics."""
+OFFICE: Final = ("liaison", "staff")
+"""The township's CPPCC liaisons and office staff: they see the record in full."""
 
 WORKFLOW: Final = Workflow(
     initial="proposed",
@@ -243,29 +317,84 @@ WORKFLOW: Final = Workflow(
         ),
     ),
     records=(
-        RecordKind("opinion", "意见", ("representative",), EARLY_STAGES),
+        # An opinion names its author and a villager: the office and its author see it;
+        # other representatives see counts by stance, and the answers without names
+        # once the topic is public.
         RecordKind(
-            "opinion_answer",
-            "意见采纳情况",
-            ("staff",),
-            (*EARLY_STAGES, "resolution", "feedback"),
+            "opinion",
+            "意见",
+            ("representative",),
+            EARLY_STAGES,
+            ReadRule(OFFICE, author_full=True, others="counts", public="anonymous"),
+            correct_in=EARLY_STAGES,
+            author_only=True,
         ),
+        RecordKind("opinion_answer", "意见采纳情况", ("staff",), ACTIVE, correct_in=ACTIVE),
+        # Investigation and site-consultation records name private people.
         RecordKind(
             "investigation",
             "调研记录",
-            ("liaison", "staff"),
+            OFFICE,
             ("proposed", "investigated", "site_consultation"),
+            ReadRule(OFFICE, others="summary", public="summary"),
+            correct_in=ACTIVE,
         ),
         RecordKind(
             "site_consultation",
             "现场协商记录",
-            ("liaison", "staff"),
+            OFFICE,
             ("investigated", "site_consultation"),
+            ReadRule(OFFICE, others="summary", public="summary"),
+            correct_in=ACTIVE,
         ),
-        RecordKind("meeting", "协商会议", ("staff",), ("site_consultation", "meeting")),
-        RecordKind("minutes", "会议纪要", ("staff",), ("meeting",)),
-        RecordKind("resolution_item", "协商成果", ("staff",), ("meeting", "resolution")),
-        RecordKind("progress", "落实进展", ("staff",), ("resolution", "feedback")),
-        RecordKind("satisfaction", "满意度评价", ("representative",), ("feedback",)),
+        RecordKind(
+            "meeting",
+            "协商会议",
+            ("staff",),
+            ("site_consultation", "meeting"),
+            ReadRule(TOWNSHIP),
+            correct_in=("site_consultation", "meeting"),
+        ),
+        RecordKind("minutes", "会议纪要", ("staff",), ("meeting",), correct_in=ACTIVE),
+        RecordKind(
+            "resolution_item",
+            "协商成果",
+            ("staff",),
+            ("meeting", "resolution"),
+            ReadRule(TOWNSHIP, public="full"),
+            correct_in=("meeting", "resolution", "feedback"),
+        ),
+        RecordKind(
+            "progress",
+            "落实进展",
+            ("staff",),
+            ("resolution", "feedback"),
+            ReadRule(TOWNSHIP, public="full"),
+        ),
+        RecordKind(
+            "satisfaction",
+            "满意度评价",
+            ("representative",),
+            ("feedback",),
+            ReadRule(OFFICE, author_full=True, others="counts", public="counts"),
+        ),
     ),
+    documents=(
+        DocumentKind(
+            "minutes",
+            "会议纪要",
+            ("staff",),
+            ("meeting", "resolution", "feedback"),
+            MINUTES_RECORDED,
+        ),
+        DocumentKind(
+            "resolution_notice",
+            "协商成果公示",
+            ("staff",),
+            ("resolution", "feedback"),
+            RESOLUTION_ITEM_ADDED,
+        ),
+        DocumentKind("feedback_report", "落实情况通报", ("staff",), ("feedback", "closed")),
+    ),
+    public_from="resolution",
 )

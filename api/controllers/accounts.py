@@ -5,7 +5,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
-from api.auth import CurrentPrincipal, require_roles
+from api.auth import CurrentPrincipal, policy_guard
 from deliberation import accounts
 from deliberation.schemas import (
     TokenRequest,
@@ -18,7 +18,7 @@ from deliberation.schemas import (
     VillageRead,
 )
 
-admin_only = require_roles("admin", action="管理账号、乡镇和村(社区)")
+admin_only = policy_guard("account.manage")
 
 
 class AuthController(Controller):

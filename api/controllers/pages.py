@@ -18,10 +18,11 @@ from api.controllers.session import page_principal
 from api.dependencies import CurrentPublishing
 from api.errors import STATUS_OF_CODE, page_error
 from api.forms import MISSING, FormData, parse_form, to_login
-from deliberation import accounts, documents, records, topics
+from deliberation import accounts, documents, permissions, records, topics
 from deliberation.documents import KINDS, Publishing
 from deliberation.errors import DomainError, NotFound, ValidationFailed
 from deliberation.overview import Overview, may_add, on_topic, topic_overview
+from deliberation.permissions import Subject
 from deliberation.schemas import (
     DocumentCreate,
     DocumentPublish,
@@ -39,7 +40,7 @@ from deliberation.schemas import (
     TopicCreate,
 )
 from deliberation.security import Principal
-from deliberation.topics import OPENER_ROLES, visible_topic
+from deliberation.topics import visible_topic
 
 PAGE_SIZE = 20
 
@@ -101,7 +102,7 @@ class NoticeBoardController(Controller):
 async def _new_topic_form(
     principal: Principal, values: dict[str, Any], problems: dict[str, str], status: int = 200
 ) -> Template:
-    allowed = principal.role in OPENER_ROLES
+    allowed = bool(permissions.allowed(principal, "topic.open"))
     villages = await accounts.list_villages(principal) if allowed else []
     return Template(
         "new_topic.html",
@@ -266,36 +267,29 @@ def _document_forms(publishing: Publishing) -> dict[str, PageForm]:
     }
 
 
-async def _opinions_for(principal: Principal | None, view: Overview) -> list[OpinionRead]:
-    """Opinions and how they were answered: a representative sees their own; the
-    township's other people see all; the public none."""
-    if view.public or principal is None:
-        return []
-    found = await records.list_opinions(principal, view.topic["id"])
-    if principal.role == "representative":
-        return [o for o in found if o.author_id == principal.id]
-    return found
-
-
-async def _records_for(principal: Principal | None, view: Overview) -> dict[str, list[Any]]:
-    """Meetings, investigations and site consultations, for the topic's township only
-    (they name people)."""
-    if view.public or principal is None:
-        return {"meetings": [], "investigations": [], "site_consultations": []}
-    topic_id = view.topic["id"]
+async def _records_for(principal: Principal | None, view: Overview) -> dict[str, Any]:
+    """The topic's records, each as much as the policy lets this person see
+    (docs/permissions.md): the page adds no rule of its own."""
+    topic = view.topic
     return {
-        "meetings": await records.list_meetings(principal, topic_id),
-        "investigations": await records.list_investigations(principal, topic_id),
-        "site_consultations": await records.list_site_consultations(principal, topic_id),
+        "opinions": await records.opinions_seen(principal, topic),
+        "tallies": await records.tallies(principal, topic),
+        "meetings": []
+        if view.public or principal is None
+        else await records.list_meetings(principal, topic["id"]),
+        "investigations": await records.investigations_seen(principal, topic),
+        "site_consultations": await records.site_consultations_seen(principal, topic),
     }
 
 
-def _not_found(message: str, template: type[Template] = Template, **extra: Any) -> Template:
-    title, advice = page_error(404)
+def _not_found(
+    message: str, template: type[Template] = Template, status: int = 404, **extra: Any
+) -> Template:
+    title, advice = page_error(status)
     return template(
         template_name="error.html",
         context={"title": title, "message": message, "advice": advice},
-        status_code=404,
+        status_code=status,
         **extra,
     )
 
@@ -319,6 +313,10 @@ async def render_topic_page(
     try:
         view = await topic_overview(principal, topic_id, publishing)
     except NotFound as missing:
+        if error is not None and status_code >= 400:
+            # Refused, on a topic the person cannot see either: the refusal as it was
+            # (the API says the same), on an error page.
+            return _not_found(error, status=status_code)
         return _not_found(missing.detail)
     kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
     posted = values or {}
@@ -332,9 +330,11 @@ async def render_topic_page(
             "forms": {
                 kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds
             },
-            "staff": principal is not None and principal.role == "staff" and not view.public,
+            "staff": not view.public
+            and bool(
+                permissions.allowed(principal, "document.read_draft", Subject.of_topic(view.topic))
+            ),
             "document_kinds": KINDS,
-            "opinions": await _opinions_for(principal, view),
             **await _records_for(principal, view),
             "form": form,
             "values": posted,

@@ -22,6 +22,7 @@ from deliberation.schemas import (
     SatisfactionRead,
     SiteConsultationCreate,
     SiteConsultationRead,
+    Tallies,
 )
 
 
@@ -118,6 +119,12 @@ class TopicRecordsController(Controller):
         data: JSONBody[SatisfactionCreate],
     ) -> SatisfactionRead:
         return await records.rate_satisfaction(principal, topic_id, data)
+
+    @get("/tallies", operation_id="topic_tallies")
+    async def tallies(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> Tallies:
+        """Opinions by stance and ratings by kind, without names: what everyone of the
+        township sees of others' opinions and ratings."""
+        return await records.topic_tallies(principal, topic_id)
 
     @get("/satisfaction", operation_id="list_satisfaction")
     async def list_satisfaction(

@@ -16,8 +16,8 @@ from api.forms import FormData, to_login
 from deliberation import accounts
 from deliberation.errors import RateLimited, Unauthenticated
 from deliberation.overview import by_state, my_topics
+from deliberation.permissions import allowed
 from deliberation.security import Principal, TokenIssuer
-from deliberation.topics import OPENER_ROLES
 from workflows import ROLE_LABELS
 
 SESSION_COOKIE = "hsl_session"
@@ -144,7 +144,7 @@ class SessionController(Controller):
                 "total": len(found),
                 "states": counts if principal.role != "representative" else [],
                 "chosen": chosen,
-                "may_open": principal.role in OPENER_ROLES,
+                "may_open": bool(allowed(principal, "topic.open")),
             },
         )
 

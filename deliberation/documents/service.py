@@ -24,13 +24,14 @@ from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.documents.content import KINDS, Content, document_content, document_number
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
-from deliberation.errors import Forbidden, NotFound, TransitionNotAllowed
+from deliberation.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from deliberation.notifications.outbox import record_event, topic_data
+from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
 from deliberation.schemas import DocumentPage, DocumentRead
 from deliberation.search import normalise
 from deliberation.security import Principal
 from deliberation.tables import Document
-from deliberation.topics import valid_id, visible_topic
+from deliberation.topics import topic_row, valid_id, visible_topic
 from deliberation.wording import zh
 from deliberation.workdays import working_days
 from workflows import WORKFLOW
@@ -116,11 +117,7 @@ def _read(row: dict[str, Any], publishing: Publishing) -> DocumentRead:
 
 
 def _may_see_drafts(principal: Principal | None, row: dict[str, Any]) -> bool:
-    return (
-        principal is not None
-        and principal.role == STAFF
-        and principal.township_id == row["township"]
-    )
+    return bool(allowed(principal, "document.read_draft", Subject.township(row["township"])))
 
 
 async def _row(principal: Principal | None, document_id: int) -> dict[str, Any]:
@@ -134,18 +131,16 @@ async def _row(principal: Principal | None, document_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-def _require_staff(principal: Principal) -> None:
-    if principal.role != STAFF or principal.township_id is None:
-        raise Forbidden("只有工作人员可以生成、发布或撤销文件")
-
-
-async def _own_document(principal: Principal, document_id: int) -> dict[str, Any]:
-    """A document of the caller's own township, for staff to publish or revoke."""
-    _require_staff(principal)
+async def _own_document(
+    principal: Principal, document_id: int, action: Action
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A document and its topic, if the policy lets the caller ``action`` it (publish,
+    revoke): role (403) first, then whether it is theirs to see (404), then the stage."""
+    allowed(principal, action, ROLE_ONLY).check()
     row = await _row(principal, document_id)
-    if row["township"] != principal.township_id:
-        raise NotFound("文件不存在")
-    return row
+    topic = await topic_row(row["topic"])
+    allowed(principal, action, Subject.of_topic(topic), row["kind"]).check()
+    return row, topic
 
 
 def _draft_job(content: Content, document_id: int, publishing: Publishing) -> RenderJob:
@@ -185,8 +180,11 @@ async def create_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
-    _require_staff(principal)
-    topic = await visible_topic(principal, topic_id)
+    if kind not in KINDS:
+        raise ValidationFailed([{"field": "kind", "message": "没有这种文件"}])
+    allowed(principal, "document.draft", ROLE_ONLY).check()
+    topic = await topic_row(topic_id)
+    allowed(principal, "document.draft", Subject.of_topic(topic), kind).check()
     now = now or utcnow()
     content = await document_content(kind, topic_id, china_today(now))
     async with write_transaction():
@@ -259,7 +257,7 @@ async def publish_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
-    row = await _own_document(principal, document_id)
+    row, _ = await _own_document(principal, document_id, "document.publish")
     if row["status"] != "draft":
         raise TransitionNotAllowed(f"只有草稿可以发布:此文件{STATUS_LABELS[row['status']]}")
     stored = await Document.select(Document.content).where(Document.id == document_id).first()
@@ -365,7 +363,7 @@ async def revoke_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
-    row = await _own_document(principal, document_id)
+    row, _ = await _own_document(principal, document_id, "document.revoke")
     if row["status"] not in ("published", "superseded"):
         raise TransitionNotAllowed(f"只有已发布的文件可以撤销:此文件{STATUS_LABELS[row['status']]}")
     async with write_transaction():
@@ -395,9 +393,9 @@ async def get_document(
 async def topic_documents(
     principal: Principal, topic_id: int, publishing: Publishing
 ) -> list[DocumentRead]:
-    await visible_topic(principal, topic_id)
+    topic = await visible_topic(principal, topic_id)
     query = Document.select(*_COLUMNS).where(Document.topic == topic_id)
-    if principal.role != STAFF:
+    if not allowed(principal, "document.read_draft", Subject.of_topic(topic)):
         query = query.where(Document.status != "draft")
     return [_read(dict(row), publishing) for row in await query.order_by(Document.id)]
 

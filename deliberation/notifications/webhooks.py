@@ -11,12 +11,11 @@ from deliberation.clock import utcnow
 from deliberation.errors import Forbidden, NotFound, ValidationFailed
 from deliberation.notifications.outbox import EVENT_TYPES
 from deliberation.notifications.targets import RefusedTarget, Resolver, check_target, resolve
+from deliberation.permissions import ADMINS, Subject, allowed
 from deliberation.schemas import DeliveryRead, WebhookCreate, WebhookRead
 from deliberation.security import Principal
 from deliberation.tables import Delivery, Township, Webhook
 from deliberation.topics import valid_id
-
-MANAGERS = ("staff", "admin")
 
 
 def _read(row: dict[str, Any], secret: str | None = None) -> WebhookRead:
@@ -34,10 +33,9 @@ def _read(row: dict[str, Any], secret: str | None = None) -> WebhookRead:
 
 
 def _township_of(principal: Principal, requested: int | None) -> int:
-    if principal.role not in MANAGERS:
-        raise Forbidden("只有工作人员或管理员可以管理消息推送")
-    if principal.role == "staff":
-        if requested not in (None, principal.township_id) or principal.township_id is None:
+    allowed(principal, "webhook.manage").check()
+    if principal.role not in ADMINS:
+        if principal.township_id is None or requested not in (None, principal.township_id):
             raise Forbidden("工作人员只能为本乡镇设置消息推送")
         return principal.township_id
     if requested is None:
@@ -77,23 +75,22 @@ async def create_webhook(
 
 
 async def _visible(principal: Principal, webhook_id: int) -> dict[str, Any]:
-    if principal.role not in MANAGERS:
-        raise Forbidden("只有工作人员或管理员可以管理消息推送")
+    allowed(principal, "webhook.manage").check()
     row = (
         await Webhook.select().where(Webhook.id == webhook_id).first()
         if valid_id(webhook_id)
         else None
     )
-    if row is None or (principal.role == "staff" and row["township"] != principal.township_id):
+    if row is None:
         raise NotFound("消息推送不存在")
+    allowed(principal, "webhook.manage", Subject.township(row["township"])).check()
     return dict(row)
 
 
 async def list_webhooks(principal: Principal) -> list[WebhookRead]:
-    if principal.role not in MANAGERS:
-        raise Forbidden("只有工作人员或管理员可以管理消息推送")
+    allowed(principal, "webhook.manage").check()
     query = Webhook.select().order_by(Webhook.id)
-    if principal.role == "staff":
+    if principal.role not in ADMINS:
         query = query.where(Webhook.township == principal.township_id)
     return [_read(r) for r in await query]
 

@@ -90,14 +90,27 @@ async def test_who_may_create_and_what_each_kind_needs(
         f"/api/v1/topics/{tid}/documents", {"kind": "minutes", "extra": 1}
     )
     assert r.status_code == 422
+    # Each kind from its stage on (the workflow declaration), 409 before it.
     early = await topic_in_state(world.a, "proposed")
-    for kind, missing in (("minutes", "会议纪要"), ("resolution_notice", "协商成果")):
+    for kind in ("minutes", "resolution_notice", "feedback_report"):
         r = await world.a["staff"].post(f"/api/v1/topics/{early['id']}/documents", {"kind": kind})
-        assert r.status_code == 422 and r.json()["code"] == "condition_failed"
-        assert missing in r.json()["detail"]
+        assert r.status_code == 409 and r.json()["code"] == "stage_closed", r.text
+        assert "已提出" in r.json()["detail"]
+    # In its stage but without the record it is made from: 422 naming what is missing.
+    meeting = await topic_in_state(world.a, "meeting")
+    r = await world.a["staff"].post(
+        f"/api/v1/topics/{meeting['id']}/documents", {"kind": "minutes"}
+    )
+    assert r.status_code == 422 and r.json()["code"] == "condition_failed"
+    assert "会议纪要" in r.json()["detail"]
+    r = await world.a["staff"].post(
+        f"/api/v1/topics/{meeting['id']}/documents", {"kind": "resolution_notice"}
+    )
+    assert r.status_code == 409 and r.json()["code"] == "stage_closed"
     # Nothing half-written was left behind.
-    listed = await world.a["staff"].get(f"/api/v1/topics/{early['id']}/documents")
-    assert listed.json() == []
+    for topic in (early, meeting):
+        listed = await world.a["staff"].get(f"/api/v1/topics/{topic['id']}/documents")
+        assert listed.json() == []
 
 
 async def test_supersede_and_revoke_show_on_the_verify_page(

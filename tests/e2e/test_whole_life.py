@@ -194,8 +194,14 @@ async def carry_through_every_state(
     await expect(board.locator(".status")).to_contain_text("有效")
     await board.goto(topic_url)  # a closed topic is public, without personal data
     await expect(board.locator("ol.timeline")).not_to_contain_text(representative_name)
-    await expect(board.locator("#opinions")).to_have_count(0)
-    await expect(board.locator("#records")).to_have_count(0)  # they name participants
+    # The answered opinion without its author's name; the records without the people
+    # they name (docs/permissions.md).
+    await expect(board.locator("#opinions li")).to_contain_text("护栏加高")
+    await expect(board.locator("#opinions")).not_to_contain_text(representative_name)
+    await expect(board.locator("#opinion-tally")).to_contain_text("建议 1")
+    await expect(board.locator("#records")).to_contain_text("现场协商")
+    await expect(board.locator("#records")).not_to_contain_text("参加人员")
+    await expect(board.locator("#records")).not_to_contain_text("群众代表12人")
     await expect(board.locator("#items li")).to_contain_text("镇交管站")
     for context in (liaison, representative, staff, public):
         await context.close()

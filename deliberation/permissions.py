@@ -1,0 +1,609 @@
+"""Who may see or do what: one policy, built from the workflow declaration.
+
+Every "may this person see or do this" is answered here by :func:`allowed`, with a
+reason in Chinese and the error to refuse with. Services ask it before they read or
+write; the API's guards, the pages, the documents and the webhooks go through those
+services or ask it themselves, so they cannot disagree. ``docs/permissions.md`` is
+generated from this module (``python -m deliberation.permissions``; a test keeps it
+current).
+
+How a person stands to a topic (its *relation*) decides most answers:
+
+``own_township``  a liaison or staff member of the topic's township;
+``own_village``   a representative of the topic's village (or of a township-wide topic);
+``other_village`` a representative of another village of the same township;
+``other_township`` a signed-in person of another township (or of none: an admin);
+``public``        nobody signed in.
+
+A topic hidden from someone is "not found" (404) for them, never "forbidden": they
+learn nothing about it. What a role may never do is refused first (403), whatever the
+topic: that says nothing about the topic either. Other townships and the public see a
+topic's public version once it reaches ``WORKFLOW.public_from``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from deliberation.errors import (
+    DomainError,
+    Forbidden,
+    NotFound,
+    StageClosed,
+    TransitionNotAllowed,
+)
+from deliberation.security import Principal
+from workflows import ROLE_LABELS, VIEWS, WORKFLOW, Workflow
+from workflows.declaration import TOWNSHIP
+
+Relation = Literal["own_township", "own_village", "other_village", "other_township", "public"]
+RELATIONS: Final[tuple[Relation, ...]] = (
+    "own_township",
+    "own_village",
+    "other_village",
+    "other_township",
+    "public",
+)
+
+Action = Literal[
+    "topic.open",
+    "topic.read",
+    "topic.list",
+    "topic.fire",
+    "record.add",
+    "record.read",
+    "record.correct",
+    "event.read",
+    "document.draft",
+    "document.publish",
+    "document.revoke",
+    "document.read_draft",
+    "webhook.manage",
+    "overdue.read",
+    "account.manage",
+]
+ACTIONS: Final[tuple[Action, ...]] = (
+    "topic.open",
+    "topic.read",
+    "topic.list",
+    "topic.fire",
+    "record.add",
+    "record.read",
+    "record.correct",
+    "event.read",
+    "document.draft",
+    "document.publish",
+    "document.revoke",
+    "document.read_draft",
+    "webhook.manage",
+    "overdue.read",
+    "account.manage",
+)
+
+OPENERS: Final = ("liaison", "staff")
+"""Who opens topics (a township's CPPCC liaisons and its office staff)."""
+ADMINS: Final = ("admin",)
+OFFICE_ONLY: Final = ("staff",)
+"""The township office: documents, webhooks, the overdue list."""
+TOWNSHIP_ACTIONS: Final = ("topic.open", "topic.list", "overdue.read")
+"""Actions on the person's own township rather than on one topic."""
+VILLAGE_RECORDS: Final = ("opinion", "satisfaction")
+"""Records a representative adds only to topics of their own village (or township-wide)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What an action is about: a topic (its township, village, state, opener), and
+    for a record, who added it. Fields left ``None`` are not known yet (a role-only
+    check, as the API's guards make before reading the topic)."""
+
+    township_id: int | None = None
+    village_id: int | None = None
+    state: str | None = None
+    opened_by: int | None = None
+    author_id: int | None = None
+    known: bool = True
+    """False: no topic at all (a role-only question)."""
+
+    @classmethod
+    def of_topic(cls, row: dict[str, Any], author_id: int | None = None) -> Subject:
+        """From a topic row as the services read it (``township``, ``village``, …)."""
+        return cls(
+            township_id=row["township"],
+            village_id=row.get("village"),
+            state=row["state"],
+            opened_by=row.get("opened_by"),
+            author_id=author_id,
+        )
+
+    @classmethod
+    def township(cls, township_id: int | None) -> Subject:
+        """A township's own things (its webhooks, its overdue list, opening a topic)."""
+        return cls(township_id=township_id)
+
+
+ROLE_ONLY = Subject(known=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer: allowed or not, why (Chinese, shown to the person), the error to
+    refuse with, and for reads how much is seen (``view``)."""
+
+    allowed: bool
+    reason: str = ""
+    error: type[DomainError] | None = None
+    view: str = "full"
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def check(self) -> Decision:
+        """Raise the refusal; return the decision when allowed."""
+        if not self.allowed:
+            raise (self.error or Forbidden)(self.reason)
+        return self
+
+    @property
+    def status(self) -> int:
+        """The HTTP status a refusal maps to (200 when allowed), for docs and tests."""
+        if self.allowed:
+            return 200
+        return {
+            NotFound: 404,
+            Forbidden: 403,
+            StageClosed: 409,
+            TransitionNotAllowed: 409,
+        }.get(self.error or Forbidden, 400)
+
+
+def yes(view: str = "full") -> Decision:
+    return Decision(True, view=view)
+
+
+def hidden(reason: str = "议题不存在") -> Decision:
+    return Decision(False, reason, NotFound, view="none")
+
+
+def forbidden(reason: str) -> Decision:
+    return Decision(False, reason, Forbidden, view="none")
+
+
+def relation(principal: Principal | None, subject: Subject) -> Relation:
+    if principal is None:
+        return "public"
+    if principal.township_id is None or principal.township_id != subject.township_id:
+        return "other_township"
+    if principal.role == "representative":
+        if subject.village_id is None or subject.village_id == principal.village_id:
+            return "own_village"
+        return "other_village"
+    return "own_township"
+
+
+def _state_label(state: str | None) -> str:
+    return WORKFLOW.state(state).label if state else ""
+
+
+class Policy:
+    """The rules, read from one workflow declaration."""
+
+    def __init__(self, workflow: Workflow = WORKFLOW) -> None:
+        self.workflow = workflow
+        self.public_states = frozenset(workflow.public_states)
+
+    # The one entry point --------------------------------------------------------------
+
+    def allowed(
+        self,
+        principal: Principal | None,
+        action: Action,
+        subject: Subject = ROLE_ONLY,
+        kind: str = "",
+    ) -> Decision:
+        """May ``principal`` (None: the public) do ``action`` on ``subject``?
+
+        ``kind`` names the trigger (``topic.fire``), the record kind (``record.*``) or
+        the document kind (``document.*``).
+        """
+        handler = getattr(self, "_" + action.replace(".", "_"))
+        decision: Decision = handler(principal, subject, kind)
+        return decision
+
+    # Topics ---------------------------------------------------------------------------
+
+    def _see(self, principal: Principal | None, subject: Subject) -> Decision:
+        """Whether the topic is visible at all: fully to its township, as its public
+        version to everyone else once public."""
+        if not subject.known:
+            return yes()
+        if relation(principal, subject) in ("other_township", "public"):
+            if subject.state in self.public_states:
+                return yes("public")
+            return hidden("议题不存在或尚未公开")
+        return yes()
+
+    def _member(self, principal: Principal | None, subject: Subject) -> Decision:
+        """The topic must be of the person's township (for anything but reading its
+        public version): others are told it does not exist."""
+        if principal is None:
+            return Decision(False, "请先登录", NotFound, view="none")
+        if subject.known and relation(principal, subject) in ("other_township", "public"):
+            return hidden()
+        return yes()
+
+    def _topic_open(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        if principal is None or principal.role not in OPENERS:
+            return forbidden("只有政协委员/联络员或工作人员可以提出议题")
+        if principal.township_id is None:
+            return forbidden("您的账号不属于任何乡镇,不能提出议题")
+        return yes()
+
+    def _topic_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        return self._see(principal, subject)
+
+    def _topic_list(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """A township's list of topics (with search): its own people."""
+        if principal is None or principal.township_id is None:
+            return forbidden("只有乡镇的账号可以查看本乡镇的议题列表")
+        return yes()
+
+    def _topic_fire(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        transition = self.workflow.transition(kind)
+        if principal is None:
+            return hidden("请先登录")
+        if principal.role not in transition.roles:
+            return forbidden(f"您的角色不能执行“{transition.label}”")
+        member = self._member(principal, subject)
+        if not member:
+            return member
+        if not subject.known:
+            return yes()
+        if transition.opener_only and subject.opened_by != principal.id:
+            return forbidden(f"只有提出该议题的人可以执行“{transition.label}”")
+        if subject.state not in transition.sources:
+            return Decision(
+                False,
+                f"议题当前状态为“{_state_label(subject.state)}”,不能执行“{transition.label}”",
+                TransitionNotAllowed,
+                view="none",
+            )
+        return yes()
+
+    def available_triggers(self, principal: Principal | None, subject: Subject) -> list[str]:
+        """The triggers this person may fire on the topic now, in declaration order."""
+        return [
+            t.trigger
+            for t in self.workflow.transitions
+            if self._topic_fire(principal, subject, t.trigger)
+        ]
+
+    # Records --------------------------------------------------------------------------
+
+    def _record_add(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        record = self.workflow.record(kind)
+        if principal is None:
+            return hidden("请先登录")
+        if principal.role not in record.roles:
+            return forbidden(f"您的角色不能添加{record.label}")
+        member = self._member(principal, subject)
+        if not member:
+            return member
+        if not subject.known:
+            return yes()
+        if kind in VILLAGE_RECORDS and relation(principal, subject) == "other_village":
+            what = "提出意见" if kind == "opinion" else f"添加{record.label}"
+            return forbidden(f"该议题属于其他村(社区),只有本村(社区)代表可以{what}")
+        if subject.state not in record.open_in:
+            return Decision(
+                False,
+                f"议题处于“{_state_label(subject.state)}”阶段,不能添加{record.label}",
+                StageClosed,
+                view="none",
+            )
+        return yes()
+
+    def _record_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """How much of a record kind this person sees (``view``), or none at all.
+
+        For a subject with ``author_id`` the answer is about that one record (its author
+        may see it in full); without, about the kind in general on that topic.
+        """
+        record = self.workflow.record(kind)
+        rule = record.read
+        if rule is None:
+            raise KeyError(f"{kind} is read with another record")
+        seen = self._see(principal, subject)
+        if not seen:
+            return seen
+        if seen.view == "public":
+            if rule.public == "none":
+                return Decision(False, f"{record.label}不公开", NotFound, view="none")
+            return yes(rule.public)
+        if principal is None:
+            return yes(rule.public)
+        if principal.role in rule.full:
+            return yes("full")
+        if rule.author_full and subject.author_id == principal.id:
+            return yes("full")
+        if principal.role not in TOWNSHIP:
+            return Decision(False, f"您的角色不能查看{record.label}", Forbidden, view="none")
+        return yes(self._most(rule.others, rule.public, subject.state))
+
+    def _most(self, others: str, public: str, state: str | None) -> str:
+        """The township never sees less than the public does once the topic is public."""
+        if state in self.public_states and VIEWS.index(public) < VIEWS.index(others):
+            return public
+        return others
+
+    def _record_correct(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        record = self.workflow.record(kind)
+        if principal is None:
+            return hidden("请先登录")
+        if principal.role not in record.roles or not record.correct_in:
+            return forbidden(f"您的角色不能更正{record.label}")
+        member = self._member(principal, subject)
+        if not member:
+            return member
+        if not subject.known:
+            return yes()
+        if record.author_only and subject.author_id != principal.id:
+            return forbidden(f"只有提交人本人可以更正{record.label}")
+        if kind in VILLAGE_RECORDS and relation(principal, subject) == "other_village":
+            return forbidden(f"该议题属于其他村(社区),不能更正{record.label}")
+        if subject.state not in record.correct_in:
+            return Decision(
+                False,
+                f"议题处于“{_state_label(subject.state)}”阶段,不能再更正{record.label}",
+                StageClosed,
+                view="none",
+            )
+        return yes()
+
+    # The timeline ---------------------------------------------------------------------
+
+    def _event_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """The topic's history: its township sees every event with names; everyone
+        else the public events of a public topic, with roles instead of names."""
+        return self._see(principal, subject)
+
+    # Documents ------------------------------------------------------------------------
+
+    def _document(
+        self, principal: Principal | None, subject: Subject, kind: str, verb: str
+    ) -> Decision:
+        document = self.workflow.document(kind) if kind else None
+        if principal is None:
+            return hidden("请先登录")
+        roles = document.roles if document else OFFICE_ONLY
+        if principal.role not in roles:
+            return forbidden(f"只有工作人员可以{verb}文件")
+        member = self._member(principal, subject)
+        if not member:
+            return member
+        if document is None or not subject.known:
+            return yes()
+        if verb in ("生成", "发布") and subject.state not in document.states:
+            return Decision(
+                False,
+                f"议题处于“{_state_label(subject.state)}”阶段,不能{verb}{document.label}",
+                StageClosed,
+                view="none",
+            )
+        return yes()
+
+    def _document_draft(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        return self._document(principal, subject, kind, "生成")
+
+    def _document_publish(
+        self, principal: Principal | None, subject: Subject, kind: str
+    ) -> Decision:
+        return self._document(principal, subject, kind, "发布")
+
+    def _document_revoke(
+        self, principal: Principal | None, subject: Subject, kind: str
+    ) -> Decision:
+        return self._document(principal, subject, kind, "撤销")
+
+    def _document_read_draft(
+        self, principal: Principal | None, subject: Subject, kind: str
+    ) -> Decision:
+        """Drafts: the township's staff only (product.md §9); to anyone else a draft
+        does not exist."""
+        if principal is None or principal.role not in OFFICE_ONLY:
+            return hidden("文件不存在")
+        if subject.known and relation(principal, subject) != "own_township":
+            return hidden("文件不存在")
+        return yes()
+
+    # The township's own settings and lists -------------------------------------------
+
+    def _webhook_manage(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """A township's webhooks: its staff, or an administrator (for any township)."""
+        if principal is not None and principal.role in ADMINS:
+            return yes()
+        if principal is None or principal.role not in OFFICE_ONLY or principal.township_id is None:
+            return forbidden("只有工作人员或管理员可以管理消息推送")
+        if subject.known and subject.township_id not in (None, principal.township_id):
+            return hidden("消息推送不存在")
+        return yes()
+
+    def _account_manage(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """Townships, villages and accounts: administrators only."""
+        if principal is None or principal.role not in ADMINS:
+            return forbidden("只有管理员可以管理乡镇、村(社区)和账号")
+        return yes()
+
+    def _overdue_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        if principal is None or principal.role not in OFFICE_ONLY or principal.township_id is None:
+            return forbidden("只有工作人员可以查看逾期议题")
+        return yes()
+
+
+POLICY: Final = Policy()
+
+
+def allowed(
+    principal: Principal | None,
+    action: Action,
+    subject: Subject = ROLE_ONLY,
+    kind: str = "",
+) -> Decision:
+    """May ``principal`` do ``action`` on ``subject``? (see :class:`Policy`)."""
+    return POLICY.allowed(principal, action, subject, kind)
+
+
+def available_triggers(principal: Principal | None, topic: dict[str, Any]) -> list[str]:
+    return POLICY.available_triggers(principal, Subject.of_topic(topic))
+
+
+# The generated table (docs/permissions.md) -------------------------------------------
+
+PERSONAS: Final = ("liaison", "representative", "staff", "admin", "public")
+ROLE_NAMES: Final = {**ROLE_LABELS, "public": "公众(未登录)"}
+
+
+def _persona(role: str, relation_: Relation) -> tuple[Principal | None, Subject]:
+    """A person of ``role`` standing in ``relation_`` to a topic of township 1,
+    village 10, opened by account 1 (the liaison)."""
+    if role == "public":
+        return None, Subject(township_id=1, village_id=10, opened_by=1)
+    township = 2 if relation_ == "other_township" else 1
+    if role == "admin":
+        township = None  # type: ignore[assignment]
+    village = {"own_village": 10, "other_village": 11}.get(relation_)
+    ident = {"liaison": 1, "representative": 3, "staff": 2, "admin": 4}[role]
+    return (
+        Principal(ident, role, role, township, village if role == "representative" else None),
+        Subject(township_id=1, village_id=10, opened_by=1, author_id=ident),
+    )
+
+
+def relations_of(role: str) -> tuple[Relation, ...]:
+    if role == "public":
+        return ("public",)
+    if role == "admin":
+        return ("other_township",)
+    if role == "representative":
+        return ("own_village", "other_village", "other_township")
+    return ("own_township", "other_township")
+
+
+def concrete_actions(workflow: Workflow = WORKFLOW) -> list[tuple[Action, str, str]]:
+    """Every (action, kind, description) the policy answers, for the table."""
+    found: list[tuple[Action, str, str]] = [
+        ("topic.open", "", "提出议题 open a topic"),
+        ("topic.read", "", "查看议题 read a topic"),
+        ("topic.list", "", "本乡镇议题列表 list the township's topics"),
+        ("event.read", "", "办理经过 read the timeline"),
+    ]
+    found += [
+        ("topic.fire", t.trigger, f"{t.label} fire `{t.trigger}`") for t in workflow.transitions
+    ]
+    for record in workflow.records:
+        found.append(("record.add", record.name, f"添加{record.label} add `{record.name}`"))
+        if record.read is not None:
+            found.append(("record.read", record.name, f"查看{record.label} read `{record.name}`"))
+        if record.correct_in:
+            found.append(
+                ("record.correct", record.name, f"更正{record.label} correct `{record.name}`")
+            )
+    for document in workflow.documents:
+        for action, verb in (
+            ("document.draft", "生成"),
+            ("document.publish", "发布"),
+            ("document.revoke", "撤销"),
+        ):
+            found.append(
+                (
+                    action,
+                    document.name,
+                    f"{verb}{document.label} {action.split('.')[1]} `{document.name}`",
+                )  # type: ignore[arg-type]
+            )
+    found += [
+        ("document.read_draft", "", "预览草稿 read a draft"),
+        ("webhook.manage", "", "管理推送地址 manage webhooks"),
+        ("overdue.read", "", "逾期议题 the overdue list"),
+        ("account.manage", "", "管理乡镇、村和账号 manage townships, villages, accounts"),
+    ]
+    return found
+
+
+def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
+    """One cell: the states in which it is allowed (and the view, for reads)."""
+    if action in TOWNSHIP_ACTIONS and relation_ == "other_township":
+        return "—"  # about the person's own township, never another's
+    principal, subject = _persona(role, relation_)
+    answers: dict[str, list[str]] = {}
+    for state in WORKFLOW.state_names:
+        at = Subject(
+            township_id=subject.township_id,
+            village_id=subject.village_id,
+            state=state,
+            opened_by=subject.opened_by,
+            author_id=subject.author_id if action == "record.correct" else None,
+        )
+        decision = POLICY.allowed(principal, action, at, kind)
+        if decision:
+            label = decision.view if action.endswith(".read") else "yes"
+            answers.setdefault(label, []).append(state)
+    if not answers:
+        return "—"
+    parts = []
+    for label, states in answers.items():
+        if len(states) == len(WORKFLOW.state_names):
+            parts.append(label)
+        else:
+            parts.append(("" if label in ("yes", "full") else f"{label}: ") + ", ".join(states))
+    return "; ".join(parts)
+
+
+def permissions_markdown() -> str:
+    """``docs/permissions.md``: the policy as a table, generated."""
+    columns: list[tuple[str, Relation]] = [
+        (role, rel) for role in PERSONAS for rel in relations_of(role)
+    ]
+    header = (
+        "| action | "
+        + " | ".join(f"{ROLE_NAMES[role]} `{role}` · {rel}" for role, rel in columns)
+        + " |"
+    )
+    lines = [
+        "# Who may see or do what",
+        "",
+        "Generated from `deliberation/permissions.py` (the one policy every API handler,",
+        "page, document and webhook asks) and the workflow declaration in",
+        "`workflows/declaration.py`. Regenerate with",
+        "`python -m deliberation.permissions > docs/permissions.md`; a test fails when",
+        "this file is stale.",
+        "",
+        "Each cell lists the states in which the action is allowed (— for never). For",
+        "reads it names how much is seen: `full` (every field, with names), `summary`",
+        "(date, place and summary, without the people named), `anonymous` (content and",
+        "answer without the author's or villager's name), `counts` (how many of each",
+        "stance or rating), `public` (the topic's public version). A topic of another",
+        'township is "not found" (404) until it is public; refusals for role are 403,',
+        "for the wrong stage 409.",
+        "",
+        "Relations: `own_township` a liaison or staff member of the topic's township;",
+        "`own_village` a representative of the topic's village (or of a township-wide",
+        "topic); `other_village` a representative of another village of the township;",
+        "`other_township` anyone signed in elsewhere (an admin belongs to no township);",
+        "`public` nobody signed in. For `record.read` and `record.correct` the",
+        "representative's own opinions and ratings are theirs in full: the table shows",
+        "what they see of others' (reads) and may do with their own (corrections).",
+        "`withdraw` is further limited to the liaison who opened the topic.",
+        "",
+        header,
+        "|" + "---|" * (len(columns) + 1),
+    ]
+    for action, kind, description in concrete_actions():
+        cells = [_cell(role, rel, action, kind) for role, rel in columns]
+        lines.append(f"| {description} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator's command line
+    print(permissions_markdown(), end="")

@@ -1,0 +1,335 @@
+"""The permission policy, table-driven, through the API and through the pages.
+
+Every person (liaison who opened the topic, another liaison, staff, the topic's
+village representative, another village's representative, staff of another
+township, an administrator, the public) × every state × every action: what the
+policy answers (``deliberation.permissions.allowed``) is what the API answers and
+what the page answers, for reads (what is shown) and writes (the status).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from deliberation.permissions import Subject, allowed
+from deliberation.security import Principal
+from tests.conftest import client_from
+from tests.world import Actor, Township, World, new_township, open_topic, today, walk
+from workflows import WORKFLOW
+
+PERSONAS = (
+    "liaison",  # opened the topics
+    "liaison2",
+    "staff",
+    "representative",  # of the topics' village
+    "representative2",  # of another village of the township
+    "outsider",  # staff of another township
+    "admin",
+    "public",
+)
+OPINION_TEXT = "表格测试意见:路灯不亮"
+ON_BEHALF = "表格测试刘大爷"
+PARTICIPANTS = "联络员、群众"  # what tests.world records as an investigation's participants
+
+
+@dataclass
+class Cast:
+    township: Township
+    actors: dict[str, Actor | None]
+    pages: dict[str, httpx.AsyncClient]
+    csrf: dict[str, str]
+    topics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    opinions: dict[int, int] = field(default_factory=dict)
+    """Topic id → the id of its opinion (by the representative, answered)."""
+
+    def principal(self, persona: str) -> Principal | None:
+        actor = self.actors[persona]
+        return actor.principal if actor is not None else None
+
+
+async def fresh(cast: Cast, state: str) -> dict[str, Any]:
+    """A topic of the village in ``state``, with an answered opinion of its representative."""
+    t = cast.township
+    topic = await open_topic(t, village_id=t.villages[0]["id"])
+    r = await t["representative"].post(
+        f"/api/v1/topics/{topic['id']}/opinions",
+        {"content": OPINION_TEXT, "stance": "support", "on_behalf_of": ON_BEHALF},
+    )
+    assert r.status_code == 201, r.text
+    opinion_id = r.json()["id"]
+    r = await t["staff"].post(
+        f"/api/v1/opinions/{opinion_id}/answer", {"adoption": "adopted", "reason": "采纳"}
+    )
+    assert r.status_code == 200, r.text
+    topic = await walk(t, topic, state)
+    cast.topics[state] = topic
+    cast.opinions[topic["id"]] = opinion_id
+    return topic
+
+
+@pytest.fixture(scope="module")
+async def cast(world: World, app: Litestar) -> Cast:
+    t = await new_township(world, "表格镇")
+    actors: dict[str, Actor | None] = {
+        **{name: t[name] for name in PERSONAS[:5]},
+        "outsider": world.a["staff"],
+        "admin": world.admin,
+        "public": None,
+    }
+    pages, csrf = {}, {}
+    for name, actor in actors.items():
+        client = client_from(app)
+        if actor is not None:
+            client.cookies.set("hsl_session", actor.token)
+        await client.get("/notices")
+        # The CSRF cookie is Secure (the site is https or loopback): keep it for this
+        # plain-http test client too.
+        csrf[name] = client.cookies.get("csrftoken") or ""
+        client.cookies.delete("csrftoken")
+        client.cookies.set("csrftoken", csrf[name])
+        pages[name] = client
+    found = Cast(t, actors, pages, csrf)
+    for state in WORKFLOW.state_names:
+        await fresh(found, state)
+    return found
+
+
+async def row_of(topic_id: int) -> dict[str, Any]:
+    from deliberation.topics import topic_row
+
+    return await topic_row(topic_id)
+
+
+async def decide(
+    cast: Cast, persona: str, topic: dict[str, Any], action: str, kind: str = ""
+) -> Any:
+    row = await row_of(topic["id"])
+    return allowed(cast.principal(persona), action, Subject.of_topic(row), kind)  # type: ignore[arg-type]
+
+
+# Reads -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", WORKFLOW.state_names)
+async def test_reads_follow_the_policy(cast: Cast, state: str) -> None:
+    topic = cast.topics[state]
+    tid = topic["id"]
+    row = await row_of(tid)
+    for persona in PERSONAS:
+        principal = cast.principal(persona)
+        actor = cast.actors[persona]
+        seen = allowed(principal, "topic.read", Subject.of_topic(row))
+        page = await cast.pages[persona].get(f"/topics/{tid}")
+        where = f"{persona} on a {state} topic"
+        # The topic itself: the township sees it all, others its public version or 404.
+        if not seen:
+            assert page.status_code == 404, where
+        else:
+            assert page.status_code == 200, where
+            assert ("公开信息" in page.text) == (seen.view == "public"), where
+        if actor is None:
+            assert (await cast.pages[persona].get(f"/api/v1/topics/{tid}")).status_code == 401
+        else:
+            api = await actor.get(f"/api/v1/topics/{tid}")
+            assert api.status_code == (200 if seen.view == "full" else 404), where
+
+        # The representative's opinion: with names, without, or only counted.
+        opinion_view = allowed(
+            principal,
+            "record.read",
+            Subject.of_topic(row, author_id=cast.township["representative"].user["id"]),
+            "opinion",
+        ).view
+        if seen:
+            shown = opinion_view in ("full", "anonymous")
+            assert (OPINION_TEXT in page.text) == shown, (where, opinion_view)
+            assert (ON_BEHALF in page.text) == (opinion_view == "full"), (where, opinion_view)
+        if actor is not None and seen.view == "full":
+            listed = (await actor.get(f"/api/v1/topics/{tid}/opinions")).json()
+            mine = [o for o in listed if o["content"] == OPINION_TEXT]
+            if opinion_view == "counts":
+                assert mine == [], where
+                tallies = (await actor.get(f"/api/v1/topics/{tid}/tallies")).json()
+                assert tallies["opinions"]["support"] >= 1, where
+            else:
+                assert len(mine) == 1, where
+                named = mine[0]["on_behalf_of"] == ON_BEHALF and mine[0]["author_id"]
+                assert bool(named) == (opinion_view == "full"), (where, opinion_view)
+
+        # Investigations name their participants: only the office sees them.
+        has_records = state not in ("proposed", "rejected", "withdrawn")
+        investigation_view = allowed(
+            principal, "record.read", Subject.of_topic(row), "investigation"
+        ).view
+        if seen and has_records:
+            assert "村道硬化" in page.text or row["title"] in page.text
+            assert (PARTICIPANTS in page.text) == (investigation_view == "full"), where
+        if actor is not None and seen.view == "full" and has_records:
+            listed = (await actor.get(f"/api/v1/topics/{tid}/investigations")).json()
+            assert listed, where
+            assert all(
+                (i["participants"] == PARTICIPANTS) == (investigation_view == "full")
+                for i in listed
+            ), where
+
+
+# Writes ----------------------------------------------------------------------------
+
+
+def expected(decision: Any) -> set[str]:
+    """What the API and the page may answer: a refusal's status, or success (or a
+    requirement not met: the policy allows, the record does not yet)."""
+    if not decision:
+        return {str(decision.status)}
+    return {"ok", "422"}
+
+
+def api_outcome(response: httpx.Response) -> str:
+    return "ok" if response.status_code in (200, 201) else str(response.status_code)
+
+
+_last: dict[str, str] = {}
+
+
+def page_outcome(response: httpx.Response) -> str:
+    _last["text"] = response.text[-3000:]
+    if response.status_code == 303:
+        location = response.headers.get("location", "")
+        return "login" if location.startswith("/login") else "ok"
+    return str(response.status_code)
+
+
+async def page_post(cast: Cast, persona: str, path: str, form: dict[str, Any]) -> httpx.Response:
+    client = cast.pages[persona]
+    token = cast.csrf[persona]
+    return await client.post(path, data=form, headers={"x-csrftoken": token})
+
+
+def record_bodies(cast: Cast, topic: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """kind → (API path, page path, body) for a record that is valid in every way but
+    who adds it and when."""
+    tid = topic["id"]
+    day = str(today())
+    opinion = cast.opinions[tid]
+    return {
+        "opinion": (
+            f"/api/v1/topics/{tid}/opinions",
+            f"/topics/{tid}/records/opinion",
+            {"content": "同意", "stance": "support"},
+        ),
+        "investigation": (
+            f"/api/v1/topics/{tid}/investigations",
+            f"/topics/{tid}/records/investigation",
+            {"visited_on": day, "place": "三组", "participants": "甲", "findings": "属实"},
+        ),
+        "site_consultation": (
+            f"/api/v1/topics/{tid}/site-consultations",
+            f"/topics/{tid}/records/site_consultation",
+            {"held_on": day, "place": "村委会", "participants": "乙", "summary": "同意"},
+        ),
+        "meeting": (
+            f"/api/v1/topics/{tid}/meetings",
+            f"/topics/{tid}/records/meeting",
+            {"scheduled_at": f"{day}T09:00", "place": "会议室", "host": "陈主任"},
+        ),
+        "resolution_item": (
+            f"/api/v1/topics/{tid}/resolution-items",
+            f"/topics/{tid}/records/resolution_item",
+            {
+                "content": "修路灯",
+                "responsible_unit": "村委会",
+                "due_date": str(today() + timedelta(days=20)),
+            },
+        ),
+        "satisfaction": (
+            f"/api/v1/topics/{tid}/satisfaction",
+            f"/topics/{tid}/records/satisfaction",
+            {"rating": "satisfied"},
+        ),
+        "opinion_answer": (
+            f"/api/v1/opinions/{opinion}/answer",
+            f"/topics/{tid}/records/opinion_answer/{opinion}",
+            {"adoption": "partly_adopted", "reason": "部分采纳"},
+        ),
+    }
+
+
+@pytest.mark.parametrize("state", WORKFLOW.state_names)
+async def test_writes_follow_the_policy(cast: Cast, state: str) -> None:
+    # Triggers first (a record added below could meet a trigger's requirement).
+    for trigger in WORKFLOW.triggers:
+        for persona in PERSONAS:
+            for surface in ("api", "page"):
+                topic = cast.topics[state]
+                decision = await decide(cast, persona, topic, "topic.fire", trigger)
+                current = await row_of(topic["id"])
+                actor = cast.actors[persona]
+                form = {"trigger": trigger, "version": current["version"], "comment": ""}
+                if surface == "api":
+                    if actor is None:
+                        continue
+                    got = api_outcome(
+                        await actor.post(f"/api/v1/topics/{topic['id']}/transitions", form)
+                    )
+                else:
+                    got = page_outcome(
+                        await page_post(cast, persona, f"/topics/{topic['id']}/transitions", form)
+                    )
+                where = (surface, persona, state, trigger)
+                if actor is None:
+                    assert got == "login", where
+                    continue
+                assert got in expected(decision), (where, got, decision, _last.get("text"))
+                if got == "ok":  # it moved on: the next cell needs a topic in `state` again
+                    await fresh(cast, state)
+
+    for kind in (
+        "opinion",
+        "investigation",
+        "site_consultation",
+        "meeting",
+        "resolution_item",
+        "satisfaction",
+        "opinion_answer",
+    ):
+        for persona in PERSONAS:
+            topic = cast.topics[state]
+            decision = await decide(cast, persona, topic, "record.add", kind)
+            api_path, page_path, body = record_bodies(cast, topic)[kind]
+            actor = cast.actors[persona]
+            if actor is None:
+                assert (await cast.pages[persona].post(api_path, json=body)).status_code == 401
+                assert page_outcome(await page_post(cast, persona, page_path, body)) == "login"
+                continue
+            api_body = dict(body)
+            if kind == "meeting":
+                api_body["scheduled_at"] += ":00+08:00"
+            got_api = api_outcome(await actor.post(api_path, api_body))
+            got_page = page_outcome(await page_post(cast, persona, page_path, body))
+            where = (persona, state, kind)
+            assert got_api in expected(decision), (where, got_api, decision)
+            assert got_page == got_api, (where, got_page, got_api)
+
+    for document in WORKFLOW.documents:
+        for persona in ("staff", "liaison", "representative", "outsider"):
+            topic = cast.topics[state]
+            decision = await decide(cast, persona, topic, "document.draft", document.name)
+            actor = cast.actors[persona]
+            assert actor is not None
+            got_api = api_outcome(
+                await actor.post(f"/api/v1/topics/{topic['id']}/documents", {"kind": document.name})
+            )
+            got_page = page_outcome(
+                await page_post(
+                    cast, persona, f"/topics/{topic['id']}/documents", {"kind": document.name}
+                )
+            )
+            where = (persona, state, document.name)
+            assert got_api in expected(decision), (where, got_api, decision)
+            assert got_page == got_api, (where, got_page, got_api)

@@ -1,0 +1,140 @@
+"""The permission policy on its own: the rules of product.md §9, and the generated
+table in docs/permissions.md kept current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deliberation.errors import Forbidden, NotFound, StageClosed, TransitionNotAllowed
+from deliberation.permissions import (
+    ACTIONS,
+    POLICY,
+    RELATIONS,
+    Subject,
+    allowed,
+    concrete_actions,
+    permissions_markdown,
+    relation,
+)
+from deliberation.security import Principal
+from workflows import WORKFLOW
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+
+LIAISON = Principal(1, "liaison", "liaison", 1, None)
+STAFF = Principal(2, "staff", "staff", 1, None)
+REP = Principal(3, "rep", "representative", 1, 10)
+REP_ELSEWHERE = Principal(5, "rep2", "representative", 1, 11)
+OTHER_STAFF = Principal(6, "staff-b", "staff", 2, None)
+ADMIN = Principal(7, "admin", "admin", None, None)
+
+
+def topic(state: str, author_id: int | None = None) -> Subject:
+    return Subject(township_id=1, village_id=10, state=state, opened_by=1, author_id=author_id)
+
+
+def test_docs_permissions_is_generated_from_the_policy() -> None:
+    assert DOC.read_text(encoding="utf-8") == permissions_markdown(), (
+        "docs/permissions.md is stale: python -m deliberation.permissions > docs/permissions.md"
+    )
+
+
+def test_every_action_is_answered_and_listed() -> None:
+    listed = {action for action, _, _ in concrete_actions()}
+    assert listed == set(ACTIONS)
+    for action in ACTIONS:
+        assert hasattr(POLICY, "_" + action.replace(".", "_")), action
+
+
+def test_relations() -> None:
+    assert relation(None, topic("proposed")) == "public"
+    assert relation(STAFF, topic("proposed")) == "own_township"
+    assert relation(REP, topic("proposed")) == "own_village"
+    assert relation(REP_ELSEWHERE, topic("proposed")) == "other_village"
+    assert relation(OTHER_STAFF, topic("proposed")) == "other_township"
+    assert relation(ADMIN, topic("proposed")) == "other_township"
+    township_wide = Subject(township_id=1, village_id=None, state="proposed")
+    assert relation(REP_ELSEWHERE, township_wide) == "own_village"
+    assert set(RELATIONS) == {
+        "own_township",
+        "own_village",
+        "other_village",
+        "other_township",
+        "public",
+    }
+
+
+def test_opinions_are_seen_by_their_author_and_the_office_only() -> None:
+    mine = topic("meeting", author_id=REP.id)
+    assert allowed(REP, "record.read", mine, "opinion").view == "full"
+    assert allowed(LIAISON, "record.read", mine, "opinion").view == "full"
+    assert allowed(STAFF, "record.read", mine, "opinion").view == "full"
+    # Another representative (another village, or the same) sees counts, not the text.
+    assert allowed(REP_ELSEWHERE, "record.read", mine, "opinion").view == "counts"
+    someone_elses = topic("meeting", author_id=99)
+    assert allowed(REP, "record.read", someone_elses, "opinion").view == "counts"
+    # From `resolution` on: the answers without names, for them and for the public.
+    public = topic("resolution", author_id=REP.id)
+    assert allowed(REP_ELSEWHERE, "record.read", public, "opinion").view == "anonymous"
+    assert allowed(None, "record.read", public, "opinion").view == "anonymous"
+    assert allowed(OTHER_STAFF, "record.read", public, "opinion").view == "anonymous"
+    # Before it, the public and other townships do not see the topic at all.
+    hidden = allowed(None, "record.read", topic("meeting"), "opinion")
+    assert not hidden and hidden.error is NotFound
+
+
+@pytest.mark.parametrize("kind", ["investigation", "site_consultation"])
+def test_records_naming_private_people_are_summaries_outside_the_office(kind: str) -> None:
+    assert allowed(LIAISON, "record.read", topic("meeting"), kind).view == "full"
+    assert allowed(REP, "record.read", topic("meeting"), kind).view == "summary"
+    assert allowed(None, "record.read", topic("closed"), kind).view == "summary"
+
+
+def test_drafts_are_the_township_staffs_only() -> None:
+    assert allowed(STAFF, "document.read_draft", topic("resolution"))
+    for who in (LIAISON, REP, OTHER_STAFF, ADMIN, None):
+        decision = allowed(who, "document.read_draft", topic("resolution"))
+        assert not decision and decision.error is NotFound
+
+
+def test_document_kinds_by_state() -> None:
+    for state in WORKFLOW.state_names:
+        for document in WORKFLOW.documents:
+            decision = allowed(STAFF, "document.draft", topic(state), document.name)
+            assert bool(decision) == (state in document.states), (state, document.name)
+            if not decision:
+                assert decision.error is StageClosed and decision.status == 409
+
+
+def test_refusals_say_why_and_how() -> None:
+    decision = allowed(REP, "topic.fire", topic("proposed"), "investigate")
+    assert decision.error is Forbidden and "不能执行“完成调研”" in decision.reason
+    decision = allowed(LIAISON, "topic.fire", topic("meeting"), "investigate")
+    assert decision.error is TransitionNotAllowed and "会议协商" in decision.reason
+    decision = allowed(OTHER_STAFF, "topic.fire", topic("proposed"), "investigate")
+    assert decision.error is NotFound and decision.status == 404
+    not_opener = Principal(8, "liaison2", "liaison", 1, None)
+    decision = allowed(not_opener, "topic.fire", topic("proposed"), "withdraw")
+    assert decision.error is Forbidden and "提出该议题的人" in decision.reason
+    with pytest.raises(Forbidden):
+        allowed(REP, "record.add", topic("proposed"), "investigation").check()
+
+
+def test_a_representative_adds_only_to_their_own_villages_topics() -> None:
+    assert allowed(REP, "record.add", topic("proposed"), "opinion")
+    refused = allowed(REP_ELSEWHERE, "record.add", topic("proposed"), "opinion")
+    assert refused.error is Forbidden and "其他村" in refused.reason
+    closed = allowed(REP, "record.add", topic("resolution"), "opinion")
+    assert closed.error is StageClosed
+
+
+def test_corrections_are_for_those_who_add_the_record() -> None:
+    assert allowed(REP, "record.correct", topic("meeting", author_id=REP.id), "opinion")
+    other = allowed(REP, "record.correct", topic("meeting", author_id=99), "opinion")
+    assert other.error is Forbidden
+    assert allowed(LIAISON, "record.correct", topic("meeting"), "investigation")
+    assert not allowed(REP, "record.correct", topic("meeting"), "investigation")
+    late = allowed(LIAISON, "record.correct", topic("closed"), "investigation")
+    assert late.error is StageClosed

@@ -28,7 +28,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, flush_logs, logging_config
 from api.middleware import RequestContextMiddleware
 from api.settings import Settings
-from deliberation import clock
+from deliberation import audit, chain, clock
 from deliberation.accounts import LoginLimits
 from deliberation.clock import CHINA
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
@@ -86,6 +86,7 @@ def page_filters(engine: JinjaTemplateEngine) -> None:
 
 def create_app(settings: Settings) -> Litestar:
     engine = engine_for_url(settings.database_url)
+    chain.use_key(settings.audit_key)
 
     renderer = Renderer(settings.render_workers)
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> Litestar:
     async def database(app: Litestar) -> AsyncIterator[None]:
         bind_engine(engine)
         await open_engine(engine, pool_size=settings.db_pool_size)
+        await audit.check_key()
         try:
             yield
         finally:

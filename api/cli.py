@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from api.settings import Settings, SettingsError
-from deliberation import accounts, audit, clock, demo, documents, workdays
+from deliberation import accounts, audit, chain, clock, demo, documents, workdays
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.errors import DomainError
-from deliberation.migrate import migrate, use_package_conf
+from deliberation.migrate import MigrationFailed, migrate, use_package_conf
 from deliberation.schemas import UserCreate
 
 
@@ -48,7 +49,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
-        report = await migrate(quiet=True)
+        try:
+            report = await migrate(quiet=True)
+        except MigrationFailed as error:
+            print(f"迁移失败:{error}", file=sys.stderr)
+            return 1
         last = [line for line in report.splitlines() if line.strip()]
         print(last[-1] if last else "migrations applied")
         return 0
@@ -174,14 +179,29 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    saved = None
+    if args.against:
+        try:
+            saved = json.loads(Path(args.against).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            print(f"错误:无法读取链头文件 {args.against}:{error}", file=sys.stderr)
+            return 2
+        if not isinstance(saved, dict):
+            print(f"错误:{args.against} 不是 chain-heads 的副本", file=sys.stderr)
+            return 2
+
     async def work() -> int:
         checked, problems = await audit.verify_all()
-        if problems:
-            print(f"审计链校验失败:{len(problems)} 个议题有问题(共检查 {checked} 个)")
+        missing = await audit.check_against(saved) if saved is not None else []
+        if problems or missing:
+            print(f"审计链校验失败:{len(problems) + len(missing)} 处问题(共检查 {checked} 个议题)")
             for found in problems:
                 print(f"  BROKEN {found.describe()}")
+            for sentence in missing:
+                print(f"  MISSING {sentence}")
             return 1
-        print(f"审计链完好:已检查 {checked} 个议题 (audit chain intact: {checked} topics)")
+        against = f",与 {args.against} 中的 {len(saved['heads'])} 个链头一致" if saved else ""
+        print(f"审计链完好:已检查 {checked} 个议题{against} (audit chain intact: {checked} topics)")
         return 0
 
     return _run(settings, work)
@@ -286,9 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser = sub.add_parser("audit", help="audit the event log").add_subparsers(
         dest="action", required=True
     )
-    audit_parser.add_parser("verify", help="verify every topic's hash chain").set_defaults(
-        func=cmd_audit_verify
+    verify = audit_parser.add_parser(
+        "verify", help="verify every topic's keyed hash chain and that its records match it"
     )
+    verify.add_argument(
+        "--against",
+        metavar="FILE",
+        help="a saved copy of GET /api/v1/public/chain-heads: every event it names must "
+        "still be there, unchanged",
+    )
+    verify.set_defaults(func=cmd_audit_verify)
 
     render = sub.add_parser(
         "render", help="render a topic's document to a PDF file (stored as a draft, or published)"
@@ -333,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"配置错误:{error}", file=sys.stderr)
         return 2
     clock.set_offset(settings.clock_offset_seconds)
+    chain.use_key(settings.audit_key)
     func: Any = args.func
     try:
         return int(func(args, settings))

@@ -39,9 +39,10 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from error
 
 
-def load_or_create_secret(var_dir: Path) -> str:
-    """The secret key kept in ``var/secret_key``, generated on first use."""
-    path = var_dir / "secret_key"
+def load_or_create_secret(var_dir: Path, name: str = "secret_key") -> str:
+    """A secret kept in ``var/<name>`` (``secret_key``, ``audit_key``), generated on first
+    use, readable by its owner only."""
+    path = var_dir / name
     if path.exists():
         return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +57,8 @@ def load_or_create_secret(var_dir: Path) -> str:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = field(default="", repr=False)
+    audit_key: str = field(default="", repr=False)
+    """The key the topic chains are hashed with; never in the database."""
     public_url: str = DEFAULT_PUBLIC_URL
     var_dir: Path = Path("var")
     token_ttl_seconds: int = 8 * 3600
@@ -89,9 +92,11 @@ class Settings:
         env = os.environ if environ is None else environ
         var_dir = Path(env.get("DELIBERATION_VAR_DIR", "var"))
         secret = env.get("DELIBERATION_SECRET_KEY") or load_or_create_secret(var_dir)
+        audit_key = env.get("DELIBERATION_AUDIT_KEY") or load_or_create_secret(var_dir, "audit_key")
         settings = cls(
             database_url=env.get("DELIBERATION_DATABASE_URL") or DEFAULT_DATABASE_URL,
             secret_key=secret,
+            audit_key=audit_key,
             public_url=(env.get("DELIBERATION_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             var_dir=var_dir,
             token_ttl_seconds=_int(env, "DELIBERATION_TOKEN_TTL_SECONDS", 8 * 3600),
@@ -124,6 +129,8 @@ class Settings:
             )
         if len(self.secret_key) < 16:
             raise SettingsError("DELIBERATION_SECRET_KEY must be at least 16 characters")
+        if len(self.audit_key) < 16:
+            raise SettingsError("DELIBERATION_AUDIT_KEY must be at least 16 characters")
         if not 1 <= self.render_workers <= 32:
             raise SettingsError("DELIBERATION_RENDER_WORKERS must be between 1 and 32")
         if not 1 <= self.delivery_lease_seconds <= 3600:

@@ -28,4 +28,14 @@ async def migrate(quiet: bool = False) -> str:
         result = await run_forwards(app_name="deliberation", migration_id="all", fake=False)
     if not result.success:
         raise MigrationFailed(result.message or "migration failed")
+    # The chain is hashed with a key that is not in the database: re-key the first
+    # release's chains once, and refuse a key that is not the chain's.
+    from deliberation import audit
+
+    try:
+        rehashed = await audit.rekey()
+    except audit.ChainKeyMismatch as error:
+        raise MigrationFailed(str(error)) from error
+    if rehashed:
+        out.write(f"re-keyed {rehashed} chain events with the audit key\n")
     return out.getvalue()

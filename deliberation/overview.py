@@ -8,6 +8,7 @@ names and without representatives' opinions (no personal data).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from deliberation.deadlines import due_label, is_overdue
 from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
-from deliberation.permissions import Subject, allowed, available_triggers
+from deliberation.permissions import Subject, allowed, available_triggers, event_shown
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.security import Principal
@@ -57,6 +58,27 @@ class Overview:
     overdue: bool = False
 
 
+def event_label(kind: str, trigger: str, record: str) -> str:
+    """What happened, in Chinese, for the timeline."""
+    if kind == "topic.opened":
+        return "提出议题"
+    if kind == "transition":
+        return WORKFLOW.transition(trigger).label
+    name = "会议纪要" if record == "minutes" else "文件" if record == "document" else ""
+    if not name and record:
+        name = WORKFLOW.record(record).label
+    return {
+        "record.created": f"添加{name}",
+        "record.corrected": f"更正{name}",
+        "opinion.answered": "答复意见",
+        "satisfaction.rated": "评价满意度",
+        "document.drafted": "生成文件草稿",
+        "document.published": "发布文件",
+        "document.revoked": "撤销文件",
+        "topic.urged": "督办",
+    }.get(kind, kind)
+
+
 def steps_of(state: str, visited: set[str]) -> list[Step]:
     """The main path with the current state marked; a topic that left the path
     (rejected, withdrawn) shows where it stopped."""
@@ -85,6 +107,8 @@ async def topic_overview(
     own = seen.view == "full"
     events = await (
         TopicEvent.select(
+            TopicEvent.kind,
+            TopicEvent.data,
             TopicEvent.trigger,
             TopicEvent.to_state,
             TopicEvent.actor,
@@ -98,7 +122,10 @@ async def topic_overview(
     )
     timeline = []
     for e in events:
-        what = "提出议题" if e["trigger"] == "open" else WORKFLOW.transition(e["trigger"]).label
+        record = json.loads(e["data"] or "{}").get("record", "")
+        if not event_shown(seen.view, e["kind"], record):
+            continue
+        what = event_label(e["kind"], e["trigger"], record)
         role = ROLE_LABELS.get(e["actor_role"] or "", "")
         timeline.append(
             Happened(

@@ -454,6 +454,29 @@ def allowed(
     return POLICY.allowed(principal, action, subject, kind)
 
 
+PUBLIC_EVENT_KINDS: Final = (
+    "topic.opened",
+    "transition",
+    "document.published",
+    "document.revoked",
+    "topic.urged",
+)
+
+
+def event_shown(view: str, kind: str, record: str = "") -> bool:
+    """Whether an event shows on the timeline seen with ``view`` (``topic.read``): the
+    township sees every event; the public version shows the moves, the published
+    documents, and the events of records the public may read."""
+    if view == "full":
+        return True
+    if kind in PUBLIC_EVENT_KINDS:
+        return True
+    if not record or record in ("minutes", "document"):
+        return False
+    rule = WORKFLOW.record(record).read
+    return rule is not None and rule.public != "none"
+
+
 def available_triggers(principal: Principal | None, topic: dict[str, Any]) -> list[str]:
     return POLICY.available_triggers(principal, Subject.of_topic(topic))
 

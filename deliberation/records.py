@@ -11,30 +11,41 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, get_args
 
+import msgspec
+
+from deliberation import chain
 from deliberation.clock import utcnow
+from deliberation.corrections import correct, keep_revision
 from deliberation.database import write_transaction
 from deliberation.deadlines import refresh_due
 from deliberation.errors import NotFound, ValidationFailed
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import ROLE_ONLY, Subject, allowed
+from deliberation.record_content import load_content
 from deliberation.schemas import (
     AttendeeRead,
     InvestigationCreate,
+    InvestigationPatch,
     InvestigationRead,
     MeetingCreate,
+    MeetingPatch,
     MeetingRead,
+    MinutesPatch,
     MinutesUpdate,
     OpinionAnswer,
     OpinionCreate,
+    OpinionPatch,
     OpinionRead,
     ProgressCreate,
     ProgressRead,
     Rating,
     ResolutionItemCreate,
+    ResolutionItemPatch,
     ResolutionItemRead,
     SatisfactionCreate,
     SatisfactionRead,
     SiteConsultationCreate,
+    SiteConsultationPatch,
     SiteConsultationRead,
     Stance,
     Tallies,
@@ -115,6 +126,7 @@ def _opinion_read(row: dict[str, Any], view: str = "full") -> OpinionRead:
         answer_reason=row["answer_reason"],
         answered_at=row["answered_at"],
         created_at=row["created_at"],
+        revision=row["revision"],
     )
 
 
@@ -130,6 +142,7 @@ _OPINION_COLUMNS = (
     Opinion.answer_reason,
     Opinion.answered_at,
     Opinion.created_at,
+    Opinion.revision,
 )
 
 
@@ -153,6 +166,9 @@ async def add_opinion(principal: Principal, topic_id: int, data: OpinionCreate) 
                 answer_reason="",
                 created_at=utcnow(),
             )
+        )
+        await chain.vouch(
+            "record.created", topic_id, "opinion", inserted[0]["id"], actor_id=principal.id
         )
         state = topic["state"]
         await record_event(
@@ -199,8 +215,12 @@ async def opinions_seen(principal: Principal | None, topic: dict[str, Any]) -> l
 async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAnswer) -> OpinionRead:
     async with write_transaction():
         allowed(principal, "record.add", ROLE_ONLY, "opinion_answer").check()  # role first (403)
-        _, topic = await _topic_of(Opinion, opinion_id, principal, "意见")
+        row, topic = await _topic_of(Opinion, opinion_id, principal, "意见")
         check_record_allowed("opinion_answer", principal, topic)
+        before = None
+        if row.adoption is not None:  # answered again: the earlier answer is kept
+            before = await load_content("opinion", opinion_id)
+            await keep_revision(topic["id"], "opinion", opinion_id, before, "重新答复", principal)
         await Opinion.update(
             {
                 Opinion.adoption: data.adoption,
@@ -209,6 +229,14 @@ async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAns
                 Opinion.answered_at: utcnow(),
             }
         ).where(Opinion.id == opinion_id)
+        await chain.vouch(
+            "opinion.answered",
+            topic["id"],
+            "opinion",
+            opinion_id,
+            actor_id=principal.id,
+            before=before,
+        )
     return await _read_opinion(opinion_id)
 
 
@@ -227,6 +255,7 @@ def _investigation_read(r: dict[str, Any], view: str = "full") -> InvestigationR
         recorded_by=r["recorded_by"] if full else None,
         created_at=r["created_at"],
         view=view,
+        revision=r["revision"],
     )
 
 
@@ -247,6 +276,9 @@ async def add_investigation(
             created_at=utcnow(),
         )
         await row.save()
+        await chain.vouch(
+            "record.created", topic_id, "investigation", row.id, actor_id=principal.id
+        )
     return _investigation_read(row.to_dict())
 
 
@@ -280,6 +312,7 @@ def _site_consultation_read(r: dict[str, Any], view: str = "full") -> SiteConsul
         recorded_by=r["recorded_by"] if full else None,
         created_at=r["created_at"],
         view=view,
+        revision=r["revision"],
     )
 
 
@@ -300,6 +333,9 @@ async def add_site_consultation(
             created_at=utcnow(),
         )
         await row.save()
+        await chain.vouch(
+            "record.created", topic_id, "site_consultation", row.id, actor_id=principal.id
+        )
     return _site_consultation_read(row.to_dict())
 
 
@@ -353,6 +389,7 @@ async def _meeting_reads(meeting_rows: list[dict[str, Any]]) -> list[MeetingRead
             minutes_recorded_at=m["minutes_recorded_at"],
             attendees=attendees[m["id"]],
             created_at=m["created_at"],
+            revision=m["revision"],
         )
         for m in meeting_rows
     ]
@@ -381,6 +418,9 @@ async def schedule_meeting(principal: Principal, topic_id: int, data: MeetingCre
             )
         )
         await refresh_due(topic_id, topic["state"], topic["stage_entered_on"])
+        await chain.vouch(
+            "record.created", topic_id, "meeting", inserted[0]["id"], actor_id=principal.id
+        )
     return await _read_meeting(inserted[0]["id"])
 
 
@@ -394,8 +434,19 @@ async def list_meetings(principal: Principal, topic_id: int) -> list[MeetingRead
 async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpdate) -> MeetingRead:
     async with write_transaction():
         allowed(principal, "record.add", ROLE_ONLY, "minutes").check()  # role first (403)
-        _, topic = await _topic_of(Meeting, meeting_id, principal, "会议")
+        row, topic = await _topic_of(Meeting, meeting_id, principal, "会议")
         check_record_allowed("minutes", principal, topic)
+        before = None
+        reason = data.reason.strip()
+        if row.minutes_recorded_at is not None:
+            # Recorded already: saving again is a correction, with a reason, and the
+            # minutes as they were stay readable as an earlier revision.
+            if not reason:
+                raise ValidationFailed(
+                    [{"field": "reason", "message": "会议纪要已记录,修改须说明更正理由"}]
+                )
+            before = await load_content("minutes", meeting_id)
+            await keep_revision(topic["id"], "minutes", meeting_id, before, reason, principal)
         await Meeting.update(
             {
                 Meeting.minutes_summary: data.summary.strip(),
@@ -417,6 +468,15 @@ async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpd
                 )
                 for position, a in enumerate(data.attendees)
             ]
+        )
+        await chain.vouch(
+            "record.corrected" if before is not None else "record.created",
+            topic["id"],
+            "minutes",
+            meeting_id,
+            actor_id=principal.id,
+            comment=reason if before is not None else "",
+            before=before,
         )
     return await _read_meeting(meeting_id)
 
@@ -457,6 +517,7 @@ async def item_reads(item_rows: list[dict[str, Any]]) -> list[ResolutionItemRead
             completed=i["completed"],
             latest_progress=latest.get(i["id"]),
             created_at=i["created_at"],
+            revision=i["revision"],
         )
         for i in item_rows
     ]
@@ -481,6 +542,9 @@ async def add_resolution_item(
             )
         )
         await refresh_due(topic_id, topic["state"], topic["stage_entered_on"])
+        await chain.vouch(
+            "record.created", topic_id, "resolution_item", inserted[0]["id"], actor_id=principal.id
+        )
     rows = await ResolutionItem.select().where(ResolutionItem.id == inserted[0]["id"])
     return (await item_reads(rows))[0]
 
@@ -513,6 +577,14 @@ async def add_progress(principal: Principal, item_id: int, data: ProgressCreate)
             ResolutionItem.id == item_id
         )
         await refresh_due(topic["id"], topic["state"], topic["stage_entered_on"])
+        await chain.vouch(
+            "record.created",
+            topic["id"],
+            "progress",
+            row.id,
+            actor_id=principal.id,
+            also=(("resolution_item", item_id),),
+        )
     return _progress_read(row.to_dict())
 
 
@@ -538,6 +610,7 @@ def _satisfaction_read(r: dict[str, Any]) -> SatisfactionRead:
         comment=r["comment"],
         created_at=r["created_at"],
         updated_at=r["updated_at"],
+        revision=r["revision"],
     )
 
 
@@ -552,7 +625,13 @@ async def rate_satisfaction(
     async with write_transaction():
         topic = await topic_row(topic_id)
         check_record_allowed("satisfaction", principal, topic)
-        if await SatisfactionRating.exists().where(where):
+        existing = await SatisfactionRating.select(SatisfactionRating.id).where(where).first()
+        before = None
+        if existing is not None:  # rated again: the earlier rating is kept
+            before = await load_content("satisfaction", existing["id"])
+            await keep_revision(
+                topic_id, "satisfaction", existing["id"], before, "重新评价", principal
+            )
             await SatisfactionRating.update(
                 {
                     SatisfactionRating.rating: data.rating,
@@ -571,8 +650,16 @@ async def rate_satisfaction(
                     updated_at=now,
                 )
             )
-    row = await SatisfactionRating.select().where(where).first()
-    assert row is not None
+        row = await SatisfactionRating.select().where(where).first()
+        assert row is not None
+        await chain.vouch(
+            "satisfaction.rated",
+            topic_id,
+            "satisfaction",
+            row["id"],
+            actor_id=principal.id,
+            before=before,
+        )
     return _satisfaction_read(row)
 
 
@@ -632,3 +719,72 @@ __all__ = [
     "record_minutes",
     "schedule_meeting",
 ]
+
+
+# Corrections ------------------------------------------------------------------------
+
+
+def _changes(data: Any, rename: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fields a PATCH body gives (text stripped), under their column names."""
+    given: dict[str, Any] = {}
+    for name in data.__struct_fields__:
+        value = getattr(data, name)
+        if name == "reason" or value is msgspec.UNSET:
+            continue
+        given[(rename or {}).get(name, name)] = value.strip() if isinstance(value, str) else value
+    return given
+
+
+async def correct_opinion(principal: Principal, opinion_id: int, data: OpinionPatch) -> OpinionRead:
+    await correct(principal, "opinion", opinion_id, _changes(data), data.reason)
+    return await _read_opinion(opinion_id)
+
+
+async def correct_investigation(
+    principal: Principal, record_id: int, data: InvestigationPatch
+) -> InvestigationRead:
+    await correct(principal, "investigation", record_id, _changes(data), data.reason)
+    rows = await Investigation.select().where(Investigation.id == record_id)
+    return _investigation_read(rows[0])
+
+
+async def correct_site_consultation(
+    principal: Principal, record_id: int, data: SiteConsultationPatch
+) -> SiteConsultationRead:
+    await correct(principal, "site_consultation", record_id, _changes(data), data.reason)
+    rows = await SiteConsultation.select().where(SiteConsultation.id == record_id)
+    return _site_consultation_read(rows[0])
+
+
+async def correct_meeting(principal: Principal, meeting_id: int, data: MeetingPatch) -> MeetingRead:
+    await correct(principal, "meeting", meeting_id, _changes(data), data.reason)
+    return await _read_meeting(meeting_id)
+
+
+async def correct_minutes(
+    principal: Principal, meeting_id: int, data: MinutesPatch, publishing: Any = None
+) -> MeetingRead:
+    """Correct recorded minutes. Minutes already in a published document do not change
+    on paper: a new minutes draft is made at once (``redraft_document_id``), to be
+    published in place of the old one."""
+    changes = _changes(data, {"summary": "minutes_summary", "decisions": "minutes_decisions"})
+    if "attendees" in changes:
+        changes["attendees"] = [
+            (a.name.strip(), a.unit.strip(), a.attendance) for a in changes["attendees"]
+        ]
+    outcome = await correct(principal, "minutes", meeting_id, changes, data.reason)
+    meeting = await _read_meeting(meeting_id)
+    if outcome["redraft"] and publishing is not None:
+        from deliberation.documents import create_document
+
+        draft = await create_document(principal, meeting.topic_id, "minutes", publishing)
+        meeting.redraft_document_id = draft.id
+    return meeting
+
+
+async def correct_resolution_item(
+    principal: Principal, item_id: int, data: ResolutionItemPatch
+) -> ResolutionItemRead:
+    await correct(principal, "resolution_item", item_id, _changes(data), data.reason)
+    rows = await ResolutionItem.select().where(ResolutionItem.id == item_id)
+    return (await item_reads(rows))[0]

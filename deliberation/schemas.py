@@ -6,9 +6,9 @@ Create shapes forbid unknown fields and bound every string, so bad input is a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 NonBlank = Meta(min_length=1, pattern=r"\S")
 
@@ -136,6 +136,11 @@ class TransitionRequest(Input):
 
 class EventRead(Struct, kw_only=True):
     seq: int
+    kind: str
+    """transition, topic.opened, record.created, record.corrected, opinion.answered,
+    satisfaction.rated, document.drafted, document.published, document.revoked, …"""
+    data: dict[str, Any]
+    """What changed: the record, its revision and the digests the hash covers."""
     trigger: str
     from_state: str | None
     to_state: str
@@ -209,6 +214,8 @@ class OpinionRead(Struct, kw_only=True):
     created_at: datetime
     view: str = "full"
     """How much of it the caller sees: ``full`` or ``anonymous`` (docs/permissions.md)."""
+    revision: int = 1
+    """Increased by each correction; earlier revisions at ``…/revisions``."""
 
 
 class InvestigationCreate(Input):
@@ -229,6 +236,8 @@ class InvestigationRead(Struct, kw_only=True):
     created_at: datetime
     view: str = "full"
     """``summary``: without the people it names (``participants`` empty, no recorder)."""
+    revision: int = 1
+    """Increased by each correction; earlier revisions at ``…/revisions``."""
 
 
 class SiteConsultationCreate(Input):
@@ -249,6 +258,8 @@ class SiteConsultationRead(Struct, kw_only=True):
     created_at: datetime
     view: str = "full"
     """``summary``: without the people it names (``participants`` empty, no recorder)."""
+    revision: int = 1
+    """Increased by each correction; earlier revisions at ``…/revisions``."""
 
 
 class MeetingCreate(Input):
@@ -267,6 +278,8 @@ class MinutesUpdate(Input):
     summary: LongText
     decisions: LongText
     attendees: Annotated[list[AttendeeIn], Meta(min_length=1, max_length=200)]
+    reason: Annotated[str, Meta(max_length=2000)] = ""
+    """Required once the minutes are recorded: saving them again is a correction."""
 
 
 class AttendeeRead(Struct, kw_only=True):
@@ -287,6 +300,10 @@ class MeetingRead(Struct, kw_only=True):
     minutes_recorded_at: datetime | None
     attendees: list[AttendeeRead]
     created_at: datetime
+    redraft_document_id: int | None = None
+    """After correcting minutes that were published: the new minutes draft to publish."""
+    revision: int = 1
+    """Increased by each correction; earlier revisions at ``…/revisions``."""
 
 
 class ResolutionItemCreate(Input):
@@ -320,6 +337,8 @@ class ResolutionItemRead(Struct, kw_only=True):
     completed: bool
     latest_progress: ProgressRead | None
     created_at: datetime
+    revision: int = 1
+    """Increased by each correction; earlier revisions at ``…/revisions``."""
 
 
 class SatisfactionCreate(Input):
@@ -335,6 +354,85 @@ class SatisfactionRead(Struct, kw_only=True):
     comment: str
     created_at: datetime
     updated_at: datetime
+    revision: int = 1
+    """Increased by each correction; earlier revisions at ``…/revisions``."""
+
+
+# Corrections (PATCH with a reason; fields left out stay as they are) --------------------
+
+Reason = Annotated[str, NonBlank, Meta(max_length=2000)]
+Place = Annotated[str, NonBlank, Meta(max_length=200)]
+
+
+class OpinionPatch(Input):
+    reason: Reason
+    content: LongText | UnsetType = UNSET
+    stance: Stance | UnsetType = UNSET
+    on_behalf_of: Annotated[str, Meta(max_length=50)] | UnsetType = UNSET
+
+
+class InvestigationPatch(Input):
+    reason: Reason
+    visited_on: date | UnsetType = UNSET
+    place: Place | UnsetType = UNSET
+    participants: LongText | UnsetType = UNSET
+    findings: LongText | UnsetType = UNSET
+
+
+class SiteConsultationPatch(Input):
+    reason: Reason
+    held_on: date | UnsetType = UNSET
+    place: Place | UnsetType = UNSET
+    participants: LongText | UnsetType = UNSET
+    summary: LongText | UnsetType = UNSET
+
+
+class MeetingPatch(Input):
+    reason: Reason
+    scheduled_at: AwareDatetime | UnsetType = UNSET
+    place: Place | UnsetType = UNSET
+    host: Name | UnsetType = UNSET
+
+
+class MinutesPatch(Input):
+    reason: Reason
+    summary: LongText | UnsetType = UNSET
+    decisions: LongText | UnsetType = UNSET
+    attendees: Annotated[list[AttendeeIn], Meta(min_length=1, max_length=200)] | UnsetType = UNSET
+
+
+class ResolutionItemPatch(Input):
+    reason: Reason
+    content: LongText | UnsetType = UNSET
+    responsible_unit: Annotated[str, NonBlank, Meta(max_length=100)] | UnsetType = UNSET
+    due_date: date | UnsetType = UNSET
+
+
+class RevisionRead(Struct, kw_only=True):
+    """One revision of a record: its content then, and why and when it was replaced."""
+
+    revision: int
+    content: dict[str, Any]
+    current: bool
+    reason: str
+    """Why this revision was replaced (empty for the current one)."""
+    replaced_by: int | None
+    replaced_at: datetime | None
+
+
+class ChainHead(Struct, kw_only=True):
+    topic_reference: str
+    seq: int
+    hash: str
+
+
+class ChainHeads(Struct, kw_only=True):
+    """Every topic's latest event and one digest over them all: keep a copy, and
+    ``deliberation audit verify --against FILE`` shows that history was only added to."""
+
+    as_of: str
+    heads: list[ChainHead]
+    digest: str
 
 
 class Tallies(Struct, kw_only=True):
@@ -389,6 +487,9 @@ class DocumentRead(Struct, kw_only=True):
     superseded_by: int | None
     revoked_at: datetime | None
     revoke_reason: str | None
+    chain_seq: int | None = None
+    chain_hash: str | None = None
+    """The topic's chain head when it was published (``GET /api/v1/public/chain-heads``)."""
 
 
 class DocumentPage(Struct, kw_only=True):

@@ -87,6 +87,9 @@ class Topic(Table, tablename="topic"):
     search_text = Text()
     # Space-separated character bigrams of ``search_text``, indexed for ``q``.
     search_grams = Text()
+    # How many events the topic's chain has (``version`` counts transitions only, for
+    # compare-and-set; records added meanwhile must not make a trigger stale).
+    event_seq = Integer(default=0)
 
 
 class TopicGramCount(Table, tablename="topic_gram_count"):
@@ -103,11 +106,16 @@ class TopicGramCount(Table, tablename="topic_gram_count"):
 
 
 class TopicEvent(Table, tablename="topic_event"):
-    """The append-only, hash-chained history of a topic."""
+    """The append-only, hash-chained history of a topic: every change, keyed-hashed
+    (``deliberation.audit``)."""
 
     id: Serial
     topic = ForeignKey(Topic, on_delete=KEEP, index=True)
     seq = Integer()
+    # topic.opened, transition, record.created, record.corrected, opinion.answered, …
+    kind = Varchar(length=40, default="transition")
+    # What changed, as canonical JSON: the record, its revision and digests.
+    data = Text(default="{}")
     trigger = Varchar(length=40)
     from_state = Varchar(length=30, null=True, default=None)
     to_state = Varchar(length=30)
@@ -129,6 +137,7 @@ class Opinion(Table, tablename="opinion"):
     answer_reason = Text()
     answered_by = ForeignKey(Account, on_delete=KEEP, null=True)
     answered_at = Timestamptz(null=True, default=None)
+    revision = Integer(default=1)
     created_at = Timestamptz()
 
 
@@ -140,6 +149,7 @@ class Investigation(Table, tablename="investigation"):
     participants = Text()
     findings = Text()
     recorded_by = ForeignKey(Account, on_delete=KEEP)
+    revision = Integer(default=1)
     created_at = Timestamptz()
 
 
@@ -151,6 +161,7 @@ class SiteConsultation(Table, tablename="site_consultation"):
     participants = Text()
     summary = Text()
     recorded_by = ForeignKey(Account, on_delete=KEEP)
+    revision = Integer(default=1)
     created_at = Timestamptz()
 
 
@@ -165,6 +176,7 @@ class Meeting(Table, tablename="meeting"):
     minutes_recorded_at = Timestamptz(null=True, default=None)
     minutes_recorded_by = ForeignKey(Account, on_delete=KEEP, null=True)
     created_by = ForeignKey(Account, on_delete=KEEP)
+    revision = Integer(default=1)
     created_at = Timestamptz()
 
 
@@ -187,6 +199,7 @@ class ResolutionItem(Table, tablename="resolution_item"):
     due_date = Date()
     completed = Boolean(default=False)
     created_by = ForeignKey(Account, on_delete=KEEP)
+    revision = Integer(default=1)
     created_at = Timestamptz()
 
 
@@ -208,6 +221,7 @@ class SatisfactionRating(Table, tablename="satisfaction_rating"):
     representative = ForeignKey(Account, on_delete=KEEP)
     rating = Varchar(length=30)
     comment = Text()
+    revision = Integer(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 
@@ -247,6 +261,31 @@ class Document(Table, tablename="document"):
     revoked_at = Timestamptz(null=True, default=None)
     revoked_by = ForeignKey(Account, on_delete=KEEP, null=True)
     revoke_reason = Text()
+    # The topic's chain head when it was published (shown on its verify page).
+    chain_seq = Integer(null=True, default=None)
+    chain_hash = Varchar(length=64, null=True, default=None)
+
+
+class RecordRevision(Table, tablename="record_revision"):
+    """An earlier revision of a record, kept when it is corrected or answered again."""
+
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    record_kind = Varchar(length=30)
+    record_id = Integer()
+    revision = Integer()
+    data = Text()  # the record as it was (JSON)
+    reason = Text()
+    created_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    created_at = Timestamptz()
+
+
+class ChainKey(Table, tablename="chain_key"):
+    """Which key the chain is hashed with: a fingerprint, never the key itself."""
+
+    id: Serial
+    fingerprint = Varchar(length=64)
+    keyed_at = Timestamptz()
 
 
 class DocumentCounter(Table, tablename="document_counter"):
@@ -342,6 +381,8 @@ TABLES: tuple[type[Table], ...] = (
     ProgressReport,
     SatisfactionRating,
     Document,
+    RecordRevision,
+    ChainKey,
     DocumentCounter,
     HolidaySchedule,
     Webhook,

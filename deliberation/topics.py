@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from deliberation import audit
+from deliberation import chain
 from deliberation.clock import china_today, utcnow
 from deliberation.database import is_sqlite, row_by_id, write_transaction
 from deliberation.deadlines import due_label, due_of, is_overdue
@@ -152,6 +153,7 @@ async def open_topic(
                 due_provisional=bool(due and due.provisional),
                 search_text=search_text,
                 search_grams=search_grams,
+                event_seq=1,
             )
         )
         topic_id = inserted[0]["id"]
@@ -164,15 +166,15 @@ async def open_topic(
             topic_data(opened, WORKFLOW.initial, WORKFLOW.state(WORKFLOW.initial).label),
             now=now,
         )
-        await audit.append_event(
-            topic_id=topic_id,
-            seq=1,
+        await chain.append(
+            topic_id,
+            "topic.opened",
+            actor_id=principal.id,
             trigger="open",
             from_state=None,
             to_state=WORKFLOW.initial,
-            actor_id=principal.id,
-            comment="",
-            created_at=now,
+            seq=1,
+            now=now,
         )
     return topic_read(await visible_topic(principal, topic_id), principal)
 
@@ -299,8 +301,9 @@ async def fire_trigger(
         due = await due_of(topic_id, dest, today)
         updated = await Topic.raw(
             "UPDATE topic SET state = {}, version = version + 1, updated_at = {}, "
-            "stage_entered_on = {}, due_on = {}, due_provisional = {} "
-            "WHERE id = {} AND version = {} RETURNING id",
+            "stage_entered_on = {}, due_on = {}, due_provisional = {}, "
+            "event_seq = event_seq + 1 "
+            "WHERE id = {} AND version = {} RETURNING id, event_seq",
             dest,
             now,
             today,
@@ -326,24 +329,28 @@ async def fire_trigger(
             },
             now=now,
         )
-        await audit.append_event(
-            topic_id=topic_id,
-            seq=version + 1,
+        await chain.append(
+            topic_id,
+            "transition",
+            actor_id=principal.id,
+            comment=comment,
             trigger=trigger,
             from_state=topic["state"],
             to_state=dest,
-            actor_id=principal.id,
-            comment=comment,
-            created_at=now,
+            seq=int(updated[0]["event_seq"]),
+            now=now,
         )
     return topic_read(await visible_topic(principal, topic_id), principal)
 
 
 async def list_events(principal: Principal, topic_id: int) -> list[EventRead]:
+    """The topic's whole chain, oldest first (its township only)."""
     await visible_topic(principal, topic_id)
     rows = (
         await TopicEvent.select(
             TopicEvent.seq,
+            TopicEvent.kind,
+            TopicEvent.data,
             TopicEvent.trigger,
             TopicEvent.from_state,
             TopicEvent.to_state,
@@ -359,6 +366,8 @@ async def list_events(principal: Principal, topic_id: int) -> list[EventRead]:
     return [
         EventRead(
             seq=r["seq"],
+            kind=r["kind"],
+            data=json.loads(r["data"] or "{}"),
             trigger=r["trigger"],
             from_state=r["from_state"],
             to_state=r["to_state"],

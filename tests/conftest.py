@@ -19,7 +19,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
-from deliberation import clock
+from deliberation import chain, clock
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
 from tests.receiver import Receiver, receiving
@@ -31,9 +31,14 @@ TEST_CLOCK_ENV = "DELIBERATION_TEST_CLOCK"
 at 23:30 and at 00:30, either side of the UTC/China date change)."""
 
 
+TEST_AUDIT_KEY = "test-audit-key-" + "k" * 24
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Shift the clock before any test module is imported; servers and CLI commands
-    the tests start inherit the shift through the environment."""
+    """Shift the clock before any test module is imported, and choose the audit key;
+    servers and CLI commands the tests start inherit both through the environment."""
+    os.environ.setdefault("DELIBERATION_AUDIT_KEY", TEST_AUDIT_KEY)
+    chain.use_key(os.environ["DELIBERATION_AUDIT_KEY"])
     wanted = os.environ.get(TEST_CLOCK_ENV, "").strip()
     if not wanted:
         return
@@ -98,6 +103,7 @@ def settings(migrated: str, var_dir: Path) -> Settings:
     return Settings(
         database_url=migrated,
         secret_key=secrets.token_urlsafe(32),
+        audit_key=os.environ["DELIBERATION_AUDIT_KEY"],
         var_dir=var_dir,
         login_failures_per_username=5,
         login_failures_per_client=20,

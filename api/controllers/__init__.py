@@ -11,7 +11,7 @@ from api.controllers.accounts import (
 from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.health import health
 from api.controllers.pages import NoticeBoardController, TopicPageController
-from api.controllers.records import RecordController, TopicRecordsController
+from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
 from api.controllers.session import SessionController
 from api.controllers.topics import TopicController, list_overdue
 from api.controllers.verify import VerifyController
@@ -28,6 +28,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     list_overdue,
     TopicRecordsController,
     RecordController,
+    CorrectionController,
     WorkflowController,
     DocumentController,
     PublicNoticeController,

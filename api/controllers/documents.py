@@ -5,6 +5,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -12,8 +13,9 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import CurrentPrincipal, provide_optional_principal
 from api.dependencies import CurrentPublishing
 from api.middleware import raw_header
-from deliberation import documents
+from deliberation import audit, documents
 from deliberation.schemas import (
+    ChainHeads,
     DocumentCreate,
     DocumentPage,
     DocumentPublish,
@@ -136,3 +138,10 @@ class PublicNoticeController(Controller):
         return await documents.public_notices(
             publishing, q=q, date_from=date_from, date_to=date_to, limit=limit, offset=offset
         )
+
+    @get("/chain-heads", operation_id="chain_heads", cache=False)
+    async def chain_heads(self) -> ChainHeads:
+        """Every topic's latest event (reference, seq, hash) and one digest over them all.
+        Save a copy: ``deliberation audit verify --against FILE`` later shows that no
+        event it names is gone or changed."""
+        return msgspec.convert(await audit.chain_heads(), ChainHeads)

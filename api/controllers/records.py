@@ -1,26 +1,36 @@
 from __future__ import annotations
 
-from litestar import Controller, get, post, put
+from typing import Any
+
+from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 
 from api.auth import CurrentPrincipal, record_guard
-from deliberation import records
+from api.dependencies import CurrentPublishing
+from deliberation import corrections, records
 from deliberation.schemas import (
     InvestigationCreate,
+    InvestigationPatch,
     InvestigationRead,
     MeetingCreate,
+    MeetingPatch,
     MeetingRead,
+    MinutesPatch,
     MinutesUpdate,
     OpinionAnswer,
     OpinionCreate,
+    OpinionPatch,
     OpinionRead,
     ProgressCreate,
     ProgressRead,
     ResolutionItemCreate,
+    ResolutionItemPatch,
     ResolutionItemRead,
+    RevisionRead,
     SatisfactionCreate,
     SatisfactionRead,
     SiteConsultationCreate,
+    SiteConsultationPatch,
     SiteConsultationRead,
     Tallies,
 )
@@ -175,3 +185,97 @@ class RecordController(Controller):
         self, principal: CurrentPrincipal, item_id: FromPath[int]
     ) -> list[ProgressRead]:
         return await records.list_progress(principal, item_id)
+
+
+class CorrectionController(Controller):
+    """Corrections with a reason (``PATCH`` on a record's own URL) and the record's
+    earlier revisions; never an overwrite."""
+
+    path = "/api/v1"
+    tags = ["corrections"]
+
+    @patch("/opinions/{record_id:int}", operation_id="correct_opinion")
+    async def correct_opinion(
+        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[OpinionPatch]
+    ) -> OpinionRead:
+        return await records.correct_opinion(principal, record_id, data)
+
+    @patch("/investigations/{record_id:int}", operation_id="correct_investigation")
+    async def correct_investigation(
+        self,
+        principal: CurrentPrincipal,
+        record_id: FromPath[int],
+        data: JSONBody[InvestigationPatch],
+    ) -> InvestigationRead:
+        return await records.correct_investigation(principal, record_id, data)
+
+    @patch("/site-consultations/{record_id:int}", operation_id="correct_site_consultation")
+    async def correct_site_consultation(
+        self,
+        principal: CurrentPrincipal,
+        record_id: FromPath[int],
+        data: JSONBody[SiteConsultationPatch],
+    ) -> SiteConsultationRead:
+        return await records.correct_site_consultation(principal, record_id, data)
+
+    @patch("/meetings/{record_id:int}", operation_id="correct_meeting")
+    async def correct_meeting(
+        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[MeetingPatch]
+    ) -> MeetingRead:
+        return await records.correct_meeting(principal, record_id, data)
+
+    @patch("/meetings/{record_id:int}/minutes", operation_id="correct_minutes")
+    async def correct_minutes(
+        self,
+        principal: CurrentPrincipal,
+        publishing: CurrentPublishing,
+        record_id: FromPath[int],
+        data: JSONBody[MinutesPatch],
+    ) -> MeetingRead:
+        return await records.correct_minutes(principal, record_id, data, publishing)
+
+    @patch("/resolution-items/{record_id:int}", operation_id="correct_resolution_item")
+    async def correct_resolution_item(
+        self,
+        principal: CurrentPrincipal,
+        record_id: FromPath[int],
+        data: JSONBody[ResolutionItemPatch],
+    ) -> ResolutionItemRead:
+        return await records.correct_resolution_item(principal, record_id, data)
+
+    @get(
+        [
+            "/opinions/{record_id:int}/revisions",
+            "/investigations/{record_id:int}/revisions",
+            "/site-consultations/{record_id:int}/revisions",
+            "/meetings/{record_id:int}/revisions",
+            "/meetings/{record_id:int}/minutes/revisions",
+            "/resolution-items/{record_id:int}/revisions",
+        ],
+        operation_id=lambda handler, method, parts: (
+            "revisions_of_"
+            + "_".join(
+                str(p) for p in parts if isinstance(p, str) and p not in ("api", "v1")
+            ).replace("-", "_")
+        ),
+    )
+    async def revisions(
+        self, request: Request[Any, Any, Any], principal: CurrentPrincipal, record_id: FromPath[int]
+    ) -> list[RevisionRead]:
+        """The record's revisions, oldest first; the current one last."""
+        return await corrections.revisions(principal, record_of_path(request.url.path), record_id)
+
+
+_PATH_RECORDS = {
+    "opinions": "opinion",
+    "investigations": "investigation",
+    "site-consultations": "site_consultation",
+    "meetings": "meeting",
+    "resolution-items": "resolution_item",
+}
+
+
+def record_of_path(path: str) -> str:
+    """``/api/v1/meetings/7/minutes/revisions`` → ``minutes``."""
+    parts = path.strip("/").split("/")
+    return "minutes" if "minutes" in parts else _PATH_RECORDS[parts[2]]

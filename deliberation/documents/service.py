@@ -13,12 +13,13 @@ import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
+from deliberation import chain
 from deliberation.clock import china_today, chinese_date, utcnow
 from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.documents.content import KINDS, Content, document_content, document_number
@@ -42,7 +43,13 @@ STATUS_LABELS = {
     "superseded": "已被新版本替代",
     "revoked": "已撤销",
 }
+RENDERING = "rendering"
+"""A draft whose PDF is being rendered: never served, listed or verified. A server
+killed meanwhile leaves one behind; :func:`sweep_unfinished` removes it."""
+UNFINISHED_AFTER = timedelta(minutes=10)
 DEFAULT_POSTING_DAYS = 5
+NUMBER_TRIES = 8
+"""Publishes that lost the race for a notice number re-render with the next one."""
 STAFF = "staff"
 
 
@@ -82,6 +89,8 @@ _COLUMNS = (
     Document.superseded_by,
     Document.revoked_at,
     Document.revoke_reason,
+    Document.chain_seq,
+    Document.chain_hash,
 )
 
 
@@ -113,6 +122,8 @@ def _read(row: dict[str, Any], publishing: Publishing) -> DocumentRead:
         superseded_by=row["superseded_by"],
         revoked_at=row["revoked_at"],
         revoke_reason=row["revoke_reason"] or None,
+        chain_seq=row["chain_seq"],
+        chain_hash=row["chain_hash"],
     )
 
 
@@ -126,7 +137,9 @@ async def _row(principal: Principal | None, document_id: int) -> dict[str, Any]:
     if not valid_id(document_id):
         raise NotFound("文件不存在")
     row = await Document.select(*_COLUMNS).where(Document.id == document_id).first()
-    if row is None or (row["status"] == "draft" and not _may_see_drafts(principal, row)):
+    if row is None or row["status"] == RENDERING:
+        raise NotFound("文件不存在")
+    if row["status"] == "draft" and not _may_see_drafts(principal, row):
         raise NotFound("文件不存在")
     return dict(row)
 
@@ -180,6 +193,10 @@ async def create_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
+    """Render a draft from the record as it is now. The row exists while rendering but
+    is never served (``rendering``); it becomes a draft, with its PDF and its event on
+    the chain, in one transaction, or is removed: a kill at any point leaves either
+    nothing visible or a complete draft."""
     if kind not in KINDS:
         raise ValidationFailed([{"field": "kind", "message": "没有这种文件"}])
     allowed(principal, "document.draft", ROLE_ONLY).check()
@@ -187,6 +204,7 @@ async def create_document(
     allowed(principal, "document.draft", Subject.of_topic(topic), kind).check()
     now = now or utcnow()
     content = await document_content(kind, topic_id, china_today(now))
+    await sweep_unfinished(now)
     async with write_transaction():
         inserted = await Document.insert(
             Document(
@@ -194,7 +212,7 @@ async def create_document(
                 township=topic["township"],
                 kind=kind,
                 title=content.title,
-                status="draft",
+                status=RENDERING,
                 content=_content_json(content),
                 search_text=normalise(content.text),
                 pdf=b"",
@@ -208,31 +226,69 @@ async def create_document(
     document_id = inserted[0]["id"]
     try:
         pdf = await publishing.renderer.render(_draft_job(content, document_id, publishing))
+        async with write_transaction():
+            await Document.update(
+                {
+                    Document.status: "draft",
+                    Document.pdf: pdf,
+                    Document.sha256: hashlib.sha256(pdf).hexdigest(),
+                    Document.size_bytes: len(pdf),
+                }
+            ).where(Document.id == document_id, Document.status == RENDERING)
+            await chain.vouch(
+                "document.drafted", topic_id, "document", document_id, actor_id=principal.id
+            )
     except BaseException:
-        # Never leave a draft without its PDF behind.
-        await Document.delete().where(Document.id == document_id, Document.status == "draft")
+        # Never leave a half-made draft behind.
+        await Document.delete().where(Document.id == document_id, Document.status == RENDERING)
         raise
-    await Document.update(
-        {
-            Document.pdf: pdf,
-            Document.sha256: hashlib.sha256(pdf).hexdigest(),
-            Document.size_bytes: len(pdf),
-        }
-    ).where(Document.id == document_id)
     return _read(await _row(principal, document_id), publishing)
 
 
-async def _next_number(township_id: int, year: int) -> int:
-    async with write_transaction():
-        rows = await Document.raw(
-            "INSERT INTO document_counter (township, year, last_number) VALUES ({}, {}, 1) "
-            "ON CONFLICT (township, year) "
-            "DO UPDATE SET last_number = document_counter.last_number + 1 "
-            "RETURNING last_number",
-            township_id,
-            year,
-        )
-    return int(rows[0]["last_number"])
+async def sweep_unfinished(now: datetime | None = None) -> int:
+    """Remove drafts whose rendering never finished (their server was killed)."""
+    cutoff = (now or utcnow()) - UNFINISHED_AFTER
+    removed = (
+        await Document.delete()
+        .where(Document.status == RENDERING, Document.created_at < cutoff)
+        .returning(Document.id)
+    )
+    return len(removed)
+
+
+async def _peek_number(township_id: int, year: int) -> int:
+    """The number the next published notice of the township and year would take. It
+    is only taken by the publish that commits with it (:func:`_take_number`)."""
+    await Document.raw(
+        "INSERT INTO document_counter (township, year, last_number) VALUES ({}, {}, 0) "
+        "ON CONFLICT (township, year) DO NOTHING",
+        township_id,
+        year,
+    )
+    rows = await Document.raw(
+        "SELECT last_number FROM document_counter WHERE township = {} AND year = {}",
+        township_id,
+        year,
+    )
+    return int(rows[0]["last_number"]) + 1
+
+
+async def _take_number(township_id: int, year: int, number: int) -> bool:
+    """Take ``number`` inside the publishing transaction, if nobody took it first (the
+    row lock makes a concurrent publish wait, then find the counter moved)."""
+    rows = await Document.raw(
+        "UPDATE document_counter SET last_number = {} "
+        "WHERE township = {} AND year = {} AND last_number = {} RETURNING last_number",
+        number,
+        township_id,
+        year,
+        number - 1,
+    )
+    return bool(rows)
+
+
+class _NumberTaken(Exception):
+    """Another publish took the number this PDF was rendered with."""
 
 
 def posting_period(start: date, end: date, provisional: bool) -> str:
@@ -257,6 +313,11 @@ async def publish_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
+    """Render the final PDF and publish it in one transaction with its notice number
+    and its event on the chain. The number is taken only by the transaction that
+    publishes (a failed or killed publish takes none); a publish that lost the race for
+    its number renders again with the next one, so numbers run 1, 2, 3 … per township
+    and year without holes."""
     row, _ = await _own_document(principal, document_id, "document.publish")
     if row["status"] != "draft":
         raise TransitionNotAllowed(f"只有草稿可以发布:此文件{STATUS_LABELS[row['status']]}")
@@ -266,8 +327,31 @@ async def publish_document(
     today = china_today(now)
     days = posting_days or publishing.default_posting_days
     deadline = (await working_days()).add(today, days)
+    for _ in range(NUMBER_TRIES):
+        number = None
+        if content.kind == "resolution_notice":
+            number = await _peek_number(row["township"], today.year)
+        pdf = await publishing.renderer.render(
+            _final_job(content, document_id, publishing, today, deadline, days, row, number)
+        )
+        try:
+            await _publish(principal, row, pdf, number, today, deadline, now, publishing)
+        except _NumberTaken:
+            continue
+        return _read(await _row(principal, document_id), publishing)
+    raise TransitionNotAllowed("同时发布的文件较多,编号未能取得,请稍后再试")
 
-    number = None
+
+def _final_job(
+    content: Content,
+    document_id: int,
+    publishing: Publishing,
+    today: date,
+    deadline: Any,
+    days: int,
+    row: dict[str, Any],
+    number: int | None,
+) -> RenderJob:
     context = {
         **content.context,
         "posting_text": posting_text(today, deadline.day, days, deadline.provisional),
@@ -275,11 +359,10 @@ async def publish_document(
     }
     if content.kind != "minutes":
         context["date_text"] = chinese_date(today)
-    if content.kind == "resolution_notice":
-        number = await _next_number(row["township"], today.year)
+    if number is not None:
         context["number_text"] = document_number(row["township_name"], today.year, number)
     verify_url = publishing.verify_url(document_id)
-    job = RenderJob(
+    return RenderJob(
         template=content.template,
         context=context,
         qr_text=verify_url,
@@ -292,25 +375,42 @@ async def publish_document(
         author=content.issuer,
         pdf_a=True,
     )
-    pdf = await publishing.renderer.render(job)
 
+
+async def _publish(
+    principal: Principal,
+    row: dict[str, Any],
+    pdf: bytes,
+    number: int | None,
+    today: date,
+    deadline: Any,
+    now: datetime,
+    publishing: Publishing,
+) -> None:
+    document_id, topic_id = row["id"], row["topic"]
     async with write_transaction():
         engine = bound_engine()
         if not is_sqlite(engine):
             # Publishes of one topic's documents take turns (SQLite's writers already do).
             await engine.run_querystring(
-                QueryString("SELECT id FROM topic WHERE id = {} FOR UPDATE", row["topic"])
+                QueryString("SELECT id FROM topic WHERE id = {} FOR UPDATE", topic_id)
             )
-        await Document.update(
-            {
-                Document.status: "superseded",
-                Document.superseded_by: document_id,
-                Document.superseded_at: now,
-            }
-        ).where(
-            Document.topic == row["topic"],
-            Document.kind == row["kind"],
-            Document.status == "published",
+        if number is not None and not await _take_number(row["township"], today.year, number):
+            raise _NumberTaken()
+        superseded = (
+            await Document.update(
+                {
+                    Document.status: "superseded",
+                    Document.superseded_by: document_id,
+                    Document.superseded_at: now,
+                }
+            )
+            .where(
+                Document.topic == topic_id,
+                Document.kind == row["kind"],
+                Document.status == "published",
+            )
+            .returning(Document.id)
         )
         updated = (
             await Document.update(
@@ -333,26 +433,43 @@ async def publish_document(
         )
         if not updated:
             raise TransitionNotAllowed("此文件已被他人发布或处理,请刷新后再试")
-        topic = await visible_topic(principal, row["topic"])
+        event = await chain.vouch(
+            "document.published",
+            topic_id,
+            "document",
+            document_id,
+            actor_id=principal.id,
+            also=tuple(("document", r["id"]) for r in superseded),
+            now=now,
+        )
+        # The chain head this document was issued at, for its verification page.
+        seq, head_hash = await chain.head(topic_id)
+        assert seq == event.seq
+        await Document.update({Document.chain_seq: seq, Document.chain_hash: head_hash}).where(
+            Document.id == document_id
+        )
+        topic = await topic_row(topic_id)
         state = topic["state"]
+        verify_url = publishing.verify_url(document_id)
         await record_event(
             "document.published",
             row["township"],
-            row["topic"],
+            topic_id,
             {
                 **topic_data(topic, state, WORKFLOW.state(state).label),
                 "document_id": document_id,
                 "kind": row["kind"],
                 "kind_label": KINDS[row["kind"]],
                 "document_title": row["title"],
-                "number": context["number_text"] or None,
+                "number": document_number(row["township_name"], today.year, number)
+                if number is not None
+                else None,
                 "verify_url": verify_url,
                 "pdf_url": publishing.pdf_url(document_id),
                 "posting_ends_on": deadline.day.isoformat(),
             },
             now=now,
         )
-    return _read(await _row(principal, document_id), publishing)
 
 
 async def revoke_document(
@@ -379,8 +496,16 @@ async def revoke_document(
             .where(Document.id == document_id, Document.status.is_in(["published", "superseded"]))
             .returning(Document.id)
         )
-    if not updated:
-        raise TransitionNotAllowed("此文件已被他人撤销,请刷新后再试")
+        if not updated:
+            raise TransitionNotAllowed("此文件已被他人撤销,请刷新后再试")
+        await chain.vouch(
+            "document.revoked",
+            row["topic"],
+            "document",
+            document_id,
+            actor_id=principal.id,
+            comment=reason.strip(),
+        )
     return _read(await _row(principal, document_id), publishing)
 
 
@@ -394,7 +519,9 @@ async def topic_documents(
     principal: Principal, topic_id: int, publishing: Publishing
 ) -> list[DocumentRead]:
     topic = await visible_topic(principal, topic_id)
-    query = Document.select(*_COLUMNS).where(Document.topic == topic_id)
+    query = Document.select(*_COLUMNS).where(
+        Document.topic == topic_id, Document.status != RENDERING
+    )
     if not allowed(principal, "document.read_draft", Subject.of_topic(topic)):
         query = query.where(Document.status != "draft")
     return [_read(dict(row), publishing) for row in await query.order_by(Document.id)]
@@ -404,7 +531,7 @@ async def public_topic_documents(topic_id: int, publishing: Publishing) -> list[
     """A topic's documents anyone may see: everything but drafts."""
     rows = await (
         Document.select(*_COLUMNS)
-        .where(Document.topic == topic_id, Document.status != "draft")
+        .where(Document.topic == topic_id, Document.status.not_in(["draft", RENDERING]))
         .order_by(Document.id)
     )
     return [_read(dict(row), publishing) for row in rows]
@@ -460,7 +587,9 @@ async def document_pdf(principal: Principal | None, document_id: int) -> StoredP
         .where(Document.id == document_id)
         .first()
     )
-    if row is None or (row["status"] == "draft" and not _may_see_drafts(principal, row)):
+    if row is None or row["status"] == RENDERING:
+        raise NotFound("文件不存在")
+    if row["status"] == "draft" and not _may_see_drafts(principal, row):
         raise NotFound("文件不存在")
     content = bytes(row["pdf"])
     if row["status"] != "draft":
@@ -512,7 +641,7 @@ async def verification(document_id: int, publishing: Publishing) -> Verification
     if not valid_id(document_id):
         raise NotFound("文件不存在")
     row = await Document.select(*_COLUMNS).where(Document.id == document_id).first()
-    if row is None:
+    if row is None or row["status"] == RENDERING:
         raise NotFound("文件不存在")
     if row["status"] == "draft":
         return Verification(None, draft=True)

@@ -24,7 +24,11 @@ async def test_twenty_concurrent_fires_one_winner(world: World) -> None:
     ]
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"stale_version"}
     events = (await liaison.get(f"/api/v1/topics/{topic['id']}/events")).json()
-    assert [e["trigger"] for e in events] == ["open", "investigate"]
+    assert [(e["kind"], e["trigger"]) for e in events] == [
+        ("topic.opened", "open"),
+        ("record.created", ""),  # the investigation record
+        ("transition", "investigate"),
+    ]
     after = (await liaison.get(f"/api/v1/topics/{topic['id']}")).json()
     assert (after["state"], after["version"]) == ("investigated", 2)
     _, problems = await verify_all()

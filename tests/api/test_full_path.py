@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from deliberation.audit import GENESIS, canonical_content
+from deliberation.chain import GENESIS, Event, canonical, chain_hash
 from tests.world import World, fire, today
 
 
@@ -110,7 +110,8 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
     assert final.json()["version"] == 5
 
     events = (await staff.get(f"/api/v1/topics/{tid}/events")).json()
-    assert [e["trigger"] for e in events] == [
+    moves = [e for e in events if e["kind"] in ("topic.opened", "transition")]
+    assert [e["trigger"] for e in moves] == [
         "open",
         "investigate",
         "begin_site_consultation",
@@ -118,19 +119,31 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
         "adopt_resolution",
     ]
     assert events[0]["from_state"] is None and events[0]["to_state"] == "proposed"
-    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    # Every change is on the chain, in the order it happened, naming its record.
+    changes = [(e["kind"], e["data"].get("record")) for e in events if e not in moves]
+    assert ("record.created", "opinion") in changes
+    assert ("record.created", "investigation") in changes
+    assert ("record.created", "meeting") in changes
+    assert ("record.created", "minutes") in changes
+    assert ("record.created", "resolution_item") in changes
+    assert changes[-1] == ("opinion.answered", "opinion")
+    # The hashes are keyed: recomputed with the key they match, plain SHA-256 does not.
     prev = GENESIS
     for event in events:
         assert event["prev_hash"] == prev
-        content = canonical_content(
+        content = Event(
             topic_id=tid,
             seq=event["seq"],
+            kind=event["kind"],
             trigger=event["trigger"],
             from_state=event["from_state"],
             to_state=event["to_state"],
             actor_id=event["actor_id"],
             comment=event["comment"],
             created_at=datetime.fromisoformat(event["created_at"]),
-        )
-        assert event["hash"] == hashlib.sha256(f"{prev}\n{content}".encode()).hexdigest()
+            data=canonical(event["data"]),
+        ).content()
+        assert event["hash"] == chain_hash(prev, content)
+        assert event["hash"] != hashlib.sha256(f"{prev}\n{content}".encode()).hexdigest()
         prev = event["hash"]

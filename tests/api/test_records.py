@@ -122,19 +122,40 @@ async def test_minutes_replace_the_roster_and_validate_attendance(world: World) 
     assert (await staff.get(f"/api/v1/topics/{topic['id']}/meetings")).json()[0][
         "minutes_recorded"
     ] is False
-    for roster in (["甲", "乙", "丙"], ["丁"]):
-        r = await staff.put(
-            path,
-            {
-                "summary": "s",
-                "decisions": "d",
-                "attendees": [{"name": n, "attendance": "present"} for n in roster],
-            },
-        )
-        assert r.status_code == 200, r.text
+
+    def minutes(roster: list[str], **extra: str) -> dict[str, object]:
+        return {
+            "summary": "s",
+            "decisions": "d",
+            "attendees": [{"name": n, "attendance": "present"} for n in roster],
+            **extra,
+        }
+
+    r = await staff.put(path, minutes(["甲", "乙", "丙"]))
+    assert r.status_code == 200, r.text
+    # Saving recorded minutes again is a correction: it needs a reason …
+    r = await staff.put(path, minutes(["丁"]))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    saved = (await staff.get(f"/api/v1/topics/{topic['id']}/meetings")).json()[0]
+    assert [a["name"] for a in saved["attendees"]] == ["甲", "乙", "丙"]
+    r = await staff.put(path, minutes(["丁"], reason="名单录入有误"))
+    assert r.status_code == 200, r.text
     saved = (await staff.get(f"/api/v1/topics/{topic['id']}/meetings")).json()[0]
     assert saved["minutes_recorded"] is True
     assert [a["name"] for a in saved["attendees"]] == ["丁"]
+    # … and the roster as it was stays readable, with the reason, on the chain too.
+    revisions = (await staff.get(f"{path}/revisions")).json()
+    assert [r["revision"] for r in revisions] == [1, 2]
+    assert revisions[0]["content"]["attendees"] == [
+        ["甲", "", "present"],
+        ["乙", "", "present"],
+        ["丙", "", "present"],
+    ]
+    assert revisions[0]["reason"] == "名单录入有误" and revisions[1]["current"] is True
+    events = (await staff.get(f"/api/v1/topics/{topic['id']}/events")).json()
+    corrected = [e for e in events if e["kind"] == "record.corrected"]
+    assert len(corrected) == 1 and corrected[0]["comment"] == "名单录入有误"
+    assert set(corrected[0]["data"]["changed"]) == {"attendees", "revision"}
 
 
 async def test_opinion_answer_is_staff_only(world: World) -> None:

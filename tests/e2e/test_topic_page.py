@@ -38,7 +38,9 @@ async def test_a_liaison_moves_a_topic_with_the_buttons_the_workflow_gives(
     await page.get_by_role("button", name="完成调研").click()
     await expect(page.locator('ol.steps li[aria-current="step"]')).to_contain_text("已调研")
     await expect(page.locator("ol.steps li.done")).to_have_count(1)
-    await expect(page.locator("ol.timeline li")).to_have_count(2)
+    # Opened, the investigation record added, then investigated: every change.
+    await expect(page.locator("ol.timeline li")).to_have_count(3)
+    await expect(page.locator("ol.timeline")).to_contain_text("添加调研记录")
     await expect(page.locator("ol.timeline")).to_contain_text("已入户调查")
     await expect(page.locator("ol.timeline")).to_contain_text(
         world.a["liaison"].user["display_name"]

@@ -81,7 +81,10 @@ async def carry_through_every_state(
     await page.locator("#site_consultation-participants").fill("村两委、群众代表12人")
     await page.get_by_label("协商情况").fill("群众同意先修断裂处,再整体更换。")
     await page.get_by_role("button", name="保存现场协商记录").click()
-    await expect(page.locator("ol.timeline li")).to_have_count(3)
+    # Every change is on the timeline: the two records as well as the two moves.
+    await expect(page.locator("ol.timeline li")).to_have_count(5)
+    await expect(page.locator("ol.timeline")).to_contain_text("添加调研记录")
+    await expect(page.locator("ol.timeline")).to_contain_text("添加现场协商记录")
 
     # The representative, on a phone, gives an opinion on their village's topic.
     phone = await representative.new_page()

@@ -1,0 +1,288 @@
+"""The topic's chain: one helper appends every change as an event, keyed-hashed.
+
+Each event's ``hash`` is HMAC-SHA256, with the audit key (a secret kept outside the
+database: ``DELIBERATION_AUDIT_KEY`` or ``var/audit_key``), over the previous event's
+hash and the event's canonical content. Someone who can write the database but does
+not hold the key cannot recompute the hashes after editing an event; removing the
+newest events is caught against a saved copy of the published chain heads
+(``deliberation.audit``).
+
+:func:`append` is the only way an event is written. Call it inside the write's own
+transaction, after the change: the change and its event are committed together or
+not at all. Events about a record carry the record's digest after the change (and
+for a correction the digests of each changed field before and after), so an edited
+record row no longer matches its latest event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from deliberation.clock import utcnow
+from deliberation.tables import Topic, TopicEvent
+
+GENESIS = "0" * 64
+
+TRANSITION_KINDS = ("topic.opened", "transition")
+"""Events that move the topic (its ``version`` counts them)."""
+
+EVENT_KINDS = (
+    "topic.opened",
+    "transition",
+    "record.created",
+    "record.corrected",
+    "opinion.answered",
+    "satisfaction.rated",
+    "document.drafted",
+    "document.published",
+    "document.revoked",
+    "topic.urged",
+)
+
+_key: bytes | None = None
+
+
+class NoAuditKey(RuntimeError):
+    pass
+
+
+def use_key(key: str) -> None:
+    """The key every event of this process is hashed and checked with."""
+    global _key
+    if len(key) < 16:
+        raise ValueError("the audit key must be at least 16 characters")
+    _key = key.encode()
+
+
+def current_key() -> bytes:
+    if _key is None:
+        raise NoAuditKey("no audit key: set DELIBERATION_AUDIT_KEY or let var/audit_key be made")
+    return _key
+
+
+def fingerprint(key: bytes | None = None) -> str:
+    """Names the key without revealing it (stored in ``chain_key``)."""
+    return hmac.new(key or current_key(), b"hsl chain key fingerprint", "sha256").hexdigest()
+
+
+def canonical(value: Any) -> str:
+    """Sorted-key compact JSON; dates and times as ISO text (times in UTC)."""
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, datetime):
+            return item.astimezone(UTC).isoformat(timespec="microseconds")
+        if isinstance(item, date):
+            return item.isoformat()
+        raise TypeError(f"not canonical: {type(item).__name__}")
+
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=plain
+    )
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event's content: everything its hash covers."""
+
+    topic_id: int
+    seq: int
+    kind: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor_id: int | None
+    comment: str
+    created_at: datetime
+    data: str = "{}"
+
+    def content(self) -> str:
+        return canonical(
+            {
+                "topic_id": self.topic_id,
+                "seq": self.seq,
+                "kind": self.kind,
+                "trigger": self.trigger,
+                "from_state": self.from_state,
+                "to_state": self.to_state,
+                "actor_id": self.actor_id,
+                "comment": self.comment,
+                "created_at": self.created_at,
+                "data": self.data,
+            }
+        )
+
+    @classmethod
+    def of_row(cls, topic_id: int, row: dict[str, Any]) -> Event:
+        return cls(
+            topic_id=topic_id,
+            seq=row["seq"],
+            kind=row["kind"],
+            trigger=row["trigger"],
+            from_state=row["from_state"],
+            to_state=row["to_state"],
+            actor_id=row["actor"],
+            comment=row["comment"],
+            created_at=row["created_at"],
+            data=row["data"],
+        )
+
+
+def chain_hash(prev_hash: str, content: str, key: bytes | None = None) -> str:
+    return hmac.new(key or current_key(), f"{prev_hash}\n{content}".encode(), "sha256").hexdigest()
+
+
+async def _prev_hash(topic_id: int, seq: int) -> str:
+    if seq == 1:
+        return GENESIS
+    last = (
+        await TopicEvent.select(TopicEvent.hash)
+        .where((TopicEvent.topic == topic_id) & (TopicEvent.seq == seq - 1))
+        .first()
+    )
+    return last["hash"] if last else GENESIS
+
+
+async def next_seq(topic_id: int) -> tuple[int, str]:
+    """Take the topic's next event number (and read its state) under the row lock of
+    this UPDATE: concurrent writers to one topic queue here until the first commits."""
+    rows = await Topic.raw(
+        "UPDATE topic SET event_seq = event_seq + 1 WHERE id = {} RETURNING event_seq, state",
+        topic_id,
+    )
+    return int(rows[0]["event_seq"]), str(rows[0]["state"])
+
+
+async def append(
+    topic_id: int,
+    kind: str,
+    *,
+    actor_id: int | None,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+    trigger: str = "",
+    from_state: str | None = None,
+    to_state: str | None = None,
+    seq: int | None = None,
+    now: datetime | None = None,
+) -> Event:
+    """Append one event to the topic's chain. Call inside the write's transaction.
+
+    ``seq`` is given by writes that already took it (opening a topic, a transition's
+    compare-and-set); every other write takes the next one here. An event that moves
+    nothing keeps the topic's state as both ``from_state`` and ``to_state``.
+    """
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind}")
+    if seq is None:
+        seq, state = await next_seq(topic_id)
+        from_state = from_state if from_state is not None else state
+        to_state = to_state or state
+    assert to_state is not None
+    event = Event(
+        topic_id=topic_id,
+        seq=seq,
+        kind=kind,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=actor_id,
+        comment=comment,
+        created_at=now or utcnow(),
+        data=canonical(data or {}),
+    )
+    prev_hash = await _prev_hash(topic_id, seq)
+    hashed = chain_hash(prev_hash, event.content())
+    await TopicEvent.insert(
+        TopicEvent(
+            topic=topic_id,
+            seq=seq,
+            kind=kind,
+            data=event.data,
+            trigger=trigger,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor_id,
+            comment=comment,
+            created_at=event.created_at,
+            prev_hash=prev_hash,
+            hash=hashed,
+        )
+    )
+    return event
+
+
+async def head(topic_id: int) -> tuple[int, str]:
+    """The topic's latest event (seq, hash), read inside the caller's transaction."""
+    row = (
+        await TopicEvent.select(TopicEvent.seq, TopicEvent.hash)
+        .where(TopicEvent.topic == topic_id)
+        .order_by(TopicEvent.seq, ascending=False)
+        .first()
+    )
+    return (row["seq"], row["hash"]) if row else (0, GENESIS)
+
+
+def record_data(
+    record: str,
+    record_id: int,
+    current: dict[str, Any],
+    *,
+    revision: int = 1,
+    before: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What an event about a record carries: which record, its revision, the digest of
+    its content now, and for a change the digests of each changed field before and
+    after (the values themselves stay in the record and its revisions, where the
+    policy decides who reads them)."""
+    data: dict[str, Any] = {
+        "record": record,
+        "id": record_id,
+        "revision": revision,
+        "digest": digest(current),
+    }
+    if before is not None:
+        data["changed"] = {
+            name: {"before": digest(before.get(name)), "after": digest(current.get(name))}
+            for name in sorted(set(before) | set(current))
+            if before.get(name) != current.get(name)
+        }
+    return data
+
+
+async def vouch(
+    kind: str,
+    topic_id: int,
+    record: str,
+    record_id: int,
+    *,
+    actor_id: int | None,
+    comment: str = "",
+    before: dict[str, Any] | None = None,
+    also: tuple[tuple[str, int], ...] = (),
+    now: datetime | None = None,
+) -> Event:
+    """Append the event of a write to a record: its content is read back as stored
+    (inside the write's transaction) and its digest goes on the chain. ``before`` is
+    the record's content before a change; ``also`` names other records the same write
+    changed (a progress report completes its item, a publish supersedes the older)."""
+    from deliberation.record_content import load_content
+
+    content = await load_content(record, record_id)
+    data = record_data(
+        record, record_id, content, revision=int(content.get("revision", 1)), before=before
+    )
+    if also:
+        data["also"] = [
+            {"record": name, "id": other, "digest": digest(await load_content(name, other))}
+            for name, other in also
+        ]
+    return await append(topic_id, kind, actor_id=actor_id, comment=comment, data=data, now=now)

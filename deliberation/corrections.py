@@ -1,0 +1,201 @@
+"""Corrections, not overwrites (product.md §9): a record is changed only by a
+correction with a reason; the record as it was is kept as an earlier revision, readable
+at ``…/revisions``, and the change goes on the topic's chain with the digests of each
+changed field before and after."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from deliberation import chain
+from deliberation.clock import utcnow
+from deliberation.database import write_transaction
+from deliberation.deadlines import refresh_due
+from deliberation.errors import ConditionFailed, NotFound, ValidationFailed
+from deliberation.permissions import ROLE_ONLY, Subject, allowed
+from deliberation.record_content import FIELDS, load_content, record_key
+from deliberation.schemas import RevisionRead
+from deliberation.security import Principal
+from deliberation.tables import Document, MeetingAttendee, RecordRevision
+from deliberation.topics import topic_row, valid_id, visible_topic
+from workflows import WORKFLOW
+
+LABELS = {"minutes": "会议纪要", "satisfaction": "满意度评价"}
+AUTHORS = {"opinion": "author", "satisfaction": "representative"}
+"""The column naming who added the record, for records their author may correct/read."""
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+
+
+def _label(record: str) -> str:
+    return LABELS.get(record) or WORKFLOW.record(record).label
+
+
+async def keep_revision(
+    topic_id: int,
+    record: str,
+    record_id: int,
+    content: dict[str, Any],
+    reason: str,
+    principal: Principal,
+) -> int:
+    """Keep the record as it is now (``content``, its vouched-for fields) as an earlier
+    revision, and give the record its next revision number. Returns that number."""
+    revision = int(content.get("revision", 1))
+    await RecordRevision.insert(
+        RecordRevision(
+            topic=topic_id,
+            record_kind=record,
+            record_id=record_id,
+            revision=revision,
+            data=chain.canonical(content),
+            reason=reason,
+            created_by=principal.id,
+            created_at=utcnow(),
+        )
+    )
+    table, _ = FIELDS[record_key(record)]
+    await table.update({table.revision: revision + 1}).where(table.id == record_id)  # type: ignore[attr-defined]
+    return revision + 1
+
+
+async def _record_and_topic(record: str, record_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    table, _ = FIELDS[record_key(record)]
+    row = (
+        await table.select().where(table.id == record_id).first()  # type: ignore[attr-defined]
+        if valid_id(record_id)
+        else None
+    )
+    if row is None:
+        raise NotFound(f"{_label(record)}不存在")
+    return dict(row), await topic_row(row["topic"])
+
+
+def _plain(value: Any) -> Any:
+    """A value as the record's content holds it (for comparing before and after)."""
+    return json.loads(chain.canonical(value)) if isinstance(value, (date, datetime)) else value
+
+
+async def correct(
+    principal: Principal,
+    record: str,
+    record_id: int,
+    changes: dict[str, Any],
+    reason: str,
+) -> dict[str, Any]:
+    """Correct ``record`` with ``changes`` (column → new value; ``attendees`` for the
+    minutes' roster) and a reason. Returns what the caller should know besides the
+    record: ``{"redraft": True}`` when the minutes were already in a published
+    document (a new draft must be published to supersede it)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed([{"field": "reason", "message": "请说明更正理由"}])
+    days = {k: v for k, v in changes.items() if isinstance(v, date) and not isinstance(v, datetime)}
+    days |= {k: v.date() for k, v in changes.items() if isinstance(v, datetime)}
+    bad = [
+        {"field": k, "message": "日期应在 2000 年至 2099 年之间"}
+        for k, v in days.items()
+        if not EARLIEST <= v <= LATEST
+    ]
+    if bad:
+        raise ValidationFailed(bad)
+    allowed(principal, "record.correct", ROLE_ONLY, record).check()  # role first (403)
+    redraft = False
+    async with write_transaction():
+        row, topic = await _record_and_topic(record, record_id)
+        author = row.get(AUTHORS[record]) if record in AUTHORS else None
+        allowed(principal, "record.correct", Subject.of_topic(topic, author), record).check()
+        if record == "opinion" and row["adoption"] is not None:
+            raise ConditionFailed("这条意见已经答复,不能再更正;如有新的想法,请另提一条意见")
+        if record == "minutes":
+            if row["minutes_recorded_at"] is None:
+                raise ConditionFailed("这次会议还没有记录会议纪要")
+            redraft = await Document.exists().where(
+                Document.topic == topic["id"],
+                Document.kind == "minutes",
+                Document.status == "published",
+            )
+        before = await load_content(record, record_id)
+        roster = changes.pop("attendees", None)
+        changed = {k: v for k, v in changes.items() if _plain(v) != _plain(before.get(k))}
+        if roster is not None and [list(a) for a in roster] != before.get("attendees"):
+            changed["attendees"] = roster
+        if not changed:
+            raise ValidationFailed(
+                [{"field": "reason", "message": "没有需要更正的内容:请修改至少一项"}]
+            )
+        await keep_revision(topic["id"], record, record_id, before, reason, principal)
+        table, _ = FIELDS[record_key(record)]
+        columns = {getattr(table, k): v for k, v in changed.items() if k != "attendees"}
+        if columns:
+            await table.update(columns).where(table.id == record_id)  # type: ignore[attr-defined]
+        if "attendees" in changed:
+            await MeetingAttendee.delete().where(MeetingAttendee.meeting == record_id)
+            await MeetingAttendee.insert(
+                *[
+                    MeetingAttendee(
+                        meeting=record_id, position=i, name=name, unit=unit, attendance=kind
+                    )
+                    for i, (name, unit, kind) in enumerate(roster or [])
+                ]
+            )
+        if record in ("meeting", "resolution_item"):
+            await refresh_due(topic["id"], topic["state"], topic["stage_entered_on"])
+        await chain.vouch(
+            "record.corrected",
+            topic["id"],
+            record,
+            record_id,
+            actor_id=principal.id,
+            comment=reason,
+            before=before,
+        )
+    return {"redraft": redraft}
+
+
+async def revisions(principal: Principal, record: str, record_id: int) -> list[RevisionRead]:
+    """The record's revisions, oldest first, the current one last: for those who may
+    read the record in full."""
+    row, topic = await _record_and_topic(record, record_id)
+    try:
+        await visible_topic(principal, topic["id"])
+    except NotFound as error:
+        raise NotFound(f"{_label(record)}不存在") from error
+    read_as = "meeting" if record == "minutes" else record
+    author = row.get(AUTHORS[record]) if record in AUTHORS else None
+    decision = allowed(principal, "record.read", Subject.of_topic(topic, author), read_as)
+    if decision.view != "full":
+        raise NotFound(f"{_label(record)}不存在")
+    kinds = ["meeting", "minutes"] if record_key(record) == "meeting" else [record]
+    rows = (
+        await RecordRevision.select()
+        .where(RecordRevision.record_kind.is_in(kinds), RecordRevision.record_id == record_id)
+        .order_by(RecordRevision.revision)
+    )
+    found = [
+        RevisionRead(
+            revision=r["revision"],
+            content=json.loads(r["data"]),
+            current=False,
+            reason=r["reason"],
+            replaced_by=r["created_by"],
+            replaced_at=r["created_at"],
+        )
+        for r in rows
+    ]
+    current = msgspec.json.decode(chain.canonical(await load_content(record, record_id)))
+    found.append(
+        RevisionRead(
+            revision=int(current.get("revision", 1)),
+            content=current,
+            current=True,
+            reason="",
+            replaced_by=None,
+            replaced_at=None,
+        )
+    )
+    return found

@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 
@@ -18,9 +20,23 @@ from bench.common import free_port
 from tests.deliberation.test_audit import ROOT
 
 
+@dataclass
+class Server:
+    base: str
+    lines: queue.Queue[str]
+    process: subprocess.Popen[str]
+
+    def kill(self) -> None:
+        """``kill -9`` the server and its render workers (its whole process group), as
+        a power cut or the OOM killer would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
 @contextlib.contextmanager
-def served(database_url: str, **env: str) -> Iterator[tuple[str, queue.Queue[str]]]:
-    """Yields the base URL and a queue of the server's stderr lines."""
+def serving(database_url: str, **env: str) -> Iterator[Server]:
+    """A ``deliberation serve`` process (in a process group of its own) that answers."""
     port = free_port()
     environ = {
         **os.environ,
@@ -35,6 +51,7 @@ def served(database_url: str, **env: str) -> Iterator[tuple[str, queue.Queue[str
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     lines: queue.Queue[str] = queue.Queue()
 
@@ -53,9 +70,18 @@ def served(database_url: str, **env: str) -> Iterator[tuple[str, queue.Queue[str
                     break
             except httpx.HTTPError:
                 pass
+            assert process.poll() is None, "the server exited: " + "".join(list(lines.queue))
             assert time.monotonic() < deadline, "the server did not answer within 30 s"
             time.sleep(0.1)
-        yield base, lines
+        yield Server(base, lines, process)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def served(database_url: str, **env: str) -> Iterator[tuple[str, queue.Queue[str]]]:
+    """Yields the base URL and a queue of the server's stderr lines."""
+    with serving(database_url, **env) as server:
+        yield server.base, server.lines

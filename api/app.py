@@ -82,6 +82,10 @@ def page_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["china_time"] = lambda moment: moment.astimezone(CHINA).strftime(
         "%Y-%m-%d %H:%M"
     )
+    # The value of a ``datetime-local`` field, in China time.
+    engine.engine.filters["china_local"] = lambda moment: moment.astimezone(CHINA).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
 
 
 def create_app(settings: Settings) -> Litestar:

@@ -21,15 +21,18 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 PG_BENCH_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/bench")
 SECRET = "bench-secret-key-0123456789abcdef"
+AUDIT_KEY = "bench-audit-key-0123456789abcdef"
+KEYS = {"DELIBERATION_SECRET_KEY": SECRET, "DELIBERATION_AUDIT_KEY": AUDIT_KEY}
 
 
-def cli(url: str, *args: str, stdin: str = "") -> None:
-    """Run ``deliberation`` against ``url`` (it must succeed)."""
-    env = {**os.environ, "DELIBERATION_DATABASE_URL": url, "DELIBERATION_SECRET_KEY": SECRET}
+def cli(url: str, *args: str, stdin: str = "", root: Path = ROOT) -> None:
+    """Run ``deliberation`` against ``url`` (it must succeed); ``root`` is the source
+    tree to run (another commit's, for a comparison in the same run)."""
+    env = {**os.environ, "DELIBERATION_DATABASE_URL": url, **KEYS}
     subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         env=env,
-        cwd=ROOT,
+        cwd=root,
         check=True,
         capture_output=True,
         input=stdin,
@@ -45,9 +48,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve(
-    factory: str, env: dict[str, str], workers: int
+    factory: str, env: dict[str, str], workers: int, root: Path = ROOT
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """uvicorn with ``factory`` on a free loopback port; yields (base url, process)."""
+    """uvicorn with ``factory`` (from the source tree ``root``) on a free loopback port;
+    yields (base url, process)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -65,7 +69,7 @@ def serve(
         "warning",
         "--no-access-log",
     ]
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, start_new_session=True)
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=root, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -155,7 +159,7 @@ def reset_postgres(url: str) -> None:
     asyncio.run(run())
 
 
-def migrated_database(engine: str, folder: str | Path) -> str:
+def migrated_database(engine: str, folder: str | Path, root: Path = ROOT) -> str:
     """An empty, migrated database: SQLite in ``folder``, or the PostgreSQL benchmark
     database (emptied first)."""
     if engine == "sqlite":
@@ -163,8 +167,20 @@ def migrated_database(engine: str, folder: str | Path) -> str:
     else:
         url = PG_BENCH_URL
         reset_postgres(url)
-    cli(url, "migrate")
+    cli(url, "migrate", root=root)
     return url
+
+
+@contextlib.contextmanager
+def source_at(revision: str) -> Iterator[Path]:
+    """The project's source tree at ``revision`` (``git archive``) in a temporary folder,
+    to measure an earlier commit beside this one in the same run."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", revision], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        yield Path(folder)
 
 
 def fresh_database(engine: str, folder: str, township: str) -> str:

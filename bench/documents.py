@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import SECRET, cli, save_results, serve, wrk
+from bench.common import KEYS, cli, save_results, serve, wrk
 
 
 def _bare_render(html: str, pdf_a: bool) -> bytes:
@@ -219,7 +219,7 @@ def main() -> None:
         cli(url, "demo")
         env = {
             "DELIBERATION_DATABASE_URL": url,
-            "DELIBERATION_SECRET_KEY": SECRET,
+            **KEYS,
             "DELIBERATION_LOG_LEVEL": "WARNING",
             "DELIBERATION_RENDER_WORKERS": "2",
         }

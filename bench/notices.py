@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import SECRET, fresh_database, save_results, serve
+from bench.common import KEYS, fresh_database, save_results, serve
 from bench.search import ASKS, PLACES, PROBLEMS, SUBJECTS
 from deliberation.search import normalise
 
@@ -265,7 +265,7 @@ def main() -> None:
         load_s = time.perf_counter() - started
         env = {
             "DELIBERATION_DATABASE_URL": url,
-            "DELIBERATION_SECRET_KEY": SECRET,
+            **KEYS,
             "DELIBERATION_LOG_LEVEL": "WARNING",
             "DELIBERATION_DELIVERY_IN_SERVER": "0",
         }

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import SECRET, fresh_database, save_results, serve
+from bench.common import KEYS, fresh_database, save_results, serve
 from deliberation.search import search_fields
 
 PLACES = [
@@ -230,7 +230,7 @@ def main() -> None:
         load_s = time.perf_counter() - started
         env = {
             "DELIBERATION_DATABASE_URL": url,
-            "DELIBERATION_SECRET_KEY": SECRET,
+            **KEYS,
             "DELIBERATION_LOG_LEVEL": "WARNING",
         }
         results = []

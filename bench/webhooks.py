@@ -23,7 +23,16 @@ import sys
 import time
 from typing import Any
 
-from bench.common import PG_BENCH_URL, ROOT, SECRET, cli, free_port, reset_postgres, save_results
+from bench.common import (
+    AUDIT_KEY,
+    KEYS,
+    PG_BENCH_URL,
+    ROOT,
+    cli,
+    free_port,
+    reset_postgres,
+    save_results,
+)
 
 
 async def receiver_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -61,10 +70,12 @@ def start_receiver() -> tuple[str, subprocess.Popen[bytes]]:
 
 
 async def _setup(url: str) -> tuple[Any, int]:
+    from deliberation import chain
     from deliberation.database import bind_engine, engine_for_url, open_engine
     from deliberation.security import Principal
     from deliberation.tables import Account
 
+    chain.use_key(AUDIT_KEY)
     engine = engine_for_url(url)
     bind_engine(engine)
     await open_engine(engine, pool_size=20)
@@ -183,7 +194,7 @@ async def delivery_throughput(url: str, events: int, workers: int) -> dict[str, 
     env = {
         **os.environ,
         "DELIBERATION_DATABASE_URL": url,
-        "DELIBERATION_SECRET_KEY": SECRET,
+        **KEYS,
         "DELIBERATION_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
         "DELIBERATION_LOG_LEVEL": "WARNING",
     }

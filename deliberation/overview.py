@@ -22,7 +22,16 @@ from deliberation.permissions import Subject, allowed, available_triggers, event
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.security import Principal
-from deliberation.tables import Document, Meeting, Opinion, ResolutionItem, Topic, TopicEvent
+from deliberation.tables import (
+    Document,
+    Investigation,
+    Meeting,
+    Opinion,
+    ResolutionItem,
+    SiteConsultation,
+    Topic,
+    TopicEvent,
+)
 from deliberation.topics import topic_row, valid_id
 from workflows import ROLE_LABELS, WORKFLOW
 
@@ -265,6 +274,11 @@ _RECORD_TABLES: dict[str, Any] = {
     "minutes": Meeting,
     "progress": ResolutionItem,
     "document": Document,
+    "opinion": Opinion,
+    "investigation": Investigation,
+    "site_consultation": SiteConsultation,
+    "meeting": Meeting,
+    "resolution_item": ResolutionItem,
 }
 
 

@@ -124,6 +124,12 @@ async def contents_of_topics(
             rows = await ProgressReport.select(
                 *ProgressReport.all_columns(), ProgressReport.item.topic.as_alias("topic")
             ).where(ProgressReport.item.topic.is_in(topic_ids))
+        elif record == "document":
+            # A draft still rendering (or left so by a killed server) is not a document
+            # yet: it has no event until its PDF is stored.
+            rows = await Document.select().where(
+                Document.topic.is_in(topic_ids), Document.status != "rendering"
+            )
         else:
             rows = await table.select().where(table.topic.is_in(topic_ids))  # type: ignore[attr-defined]
         attendees = await attendees_of([r["id"] for r in rows]) if record == "meeting" else {}

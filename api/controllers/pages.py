@@ -28,15 +28,21 @@ from deliberation.schemas import (
     DocumentPublish,
     DocumentRevoke,
     InvestigationCreate,
+    InvestigationPatch,
     MeetingCreate,
+    MeetingPatch,
+    MinutesPatch,
     MinutesUpdate,
     OpinionAnswer,
     OpinionCreate,
+    OpinionPatch,
     OpinionRead,
     ProgressCreate,
     ResolutionItemCreate,
+    ResolutionItemPatch,
     SatisfactionCreate,
     SiteConsultationCreate,
+    SiteConsultationPatch,
     TopicCreate,
 )
 from deliberation.security import Principal
@@ -227,6 +233,23 @@ RECORD_ACTION_FORMS: dict[str, PageForm] = {
 progress. The record's id follows the kind in the form's address."""
 
 
+def _correction_forms(publishing: Publishing) -> dict[str, PageForm]:
+    """Corrections (更正) of a record, with the reason; the record's id follows the kind."""
+    return {
+        "opinion": PageForm(OpinionPatch, records.correct_opinion),
+        "investigation": PageForm(InvestigationPatch, records.correct_investigation),
+        "site_consultation": PageForm(SiteConsultationPatch, records.correct_site_consultation),
+        "meeting": PageForm(MeetingPatch, records.correct_meeting, _meeting_fields),
+        "minutes": PageForm(
+            MinutesPatch,
+            lambda who, mid, values: records.correct_minutes(who, mid, values, publishing),
+            _minutes_fields,
+            {"attendees": "请至少填写一位参会人员的姓名"},
+        ),
+        "resolution_item": PageForm(ResolutionItemPatch, records.correct_resolution_item),
+    }
+
+
 SAVED: dict[str, str] = {
     "opinion": "您的意见已提交\uff0c答复后会显示在下方。",
     "investigation": "调研记录已保存。",
@@ -240,6 +263,14 @@ SAVED: dict[str, str] = {
     "document": "草稿已生成\uff0c请预览后发布。",
     "publish": "文件已发布\uff0c已出现在公开栏。",
     "revoke": "文件已撤销\uff0c核验页会显示撤销原因。",
+    "correct_opinion": "更正已保存\uff0c原来的内容作为历史版本保留。",
+    "correct_investigation": "更正已保存\uff0c原来的记录作为历史版本保留。",
+    "correct_site_consultation": "更正已保存\uff0c原来的记录作为历史版本保留。",
+    "correct_meeting": "会议信息已更正\uff0c原来的信息作为历史版本保留。",
+    "correct_minutes": "会议纪要已更正\uff0c原来的纪要作为历史版本保留。"
+    "如纪要已经印发\uff0c印发的文件不会改变\uff1a已生成新的会议纪要草稿\uff0c"
+    "请预览后发布\uff0c发布后替代原件。",
+    "correct_resolution_item": "协商成果已更正\uff0c原来的内容作为历史版本保留。",
 }
 """What the page says after a form was saved (``?saved=<kind>``)."""
 
@@ -271,14 +302,37 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
     """The topic's records, each as much as the policy lets this person see
     (docs/permissions.md): the page adds no rule of its own."""
     topic = view.topic
-    return {
-        "opinions": await records.opinions_seen(principal, topic),
-        "tallies": await records.tallies(principal, topic),
-        "meetings": []
+    opinions = await records.opinions_seen(principal, topic)
+    meetings = (
+        []
         if view.public or principal is None
-        else await records.list_meetings(principal, topic["id"]),
-        "investigations": await records.investigations_seen(principal, topic),
-        "site_consultations": await records.site_consultations_seen(principal, topic),
+        else await records.list_meetings(principal, topic["id"])
+    )
+    investigations = await records.investigations_seen(principal, topic)
+    site_consultations = await records.site_consultations_seen(principal, topic)
+    mine: list[tuple[str, int, int | None]] = [
+        *(("opinion", o.id, o.author_id) for o in opinions),
+        *(("investigation", r.id, None) for r in investigations),
+        *(("site_consultation", r.id, None) for r in site_consultations),
+        *(("meeting", m.id, None) for m in meetings),
+        *(("minutes", m.id, None) for m in meetings if m.minutes_recorded),
+        *(("resolution_item", i.id, None) for i in view.items),
+    ]
+    correctable = {
+        f"{kind}-{record_id}"
+        for kind, record_id, author in mine
+        if permissions.allowed(principal, "record.correct", Subject.of_topic(topic, author), kind)
+    }
+    return {
+        "correctable": correctable,
+        "minutes_published": any(
+            d.kind == "minutes" and d.status == "published" for d in view.documents
+        ),
+        "opinions": opinions,
+        "tallies": await records.tallies(principal, topic),
+        "meetings": meetings,
+        "investigations": investigations,
+        "site_consultations": site_consultations,
     }
 
 
@@ -338,7 +392,7 @@ async def render_topic_page(
             **await _records_for(principal, view),
             "form": form,
             "values": posted,
-            **_roster(posted if form and form.startswith("minutes-") else {}),
+            **_roster(posted if form and form.startswith(("minutes-", "correct_minutes-")) else {}),
             "problems": problems or {},
             "saved": None if form else SAVED.get(request.query_params.get("saved", "")),
         },
@@ -429,6 +483,7 @@ async def _answer_in_place(
             "o": answered,
             "view": {"topic": topic},
             "forms": {"opinion_answer": may_add(principal, topic, "opinion_answer")},
+            "correctable": set(),
             "form": None if status == 200 else form,
             "values": data,
             "problems": problems,
@@ -536,17 +591,53 @@ class TopicPageController(Controller):
             kind,
         )
 
+    @post(
+        "/{topic_id:int}/corrections/{kind:str}/{record_id:int}",
+        operation_id="topic_page_correction",
+        status_code=303,
+    )
+    async def correction(
+        self,
+        request: Request[Any, Any, Any],
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        kind: FromPath[str],
+        record_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        """更正 a record: its fields as corrected, and the reason."""
+        forms = _correction_forms(publishing)
+        if kind not in forms:
+            return _not_found("没有这种记录")
+        if kind == "minutes" and data.get("more_rows"):
+            return await render_topic_page(
+                request, publishing, topic_id, None, 200, f"correct_minutes-{record_id}", data, {}
+            )
+        return await _save(
+            request,
+            publishing,
+            topic_id,
+            f"correct_{kind}-{record_id}",
+            forms[kind],
+            data,
+            record_id,
+            "meeting" if kind == "minutes" else kind,
+        )
+
     @get("/{topic_id:int}/roster-row", operation_id="topic_page_roster_row")
     async def roster_row(
         self,
         topic_id: FromPath[int],
         n: Annotated[int, QueryParameter(ge=1, le=200)],
         meeting: Annotated[int, QueryParameter(ge=1)],
+        correct: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
     ) -> HTMXTemplate:
-        """One more empty roster row (htmx appends it to the minutes form)."""
+        """One more empty roster row (htmx appends it to the minutes form, or to the
+        form correcting them)."""
+        prefix = "correct_minutes" if correct else "minutes"
         return HTMXTemplate(
             template_name="roster_row.html",
-            context={"n": n, "row": {}, "f": f"minutes-{meeting}"},
+            context={"n": n, "row": {}, "f": f"{prefix}-{meeting}"},
         )
 
     @post("/{topic_id:int}/transitions", operation_id="topic_page_fire", status_code=303)

@@ -19,6 +19,7 @@ from litestar import Litestar
 
 from deliberation.permissions import Subject, allowed
 from deliberation.security import Principal
+from deliberation.tables import Investigation
 from tests.conftest import client_from
 from tests.world import Actor, Township, World, new_township, open_topic, today, walk
 from workflows import WORKFLOW
@@ -107,10 +108,16 @@ async def row_of(topic_id: int) -> dict[str, Any]:
 
 
 async def decide(
-    cast: Cast, persona: str, topic: dict[str, Any], action: str, kind: str = ""
+    cast: Cast,
+    persona: str,
+    topic: dict[str, Any],
+    action: str,
+    kind: str = "",
+    author_id: int | None = None,
 ) -> Any:
     row = await row_of(topic["id"])
-    return allowed(cast.principal(persona), action, Subject.of_topic(row), kind)  # type: ignore[arg-type]
+    subject = Subject.of_topic(row, author_id)
+    return allowed(cast.principal(persona), action, subject, kind)  # type: ignore[arg-type]
 
 
 # Reads -----------------------------------------------------------------------------
@@ -312,6 +319,41 @@ async def test_writes_follow_the_policy(cast: Cast, state: str) -> None:
                 api_body["scheduled_at"] += ":00+08:00"
             got_api = api_outcome(await actor.post(api_path, api_body))
             got_page = page_outcome(await page_post(cast, persona, page_path, body))
+            where = (persona, state, kind)
+            assert got_api in expected(decision), (where, got_api, decision)
+            assert got_page == got_api, (where, got_page, got_api)
+
+    # Corrections (更正): the investigation of the topic, and the representative's opinion.
+    topic = cast.topics[state]
+    investigation = (
+        await Investigation.select(Investigation.id)
+        .where(Investigation.topic == topic["id"])
+        .first()
+    )
+    targets = [("opinion", cast.opinions[topic["id"]], "opinions", "content")]
+    if investigation is not None:
+        targets.append(("investigation", investigation["id"], "investigations", "place"))
+    author = cast.township["representative"].user["id"]
+    for n, (kind, record_id, path, name) in enumerate(targets):
+        for persona in PERSONAS:
+            actor = cast.actors[persona]
+            if actor is None:
+                continue
+            decision = await decide(
+                cast, persona, topic, "record.correct", kind, author if kind == "opinion" else None
+            )
+            body = {name: f"更正{state}{persona}{n}", "reason": "表格测试"}
+            got_api = api_outcome(
+                await actor.client.patch(
+                    f"/api/v1/{path}/{record_id}", json=body, headers=actor.headers
+                )
+            )
+            body[name] += "页面"
+            got_page = page_outcome(
+                await page_post(
+                    cast, persona, f"/topics/{topic['id']}/corrections/{kind}/{record_id}", body
+                )
+            )
             where = (persona, state, kind)
             assert got_api in expected(decision), (where, got_api, decision)
             assert got_page == got_api, (where, got_page, got_api)

@@ -273,8 +273,8 @@ async def check_key() -> None:
     stored = await ChainKey.select(ChainKey.fingerprint).first()
     if stored is not None and stored["fingerprint"] != fingerprint():
         raise ChainKeyMismatch(
-            "the audit key (DELIBERATION_AUDIT_KEY or var/audit_key) is not the one this "
-            "database's chain was hashed with"
+            "审计密钥与本数据库审计链所用的不一致(DELIBERATION_AUDIT_KEY 或 var/audit_key),"
+            "请使用原来的密钥"
         )
 
 
@@ -287,8 +287,8 @@ async def rekey(now: datetime | None = None) -> int:
     if stored is not None:
         if stored["fingerprint"] != fingerprint(key):
             raise ChainKeyMismatch(
-                "the audit key (DELIBERATION_AUDIT_KEY or var/audit_key) is not the one this "
-                "database's chain was hashed with"
+                "审计密钥与本数据库审计链所用的不一致(DELIBERATION_AUDIT_KEY 或 var/audit_key),"
+                "请使用原来的密钥"
             )
         return 0
     rehashed = 0
@@ -302,8 +302,8 @@ async def rekey(now: datetime | None = None) -> int:
                         or legacy_hash(prev_legacy, topic["id"], event) != event["hash"]
                     ):
                         raise ChainKeyMismatch(
-                            f"{topic['reference']}: event seq={event['seq']} does not verify "
-                            "under the first release's rule; not re-keying a broken chain"
+                            f"{topic['reference']}:第 {event['seq']} 条事件按原有规则校验不通过,"
+                            "审计链已被改动,不予用新密钥重新签名"
                         )
                     prev_legacy = event["hash"]
                     new = chain_hash(prev_new, Event.of_row(topic["id"], event).content(), key)

@@ -22,13 +22,12 @@ from deliberation.schemas import RevisionRead
 from deliberation.security import Principal
 from deliberation.tables import Document, MeetingAttendee, RecordRevision
 from deliberation.topics import topic_row, valid_id, visible_topic
+from deliberation.validation import check_dates
 from workflows import WORKFLOW
 
 LABELS = {"minutes": "会议纪要", "satisfaction": "满意度评价"}
 AUTHORS = {"opinion": "author", "satisfaction": "representative"}
 """The column naming who added the record, for records their author may correct/read."""
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
 
 
 def _label(record: str) -> str:
@@ -94,15 +93,13 @@ async def correct(
     reason = reason.strip()
     if not reason:
         raise ValidationFailed([{"field": "reason", "message": "请说明更正理由"}])
-    days = {k: v for k, v in changes.items() if isinstance(v, date) and not isinstance(v, datetime)}
-    days |= {k: v.date() for k, v in changes.items() if isinstance(v, datetime)}
-    bad = [
-        {"field": k, "message": "日期应在 2000 年至 2099 年之间"}
-        for k, v in days.items()
-        if not EARLIEST <= v <= LATEST
-    ]
-    if bad:
-        raise ValidationFailed(bad)
+    check_dates(
+        **{
+            k: v.date() if isinstance(v, datetime) else v
+            for k, v in changes.items()
+            if isinstance(v, date)
+        }
+    )
     allowed(principal, "record.correct", ROLE_ONLY, record).check()  # role first (403)
     redraft = False
     async with write_transaction():

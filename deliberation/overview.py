@@ -65,6 +65,9 @@ class Overview:
     due_on: date | None = None
     due_label: str | None = None
     overdue: bool = False
+    description: str | None = None
+    """The problem as its opener wrote it: the township's people only (it may name
+    villagers); the public version leaves it out."""
 
 
 def event_label(kind: str, trigger: str, record: str) -> str:
@@ -169,6 +172,7 @@ async def topic_overview(
         due_on=due_on,
         due_label=due_label(topic["state"], due_on),
         overdue=is_overdue(due_on),
+        description=topic["description"] if own else None,
     )
 
 

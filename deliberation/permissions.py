@@ -24,7 +24,7 @@ topic's public version once it reaches ``WORKFLOW.public_from``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from deliberation.errors import (
     DomainError,
@@ -38,13 +38,7 @@ from workflows import ROLE_LABELS, VIEWS, WORKFLOW, Workflow
 from workflows.declaration import TOWNSHIP
 
 Relation = Literal["own_township", "own_village", "other_village", "other_township", "public"]
-RELATIONS: Final[tuple[Relation, ...]] = (
-    "own_township",
-    "own_village",
-    "other_village",
-    "other_township",
-    "public",
-)
+RELATIONS: Final[tuple[Relation, ...]] = get_args(Relation)
 
 Action = Literal[
     "topic.open",
@@ -63,23 +57,7 @@ Action = Literal[
     "overdue.read",
     "account.manage",
 ]
-ACTIONS: Final[tuple[Action, ...]] = (
-    "topic.open",
-    "topic.read",
-    "topic.list",
-    "topic.fire",
-    "record.add",
-    "record.read",
-    "record.correct",
-    "event.read",
-    "document.draft",
-    "document.publish",
-    "document.revoke",
-    "document.read_draft",
-    "webhook.manage",
-    "overdue.read",
-    "account.manage",
-)
+ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
 
 OPENERS: Final = ("liaison", "staff")
 """Who opens topics (a township's CPPCC liaisons and its office staff)."""

@@ -17,7 +17,8 @@ from deliberation.chain import GENESIS, Event, canonical, chain_hash
 from deliberation.database import write_transaction
 from deliberation.tables import Opinion, Topic, TopicEvent
 from tests.deliberation.test_audit import ROOT, run_cli
-from tests.world import Township, World, new_township, open_topic, satisfy, topic_in_state
+from tests.world import Township, World, new_township, open_topic, topic_in_state
+from tests.world import today as world_today
 
 
 async def events_of(topic_id: int) -> list[dict[str, Any]]:
@@ -81,9 +82,108 @@ async def test_each_write_appends_exactly_one_event_of_its_kind(town: Township) 
             {"adoption": "partly_adopted", "reason": "部分"},
         ),
     )
-    await satisfy(town, topic, "investigation_recorded")
-    assert (await events_of(tid))[-1]["kind"] == "record.created"
+    today = str(world_today())
+    investigation = await one(
+        "record.created",
+        "investigation",
+        staff.post(
+            f"/api/v1/topics/{tid}/investigations",
+            {"visited_on": today, "place": "三组", "participants": "甲", "findings": "属实"},
+        ),
+    )
+    await one(
+        "record.corrected",
+        "investigation",
+        staff.client.patch(
+            f"/api/v1/investigations/{investigation['id']}",
+            json={"findings": "属实,涉及12户", "reason": "补充户数"},
+            headers=staff.headers,
+        ),
+    )
+
+    async def move(trigger: str, comment: str = "") -> None:
+        current = (await staff.get(f"/api/v1/topics/{tid}")).json()
+        await one(
+            "transition",
+            None,
+            staff.post(
+                f"/api/v1/topics/{tid}/transitions",
+                {"trigger": trigger, "version": current["version"], "comment": comment},
+            ),
+        )
+
+    await move("investigate")
+    await move("begin_site_consultation")
+    await one(
+        "record.created",
+        "site_consultation",
+        staff.post(
+            f"/api/v1/topics/{tid}/site-consultations",
+            {"held_on": today, "place": "村委会", "participants": "乙", "summary": "同意"},
+        ),
+    )
+    meeting = await one(
+        "record.created",
+        "meeting",
+        staff.post(
+            f"/api/v1/topics/{tid}/meetings",
+            {"scheduled_at": f"{today}T09:00:00+08:00", "place": "会议室", "host": "陈主任"},
+        ),
+    )
+    await move("convene_meeting")
+    roster = [{"name": "陈国强", "unit": "政协", "attendance": "present"}]
+    await one(
+        "record.created",
+        "minutes",
+        staff.put(
+            f"/api/v1/meetings/{meeting['id']}/minutes",
+            {"summary": "充分协商", "decisions": "修路灯", "attendees": roster},
+        ),
+    )
+    item = await one(
+        "record.created",
+        "resolution_item",
+        staff.post(
+            f"/api/v1/topics/{tid}/resolution-items",
+            {"content": "修路灯", "responsible_unit": "村委会", "due_date": "2027-03-01"},
+        ),
+    )
+    await move("adopt_resolution")
+    draft = await one(
+        "document.drafted",
+        "document",
+        staff.post(f"/api/v1/topics/{tid}/documents", {"kind": "resolution_notice"}),
+    )
+    await one(
+        "document.published",
+        "document",
+        staff.post(f"/api/v1/documents/{draft['id']}/publish", {}),
+    )
+    await move("start_feedback")
+    await one(
+        "record.created",
+        "progress",
+        staff.post(
+            f"/api/v1/resolution-items/{item['id']}/progress",
+            {"note": "已完工", "percent": 100, "completed": True},
+        ),
+    )
+    for rating in ("dissatisfied", "satisfied"):  # rating again keeps the earlier one
+        await one(
+            "satisfaction.rated",
+            "satisfaction",
+            rep.post(f"/api/v1/topics/{tid}/satisfaction", {"rating": rating}),
+        )
+    await one(
+        "document.revoked",
+        "document",
+        staff.post(f"/api/v1/documents/{draft['id']}/revoke", {"reason": "公示有误"}),
+    )
+    await move("close")
+    # The whole life, corrections included, verifies.
     assert await problems_of(tid) == []
+    kinds = [e["kind"] for e in await events_of(tid)]
+    assert kinds.count("transition") == 6 and kinds[0] == "topic.opened"
     # Both answers are kept: the earlier one is a revision of the opinion.
     revisions = (await staff.get(f"/api/v1/opinions/{opinion['id']}/revisions")).json()
     assert [r["content"]["adoption"] for r in revisions] == [None, "adopted", "partly_adopted"]
@@ -289,7 +389,7 @@ def test_a_first_release_database_is_rekeyed_by_migrate(tmp_path: Path, tamper: 
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if tamper:
         assert result["migrated"] is False
-        assert "HSL-2026-0001" in result["error"] and "seq=2" in result["error"]
+        assert "HSL-2026-0001" in result["error"] and "第 2 条事件" in result["error"]
         return
     assert result["migrated"] is True and "re-keyed 2 chain events" in result["report"]
     assert result["checked"] == 1 and result["problems"] == []

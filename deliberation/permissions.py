@@ -170,6 +170,15 @@ class Policy:
     def __init__(self, workflow: Workflow = WORKFLOW) -> None:
         self.workflow = workflow
         self.public_states = frozenset(workflow.public_states)
+        # Looked up on every topic read (available_triggers): built once.
+        self._handlers = {
+            action: getattr(self, "_" + action.replace(".", "_")) for action in ACTIONS
+        }
+        self._transitions = {t.trigger: t for t in workflow.transitions}
+        self._from_state = {
+            state: tuple(t.trigger for t in workflow.transitions if state in t.sources)
+            for state in workflow.state_names
+        }
 
     # The one entry point --------------------------------------------------------------
 
@@ -185,8 +194,7 @@ class Policy:
         ``kind`` names the trigger (``topic.fire``), the record kind (``record.*``) or
         the document kind (``document.*``).
         """
-        handler = getattr(self, "_" + action.replace(".", "_"))
-        decision: Decision = handler(principal, subject, kind)
+        decision: Decision = self._handlers[action](principal, subject, kind)
         return decision
 
     # Topics ---------------------------------------------------------------------------
@@ -228,7 +236,7 @@ class Policy:
         return yes()
 
     def _topic_fire(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
-        transition = self.workflow.transition(kind)
+        transition = self._transitions.get(kind) or self.workflow.transition(kind)
         if principal is None:
             return hidden("请先登录")
         if principal.role not in transition.roles:
@@ -250,11 +258,12 @@ class Policy:
         return yes()
 
     def available_triggers(self, principal: Principal | None, subject: Subject) -> list[str]:
-        """The triggers this person may fire on the topic now, in declaration order."""
+        """The triggers this person may fire on the topic now, in declaration order
+        (only those leaving the topic's state are asked about: the others never are)."""
         return [
-            t.trigger
-            for t in self.workflow.transitions
-            if self._topic_fire(principal, subject, t.trigger)
+            trigger
+            for trigger in self._from_state.get(subject.state or "", ())
+            if self._topic_fire(principal, subject, trigger)
         ]
 
     # Records --------------------------------------------------------------------------

@@ -41,6 +41,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        # The client address is ours to read (api.middleware.client_address): uvicorn
+        # would otherwise take X-Forwarded-For from any loopback peer.
+        proxy_headers=False,
         log_level="warning",
         access_log=False,
     )

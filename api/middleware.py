@@ -28,6 +28,21 @@ def raw_header(scope: Any, name: bytes) -> str | None:
     return None
 
 
+def client_address(scope: Any, trusted_proxies: frozenset[str]) -> str:
+    """Who is asking, for the per-client login limit. ``X-Forwarded-For`` counts only when
+    the direct peer is a proxy we were told to trust (``DELIBERATION_TRUSTED_PROXIES``);
+    then the nearest address in it that is not itself a trusted proxy. Anyone else could
+    write any address there and reset their count with each request."""
+    peer = (scope.get("client") or ("unknown", 0))[0] or "unknown"
+    if peer not in trusted_proxies:
+        return str(peer)
+    forwarded = [a.strip() for a in (raw_header(scope, b"x-forwarded-for") or "").split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if address not in trusted_proxies:
+            return address[:64]
+    return str(peer)
+
+
 def _wants_json_body(scope: Any) -> bool:
     return scope["method"] in _BODY_METHODS and str(scope["path"]).startswith("/api/")
 

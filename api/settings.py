@@ -75,6 +75,8 @@ class Settings:
     delivery_lease_seconds: int = 60
     delivery_max_age_hours: int = 24
     digest_hour: int = 18
+    trusted_proxies: frozenset[str] = frozenset()
+    """Peers whose ``X-Forwarded-For`` names the client (a reverse proxy in front)."""
     clock_offset_seconds: float = 0.0
     """Shift of this process's clock (tests and demos; see deliberation.clock)."""
 
@@ -117,6 +119,11 @@ class Settings:
             delivery_lease_seconds=_int(env, "DELIBERATION_DELIVERY_LEASE_SECONDS", 60),
             delivery_max_age_hours=_int(env, "DELIBERATION_DELIVERY_MAX_AGE_HOURS", 24),
             digest_hour=_int(env, "DELIBERATION_DIGEST_HOUR", 18),
+            trusted_proxies=frozenset(
+                a.strip()
+                for a in env.get("DELIBERATION_TRUSTED_PROXIES", "").split(",")
+                if a.strip()
+            ),
             clock_offset_seconds=_float(env, clock.OFFSET_ENV, 0.0),
         )
         settings.validate()

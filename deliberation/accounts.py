@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 from deliberation.clock import utcnow
-from deliberation.database import write_transaction
+from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.errors import (
     AlreadyExists,
     RateLimited,
@@ -173,21 +175,46 @@ async def current_user(principal: Principal) -> UserRead:
     return user_read(row)
 
 
+ASK_THE_OFFICE = "如忘记密码,请联系乡镇协商办公室或系统管理员重置。"
+
+
+async def _lock_login(username: str, client: str) -> None:
+    """Serialise the sign-ins of one username and of one client address (PostgreSQL:
+    transaction advisory locks, always in this order; SQLite's write transaction already
+    serialises), so counting and reserving an attempt is one step."""
+    engine = bound_engine()
+    if is_sqlite(engine):
+        return
+    for key in (f"login:user:{username}", f"login:client:{client}"):
+        await engine.run_querystring(QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", key))
+
+
 async def authenticate(username: str, password: str, client: str, limits: LoginLimits) -> UserRead:
-    """Check a password; count failures and refuse (429) past the limits."""
+    """Check a password within the limits (429 past them).
+
+    An attempt is counted *before* the password is checked: inside one serialised step
+    the failures of the window are counted and, under the limit, the attempt is written
+    as a failure; a right password then takes it back. So forty wrong passwords sent at
+    once count five and are refused after that, not nineteen (measured before)."""
+    username, client = username[:64], client[:64]
     now = utcnow()
     since = now - timedelta(seconds=limits.window_seconds)
-    by_name = await LoginFailure.count().where(
-        (LoginFailure.username == username) & (LoginFailure.created_at > since)
-    )
-    by_client = await LoginFailure.count().where(
-        (LoginFailure.client == client) & (LoginFailure.created_at > since)
-    )
-    if by_name >= limits.per_username or by_client >= limits.per_client:
-        raise RateLimited(
-            f"登录失败次数过多,请 {limits.window_seconds // 60} 分钟后再试",
-            retry_after=limits.window_seconds,
+    async with write_transaction():
+        await _lock_login(username, client)
+        by_name = await LoginFailure.count().where(
+            (LoginFailure.username == username) & (LoginFailure.created_at > since)
         )
+        by_client = await LoginFailure.count().where(
+            (LoginFailure.client == client) & (LoginFailure.created_at > since)
+        )
+        if by_name >= limits.per_username or by_client >= limits.per_client:
+            raise RateLimited(
+                f"登录失败次数过多,请 {limits.window_seconds // 60} 分钟后再试。{ASK_THE_OFFICE}",
+                retry_after=limits.window_seconds,
+            )
+        attempt = await LoginFailure.insert(
+            LoginFailure(username=username, client=client, created_at=now)
+        ).returning(LoginFailure.id)
     row = (
         await Account.select(*_USER_COLUMNS, Account.password_hash, Account.active)
         .where(Account.username == username)
@@ -195,7 +222,6 @@ async def authenticate(username: str, password: str, client: str, limits: LoginL
     )
     ok = verify_password(row["password_hash"] if row else None, password)
     if not ok or row is None or not row["active"]:
-        async with write_transaction():
-            await LoginFailure(username=username[:64], client=client[:64], created_at=now).save()
         raise Unauthenticated("用户名或密码错误")
+    await LoginFailure.delete().where(LoginFailure.id == attempt[0]["id"])
     return user_read(row)

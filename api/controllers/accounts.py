@@ -6,6 +6,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from api.auth import CurrentPrincipal, policy_guard
+from api.middleware import client_address
 from deliberation import accounts
 from deliberation.schemas import (
     TokenRequest,
@@ -32,7 +33,7 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]
     ) -> TokenResponse:
         settings = request.app.state.settings
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request.scope, request.app.state.settings.trusted_proxies)
         user = await accounts.authenticate(
             data.username, data.password, client, request.app.state.login_limits
         )

@@ -13,6 +13,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from api.forms import FormData, to_login
+from api.middleware import client_address
 from deliberation import accounts
 from deliberation.errors import RateLimited, Unauthenticated
 from deliberation.overview import by_state, my_topics
@@ -78,7 +79,7 @@ class SessionController(Controller):
         username = str(data.get("username") or "").strip()[:64]
         password = str(data.get("password") or "")[:128]
         target = safe_next(str(data.get("next") or ""))
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request.scope, request.app.state.settings.trusted_proxies)
         try:
             user = await accounts.authenticate(
                 username, password, client, request.app.state.login_limits

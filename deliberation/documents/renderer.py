@@ -8,14 +8,46 @@ database connections) keep the API answering while PDFs render.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from deliberation.documents.render import RenderJob, render_pdf, warm_up
 
 logger = logging.getLogger("deliberation.documents")
+
+PR_SET_PDEATHSIG = 1
+ORPHAN_CHECK_SECONDS = 1.0
+
+
+def _die_with(parent: int) -> None:
+    """A render worker ends when the server that started it is gone, even after a
+    ``kill -9`` of the server (which runs no clean-up): Linux signals the worker when its
+    parent dies, and a watch on the parent's pid covers the rest."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def start_worker(parent: int) -> None:
+    """Each worker's initializer: die with the server, then warm up."""
+    _die_with(parent)
+    warm_up()
 
 
 class Renderer:
@@ -28,7 +60,10 @@ class Renderer:
     def open(self) -> None:
         if self.workers:
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=start_worker,
+                initargs=(os.getpid(),),
             )
 
     def close(self) -> None:

@@ -187,35 +187,21 @@ async def append(
         from_state = from_state if from_state is not None else state
         to_state = to_state or state
     assert to_state is not None
-    event = Event(
-        topic_id=topic_id,
-        seq=seq,
-        kind=kind,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
-        actor_id=actor_id,
-        comment=comment,
-        created_at=now or utcnow(),
-        data=canonical(data or {}),
-    )
+    same: dict[str, Any] = {
+        "seq": seq,
+        "kind": kind,
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": to_state,
+        "comment": comment,
+        "created_at": now or utcnow(),
+        "data": canonical(data or {}),
+    }
+    event = Event(topic_id=topic_id, actor_id=actor_id, **same)
     prev_hash = await _prev_hash(topic_id, seq)
     hashed = chain_hash(prev_hash, event.content())
     await TopicEvent.insert(
-        TopicEvent(
-            topic=topic_id,
-            seq=seq,
-            kind=kind,
-            data=event.data,
-            trigger=trigger,
-            from_state=from_state,
-            to_state=to_state,
-            actor=actor_id,
-            comment=comment,
-            created_at=event.created_at,
-            prev_hash=prev_hash,
-            hash=hashed,
-        )
+        TopicEvent(topic=topic_id, actor=actor_id, prev_hash=prev_hash, hash=hashed, **same)
     )
     return event
 

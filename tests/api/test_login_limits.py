@@ -14,7 +14,7 @@ from api.middleware import client_address
 from deliberation.tables import LoginFailure
 from tests.conftest import client_from
 from tests.live import serving
-from tests.world import PASSWORD, World, new_township
+from tests.world import PASSWORD, World, new_township, unique
 
 
 async def test_forty_wrong_passwords_at_once_count_only_up_to_the_limit(
@@ -56,17 +56,24 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
     ) == ("127.0.0.1")
 
 
-def test_the_served_process_does_not_trust_forwarded_for_from_loopback(migrated: str) -> None:
+async def test_the_served_process_does_not_trust_forwarded_for_from_loopback(
+    migrated: str,
+) -> None:
     """uvicorn believed X-Forwarded-For from any loopback peer: each request could
     claim a new address and never reach the per-client limit."""
-    with serving(migrated, DELIBERATION_DELIVERY_IN_SERVER="0") as server:
-        statuses = [
-            httpx.post(
-                f"{server.base}/api/v1/auth/token",
-                json={"username": f"ghost{i}", "password": "x"},
-                headers={"X-Forwarded-For": f"203.0.113.{i}"},
-                timeout=30,
-            ).status_code
-            for i in range(21)
-        ]
-    assert statuses == [401] * 20 + [429]
+    ghosts = [unique("ghost") for _ in range(21)]
+    try:
+        with serving(migrated, DELIBERATION_DELIVERY_IN_SERVER="0") as server:
+            statuses = [
+                httpx.post(
+                    f"{server.base}/api/v1/auth/token",
+                    json={"username": ghost, "password": "x"},
+                    headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                    timeout=30,
+                ).status_code
+                for i, ghost in enumerate(ghosts)
+            ]
+        assert statuses == [401] * 20 + [429]
+    finally:
+        # The other tests' servers are signed in to from 127.0.0.1 too.
+        await LoginFailure.delete().where(LoginFailure.username.is_in(ghosts))

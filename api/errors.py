@@ -18,28 +18,19 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from deliberation.errors import DomainError, RateLimited, ValidationFailed
+from deliberation.errors import DOMAIN_ERRORS, DomainError, RateLimited, ValidationFailed
 
 logger = logging.getLogger("deliberation.api")
 
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_OF_CODE: dict[str, int] = {
-    "bad_request": 400,
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "not_found": 404,
+    **{error.code: error.status for error in DOMAIN_ERRORS},
     "method_not_allowed": 405,
-    "already_exists": 409,
-    "stale_version": 409,
-    "transition_not_allowed": 409,
-    "stage_closed": 409,
-    "payload_too_large": 413,
-    "validation_error": 422,
-    "condition_failed": 422,
-    "rate_limited": 429,
     "internal_error": 500,
 }
+"""Each domain error class carries its code and status; the codes only the web layer
+raises are added here."""
 
 TITLES: dict[str, str] = {
     "bad_request": "请求格式错误",

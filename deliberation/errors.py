@@ -1,5 +1,6 @@
 """One domain error hierarchy. Services raise these; ``api/errors.py`` maps them to
-RFC 9457 problem details. ``detail`` is user-facing, so it is in Chinese."""
+RFC 9457 problem details, reading each class's ``code`` and HTTP ``status``. ``detail``
+is user-facing, so it is in Chinese."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, ClassVar
 
 class DomainError(Exception):
     code: ClassVar[str] = "error"
+    status: ClassVar[int] = 500
     title: ClassVar[str] = "请求无法完成"
 
     def __init__(self, detail: str, **extra: Any) -> None:
@@ -18,46 +20,55 @@ class DomainError(Exception):
 
 class BadRequest(DomainError):
     code = "bad_request"
+    status = 400
     title = "请求格式错误"
 
 
 class Unauthenticated(DomainError):
     code = "unauthenticated"
+    status = 401
     title = "未登录或登录已过期"
 
 
 class Forbidden(DomainError):
     code = "forbidden"
+    status = 403
     title = "无权执行此操作"
 
 
 class NotFound(DomainError):
     code = "not_found"
+    status = 404
     title = "未找到"
 
 
 class AlreadyExists(DomainError):
     code = "already_exists"
+    status = 409
     title = "已存在"
 
 
 class StaleVersion(DomainError):
     code = "stale_version"
+    status = 409
     title = "议题已被他人更新"
 
 
 class TransitionNotAllowed(DomainError):
     code = "transition_not_allowed"
+    status = 409
     title = "当前状态下不能执行此操作"
 
 
 class StageClosed(DomainError):
     code = "stage_closed"
+    status = 409
     title = "当前阶段不能添加此记录"
 
 
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
+    status = 413
     title = "请求内容过大"
 
 
@@ -65,6 +76,7 @@ class ValidationFailed(DomainError):
     """``errors`` lists ``{"field": ..., "message": ...}`` items."""
 
     code = "validation_error"
+    status = 422
     title = "输入有误"
 
     def __init__(self, errors: list[dict[str, str]], detail: str | None = None) -> None:
@@ -75,13 +87,31 @@ class ValidationFailed(DomainError):
 
 class ConditionFailed(DomainError):
     code = "condition_failed"
+    status = 422
     title = "条件未满足"
 
 
 class RateLimited(DomainError):
     code = "rate_limited"
+    status = 429
     title = "尝试次数过多"
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
+    BadRequest,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    AlreadyExists,
+    StaleVersion,
+    TransitionNotAllowed,
+    StageClosed,
+    PayloadTooLarge,
+    ValidationFailed,
+    ConditionFailed,
+    RateLimited,
+)

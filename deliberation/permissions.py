@@ -126,14 +126,7 @@ class Decision:
     @property
     def status(self) -> int:
         """The HTTP status a refusal maps to (200 when allowed), for docs and tests."""
-        if self.allowed:
-            return 200
-        return {
-            NotFound: 404,
-            Forbidden: 403,
-            StageClosed: 409,
-            TransitionNotAllowed: 409,
-        }.get(self.error or Forbidden, 400)
+        return 200 if self.allowed else (self.error or Forbidden).status
 
 
 def yes(view: str = "full") -> Decision:

@@ -245,8 +245,9 @@ async def check_against(saved: dict[str, Any]) -> list[str]:
 
 
 def legacy_hash(prev_hash: str, topic_id: int, event: dict[str, Any]) -> str:
-    """How the first release hashed an event: plain SHA-256 over fewer fields."""
-    content = json.dumps(
+    """How the first release hashed an event: plain SHA-256 over fewer fields (in the
+    same canonical JSON)."""
+    content = canonical(
         {
             "topic_id": topic_id,
             "seq": event["seq"],
@@ -255,11 +256,8 @@ def legacy_hash(prev_hash: str, topic_id: int, event: dict[str, Any]) -> str:
             "to_state": event["to_state"],
             "actor_id": event["actor"],
             "comment": event["comment"],
-            "created_at": event["created_at"].astimezone(UTC).isoformat(timespec="microseconds"),
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
+            "created_at": event["created_at"],
+        }
     )
     return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
 
@@ -283,13 +281,8 @@ async def rekey(now: datetime | None = None) -> int:
     unkeyed chain with the old rule (refusing to vouch for a tampered one), re-hash it
     with the key and store the key's fingerprint. Returns the events re-hashed."""
     key = current_key()
-    stored = await ChainKey.select(ChainKey.fingerprint).first()
-    if stored is not None:
-        if stored["fingerprint"] != fingerprint(key):
-            raise ChainKeyMismatch(
-                "审计密钥与本数据库审计链所用的不一致(DELIBERATION_AUDIT_KEY 或 var/audit_key),"
-                "请使用原来的密钥"
-            )
+    if await ChainKey.exists():
+        await check_key()
         return 0
     rehashed = 0
     async with write_transaction():

@@ -16,7 +16,7 @@ from deliberation.clock import utcnow
 from deliberation.database import write_transaction
 from deliberation.deadlines import refresh_due
 from deliberation.errors import ConditionFailed, NotFound, ValidationFailed
-from deliberation.permissions import ROLE_ONLY, Subject, allowed
+from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
 from deliberation.record_content import FIELDS, load_content, record_key
 from deliberation.schemas import RevisionRead
 from deliberation.security import Principal
@@ -25,13 +25,12 @@ from deliberation.topics import topic_row, valid_id, visible_topic
 from deliberation.validation import check_dates
 from workflows import WORKFLOW
 
-LABELS = {"minutes": "会议纪要", "satisfaction": "满意度评价"}
 AUTHORS = {"opinion": "author", "satisfaction": "representative"}
 """The column naming who added the record, for records their author may correct/read."""
 
 
 def _label(record: str) -> str:
-    return LABELS.get(record) or WORKFLOW.record(record).label
+    return WORKFLOW.record(record).label
 
 
 async def keep_revision(
@@ -74,6 +73,35 @@ async def _record_and_topic(record: str, record_id: int) -> tuple[dict[str, Any]
     return dict(row), await topic_row(row["topic"])
 
 
+async def checked_record(
+    principal: Principal, action: Action, kind: str, record: str, record_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``record`` (a row of its table) and its topic, if the policy lets ``principal`` do
+    ``action`` of ``kind`` on it: the role first (403, whatever the record), then the
+    record (404, named), then its topic's township (404, named the same) and stage (409).
+    """
+    allowed(principal, action, ROLE_ONLY, kind).check()
+    row, topic = await _record_and_topic(record, record_id)
+    author = row.get(AUTHORS[record]) if record in AUTHORS else None
+    decision = allowed(principal, action, Subject.of_topic(topic, author), kind)
+    if decision.error is NotFound:
+        raise NotFound(f"{_label(record)}不存在")
+    decision.check()
+    return row, topic
+
+
+async def readable_record(
+    principal: Principal, record: str, record_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``record`` and its topic, for those who read the topic in full (404 otherwise)."""
+    row, topic = await _record_and_topic(record, record_id)
+    try:
+        await visible_topic(principal, topic["id"])
+    except NotFound as error:
+        raise NotFound(f"{_label(record)}不存在") from error
+    return row, topic
+
+
 def _plain(value: Any) -> Any:
     """A value as the record's content holds it (for comparing before and after)."""
     return json.loads(chain.canonical(value)) if isinstance(value, (date, datetime)) else value
@@ -100,12 +128,9 @@ async def correct(
             if isinstance(v, date)
         }
     )
-    allowed(principal, "record.correct", ROLE_ONLY, record).check()  # role first (403)
     redraft = False
     async with write_transaction():
-        row, topic = await _record_and_topic(record, record_id)
-        author = row.get(AUTHORS[record]) if record in AUTHORS else None
-        allowed(principal, "record.correct", Subject.of_topic(topic, author), record).check()
+        row, topic = await checked_record(principal, "record.correct", record, record, record_id)
         if record == "opinion" and row["adoption"] is not None:
             raise ConditionFailed("这条意见已经答复,不能再更正;如有新的想法,请另提一条意见")
         if record == "minutes":
@@ -157,11 +182,7 @@ async def correct(
 async def revisions(principal: Principal, record: str, record_id: int) -> list[RevisionRead]:
     """The record's revisions, oldest first, the current one last: for those who may
     read the record in full."""
-    row, topic = await _record_and_topic(record, record_id)
-    try:
-        await visible_topic(principal, topic["id"])
-    except NotFound as error:
-        raise NotFound(f"{_label(record)}不存在") from error
+    row, topic = await readable_record(principal, record, record_id)
     read_as = "meeting" if record == "minutes" else record
     author = row.get(AUTHORS[record]) if record in AUTHORS else None
     decision = allowed(principal, "record.read", Subject.of_topic(topic, author), read_as)

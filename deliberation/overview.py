@@ -76,9 +76,7 @@ def event_label(kind: str, trigger: str, record: str) -> str:
         return "提出议题"
     if kind == "transition":
         return WORKFLOW.transition(trigger).label
-    name = "会议纪要" if record == "minutes" else "文件" if record == "document" else ""
-    if not name and record:
-        name = WORKFLOW.record(record).label
+    name = "文件" if record == "document" else WORKFLOW.record(record).label if record else ""
     return {
         "record.created": f"添加{name}",
         "record.corrected": f"更正{name}",

@@ -14,12 +14,12 @@ import msgspec
 
 from deliberation import chain
 from deliberation.clock import utcnow
-from deliberation.corrections import correct, keep_revision
+from deliberation.corrections import checked_record, correct, keep_revision, readable_record
 from deliberation.database import write_transaction
 from deliberation.deadlines import refresh_due
-from deliberation.errors import NotFound, ValidationFailed
+from deliberation.errors import ValidationFailed
 from deliberation.notifications.outbox import record_event, topic_data
-from deliberation.permissions import ROLE_ONLY, Subject, allowed
+from deliberation.permissions import Subject, allowed
 from deliberation.record_content import load_content
 from deliberation.schemas import (
     AttendeeRead,
@@ -60,7 +60,7 @@ from deliberation.tables import (
     SatisfactionRating,
     SiteConsultation,
 )
-from deliberation.topics import topic_row, valid_id, visible_topic
+from deliberation.topics import topic_row, visible_topic
 from deliberation.validation import check_dates
 from workflows import WORKFLOW
 
@@ -77,21 +77,6 @@ def view_of(
     """How much of a ``kind`` record (by ``author_id``) the caller sees on ``topic``."""
     decision = allowed(principal, "record.read", Subject.of_topic(topic, author_id), kind)
     return decision.view if decision else "none"
-
-
-async def _topic_of(
-    table: Any, record_id: int, principal: Principal, label: str
-) -> tuple[Any, dict[str, Any]]:
-    row = (
-        await table.objects().where(table.id == record_id).first() if valid_id(record_id) else None
-    )
-    if row is None:
-        raise NotFound(f"{label}不存在")
-    try:
-        topic = await visible_topic(principal, row.topic)
-    except NotFound as error:
-        raise NotFound(f"{label}不存在") from error
-    return row, topic
 
 
 # Opinions ---------------------------------------------------------------------------
@@ -199,11 +184,11 @@ async def opinions_seen(principal: Principal | None, topic: dict[str, Any]) -> l
 
 async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAnswer) -> OpinionRead:
     async with write_transaction():
-        allowed(principal, "record.add", ROLE_ONLY, "opinion_answer").check()  # role first (403)
-        row, topic = await _topic_of(Opinion, opinion_id, principal, "意见")
-        check_record_allowed("opinion_answer", principal, topic)
+        row, topic = await checked_record(
+            principal, "record.add", "opinion_answer", "opinion", opinion_id
+        )
         before = None
-        if row.adoption is not None:  # answered again: the earlier answer is kept
+        if row["adoption"] is not None:  # answered again: the earlier answer is kept
             before = await load_content("opinion", opinion_id)
             await keep_revision(topic["id"], "opinion", opinion_id, before, "重新答复", principal)
         await Opinion.update(
@@ -418,12 +403,10 @@ async def list_meetings(principal: Principal, topic_id: int) -> list[MeetingRead
 
 async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpdate) -> MeetingRead:
     async with write_transaction():
-        allowed(principal, "record.add", ROLE_ONLY, "minutes").check()  # role first (403)
-        row, topic = await _topic_of(Meeting, meeting_id, principal, "会议")
-        check_record_allowed("minutes", principal, topic)
+        row, topic = await checked_record(principal, "record.add", "minutes", "meeting", meeting_id)
         before = None
         reason = data.reason.strip()
-        if row.minutes_recorded_at is not None:
+        if row["minutes_recorded_at"] is not None:
             # Recorded already: saving again is a correction, with a reason, and the
             # minutes as they were stay readable as an earlier revision.
             if not reason:
@@ -546,9 +529,9 @@ async def list_resolution_items(principal: Principal, topic_id: int) -> list[Res
 
 async def add_progress(principal: Principal, item_id: int, data: ProgressCreate) -> ProgressRead:
     async with write_transaction():
-        allowed(principal, "record.add", ROLE_ONLY, "progress").check()  # role first (403)
-        _, topic = await _topic_of(ResolutionItem, item_id, principal, "协商成果")
-        check_record_allowed("progress", principal, topic)
+        _, topic = await checked_record(
+            principal, "record.add", "progress", "resolution_item", item_id
+        )
         row = ProgressReport(
             item=item_id,
             note=data.note.strip(),
@@ -574,7 +557,7 @@ async def add_progress(principal: Principal, item_id: int, data: ProgressCreate)
 
 
 async def list_progress(principal: Principal, item_id: int) -> list[ProgressRead]:
-    await _topic_of(ResolutionItem, item_id, principal, "协商成果")
+    await readable_record(principal, "resolution_item", item_id)
     rows = (
         await ProgressReport.select()
         .where(ProgressReport.item == item_id)

@@ -96,7 +96,7 @@ async def topic_row(topic_id: int) -> dict[str, Any]:
 async def visible_topic(principal: Principal | None, topic_id: int) -> dict[str, Any]:
     """The topic row if the policy lets the caller read all of it (its township);
     404 otherwise, never 403: another township learns nothing of it here (its public
-    version is served by ``overview.public_topic``)."""
+    version is served by ``overview.topic_overview``)."""
     row = await topic_row(topic_id)
     decision = allowed(principal, "topic.read", Subject.of_topic(row))
     if decision.view != "full":

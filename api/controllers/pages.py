@@ -416,6 +416,10 @@ async def _save(
     principal = page_principal(request)
     if principal is None:
         return to_login(f"/topics/{topic_id}")
+    if data.get("more_rows"):
+        # Without JavaScript, "再加一行" on a roster posts its form: it comes back as it
+        # was, with more empty rows.
+        return await render_topic_page(request, publishing, topic_id, None, 200, form, data, {})
     if record is not None and not await on_topic(record, target, topic_id):
         return _not_found(ELSEWHERE)
     values, problems = parse_form(page_form.fields(data), page_form.shape)
@@ -569,15 +573,6 @@ class TopicPageController(Controller):
     ) -> Redirect | Template | ClientRedirect:
         if kind not in RECORD_ACTION_FORMS:
             return await render_topic_page(request, publishing, -1)
-        if kind == "minutes" and data.get("more_rows"):
-            # Without JavaScript, "再加几行" posts the form: it comes back as it was,
-            # with more empty rows.
-            principal = page_principal(request)
-            if principal is None:
-                return to_login(f"/topics/{topic_id}")
-            return await render_topic_page(
-                request, publishing, topic_id, None, 200, f"minutes-{record_id}", data, {}
-            )
         if kind == "opinion_answer" and request.htmx:
             return await _answer_in_place(request, topic_id, record_id, data)
         return await _save(
@@ -609,10 +604,6 @@ class TopicPageController(Controller):
         forms = _correction_forms(publishing)
         if kind not in forms:
             return _not_found("没有这种记录")
-        if kind == "minutes" and data.get("more_rows"):
-            return await render_topic_page(
-                request, publishing, topic_id, None, 200, f"correct_minutes-{record_id}", data, {}
-            )
         return await _save(
             request,
             publishing,

@@ -144,16 +144,14 @@ async def _row(principal: Principal | None, document_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-async def _own_document(
-    principal: Principal, document_id: int, action: Action
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A document and its topic, if the policy lets the caller ``action`` it (publish,
-    revoke): role (403) first, then whether it is theirs to see (404), then the stage."""
+async def _own_document(principal: Principal, document_id: int, action: Action) -> dict[str, Any]:
+    """A document, if the policy lets the caller ``action`` it (publish, revoke): role
+    (403) first, then whether it is theirs to see (404), then the stage."""
     allowed(principal, action, ROLE_ONLY).check()
     row = await _row(principal, document_id)
     topic = await topic_row(row["topic"])
     allowed(principal, action, Subject.of_topic(topic), row["kind"]).check()
-    return row, topic
+    return row
 
 
 def _draft_job(content: Content, document_id: int, publishing: Publishing) -> RenderJob:
@@ -318,7 +316,7 @@ async def publish_document(
     publishes (a failed or killed publish takes none); a publish that lost the race for
     its number renders again with the next one, so numbers run 1, 2, 3 … per township
     and year without holes."""
-    row, _ = await _own_document(principal, document_id, "document.publish")
+    row = await _own_document(principal, document_id, "document.publish")
     if row["status"] != "draft":
         raise TransitionNotAllowed(f"只有草稿可以发布:此文件{STATUS_LABELS[row['status']]}")
     stored = await Document.select(Document.content).where(Document.id == document_id).first()
@@ -480,7 +478,7 @@ async def revoke_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
-    row, _ = await _own_document(principal, document_id, "document.revoke")
+    row = await _own_document(principal, document_id, "document.revoke")
     if row["status"] not in ("published", "superseded"):
         raise TransitionNotAllowed(f"只有已发布的文件可以撤销:此文件{STATUS_LABELS[row['status']]}")
     async with write_transaction():

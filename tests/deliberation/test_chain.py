@@ -13,7 +13,7 @@ import pytest
 
 from deliberation import audit, chain
 from deliberation.audit import verify_all
-from deliberation.chain import GENESIS, Event, canonical, chain_hash
+from deliberation.chain import GENESIS, Event, chain_hash
 from deliberation.database import write_transaction
 from deliberation.tables import Opinion, Topic, TopicEvent
 from tests.deliberation.test_audit import ROOT, run_cli
@@ -354,7 +354,8 @@ def test_legacy_hash_is_the_first_releases() -> None:
         "comment": "",
         "created_at": moment,
     }
-    content = canonical(
+    # The first release's canonical_content, written out as it was.
+    content = json.dumps(
         {
             "topic_id": 7,
             "seq": 1,
@@ -363,8 +364,11 @@ def test_legacy_hash_is_the_first_releases() -> None:
             "to_state": "proposed",
             "actor_id": 3,
             "comment": "",
-            "created_at": moment,
-        }
+            "created_at": "2026-11-01T08:00:00.000000+00:00",
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     assert (
         audit.legacy_hash(GENESIS, 7, event)

@@ -65,6 +65,8 @@ async def test_a_correction_keeps_the_earlier_revision_and_goes_on_the_chain(
 
     missing = await patch(staff, url, change)
     assert missing.status_code == 422 and missing.json()["code"] == "validation_error"
+    unknown = await patch(staff, url, {**change, "reason": "x", "colour": "红"})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "validation_error"
     same = await patch(staff, url, {"reason": "无", **{k: before[k] for k in change}})
     assert same.status_code == 422 and "没有需要更正的内容" in same.text
     assert (await staff.get(f"{url}/revisions")).json()[-1]["revision"] == 1

@@ -13,7 +13,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 
 from api.middleware import raw_header
-from deliberation.errors import Unauthenticated
+from deliberation import sessions
+from deliberation.errors import PasswordChangeRequired, Unauthenticated
 from deliberation.permissions import ROLE_ONLY, Action, allowed
 from deliberation.security import Principal, TokenIssuer
 
@@ -29,6 +30,7 @@ PUBLIC_PATHS = (
     "^/login$",
     "^/logout$",
     "^/me$",
+    "^/me/password$",
     "^/text-size$",
     "^/topics/",
     "^/static/",
@@ -44,6 +46,24 @@ def bearer_token(scope: Any) -> str | None:
     return token.strip()
 
 
+async def session_principal(app: Any, token: str) -> Principal:
+    """The caller a token (bearer or page cookie) names, if its session is still open.
+    The signature check may come from the token cache; the session row is read on every
+    request, so an ended session is refused at once on every process."""
+    issuer: TokenIssuer = app.state.token_issuer
+    return await sessions.check(issuer.verify(token), app.state.settings.session_idle_seconds)
+
+
+WHILE_MUST_CHANGE = {
+    ("PUT", "/api/v1/me/password"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/me"),
+}
+"""What an account may do between an administrator's reset and its new password."""
+
+CHANGE_FIRST = "管理员已重置您的密码,请先设置新密码(PUT /api/v1/me/password)"
+
+
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -51,8 +71,12 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         token = bearer_token(connection.scope)
         if token is None:
             raise Unauthenticated("请先登录:缺少访问令牌(Authorization: Bearer …)")
-        issuer: TokenIssuer = connection.app.state.token_issuer
-        return AuthenticationResult(user=issuer.verify(token), auth=token)
+        principal = await session_principal(connection.app, token)
+        if principal.must_change_password and (
+            (connection.scope.get("method"), connection.scope["path"]) not in WHILE_MUST_CHANGE
+        ):
+            raise PasswordChangeRequired(CHANGE_FIRST)
+        return AuthenticationResult(user=principal, auth=token)
 
 
 def auth_middleware() -> DefineMiddleware:
@@ -66,13 +90,16 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return user
 
 
-def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
-    """On public routes: the caller if a token came with the request (a bad one is 401)."""
+async def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """On public routes: the caller if a token came with the request (a bad or ended
+    one is 401)."""
     token = bearer_token(request.scope)
     if token is None:
         return None
-    issuer: TokenIssuer = request.app.state.token_issuer
-    return issuer.verify(token)
+    principal = await session_principal(request.app, token)
+    if principal.must_change_password:
+        raise PasswordChangeRequired(CHANGE_FIRST)
+    return principal
 
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]

@@ -16,7 +16,8 @@ from deliberation import accounts, audit, chain, clock, demo, documents, workday
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.errors import DomainError
 from deliberation.migrate import MigrationFailed, migrate, use_package_conf
-from deliberation.schemas import UserCreate
+from deliberation.schemas import UserCreate, UserUpdate
+from deliberation.security_log import CLI
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -259,6 +260,30 @@ def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def cmd_user_active(args: argparse.Namespace, settings: Settings) -> int:
+    """``user deactivate`` / ``user activate``: deactivating ends every session at once."""
+    active = args.action == "activate"
+
+    async def work() -> int:
+        user_id = await accounts.user_id_by_name(args.username)
+        await accounts.update_user(CLI, user_id, UserUpdate(active=active))
+        print(f"已{'启用' if active else '停用'}账号 {args.username}")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_user_reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        user_id = await accounts.user_id_by_name(args.username)
+        temporary = await accounts.reset_password(CLI, user_id)
+        print(f"账号 {args.username} 的临时密码:{temporary}")
+        print("请当面交给本人;下次登录时必须改成自己的新密码。原有登录已全部退出。")
+        return 0
+
+    return _run(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deliberation", description="好商量 协商议事流程引擎")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -286,6 +311,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
     create.set_defaults(func=cmd_user_create)
+    for action, text in (
+        ("deactivate", "deactivate an account (its sessions end at once)"),
+        ("activate", "activate a deactivated account again"),
+    ):
+        switch = user.add_parser(action, help=text)
+        switch.add_argument("username")
+        switch.set_defaults(func=cmd_user_active)
+    reset = user.add_parser(
+        "reset-password",
+        help="give an account a temporary password (printed once; a new one is required at "
+        "the next sign-in; its sessions end)",
+    )
+    reset.add_argument("username")
+    reset.set_defaults(func=cmd_user_reset_password)
 
     township = sub.add_parser("township", help="manage townships").add_subparsers(
         dest="action", required=True

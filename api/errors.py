@@ -16,9 +16,16 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from deliberation.errors import DOMAIN_ERRORS, DomainError, RateLimited, ValidationFailed
+from deliberation.errors import (
+    DOMAIN_ERRORS,
+    DomainError,
+    PasswordChangeRequired,
+    RateLimited,
+    ValidationFailed,
+)
 
 logger = logging.getLogger("deliberation.api")
 
@@ -172,6 +179,8 @@ def _answer(request: Request[Any, Any, Any], problem_response: Response[Any]) ->
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if isinstance(exc, PasswordChangeRequired) and not request.url.path.startswith("/api/"):
+        return Redirect("/me/password", status_code=303)  # a page: to the password form
     headers = None
     if isinstance(exc, RateLimited):
         headers = {"Retry-After": str(exc.retry_after)}

@@ -62,6 +62,10 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     var_dir: Path = Path("var")
     token_ttl_seconds: int = 8 * 3600
+    session_idle_minutes: int = 30
+    """A page session ends after this long without a request (bearer tokens: at expiry)."""
+    security_log_days: int = 365
+    """How long the security log is kept (at least 180 days)."""
     login_failures_per_username: int = 5
     login_failures_per_client: int = 20
     login_window_seconds: int = 900
@@ -80,6 +84,10 @@ class Settings:
     clock_offset_seconds: float = 0.0
     """Shift of this process's clock (tests and demos; see deliberation.clock)."""
 
+    @property
+    def session_idle_seconds(self) -> int:
+        return self.session_idle_minutes * 60
+
     def delivery(self) -> DeliveryConfig:
         return DeliveryConfig(
             public_url=self.public_url,
@@ -87,6 +95,8 @@ class Settings:
             lease_seconds=float(self.delivery_lease_seconds),
             max_age_seconds=self.delivery_max_age_hours * 3600.0,
             digest_hour=self.digest_hour,
+            security_log_days=self.security_log_days,
+            token_ttl_seconds=self.token_ttl_seconds,
         )
 
     @classmethod
@@ -102,6 +112,8 @@ class Settings:
             public_url=(env.get("DELIBERATION_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             var_dir=var_dir,
             token_ttl_seconds=_int(env, "DELIBERATION_TOKEN_TTL_SECONDS", 8 * 3600),
+            session_idle_minutes=_int(env, "DELIBERATION_SESSION_IDLE_MINUTES", 30),
+            security_log_days=_int(env, "DELIBERATION_SECURITY_LOG_DAYS", 365),
             login_failures_per_username=_int(env, "DELIBERATION_LOGIN_FAILURES_PER_USERNAME", 5),
             login_failures_per_client=_int(env, "DELIBERATION_LOGIN_FAILURES_PER_CLIENT", 20),
             login_window_seconds=_int(env, "DELIBERATION_LOGIN_WINDOW_SECONDS", 900),
@@ -146,5 +158,9 @@ class Settings:
             raise SettingsError("DELIBERATION_DELIVERY_MAX_AGE_HOURS must be between 1 and 720")
         if not 0 <= self.digest_hour <= 23:
             raise SettingsError("DELIBERATION_DIGEST_HOUR must be between 0 and 23")
+        if not 1 <= self.session_idle_minutes <= 24 * 60:
+            raise SettingsError("DELIBERATION_SESSION_IDLE_MINUTES must be between 1 and 1440")
+        if self.security_log_days < 180:
+            raise SettingsError("DELIBERATION_SECURITY_LOG_DAYS must be at least 180")
         if not 1 <= self.posting_days <= 60:
             raise SettingsError("DELIBERATION_POSTING_DAYS must be between 1 and 60")

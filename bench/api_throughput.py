@@ -25,6 +25,7 @@ from bench.common import (
     save_results,
     serve,
     source_at,
+    staff_token,
     tree_peak_rss_mb,
     wrk,
 )
@@ -34,14 +35,6 @@ def prepare(engine: str, tmp: Path, root: Path = ROOT) -> str:
     url = migrated_database(engine, tmp, root)
     cli(url, "demo", root=root)
     return url
-
-
-def token(base: str) -> str:
-    r = httpx.post(
-        f"{base}/api/v1/auth/token", json={"username": "staff", "password": "demo-staff-2026"}
-    )
-    r.raise_for_status()
-    return str(r.json()["access_token"])
 
 
 def topic_paths(base: str, tok: str) -> list[str]:
@@ -104,7 +97,7 @@ def measure(
     url = prepare(engine, tmp, root)
     env = {"DELIBERATION_DATABASE_URL": url, **KEYS, "DELIBERATION_LOG_LEVEL": "INFO"}
     with serve("api.app:app_from_env", env, workers, root) as (base, proc):
-        tok = token(base)
+        tok = staff_token(base)
         paths = topic_paths(base, tok)
         wrk(f"{base}{paths[0]}", seconds=2, token=tok, paths=paths)
         topic = wrk(f"{base}{paths[0]}", seconds=args.seconds, token=tok, paths=paths)

@@ -40,6 +40,23 @@ def cli(url: str, *args: str, stdin: str = "", root: Path = ROOT) -> None:
     )
 
 
+DEMO_STAFF_PASSWORDS = ("hsl-xieshang-2026", "demo-staff-2026")
+"""The demo staff account's password now, and before the password rules (for ``--against``
+an older commit)."""
+
+
+def staff_token(base: str) -> str:
+    """A bearer token of the demo's staff account."""
+    for password in DEMO_STAFF_PASSWORDS:
+        r = httpx.post(
+            f"{base}/api/v1/auth/token", json={"username": "staff", "password": password}
+        )
+        if r.status_code == 200:
+            return str(r.json()["access_token"])
+    r.raise_for_status()
+    raise RuntimeError(f"cannot sign in as the demo staff: {r.status_code}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import KEYS, cli, save_results, serve, wrk
+from bench.common import KEYS, cli, save_results, serve, staff_token, wrk
 
 
 def _bare_render(html: str, pdf_a: bool) -> bytes:
@@ -198,14 +198,6 @@ async def healthz_while_rendering(
     }
 
 
-def token(base: str) -> str:
-    r = httpx.post(
-        f"{base}/api/v1/auth/token", json={"username": "staff", "password": "demo-staff-2026"}
-    )
-    r.raise_for_status()
-    return str(r.json()["access_token"])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--renders", type=int, default=20)
@@ -224,7 +216,7 @@ def main() -> None:
             "DELIBERATION_RENDER_WORKERS": "2",
         }
         with serve("api.app:app_from_env", env, 1) as (base, _):
-            tok = token(base)
+            tok = staff_token(base)
             topic_id = asyncio.run(prepare_topic(base, tok))
             results["healthz_while_rendering"] = asyncio.run(
                 healthz_while_rendering(base, tok, topic_id, args.renders)

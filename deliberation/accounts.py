@@ -6,25 +6,39 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from msgspec import UNSET
 from piccolo.querystring import QueryString
 
+from deliberation import sessions
 from deliberation.clock import utcnow
 from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.errors import (
     AlreadyExists,
+    NotFound,
     RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
 from deliberation.permissions import allowed
 from deliberation.schemas import (
+    PasswordChange,
     TownshipRead,
     UserCreate,
     UserRead,
+    UserUpdate,
     VillageRead,
 )
-from deliberation.security import Principal, hash_password, verify_password
+from deliberation.security import (
+    Principal,
+    hash_password,
+    password_problems,
+    temporary_password,
+    verify_password,
+)
+from deliberation.security_log import CLI, Actor, log
 from deliberation.tables import Account, LoginFailure, Township, Village
+from deliberation.topics import valid_id
+from workflows import ROLE_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,29 +56,41 @@ def user_read(row: dict[str, Any]) -> UserRead:
         role=row["role"],
         township_id=row["township"],
         village_id=row["village"],
+        active=bool(row.get("active", True)),
     )
 
 
-def principal_of(user: UserRead) -> Principal:
+def principal_of(user: UserRead, session_id: int = 0) -> Principal:
+    """The caller ``user`` is; ``session_id`` 0 for work done outside a request (the
+    demo, the command line)."""
     return Principal(
         id=user.id,
         username=user.username,
         role=user.role,
         township_id=user.township_id,
         village_id=user.village_id,
+        session_id=session_id,
     )
+
+
+def _manager(actor: Actor) -> None:
+    """Account changes are for administrators (the command line acts as one)."""
+    if actor.principal is not None:
+        allowed(actor.principal, "account.manage").check()
 
 
 # Townships and villages ---------------------------------------------------------
 
 
-async def create_township(name: str) -> TownshipRead:
+async def create_township(name: str, actor: Actor = CLI) -> TownshipRead:
+    _manager(actor)
     name = name.strip()
     async with write_transaction():
         if await Township.exists().where(Township.name == name):
             raise AlreadyExists(f"乡镇“{name}”已存在")
         row = Township(name=name, created_at=utcnow())
         await row.save()
+        await log("township.created", actor=actor, detail=name)
     return TownshipRead(id=row.id, name=name)
 
 
@@ -80,7 +106,8 @@ async def township_by_name(name: str) -> TownshipRead | None:
     return TownshipRead(id=row["id"], name=row["name"]) if row else None
 
 
-async def create_village(name: str, township_id: int) -> VillageRead:
+async def create_village(name: str, township_id: int, actor: Actor = CLI) -> VillageRead:
+    _manager(actor)
     name = name.strip()
     async with write_transaction():
         if not await Township.exists().where(Township.id == township_id):
@@ -89,6 +116,7 @@ async def create_village(name: str, township_id: int) -> VillageRead:
             raise AlreadyExists(f"村(社区)“{name}”已存在")
         row = Village(name=name, township=township_id, created_at=utcnow())
         await row.save()
+        await log("village.created", actor=actor, detail=f"{name}(乡镇 {township_id})")
     return VillageRead(id=row.id, name=name, township_id=township_id)
 
 
@@ -106,30 +134,41 @@ async def list_villages(
 # Accounts -------------------------------------------------------------------------
 
 
-async def create_user(data: UserCreate) -> UserRead:
+async def _placement_errors(
+    role: str, township_id: int | None, village_id: int | None
+) -> list[dict[str, str]]:
+    """Whether a role, township and village fit together (inside the caller's transaction)."""
     errors: list[dict[str, str]] = []
-    if data.role != "admin" and data.township_id is None:
+    if role != "admin" and township_id is None:
         errors.append({"field": "township_id", "message": "除管理员外,账号必须属于一个乡镇"})
-    if data.role == "representative" and data.village_id is None:
+    if role == "representative" and village_id is None:
         errors.append({"field": "village_id", "message": "村(居)民代表必须属于一个村(社区)"})
+    if township_id is not None and not await Township.exists().where(Township.id == township_id):
+        errors.append({"field": "township_id", "message": "乡镇不存在"})
+    if village_id is not None:
+        village = await Village.select(Village.township).where(Village.id == village_id).first()
+        if village is None or village["township"] != township_id:
+            errors.append({"field": "village_id", "message": "该乡镇下没有这个村(社区)"})
+    return errors
+
+
+def _password_errors(password: str, username: str, field: str) -> list[dict[str, str]]:
+    return [{"field": field, "message": m} for m in password_problems(password, username)]
+
+
+async def create_user(data: UserCreate, actor: Actor = CLI) -> UserRead:
+    _manager(actor)
+    errors = _password_errors(data.password, data.username, "password")
+    password_hash = hash_password(data.password)
     async with write_transaction():
-        if data.township_id is not None and not await Township.exists().where(
-            Township.id == data.township_id
-        ):
-            errors.append({"field": "township_id", "message": "乡镇不存在"})
-        if data.village_id is not None:
-            village = (
-                await Village.select(Village.township).where(Village.id == data.village_id).first()
-            )
-            if village is None or village["township"] != data.township_id:
-                errors.append({"field": "village_id", "message": "该乡镇下没有这个村(社区)"})
+        errors += await _placement_errors(data.role, data.township_id, data.village_id)
         if errors:
             raise ValidationFailed(errors)
         if await Account.exists().where(Account.username == data.username):
             raise AlreadyExists(f"用户名“{data.username}”已被使用")
         row = Account(
             username=data.username,
-            password_hash=hash_password(data.password),
+            password_hash=password_hash,
             display_name=data.display_name.strip(),
             role=data.role,
             township=data.township_id,
@@ -138,6 +177,13 @@ async def create_user(data: UserCreate) -> UserRead:
             created_at=utcnow(),
         )
         await row.save()
+        await log(
+            "account.created",
+            username=data.username,
+            account=row.id,
+            actor=actor,
+            detail=ROLE_LABELS.get(data.role, data.role),
+        )
     return UserRead(
         id=row.id,
         username=data.username,
@@ -155,6 +201,7 @@ _USER_COLUMNS = (
     Account.role,
     Account.township,
     Account.village,
+    Account.active,
 )
 
 
@@ -162,6 +209,117 @@ async def list_users(principal: Principal) -> list[UserRead]:
     allowed(principal, "account.manage").check()
     rows = await Account.select(*_USER_COLUMNS).order_by(Account.id)
     return [user_read(r) for r in rows]
+
+
+async def _account(user_id: int) -> dict[str, Any]:
+    if not valid_id(user_id):
+        raise NotFound("账号不存在")
+    row = await Account.select(*_USER_COLUMNS).where(Account.id == user_id).first()
+    if row is None:
+        raise NotFound("账号不存在")
+    return row
+
+
+async def user_id_by_name(username: str) -> int:
+    row = await Account.select(Account.id).where(Account.username == username).first()
+    if row is None:
+        raise NotFound(f"没有用户名为“{username}”的账号")
+    return int(row["id"])
+
+
+_ENDS_SESSIONS = ("role", "township", "village")
+
+
+async def update_user(actor: Actor, user_id: int, data: UserUpdate) -> UserRead:
+    """An administrator's change. Deactivating, or changing role, township or village,
+    ends the account's sessions in the same transaction."""
+    _manager(actor)
+    async with write_transaction():
+        row = await _account(user_id)
+        wanted = {
+            "display_name": data.display_name,
+            "role": data.role,
+            "township": data.township_id,
+            "village": data.village_id,
+            "active": data.active,
+        }
+        changes = {k: v for k, v in wanted.items() if v is not UNSET and v != row[k]}
+        if isinstance(changes.get("display_name"), str):
+            changes["display_name"] = str(changes["display_name"]).strip()
+        after = {**row, **changes}
+        errors = await _placement_errors(after["role"], after["township"], after["village"])
+        if actor.principal is not None and actor.principal.id == user_id:
+            if changes.get("active") is False:
+                errors.append({"field": "active", "message": "不能停用自己的账号"})
+            if "role" in changes:
+                errors.append({"field": "role", "message": "不能改变自己的角色"})
+        if errors:
+            raise ValidationFailed(errors)
+        if not changes:
+            return user_read(row)
+        columns = {getattr(Account, k): v for k, v in changes.items()}
+        await Account.update(columns).where(Account.id == user_id)
+        if changes.get("active") is False:
+            await sessions.end_all(user_id, "deactivated")
+        elif any(k in changes for k in _ENDS_SESSIONS):
+            await sessions.end_all(user_id, "account_changed")
+        if "active" in changes:
+            kind = "account.activated" if changes["active"] else "account.deactivated"
+            await log(kind, username=row["username"], account=user_id, actor=actor)
+        described = [f"{k}: {row[k]} → {after[k]}" for k in changes if k != "active"]
+        if described:
+            await log(
+                "account.updated",
+                username=row["username"],
+                account=user_id,
+                actor=actor,
+                detail="; ".join(described),
+            )
+    return user_read(after)
+
+
+async def reset_password(actor: Actor, user_id: int) -> str:
+    """A temporary password, shown once; the account must choose a new one at its next
+    sign-in, and every session it has ends now."""
+    _manager(actor)
+    temporary = temporary_password()
+    password_hash = hash_password(temporary)
+    async with write_transaction():
+        row = await _account(user_id)
+        await Account.update(
+            {Account.password_hash: password_hash, Account.must_change_password: True}
+        ).where(Account.id == user_id)
+        await sessions.end_all(user_id, "password_reset")
+        await log("password.reset", username=row["username"], account=user_id, actor=actor)
+    return temporary
+
+
+async def change_password(
+    principal: Principal, data: PasswordChange, client: str, limits: LoginLimits
+) -> None:
+    """The caller's own change: the current password is checked as a sign-in is (and
+    counts against the same limits); every other session of the account ends."""
+    try:
+        await _check_password(principal.username, data.current_password, client, limits)
+    except Unauthenticated as wrong:
+        raise ValidationFailed(
+            [{"field": "current_password", "message": "当前密码不正确"}]
+        ) from wrong
+    errors = _password_errors(data.new_password, principal.username, "new_password")
+    if data.new_password == data.current_password:
+        errors.append({"field": "new_password", "message": "新密码不能与当前密码相同"})
+    if errors:
+        raise ValidationFailed(errors)
+    password_hash = hash_password(data.new_password)
+    async with write_transaction():
+        await Account.update(
+            {Account.password_hash: password_hash, Account.must_change_password: False}
+        ).where(Account.id == principal.id)
+        await sessions.end_all(principal.id, "password_changed", keep=principal.session_id)
+        await sessions.password_chosen(principal.session_id)
+        await log(
+            "password.changed", username=principal.username, account=principal.id, client=client
+        )
 
 
 async def current_user(principal: Principal) -> UserRead:
@@ -189,7 +347,9 @@ async def _lock_login(username: str, client: str) -> None:
         await engine.run_querystring(QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", key))
 
 
-async def authenticate(username: str, password: str, client: str, limits: LoginLimits) -> UserRead:
+async def _check_password(
+    username: str, password: str, client: str, limits: LoginLimits
+) -> dict[str, Any]:
     """Check a password within the limits (429 past them).
 
     An attempt is counted *before* the password is checked: inside one serialised step
@@ -216,12 +376,51 @@ async def authenticate(username: str, password: str, client: str, limits: LoginL
             LoginFailure(username=username, client=client, created_at=now)
         ).returning(LoginFailure.id)
     row = (
-        await Account.select(*_USER_COLUMNS, Account.password_hash, Account.active)
+        await Account.select(*_USER_COLUMNS, Account.password_hash, Account.must_change_password)
         .where(Account.username == username)
         .first()
     )
     ok = verify_password(row["password_hash"] if row else None, password)
-    if not ok or row is None or not row["active"]:
+    if not ok or row is None:
         raise Unauthenticated("用户名或密码错误")
+    if not row["active"]:
+        raise _Inactive("用户名或密码错误")  # the same answer: no hint that the name exists
     await LoginFailure.delete().where(LoginFailure.id == attempt[0]["id"])
-    return user_read(row)
+    return row
+
+
+class _Inactive(Unauthenticated):
+    """A right password for a deactivated account (told apart only in the log)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: UserRead
+    principal: Principal
+    """Carries the new session's id: the token is issued for it."""
+    must_change_password: bool
+
+
+async def sign_in(
+    username: str, password: str, client: str, limits: LoginLimits, kind: str
+) -> SignedIn:
+    """Check a password within the limits (429 past them) and open a session of
+    ``kind`` (``api`` or ``page``); both outcomes go into the security log."""
+    try:
+        row = await _check_password(username, password, client, limits)
+    except (RateLimited, Unauthenticated) as refused:
+        result = "refused" if isinstance(refused, RateLimited) else "failed"
+        detail = "账号已停用" if isinstance(refused, _Inactive) else refused.detail
+        await log("sign_in", username=username[:64], client=client, result=result, detail=detail)
+        raise
+    async with write_transaction():
+        session_id = await sessions.start(row["id"], kind, client, row["must_change_password"])
+        await log("sign_in", username=username, account=row["id"], client=client, detail=kind)
+    user = user_read(row)
+    return SignedIn(user, principal_of(user, session_id), bool(row["must_change_password"]))
+
+
+async def sign_out(principal: Principal, client: str) -> None:
+    async with write_transaction():
+        await sessions.end(principal.session_id, "signed_out")
+        await log("sign_out", username=principal.username, account=principal.id, client=client)

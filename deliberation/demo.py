@@ -40,10 +40,10 @@ class DemoAccount:
 
 
 ACCOUNTS = (
-    DemoAccount("admin", "demo-admin-2026", "系统管理员", "admin"),
-    DemoAccount("liaison", "demo-liaison-2026", "王建华(政协联络员)", "liaison"),
-    DemoAccount("rep", "demo-rep-2026", "李秀英(金山村代表)", "representative", "金山村"),
-    DemoAccount("staff", "demo-staff-2026", "张敏(协商办)", "staff"),
+    DemoAccount("admin", "hsl-guanli-2026", "系统管理员", "admin"),
+    DemoAccount("liaison", "hsl-lianluo-2026", "王建华(政协联络员)", "liaison"),
+    DemoAccount("rep", "hsl-daibiao-2026", "李秀英(金山村代表)", "representative", "金山村"),
+    DemoAccount("staff", "hsl-xieshang-2026", "张敏(协商办)", "staff"),
 )
 
 # (title, description, category, village, target state)

@@ -36,6 +36,14 @@ class Forbidden(DomainError):
     title = "无权执行此操作"
 
 
+class PasswordChangeRequired(DomainError):
+    """After an administrator's reset: nothing but choosing a new password."""
+
+    code = "password_change_required"
+    status = 403
+    title = "请先修改密码"
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404
@@ -105,6 +113,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     BadRequest,
     Unauthenticated,
     Forbidden,
+    PasswordChangeRequired,
     NotFound,
     AlreadyExists,
     StaleVersion,

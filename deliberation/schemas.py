@@ -13,7 +13,9 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 NonBlank = Meta(min_length=1, pattern=r"\S")
 
 Username = Annotated[str, Meta(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Password = Annotated[str, Meta(min_length=8, max_length=128)]
+Password = Annotated[str, Meta(min_length=10, max_length=128)]
+"""A new password; the rest of the rules (kinds, not the username) are checked in
+``deliberation.security.password_problems`` with plain messages."""
 Name = Annotated[str, NonBlank, Meta(max_length=100)]
 Title = Annotated[str, NonBlank, Meta(max_length=200)]
 ShortText = Annotated[str, Meta(max_length=200)]
@@ -53,6 +55,16 @@ class UserCreate(Input):
     village_id: Id | None = None
 
 
+class UserUpdate(Input):
+    """An administrator's change to an account: any of these fields."""
+
+    display_name: Name | UnsetType = UNSET
+    role: Role | UnsetType = UNSET
+    township_id: Id | UnsetType | None = UNSET
+    village_id: Id | UnsetType | None = UNSET
+    active: bool | UnsetType = UNSET
+
+
 class UserRead(Struct, kw_only=True):
     id: int
     username: str
@@ -60,6 +72,7 @@ class UserRead(Struct, kw_only=True):
     role: str
     township_id: int | None
     village_id: int | None
+    active: bool = True
 
 
 class TokenResponse(Struct, kw_only=True):
@@ -67,6 +80,32 @@ class TokenResponse(Struct, kw_only=True):
     token_type: str
     expires_in: int
     user: UserRead
+    must_change_password: bool = False
+    """After an administrator's reset: only ``PUT /api/v1/me/password`` is allowed."""
+
+
+class PasswordChange(Input):
+    current_password: Annotated[str, Meta(min_length=1, max_length=128)]
+    new_password: Password
+
+
+class TemporaryPassword(Struct, kw_only=True):
+    temporary_password: str
+
+
+class SecurityEventRead(Struct, kw_only=True):
+    at: datetime
+    kind: str
+    kind_label: str
+    username: str
+    client: str
+    result: str
+    detail: str
+
+
+class SecurityLogPage(Struct, kw_only=True):
+    items: list[SecurityEventRead]
+    total: int
 
 
 class TownshipCreate(Input):

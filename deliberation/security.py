@@ -1,7 +1,10 @@
-"""Password hashing (argon2) and expiring bearer tokens (HS256 JWT)."""
+"""Password hashing (argon2), the password rules, and expiring bearer tokens (HS256 JWT)
+that name their session."""
 
 from __future__ import annotations
 
+import secrets
+import string
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -28,15 +31,51 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
+def password_problems(password: str, username: str) -> list[str]:
+    """What is wrong with a new password, in plain words (product.md §9: at least 10
+    characters of at least two kinds, never the username)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"密码至少要有 {MIN_PASSWORD_LENGTH} 个字符")
+    kinds = (
+        any(c.isalpha() for c in password),
+        any(c.isdigit() for c in password),
+        any(not c.isalnum() for c in password),
+    )
+    if sum(kinds) < 2:
+        problems.append("密码要包含字母、数字、符号中的至少两种")
+    if username and username.lower() in password.lower():
+        problems.append("密码不能包含用户名")
+    return problems
+
+
+_TEMPORARY_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
+
+
+def temporary_password() -> str:
+    """A first or reset password an office can read out: 12 letters and digits, no
+    look-alikes (0/O, 1/l/I), always of both kinds."""
+    while True:
+        candidate = "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(12))
+        if not password_problems(candidate, ""):
+            return candidate
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The signed-in caller, as carried by the token."""
+    """The signed-in caller, as carried by the token, and the session it signed in with."""
 
     id: int
     username: str
     role: str
     township_id: int | None
     village_id: int | None
+    session_id: int = 0
+    must_change_password: bool = False
+    """Set by the session check after an administrator's reset: only a new password."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +101,7 @@ class TokenIssuer:
             "rol": principal.role,
             "twp": principal.township_id,
             "vil": principal.village_id,
+            "sid": principal.session_id,
             "iat": issued,
             "exp": issued + self.ttl_seconds,
         }
@@ -104,6 +144,7 @@ class TokenIssuer:
                 role=str(claims["rol"]),
                 township_id=claims["twp"],
                 village_id=claims["vil"],
+                session_id=int(claims["sid"]),
             )
             return principal, expires
         except jwt.ExpiredSignatureError as error:

@@ -46,7 +46,40 @@ class Account(Table, tablename="account"):
     township = ForeignKey(Township, on_delete=KEEP, null=True, index=True)
     village = ForeignKey(Village, on_delete=KEEP, null=True)
     active = Boolean(default=True)
+    must_change_password = Boolean(default=False)
+    """Set by an administrator's reset: the next sign-in may only choose a new password."""
     created_at = Timestamptz()
+
+
+class AuthSession(Table, tablename="auth_session"):
+    """One sign-in: a bearer token or a page cookie carries its id (``sid``), and every
+    request reads this row, so ending it here ends the token on every process."""
+
+    id: Serial
+    account = ForeignKey(Account, on_delete=KEEP, index=True)
+    kind = Varchar(length=10)
+    """``api`` (bearer token) or ``page`` (cookie; ends after the idle time)."""
+    client = Varchar(length=64)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+    ended_reason = Varchar(length=30, default="")
+    must_change_password = Boolean(default=False)
+
+
+class SecurityEvent(Table, tablename="security_event"):
+    """The security log: sign-ins (both outcomes), sign-outs, password changes and
+    resets, and administrators' changes to accounts, townships and villages."""
+
+    id: Serial
+    created_at = Timestamptz(index=True)
+    kind = Varchar(length=40)
+    username = Varchar(length=64)
+    account = ForeignKey(Account, on_delete=KEEP, null=True)
+    actor = ForeignKey(Account, on_delete=KEEP, null=True)
+    client = Varchar(length=64)
+    result = Varchar(length=20)
+    detail = Text()
 
 
 class LoginFailure(Table, tablename="login_failure"):
@@ -367,6 +400,8 @@ TABLES: tuple[type[Table], ...] = (
     Township,
     Village,
     Account,
+    AuthSession,
+    SecurityEvent,
     LoginFailure,
     ReferenceCounter,
     Topic,

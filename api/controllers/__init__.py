@@ -4,6 +4,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.controllers.accounts import (
     AuthController,
+    SecurityLogController,
     TownshipController,
     UserController,
     VillageController,
@@ -22,6 +23,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     health,
     AuthController,
     UserController,
+    SecurityLogController,
     TownshipController,
     VillageController,
     TopicController,

@@ -1,25 +1,40 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
-from litestar.params import JSONBody
+from litestar import Controller, Request, get, patch, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal, policy_guard
 from api.middleware import client_address
-from deliberation import accounts
+from deliberation import accounts, security_log
 from deliberation.schemas import (
+    PasswordChange,
+    SecurityLogPage,
+    TemporaryPassword,
     TokenRequest,
     TokenResponse,
     TownshipCreate,
     TownshipRead,
     UserCreate,
     UserRead,
+    UserUpdate,
     VillageCreate,
     VillageRead,
 )
+from deliberation.security import Principal
+from deliberation.security_log import Actor
 
 admin_only = policy_guard("account.manage")
+
+
+def client_of(request: Request[Any, Any, Any]) -> str:
+    return client_address(request.scope, request.app.state.settings.trusted_proxies)
+
+
+def actor_of(request: Request[Any, Any, Any], principal: Principal) -> Actor:
+    """The administrator making a change, and where from (for the security log)."""
+    return Actor(principal, client_of(request))
 
 
 class AuthController(Controller):
@@ -33,21 +48,37 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]
     ) -> TokenResponse:
         settings = request.app.state.settings
-        client = client_address(request.scope, request.app.state.settings.trusted_proxies)
-        user = await accounts.authenticate(
-            data.username, data.password, client, request.app.state.login_limits
+        signed_in = await accounts.sign_in(
+            data.username, data.password, client_of(request), request.app.state.login_limits, "api"
         )
-        token = request.app.state.token_issuer.issue(accounts.principal_of(user))
         return TokenResponse(
-            access_token=token,
+            access_token=request.app.state.token_issuer.issue(signed_in.principal),
             token_type="bearer",
             expires_in=settings.token_ttl_seconds,
-            user=user,
+            user=signed_in.user,
+            must_change_password=signed_in.must_change_password,
         )
+
+    @post("/auth/logout", operation_id="logout_api", status_code=204)
+    async def logout(self, request: Request[Any, Any, Any], principal: CurrentPrincipal) -> None:
+        """Ends this token's session (and the page session it is) on every process."""
+        await accounts.sign_out(principal, client_of(request))
 
     @get("/me", operation_id="me")
     async def me(self, principal: CurrentPrincipal) -> UserRead:
         return await accounts.current_user(principal)
+
+    @put("/me/password", operation_id="change_my_password", status_code=204)
+    async def change_password(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        data: JSONBody[PasswordChange],
+    ) -> None:
+        """Every other session of the account ends; this one goes on."""
+        await accounts.change_password(
+            principal, data, client_of(request), request.app.state.login_limits
+        )
 
 
 class UserController(Controller):
@@ -56,12 +87,56 @@ class UserController(Controller):
     guards = [admin_only]
 
     @post("/", operation_id="create_user")
-    async def create_user(self, data: JSONBody[UserCreate]) -> UserRead:
-        return await accounts.create_user(data)
+    async def create_user(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        data: JSONBody[UserCreate],
+    ) -> UserRead:
+        return await accounts.create_user(data, actor_of(request, principal))
 
     @get("/", operation_id="list_users")
     async def list_users(self, principal: CurrentPrincipal) -> list[UserRead]:
         return await accounts.list_users(principal)
+
+    @patch("/{user_id:int}", operation_id="update_user")
+    async def update_user(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        user_id: FromPath[int],
+        data: JSONBody[UserUpdate],
+    ) -> UserRead:
+        """Deactivating, or changing role, township or village, ends the account's
+        sessions at once."""
+        return await accounts.update_user(actor_of(request, principal), user_id, data)
+
+    @post("/{user_id:int}/password-reset", operation_id="reset_password", status_code=200)
+    async def reset_password(
+        self, request: Request[Any, Any, Any], principal: CurrentPrincipal, user_id: FromPath[int]
+    ) -> TemporaryPassword:
+        """A temporary password, shown once; the account must choose a new one."""
+        temporary = await accounts.reset_password(actor_of(request, principal), user_id)
+        return TemporaryPassword(temporary_password=temporary)
+
+
+class SecurityLogController(Controller):
+    path = "/api/v1/security-log"
+    tags = ["accounts"]
+    guards = [admin_only]
+
+    @get("/", operation_id="security_log")
+    async def security_log(
+        self,
+        principal: CurrentPrincipal,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+        kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        username: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> SecurityLogPage:
+        return await security_log.entries(
+            principal, limit=limit, offset=offset, kind=kind, username=username
+        )
 
 
 class TownshipController(Controller):
@@ -69,8 +144,13 @@ class TownshipController(Controller):
     tags = ["accounts"]
 
     @post("/", operation_id="create_township", guards=[admin_only])
-    async def create_township(self, data: JSONBody[TownshipCreate]) -> TownshipRead:
-        return await accounts.create_township(data.name)
+    async def create_township(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        data: JSONBody[TownshipCreate],
+    ) -> TownshipRead:
+        return await accounts.create_township(data.name, actor_of(request, principal))
 
     @get("/", operation_id="list_townships")
     async def list_townships(self, principal: CurrentPrincipal) -> list[TownshipRead]:
@@ -82,8 +162,15 @@ class VillageController(Controller):
     tags = ["accounts"]
 
     @post("/", operation_id="create_village", guards=[admin_only])
-    async def create_village(self, data: JSONBody[VillageCreate]) -> VillageRead:
-        return await accounts.create_village(data.name, data.township_id)
+    async def create_village(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        data: JSONBody[VillageCreate],
+    ) -> VillageRead:
+        return await accounts.create_village(
+            data.name, data.township_id, actor_of(request, principal)
+        )
 
     @get("/", operation_id="list_villages")
     async def list_villages(self, principal: CurrentPrincipal) -> list[VillageRead]:

@@ -95,7 +95,7 @@ class DocumentController(Controller):
         "/documents/{document_id:int}/pdf",
         operation_id="document_pdf",
         opt={"exclude_from_auth": True},
-        dependencies={"caller": Provide(provide_optional_principal, sync_to_thread=False)},
+        dependencies={"caller": Provide(provide_optional_principal)},
         media_type="application/pdf",
     )
     async def document_pdf(

@@ -363,7 +363,7 @@ async def render_topic_page(
 ) -> Template:
     """The topic page; after a refused form, with the person's input kept and the
     problem next to the field of the form named ``form`` (``kind`` or ``kind-id``)."""
-    principal = page_principal(request)
+    principal = await page_principal(request)
     try:
         view = await topic_overview(principal, topic_id, publishing)
     except NotFound as missing:
@@ -413,7 +413,7 @@ async def _save(
     """Save one page form through its service call, or show the page again with the
     input kept and the problem next to the field. ``record`` names the kind of record
     ``target`` is when it is not the topic itself: it must belong to the topic."""
-    principal = page_principal(request)
+    principal = await page_principal(request)
     if principal is None:
         return to_login(f"/topics/{topic_id}")
     if data.get("more_rows"):
@@ -453,7 +453,7 @@ async def _answer_in_place(
 ) -> Template | ClientRedirect:
     """htmx: answer an opinion and send back just that opinion, answered (or with the
     problem next to the field), instead of the whole page."""
-    principal = page_principal(request)
+    principal = await page_principal(request)
     if principal is None:
         return ClientRedirect(f"/login?next=/topics/{topic_id}")
     if not await on_topic("opinion_answer", opinion_id, topic_id):
@@ -509,7 +509,7 @@ class TopicPageController(Controller):
 
     @get("/new", operation_id="new_topic_page")
     async def new_topic(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        principal = page_principal(request)
+        principal = await page_principal(request)
         if principal is None:
             return to_login("/topics/new")
         return await _new_topic_form(principal, {}, {})
@@ -520,7 +520,7 @@ class TopicPageController(Controller):
         request: Request[Any, Any, Any],
         data: FormData,
     ) -> Template | Redirect:
-        principal = page_principal(request)
+        principal = await page_principal(request)
         if principal is None:
             return to_login("/topics/new")
         values, problems = parse_form(data, TopicCreate)
@@ -639,7 +639,7 @@ class TopicPageController(Controller):
         topic_id: FromPath[int],
         data: FormData,
     ) -> Redirect | Template:
-        principal = page_principal(request)
+        principal = await page_principal(request)
         if principal is None:
             return to_login(f"/topics/{topic_id}")
         try:
@@ -708,7 +708,7 @@ class TopicPageController(Controller):
         self, request: Request[Any, Any, Any], topic_id: FromPath[int], document_id: FromPath[int]
     ) -> Response[bytes] | Redirect | Template:
         """A draft's PDF for its township's staff (signed in on the pages), never cached."""
-        principal = page_principal(request)
+        principal = await page_principal(request)
         if principal is None:
             return to_login(f"/topics/{topic_id}")
         if not await on_topic("document", document_id, topic_id):

@@ -12,16 +12,24 @@ from litestar.datastructures import Cookie
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from api.forms import FormData, to_login
+from api.auth import session_principal
+from api.forms import FormData, parse_form, to_login
 from api.middleware import client_address
 from deliberation import accounts
-from deliberation.errors import RateLimited, Unauthenticated
+from deliberation.errors import (
+    PasswordChangeRequired,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from deliberation.overview import by_state, my_topics
 from deliberation.permissions import allowed
-from deliberation.security import Principal, TokenIssuer
+from deliberation.schemas import PasswordChange
+from deliberation.security import Principal
 from workflows import ROLE_LABELS
 
 SESSION_COOKIE = "hsl_session"
+PASSWORD_PAGE = "/me/password"
 TEXT_COOKIE = "hsl_text"
 YEAR = 365 * 24 * 3600
 
@@ -43,17 +51,30 @@ def safe_next(target: str | None, fallback: str = "/me") -> str:
     return target
 
 
-def page_principal(request: Request[Any, Any, Any]) -> Principal | None:
-    """The signed-in caller of a page, from the session cookie (None when absent or
-    expired)."""
+async def page_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """The signed-in caller of a page, from the session cookie (None when absent,
+    expired, ended or idle too long). After an administrator's reset, every page but
+    the password form sends the person there first."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    issuer: TokenIssuer = request.app.state.token_issuer
     try:
-        return issuer.verify(token)
+        principal = await session_principal(request.app, token)
     except Unauthenticated:
         return None
+    if principal.must_change_password and request.url.path != PASSWORD_PAGE:
+        raise PasswordChangeRequired("管理员已重置您的密码,请先设置新密码")
+    return principal
+
+
+def _password_form(
+    principal: Principal, errors: dict[str, str], *, status: int = 200, done: bool = False
+) -> Template:
+    return Template(
+        "password.html",
+        context={"forced": principal.must_change_password, "errors": errors, "done": done},
+        status_code=status,
+    )
 
 
 class SessionController(Controller):
@@ -81,8 +102,8 @@ class SessionController(Controller):
         target = safe_next(str(data.get("next") or ""))
         client = client_address(request.scope, request.app.state.settings.trusted_proxies)
         try:
-            user = await accounts.authenticate(
-                username, password, client, request.app.state.login_limits
+            signed_in = await accounts.sign_in(
+                username, password, client, request.app.state.login_limits, "page"
             )
         except RateLimited as refused:
             return Template(
@@ -98,9 +119,9 @@ class SessionController(Controller):
                 status_code=401,
             )
         settings = request.app.state.settings
-        token = request.app.state.token_issuer.issue(accounts.principal_of(user))
+        token = request.app.state.token_issuer.issue(signed_in.principal)
         return Redirect(
-            target,
+            PASSWORD_PAGE if signed_in.must_change_password else target,
             status_code=303,
             cookies=[
                 Cookie(
@@ -115,7 +136,18 @@ class SessionController(Controller):
         )
 
     @post("/logout", operation_id="logout", status_code=303)
-    async def logout(self) -> Redirect:
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Ends the session on the server too: the cookie's token is refused from now on,
+        wherever it was copied to."""
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            try:
+                principal = await session_principal(request.app, token)
+            except Unauthenticated:
+                principal = None
+            if principal is not None:
+                client = client_address(request.scope, request.app.state.settings.trusted_proxies)
+                await accounts.sign_out(principal, client)
         return Redirect(
             "/login",
             status_code=303,
@@ -129,7 +161,7 @@ class SessionController(Controller):
         only: Annotated[str | None, QueryParameter(name="state", max_length=30)] = None,
     ) -> Template | Redirect:
         """The person's list; staff and liaisons can narrow it to one state."""
-        principal = page_principal(request)
+        principal = await page_principal(request)
         if principal is None:
             return to_login("/me")
         user = await accounts.current_user(principal)
@@ -148,6 +180,42 @@ class SessionController(Controller):
                 "may_open": bool(allowed(principal, "topic.open")),
             },
         )
+
+    @get(PASSWORD_PAGE, operation_id="password_page")
+    async def password_page(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        principal = await page_principal(request)
+        if principal is None:
+            return to_login(PASSWORD_PAGE)
+        return _password_form(principal, {})
+
+    @post(PASSWORD_PAGE, operation_id="password_submit", status_code=200)
+    async def password_submit(
+        self, request: Request[Any, Any, Any], data: FormData
+    ) -> Template | Redirect:
+        """The person's own change; their other sessions end. After a reset it is the
+        way back in."""
+        principal = await page_principal(request)
+        if principal is None:
+            return to_login(PASSWORD_PAGE)
+        change, problems = parse_form(data, PasswordChange)
+        if change is None:
+            return _password_form(principal, problems, status=422)
+        client = client_address(request.scope, request.app.state.settings.trusted_proxies)
+        try:
+            await accounts.change_password(
+                principal, change, client, request.app.state.login_limits
+            )
+        except ValidationFailed as refused:
+            found: dict[str, str] = {}
+            for error in refused.errors:
+                joined = "; ".join(filter(None, (found.get(error["field"]), error["message"])))
+                found[error["field"]] = joined
+            return _password_form(principal, found, status=422)
+        except RateLimited as refused:
+            return _password_form(principal, {"current_password": refused.detail}, status=429)
+        if principal.must_change_password:
+            return Redirect("/me", status_code=303)
+        return _password_form(principal, {}, done=True)
 
     @get("/text-size", operation_id="text_size")
     async def text_size(

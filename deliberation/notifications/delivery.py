@@ -45,6 +45,10 @@ class DeliveryConfig:
     idle_seconds: float = 1.0
     scheduler_seconds: float = 60.0
     digest_hour: int = 18
+    security_log_days: int = 365
+    """Housekeeping the worker's scheduler also does: the security log's age limit..."""
+    token_ttl_seconds: int = 8 * 3600
+    """...and how long a session row is worth keeping."""
 
 
 def retry_delay(attempts: int, config: DeliveryConfig, jitter: Callable[[], float]) -> float:

@@ -73,7 +73,7 @@ def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
     assert run_cli(url, "migrate", cwd=tmp_path).returncode == 0
     first = run_cli(url, "demo", "--if-empty", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "黄金埠镇" in first.stdout and "demo-staff-2026" in first.stdout
+    assert "黄金埠镇" in first.stdout and "hsl-xieshang-2026" in first.stdout
     second = run_cli(url, "demo", cwd=tmp_path)
     assert second.returncode == 0 and "已存在" in second.stdout
     audit = run_cli(url, "audit", "verify", cwd=tmp_path)

@@ -1,0 +1,126 @@
+"""The security log (product.md §9): sign-ins with their outcome, sign-outs, password
+changes and resets, and every administrator's change to accounts, townships and
+villages. Kept at least 180 days; the worker prunes older rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from deliberation.clock import utcnow
+from deliberation.permissions import allowed
+from deliberation.schemas import SecurityEventRead, SecurityLogPage
+from deliberation.security import Principal
+from deliberation.tables import SecurityEvent
+
+MIN_KEEP_DAYS = 180
+
+KIND_LABELS = {
+    "sign_in": "登录",
+    "sign_out": "退出",
+    "password.changed": "修改密码",
+    "password.reset": "重置密码",
+    "account.created": "新建账号",
+    "account.updated": "修改账号",
+    "account.deactivated": "停用账号",
+    "account.activated": "启用账号",
+    "township.created": "新建乡镇",
+    "village.created": "新建村(社区)",
+}
+"""Every kind the log holds, with its label on the pages."""
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change: the signed-in administrator or the command line (None)."""
+
+    principal: Principal | None
+    client: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.principal.username if self.principal else "命令行"
+
+
+CLI = Actor(None, "命令行")
+
+
+async def log(
+    kind: str,
+    *,
+    username: str = "",
+    account: int | None = None,
+    actor: Actor | None = None,
+    client: str = "",
+    result: str = "ok",
+    detail: str = "",
+) -> None:
+    """Add one row (inside the caller's transaction when there is one)."""
+    assert kind in KIND_LABELS, kind
+    who = actor.principal.id if actor and actor.principal else None
+    await SecurityEvent.insert(
+        SecurityEvent(
+            created_at=utcnow(),
+            kind=kind,
+            username=username[:64],
+            account=account,
+            actor=who,
+            client=(client or (actor.client if actor else ""))[:64],
+            result=result,
+            detail=detail,
+        )
+    )
+
+
+async def entries(
+    principal: Principal,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    kind: str | None = None,
+    username: str | None = None,
+) -> SecurityLogPage:
+    """Newest first, for administrators."""
+    allowed(principal, "account.manage").check()
+    where = []
+    if kind:
+        where.append(SecurityEvent.kind == kind)
+    if username:
+        where.append(SecurityEvent.username == username)
+    query = SecurityEvent.select(
+        SecurityEvent.created_at,
+        SecurityEvent.kind,
+        SecurityEvent.username,
+        SecurityEvent.client,
+        SecurityEvent.result,
+        SecurityEvent.detail,
+    )
+    count = SecurityEvent.count()
+    for condition in where:
+        query = query.where(condition)
+        count = count.where(condition)
+    rows = await query.order_by(SecurityEvent.id, ascending=False).limit(limit).offset(offset)
+    return SecurityLogPage(
+        items=[
+            SecurityEventRead(
+                at=r["created_at"],
+                kind=r["kind"],
+                kind_label=KIND_LABELS.get(r["kind"], r["kind"]),
+                username=r["username"],
+                client=r["client"],
+                result=r["result"],
+                detail=r["detail"],
+            )
+            for r in rows
+        ],
+        total=await count,
+    )
+
+
+async def prune(keep_days: int) -> int:
+    """Delete rows older than ``keep_days`` (never fewer than 180)."""
+    cutoff = utcnow() - timedelta(days=max(keep_days, MIN_KEEP_DAYS))
+    old = await SecurityEvent.count().where(SecurityEvent.created_at < cutoff)
+    if old:
+        await SecurityEvent.delete().where(SecurityEvent.created_at < cutoff)
+    return int(old)

@@ -17,6 +17,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -25,6 +26,7 @@ from api.controllers import ROUTE_HANDLERS
 from api.controllers.session import secure_cookies
 from api.dependencies import provide_publishing
 from api.errors import EXCEPTION_HANDLERS
+from api.input_guard import InputGuardMiddleware
 from api.logs import configure_logging, flush_logs, logging_config
 from api.middleware import RequestContextMiddleware
 from api.settings import Settings
@@ -145,7 +147,8 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database, pdf_renderer, webhook_deliveries],
         on_shutdown=[flush_logs],
-        middleware=[auth_middleware()],
+        # Bad input (NUL, invalid UTF-8, deep nesting) first, then who is asking.
+        middleware=[InputGuardMiddleware(settings.max_body_bytes), auth_middleware()],
         # The signed-in caller, for any handler that asks for ``principal``.
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
@@ -184,7 +187,12 @@ def create_app(settings: Settings) -> Litestar:
         window_seconds=settings.login_window_seconds,
     )
     # Outermost: request id and the one log line per request, around error handling too.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    allowed_methods = {
+        route.path: ", ".join(sorted(route.methods))
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, allowed_methods)
     return app
 
 

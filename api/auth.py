@@ -109,7 +109,12 @@ def policy_guard(action: Action, kind: str = "") -> Guard:
     """The policy's role-only answer, before the handler reads anything (403)."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = connection.user if isinstance(connection.user, Principal) else None
+        if connection.scope.get("method") == "OPTIONS":
+            return  # Litestar's own answer (204 with Allow): nothing is read or done
+        # ``scope["user"]``, not ``connection.user``: no middleware sets it on routes
+        # outside authentication, and reading the property there raises.
+        user = connection.scope.get("user")
+        principal = user if isinstance(user, Principal) else None
         allowed(principal, action, ROLE_ONLY, kind).check()
 
     guard.__name__ = f"may_{action.replace('.', '_')}_{kind}".rstrip("_")

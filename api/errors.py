@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     ClientException,
     HTTPException,
@@ -130,9 +130,10 @@ def summarise(errors: list[dict[str, str]]) -> str:
 
 PAGE_ERRORS: dict[int, tuple[str, str]] = {
     400: ("无法处理", "请返回上一页检查填写的内容后再试。"),
+    401: ("需要登录", "请先登录\uff0c再打开这个页面。"),
     403: ("无权操作", "如需办理此事项\uff0c请联系镇政协工作人员\uff1b如果您有权限\uff0c请先登录。"),
     404: ("未找到", "请核对网址是否完整\uff1b议题在形成协商成果后才会公开。"),
-    405: ("无法处理", "请从页面上的按钮进入\uff0c不要直接打开这个地址。"),
+    405: ("不支持此操作", "请从页面上的按钮进入\uff0c不要直接打开这个地址。"),
     409: ("信息已变化", "请刷新页面\uff0c看到最新情况后再操作。"),
     413: ("内容过多", "请删减后再提交。"),
     422: ("填写有误", "请返回上一页修改后再提交。"),
@@ -164,9 +165,7 @@ def _page(request: Request[Any, Any, Any], status: int, message: str) -> Respons
     html = template.render(request=request, title=title, message=message, advice=advice)
     # htmx asked for a part of the page: the error page takes the whole page instead.
     headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML"} if _htmx(request) else None
-    return Response(
-        html, status_code=status, media_type="text/html; charset=utf-8", headers=headers
-    )
+    return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
 
 
 def _answer(request: Request[Any, Any, Any], problem_response: Response[Any]) -> Response[Any]:
@@ -175,7 +174,11 @@ def _answer(request: Request[Any, Any, Any], problem_response: Response[Any]) ->
         return problem_response
     body = problem_response.content
     detail = body.get("detail", "") if isinstance(body, dict) else ""
-    return _page(request, problem_response.status_code or 500, str(detail))
+    page = _page(request, problem_response.status_code or 500, str(detail))
+    for name in ("Allow", "Retry-After"):
+        if name in problem_response.headers:
+            page.headers[name] = problem_response.headers[name]
+    return page
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -206,7 +209,12 @@ def _http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if isinstance(exc, NotFoundException) or status == 404:
         return problem("not_found", "请求的资源不存在")
     if isinstance(exc, MethodNotAllowedException) or status == 405:
-        return problem("method_not_allowed", "不支持此请求方法")
+        allow = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        return problem(
+            "method_not_allowed",
+            "不支持此请求方法",
+            headers={"Allow": allow} if allow else None,
+        )
     if status == 413:
         return problem("payload_too_large", "请求内容超过 1 MiB 的上限")
     if isinstance(exc, ClientException) or 400 <= status < 500:

@@ -66,8 +66,12 @@ class RequestContextMiddleware:
     request id, method, path (never the query string or headers, so no token or
     password), user id, status and duration."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, allowed_methods: dict[str, str] | None = None) -> None:
         self.app = app
+        self.allowed_methods = allowed_methods or {}
+        """``Allow`` per path template: Litestar's own OPTIONS answer can name only the
+        methods its route had when the first handler of a path was added (GET missing
+        from ``/api/v1/users``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -84,10 +88,18 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
+                headers = [*message.get("headers", ()), id_header]
+                allow = self.allowed_methods.get(scope.get("path_template", ""))
+                if scope["method"] == "OPTIONS" and allow:
+                    headers = [h for h in headers if h[0].lower() != b"allow"]
+                    headers.append((b"allow", allow.encode()))
+                message["headers"] = headers
             await send(message)
 
         try:
+            if "\x00" in scope["path"]:
+                await _send_problem(send_with_id, 400, "bad_request", "地址中包含无效字符(空字符)")
+                return
             if _wants_json_body(scope) and _has_body(scope) and not _is_json(scope):
                 await _send_problem(
                     send_with_id,

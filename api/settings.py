@@ -10,6 +10,7 @@ from pathlib import Path
 
 from deliberation import clock
 from deliberation.notifications.delivery import DeliveryConfig
+from deliberation.notifications.targets import parse_allowed
 
 DEFAULT_DATABASE_URL = "sqlite:///var/deliberation.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -37,6 +38,13 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as error:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from error
+
+
+def _allowed_hosts(raw: str) -> frozenset[tuple[str, int]]:
+    try:
+        return parse_allowed(raw.split(","))
+    except ValueError as error:
+        raise SettingsError(f"DELIBERATION_WEBHOOK_ALLOWED_HOSTS: {error}") from error
 
 
 def load_or_create_secret(var_dir: Path, name: str = "secret_key") -> str:
@@ -74,7 +82,8 @@ class Settings:
     log_level: str = "INFO"
     render_workers: int = 2
     posting_days: int = 5
-    webhook_allowed_hosts: frozenset[str] = frozenset()
+    webhook_allowed_hosts: frozenset[tuple[str, int]] = frozenset()
+    """``(host, port)`` pairs webhooks may reach although they are inward."""
     delivery_in_server: bool = True
     delivery_lease_seconds: int = 60
     delivery_max_age_hours: int = 24
@@ -121,11 +130,7 @@ class Settings:
             log_level=env.get("DELIBERATION_LOG_LEVEL", "INFO"),
             render_workers=_int(env, "DELIBERATION_RENDER_WORKERS", 2),
             posting_days=_int(env, "DELIBERATION_POSTING_DAYS", 5),
-            webhook_allowed_hosts=frozenset(
-                h.strip().lower()
-                for h in env.get("DELIBERATION_WEBHOOK_ALLOWED_HOSTS", "").split(",")
-                if h.strip()
-            ),
+            webhook_allowed_hosts=_allowed_hosts(env.get("DELIBERATION_WEBHOOK_ALLOWED_HOSTS", "")),
             delivery_in_server=env.get("DELIBERATION_DELIVERY_IN_SERVER", "1").lower()
             not in ("0", "false", "no", "off"),
             delivery_lease_seconds=_int(env, "DELIBERATION_DELIVERY_LEASE_SECONDS", 60),

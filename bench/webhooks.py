@@ -119,15 +119,23 @@ async def _fire_all(principal: Any, ids: list[int], concurrency: int = 16) -> fl
     return len(ids) / (time.perf_counter() - started)
 
 
+def host_port(url: str) -> str:
+    """``127.0.0.1:PORT`` of the receiver: the one address the benchmark allows."""
+    return url.split("/")[2]
+
+
 async def transitions_with_outbox(url: str, receiver_url: str, n: int) -> dict[str, Any]:
     import deliberation.topics as topics_module
+    from deliberation.notifications.targets import parse_allowed
     from deliberation.notifications.webhooks import create_webhook
     from deliberation.schemas import WebhookCreate
 
     principal, _ = await _setup(url)
     for fmt in ("generic", "wecom"):
         await create_webhook(
-            principal, WebhookCreate(target_url=receiver_url, format=fmt), {"127.0.0.1"}
+            principal,
+            WebhookCreate(target_url=receiver_url, format=fmt),
+            parse_allowed([host_port(receiver_url)]),
         )
     real = topics_module.record_event
 
@@ -179,7 +187,9 @@ async def _pending() -> int:
     return int(await Delivery.count().where(Delivery.status == "pending"))
 
 
-async def delivery_throughput(url: str, events: int, workers: int) -> dict[str, Any]:
+async def delivery_throughput(
+    url: str, receiver_url: str, events: int, workers: int
+) -> dict[str, Any]:
     from deliberation.tables import Delivery, Webhook
 
     _, township = await _setup(url)
@@ -195,7 +205,7 @@ async def delivery_throughput(url: str, events: int, workers: int) -> dict[str, 
         **os.environ,
         "DELIBERATION_DATABASE_URL": url,
         **KEYS,
-        "DELIBERATION_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        "DELIBERATION_WEBHOOK_ALLOWED_HOSTS": host_port(receiver_url),
         "DELIBERATION_LOG_LEVEL": "WARNING",
     }
     procs = [
@@ -244,7 +254,7 @@ def main() -> None:
         print(json.dumps(results["transitions"], ensure_ascii=False), flush=True)
         results["delivery"] = []
         for workers in (1, 2):
-            row = asyncio.run(delivery_throughput(url, args.events, workers))
+            row = asyncio.run(delivery_throughput(url, receiver_url, args.events, workers))
             print(json.dumps(row, ensure_ascii=False), flush=True)
             results["delivery"].append(row)
     finally:

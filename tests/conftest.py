@@ -22,6 +22,7 @@ from api.settings import Settings
 from deliberation import chain, clock
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
+from deliberation.notifications.targets import parse_allowed
 from tests.receiver import Receiver, receiving
 from tests.world import World, build_world
 
@@ -99,7 +100,7 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(migrated: str, var_dir: Path) -> Settings:
+def settings(migrated: str, var_dir: Path, allowed_hosts: str) -> Settings:
     return Settings(
         database_url=migrated,
         secret_key=secrets.token_urlsafe(32),
@@ -108,7 +109,7 @@ def settings(migrated: str, var_dir: Path) -> Settings:
         login_failures_per_username=5,
         login_failures_per_client=20,
         # Tests run the delivery loop themselves, and their receivers listen on 127.0.0.1.
-        webhook_allowed_hosts=frozenset({"127.0.0.1"}),
+        webhook_allowed_hosts=parse_allowed(allowed_hosts.split(",")),
         delivery_in_server=False,
     )
 
@@ -170,7 +171,28 @@ def move_clock() -> Iterator[Callable[[float], None]]:
     clock.set_offset(start)
 
 
+@pytest.fixture(scope="session")
+def receivers() -> Iterator[list[Receiver]]:
+    """The session's receivers (each on a port of its own, named in the settings)."""
+    with receiving(3) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def allowed_hosts(receivers: list[Receiver]) -> str:
+    """``DELIBERATION_WEBHOOK_ALLOWED_HOSTS`` naming exactly the receivers' ports."""
+    return ",".join(r.host_port for r in receivers)
+
+
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as state:
-        yield state
+def receiver(receivers: list[Receiver]) -> Iterator[Receiver]:
+    receivers[0].reset()
+    yield receivers[0]
+    receivers[0].reset()
+
+
+@pytest.fixture
+def second_receiver(receivers: list[Receiver]) -> Iterator[Receiver]:
+    receivers[1].reset()
+    yield receivers[1]
+    receivers[1].reset()

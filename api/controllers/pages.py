@@ -702,7 +702,6 @@ class TopicPageController(Controller):
     @get(
         "/{topic_id:int}/documents/{document_id:int}/preview",
         operation_id="topic_page_preview",
-        media_type="application/pdf",
     )
     async def preview(
         self, request: Request[Any, Any, Any], topic_id: FromPath[int], document_id: FromPath[int]

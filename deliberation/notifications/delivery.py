@@ -6,15 +6,23 @@ leaves its deliveries to be claimed again when the lease runs out, so nothing is
 lost (the receiver may see an event twice and de-duplicates by ``X-HSL-Event-Id``).
 On PostgreSQL several workers claim with ``FOR UPDATE SKIP LOCKED`` and never take
 the same delivery; on SQLite claims are serialised by the write lock.
+
+One receiver cannot stall the others: each attempt has a total deadline (not a
+per-read timeout, which a receiver sending a byte every few seconds never trips), reads
+at most a few KiB of the answer, and runs as a task of its own, so the loop goes on
+claiming other townships' deliveries while a slow one waits; one webhook holds at most
+``per_webhook`` of the ``concurrency`` slots.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,8 +32,9 @@ import httpx
 
 from deliberation.clock import utcnow
 from deliberation.database import bound_engine, is_sqlite, write_transaction
-from deliberation.notifications.formats import outgoing
+from deliberation.notifications.formats import Outgoing, outgoing
 from deliberation.notifications.targets import RefusedTarget, Resolver, check_target, resolve
+from deliberation.notifications.webhooks import DEACTIVATED
 from deliberation.tables import Delivery, OutboxEvent, Webhook
 
 logger = logging.getLogger("deliberation.notifications")
@@ -34,12 +43,15 @@ logger = logging.getLogger("deliberation.notifications")
 @dataclass(frozen=True)
 class DeliveryConfig:
     public_url: str = "http://127.0.0.1:8000"
-    allowed_hosts: frozenset[str] = field(default_factory=frozenset)
+    allowed_hosts: frozenset[tuple[str, int]] = field(default_factory=frozenset)
     timeout_seconds: float = 10.0
+    """The whole attempt: connecting, sending, and reading the answer."""
     lease_seconds: float = 60.0
     max_age_seconds: float = 24 * 3600.0
     batch_size: int = 50
     concurrency: int = 10
+    per_webhook: int = 3
+    max_response_bytes: int = 4096
     base_delay_seconds: float = 5.0
     max_delay_seconds: float = 3600.0
     idle_seconds: float = 1.0
@@ -78,54 +90,99 @@ class Deliverer:
         self.client = client
         self.resolver = resolver
         self.jitter = jitter
+        self._running: set[asyncio.Task[None]] = set()
+        self._per_hook: Counter[int] = Counter()
 
-    async def _claim(self, now: datetime) -> list[dict[str, Any]]:
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    async def _claim(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         lease = now + timedelta(seconds=self.config.lease_seconds)
         lock = "" if is_sqlite(bound_engine()) else " FOR UPDATE SKIP LOCKED"
+        busy = sorted(h for h, n in self._per_hook.items() if n >= self.config.per_webhook)
+        skip = f" AND webhook NOT IN ({', '.join(map(str, busy))})" if busy else ""
         async with write_transaction():
-            rows = await Delivery.raw(
-                "UPDATE delivery SET locked_until = {}, attempts = attempts + 1 "
-                "WHERE id IN (SELECT id FROM delivery WHERE status = 'pending' "
-                "AND next_attempt_at <= {} AND (locked_until IS NULL OR locked_until < {}) "
-                f"ORDER BY next_attempt_at, id LIMIT {{}}{lock}) "
-                "RETURNING id, event, webhook, attempts",
-                lease,
-                now,
-                now,
-                self.config.batch_size,
+            rows = list(
+                await Delivery.raw(
+                    "UPDATE delivery SET locked_until = {}, attempts = attempts + 1 "
+                    "WHERE id IN (SELECT id FROM delivery WHERE status = 'pending' "
+                    "AND next_attempt_at <= {} AND (locked_until IS NULL OR locked_until < {})"
+                    f"{skip} ORDER BY next_attempt_at, id LIMIT {{}}{lock}) "
+                    "RETURNING id, event, webhook, attempts",
+                    lease,
+                    now,
+                    now,
+                    limit,
+                )
             )
-        return list(rows)
+            # One webhook gets at most its share of the slots; the rest wait their turn.
+            taken: Counter[int] = Counter()
+            kept, extra = [], []
+            for row in sorted(rows, key=lambda r: r["id"]):
+                hook = row["webhook"]
+                if self._per_hook[hook] + taken[hook] < self.config.per_webhook:
+                    taken[hook] += 1
+                    kept.append(row)
+                else:
+                    extra.append(row["id"])
+            if extra:
+                await Delivery.raw(
+                    "UPDATE delivery SET locked_until = NULL, attempts = attempts - 1 "
+                    f"WHERE id IN ({', '.join(map(str, extra))})"
+                )
+        return kept
 
-    async def run_once(self, now: datetime | None = None) -> int:
-        """Claim one batch and send it; returns how many deliveries were attempted."""
+    async def run_once(self, now: datetime | None = None, *, wait: bool = True) -> int:
+        """Claim what the free slots allow and start sending it; returns how many
+        deliveries were started. ``wait`` waits for every attempt in flight to settle
+        (tests, ``drain``); the worker loop does not, so one slow receiver never holds
+        up the next claim."""
         now = now or utcnow()
-        claims = await self._claim(now)
-        if not claims:
-            return 0
-        events = {
-            e["id"]: e
-            for e in await OutboxEvent.select().where(
-                OutboxEvent.id.is_in(sorted({c["event"] for c in claims}))
-            )
-        }
-        hooks = {
-            h["id"]: h
-            for h in await Webhook.select().where(
-                Webhook.id.is_in(sorted({c["webhook"] for c in claims}))
-            )
-        }
-        gate = asyncio.Semaphore(self.config.concurrency)
-
-        async def one(claim: dict[str, Any]) -> None:
-            async with gate:
-                await self._deliver(claim, events[claim["event"]], hooks[claim["webhook"]], now)
-
-        await asyncio.gather(*[one(c) for c in claims])
+        free = self.config.concurrency - len(self._running)
+        claims = await self._claim(now, min(free, self.config.batch_size)) if free > 0 else []
+        if claims:
+            events = {
+                e["id"]: e
+                for e in await OutboxEvent.select().where(
+                    OutboxEvent.id.is_in(sorted({c["event"] for c in claims}))
+                )
+            }
+            hooks = {
+                h["id"]: h
+                for h in await Webhook.select().where(
+                    Webhook.id.is_in(sorted({c["webhook"] for c in claims}))
+                )
+            }
+            for claim in claims:
+                hook = hooks[claim["webhook"]]
+                self._per_hook[hook["id"]] += 1
+                task = asyncio.create_task(self._deliver(claim, events[claim["event"]], hook, now))
+                self._running.add(task)
+                task.add_done_callback(functools.partial(self._finished, hook=hook["id"]))
+        if wait:
+            await self.settle()
         return len(claims)
+
+    def _finished(self, task: asyncio.Task[None], hook: int) -> None:
+        self._running.discard(task)
+        self._per_hook[hook] -= 1
+        if self._per_hook[hook] <= 0:
+            del self._per_hook[hook]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("delivery task failed", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for every attempt in flight (each ends within its deadline)."""
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _deliver(
         self, claim: dict[str, Any], event: dict[str, Any], hook: dict[str, Any], now: datetime
     ) -> None:
+        if not hook["active"]:
+            await self._settle(claim, event, None, DEACTIVATED, dead=True)
+            return
         try:
             await check_target(hook["target_url"], self.config.allowed_hosts, self.resolver)
         except RefusedTarget as refused:
@@ -133,16 +190,32 @@ class Deliverer:
             return
         request = outgoing(hook, event, self.config.public_url, utcnow())
         try:
-            response = await self.client.post(
-                request.url, content=request.body, headers=request.headers
-            )
-        except httpx.HTTPError as error:
-            await self._settle(claim, event, None, f"{type(error).__name__}: {error}"[:500])
+            async with asyncio.timeout(self.config.timeout_seconds):
+                status = await self._post(request)
+        except TimeoutError:
+            error = f"{self.config.timeout_seconds:g} 秒内未完成(接收方过慢)"
+            await self._settle(claim, event, None, error)
             return
-        if 200 <= response.status_code < 300:
-            await self._settle(claim, event, response.status_code, "", delivered=True)
+        except httpx.HTTPError as failure:
+            await self._settle(claim, event, None, f"{type(failure).__name__}: {failure}"[:500])
+            return
+        if 200 <= status < 300:
+            await self._settle(claim, event, status, "", delivered=True)
         else:
-            await self._settle(claim, event, response.status_code, f"HTTP {response.status_code}")
+            await self._settle(claim, event, status, f"HTTP {status}")
+
+    async def _post(self, request: Outgoing) -> int:
+        """Send, and read at most ``max_response_bytes`` of the answer (a receiver may
+        answer with any amount; nothing of it is needed beyond the status)."""
+        async with self.client.stream(
+            "POST", request.url, content=request.body, headers=request.headers
+        ) as response:
+            read = 0
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read >= self.config.max_response_bytes:
+                    break
+            return response.status_code
 
     async def _settle(
         self,
@@ -200,7 +273,7 @@ async def run_worker(
                 if scheduler is not None and time.monotonic() >= next_tick:
                     await scheduler(config)
                     next_tick = time.monotonic() + config.scheduler_seconds
-                sent = await deliverer.run_once()
+                sent = await deliverer.run_once(wait=False)
                 failures = 0
             except Exception:
                 failures += 1
@@ -211,5 +284,6 @@ async def run_worker(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
     finally:
+        await deliverer.settle()
         if own:
             await client.aclose()

@@ -49,6 +49,40 @@ def generic_body(event: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_MARKDOWN_SAFE = str.maketrans(
+    {
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "<": "＜",
+        ">": "＞",
+        "*": "＊",
+        "#": "＃",
+        "`": "｀",
+        "_": "＿",
+        "~": "～",
+        "\\": "＼",
+        "@": "＠",
+        "\r": " ",
+        "\n": " ",
+        "\t": " ",
+    }
+)
+
+
+def plain(text: Any) -> str:
+    """People's text (a title, a comment) as inert WeCom markdown: one line, and no
+    character that makes a link, a mention (``<@all>``), a heading, emphasis or a quote;
+    ``://`` is broken so no address becomes a link either."""
+    return str(text).translate(_MARKDOWN_SAFE).replace("://", "：//")
+
+
+def _link(label: str, url: str) -> str:
+    """Our own link. Built without ``zh``: its full-width brackets would break it."""
+    return f"[{label}]({url})"
+
+
 def _detail(event_type: str, data: dict[str, Any]) -> str:
     if event_type == "topic.transitioned":
         line = zh(
@@ -57,19 +91,18 @@ def _detail(event_type: str, data: dict[str, Any]) -> str:
             after=data["state_label"],
             action=data["trigger_label"],
         )
-        return line + (zh("\n> 说明:{c}", c=data["comment"]) if data.get("comment") else "")
+        return line + (zh("\n> 说明:{c}", c=plain(data["comment"])) if data.get("comment") else "")
     if event_type == "topic.opened":
         return "新议题已提出,请及时安排调研。"
     if event_type == "opinion.submitted":
         return "收到一条村(居)民代表意见。"
     if event_type == "document.published":
         return zh(
-            "{kind}已发布:{title},公示至{until}。[核验]({url})",
+            "{kind}已发布:{title},公示至{until}。",
             kind=data["kind_label"],
-            title=data["document_title"],
+            title=plain(data["document_title"]),
             until=data["posting_ends_on"],
-            url=data["verify_url"],
-        )
+        ) + _link("核验", data["verify_url"])
     if event_type == "deadline.due_soon":
         return zh("当前阶段“{label}”将于{due}到期。", label=data["due_label"], due=data["due_on"])
     if event_type == "deadline.overdue":
@@ -90,8 +123,8 @@ def wecom_markdown(event_type: str, data: dict[str, Any], public_url: str) -> st
                 zh(
                     "> {label}:{reference} {title} · {state}",
                     label=EVENT_TYPES.get(item["type"], item["type"]),
-                    reference=item.get("reference", ""),
-                    title=item.get("title", ""),
+                    reference=plain(item.get("reference", "")),
+                    title=plain(item.get("title", "")),
                     state=item.get("state_label", ""),
                 )
             )
@@ -99,13 +132,17 @@ def wecom_markdown(event_type: str, data: dict[str, Any], public_url: str) -> st
     label = EVENT_TYPES.get(event_type, event_type)
     lines = [
         zh("**【好商量】{label}**", label=label),
-        zh("> 议题:{reference} {title}", reference=data["reference"], title=data["title"]),
+        zh(
+            "> 议题:{reference} {title}",
+            reference=plain(data["reference"]),
+            title=plain(data["title"]),
+        ),
         zh('> 状态:<font color="info">{state}</font>', state=data["state_label"]),
     ]
     detail = _detail(event_type, data)
     if detail:
         lines.append(detail)
-    lines.append(zh("[查看议题]({url}/topics/{id})", url=public_url, id=str(data["topic_id"])))
+    lines.append(_link("查看议题", f"{public_url}/topics/{int(data['topic_id'])}"))
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from deliberation.clock import utcnow
+from deliberation.database import write_transaction
 from deliberation.errors import Forbidden, NotFound, ValidationFailed
 from deliberation.notifications.outbox import EVENT_TYPES
 from deliberation.notifications.targets import RefusedTarget, Resolver, check_target, resolve
@@ -46,7 +47,7 @@ def _township_of(principal: Principal, requested: int | None) -> int:
 async def create_webhook(
     principal: Principal,
     data: WebhookCreate,
-    allowed_hosts: Iterable[str],
+    allowed_hosts: Iterable[tuple[str, int]],
     resolver: Resolver = resolve,
 ) -> WebhookRead:
     township_id = _township_of(principal, data.township_id)
@@ -74,6 +75,9 @@ async def create_webhook(
     return _read(row.to_dict(), secret)
 
 
+DEACTIVATED = "消息推送已停用,不再发送"
+
+
 async def _visible(principal: Principal, webhook_id: int) -> dict[str, Any]:
     allowed(principal, "webhook.manage").check()
     row = (
@@ -96,8 +100,14 @@ async def list_webhooks(principal: Principal) -> list[WebhookRead]:
 
 
 async def deactivate_webhook(principal: Principal, webhook_id: int) -> WebhookRead:
+    """Nothing is sent to it from now on: its queued deliveries and retries are given
+    up in the same step (the delivery loop also checks the hook before each attempt)."""
     row = await _visible(principal, webhook_id)
-    await Webhook.update({Webhook.active: False}).where(Webhook.id == webhook_id)
+    async with write_transaction():
+        await Webhook.update({Webhook.active: False}).where(Webhook.id == webhook_id)
+        await Delivery.update(
+            {Delivery.status: "dead", Delivery.last_error: DEACTIVATED, Delivery.locked_until: None}
+        ).where((Delivery.webhook == webhook_id) & (Delivery.status == "pending"))
     return _read({**row, "active": False})
 
 
@@ -138,7 +148,8 @@ async def list_deliveries(
 
 async def retry_dead(webhook_id: int | None = None) -> int:
     """Give dead deliveries another round (``deliberation outbox retry``); how many."""
-    conditions: list[Any] = [Delivery.status == "dead"]
+    active = Webhook.select(Webhook.id).where(Webhook.active == True)  # noqa: E712
+    conditions: list[Any] = [Delivery.status == "dead", Delivery.webhook.is_in(active)]
     if webhook_id is not None:
         conditions.append(Delivery.webhook == webhook_id)
     revived = (

@@ -16,8 +16,8 @@ from tests.world import PASSWORD, World, new_township
 
 
 @pytest.fixture
-def server(migrated: str) -> Iterator[tuple[str, queue.Queue[str]]]:
-    with served(migrated, DELIBERATION_WEBHOOK_ALLOWED_HOSTS="127.0.0.1") as running:
+def server(migrated: str, allowed_hosts: str) -> Iterator[tuple[str, queue.Queue[str]]]:
+    with served(migrated, DELIBERATION_WEBHOOK_ALLOWED_HOSTS=allowed_hosts) as running:
         yield running
 
 

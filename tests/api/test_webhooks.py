@@ -15,9 +15,13 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from api.settings import Settings
 from deliberation.clock import CHINA, china_today, utcnow
 from deliberation.notifications.delivery import Deliverer, DeliveryConfig, new_client, run_worker
 from deliberation.notifications.reminders import remind, send_digests
@@ -28,18 +32,26 @@ from tests.deliberation.test_audit import ROOT, run_cli
 from tests.receiver import Receiver
 from tests.world import Township, World, fire, new_township, open_topic, satisfy, topic_in_state
 
-CONFIG = DeliveryConfig(
+BASE = DeliveryConfig(
     public_url="http://127.0.0.1:8000",
-    allowed_hosts=frozenset({"127.0.0.1"}),
     base_delay_seconds=1.0,
     timeout_seconds=5.0,
 )
+CONFIG = BASE
+"""With the session receivers' ``host:port`` allowed (set by ``delivery_config``)."""
+
+
+@pytest.fixture(autouse=True)
+def delivery_config(settings: Settings) -> None:
+    global CONFIG
+    CONFIG = replace(BASE, allowed_hosts=settings.webhook_allowed_hosts)
 
 
 async def drain(
-    config: DeliveryConfig = CONFIG, rounds: int = 20, start: datetime | None = None
+    config: DeliveryConfig | None = None, rounds: int = 20, start: datetime | None = None
 ) -> None:
     """Run the delivery loop until nothing is due, moving the clock past retries."""
+    config = config or CONFIG
     start = start or utcnow()
     async with new_client(config) as client:
         deliverer = Deliverer(config, client)
@@ -207,7 +219,7 @@ async def test_receiver_down_then_up_gets_every_event_once(
 
 
 async def test_dead_letters_are_visible_and_can_be_retried(
-    world: World, receiver: Receiver, database_url: str
+    world: World, receiver: Receiver, database_url: str, allowed_hosts: str
 ) -> None:
     t = await new_township(world)
     hook = await subscribe(t, receiver.url)
@@ -260,12 +272,12 @@ async def test_a_slow_receiver_does_not_hold_up_the_api(world: World, receiver: 
     assert len(receiver.ok_ids()) == 6
 
 
-def _worker(database_url: str, lease: int = 2) -> subprocess.Popen[str]:
+def _worker(database_url: str, allowed_hosts: str, lease: int = 2) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "DELIBERATION_DATABASE_URL": database_url,
         "DELIBERATION_SECRET_KEY": "x" * 32,
-        "DELIBERATION_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        "DELIBERATION_WEBHOOK_ALLOWED_HOSTS": allowed_hosts,
         "DELIBERATION_DELIVERY_LEASE_SECONDS": str(lease),
     }
     return subprocess.Popen(
@@ -291,14 +303,14 @@ async def _until_delivered(t: Township, hook_id: int, count: int, seconds: float
 
 
 async def test_a_worker_killed_mid_batch_loses_nothing(
-    world: World, receiver: Receiver, database_url: str
+    world: World, receiver: Receiver, database_url: str, allowed_hosts: str
 ) -> None:
     t = await new_township(world)
     hook = await subscribe(t, receiver.url)
     receiver.delay = 0.2
     for _ in range(20):
         await open_topic(t)
-    worker = _worker(database_url)
+    worker = _worker(database_url, allowed_hosts)
     try:
         deadline = time.monotonic() + 60
         while len(receiver.received) < 3 and time.monotonic() < deadline:
@@ -308,7 +320,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
         worker.wait(10)
         killed_at = len(receiver.ok_ids())
         assert killed_at < 20, "the batch finished before the kill"
-        worker = _worker(database_url)
+        worker = _worker(database_url, allowed_hosts)
         await _until_delivered(t, hook["id"], 20)
     finally:
         worker.kill()
@@ -317,14 +329,17 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
 
 
 async def test_two_workers_never_send_an_event_twice(
-    world: World, receiver: Receiver, database_url: str
+    world: World, receiver: Receiver, database_url: str, allowed_hosts: str
 ) -> None:
     t = await new_township(world)
     hook = await subscribe(t, receiver.url)
     receiver.delay = 0.02
     for _ in range(40):
         await open_topic(t)
-    workers = [_worker(database_url, lease=60), _worker(database_url, lease=60)]
+    workers = [
+        _worker(database_url, allowed_hosts, lease=60),
+        _worker(database_url, allowed_hosts, lease=60),
+    ]
     try:
         await _until_delivered(t, hook["id"], 40)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from api import openapi
 from api.auth import auth_middleware, provide_principal
 from api.controllers import ROUTE_HANDLERS
 from api.controllers.session import secure_cookies
@@ -28,7 +30,7 @@ from api.dependencies import provide_publishing
 from api.errors import EXCEPTION_HANDLERS
 from api.input_guard import InputGuardMiddleware
 from api.logs import configure_logging, flush_logs, logging_config
-from api.middleware import RequestContextMiddleware
+from api.middleware import RequestContextMiddleware, path_shape
 from api.settings import Settings
 from deliberation import audit, chain, clock
 from deliberation.accounts import LoginLimits
@@ -78,9 +80,14 @@ class PageUndefined(Undefined):
         return id(type(self))
 
 
+STATIC_VERSION = hashlib.sha256((STATIC / "site.css").read_bytes()).hexdigest()[:12]
+"""The style sheet's address changes with its content (static files are cached a year)."""
+
+
 def page_filters(engine: JinjaTemplateEngine) -> None:
     """Times on the pages are China times; a missing context name is an error."""
     engine.engine.undefined = PageUndefined
+    engine.engine.globals["static_version"] = STATIC_VERSION
     engine.engine.filters["china_time"] = lambda moment: moment.astimezone(CHINA).strftime(
         "%Y-%m-%d %H:%M"
     )
@@ -170,9 +177,9 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         logging_config=logging_config(settings.log_level),
         openapi_config=OpenAPIConfig(
-            title="好商量 API",
-            version="1.0.0",
-            description="协商议事流程引擎 — consultation deliberation workflow API (v1)",
+            title=openapi.TITLE,
+            version="1.1.0",
+            description=openapi.DESCRIPTION,
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),
@@ -187,12 +194,13 @@ def create_app(settings: Settings) -> Litestar:
         window_seconds=settings.login_window_seconds,
     )
     # Outermost: request id and the one log line per request, around error handling too.
-    allowed_methods = {
-        route.path: ", ".join(sorted(route.methods))
-        for route in app.routes
-        if isinstance(route, HTTPRoute)
-    }
+    methods: dict[str, set[str]] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            methods.setdefault(path_shape(route.path), set()).update(route.methods)
+    allowed_methods = {shape: ", ".join(sorted(m)) for shape, m in methods.items()}
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler, allowed_methods)
+    openapi.finish_openapi(app)
     return app
 
 

@@ -46,12 +46,13 @@ def bearer_token(scope: Any) -> str | None:
     return token.strip()
 
 
-async def session_principal(app: Any, token: str) -> Principal:
+async def session_principal(app: Any, token: str, csrf_token: str | None = None) -> Principal:
     """The caller a token (bearer or page cookie) names, if its session is still open.
     The signature check may come from the token cache; the session row is read on every
     request, so an ended session is refused at once on every process."""
     issuer: TokenIssuer = app.state.token_issuer
-    return await sessions.check(issuer.verify(token), app.state.settings.session_idle_seconds)
+    idle = app.state.settings.session_idle_seconds
+    return await sessions.check(issuer.verify(token), idle, csrf_token)
 
 
 WHILE_MUST_CHANGE = {

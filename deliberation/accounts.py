@@ -402,7 +402,12 @@ class SignedIn:
 
 
 async def sign_in(
-    username: str, password: str, client: str, limits: LoginLimits, kind: str
+    username: str,
+    password: str,
+    client: str,
+    limits: LoginLimits,
+    kind: str,
+    csrf_token: str = "",
 ) -> SignedIn:
     """Check a password within the limits (429 past them) and open a session of
     ``kind`` (``api`` or ``page``); both outcomes go into the security log."""
@@ -414,7 +419,9 @@ async def sign_in(
         await log("sign_in", username=username[:64], client=client, result=result, detail=detail)
         raise
     async with write_transaction():
-        session_id = await sessions.start(row["id"], kind, client, row["must_change_password"])
+        session_id = await sessions.start(
+            row["id"], kind, client, row["must_change_password"], csrf_token
+        )
         await log("sign_in", username=username, account=row["id"], client=client, detail=kind)
     user = user_read(row)
     return SignedIn(user, principal_of(user, session_id), bool(row["must_change_password"]))

@@ -9,24 +9,33 @@ them all. Page sessions also end after ``idle_seconds`` without a request.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import replace
 from datetime import timedelta
 
 from deliberation.clock import utcnow
 from deliberation.database import row_by_id
-from deliberation.errors import Unauthenticated
+from deliberation.errors import Forbidden, Unauthenticated
 from deliberation.security import Principal
 from deliberation.tables import AuthSession
 
 SESSION_SELECT = (
-    "SELECT id, account, kind, last_seen_at, ended_at, must_change_password FROM auth_session"
+    "SELECT id, account, kind, last_seen_at, ended_at, must_change_password, csrf_digest "
+    "FROM auth_session"
 )
 TOUCH_AFTER = timedelta(seconds=60)
 """A page session's last-seen time is written at most once a minute (not per request)."""
 KINDS = ("api", "page")
 
 
-async def start(account: int, kind: str, client: str, must_change_password: bool) -> int:
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def start(
+    account: int, kind: str, client: str, must_change_password: bool, csrf_token: str = ""
+) -> int:
     assert kind in KINDS
     now = utcnow()
     rows = await AuthSession.insert(
@@ -37,17 +46,28 @@ async def start(account: int, kind: str, client: str, must_change_password: bool
             created_at=now,
             last_seen_at=now,
             must_change_password=must_change_password,
+            csrf_digest=token_digest(csrf_token) if csrf_token else "",
         )
     ).returning(AuthSession.id)
     return int(rows[0]["id"])
 
 
-async def check(principal: Principal, idle_seconds: int) -> Principal:
+async def check(
+    principal: Principal, idle_seconds: int, csrf_token: str | None = None
+) -> Principal:
     """The caller if their session is still open (401 otherwise); marks a page session
-    as seen, and tells whether the account must first choose a new password."""
+    as seen, and tells whether the account must first choose a new password. For a page
+    form, ``csrf_token`` must be the one its session was given at sign-in (403)."""
     row = await row_by_id(SESSION_SELECT, principal.session_id)
     if row is None or row["account"] != principal.id or row["ended_at"] is not None:
         raise Unauthenticated("登录已失效(已退出、密码已更改或账号有变动),请重新登录")
+    bound = row["csrf_digest"]
+    if (
+        csrf_token is not None
+        and bound
+        and not hmac.compare_digest(token_digest(csrf_token), bound)
+    ):
+        raise Forbidden("页面已过期,或不是在您这次登录的页面上提交的,请刷新页面后重试")
     if row["kind"] == "page":
         now = utcnow()
         quiet = now - row["last_seen_at"]

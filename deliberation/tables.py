@@ -65,6 +65,9 @@ class AuthSession(Table, tablename="auth_session"):
     ended_at = Timestamptz(null=True, default=None)
     ended_reason = Varchar(length=30, default="")
     must_change_password = Boolean(default=False)
+    csrf_digest = Varchar(length=64, default="")
+    """A page session's CSRF token (its SHA-256), set at sign-in: a form is accepted only
+    with the token of the session it is posted in."""
 
 
 class SecurityEvent(Table, tablename="security_event"):

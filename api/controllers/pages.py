@@ -624,11 +624,20 @@ class TopicPageController(Controller):
         correct: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
     ) -> HTMXTemplate:
         """One more empty roster row (htmx appends it to the minutes form, or to the
-        form correcting them)."""
+        form correcting them), and the button again, asking for the row after it."""
         prefix = "correct_minutes" if correct else "minutes"
         return HTMXTemplate(
-            template_name="roster_row.html",
-            context={"n": n, "row": {}, "f": f"{prefix}-{meeting}"},
+            template_name="roster_row_more.html",
+            context={
+                "n": n,
+                "row": {},
+                "f": f"{prefix}-{meeting}",
+                "topic_id": topic_id,
+                "meeting_id": meeting,
+                "correcting": bool(correct),
+                "next_n": n + 1,
+                "oob": True,
+            },
         )
 
     @post("/{topic_id:int}/transitions", operation_id="topic_page_fire", status_code=303)

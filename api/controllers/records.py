@@ -161,14 +161,27 @@ class RecordController(Controller):
         return await records.answer_opinion(principal, opinion_id, data)
 
     @put(
-        "/meetings/{meeting_id:int}/minutes",
+        # ``record_id`` as in the PATCH of the same address (one path in the OpenAPI).
+        "/meetings/{record_id:int}/minutes",
         operation_id="record_minutes",
         guards=[record_guard("minutes")],
     )
     async def record_minutes(
-        self, principal: CurrentPrincipal, meeting_id: FromPath[int], data: JSONBody[MinutesUpdate]
+        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[MinutesUpdate]
     ) -> MeetingRead:
-        return await records.record_minutes(principal, meeting_id, data)
+        return await records.record_minutes(principal, record_id, data)
+
+    # The correction of minutes lives beside their recording: one address, one route
+    # (Litestar cannot share a path between two controllers).
+    @patch("/meetings/{record_id:int}/minutes", operation_id="correct_minutes")
+    async def correct_minutes(
+        self,
+        principal: CurrentPrincipal,
+        publishing: CurrentPublishing,
+        record_id: FromPath[int],
+        data: JSONBody[MinutesPatch],
+    ) -> MeetingRead:
+        return await records.correct_minutes(principal, record_id, data, publishing)
 
     @post(
         "/resolution-items/{item_id:int}/progress",
@@ -223,16 +236,6 @@ class CorrectionController(Controller):
         self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[MeetingPatch]
     ) -> MeetingRead:
         return await records.correct_meeting(principal, record_id, data)
-
-    @patch("/meetings/{record_id:int}/minutes", operation_id="correct_minutes")
-    async def correct_minutes(
-        self,
-        principal: CurrentPrincipal,
-        publishing: CurrentPublishing,
-        record_id: FromPath[int],
-        data: JSONBody[MinutesPatch],
-    ) -> MeetingRead:
-        return await records.correct_minutes(principal, record_id, data, publishing)
 
     @patch("/resolution-items/{record_id:int}", operation_id="correct_resolution_item")
     async def correct_resolution_item(

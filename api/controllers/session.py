@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
@@ -30,6 +31,8 @@ from workflows import ROLE_LABELS
 
 SESSION_COOKIE = "hsl_session"
 PASSWORD_PAGE = "/me/password"
+CSRF_COOKIE = "csrftoken"
+"""Litestar's CSRF cookie; a new one is given at sign-in and bound to the session."""
 TEXT_COOKIE = "hsl_text"
 YEAR = 365 * 24 * 3600
 
@@ -58,8 +61,10 @@ async def page_principal(request: Request[Any, Any, Any]) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
+    # A form (anything but a read) must carry the CSRF token of this very session.
+    csrf = None if request.method in ("GET", "HEAD") else request.cookies.get(CSRF_COOKIE, "")
     try:
-        principal = await session_principal(request.app, token)
+        principal = await session_principal(request.app, token, csrf)
     except Unauthenticated:
         return None
     if principal.must_change_password and request.url.path != PASSWORD_PAGE:
@@ -101,9 +106,11 @@ class SessionController(Controller):
         password = str(data.get("password") or "")[:128]
         target = safe_next(str(data.get("next") or ""))
         client = client_address(request.scope, request.app.state.settings.trusted_proxies)
+        settings = request.app.state.settings
+        csrf = generate_csrf_token(secret=settings.secret_key)
         try:
             signed_in = await accounts.sign_in(
-                username, password, client, request.app.state.login_limits, "page"
+                username, password, client, request.app.state.login_limits, "page", csrf
             )
         except RateLimited as refused:
             return Template(
@@ -118,8 +125,8 @@ class SessionController(Controller):
                 context={"next": target, "username": username, "error": refused.detail},
                 status_code=401,
             )
-        settings = request.app.state.settings
         token = request.app.state.token_issuer.issue(signed_in.principal)
+        secure = secure_cookies(settings.public_url)
         return Redirect(
             PASSWORD_PAGE if signed_in.must_change_password else target,
             status_code=303,
@@ -129,9 +136,12 @@ class SessionController(Controller):
                     value=token,
                     max_age=settings.token_ttl_seconds,
                     httponly=True,
-                    secure=secure_cookies(settings.public_url),
+                    secure=secure,
                     samesite="lax",
-                )
+                ),
+                # A fresh CSRF token, bound to this session (a token planted before
+                # sign-in, or another session's, is refused).
+                Cookie(key=CSRF_COOKIE, value=csrf, httponly=True, secure=secure, samesite="lax"),
             ],
         )
 

@@ -17,7 +17,8 @@ SESSION_COLUMNS = (
     "last_seen_at TIMESTAMPTZ NOT NULL, "
     "ended_at TIMESTAMPTZ NULL, "
     "ended_reason VARCHAR(30) NOT NULL DEFAULT '', "
-    "must_change_password BOOLEAN NOT NULL DEFAULT false"
+    "must_change_password BOOLEAN NOT NULL DEFAULT false, "
+    "csrf_digest VARCHAR(64) NOT NULL DEFAULT ''"
 )
 SECURITY_EVENT_COLUMNS = (
     "created_at TIMESTAMPTZ NOT NULL, "

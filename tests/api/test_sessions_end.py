@@ -38,10 +38,14 @@ async def page_client(app: Litestar, username: str, password: str = PASSWORD) ->
     )
     assert answer.status_code == 303, answer.text
     # Both cookies are Secure (https or loopback): keep them for this plain-http client.
-    session = client.cookies.get("hsl_session") or ""
-    client.cookies.delete("hsl_session")
+    # Signing in gave a new CSRF token, bound to the session.
+    given = {c.name: c.value for c in client.cookies.jar if c.name in ("hsl_session", "csrftoken")}
+    session = answer.cookies.get("hsl_session") or given.get("hsl_session", "")
+    csrf = answer.cookies.get("csrftoken") or token
+    client.cookies.clear()
     client.cookies.set("hsl_session", session)
-    client.headers["x-csrftoken"] = token
+    client.cookies.set("csrftoken", csrf)
+    client.headers["x-csrftoken"] = csrf
     return client
 
 

@@ -37,6 +37,7 @@ from deliberation.accounts import LoginLimits
 from deliberation.clock import CHINA
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.documents import Publishing, Renderer
+from deliberation.fast_path import TokenCache
 from deliberation.notifications.delivery import new_client, run_worker
 from deliberation.notifications.reminders import scheduler_tick
 from deliberation.security import TokenIssuer
@@ -98,7 +99,7 @@ def page_filters(engine: JinjaTemplateEngine) -> None:
 
 
 def create_app(settings: Settings) -> Litestar:
-    engine = engine_for_url(settings.database_url)
+    engine = engine_for_url(settings.database_url, fast_path=settings.fast_path)
     chain.use_key(settings.audit_key)
 
     renderer = Renderer(settings.render_workers)
@@ -175,7 +176,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
-        logging_config=logging_config(settings.log_level),
+        logging_config=logging_config(settings.log_level, buffered=settings.fast_path),
         openapi_config=OpenAPIConfig(
             title=openapi.TITLE,
             version="1.1.0",
@@ -187,7 +188,11 @@ def create_app(settings: Settings) -> Litestar:
     app.state.settings = settings
     app.state.publishing = Publishing(renderer, settings.public_url, settings.posting_days)
     app.state.engine = engine
-    app.state.token_issuer = TokenIssuer(settings.secret_key, settings.token_ttl_seconds)
+    app.state.token_issuer = TokenIssuer(
+        settings.secret_key,
+        settings.token_ttl_seconds,
+        cache=TokenCache() if settings.fast_path else None,
+    )
     app.state.login_limits = LoginLimits(
         per_username=settings.login_failures_per_username,
         per_client=settings.login_failures_per_client,

@@ -22,7 +22,7 @@ from deliberation.security_log import CLI
 
 def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     async def main() -> int:
-        engine = engine_for_url(settings.database_url)
+        engine = engine_for_url(settings.database_url, fast_path=settings.fast_path)
         bind_engine(engine)
         await open_engine(engine, pool_size=2)
         try:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deliberation import clock
+from deliberation import clock, fast_path
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.targets import parse_allowed
 
@@ -90,6 +90,9 @@ class Settings:
     digest_hour: int = 18
     trusted_proxies: frozenset[str] = frozenset()
     """Peers whose ``X-Forwarded-For`` names the client (a reverse proxy in front)."""
+    fast_path: bool = True
+    """``DELIBERATION_FAST_PATH=0``: plain Piccolo reads, no token cache, Litestar's
+    logging (see deliberation/fast_path.py)."""
     clock_offset_seconds: float = 0.0
     """Shift of this process's clock (tests and demos; see deliberation.clock)."""
 
@@ -141,6 +144,7 @@ class Settings:
                 for a in env.get("DELIBERATION_TRUSTED_PROXIES", "").split(",")
                 if a.strip()
             ),
+            fast_path=fast_path.enabled(env),
             clock_offset_seconds=_float(env, clock.OFFSET_ENV, 0.0),
         )
         settings.validate()

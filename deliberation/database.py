@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosqlite
-import asyncpg
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -25,6 +23,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from deliberation.fast_path import InlineSQLiteReader, PostgresReaders
 from deliberation.tables import TABLES
 
 
@@ -41,11 +40,13 @@ class PooledSQLiteEngine(SQLiteEngine):
     Every connection uses WAL and waits (``timeout``) for a busy writer.
     """
 
-    def __init__(self, path: str, pool_size: int = 4, **connection_kwargs: Any) -> None:
+    def __init__(
+        self, path: str, pool_size: int = 4, fast_path: bool = True, **connection_kwargs: Any
+    ) -> None:
         connection_kwargs.setdefault("timeout", 30.0)
         super().__init__(path=path, **connection_kwargs)
         self.pool_size = pool_size
-        self._inline: sqlite3.Connection | None = None
+        self.inline = InlineSQLiteReader(self.connection_kwargs) if fast_path else None
         self._pool: asyncio.Queue[aiosqlite.Connection] | None = None
         self._opened: list[aiosqlite.Connection] = []
         self._pool_loop: asyncio.AbstractEventLoop | None = None
@@ -73,25 +74,9 @@ class PooledSQLiteEngine(SQLiteEngine):
                 self._pool.put_nowait(connection)
         return self._pool
 
-    def read_inline(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
-        """Run a short read (a lookup by key) on the event loop's own thread.
-
-        Handing a query to aiosqlite's thread costs a GIL hand-off each way, which
-        under load is most of a request's time; a keyed read in WAL mode takes tens
-        of microseconds and never waits for writers, so it runs inline instead.
-        Only for reads that touch a handful of rows.
-        """
-        if self._inline is None:
-            kwargs = {k: v for k, v in self.connection_kwargs.items() if k != "timeout"}
-            self._inline = sqlite3.connect(**kwargs, timeout=1.0, check_same_thread=False)
-            self._inline.row_factory = dict_factory
-            self._inline.execute("PRAGMA query_only = 1")
-        return self._inline.execute(query, args).fetchall()
-
     async def close_pool(self) -> None:
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
+        if self.inline is not None:
+            self.inline.close()
         opened, self._opened, self._pool = self._opened, [], None
         for connection in opened:
             await connection.close()
@@ -120,143 +105,16 @@ class PooledSQLiteEngine(SQLiteEngine):
         return self.transaction(transaction_type=TransactionType.immediate)
 
 
-_CONNECTION_LOST = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    OSError,
-    # 57xxx: the server is shutting down or an administrator ended the session.
-    asyncpg.exceptions.OperatorInterventionError,
-)
-
-READER_APPLICATION_NAME = "deliberation-reader"
-"""How the keyed-read connections show in ``pg_stat_activity``."""
-
-
 class PooledPostgresEngine(PostgresEngine):
-    """Piccolo's PostgreSQL engine plus a few connections kept for keyed reads.
+    """Piccolo's PostgreSQL engine, with the fast path's keyed readers when it is on
+    (``deliberation.fast_path.PostgresReaders``)."""
 
-    asyncpg's pool spends about as much CPU on an acquire/release pair (timeouts,
-    inactivity callbacks, the release hook) as on the query itself: measured here,
-    45 µs of CPU per pooled ``fetchrow`` against 21 µs on a connection taken from a
-    plain free list. Keyed reads outside a transaction (the hottest path of the API)
-    use that free list; transactions and every other query use Piccolo's pool.
-
-    A reader that fails for any reason other than an SQL error is dropped and
-    replaced on next use, and the read is retried once (it only reads), so a
-    restarted server costs no failed request.
-    """
-
-    def __init__(self, config: dict[str, Any], readers: int = 4) -> None:
+    def __init__(self, config: dict[str, Any], fast_path: bool = True) -> None:
         super().__init__(config=config)
-        self.readers = readers
-        self._free: asyncio.Queue[asyncpg.Connection | None] | None = None
-        # Rows by id asked for in this turn of the event loop, per SELECT.
-        self._wanted: dict[str, dict[int, list[asyncio.Future[Any]]]] = {}
-        self._batches: set[asyncio.Task[None]] = set()
-
-    @property
-    def readers_open(self) -> bool:
-        return self._free is not None
-
-    async def open_readers(self) -> None:
-        free: asyncio.Queue[asyncpg.Connection | None] = asyncio.Queue()
-        for _ in range(self.readers):
-            free.put_nowait(await self._connect_reader())
-        self._free = free
-
-    async def _connect_reader(self) -> asyncpg.Connection:
-        settings = {"application_name": READER_APPLICATION_NAME}
-        return await asyncpg.connect(**self.config, server_settings=settings)
-
-    async def close_readers(self) -> None:
-        free, self._free = self._free, None
-        while free is not None and not free.empty():
-            connection = free.get_nowait()
-            if connection is not None:
-                await connection.close()
-
-    def row_by_id(self, select: str, row_id: int) -> asyncio.Future[Any]:
-        """The row with ``row_id`` (or None), read together with every other row
-        of the same ``select`` asked for in this turn of the event loop.
-
-        Under load many requests wait on the database at once; each of them costs
-        a round trip, a statement execution and a wake-up. Here they share one
-        ``WHERE id = ANY($1)`` query instead (measured in-process with 32 concurrent
-        requests: ~145 µs of CPU per GET of a topic → ~95 µs). A lone request
-        waits for nothing: its query goes out at the end of the current loop turn.
-        """
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[Any] = loop.create_future()
-        wanted = self._wanted.get(select)
-        if wanted is None:
-            wanted = self._wanted[select] = {}
-            loop.call_soon(self._send_batch, select)
-        wanted.setdefault(row_id, []).append(waiter)
-        return waiter
-
-    def _send_batch(self, select: str) -> None:
-        wanted = self._wanted.pop(select)
-        task = asyncio.get_running_loop().create_task(self._answer(select, wanted))
-        self._batches.add(task)
-        task.add_done_callback(self._batches.discard)
-
-    async def _answer(self, select: str, wanted: dict[int, list[asyncio.Future[Any]]]) -> None:
-        try:
-            rows = await self.read_keyed(f"{select} WHERE id = ANY($1::bigint[])", [list(wanted)])
-        except BaseException as error:
-            for waiters in wanted.values():
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(error)
-            if isinstance(error, asyncio.CancelledError):
-                raise
-            return
-        by_id = {row["id"]: row for row in rows}
-        for row_id, waiters in wanted.items():
-            row = by_id.get(row_id)
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(row)
-
-    async def read_keyed(self, sql: str, args: list[Any]) -> list[asyncpg.Record]:
-        try:
-            return await self._read_once(sql, args, fresh=False)
-        except asyncpg.PostgresError as error:
-            if not isinstance(error, _CONNECTION_LOST):
-                raise  # an SQL error: the same read would fail again
-        except Exception:
-            pass  # the client library lost track of the connection's state
-        # Dropped by the server (a restart, an administrator) or left unusable:
-        # once more, on a new connection, since the other readers may be gone too.
-        return await self._read_once(sql, args, fresh=True)
-
-    async def _read_once(self, sql: str, args: list[Any], fresh: bool) -> list[asyncpg.Record]:
-        if self._free is None:
-            raise RuntimeError("the PostgreSQL readers are not open; call open_engine() first")
-        free = self._free
-        connection = await free.get()
-        keep = False
-        try:
-            if connection is not None and (fresh or connection.is_closed()):
-                connection.terminate()
-                connection = None
-            if connection is None:
-                connection = await self._connect_reader()
-            rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
-            keep = True
-            return rows
-        except asyncpg.PostgresError as error:
-            # An SQL error leaves the connection usable; a lost connection does not.
-            lost = isinstance(error, _CONNECTION_LOST)
-            keep = not lost and connection is not None and not connection.is_closed()
-            raise
-        finally:
-            if not keep and connection is not None:
-                connection.terminate()
-            free.put_nowait(connection if keep else None)
+        self.readers = PostgresReaders(config) if fast_path else None
 
 
-def engine_for_url(url: str) -> Engine[Any]:
+def engine_for_url(url: str, fast_path: bool = True) -> Engine[Any]:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         raw_path = unquote(url[len("sqlite://") :])
@@ -264,7 +122,7 @@ def engine_for_url(url: str) -> Engine[Any]:
         path = raw_path[1:] if raw_path.startswith("/") else raw_path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return PooledSQLiteEngine(path=path)
+        return PooledSQLiteEngine(path=path, fast_path=fast_path)
     if parts.scheme in ("postgres", "postgresql"):
         config: dict[str, Any] = {
             "host": parts.hostname or "127.0.0.1",
@@ -274,7 +132,7 @@ def engine_for_url(url: str) -> Engine[Any]:
         }
         if parts.password:
             config["password"] = unquote(parts.password)
-        return PooledPostgresEngine(config=config)
+        return PooledPostgresEngine(config=config, fast_path=fast_path)
     raise UnsupportedDatabaseURL(f"unsupported database URL scheme: {parts.scheme!r}")
 
 
@@ -301,20 +159,20 @@ def is_sqlite(engine: Engine[Any]) -> bool:
 
 
 async def row_by_id(select: str, row_id: int) -> dict[str, Any] | None:
-    """One row by primary key, the cheapest way each engine can.
+    """One row by primary key.
 
     ``select`` is ``SELECT <columns> FROM <table>`` (constant text; the id is a
-    parameter). Outside a transaction it runs inline on SQLite (see
-    ``read_inline``) and coalesced with concurrent reads on PostgreSQL (see
-    ``PooledPostgresEngine.row_by_id``); inside one, on the transaction's connection.
+    parameter). With the fast path on and outside a transaction it runs inline on
+    SQLite and coalesced with concurrent reads on PostgreSQL (``deliberation.fast_path``);
+    otherwise through Piccolo, on the transaction's connection if there is one.
     """
     engine = bound_engine()
     if engine.current_transaction.get() is None:
-        if isinstance(engine, PooledSQLiteEngine):
-            rows = engine.read_inline(f"{select} WHERE id = ?", [row_id])
+        if isinstance(engine, PooledSQLiteEngine) and engine.inline is not None:
+            rows = engine.inline.read(f"{select} WHERE id = ?", [row_id])
             return rows[0] if rows else None
-        if isinstance(engine, PooledPostgresEngine) and engine.readers_open:
-            row = await engine.row_by_id(select, row_id)
+        if isinstance(engine, PooledPostgresEngine) and engine.readers is not None:
+            row = await engine.readers.row_by_id(select, row_id)
             return dict(row) if row is not None else None
     rows = await engine.run_querystring(QueryString(select + " WHERE id = {}", row_id))
     return dict(rows[0]) if rows else None
@@ -340,13 +198,13 @@ async def _keep_session(connection: Any) -> None:
 async def open_engine(engine: Engine[Any], pool_size: int = 10) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=2, max_size=pool_size, reset=_keep_session)
-    if isinstance(engine, PooledPostgresEngine):
-        await engine.open_readers()
+    if isinstance(engine, PooledPostgresEngine) and engine.readers is not None:
+        await engine.readers.start()
 
 
 async def close_engine(engine: Engine[Any]) -> None:
-    if isinstance(engine, PooledPostgresEngine):
-        await engine.close_readers()
+    if isinstance(engine, PooledPostgresEngine) and engine.readers is not None:
+        await engine.readers.stop()
     if isinstance(engine, PostgresEngine):
         if engine.pool is not None:
             await engine.close_connection_pool()

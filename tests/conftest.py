@@ -19,7 +19,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
-from deliberation import chain, clock
+from deliberation import chain, clock, fast_path
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
 from deliberation.notifications.targets import parse_allowed
@@ -58,6 +58,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"database: {url if url else 'SQLite (temporary file)'}",
         f"clock: {now:%Y-%m-%d %H:%M} China time (offset {clock.offset_seconds():+.0f} s)",
+        f"fast path: {'on' if fast_path.enabled() else 'off (DELIBERATION_FAST_PATH=0)'}",
     ]
 
 
@@ -110,6 +111,8 @@ def settings(migrated: str, var_dir: Path, allowed_hosts: str) -> Settings:
         login_failures_per_client=20,
         # Tests run the delivery loop themselves, and their receivers listen on 127.0.0.1.
         webhook_allowed_hosts=parse_allowed(allowed_hosts.split(",")),
+        # DELIBERATION_FAST_PATH=0 runs the suite without the shortcuts (CI does both).
+        fast_path=fast_path.enabled(),
         delivery_in_server=False,
     )
 
@@ -152,6 +155,17 @@ def client_from(app: Litestar, host: str | None = None) -> httpx.AsyncClient:
     address = host or f"127.0.1.{next(_addresses) % 250 + 1}"
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def browser(app: Litestar) -> tuple[httpx.AsyncClient, str]:
+    """An in-process client that opened a page and holds its CSRF token (the cookie is
+    Secure, as for https or loopback: copied so this plain-http client sends it)."""
+    client = client_from(app)
+    await client.get("/login")
+    token = client.cookies.get("csrftoken") or ""
+    client.cookies.delete("csrftoken")
+    client.cookies.set("csrftoken", token)
+    return client, token
 
 
 @pytest.fixture(scope="session")

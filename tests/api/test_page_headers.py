@@ -9,7 +9,7 @@ from pathlib import Path
 from litestar import Litestar
 
 from tests.api.test_sessions_end import page_client
-from tests.conftest import client_from
+from tests.conftest import browser
 from tests.world import World, new_township
 
 PAGES = Path(__file__).resolve().parents[2] / "templates" / "pages"
@@ -66,9 +66,7 @@ async def test_the_csrf_token_is_bound_to_the_session(world: World, app: Litesta
     assert mine.status_code == 422, mine.text
     # A valid token of another browser (planted in the cookie, as a neighbouring
     # site could) passes Litestar's double-submit check but not the session's.
-    stranger = client_from(app)
-    await stranger.get("/login")
-    planted = stranger.cookies.get("csrftoken") or ""
+    _, planted = await browser(app)
     victim.cookies.delete("csrftoken")
     victim.cookies.set("csrftoken", planted)
     refused = await victim.post(
@@ -82,12 +80,8 @@ async def test_the_csrf_token_is_bound_to_the_session(world: World, app: Litesta
 
 async def test_signing_in_gives_a_new_csrf_token(world: World, app: Litestar) -> None:
     t = await new_township(world, "换令镇")
-    browser = client_from(app)
-    await browser.get("/login")
-    before = browser.cookies.get("csrftoken") or ""
-    browser.cookies.delete("csrftoken")  # Secure: copied for this plain-http client
-    browser.cookies.set("csrftoken", before)
-    answer = await browser.post(
+    client, before = await browser(app)
+    answer = await client.post(
         "/login",
         data={"username": t["liaison"].user["username"], "password": "correct-horse-battery"},
         headers={"x-csrftoken": before},

@@ -20,7 +20,7 @@ from litestar import Litestar
 from deliberation.permissions import Subject, allowed
 from deliberation.security import Principal
 from deliberation.tables import Investigation
-from tests.conftest import client_from
+from tests.conftest import browser
 from tests.world import Actor, Township, World, new_township, open_topic, today, walk
 from workflows import WORKFLOW
 
@@ -85,15 +85,9 @@ async def cast(world: World, app: Litestar) -> Cast:
     }
     pages, csrf = {}, {}
     for name, actor in actors.items():
-        client = client_from(app)
+        client, csrf[name] = await browser(app)
         if actor is not None:
             client.cookies.set("hsl_session", actor.token)
-        await client.get("/notices")
-        # The CSRF cookie is Secure (the site is https or loopback): keep it for this
-        # plain-http test client too.
-        csrf[name] = client.cookies.get("csrftoken") or ""
-        client.cookies.delete("csrftoken")
-        client.cookies.set("csrftoken", csrf[name])
         pages[name] = client
     found = Cast(t, actors, pages, csrf)
     for state in WORKFLOW.state_names:

@@ -16,7 +16,7 @@ from litestar import Litestar
 from deliberation import security_log
 from deliberation.clock import utcnow
 from deliberation.tables import SecurityEvent
-from tests.conftest import client_from
+from tests.conftest import browser, client_from
 from tests.deliberation.test_audit import run_cli
 from tests.live import serving
 from tests.world import PASSWORD, Actor, Township, World, new_township, sign_in, unique
@@ -26,11 +26,7 @@ NEW_PASSWORD = "a-new-password-2026"
 
 async def page_client(app: Litestar, username: str, password: str = PASSWORD) -> httpx.AsyncClient:
     """A browser signed in through the login form (a page session)."""
-    client = client_from(app)
-    await client.get("/login")
-    token = client.cookies.get("csrftoken") or ""
-    client.cookies.delete("csrftoken")
-    client.cookies.set("csrftoken", token)
+    client, token = await browser(app)
     answer = await client.post(
         "/login",
         data={"username": username, "password": password, "next": "/me"},

@@ -8,6 +8,7 @@ import pytest
 
 from deliberation.clock import timestamp
 from deliberation.errors import Unauthenticated
+from deliberation.fast_path import TokenCache
 from deliberation.security import Principal, TokenIssuer, hash_password, verify_password
 
 ALICE = Principal(id=7, username="alice", role="staff", township_id=1, village_id=None)
@@ -23,7 +24,7 @@ def test_passwords_are_argon2_and_verify() -> None:
 
 
 def test_a_remembered_token_still_expires(move_clock: Callable[[float], None]) -> None:
-    issuer = TokenIssuer("s" * 32, ttl_seconds=1)
+    issuer = TokenIssuer("s" * 32, ttl_seconds=1, cache=TokenCache())
     token = issuer.issue(ALICE)
     assert issuer.verify(token) == ALICE
     assert issuer.verify(token) == ALICE  # served from the cache
@@ -33,10 +34,11 @@ def test_a_remembered_token_still_expires(move_clock: Callable[[float], None]) -
 
 
 def test_token_from_another_key_is_refused_and_cache_is_bounded() -> None:
-    ours = TokenIssuer("s" * 32, ttl_seconds=60, cache_size=3)
+    cache: TokenCache[tuple[Principal, float]] = TokenCache(size=3)
+    ours = TokenIssuer("s" * 32, ttl_seconds=60, cache=cache)
     theirs = TokenIssuer("t" * 32, ttl_seconds=60)
     with pytest.raises(Unauthenticated):
         ours.verify(theirs.issue(ALICE))
     for i in range(10):
         ours.verify(ours.issue(Principal(i + 1, f"u{i}", "staff", 1, None), now=timestamp() - i))
-    assert len(ours._verified) == 3
+    assert len(cache._entries) == 3

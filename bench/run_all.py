@@ -7,6 +7,7 @@ import sys
 
 RUNS = [
     ["bench.api_throughput"],
+    ["bench.session_check"],
     ["bench.search", "--engine", "sqlite", "--rows", "100000"],
     ["bench.search", "--engine", "postgres", "--rows", "1000000"],
     ["bench.notices", "--engine", "sqlite"],

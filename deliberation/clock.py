@@ -30,8 +30,14 @@ def timestamp() -> float:
     return utcnow().timestamp()
 
 
+def china_date(moment: datetime) -> date:
+    """The date in China of a moment (a meeting at 07:00 China time is on that day,
+    though it is the day before in UTC)."""
+    return moment.astimezone(CHINA).date()
+
+
 def china_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHINA).date()
+    return china_date(now or utcnow())
 
 
 def set_offset(seconds: float) -> None:

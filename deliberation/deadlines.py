@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from deliberation.clock import CHINA, china_today
+from deliberation.clock import china_date, china_today
 from deliberation.tables import Meeting, ResolutionItem, Topic
 from deliberation.workdays import Deadline, working_days
 from workflows import WORKFLOW
@@ -47,7 +47,7 @@ async def due_of(topic_id: int, state: str, entered_on: date | None) -> Deadline
         )
         if meeting is None:
             return None
-        start = meeting["scheduled_at"].astimezone(CHINA).date()
+        start = china_date(meeting["scheduled_at"])
     else:
         if entered_on is None:
             return None

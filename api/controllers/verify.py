@@ -13,7 +13,7 @@ from litestar.response import Template
 
 from api.dependencies import CurrentPublishing
 from deliberation import documents
-from deliberation.clock import CHINA, chinese_date
+from deliberation.clock import CHINA, china_date, chinese_date
 from deliberation.documents import Publishing
 from deliberation.documents.service import Verification, posting_period
 from deliberation.errors import NotFound
@@ -32,7 +32,7 @@ def _page(
     context["check"] = check
     if doc is not None:
         context["published_on"] = (
-            chinese_date(doc.published_at.astimezone(CHINA).date()) if doc.published_at else ""
+            chinese_date(china_date(doc.published_at)) if doc.published_at else ""
         )
         if doc.posting_starts_on and doc.posting_ends_on:
             context["posting"] = posting_period(

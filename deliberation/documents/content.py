@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from deliberation.clock import chinese_date, chinese_datetime
+from deliberation.clock import china_date, chinese_date, chinese_datetime
 from deliberation.errors import ConditionFailed
 from deliberation.tables import (
     Meeting,
@@ -159,7 +159,7 @@ async def minutes(topic_id: int, today: date) -> Content:
         title=topic["title"],
     )
     context = {
-        **_common(township, topic, meeting["scheduled_at"].date()),
+        **_common(township, topic, china_date(meeting["scheduled_at"])),
         "title": title,
         "intro": intro,
         "summary": paragraphs(meeting["minutes_summary"]),
@@ -232,7 +232,7 @@ async def feedback_report(topic_id: int, today: date) -> Content:
                 "due": chinese_date(item["due_date"]),
                 "progress": report["note"] if report else "尚未报告进展",
                 "percent": f"{report['percent']}%" if report else "0%",
-                "reported": chinese_date(report["created_at"].date()) if report else "",
+                "reported": chinese_date(china_date(report["created_at"])) if report else "",
                 "state": "已完成" if done else "推进中",
             }
         )

@@ -9,6 +9,7 @@ import itertools
 import logging
 import re
 import subprocess
+from datetime import timedelta
 from typing import Any
 
 import pdfplumber
@@ -17,6 +18,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from deliberation.clock import china_today, chinese_date
 from tests.world import Actor, World, satisfy, topic_in_state
 
 MM = 72 / 25.4
@@ -259,3 +261,21 @@ async def test_every_template_renders_without_missing_glyphs(
     problems = [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]
     assert not [p for p in problems if "notdef" in p], problems
     assert not [p for p in problems if "refused" in p.lower()], problems
+
+
+async def test_minutes_carry_the_china_date_of_an_early_morning_meeting(world: World) -> None:
+    """A meeting at 07:30 China time is the day before in UTC: the minutes were dated a
+    day early (documents.md, "What a clean install printed")."""
+    staff = world.a["staff"]
+    topic = await topic_in_state(world.a, "meeting")
+    day = china_today()
+    answer = await staff.post(
+        f"/api/v1/topics/{topic['id']}/meetings",
+        {"scheduled_at": f"{day}T07:30:00+08:00", "place": "村委会", "host": "陈主任"},
+    )
+    assert answer.status_code == 201, answer.text
+    await satisfy(world.a, topic, "minutes_recorded")
+    draft = await create(staff, topic["id"], "minutes")
+    text = text_of(await pdf_of(staff, draft))
+    assert f"{chinese_date(day)}7时30分" in text.replace(" ", "").replace("\n", "")
+    assert chinese_date(day - timedelta(days=1)) not in text

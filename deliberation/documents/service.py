@@ -158,8 +158,11 @@ def _draft_job(content: Content, document_id: int, publishing: Publishing) -> Re
     verify_url = publishing.verify_url(document_id)
     context = {
         **content.context,
-        "number_text": zh("(草稿,发布时编号)") if content.kind == "resolution_notice" else "",
+        "number_text": zh("草稿(发布时编号)")
+        if content.kind == "resolution_notice"
+        else zh("(草稿)"),
         "posting_text": zh("公示期:自发布之日起计算,发布时确定。"),
+        "draft": True,
     }
     return RenderJob(
         template=content.template,
@@ -354,6 +357,7 @@ def _final_job(
         **content.context,
         "posting_text": posting_text(today, deadline.day, days, deadline.provisional),
         "number_text": "",
+        "draft": False,
     }
     if content.kind != "minutes":
         context["date_text"] = chinese_date(today)

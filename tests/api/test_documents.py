@@ -285,3 +285,26 @@ async def test_minutes_carry_the_china_date_of_an_early_morning_meeting(world: W
     assert chinese_date(day - timedelta(days=1)) not in text
     # No items agreed yet: the decisions print as the minutes wrote them.
     assert "明确牵头单位和时限" in text
+
+
+async def test_a_draft_is_marked_on_every_page_and_the_published_file_never(
+    world: World, feedback_topic: dict[str, Any]
+) -> None:
+    staff = world.a["staff"]
+    for kind in ("minutes", "feedback_report"):
+        draft = await create(staff, feedback_topic["id"], kind)
+        with pdfplumber.open(io.BytesIO(await pdf_of(staff, draft))) as pdf:
+            pages = [page.extract_text() or "" for page in pdf.pages]
+            marks = [
+                [c for c in page.chars if c["text"] == "草" and c["size"] > 60]
+                for page in pdf.pages
+            ]
+        assert all(found for found in marks), (kind, [len(m) for m in marks])  # big, diagonal
+        # Turned across the page: each character's text matrix is rotated.
+        assert all(abs(m["matrix"][1]) > 0.3 * abs(m["matrix"][0]) for f in marks for m in f), [
+            m["matrix"] for f in marks for m in f
+        ][:2]
+        assert "(草稿)" in pages[0].replace("（", "(").replace("）", ")"), pages[0][:200]
+        published = await publish(staff, draft["id"])
+        text = text_of(await pdf_of(staff, published))
+        assert "草稿" not in text, kind

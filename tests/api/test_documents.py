@@ -9,7 +9,7 @@ import itertools
 import logging
 import re
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pdfplumber
@@ -18,6 +18,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from deliberation import clock
 from deliberation.clock import china_today, chinese_date
 from tests.world import Actor, World, satisfy, topic_in_state
 
@@ -308,3 +309,23 @@ async def test_a_draft_is_marked_on_every_page_and_the_published_file_never(
         published = await publish(staff, draft["id"])
         text = text_of(await pdf_of(staff, published))
         assert "草稿" not in text, kind
+
+
+@pytest.mark.parametrize(("hour", "minute"), [(23, 30), (0, 30)])
+async def test_the_feedback_report_is_dated_by_the_china_date_at_any_hour(
+    world: World, feedback_topic: dict[str, Any], hour: int, minute: int
+) -> None:
+    """After 16:00 UTC it is already the next day in China: the report was a day early."""
+    start = clock.offset_seconds()
+    # Back in time, not forward (the session's tokens would expire): 00:30 today, or
+    # 23:30 yesterday, China time.
+    real_today = datetime.now(clock.CHINA).date()
+    day = real_today - timedelta(days=1) if hour == 23 else real_today
+    clock.set_offset(clock.offset_to_china_time(hour, minute, day))
+    try:
+        today = china_today()
+        draft = await create(world.a["staff"], feedback_topic["id"], "feedback_report")
+        text = text_of(await pdf_of(world.a["staff"], draft))
+    finally:
+        clock.set_offset(start)
+    assert chinese_date(today) in text.replace(" ", "")

@@ -9,7 +9,8 @@ import itertools
 import logging
 import re
 import subprocess
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pdfplumber
@@ -313,19 +314,20 @@ async def test_a_draft_is_marked_on_every_page_and_the_published_file_never(
 
 @pytest.mark.parametrize(("hour", "minute"), [(23, 30), (0, 30)])
 async def test_the_feedback_report_is_dated_by_the_china_date_at_any_hour(
-    world: World, feedback_topic: dict[str, Any], hour: int, minute: int
+    world: World,
+    feedback_topic: dict[str, Any],
+    move_clock: Callable[[float], None],
+    hour: int,
+    minute: int,
 ) -> None:
     """After 16:00 UTC it is already the next day in China: the report was a day early."""
-    start = clock.offset_seconds()
-    # Back in time, not forward (the session's tokens would expire): 00:30 today, or
-    # 23:30 yesterday, China time.
-    real_today = datetime.now(clock.CHINA).date()
-    day = real_today - timedelta(days=1) if hour == 23 else real_today
-    clock.set_offset(clock.offset_to_china_time(hour, minute, day))
-    try:
-        today = china_today()
-        draft = await create(world.a["staff"], feedback_topic["id"], "feedback_report")
-        text = text_of(await pdf_of(world.a["staff"], draft))
-    finally:
-        clock.set_offset(start)
+    # Back in time from the suite's clock, not forward (the session's tokens would
+    # expire): 00:30 of the suite's China date, or 23:30 of the day before.
+    suite_day = china_today()
+    day = suite_day - timedelta(days=1) if hour == 23 else suite_day
+    move_clock(clock.offset_to_china_time(hour, minute, day) - clock.offset_seconds())
+    assert clock.utcnow().astimezone(clock.CHINA).strftime("%H:%M") == f"{hour:02d}:{minute:02d}"
+    today = china_today()
+    draft = await create(world.a["staff"], feedback_topic["id"], "feedback_report")
+    text = text_of(await pdf_of(world.a["staff"], draft))
     assert chinese_date(today) in text.replace(" ", "")

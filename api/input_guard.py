@@ -15,13 +15,11 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
-from api.middleware import raw_header
+from api.middleware import BODY_METHODS, is_json, media_type
 from deliberation.errors import BadRequest, PayloadTooLarge, ValidationFailed
 
 MAX_DEPTH = 32
 """Deeper than any request body of the API (they are two or three levels)."""
-
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def query_problem(query: bytes) -> str | None:
@@ -81,18 +79,12 @@ def nul_fields(value: Any, path: str = "") -> list[str]:
     return []
 
 
-def _is_json(scope: Scope) -> bool:
-    media = (raw_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
-
-
 def _is_form(scope: Scope) -> bool:
-    media = (raw_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
-    return media == "application/x-www-form-urlencoded"
+    return media_type(scope) == "application/x-www-form-urlencoded"
 
 
 def check_body(scope: Scope, body: bytes) -> None:
-    if _is_json(scope):
+    if is_json(scope):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -124,7 +116,7 @@ class InputGuardMiddleware(ASGIMiddleware):
         field = query_problem(scope.get("query_string", b""))
         if field is not None:
             raise BadRequest(f"查询参数 {field} 包含无效字符(空字符或非 UTF-8)")
-        if scope.get("method") not in _BODY_METHODS or not (_is_json(scope) or _is_form(scope)):
+        if scope.get("method") not in BODY_METHODS or not (is_json(scope) or _is_form(scope)):
             await next_app(scope, receive, send)
             return
         chunks, size = [], 0

@@ -16,7 +16,7 @@ logger = logging.getLogger("deliberation.requests")
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
+BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -65,8 +65,13 @@ def client_address(scope: Any, trusted_proxies: frozenset[str]) -> str:
     return str(peer)
 
 
+def client_of(request: Any) -> str:
+    """``client_address`` of a Litestar request, with the app's trusted proxies."""
+    return client_address(request.scope, request.app.state.settings.trusted_proxies)
+
+
 def _wants_json_body(scope: Any) -> bool:
-    return scope["method"] in _BODY_METHODS and str(scope["path"]).startswith("/api/")
+    return scope["method"] in BODY_METHODS and str(scope["path"]).startswith("/api/")
 
 
 def _has_body(scope: Any) -> bool:
@@ -74,11 +79,13 @@ def _has_body(scope: Any) -> bool:
     return length not in (None, "0") or raw_header(scope, b"transfer-encoding") is not None
 
 
-def _is_json(scope: Any) -> bool:
-    content_type = raw_header(scope, b"content-type")
-    if content_type is None:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
+def media_type(scope: Any) -> str:
+    """The request body's media type, lower-case, without parameters ("" if none)."""
+    return (raw_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+
+
+def is_json(scope: Any) -> bool:
+    media = media_type(scope)
     return media == "application/json" or media.endswith("+json")
 
 
@@ -123,7 +130,7 @@ class RequestContextMiddleware:
             if "\x00" in scope["path"]:
                 await _send_problem(send_with_id, 400, "bad_request", "地址中包含无效字符(空字符)")
                 return
-            if _wants_json_body(scope) and _has_body(scope) and not _is_json(scope):
+            if _wants_json_body(scope) and _has_body(scope) and not is_json(scope):
                 await _send_problem(
                     send_with_id,
                     400,

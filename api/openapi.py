@@ -79,7 +79,7 @@ ENUMS: dict[str, list[str]] = {"state": list(WORKFLOW.state_names)}
 """Query parameters whose values come from the workflow declaration."""
 
 
-def _answers(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+def _answers(path: str, operation: dict[str, Any]) -> set[int]:
     statuses = {400, 422}
     if not _NEVER_SIGNED_IN.match(path):
         statuses |= {401, 403}  # public reads of drafts and PDFs still check a token given
@@ -125,7 +125,7 @@ def tell_the_truth(schema: dict[str, Any]) -> dict[str, Any]:
             shape["minProperties"] = 2  # the reason and at least one changed field
     for path, item in schema.get("paths", {}).items():
         public = any(p.match(_sample(path)) for p in _PUBLIC)
-        for method, operation in item.items():
+        for operation in item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             if not public:
@@ -141,7 +141,7 @@ def tell_the_truth(schema: dict[str, Any]) -> dict[str, Any]:
             for status in list(responses):
                 if status.startswith("4"):
                     del responses[status]
-            for status in sorted(_answers(path, method, operation)):
+            for status in sorted(_answers(path, operation)):
                 responses[str(status)] = {
                     "description": WHY[status],
                     "content": {"application/problem+json": problem},

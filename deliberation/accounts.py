@@ -237,15 +237,15 @@ async def update_user(actor: Actor, user_id: int, data: UserUpdate) -> UserRead:
     async with write_transaction():
         row = await _account(user_id)
         wanted = {
-            "display_name": data.display_name,
+            "display_name": data.display_name.strip()
+            if isinstance(data.display_name, str)
+            else UNSET,
             "role": data.role,
             "township": data.township_id,
             "village": data.village_id,
             "active": data.active,
         }
         changes = {k: v for k, v in wanted.items() if v is not UNSET and v != row[k]}
-        if isinstance(changes.get("display_name"), str):
-            changes["display_name"] = str(changes["display_name"]).strip()
         after = {**row, **changes}
         errors = await _placement_errors(after["role"], after["township"], after["village"])
         if actor.principal is not None and actor.principal.id == user_id:

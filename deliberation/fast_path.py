@@ -163,10 +163,6 @@ class PostgresReaders:
         self._wanted: dict[str, dict[int, list[asyncio.Future[Any]]]] = {}
         self._batches: set[asyncio.Task[None]] = set()
 
-    @property
-    def open(self) -> bool:
-        return self._free is not None
-
     async def start(self) -> None:
         free: asyncio.Queue[asyncpg.Connection | None] = asyncio.Queue()
         for _ in range(self.count):

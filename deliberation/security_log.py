@@ -37,10 +37,6 @@ class Actor:
     principal: Principal | None
     client: str = ""
 
-    @property
-    def name(self) -> str:
-        return self.principal.username if self.principal else "命令行"
-
 
 CLI = Actor(None, "命令行")
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from deliberation.clock import utcnow
 from deliberation.database import row_by_id
@@ -83,21 +84,24 @@ async def check(
     return principal
 
 
-async def end(session_id: int, reason: str) -> None:
+async def _close(which: Any, reason: str) -> None:
+    """End the open sessions ``which`` selects, saying why."""
     await AuthSession.update(
         {AuthSession.ended_at: utcnow(), AuthSession.ended_reason: reason}
-    ).where((AuthSession.id == session_id) & AuthSession.ended_at.is_null())
+    ).where(which & AuthSession.ended_at.is_null())
+
+
+async def end(session_id: int, reason: str) -> None:
+    await _close(AuthSession.id == session_id, reason)
 
 
 async def end_all(account: int, reason: str, *, keep: int | None = None) -> None:
     """End every open session of ``account`` (but ``keep``), inside the caller's
     transaction: the change that ends them and the ending land together."""
-    condition = (AuthSession.account == account) & AuthSession.ended_at.is_null()
+    which: Any = AuthSession.account == account
     if keep is not None:
-        condition &= AuthSession.id != keep
-    await AuthSession.update(
-        {AuthSession.ended_at: utcnow(), AuthSession.ended_reason: reason}
-    ).where(condition)
+        which &= AuthSession.id != keep
+    await _close(which, reason)
 
 
 async def password_chosen(session_id: int) -> None:

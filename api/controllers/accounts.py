@@ -6,7 +6,7 @@ from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal, policy_guard
-from api.middleware import client_address
+from api.middleware import client_of
 from deliberation import accounts, security_log
 from deliberation.schemas import (
     PasswordChange,
@@ -26,10 +26,6 @@ from deliberation.security import Principal
 from deliberation.security_log import Actor
 
 admin_only = policy_guard("account.manage")
-
-
-def client_of(request: Request[Any, Any, Any]) -> str:
-    return client_address(request.scope, request.app.state.settings.trusted_proxies)
 
 
 def actor_of(request: Request[Any, Any, Any], principal: Principal) -> Actor:

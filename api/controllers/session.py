@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from api.auth import session_principal
 from api.forms import FormData, parse_form, to_login
-from api.middleware import client_address
+from api.middleware import client_of
 from deliberation import accounts
 from deliberation.errors import (
     PasswordChangeRequired,
@@ -105,7 +105,7 @@ class SessionController(Controller):
         username = str(data.get("username") or "").strip()[:64]
         password = str(data.get("password") or "")[:128]
         target = safe_next(str(data.get("next") or ""))
-        client = client_address(request.scope, request.app.state.settings.trusted_proxies)
+        client = client_of(request)
         settings = request.app.state.settings
         csrf = generate_csrf_token(secret=settings.secret_key)
         try:
@@ -156,8 +156,7 @@ class SessionController(Controller):
             except Unauthenticated:
                 principal = None
             if principal is not None:
-                client = client_address(request.scope, request.app.state.settings.trusted_proxies)
-                await accounts.sign_out(principal, client)
+                await accounts.sign_out(principal, client_of(request))
         return Redirect(
             "/login",
             status_code=303,
@@ -210,10 +209,9 @@ class SessionController(Controller):
         change, problems = parse_form(data, PasswordChange)
         if change is None:
             return _password_form(principal, problems, status=422)
-        client = client_address(request.scope, request.app.state.settings.trusted_proxies)
         try:
             await accounts.change_password(
-                principal, change, client, request.app.state.login_limits
+                principal, change, client_of(request), request.app.state.login_limits
             )
         except ValidationFailed as refused:
             found: dict[str, str] = {}

@@ -93,10 +93,6 @@ class Deliverer:
         self._running: set[asyncio.Task[None]] = set()
         self._per_hook: Counter[int] = Counter()
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._running)
-
     async def _claim(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         lease = now + timedelta(seconds=self.config.lease_seconds)
         lock = "" if is_sqlite(bound_engine()) else " FOR UPDATE SKIP LOCKED"

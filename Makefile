@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install clean native-libs browser-tools
+.PHONY: run test lint bench install clean native-libs browser-tools fonts
 
 $(BIN)/python:
 	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
@@ -40,6 +40,12 @@ native-libs:
 	  fi; \
 	fi
 
+# The documents' faces (docs/documents.md): Debian's Noto CJK (a Black serif for 小标宋, 黑体,
+# 宋体) and AR PL UKai (楷体) with apt as root, FandolFang (仿宋) out of TeX Live's Chinese
+# package (no root needed); then each is cut to GB 2312 once. Says what is missing, if any.
+fonts: $(STAMP)
+	@$(BIN)/deliberation fonts --install --quiet
+
 # The browser tests need Debian's Chromium and axe-core (npm); without them they skip.
 browser-tools:
 	@if command -v chromium >/dev/null && [ ! -f node_modules/axe-core/axe.min.js ]; then \
@@ -51,14 +57,14 @@ browser-tools:
 	  fi; \
 	fi
 
-run: $(STAMP) native-libs
+run: $(STAMP) native-libs fonts
 	@mkdir -p var
 	$(BIN)/deliberation migrate
 	$(BIN)/deliberation demo --if-empty
 	@echo "好商量 serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/schema)"
 	$(BIN)/deliberation serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) native-libs browser-tools
+test: $(STAMP) native-libs browser-tools fonts
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

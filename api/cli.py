@@ -1,5 +1,5 @@
 """The ``deliberation`` command line: serve, worker, migrate, accounts, demo, audit,
-render, outbox, calendar."""
+render, fonts, outbox, calendar."""
 
 from __future__ import annotations
 
@@ -159,6 +159,27 @@ def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _run(settings, work)
+
+
+def cmd_fonts(args: argparse.Namespace, settings: Settings) -> int:
+    """Which file serves each role of the documents' faces; what is missing and how to
+    install it."""
+    from deliberation.documents import fonts
+
+    missing = fonts.install() if args.install else fonts.missing_files()
+    if args.quiet and not missing:
+        return 0
+    print("公文字体（每种用途使用的字体文件）：")
+    for line in fonts.report():
+        print(f"  {line}")
+    if not missing:
+        print("字体齐全。")
+        return 0
+    print("缺少以下字体，公文将改用备用字体（pip 安装的思源字体，粗体为合成粗体）：")
+    for file in missing:
+        print(f"  {file.name}（{file.package}）")
+    print(f"安装命令：{fonts.install_command(missing)}")
+    return 0
 
 
 def print_demo_accounts() -> None:
@@ -371,6 +392,17 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--posting-days", type=int, default=None)
     render.add_argument("--as", dest="as_user", help="the staff username to act as")
     render.set_defaults(func=cmd_render)
+
+    fonts = sub.add_parser(
+        "fonts", help="say which font file serves each face of the documents, and what is missing"
+    )
+    fonts.add_argument(
+        "--install",
+        action="store_true",
+        help="install the missing ones (Debian packages need root) and prepare them",
+    )
+    fonts.add_argument("--quiet", action="store_true", help="say nothing when none is missing")
+    fonts.set_defaults(func=cmd_fonts)
 
     sub.add_parser(
         "worker", help="deliver webhooks and send reminders (besides or instead of serve)"

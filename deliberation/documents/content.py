@@ -100,10 +100,23 @@ async def _items(topic_id: int) -> list[dict[str, Any]]:
     )
 
 
+DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """一 … 九十九: the numbers of second-level headings, （一）（二） (GB/T 9704 §7.3.3)."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else DIGITS[tens] + "十")
+    return head + (DIGITS[ones] if ones else "")
+
+
 def _item_rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [
         {
             "n": str(i),
+            "heading_n": chinese_number(i),
             "content": item["content"],
             "unit": item["responsible_unit"],
             "due": chinese_date(item["due_date"]),
@@ -227,6 +240,7 @@ async def feedback_report(topic_id: int, today: date) -> Content:
         rows.append(
             {
                 "n": str(n),
+                "heading_n": chinese_number(n),
                 "content": item["content"],
                 "unit": item["responsible_unit"],
                 "due": chinese_date(item["due_date"]),

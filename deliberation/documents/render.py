@@ -3,10 +3,9 @@
 - Jinja autoescapes everything: user text never becomes markup.
 - ``ProjectFilesFetcher`` serves only the project's own templates and font files
   and refuses every other URL (other files, http, https, ftp, data, redirects).
-- Fonts: installed system CJK faces first (they have bold weights), then the
-  Noto Serif SC / Noto Sans SC of ``pylopdf-fonts-zh-cn`` (a common cut first, the
-  full font for anything else; see ``fonts.py``), so Chinese renders after
-  ``pip install`` alone. Always ``lang="zh-CN"``.
+- Fonts: one face per role (title, body, headings, page numbers), each from a file the
+  project names, cut to the common characters; nothing else on the machine is seen
+  (``fonts.py``). Always ``lang="zh-CN"``.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,10 +24,14 @@ from urllib.request import url2pathname
 
 import jinja2
 import segno
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from deliberation.documents.fonts import FontSet, font_set
+from deliberation.documents.fonts import Face, confined_fontconfig
+from deliberation.documents.fonts import faces as font_faces
+
+with confined_fontconfig():  # WeasyPrint loads fontconfig's configuration on import
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pdf"
 
@@ -43,7 +47,7 @@ class ProjectFilesFetcher(URLFetcher):  # type: ignore[misc]
 
     def __init__(self, roots: tuple[Path, ...] | None = None) -> None:
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
-        allowed = roots or (TEMPLATES, *fonts().folders)
+        allowed = roots or (TEMPLATES, *{face.cut.parent for face in fonts()})
         self.roots = tuple(root.resolve() for root in allowed)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
@@ -60,8 +64,21 @@ class ProjectFilesFetcher(URLFetcher):  # type: ignore[misc]
 
 
 @cache
-def fonts() -> FontSet:
-    return font_set()
+def fonts() -> tuple[Face, ...]:
+    return font_faces()
+
+
+_per_thread = threading.local()
+
+
+def font_configuration() -> FontConfiguration:
+    """One font configuration per thread, made within the confined fontconfig: the
+    @font-face files are read once, not at every render."""
+    config = getattr(_per_thread, "font_config", None)
+    if config is None:
+        with confined_fontconfig():
+            config = _per_thread.font_config = FontConfiguration()
+    return config
 
 
 @cache
@@ -73,13 +90,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    found = fonts()
-    env.globals["font_files"] = {
-        "serif": found.serif.resolve().as_uri(),
-        "sans": found.sans.resolve().as_uri(),
-        "serif_common": found.serif_common.resolve().as_uri(),
-        "sans_common": found.sans_common.resolve().as_uri(),
-    }
+    env.globals["font_faces"] = [
+        {"family": face.role.family, "url": face.cut.resolve().as_uri()} for face in fonts()
+    ]
     return env
 
 
@@ -120,7 +133,7 @@ def html_to_pdf(html: str, *, pdf_a: bool = False) -> bytes:
     )
     options: dict[str, Any] = {"pdf_variant": "pdf/a-3b"} if pdf_a else {}
     out = io.BytesIO()
-    document.write_pdf(out, **options)
+    document.write_pdf(out, font_config=font_configuration(), **options)
     return out.getvalue()
 
 

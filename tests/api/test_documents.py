@@ -178,17 +178,31 @@ def test_layout_follows_gb_t_9704(rendered: dict[str, bytes]) -> None:
         assert printed and printed[0]["bottom"] > BOTTOM - 60
 
 
-def test_heading_levels_use_their_faces(rendered: dict[str, bytes]) -> None:
-    """一、 headings in a sans (黑体-like) face, body text in the serif face."""
+def _face_of(chars: list[dict[str, Any]], text: str) -> set[str]:
+    """The faces (WeasyPrint names each embedded font after its role and weight) of the
+    first occurrence of ``text``."""
+    joined = "".join(c["text"] for c in chars)
+    start = joined.index(text)
+    return {c["fontname"].split("+")[-1] for c in chars[start : start + len(text)]}
+
+
+def test_each_part_prints_in_its_own_face(rendered: dict[str, bytes]) -> None:
+    """GB/T 9704: masthead and title in a heavy 小标宋-like face, body in 仿宋, 一、 in
+    黑体, （一） in 楷体, page numbers in 宋体, each from its role's file."""
     with pdfplumber.open(io.BytesIO(rendered["feedback_report"])) as doc:
         chars = [c for page in doc.pages for c in page.chars]
-    text = "".join(c["text"] for c in chars)
-    start = text.index("一、落实情况")
-    heading = chars[start : start + len("一、落实情况")]
-    assert all("Sans" in c["fontname"] for c in heading), {c["fontname"] for c in heading}
-    body = chars[text.index("牵头单位") : text.index("牵头单位") + 4]
-    assert all("Serif" in c["fontname"] for c in body), {c["fontname"] for c in body}
-    assert all(round(c["size"]) == 16 for c in heading + body)
+        numbers = [c for c in doc.pages[0].chars if c["bottom"] > BOTTOM and c["size"] > 12]
+    masthead, title = _face_of(chars, "协商议事会"), _face_of(chars, "落实情况的通报")
+    for face in (masthead, title):
+        assert len(face) == 1 and face.pop().startswith("HSL-Title-"), face
+    heavy = {c["fontname"].split("-")[-1] for c in chars if "HSL-Title" in c["fontname"]}
+    assert heavy <= {"Heavy", "Black", "Bold"}, heavy  # a bold weight, never the regular one
+    assert _face_of(chars, "一、落实情况") == {"HSL-Heading"}
+    assert _face_of(chars, "牵头单位") == {"HSL-Body"}
+    assert _face_of(chars, "（一）") == {"HSL-Subheading"}
+    assert numbers and {c["fontname"].split("+")[-1] for c in numbers} == {"HSL-Song"}
+    heading = chars[[c["text"] for c in chars].index("一") :][:6]
+    assert all(round(c["size"]) == 16 for c in heading)
 
 
 def test_published_pdf_is_pdf_a_3b_with_metadata_and_small(rendered: dict[str, bytes]) -> None:

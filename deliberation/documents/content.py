@@ -20,6 +20,7 @@ from deliberation.tables import (
     SatisfactionRating,
     Topic,
     Township,
+    Village,
 )
 from deliberation.wording import zh
 
@@ -83,7 +84,30 @@ async def _topic(topic_id: int) -> tuple[dict[str, Any], str]:
     if topic is None:
         raise ConditionFailed("议题不存在")
     township = await Township.select(Township.name).where(Township.id == topic["township"]).first()
-    return topic, township["name"] if township else ""
+    name = township["name"] if township else ""
+    villages = await Village.select(Village.name).where(Village.township == topic["township"])
+    topic["subject"] = subject_of(topic["title"])
+    # Names jieba does not know, which a title line must not split (塘/背村).
+    topic["places"] = [n for n in (name, *(v["name"] for v in villages)) if n]
+    return topic, name
+
+
+SUBJECT_ENDINGS = ("的协商议题", "协商议题", "的议题", "议题")
+QUOTES = "“”\"'「」"
+
+
+def subject_of(title: str) -> str:
+    """What a topic is about, for the documents' titles: 关于金山村道路硬化的协商议题 →
+    金山村道路硬化, so that a title never reads 关于“关于…议题”… (the title builds its own
+    关于 and names the document)."""
+    subject = title.strip().strip(QUOTES).strip()
+    if subject.startswith("关于") and len(subject) > 2:
+        subject = subject[2:].lstrip()
+    for ending in SUBJECT_ENDINGS:
+        if subject.endswith(ending) and len(subject) > len(ending):
+            subject = subject[: -len(ending)].rstrip()
+            break
+    return subject.strip(QUOTES).strip() or title.strip()
 
 
 async def _items(topic_id: int) -> list[dict[str, Any]]:
@@ -132,6 +156,7 @@ def _common(township: str, topic: dict[str, Any], today: date) -> dict[str, Any]
         "copy_to": COPY_TO,
         "reference": topic["reference"],
         "topic_title": topic["title"],
+        "place_names": topic["places"],
         "date_text": chinese_date(today),
     }
 
@@ -161,7 +186,7 @@ async def minutes(topic_id: int, today: date) -> Content:
             for r in people
         )
 
-    title = f"关于“{topic['title']}”的协商议事会议纪要"
+    title = f"关于“{topic['subject']}”的协商议事会议纪要"
     held = chinese_datetime(meeting["scheduled_at"])
     intro = zh(
         "{held},{host}在{place}主持召开“好商量”协商议事会议,"
@@ -169,7 +194,7 @@ async def minutes(topic_id: int, today: date) -> Content:
         held=held,
         host=meeting["host"],
         place=meeting["place"],
-        title=topic["title"],
+        title=topic["subject"],
     )
     context = {
         **_common(township, topic, china_date(meeting["scheduled_at"])),
@@ -197,11 +222,8 @@ async def resolution_notice(topic_id: int, today: date) -> Content:
             zh("还没有协商成果:请先添加协商成果事项,再生成协商成果公示"),
             missing=["resolution_items"],
         )
-    title = f"关于“{topic['title']}”协商成果的公示"
-    intro = zh(
-        "经“好商量”协商议事会议协商,就“{title}”形成以下协商成果,现予以公示,接受群众监督。",
-        title=topic["title"],
-    )
+    title = f"关于“{topic['subject']}”协商成果的公示"
+    intro = "现将“好商量”协商议事会议形成的协商成果公示如下："
     context = {
         **_common(township, topic, today),
         "title": title,
@@ -260,10 +282,10 @@ async def feedback_report(topic_id: int, today: date) -> Content:
         share = f"{count * 100 / total:.1f}%" if total else "—"
         tally.append({"label": label, "count": str(count), "share": share})
     done_count = sum(1 for r in rows if r["state"] == "已完成")
-    title = f"关于“{topic['title']}”协商成果落实情况的通报"
+    title = f"关于“{topic['subject']}”协商成果落实情况的通报"
     intro = zh(
         "“{title}”协商成果共{total}项,已完成{done}项。现将落实情况和群众满意度评价通报如下:",
-        title=topic["title"],
+        title=topic["subject"],
         total=str(len(rows)),
         done=str(done_count),
     )

@@ -25,6 +25,7 @@ from urllib.request import url2pathname
 import jinja2
 import segno
 
+from deliberation.documents import typeset
 from deliberation.documents.fonts import Face, confined_fontconfig
 from deliberation.documents.fonts import faces as font_faces
 
@@ -34,6 +35,9 @@ with confined_fontconfig():  # WeasyPrint loads fontconfig's configuration on im
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pdf"
+# The type area is 156 mm wide (GB/T 9704): 442.2 points.
+TYPE_WIDTH = 156 * 72 / 25.4
+TITLE_SIZE = 22.0
 
 logger = logging.getLogger("deliberation.documents")
 
@@ -68,6 +72,53 @@ def fonts() -> tuple[Face, ...]:
     return font_faces()
 
 
+@cache
+def measure(role: str) -> typeset.Measure:
+    """Widths in ems of the face serving ``role``, read from its cut (1 em for a
+    character outside it: the full fallback face is CJK, square)."""
+    from fontTools.ttLib import TTFont
+
+    face = next(f for f in fonts() if f.role.key == role)
+    font = TTFont(face.cut, lazy=True)
+    upem = font["head"].unitsPerEm
+    metrics = font["hmtx"].metrics
+    advances = {code: metrics[name][0] / upem for code, name in font.getBestCmap().items()}
+    return lambda text: sum(advances.get(ord(c), 1.0) for c in text)
+
+
+def title_lines(text: str, keep_whole: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """A title's lines: whole words, balanced (``typeset.title_lines``)."""
+    return typeset.title_lines(text, measure("title"), TYPE_WIDTH / TITLE_SIZE, keep_whole)
+
+
+def fitting_size(text: str, role: str, size: float, spacing: float = 0.0) -> float:
+    """The size (points) at which ``text`` in ``role``'s face, with ``spacing`` points
+    between letters, fits the type area's width on one line; ``size`` at most."""
+    width = TYPE_WIDTH - spacing * len(text) - 1  # a point to spare for rounding
+    return typeset.fitting_size(text, measure(role), width, size)
+
+
+BODY_SIZE = 16.0
+BODY_SPACING = -0.22  # points between letters (print.css: 28 characters a line)
+DATE_INDENT = 4.0  # ems from the right: the date of a sealed sign-off (GB/T 9704 §7.3.5.1)
+
+
+def signoff_place(issuer: str, date_text: str) -> dict[str, float]:
+    """Where a sealed sign-off's lines go, in ems from the type area's right edge: the
+    date four characters in, the issuer centred over the date, the seal's centre."""
+    measure_body = measure("body")
+
+    def width(text: str) -> float:
+        return measure_body(text) + len(text) * BODY_SPACING / BODY_SIZE
+
+    centre = DATE_INDENT + width(date_text) / 2
+    return {
+        "date_right": DATE_INDENT,
+        "issuer_right": round(max(0.0, centre - width(issuer) / 2), 3),
+        "seal_right": round(centre, 3),
+    }
+
+
 _per_thread = threading.local()
 
 
@@ -90,6 +141,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["title_lines"] = title_lines
+    env.filters["fitting_size"] = fitting_size
+    env.globals["signoff_place"] = signoff_place
     env.globals["font_faces"] = [
         {"family": face.role.family, "url": face.cut.resolve().as_uri()} for face in fonts()
     ]
@@ -146,4 +200,5 @@ def warm_up() -> None:
     """Make the font cuts if needed, import and lay out once, so a worker's first real
     render is not the slow one."""
     environment()
+    typeset.warm_up()
     html_to_pdf('<html lang="zh-CN"><body>预热</body></html>')

@@ -123,8 +123,8 @@ def _body_words(page: Any) -> list[dict[str, Any]]:
 
 
 def test_layout_follows_gb_t_9704(rendered: dict[str, bytes]) -> None:
-    with pdfplumber.open(io.BytesIO(rendered["resolution_notice"])) as doc:
-        assert len(doc.pages) >= 2, "the demo notice runs over two pages"
+    with pdfplumber.open(io.BytesIO(rendered["feedback_report"])) as doc:
+        assert len(doc.pages) >= 2, "the report (items, ratings, colophon) runs over two pages"
         for page in doc.pages:
             assert (page.width, page.height) == pytest.approx(A4, abs=1)
             body = _body_words(page)
@@ -137,10 +137,11 @@ def test_layout_follows_gb_t_9704(rendered: dict[str, bytes]) -> None:
         assert 22 in sizes, "the title is 22 pt"
         assert 16 in sizes, "the body is 16 pt"
         # A full body line holds 28 characters; lines are ~28.9 pt apart.
+        # Lines of body text (仿宋), by baseline (faces differ in how high their boxes reach).
         lines: dict[float, list[dict[str, Any]]] = {}
         for ch in first.chars:
-            if round(ch["size"]) == 16 and ch["bottom"] <= BOTTOM:
-                lines.setdefault(round(ch["top"], 1), []).append(ch)
+            if round(ch["size"]) == 16 and ch["bottom"] <= BOTTOM and "HSL-Body" in ch["fontname"]:
+                lines.setdefault(round(first.height - ch["matrix"][5], 1), []).append(ch)
         # 28 characters to a 156 mm line: Chinese characters advance 442.2 / 28 pt each,
         # and full lines reach the right edge of the type area.
         advances = sorted(

@@ -1,0 +1,124 @@
+"""Line breaking and fitting for the documents' headings (GB/T 9704 §7.2, §7.3.1).
+
+A long title is set in lines that keep words whole and stack as a trapezoid or a
+diamond, never leaving a line of one or two characters; a masthead stays on its line,
+its size brought down until it fits. Words come from jieba; place names of the township
+(which jieba does not know: 塘/背村) and numbers with their unit (2026年) are never split.
+Widths are measured with the advance widths of the face that prints the text, so a line
+that fits here fits on the page.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+
+# Punctuation that may not start a line (it closes something) or end one (it opens).
+CLOSING = set("”’」』》〉）】〕，。、；：！？…—·%")
+OPENING = set("“‘「『《〈（【〔")
+# Function words that lean on the word before them: a line does not start with them.
+LEANING = {"的", "之", "等"}
+NUMBER_WITH_UNIT = re.compile(r"[0-9０-９]+[年月日号项个%]?")
+
+Measure = Callable[[str], float]
+"""The width of a text, in ems of the face that prints it."""
+
+
+@cache
+def _jieba() -> object:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary (about a second) before the first title needs it."""
+    _jieba()
+
+
+def _words(text: str) -> list[str]:
+    jieba = _jieba()
+    return [w for w in jieba.cut(text, HMM=True) if w]  # type: ignore[attr-defined]
+
+
+def forbidden_breaks(text: str, keep_whole: Iterable[str] = ()) -> set[int]:
+    """Offsets inside ``text`` where a line may not break: inside a word, inside a place
+    name or a number with its unit, before closing punctuation or a leaning word, after
+    opening punctuation."""
+    allowed = set(itertools.accumulate(len(w) for w in _words(text)))
+    forbidden = set(range(1, len(text))) - allowed
+    spans = [m.span() for m in NUMBER_WITH_UNIT.finditer(text)]
+    for name in keep_whole:
+        if name:
+            spans += [(m.start(), m.end()) for m in re.finditer(re.escape(name), text)]
+    for start, end in spans:
+        forbidden.update(range(start + 1, end))
+    for i in range(1, len(text)):
+        if text[i] in CLOSING or text[i] in LEANING or text[i - 1] in OPENING:
+            forbidden.add(i)
+    return forbidden
+
+
+def _shape_penalty(widths: Sequence[float]) -> float:
+    """0 for a trapezoid (lines growing or shrinking steadily) or a diamond (widest in
+    the middle); more the further from both."""
+    n = len(widths)
+    if n < 3:
+        return 0.0
+    rising = all(a <= b for a, b in itertools.pairwise(widths))
+    falling = all(a >= b for a, b in itertools.pairwise(widths))
+    middle = max(widths[1:-1])
+    diamond = middle >= widths[0] and middle >= widths[-1]
+    return 0.0 if rising or falling or diamond else 1.0
+
+
+def title_lines(
+    text: str,
+    measure: Measure,
+    width: float,
+    keep_whole: Iterable[str] = (),
+    shortest: int = 3,
+) -> list[str]:
+    """``text`` in as few lines of at most ``width`` ems as it takes, broken between
+    words, each line at least ``shortest`` characters, the lengths as even as can be
+    (then a trapezoid or diamond). One line if it fits; the text as it is if no break
+    works (the page then wraps it)."""
+    if measure(text) <= width or len(text) < 2 * shortest:
+        return [text]
+    forbidden = forbidden_breaks(text, keep_whole)
+    breaks = [i for i in range(shortest, len(text) - shortest + 1) if i not in forbidden]
+    for count in range(2, 6):
+        best: tuple[float, list[str]] | None = None
+        for cut in itertools.combinations(breaks, count - 1):
+            edges = (0, *cut, len(text))
+            lines = [text[a:b] for a, b in itertools.pairwise(edges)]
+            if any(len(line) < shortest for line in lines):
+                continue
+            widths = [measure(line) for line in lines]
+            if max(widths) > width:
+                continue
+            # Even lines first; then the shape; then a longer first line.
+            score = (max(widths) - min(widths)) + 4 * _shape_penalty(widths)
+            score += 0.01 * (widths[-1] > widths[0])
+            if best is None or score < best[0]:
+                best = (score, lines)
+        if best is not None:
+            return best[1]
+    return [text]
+
+
+def fitting_size(
+    text: str, measure: Measure, width: float, size: float, step: float = 0.5
+) -> float:
+    """The largest size (points, in ``step``s, at most ``size``) at which ``text`` fits
+    ``width`` points on one line."""
+    ems = measure(text)
+    if ems <= 0 or ems * size <= width:
+        return size
+    fitted = width / ems
+    return max(step, (fitted // step) * step)

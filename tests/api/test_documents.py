@@ -187,6 +187,16 @@ def _face_of(chars: list[dict[str, Any]], text: str) -> set[str]:
     return {c["fontname"].split("+")[-1] for c in chars[start : start + len(text)]}
 
 
+def test_the_published_notice_is_one_page_signed_and_dated(
+    rendered: dict[str, bytes], feedback_topic: dict[str, Any]
+) -> None:
+    with pdfplumber.open(io.BytesIO(rendered["resolution_notice"])) as doc:
+        assert len(doc.pages) == 1
+        text = (doc.pages[0].extract_text() or "").replace("\n", "")
+    assert "协商议事会" + chinese_date(china_today()) in text
+    assert "抄送" not in text  # a posted notice carries no colophon
+
+
 def test_each_part_prints_in_its_own_face(rendered: dict[str, bytes]) -> None:
     """GB/T 9704: masthead and title in a heavy 小标宋-like face, body in 仿宋, 一、 in
     黑体, （一） in 楷体, page numbers in 宋体, each from its role's file."""
@@ -218,7 +228,7 @@ def test_published_pdf_is_pdf_a_3b_with_metadata_and_small(rendered: dict[str, b
         assert info is not None and info.title and "“" in info.title
         assert info.author and "协商议事会" in info.author
         assert reader.trailer["/Root"].get("/Lang") == "zh-CN"
-        assert len(pdf) < 1024 * 1024, f"{kind}: {len(pdf)} bytes"
+        assert len(pdf) < 400 * 1024, f"{kind}: {len(pdf)} bytes"  # five faces, cut
         assert not reader.attachments, kind
 
 

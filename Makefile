@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install clean native-libs browser-tools fonts
+.PHONY: run test lint bench install clean native-libs browser-tools fonts pictures
 
 $(BIN)/python:
 	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
@@ -71,6 +71,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# docs/documents/*.png: page 1 of each kind of document, rendered from the demo.
+pictures: $(STAMP) native-libs fonts
+	$(BIN)/python docs/documents/pictures.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

@@ -21,6 +21,8 @@ CLOSING = set("”’」』》〉）】〕，。、；：！？…—·%")
 OPENING = set("“‘「『《〈（【〔")
 # Function words that lean on the word before them: a line does not start with them.
 LEANING = {"的", "之", "等"}
+# Conjunctions that lead into the words after them: a line does not end with them.
+LEADING = {"与", "和", "及", "并", "或", "暨"}
 NUMBER_WITH_UNIT = re.compile(r"[0-9０-９]+[年月日号项个%]?")
 
 Measure = Callable[[str], float]
@@ -48,8 +50,8 @@ def _words(text: str) -> list[str]:
 
 def forbidden_breaks(text: str, keep_whole: Iterable[str] = ()) -> set[int]:
     """Offsets inside ``text`` where a line may not break: inside a word, inside a place
-    name or a number with its unit, before closing punctuation or a leaning word, after
-    opening punctuation."""
+    name or a number with its unit, before closing punctuation or a leaning word (的),
+    after opening punctuation or a conjunction (与)."""
     allowed = set(itertools.accumulate(len(w) for w in _words(text)))
     forbidden = set(range(1, len(text))) - allowed
     spans = [m.span() for m in NUMBER_WITH_UNIT.finditer(text)]
@@ -59,9 +61,22 @@ def forbidden_breaks(text: str, keep_whole: Iterable[str] = ()) -> set[int]:
     for start, end in spans:
         forbidden.update(range(start + 1, end))
     for i in range(1, len(text)):
-        if text[i] in CLOSING or text[i] in LEANING or text[i - 1] in OPENING:
+        if text[i] in CLOSING or text[i] in LEANING or text[i - 1] in OPENING | LEADING:
             forbidden.add(i)
     return forbidden
+
+
+QUOTED_BREAK = 10.0  # ems: worse than any imbalance a title line can have
+
+
+def _quoted(text: str) -> list[bool]:
+    """For each offset, whether a break there falls inside a quotation “…”."""
+    depth, inside = 0, []
+    for ch in text:
+        inside.append(depth > 0)
+        depth += (ch in OPENING) - (ch in CLOSING and ch in "”’」』》〉）】〕")
+    inside.append(False)
+    return inside
 
 
 def _shape_penalty(widths: Sequence[float]) -> float:
@@ -92,6 +107,7 @@ def title_lines(
         return [text]
     forbidden = forbidden_breaks(text, keep_whole)
     breaks = [i for i in range(shortest, len(text) - shortest + 1) if i not in forbidden]
+    inside = _quoted(text)
     for count in range(2, 6):
         best: tuple[float, list[str]] | None = None
         for cut in itertools.combinations(breaks, count - 1):
@@ -102,8 +118,10 @@ def title_lines(
             widths = [measure(line) for line in lines]
             if max(widths) > width:
                 continue
-            # Even lines first; then the shape; then a longer first line.
-            score = (max(widths) - min(widths)) + 4 * _shape_penalty(widths)
+            # Meaning first: a break inside a quotation (the topic's subject) only where
+            # no other will do. Then even lines; then the shape; then a longer first line.
+            score = QUOTED_BREAK * sum(inside[i] for i in cut)
+            score += (max(widths) - min(widths)) + 4 * _shape_penalty(widths)
             score += 0.01 * (widths[-1] > widths[0])
             if best is None or score < best[0]:
                 best = (score, lines)

@@ -427,6 +427,8 @@ def take_fandol_fang(folder: Path = PROJECT_FONTS) -> None:
                     assert source is not None
                     partial = folder / f"{name}.partial"
                     partial.write_bytes(source.read())
+                    # The package's time, so a fresh copy keeps the same cut (its key).
+                    os.utime(partial, (member.mtime, member.mtime))
                     os.replace(partial, folder / name)
         data.wait()
     if not (folder / "FandolFang-Regular.otf").is_file():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
@@ -92,6 +93,10 @@ def _shape_penalty(widths: Sequence[float]) -> float:
     return 0.0 if rising or falling or diamond else 1.0
 
 
+MOST_LINES = 5
+NEAR = 6  # characters either side of an even split that a break may move
+
+
 def title_lines(
     text: str,
     measure: Measure,
@@ -102,15 +107,25 @@ def title_lines(
     """``text`` in as few lines of at most ``width`` ems as it takes, broken between
     words, each line at least ``shortest`` characters, the lengths as even as can be
     (then a trapezoid or diamond). One line if it fits; the text as it is if no break
-    works (the page then wraps it)."""
-    if measure(text) <= width or len(text) < 2 * shortest:
+    works or it would take more than five lines (the page then wraps it).
+
+    Breaks are looked for within ``NEAR`` characters of an even split, so the search
+    stays small (at most 13⁴ candidates) however long the text."""
+    total = measure(text)
+    if total <= width or len(text) < 2 * shortest or total > MOST_LINES * width:
         return [text]
     forbidden = forbidden_breaks(text, keep_whole)
-    breaks = [i for i in range(shortest, len(text) - shortest + 1) if i not in forbidden]
+    allowed = {i for i in range(shortest, len(text) - shortest + 1) if i not in forbidden}
     inside = _quoted(text)
-    for count in range(2, 6):
+    for count in range(max(2, math.ceil(total / width)), MOST_LINES + 1):
+        near = [
+            sorted(i for i in allowed if abs(i - round(len(text) * k / count)) <= NEAR)
+            for k in range(1, count)
+        ]
         best: tuple[float, list[str]] | None = None
-        for cut in itertools.combinations(breaks, count - 1):
+        for cut in itertools.product(*near):
+            if any(a >= b for a, b in itertools.pairwise(cut)):
+                continue
             edges = (0, *cut, len(text))
             lines = [text[a:b] for a, b in itertools.pairwise(edges)]
             if any(len(line) < shortest for line in lines):

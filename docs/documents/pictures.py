@@ -38,11 +38,8 @@ def main() -> int:
         for kind in KINDS:
             pdf = Path(work) / f"{kind}.pdf"
             deliberation("render", TOPIC, "--kind", kind, "--publish", "--out", str(pdf))
-            subprocess.run(
-                ["pdftoppm", "-r", "100", "-f", "1", "-l", "1", "-png", "-singlefile"]
-                + [str(pdf), str(HERE / kind)],
-                check=True,
-            )
+            page_one = ["-r", "100", "-f", "1", "-l", "1", "-png", "-singlefile"]
+            subprocess.run(["pdftoppm", *page_one, str(pdf), str(HERE / kind)], check=True)
             print(f"{(HERE / kind).relative_to(ROOT)}.png")
     return 0
 

@@ -132,6 +132,10 @@ def test_title_lines_by_measure() -> None:
         assert "".join(rows) == text
         assert all(len(r) >= 3 and len(r) <= width for r in rows), (width, rows)
     assert title_lines(text, len, 40.0) == [text]
+    # Beyond five lines the page wraps it (the search for breaks stays small).
+    assert title_lines(text * 10, len, 8.0) == [text * 10]
+    rows = title_lines(text * 2, len, 12.0)
+    assert len(rows) == 4 and all(3 <= len(r) <= 12 for r in rows), rows
 
 
 def test_mastheads_stay_on_one_line() -> None:

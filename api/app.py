@@ -25,7 +25,7 @@ from litestar.template.config import TemplateConfig
 from api import openapi
 from api.auth import auth_middleware, provide_principal
 from api.controllers import ROUTE_HANDLERS
-from api.controllers.session import secure_cookies
+from api.controllers.session import remember_viewer, secure_cookies
 from api.dependencies import provide_publishing
 from api.errors import EXCEPTION_HANDLERS
 from api.input_guard import InputGuardMiddleware
@@ -154,6 +154,8 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         lifespan=[database, pdf_renderer, webhook_deliveries],
+        # Pages: who is signed in, for the header of every page.
+        before_request=remember_viewer,
         on_shutdown=[flush_logs],
         # Bad input (NUL, invalid UTF-8, deep nesting) first, then who is asking.
         middleware=[InputGuardMiddleware(settings.max_body_bytes), auth_middleware()],

@@ -18,7 +18,7 @@ ROLE_LABELS: Final = MappingProxyType(
     {
         "admin": "系统管理员",
         "liaison": "政协委员/联络员",
-        "representative": "村(居)民代表",
+        "representative": "村（居）民代表",
         "staff": "工作人员",
     }
 )

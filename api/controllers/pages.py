@@ -65,7 +65,7 @@ class NoticeBoardController(Controller):
 
     path = "/notices"
     tags = ["pages"]
-    opt = {"exclude_from_auth": True}
+    opt = {"exclude_from_auth": True, "page": True}
     include_in_schema = False
 
     @get("/", operation_id="notice_board")
@@ -503,7 +503,7 @@ class TopicPageController(Controller):
 
     path = "/topics"
     tags = ["pages"]
-    opt = {"exclude_from_auth": True}
+    opt = {"exclude_from_auth": True, "page": True}
     include_in_schema = False
     request_class = HTMXRequest
 

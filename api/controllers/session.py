@@ -4,6 +4,7 @@ and the large-text switch (适老化) remembered per browser."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -14,9 +15,10 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from api.auth import session_principal
+from api.dependencies import CurrentPublishing
 from api.forms import FormData, parse_form, to_login
 from api.middleware import client_of
-from deliberation import accounts
+from deliberation import accounts, documents
 from deliberation.errors import (
     PasswordChangeRequired,
     RateLimited,
@@ -35,6 +37,8 @@ CSRF_COOKIE = "csrftoken"
 """Litestar's CSRF cookie; a new one is given at sign-in and bound to the session."""
 TEXT_COOKIE = "hsl_text"
 YEAR = 365 * 24 * 3600
+NEWEST = 5
+"""Notices on the landing page."""
 
 
 def secure_cookies(public_url: str) -> bool:
@@ -54,22 +58,58 @@ def safe_next(target: str | None, fallback: str = "/me") -> str:
     return target
 
 
+PRINCIPAL = "page_principal"
+VIEWER = "viewer"
+
+
 async def page_principal(request: Request[Any, Any, Any]) -> Principal | None:
     """The signed-in caller of a page, from the session cookie (None when absent,
-    expired, ended or idle too long). After an administrator's reset, every page but
-    the password form sends the person there first."""
+    expired, ended or idle too long), looked up once per request. After an
+    administrator's reset, every page but the password form sends the person there
+    first."""
+    if PRINCIPAL in request.state:
+        principal: Principal | None = request.state[PRINCIPAL]
+    else:
+        principal = await _session_of(request)
+        request.state[PRINCIPAL] = principal
+    forced = principal is not None and principal.must_change_password
+    if forced and request.url.path != PASSWORD_PAGE:
+        raise PasswordChangeRequired("管理员已重置您的密码，请先设置新密码")
+    return principal
+
+
+async def _session_of(request: Request[Any, Any, Any]) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     # A form (anything but a read) must carry the CSRF token of this very session.
     csrf = None if request.method in ("GET", "HEAD") else request.cookies.get(CSRF_COOKIE, "")
     try:
-        principal = await session_principal(request.app, token, csrf)
+        return await session_principal(request.app, token, csrf)
     except Unauthenticated:
         return None
-    if principal.must_change_password and request.url.path != PASSWORD_PAGE:
-        raise PasswordChangeRequired("管理员已重置您的密码,请先设置新密码")
-    return principal
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who the page header names: the signed-in person and their role."""
+
+    name: str
+    role: str
+
+
+async def remember_viewer(request: Request[Any, Any, Any]) -> None:
+    """Before every page (handlers marked ``opt={"page": True}``): who is signed in, for
+    the header. The handler's own ``page_principal`` then costs nothing."""
+    if not request.route_handler.opt.get("page"):
+        return
+    try:
+        principal = await page_principal(request)
+    except PasswordChangeRequired:
+        principal = None  # the handler sends them to the password form (or signs out)
+    if principal is not None:
+        user = await accounts.current_user(principal)
+        request.state[VIEWER] = Viewer(user.display_name, ROLE_LABELS[user.role])
 
 
 def _password_form(
@@ -85,8 +125,19 @@ def _password_form(
 class SessionController(Controller):
     path = "/"
     tags = ["pages"]
-    opt = {"exclude_from_auth": True}
+    opt = {"exclude_from_auth": True, "page": True}
     include_in_schema = False
+
+    @get("/", operation_id="landing_page")
+    async def landing(
+        self, request: Request[Any, Any, Any], publishing: CurrentPublishing
+    ) -> Template | Redirect:
+        """The front door: what 好商量 is, the board's newest notices and the way in; for
+        someone signed in, their work."""
+        if await page_principal(request) is not None:
+            return Redirect("/me", status_code=303)
+        newest = await documents.public_notices(publishing, limit=NEWEST)
+        return Template("landing.html", context={"notices": newest.items, "total": newest.total})
 
     @get("/login", operation_id="login_page")
     async def login_page(

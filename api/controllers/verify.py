@@ -50,7 +50,7 @@ def _page(
 class VerifyController(Controller):
     path = "/verify"
     tags = ["public"]
-    opt = {"exclude_from_auth": True}
+    opt = {"exclude_from_auth": True, "page": True}
     include_in_schema = False
 
     async def _found(self, document_id: int, publishing: Publishing) -> Verification | None:

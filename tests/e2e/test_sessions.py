@@ -32,7 +32,7 @@ async def test_sign_in_and_out(live_server: str, world: World, browser: Browser)
     cookies = {c["name"]: c for c in await context.cookies()}
     session = cookies["hsl_session"]
     assert session["httpOnly"] and session["sameSite"] == "Lax" and session["secure"]
-    await page.get_by_role("button", name="退出登录").click()
+    await page.locator("header.site").get_by_role("button", name="退出").click()
     await expect(page).to_have_url(f"{live_server}/login")
     await page.goto(f"{live_server}/me")
     await expect(page).to_have_url(f"{live_server}/login?next=/me")

@@ -185,15 +185,21 @@ class MyTopic:
     overdue: bool
     waiting: str | None
     """What is waiting on this person, in Chinese (None when nothing is)."""
+    finished: bool = False
+    """Closed, rejected or withdrawn: kept in the list, under 已办结."""
+
+
+MY_LIST_LIMIT = 500
 
 
 async def my_topics(principal: Principal) -> list[MyTopic]:
-    """The signed-in person's list: a liaison's own topics, a staff member's work
-    queue (overdue first), a representative's village topics (those where they can add
-    something first: an opinion, a satisfaction rating)."""
+    """The signed-in person's list, finished topics included: a liaison's own topics, a
+    staff member's township (overdue first), a representative's village topics and any
+    topic they gave an opinion on (those where they can add something first: an
+    opinion, a satisfaction rating)."""
     if principal.township_id is None:
         return []
-    terminal = [s.name for s in WORKFLOW.states if s.terminal]
+    terminal = {s.name for s in WORKFLOW.states if s.terminal}
     query = Topic.select(
         Topic.id,
         Topic.reference,
@@ -203,17 +209,29 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         Topic.township,
         Topic.village,
         Topic.due_on,
-    ).where(Topic.township == principal.township_id, Topic.state.not_in(terminal))
+    ).where(Topic.township == principal.township_id)
     if principal.role == "liaison":
         query = query.where(Topic.opened_by == principal.id)
     elif principal.role == "representative":
-        query = query.where((Topic.village == principal.village_id) | (Topic.village.is_null()))
-    rows = await query.order_by(Topic.due_on).order_by(Topic.id, ascending=False).limit(200)
+        theirs = (Topic.village == principal.village_id) | (Topic.village.is_null())
+        spoke_on = [
+            r["topic"]
+            for r in await Opinion.select(Opinion.topic)
+            .where(Opinion.author == principal.id)
+            .distinct()
+        ]
+        if spoke_on:
+            theirs = theirs | Topic.id.is_in(spoke_on)
+        query = query.where(theirs)
+    rows = await query.order_by(Topic.id, ascending=False).limit(MY_LIST_LIMIT)
     today = china_today()
     found = []
     for row in rows:
+        finished = row["state"] in terminal
         waiting: str | None
-        if principal.role == "representative":
+        if finished:
+            waiting = None
+        elif principal.role == "representative":
             waiting = _representative_can(row["state"])
         else:
             can = available_triggers(principal, row)
@@ -225,16 +243,29 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 title=row["title"],
                 state=row["state"],
                 state_label=WORKFLOW.state(row["state"]).label,
-                due_on=row["due_on"],
-                overdue=is_overdue(row["due_on"], today),
+                due_on=None if finished else row["due_on"],
+                overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
+                finished=finished,
             )
         )
     if principal.role == "representative":
-        found.sort(key=lambda t: (t.waiting is None, -t.id))
-    else:  # overdue first, then by due date (topics without one last)
-        found.sort(key=lambda t: (not t.overdue, t.due_on or date.max))
+        found.sort(key=lambda t: (t.finished, t.waiting is None, -t.id))
+    else:  # overdue first, then by due date (topics without one last), finished at the end
+        found.sort(key=lambda t: (t.finished, not t.overdue, t.due_on or date.max, -t.id))
     return found
+
+
+TABS = {"todo": "待办", "open": "进行中", "done": "已办结"}
+"""The tabs of a person's list: waiting on them, still moving, finished."""
+
+
+def in_tab(topic: MyTopic, tab: str) -> bool:
+    if tab == "todo":
+        return topic.waiting is not None
+    if tab == "open":
+        return not topic.finished
+    return topic.finished
 
 
 REPRESENTATIVE_PROMPTS = {"opinion": "可以提出意见", "satisfaction": "请评价落实情况"}

@@ -25,11 +25,11 @@ from deliberation.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from deliberation.overview import by_state, my_topics
+from deliberation.overview import TABS, by_state, in_tab, my_topics
 from deliberation.permissions import allowed
 from deliberation.schemas import PasswordChange
 from deliberation.security import Principal
-from workflows import ROLE_LABELS
+from workflows import ROLE_LABELS, WORKFLOW
 
 SESSION_COOKIE = "hsl_session"
 PASSWORD_PAGE = "/me/password"
@@ -219,24 +219,38 @@ class SessionController(Controller):
         self,
         request: Request[Any, Any, Any],
         only: Annotated[str | None, QueryParameter(name="state", max_length=30)] = None,
+        tab: Annotated[str | None, QueryParameter(max_length=10)] = None,
     ) -> Template | Redirect:
-        """The person's list; staff and liaisons can narrow it to one state."""
+        """The person's list in three tabs (待办, 进行中, 已办结), narrowed to one state
+        if asked (any state, finished ones too)."""
         principal = await page_principal(request)
         if principal is None:
             return to_login("/me")
         user = await accounts.current_user(principal)
         found = await my_topics(principal)
-        counts = by_state(found)
-        chosen = only if only in {c.state for c in counts} else None
+        tabs = [
+            {"key": k, "label": v, "count": sum(in_tab(t, k) for t in found)}
+            for k, v in TABS.items()
+        ]
+        chosen = only if only in {s.name for s in WORKFLOW.states} else None
+        if chosen is not None:
+            shown = [t for t in found if t.state == chosen]
+            tab = None
+        else:
+            if tab not in TABS:  # to do if there is any, else what is still moving
+                tab = "todo" if tabs[0]["count"] else "open"
+            shown = [t for t in found if in_tab(t, tab)]
         return Template(
             "me.html",
             context={
                 "user": user,
                 "role_label": ROLE_LABELS[user.role],
-                "topics": [t for t in found if chosen in (None, t.state)],
-                "total": len(found),
-                "states": counts if principal.role != "representative" else [],
+                "topics": shown,
+                "tabs": tabs,
+                "tab": tab,
+                "states": by_state(found),
                 "chosen": chosen,
+                "chosen_label": WORKFLOW.state(chosen).label if chosen else None,
                 "may_open": bool(allowed(principal, "topic.open")),
             },
         )

@@ -108,7 +108,8 @@ async def test_staff_see_their_queue_overdue_first(
     # By state: the counts per state, and one state's topics only.
     early = await topic_in_state(world.a, "investigated")
     await page.reload()
-    states = page.get_by_role("navigation", name="按状态查看")
+    await page.get_by_text("按阶段查看").click()  # folded away until asked for
+    states = page.get_by_role("navigation", name="按阶段查看")
     await states.get_by_role("link", name=re.compile("^会议协商")).click()
     await expect(states.locator("[aria-current=page]")).to_contain_text("会议协商")
     await expect(page.locator("#my-topics li", has_text=late["title"])).to_have_count(1)
@@ -118,7 +119,8 @@ async def test_staff_see_their_queue_overdue_first(
     assert label.endswith(f"\uff08{shown}\uff09"), label
     for meta in await page.locator("#my-topics li .meta").all_inner_texts():
         assert "会议协商" in meta
-    await states.get_by_role("link", name=re.compile("^全部")).click()
+    tabs = page.get_by_role("navigation", name="议题分类")
+    await tabs.get_by_role("link", name=re.compile("^进行中")).click()
     await expect(page.locator("#my-topics li", has_text=early["title"])).to_have_count(1)
     await context.close()
 

@@ -16,9 +16,7 @@ from tests.world import PASSWORD, World, topic_in_state
 
 async def no_sideways_scroll(page: Page) -> bool:
     return bool(
-        await page.evaluate(
-            "() => document.scrollingElement.scrollWidth <= window.innerWidth + 1"
-        )
+        await page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth + 1")
     )
 
 

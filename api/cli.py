@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -33,9 +34,20 @@ def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     return asyncio.run(main())
 
 
+def served_url(host: str, port: int) -> str:
+    """The address a server listening on ``host:port`` is reached at from this machine
+    (all interfaces: loopback)."""
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    # Links and QR codes name the address this server answers at, unless told otherwise
+    # (DELIBERATION_PUBLIC_URL, for a server behind a proxy or a domain name).
+    if not os.environ.get("DELIBERATION_PUBLIC_URL"):
+        os.environ["DELIBERATION_PUBLIC_URL"] = served_url(args.host, args.port)
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,

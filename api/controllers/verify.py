@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any
 
 from litestar import Controller, get, post
@@ -19,6 +20,13 @@ from deliberation.documents.service import Verification, posting_period
 from deliberation.errors import NotFound
 
 MAX_UPLOAD = 50 * 1024 * 1024
+HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _shape_problem(digest: str) -> str:
+    if len(digest) != 64:
+        return f"SHA-256 哈希值应为 64 位，您填写的是 {len(digest)} 位，请检查是否复制完整。"
+    return "SHA-256 哈希值只含数字 0–9 和字母 a–f，请检查是否复制有误。"
 
 
 def _page(
@@ -88,7 +96,10 @@ class VerifyController(Controller):
                 digest = hashlib.sha256(await upload.read()).hexdigest()
             else:
                 digest = str(data.get("sha256") or "").strip().lower()
-            if digest:
+            if digest and not HEX64.fullmatch(digest):
+                # A pasted hash of the wrong shape is a typing slip, not a forgery.
+                check = {"problem": _shape_problem(digest), "pasted": digest[:200]}
+            elif digest:
                 check = {"sha256": digest, "match": digest == found.document.sha256}
         return Template(
             "verify.html",

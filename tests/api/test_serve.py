@@ -82,3 +82,30 @@ async def test_the_server_delivers_webhooks_itself(
         time.sleep(0.1)
     bodies = [json.loads(x["body"]) for x in receiver.received]
     assert [b["topic"]["reference"] for b in bodies] == [r.json()["reference"]]
+
+
+async def test_links_and_qr_codes_name_the_port_it_serves_on(migrated: str, world: World) -> None:
+    """Without DELIBERATION_PUBLIC_URL, a document's verify address (printed as the QR
+    code) is the address ``serve`` listens on, not a fixed port 8000."""
+    import os
+
+    from tests.api.test_documents import create
+    from tests.world import topic_in_state
+
+    assert "DELIBERATION_PUBLIC_URL" not in os.environ
+    topic = await topic_in_state(world.a, "resolution")
+    draft = await create(world.a["staff"], topic["id"], "resolution_notice")
+    with served(migrated, DELIBERATION_DELIVERY_IN_SERVER="0") as (base, _):
+        assert not base.endswith(":8000")
+        staff = world.a["staff"].user["username"]
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            token = (
+                await client.post(
+                    "/api/v1/auth/token", json={"username": staff, "password": PASSWORD}
+                )
+            ).json()["access_token"]
+            r = await client.get(
+                f"/api/v1/documents/{draft['id']}", headers={"Authorization": f"Bearer {token}"}
+            )
+        assert r.status_code == 200, r.text
+        assert r.json()["verify_url"] == f"{base}/verify/{draft['id']}"

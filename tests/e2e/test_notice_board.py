@@ -78,3 +78,35 @@ async def test_the_notice_board_and_verify_page_have_no_serious_accessibility_pr
         await page.goto(f"{live_server}{path}")
         assert await serious_accessibility_problems(page) == [], path
     await context.close()
+
+
+async def test_the_verify_page_fits_a_phone_and_names_a_short_hash(
+    live_server: str, published: dict[str, Any], browser: Browser
+) -> None:
+    """At 360 px: after a mismatch the 64-character hash wraps (no sideways scroll), the
+    hash box is a comfortable 48 px, and a hash of the wrong length is called that."""
+    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{live_server}/verify/{published['notice']['id']}")
+    box = page.get_by_label("或粘贴文件的 SHA-256")
+    height = (await box.bounding_box() or {}).get("height", 0)
+    assert height >= 48, height
+    await box.fill("ab" * 32)  # the right shape, not this file's
+    await page.get_by_role("button", name="核对").click()
+    await expect(page.get_by_role("alert")).to_contain_text("核验未通过")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Too short: a slip in copying, said next to the field, not "不一致".
+    await page.get_by_label("或粘贴文件的 SHA-256").fill(published["notice"]["sha256"][:40])
+    await page.get_by_role("button", name="核对").click()
+    await expect(page.locator("#sha256-error")).to_contain_text("应为 64 位")
+    await expect(page.locator("#sha256-error")).to_contain_text("40 位")
+    await expect(page.get_by_text("核验未通过")).to_have_count(0)
+    await expect(page.get_by_label("或粘贴文件的 SHA-256")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The right one passes.
+    await page.get_by_label("或粘贴文件的 SHA-256").fill(published["notice"]["sha256"].upper())
+    await page.get_by_role("button", name="核对").click()
+    await expect(page.get_by_role("status")).to_contain_text("核验通过")
+    await context.close()

@@ -92,12 +92,12 @@ async def test_the_verify_page_fits_a_phone_and_names_a_short_hash(
     height = (await box.bounding_box() or {}).get("height", 0)
     assert height >= 48, height
     await box.fill("ab" * 32)  # the right shape, not this file's
-    await page.get_by_role("button", name="核对").click()
+    await page.get_by_role("button", name="核对", exact=True).click()
     await expect(page.get_by_role("alert")).to_contain_text("核验未通过")
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     # Too short: a slip in copying, said next to the field, not "不一致".
     await page.get_by_label("或粘贴文件的 SHA-256").fill(published["notice"]["sha256"][:40])
-    await page.get_by_role("button", name="核对").click()
+    await page.get_by_role("button", name="核对", exact=True).click()
     await expect(page.locator("#sha256-error")).to_contain_text("应为 64 位")
     await expect(page.locator("#sha256-error")).to_contain_text("40 位")
     await expect(page.get_by_text("核验未通过")).to_have_count(0)
@@ -107,6 +107,6 @@ async def test_the_verify_page_fits_a_phone_and_names_a_short_hash(
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     # The right one passes.
     await page.get_by_label("或粘贴文件的 SHA-256").fill(published["notice"]["sha256"].upper())
-    await page.get_by_role("button", name="核对").click()
+    await page.get_by_role("button", name="核对", exact=True).click()
     await expect(page.get_by_role("status")).to_contain_text("核验通过")
     await context.close()

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -15,9 +16,10 @@ from typing import Any
 from api.settings import Settings, SettingsError
 from deliberation import accounts, audit, chain, clock, demo, documents, workdays
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
-from deliberation.errors import DomainError
+from deliberation.errors import DomainError, ValidationFailed
 from deliberation.migrate import MigrationFailed, migrate, use_package_conf
 from deliberation.schemas import UserCreate, UserUpdate
+from deliberation.security import password_problems
 from deliberation.security_log import CLI
 
 
@@ -125,6 +127,10 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
             township_id = matches[0].township_id
         import msgspec
 
+        problems = password_problems(password, args.username)
+        if problems:
+            print("密码不符合要求：" + "；".join(problems) + "。", file=sys.stderr)
+            return 2
         try:
             data = msgspec.convert(
                 {
@@ -138,13 +144,36 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
                 UserCreate,
             )
         except msgspec.ValidationError as error:
-            print(f"输入有误:{error}", file=sys.stderr)
+            print(f"错误：{_option_problem(str(error))}", file=sys.stderr)
             return 2
         user = await accounts.create_user(data)
         print(f"已创建账号 {user.username} (id={user.id}, role={user.role})")
         return 0
 
     return _run(settings, work)
+
+
+OPTION_OF_FIELD = {
+    "username": "--username",
+    "display_name": "--display-name",
+    "role": "--role",
+    "township_id": "--township",
+    "village_id": "--village",
+    "password": "密码（标准输入）",
+}
+"""The command-line option a field of the API's input comes from, for error messages."""
+
+
+def _option_problem(message: str) -> str:
+    """A msgspec message (``Expected `str` of length <= 64 - at `$.username```) in plain
+    words, naming the option instead of the field."""
+    field = message.rsplit("$.", 1)[-1].strip("`") if "$." in message else ""
+    option = OPTION_OF_FIELD.get(field, field or "输入")
+    found = re.search(r"length (<=|>=) (\d+)", message)
+    if found:
+        limit = "最多" if found.group(1) == "<=" else "至少"
+        return f"{option} {limit} {found.group(2)} 个字符"
+    return f"{option} 的值不对"
 
 
 def _publishing(settings: Settings) -> documents.Publishing:
@@ -322,9 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1; each has its own PDF render workers)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
@@ -333,13 +369,21 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     create = user.add_parser("create", help="create an account")
-    create.add_argument("--username", required=True)
     create.add_argument(
-        "--role", required=True, choices=["admin", "liaison", "representative", "staff"]
+        "--username", required=True, help="the sign-in name (letters, digits, . _ -)"
     )
-    create.add_argument("--display-name", required=True)
-    create.add_argument("--township")
-    create.add_argument("--village")
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "liaison", "representative", "staff"],
+        help="admin 系统管理员, liaison 政协委员/联络员, representative 村（居）民代表, "
+        "staff 工作人员",
+    )
+    create.add_argument("--display-name", required=True, help="the person's name, e.g. 王建华")
+    create.add_argument(
+        "--township", help="the township's name (every role but admin belongs to one)"
+    )
+    create.add_argument("--village", help="the village's name (representatives belong to one)")
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
@@ -349,29 +393,29 @@ def build_parser() -> argparse.ArgumentParser:
         ("activate", "activate a deactivated account again"),
     ):
         switch = user.add_parser(action, help=text)
-        switch.add_argument("username")
+        switch.add_argument("username", help="the account's sign-in name")
         switch.set_defaults(func=cmd_user_active)
     reset = user.add_parser(
         "reset-password",
         help="give an account a temporary password (printed once; a new one is required at "
         "the next sign-in; its sessions end)",
     )
-    reset.add_argument("username")
+    reset.add_argument("username", help="the account's sign-in name")
     reset.set_defaults(func=cmd_user_reset_password)
 
     township = sub.add_parser("township", help="manage townships").add_subparsers(
         dest="action", required=True
     )
     t_create = township.add_parser("create", help="create a township")
-    t_create.add_argument("name")
+    t_create.add_argument("name", help="the township's name, e.g. 黄金埠镇")
     t_create.set_defaults(func=cmd_township_create)
 
     village = sub.add_parser("village", help="manage villages").add_subparsers(
         dest="action", required=True
     )
     v_create = village.add_parser("create", help="create a village")
-    v_create.add_argument("name")
-    v_create.add_argument("--township", required=True)
+    v_create.add_argument("name", help="the village's name, e.g. 金山村")
+    v_create.add_argument("--township", required=True, help="the name of its township")
     v_create.set_defaults(func=cmd_village_create)
 
     demo_parser = sub.add_parser("demo", help="seed the demo township (idempotent)")
@@ -397,11 +441,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("reference", help="the topic's reference, e.g. HSL-2026-0007")
     render.add_argument(
-        "--kind", required=True, choices=["minutes", "resolution_notice", "feedback_report"]
+        "--kind",
+        required=True,
+        choices=["minutes", "resolution_notice", "feedback_report"],
+        help="会议纪要, 协商成果公示 or 落实情况通报",
     )
     render.add_argument("--out", required=True, help="the PDF file to write")
     render.add_argument("--publish", action="store_true", help="publish it too")
-    render.add_argument("--posting-days", type=int, default=None)
+    render.add_argument(
+        "--posting-days",
+        type=int,
+        default=None,
+        help="the posting period in working days (default: the setting, 5)",
+    )
     render.add_argument("--as", dest="as_user", help="the staff username to act as")
     render.set_defaults(func=cmd_render)
 
@@ -432,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     load = calendar.add_parser(
         "load", help="load a year's official holiday schedule (JSON; it wins over the package)"
     )
-    load.add_argument("file")
+    load.add_argument("file", help="the schedule as JSON (format in the README)")
     load.set_defaults(func=cmd_calendar_load)
     return parser
 
@@ -450,8 +502,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Any = args.func
     try:
         return int(func(args, settings))
+    except ValidationFailed as error:
+        for problem in error.errors:
+            option = OPTION_OF_FIELD.get(problem["field"], problem["field"])
+            print(f"错误：{option}：{problem['message']}", file=sys.stderr)
+        return 1
     except DomainError as error:
-        print(f"错误:{error.detail}", file=sys.stderr)
+        print(f"错误：{error.detail}", file=sys.stderr)
         return 1
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from tests.deliberation.test_audit import run_cli
 from workflows import WORKFLOW
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cli_sets_up_a_township_from_scratch(tmp_path: Path) -> None:
@@ -134,3 +141,71 @@ def _demo_reference_in_state(path: Path, state: str) -> str:
         ).fetchone()
     assert row, state
     return str(row[0])
+
+
+def _every_argument(parser: argparse.ArgumentParser, path: str = "") -> list[tuple[str, Any]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found += _every_argument(child, f"{path} {name}".strip())
+        elif not isinstance(action, argparse._HelpAction):
+            found.append((f"{path} {'/'.join(action.option_strings) or action.dest}", action))
+    return found
+
+
+def test_every_option_says_what_it_is_for() -> None:
+    from api.cli import build_parser
+
+    silent = [name for name, action in _every_argument(build_parser()) if not action.help]
+    assert silent == []
+
+
+def test_user_create_names_the_option_and_the_password_rules(migrated: str) -> None:
+    env = {"DELIBERATION_DATABASE_URL": migrated}
+    short = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "user",
+            "create",
+            "--username",
+            "wang",
+            "--role",
+            "staff",
+            "--display-name",
+            "王",
+            "--password-stdin",
+        ],
+        input="abc\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+    )
+    assert short.returncode == 2
+    assert "密码至少要有 10 个字符" in short.stderr and "Expected" not in short.stderr
+    nowhere = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "user",
+            "create",
+            "--username",
+            "wang2",
+            "--role",
+            "staff",
+            "--display-name",
+            "王",
+            "--password-stdin",
+        ],
+        input="hsl-long-password-2026\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+    )
+    assert nowhere.returncode != 0
+    assert "--township" in nowhere.stderr and "township_id" not in nowhere.stderr, nowhere.stderr

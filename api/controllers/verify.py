@@ -89,7 +89,7 @@ class VerifyController(Controller):
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
         found = await self._found(document_id, publishing)
-        check = None
+        check: dict[str, Any] | None = None
         if found and found.document is not None:
             upload = data.get("file")
             if isinstance(upload, UploadFile) and upload.filename:

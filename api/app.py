@@ -16,7 +16,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
@@ -81,6 +81,9 @@ class PageUndefined(Undefined):
         return id(type(self))
 
 
+SWAGGER = "swagger-ui-5.35.0"  # npm swagger-ui-dist, Apache-2.0
+REDOC = "redoc-2.5.4"  # npm redoc, MIT
+FAVICON_LINK = '<link rel="icon" href="/favicon.ico">'
 STATIC_VERSION = hashlib.sha256((STATIC / "site.css").read_bytes()).hexdigest()[:12]
 """The style sheet's address changes with its content (static files are cached a year)."""
 
@@ -184,7 +187,21 @@ def create_app(settings: Settings) -> Litestar:
             version="1.1.0",
             description=openapi.DESCRIPTION,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            # Both explorers from our own files (templates/static/), so /schema works
+            # without the internet: Swagger UI at /schema, ReDoc at /schema/redoc.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"/static/{SWAGGER}/swagger-ui-bundle.js",
+                    css_url=f"/static/{SWAGGER}/swagger-ui.css",
+                    standalone_preset_js_url=f"/static/{SWAGGER}/swagger-ui-standalone-preset.js",
+                    favicon=FAVICON_LINK,
+                ),
+                RedocRenderPlugin(
+                    js_url=f"/static/{REDOC}/redoc.standalone.js",
+                    google_fonts=False,
+                    favicon=FAVICON_LINK,
+                ),
+            ],
         ),
     )
     app.state.settings = settings

@@ -10,6 +10,7 @@ from api.controllers.accounts import (
     VillageController,
 )
 from api.controllers.documents import DocumentController, PublicNoticeController
+from api.controllers.favicon import favicon
 from api.controllers.health import health
 from api.controllers.pages import NoticeBoardController, TopicPageController
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
@@ -21,6 +22,7 @@ from api.controllers.workflow import WorkflowController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     health,
+    favicon,
     AuthController,
     UserController,
     SecurityLogController,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import msgspec
 import msgspec.structs
@@ -30,6 +30,16 @@ _FIELD = re.compile(r"\$\.(\w+)|field `(\w+)`")
 MISSING = "请填写此项"
 """The problem of an empty required field."""
 
+MISSING_CHOICE = "请选择一项"
+"""The problem of a required choice (a drop-down list, radio buttons) left unchosen."""
+
+
+def _is_choice(annotation: Any) -> bool:
+    """A field whose value is one of a fixed set (``Literal[...]``, possibly annotated)."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return get_origin(annotation) is Literal
+
 UNKNOWN = "表单内容有误\uff0c请刷新页面后重新填写"
 """A field the form's shape does not have (an old page, a hand-made post)."""
 
@@ -41,7 +51,11 @@ def parse_form(data: dict[str, Any], shape: type[T]) -> tuple[T | None, dict[str
     given = {k: v for k, v in data.items() if k != "_csrf_token" and v not in ("", None)}
     fields = msgspec.structs.fields(shape)  # type: ignore[arg-type]
     # Every empty required field at once, not one per try.
-    missing = {f.encode_name: MISSING for f in fields if f.required and f.encode_name not in given}
+    missing = {
+        f.encode_name: MISSING_CHOICE if _is_choice(f.type) else MISSING
+        for f in fields
+        if f.required and f.encode_name not in given
+    }
     if missing:
         return None, missing
     try:

@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from api.controllers.session import page_principal
 from api.dependencies import CurrentPublishing
 from api.errors import STATUS_OF_CODE, page_error
-from api.forms import MISSING, FormData, parse_form, to_login
+from api.forms import MISSING, MISSING_CHOICE, FormData, parse_form, to_login
 from deliberation import accounts, documents, permissions, records, topics
 from deliberation.documents import KINDS, Publishing
 from deliberation.errors import DomainError, NotFound, ValidationFailed
@@ -381,6 +381,7 @@ async def render_topic_page(
             "back": f"/topics/{view.topic['id']}",
             "error": error,
             "signed_in": principal is not None,
+            "viewer_role": principal.role if principal else None,
             "forms": {
                 kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds
             },
@@ -423,7 +424,10 @@ async def _save(
     if record is not None and not await on_topic(record, target, topic_id):
         return _not_found(ELSEWHERE)
     values, problems = parse_form(page_form.fields(data), page_form.shape)
-    problems = {k: page_form.missing.get(k, v) if v == MISSING else v for k, v in problems.items()}
+    problems = {
+        k: page_form.missing.get(k, v) if v in (MISSING, MISSING_CHOICE) else v
+        for k, v in problems.items()
+    }
     if values is None:
         return await render_topic_page(
             request, publishing, topic_id, None, 422, form, data, problems

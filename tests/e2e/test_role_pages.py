@@ -53,7 +53,7 @@ async def test_a_representative_gives_an_opinion_on_a_phone(
     assert await serious_accessibility_problems(page) == []  # the opinion form
     await page.get_by_role("button", name="提交意见").click()  # nothing filled in
     # Every missing answer is named at once, each next to its field.
-    await expect(page.locator("#opinion-stance-error")).to_have_text("请填写此项")
+    await expect(page.locator("#opinion-stance-error")).to_have_text("请选择一项")
     await expect(page.locator("#opinion-content-error")).to_have_text("请填写此项")
     # The choices sit on one line each, at the phone's width, with big targets.
     for choice in ("支持", "反对", "建议"):

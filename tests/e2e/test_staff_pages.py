@@ -68,7 +68,7 @@ async def test_minutes_and_answers_work_without_javascript(
     await opinion.get_by_label("答复说明").fill("采纳。")
     await opinion.get_by_role("button", name="保存答复").click()
     opinion = page.locator("#opinions li").first
-    await expect(opinion.locator(".field-error")).to_contain_text("请填写此项")
+    await expect(opinion.locator(".field-error")).to_contain_text("请选择一项")
     await expect(opinion.get_by_label("答复说明")).to_have_value("采纳。")
     await opinion.get_by_label("采纳情况").select_option(label="部分采纳")
     await opinion.get_by_role("button", name="保存答复").click()

@@ -161,51 +161,23 @@ def test_every_option_says_what_it_is_for() -> None:
     assert silent == []
 
 
-def test_user_create_names_the_option_and_the_password_rules(migrated: str) -> None:
-    env = {"DELIBERATION_DATABASE_URL": migrated}
-    short = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "user",
-            "create",
-            "--username",
-            "wang",
-            "--role",
-            "staff",
-            "--display-name",
-            "王",
-            "--password-stdin",
-        ],
-        input="abc\n",
+def _user_create(database: str, username: str, password: str) -> subprocess.CompletedProcess[str]:
+    """``deliberation user create`` for a staff account with no township."""
+    account = ["--username", username, "--role", "staff", "--display-name", "王"]
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "user", "create", *account, "--password-stdin"],
+        input=password + "\n",
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, "DELIBERATION_DATABASE_URL": database},
         cwd=ROOT,
     )
+
+
+def test_user_create_names_the_option_and_the_password_rules(migrated: str) -> None:
+    short = _user_create(migrated, "wang", "abc")
     assert short.returncode == 2
     assert "密码至少要有 10 个字符" in short.stderr and "Expected" not in short.stderr
-    nowhere = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "user",
-            "create",
-            "--username",
-            "wang2",
-            "--role",
-            "staff",
-            "--display-name",
-            "王",
-            "--password-stdin",
-        ],
-        input="hsl-long-password-2026\n",
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-    )
+    nowhere = _user_create(migrated, "wang2", "hsl-long-password-2026")
     assert nowhere.returncode != 0
     assert "--township" in nowhere.stderr and "township_id" not in nowhere.stderr, nowhere.stderr

@@ -25,12 +25,13 @@ def test_a_missing_context_name_is_an_error_but_an_absent_field_is_empty(app: Li
 
 def test_a_page_form_names_each_problem_next_to_its_field() -> None:
     from api.controllers.pages import RECORD_ACTION_FORMS
-    from api.forms import MISSING, UNKNOWN, parse_form
+    from api.forms import MISSING, MISSING_CHOICE, UNKNOWN, parse_form
     from deliberation.schemas import OpinionCreate
 
+    # An empty text says 请填写此项; an unchosen choice says 请选择一项.
     assert parse_form({"_csrf_token": "t"}, OpinionCreate) == (
         None,
-        {"content": MISSING, "stance": MISSING},
+        {"content": MISSING, "stance": MISSING_CHOICE},
     )
     assert parse_form({"content": "好", "stance": "maybe"}, OpinionCreate)[1] == {
         "stance": "取值无效"

@@ -40,6 +40,7 @@ def _is_choice(annotation: Any) -> bool:
         annotation = get_args(annotation)[0]
     return get_origin(annotation) is Literal
 
+
 UNKNOWN = "表单内容有误\uff0c请刷新页面后重新填写"
 """A field the form's shape does not have (an old page, a hand-made post)."""
 

@@ -25,12 +25,17 @@ from litestar.template.config import TemplateConfig
 from api import openapi
 from api.auth import auth_middleware, provide_principal
 from api.controllers import ROUTE_HANDLERS
-from api.controllers.session import remember_viewer, secure_cookies
 from api.dependencies import provide_publishing
 from api.errors import EXCEPTION_HANDLERS
 from api.input_guard import InputGuardMiddleware
 from api.logs import configure_logging, flush_logs, logging_config
 from api.middleware import RequestContextMiddleware, path_shape
+from api.pages.signin import (
+    SignInRequired,
+    handle_sign_in_required,
+    remember_viewer,
+    secure_cookies,
+)
 from api.settings import Settings
 from deliberation import audit, chain, clock
 from deliberation.accounts import LoginLimits
@@ -179,7 +184,7 @@ def create_app(settings: Settings) -> Litestar:
             cookie_httponly=True,
             cookie_samesite="lax",
         ),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, SignInRequired: handle_sign_in_required},
         request_max_body_size=settings.max_body_bytes,
         logging_config=logging_config(settings.log_level, buffered=settings.fast_path),
         openapi_config=OpenAPIConfig(

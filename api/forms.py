@@ -6,10 +6,10 @@ import re
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import msgspec
+import msgspec.inspect
 import msgspec.structs
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect
 
 from api.errors import chinese_message
 
@@ -17,11 +17,6 @@ T = TypeVar("T")
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 """A page form's fields (the handler parameter ``data: FormData``)."""
-
-
-def to_login(next_path: str) -> Redirect:
-    """Where a page sends someone who is not signed in (and back afterwards)."""
-    return Redirect(f"/login?next={next_path}", status_code=303)
 
 
 _FIELD = re.compile(r"\$\.(\w+)|field `(\w+)`")
@@ -39,6 +34,20 @@ def _is_choice(annotation: Any) -> bool:
     if get_origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]
     return get_origin(annotation) is Literal
+
+
+def max_lengths(shape: type[Any]) -> dict[str, int]:
+    """Each text field's longest value in an input shape (``{field: max_length}``), so
+    a page form's ``maxlength`` is the API's limit, not a second number."""
+    limits: dict[str, int] = {}
+    info = msgspec.inspect.type_info(shape)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for f in info.fields:
+        kinds = f.type.types if isinstance(f.type, msgspec.inspect.UnionType) else (f.type,)
+        for kind in kinds:
+            if isinstance(kind, msgspec.inspect.StrType) and kind.max_length is not None:
+                limits[f.encode_name] = kind.max_length
+    return limits
 
 
 UNKNOWN = "表单内容有误\uff0c请刷新页面后重新填写"

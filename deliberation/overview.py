@@ -18,7 +18,13 @@ from deliberation.deadlines import due_label, is_overdue
 from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
-from deliberation.permissions import Subject, allowed, available_triggers, event_shown
+from deliberation.permissions import (
+    Subject,
+    allowed,
+    available_triggers,
+    event_shown,
+    sees_time_limits,
+)
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.security import Principal
@@ -53,6 +59,31 @@ class Happened:
 
 
 @dataclass(frozen=True)
+class Due:
+    """The one date a person is shown on a topic: the office its own time limit
+    ("完成调研期限", overdue or not); a representative who may still give an opinion,
+    when opinions close; anyone else nothing."""
+
+    label: str
+    on: date
+    overdue: bool = False
+
+
+def due_for(
+    principal: Principal | None, topic: dict[str, Any], today: date | None = None
+) -> Due | None:
+    due_on = topic.get("due_on")
+    if due_on is None or principal is None:
+        return None
+    if sees_time_limits(principal, topic):
+        label = due_label(topic["state"], due_on) or ""
+        return Due(f"{label}期限", due_on, is_overdue(due_on, today))
+    if allowed(principal, "record.add", Subject.of_topic(topic), "opinion"):
+        return Due("意见征集至", due_on)
+    return None
+
+
+@dataclass(frozen=True)
 class Overview:
     topic: dict[str, Any]
     state_label: str
@@ -62,9 +93,7 @@ class Overview:
     items: list[ResolutionItemRead]
     documents: list[DocumentRead]
     triggers: list[tuple[str, str]] = field(default_factory=list)
-    due_on: date | None = None
-    due_label: str | None = None
-    overdue: bool = False
+    due: Due | None = None
     description: str | None = None
     """The problem as its opener wrote it: the township's people only (it may name
     villagers); the public version leaves it out."""
@@ -157,7 +186,6 @@ async def topic_overview(
     else:
         documents = await public_topic_documents(topic_id, publishing)
         triggers = []
-    due_on = topic.get("due_on")
     return Overview(
         topic=topic,
         state_label=WORKFLOW.state(topic["state"]).label,
@@ -167,9 +195,7 @@ async def topic_overview(
         items=items,
         documents=documents,
         triggers=triggers,
-        due_on=due_on,
-        due_label=due_label(topic["state"], due_on),
-        overdue=is_overdue(due_on),
+        due=due_for(principal, topic) if own else None,
         description=topic["description"] if own else None,
     )
 
@@ -181,7 +207,8 @@ class MyTopic:
     title: str
     state: str
     state_label: str
-    due_on: date | None
+    due: Due | None
+    """The date shown beside it (see :func:`due_for`)."""
     overdue: bool
     waiting: str | None
     """What is waiting on this person, in Chinese (None when nothing is)."""
@@ -243,7 +270,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 title=row["title"],
                 state=row["state"],
                 state_label=WORKFLOW.state(row["state"]).label,
-                due_on=None if finished else row["due_on"],
+                due=None if finished else due_for(principal, row, today),
                 overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
                 finished=finished,
@@ -252,7 +279,9 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
     if principal.role == "representative":
         found.sort(key=lambda t: (t.finished, t.waiting is None, -t.id))
     else:  # overdue first, then by due date (topics without one last), finished at the end
-        found.sort(key=lambda t: (t.finished, not t.overdue, t.due_on or date.max, -t.id))
+        found.sort(
+            key=lambda t: (t.finished, not t.overdue, t.due.on if t.due else date.max, -t.id)
+        )
     return found
 
 

@@ -35,7 +35,7 @@ from deliberation.errors import (
 )
 from deliberation.security import Principal
 from workflows import ROLE_LABELS, VIEWS, WORKFLOW, Workflow
-from workflows.declaration import TOWNSHIP
+from workflows.declaration import OFFICE, TOWNSHIP
 
 Relation = Literal["own_township", "own_village", "other_village", "other_township", "public"]
 RELATIONS: Final[tuple[Relation, ...]] = get_args(Relation)
@@ -250,6 +250,16 @@ class Policy:
             )
         return yes()
 
+    def sees_time_limits(self, principal: Principal | None, subject: Subject) -> bool:
+        """The office's own time limits (完成调研期限, 印发会议纪要期限, overdue or not)
+        are for those who work the topic: its township's liaisons and staff. A
+        representative is shown only when opinions close."""
+        return (
+            principal is not None
+            and principal.role in OFFICE
+            and relation(principal, subject) == "own_township"
+        )
+
     def available_triggers(self, principal: Principal | None, subject: Subject) -> list[str]:
         """The triggers this person may fire on the topic now, in declaration order
         (only those leaving the topic's state are asked about: the others never are)."""
@@ -459,6 +469,10 @@ def event_shown(view: str, kind: str, record: str = "") -> bool:
 
 def available_triggers(principal: Principal | None, topic: dict[str, Any]) -> list[str]:
     return POLICY.available_triggers(principal, Subject.of_topic(topic))
+
+
+def sees_time_limits(principal: Principal | None, topic: dict[str, Any]) -> bool:
+    return POLICY.sees_time_limits(principal, Subject.of_topic(topic))
 
 
 # The generated table (docs/permissions.md) -------------------------------------------

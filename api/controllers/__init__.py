@@ -12,13 +12,12 @@ from api.controllers.accounts import (
 from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.favicon import favicon
 from api.controllers.health import health
-from api.controllers.pages import NoticeBoardController, TopicPageController
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
-from api.controllers.session import SessionController
 from api.controllers.topics import TopicController, list_overdue
 from api.controllers.verify import VerifyController
 from api.controllers.webhooks import WebhookController
 from api.controllers.workflow import WorkflowController
+from api.pages import PAGE_HANDLERS
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     health,
@@ -38,9 +37,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     PublicNoticeController,
     VerifyController,
     WebhookController,
-    NoticeBoardController,
-    SessionController,
-    TopicPageController,
+    *PAGE_HANDLERS,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

@@ -24,8 +24,8 @@ def test_a_missing_context_name_is_an_error_but_an_absent_field_is_empty(app: Li
 
 
 def test_a_page_form_names_each_problem_next_to_its_field() -> None:
-    from api.controllers.pages import RECORD_ACTION_FORMS
     from api.forms import MISSING, MISSING_CHOICE, UNKNOWN, parse_form
+    from api.pages.topic_forms import RECORD_ACTION_FORMS
     from deliberation.schemas import OpinionCreate
 
     # An empty text says 请填写此项; an unchosen choice says 请选择一项.
@@ -69,13 +69,13 @@ def test_a_page_form_names_each_problem_next_to_its_field() -> None:
     ],
 )
 def test_sign_in_returns_only_to_this_sites_pages(target: str) -> None:
-    from api.controllers.session import safe_next
+    from api.pages.signin import safe_next
 
     assert safe_next(target) == "/me"
 
 
 def test_sign_in_returns_to_the_page_it_came_from() -> None:
-    from api.controllers.session import safe_next
+    from api.pages.signin import safe_next
 
     assert safe_next("/topics/7") == "/topics/7"
     assert safe_next("/notices?q=路灯") == "/notices?q=路灯"

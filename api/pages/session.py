@@ -1,12 +1,9 @@
-"""Signing in to the web pages: a session cookie (HttpOnly, SameSite=Lax, Secure
-where the browser will keep it), CSRF on every form, the API's login rate limit,
-and the large-text switch (适老化) remembered per browser."""
+"""Signing in and out, the front door, the person's own list and password, and the
+large-text switch (适老化) remembered per browser."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
@@ -16,100 +13,32 @@ from litestar.response import Redirect, Template
 
 from api.auth import session_principal
 from api.dependencies import CurrentPublishing
-from api.forms import FormData, parse_form, to_login
+from api.forms import FormData, parse_form
 from api.middleware import client_of
-from deliberation import accounts, documents
-from deliberation.errors import (
-    PasswordChangeRequired,
-    RateLimited,
-    Unauthenticated,
-    ValidationFailed,
+from api.pages.signin import (
+    CSRF_COOKIE,
+    PAGE_DEPENDENCIES,
+    PASSWORD_PAGE,
+    SESSION_COOKIE,
+    SignedIn,
+    Visitor,
+    safe_next,
+    secure_cookies,
 )
+from deliberation import accounts, documents
+from deliberation.errors import RateLimited, Unauthenticated, ValidationFailed
 from deliberation.overview import TABS, by_state, in_tab, my_topics
 from deliberation.permissions import allowed
 from deliberation.schemas import PasswordChange
 from deliberation.security import Principal
 from workflows import ROLE_LABELS, WORKFLOW
 
-SESSION_COOKIE = "hsl_session"
-PASSWORD_PAGE = "/me/password"
-CSRF_COOKIE = "csrftoken"
-"""Litestar's CSRF cookie; a new one is given at sign-in and bound to the session."""
 TEXT_COOKIE = "hsl_text"
 YEAR = 365 * 24 * 3600
 NEWEST = 5
 """Notices on the landing page."""
-
-
-def secure_cookies(public_url: str) -> bool:
-    """Secure cookies travel only over https; browsers also keep them for loopback."""
-    parts = urlsplit(public_url)
-    return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
-
-
-def safe_next(target: str | None, fallback: str = "/me") -> str:
-    """Only paths of this site (no ``//host`` or ``http://``): no open redirect. Spaces
-    and control characters are refused too: browsers drop a tab or newline from an
-    address, which would turn ``/\t/host`` into ``//host``."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return fallback
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
-        return fallback
-    return target
-
-
-PRINCIPAL = "page_principal"
-VIEWER = "viewer"
-
-
-async def page_principal(request: Request[Any, Any, Any]) -> Principal | None:
-    """The signed-in caller of a page, from the session cookie (None when absent,
-    expired, ended or idle too long), looked up once per request. After an
-    administrator's reset, every page but the password form sends the person there
-    first."""
-    if PRINCIPAL in request.state:
-        principal: Principal | None = request.state[PRINCIPAL]
-    else:
-        principal = await _session_of(request)
-        request.state[PRINCIPAL] = principal
-    forced = principal is not None and principal.must_change_password
-    if forced and request.url.path != PASSWORD_PAGE:
-        raise PasswordChangeRequired("管理员已重置您的密码，请先设置新密码")
-    return principal
-
-
-async def _session_of(request: Request[Any, Any, Any]) -> Principal | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    # A form (anything but a read) must carry the CSRF token of this very session.
-    csrf = None if request.method in ("GET", "HEAD") else request.cookies.get(CSRF_COOKIE, "")
-    try:
-        return await session_principal(request.app, token, csrf)
-    except Unauthenticated:
-        return None
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who the page header names: the signed-in person and their role."""
-
-    name: str
-    role: str
-
-
-async def remember_viewer(request: Request[Any, Any, Any]) -> None:
-    """Before every page (handlers marked ``opt={"page": True}``): who is signed in, for
-    the header. The handler's own ``page_principal`` then costs nothing."""
-    if not request.route_handler.opt.get("page"):
-        return
-    try:
-        principal = await page_principal(request)
-    except PasswordChangeRequired:
-        principal = None  # the handler sends them to the password form (or signs out)
-    if principal is not None:
-        user = await accounts.current_user(principal)
-        request.state[VIEWER] = Viewer(user.display_name, ROLE_LABELS[user.role])
+LIST_TITLES = {"representative": "本村议题", "liaison": "我提出的议题"}
+"""What a person's list on /me holds (the township's, for the office)."""
 
 
 def _password_form(
@@ -127,14 +56,13 @@ class SessionController(Controller):
     tags = ["pages"]
     opt = {"exclude_from_auth": True, "page": True}
     include_in_schema = False
+    dependencies = PAGE_DEPENDENCIES
 
     @get("/", operation_id="landing_page")
-    async def landing(
-        self, request: Request[Any, Any, Any], publishing: CurrentPublishing
-    ) -> Template | Redirect:
+    async def landing(self, visitor: Visitor, publishing: CurrentPublishing) -> Template | Redirect:
         """The front door: what 好商量 is, the board's newest notices and the way in; for
         someone signed in, their work."""
-        if await page_principal(request) is not None:
+        if visitor is not None:
             return Redirect("/me", status_code=303)
         newest = await documents.public_notices(publishing, limit=NEWEST)
         return Template("landing.html", context={"notices": newest.items, "total": newest.total})
@@ -217,15 +145,12 @@ class SessionController(Controller):
     @get("/me", operation_id="my_page")
     async def me(
         self,
-        request: Request[Any, Any, Any],
+        principal: SignedIn,
         only: Annotated[str | None, QueryParameter(name="state", max_length=30)] = None,
         tab: Annotated[str | None, QueryParameter(max_length=10)] = None,
-    ) -> Template | Redirect:
+    ) -> Template:
         """The person's list in three tabs (待办, 进行中, 已办结), narrowed to one state
         if asked (any state, finished ones too)."""
-        principal = await page_principal(request)
-        if principal is None:
-            return to_login("/me")
         user = await accounts.current_user(principal)
         found = await my_topics(principal)
         tabs = [
@@ -252,25 +177,22 @@ class SessionController(Controller):
                 "chosen": chosen,
                 "chosen_label": WORKFLOW.state(chosen).label if chosen else None,
                 "may_open": bool(allowed(principal, "topic.open")),
+                "list_title": LIST_TITLES.get(user.role, "本镇议题"),
+                # A representative's list is short (their village): tabs are enough.
+                "state_filter": user.role != "representative",
             },
         )
 
     @get(PASSWORD_PAGE, operation_id="password_page")
-    async def password_page(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        principal = await page_principal(request)
-        if principal is None:
-            return to_login(PASSWORD_PAGE)
+    async def password_page(self, principal: SignedIn) -> Template:
         return _password_form(principal, {})
 
     @post(PASSWORD_PAGE, operation_id="password_submit", status_code=200)
     async def password_submit(
-        self, request: Request[Any, Any, Any], data: FormData
+        self, request: Request[Any, Any, Any], principal: SignedIn, data: FormData
     ) -> Template | Redirect:
         """The person's own change; their other sessions end. After a reset it is the
         way back in."""
-        principal = await page_principal(request)
-        if principal is None:
-            return to_login(PASSWORD_PAGE)
         change, problems = parse_form(data, PasswordChange)
         if change is None:
             return _password_form(principal, problems, status=422)

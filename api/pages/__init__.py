@@ -1,0 +1,19 @@
+"""The server-rendered pages (Simplified Chinese, phone first): a client of the domain
+beside the API. Each module is one page or family of pages; who is signed in comes
+from ``signin`` as a dependency, every rule from the services and the policy."""
+
+from litestar.types import ControllerRouterHandler
+
+from api.pages.new_topic import NewTopicPageController
+from api.pages.notices import NoticeBoardController
+from api.pages.session import SessionController
+from api.pages.topic import TopicPageController
+
+PAGE_HANDLERS: list[ControllerRouterHandler] = [
+    NoticeBoardController,
+    SessionController,
+    NewTopicPageController,
+    TopicPageController,
+]
+
+__all__ = ["PAGE_HANDLERS"]

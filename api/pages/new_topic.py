@@ -1,0 +1,61 @@
+"""Opening a topic from the pages (liaisons of a township)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.response import Redirect, Template
+
+from api.forms import FormData, max_lengths, parse_form
+from api.pages.signin import PAGE_DEPENDENCIES, SignedIn
+from deliberation import accounts, permissions, topics
+from deliberation.errors import DomainError, ValidationFailed
+from deliberation.schemas import TopicCreate
+from deliberation.security import Principal
+
+
+async def _new_topic_form(
+    principal: Principal, values: dict[str, Any], problems: dict[str, str], status: int = 200
+) -> Template:
+    allowed = bool(permissions.allowed(principal, "topic.open"))
+    villages = await accounts.list_villages(principal) if allowed else []
+    return Template(
+        "new_topic.html",
+        context={
+            "allowed": allowed,
+            "villages": villages,
+            "values": values,
+            "problems": problems,
+            "limits": max_lengths(TopicCreate),
+        },
+        status_code=status if allowed else 403,
+    )
+
+
+class NewTopicPageController(Controller):
+    """立项: the form, and the topic's page once it is opened."""
+
+    path = "/topics/new"
+    tags = ["pages"]
+    opt = {"exclude_from_auth": True, "page": True}
+    include_in_schema = False
+    dependencies = PAGE_DEPENDENCIES
+
+    @get("/", operation_id="new_topic_page")
+    async def new_topic(self, principal: SignedIn) -> Template:
+        return await _new_topic_form(principal, {}, {})
+
+    @post("/", operation_id="new_topic_submit", status_code=303)
+    async def new_topic_submit(self, principal: SignedIn, data: FormData) -> Template | Redirect:
+        values, problems = parse_form(data, TopicCreate)
+        if values is None:
+            return await _new_topic_form(principal, data, problems, 422)
+        try:
+            opened = await topics.open_topic(principal, values)
+        except ValidationFailed as refused:
+            found = {e["field"]: e["message"] for e in refused.errors}
+            return await _new_topic_form(principal, data, found, 422)
+        except DomainError as refused:
+            return await _new_topic_form(principal, data, {"form": refused.detail}, 403)
+        return Redirect(f"/topics/{opened.id}", status_code=303)

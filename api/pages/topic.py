@@ -1,0 +1,451 @@
+"""A topic's page: the step indicator, the timeline, the records, results and
+documents; its township's people add records and take the steps the workflow allows
+them, staff publish the documents. Every rule is the domain's: the page asks the same
+services and the same permission policy as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, QueryParameter
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.response import Redirect, Template
+
+from api.dependencies import CurrentPublishing
+from api.errors import STATUS_OF_CODE, page_error
+from api.forms import MISSING, MISSING_CHOICE, FormData, parse_form
+from api.pages.signin import PAGE_DEPENDENCIES, SignedIn, Visitor
+from api.pages.topic_forms import (
+    CORRECTION_FORMS,
+    DOCUMENT_ACTIONS,
+    DOCUMENT_FORMS,
+    FIRE_FORM,
+    LIMITS,
+    RECORD_ACTION_FORMS,
+    RECORD_FORMS,
+    SAVED,
+    PageForm,
+    roster,
+)
+from deliberation import documents, permissions, records
+from deliberation.documents import KINDS, Publishing
+from deliberation.errors import DomainError, NotFound, ValidationFailed
+from deliberation.overview import Overview, may_add, on_topic, topic_overview
+from deliberation.permissions import Subject
+from deliberation.schemas import OpinionAnswer, OpinionRead
+from deliberation.security import Principal
+from deliberation.topics import visible_topic
+
+
+async def _records_for(principal: Principal | None, view: Overview) -> dict[str, Any]:
+    """The topic's records, each as much as the policy lets this person see
+    (docs/permissions.md): the page adds no rule of its own."""
+    topic = view.topic
+    opinions = await records.opinions_seen(principal, topic)
+    meetings = (
+        []
+        if view.public or principal is None
+        else await records.list_meetings(principal, topic["id"])
+    )
+    investigations = await records.investigations_seen(principal, topic)
+    site_consultations = await records.site_consultations_seen(principal, topic)
+    mine: list[tuple[str, int, int | None]] = [
+        *(("opinion", o.id, o.author_id) for o in opinions),
+        *(("investigation", r.id, None) for r in investigations),
+        *(("site_consultation", r.id, None) for r in site_consultations),
+        *(("meeting", m.id, None) for m in meetings),
+        *(("minutes", m.id, None) for m in meetings if m.minutes_recorded),
+        *(("resolution_item", i.id, None) for i in view.items),
+    ]
+    correctable = {
+        f"{kind}-{record_id}"
+        for kind, record_id, author in mine
+        if permissions.allowed(principal, "record.correct", Subject.of_topic(topic, author), kind)
+    }
+    return {
+        "correctable": correctable,
+        "minutes_published": any(
+            d.kind == "minutes" and d.status == "published" for d in view.documents
+        ),
+        "opinions": opinions,
+        "tallies": await records.tallies(principal, topic),
+        "meetings": meetings,
+        "investigations": investigations,
+        "site_consultations": site_consultations,
+    }
+
+
+def _not_found(
+    message: str, template: type[Template] = Template, status: int = 404, **extra: Any
+) -> Template:
+    title, advice = page_error(status)
+    return template(
+        template_name="error.html",
+        context={"title": title, "message": message, "advice": advice},
+        status_code=status,
+        **extra,
+    )
+
+
+ELSEWHERE = "该记录不属于这个议题"
+
+
+async def render_topic_page(
+    request: Request[Any, Any, Any],
+    principal: Principal | None,
+    publishing: Publishing,
+    topic_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+    form: str | None = None,
+    values: dict[str, Any] | None = None,
+    problems: dict[str, str] | None = None,
+) -> Template:
+    """The topic page; after a refused form, with the person's input kept and the
+    problem next to the field of the form named ``form`` (``kind`` or ``kind-id``)."""
+    try:
+        view = await topic_overview(principal, topic_id, publishing)
+    except NotFound as missing:
+        if error is not None and status_code >= 400:
+            # Refused, on a topic the person cannot see either: the refusal as it was
+            # (the API says the same), on an error page.
+            return _not_found(error, status=status_code)
+        return _not_found(missing.detail)
+    kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
+    posted = values or {}
+    return Template(
+        "topic.html",
+        context={
+            "view": view,
+            "back": f"/topics/{view.topic['id']}",
+            "error": error,
+            "signed_in": principal is not None,
+            "forms": {
+                kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds
+            },
+            "staff": not view.public
+            and bool(
+                permissions.allowed(principal, "document.read_draft", Subject.of_topic(view.topic))
+            ),
+            "document_kinds": KINDS,
+            "limits": LIMITS,
+            **await _records_for(principal, view),
+            "form": form,
+            "values": posted,
+            **roster(posted if form and form.startswith(("minutes-", "correct_minutes-")) else {}),
+            "problems": problems or {},
+            "saved": None if form else SAVED.get(request.query_params.get("saved", "")),
+        },
+        status_code=status_code,
+    )
+
+
+async def _save(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    publishing: Publishing,
+    topic_id: int,
+    form: str,
+    page_form: PageForm,
+    data: dict[str, Any],
+    target: int,
+    record: str | None = None,
+    then: str = "",
+) -> Redirect | Template:
+    """Save one page form through its service call, or show the page again with the
+    input kept and the problem next to the field. ``record`` names the kind of record
+    ``target`` is when it is not the topic itself: it must belong to the topic."""
+    again = (request, principal, publishing, topic_id)
+    if data.get("more_rows"):
+        # Without JavaScript, "再加一行" on a roster posts its form: it comes back as it
+        # was, with more empty rows.
+        return await render_topic_page(*again, None, 200, form, data, {})
+    if record is not None and not await on_topic(record, target, topic_id):
+        return _not_found(ELSEWHERE)
+    values, problems = parse_form(page_form.fields(data), page_form.shape)
+    problems = {
+        k: page_form.missing.get(k, v) if v in (MISSING, MISSING_CHOICE) else v
+        for k, v in problems.items()
+    }
+    if values is None:
+        return await render_topic_page(*again, None, 422, form, data, problems)
+    try:
+        if page_form.publishing:
+            await page_form.save(principal, target, values, publishing)
+        else:
+            await page_form.save(principal, target, values)
+    except ValidationFailed as refused:
+        found = {e["field"]: e["message"] for e in refused.errors}
+        return await render_topic_page(*again, None, 422, form, data, found)
+    except DomainError as refused:
+        status = STATUS_OF_CODE.get(refused.code, 400)
+        # Refused for who they are (403) or what they may see (404), or a step refused
+        # (the topic moved meanwhile, something is missing): said at the top of the
+        # page, since the form may not be offered any more.
+        if status in (403, 404) or page_form is FIRE_FORM:
+            return await render_topic_page(*again, refused.detail, status, form, data, {})
+        return await render_topic_page(*again, None, status, form, data, {"form": refused.detail})
+    kind = form.split("-")[0]
+    return Redirect(then or f"/topics/{topic_id}?saved={kind}#saved", status_code=303)
+
+
+async def _answer_in_place(
+    principal: Principal,
+    topic_id: int,
+    opinion_id: int,
+    data: dict[str, Any],
+) -> Template:
+    """htmx: answer an opinion and send back just that opinion, answered (or with the
+    problem next to the field), instead of the whole page."""
+    if not await on_topic("opinion_answer", opinion_id, topic_id):
+        # Shown in place of the page (not inside the opinion's box).
+        return _not_found(ELSEWHERE, HTMXTemplate, re_target="body", re_swap="innerHTML")
+    form = f"opinion_answer-{opinion_id}"
+    values, problems = parse_form(data, OpinionAnswer)
+    status = 422
+    answered: OpinionRead | None = None
+    if values is not None:
+        try:
+            answered = await records.answer_opinion(principal, opinion_id, values)
+            status = 200
+        except DomainError as refused:
+            status = STATUS_OF_CODE.get(refused.code, 400)
+            problems = {"form": refused.detail}
+    if status == 404:
+        return _not_found(
+            problems.get("form", ELSEWHERE), HTMXTemplate, re_target="body", re_swap="innerHTML"
+        )
+    # The fragment needs the topic row only (its id, its state for the form), not the
+    # whole overview with the timeline and documents.
+    topic = await visible_topic(principal, topic_id)
+    if answered is None:
+        answered = next(
+            o for o in await records.list_opinions(principal, topic_id) if o.id == opinion_id
+        )
+    return HTMXTemplate(
+        template_name="opinion_item.html",
+        context={
+            "o": answered,
+            "view": {"topic": topic},
+            "forms": {"opinion_answer": may_add(principal, topic, "opinion_answer")},
+            "correctable": set(),
+            "limits": LIMITS,
+            "form": None if status == 200 else form,
+            "values": data,
+            "problems": problems,
+        },
+        status_code=status,
+    )
+
+
+NO_SUCH_FORM = "没有这种记录"
+
+
+class TopicPageController(Controller):
+    """A topic's page and its forms. Reading is for anyone the policy lets see the
+    topic (``visitor``); every form needs someone signed in (``principal``)."""
+
+    path = "/topics"
+    tags = ["pages"]
+    opt = {"exclude_from_auth": True, "page": True}
+    include_in_schema = False
+    request_class = HTMXRequest
+    dependencies = PAGE_DEPENDENCIES
+
+    @get("/{topic_id:int}", operation_id="topic_page")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        visitor: Visitor,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+    ) -> Template:
+        return await render_topic_page(request, visitor, publishing, topic_id)
+
+    @post("/{topic_id:int}/records/{kind:str}", operation_id="topic_page_record", status_code=303)
+    async def add_record(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        kind: FromPath[str],
+        data: FormData,
+    ) -> Redirect | Template:
+        if kind not in RECORD_FORMS:
+            return _not_found(NO_SUCH_FORM)
+        return await _save(
+            request, principal, publishing, topic_id, kind, RECORD_FORMS[kind], data, topic_id
+        )
+
+    @post(
+        "/{topic_id:int}/records/{kind:str}/{record_id:int}",
+        operation_id="topic_page_record_action",
+        status_code=303,
+    )
+    async def record_action(
+        self,
+        request: HTMXRequest,
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        kind: FromPath[str],
+        record_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        if kind not in RECORD_ACTION_FORMS:
+            return _not_found(NO_SUCH_FORM)
+        if kind == "opinion_answer" and request.htmx:
+            return await _answer_in_place(principal, topic_id, record_id, data)
+        return await _save(
+            request,
+            principal,
+            publishing,
+            topic_id,
+            f"{kind}-{record_id}",
+            RECORD_ACTION_FORMS[kind],
+            data,
+            record_id,
+            kind,
+        )
+
+    @post(
+        "/{topic_id:int}/corrections/{kind:str}/{record_id:int}",
+        operation_id="topic_page_correction",
+        status_code=303,
+    )
+    async def correction(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        kind: FromPath[str],
+        record_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        """更正 a record: its fields as corrected, and the reason."""
+        if kind not in CORRECTION_FORMS:
+            return _not_found(NO_SUCH_FORM)
+        return await _save(
+            request,
+            principal,
+            publishing,
+            topic_id,
+            f"correct_{kind}-{record_id}",
+            CORRECTION_FORMS[kind],
+            data,
+            record_id,
+            "meeting" if kind == "minutes" else kind,
+        )
+
+    @get("/{topic_id:int}/roster-row", operation_id="topic_page_roster_row")
+    async def roster_row(
+        self,
+        topic_id: FromPath[int],
+        n: Annotated[int, QueryParameter(ge=1, le=200)],
+        meeting: Annotated[int, QueryParameter(ge=1)],
+        correct: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
+    ) -> HTMXTemplate:
+        """One more empty roster row (htmx appends it to the minutes form, or to the
+        form correcting them), and the button again, asking for the row after it."""
+        prefix = "correct_minutes" if correct else "minutes"
+        return HTMXTemplate(
+            template_name="roster_row_more.html",
+            context={
+                "n": n,
+                "row": {},
+                "f": f"{prefix}-{meeting}",
+                "topic_id": topic_id,
+                "meeting_id": meeting,
+                "correcting": bool(correct),
+                "next_n": n + 1,
+                "oob": True,
+                "limits": LIMITS,
+            },
+        )
+
+    @post("/{topic_id:int}/transitions", operation_id="topic_page_fire", status_code=303)
+    async def fire(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        """A step of the workflow; its comment is kept to the API's limit (a longer one
+        is refused next to the field, never cut)."""
+        trigger = str(data.get("trigger") or "")
+        return await _save(
+            request,
+            principal,
+            publishing,
+            topic_id,
+            f"fire-{trigger}" if trigger.isidentifier() else "fire",
+            FIRE_FORM,
+            data,
+            topic_id,
+            then=f"/topics/{topic_id}",
+        )
+
+    @post("/{topic_id:int}/documents", operation_id="topic_page_new_document", status_code=303)
+    async def new_document(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        """Staff make a draft (rendered from the records as they are now) to preview."""
+        form = DOCUMENT_FORMS["document"]
+        return await _save(
+            request, principal, publishing, topic_id, "document", form, data, topic_id
+        )
+
+    @post(
+        "/{topic_id:int}/documents/{document_id:int}/{action:str}",
+        operation_id="topic_page_document_action",
+        status_code=303,
+    )
+    async def document_action(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        document_id: FromPath[int],
+        action: FromPath[str],
+        data: FormData,
+    ) -> Redirect | Template:
+        """Publish a draft (with a posting period) or revoke a published document."""
+        if action not in DOCUMENT_ACTIONS:
+            return _not_found("没有这个操作")
+        return await _save(
+            request,
+            principal,
+            publishing,
+            topic_id,
+            f"{action}-{document_id}",
+            DOCUMENT_FORMS[action],
+            data,
+            document_id,
+            "document",
+        )
+
+    @get(
+        "/{topic_id:int}/documents/{document_id:int}/preview",
+        operation_id="topic_page_preview",
+    )
+    async def preview(
+        self, principal: SignedIn, topic_id: FromPath[int], document_id: FromPath[int]
+    ) -> Response[bytes] | Template:
+        """A draft's PDF for its township's staff (signed in on the pages), never cached."""
+        if not await on_topic("document", document_id, topic_id):
+            return _not_found(ELSEWHERE)
+        pdf = await documents.document_pdf(principal, document_id)
+        return Response(
+            pdf.content, media_type="application/pdf", headers={"Cache-Control": "no-store"}
+        )

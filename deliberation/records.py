@@ -579,7 +579,15 @@ def _satisfaction_read(r: dict[str, Any]) -> SatisfactionRead:
         created_at=r["created_at"],
         updated_at=r["updated_at"],
         revision=r["revision"],
+        representative_name=r.get("representative.display_name", ""),
     )
+
+
+RATING_COLUMNS = (
+    *SatisfactionRating.all_columns(),
+    SatisfactionRating.representative.display_name,
+)
+"""A rating with its rater's name."""
 
 
 async def rate_satisfaction(
@@ -618,7 +626,7 @@ async def rate_satisfaction(
                     updated_at=now,
                 )
             )
-        row = await SatisfactionRating.select().where(where).first()
+        row = await SatisfactionRating.select(*RATING_COLUMNS).where(where).first()
         assert row is not None
         await chain.vouch(
             "satisfaction.rated",
@@ -641,7 +649,7 @@ async def ratings_seen(
     """The ratings the caller sees in full (the office; a representative their own);
     everyone else sees only how many of each (``tallies``)."""
     rows = (
-        await SatisfactionRating.select()
+        await SatisfactionRating.select(*RATING_COLUMNS)
         .where(SatisfactionRating.topic == topic["id"])
         .order_by(SatisfactionRating.id)
     )

@@ -395,6 +395,8 @@ class SatisfactionRead(Struct, kw_only=True):
     updated_at: datetime
     revision: int = 1
     """Increased by each correction; earlier revisions at ``…/revisions``."""
+    representative_name: str = ""
+    """Who rated (seen by those who see the rating in full: the office, its author)."""
 
 
 # Corrections (PATCH with a reason; fields left out stay as they are) --------------------

@@ -36,6 +36,7 @@ from deliberation.permissions import Subject
 from deliberation.schemas import OpinionAnswer, OpinionRead
 from deliberation.security import Principal
 from deliberation.topics import visible_topic
+from deliberation.wording import RATING_LABELS, STANCE_LABELS
 
 
 async def _records_for(principal: Principal | None, view: Overview) -> dict[str, Any]:
@@ -63,8 +64,15 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
         for kind, record_id, author in mine
         if permissions.allowed(principal, "record.correct", Subject.of_topic(topic, author), kind)
     }
+    ratings = await records.ratings_seen(principal, topic)
     return {
         "correctable": correctable,
+        # The person's own rating (shown to them, to change while feedback is open),
+        # and the others they may see in full (the office sees all, with names).
+        "my_rating": next(
+            (r for r in ratings if principal and r.representative_id == principal.id), None
+        ),
+        "ratings": [r for r in ratings if not principal or r.representative_id != principal.id],
         "minutes_published": any(
             d.kind == "minutes" and d.status == "published" for d in view.documents
         ),
@@ -129,6 +137,8 @@ async def render_topic_page(
                 permissions.allowed(principal, "document.read_draft", Subject.of_topic(view.topic))
             ),
             "document_kinds": KINDS,
+            "rating_labels": RATING_LABELS,
+            "stance_labels": STANCE_LABELS,
             "limits": LIMITS,
             **await _records_for(principal, view),
             "form": form,

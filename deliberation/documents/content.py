@@ -22,7 +22,7 @@ from deliberation.tables import (
     Township,
     Village,
 )
-from deliberation.wording import zh
+from deliberation.wording import RATING_LABELS, zh
 
 KINDS = {
     "minutes": "会议纪要",
@@ -31,11 +31,6 @@ KINDS = {
 }
 """Document kinds and their Chinese names."""
 
-RATINGS = (
-    ("satisfied", "满意"),
-    ("basically_satisfied", "基本满意"),
-    ("dissatisfied", "不满意"),
-)
 COPY_TO = zh("镇党委、镇人大主席团、镇人民政府、县政协。")
 ADDRESSEES = zh("各村(社区)、镇直有关单位,广大群众:")
 
@@ -277,7 +272,7 @@ async def feedback_report(topic_id: int, today: date) -> Content:
     )
     total = len(ratings)
     tally = []
-    for key, label in RATINGS:
+    for key, label in RATING_LABELS.items():
         count = sum(1 for r in ratings if r["rating"] == key)
         share = f"{count * 100 / total:.1f}%" if total else "—"
         tally.append({"label": label, "count": str(count), "share": share})

@@ -26,6 +26,7 @@ from deliberation.permissions import (
     sees_time_limits,
 )
 from deliberation.records import item_reads
+from deliberation.requirements import unmet_requirements
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.security import Principal
 from deliberation.tables import (
@@ -39,7 +40,7 @@ from deliberation.tables import (
     TopicEvent,
 )
 from deliberation.topics import topic_row, valid_id
-from workflows import ROLE_LABELS, WORKFLOW
+from workflows import ROLE_LABELS, WORKFLOW, Requirement
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,49 @@ def due_for(
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """A step out of the topic's state and what it still waits for (unmet
+    requirements, each with what meets it: ``Requirement.met_by``). ``mine``: this
+    person may take it; otherwise ``by`` names who does (their part may still be one of
+    the requirements)."""
+
+    trigger: str
+    label: str
+    danger: bool
+    missing: tuple[Requirement, ...]
+    needs_comment: bool
+    """The step needs its reason written (``comment_given``)."""
+    mine: bool = True
+    by: str = ""
+
+
+async def next_steps(principal: Principal, topic: dict[str, Any]) -> list[NextStep]:
+    """The steps this person may take now, then the other steps forward out of the
+    state (taken by someone else), each with what it still needs."""
+    mine = set(available_triggers(principal, topic))
+    planned = []
+    for transition in WORKFLOW.transitions:
+        if topic["state"] not in transition.sources:
+            continue
+        if transition.trigger not in mine and transition.danger:
+            continue
+        unmet = await unmet_requirements(transition, topic, "")
+        planned.append(
+            NextStep(
+                trigger=transition.trigger,
+                label=transition.label,
+                danger=transition.danger,
+                missing=tuple(r for r in unmet if r.met_by != "comment"),
+                needs_comment=any(r.met_by == "comment" for r in transition.requires),
+                mine=transition.trigger in mine,
+                by="、".join(ROLE_LABELS[role] for role in transition.roles),
+            )
+        )
+    planned.sort(key=lambda step: not step.mine)
+    return planned
+
+
+@dataclass(frozen=True)
 class Overview:
     topic: dict[str, Any]
     state_label: str
@@ -92,7 +136,8 @@ class Overview:
     timeline: list[Happened]
     items: list[ResolutionItemRead]
     documents: list[DocumentRead]
-    triggers: list[tuple[str, str]] = field(default_factory=list)
+    steps_next: list[NextStep] = field(default_factory=list)
+    """What this person may do now (the step buttons), with what each still needs."""
     due: Due | None = None
     description: str | None = None
     """The problem as its opener wrote it: the township's people only (it may name
@@ -182,10 +227,10 @@ async def topic_overview(
     )
     if own and principal is not None:
         documents = await topic_documents(principal, topic_id, publishing)
-        triggers = [(t, WORKFLOW.transition(t).label) for t in available_triggers(principal, topic)]
+        planned = await next_steps(principal, topic)
     else:
         documents = await public_topic_documents(topic_id, publishing)
-        triggers = []
+        planned = []
     return Overview(
         topic=topic,
         state_label=WORKFLOW.state(topic["state"]).label,
@@ -194,7 +239,7 @@ async def topic_overview(
         timeline=timeline,
         items=items,
         documents=documents,
-        triggers=triggers,
+        steps_next=planned,
         due=due_for(principal, topic) if own else None,
         description=topic["description"] if own else None,
     )

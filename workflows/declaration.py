@@ -53,6 +53,10 @@ class Requirement:
 
     name: str
     label: str
+    met_by: str = ""
+    """What a person does to meet it, for the pages to offer in its place: a record
+    kind, ``progress`` (on each item), ``resolution_notice`` (a document published) or
+    ``comment`` (the step's own reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class Transition:
     requires: tuple[Requirement, ...] = ()
     opener_only: bool = False
     """Only the account that opened the topic may fire it (``withdraw``)."""
+    danger: bool = False
+    """Ends the topic for good (不予立项, 撤回): the pages set it apart and ask first."""
 
 
 View = Literal["full", "summary", "anonymous", "counts", "none"]
@@ -194,15 +200,19 @@ class Workflow:
 
 
 # Requirements. Each name is checked by the domain from the topic's records.
-INVESTIGATION_RECORDED = Requirement("investigation_recorded", "至少一条调研记录")
-SITE_CONSULTATION_RECORDED = Requirement("site_consultation_recorded", "至少一条现场协商记录")
-MEETING_SCHEDULED = Requirement("meeting_scheduled", "已安排的协商会议")
-MINUTES_RECORDED = Requirement("minutes_recorded", "会议纪要")
-RESOLUTION_ITEM_ADDED = Requirement("resolution_item_added", "至少一项协商成果")
-ITEMS_COMPLETED = Requirement("items_completed", "每项协商成果均已报告办结")
-SATISFACTION_RATED = Requirement("satisfaction_rated", "至少一条满意度评价")
-COMMENT_GIVEN = Requirement("comment_given", "说明理由(comment)")
-RESOLUTION_NOTICE_PUBLISHED = Requirement("resolution_notice_published", "已发布的协商成果公示")
+INVESTIGATION_RECORDED = Requirement("investigation_recorded", "至少一条调研记录", "investigation")
+SITE_CONSULTATION_RECORDED = Requirement(
+    "site_consultation_recorded", "至少一条现场协商记录", "site_consultation"
+)
+MEETING_SCHEDULED = Requirement("meeting_scheduled", "已安排的协商会议", "meeting")
+MINUTES_RECORDED = Requirement("minutes_recorded", "会议纪要", "minutes")
+RESOLUTION_ITEM_ADDED = Requirement("resolution_item_added", "至少一项协商成果", "resolution_item")
+ITEMS_COMPLETED = Requirement("items_completed", "每项协商成果均已报告办结", "progress")
+SATISFACTION_RATED = Requirement("satisfaction_rated", "至少一条满意度评价", "satisfaction")
+COMMENT_GIVEN = Requirement("comment_given", "说明理由", "comment")
+RESOLUTION_NOTICE_PUBLISHED = Requirement(
+    "resolution_notice_published", "已发布的协商成果公示", "resolution_notice"
+)
 
 REQUIREMENTS: Final = (
     INVESTIGATION_RECORDED,
@@ -306,6 +316,7 @@ WORKFLOW: Final = Workflow(
             "rejected",
             ("staff",),
             (COMMENT_GIVEN,),
+            danger=True,
         ),
         Transition(
             "withdraw",
@@ -314,6 +325,7 @@ WORKFLOW: Final = Workflow(
             "withdrawn",
             ("liaison",),
             opener_only=True,
+            danger=True,
         ),
     ),
     records=(

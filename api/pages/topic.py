@@ -5,6 +5,7 @@ services and the same permission policy as the API."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -30,13 +31,15 @@ from api.pages.topic_forms import (
 )
 from deliberation import documents, permissions, records
 from deliberation.documents import KINDS, Publishing
+from deliberation.documents.service import PublishPreview
 from deliberation.errors import DomainError, NotFound, ValidationFailed
 from deliberation.overview import Overview, may_add, on_topic, topic_overview
-from deliberation.permissions import Subject
-from deliberation.schemas import OpinionAnswer, OpinionRead
+from deliberation.permissions import ROLE_ONLY, Subject
+from deliberation.schemas import DocumentPublish, DocumentRevoke, OpinionAnswer, OpinionRead
 from deliberation.security import Principal
 from deliberation.topics import visible_topic
 from deliberation.wording import RATING_LABELS, STANCE_LABELS
+from workflows import WORKFLOW, Transition
 
 
 async def _records_for(principal: Principal | None, view: Overview) -> dict[str, Any]:
@@ -99,6 +102,53 @@ def _not_found(
 ELSEWHERE = "该记录不属于这个议题"
 
 
+FORMS_UNDER_NEXT = ("investigation", "site_consultation", "meeting", "resolution_item")
+"""Record forms the next step can ask for in its place (minutes and the notice are
+placed by their own rules)."""
+
+
+def _work_plan(view: Overview, forms: dict[str, bool], meetings: list[Any]) -> dict[str, Any]:
+    """The page arranged by what to do next: each step forward with what it still
+    needs (a form placed under it the first time a need appears), the steps that end
+    the topic apart, and which forms are therefore not repeated in their sections."""
+    forward = [step for step in view.steps_next if not step.danger]
+    minutes_meeting = next((m for m in meetings if not m.minutes_recorded), None)
+    notice_draft = next(
+        (d for d in view.documents if d.kind == "resolution_notice" and d.status == "draft"),
+        None,
+    )
+    offered = {
+        **{kind: forms.get(kind, False) for kind in FORMS_UNDER_NEXT},
+        "minutes": forms.get("minutes", False) and minutes_meeting is not None,
+        "resolution_notice": True,
+    }
+    under_next: set[str] = set()
+    plan = []
+    for step in forward:
+        rows = []
+        for need in step.missing:
+            # Someone else's step offers only the records this person adds.
+            here = (
+                offered.get(need.met_by, False)
+                and need.met_by not in under_next
+                and (step.mine or need.met_by in FORMS_UNDER_NEXT)
+            )
+            if here:
+                under_next.add(need.met_by)
+            rows.append((need, here))
+        # Someone else's step is shown only where this person can help it along.
+        if step.mine or any(here for _, here in rows):
+            plan.append((step, rows))
+    return {
+        "plan": plan,
+        "danger_steps": [step for step in view.steps_next if step.danger],
+        "under_next": under_next,
+        "wanted": {need.met_by for step, _ in plan for need in step.missing},
+        "minutes_meeting": minutes_meeting,
+        "notice_draft": notice_draft,
+    }
+
+
 async def render_topic_page(
     request: Request[Any, Any, Any],
     principal: Principal | None,
@@ -121,6 +171,8 @@ async def render_topic_page(
             return _not_found(error, status=status_code)
         return _not_found(missing.detail)
     kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
+    forms = {kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds}
+    seen = await _records_for(principal, view)
     posted = values or {}
     return Template(
         "topic.html",
@@ -129,9 +181,8 @@ async def render_topic_page(
             "back": f"/topics/{view.topic['id']}",
             "error": error,
             "signed_in": principal is not None,
-            "forms": {
-                kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds
-            },
+            "forms": forms,
+            **_work_plan(view, forms, seen["meetings"]),
             "staff": not view.public
             and bool(
                 permissions.allowed(principal, "document.read_draft", Subject.of_topic(view.topic))
@@ -140,7 +191,7 @@ async def render_topic_page(
             "rating_labels": RATING_LABELS,
             "stance_labels": STANCE_LABELS,
             "limits": LIMITS,
-            **await _records_for(principal, view),
+            **seen,
             "form": form,
             "values": posted,
             **roster(posted if form and form.startswith(("minutes-", "correct_minutes-")) else {}),
@@ -250,6 +301,115 @@ async def _answer_in_place(
 
 
 NO_SUCH_FORM = "没有这种记录"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A confirmation step (``confirm.html``): what will happen, asked before it does."""
+
+    title: str
+    verb: str
+    confirm: str
+    action: str
+    consequences: tuple[str, ...]
+    danger: bool = True
+    facts: tuple[tuple[str, str], ...] = ()
+    hidden: tuple[tuple[str, str], ...] = ()
+    fields: tuple[dict[str, Any], ...] = ()
+
+
+async def _confirm(
+    principal: Principal,
+    topic_id: int,
+    form: str,
+    ask: Ask,
+    data: dict[str, Any],
+    problems: dict[str, str] | None = None,
+) -> Template:
+    topic = await visible_topic(principal, topic_id)
+    values = {f["name"]: str(data.get(f["name"]) or "") for f in ask.fields}
+    return Template(
+        "confirm.html",
+        context={
+            "topic": topic,
+            "ask": ask,
+            "form": form,
+            "values": values,
+            "problems": problems or {},
+            "limits": LIMITS,
+            "back": f"/topics/{topic_id}",
+        },
+        status_code=422 if problems else 200,
+    )
+
+
+def _step_ask(topic_id: int, transition: Transition, data: dict[str, Any]) -> Ask:
+    needs_reason = any(r.met_by == "comment" for r in transition.requires)
+    return Ask(
+        title=f"确认{transition.label}",
+        verb=transition.label,
+        confirm=f"确认{transition.label}",
+        action=f"/topics/{topic_id}/transitions",
+        consequences=(
+            f"“{transition.label}”后\uff0c这个议题就此结束\uff0c不再办理\uff0c也不能恢复。",
+            "说明会记入办理经过。",
+        ),
+        hidden=(("trigger", transition.trigger), ("version", str(data.get("version") or ""))),
+        fields=(
+            {
+                "name": "comment",
+                "label": "说明理由（必填）" if needs_reason else "说明（可选）",
+                "rows": 3,
+            },
+        ),
+    )
+
+
+def _confirmed(data: dict[str, Any]) -> bool:
+    return str(data.get("confirmed") or "") == "yes"
+
+
+def _publish_ask(topic_id: int, document_id: int, preview: PublishPreview, days: int | None) -> Ask:
+    label = KINDS[preview.kind]
+    facts = [("文件", preview.title)]
+    if preview.number_text:
+        facts.append(("文号", preview.number_text))
+    facts.append(("公示期", preview.posting))
+    return Ask(
+        title=f"确认发布{label}",
+        verb="发布",
+        confirm=f"确认发布{label}",
+        action=f"/topics/{topic_id}/documents/{document_id}/publish",
+        consequences=(
+            "发布后\uff0c文件出现在公开栏\uff0c任何人都可以下载和核验。",
+            "发布的文件不能修改\uff1b如有错误\uff0c只能撤销后重新生成、发布。",
+        ),
+        danger=False,
+        facts=tuple(facts),
+        hidden=(("posting_days", str(days or "")),),
+    )
+
+
+async def _revoke_ask(
+    principal: Principal, topic_id: int, document_id: int, publishing: Publishing
+) -> Ask:
+    document = await documents.revocable(principal, document_id, publishing)
+    return Ask(
+        title="确认撤销文件",
+        verb="撤销",
+        confirm="确认撤销",
+        action=f"/topics/{topic_id}/documents/{document_id}/revoke",
+        consequences=(
+            "撤销后\uff0c公开栏不再显示这份文件\uff1b核验页会写明已撤销和撤销原因。",
+            "撤销不能恢复。",
+        ),
+        facts=(("文件", document.title), ("文号", document.number or "无")),
+        fields=({"name": "reason", "label": "撤销原因（必填，将在核验页公开）", "rows": 2},),
+    )
+
+
+DANGER_STEPS = {t.trigger: t for t in WORKFLOW.transitions if t.danger}
+"""Steps that end a topic for good: asked before they are taken."""
 
 
 class TopicPageController(Controller):
@@ -386,16 +546,47 @@ class TopicPageController(Controller):
         data: FormData,
     ) -> Redirect | Template:
         """A step of the workflow; its comment is kept to the API's limit (a longer one
-        is refused next to the field, never cut)."""
+        is refused next to the field, never cut). A step that ends the topic for good
+        asks first."""
         trigger = str(data.get("trigger") or "")
+        form = f"fire-{trigger}" if trigger.isidentifier() else "fire"
+        transition = DANGER_STEPS.get(trigger)
+        if transition is not None:
+            # Asked only of those who may take the step now; the others are told why.
+            try:
+                # The same order as the API: the role (403), the topic (404), the state.
+                permissions.allowed(principal, "topic.fire", ROLE_ONLY, trigger).check()
+                topic = await visible_topic(principal, topic_id)
+                permissions.allowed(
+                    principal, "topic.fire", Subject.of_topic(topic), trigger
+                ).check()
+            except DomainError as refused:
+                status = STATUS_OF_CODE.get(refused.code, 400)
+                return await render_topic_page(
+                    request, principal, publishing, topic_id, refused.detail, status
+                )
+            needs_reason = any(r.met_by == "comment" for r in transition.requires)
+            if not _confirmed(data):
+                return await _confirm(
+                    principal, topic_id, form, _step_ask(topic_id, transition, data), data
+                )
+            if needs_reason and not str(data.get("comment") or "").strip():
+                return await _confirm(
+                    principal,
+                    topic_id,
+                    form,
+                    _step_ask(topic_id, transition, data),
+                    data,
+                    {"comment": f"请说明{transition.label}的理由"},
+                )
         return await _save(
             request,
             principal,
             publishing,
             topic_id,
-            f"fire-{trigger}" if trigger.isidentifier() else "fire",
+            form,
             FIRE_FORM,
-            data,
+            {k: v for k, v in data.items() if k != "confirmed"},
             topic_id,
             then=f"/topics/{topic_id}",
         )
@@ -430,20 +621,46 @@ class TopicPageController(Controller):
         action: FromPath[str],
         data: FormData,
     ) -> Redirect | Template:
-        """Publish a draft (with a posting period) or revoke a published document."""
+        """Publish a draft (with a posting period) or revoke a published document; both
+        ask first, publishing with the number and posting period it will get."""
         if action not in DOCUMENT_ACTIONS:
             return _not_found("没有这个操作")
-        return await _save(
-            request,
-            principal,
-            publishing,
-            topic_id,
-            f"{action}-{document_id}",
-            DOCUMENT_FORMS[action],
-            data,
-            document_id,
-            "document",
-        )
+        form = f"{action}-{document_id}"
+        if not await on_topic("document", document_id, topic_id):
+            return _not_found(ELSEWHERE)
+        posted = {k: v for k, v in data.items() if k != "confirmed"}
+        again = (request, principal, publishing, topic_id, form)
+        if action == "publish" and not _confirmed(data):
+            values, problems = parse_form(posted, DocumentPublish)
+            if values is None:
+                return await render_topic_page(*again[:4], None, 422, form, data, problems)
+            try:
+                preview = await documents.publish_preview(
+                    principal, document_id, values.posting_days, publishing
+                )
+            except DomainError as refused:
+                status = STATUS_OF_CODE.get(refused.code, 400)
+                return await render_topic_page(*again[:4], refused.detail, status, form, data, {})
+            return await _confirm(
+                principal,
+                topic_id,
+                form,
+                _publish_ask(topic_id, document_id, preview, values.posting_days),
+                data,
+            )
+        if action == "revoke":
+            try:
+                ask = await _revoke_ask(principal, topic_id, document_id, publishing)
+            except DomainError as refused:
+                status = STATUS_OF_CODE.get(refused.code, 400)
+                return await render_topic_page(*again[:4], refused.detail, status, form, data, {})
+            if not _confirmed(data):
+                return await _confirm(principal, topic_id, form, ask, data)
+            reason, missing = parse_form(posted, DocumentRevoke)
+            if reason is None:
+                return await _confirm(principal, topic_id, form, ask, data, missing)
+        page_form = DOCUMENT_FORMS[action]
+        return await _save(*again, page_form, posted, document_id, "document")
 
     @get(
         "/{topic_id:int}/documents/{document_id:int}/preview",

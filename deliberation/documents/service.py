@@ -306,6 +306,40 @@ def posting_text(start: date, end: date, days: int, provisional: bool) -> str:
     )
 
 
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing a draft now would give it, to show before anyone confirms: the
+    notice number (the next one free; another publish may still take it first) and
+    the posting period."""
+
+    title: str
+    kind: str
+    number_text: str | None
+    posting: str
+    """``2026年12月2日至2026年12月9日（5个工作日）``."""
+
+
+async def publish_preview(
+    principal: Principal, document_id: int, posting_days: int | None, publishing: Publishing
+) -> PublishPreview:
+    row = await _own_document(principal, document_id, "document.publish")
+    if row["status"] != "draft":
+        raise TransitionNotAllowed(zh("只有草稿可以发布:此文件") + STATUS_LABELS[row["status"]])
+    today = china_today()
+    days = posting_days or publishing.default_posting_days
+    deadline = (await working_days()).add(today, days)
+    number_text = None
+    if row["kind"] == "resolution_notice":
+        number = await _peek_number(row["township"], today.year)
+        number_text = document_number(row["township_name"], today.year, number)
+    posting = zh(
+        "{period}({days}个工作日)",
+        period=posting_period(today, deadline.day, deadline.provisional),
+        days=str(days),
+    )
+    return PublishPreview(row["title"], row["kind"], number_text, posting)
+
+
 async def publish_document(
     principal: Principal,
     document_id: int,
@@ -321,7 +355,7 @@ async def publish_document(
     and year without holes."""
     row = await _own_document(principal, document_id, "document.publish")
     if row["status"] != "draft":
-        raise TransitionNotAllowed(f"只有草稿可以发布:此文件{STATUS_LABELS[row['status']]}")
+        raise TransitionNotAllowed(zh("只有草稿可以发布:此文件") + STATUS_LABELS[row["status"]])
     stored = await Document.select(Document.content).where(Document.id == document_id).first()
     content = _content_from(stored["content"] if stored else "{}")
     now = now or utcnow()
@@ -474,6 +508,19 @@ async def _publish(
         )
 
 
+async def revocable(principal: Principal, document_id: int, publishing: Publishing) -> DocumentRead:
+    """The document, if this person may revoke it now (to ask them before they do)."""
+    return _read(await _revocable_row(principal, document_id), publishing)
+
+
+async def _revocable_row(principal: Principal, document_id: int) -> dict[str, Any]:
+    row = await _own_document(principal, document_id, "document.revoke")
+    if row["status"] not in ("published", "superseded"):
+        status = STATUS_LABELS[row["status"]]
+        raise TransitionNotAllowed(zh("只有已发布的文件可以撤销:此文件") + status)
+    return row
+
+
 async def revoke_document(
     principal: Principal,
     document_id: int,
@@ -482,9 +529,7 @@ async def revoke_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
-    row = await _own_document(principal, document_id, "document.revoke")
-    if row["status"] not in ("published", "superseded"):
-        raise TransitionNotAllowed(f"只有已发布的文件可以撤销:此文件{STATUS_LABELS[row['status']]}")
+    row = await _revocable_row(principal, document_id)
     async with write_transaction():
         updated = (
             await Document.update(

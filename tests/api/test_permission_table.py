@@ -280,7 +280,13 @@ async def test_writes_follow_the_policy(cast: Cast, state: str) -> None:
                     )
                 else:
                     got = page_outcome(
-                        await page_post(cast, persona, f"/topics/{topic['id']}/transitions", form)
+                        # Steps that end a topic ask first: this is the confirmed post.
+                        await page_post(
+                            cast,
+                            persona,
+                            f"/topics/{topic['id']}/transitions",
+                            {**form, "confirmed": "yes"},
+                        )
                     )
                 where = (surface, persona, state, trigger)
                 if actor is None:

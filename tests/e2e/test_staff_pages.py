@@ -84,8 +84,7 @@ async def test_bad_publish_and_revoke_keep_the_document_as_it_was(
     page = await context.new_page()
     await page.set_viewport_size(OFFICE)
     await page.goto(f"{live_server}/topics/{topic['id']}")
-    await page.get_by_label("文件类型").select_option(label="协商成果公示")
-    await page.get_by_role("button", name="生成草稿").click()
+    await page.get_by_role("button", name="生成协商成果公示草稿").click()
     draft = page.locator("#documents li").first
     # The browser checks the range itself; an older one that does not gets the
     # server's answer next to the field.
@@ -98,15 +97,22 @@ async def test_bad_publish_and_revoke_keep_the_document_as_it_was(
     await expect(draft.locator(".status")).to_have_text("草稿")
     await draft.get_by_label("公示天数").fill("7")
     await draft.get_by_role("button", name="发布协商成果公示").click()
+    # Asked first, with the 7 working days; going back publishes nothing.
+    await expect(page.locator("#facts")).to_contain_text("7个工作日")
+    await page.get_by_role("link", name="返回，不发布").click()
+    await expect(page.locator("#documents li").first.locator(".status")).to_have_text("草稿")
+    await page.locator("#documents li").first.get_by_label("公示天数").fill("7")
+    await page.locator("#documents li").first.get_by_role("button", name="发布协商成果公示").click()
+    await page.get_by_role("button", name="确认发布协商成果公示").click()
     published = page.locator("#documents li").first
     await expect(published.locator(".status")).to_have_text("有效")
-    await published.get_by_text("撤销此文件").click()
-    await published.get_by_role("button", name="撤销").click()  # no reason given
-    published = page.locator("#documents li").first
-    await expect(published.locator(".field-error")).to_contain_text("请填写此项")
-    await expect(published.locator(".status")).to_have_text("有效")
-    await published.get_by_label("撤销原因").fill("成果内容有误,重新印发")
-    await published.get_by_role("button", name="撤销").click()
+    # Revoking asks first too, and wants its reason there.
+    await published.get_by_role("button", name="撤销此文件（需确认）").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("确认撤销文件")
+    await page.get_by_role("button", name="确认撤销").click()  # no reason given
+    await expect(page.locator(".field-error")).to_contain_text("请填写此项")
+    await page.get_by_label("撤销原因").fill("成果内容有误,重新印发")
+    await page.get_by_role("button", name="确认撤销").click()
     await expect(page.locator("#documents li").first.locator(".status")).to_have_text("已撤销")
     await page.locator("#documents li").first.get_by_role("link").first.click()
     await expect(page.locator(".status")).to_contain_text("已撤销")

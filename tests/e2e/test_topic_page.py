@@ -30,9 +30,10 @@ async def test_a_liaison_moves_a_topic_with_the_buttons_the_workflow_gives(
     steps = page.locator("ol.steps li")
     await expect(steps).to_have_count(len(WORKFLOW.main_path))
     await expect(page.locator('ol.steps li[aria-current="step"]')).to_contain_text("已提出")
-    # The buttons are the triggers the liaison may fire from `proposed`.
-    buttons = page.locator("form.action button")
-    await expect(buttons).to_have_text(["完成调研", "撤回"])
+    # The buttons are the triggers the liaison may fire from `proposed`: the step
+    # forward under 下一步, the one that ends the topic set apart.
+    await expect(page.locator("#next-step button.step")).to_have_text(["完成调研"])
+    await expect(page.locator("#other-actions button")).to_have_text(["撤回（需确认）"])
     assert await serious_accessibility_problems(page) == []
     await page.get_by_label("说明").first.fill("已入户调查")
     await page.get_by_role("button", name="完成调研").click()

@@ -147,8 +147,8 @@ async def carry_through_every_state(
     await expect(desk.locator("#items li")).to_contain_text("镇交管站")
     await _fire(desk, "形成协商成果", "已形成成果")
 
-    await desk.get_by_label("文件类型").select_option(label="协商成果公示")
-    await desk.get_by_role("button", name="生成草稿").click()
+    # What the next step needs comes first: the notice's draft, from 下一步.
+    await desk.locator("#next-step").get_by_role("button", name="生成协商成果公示草稿").click()
     draft = desk.locator("#documents li", has_text="草稿")
     await expect(draft).to_have_count(1)
     href = await draft.get_by_role("link", name="预览草稿 PDF").get_attribute("href")
@@ -157,6 +157,11 @@ async def carry_through_every_state(
     assert (await preview.body()).startswith(b"%PDF")
     assert await serious_accessibility_problems(desk) == []  # the staff's topic page
     await draft.get_by_role("button", name=re.compile("^发布")).click()
+    # Publishing asks first, with the number and posting period the notice will get.
+    await expect(desk.get_by_role("heading", level=1)).to_have_text("确认发布协商成果公示")
+    await expect(desk.locator("#facts")).to_contain_text("协商〔")
+    await expect(desk.locator("#facts")).to_contain_text("个工作日")
+    await desk.get_by_role("button", name="确认发布协商成果公示").click()
     await expect(desk.locator("#documents li").first).to_contain_text("有效")
     number = await desk.locator("#documents li").first.locator(".meta").inner_text()
     assert "协商〔2026〕" in number or "协商〔" in number
@@ -175,7 +180,8 @@ async def carry_through_every_state(
     # Staff report the item done and close the topic.
     await desk.reload()
     item = desk.locator("#items li").first
-    await item.get_by_text("报告落实进展").click()
+    # Closing waits for every item's progress: its form is already open.
+    await expect(item.get_by_label("进展情况")).to_be_visible()
     await item.get_by_label("进展情况").fill("护栏已全部更换,验收合格。")
     await item.get_by_label("完成比例").fill("100")
     await item.get_by_label("已全部完成").check()

@@ -61,7 +61,7 @@ from deliberation.tables import (
     SiteConsultation,
 )
 from deliberation.topics import topic_row, visible_topic
-from deliberation.validation import check_dates
+from deliberation.validation import check_dates, check_meeting_held
 from workflows import WORKFLOW
 
 
@@ -404,6 +404,7 @@ async def list_meetings(principal: Principal, topic_id: int) -> list[MeetingRead
 async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpdate) -> MeetingRead:
     async with write_transaction():
         row, topic = await checked_record(principal, "record.add", "minutes", "meeting", meeting_id)
+        check_meeting_held(row["scheduled_at"])
         before = None
         reason = data.reason.strip()
         if row["minutes_recorded_at"] is not None:

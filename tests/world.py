@@ -53,6 +53,9 @@ class Actor:
     async def put(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
         return await self.client.put(path, json=json, headers=self.headers, **kwargs)
 
+    async def patch(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return await self.client.patch(path, json=json, headers=self.headers, **kwargs)
+
 
 @dataclass
 class Township:
@@ -138,6 +141,11 @@ async def build_world(client: httpx.AsyncClient) -> World:
 PATH = WORKFLOW.main_path
 
 
+def days_from_today(days: int) -> str:
+    """A China date ``days`` from today, as the API takes it (``2026-12-31``)."""
+    return (today() + timedelta(days=days)).isoformat()
+
+
 def today() -> date:
     """Today in China on the project's clock (which the test run may have shifted)."""
     return china_today()
@@ -191,7 +199,12 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
     elif requirement == "meeting_scheduled":
         r = await staff.post(
             f"/api/v1/topics/{tid}/meetings",
-            {"scheduled_at": f"{today()}T09:30:00+08:00", "place": "镇会议室", "host": "陈主任"},
+            # Held yesterday: its minutes can be recorded now (never before the meeting).
+            {
+                "scheduled_at": f"{today() - timedelta(days=1)}T09:30:00+08:00",
+                "place": "镇会议室",
+                "host": "陈主任",
+            },
         )
     elif requirement == "minutes_recorded":
         meetings = (await staff.get(f"/api/v1/topics/{tid}/meetings")).json()

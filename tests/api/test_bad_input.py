@@ -10,7 +10,7 @@ import pytest
 from deliberation.clock import timestamp
 from deliberation.tables import Topic, TopicEvent
 from tests.conftest import client_from
-from tests.world import PASSWORD, World, topic_in_state, unique
+from tests.world import PASSWORD, World, days_from_today, topic_in_state, unique
 
 
 async def _counts() -> tuple[int, int]:
@@ -179,7 +179,7 @@ async def test_other_townships_topic_is_404_everywhere(world: World) -> None:
     _problem(
         await staff.post(
             f"/api/v1/topics/{theirs['id']}/resolution-items",
-            {"content": "c", "responsible_unit": "u", "due_date": "2027-01-01"},
+            {"content": "c", "responsible_unit": "u", "due_date": days_from_today(30)},
         ),
         404,
         "not_found",

@@ -9,11 +9,15 @@ import pytest
 
 from deliberation.audit import verify_all
 from tests.api.test_documents import create, publish
-from tests.world import Actor, Township, World, new_township, open_topic, topic_in_state
-
-
-async def patch(actor: Actor, path: str, body: dict[str, Any]) -> Any:
-    return await actor.client.patch(path, json=body, headers=actor.headers)
+from tests.world import (
+    Actor,
+    Township,
+    World,
+    days_from_today,
+    new_township,
+    open_topic,
+    topic_in_state,
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +45,7 @@ CASES = [
         "resolution",
         "resolution-items",
         "resolution-items",
-        {"due_date": "2027-02-28", "responsible_unit": "镇交管站"},
+        {"due_date": days_from_today(80), "responsible_unit": "镇交管站"},
     ),
 ]
 
@@ -63,15 +67,15 @@ async def test_a_correction_keeps_the_earlier_revision_and_goes_on_the_chain(
     before = (await staff.get(f"/api/v1/topics/{topic['id']}/{listing}")).json()[-1]
     url = f"/api/v1/{path}/{before['id']}"
 
-    missing = await patch(staff, url, change)
+    missing = await staff.patch(url, change)
     assert missing.status_code == 422 and missing.json()["code"] == "validation_error"
-    unknown = await patch(staff, url, {**change, "reason": "x", "colour": "红"})
+    unknown = await staff.patch(url, {**change, "reason": "x", "colour": "红"})
     assert unknown.status_code == 422 and unknown.json()["code"] == "validation_error"
-    same = await patch(staff, url, {"reason": "无", **{k: before[k] for k in change}})
+    same = await staff.patch(url, {"reason": "无", **{k: before[k] for k in change}})
     assert same.status_code == 422 and "没有需要更正的内容" in same.text
     assert (await staff.get(f"{url}/revisions")).json()[-1]["revision"] == 1
 
-    r = await patch(staff, url, {**change, "reason": "记录有误"})
+    r = await staff.patch(url, {**change, "reason": "记录有误"})
     assert r.status_code == 200, r.text
     assert r.json()["revision"] == 2
     assert all(r.json()[k] == v for k, v in change.items())
@@ -84,12 +88,12 @@ async def test_a_correction_keeps_the_earlier_revision_and_goes_on_the_chain(
     assert event["data"]["record"] == record and event["data"]["revision"] == 2
     assert set(change) <= set(event["data"]["changed"])
     # Not theirs: a representative (403), another township (404), not found (404).
-    r = await patch(town["representative"], url, {**change, "reason": "x"})
+    r = await town["representative"].patch(url, {**change, "reason": "x"})
     assert r.status_code == 403
-    r = await patch(world.a["staff"], url, {**change, "reason": "x"})
+    r = await world.a["staff"].patch(url, {**change, "reason": "x"})
     assert r.status_code == 404
     assert (await world.a["staff"].get(f"{url}/revisions")).status_code == 404
-    r = await patch(staff, f"/api/v1/{path}/2147483647", {**change, "reason": "x"})
+    r = await staff.patch(f"/api/v1/{path}/2147483647", {**change, "reason": "x"})
     assert r.status_code == 404
     _, problems = await verify_all()
     assert [p for p in problems if p.topic_id == topic["id"]] == []
@@ -103,9 +107,9 @@ async def test_an_opinion_is_corrected_by_its_author_until_answered(town: Townsh
         {"content": "路灯太暗", "stance": "suggestion", "on_behalf_of": "王奶奶"},
     )
     url = f"/api/v1/opinions/{r.json()['id']}"
-    assert (await patch(other, url, {"content": "改", "reason": "x"})).status_code == 403
-    assert (await patch(staff, url, {"content": "改", "reason": "x"})).status_code == 403
-    r = await patch(rep, url, {"on_behalf_of": "王大妈", "reason": "名字写错了"})
+    assert (await other.patch(url, {"content": "改", "reason": "x"})).status_code == 403
+    assert (await staff.patch(url, {"content": "改", "reason": "x"})).status_code == 403
+    r = await rep.patch(url, {"on_behalf_of": "王大妈", "reason": "名字写错了"})
     assert r.status_code == 200 and r.json()["on_behalf_of"] == "王大妈"
     # Another representative may not read its revisions (they name the villager).
     assert (await other.get(f"{url}/revisions")).status_code == 404
@@ -114,7 +118,7 @@ async def test_an_opinion_is_corrected_by_its_author_until_answered(town: Townsh
         "王大妈",
     ]
     await staff.post(f"{url}/answer", {"adoption": "adopted", "reason": "已安排"})
-    r = await patch(rep, url, {"content": "再改", "reason": "x"})
+    r = await rep.patch(url, {"content": "再改", "reason": "x"})
     assert r.status_code == 422 and r.json()["code"] == "condition_failed"
 
 
@@ -122,7 +126,7 @@ async def test_nothing_is_corrected_once_the_topic_is_closed(town: Township) -> 
     topic = await topic_in_state(town, "closed")
     staff = town["staff"]
     record = (await staff.get(f"/api/v1/topics/{topic['id']}/investigations")).json()[0]
-    r = await patch(staff, f"/api/v1/investigations/{record['id']}", {"place": "x", "reason": "y"})
+    r = await staff.patch(f"/api/v1/investigations/{record['id']}", {"place": "x", "reason": "y"})
     assert r.status_code == 409 and r.json()["code"] == "stage_closed"
 
 
@@ -134,8 +138,7 @@ async def test_published_minutes_are_corrected_by_a_new_document(town: Township)
     meeting = (await staff.get(f"/api/v1/topics/{topic['id']}/meetings")).json()[-1]
     old = await publish(staff, (await create(staff, topic["id"], "minutes"))["id"])
     url = f"/api/v1/meetings/{meeting['id']}/minutes"
-    r = await patch(
-        staff,
+    r = await staff.patch(
         url,
         {
             "reason": "漏记一位列席人员",

@@ -40,7 +40,7 @@ async def test_each_stage_is_due_after_its_declared_working_days(world: World) -
 
 async def test_minutes_are_due_seven_working_days_after_the_meeting(world: World) -> None:
     topic = await topic_in_state(world.a, "meeting")
-    meeting_day = china_today()  # tests.world schedules the meeting today
+    meeting_day = china_today() - timedelta(days=1)  # tests.world: held yesterday
     assert topic["due_on"] == working_days_after(meeting_day, 7)
     assert topic["due_label"] == "印发会议纪要"
     # A later meeting moves the deadline with it.

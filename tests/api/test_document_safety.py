@@ -16,7 +16,7 @@ import pytest
 
 from deliberation.documents.render import TEMPLATES, ProjectFilesFetcher, RefusedURL, html_to_pdf
 from tests.api.test_documents import create, pdf_of, publish, text_of
-from tests.world import World, fire, open_topic
+from tests.world import World, days_from_today, fire, open_topic
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -110,7 +110,7 @@ async def test_hostile_text_in_every_field_is_printed_as_text(
     assert r.status_code == 200, r.text
     r = await staff.post(
         f"/api/v1/topics/{tid}/resolution-items",
-        {"content": evil, "responsible_unit": evil[:100], "due_date": "2026-12-31"},
+        {"content": evil, "responsible_unit": evil[:100], "due_date": days_from_today(30)},
     )
     assert r.status_code == 201, r.text
     item_id = r.json()["id"]

@@ -4,10 +4,10 @@ the events and their chain."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from deliberation.chain import GENESIS, Event, canonical, chain_hash
-from tests.world import World, fire, today
+from tests.world import World, days_from_today, fire, today
 
 
 async def test_topic_from_proposed_to_resolution(world: World) -> None:
@@ -67,7 +67,11 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
     assert (r.json()["held_on"], r.json()["summary"]) == (str(today()), "同意清淤")
     meeting = await staff.post(
         f"/api/v1/topics/{tid}/meetings",
-        {"scheduled_at": f"{today()}T09:00:00+08:00", "place": "镇三楼会议室", "host": "陈主任"},
+        {
+            "scheduled_at": f"{today() - timedelta(days=1)}T09:00:00+08:00",
+            "place": "镇三楼会议室",
+            "host": "陈主任",
+        },
     )
     assert meeting.status_code == 201, meeting.text
     assert (await fire(staff, topic, "convene_meeting")).json()["state"] == "meeting"
@@ -95,7 +99,7 @@ async def test_topic_from_proposed_to_resolution(world: World) -> None:
         {
             "content": "清淤并硬化沟渠800米",
             "responsible_unit": "镇水利站",
-            "due_date": "2027-01-31",
+            "due_date": days_from_today(60),
         },
     )
     assert item.status_code == 201, item.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.world import World, today, topic_in_state
+from tests.world import World, days_from_today, today, topic_in_state
 from workflows import ROLES, WORKFLOW
 
 
@@ -26,7 +26,7 @@ def bodies() -> dict[str, tuple[str, dict[str, object]]]:
         ),
         "resolution_item": (
             "/api/v1/topics/{id}/resolution-items",
-            {"content": "c", "responsible_unit": "镇村建办", "due_date": "2027-03-01"},
+            {"content": "c", "responsible_unit": "镇村建办", "due_date": days_from_today(90)},
         ),
         "satisfaction": ("/api/v1/topics/{id}/satisfaction", {"rating": "basically_satisfied"}),
     }

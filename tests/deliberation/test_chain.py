@@ -6,6 +6,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from deliberation.chain import GENESIS, Event, chain_hash
 from deliberation.database import write_transaction
 from deliberation.tables import Opinion, Topic, TopicEvent
 from tests.deliberation.test_audit import ROOT, run_cli
-from tests.world import Township, World, new_township, open_topic, topic_in_state
+from tests.world import Township, World, days_from_today, new_township, open_topic, topic_in_state
 from tests.world import today as world_today
 
 
@@ -83,6 +84,7 @@ async def test_each_write_appends_exactly_one_event_of_its_kind(town: Township) 
         ),
     )
     today = str(world_today())
+    yesterday = str(world_today() - timedelta(days=1))
     investigation = await one(
         "record.created",
         "investigation",
@@ -127,7 +129,7 @@ async def test_each_write_appends_exactly_one_event_of_its_kind(town: Township) 
         "meeting",
         staff.post(
             f"/api/v1/topics/{tid}/meetings",
-            {"scheduled_at": f"{today}T09:00:00+08:00", "place": "会议室", "host": "陈主任"},
+            {"scheduled_at": f"{yesterday}T09:00:00+08:00", "place": "会议室", "host": "陈主任"},
         ),
     )
     await move("convene_meeting")
@@ -145,7 +147,7 @@ async def test_each_write_appends_exactly_one_event_of_its_kind(town: Township) 
         "resolution_item",
         staff.post(
             f"/api/v1/topics/{tid}/resolution-items",
-            {"content": "修路灯", "responsible_unit": "村委会", "due_date": "2027-03-01"},
+            {"content": "修路灯", "responsible_unit": "村委会", "due_date": days_from_today(90)},
         ),
     )
     await move("adopt_resolution")

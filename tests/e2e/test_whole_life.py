@@ -9,7 +9,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import serious_accessibility_problems
 from tests.e2e.pages import OFFICE, PHONE, sign_in
-from tests.world import PASSWORD, World, unique
+from tests.world import PASSWORD, World, days_from_today, unique
 
 
 async def _current_step(page: Page, label: str) -> None:
@@ -142,7 +142,7 @@ async def carry_through_every_state(
 
     await desk.get_by_label("成果内容").fill("更换渡口码头护栏30米,高度1.2米,加装反光条。")
     await desk.get_by_label("牵头落实单位").fill("镇交管站")
-    await desk.get_by_label("完成时限").fill("2026-12-31")
+    await desk.get_by_label("完成时限").fill(days_from_today(30))
     await desk.get_by_role("button", name="添加成果").click()
     await expect(desk.locator("#items li")).to_contain_text("镇交管站")
     await _fire(desk, "形成协商成果", "已形成成果")

@@ -62,7 +62,7 @@ WHILE_MUST_CHANGE = {
 }
 """What an account may do between an administrator's reset and its new password."""
 
-CHANGE_FIRST = "管理员已重置您的密码,请先设置新密码(PUT /api/v1/me/password)"
+CHANGE_FIRST = "管理员已重置您的密码，请先设置新密码（PUT /api/v1/me/password）"
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
@@ -71,7 +71,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         token = bearer_token(connection.scope)
         if token is None:
-            raise Unauthenticated("请先登录:缺少访问令牌(Authorization: Bearer …)")
+            raise Unauthenticated("请先登录：缺少访问令牌（Authorization: Bearer …）")
         principal = await session_principal(connection.app, token)
         if principal.must_change_password and (
             (connection.scope.get("method"), connection.scope["path"]) not in WHILE_MUST_CHANGE

@@ -70,7 +70,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         try:
             report = await migrate(quiet=True)
         except MigrationFailed as error:
-            print(f"迁移失败:{error}", file=sys.stderr)
+            print(f"迁移失败：{error}", file=sys.stderr)
             return 1
         last = [line for line in report.splitlines() if line.strip()]
         print(last[-1] if last else "migrations applied")
@@ -95,7 +95,7 @@ def cmd_village_create(args: argparse.Namespace, settings: Settings) -> int:
             print(f"乡镇“{args.township}”不存在", file=sys.stderr)
             return 2
         village = await accounts.create_village(args.name, township.id)
-        print(f"已创建村(社区) {village.name} (id={village.id}),属于 {township.name}")
+        print(f"已创建村（社区）{village.name}（id={village.id}），属于 {township.name}")
         return 0
 
     return _run(settings, work)
@@ -120,7 +120,8 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
             matches = [v for v in villages if v.name == args.village]
             if len(matches) != 1:
                 print(
-                    f"找不到唯一的村(社区)“{args.village}”,请同时指定 --township", file=sys.stderr
+                    f"找不到唯一的村（社区）“{args.village}”，请同时指定 --township",
+                    file=sys.stderr,
                 )
                 return 2
             village_id = matches[0].id
@@ -194,9 +195,9 @@ def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
         Path(args.out).write_bytes(pdf.content)
         print(
             f"已生成{document.kind_label}({document.status_label}):{args.out},"
-            f"{document.size_bytes} 字节,SHA-256 {document.sha256}"
+            f"{document.size_bytes} 字节，SHA-256 {document.sha256}"
         )
-        print(f"核验页面:{document.verify_url}")
+        print(f"核验页面：{document.verify_url}")
         return 0
 
     return _run(settings, work)
@@ -227,14 +228,16 @@ def print_demo_accounts() -> None:
     print("演示账号 (demo accounts):")
     for a in demo.ACCOUNTS:
         print(f"  {a.role:<15} 用户名 {a.username:<8} 密码 {a.password}   {a.display_name}")
+    others = sum(len(names) for _, names in demo.REPRESENTATIVES) - 1
+    print(f"  另有 {others} 位村（居）民代表：daibiao01 至 daibiao{others:02d}，密码同 rep")
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         report = await demo.seed(_publishing(settings), if_empty=args.if_empty)
         if report.created:
-            villages, topics = len(demo.VILLAGES), len(demo.TOPICS)
-            print(f"已创建演示数据:{demo.TOWNSHIP},{villages} 个村(社区),{topics} 个议题")
+            villages, topics = len(demo.VILLAGES), len(demo.STORIES)
+            print(f"已创建演示数据：{demo.TOWNSHIP}，{villages} 个村（社区），{topics} 个议题")
         else:
             print(report.skipped_reason)
         if await demo.demo_exists():
@@ -250,24 +253,28 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         try:
             saved = json.loads(Path(args.against).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            print(f"错误:无法读取链头文件 {args.against}:{error}", file=sys.stderr)
+            print(f"错误：无法读取链头文件 {args.against}：{error}", file=sys.stderr)
             return 2
         if not isinstance(saved, dict):
-            print(f"错误:{args.against} 不是 chain-heads 的副本", file=sys.stderr)
+            print(f"错误：{args.against} 不是 chain-heads 的副本", file=sys.stderr)
             return 2
 
     async def work() -> int:
         checked, problems = await audit.verify_all()
         missing = await audit.check_against(saved) if saved is not None else []
         if problems or missing:
-            print(f"审计链校验失败:{len(problems) + len(missing)} 处问题(共检查 {checked} 个议题)")
+            print(
+                f"审计链校验失败：{len(problems) + len(missing)} 处问题（共检查 {checked} 个议题）"
+            )
             for found in problems:
                 print(f"  BROKEN {found.describe()}")
             for sentence in missing:
                 print(f"  MISSING {sentence}")
             return 1
-        against = f",与 {args.against} 中的 {len(saved['heads'])} 个链头一致" if saved else ""
-        print(f"审计链完好:已检查 {checked} 个议题{against} (audit chain intact: {checked} topics)")
+        against = f"，与 {args.against} 中的 {len(saved['heads'])} 个链头一致" if saved else ""
+        print(
+            f"审计链完好：已检查 {checked} 个议题{against} (audit chain intact: {checked} topics)"
+        )
         return 0
 
     return _run(settings, work)
@@ -307,15 +314,15 @@ def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = Path(args.file).read_text(encoding="utf-8")
     except OSError as error:
-        print(f"错误:无法读取文件 {args.file}:{error.strerror}", file=sys.stderr)
+        print(f"错误：无法读取文件 {args.file}：{error.strerror}", file=sys.stderr)
         return 1
     schedule = workdays.parse_schedule(text)
 
     async def work() -> int:
         await workdays.load_schedule(schedule)
         print(
-            f"已载入 {schedule.year} 年节假日安排:放假 {len(schedule.holidays)} 天,"
-            f"调休上班 {len(schedule.workdays)} 天;此后该年的工作日按此计算。"
+            f"已载入 {schedule.year} 年节假日安排：放假 {len(schedule.holidays)} 天，"
+            f"调休上班 {len(schedule.workdays)} 天；此后该年的工作日按此计算。"
         )
         return 0
 
@@ -339,8 +346,8 @@ def cmd_user_reset_password(args: argparse.Namespace, settings: Settings) -> int
     async def work() -> int:
         user_id = await accounts.user_id_by_name(args.username)
         temporary = await accounts.reset_password(CLI, user_id)
-        print(f"账号 {args.username} 的临时密码:{temporary}")
-        print("请当面交给本人;下次登录时必须改成自己的新密码。原有登录已全部退出。")
+        print(f"账号 {args.username} 的临时密码：{temporary}")
+        print("请当面交给本人；下次登录时必须改成自己的新密码。原有登录已全部退出。")
         return 0
 
     return _run(settings, work)
@@ -376,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--role",
         required=True,
         choices=["admin", "liaison", "representative", "staff"],
-        help="admin 系统管理员, liaison 政协委员/联络员, representative 村（居）民代表, "
+        help="admin 系统管理员、liaison 政协委员/联络员、representative 村（居）民代表、"
         "staff 工作人员",
     )
     create.add_argument("--display-name", required=True, help="the person's name, e.g. 王建华")
@@ -444,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind",
         required=True,
         choices=["minutes", "resolution_notice", "feedback_report"],
-        help="会议纪要, 协商成果公示 or 落实情况通报",
+        help="会议纪要、协商成果公示或落实情况通报",
     )
     render.add_argument("--out", required=True, help="the PDF file to write")
     render.add_argument("--publish", action="store_true", help="publish it too")
@@ -495,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        print(f"配置错误:{error}", file=sys.stderr)
+        print(f"配置错误：{error}", file=sys.stderr)
         return 2
     clock.set_offset(settings.clock_offset_seconds)
     chain.use_key(settings.audit_key)

@@ -83,10 +83,10 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Expected `int` >= (?P<n>-?\d+)"), "不能小于 {n}"),
     (re.compile(r"Expected `int` <= (?P<n>-?\d+)"), "不能大于 {n}"),
     (re.compile(r"Invalid enum value '(?P<v>[^']*)'"), "取值无效"),
-    (re.compile(r"Invalid RFC3339 encoded datetime"), "日期时间格式应为 ISO 8601(含时区)"),
+    (re.compile(r"Invalid RFC3339 encoded datetime"), "日期时间格式应为 ISO 8601（含时区）"),
     (re.compile(r"Expected `datetime` with a timezone"), "日期时间必须包含时区"),
     (re.compile(r"Invalid RFC3339 encoded date"), "日期格式应为 YYYY-MM-DD"),
-    (re.compile(r"Expected `(?P<t>[^`]+)`, got `(?P<g>[^`]+)`"), "类型错误:应为 {t},实际为 {g}"),
+    (re.compile(r"Expected `(?P<t>[^`]+)`, got `(?P<g>[^`]+)`"), "类型错误：应为 {t}，实际为 {g}"),
 ]
 
 
@@ -112,7 +112,7 @@ def validation_errors(exc: ValidationException) -> list[dict[str, str]]:
         if isinstance(item, dict):
             message = str(item.get("message", ""))
             if message == "'data'":  # no body at all
-                errors.append({"field": "body", "message": "缺少请求体(JSON)", "source": "body"})
+                errors.append({"field": "body", "message": "缺少请求体（JSON）", "source": "body"})
                 continue
             errors.append(
                 {
@@ -125,7 +125,7 @@ def validation_errors(exc: ValidationException) -> list[dict[str, str]]:
 
 
 def summarise(errors: list[dict[str, str]]) -> str:
-    return "输入有误:" + ";".join(f"{e['field']} {e['message']}" for e in errors)
+    return "输入有误：" + "；".join(f"{e['field']} {e['message']}" for e in errors)
 
 
 PAGE_ERRORS: dict[int, tuple[str, str]] = {
@@ -203,7 +203,7 @@ def handle_validation(request: Request[Any, Any, Any], exc: ValidationException)
 def _http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException) or status == 401:
-        return problem("unauthenticated", "请先登录(缺少或无效的访问令牌)")
+        return problem("unauthenticated", "请先登录（缺少或无效的访问令牌）")
     if isinstance(exc, PermissionDeniedException) or status == 403:
         return problem("forbidden", "无权执行此操作")
     if isinstance(exc, NotFoundException) or status == 404:
@@ -219,10 +219,10 @@ def _http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         return problem("payload_too_large", "请求内容超过 1 MiB 的上限")
     if isinstance(exc, ClientException) or 400 <= status < 500:
         return problem(
-            "bad_request", "请求格式错误:请发送合法的 JSON(Content-Type: application/json)"
+            "bad_request", "请求格式错误：请发送合法的 JSON（Content-Type: application/json）"
         )
     logger.error("http exception %s: %s", status, exc.detail)
-    return problem("internal_error", "服务器内部错误,请稍后重试")
+    return problem("internal_error", "服务器内部错误，请稍后重试")
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -234,7 +234,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _answer(request, problem("internal_error", "服务器内部错误,请稍后重试"))
+    return _answer(request, problem("internal_error", "服务器内部错误，请稍后重试"))
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -90,7 +90,7 @@ def check_body(scope: Scope, body: bytes) -> None:
         except UnicodeDecodeError:
             raise BadRequest("请求体不是有效的 UTF-8 编码") from None
         if too_deep(body):
-            raise BadRequest(f"请求体嵌套过深(最多 {MAX_DEPTH} 层)")
+            raise BadRequest(f"请求体嵌套过深（最多 {MAX_DEPTH} 层）")
         if "\\u0000" in text.lower() or "\x00" in text:
             try:
                 fields = nul_fields(json.loads(text))
@@ -98,7 +98,7 @@ def check_body(scope: Scope, body: bytes) -> None:
                 return  # malformed: the body parser answers 400 for it
             if fields:
                 raise ValidationFailed(
-                    [{"field": f, "message": "包含不允许的空字符(NUL)"} for f in fields]
+                    [{"field": f, "message": "包含不允许的空字符（NUL）"} for f in fields]
                 )
     elif _is_form(scope):
         field = query_problem(body)
@@ -115,7 +115,7 @@ class InputGuardMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         field = query_problem(scope.get("query_string", b""))
         if field is not None:
-            raise BadRequest(f"查询参数 {field} 包含无效字符(空字符或非 UTF-8)")
+            raise BadRequest(f"查询参数 {field} 包含无效字符（空字符或非 UTF-8）")
         if scope.get("method") not in BODY_METHODS or not (is_json(scope) or _is_form(scope)):
             await next_app(scope, receive, send)
             return

@@ -134,14 +134,16 @@ class RequestContextMiddleware:
 
         try:
             if "\x00" in scope["path"]:
-                await _send_problem(send_with_id, 400, "bad_request", "地址中包含无效字符(空字符)")
+                await _send_problem(
+                    send_with_id, 400, "bad_request", "地址中包含无效字符（空字符）"
+                )
                 return
             if _wants_json_body(scope) and _has_body(scope) and not is_json(scope):
                 await _send_problem(
                     send_with_id,
                     400,
                     "bad_request",
-                    "请求体必须是 JSON(Content-Type: application/json)",
+                    "请求体必须是 JSON（Content-Type: application/json）",
                 )
                 return
             await self.app(scope, receive, send_with_id)

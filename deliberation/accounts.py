@@ -113,10 +113,10 @@ async def create_village(name: str, township_id: int, actor: Actor = CLI) -> Vil
         if not await Township.exists().where(Township.id == township_id):
             raise ValidationFailed([{"field": "township_id", "message": "乡镇不存在"}])
         if await Village.exists().where((Village.township == township_id) & (Village.name == name)):
-            raise AlreadyExists(f"村(社区)“{name}”已存在")
+            raise AlreadyExists(f"村（社区）“{name}”已存在")
         row = Village(name=name, township=township_id, created_at=utcnow())
         await row.save()
-        await log("village.created", actor=actor, detail=f"{name}(乡镇 {township_id})")
+        await log("village.created", actor=actor, detail=f"{name}（乡镇 {township_id}）")
     return VillageRead(id=row.id, name=name, township_id=township_id)
 
 
@@ -140,15 +140,15 @@ async def _placement_errors(
     """Whether a role, township and village fit together (inside the caller's transaction)."""
     errors: list[dict[str, str]] = []
     if role != "admin" and township_id is None:
-        errors.append({"field": "township_id", "message": "除管理员外,账号必须属于一个乡镇"})
+        errors.append({"field": "township_id", "message": "除管理员外，账号必须属于一个乡镇"})
     if role == "representative" and village_id is None:
-        errors.append({"field": "village_id", "message": "村(居)民代表必须属于一个村(社区)"})
+        errors.append({"field": "village_id", "message": "村（居）民代表必须属于一个村（社区）"})
     if township_id is not None and not await Township.exists().where(Township.id == township_id):
         errors.append({"field": "township_id", "message": "乡镇不存在"})
     if village_id is not None:
         village = await Village.select(Village.township).where(Village.id == village_id).first()
         if village is None or village["township"] != township_id:
-            errors.append({"field": "village_id", "message": "该乡镇下没有这个村(社区)"})
+            errors.append({"field": "village_id", "message": "该乡镇下没有这个村（社区）"})
     return errors
 
 
@@ -329,11 +329,11 @@ async def current_user(principal: Principal) -> UserRead:
         .first()
     )
     if row is None:
-        raise Unauthenticated("账号不存在或已停用,请重新登录")
+        raise Unauthenticated("账号不存在或已停用，请重新登录")
     return user_read(row)
 
 
-ASK_THE_OFFICE = "如忘记密码,请联系乡镇协商办公室或系统管理员重置。"
+ASK_THE_OFFICE = "如忘记密码，请联系乡镇协商办公室或系统管理员重置。"
 
 
 async def _lock_login(username: str, client: str) -> None:
@@ -369,7 +369,7 @@ async def _check_password(
         )
         if by_name >= limits.per_username or by_client >= limits.per_client:
             raise RateLimited(
-                f"登录失败次数过多,请 {limits.window_seconds // 60} 分钟后再试。{ASK_THE_OFFICE}",
+                f"登录失败次数过多，请 {limits.window_seconds // 60} 分钟后再试。{ASK_THE_OFFICE}",
                 retry_after=limits.window_seconds,
             )
         attempt = await LoginFailure.insert(

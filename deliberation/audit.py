@@ -262,7 +262,7 @@ def legacy_hash(prev_hash: str, topic_id: int, event: dict[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
 
 
-BACKFILL_NOTE = "升级时补记:此前的版本未把该记录写入审计链"
+BACKFILL_NOTE = "升级时补记：此前的版本未把该记录写入审计链"
 
 
 async def check_key() -> None:
@@ -271,7 +271,7 @@ async def check_key() -> None:
     stored = await ChainKey.select(ChainKey.fingerprint).first()
     if stored is not None and stored["fingerprint"] != fingerprint():
         raise ChainKeyMismatch(
-            "审计密钥与本数据库审计链所用的不一致(DELIBERATION_AUDIT_KEY 或 var/audit_key),"
+            "审计密钥与本数据库审计链所用的不一致（DELIBERATION_AUDIT_KEY 或 var/audit_key），"
             "请使用原来的密钥"
         )
 
@@ -295,8 +295,8 @@ async def rekey(now: datetime | None = None) -> int:
                         or legacy_hash(prev_legacy, topic["id"], event) != event["hash"]
                     ):
                         raise ChainKeyMismatch(
-                            f"{topic['reference']}:第 {event['seq']} 条事件按原有规则校验不通过,"
-                            "审计链已被改动,不予用新密钥重新签名"
+                            f"{topic['reference']}：第 {event['seq']} 条事件按原有规则校验不通过，"
+                            "审计链已被改动，不予用新密钥重新签名"
                         )
                     prev_legacy = event["hash"]
                     new = chain_hash(prev_new, Event.of_row(topic["id"], event).content(), key)

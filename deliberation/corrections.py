@@ -132,7 +132,7 @@ async def correct(
     async with write_transaction():
         row, topic = await checked_record(principal, "record.correct", record, record, record_id)
         if record == "opinion" and row["adoption"] is not None:
-            raise ConditionFailed("这条意见已经答复,不能再更正;如有新的想法,请另提一条意见")
+            raise ConditionFailed("这条意见已经答复，不能再更正；如有新的想法，请另提一条意见")
         if record == "minutes":
             if row["minutes_recorded_at"] is None:
                 raise ConditionFailed("这次会议还没有记录会议纪要")
@@ -148,7 +148,7 @@ async def correct(
             changed["attendees"] = roster
         if not changed:
             raise ValidationFailed(
-                [{"field": "reason", "message": "没有需要更正的内容:请修改至少一项"}]
+                [{"field": "reason", "message": "没有需要更正的内容：请修改至少一项"}]
             )
         await keep_revision(topic["id"], record, record_id, before, reason, principal)
         table, _ = FIELDS[record_key(record)]

@@ -14,6 +14,7 @@ from deliberation.schemas import (
     InvestigationCreate,
     MeetingCreate,
     MinutesUpdate,
+    OpinionAnswer,
     OpinionCreate,
     ProgressCreate,
     ResolutionItemCreate,
@@ -41,98 +42,302 @@ class DemoAccount:
 
 ACCOUNTS = (
     DemoAccount("admin", "hsl-guanli-2026", "系统管理员", "admin"),
-    DemoAccount("liaison", "hsl-lianluo-2026", "王建华(政协联络员)", "liaison"),
-    DemoAccount("rep", "hsl-daibiao-2026", "李秀英(金山村代表)", "representative", "金山村"),
-    DemoAccount("staff", "hsl-xieshang-2026", "张敏(协商办)", "staff"),
+    DemoAccount("liaison", "hsl-lianluo-2026", "王建华（政协联络员）", "liaison"),
+    DemoAccount("rep", "hsl-daibiao-2026", "李秀英（金山村代表）", "representative", "金山村"),
+    DemoAccount("staff", "hsl-xieshang-2026", "张敏（协商办）", "staff"),
 )
 
-# (title, description, category, village, target state)
-TOPICS = (
-    (
+
+@dataclass(frozen=True)
+class Story:
+    """One demo topic and what happened to it, each with its own records: the visit,
+    the site consultation, the meeting, the agreed items with the units that fit them,
+    and what the village's representatives said."""
+
+    title: str
+    description: str
+    category: str
+    village: str | None
+    target: str
+    visit: tuple[str, str, str]
+    """Where, who went, what they found."""
+    consultation: tuple[str, str, str]
+    """Where, who took part, what was said."""
+    meeting: tuple[str, str, str]
+    """Where, the meeting's summary, what it decided."""
+    items: tuple[tuple[str, str, int], ...]
+    """What was agreed, the unit in charge, due in how many days."""
+    opinions: tuple[tuple[str, str], ...]
+    """Stance and text of the representatives' opinions, in order."""
+    progress: str = "已完成方案，正在组织实施。"
+
+
+STORIES = (
+    Story(
         "金山村村组道路硬化",
-        "金山村三组至五组约1.2公里土路雨天泥泞,群众出行和农产品运输困难,建议硬化。",
+        "金山村三组至五组约1.2公里土路雨天泥泞，群众出行和农产品运输困难，建议硬化。",
         "交通",
         "金山村",
         "proposed",
+        (
+            "金山村三组至五组",
+            "政协联络员王建华、村两委、群众代表5人",
+            "土路1.2公里，雨天积水严重。",
+        ),
+        ("金山村委会", "镇交管站、村两委、群众代表10人", "群众愿意出工出力。"),
+        ("镇政府三楼会议室", "", ""),
+        (),
+        (
+            ("support", "三组到五组的路一下雨就走不了，希望尽快硬化。"),
+            ("suggestion", "建议路面宽度不少于4.5米，方便农用车会车。"),
+        ),
     ),
-    (
+    Story(
         "渡口村渡船安全管理",
-        "渡口村渡船老旧,救生设备不足,汛期存在安全隐患,需明确管理责任。",
+        "渡口村渡船老旧，救生设备不足，汛期存在安全隐患，需明确管理责任。",
         "安全",
         "渡口村",
         "proposed",
+        ("渡口村码头", "政协联络员、镇应急办", "渡船船龄超过15年。"),
+        ("渡口村委会", "镇应急办、海事所、船工", "船工同意参加培训。"),
+        ("镇政府三楼会议室", "", ""),
+        (),
+        (("oppose", "不同意停渡，学生每天要坐船上学。"),),
     ),
-    (
+    Story(
         "新街村农贸市场摊位规范",
-        "新街农贸市场占道经营严重,摊位费标准不一,商户与群众意见较大。",
+        "新街农贸市场占道经营严重，摊位费标准不一，商户与群众意见较大。",
         "市场",
         "新街村",
         "investigated",
+        (
+            "新街农贸市场",
+            "政协联络员王建华、镇市场监管所、商户代表4人",
+            "占道摊位23个，收费标准3种，无公示。",
+        ),
+        ("新街村委会", "市场监管所、村两委、商户和群众代表15人", "多数商户同意入场经营。"),
+        ("镇政府三楼会议室", "", ""),
+        (),
+        (
+            ("suggestion", "建议早市时段允许菜农在指定区域临时摆卖。"),
+            ("support", "支持统一收费标准并张榜公示。"),
+        ),
     ),
-    (
+    Story(
         "塘背村排水沟清淤改造",
-        "塘背村主排水沟多年未清淤,每逢暴雨农田和民房被淹。",
+        "塘背村主排水沟多年未清淤，每逢暴雨农田和民房被淹。",
         "水利",
         "塘背村",
         "site_consultation",
+        (
+            "塘背村主排水沟沿线",
+            "政协联络员王建华、镇水利站、受淹农户6户",
+            "主沟淤积深约0.8米，涵管两处堵塞。",
+        ),
+        (
+            "塘背村委会",
+            "镇水利站、村两委、沿线农户18人",
+            "农户同意清淤期间临时占用田埂，要求先疏通涵管。",
+        ),
+        ("镇政府三楼会议室", "", ""),
+        (),
+        (
+            ("support", "每年七月都淹，盼望早点清淤。"),
+            ("suggestion", "建议把两处涵管换成大口径的。"),
+        ),
     ),
-    (
+    Story(
         "黄金埠社区居家养老服务站",
-        "社区独居老人增多,建议利用闲置用房建设居家养老服务站,提供助餐服务。",
+        "社区独居老人增多，建议利用闲置用房建设居家养老服务站，提供助餐服务。",
         "养老",
         "黄金埠社区",
         "meeting",
+        (
+            "黄金埠社区老供销社用房",
+            "政协联络员王建华、镇民政办、社区干部",
+            "闲置用房约260平方米，结构完好。",
+        ),
+        (
+            "黄金埠社区居委会",
+            "镇民政办、社区干部、老人及家属代表14人",
+            "老人最需要助餐，其次是日间照料。",
+        ),
+        ("镇政府三楼会议室", "会议听取民政办和社区的情况汇报，对选址和运营方式进行协商。", ""),
+        (),
+        (
+            ("support", "独居老人吃饭是大问题，支持办助餐点。"),
+            ("suggestion", "建议对八十岁以上老人助餐给予补贴。"),
+        ),
     ),
-    (
+    Story(
         "金山村饮用水水质提升",
-        "金山村部分农户反映自来水浑浊,需排查管网并提升水质。",
+        "金山村部分农户反映自来水浑浊，需排查管网并提升水质。",
         "饮水",
         "金山村",
         "meeting",
+        (
+            "金山村一组、二组农户家中",
+            "政协联络员王建华、县自来水公司",
+            "老旧管网锈蚀，雨后浊度超标。",
+        ),
+        (
+            "金山村委会",
+            "县自来水公司、村两委、用水户代表12人",
+            "同意分段更换管网，施工期间分时供水。",
+        ),
+        (
+            "镇政府三楼会议室",
+            "会议听取自来水公司检测情况汇报，与会人员就管网更换方案充分协商。",
+            "",
+        ),
+        (),
+        (
+            ("support", "水黄了好几个月了，支持尽快换管子。"),
+            ("suggestion", "建议换管后请第三方再检测一次水质。"),
+        ),
     ),
-    (
+    Story(
         "镇区路灯补装与维护",
-        "镇区主干道部分路段无路灯,已装路灯损坏后维修不及时。",
+        "镇区主干道部分路段无路灯，已装路灯损坏后维修不及时。",
         "市政",
         None,
         "resolution",
+        ("镇区主干道及背街小巷", "政协联络员王建华、镇村建办", "无灯路段约1.6公里，损坏路灯31盏。"),
+        ("黄金埠社区居委会", "镇村建办、供电所、居民代表11人", "居民希望先修坏灯、再补装新灯。"),
+        (
+            "镇政府三楼会议室",
+            "会议听取村建办的排查情况，与会人员对补装范围和维护责任充分协商。",
+            "一、补装主干道路灯并修复损坏路灯；二、建立路灯报修和维护机制。",
+        ),
+        (
+            ("补装主干道无灯路段太阳能路灯48盏", "镇村建办", 45),
+            ("修复损坏路灯31盏，公布报修电话", "镇供电所", 20),
+        ),
+        (("support", "晚上路太黑，老人不敢出门，支持补装。"),),
     ),
-    (
+    Story(
         "新街村垃圾分类收运",
-        "新街村垃圾收运不及时,建议设置分类投放点并明确收运时间。",
+        "新街村垃圾收运不及时，建议设置分类投放点并明确收运时间。",
         "环境",
         "新街村",
         "resolution",
+        ("新街村各村民小组", "政协联络员王建华、镇环卫所", "垃圾桶不足，收运每周仅两次。"),
+        ("新街村委会", "镇环卫所、村两委、村民代表13人", "同意设置集中投放点，定时收运。"),
+        (
+            "镇政府三楼会议室",
+            "会议听取环卫所收运情况汇报，就投放点设置和收运频次进行协商。",
+            "一、增设分类投放点；二、收运改为每天一次。",
+        ),
+        (
+            ("新街村增设分类投放点12处", "镇环卫所", 30),
+            ("垃圾收运改为每天一次并公示时间", "新街村委会", 15),
+        ),
+        (("suggestion", "投放点不要设在学校门口。"), ("support", "支持每天收运。")),
     ),
-    (
+    Story(
         "塘背村留守儿童课后托管",
-        "塘背村留守儿童放学后无人看管,建议依托村小开设课后托管。",
+        "塘背村留守儿童放学后无人看管，建议依托村小开设课后托管。",
         "教育",
         "塘背村",
         "feedback",
+        (
+            "塘背村小学及周边农户",
+            "政协联络员王建华、镇中心小学、妇联",
+            "留守儿童43名，放学后多由祖辈看管。",
+        ),
+        ("塘背村小学", "镇中心小学、妇联、家长代表16人", "家长希望托管到下午六点，并辅导作业。"),
+        (
+            "镇政府三楼会议室",
+            "会议听取学校和妇联的情况汇报，就托管时间、师资和经费进行协商。",
+            "一、依托村小开设课后托管；二、招募志愿者辅导作业。",
+        ),
+        (
+            ("塘背村小开设课后托管班，每周一至五托管至18时", "镇中心小学", 30),
+            ("招募大学生和退休教师志愿者8名", "镇妇联", 40),
+        ),
+        (("support", "孩子放学没人管，特别需要托管。"), ("suggestion", "建议托管时提供一顿点心。")),
+        "托管班已开班，报名儿童38名。",
     ),
-    (
+    Story(
         "金山村高标准农田灌溉渠修复",
-        "金山村灌溉渠渗漏严重,影响两百余亩农田灌溉。",
+        "金山村灌溉渠渗漏严重，影响两百余亩农田灌溉。",
         "农业",
         "金山村",
         "closed",
+        (
+            "金山村灌溉渠沿线",
+            "政协联络员王建华、镇农业农村办、种粮大户3人",
+            "渠道渗漏段约800米，影响农田230亩。",
+        ),
+        (
+            "金山村委会",
+            "镇农业农村办、水利站、村两委、农户代表15人",
+            "农户同意在农闲季节施工，渠道改为混凝土衬砌。",
+        ),
+        (
+            "镇政府三楼会议室",
+            "会议听取农业农村办的方案汇报，与会人员就施工时间和资金来源充分协商。",
+            "一、渗漏段混凝土衬砌；二、农闲季节完成施工；三、完工后公示并接受群众评议。",
+        ),
+        (
+            ("灌溉渠渗漏段800米混凝土衬砌", "镇农业农村办", 60),
+            ("完工后组织农户验收并公示", "金山村委会", 75),
+        ),
+        (
+            ("support", "渠道修好了，两百多亩田就不用愁水了。"),
+            ("suggestion", "建议在渠首加装节制闸。"),
+            ("oppose", "不同意在插秧季节施工。"),
+        ),
+        "衬砌工程已完工，农户验收合格。",
     ),
-    (
+    Story(
         "镇区广场舞噪音扰民",
-        "有群众反映晚间广场舞音量过大,影响附近居民休息,请求协调。",
+        "有群众反映晚间广场舞音量过大，影响附近居民休息，请求协调。",
         "治理",
         None,
         "rejected",
+        ("黄金埠广场", "政协联络员王建华", "晚间音量较大。"),
+        ("黄金埠社区居委会", "社区干部", "已协调。"),
+        ("镇政府三楼会议室", "", ""),
+        (),
+        (("suggestion", "建议跳舞时间限定在晚上九点以前。"),),
     ),
-    (
+    Story(
         "金山村文化礼堂改建",
-        "建议将金山村旧仓库改建为文化礼堂,用于村民议事和文艺活动。",
+        "建议将金山村旧仓库改建为文化礼堂，用于村民议事和文艺活动。",
         "文化",
         "金山村",
         "withdrawn",
+        ("金山村旧仓库", "政协联络员王建华", "仓库产权待确认。"),
+        ("金山村委会", "村两委", "待定。"),
+        ("镇政府三楼会议室", "", ""),
+        (),
+        (),
     ),
 )
+
+REPRESENTATIVES = (
+    ("金山村", ("李秀英", "刘国平", "陈桂兰", "周德明", "吴小燕", "郑长生")),
+    ("新街村", ("王淑芬", "赵建军", "孙玉梅", "钱有福", "冯丽华", "杨光荣")),
+    ("塘背村", ("黄春花", "徐志强", "朱冬梅", "胡立新", "何秋菊", "高文斌")),
+    ("渡口村", ("罗金凤", "梁永红", "宋海波", "谢翠英", "韩大勇", "唐美玲")),
+    ("黄金埠社区", ("许卫东", "邓小林", "曹玉兰", "彭建国", "曾丽娟", "萧宏伟")),
+)
+"""Thirty village representatives, six a village; the first is the demo account
+``rep``, the others sign in as ``daibiao01`` … ``daibiao29`` with its password."""
+
+ADOPTIONS = ("adopted", "partly_adopted", "not_adopted")
+ANSWERS = {
+    "adopted": "已采纳，纳入实施方案。",
+    "partly_adopted": "部分采纳，其余部分将在下一步工作中研究。",
+    "not_adopted": "经会议协商暂不采纳，理由已在会上向代表说明。",
+}
+RATINGS = (
+    ("satisfied", "渠道修好了，今年灌溉没问题。"),
+    ("satisfied", "施工及时，验收也请了我们农户。"),
+    ("basically_satisfied", "整体满意，渠首节制闸还没装。"),
+)
+"""The closed topic's ratings, by its village's first three representatives."""
 
 PATH = WORKFLOW.main_path
 
@@ -155,37 +360,66 @@ async def seed(publishing: Publishing, if_empty: bool = False) -> DemoReport:
     if await demo_exists():
         return DemoReport(created=False, skipped_reason="演示数据已存在")
     if if_empty and not await database_is_empty():
-        return DemoReport(created=False, skipped_reason="数据库中已有数据,未添加演示数据")
+        return DemoReport(created=False, skipped_reason="数据库中已有数据，未添加演示数据")
     township = await accounts.create_township(TOWNSHIP)
     villages = {name: await accounts.create_village(name, township.id) for name in VILLAGES}
     users: dict[str, Principal] = {}
     for a in ACCOUNTS:
-        user = await accounts.create_user(
-            UserCreate(
-                username=a.username,
-                password=a.password,
-                display_name=a.display_name,
-                role=a.role,  # type: ignore[arg-type]
-                township_id=township.id,
-                village_id=villages[a.village].id if a.village else None,
-            )
+        if a.role == "representative":
+            continue  # created with the other representatives, first of its village
+        users[a.role] = await _account(
+            a, township.id, villages[a.village].id if a.village else None
         )
-        users[a.role] = accounts.principal_of(user)
-    rep_village = villages["金山村"].id
-    for title, description, category, village, target in TOPICS:
+    representatives = await _representatives(township.id, {n: v.id for n, v in villages.items()})
+    for story in STORIES:
         topic = await topics.open_topic(
             users["liaison"],
             TopicCreate(
-                title=title,
-                description=description,
-                category=category,
-                village_id=villages[village].id if village else None,
+                title=story.title,
+                description=story.description,
+                category=story.category,
+                village_id=villages[story.village].id if story.village else None,
             ),
         )
-        await _advance(
-            topic.id, target, users, rep_village, village == "金山村" or village is None, publishing
-        )
+        speakers = representatives[story.village or VILLAGES[-1]]
+        await _advance(topic.id, story, users, speakers, publishing)
     return DemoReport(created=True)
+
+
+async def _account(a: DemoAccount, township_id: int, village_id: int | None) -> Principal:
+    user = await accounts.create_user(
+        UserCreate(
+            username=a.username,
+            password=a.password,
+            display_name=a.display_name,
+            role=a.role,  # type: ignore[arg-type]
+            township_id=township_id,
+            village_id=village_id,
+        )
+    )
+    return accounts.principal_of(user)
+
+
+async def _representatives(
+    township_id: int, villages: dict[str, int]
+) -> dict[str, list[tuple[Principal, str]]]:
+    """Six representatives a village; the demo's ``rep`` account is 金山村's first."""
+    rep = next(a for a in ACCOUNTS if a.role == "representative")
+    found: dict[str, list[tuple[Principal, str]]] = {}
+    number = 0
+    for village, names in REPRESENTATIVES:
+        found[village] = []
+        for name in names:
+            if village == rep.village and name in rep.display_name:
+                account = rep
+            else:
+                number += 1
+                account = DemoAccount(
+                    f"daibiao{number:02d}", rep.password, name, "representative", village
+                )
+            person = await _account(account, township_id, villages[village])
+            found[village].append((person, name))
+    return found
 
 
 async def _fire(user: Principal, topic_id: int, trigger: str, comment: str = "") -> None:
@@ -202,52 +436,55 @@ async def _publish(staff: Principal, topic_id: int, kind: str, publishing: Publi
 
 async def _advance(
     topic_id: int,
-    target: str,
+    story: Story,
     users: dict[str, Principal],
-    rep_village: int,
-    rep_may_speak: bool,
+    speakers: list[tuple[Principal, str]],
     publishing: Publishing,
 ) -> None:
-    liaison, staff, rep = users["liaison"], users["staff"], users["representative"]
+    """Take the topic to ``story.target`` the way a township would, with the story's
+    own records at each stage."""
+    liaison, staff = users["liaison"], users["staff"]
     today = china_today()
-    if rep_may_speak:
+    opinions = [
         await records.add_opinion(
-            rep,
+            speaker,
             topic_id,
-            OpinionCreate(
-                content="村民普遍支持,希望尽快落实。", stance="support", on_behalf_of="刘大爷"
-            ),
+            OpinionCreate(content=content, stance=stance),  # type: ignore[arg-type]
         )
-    if target == "rejected":
-        await _fire(staff, topic_id, "reject", "属于城管执法事项,已转交相关部门处理,不予立项。")
+        for (speaker, _), (stance, content) in zip(speakers, story.opinions, strict=False)
+    ]
+    if story.target == "rejected":
+        await _fire(staff, topic_id, "reject", "属于城管执法事项，已转交相关部门处理，不予立项。")
         return
-    if target == "withdrawn":
-        await _fire(liaison, topic_id, "withdraw")
+    if story.target == "withdrawn":
+        await _fire(liaison, topic_id, "withdraw", "仓库产权尚未明确，待确权后再提出。")
         return
-    stop = PATH.index(target)
+    stop = PATH.index(story.target)
     if stop >= 1:
+        place, participants, findings = story.visit
         await records.add_investigation(
             liaison,
             topic_id,
             InvestigationCreate(
                 visited_on=today - timedelta(days=20),
-                place="现场及相关农户家中",
-                participants="政协联络员王建华、村两委成员、群众代表5人",
-                findings="问题属实,涉及农户约60户,群众意愿强烈。",
+                place=place,
+                participants=participants,
+                findings=findings,
             ),
         )
         await _fire(liaison, topic_id, "investigate")
     if stop >= 2:
         await _fire(liaison, topic_id, "begin_site_consultation")
     if stop >= 3:
+        place, participants, summary = story.consultation
         await records.add_site_consultation(
             liaison,
             topic_id,
             SiteConsultationCreate(
                 held_on=today - timedelta(days=12),
-                place="村委会议室",
-                participants="镇协商办、村两委、群众代表12人",
-                summary="群众提出三点意见,初步形成解决思路,提交会议协商。",
+                place=place,
+                participants=participants,
+                summary=summary,
             ),
         )
         meeting = await records.schedule_meeting(
@@ -258,49 +495,68 @@ async def _advance(
                     today - timedelta(days=5), datetime.min.time(), utcnow().tzinfo
                 )
                 + timedelta(hours=1),
-                place="镇政府三楼会议室",
-                host="镇政协工作联络委主任",
+                place=story.meeting[0],
+                host="陈国强（镇政协工作联络委主任）",
             ),
         )
         await _fire(staff, topic_id, "convene_meeting")
+        # The office answers every opinion at the meeting.
+        for n, opinion in enumerate(opinions):
+            adoption = ADOPTIONS[n % len(ADOPTIONS)]
+            await records.answer_opinion(
+                staff,
+                opinion.id,
+                OpinionAnswer(adoption=adoption, reason=ANSWERS[adoption]),  # type: ignore[arg-type]
+            )
     if stop >= 4:
+        _, summary, decisions = story.meeting
         await records.record_minutes(
             staff,
             meeting.id,
             MinutesUpdate(
-                summary="会议听取了调研情况汇报,与会人员充分协商。",
-                decisions="一、明确牵头单位;二、限期完成;三、完成后公示并接受群众评议。",
+                summary=summary,
+                decisions=decisions,
                 attendees=[
                     AttendeeIn(name="陈国强", unit="镇政协工作联络委", attendance="present"),
                     AttendeeIn(name="王建华", unit="政协联络员", attendance="present"),
                     AttendeeIn(name="赵丽", unit="镇财政所", attendance="on_leave"),
-                    AttendeeIn(name="李秀英", unit="村民代表", attendance="observer"),
+                    *(
+                        AttendeeIn(name=name, unit="村（居）民代表", attendance="observer")
+                        for _, name in speakers[:2]
+                    ),
                 ],
             ),
         )
-        item = await records.add_resolution_item(
-            staff,
-            topic_id,
-            ResolutionItemCreate(
-                content="制定实施方案并组织实施",
-                responsible_unit="镇村建办",
-                due_date=today + timedelta(days=60),
-            ),
-        )
+        items = [
+            await records.add_resolution_item(
+                staff,
+                topic_id,
+                ResolutionItemCreate(
+                    content=content, responsible_unit=unit, due_date=today + timedelta(days=days)
+                ),
+            )
+            for content, unit, days in story.items
+        ]
         await _fire(staff, topic_id, "adopt_resolution")
     if stop >= 5:
         await _publish(staff, topic_id, "minutes", publishing)
         await _publish(staff, topic_id, "resolution_notice", publishing)
         await _fire(staff, topic_id, "start_feedback")
         await records.add_progress(
-            staff, item.id, ProgressCreate(note="已完成方案设计,进入施工。", percent=40)
+            staff, items[0].id, ProgressCreate(note=story.progress, percent=60)
         )
     if stop >= 6:
-        await records.add_progress(
-            staff, item.id, ProgressCreate(note="已全部完工并验收。", percent=100, completed=True)
-        )
-        await records.rate_satisfaction(
-            rep, topic_id, SatisfactionCreate(rating="satisfied", comment="效果很好")
-        )
+        for item in items:
+            await records.add_progress(
+                staff,
+                item.id,
+                ProgressCreate(note="已全部完成并验收。", percent=100, completed=True),
+            )
+        for (speaker, _), (rating, comment) in zip(speakers, RATINGS, strict=False):
+            await records.rate_satisfaction(
+                speaker,
+                topic_id,
+                SatisfactionCreate(rating=rating, comment=comment),  # type: ignore[arg-type]
+            )
         await _publish(staff, topic_id, "feedback_report", publishing)
         await _fire(staff, topic_id, "close")

@@ -88,7 +88,7 @@ class ValidationFailed(DomainError):
     title = "输入有误"
 
     def __init__(self, errors: list[dict[str, str]], detail: str | None = None) -> None:
-        summary = detail or ";".join(f"{e['field']}:{e['message']}" for e in errors)
+        summary = detail or "；".join(f"{e['field']}：{e['message']}" for e in errors)
         super().__init__(summary, errors=errors)
         self.errors = errors
 

@@ -216,7 +216,7 @@ class Policy:
         if principal is None or principal.role not in OPENERS:
             return forbidden("只有政协委员/联络员或工作人员可以提出议题")
         if principal.township_id is None:
-            return forbidden("您的账号不属于任何乡镇,不能提出议题")
+            return forbidden("您的账号不属于任何乡镇，不能提出议题")
         return yes()
 
     def _topic_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
@@ -244,7 +244,7 @@ class Policy:
         if subject.state not in transition.sources:
             return Decision(
                 False,
-                f"议题当前状态为“{_state_label(subject.state)}”,不能执行“{transition.label}”",
+                f"议题当前状态为“{_state_label(subject.state)}”，不能执行“{transition.label}”",
                 TransitionNotAllowed,
                 view="none",
             )
@@ -284,11 +284,11 @@ class Policy:
             return yes()
         if kind in VILLAGE_RECORDS and relation(principal, subject) == "other_village":
             what = "提出意见" if kind == "opinion" else f"添加{record.label}"
-            return forbidden(f"该议题属于其他村(社区),只有本村(社区)代表可以{what}")
+            return forbidden(f"该议题属于其他村（社区），只有本村（社区）代表可以{what}")
         if subject.state not in record.open_in:
             return Decision(
                 False,
-                f"议题处于“{_state_label(subject.state)}”阶段,不能添加{record.label}",
+                f"议题处于“{_state_label(subject.state)}”阶段，不能添加{record.label}",
                 StageClosed,
                 view="none",
             )
@@ -341,11 +341,11 @@ class Policy:
         if record.author_only and subject.author_id != principal.id:
             return forbidden(f"只有提交人本人可以更正{record.label}")
         if kind in VILLAGE_RECORDS and relation(principal, subject) == "other_village":
-            return forbidden(f"该议题属于其他村(社区),不能更正{record.label}")
+            return forbidden(f"该议题属于其他村（社区），不能更正{record.label}")
         if subject.state not in record.correct_in:
             return Decision(
                 False,
-                f"议题处于“{_state_label(subject.state)}”阶段,不能再更正{record.label}",
+                f"议题处于“{_state_label(subject.state)}”阶段，不能再更正{record.label}",
                 StageClosed,
                 view="none",
             )
@@ -377,7 +377,7 @@ class Policy:
         if verb in ("生成", "发布") and subject.state not in document.states:
             return Decision(
                 False,
-                f"议题处于“{_state_label(subject.state)}”阶段,不能{verb}{document.label}",
+                f"议题处于“{_state_label(subject.state)}”阶段，不能{verb}{document.label}",
                 StageClosed,
                 view="none",
             )
@@ -422,7 +422,7 @@ class Policy:
     def _account_manage(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
         """Townships, villages and accounts: administrators only."""
         if principal is None or principal.role not in ADMINS:
-            return forbidden("只有管理员可以管理乡镇、村(社区)和账号")
+            return forbidden("只有管理员可以管理乡镇、村（社区）和账号")
         return yes()
 
     def _overdue_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
@@ -478,7 +478,7 @@ def sees_time_limits(principal: Principal | None, topic: dict[str, Any]) -> bool
 # The generated table (docs/permissions.md) -------------------------------------------
 
 PERSONAS: Final = ("liaison", "representative", "staff", "admin", "public")
-ROLE_NAMES: Final = {**ROLE_LABELS, "public": "公众(未登录)"}
+ROLE_NAMES: Final = {**ROLE_LABELS, "public": "公众（未登录）"}
 
 
 def _persona(role: str, relation_: Relation) -> tuple[Principal | None, Subject]:

@@ -412,7 +412,7 @@ async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpd
             # minutes as they were stay readable as an earlier revision.
             if not reason:
                 raise ValidationFailed(
-                    [{"field": "reason", "message": "会议纪要已记录,修改须说明更正理由"}]
+                    [{"field": "reason", "message": "会议纪要已记录，修改须说明更正理由"}]
                 )
             before = await load_content("minutes", meeting_id)
             await keep_revision(topic["id"], "minutes", meeting_id, before, reason, principal)

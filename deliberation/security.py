@@ -142,6 +142,6 @@ class TokenIssuer:
             )
             return principal, expires
         except jwt.ExpiredSignatureError as error:
-            raise Unauthenticated("登录已过期,请重新登录") from error
+            raise Unauthenticated("登录已过期，请重新登录") from error
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
-            raise Unauthenticated("登录凭证无效,请重新登录") from error
+            raise Unauthenticated("登录凭证无效，请重新登录") from error

@@ -25,7 +25,7 @@ KIND_LABELS = {
     "account.deactivated": "停用账号",
     "account.activated": "启用账号",
     "township.created": "新建乡镇",
-    "village.created": "新建村(社区)",
+    "village.created": "新建村（社区）",
 }
 """Every kind the log holds, with its label on the pages."""
 

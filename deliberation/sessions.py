@@ -61,20 +61,20 @@ async def check(
     form, ``csrf_token`` must be the one its session was given at sign-in (403)."""
     row = await row_by_id(SESSION_SELECT, principal.session_id)
     if row is None or row["account"] != principal.id or row["ended_at"] is not None:
-        raise Unauthenticated("登录已失效(已退出、密码已更改或账号有变动),请重新登录")
+        raise Unauthenticated("登录已失效（已退出、密码已更改或账号有变动），请重新登录")
     bound = row["csrf_digest"]
     if (
         csrf_token is not None
         and bound
         and not hmac.compare_digest(token_digest(csrf_token), bound)
     ):
-        raise Forbidden("页面已过期,或不是在您这次登录的页面上提交的,请刷新页面后重试")
+        raise Forbidden("页面已过期，或不是在您这次登录的页面上提交的，请刷新页面后重试")
     if row["kind"] == "page":
         now = utcnow()
         quiet = now - row["last_seen_at"]
         if quiet > timedelta(seconds=idle_seconds):
             await end(principal.session_id, "idle")
-            raise Unauthenticated(f"超过 {idle_seconds // 60} 分钟没有操作,已自动退出,请重新登录")
+            raise Unauthenticated(f"超过 {idle_seconds // 60} 分钟没有操作，已自动退出，请重新登录")
         if quiet > TOUCH_AFTER:
             await AuthSession.update({AuthSession.last_seen_at: now}).where(
                 (AuthSession.id == principal.session_id) & AuthSession.ended_at.is_null()

@@ -130,7 +130,7 @@ async def open_topic(
             )
             if village is None or village["township"] != principal.township_id:
                 raise ValidationFailed(
-                    [{"field": "village_id", "message": "本乡镇没有这个村(社区)"}]
+                    [{"field": "village_id", "message": "本乡镇没有这个村（社区）"}]
                 )
         reference = await _next_reference(now.year)
         today = china_today(now)
@@ -269,7 +269,7 @@ async def fire_trigger(
             [
                 {
                     "field": "trigger",
-                    "message": f"没有这个操作,可用的操作:{'、'.join(WORKFLOW.triggers)}",
+                    "message": f"没有这个操作，可用的操作：{'、'.join(WORKFLOW.triggers)}",
                 }
             ]
         )
@@ -282,7 +282,7 @@ async def fire_trigger(
             decision.check()  # not theirs to see (404) or to fire (403)
         if version != topic["version"]:
             raise StaleVersion(
-                f"议题已被他人更新(当前版本 {topic['version']}),请刷新后重试",
+                f"议题已被他人更新（当前版本 {topic['version']}），请刷新后重试",
                 current_version=topic["version"],
             )
         decision.check()  # the trigger does not leave the current state (409)
@@ -293,7 +293,7 @@ async def fire_trigger(
         missing = await unmet_requirements(transition, topic, comment)
         if missing:
             raise ConditionFailed(
-                f"不能执行“{transition.label}”,缺少:{'、'.join(r.label for r in missing)}",
+                f"不能执行“{transition.label}”，缺少：{'、'.join(r.label for r in missing)}",
                 missing=[r.name for r in missing],
             )
         now = utcnow()
@@ -313,7 +313,7 @@ async def fire_trigger(
             version,
         )
         if not updated:
-            raise StaleVersion("议题已被他人更新,请刷新后重试")
+            raise StaleVersion("议题已被他人更新，请刷新后重试")
         await record_event(
             "topic.transitioned",
             topic["township"],

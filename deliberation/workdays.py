@@ -109,7 +109,7 @@ def parse_schedule(text: str) -> Schedule:
         raise ValidationFailed([{"field": "year", "message": "年份应为 2000–2100 之间的整数"}])
     holidays_raw = raw.get("holidays", {})
     if not isinstance(holidays_raw, dict):
-        problems.append({"field": "holidays", "message": "应为 {节日名称: [日期…]}"})
+        problems.append({"field": "holidays", "message": '应为 {"节日名称": ["日期", …]}'})
         holidays_raw = {}
     holidays = _dates(
         "holidays", [d for days in holidays_raw.values() for d in _list(days)], year, problems
@@ -117,7 +117,7 @@ def parse_schedule(text: str) -> Schedule:
     workdays = _dates("workdays", _list(raw.get("workdays", [])), year, problems)
     for day in sorted(workdays):
         if day.weekday() < 5:
-            problems.append({"field": "workdays", "message": f"{day} 本来就是工作日(周一至周五)"})
+            problems.append({"field": "workdays", "message": f"{day} 本来就是工作日（周一至周五）"})
     for day in sorted(holidays & workdays):
         problems.append({"field": "workdays", "message": f"{day} 同时列为放假和上班"})
     if problems:

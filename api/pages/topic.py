@@ -290,6 +290,7 @@ async def _answer_in_place(
             "o": answered,
             "view": {"topic": topic},
             "forms": {"opinion_answer": may_add(principal, topic, "opinion_answer")},
+            "stance_labels": STANCE_LABELS,
             "correctable": set(),
             "limits": LIMITS,
             "form": None if status == 200 else form,

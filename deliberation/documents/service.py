@@ -374,7 +374,7 @@ async def publish_document(
         except _NumberTaken:
             continue
         return _read(await _row(principal, document_id), publishing)
-    raise TransitionNotAllowed("同时发布的文件较多,编号未能取得,请稍后再试")
+    raise TransitionNotAllowed("同时发布的文件较多，编号未能取得，请稍后再试")
 
 
 def _final_job(
@@ -468,7 +468,7 @@ async def _publish(
             .returning(Document.id)
         )
         if not updated:
-            raise TransitionNotAllowed("此文件已被他人发布或处理,请刷新后再试")
+            raise TransitionNotAllowed("此文件已被他人发布或处理，请刷新后再试")
         event = await chain.vouch(
             "document.published",
             topic_id,
@@ -544,7 +544,7 @@ async def revoke_document(
             .returning(Document.id)
         )
         if not updated:
-            raise TransitionNotAllowed("此文件已被他人撤销,请刷新后再试")
+            raise TransitionNotAllowed("此文件已被他人撤销，请刷新后再试")
         await chain.vouch(
             "document.revoked",
             row["topic"],

@@ -182,14 +182,14 @@ class Deliverer:
         try:
             await check_target(hook["target_url"], self.config.allowed_hosts, self.resolver)
         except RefusedTarget as refused:
-            await self._settle(claim, event, None, f"目标地址被拒绝:{refused.args[0]}", dead=True)
+            await self._settle(claim, event, None, f"目标地址被拒绝：{refused.args[0]}", dead=True)
             return
         request = outgoing(hook, event, self.config.public_url, utcnow())
         try:
             async with asyncio.timeout(self.config.timeout_seconds):
                 status = await self._post(request)
         except TimeoutError:
-            error = f"{self.config.timeout_seconds:g} 秒内未完成(接收方过慢)"
+            error = f"{self.config.timeout_seconds:g} 秒内未完成（接收方过慢）"
             await self._settle(claim, event, None, error)
             return
         except httpx.HTTPError as failure:

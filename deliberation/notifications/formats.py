@@ -93,9 +93,9 @@ def _detail(event_type: str, data: dict[str, Any]) -> str:
         )
         return line + (zh("\n> 说明:{c}", c=plain(data["comment"])) if data.get("comment") else "")
     if event_type == "topic.opened":
-        return "新议题已提出,请及时安排调研。"
+        return "新议题已提出，请及时安排调研。"
     if event_type == "opinion.submitted":
-        return "收到一条村(居)民代表意见。"
+        return "收到一条村（居）民代表意见。"
     if event_type == "document.published":
         return zh(
             "{kind}已发布:{title},公示至{until}。",

@@ -89,7 +89,7 @@ async def check_target(
         hostname = parts.hostname
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise RefusedTarget("地址格式无效(请检查主机名、方括号和端口号)") from None
+        raise RefusedTarget("地址格式无效（请检查主机名、方括号和端口号）") from None
     if parts.scheme not in ("http", "https"):
         raise RefusedTarget("只支持 http 或 https 地址")
     if not hostname:
@@ -106,7 +106,7 @@ async def check_target(
     except ValueError:
         literal = None
     if literal is None and not _valid_name(host):
-        raise RefusedTarget(f"主机名无效:{host[:80]}")
+        raise RefusedTarget(f"主机名无效：{host[:80]}")
     try:
         addresses = await resolver(host, port)
     except (OSError, UnicodeError):
@@ -114,5 +114,5 @@ async def check_target(
     if not addresses:
         raise RefusedTarget(f"无法解析主机名 {host}")
     if any(_inward(a) for a in addresses):
-        raise RefusedTarget(f"不允许发往内网、本机或保留地址({host})")
+        raise RefusedTarget(f"不允许发往内网、本机或保留地址（{host}）")
     return host

@@ -75,7 +75,7 @@ async def create_webhook(
     return _read(row.to_dict(), secret)
 
 
-DEACTIVATED = "消息推送已停用,不再发送"
+DEACTIVATED = "消息推送已停用，不再发送"
 
 
 async def _visible(principal: Principal, webhook_id: int) -> dict[str, Any]:

@@ -91,8 +91,31 @@ def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
         states = {row[0] for row in db.execute("SELECT state FROM topic")}
         count = db.execute("SELECT count(*) FROM topic").fetchone()[0]
+        # A demo worth showing: 30 representatives across the villages ...
+        per_village = db.execute(
+            "SELECT village, count(*) FROM account WHERE role = 'representative' GROUP BY village"
+        ).fetchall()
+        # ... each topic with its own records, not one shared text ...
+        findings = [r[0] for r in db.execute("SELECT findings FROM investigation")]
+        units = {r[0] for r in db.execute("SELECT responsible_unit FROM resolution_item")}
+        # ... and the closed topic fully answered and rated.
+        closed = db.execute("SELECT id FROM topic WHERE state = 'closed'").fetchone()[0]
+        unanswered = db.execute(
+            "SELECT count(*) FROM opinion WHERE topic = ? AND adoption IS NULL", (closed,)
+        ).fetchone()[0]
+        opinions = db.execute("SELECT count(*) FROM opinion WHERE topic = ?", (closed,)).fetchone()[
+            0
+        ]
+        ratings = db.execute(
+            "SELECT count(*) FROM satisfaction_rating WHERE topic = ?", (closed,)
+        ).fetchone()[0]
     assert count == 12
     assert states == set(WORKFLOW.state_names)
+    assert sum(n for _, n in per_village) == 30 and len(per_village) == 5
+    assert all(n == 6 for _, n in per_village)
+    assert len(findings) == len(set(findings)) >= 8
+    assert len(units) >= 5
+    assert opinions >= 3 and unanswered == 0 and ratings >= 3
 
 
 def test_cli_renders_and_publishes_a_demo_topics_documents(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install clean native-libs browser-tools fonts pictures
+.PHONY: run test lint bench install clean native-libs browser-tools fonts pictures screenshots
 
 $(BIN)/python:
 	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
@@ -75,6 +75,10 @@ lint: $(STAMP)
 # docs/documents/*.png: page 1 of each kind of document, rendered from the demo.
 pictures: $(STAMP) native-libs fonts
 	$(BIN)/python docs/documents/pictures.py
+
+# The pages as people see them (demo data, Chromium): docs/screenshots/*.png.
+screenshots: $(STAMP) native-libs fonts browser-tools
+	$(BIN)/python docs/screenshots/take.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

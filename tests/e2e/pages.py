@@ -94,9 +94,14 @@ LARGE_TEXT_CHECK = """
     const box = el.getBoundingClientRect();
     if (box.width < 59.5 || box.height < 59.5) problems.push(`${name(el)} target ${Math.round(box.width)}x${Math.round(box.height)}`);
   }
+  // Dates and times never break inside (2026-12-0 / 3).
+  for (const el of document.querySelectorAll('.date, time')) {
+    if (shown(el) && el.getClientRects().length > 1) problems.push(`${name(el)} wraps`);
+  }
   return problems;
 }
 """
 """What a page breaks of the ageing-friendly (适老化) large-text figures (MIIT): body text
 of 24 px (18 pt) or more everywhere, headings larger than the body, line height of 1.3
-or more, contrast of 4.5:1, touch targets of 60 x 60 px. Measured on the page as drawn."""
+or more, contrast of 4.5:1, touch targets of 60 x 60 px; dates that never wrap inside.
+Measured on the page as drawn."""

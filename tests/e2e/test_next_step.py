@@ -146,3 +146,27 @@ async def test_withdrawing_and_rejecting_ask_first_with_and_without_javascript(
         await page.get_by_role("button", name="确认不予立项").click()
         await expect(page.get_by_text("当前状态：不予立项")).to_be_visible()
         await office.close()
+
+
+async def test_publishing_without_javascript_shows_number_and_period_first(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    topic = await topic_in_state(world.a, "resolution")
+    context = await signed_in(browser, live_server, world.a["staff"], javascript=False)
+    page = await context.new_page()
+    await page.goto(f"{live_server}/topics/{topic['id']}")
+    await page.locator("#next-step").get_by_role("button", name="生成协商成果公示草稿").click()
+    draft = page.locator("#documents li", has_text="草稿")
+    await draft.get_by_role("button", name="发布协商成果公示").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("确认发布协商成果公示")
+    facts = page.locator("#facts")
+    await expect(facts).to_contain_text("文号")
+    await expect(facts).to_contain_text("协商〔")
+    await expect(facts).to_contain_text("公示期")
+    number = (await facts.locator("dd").nth(1).inner_text()).strip()
+    await page.get_by_role("button", name="确认发布协商成果公示").click()
+    published = page.locator("#documents li").first
+    await expect(published.locator(".status")).to_have_text("有效")
+    # The number it was told is the number it got.
+    await expect(published).to_contain_text(number)
+    await context.close()

@@ -23,6 +23,9 @@ PG_BENCH_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0
 SECRET = "bench-secret-key-0123456789abcdef"
 AUDIT_KEY = "bench-audit-key-0123456789abcdef"
 KEYS = {"DELIBERATION_SECRET_KEY": SECRET, "DELIBERATION_AUDIT_KEY": AUDIT_KEY}
+BENCH_PASSWORD = "yace-mima-2026"
+"""The password of the accounts the benchmarks make (the rules refuse one that
+contains the username, as ``bench-password`` did for ``bench``)."""
 
 
 def cli(url: str, *args: str, stdin: str = "", root: Path = ROOT) -> None:
@@ -202,7 +205,7 @@ def source_at(revision: str) -> Iterator[Path]:
 
 def fresh_database(engine: str, folder: str, township: str) -> str:
     """A migrated database with ``township`` and a staff account ``bench`` /
-    ``bench-password``."""
+    ``BENCH_PASSWORD``."""
     url = migrated_database(engine, folder)
     cli(url, "township", "create", township)
     cli(
@@ -218,7 +221,7 @@ def fresh_database(engine: str, folder: str, township: str) -> str:
         "--township",
         township,
         "--password-stdin",
-        stdin="bench-password\n",
+        stdin=f"{BENCH_PASSWORD}\n",
     )
     return url
 
@@ -228,3 +231,63 @@ def save_results(name: str, results: object) -> None:
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+def wrk_latency(
+    url: str,
+    seconds: int = 8,
+    connections: int = 32,
+    threads: int = 2,
+    headers: dict[str, str] | None = None,
+    timeout_s: int = 30,
+) -> dict[str, float]:
+    """A bounded wrk run with its latency distribution: requests/s and p50/p95/p99/max
+    in ms (wrk's own histogram, read in a Lua ``done``). The timeout is long so that
+    slow answers are counted in the distribution instead of dropped as timeouts."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        f"--timeout={timeout_s}s",
+    ]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            "done = function(summary, latency, requests)\n"
+            '  io.write(string.format("PCTL %d %d %d %d\\n", latency:percentile(50),\n'
+            "    latency:percentile(95), latency:percentile(99), latency.max))\n"
+            '  io.write(string.format("ERRS %d %d %d %d %d\\n", summary.errors.connect,\n'
+            "    summary.errors.read, summary.errors.write, summary.errors.status,\n"
+            "    summary.errors.timeout))\n"
+            "end\n"
+        )
+    try:
+        out = subprocess.run(
+            [*cmd, "-s", script.name, url],
+            capture_output=True,
+            text=True,
+            timeout=seconds + timeout_s + 60,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    pctl = re.search(r"PCTL (\d+) (\d+) (\d+) (\d+)", out)
+    errors = re.search(r"ERRS (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    if not (rps and pctl and errors and total):
+        raise SystemExit(f"could not read wrk output:\n{out}")
+    if any(int(e) for e in errors.groups()):
+        raise SystemExit(f"wrk saw errors (connect read write status timeout) from {url}:\n{out}")
+    p50, p95, p99, top = (int(v) / 1000 for v in pctl.groups())
+    return {
+        "requests": int(total.group(1)),
+        "rps": round(float(rps.group(1)), 1),
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "p99_ms": round(p99, 1),
+        "max_ms": round(top, 1),
+    }

@@ -12,6 +12,8 @@ RUNS = [
     ["bench.search", "--engine", "postgres", "--rows", "1000000"],
     ["bench.notices", "--engine", "sqlite"],
     ["bench.notices", "--engine", "postgres"],
+    ["bench.topic_page", "--engine", "sqlite"],
+    ["bench.topic_page", "--engine", "postgres"],
     ["bench.documents"],
     ["bench.webhooks"],
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import KEYS, fresh_database, save_results, serve
+from bench.common import BENCH_PASSWORD, KEYS, fresh_database, save_results, serve
 from deliberation.search import search_fields
 
 PLACES = [
@@ -237,7 +237,7 @@ def main() -> None:
         with serve("api.app:app_from_env", env, 1) as (base, _):
             tok = httpx.post(
                 f"{base}/api/v1/auth/token",
-                json={"username": "bench", "password": "bench-password"},
+                json={"username": "bench", "password": BENCH_PASSWORD},
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {tok}"}
             with httpx.Client(base_url=base, headers=headers, timeout=60) as client:

@@ -417,7 +417,7 @@ async def test_the_cli_deactivates_activates_and_resets(world: World, migrated: 
     assert run_cli(migrated, "user", "activate", name).returncode == 0
     r = run_cli(migrated, "user", "reset-password", name)
     assert r.returncode == 0, r.stderr
-    temporary = r.stdout.split("临时密码:")[1].split()[0]
+    temporary = r.stdout.split("临时密码：")[1].split()[0]
     answer = await world.client.post(
         "/api/v1/auth/token", json={"username": name, "password": temporary}
     )

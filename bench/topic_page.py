@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import json
 import os
@@ -28,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -45,6 +44,7 @@ from bench.common import (
     wrk_latency,
 )
 from bench.session_check import deliberation_serve
+from tests.live import lifespan
 
 TOWNSHIP = "黄金埠镇"
 VILLAGE = "金山村"
@@ -228,24 +228,6 @@ def chain_events(base: str, topic_id: int) -> int:
 
 def spread(timings: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(timings), 1), "p95_ms": p95(timings)}
-
-
-@contextlib.asynccontextmanager
-async def lifespan(app: Any) -> AsyncIterator[None]:
-    """The app's ASGI lifespan on this event loop (as tests/conftest.py runs it)."""
-    inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    task = asyncio.create_task(app({"type": "lifespan"}, inbox.get, outbox.put))
-    await inbox.put({"type": "lifespan.startup"})
-    started = await outbox.get()
-    if started["type"] != "lifespan.startup.complete":
-        raise SystemExit(f"the app did not start: {started}")
-    try:
-        yield
-    finally:
-        await inbox.put({"type": "lifespan.shutdown"})
-        await outbox.get()
-        await task
 
 
 def timed_async(spans: list[float], call: Callable[..., Any]) -> Callable[..., Any]:

@@ -118,7 +118,7 @@ async def next_steps(principal: Principal, topic: dict[str, Any]) -> list[NextSt
                 label=transition.label,
                 danger=transition.danger,
                 missing=tuple(r for r in unmet if r.met_by != "comment"),
-                needs_comment=any(r.met_by == "comment" for r in transition.requires),
+                needs_comment=transition.needs_reason,
                 mine=transition.trigger in mine,
                 by="、".join(ROLE_LABELS[role] for role in transition.roles),
             )

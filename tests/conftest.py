@@ -4,14 +4,11 @@ emptied and migrated: the same tests run on both engines."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +20,7 @@ from deliberation import chain, clock, fast_path
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
 from deliberation.notifications.targets import parse_allowed
+from tests.live import lifespan
 from tests.receiver import Receiver, receiving
 from tests.world import World, build_world
 
@@ -115,23 +113,6 @@ def settings(migrated: str, var_dir: Path, allowed_hosts: str) -> Settings:
         fast_path=fast_path.enabled(),
         delivery_in_server=False,
     )
-
-
-@contextlib.asynccontextmanager
-async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Run the app's ASGI lifespan on the test's own event loop."""
-    inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    task = asyncio.create_task(app({"type": "lifespan"}, inbox.get, outbox.put))  # type: ignore[arg-type]
-    await inbox.put({"type": "lifespan.startup"})
-    started = await outbox.get()
-    assert started["type"] == "lifespan.startup.complete", started
-    try:
-        yield
-    finally:
-        await inbox.put({"type": "lifespan.shutdown"})
-        await outbox.get()
-        await task
 
 
 @pytest.fixture(scope="session")

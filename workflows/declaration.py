@@ -72,6 +72,11 @@ class Transition:
     danger: bool = False
     """Ends the topic for good (不予立项, 撤回): the pages set it apart and ask first."""
 
+    @property
+    def needs_reason(self) -> bool:
+        """The step is taken with its reason written (a ``comment`` requirement)."""
+        return any(r.met_by == "comment" for r in self.requires)
+
 
 View = Literal["full", "summary", "anonymous", "counts", "none"]
 """How much of a record a person sees, from most to least:

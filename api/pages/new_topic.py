@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import get, post
 from litestar.response import Redirect, Template
 
 from api.forms import FormData, max_lengths, parse_form
-from api.pages.signin import PAGE_DEPENDENCIES, SignedIn
+from api.pages.signin import PageController, SignedIn
 from deliberation import accounts, permissions, topics
 from deliberation.errors import DomainError, ValidationFailed
 from deliberation.schemas import TopicCreate
@@ -33,14 +33,10 @@ async def _new_topic_form(
     )
 
 
-class NewTopicPageController(Controller):
+class NewTopicPageController(PageController):
     """立项: the form, and the topic's page once it is opened."""
 
     path = "/topics/new"
-    tags = ["pages"]
-    opt = {"exclude_from_auth": True, "page": True}
-    include_in_schema = False
-    dependencies = PAGE_DEPENDENCIES
 
     @get("/", operation_id="new_topic_page")
     async def new_topic(self, principal: SignedIn) -> Template:

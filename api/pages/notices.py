@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
 from api.dependencies import CurrentPublishing
-from api.pages.signin import PAGE_DEPENDENCIES
+from api.pages.signin import PageController
 from deliberation import documents
 
 PAGE_SIZE = 20
@@ -25,14 +25,10 @@ def _parse_date(raw: str | None) -> tuple[date | None, str | None]:
         return None, raw
 
 
-class NoticeBoardController(Controller):
+class NoticeBoardController(PageController):
     """公开栏: published documents, newest first, keyword and date-range search."""
 
     path = "/notices"
-    tags = ["pages"]
-    opt = {"exclude_from_auth": True, "page": True}
-    include_in_schema = False
-    dependencies = PAGE_DEPENDENCIES
 
     @get("/", operation_id="notice_board")
     async def board(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import QueryParameter
@@ -17,9 +17,9 @@ from api.forms import FormData, parse_form
 from api.middleware import client_of
 from api.pages.signin import (
     CSRF_COOKIE,
-    PAGE_DEPENDENCIES,
     PASSWORD_PAGE,
     SESSION_COOKIE,
+    PageController,
     SignedIn,
     Visitor,
     safe_next,
@@ -51,12 +51,8 @@ def _password_form(
     )
 
 
-class SessionController(Controller):
+class SessionController(PageController):
     path = "/"
-    tags = ["pages"]
-    opt = {"exclude_from_auth": True, "page": True}
-    include_in_schema = False
-    dependencies = PAGE_DEPENDENCIES
 
     @get("/", operation_id="landing_page")
     async def landing(self, visitor: Visitor, publishing: CurrentPublishing) -> Template | Redirect:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from litestar import Request, Response
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency, Provide
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect
@@ -115,17 +115,13 @@ def _page_to_return_to(request: Request[Any, Any, Any]) -> str:
     return f"/topics/{topic_id}" if topic_id is not None else request.url.path
 
 
-def to_login(next_path: str) -> Redirect:
-    """Where a page sends someone who is not signed in (and back afterwards)."""
-    return Redirect(f"/login?next={quote(next_path, safe='/?=&')}", status_code=303)
-
-
 def handle_sign_in_required(request: Request[Any, Any, Any], _: SignInRequired) -> Response[Any]:
-    target = _page_to_return_to(request)
+    """To the sign-in page, and back to the page afterwards."""
+    login = f"/login?next={quote(_page_to_return_to(request), safe='/?=&')}"
     if request.headers.get("HX-Request") == "true":
         # htmx swaps answers into the page: the whole browser goes to the sign-in page.
-        return ClientRedirect(f"/login?next={quote(target, safe='/?=&')}")
-    return to_login(target)
+        return ClientRedirect(login)
+    return Redirect(login, status_code=303)
 
 
 async def provide_signed_in(request: Request[Any, Any, Any]) -> Principal:
@@ -145,8 +141,16 @@ SignedIn = NamedDependency[Principal]
 Visitor = NamedDependency[Principal | None]
 """A page handler's ``visitor: Visitor``: the signed-in person, or None."""
 
-PAGE_DEPENDENCIES = {
-    "principal": Provide(provide_signed_in),
-    "visitor": Provide(provide_visitor),
-}
-"""Given to every page controller (the API's ``principal`` is the bearer token's)."""
+
+class PageController(Controller):
+    """What every page controller shares: outside the API's bearer-token check and its
+    OpenAPI document, marked as a page (the header's viewer), and given the page
+    dependencies (the API's own ``principal`` is the bearer token's)."""
+
+    tags = ["pages"]
+    opt = {"exclude_from_auth": True, "page": True}
+    include_in_schema = False
+    dependencies = {
+        "principal": Provide(provide_signed_in),
+        "visitor": Provide(provide_visitor),
+    }

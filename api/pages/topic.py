@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from api.dependencies import CurrentPublishing
 from api.errors import STATUS_OF_CODE, page_error
 from api.forms import MISSING, MISSING_CHOICE, FormData, parse_form
-from api.pages.signin import PAGE_DEPENDENCIES, SignedIn, Visitor
+from api.pages.signin import PageController, SignedIn, Visitor
 from api.pages.topic_forms import (
     CORRECTION_FORMS,
     DOCUMENT_ACTIONS,
@@ -241,14 +241,31 @@ async def _save(
         return await render_topic_page(*again, None, 422, form, data, found)
     except DomainError as refused:
         status = STATUS_OF_CODE.get(refused.code, 400)
-        # Refused for who they are (403) or what they may see (404), or a step refused
-        # (the topic moved meanwhile, something is missing): said at the top of the
-        # page, since the form may not be offered any more.
-        if status in (403, 404) or page_form is FIRE_FORM:
-            return await render_topic_page(*again, refused.detail, status, form, data, {})
+        # Refused for who they are (403) or what they may see (404), or a form whose
+        # refusals belong on top (a step: the topic moved meanwhile, something is
+        # missing): said at the top of the page, the form may not be offered any more.
+        if status in (403, 404) or page_form.refused_on_top:
+            return await _refused(*again, refused, form, data)
         return await render_topic_page(*again, None, status, form, data, {"form": refused.detail})
     kind = form.split("-")[0]
     return Redirect(then or f"/topics/{topic_id}?saved={kind}#saved", status_code=303)
+
+
+async def _refused(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    publishing: Publishing,
+    topic_id: int,
+    refused: DomainError,
+    form: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Template:
+    """A refusal said at the top of the topic page, with the status the API answers
+    (on an error page when the topic itself cannot be seen)."""
+    status = STATUS_OF_CODE.get(refused.code, 400)
+    return await render_topic_page(
+        request, principal, publishing, topic_id, refused.detail, status, form, data, {}
+    )
 
 
 async def _answer_in_place(
@@ -319,15 +336,13 @@ class Ask:
     fields: tuple[dict[str, Any], ...] = ()
 
 
-async def _confirm(
-    principal: Principal,
-    topic_id: int,
+def _confirm(
+    topic: dict[str, Any],
     form: str,
     ask: Ask,
     data: dict[str, Any],
     problems: dict[str, str] | None = None,
 ) -> Template:
-    topic = await visible_topic(principal, topic_id)
     values = {f["name"]: str(data.get(f["name"]) or "") for f in ask.fields}
     return Template(
         "confirm.html",
@@ -338,14 +353,13 @@ async def _confirm(
             "values": values,
             "problems": problems or {},
             "limits": LIMITS,
-            "back": f"/topics/{topic_id}",
+            "back": f"/topics/{topic['id']}",
         },
         status_code=422 if problems else 200,
     )
 
 
 def _step_ask(topic_id: int, transition: Transition, data: dict[str, Any]) -> Ask:
-    needs_reason = any(r.met_by == "comment" for r in transition.requires)
     return Ask(
         title=f"确认{transition.label}",
         verb=transition.label,
@@ -359,7 +373,7 @@ def _step_ask(topic_id: int, transition: Transition, data: dict[str, Any]) -> As
         fields=(
             {
                 "name": "comment",
-                "label": "说明理由（必填）" if needs_reason else "说明（可选）",
+                "label": "说明理由（必填）" if transition.needs_reason else "说明（可选）",
                 "rows": 3,
             },
         ),
@@ -413,16 +427,12 @@ DANGER_STEPS = {t.trigger: t for t in WORKFLOW.transitions if t.danger}
 """Steps that end a topic for good: asked before they are taken."""
 
 
-class TopicPageController(Controller):
+class TopicPageController(PageController):
     """A topic's page and its forms. Reading is for anyone the policy lets see the
     topic (``visitor``); every form needs someone signed in (``principal``)."""
 
     path = "/topics"
-    tags = ["pages"]
-    opt = {"exclude_from_auth": True, "page": True}
-    include_in_schema = False
     request_class = HTMXRequest
-    dependencies = PAGE_DEPENDENCIES
 
     @get("/{topic_id:int}", operation_id="topic_page")
     async def page(
@@ -562,24 +572,13 @@ class TopicPageController(Controller):
                     principal, "topic.fire", Subject.of_topic(topic), trigger
                 ).check()
             except DomainError as refused:
-                status = STATUS_OF_CODE.get(refused.code, 400)
-                return await render_topic_page(
-                    request, principal, publishing, topic_id, refused.detail, status
-                )
-            needs_reason = any(r.met_by == "comment" for r in transition.requires)
+                return await _refused(request, principal, publishing, topic_id, refused)
+            ask = _step_ask(topic_id, transition, data)
             if not _confirmed(data):
-                return await _confirm(
-                    principal, topic_id, form, _step_ask(topic_id, transition, data), data
-                )
-            if needs_reason and not str(data.get("comment") or "").strip():
-                return await _confirm(
-                    principal,
-                    topic_id,
-                    form,
-                    _step_ask(topic_id, transition, data),
-                    data,
-                    {"comment": f"请说明{transition.label}的理由"},
-                )
+                return _confirm(topic, form, ask, data)
+            if transition.needs_reason and not str(data.get("comment") or "").strip():
+                problem = {"comment": f"请说明{transition.label}的理由"}
+                return _confirm(topic, form, ask, data, problem)
         return await _save(
             request,
             principal,
@@ -630,38 +629,32 @@ class TopicPageController(Controller):
         if not await on_topic("document", document_id, topic_id):
             return _not_found(ELSEWHERE)
         posted = {k: v for k, v in data.items() if k != "confirmed"}
-        again = (request, principal, publishing, topic_id, form)
+        again = (request, principal, publishing, topic_id)
         if action == "publish" and not _confirmed(data):
             values, problems = parse_form(posted, DocumentPublish)
             if values is None:
-                return await render_topic_page(*again[:4], None, 422, form, data, problems)
+                return await render_topic_page(*again, None, 422, form, data, problems)
             try:
                 preview = await documents.publish_preview(
                     principal, document_id, values.posting_days, publishing
                 )
             except DomainError as refused:
-                status = STATUS_OF_CODE.get(refused.code, 400)
-                return await render_topic_page(*again[:4], refused.detail, status, form, data, {})
-            return await _confirm(
-                principal,
-                topic_id,
-                form,
-                _publish_ask(topic_id, document_id, preview, values.posting_days),
-                data,
-            )
+                return await _refused(*again, refused, form, data)
+            ask = _publish_ask(topic_id, document_id, preview, values.posting_days)
+            return _confirm(await visible_topic(principal, topic_id), form, ask, data)
         if action == "revoke":
             try:
                 ask = await _revoke_ask(principal, topic_id, document_id, publishing)
             except DomainError as refused:
-                status = STATUS_OF_CODE.get(refused.code, 400)
-                return await render_topic_page(*again[:4], refused.detail, status, form, data, {})
+                return await _refused(*again, refused, form, data)
             if not _confirmed(data):
-                return await _confirm(principal, topic_id, form, ask, data)
+                return _confirm(await visible_topic(principal, topic_id), form, ask, data)
             reason, missing = parse_form(posted, DocumentRevoke)
             if reason is None:
-                return await _confirm(principal, topic_id, form, ask, data, missing)
-        page_form = DOCUMENT_FORMS[action]
-        return await _save(*again, page_form, posted, document_id, "document")
+                topic = await visible_topic(principal, topic_id)
+                return _confirm(topic, form, ask, data, missing)
+        # On the topic already (checked above): saved as it is.
+        return await _save(*again, form, DOCUMENT_FORMS[action], posted, document_id)
 
     @get(
         "/{topic_id:int}/documents/{document_id:int}/preview",

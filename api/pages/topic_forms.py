@@ -116,6 +116,9 @@ class PageForm:
     """Plainer words than "请填写此项" for a field left empty."""
     publishing: bool = False
     """``save`` takes the document renderer too (after the values)."""
+    refused_on_top: bool = False
+    """A refusal is said at the top of the page, not in the form (a step: the topic
+    may have moved on, and its form with it)."""
 
 
 RECORD_FORMS: dict[str, PageForm] = {
@@ -221,6 +224,7 @@ FIRE_FORM = PageForm(
     lambda who, tid, values: topics.fire_trigger(
         who, tid, values.trigger, values.version, values.comment
     ),
+    refused_on_top=True,
 )
 """A step of the workflow (its button, with an optional comment)."""
 

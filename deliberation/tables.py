@@ -333,6 +333,14 @@ class DocumentCounter(Table, tablename="document_counter"):
     last_number = Integer(default=0)
 
 
+class NoticeBoard(Table, tablename="notice_board"):
+    """One row (id 1): the public notice board's version, raised with every change to
+    what the board shows, so cached board pages know when they are stale."""
+
+    id: Serial
+    version = Integer(default=0)
+
+
 class HolidaySchedule(Table, tablename="holiday_schedule"):
     """An official working-day schedule loaded by an administrator for one year
     (JSON lists of ISO dates); it wins over the ``chinese-calendar`` package."""
@@ -422,6 +430,7 @@ TABLES: tuple[type[Table], ...] = (
     RecordRevision,
     ChainKey,
     DocumentCounter,
+    NoticeBoard,
     HolidaySchedule,
     Webhook,
     OutboxEvent,

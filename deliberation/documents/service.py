@@ -22,6 +22,7 @@ from piccolo.querystring import QueryString
 from deliberation import chain
 from deliberation.clock import china_today, chinese_date, utcnow
 from deliberation.database import bound_engine, is_sqlite, write_transaction
+from deliberation.documents import board
 from deliberation.documents.content import KINDS, Content, document_content, document_number
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
@@ -484,6 +485,7 @@ async def _publish(
         await Document.update({Document.chain_seq: seq, Document.chain_hash: head_hash}).where(
             Document.id == document_id
         )
+        await board.changed()
         topic = await topic_row(topic_id)
         state = topic["state"]
         verify_url = publishing.verify_url(document_id)
@@ -545,6 +547,7 @@ async def revoke_document(
         )
         if not updated:
             raise TransitionNotAllowed("此文件已被他人撤销，请刷新后再试")
+        await board.changed()
         await chain.vouch(
             "document.revoked",
             row["topic"],
@@ -653,26 +656,49 @@ async def public_notices(
     limit: int = 20,
     offset: int = 0,
 ) -> DocumentPage:
-    """Published documents, newest first; ``q`` matches any substring of the text."""
+    """Published documents, newest first; ``q`` matches any substring of the text.
+
+    Answered from memory while the board is unchanged (``deliberation.documents.board``)."""
+    needle = normalise(q.strip()) if q and q.strip() else None
+    key = (needle, date_from, date_to, limit, offset)
+    found = await board.pages.page(
+        key, lambda: _board_page(needle, date_from, date_to, limit, offset)
+    )
+    return DocumentPage(items=[_read(row, publishing) for row in found.rows], total=found.total)
+
+
+async def _board_page(
+    needle: str | None, date_from: date | None, date_to: date | None, limit: int, offset: int
+) -> board.BoardPage:
     conditions: list[Any] = [Document.status == "published"]
-    if q and q.strip():
+    if needle:
         function = "instr" if is_sqlite(bound_engine()) else "strpos"
-        needle = normalise(q.strip())
         conditions.append(WhereRaw(f"{function}(document.search_text, {{}}) > 0", needle))
     if date_from is not None:
         conditions.append(Document.posting_starts_on >= date_from)
     if date_to is not None:
         conditions.append(Document.posting_starts_on <= date_to)
-    rows = (
-        await Document.select(*_COLUMNS)
+    # The page's ids first, without joins, so SQLite walks the published_at index
+    # instead of sorting every published row; then those rows with their joins.
+    ids = [
+        row["id"]
+        for row in await Document.select(Document.id)
         .where(*conditions)
         .order_by(Document.published_at, ascending=False)
         .order_by(Document.id, ascending=False)
         .limit(limit)
         .offset(offset)
+    ]
+    rows = (
+        {
+            row["id"]: dict(row)
+            for row in await Document.select(*_COLUMNS).where(Document.id.is_in(ids))
+        }
+        if ids
+        else {}
     )
     total = await Document.count().where(*conditions)
-    return DocumentPage(items=[_read(dict(r), publishing) for r in rows], total=total)
+    return board.BoardPage(rows=[rows[i] for i in ids], total=total)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ revoke on the verify page, the public notice list, and the posting period."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from deliberation.database import write_transaction
 from deliberation.documents import Publishing, Renderer, create_document, publish_document
 from deliberation.workdays import load_schedule, parse_schedule, remove_schedule
 from tests.api.test_documents import create, publish
@@ -200,6 +202,58 @@ async def test_public_notices_search_and_date_range(
     for params in ({"from": "yesterday"}, {"limit": 1000}, {"offset": -1}, {"q": "x" * 101}):
         bad = await world.client.get("/api/v1/public/notices", params=params)
         assert bad.status_code == 422 and bad.json()["code"] == "validation_error", params
+
+
+async def test_the_board_answers_the_same_question_anew_after_each_publish_and_revocation(
+    world: World,
+) -> None:
+    """The board's pages are kept in memory; asking again after a change must show it."""
+    staff = world.a["staff"]
+    marker = unique("涵洞")
+    ask = {"q": marker}
+
+    async def board() -> tuple[int, list[int], str]:
+        api = (await world.client.get("/api/v1/public/notices", params=ask)).json()
+        page = await world.client.get("/notices", params=ask, headers={"accept": "text/html"})
+        return api["total"], [d["id"] for d in api["items"]], page.text
+
+    first_topic = await topic_in_state(world.a, "resolution", title=f"{marker}疏通")
+    first = await publish(staff, (await create(staff, first_topic["id"], "minutes"))["id"])
+    total, ids, page = await board()
+    assert (total, ids) == (1, [first["id"]])
+    assert (total, ids) == (await board())[:2]  # asked again: the same answer
+    second_topic = await topic_in_state(world.a, "resolution", title=f"{marker}加固")
+    second = await publish(staff, (await create(staff, second_topic["id"], "minutes"))["id"])
+    total, ids, page = await board()
+    assert (total, ids) == (2, [second["id"], first["id"]])
+    assert f"{marker}加固" in page
+    revoked = await staff.post(f"/api/v1/documents/{second['id']}/revoke", {"reason": "内容有误"})
+    assert revoked.status_code == 200, revoked.text
+    total, ids, page = await board()
+    assert (total, ids) == (1, [first["id"]])
+    assert f"{marker}加固" not in page and f"{marker}疏通" in page
+
+
+async def test_concurrent_visitors_after_a_change_share_one_query(world: World) -> None:
+    """32 visitors asking the same question at once cost the database one search."""
+    from deliberation.documents import board
+
+    cache = board.BoardCache()
+    loads = 0
+
+    async def load() -> board.BoardPage:
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0.05)
+        return board.BoardPage(rows=[], total=loads)
+
+    answers = await asyncio.gather(*(cache.page("路灯", load) for _ in range(32)))
+    assert loads == 1 and {a.total for a in answers} == {1}
+    assert (await cache.page("路灯", load)).total == 1  # unchanged board: from memory
+    async with write_transaction():
+        await board.changed()
+    answers = await asyncio.gather(*(cache.page("路灯", load) for _ in range(32)))
+    assert loads == 2 and {a.total for a in answers} == {2}
 
 
 async def test_posting_period_counts_chinese_working_days(

@@ -161,9 +161,10 @@ def is_sqlite(engine: Engine[Any]) -> bool:
 async def row_by_id(select: str, row_id: int) -> dict[str, Any] | None:
     """One row by primary key.
 
-    ``select`` is ``SELECT <columns> FROM <table>`` (constant text; the id is a
-    parameter). With the fast path on and outside a transaction it runs inline on
-    SQLite and coalesced with concurrent reads on PostgreSQL (``deliberation.fast_path``);
+    ``select`` is ``SELECT id, <columns> FROM <table>``: constant text that names the id
+    (the id itself is a parameter). With the fast path on and outside a transaction it
+    runs inline on SQLite and coalesced with concurrent reads on PostgreSQL
+    (``deliberation.fast_path``);
     otherwise through Piccolo, on the transaction's connection if there is one.
     """
     engine = bound_engine()

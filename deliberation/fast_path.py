@@ -203,6 +203,7 @@ class PostgresReaders:
     async def _answer(self, select: str, wanted: dict[int, list[asyncio.Future[Any]]]) -> None:
         try:
             rows = await self.read(f"{select} WHERE id = ANY($1::bigint[])", [list(wanted)])
+            by_id = {row["id"]: row for row in rows}  # the select must name the id
         except BaseException as error:
             for waiters in wanted.values():
                 for waiter in waiters:
@@ -211,7 +212,6 @@ class PostgresReaders:
             if isinstance(error, asyncio.CancelledError):
                 raise
             return
-        by_id = {row["id"]: row for row in rows}
         for row_id, waiters in wanted.items():
             row = by_id.get(row_id)
             for waiter in waiters:

@@ -26,7 +26,7 @@ from piccolo.querystring import QueryString
 
 from deliberation.database import bound_engine, row_by_id
 
-VERSION_SELECT = "SELECT version FROM notice_board"
+VERSION_SELECT = "SELECT id, version FROM notice_board"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from deliberation.migrate import MigrationFailed, migrate, use_package_conf
 from deliberation.schemas import UserCreate, UserUpdate
 from deliberation.security import password_problems
 from deliberation.security_log import CLI
+from workflows import ROLES
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -382,9 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--role",
         required=True,
-        choices=["admin", "liaison", "representative", "staff"],
+        choices=list(ROLES),
         help="admin 系统管理员、liaison 政协委员/联络员、representative 村（居）民代表、"
-        "staff 工作人员",
+        "staff 工作人员、supervisor 县政协督办",
     )
     create.add_argument("--display-name", required=True, help="the person's name, e.g. 王建华")
     create.add_argument(

@@ -39,6 +39,7 @@ from deliberation.security_log import CLI, Actor, log
 from deliberation.tables import Account, LoginFailure, Township, Village
 from deliberation.topics import valid_id
 from workflows import ROLE_LABELS
+from workflows.declaration import COUNTY
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +140,12 @@ async def _placement_errors(
 ) -> list[dict[str, str]]:
     """Whether a role, township and village fit together (inside the caller's transaction)."""
     errors: list[dict[str, str]] = []
-    if role != "admin" and township_id is None:
-        errors.append({"field": "township_id", "message": "除管理员外，账号必须属于一个乡镇"})
+    if role in COUNTY and township_id is not None:
+        errors.append({"field": "township_id", "message": "县政协督办账号不属于任何乡镇"})
+    if role not in ("admin", *COUNTY) and township_id is None:
+        errors.append(
+            {"field": "township_id", "message": "除管理员和县政协督办外，账号必须属于一个乡镇"}
+        )
     if role == "representative" and village_id is None:
         errors.append({"field": "village_id", "message": "村（居）民代表必须属于一个村（社区）"})
     if township_id is not None and not await Township.exists().where(Township.id == township_id):

@@ -13,12 +13,15 @@ How a person stands to a topic (its *relation*) decides most answers:
 ``own_village``   a representative of the topic's village (or of a township-wide topic);
 ``other_village`` a representative of another village of the same township;
 ``other_township`` a signed-in person of another township (or of none: an admin);
+``county``        the county supervisor (县政协督办), over every township;
 ``public``        nobody signed in.
 
 A topic hidden from someone is "not found" (404) for them, never "forbidden": they
 learn nothing about it. What a role may never do is refused first (403), whatever the
 topic: that says nothing about the topic either. Other townships and the public see a
-topic's public version once it reaches ``WORKFLOW.public_from``.
+topic's public version once it reaches ``WORKFLOW.public_from``. The county supervisor
+reads every township's topics and records as the township office does, but takes no
+part in them: no records, no steps, no drafts; it may urge (督办) an overdue topic.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
+from deliberation.clock import china_today
 from deliberation.errors import (
     DomainError,
     Forbidden,
@@ -35,9 +39,11 @@ from deliberation.errors import (
 )
 from deliberation.security import Principal
 from workflows import ROLE_LABELS, VIEWS, WORKFLOW, Workflow
-from workflows.declaration import OFFICE, TOWNSHIP
+from workflows.declaration import COUNTY, OFFICE, TOWNSHIP
 
-Relation = Literal["own_township", "own_village", "other_village", "other_township", "public"]
+Relation = Literal[
+    "own_township", "own_village", "other_village", "other_township", "county", "public"
+]
 RELATIONS: Final[tuple[Relation, ...]] = get_args(Relation)
 
 Action = Literal[
@@ -45,6 +51,7 @@ Action = Literal[
     "topic.read",
     "topic.list",
     "topic.fire",
+    "topic.urge",
     "record.add",
     "record.read",
     "record.correct",
@@ -56,12 +63,15 @@ Action = Literal[
     "webhook.manage",
     "overdue.read",
     "account.manage",
+    "county.read",
 ]
 ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
 
 OPENERS: Final = ("liaison", "staff")
 """Who opens topics (a township's CPPCC liaisons and its office staff)."""
 ADMINS: Final = ("admin",)
+SUPERVISORS: Final = COUNTY
+"""The county CPPCC: every township's topics, the county view, urging."""
 OFFICE_ONLY: Final = ("staff",)
 """The township office: documents, webhooks, the overdue list."""
 TOWNSHIP_ACTIONS: Final = ("topic.open", "topic.list", "overdue.read")
@@ -81,6 +91,8 @@ class Subject:
     state: str | None = None
     opened_by: int | None = None
     author_id: int | None = None
+    overdue: bool = False
+    """Past its current stage's due date (only urging asks)."""
     known: bool = True
     """False: no topic at all (a role-only question)."""
 
@@ -93,6 +105,7 @@ class Subject:
             state=row["state"],
             opened_by=row.get("opened_by"),
             author_id=author_id,
+            overdue=row.get("due_on") is not None and row["due_on"] < china_today(),
         )
 
     @classmethod
@@ -144,6 +157,8 @@ def forbidden(reason: str) -> Decision:
 def relation(principal: Principal | None, subject: Subject) -> Relation:
     if principal is None:
         return "public"
+    if principal.role in COUNTY:
+        return "county"
     if principal.township_id is None or principal.township_id != subject.township_id:
         return "other_township"
     if principal.role == "representative":
@@ -197,7 +212,10 @@ class Policy:
         version to everyone else once public."""
         if not subject.known:
             return yes()
-        if relation(principal, subject) in ("other_township", "public"):
+        stands = relation(principal, subject)
+        if stands == "county":
+            return yes()
+        if stands in ("other_township", "public"):
             if subject.state in self.public_states:
                 return yes("public")
             return hidden("议题不存在或尚未公开")
@@ -208,7 +226,11 @@ class Policy:
         public version): others are told it does not exist."""
         if principal is None:
             return Decision(False, "请先登录", NotFound, view="none")
-        if subject.known and relation(principal, subject) in ("other_township", "public"):
+        if subject.known and relation(principal, subject) in (
+            "other_township",
+            "county",
+            "public",
+        ):
             return hidden()
         return yes()
 
@@ -250,15 +272,31 @@ class Policy:
             )
         return yes()
 
+    def _topic_urge(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """督办: the county supervisor, on a topic past its stage's due date."""
+        if principal is None or principal.role not in SUPERVISORS:
+            return forbidden("只有县政协督办人员可以督办议题")
+        if not subject.known:
+            return yes()
+        if subject.state is not None and self.workflow.state(subject.state).terminal:
+            return Decision(
+                False,
+                f"议题已{_state_label(subject.state)}，不需要督办",
+                TransitionNotAllowed,
+                view="none",
+            )
+        if not subject.overdue:
+            return Decision(False, "议题未逾期，不需要督办", TransitionNotAllowed, view="none")
+        return yes()
+
     def sees_time_limits(self, principal: Principal | None, subject: Subject) -> bool:
         """The office's own time limits (完成调研期限, 印发会议纪要期限, overdue or not)
         are for those who work the topic: its township's liaisons and staff. A
         representative is shown only when opinions close."""
-        return (
-            principal is not None
-            and principal.role in OFFICE
-            and relation(principal, subject) == "own_township"
-        )
+        if principal is None:
+            return False
+        stands = relation(principal, subject)
+        return stands == "county" or (principal.role in OFFICE and stands == "own_township")
 
     def available_triggers(self, principal: Principal | None, subject: Subject) -> list[str]:
         """The triggers this person may fire on the topic now, in declaration order
@@ -313,8 +351,8 @@ class Policy:
             return yes(rule.public)
         if principal is None:
             return yes(rule.public)
-        if principal.role in rule.full:
-            return yes("full")
+        if principal.role in rule.full or relation(principal, subject) == "county":
+            return yes("full")  # the county reads what the township office reads
         if rule.author_full and subject.author_id == principal.id:
             return yes("full")
         if principal.role not in TOWNSHIP:
@@ -425,7 +463,15 @@ class Policy:
             return forbidden("只有管理员可以管理乡镇、村（社区）和账号")
         return yes()
 
+    def _county_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """The county view (every township's topics, overdue first): the supervisor."""
+        if principal is None or principal.role not in SUPERVISORS:
+            return forbidden("只有县政协督办人员可以查看全县议题总览")
+        return yes()
+
     def _overdue_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        if principal is not None and principal.role in SUPERVISORS:
+            return yes()  # every township's
         if principal is None or principal.role not in OFFICE_ONLY or principal.township_id is None:
             return forbidden("只有工作人员可以查看逾期议题")
         return yes()
@@ -477,7 +523,7 @@ def sees_time_limits(principal: Principal | None, topic: dict[str, Any]) -> bool
 
 # The generated table (docs/permissions.md) -------------------------------------------
 
-PERSONAS: Final = ("liaison", "representative", "staff", "admin", "public")
+PERSONAS: Final = ("liaison", "representative", "staff", "supervisor", "admin", "public")
 ROLE_NAMES: Final = {**ROLE_LABELS, "public": "公众（未登录）"}
 
 
@@ -487,10 +533,10 @@ def _persona(role: str, relation_: Relation) -> tuple[Principal | None, Subject]
     if role == "public":
         return None, Subject(township_id=1, village_id=10, opened_by=1)
     township = 2 if relation_ == "other_township" else 1
-    if role == "admin":
+    if role in ("admin", "supervisor"):
         township = None  # type: ignore[assignment]
     village = {"own_village": 10, "other_village": 11}.get(relation_)
-    ident = {"liaison": 1, "representative": 3, "staff": 2, "admin": 4}[role]
+    ident = {"liaison": 1, "representative": 3, "staff": 2, "admin": 4, "supervisor": 5}[role]
     return (
         Principal(ident, role, role, township, village if role == "representative" else None),
         Subject(township_id=1, village_id=10, opened_by=1, author_id=ident),
@@ -502,6 +548,8 @@ def relations_of(role: str) -> tuple[Relation, ...]:
         return ("public",)
     if role == "admin":
         return ("other_township",)
+    if role == "supervisor":
+        return ("county",)
     if role == "representative":
         return ("own_village", "other_village", "other_township")
     return ("own_township", "other_township")
@@ -518,6 +566,7 @@ def concrete_actions(workflow: Workflow = WORKFLOW) -> list[tuple[Action, str, s
     found += [
         ("topic.fire", t.trigger, f"{t.label} fire `{t.trigger}`") for t in workflow.transitions
     ]
+    found.append(("topic.urge", "", "督办逾期议题 urge an overdue topic"))
     for record in workflow.records:
         found.append(("record.add", record.name, f"添加{record.label} add `{record.name}`"))
         if record.read is not None:
@@ -544,6 +593,7 @@ def concrete_actions(workflow: Workflow = WORKFLOW) -> list[tuple[Action, str, s
         ("webhook.manage", "", "管理推送地址 manage webhooks"),
         ("overdue.read", "", "逾期议题 the overdue list"),
         ("account.manage", "", "管理乡镇、村和账号 manage townships, villages, accounts"),
+        ("county.read", "", "全县总览 the county view"),
     ]
     return found
 
@@ -561,6 +611,7 @@ def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
             state=state,
             opened_by=subject.opened_by,
             author_id=subject.author_id if action == "record.correct" else None,
+            overdue=True,  # urging is for overdue topics (the table says so)
         )
         decision = POLICY.allowed(principal, action, at, kind)
         if decision:
@@ -608,6 +659,8 @@ def permissions_markdown() -> str:
         "`own_village` a representative of the topic's village (or of a township-wide",
         "topic); `other_village` a representative of another village of the township;",
         "`other_township` anyone signed in elsewhere (an admin belongs to no township);",
+        "`county` the county supervisor (县政协督办), who belongs to no township and reads",
+        "every township's topics as its office does; urging is allowed on overdue topics only;",
         "`public` nobody signed in. For `record.read` and `record.correct` the",
         "representative's own opinions and ratings are theirs in full: the table shows",
         "what they see of others' (reads) and may do with their own (corrections).",

@@ -27,7 +27,7 @@ Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 Percent = Annotated[int, Meta(ge=0, le=100)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 
-Role = Literal["admin", "liaison", "representative", "staff"]
+Role = Literal["admin", "liaison", "representative", "staff", "supervisor"]
 Stance = Literal["support", "oppose", "suggestion"]
 Adoption = Literal["adopted", "partly_adopted", "not_adopted"]
 Attendance = Literal["present", "on_leave", "observer"]
@@ -158,6 +158,63 @@ class TopicRead(Struct, kw_only=True):
     due_label: str | None
     due_provisional: bool
     overdue: bool
+    urged_at: datetime | None = None
+    """When the county supervisor urged (督办) the topic in its current stage, if it did."""
+    urge_note: str | None = None
+
+
+class UrgeRequest(Input):
+    note: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class UrgeRead(Struct, kw_only=True):
+    topic_id: int
+    reference: str
+    note: str
+    urged_at: datetime
+    urged_by: int
+    urged_by_name: str
+    seq: int
+    """The urge's event on the topic's chain."""
+
+
+class CountyTownship(Struct, kw_only=True):
+    """One township on the county view."""
+
+    id: int
+    name: str
+    by_state: dict[str, int]
+    total: int
+    active: int
+    timed: int
+    """Topics now in a stage with a time limit and a due date."""
+    overdue: int
+    urged: int
+    on_time_share: float | None
+    """Of ``timed``, the share not past its due date (None when there are none)."""
+
+
+class OverdueTopicRead(Struct, kw_only=True):
+    id: int
+    reference: str
+    title: str
+    township_id: int
+    township_name: str
+    state: str
+    state_label: str
+    due_on: date
+    due_label: str | None
+    days_overdue: int
+    urged_at: datetime | None
+
+
+class CountyRead(Struct, kw_only=True):
+    as_of: date
+    townships: list[CountyTownship]
+    """The township with the most overdue topics first."""
+    overdue: list[OverdueTopicRead]
+    """The longest overdue first (at most 200)."""
+    overdue_total: int
 
 
 class TopicPage(Struct, kw_only=True):
@@ -547,6 +604,7 @@ EventType = Literal[
     "document.published",
     "deadline.due_soon",
     "deadline.overdue",
+    "topic.urged",
 ]
 WebhookFormat = Literal["generic", "wecom"]
 

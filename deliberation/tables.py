@@ -126,6 +126,11 @@ class Topic(Table, tablename="topic"):
     # How many events the topic's chain has (``version`` counts transitions only, for
     # compare-and-set; records added meanwhile must not make a trigger stale).
     event_seq = Integer(default=0)
+    # The county's urge (督办) in the current stage, cleared by the next transition (every
+    # urge is also an event on the chain).
+    urged_at = Timestamptz(null=True, default=None)
+    urge_note = Text()
+    urged_by = ForeignKey(Account, on_delete=KEEP, null=True)
 
 
 class TopicGramCount(Table, tablename="topic_gram_count"):

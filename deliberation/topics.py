@@ -44,6 +44,9 @@ TOPIC_COLUMNS = (
     Topic.stage_entered_on,
     Topic.due_on,
     Topic.due_provisional,
+    Topic.urged_at,
+    Topic.urge_note,
+    Topic.urged_by,
 )
 
 
@@ -79,6 +82,8 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
         due_label=due_label(row["state"], row["due_on"]),
         due_provisional=row["due_provisional"],
         overdue=is_overdue(row["due_on"]),
+        urged_at=row["urged_at"],
+        urge_note=row["urge_note"] or None,
     )
 
 
@@ -302,7 +307,7 @@ async def fire_trigger(
         updated = await Topic.raw(
             "UPDATE topic SET state = {}, version = version + 1, updated_at = {}, "
             "stage_entered_on = {}, due_on = {}, due_provisional = {}, "
-            "event_seq = event_seq + 1 "
+            "event_seq = event_seq + 1, urged_at = NULL, urge_note = '', urged_by = NULL "
             "WHERE id = {} AND version = {} RETURNING id, event_seq",
             dest,
             now,
@@ -385,11 +390,9 @@ async def overdue_topics(principal: Principal, *, limit: int = 20, offset: int =
     """The township's topics past their stage's due date, the longest overdue first."""
     allowed(principal, "overdue.read", Subject.township(principal.township_id)).check()
     terminal = [s.name for s in WORKFLOW.states if s.terminal]
-    conditions = [
-        Topic.township == principal.township_id,
-        Topic.due_on < china_today(),
-        Topic.state.not_in(terminal),
-    ]
+    conditions = [Topic.due_on < china_today(), Topic.state.not_in(terminal)]
+    if principal.township_id is not None:  # the county supervisor sees every township's
+        conditions.append(Topic.township == principal.township_id)
     rows = (
         await Topic.select(*TOPIC_COLUMNS)
         .where(*conditions)

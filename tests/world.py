@@ -74,6 +74,8 @@ class World:
     admin: Actor
     a: Township
     b: Township
+    supervisor: Actor
+    """The county supervisor (县政协督办): no township, reads every township's topics."""
 
     def by_role(self, role: str) -> Actor:
         """The township A account of ``role`` (its admin belongs to township A)."""
@@ -128,12 +130,20 @@ async def build_world(client: httpx.AsyncClient) -> World:
         UserCreate(username=admin_name, password=PASSWORD, display_name="测试管理员", role="admin")
     )
     admin = await sign_in(client, admin_name)
-    return World(
-        client,
-        admin,
-        await _township(client, admin, "甲镇"),
-        await _township(client, admin, "乙镇"),
+    a = await _township(client, admin, "甲镇")
+    b = await _township(client, admin, "乙镇")
+    supervisor_name = unique("dubanz")
+    response = await admin.post(
+        "/api/v1/users",
+        {
+            "username": supervisor_name,
+            "password": PASSWORD,
+            "display_name": "测试督办",
+            "role": "supervisor",
+        },
     )
+    assert response.status_code == 201, response.text
+    return World(client, admin, a, b, await sign_in(client, supervisor_name))
 
 
 # Topics -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
 
-ROLES: Final = ("admin", "liaison", "representative", "staff")
+ROLES: Final = ("admin", "liaison", "representative", "staff", "supervisor")
 
 ROLE_LABELS: Final = MappingProxyType(
     {
@@ -20,6 +20,7 @@ ROLE_LABELS: Final = MappingProxyType(
         "liaison": "政协委员/联络员",
         "representative": "村（居）民代表",
         "staff": "工作人员",
+        "supervisor": "县政协督办",
     }
 )
 
@@ -237,6 +238,10 @@ TOWNSHIP: Final = ("liaison", "representative", "staff")
 """The roles that belong to a township and take part in its topics."""
 OFFICE: Final = ("liaison", "staff")
 """The township's CPPCC liaisons and office staff: they see the record in full."""
+COUNTY: Final = ("supervisor",)
+"""The county CPPCC (县政协 / 县级协商办): no township of its own; reads every township's
+topics and records as the township office does, never drafts, and urges (督办)
+overdue topics."""
 
 WORKFLOW: Final = Workflow(
     initial="proposed",

@@ -13,7 +13,7 @@ from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.favicon import favicon
 from api.controllers.health import health
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
-from api.controllers.topics import TopicController, list_overdue
+from api.controllers.topics import TopicController, county_view, list_overdue
 from api.controllers.verify import VerifyController
 from api.controllers.webhooks import WebhookController
 from api.controllers.workflow import WorkflowController
@@ -29,6 +29,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     VillageController,
     TopicController,
     list_overdue,
+    county_view,
     TopicRecordsController,
     RecordController,
     CorrectionController,

@@ -6,8 +6,17 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal
-from deliberation import topics
-from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead, TransitionRequest
+from deliberation import county, topics
+from deliberation.schemas import (
+    CountyRead,
+    EventRead,
+    TopicCreate,
+    TopicPage,
+    TopicRead,
+    TransitionRequest,
+    UrgeRead,
+    UrgeRequest,
+)
 
 
 class TopicController(Controller):
@@ -49,6 +58,14 @@ class TopicController(Controller):
             principal, topic_id, data.trigger, data.version, data.comment
         )
 
+    @post("/{topic_id:int}/urge", operation_id="urge_topic", status_code=201)
+    async def urge(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[UrgeRequest]
+    ) -> UrgeRead:
+        """督办 (the county supervisor): a note on an overdue topic; on its chain, on its
+        page until it moves on, and sent to its township's webhooks as ``topic.urged``."""
+        return await county.urge(principal, topic_id, data.note)
+
     @get("/{topic_id:int}/events", operation_id="list_topic_events")
     async def list_events(
         self, principal: CurrentPrincipal, topic_id: FromPath[int]
@@ -64,3 +81,10 @@ async def list_overdue(
 ) -> TopicPage:
     """Topics past their stage's due date (staff), the longest overdue first."""
     return await topics.overdue_topics(principal, limit=limit, offset=offset)
+
+
+@get("/api/v1/county", operation_id="county_view", tags=["topics"])
+async def county_view(principal: CurrentPrincipal) -> CountyRead:
+    """Every township's topics by state, overdue and urged counts and on-time share, then
+    the overdue topics, the longest overdue first (the county supervisor)."""
+    return await county.county_view(principal)

@@ -105,6 +105,13 @@ def _detail(event_type: str, data: dict[str, Any]) -> str:
         ) + _link("核验", data["verify_url"])
     if event_type == "deadline.due_soon":
         return zh("当前阶段“{label}”将于{due}到期。", label=data["due_label"], due=data["due_on"])
+    if event_type == "topic.urged":
+        return zh(
+            "县政协督办：{note}（当前阶段“{label}”已于{due}到期）",
+            note=plain(data["note"]),
+            label=data.get("due_label") or "",
+            due=data.get("due_on") or "",
+        )
     if event_type == "deadline.overdue":
         return zh(
             "当前阶段“{label}”已于{due}到期,请尽快办理。",

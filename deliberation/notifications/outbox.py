@@ -24,6 +24,7 @@ EVENT_TYPES = {
     "document.published": "文件发布",
     "deadline.due_soon": "即将到期",
     "deadline.overdue": "已逾期",
+    "topic.urged": "县政协督办",
 }
 """Event types a webhook can subscribe to, with their Chinese names."""
 

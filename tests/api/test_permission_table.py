@@ -2,9 +2,9 @@
 
 Every person (liaison who opened the topic, another liaison, staff, the topic's
 village representative, another village's representative, staff of another
-township, an administrator, the public) × every state × every action: what the
-policy answers (``deliberation.permissions.allowed``) is what the API answers and
-what the page answers, for reads (what is shown) and writes (the status).
+township, the county supervisor, an administrator, the public) × every state × every
+action: what the policy answers (``deliberation.permissions.allowed``) is what the API
+answers and what the page answers, for reads (what is shown) and writes (the status).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ PERSONAS = (
     "representative",  # of the topics' village
     "representative2",  # of another village of the township
     "outsider",  # staff of another township
+    "supervisor",  # the county (县政协督办)
     "admin",
     "public",
 )
@@ -80,6 +81,7 @@ async def cast(world: World, app: Litestar) -> Cast:
     actors: dict[str, Actor | None] = {
         **{name: t[name] for name in PERSONAS[:5]},
         "outsider": world.a["staff"],
+        "supervisor": world.supervisor,
         "admin": world.admin,
         "public": None,
     }
@@ -359,7 +361,7 @@ async def test_writes_follow_the_policy(cast: Cast, state: str) -> None:
             assert got_page == got_api, (where, got_page, got_api)
 
     for document in WORKFLOW.documents:
-        for persona in ("staff", "liaison", "representative", "outsider"):
+        for persona in ("staff", "liaison", "representative", "outsider", "supervisor"):
             topic = cast.topics[state]
             decision = await decide(cast, persona, topic, "document.draft", document.name)
             actor = cast.actors[persona]
@@ -375,3 +377,15 @@ async def test_writes_follow_the_policy(cast: Cast, state: str) -> None:
             where = (persona, state, document.name)
             assert got_api in expected(decision), (where, got_api, decision)
             assert got_page == got_api, (where, got_page, got_api)
+
+    # 督办: the county's, on an overdue topic only (the table's topics are on time).
+    topic = cast.topics[state]
+    for persona in PERSONAS:
+        actor = cast.actors[persona]
+        if actor is None:
+            continue
+        decision = await decide(cast, persona, topic, "topic.urge")
+        got_api = api_outcome(
+            await actor.post(f"/api/v1/topics/{topic['id']}/urge", {"note": "请加快"})
+        )
+        assert got_api in expected(decision), (persona, state, got_api, decision)

@@ -29,6 +29,7 @@ REP = Principal(3, "rep", "representative", 1, 10)
 REP_ELSEWHERE = Principal(5, "rep2", "representative", 1, 11)
 OTHER_STAFF = Principal(6, "staff-b", "staff", 2, None)
 ADMIN = Principal(7, "admin", "admin", None, None)
+SUPERVISOR = Principal(8, "duban", "supervisor", None, None)
 
 
 def topic(state: str, author_id: int | None = None) -> Subject:
@@ -55,6 +56,7 @@ def test_relations() -> None:
     assert relation(REP_ELSEWHERE, topic("proposed")) == "other_village"
     assert relation(OTHER_STAFF, topic("proposed")) == "other_township"
     assert relation(ADMIN, topic("proposed")) == "other_township"
+    assert relation(SUPERVISOR, topic("proposed")) == "county"
     township_wide = Subject(township_id=1, village_id=None, state="proposed")
     assert relation(REP_ELSEWHERE, township_wide) == "own_village"
     assert set(RELATIONS) == {
@@ -62,6 +64,7 @@ def test_relations() -> None:
         "own_village",
         "other_village",
         "other_township",
+        "county",
         "public",
     }
 
@@ -94,7 +97,7 @@ def test_records_naming_private_people_are_summaries_outside_the_office(kind: st
 
 def test_drafts_are_the_township_staffs_only() -> None:
     assert allowed(STAFF, "document.read_draft", topic("resolution"))
-    for who in (LIAISON, REP, OTHER_STAFF, ADMIN, None):
+    for who in (LIAISON, REP, OTHER_STAFF, SUPERVISOR, ADMIN, None):
         decision = allowed(who, "document.read_draft", topic("resolution"))
         assert not decision and decision.error is NotFound
 
@@ -138,3 +141,21 @@ def test_corrections_are_for_those_who_add_the_record() -> None:
     assert not allowed(REP, "record.correct", topic("meeting"), "investigation")
     late = allowed(LIAISON, "record.correct", topic("closed"), "investigation")
     assert late.error is StageClosed
+
+
+def test_the_county_reads_as_the_office_takes_no_part_and_urges_only_late_topics() -> None:
+    early = topic("proposed")  # not public: other townships do not see it at all
+    assert allowed(SUPERVISOR, "topic.read", early).view == "full"
+    assert not allowed(OTHER_STAFF, "topic.read", early)
+    for kind in ("opinion", "investigation", "site_consultation"):
+        assert allowed(SUPERVISOR, "record.read", early, kind).view == "full", kind
+    assert allowed(SUPERVISOR, "record.add", early, "opinion").error is Forbidden
+    assert allowed(SUPERVISOR, "topic.fire", early, "reject").error is Forbidden
+    assert allowed(SUPERVISOR, "topic.urge", early).error is TransitionNotAllowed
+    late = Subject(township_id=1, village_id=10, state="proposed", opened_by=1, overdue=True)
+    assert allowed(SUPERVISOR, "topic.urge", late)
+    for who in (STAFF, LIAISON, REP, ADMIN, None):
+        assert allowed(who, "topic.urge", late).error is Forbidden
+    closed = Subject(township_id=1, state="closed", overdue=True)
+    assert "不需要督办" in allowed(SUPERVISOR, "topic.urge", closed).reason
+    assert allowed(SUPERVISOR, "county.read") and not allowed(STAFF, "county.read")

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import (
     ClientException,
     HTTPException,
@@ -16,7 +16,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from deliberation.errors import (
@@ -161,11 +161,16 @@ def page_error(status: int) -> tuple[str, str]:
 
 def _page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
     title, advice = page_error(status)
-    template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
-    html = template.render(request=request, title=title, message=message, advice=advice)
     # htmx asked for a part of the page: the error page takes the whole page instead.
     headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML"} if _htmx(request) else None
-    return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
+    # A Template response, like every page: its header (a signed-in person's sign-out
+    # form) needs what the template engine adds, the CSRF field among it.
+    return Template(
+        "error.html",
+        context={"title": title, "message": message, "advice": advice},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def _answer(request: Request[Any, Any, Any], problem_response: Response[Any]) -> Response[Any]:

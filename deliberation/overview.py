@@ -259,6 +259,8 @@ class MyTopic:
     """What is waiting on this person, in Chinese (None when nothing is)."""
     finished: bool = False
     """Closed, rejected or withdrawn: kept in the list, under 已办结."""
+    urged: bool = False
+    """The county urged it (督办) in its current stage: first in the office's list."""
 
 
 MY_LIST_LIMIT = 500
@@ -281,6 +283,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         Topic.township,
         Topic.village,
         Topic.due_on,
+        Topic.urged_at,
     ).where(Topic.township == principal.township_id)
     if principal.role == "liaison":
         query = query.where(Topic.opened_by == principal.id)
@@ -300,11 +303,14 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
     found = []
     for row in rows:
         finished = row["state"] in terminal
+        urged = not finished and row["urged_at"] is not None
         waiting: str | None
         if finished:
             waiting = None
         elif principal.role == "representative":
             waiting = _representative_can(row["state"])
+        elif urged:
+            waiting = "县政协督办\uff0c请尽快办理"
         else:
             can = available_triggers(principal, row)
             waiting = "待您办理" if can else None
@@ -319,13 +325,20 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
                 finished=finished,
+                urged=urged and principal.role != "representative",
             )
         )
     if principal.role == "representative":
         found.sort(key=lambda t: (t.finished, t.waiting is None, -t.id))
-    else:  # overdue first, then by due date (topics without one last), finished at the end
+    else:  # urged, then overdue, then by due date (none last), finished at the end
         found.sort(
-            key=lambda t: (t.finished, not t.overdue, t.due.on if t.due else date.max, -t.id)
+            key=lambda t: (
+                t.finished,
+                not t.urged,
+                not t.overdue,
+                t.due.on if t.due else date.max,
+                -t.id,
+            )
         )
     return found
 

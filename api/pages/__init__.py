@@ -4,6 +4,7 @@ from ``signin`` as a dependency, every rule from the services and the policy."""
 
 from litestar.types import ControllerRouterHandler
 
+from api.pages.county import CountyPageController
 from api.pages.new_topic import NewTopicPageController
 from api.pages.notices import NoticeBoardController
 from api.pages.session import SessionController
@@ -14,6 +15,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     SessionController,
     NewTopicPageController,
     TopicPageController,
+    CountyPageController,
 ]
 
 __all__ = ["PAGE_HANDLERS"]

@@ -17,6 +17,7 @@ from api.forms import FormData, parse_form
 from api.middleware import client_of
 from api.pages.signin import (
     CSRF_COOKIE,
+    HOMES,
     PASSWORD_PAGE,
     SESSION_COOKIE,
     PageController,
@@ -144,10 +145,12 @@ class SessionController(PageController):
         principal: SignedIn,
         only: Annotated[str | None, QueryParameter(name="state", max_length=30)] = None,
         tab: Annotated[str | None, QueryParameter(max_length=10)] = None,
-    ) -> Template:
+    ) -> Template | Redirect:
         """The person's list in three tabs (待办, 进行中, 已办结), narrowed to one state
         if asked (any state, finished ones too)."""
         user = await accounts.current_user(principal)
+        if user.role in HOMES:  # the county's work is on its own page
+            return Redirect(HOMES[user.role][0], status_code=303)
         found = await my_topics(principal)
         tabs = [
             {"key": k, "label": v, "count": sum(in_tab(t, k) for t in found)}

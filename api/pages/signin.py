@@ -79,12 +79,20 @@ async def _session_of(request: Request[Any, Any, Any]) -> Principal | None:
         return None
 
 
+HOMES = {"supervisor": ("/county", "全县总览")}
+"""Where a role's work is (the header's link and where /me sends them); others: /me."""
+HOME = ("/me", "我的工作")
+
+
 @dataclass(frozen=True)
 class Viewer:
-    """Who the page header names: the signed-in person and their role."""
+    """Who the page header names: the signed-in person and their role, and where their
+    work is."""
 
     name: str
     role: str
+    home: str = HOME[0]
+    home_label: str = HOME[1]
 
 
 async def remember_viewer(request: Request[Any, Any, Any]) -> None:
@@ -98,7 +106,8 @@ async def remember_viewer(request: Request[Any, Any, Any]) -> None:
         principal = None  # the handler sends them to the password form (or signs out)
     if principal is not None:
         user = await accounts.current_user(principal)
-        request.state[VIEWER] = Viewer(user.display_name, ROLE_LABELS[user.role])
+        home, label = HOMES.get(user.role, HOME)
+        request.state[VIEWER] = Viewer(user.display_name, ROLE_LABELS[user.role], home, label)
 
 
 class SignInRequired(Exception):

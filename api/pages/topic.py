@@ -26,6 +26,7 @@ from api.pages.topic_forms import (
     RECORD_ACTION_FORMS,
     RECORD_FORMS,
     SAVED,
+    URGE_FORM,
     PageForm,
     roster,
 )
@@ -186,6 +187,9 @@ async def render_topic_page(
             "staff": not view.public
             and bool(
                 permissions.allowed(principal, "document.read_draft", Subject.of_topic(view.topic))
+            ),
+            "may_urge": bool(
+                permissions.allowed(principal, "topic.urge", Subject.of_topic(view.topic))
             ),
             "document_kinds": KINDS,
             "rating_labels": RATING_LABELS,
@@ -589,6 +593,20 @@ class TopicPageController(PageController):
             {k: v for k, v in data.items() if k != "confirmed"},
             topic_id,
             then=f"/topics/{topic_id}",
+        )
+
+    @post("/{topic_id:int}/urge", operation_id="topic_page_urge", status_code=303)
+    async def urge(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        data: FormData,
+    ) -> Redirect | Template:
+        """督办 (the county supervisor, on an overdue topic)."""
+        return await _save(
+            request, principal, publishing, topic_id, "urge", URGE_FORM, data, topic_id
         )
 
     @post("/{topic_id:int}/documents", operation_id="topic_page_new_document", status_code=303)

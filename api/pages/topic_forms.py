@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.forms import max_lengths
-from deliberation import documents, records, topics
+from deliberation import county, documents, records, topics
 from deliberation.schemas import (
     AttendeeIn,
     DocumentCreate,
@@ -32,6 +32,7 @@ from deliberation.schemas import (
     SiteConsultationCreate,
     SiteConsultationPatch,
     TransitionRequest,
+    UrgeRequest,
 )
 
 CHINA_OFFSET = "+08:00"
@@ -178,6 +179,7 @@ SAVED: dict[str, str] = {
     "minutes": "会议纪要已保存。",
     "progress": "落实进展已保存。",
     "document": "草稿已生成\uff0c请预览后发布。",
+    "urge": "已督办\uff1a乡镇会在议题页和工作台看到督办意见\uff0c直到议题进入下一阶段。",
     "publish": "文件已发布\uff0c已出现在公开栏。",
     "revoke": "文件已撤销\uff0c核验页会显示撤销原因。",
     "correct_opinion": "更正已保存\uff0c原来的内容作为历史版本保留。",
@@ -228,10 +230,18 @@ FIRE_FORM = PageForm(
 )
 """A step of the workflow (its button, with an optional comment)."""
 
+URGE_FORM = PageForm(
+    UrgeRequest,
+    lambda who, tid, values: county.urge(who, tid, values.note),
+    missing={"note": "请写明督办意见"},
+)
+"""督办: the county supervisor's note on an overdue topic."""
+
 LIMITS: dict[str, dict[str, int]] = {
     **{kind: max_lengths(form.shape) for kind, form in RECORD_FORMS.items()},
     **{kind: max_lengths(form.shape) for kind, form in RECORD_ACTION_FORMS.items()},
     **{f"correct_{kind}": max_lengths(form.shape) for kind, form in CORRECTION_FORMS.items()},
+    "urge": max_lengths(UrgeRequest),
     **{kind: max_lengths(form.shape) for kind, form in DOCUMENT_FORMS.items()},
     "fire": max_lengths(TransitionRequest),
     "attendee": max_lengths(AttendeeIn),

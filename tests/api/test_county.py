@@ -8,9 +8,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from litestar import Litestar
+
 from deliberation.clock import china_today
 from deliberation.tables import Topic
 from tests.api.test_documents import create
+from tests.api.test_sessions_end import page_client
 from tests.api.test_webhooks import delivery_config, drain, subscribe  # noqa: F401 (autouse)
 from tests.receiver import Receiver
 from tests.world import Township, World, fire, new_township, open_topic, satisfy, topic_in_state
@@ -162,3 +165,20 @@ async def test_the_county_view_counts_every_township_overdue_first(world: World)
     # The overdue list of the API covers every township for the county.
     everywhere = (await world.supervisor.get("/api/v1/overdue", params={"limit": 100})).json()
     assert {overdue[0]["id"], overdue[1]["id"]} <= {i["id"] for i in everywhere["items"]}
+
+
+async def test_a_draft_refused_on_a_page_is_a_page_with_the_header(
+    world: World, app: Litestar
+) -> None:
+    """A signed-in person refused on a page gets the error page with their header (its
+    sign-out form): this was a 500 when an error page met a signed-in viewer."""
+    topic = await topic_in_state(world.b, "resolution")
+    draft = await create(world.b["staff"], topic["id"], "resolution_notice")
+    for actor in (world.supervisor, world.a["staff"]):
+        client = await page_client(app, actor.user["username"])
+        answer = await client.get(
+            f"/topics/{topic['id']}/documents/{draft['id']}/preview",
+            headers={"accept": "text/html"},
+        )
+        assert answer.status_code == 404, answer.text[-500:]
+        assert "文件不存在" in answer.text and "退出" in answer.text

@@ -7,11 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from msgspec import UNSET
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from deliberation import sessions
 from deliberation.clock import utcnow
 from deliberation.database import bound_engine, is_sqlite, write_transaction
+from deliberation.documents import board
 from deliberation.errors import (
     AlreadyExists,
     NotFound,
@@ -95,9 +97,15 @@ async def create_township(name: str, actor: Actor = CLI) -> TownshipRead:
     return TownshipRead(id=row.id, name=name)
 
 
+def _sees_every_township(principal: Principal | None) -> bool:
+    """The command line (None), administrators and the county see every township."""
+    return principal is None or principal.role in ("admin", *COUNTY)
+
+
 async def list_townships(principal: Principal | None = None) -> list[TownshipRead]:
     query = Township.select(Township.id, Township.name).order_by(Township.id)
-    if principal is not None and principal.role != "admin":
+    if not _sees_every_township(principal):
+        assert principal is not None
         query = query.where(Township.id == principal.township_id)
     return [TownshipRead(id=r["id"], name=r["name"]) for r in await query]
 
@@ -105,6 +113,50 @@ async def list_townships(principal: Principal | None = None) -> list[TownshipRea
 async def township_by_name(name: str) -> TownshipRead | None:
     row = await Township.select(Township.id, Township.name).where(Township.name == name).first()
     return TownshipRead(id=row["id"], name=row["name"]) if row else None
+
+
+async def rename_township(township_id: int, name: str, actor: Actor = CLI) -> TownshipRead:
+    """A new name, on every page and notice board from now on (published PDFs keep the
+    name they were issued under)."""
+    _manager(actor)
+    name = name.strip()
+    async with write_transaction():
+        row = await Township.select(Township.name).where(Township.id == township_id).first()
+        if row is None or not valid_id(township_id):
+            raise NotFound("乡镇不存在")
+        if row["name"] == name:
+            return TownshipRead(id=township_id, name=name)
+        if await Township.exists().where((Township.name == name) & (Township.id != township_id)):
+            raise AlreadyExists(f"乡镇“{name}”已存在")
+        await Township.update({Township.name: name}).where(Township.id == township_id)
+        await board.changed()  # the township's name is on its notices
+        await log("township.renamed", actor=actor, detail=f"{row['name']} → {name}")
+    return TownshipRead(id=township_id, name=name)
+
+
+async def rename_village(village_id: int, name: str, actor: Actor = CLI) -> VillageRead:
+    _manager(actor)
+    name = name.strip()
+    async with write_transaction():
+        row = (
+            await Village.select(Village.name, Village.township)
+            .where(Village.id == village_id)
+            .first()
+        )
+        if row is None or not valid_id(village_id):
+            raise NotFound("村（社区）不存在")
+        township_id = row["township"]
+        if row["name"] != name:
+            taken = await Village.exists().where(
+                (Village.township == township_id)
+                & (Village.name == name)
+                & (Village.id != village_id)
+            )
+            if taken:
+                raise AlreadyExists(f"村（社区）“{name}”已存在")
+            await Village.update({Village.name: name}).where(Village.id == village_id)
+            await log("village.renamed", actor=actor, detail=f"{row['name']} → {name}")
+    return VillageRead(id=village_id, name=name, township_id=township_id)
 
 
 async def create_village(name: str, township_id: int, actor: Actor = CLI) -> VillageRead:
@@ -125,7 +177,8 @@ async def list_villages(
     principal: Principal | None = None, township_id: int | None = None
 ) -> list[VillageRead]:
     query = Village.select(Village.id, Village.name, Village.township).order_by(Village.id)
-    if principal is not None and principal.role != "admin":
+    if not _sees_every_township(principal):
+        assert principal is not None
         query = query.where(Village.township == principal.township_id)
     if township_id is not None:
         query = query.where(Village.township == township_id)
@@ -161,7 +214,11 @@ def _password_errors(password: str, username: str, field: str) -> list[dict[str,
     return [{"field": field, "message": m} for m in password_problems(password, username)]
 
 
-async def create_user(data: UserCreate, actor: Actor = CLI) -> UserRead:
+async def create_user(
+    data: UserCreate, actor: Actor = CLI, *, must_change_password: bool = False
+) -> UserRead:
+    """A new account. ``must_change_password``: the password is a first one the office
+    hands out, and the person must choose their own at their first sign-in."""
     _manager(actor)
     errors = _password_errors(data.password, data.username, "password")
     password_hash = hash_password(data.password)
@@ -179,6 +236,7 @@ async def create_user(data: UserCreate, actor: Actor = CLI) -> UserRead:
             township=data.township_id,
             village=data.village_id,
             active=True,
+            must_change_password=must_change_password,
             created_at=utcnow(),
         )
         await row.save()
@@ -210,10 +268,38 @@ _USER_COLUMNS = (
 )
 
 
-async def list_users(principal: Principal) -> list[UserRead]:
+async def list_users(
+    principal: Principal,
+    *,
+    q: str | None = None,
+    role: str | None = None,
+    township_id: int | None = None,
+    active: bool | None = None,
+    limit: int | None = None,
+) -> list[UserRead]:
+    """Accounts in the order they were made; ``q`` matches a part of the username or
+    the name."""
     allowed(principal, "account.manage").check()
-    rows = await Account.select(*_USER_COLUMNS).order_by(Account.id)
-    return [user_read(r) for r in rows]
+    query = Account.select(*_USER_COLUMNS).order_by(Account.id)
+    if q and q.strip():
+        needle = f"%{_like_escaped(q.strip().lower())}%"
+        query = query.where(
+            WhereRaw("lower(account.username) LIKE {} ESCAPE '\\'", needle)
+            | WhereRaw("lower(account.display_name) LIKE {} ESCAPE '\\'", needle)
+        )
+    if role:
+        query = query.where(Account.role == role)
+    if township_id is not None:
+        query = query.where(Account.township == township_id)
+    if active is not None:
+        query = query.where(Account.active == active)
+    if limit is not None:
+        query = query.limit(limit)
+    return [user_read(r) for r in await query]
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def _account(user_id: int) -> dict[str, Any]:
@@ -223,6 +309,12 @@ async def _account(user_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound("账号不存在")
     return row
+
+
+async def get_user(principal: Principal, user_id: int) -> UserRead:
+    """One account, for administrators."""
+    allowed(principal, "account.manage").check()
+    return user_read(await _account(user_id))
 
 
 async def user_id_by_name(username: str) -> int:

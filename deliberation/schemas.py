@@ -122,6 +122,10 @@ class VillageCreate(Input):
     township_id: Id
 
 
+class VillageRename(Input):
+    name: Name
+
+
 class VillageRead(Struct, kw_only=True):
     id: int
     name: str

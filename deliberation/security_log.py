@@ -5,9 +5,9 @@ villages. Kept at least 180 days; the worker prunes older rows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
-from deliberation.clock import utcnow
+from deliberation.clock import CHINA, utcnow
 from deliberation.permissions import allowed
 from deliberation.schemas import SecurityEventRead, SecurityLogPage
 from deliberation.security import Principal
@@ -25,7 +25,10 @@ KIND_LABELS = {
     "account.deactivated": "停用账号",
     "account.activated": "启用账号",
     "township.created": "新建乡镇",
+    "township.renamed": "修改乡镇名称",
     "village.created": "新建村（社区）",
+    "village.renamed": "修改村（社区）名称",
+    "accounts.imported": "导入账号",
 }
 """Every kind the log holds, with its label on the pages."""
 
@@ -75,14 +78,21 @@ async def entries(
     offset: int = 0,
     kind: str | None = None,
     username: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> SecurityLogPage:
-    """Newest first, for administrators."""
+    """Newest first, for administrators; ``date_from`` and ``date_to`` are China dates
+    (both days included)."""
     allowed(principal, "account.manage").check()
     where = []
     if kind:
         where.append(SecurityEvent.kind == kind)
     if username:
         where.append(SecurityEvent.username == username)
+    if date_from is not None:
+        where.append(SecurityEvent.created_at >= china_midnight(date_from))
+    if date_to is not None:
+        where.append(SecurityEvent.created_at < china_midnight(date_to + timedelta(days=1)))
     query = SecurityEvent.select(
         SecurityEvent.created_at,
         SecurityEvent.kind,
@@ -111,6 +121,11 @@ async def entries(
         ],
         total=await count,
     )
+
+
+def china_midnight(day: date) -> datetime:
+    """The instant a China date begins."""
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA)
 
 
 async def prune(keep_days: int) -> int:

@@ -78,8 +78,9 @@ class World:
     """The county supervisor (县政协督办): no township, reads every township's topics."""
 
     def by_role(self, role: str) -> Actor:
-        """The township A account of ``role`` (its admin belongs to township A)."""
-        return self.a[role]
+        """The township A account of ``role`` (its admin belongs to township A), or the
+        county supervisor (of no township)."""
+        return self.supervisor if role == "supervisor" else self.a[role]
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> Actor:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post, put
@@ -10,6 +11,7 @@ from api.middleware import client_of
 from deliberation import accounts, security_log
 from deliberation.schemas import (
     PasswordChange,
+    Role,
     SecurityLogPage,
     TemporaryPassword,
     TokenRequest,
@@ -21,6 +23,7 @@ from deliberation.schemas import (
     UserUpdate,
     VillageCreate,
     VillageRead,
+    VillageRename,
 )
 from deliberation.security import Principal
 from deliberation.security_log import Actor
@@ -92,8 +95,16 @@ class UserController(Controller):
         return await accounts.create_user(data, actor_of(request, principal))
 
     @get("/", operation_id="list_users")
-    async def list_users(self, principal: CurrentPrincipal) -> list[UserRead]:
-        return await accounts.list_users(principal)
+    async def list_users(
+        self,
+        principal: CurrentPrincipal,
+        q: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        role: Annotated[Role | None, QueryParameter()] = None,
+        township_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+    ) -> list[UserRead]:
+        """Every account, or those whose username or name contains ``q``, of a role, of a
+        township."""
+        return await accounts.list_users(principal, q=q, role=role, township_id=township_id)
 
     @patch("/{user_id:int}", operation_id="update_user")
     async def update_user(
@@ -129,9 +140,18 @@ class SecurityLogController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
         kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
         username: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> SecurityLogPage:
+        """Newest first; ``from`` and ``to`` are China dates, both included."""
         return await security_log.entries(
-            principal, limit=limit, offset=offset, kind=kind, username=username
+            principal,
+            limit=limit,
+            offset=offset,
+            kind=kind,
+            username=username,
+            date_from=date_from,
+            date_to=date_to,
         )
 
 
@@ -152,6 +172,16 @@ class TownshipController(Controller):
     async def list_townships(self, principal: CurrentPrincipal) -> list[TownshipRead]:
         return await accounts.list_townships(principal)
 
+    @patch("/{township_id:int}", operation_id="rename_township", guards=[admin_only])
+    async def rename_township(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        township_id: FromPath[int],
+        data: JSONBody[TownshipCreate],
+    ) -> TownshipRead:
+        return await accounts.rename_township(township_id, data.name, actor_of(request, principal))
+
 
 class VillageController(Controller):
     path = "/api/v1/villages"
@@ -171,3 +201,13 @@ class VillageController(Controller):
     @get("/", operation_id="list_villages")
     async def list_villages(self, principal: CurrentPrincipal) -> list[VillageRead]:
         return await accounts.list_villages(principal)
+
+    @patch("/{village_id:int}", operation_id="rename_village", guards=[admin_only])
+    async def rename_village(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        village_id: FromPath[int],
+        data: JSONBody[VillageRename],
+    ) -> VillageRead:
+        return await accounts.rename_village(village_id, data.name, actor_of(request, principal))

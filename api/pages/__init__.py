@@ -4,6 +4,7 @@ from ``signin`` as a dependency, every rule from the services and the policy."""
 
 from litestar.types import ControllerRouterHandler
 
+from api.pages.admin import AdminPageController
 from api.pages.county import CountyPageController
 from api.pages.new_topic import NewTopicPageController
 from api.pages.notices import NoticeBoardController
@@ -16,6 +17,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     NewTopicPageController,
     TopicPageController,
     CountyPageController,
+    AdminPageController,
 ]
 
 __all__ = ["PAGE_HANDLERS"]

@@ -79,7 +79,7 @@ async def _session_of(request: Request[Any, Any, Any]) -> Principal | None:
         return None
 
 
-HOMES = {"supervisor": ("/county", "全县总览")}
+HOMES = {"supervisor": ("/county", "全县总览"), "admin": ("/admin", "系统管理")}
 """Where a role's work is (the header's link and where /me sends them); others: /me."""
 HOME = ("/me", "我的工作")
 

@@ -42,7 +42,7 @@ async def test_record_open_states_and_roles_follow_the_declaration(
     topic = await topic_in_state(world.a, open_state)
     for role in ROLES:
         if role not in kind.roles:
-            r = await world.a[role].post(path.format(id=topic["id"]), body)
+            r = await world.by_role(role).post(path.format(id=topic["id"]), body)
             assert r.status_code == 403, (role, r.text)
             assert r.json()["code"] == "forbidden"
     allowed = world.a[kind.roles[0]]

@@ -43,7 +43,9 @@ async def test_allowed_role_succeeds_and_others_are_forbidden(
         if transition.opener_only:
             refused.append("liaison2")  # a liaison who did not open the topic
         for other in refused:
-            response = await fire(world.a[other], topic, transition.trigger, _comment(transition))
+            response = await fire(
+                world.by_role(other), topic, transition.trigger, _comment(transition)
+            )
             assert response.status_code == 403, (other, response.text)
             assert response.json()["code"] == "forbidden"
         before = (await world.a["staff"].get(f"/api/v1/topics/{topic['id']}")).json()

@@ -32,7 +32,7 @@ async def sign_in(
     await page.get_by_label("密码").fill(password)
     await page.get_by_role("button", name="登录").click()
     # To their work: /me, or the county view for the county's supervisor.
-    await expect(page).to_have_url(re.compile(rf"^{re.escape(live_server)}/(me|county)$"))
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(live_server)}/(me|county|admin)$"))
     await page.close()
     return context
 

@@ -1,0 +1,455 @@
+"""系统管理: townships, villages and accounts, and the security log (administrators).
+
+Every change goes through ``deliberation.accounts`` (which asks the permission policy
+and writes the security log); these handlers only turn forms into its calls and its
+refusals into words next to the fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from msgspec import Struct
+
+from api.controllers.accounts import actor_of
+from api.forms import FormData, max_lengths, parse_form
+from api.pages.signin import PageController, SignedIn
+from deliberation import accounts, permissions, security_log
+from deliberation.errors import AlreadyExists, DomainError, ValidationFailed
+from deliberation.schemas import (
+    Id,
+    Name,
+    Role,
+    TownshipCreate,
+    UserCreate,
+    Username,
+    UserUpdate,
+    VillageCreate,
+    VillageRename,
+)
+from deliberation.security import Principal, temporary_password
+from workflows import ROLE_LABELS, ROLES
+
+NO_TOWNSHIP = ("admin", "supervisor")
+"""Roles that belong to no township (their township and village fields are ignored)."""
+LOG_PAGE = 50
+
+
+class AccountForm(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A new account from the page: the first password is made here and shown once."""
+
+    username: Username
+    display_name: Name
+    role: Role
+    township_id: Id | None = None
+    village_id: Id | None = None
+
+
+class AccountEdit(Struct, forbid_unknown_fields=True, kw_only=True):
+    display_name: Name
+    role: Role
+    township_id: Id | None = None
+    village_id: Id | None = None
+
+
+def _errors(refused: DomainError) -> dict[str, str]:
+    if isinstance(refused, ValidationFailed):
+        return {e["field"]: e["message"] for e in refused.errors}
+    return {"form": refused.detail}
+
+
+async def _places(principal: Principal) -> dict[str, Any]:
+    townships = await accounts.list_townships(principal)
+    villages = await accounts.list_villages(principal)
+    by_township = {t.id: [v for v in villages if v.township_id == t.id] for t in townships}
+    return {"townships": townships, "villages_of": by_township}
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(role, ROLE_LABELS[role]) for role in ROLES]
+
+
+class AdminPageController(PageController):
+    path = "/admin"
+
+    # Townships and villages ---------------------------------------------------------
+
+    async def _places_page(
+        self,
+        principal: Principal,
+        *,
+        form: str | None = None,
+        values: dict[str, Any] | None = None,
+        problems: dict[str, str] | None = None,
+        saved: str | None = None,
+        status: int = 200,
+    ) -> Template:
+        permissions.allowed(principal, "account.manage").check()
+        return Template(
+            "admin_places.html",
+            context={
+                **await _places(principal),
+                "form": form,
+                "values": values or {},
+                "problems": problems or {},
+                "saved": saved,
+                "limits": {"township": max_lengths(TownshipCreate)},
+            },
+            status_code=status,
+        )
+
+    @get("/", operation_id="admin_page")
+    async def places(
+        self,
+        principal: SignedIn,
+        saved: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    ) -> Template:
+        """乡镇和村（社区）: every township with its villages; new ones; new names."""
+        return await self._places_page(principal, saved=PLACES_SAVED.get(saved or ""))
+
+    @post("/townships", operation_id="admin_new_township", status_code=303)
+    async def new_township(
+        self, request: Request[Any, Any, Any], principal: SignedIn, data: FormData
+    ) -> Template | Redirect:
+        return await self._place(request, principal, "township", data, TownshipCreate)
+
+    @post("/townships/{township_id:int}", operation_id="admin_rename_township", status_code=303)
+    async def rename_township(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        township_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        return await self._place(
+            request, principal, f"township-{township_id}", data, TownshipCreate, township_id
+        )
+
+    @post("/villages", operation_id="admin_new_village", status_code=303)
+    async def new_village(
+        self, request: Request[Any, Any, Any], principal: SignedIn, data: FormData
+    ) -> Template | Redirect:
+        return await self._place(request, principal, "village", data, VillageCreate)
+
+    @post("/villages/{village_id:int}", operation_id="admin_rename_village", status_code=303)
+    async def rename_village(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        village_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        return await self._place(
+            request, principal, f"village-{village_id}", data, VillageRename, village_id
+        )
+
+    async def _place(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Principal,
+        form: str,
+        data: dict[str, Any],
+        shape: type[Any],
+        target: int | None = None,
+    ) -> Template | Redirect:
+        values, problems = parse_form(data, shape)
+        if values is None:
+            return await self._places_page(
+                principal, form=form, values=data, problems=problems, status=422
+            )
+        actor = actor_of(request, principal)
+        try:
+            if form == "township":
+                await accounts.create_township(values.name, actor)
+            elif form == "village":
+                await accounts.create_village(values.name, values.township_id, actor)
+            elif form.startswith("township-"):
+                assert target is not None
+                await accounts.rename_township(target, values.name, actor)
+            else:
+                assert target is not None
+                await accounts.rename_village(target, values.name, actor)
+        except (ValidationFailed, AlreadyExists) as refused:
+            found = _errors(refused)
+            if "form" in found:  # "already exists" belongs next to the name
+                found = {"name": found.pop("form"), **found}
+            return await self._places_page(
+                principal, form=form, values=data, problems=found, status=refused.status
+            )
+        return Redirect(f"/admin?saved={form.split('-')[0]}#saved", status_code=303)
+
+    # Accounts -----------------------------------------------------------------------
+
+    async def _accounts_page(
+        self,
+        principal: Principal,
+        *,
+        q: str | None = None,
+        role: str | None = None,
+        township_id: int | None = None,
+        values: dict[str, Any] | None = None,
+        problems: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Template:
+        found = await accounts.list_users(
+            principal,
+            q=q,
+            role=role if role in ROLES else None,
+            township_id=township_id,
+            limit=500,
+        )
+        return Template(
+            "admin_accounts.html",
+            context={
+                **await _places(principal),
+                "accounts": found,
+                "q": q or "",
+                "role": role or "",
+                "township_id": township_id,
+                "roles": _role_choices(),
+                "role_labels": ROLE_LABELS,
+                "form": "account" if problems else None,
+                "values": values or {},
+                "problems": problems or {},
+                "limits": {"account": max_lengths(AccountForm)},
+            },
+            status_code=status,
+        )
+
+    @get("/accounts", operation_id="admin_accounts_page")
+    async def account_list(
+        self,
+        principal: SignedIn,
+        q: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        role: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        township: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+    ) -> Template:
+        """账号: search by username or name, narrow by role and township; a new one."""
+        return await self._accounts_page(principal, q=q, role=role, township_id=township)
+
+    @post("/accounts", operation_id="admin_new_account", status_code=200)
+    async def new_account(
+        self, request: Request[Any, Any, Any], principal: SignedIn, data: FormData
+    ) -> Template:
+        """A new account with a first password made here, shown once; the person chooses
+        their own at their first sign-in."""
+        values, problems = parse_form(data, AccountForm)
+        if values is None:
+            return await self._accounts_page(principal, values=data, problems=problems, status=422)
+        first = temporary_password()
+        placed = values.role not in NO_TOWNSHIP
+        try:
+            user = await accounts.create_user(
+                UserCreate(
+                    username=values.username,
+                    password=first,
+                    display_name=values.display_name,
+                    role=values.role,
+                    township_id=values.township_id if placed else None,
+                    village_id=values.village_id if placed else None,
+                ),
+                actor_of(request, principal),
+                must_change_password=True,
+            )
+        except (ValidationFailed, AlreadyExists) as refused:
+            found = _errors(refused)
+            if "form" in found:  # the username is taken
+                found = {"username": found.pop("form"), **found}
+            return await self._accounts_page(
+                principal, values=data, problems=found, status=refused.status
+            )
+        return _password_shown(user.id, user.username, user.display_name, first, created=True)
+
+    @get("/accounts/{user_id:int}", operation_id="admin_account_page")
+    async def account(self, principal: SignedIn, user_id: FromPath[int]) -> Template:
+        return await self._account_page(principal, user_id)
+
+    async def _account_page(
+        self,
+        principal: Principal,
+        user_id: int,
+        *,
+        form: str | None = None,
+        values: dict[str, Any] | None = None,
+        problems: dict[str, str] | None = None,
+        saved: str | None = None,
+        status: int = 200,
+    ) -> Template:
+        user = await accounts.get_user(principal, user_id)
+        log = await security_log.entries(principal, username=user.username, limit=20)
+        return Template(
+            "admin_account.html",
+            context={
+                **await _places(principal),
+                "user": user,
+                "role_labels": ROLE_LABELS,
+                "roles": _role_choices(),
+                "log": log,
+                "himself": user.id == principal.id,
+                "form": form,
+                "values": values or {},
+                "problems": problems or {},
+                "saved": saved,
+                "limits": {"edit": max_lengths(AccountEdit)},
+            },
+            status_code=status,
+        )
+
+    @post("/accounts/{user_id:int}", operation_id="admin_edit_account", status_code=200)
+    async def edit_account(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        user_id: FromPath[int],
+        data: FormData,
+    ) -> Template:
+        """Name, role, township, village: a change of role or place ends their sessions."""
+        values, problems = parse_form(data, AccountEdit)
+        if values is None:
+            return await self._account_page(
+                principal, user_id, form="edit", values=data, problems=problems, status=422
+            )
+        placed = values.role not in NO_TOWNSHIP
+        change = UserUpdate(
+            display_name=values.display_name,
+            role=values.role,
+            township_id=values.township_id if placed else None,
+            village_id=values.village_id if placed and values.role == "representative" else None,
+        )
+        try:
+            await accounts.update_user(actor_of(request, principal), user_id, change)
+        except ValidationFailed as refused:
+            return await self._account_page(
+                principal,
+                user_id,
+                form="edit",
+                values=data,
+                problems=_errors(refused),
+                status=422,
+            )
+        return await self._account_page(principal, user_id, saved="账号信息已保存。")
+
+    @post("/accounts/{user_id:int}/active", operation_id="admin_account_active", status_code=200)
+    async def set_active(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        user_id: FromPath[int],
+        data: FormData,
+    ) -> Template:
+        """停用 (their sessions end at once) or 启用 again."""
+        active = data.get("active") == "1"
+        if not active and data.get("confirmed") != "yes":
+            return await self._account_page(
+                principal,
+                user_id,
+                form="active",
+                problems={"confirmed": "请勾选“确认停用”"},
+                status=422,
+            )
+        try:
+            await accounts.update_user(
+                actor_of(request, principal), user_id, UserUpdate(active=active)
+            )
+        except ValidationFailed as refused:
+            return await self._account_page(
+                principal, user_id, form="active", problems=_errors(refused), status=422
+            )
+        done = "账号已启用。" if active else "账号已停用，此人的登录已全部退出。"
+        return await self._account_page(principal, user_id, saved=done)
+
+    @post("/accounts/{user_id:int}/reset", operation_id="admin_account_reset", status_code=200)
+    async def reset(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        user_id: FromPath[int],
+        data: FormData,
+    ) -> Template:
+        """A temporary password, shown once; they choose their own at the next sign-in."""
+        if data.get("confirmed") != "yes":
+            return await self._account_page(
+                principal,
+                user_id,
+                form="reset",
+                problems={"confirmed": "请勾选“确认重置”"},
+                status=422,
+            )
+        temporary = await accounts.reset_password(actor_of(request, principal), user_id)
+        user = await accounts.get_user(principal, user_id)
+        return _password_shown(user.id, user.username, user.display_name, temporary)
+
+    # The security log ---------------------------------------------------------------
+
+    @get("/security-log", operation_id="admin_security_log_page")
+    async def log(
+        self,
+        principal: SignedIn,
+        kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        username: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from", max_length=10)] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to", max_length=10)] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+    ) -> Template:
+        """安全日志: sign-ins, sign-outs, password changes and every administrator's
+        change, newest first, by kind, username and China dates."""
+        errors: dict[str, str] = {}
+        start, end = _day(date_from, "from", errors), _day(date_to, "to", errors)
+        found = await security_log.entries(
+            principal,
+            limit=LOG_PAGE,
+            offset=(page - 1) * LOG_PAGE,
+            kind=kind if kind in security_log.KIND_LABELS else None,
+            username=username.strip() if username and username.strip() else None,
+            date_from=start,
+            date_to=end,
+        )
+        return Template(
+            "admin_log.html",
+            context={
+                "log": found,
+                "kinds": list(security_log.KIND_LABELS.items()),
+                "kind": kind or "",
+                "username": username or "",
+                "date_from": date_from or "",
+                "date_to": date_to or "",
+                "errors": errors,
+                "page": page,
+                "pages": max(1, -(-found.total // LOG_PAGE)),
+            },
+            status_code=422 if errors else 200,
+        )
+
+
+PLACES_SAVED = {"township": "乡镇已保存。", "village": "村（社区）已保存。"}
+
+
+def _day(raw: str | None, name: str, errors: dict[str, str]) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "日期格式应为 年-月-日\uff0c例如 2026-01-05"
+        return None
+
+
+def _password_shown(
+    user_id: int, username: str, name: str, password: str, *, created: bool = False
+) -> Template:
+    """The first or temporary password, once: it is stored only as a hash."""
+    return Template(
+        "admin_password.html",
+        context={
+            "user_id": user_id,
+            "username": username,
+            "name": name,
+            "password": password,
+            "created": created,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

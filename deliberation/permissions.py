@@ -659,7 +659,7 @@ def permissions_markdown() -> str:
         "`own_village` a representative of the topic's village (or of a township-wide",
         "topic); `other_village` a representative of another village of the township;",
         "`other_township` anyone signed in elsewhere (an admin belongs to no township);",
-        "`county` the county supervisor (县政协督办), who belongs to no township and reads",
+        "`county` the county supervisor, who belongs to no township and reads",
         "every township's topics as its office does; urging is allowed on overdue topics only;",
         "`public` nobody signed in. For `record.read` and `record.correct` the",
         "representative's own opinions and ratings are theirs in full: the table shows",

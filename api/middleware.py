@@ -76,8 +76,15 @@ def client_of(request: Any) -> str:
     return client_address(request.scope, request.app.state.settings.trusted_proxies)
 
 
+UPLOAD_PATHS = frozenset({"/api/v1/users/import"})
+"""API operations that take a file (``multipart/form-data``) instead of JSON."""
+
+
 def _wants_json_body(scope: Any) -> bool:
-    return scope["method"] in BODY_METHODS and str(scope["path"]).startswith("/api/")
+    path = str(scope["path"])
+    if path in UPLOAD_PATHS and media_type(scope) == "multipart/form-data":
+        return False
+    return scope["method"] in BODY_METHODS and path.startswith("/api/")
 
 
 def _has_body(scope: Any) -> bool:

@@ -60,6 +60,7 @@ def user_read(row: dict[str, Any]) -> UserRead:
         township_id=row["township"],
         village_id=row["village"],
         active=bool(row.get("active", True)),
+        phone=row.get("phone") or None,
     )
 
 
@@ -265,6 +266,7 @@ _USER_COLUMNS = (
     Account.township,
     Account.village,
     Account.active,
+    Account.phone,
 )
 
 

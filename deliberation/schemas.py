@@ -73,6 +73,41 @@ class UserRead(Struct, kw_only=True):
     township_id: int | None
     village_id: int | None
     active: bool = True
+    phone: str | None = None
+
+
+class ImportedAccountRead(Struct, kw_only=True):
+    row: int
+    display_name: str
+    username: str
+    username_made: bool
+    """The row left 用户名 empty: this one was made from the name's pinyin."""
+    role: str
+    role_label: str
+    township_id: int | None
+    township_name: str
+    village_id: int | None
+    village_name: str
+    phone: str
+    first_password: str | None = None
+    """Only in the answer of a real run: shown once, stored as a hash."""
+
+
+class ImportProblemRead(Struct, kw_only=True):
+    row: int
+    field: str
+    """The column's header in the file (姓名, 角色, …), or ``file``."""
+    message: str
+
+
+class ImportRead(Struct, kw_only=True):
+    dry_run: bool
+    rows: int
+    created: list[ImportedAccountRead]
+    """Every account made (empty on a dry run, or when any row has a problem)."""
+    checked: list[ImportedAccountRead]
+    """The rows without problems, as they would be (or were) created."""
+    errors: list[ImportProblemRead]
 
 
 class TokenResponse(Struct, kw_only=True):

@@ -49,6 +49,8 @@ class Account(Table, tablename="account"):
     must_change_password = Boolean(default=False)
     """Set by an administrator's reset: the next sign-in may only choose a new password."""
     created_at = Timestamptz()
+    phone = Varchar(length=20, default="")
+    """A mobile number, when an import gave one (seen by administrators and the person)."""
 
 
 class AuthSession(Table, tablename="auth_session"):

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, patch, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar import Controller, Request, Response, get, patch, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal, policy_guard
+from api.dependencies import CurrentPublishing
 from api.middleware import client_of
-from deliberation import accounts, security_log
+from deliberation import account_import, accounts, security_log
+from deliberation.clock import chinese_datetime, utcnow
+from deliberation.errors import ValidationFailed
 from deliberation.schemas import (
+    ImportRead,
     PasswordChange,
     Role,
     SecurityLogPage,
@@ -29,6 +35,7 @@ from deliberation.security import Principal
 from deliberation.security_log import Actor
 
 admin_only = policy_guard("account.manage")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def actor_of(request: Request[Any, Any, Any], principal: Principal) -> Actor:
@@ -106,6 +113,59 @@ class UserController(Controller):
         township."""
         return await accounts.list_users(principal, q=q, role=role, township_id=township_id)
 
+    @post(
+        "/import",
+        operation_id="import_users",
+        status_code=200,
+        request_max_body_size=account_import.MAX_BYTES + 64 * 1024,
+    )
+    async def import_users(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        publishing: CurrentPublishing,
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+        dry_run: Annotated[bool, QueryParameter()] = False,
+        answer: Annotated[Literal["json", "pdf"], QueryParameter(name="format")] = "json",
+    ) -> ImportRead | Response[bytes]:
+        """Accounts from an .xlsx or .csv file (columns 姓名, 用户名, 角色, 乡镇, 村(社区),
+        手机号): every bad row and column listed; all rows created, or none.
+        ``dry_run=true`` only checks. ``format=pdf`` answers a real run with the printable
+        sheet of usernames and first passwords instead of JSON."""
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ValidationFailed([{"field": "file", "message": "请选择要导入的文件"}])
+        content = await upload.read()
+        result = await account_import.import_accounts(
+            actor_of(request, principal), content, upload.filename or "", dry_run=dry_run
+        )
+        if answer == "pdf" and result.created:
+            job = account_import.sheet_job(
+                result.accounts, chinese_datetime(utcnow()), account_import.SHEET_TITLE
+            )
+            pdf = await publishing.renderer.render(job)
+            return Response(
+                pdf,
+                media_type="application/pdf",
+                headers={
+                    "Cache-Control": "no-store",
+                    "Content-Disposition": 'attachment; filename="accounts.pdf"',
+                },
+            )
+        return account_import.as_read(result, dry_run=dry_run)
+
+    @get("/import-template.xlsx", operation_id="import_template_xlsx")
+    async def import_template_xlsx(self) -> Response[bytes]:
+        """The file to fill in, with the columns, an example row and how to fill them."""
+        return _download(account_import.template_xlsx(), XLSX, "import-template.xlsx")
+
+    @get("/import-template.csv", operation_id="import_template_csv")
+    async def import_template_csv(self) -> Response[bytes]:
+        """The same columns as CSV (UTF-8 with a BOM, so Excel opens it right)."""
+        return _download(
+            account_import.template_csv(), "text/csv; charset=utf-8", "import-template.csv"
+        )
+
     @patch("/{user_id:int}", operation_id="update_user")
     async def update_user(
         self,
@@ -125,6 +185,14 @@ class UserController(Controller):
         """A temporary password, shown once; the account must choose a new one."""
         temporary = await accounts.reset_password(actor_of(request, principal), user_id)
         return TemporaryPassword(temporary_password=temporary)
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 class SecurityLogController(Controller):

@@ -1,0 +1,455 @@
+"""Accounts from a spreadsheet (product.md §9 "The county"): a township's
+representatives typed once in Excel, not one by one.
+
+The file is ``.xlsx`` or ``.csv`` (UTF-8, or GB 18030 as Excel on a Chinese Windows
+saves it) with the columns 姓名, 用户名 (optional: made from the name's pinyin, or a
+counter), 角色, 乡镇, 村(社区) and 手机号 (optional); other columns (序号, 备注) are
+ignored. Every row is checked before anything is written, and every problem is
+reported with its row and column in plain words; then all rows are created in one
+transaction, or none. Each new account gets a first password, shown once (and printed
+on a sheet for the township office to hand out) and replaced at its first sign-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pypinyin import lazy_pinyin
+
+from deliberation.clock import utcnow
+from deliberation.database import write_transaction
+from deliberation.documents.render import RenderJob
+from deliberation.errors import AlreadyExists, ValidationFailed
+from deliberation.permissions import allowed
+from deliberation.schemas import ImportedAccountRead, ImportProblemRead, ImportRead
+from deliberation.security import hash_first_password, temporary_password
+from deliberation.security_log import Actor, log
+from deliberation.tables import Account, SecurityEvent, Township, Village
+from workflows import ROLE_LABELS
+
+SHEET_TITLE = "账号和初始密码名单"
+MAX_ROWS = 5000
+MAX_BYTES = 5 * 1024 * 1024
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
+
+COLUMNS = ("姓名", "用户名", "角色", "乡镇", "村(社区)", "手机号")
+REQUIRED_COLUMNS = ("姓名", "角色", "乡镇")
+_COLUMN_ALIASES = {"村": "村(社区)", "社区": "村(社区)", "村/社区": "村(社区)", "手机": "手机号"}
+
+ROLE_NAMES: dict[str, str] = {
+    **{label: role for role, label in ROLE_LABELS.items()},
+    **{role: role for role in ROLE_LABELS},
+    "代表": "representative",
+    "村民代表": "representative",
+    "居民代表": "representative",
+    "村(居)民代表": "representative",
+    "联络员": "liaison",
+    "政协委员": "liaison",
+    "委员": "liaison",
+    "督办": "supervisor",
+    "管理员": "admin",
+}
+"""What a clerk may write in 角色 (labels as the pages show them, common short forms,
+the English names)."""
+IMPORTABLE = ("liaison", "representative", "staff", "supervisor")
+
+
+@dataclass
+class ImportProblem:
+    row: int
+    """The row number as the spreadsheet shows it (the header is row 1, or where it is)."""
+    field: str
+    """The column (its Chinese header), or "文件" for the file as a whole."""
+    message: str
+
+
+@dataclass
+class ImportedAccount:
+    row: int
+    display_name: str
+    username: str
+    role: str
+    role_label: str
+    township_id: int | None
+    township_name: str
+    village_id: int | None
+    village_name: str
+    phone: str
+    username_made: bool
+    """The username was made here (the row left it empty)."""
+    password: str = ""
+    """The first password (only after a real run; shown once, stored as a hash)."""
+
+
+@dataclass
+class ImportResult:
+    rows: int
+    accounts: list[ImportedAccount] = field(default_factory=list)
+    errors: list[ImportProblem] = field(default_factory=list)
+    created: bool = False
+
+
+def _cell(value: Any) -> str:
+    """A cell as text: numbers as written (a phone number stored as a number has no
+    ``.0``), everything trimmed, full-width spaces too."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("\u3000", " ").strip()
+
+
+def _header(name: str) -> str:
+    plain = name.replace(" ", "").replace("（", "(").replace("）", ")")
+    return _COLUMN_ALIASES.get(plain, plain)
+
+
+def _xlsx_rows(content: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise _file_problem("无法读取这个 Excel 文件，请确认是 .xlsx 格式") from error
+    try:
+        sheet = book.worksheets[0]
+        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _csv_rows(content: bytes) -> list[list[str]]:
+    text = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None or "\x00" in text:
+        raise _file_problem("无法识别文件的编码，请另存为 UTF-8 或 GB 18030 编码的 CSV 文件")
+    return [[_cell(v) for v in row] for row in csv.reader(io.StringIO(text))]
+
+
+def _file_problem(message: str) -> ValidationFailed:
+    return ValidationFailed([{"field": "file", "message": message}])
+
+
+def read_rows(content: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
+    """(row number, {column: text}) for every non-empty row under the header."""
+    if not content:
+        raise _file_problem("文件是空的")
+    if len(content) > MAX_BYTES:
+        raise _file_problem("文件太大，一次最多导入 5 MB")
+    is_xlsx = content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx")
+    table = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
+    start = next((i for i, row in enumerate(table) if any(row)), None)
+    if start is None:
+        raise _file_problem("文件中没有内容")
+    headers = [_header(h) for h in table[start]]
+    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
+    if missing:
+        raise _file_problem(
+            f"第 {start + 1} 行应是表头，缺少这些列：{'、'.join(missing)}（请使用导入模板）"
+        )
+    rows = []
+    for number, row in enumerate(table[start + 1 :], start=start + 2):
+        if not any(row):
+            continue
+        rows.append(
+            (number, {h: (row[i] if i < len(row) else "") for i, h in enumerate(headers) if h})
+        )
+    if not rows:
+        raise _file_problem("表头下面没有数据")
+    if len(rows) > MAX_ROWS:
+        raise _file_problem(f"一次最多导入 {MAX_ROWS} 行，这个文件有 {len(rows)} 行")
+    return rows
+
+
+def _pinyin_name(name: str) -> str:
+    letters = "".join(lazy_pinyin(name, errors="ignore")).lower()
+    letters = re.sub(r"[^a-z0-9]", "", letters)
+    return letters if len(letters) >= 3 else ""
+
+
+async def check(
+    rows: list[tuple[int, dict[str, str]]],
+) -> tuple[list[ImportedAccount], list[ImportProblem]]:
+    """Every row's problems, and the accounts the good rows would become."""
+    townships = {r["name"]: r["id"] for r in await Township.select(Township.id, Township.name)}
+    villages = {
+        (r["township"], r["name"]): r["id"]
+        for r in await Village.select(Village.id, Village.township, Village.name)
+    }
+    taken = {r["username"].lower() for r in await Account.select(Account.username)}
+    problems: list[ImportProblem] = []
+    accepted: list[ImportedAccount] = []
+    given_at: dict[str, int] = {}
+
+    for number, row in rows:
+        found: list[ImportProblem] = []
+
+        def problem(
+            column: str, message: str, number: int = number, found: list[ImportProblem] = found
+        ) -> None:
+            found.append(ImportProblem(number, column, message))
+
+        name = row.get("姓名", "")
+        if not name:
+            problem("姓名", "没有填写姓名")
+        elif len(name) > 100:
+            problem("姓名", "姓名太长（最多 100 个字）")
+        role_text = row.get("角色", "").replace("（", "(").replace("）", ")")
+        role = ROLE_NAMES.get(role_text) or ROLE_NAMES.get(role_text.lower())
+        if not role_text:
+            problem("角色", "没有填写角色")
+        elif role is None:
+            choices = "、".join(ROLE_LABELS[r] for r in IMPORTABLE)
+            problem("角色", f"不认识角色“{role_text}”，应为：{choices}")
+        elif role not in IMPORTABLE:
+            problem("角色", "不能导入系统管理员账号，请在“账号”页面逐个新建")
+        township_name = row.get("乡镇", "")
+        township_id = townships.get(township_name)
+        if role == "supervisor":
+            if township_name:
+                problem("乡镇", "县政协督办不属于任何乡镇，请把乡镇留空")
+            township_id = None
+        elif not township_name:
+            problem("乡镇", "没有填写乡镇")
+        elif township_id is None:
+            problem("乡镇", f"没有名为“{township_name}”的乡镇，请先在“乡镇和村（社区）”中建立")
+        village_name = row.get("村(社区)", "")
+        village_id = None
+        if village_name and township_id is not None and role != "supervisor":
+            village_id = villages.get((township_id, village_name))
+            if village_id is None:
+                problem("村(社区)", f"{township_name}没有名为“{village_name}”的村（社区）")
+        elif role == "representative" and not village_name:
+            problem("村(社区)", "村（居）民代表必须填写所属村（社区）")
+        phone = re.sub(r"[\s\-]", "", row.get("手机号", ""))
+        if phone and not re.fullmatch(r"1\d{10}", phone):
+            problem("手机号", f"手机号“{row.get('手机号', '')}”应为 11 位数字，以 1 开头")
+        username = row.get("用户名", "")
+        if username:
+            if not USERNAME.match(username):
+                problem("用户名", "用户名只能用字母、数字、点、下划线或短横线，3 到 64 个字符")
+            elif username.lower() in taken:
+                problem("用户名", f"用户名“{username}”已被使用")
+            elif username.lower() in given_at:
+                problem("用户名", f"与第 {given_at[username.lower()]} 行的用户名重复")
+            else:
+                given_at[username.lower()] = number
+        if found:
+            problems += found
+            continue
+        assert role is not None
+        accepted.append(
+            ImportedAccount(
+                row=number,
+                display_name=name,
+                username=username,
+                role=role,
+                role_label=ROLE_LABELS[role],
+                township_id=township_id,
+                township_name=township_name if township_id is not None else "",
+                village_id=village_id,
+                village_name=village_name if village_id is not None else "",
+                phone=phone,
+                username_made=not username,
+            )
+        )
+    # Usernames for the rows that left it empty: the name's pinyin, then a number.
+    used = taken | set(given_at)
+    counter = 0
+    for account in accepted:
+        if account.username:
+            continue
+        base = _pinyin_name(account.display_name)
+        candidate, n = base, 1
+        while not candidate or candidate in used:
+            if base:
+                n += 1
+                candidate = f"{base}{n}"
+            else:
+                counter += 1
+                candidate = f"daibiao{counter:04d}"
+        used.add(candidate)
+        account.username = candidate
+    return accepted, problems
+
+
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="first-passwords")
+"""argon2 releases the GIL: first passwords are hashed on both cores."""
+
+
+async def import_accounts(
+    actor: Actor, content: bytes, filename: str, *, dry_run: bool
+) -> ImportResult:
+    """Check every row; unless ``dry_run``, create them all (or, on any problem, none)."""
+    if actor.principal is not None:
+        allowed(actor.principal, "account.manage").check()
+    rows = read_rows(content, filename)
+    accounts, problems = await check(rows)
+    result = ImportResult(rows=len(rows), accounts=accounts, errors=problems)
+    if problems or dry_run:
+        return result
+    for account in accounts:
+        account.password = temporary_password()
+    loop = asyncio.get_running_loop()
+    hashes = await asyncio.gather(
+        *(loop.run_in_executor(_HASHING, hash_first_password, a.password) for a in accounts)
+    )
+    now = utcnow()
+    async with write_transaction():
+        names = [a.username for a in accounts]
+        clash = await Account.select(Account.username).where(Account.username.is_in(names))
+        if clash:  # made by someone else since the check
+            raise AlreadyExists(f"用户名“{clash[0]['username']}”刚被使用，请重新检查后再导入")
+        for chunk in _chunks(list(zip(accounts, hashes, strict=True)), 500):
+            await Account.insert(
+                *(
+                    Account(
+                        username=a.username,
+                        password_hash=h,
+                        display_name=a.display_name,
+                        role=a.role,
+                        township=a.township_id,
+                        village=a.village_id,
+                        phone=a.phone,
+                        active=True,
+                        must_change_password=True,
+                        created_at=now,
+                    )
+                    for a, h in chunk
+                )
+            )
+        ids = {
+            r["username"]: r["id"]
+            for r in await Account.select(Account.id, Account.username).where(
+                Account.username.is_in(names)
+            )
+        }
+        who = actor.principal.id if actor.principal else None
+        for chunk in _chunks(accounts, 500):
+            await SecurityEvent.insert(
+                *(
+                    SecurityEvent(
+                        created_at=now,
+                        kind="account.created",
+                        username=a.username,
+                        account=ids[a.username],
+                        actor=who,
+                        client=actor.client[:64],
+                        result="ok",
+                        detail=f"导入：{a.role_label}",
+                    )
+                    for a in chunk
+                )
+            )
+        await log("accounts.imported", actor=actor, detail=f"{filename}：{len(accounts)} 个账号")
+    result.created = True
+    return result
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def template_xlsx() -> bytes:
+    """The file to fill in: the columns, one example row, and how to fill them."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "账号"
+    sheet.append(list(COLUMNS))
+    sheet.append(["王建华", "", "村（居）民代表", "黄金埠镇", "金山村", "13800000000"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column, width in zip("ABCDEF", (12, 16, 16, 14, 14, 16), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("填写说明")
+    for line in TEMPLATE_NOTES:
+        notes.append([line])
+    notes.column_dimensions["A"].width = 90
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+TEMPLATE_NOTES = (
+    "每行一个人。姓名、角色、乡镇必填；示例行请删除后再导入。",
+    "用户名可以不填：系统用姓名的拼音生成（重名时加数字），导入后在名单中列出。",
+    "角色填写：政协委员/联络员、村（居）民代表、工作人员、县政协督办。",
+    "乡镇和村（社区）要与系统中的名称完全一致；村（居）民代表必须填写村（社区）。",
+    "县政协督办不属于任何乡镇，乡镇一栏留空。",
+    "手机号可以不填，填写时为 11 位数字。",
+    "先点“检查”：有问题的行会逐行列出，什么都不会写入；没有问题再点“导入”。",
+    "导入后每人得到一个初始密码，只显示一次，可打印成名单分发；第一次登录时必须修改。",
+)
+
+
+def template_csv() -> bytes:
+    """The same columns as CSV (UTF-8 with BOM, so Excel opens it right)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerow(["王建华", "", "村（居）民代表", "黄金埠镇", "金山村", "13800000000"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def sheet_job(accounts: list[ImportedAccount], made_at: str, title: str) -> RenderJob:
+    """The printable list of usernames and first passwords, for the office to hand out
+    (rendered like the documents, with their faces; never stored)."""
+    return RenderJob(
+        template="account_sheet.html",
+        context={"accounts": [dataclasses.asdict(a) for a in accounts], "made_at": made_at},
+        qr_text=title,
+        verify_label="",
+        title=title,
+        author="好商量协商议事",
+    )
+
+
+def as_read(result: ImportResult, *, dry_run: bool) -> ImportRead:
+    """The answer of the API (first passwords only after a real run)."""
+
+    def one(a: ImportedAccount) -> ImportedAccountRead:
+        return ImportedAccountRead(
+            row=a.row,
+            display_name=a.display_name,
+            username=a.username,
+            username_made=a.username_made,
+            role=a.role,
+            role_label=a.role_label,
+            township_id=a.township_id,
+            township_name=a.township_name,
+            village_id=a.village_id,
+            village_name=a.village_name,
+            phone=a.phone,
+            first_password=a.password or None,
+        )
+
+    checked = [one(a) for a in result.accounts]
+    return ImportRead(
+        dry_run=dry_run,
+        rows=result.rows,
+        created=checked if result.created else [],
+        checked=checked,
+        errors=[
+            ImportProblemRead(row=p.row, field=p.field, message=p.message) for p in result.errors
+        ],
+    )

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import Settings, SettingsError
-from deliberation import accounts, audit, chain, clock, demo, documents, workdays
+from deliberation import (
+    account_import,
+    accounts,
+    audit,
+    chain,
+    clock,
+    demo,
+    documents,
+    workdays,
+)
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.errors import DomainError, ValidationFailed
 from deliberation.migrate import MigrationFailed, migrate, use_package_conf
@@ -354,6 +363,42 @@ def cmd_user_reset_password(args: argparse.Namespace, settings: Settings) -> int
     return _run(settings, work)
 
 
+def cmd_user_import(args: argparse.Namespace, settings: Settings) -> int:
+    """``user import FILE [--dry-run] [--sheet OUT.pdf]``: every bad row named; all rows
+    created, or none; the first passwords printed once (and on the sheet)."""
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"找不到文件 {args.file}", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        result = await account_import.import_accounts(
+            CLI, path.read_bytes(), path.name, dry_run=args.dry_run
+        )
+        for problem in result.errors:
+            print(f"第 {problem.row} 行「{problem.field}」：{problem.message}", file=sys.stderr)
+        if result.errors:
+            print(f"有 {len(result.errors)} 处问题，没有导入任何账号。", file=sys.stderr)
+            return 1
+        if args.dry_run:
+            print(f"检查通过：{len(result.accounts)} 行都可以导入（没有写入）。")
+            for a in result.accounts:
+                print(f"第 {a.row} 行  {a.display_name}  {a.username}  {a.role_label}")
+            return 0
+        print(f"已导入 {len(result.accounts)} 个账号（第一次登录时必须修改密码）：")
+        for a in result.accounts:
+            print(f"{a.display_name}  用户名 {a.username}  初始密码 {a.password}")
+        if args.sheet:
+            job = account_import.sheet_job(
+                result.accounts, clock.chinese_datetime(clock.utcnow()), account_import.SHEET_TITLE
+            )
+            Path(args.sheet).write_bytes(await documents.Renderer(0).render(job))
+            print(f"名单已写入 {args.sheet}，请打印后当面交给本人。")
+        return 0
+
+    return _run(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deliberation", description="好商量 协商议事流程引擎")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -410,6 +455,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("username", help="the account's sign-in name")
     reset.set_defaults(func=cmd_user_reset_password)
+    imported = user.add_parser(
+        "import",
+        help="create accounts from an .xlsx or .csv file (columns 姓名, 用户名, 角色, 乡镇, "
+        "村(社区), 手机号): all rows or none",
+    )
+    imported.add_argument("file", help="the .xlsx or .csv file (UTF-8 or GB 18030)")
+    imported.add_argument(
+        "--dry-run", action="store_true", help="only check every row; write nothing"
+    )
+    imported.add_argument(
+        "--sheet", help="also write the printable list of usernames and first passwords (PDF)"
+    )
+    imported.set_defaults(func=cmd_user_import)
 
     township = sub.add_parser("township", help="manage townships").add_subparsers(
         dest="action", required=True

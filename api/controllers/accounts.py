@@ -157,12 +157,12 @@ class UserController(Controller):
     @get("/import-template.xlsx", operation_id="import_template_xlsx")
     async def import_template_xlsx(self) -> Response[bytes]:
         """The file to fill in, with the columns, an example row and how to fill them."""
-        return _download(account_import.template_xlsx(), XLSX, "import-template.xlsx")
+        return download(account_import.template_xlsx(), XLSX, "import-template.xlsx")
 
     @get("/import-template.csv", operation_id="import_template_csv")
     async def import_template_csv(self) -> Response[bytes]:
         """The same columns as CSV (UTF-8 with a BOM, so Excel opens it right)."""
-        return _download(
+        return download(
             account_import.template_csv(), "text/csv; charset=utf-8", "import-template.csv"
         )
 
@@ -187,7 +187,7 @@ class UserController(Controller):
         return TemporaryPassword(temporary_password=temporary)
 
 
-def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
+def download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
     return Response(
         body,
         media_type=media_type,

@@ -7,18 +7,24 @@ refusals into words next to the fields.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Request, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from api.controllers.accounts import actor_of
+from api.controllers.accounts import XLSX, actor_of, download
+from api.dependencies import CurrentPublishing
 from api.forms import FormData, max_lengths, parse_form
 from api.pages.signin import PageController, SignedIn
-from deliberation import accounts, permissions, security_log
+from deliberation import account_import, accounts, permissions, security_log
+from deliberation.clock import chinese_datetime, utcnow
 from deliberation.errors import AlreadyExists, DomainError, ValidationFailed
 from deliberation.schemas import (
     Id,
@@ -382,6 +388,84 @@ class AdminPageController(PageController):
         temporary = await accounts.reset_password(actor_of(request, principal), user_id)
         user = await accounts.get_user(principal, user_id)
         return _password_shown(user.id, user.username, user.display_name, temporary)
+
+    # Importing from a spreadsheet -----------------------------------------------------
+
+    @get("/import", operation_id="admin_import_page")
+    async def import_page(self, principal: SignedIn) -> Template:
+        """导入: the template to download, the file to check, then to import."""
+        permissions.allowed(principal, "account.manage").check()
+        return Template("admin_import.html", context={"result": None, "problem": None})
+
+    @get("/import-template.xlsx", operation_id="admin_import_template_xlsx")
+    async def template_xlsx(self, principal: SignedIn) -> Response[bytes]:
+        permissions.allowed(principal, "account.manage").check()
+        return download(account_import.template_xlsx(), XLSX, "import-template.xlsx")
+
+    @get("/import-template.csv", operation_id="admin_import_template_csv")
+    async def template_csv(self, principal: SignedIn) -> Response[bytes]:
+        permissions.allowed(principal, "account.manage").check()
+        return download(
+            account_import.template_csv(), "text/csv; charset=utf-8", "import-template.csv"
+        )
+
+    @post(
+        "/import",
+        operation_id="admin_import",
+        status_code=200,
+        request_max_body_size=2 * account_import.MAX_BYTES,
+    )
+    async def import_file(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Template:
+        """检查 (nothing written) or 导入 (all or none). After a clean check the page keeps
+        the file, so 确认导入 does not ask for it again; after the import it shows the
+        usernames and first passwords once, with the printable sheet."""
+        upload = data.get("file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            content, filename = await upload.read(), upload.filename
+        else:  # the file kept by the page after a clean check
+            try:
+                content = base64.b64decode(str(data.get("kept") or ""), validate=True)
+            except binascii.Error:
+                content = b""
+            filename = str(data.get("kept_name") or "")[:200]
+        dry_run = data.get("action") != "import"
+        problem = None
+        result = None
+        try:
+            if not content:
+                raise ValidationFailed([{"field": "file", "message": "请选择要导入的文件"}])
+            result = await account_import.import_accounts(
+                actor_of(request, principal), content, filename, dry_run=dry_run
+            )
+        except (ValidationFailed, AlreadyExists) as refused:
+            problem = _errors(refused).get("file") or refused.detail
+        sheet = None
+        if result is not None and result.created:
+            job = account_import.sheet_job(
+                result.accounts, chinese_datetime(utcnow()), account_import.SHEET_TITLE
+            )
+            sheet = base64.b64encode(await publishing.renderer.render(job)).decode()
+        return Template(
+            "admin_import.html",
+            context={
+                "result": result,
+                "problem": problem,
+                "dry_run": dry_run,
+                "filename": filename,
+                "kept": base64.b64encode(content).decode()
+                if result is not None and dry_run and not result.errors
+                else "",
+                "sheet": sheet,
+            },
+            status_code=422 if problem or (result is not None and result.errors) else 200,
+            headers={"Cache-Control": "no-store"},
+        )
 
     # The security log ---------------------------------------------------------------
 

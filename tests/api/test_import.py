@@ -6,12 +6,15 @@ and a 2 000-row file."""
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 from typing import Any
 
 import pdfplumber
 from openpyxl import Workbook, load_workbook
 
 from deliberation.tables import Account, SecurityEvent
+from tests.deliberation.test_audit import run_cli
 from tests.world import World, unique
 
 HEADER = ["序号", "姓名", "用户名", "角色", "乡镇", "村(社区)", "手机号"]
@@ -186,3 +189,37 @@ async def test_two_thousand_rows(world: World) -> None:
     assert answer.status_code == 200, answer.text[-1000:]
     assert len(answer.json()["created"]) == 2000
     assert await Account.count().where(Account.display_name.like(f"{prefix}%")) == 2000
+
+
+async def test_the_command_line_checks_imports_and_prints_the_sheet(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    prefix = unique("cli")[-6:]
+    village = world.a.villages[1]["name"]
+    good = tmp_path / "名单.csv"
+    good.write_bytes(
+        (
+            "姓名,角色,乡镇,村(社区)\r\n"
+            f"{prefix}周桂兰,村民代表,{world.a.name},{village}\r\n"
+            f"{prefix}吴国强,联络员,{world.a.name},\r\n"
+        ).encode("gb18030")
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(f"姓名,角色,乡镇\r\n{prefix}某,主任,{world.a.name}\r\n".encode())
+    refused = run_cli(database_url, "user", "import", str(bad))
+    assert refused.returncode == 1
+    assert "第 2 行「角色」" in refused.stderr and "没有导入任何账号" in refused.stderr
+    checked = run_cli(database_url, "user", "import", str(good), "--dry-run")
+    assert checked.returncode == 0, checked.stderr
+    assert "检查通过：2 行" in checked.stdout
+    assert await Account.count().where(Account.display_name.like(f"{prefix}%")) == 0
+    sheet = tmp_path / "sheet.pdf"
+    done = run_cli(database_url, "user", "import", str(good), "--sheet", str(sheet))
+    assert done.returncode == 0, done.stderr
+    assert await Account.count().where(Account.display_name.like(f"{prefix}%")) == 2
+    with pdfplumber.open(sheet) as pdf:
+        text = "".join(page.extract_text() or "" for page in pdf.pages)
+    printed = re.findall(r"用户名 (\S+)  初始密码 (\S+)", done.stdout)
+    assert len(printed) == 2
+    for username, password in printed:  # each as printed once on the terminal
+        assert username in text and password in text

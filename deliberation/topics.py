@@ -14,6 +14,7 @@ from deliberation.database import is_sqlite, row_by_id, write_transaction
 from deliberation.deadlines import due_label, due_of, is_overdue
 from deliberation.errors import (
     ConditionFailed,
+    Forbidden,
     NotFound,
     StaleVersion,
     TransitionNotAllowed,
@@ -208,12 +209,22 @@ async def list_topics(
     q: str | None = None,
     limit: int = 20,
     offset: int = 0,
+    township_id: int | None = None,
 ) -> TopicPage:
-    allowed(principal, "topic.list", Subject.township(principal.township_id)).check()
+    """A township's topics, newest first: the person's own township, or for the county
+    supervisor the one named by ``township_id``."""
+    township = principal.township_id
+    if township is None and township_id is not None:
+        township = township_id  # the county names the township it reads
+    elif township_id is not None and township_id != township:
+        raise Forbidden("只能查看本乡镇的议题列表")
+    allowed(principal, "topic.list", Subject.township(township)).check()
+    if township is None:
+        raise ValidationFailed([{"field": "township_id", "message": "请指定要查看的乡镇"}])
     if state is not None and state not in WORKFLOW.state_names:
         raise ValidationFailed([{"field": "state", "message": "没有这个状态"}])
     engine_is_sqlite = is_sqlite(Topic._meta.db)
-    conditions: list[Any] = [Topic.township == principal.township_id]
+    conditions: list[Any] = [Topic.township == township]
     if state is not None:
         conditions.append(Topic.state == state)
     if village_id is not None:
@@ -226,7 +237,7 @@ async def list_topics(
     rows: list[dict[str, Any]] | None = None
     if q:
         if state is None and village_id is None:
-            total = await gram_total(principal.township_id, normalise(q))
+            total = await gram_total(township, normalise(q))
         if total is None:
             total = await count_query
         if not engine_is_sqlite and total <= FEW_MATCHES:

@@ -38,9 +38,18 @@ class TopicController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+        township_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     ) -> TopicPage:
+        """A township's topics, newest first (the county supervisor names the township
+        with ``township_id``; everyone else sees their own)."""
         return await topics.list_topics(
-            principal, state=state_filter, village_id=village_id, q=q, limit=limit, offset=offset
+            principal,
+            state=state_filter,
+            village_id=village_id,
+            q=q,
+            limit=limit,
+            offset=offset,
+            township_id=township_id,
         )
 
     @get("/{topic_id:int}", operation_id="get_topic")

@@ -182,3 +182,21 @@ async def test_a_draft_refused_on_a_page_is_a_page_with_the_header(
         )
         assert answer.status_code == 404, answer.text[-500:]
         assert "文件不存在" in answer.text and "退出" in answer.text
+
+
+async def test_the_county_lists_any_townships_topics_and_townships_only_their_own(
+    world: World,
+) -> None:
+    topic = await open_topic(world.b, title="县里翻看乙镇的议题")
+    listed = await world.supervisor.get(
+        "/api/v1/topics", params={"township_id": world.b.id, "q": "县里翻看", "limit": 100}
+    )
+    assert listed.status_code == 200, listed.text
+    assert [t["id"] for t in listed.json()["items"]] == [topic["id"]]
+    assert listed.json()["total"] == 1
+    unnamed = await world.supervisor.get("/api/v1/topics")
+    assert unnamed.status_code == 422 and unnamed.json()["errors"][0]["field"] == "township_id"
+    elsewhere = await world.a["staff"].get("/api/v1/topics", params={"township_id": world.b.id})
+    assert elsewhere.status_code == 403
+    own = await world.a["staff"].get("/api/v1/topics", params={"township_id": world.a.id})
+    assert own.status_code == 200

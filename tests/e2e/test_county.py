@@ -43,6 +43,12 @@ async def test_the_county_sees_every_township_and_urges_a_late_topic(
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     assert await serious_accessibility_problems(page) == []
 
+    # Each township's topics, a click away.
+    await page.locator(f"#township-{t.id} th a").click()
+    await expect(page.locator("h1")).to_have_text(f"{t.name}的议题")
+    await expect(page.locator("#township-topics")).to_contain_text("渡口护栏缺失")
+    assert await serious_accessibility_problems(page) == []
+
     # A draft is not theirs to open, from its preview address either.
     preview = await page.goto(
         f"{live_server}/topics/{drafted['id']}/documents/{draft['id']}/preview"

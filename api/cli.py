@@ -235,11 +235,19 @@ def cmd_fonts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def print_demo_accounts() -> None:
-    print("演示账号 (demo accounts):")
+    print(f"演示账号 (demo accounts)，{demo.TOWNSHIP}：")
     for a in demo.ACCOUNTS:
-        print(f"  {a.role:<15} 用户名 {a.username:<8} 密码 {a.password}   {a.display_name}")
+        print(f"  {a.role:<15} 用户名 {a.username:<12} 密码 {a.password}   {a.display_name}")
     others = sum(len(names) for _, names in demo.REPRESENTATIVES) - 1
     print(f"  另有 {others} 位村（居）民代表：daibiao01 至 daibiao{others:02d}，密码同 rep")
+    print(f"{demo.SECOND_TOWNSHIP}：")
+    for a in demo.SECOND_ACCOUNTS:
+        print(f"  {a.role:<15} 用户名 {a.username:<12} 密码 {a.password}   {a.display_name}")
+    reps = sum(len(names) for _, names in demo.SECOND_REPRESENTATIVES)
+    print(f"  另有 {reps} 位村（居）民代表：gkdaibiao01 至 gkdaibiao{reps:02d}，密码同 rep")
+    print("全县：")
+    a = demo.SUPERVISOR
+    print(f"  {a.role:<15} 用户名 {a.username:<12} 密码 {a.password}   {a.display_name}")
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -248,6 +256,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         if report.created:
             villages, topics = len(demo.VILLAGES), len(demo.STORIES)
             print(f"已创建演示数据：{demo.TOWNSHIP}，{villages} 个村（社区），{topics} 个议题")
+            villages, topics = len(demo.SECOND_VILLAGES), len(demo.SECOND_STORIES)
+            print(
+                f"已创建演示数据：{demo.SECOND_TOWNSHIP}，{villages} 个村（社区），{topics} 个议题"
+                f"（其中 1 个已逾期，供县政协督办）"
+            )
         else:
             print(report.skipped_reason)
         if await demo.demo_exists():

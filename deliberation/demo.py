@@ -1,5 +1,7 @@
 """The demo: 黄金埠镇 with its villages, one account per role and a dozen topics
-spread over every state, created through the same services the API uses."""
+spread over every state; 港口镇 with three topics, one of them overdue; and the county
+supervisor who watches both. Created through the same services the API uses (only
+the overdue topic's dates are moved back, as if it had been opened a month ago)."""
 
 from __future__ import annotations
 
@@ -339,6 +341,84 @@ RATINGS = (
 )
 """The closed topic's ratings, by its village's first three representatives."""
 
+SECOND_TOWNSHIP = "港口镇"
+SECOND_VILLAGES = ("港口村", "河东村", "河西社区")
+SECOND_ACCOUNTS = (
+    DemoAccount("gk-lianluo", "hsl-lianluo-2026", "孙志刚（港口镇政协联络员）", "liaison"),
+    DemoAccount("gk-xieshang", "hsl-xieshang-2026", "何丽（港口镇协商办）", "staff"),
+)
+SECOND_REPRESENTATIVES = (
+    ("港口村", ("魏长顺", "蒋秀兰")),
+    ("河东村", ("沈国华", "韦春燕")),
+    ("河西社区", ("潘德胜", "葛玉珍")),
+)
+"""Two representatives a village, signing in as ``gkdaibiao01`` … ``gkdaibiao06`` with
+the demo representative's password."""
+SUPERVISOR = DemoAccount("xianzhengxie", "hsl-duban-2026", "刘振华（县政协督办）", "supervisor")
+OVERDUE_STORY = "港口村码头护栏修复"
+"""The 港口镇 topic opened a month ago and still not investigated: for the county to urge."""
+OVERDUE_BY_DAYS = 30
+SECOND_STORIES = (
+    Story(
+        OVERDUE_STORY,
+        "港口村老码头临水一侧护栏锈断约40米，夜间有落水危险，群众多次反映。",
+        "安全",
+        "港口村",
+        "proposed",
+        ("", "", ""),
+        ("", "", ""),
+        ("", "", ""),
+        (),
+        (("support", "码头晚上很黑，护栏要尽快修，最好加装路灯。"),),
+    ),
+    Story(
+        "河东村自来水管网改造",
+        "河东村自来水管网铺设于上世纪九十年代，漏损严重，高处农户夏季经常停水。",
+        "供水",
+        "河东村",
+        "site_consultation",
+        (
+            "河东村高处三个村民小组",
+            "政协联络员孙志刚、镇水务站",
+            "约60户夏季用水困难，主管漏损率高。",
+        ),
+        ("河东村委会", "村民代表、镇水务站、供水公司", "同意分两期改造，先改高处主管。"),
+        ("镇政府二楼会议室", "", ""),
+        (),
+        (
+            ("support", "一期先改高处主管，我们赞成。"),
+            ("suggestion", "施工期间请提前通知停水时间。"),
+        ),
+    ),
+    Story(
+        "河西社区停车位规划",
+        "河西社区老小区无停车位，车辆占用消防通道，建议利用闲置空地规划停车位。",
+        "社区治理",
+        "河西社区",
+        "resolution",
+        (
+            "河西社区三个老小区",
+            "政协联络员孙志刚、社区干部",
+            "消防通道长期被占，闲置空地约800平方米。",
+        ),
+        (
+            "河西社区居委会",
+            "居民代表、社区民警、物业",
+            "同意在闲置空地规划停车位，优先保障消防通道。",
+        ),
+        ("镇政府二楼会议室", "会议听取了社区的规划方案。", "规划停车位60个，清理消防通道。"),
+        (
+            ("在闲置空地划设停车位60个", "河西社区居委会", 30),
+            ("清理并标划消防通道", "镇应急管理办", 15),
+        ),
+        (
+            ("support", "早该规划了，消防通道必须畅通。"),
+            ("oppose", "空地有居民种菜，要先做好沟通。"),
+        ),
+    ),
+)
+
+
 PATH = WORKFLOW.main_path
 
 
@@ -383,10 +463,61 @@ async def seed(publishing: Publishing, if_empty: bool = False) -> DemoReport:
         )
         speakers = representatives[story.village or VILLAGES[-1]]
         await _advance(topic.id, story, users, speakers, publishing)
+    await _second_township(publishing)
+    await _account(SUPERVISOR, None, None)
     return DemoReport(created=True)
 
 
-async def _account(a: DemoAccount, township_id: int, village_id: int | None) -> Principal:
+async def _second_township(publishing: Publishing) -> None:
+    township = await accounts.create_township(SECOND_TOWNSHIP)
+    villages = {n: await accounts.create_village(n, township.id) for n in SECOND_VILLAGES}
+    users = {a.role: await _account(a, township.id, None) for a in SECOND_ACCOUNTS}
+    rep = next(a for a in ACCOUNTS if a.role == "representative")
+    speakers: dict[str, list[tuple[Principal, str]]] = {}
+    number = 0
+    for village, names in SECOND_REPRESENTATIVES:
+        speakers[village] = []
+        for name in names:
+            number += 1
+            account = DemoAccount(
+                f"gkdaibiao{number:02d}", rep.password, name, "representative", village
+            )
+            speakers[village].append(
+                (await _account(account, township.id, villages[village].id), name)
+            )
+    for story in SECOND_STORIES:
+        assert story.village is not None
+        topic = await topics.open_topic(
+            users["liaison"],
+            TopicCreate(
+                title=story.title,
+                description=story.description,
+                category=story.category,
+                village_id=villages[story.village].id,
+            ),
+        )
+        await _advance(topic.id, story, users, speakers[story.village], publishing)
+        if story.title == OVERDUE_STORY:
+            await _opened_long_ago(topic.id, OVERDUE_BY_DAYS)
+
+
+async def _opened_long_ago(topic_id: int, days: int) -> None:
+    """As if the topic had been opened ``days`` ago: its stage began then and its time
+    limit has run out (the demo's only write around the services)."""
+    from deliberation.deadlines import due_of
+
+    entered = china_today() - timedelta(days=days)
+    due = await due_of(topic_id, "proposed", entered)
+    await Topic.update(
+        {
+            Topic.created_at: utcnow() - timedelta(days=days),
+            Topic.stage_entered_on: entered,
+            Topic.due_on: due.day if due else None,
+        }
+    ).where(Topic.id == topic_id)
+
+
+async def _account(a: DemoAccount, township_id: int | None, village_id: int | None) -> Principal:
     user = await accounts.create_user(
         UserCreate(
             username=a.username,

@@ -84,16 +84,28 @@ def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
     second = run_cli(url, "demo", cwd=tmp_path)
     assert second.returncode == 0 and "已存在" in second.stdout
     audit = run_cli(url, "audit", "verify", cwd=tmp_path)
-    assert audit.returncode == 0 and "12" in audit.stdout
+    assert audit.returncode == 0 and "15" in audit.stdout, audit.stdout
 
     import sqlite3
 
     with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
+        first_township = "(SELECT id FROM township WHERE name = '黄金埠镇')"
         states = {row[0] for row in db.execute("SELECT state FROM topic")}
-        count = db.execute("SELECT count(*) FROM topic").fetchone()[0]
+        count = db.execute(
+            f"SELECT count(*) FROM topic WHERE township = {first_township}"
+        ).fetchone()[0]
         # A demo worth showing: 30 representatives across the villages ...
         per_village = db.execute(
-            "SELECT village, count(*) FROM account WHERE role = 'representative' GROUP BY village"
+            "SELECT village, count(*) FROM account WHERE role = 'representative' "
+            f"AND township = {first_township} GROUP BY village"
+        ).fetchall()
+        # ... a second township with a topic for the county to urge, and the county.
+        second = db.execute(
+            "SELECT t.title, t.due_on < date('now', '+8 hours') FROM topic t "
+            "JOIN township w ON w.id = t.township WHERE w.name = '港口镇'"
+        ).fetchall()
+        supervisors = db.execute(
+            "SELECT username FROM account WHERE role = 'supervisor'"
         ).fetchall()
         # ... each topic with its own records, not one shared text ...
         findings = [r[0] for r in db.execute("SELECT findings FROM investigation")]
@@ -116,6 +128,10 @@ def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
     assert len(findings) == len(set(findings)) >= 8
     assert len(units) >= 5
     assert opinions >= 3 and unanswered == 0 and ratings >= 3
+    assert len(second) == 3 and [t for t, late in second if late] == ["港口村码头护栏修复"]
+    assert supervisors == [("xianzhengxie",)]
+    assert "xianzhengxie" in first.stdout and "hsl-duban-2026" in first.stdout
+    assert "gk-xieshang" in first.stdout
 
 
 def test_cli_renders_and_publishes_a_demo_topics_documents(tmp_path: Path) -> None:

@@ -28,10 +28,9 @@ def demo(
     assert run_cli(url, "migrate", cwd=folder).returncode == 0
     printed = run_cli(url, "demo", "--if-empty", cwd=folder)
     assert printed.returncode == 0, printed.stderr
-    accounts = {
-        role: (username, password, name.strip())
-        for role, username, password, name in ACCOUNT_LINE.findall(printed.stdout)
-    }
+    accounts: dict[str, tuple[str, str, str]] = {}
+    for role, username, password, name in ACCOUNT_LINE.findall(printed.stdout):
+        accounts.setdefault(role, (username, password, name.strip()))  # 黄金埠镇's first
     assert set(accounts) >= {"liaison", "representative", "staff"}, printed.stdout
     with served(url, DELIBERATION_DELIVERY_IN_SERVER="0") as (base, _):
         yield base, accounts
@@ -63,3 +62,14 @@ async def test_each_demo_account_finds_its_work(
         await expect(page.get_by_role("heading", level=1)).to_contain_text(name)
         await expect(page.locator("#my-topics li", has_text=waiting).first).to_be_visible()
         await context.close()
+    # The county's supervisor finds the overdue topic of the second township to urge.
+    user, password, _ = accounts["supervisor"]
+    context = await sign_in(browser, base, user, password)
+    page = await context.new_page()
+    await page.goto(f"{base}/")
+    await expect(page).to_have_url(f"{base}/county")
+    late = page.locator("#overdue li", has_text="港口村码头护栏修复")
+    await expect(late).to_contain_text("港口镇")
+    await late.get_by_role("link").click()
+    await expect(page.locator("#urge-form")).to_be_visible()
+    await context.close()

@@ -41,7 +41,9 @@ def workbook(rows: int, tag: str) -> bytes:
     assert sheet is not None
     sheet.append(["姓名", "用户名", "角色", "乡镇", "村(社区)", "手机号"])
     for i in range(rows):
-        name = SURNAMES[i % 20] + GIVEN[(i * 7) % len(GIVEN)] + GIVEN[(i * 3 + 1) % len(GIVEN)] + tag
+        name = (
+            SURNAMES[i % 20] + GIVEN[(i * 7) % len(GIVEN)] + GIVEN[(i * 3 + 1) % len(GIVEN)] + tag
+        )
         sheet.append([name, "", "村（居）民代表", TOWNSHIP, VILLAGES[i % 5], 13900000000 + i])
     out = io.BytesIO()
     book.save(out)

@@ -235,19 +235,24 @@ def cmd_fonts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def print_demo_accounts() -> None:
-    print(f"演示账号 (demo accounts)，{demo.TOWNSHIP}：")
-    for a in demo.ACCOUNTS:
+    def line(a: demo.DemoAccount) -> None:
         print(f"  {a.role:<15} 用户名 {a.username:<12} 密码 {a.password}   {a.display_name}")
+
+    print("演示账号 (demo accounts)")
+    print("全县：")
+    for a in (*(a for a in demo.ACCOUNTS if a.role == "admin"), demo.SUPERVISOR):
+        line(a)
+    print(f"{demo.TOWNSHIP}：")
+    for a in demo.ACCOUNTS:
+        if a.role != "admin":
+            line(a)
     others = sum(len(names) for _, names in demo.REPRESENTATIVES) - 1
     print(f"  另有 {others} 位村（居）民代表：daibiao01 至 daibiao{others:02d}，密码同 rep")
     print(f"{demo.SECOND_TOWNSHIP}：")
     for a in demo.SECOND_ACCOUNTS:
-        print(f"  {a.role:<15} 用户名 {a.username:<12} 密码 {a.password}   {a.display_name}")
+        line(a)
     reps = sum(len(names) for _, names in demo.SECOND_REPRESENTATIVES)
     print(f"  另有 {reps} 位村（居）民代表：gkdaibiao01 至 gkdaibiao{reps:02d}，密码同 rep")
-    print("全县：")
-    a = demo.SUPERVISOR
-    print(f"  {a.role:<15} 用户名 {a.username:<12} 密码 {a.password}   {a.display_name}")
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

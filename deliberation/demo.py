@@ -354,7 +354,7 @@ SECOND_REPRESENTATIVES = (
 )
 """Two representatives a village, signing in as ``gkdaibiao01`` … ``gkdaibiao06`` with
 the demo representative's password."""
-SUPERVISOR = DemoAccount("xianzhengxie", "hsl-duban-2026", "刘振华（县政协督办）", "supervisor")
+SUPERVISOR = DemoAccount("xianzhengxie", "hsl-duban-2026", "刘振华", "supervisor")
 OVERDUE_STORY = "港口村码头护栏修复"
 """The 港口镇 topic opened a month ago and still not investigated: for the county to urge."""
 OVERDUE_BY_DAYS = 30

@@ -405,12 +405,10 @@ def cmd_user_import(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         print(f"已导入 {len(result.accounts)} 个账号（第一次登录时必须修改密码）：")
         for a in result.accounts:
-            print(f"{a.display_name}  用户名 {a.username}  初始密码 {a.password}")
+            print(f"{a.display_name}  用户名 {a.username}  初始密码 {a.first_password}")
         if args.sheet:
-            job = account_import.sheet_job(
-                result.accounts, clock.chinese_datetime(clock.utcnow()), account_import.SHEET_TITLE
-            )
-            Path(args.sheet).write_bytes(await documents.Renderer(0).render(job))
+            pdf = await account_import.sheet_pdf(result.accounts, documents.Renderer(0))
+            Path(args.sheet).write_bytes(pdf)
             print(f"名单已写入 {args.sheet}，请打印后当面交给本人。")
         return 0
 

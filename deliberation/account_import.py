@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import dataclasses
 import io
 import re
 import zipfile
@@ -23,14 +22,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from pypinyin import lazy_pinyin
 
-from deliberation.clock import utcnow
+from deliberation.clock import chinese_datetime, utcnow
 from deliberation.database import write_transaction
 from deliberation.documents.render import RenderJob
+from deliberation.documents.renderer import Renderer
 from deliberation.errors import AlreadyExists, ValidationFailed
 from deliberation.permissions import allowed
-from deliberation.schemas import ImportedAccountRead, ImportProblemRead, ImportRead
+from deliberation.schemas import ImportedAccountRead as ImportedAccount
+from deliberation.schemas import ImportProblemRead as ImportProblem
+from deliberation.schemas import ImportRead
 from deliberation.security import hash_first_password, temporary_password
 from deliberation.security_log import Actor, log
 from deliberation.tables import Account, SecurityEvent, Township, Village
@@ -64,36 +67,10 @@ IMPORTABLE = ("liaison", "representative", "staff", "supervisor")
 
 
 @dataclass
-class ImportProblem:
-    row: int
-    """The row number as the spreadsheet shows it (the header is row 1, or where it is)."""
-    field: str
-    """The column (its Chinese header), or "文件" for the file as a whole."""
-    message: str
-
-
-@dataclass
-class ImportedAccount:
-    row: int
-    display_name: str
-    username: str
-    role: str
-    role_label: str
-    township_id: int | None
-    township_name: str
-    village_id: int | None
-    village_name: str
-    phone: str
-    username_made: bool
-    """The username was made here (the row left it empty)."""
-    password: str = ""
-    """The first password (only after a real run; shown once, stored as a hash)."""
-
-
-@dataclass
 class ImportResult:
     rows: int
     accounts: list[ImportedAccount] = field(default_factory=list)
+    """The rows without problems, as they would be (or were) created."""
     errors: list[ImportProblem] = field(default_factory=list)
     created: bool = False
 
@@ -201,7 +178,7 @@ async def check(
         def problem(
             column: str, message: str, number: int = number, found: list[ImportProblem] = found
         ) -> None:
-            found.append(ImportProblem(number, column, message))
+            found.append(ImportProblem(row=number, field=column, message=message))
 
         name = row.get("姓名", "")
         if not name:
@@ -302,12 +279,13 @@ async def import_accounts(
     result = ImportResult(rows=len(rows), accounts=accounts, errors=problems)
     if problems or dry_run:
         return result
-    for account in accounts:
-        account.password = temporary_password()
+    passwords = [temporary_password() for _ in accounts]
     loop = asyncio.get_running_loop()
     hashes = await asyncio.gather(
-        *(loop.run_in_executor(_HASHING, hash_first_password, a.password) for a in accounts)
+        *(loop.run_in_executor(_HASHING, hash_first_password, p) for p in passwords)
     )
+    for account, password in zip(accounts, passwords, strict=True):
+        account.first_password = password
     now = utcnow()
     async with write_transaction():
         names = [a.username for a in accounts]
@@ -411,45 +389,29 @@ def template_csv() -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def sheet_job(accounts: list[ImportedAccount], made_at: str, title: str) -> RenderJob:
+async def sheet_pdf(accounts: list[ImportedAccount], renderer: Renderer) -> bytes:
     """The printable list of usernames and first passwords, for the office to hand out
     (rendered like the documents, with their faces; never stored)."""
-    return RenderJob(
+    job = RenderJob(
         template="account_sheet.html",
-        context={"accounts": [dataclasses.asdict(a) for a in accounts], "made_at": made_at},
-        qr_text=title,
+        context={
+            "accounts": [msgspec.structs.asdict(a) for a in accounts],
+            "made_at": chinese_datetime(utcnow()),
+        },
+        qr_text=SHEET_TITLE,
         verify_label="",
-        title=title,
+        title=SHEET_TITLE,
         author="好商量协商议事",
     )
+    return await renderer.render(job)
 
 
 def as_read(result: ImportResult, *, dry_run: bool) -> ImportRead:
     """The answer of the API (first passwords only after a real run)."""
-
-    def one(a: ImportedAccount) -> ImportedAccountRead:
-        return ImportedAccountRead(
-            row=a.row,
-            display_name=a.display_name,
-            username=a.username,
-            username_made=a.username_made,
-            role=a.role,
-            role_label=a.role_label,
-            township_id=a.township_id,
-            township_name=a.township_name,
-            village_id=a.village_id,
-            village_name=a.village_name,
-            phone=a.phone,
-            first_password=a.password or None,
-        )
-
-    checked = [one(a) for a in result.accounts]
     return ImportRead(
         dry_run=dry_run,
         rows=result.rows,
-        created=checked if result.created else [],
-        checked=checked,
-        errors=[
-            ImportProblemRead(row=p.row, field=p.field, message=p.message) for p in result.errors
-        ],
+        created=result.accounts if result.created else [],
+        checked=result.accounts,
+        errors=result.errors,
     )

@@ -12,7 +12,6 @@ from api.auth import CurrentPrincipal, policy_guard
 from api.dependencies import CurrentPublishing
 from api.middleware import client_of
 from deliberation import account_import, accounts, security_log
-from deliberation.clock import chinese_datetime, utcnow
 from deliberation.errors import ValidationFailed
 from deliberation.schemas import (
     ImportRead,
@@ -140,10 +139,7 @@ class UserController(Controller):
             actor_of(request, principal), content, upload.filename or "", dry_run=dry_run
         )
         if answer == "pdf" and result.created:
-            job = account_import.sheet_job(
-                result.accounts, chinese_datetime(utcnow()), account_import.SHEET_TITLE
-            )
-            pdf = await publishing.renderer.render(job)
+            pdf = await account_import.sheet_pdf(result.accounts, publishing.renderer)
             return Response(
                 pdf,
                 media_type="application/pdf",

@@ -24,7 +24,6 @@ from api.dependencies import CurrentPublishing
 from api.forms import FormData, max_lengths, parse_form
 from api.pages.signin import PageController, SignedIn
 from deliberation import account_import, accounts, permissions, security_log
-from deliberation.clock import chinese_datetime, utcnow
 from deliberation.errors import AlreadyExists, DomainError, ValidationFailed
 from deliberation.schemas import (
     Id,
@@ -447,10 +446,8 @@ class AdminPageController(PageController):
             problem = _errors(refused).get("file") or refused.detail
         sheet = None
         if result is not None and result.created:
-            job = account_import.sheet_job(
-                result.accounts, chinese_datetime(utcnow()), account_import.SHEET_TITLE
-            )
-            sheet = base64.b64encode(await publishing.renderer.render(job)).decode()
+            pdf = await account_import.sheet_pdf(result.accounts, publishing.renderer)
+            sheet = base64.b64encode(pdf).decode()
         return Template(
             "admin_import.html",
             context={

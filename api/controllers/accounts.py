@@ -150,17 +150,15 @@ class UserController(Controller):
             )
         return account_import.as_read(result, dry_run=dry_run)
 
-    @get("/import-template.xlsx", operation_id="import_template_xlsx")
+    @get("/import-template.xlsx", operation_id="import_template_xlsx", media_type=XLSX)
     async def import_template_xlsx(self) -> Response[bytes]:
         """The file to fill in, with the columns, an example row and how to fill them."""
         return download(account_import.template_xlsx(), XLSX, "import-template.xlsx")
 
-    @get("/import-template.csv", operation_id="import_template_csv")
+    @get("/import-template.csv", operation_id="import_template_csv", media_type="text/csv")
     async def import_template_csv(self) -> Response[bytes]:
         """The same columns as CSV (UTF-8 with a BOM, so Excel opens it right)."""
-        return download(
-            account_import.template_csv(), "text/csv; charset=utf-8", "import-template.csv"
-        )
+        return download(account_import.template_csv(), "text/csv", "import-template.csv")
 
     @patch("/{user_id:int}", operation_id="update_user")
     async def update_user(

@@ -404,9 +404,7 @@ class AdminPageController(PageController):
     @get("/import-template.csv", operation_id="admin_import_template_csv")
     async def template_csv(self, principal: SignedIn) -> Response[bytes]:
         permissions.allowed(principal, "account.manage").check()
-        return download(
-            account_import.template_csv(), "text/csv; charset=utf-8", "import-template.csv"
-        )
+        return download(account_import.template_csv(), "text/csv", "import-template.csv")
 
     @post(
         "/import",

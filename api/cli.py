@@ -473,8 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
     reset.set_defaults(func=cmd_user_reset_password)
     imported = user.add_parser(
         "import",
-        help="create accounts from an .xlsx or .csv file (columns 姓名, 用户名, 角色, 乡镇, "
-        "村(社区), 手机号): all rows or none",
+        help="create accounts from an .xlsx or .csv file (its columns as in the template "
+        "the admin page offers); all rows or none",
     )
     imported.add_argument("file", help="the .xlsx or .csv file (UTF-8 or GB 18030)")
     imported.add_argument(

@@ -3,7 +3,7 @@ representatives typed once in Excel, not one by one.
 
 The file is ``.xlsx`` or ``.csv`` (UTF-8, or GB 18030 as Excel on a Chinese Windows
 saves it) with the columns 姓名, 用户名 (optional: made from the name's pinyin, or a
-counter), 角色, 乡镇, 村(社区) and 手机号 (optional); other columns (序号, 备注) are
+counter), 角色, 乡镇, 村（社区） and 手机号 (optional); other columns (序号, 备注) are
 ignored. Every row is checked before anything is written, and every problem is
 reported with its row and column in plain words; then all rows are created in one
 transaction, or none. Each new account gets a first password, shown once (and printed
@@ -44,9 +44,14 @@ MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
-COLUMNS = ("姓名", "用户名", "角色", "乡镇", "村(社区)", "手机号")
+COLUMNS = ("姓名", "用户名", "角色", "乡镇", "村（社区）", "手机号")
 REQUIRED_COLUMNS = ("姓名", "角色", "乡镇")
-_COLUMN_ALIASES = {"村": "村(社区)", "社区": "村(社区)", "村/社区": "村(社区)", "手机": "手机号"}
+_COLUMN_ALIASES = {
+    "村": "村（社区）",
+    "社区": "村（社区）",
+    "村/社区": "村（社区）",
+    "手机": "手机号",
+}
 
 ROLE_NAMES: dict[str, str] = {
     **{label: role for role, label in ROLE_LABELS.items()},
@@ -54,7 +59,6 @@ ROLE_NAMES: dict[str, str] = {
     "代表": "representative",
     "村民代表": "representative",
     "居民代表": "representative",
-    "村(居)民代表": "representative",
     "联络员": "liaison",
     "政协委员": "liaison",
     "委员": "liaison",
@@ -86,7 +90,7 @@ def _cell(value: Any) -> str:
 
 
 def _header(name: str) -> str:
-    plain = name.replace(" ", "").replace("（", "(").replace("）", ")")
+    plain = name.replace(" ", "").replace("(", "（").replace(")", "）")
     return _COLUMN_ALIASES.get(plain, plain)
 
 
@@ -185,7 +189,7 @@ async def check(
             problem("姓名", "没有填写姓名")
         elif len(name) > 100:
             problem("姓名", "姓名太长（最多 100 个字）")
-        role_text = row.get("角色", "").replace("（", "(").replace("）", ")")
+        role_text = row.get("角色", "").replace("(", "（").replace(")", "）")
         role = ROLE_NAMES.get(role_text) or ROLE_NAMES.get(role_text.lower())
         if not role_text:
             problem("角色", "没有填写角色")
@@ -204,14 +208,14 @@ async def check(
             problem("乡镇", "没有填写乡镇")
         elif township_id is None:
             problem("乡镇", f"没有名为“{township_name}”的乡镇，请先在“乡镇和村（社区）”中建立")
-        village_name = row.get("村(社区)", "")
+        village_name = row.get("村（社区）", "")
         village_id = None
         if village_name and township_id is not None and role != "supervisor":
             village_id = villages.get((township_id, village_name))
             if village_id is None:
-                problem("村(社区)", f"{township_name}没有名为“{village_name}”的村（社区）")
+                problem("村（社区）", f"{township_name}没有名为“{village_name}”的村（社区）")
         elif role == "representative" and not village_name:
-            problem("村(社区)", "村（居）民代表必须填写所属村（社区）")
+            problem("村（社区）", "村（居）民代表必须填写所属村（社区）")
         phone = re.sub(r"[\s\-]", "", row.get("手机号", ""))
         if phone and not re.fullmatch(r"1\d{10}", phone):
             problem("手机号", f"手机号“{row.get('手机号', '')}”应为 11 位数字，以 1 开头")

@@ -127,7 +127,7 @@ class UserController(Controller):
         dry_run: Annotated[bool, QueryParameter()] = False,
         answer: Annotated[Literal["json", "pdf"], QueryParameter(name="format")] = "json",
     ) -> ImportRead | Response[bytes]:
-        """Accounts from an .xlsx or .csv file (columns 姓名, 用户名, 角色, 乡镇, 村(社区),
+        """Accounts from an .xlsx or .csv file (columns 姓名, 用户名, 角色, 乡镇, 村（社区）,
         手机号): every bad row and column listed; all rows created, or none.
         ``dry_run=true`` only checks. ``format=pdf`` answers a real run with the printable
         sheet of usernames and first passwords instead of JSON."""

@@ -12,7 +12,7 @@ from litestar import Litestar
 from deliberation.clock import china_today
 from deliberation.tables import Account, Township, Village
 from tests.api.test_sessions_end import page_client
-from tests.world import World, unique
+from tests.world import World, new_township, unique
 
 
 def shown_password(html: str) -> str:
@@ -108,7 +108,8 @@ async def test_deactivating_and_resetting_end_sessions_and_ask_first(
     world: World, app: Litestar
 ) -> None:
     admin = await page_client(app, world.admin.user["username"])
-    target = world.a["liaison2"]
+    township = await new_township(world, "停用镇")  # its accounts are changed for good
+    target = township["liaison2"]
     user_id = target.user["id"]
     person = await page_client(app, target.user["username"])
     assert (await person.get("/me")).status_code == 200
@@ -143,7 +144,7 @@ async def test_deactivating_and_resetting_end_sessions_and_ask_first(
         data={
             "display_name": "改名后的联络员",
             "role": "liaison",
-            "township_id": str(world.a.id),
+            "township_id": str(township.id),
             "village_id": "",
         },
     )

@@ -62,7 +62,7 @@ async def test_the_template_opens_in_excel_with_the_columns(world: World) -> Non
     answer = await world.admin.get("/api/v1/users/import-template.xlsx")
     assert answer.status_code == 200
     sheet = load_workbook(io.BytesIO(answer.content)).worksheets[0]
-    assert [c.value for c in sheet[1]] == ["姓名", "用户名", "角色", "乡镇", "村(社区)", "手机号"]
+    assert [c.value for c in sheet[1]] == ["姓名", "用户名", "角色", "乡镇", "村（社区）", "手机号"]
     csv_template = await world.admin.get("/api/v1/users/import-template.csv")
     assert csv_template.content.startswith("\ufeff姓名,用户名".encode())
     assert (await world.a["staff"].get("/api/v1/users/import-template.xlsx")).status_code == 403
@@ -81,7 +81,7 @@ async def test_a_dry_run_names_every_bad_row_and_writes_nothing(world: World) ->
     assert body["dry_run"] is True and body["rows"] == 30 and body["created"] == []
     assert [(e["row"], e["field"]) for e in body["errors"]] == [
         (6, "角色"),
-        (13, "村(社区)"),
+        (13, "村（社区）"),
         (22, "手机号"),
     ]
     assert "代表员" in body["errors"][0]["message"]

@@ -13,6 +13,7 @@ from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.favicon import favicon
 from api.controllers.health import health
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
+from api.controllers.statistics import year_figures
 from api.controllers.topics import TopicController, county_view, list_overdue
 from api.controllers.verify import VerifyController
 from api.controllers.webhooks import WebhookController
@@ -30,6 +31,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     TopicController,
     list_overdue,
     county_view,
+    year_figures,
     TopicRecordsController,
     RecordController,
     CorrectionController,

@@ -25,6 +25,7 @@ PUBLIC_PATHS = (
     "^/api/v1/workflow",
     "^/api/v1/public/",
     "^/api/v1/documents/[0-9]+/pdf$",
+    "^/api/v1/statistics$",
     "^/verify/",
     "^/notices",
     "^/login$",

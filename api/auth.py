@@ -28,6 +28,7 @@ PUBLIC_PATHS = (
     "^/api/v1/statistics$",
     "^/verify/",
     "^/notices",
+    "^/statistics",
     "^/login$",
     "^/logout$",
     "^/me$",

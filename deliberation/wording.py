@@ -16,5 +16,11 @@ def zh(wording: str, **values: str) -> str:
 RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 """Satisfaction ratings in Chinese, in the order they are offered."""
 
+ADOPTION_LABELS = {
+    "adopted": "已采纳",
+    "partly_adopted": "部分采纳",
+    "not_adopted": "未采纳",
+    "unanswered": "尚未答复",
+}
 STANCE_LABELS = {"support": "支持", "oppose": "反对", "suggestion": "建议"}
 """Opinion stances in Chinese, in the order they are offered."""

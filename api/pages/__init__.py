@@ -9,6 +9,7 @@ from api.pages.county import CountyPageController
 from api.pages.new_topic import NewTopicPageController
 from api.pages.notices import NoticeBoardController
 from api.pages.session import SessionController
+from api.pages.statistics import StatisticsPageController
 from api.pages.topic import TopicPageController
 
 PAGE_HANDLERS: list[ControllerRouterHandler] = [
@@ -18,6 +19,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     TopicPageController,
     CountyPageController,
     AdminPageController,
+    StatisticsPageController,
 ]
 
 __all__ = ["PAGE_HANDLERS"]

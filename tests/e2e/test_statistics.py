@@ -29,6 +29,8 @@ async def test_figures_as_charts_and_tables_on_a_phone(
     assert (await charts.first.get_attribute("src") or "").startswith("data:image/svg+xml")
     closed = section.locator("table.by-state tr", has_text="已办结")
     await expect(closed.locator("td")).to_have_text("1")
+    await expect(section.locator("table.adoption tr")).to_have_count(4)
+    await expect(section.locator("table.ratings tr")).to_have_count(3)
     await expect(section.locator("table.liaisons")).to_have_count(0)
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     assert await serious_accessibility_problems(page) == []

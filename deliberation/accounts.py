@@ -121,9 +121,11 @@ async def rename_township(township_id: int, name: str, actor: Actor = CLI) -> To
     name they were issued under)."""
     _manager(actor)
     name = name.strip()
+    if not valid_id(township_id):  # before the query: PostgreSQL refuses an id past 2**31
+        raise NotFound("乡镇不存在")
     async with write_transaction():
         row = await Township.select(Township.name).where(Township.id == township_id).first()
-        if row is None or not valid_id(township_id):
+        if row is None:
             raise NotFound("乡镇不存在")
         if row["name"] == name:
             return TownshipRead(id=township_id, name=name)
@@ -138,13 +140,15 @@ async def rename_township(township_id: int, name: str, actor: Actor = CLI) -> To
 async def rename_village(village_id: int, name: str, actor: Actor = CLI) -> VillageRead:
     _manager(actor)
     name = name.strip()
+    if not valid_id(village_id):
+        raise NotFound("村（社区）不存在")
     async with write_transaction():
         row = (
             await Village.select(Village.name, Village.township)
             .where(Village.id == village_id)
             .first()
         )
-        if row is None or not valid_id(village_id):
+        if row is None:
             raise NotFound("村（社区）不存在")
         township_id = row["township"]
         if row["name"] != name:

@@ -166,3 +166,15 @@ async def test_deactivating_and_resetting_end_sessions_and_ask_first(
     assert "共 0 条" in old.text
     bad = await admin.get("/admin/security-log", params={"from": "昨天"})
     assert bad.status_code == 422 and "日期格式" in bad.text
+
+
+async def test_renaming_what_does_not_exist_is_not_found(world: World, app: Litestar) -> None:
+    admin = await page_client(app, world.admin.user["username"])
+    for path in ("/admin/townships/999999", "/admin/villages/99999999999"):
+        answer = await admin.post(path, data={"name": "新名字"}, headers={"accept": "text/html"})
+        assert answer.status_code == 404, (path, answer.text[-300:])
+    for path in ("/api/v1/townships/99999999999", "/api/v1/villages/999999"):
+        answer = await world.admin.client.patch(
+            path, json={"name": "新名字"}, headers=world.admin.headers
+        )
+        assert answer.status_code == 404 and answer.json()["code"] == "not_found", path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -37,6 +38,7 @@ from deliberation.schemas import (
     VillageRename,
 )
 from deliberation.security import Principal, temporary_password
+from deliberation.security_log import Actor
 from workflows import ROLE_LABELS, ROLES
 
 NO_TOWNSHIP = ("admin", "supervisor")
@@ -120,7 +122,14 @@ class AdminPageController(PageController):
     async def new_township(
         self, request: Request[Any, Any, Any], principal: SignedIn, data: FormData
     ) -> Template | Redirect:
-        return await self._place(request, principal, "township", data, TownshipCreate)
+        return await self._place(
+            request,
+            principal,
+            "township",
+            data,
+            TownshipCreate,
+            lambda v, actor: accounts.create_township(v.name, actor),
+        )
 
     @post("/townships/{township_id:int}", operation_id="admin_rename_township", status_code=303)
     async def rename_township(
@@ -131,14 +140,26 @@ class AdminPageController(PageController):
         data: FormData,
     ) -> Template | Redirect:
         return await self._place(
-            request, principal, f"township-{township_id}", data, TownshipCreate, township_id
+            request,
+            principal,
+            f"township-{township_id}",
+            data,
+            TownshipCreate,
+            lambda v, actor: accounts.rename_township(township_id, v.name, actor),
         )
 
     @post("/villages", operation_id="admin_new_village", status_code=303)
     async def new_village(
         self, request: Request[Any, Any, Any], principal: SignedIn, data: FormData
     ) -> Template | Redirect:
-        return await self._place(request, principal, "village", data, VillageCreate)
+        return await self._place(
+            request,
+            principal,
+            "village",
+            data,
+            VillageCreate,
+            lambda v, actor: accounts.create_village(v.name, v.township_id, actor),
+        )
 
     @post("/villages/{village_id:int}", operation_id="admin_rename_village", status_code=303)
     async def rename_village(
@@ -149,7 +170,12 @@ class AdminPageController(PageController):
         data: FormData,
     ) -> Template | Redirect:
         return await self._place(
-            request, principal, f"village-{village_id}", data, VillageRename, village_id
+            request,
+            principal,
+            f"village-{village_id}",
+            data,
+            VillageRename,
+            lambda v, actor: accounts.rename_village(village_id, v.name, actor),
         )
 
     async def _place(
@@ -159,25 +185,17 @@ class AdminPageController(PageController):
         form: str,
         data: dict[str, Any],
         shape: type[Any],
-        target: int | None = None,
+        save: Callable[[Any, Actor], Awaitable[Any]],
     ) -> Template | Redirect:
+        """One form of the places page: its values to ``save``, or the page again with
+        each problem next to its field."""
         values, problems = parse_form(data, shape)
         if values is None:
             return await self._places_page(
                 principal, form=form, values=data, problems=problems, status=422
             )
-        actor = actor_of(request, principal)
         try:
-            if form == "township":
-                await accounts.create_township(values.name, actor)
-            elif form == "village":
-                await accounts.create_village(values.name, values.township_id, actor)
-            elif form.startswith("township-"):
-                assert target is not None
-                await accounts.rename_township(target, values.name, actor)
-            else:
-                assert target is not None
-                await accounts.rename_village(target, values.name, actor)
+            await save(values, actor_of(request, principal))
         except (ValidationFailed, AlreadyExists) as refused:
             found = _errors(refused)
             if "form" in found:  # "already exists" belongs next to the name

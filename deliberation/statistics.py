@@ -27,7 +27,7 @@ from msgspec import Struct
 
 from deliberation.clock import CHINA, china_date, china_today
 from deliberation.errors import NotFound
-from deliberation.permissions import allowed
+from deliberation.permissions import Subject, allowed
 from deliberation.security import Principal
 from deliberation.tables import (
     Account,
@@ -110,8 +110,6 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
 def sees_everything(principal: Principal | None, township_id: int) -> bool:
     """Whether the figures may include topics not yet public: the township's office and
     the county (the policy's full view of the township's topics)."""
-    from deliberation.permissions import Subject
-
     return bool(
         principal is not None
         and principal.role in ("staff", "liaison", "supervisor")

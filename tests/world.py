@@ -263,7 +263,7 @@ async def satisfy(t: Township, topic: dict[str, Any], requirement: str) -> None:
     assert r.status_code in (200, 201), r.text
 
 
-def _path_trigger(source: str, dest: str) -> str:
+def path_trigger(source: str, dest: str) -> str:
     for transition in WORKFLOW.transitions:
         if source in transition.sources and transition.dest == dest:
             return transition.trigger
@@ -284,7 +284,7 @@ async def walk(t: Township, topic: dict[str, Any], state: str) -> dict[str, Any]
         assert response.status_code == 200, response.text
         return dict(response.json())
     for source, dest in itertools.pairwise(PATH[: PATH.index(state) + 1]):
-        transition = WORKFLOW.transition(_path_trigger(source, dest))
+        transition = WORKFLOW.transition(path_trigger(source, dest))
         for requirement in transition.requires:
             await satisfy(t, topic, requirement.name)
         actor = t["liaison"] if "liaison" in transition.roles else t["staff"]

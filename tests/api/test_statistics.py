@@ -4,11 +4,28 @@ public sees public topics only, the office and the county everything."""
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
+import pytest
+from chinese_calendar import is_workday
+
+from deliberation import clock
 from deliberation.clock import china_today
 from deliberation.tables import Opinion, ResolutionItem, SatisfactionRating, Topic, TopicEvent
-from tests.world import World, new_township, topic_in_state
+from tests.world import (
+    Township,
+    World,
+    fire,
+    new_township,
+    open_topic,
+    path_trigger,
+    satisfy,
+    topic_in_state,
+)
+from workflows import WORKFLOW
 
 STATES = ("proposed", "investigated", "meeting", "resolution", "feedback", "closed", "rejected")
 
@@ -108,3 +125,148 @@ async def test_other_years_and_bad_asks(world: World) -> None:
     for bad in ({"year": "今年"}, {"year": 1900}, {"township_id": 0}):
         answer = await world.client.get("/api/v1/statistics", params=bad)
         assert answer.status_code in (400, 422), bad
+
+
+# A generated year ---------------------------------------------------------------------
+#
+# Topics of a past year walked through their stages on the days a plan gives (the clock
+# is moved, so the chain holds the true times of each move; nothing is back-dated). The
+# oracle counts working days with the chinese_calendar package itself, not the project's
+# calendar, and knows from the plan which stages were late.
+
+YEAR = 2025
+TIMED = {"proposed": 10, "investigated": 10, "site_consultation": 5, "meeting": 7}
+"""The stages with time limits, and their limits in working days."""
+PLAN: list[tuple[date, tuple[int | None, ...], int | None]] = [
+    # The day it is opened, the working days spent in each timed stage (None: still
+    # there), and the working days its items took (due 30 calendar days after they are
+    # set; None: not finished).
+    (date(2025, 1, 6), (3, 8, 2, 5), 10),
+    (date(2025, 2, 10), (12, 10, 6, 4), 30),
+    (date(2025, 3, 3), (1, 1, 1, 1), 3),
+    (date(2025, 4, 7), (10, 11, 5, 9), 25),
+    (date(2025, 5, 12), (15, 2, 3, 7), None),
+    (date(2025, 6, 9), (4, 20, 8, None), None),
+    (date(2025, 9, 22), (9, 10, None, None), None),
+    (date(2025, 12, 1), (2, None, None, None), None),
+]
+OPINIONS = (("adopted", "not_adopted"), ("partly_adopted", None), (None, None), ("adopted", None))
+"""The answers given to two representatives' opinions on the first topics (None: none)."""
+
+
+def workday_after(day: date, n: int) -> date:
+    """The n-th working day after ``day``, by chinese_calendar."""
+    while n:
+        day += timedelta(days=1)
+        n -= is_workday(day)
+    return day
+
+
+def workdays_between(after: date, until: date) -> int:
+    return sum(is_workday(after + timedelta(days=k)) for k in range(1, (until - after).days + 1))
+
+
+def on(day: date, hour: int = 10, minute: int = 0) -> None:
+    """Set the clock to ``hour:minute`` China time on ``day`` (it keeps running)."""
+    clock.set_offset(clock.offset_to_china_time(hour, minute, day))
+
+
+@pytest.fixture
+def restore_clock() -> Iterator[float]:
+    start = clock.offset_seconds()
+    yield start
+    clock.set_offset(start)
+
+
+async def opinions(t: Township, topic: dict[str, Any], answers: tuple[str | None, ...]) -> None:
+    for rep, adoption in zip(("representative", "representative2"), answers, strict=True):
+        r = await t[rep].post(
+            f"/api/v1/topics/{topic['id']}/opinions",
+            {"content": "建议尽快办理", "stance": "suggestion"},
+        )
+        assert r.status_code == 201, r.text
+        if adoption:
+            r = await t["staff"].post(
+                f"/api/v1/opinions/{r.json()['id']}/answer",
+                {"adoption": adoption, "reason": "经研究"},
+            )
+            assert r.status_code in (200, 201), r.text
+
+
+async def move(t: Township, topic: dict[str, Any], source: str, dest: str) -> None:
+    transition = WORKFLOW.transition(path_trigger(source, dest))
+    for requirement in transition.requires:
+        await satisfy(t, topic, requirement.name)
+    actor = t["liaison"] if "liaison" in transition.roles else t["staff"]
+    r = await fire(actor, topic, transition.trigger, comment="推进")
+    assert r.status_code == 200, r.text
+
+
+async def test_a_generated_year_equals_what_its_plan_says(
+    world: World, restore_clock: float
+) -> None:
+    t = await new_township(world, "生成年镇")
+    expected: dict[str, list[tuple[int, bool]]] = {state: [] for state in TIMED}
+    items_done = items_on_time = closed = 0
+    path = [*TIMED, "resolution", "feedback", "closed"]
+    for number, (opened, stages, items_took) in enumerate(PLAN):
+        day = opened
+        on(day)
+        topic = await open_topic(t)
+        if number < len(OPINIONS):
+            await opinions(t, topic, OPINIONS[number])
+        meeting_day = day
+        for stage, taken in zip(TIMED, stages, strict=True):
+            if taken is None:
+                break
+            entered, day = day, workday_after(day, taken)
+            on(day)
+            await move(t, topic, stage, path[path.index(stage) + 1])
+            if stage == "site_consultation":
+                meeting_day = day - timedelta(
+                    days=1
+                )  # the world's meetings are held the day before
+            since = meeting_day if stage == "meeting" else entered
+            assert workdays_between(entered, day) == taken
+            expected[stage].append((taken, workdays_between(since, day) <= TIMED[stage]))
+        if items_took is not None:
+            await move(t, topic, "resolution", "feedback")
+            due = day + timedelta(days=30)
+            day = workday_after(day, items_took)
+            on(day)
+            await satisfy(t, topic, "items_completed")
+            items_done += 1
+            items_on_time += day <= due
+            await move(t, topic, "feedback", "closed")
+            closed += 1
+    # A topic opened at 23:30 on New Year's Eve, China time, belongs to that year; one
+    # opened half an hour after midnight, to the next.
+    on(date(YEAR, 12, 31), 23, 30)
+    await open_topic(t)
+    on(date(YEAR + 1, 1, 1), 0, 30)
+    await open_topic(t)
+    clock.set_offset(restore_clock)
+    assert any(not ok for runs in expected.values() for _, ok in runs)  # the plan has late stages
+
+    adoptions = [a for answers in OPINIONS for a in answers]
+    for who in (t["staff"], world.supervisor):
+        answer = await who.get("/api/v1/statistics", params={"township_id": t.id, "year": YEAR})
+        assert answer.status_code == 200, answer.text
+        [figures] = answer.json()["townships"]
+        assert figures["topics"] == len(PLAN) + 1
+        assert figures["by_state"]["closed"] == closed
+        for stage in figures["stages"]:
+            runs = expected[stage["state"]]
+            assert stage["finished"] == len(runs), stage
+            assert stage["on_time"] == sum(ok for _, ok in runs), stage
+            assert stage["median_working_days"] == statistics.median(d for d, _ in runs), stage
+        assert figures["items"]["completed"] == items_done
+        assert figures["items"]["completed_on_time"] == items_on_time
+        for kind in ("adopted", "partly_adopted", "not_adopted"):
+            assert figures["opinions_by_adoption"][kind] == adoptions.count(kind)
+        assert figures["opinions_by_adoption"]["unanswered"] == adoptions.count(None)
+        assert figures["satisfaction_by_rating"]["satisfied"] == closed
+    following = await t["staff"].get(
+        "/api/v1/statistics", params={"township_id": t.id, "year": YEAR + 1}
+    )
+    assert following.json()["townships"][0]["topics"] == 1

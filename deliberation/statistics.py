@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics as stats
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -33,6 +33,7 @@ from deliberation.tables import (
     Account,
     Investigation,
     Meeting,
+    MeetingAttendee,
     Opinion,
     ProgressReport,
     ResolutionItem,
@@ -42,7 +43,7 @@ from deliberation.tables import (
     TopicEvent,
     Township,
 )
-from deliberation.workdays import WorkingDays, working_days
+from deliberation.workdays import DayRanks, WorkingDays, working_days
 from workflows import WORKFLOW
 
 ADOPTIONS = ("adopted", "partly_adopted", "not_adopted", "unanswered")
@@ -127,103 +128,204 @@ async def figures(
     townships = await query
     if township_id is not None and not townships:
         raise NotFound("乡镇不存在")
-    calendar = await working_days()
-    today = china_today()
-    results = []
     everything_for = {t["id"]: sees_everything(principal, t["id"]) for t in townships}
-    for township in townships:
-        results.append(
-            await _township(
-                township, year, calendar, today, public_only=not everything_for[township["id"]]
-            )
-        )
+    both = await _year(townships, year, township_id)
     return StatisticsRead(
         year=year,
         public_only=not any(everything_for.values()),
-        townships=results,
+        townships=[both[t["id"]][0 if everything_for[t["id"]] else 1] for t in townships],
     )
 
 
-async def _township(
+class _Rows(Struct, kw_only=True):
+    """What the year's figures are counted from, read once for every township asked."""
+
+    topics: list[dict[str, Any]]
+    moves: dict[int, list[dict[str, Any]]]
+    meeting_days: dict[int, list[date]]
+    adoptions: dict[int, list[str | None]]
+    ratings: dict[int, list[str]]
+    items: dict[int, list[dict[str, Any]]]
+    done_on: dict[int, date]
+    records_by: dict[int, list[int]]
+    present: dict[int, set[tuple[int, str]]]
+    """Per topic, (meeting, name) of everyone on a roll as present."""
+    liaisons: dict[int, list[dict[str, Any]]]
+
+
+async def _year(
+    townships: list[dict[str, Any]], year: int, township_id: int | None
+) -> dict[int, tuple[TownshipFigures, TownshipFigures]]:
+    """Per township, its figures with every topic and with public topics only."""
+    rows = await _read(year, township_id)
+    calendar = await working_days()
+    today = china_today()
+    first = min((china_date(e["created_at"]) for m in rows.moves.values() for e in m), default=None)
+    ranks = DayRanks(calendar, first, today + timedelta(days=60)) if first else calendar
+    stages = {
+        tid: stage_times(moves, rows.meeting_days.get(tid, []), ranks)
+        for tid, moves in rows.moves.items()
+    }
+    public_states = set(WORKFLOW.public_states)
+    by_township: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for topic in rows.topics:
+        by_township[topic["township"]].append(topic)
+    found = {}
+    for township in townships:
+        mine = by_township[township["id"]]
+        public = [t for t in mine if t["state"] in public_states]
+        found[township["id"]] = (
+            _township(township, mine, rows, stages, today, with_liaisons=True),
+            _township(township, public, rows, stages, today, with_liaisons=False),
+        )
+    return found
+
+
+async def _read(year: int, township_id: int | None) -> _Rows:
+    start, end = _year_bounds(year)
+
+    def of_year(topic: Any) -> list[Any]:
+        """Conditions on a topic (the table, or a foreign key to it) to be of the year."""
+        found = [topic.created_at >= start, topic.created_at < end]
+        if township_id is not None:
+            found.append(topic.township == township_id)
+        return found
+
+    topics = await Topic.select(Topic.id, Topic.township, Topic.state, Topic.opened_by).where(
+        *of_year(Topic)
+    )
+    moves: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for event in await TopicEvent.select(
+        TopicEvent.topic, TopicEvent.seq, TopicEvent.to_state, TopicEvent.created_at
+    ).where(TopicEvent.kind.is_in(["topic.opened", "transition"]), *of_year(TopicEvent.topic)):
+        moves[event["topic"]].append(event)
+    meeting_days: dict[int, list[date]] = defaultdict(list)
+    for meeting in await Meeting.select(Meeting.topic, Meeting.scheduled_at).where(
+        *of_year(Meeting.topic)
+    ):
+        meeting_days[meeting["topic"]].append(china_date(meeting["scheduled_at"]))
+    adoptions: dict[int, list[str | None]] = defaultdict(list)
+    for opinion in await Opinion.select(Opinion.topic, Opinion.adoption).where(
+        *of_year(Opinion.topic)
+    ):
+        adoptions[opinion["topic"]].append(opinion["adoption"])
+    ratings: dict[int, list[str]] = defaultdict(list)
+    for rating in await SatisfactionRating.select(
+        SatisfactionRating.topic, SatisfactionRating.rating
+    ).where(*of_year(SatisfactionRating.topic)):
+        ratings[rating["topic"]].append(rating["rating"])
+    items: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for item in await ResolutionItem.select(
+        ResolutionItem.id, ResolutionItem.topic, ResolutionItem.due_date, ResolutionItem.completed
+    ).where(*of_year(ResolutionItem.topic)):
+        items[item["topic"]].append(item)
+    done_on: dict[int, date] = {}
+    for report in await ProgressReport.select(ProgressReport.item, ProgressReport.created_at).where(
+        ProgressReport.completed == True,  # noqa: E712
+        *of_year(ProgressReport.item.topic),
+    ):
+        day = china_date(report["created_at"])
+        done_on[report["item"]] = min(day, done_on.get(report["item"], day))
+    records_by: dict[int, list[int]] = defaultdict(list)
+    for table in (Investigation, SiteConsultation):
+        for row in await table.select(table.topic, table.recorded_by).where(*of_year(table.topic)):
+            records_by[row["topic"]].append(row["recorded_by"])
+    present: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for row in await MeetingAttendee.select(
+        MeetingAttendee.meeting,
+        MeetingAttendee.meeting.topic.as_alias("topic"),
+        MeetingAttendee.name,
+    ).where(MeetingAttendee.attendance == "present", *of_year(MeetingAttendee.meeting.topic)):
+        present[row["topic"]].add((row["meeting"], row["name"]))
+    people = Account.select(Account.id, Account.display_name, Account.township).where(
+        Account.role == "liaison"
+    )
+    if township_id is not None:
+        people = people.where(Account.township == township_id)
+    liaisons: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for person in await people.order_by(Account.id):
+        liaisons[person["township"]].append(person)
+    return _Rows(
+        topics=topics,
+        moves=moves,
+        meeting_days=meeting_days,
+        adoptions=adoptions,
+        ratings=ratings,
+        items=items,
+        done_on=done_on,
+        records_by=records_by,
+        present=present,
+        liaisons=liaisons,
+    )
+
+
+def _township(
     township: dict[str, Any],
-    year: int,
-    calendar: WorkingDays,
+    topics: list[dict[str, Any]],
+    rows: _Rows,
+    stages: dict[int, list[tuple[str, int, bool]]],
     today: date,
     *,
-    public_only: bool,
+    with_liaisons: bool,
 ) -> TownshipFigures:
-    start, end = _year_bounds(year)
-    conditions = [
-        Topic.township == township["id"],
-        Topic.created_at >= start,
-        Topic.created_at < end,
-    ]
-    if public_only:
-        conditions.append(Topic.state.is_in(list(WORKFLOW.public_states)))
-    topics = await Topic.select(Topic.id, Topic.state, Topic.opened_by).where(*conditions)
-    ids = [t["id"] for t in topics]
     by_state: dict[str, int] = defaultdict(int)
-    for t in topics:
-        by_state[t["state"]] += 1
+    adoptions = dict.fromkeys(ADOPTIONS, 0)
+    ratings = dict.fromkeys(RATINGS, 0)
+    durations: dict[str, list[int]] = defaultdict(list)
+    on_time: dict[str, int] = defaultdict(int)
+    total = completed = completed_on_time = overdue = 0
+    for topic in topics:
+        tid = topic["id"]
+        by_state[topic["state"]] += 1
+        for adoption in rows.adoptions.get(tid, ()):
+            adoptions[adoption or "unanswered"] += 1
+        for rating in rows.ratings.get(tid, ()):
+            ratings[rating] = ratings.get(rating, 0) + 1
+        for state, taken, in_time in stages.get(tid, ()):
+            durations[state].append(taken)
+            on_time[state] += in_time
+        for item in rows.items.get(tid, ()):
+            total += 1
+            if item["completed"]:
+                completed += 1
+                finished = rows.done_on.get(item["id"])
+                completed_on_time += finished is not None and finished <= item["due_date"]
+            elif item["due_date"] < today:
+                overdue += 1
     return TownshipFigures(
         township_id=township["id"],
         township_name=township["name"],
         topics=len(topics),
         by_state=dict(by_state),
-        stages=await _stages(ids, calendar),
-        opinions_by_adoption=await _adoptions(ids),
-        satisfaction_by_rating=await _ratings(ids),
-        items=await _items(ids, today),
-        liaisons=None if public_only else await _liaisons(township["id"], topics, ids),
+        stages=[_stage(state, durations[state], on_time[state]) for state in TIMED_STAGES],
+        opinions_by_adoption=adoptions,
+        satisfaction_by_rating=ratings,
+        items=ItemFigures(
+            total=total,
+            completed=completed,
+            completed_on_time=completed_on_time,
+            open_overdue=overdue,
+        ),
+        liaisons=_liaisons(township["id"], topics, rows) if with_liaisons else None,
     )
 
 
-def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
-    """Ids in groups small enough for an ``IN`` list on every engine."""
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-async def _stages(ids: list[int], calendar: WorkingDays) -> list[StageFigures]:
-    moves: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    meetings: dict[int, list[date]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for event in await TopicEvent.select(
-            TopicEvent.topic, TopicEvent.seq, TopicEvent.to_state, TopicEvent.created_at
-        ).where(
-            TopicEvent.topic.is_in(chunk),
-            TopicEvent.kind.is_in(["topic.opened", "transition"]),
-        ):
-            moves[event["topic"]].append(event)
-        for meeting in await Meeting.select(Meeting.topic, Meeting.scheduled_at).where(
-            Meeting.topic.is_in(chunk)
-        ):
-            meetings[meeting["topic"]].append(china_date(meeting["scheduled_at"]))
-    durations: dict[str, list[int]] = defaultdict(list)
-    on_time: dict[str, int] = defaultdict(int)
-    for topic_id, events in moves.items():
-        for state, taken, in_time in stage_times(events, meetings[topic_id], calendar):
-            durations[state].append(taken)
-            on_time[state] += in_time
-    found = []
-    for state in TIMED_STAGES:
-        limit = WORKFLOW.state(state).time_limit
-        assert limit is not None
-        finished = len(durations[state])
-        found.append(
-            StageFigures(
-                state=state,
-                label=limit.label,
-                finished=finished,
-                on_time=on_time[state],
-                on_time_share=on_time[state] / finished if finished else None,
-                median_working_days=float(stats.median(durations[state])) if finished else None,
-            )
-        )
-    return found
+def _stage(state: str, durations: list[int], on_time: int) -> StageFigures:
+    limit = WORKFLOW.state(state).time_limit
+    assert limit is not None
+    finished = len(durations)
+    return StageFigures(
+        state=state,
+        label=limit.label,
+        finished=finished,
+        on_time=on_time,
+        on_time_share=on_time / finished if finished else None,
+        median_working_days=float(stats.median(durations)) if finished else None,
+    )
 
 
 def stage_times(
-    events: list[dict[str, Any]], meeting_days: list[date], calendar: WorkingDays
+    events: list[dict[str, Any]], meeting_days: list[date], calendar: WorkingDays | DayRanks
 ) -> list[tuple[str, int, bool]]:
     """(stage, working days taken, on time) for every timed stage the topic left.
 
@@ -248,77 +350,16 @@ def stage_times(
     return found
 
 
-async def _adoptions(ids: list[int]) -> dict[str, int]:
-    counts = dict.fromkeys(ADOPTIONS, 0)
-    for chunk in _chunks(ids):
-        for row in await Opinion.select(Opinion.adoption).where(Opinion.topic.is_in(chunk)):
-            counts[row["adoption"] or "unanswered"] += 1
-    return counts
-
-
-async def _ratings(ids: list[int]) -> dict[str, int]:
-    counts = dict.fromkeys(RATINGS, 0)
-    for chunk in _chunks(ids):
-        for row in await SatisfactionRating.select(SatisfactionRating.rating).where(
-            SatisfactionRating.topic.is_in(chunk)
-        ):
-            counts[row["rating"]] = counts.get(row["rating"], 0) + 1
-    return counts
-
-
-async def _items(ids: list[int], today: date) -> ItemFigures:
-    total = completed = on_time = overdue = 0
-    for chunk in _chunks(ids):
-        items = await ResolutionItem.select(
-            ResolutionItem.id, ResolutionItem.due_date, ResolutionItem.completed
-        ).where(ResolutionItem.topic.is_in(chunk))
-        done_on: dict[int, date] = {}
-        item_ids = [i["id"] for i in items]
-        for part in _chunks(item_ids):
-            for report in await ProgressReport.select(
-                ProgressReport.item, ProgressReport.created_at
-            ).where(ProgressReport.item.is_in(part), ProgressReport.completed == True):  # noqa: E712
-                day = china_date(report["created_at"])
-                done_on[report["item"]] = min(day, done_on.get(report["item"], day))
-        for item in items:
-            total += 1
-            if item["completed"]:
-                completed += 1
-                finished = done_on.get(item["id"])
-                if finished is not None and finished <= item["due_date"]:
-                    on_time += 1
-            elif item["due_date"] < today:
-                overdue += 1
-    return ItemFigures(
-        total=total, completed=completed, completed_on_time=on_time, open_overdue=overdue
-    )
-
-
-async def _liaisons(
-    township_id: int, topics: list[dict[str, Any]], ids: list[int]
-) -> list[LiaisonFigures]:
-    people = await (
-        Account.select(Account.id, Account.display_name)
-        .where(Account.township == township_id, Account.role == "liaison")
-        .order_by(Account.id)
-    )
+def _liaisons(township_id: int, topics: list[dict[str, Any]], rows: _Rows) -> list[LiaisonFigures]:
     opened: dict[int, int] = defaultdict(int)
-    for t in topics:
-        opened[t["opened_by"]] += 1
     records: dict[int, int] = defaultdict(int)
-    attended: dict[str, int] = defaultdict(int)
-    for chunk in _chunks(ids):
-        for table in (Investigation, SiteConsultation):
-            for row in await table.select(table.recorded_by).where(table.topic.is_in(chunk)):
-                records[row["recorded_by"]] += 1
-        rolls = await Meeting.raw(
-            "SELECT a.name AS name, count(DISTINCT m.id) AS n FROM meeting_attendee a "
-            "JOIN meeting m ON m.id = a.meeting WHERE a.attendance = 'present' "
-            f"AND m.topic IN ({', '.join('{}' for _ in chunk)}) GROUP BY a.name",
-            *chunk,
-        )
-        for row in rolls:
-            attended[row["name"]] += int(row["n"])
+    meetings: dict[str, set[int]] = defaultdict(set)
+    for topic in topics:
+        opened[topic["opened_by"]] += 1
+        for person in rows.records_by.get(topic["id"], ()):
+            records[person] += 1
+        for meeting, name in rows.present.get(topic["id"], ()):
+            meetings[name].add(meeting)
     return [
         LiaisonFigures(
             account_id=p["id"],
@@ -326,7 +367,7 @@ async def _liaisons(
             topics_opened=opened[p["id"]],
             records_made=records[p["id"]],
             # The roll has plain names; an account's name may carry a note in brackets.
-            meetings_attended=attended[p["display_name"].split("（")[0].strip()],
+            meetings_attended=len(meetings[p["display_name"].split("（")[0].strip()]),
         )
-        for p in people
+        for p in rows.liaisons.get(township_id, ())
     ]

@@ -12,6 +12,7 @@ Where each day's answer comes from, first match wins:
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,18 @@ class Deadline:
     provisional: bool
 
 
+@functools.lru_cache(maxsize=8192)
+def _package_answer(day: date) -> tuple[bool, bool]:
+    """The package's answer, or the provisional rule's. Cached: the package checks each
+    date against its whole range first (~30 µs a call), and a year's statistics ask
+    about hundreds of thousands of days."""
+    try:
+        return bool(chinese_calendar.is_workday(day)), False
+    except NotImplementedError:
+        fixed = (day.month, day.day) in FIXED_HOLIDAYS
+        return day.weekday() < 5 and not fixed, True
+
+
 @dataclass(frozen=True)
 class WorkingDays:
     """Answers "is this a working day?" and counts working days forward."""
@@ -60,11 +73,7 @@ class WorkingDays:
             if day in schedule.holidays:
                 return False, False
             return day.weekday() < 5, False
-        try:
-            return bool(chinese_calendar.is_workday(day)), False
-        except NotImplementedError:
-            fixed = (day.month, day.day) in FIXED_HOLIDAYS
-            return day.weekday() < 5 and not fixed, True
+        return _package_answer(day)
 
     def add(self, start: date, working_days: int) -> Deadline:
         """The ``working_days``-th working day after ``start`` (``start`` not counted)."""
@@ -88,6 +97,57 @@ class WorkingDays:
             provisional = provisional or unsure
             found += workday
         return found, provisional
+
+
+class DayRanks:
+    """The calendar's answers between two dates read once and numbered, so that counting
+    and adding working days are lookups (a year's statistics count hundreds of
+    thousands of days). Outside those dates it asks the calendar."""
+
+    def __init__(self, calendar: WorkingDays, first: date, last: date) -> None:
+        self.calendar = calendar
+        self.first = first
+        self.last = last
+        self.before: list[int] = []
+        """Working days from ``first`` (exclusive) to each day (inclusive)."""
+        self.workdays: list[date] = []
+        self.unsure: list[int] = []
+        """Provisional answers, counted the same way."""
+        found = unsure = 0
+        day = first
+        while day <= last:
+            workday, provisional = calendar.is_workday(day)
+            if day > first:
+                found += workday
+                unsure += provisional
+                if workday:
+                    self.workdays.append(day)
+            self.before.append(found)
+            self.unsure.append(unsure)
+            day += timedelta(days=1)
+
+    def _index(self, day: date) -> int | None:
+        return (day - self.first).days if self.first <= day <= self.last else None
+
+    def count(self, after: date, until: date) -> tuple[int, bool]:
+        """As :meth:`WorkingDays.count`."""
+        a, u = self._index(after), self._index(until)
+        if a is None or u is None or u < a:
+            return self.calendar.count(after, until)
+        return self.before[u] - self.before[a], self.unsure[u] > self.unsure[a]
+
+    def add(self, start: date, working_days: int) -> Deadline:
+        """As :meth:`WorkingDays.add`."""
+        s = self._index(start)
+        if s is None or working_days <= 0:
+            return self.calendar.add(start, working_days)
+        wanted = self.before[s] + working_days - 1
+        if wanted >= len(self.workdays):
+            return self.calendar.add(start, working_days)
+        day = self.workdays[wanted]
+        d = self._index(day)
+        assert d is not None
+        return Deadline(day, self.unsure[d] > self.unsure[s])
 
 
 def parse_schedule(text: str) -> Schedule:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from deliberation.errors import ValidationFailed
-from deliberation.workdays import Deadline, WorkingDays, parse_schedule
+from deliberation.workdays import DayRanks, Deadline, WorkingDays, parse_schedule
 from tests.deliberation.test_audit import run_cli
 
 CALENDAR = WorkingDays()
@@ -103,3 +103,16 @@ def test_calendar_load_from_the_cli(tmp_path: Path) -> None:
     assert r.returncode == 1 and "JSON" in r.stderr
     r = run_cli(url, "calendar", "load", str(tmp_path / "missing.json"), cwd=tmp_path)
     assert r.returncode == 1 and "无法读取" in r.stderr
+
+
+def test_numbered_days_answer_as_the_calendar_does() -> None:
+    """The statistics count with DayRanks; it must agree with the calendar everywhere,
+    across a year end into a year nobody has published (provisional answers) and past
+    the range it numbered."""
+    ranks = DayRanks(CALENDAR, date(2026, 9, 1), date(2027, 2, 28))
+    days = [date(2026, 8, 20) + timedelta(days=k) for k in range(0, 220, 3)]
+    for after in days:
+        for until in days:
+            assert ranks.count(after, until) == CALENDAR.count(after, until), (after, until)
+        for n in (0, 1, 5, 7, 10, 60):
+            assert ranks.add(after, n) == CALENDAR.add(after, n), (after, n)

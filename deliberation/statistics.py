@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import statistics as stats
 from collections import defaultdict
+from collections.abc import Hashable
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 from msgspec import Struct
 
+from deliberation.caching import VersionedCache
 from deliberation.clock import CHINA, china_date, china_today
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
@@ -102,6 +104,8 @@ class StatisticsRead(Struct, kw_only=True):
     public_only: bool
     """Figures of public topics only (the caller is not of the township's office)."""
     townships: list[TownshipFigures]
+    total: TownshipFigures | None = None
+    """Every township together (township_id 0), when no township was asked for."""
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -121,20 +125,49 @@ def sees_everything(principal: Principal | None, township_id: int) -> bool:
 async def figures(
     principal: Principal | None, *, year: int, township_id: int | None = None
 ) -> StatisticsRead:
-    """The year's figures of one township, or of every township."""
-    query = Township.select(Township.id, Township.name).order_by(Township.id)
-    if township_id is not None:
-        query = query.where(Township.id == township_id)
-    townships = await query
-    if township_id is not None and not townships:
+    """The year's figures of one township, or of every township and all together."""
+    year_figures = await _cache.get((year, township_id), lambda: _year(year, township_id))
+    if township_id is not None and not year_figures.townships:
         raise NotFound("乡镇不存在")
-    everything_for = {t["id"]: sees_everything(principal, t["id"]) for t in townships}
-    both = await _year(townships, year, township_id)
+    full_for = frozenset(t for t in year_figures.townships if sees_everything(principal, t))
     return StatisticsRead(
         year=year,
-        public_only=not any(everything_for.values()),
-        townships=[both[t["id"]][0 if everything_for[t["id"]] else 1] for t in townships],
+        public_only=not full_for,
+        townships=[
+            both[0 if tid in full_for else 1] for tid, both in year_figures.townships.items()
+        ],
+        total=year_figures.total(full_for) if township_id is None else None,
     )
+
+
+def _latest(table: str) -> str:
+    """The newest row's id, and how many rows lie within 1000 ids of it: a transaction
+    that took a lower id commits after one that took a higher id (PostgreSQL), and the
+    count changes when it does."""
+    return (
+        f"(SELECT max(id) FROM {table}) AS {table}_latest, "
+        f"(SELECT count(*) FROM {table} WHERE id > "
+        f"(SELECT coalesce(max(id), 0) - 1000 FROM {table})) AS {table}_recent"
+    )
+
+
+STAMP_SELECT = f"SELECT {_latest('topic_event')}, {_latest('security_event')}"
+"""Every change to a topic or its records is an event on its chain; every change to a
+township, village or account is a security event."""
+
+
+async def change_stamp() -> Hashable:
+    """What the figures were counted from: the newest events, today (items fall overdue)
+    and the working-day calendar (schedules can be loaded)."""
+    [row] = await Topic.raw(STAMP_SELECT)
+    calendar = await working_days()
+    return (tuple(row.values()), china_today(), tuple(sorted(calendar.schedules.items())))
+
+
+_cache: VersionedCache[_YearFigures] = VersionedCache(change_stamp, size=64)
+"""The year's figures by (year, township or all), never staler than the last change:
+counting a county's year takes about a second, and a county asks for it far more often
+than it changes."""
 
 
 class _Rows(Struct, kw_only=True):
@@ -151,34 +184,66 @@ class _Rows(Struct, kw_only=True):
     present: dict[int, set[tuple[int, str]]]
     """Per topic, (meeting, name) of everyone on a roll as present."""
     liaisons: dict[int, list[dict[str, Any]]]
+    stages: dict[int, list[tuple[str, int, bool]]] = {}
+    """Per topic, (stage, working days, on time) of each timed stage it left."""
 
 
-async def _year(
-    townships: list[dict[str, Any]], year: int, township_id: int | None
-) -> dict[int, tuple[TownshipFigures, TownshipFigures]]:
-    """Per township, its figures with every topic and with public topics only."""
+class _YearFigures:
+    """A year's figures as cached: per township (in the order of their ids) with every
+    topic and with public topics only, and what a total over several townships is
+    counted from."""
+
+    def __init__(self, townships: list[dict[str, Any]], rows: _Rows, today: date) -> None:
+        self.rows = rows
+        self.today = today
+        public_states = set(WORKFLOW.public_states)
+        self.topics: dict[int, list[dict[str, Any]]] = {t["id"]: [] for t in townships}
+        for topic in rows.topics:
+            self.topics.setdefault(topic["township"], []).append(topic)
+        self.public = {
+            tid: [t for t in topics if t["state"] in public_states]
+            for tid, topics in self.topics.items()
+        }
+        self.townships = {
+            t["id"]: (
+                _township(t, self.topics[t["id"]], rows, today, with_liaisons=True),
+                _township(t, self.public[t["id"]], rows, today, with_liaisons=False),
+            )
+            for t in townships
+        }
+        self._totals: dict[frozenset[int], TownshipFigures] = {}
+
+    def total(self, full_for: frozenset[int]) -> TownshipFigures:
+        """Every township together: all topics of those in ``full_for``, the public
+        topics of the others."""
+        if full_for not in self._totals:
+            topics = [
+                topic
+                for tid in self.townships
+                for topic in (self.topics if tid in full_for else self.public)[tid]
+            ]
+            self._totals[full_for] = _township(
+                {"id": 0, "name": "全部乡镇"}, topics, self.rows, self.today, with_liaisons=False
+            )
+        return self._totals[full_for]
+
+
+async def _year(year: int, township_id: int | None) -> _YearFigures:
+    query = Township.select(Township.id, Township.name).order_by(Township.id)
+    if township_id is not None:
+        query = query.where(Township.id == township_id)
+    townships = await query
     rows = await _read(year, township_id)
     calendar = await working_days()
     today = china_today()
     first = min((china_date(e["created_at"]) for m in rows.moves.values() for e in m), default=None)
     ranks = DayRanks(calendar, first, today + timedelta(days=60)) if first else calendar
-    stages = {
+    rows.stages = {
         tid: stage_times(moves, rows.meeting_days.get(tid, []), ranks)
         for tid, moves in rows.moves.items()
     }
-    public_states = set(WORKFLOW.public_states)
-    by_township: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for topic in rows.topics:
-        by_township[topic["township"]].append(topic)
-    found = {}
-    for township in townships:
-        mine = by_township[township["id"]]
-        public = [t for t in mine if t["state"] in public_states]
-        found[township["id"]] = (
-            _township(township, mine, rows, stages, today, with_liaisons=True),
-            _township(township, public, rows, stages, today, with_liaisons=False),
-        )
-    return found
+    rows.moves = {}  # the chain's rows are not kept: their stages are
+    return _YearFigures(townships, rows, today)
 
 
 async def _read(year: int, township_id: int | None) -> _Rows:
@@ -263,7 +328,6 @@ def _township(
     township: dict[str, Any],
     topics: list[dict[str, Any]],
     rows: _Rows,
-    stages: dict[int, list[tuple[str, int, bool]]],
     today: date,
     *,
     with_liaisons: bool,
@@ -281,7 +345,7 @@ def _township(
             adoptions[adoption or "unanswered"] += 1
         for rating in rows.ratings.get(tid, ()):
             ratings[rating] = ratings.get(rating, 0) + 1
-        for state, taken, in_time in stages.get(tid, ()):
+        for state, taken, in_time in rows.stages.get(tid, ()):
             durations[state].append(taken)
             on_time[state] += in_time
         for item in rows.items.get(tid, ()):

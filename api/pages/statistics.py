@@ -67,7 +67,8 @@ class StatisticsPageController(PageController):
             "statistics.html",
             context={
                 "found": found,
-                "charts": {f.township_id: _charts(f) for f in found.townships},
+                # Charts for every township together, or for the one asked for.
+                "charts": _charts(found.total or found.townships[0]),
                 "townships": townships,
                 "township": township,
                 "years": list(range(this_year, this_year - 5, -1)),

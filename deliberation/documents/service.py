@@ -661,7 +661,7 @@ async def public_notices(
     Answered from memory while the board is unchanged (``deliberation.documents.board``)."""
     needle = normalise(q.strip()) if q and q.strip() else None
     key = (needle, date_from, date_to, limit, offset)
-    found = await board.pages.page(
+    found = await board.pages.get(
         key, lambda: _board_page(needle, date_from, date_to, limit, offset)
     )
     return DocumentPage(items=[_read(row, publishing) for row in found.rows], total=found.total)

@@ -247,12 +247,12 @@ async def test_concurrent_visitors_after_a_change_share_one_query(world: World) 
         await asyncio.sleep(0.05)
         return board.BoardPage(rows=[], total=loads)
 
-    answers = await asyncio.gather(*(cache.page("路灯", load) for _ in range(32)))
+    answers = await asyncio.gather(*(cache.get("路灯", load) for _ in range(32)))
     assert loads == 1 and {a.total for a in answers} == {1}
-    assert (await cache.page("路灯", load)).total == 1  # unchanged board: from memory
+    assert (await cache.get("路灯", load)).total == 1  # unchanged board: from memory
     async with write_transaction():
         await board.changed()
-    answers = await asyncio.gather(*(cache.page("路灯", load) for _ in range(32)))
+    answers = await asyncio.gather(*(cache.get("路灯", load) for _ in range(32)))
     assert loads == 2 and {a.total for a in answers} == {2}
 
 

@@ -24,6 +24,7 @@ from tests.world import (
     path_trigger,
     satisfy,
     topic_in_state,
+    walk,
 )
 from workflows import WORKFLOW
 
@@ -125,6 +126,67 @@ async def test_other_years_and_bad_asks(world: World) -> None:
     for bad in ({"year": "今年"}, {"year": 1900}, {"township_id": 0}):
         answer = await world.client.get("/api/v1/statistics", params=bad)
         assert answer.status_code in (400, 422), bad
+
+
+async def test_the_total_adds_up_the_townships_as_the_caller_sees_them(world: World) -> None:
+    await topic_in_state(world.a, "resolution")
+    await topic_in_state(world.a, "proposed")
+    for who in (world.supervisor, world.a["staff"], None):
+        answer = await (who or world.client).get("/api/v1/statistics")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        total, townships = body["total"], body["townships"]
+        assert total["township_name"] == "全部乡镇" and total["liaisons"] is None
+        assert total["topics"] == sum(t["topics"] for t in townships) > 0
+        for state in STATES:
+            assert total["by_state"].get(state, 0) == sum(
+                t["by_state"].get(state, 0) for t in townships
+            )
+        for stage in total["stages"]:
+            same = [s for t in townships for s in t["stages"] if s["state"] == stage["state"]]
+            assert stage["finished"] == sum(s["finished"] for s in same)
+            assert stage["on_time"] == sum(s["on_time"] for s in same)
+        assert total["items"]["total"] == sum(t["items"]["total"] for t in townships)
+    # The staff member's own township counts every topic, the others public ones only.
+    staff_view = (await world.a["staff"].get("/api/v1/statistics")).json()
+    mine = next(t for t in staff_view["townships"] if t["township_id"] == world.a.id)
+    assert mine["by_state"].get("proposed", 0) >= 1 and mine["liaisons"] is not None
+    one = await world.client.get("/api/v1/statistics", params={"township_id": world.a.id})
+    assert one.json()["total"] is None
+
+
+async def test_the_figures_are_never_staler_than_the_last_change(world: World) -> None:
+    """The figures are kept in memory; each kind of change shows in the next answer."""
+    t = await new_township(world, "缓存镇")
+    topic = await open_topic(t)
+
+    async def now() -> dict[str, Any]:
+        answer = await t["staff"].get("/api/v1/statistics", params={"township_id": t.id})
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json()["townships"][0])
+
+    assert (await now())["topics"] == 1
+    assert (await now())["topics"] == 1  # from memory
+    await open_topic(t)
+    assert (await now())["topics"] == 2  # a new topic
+    r = await t["representative"].post(
+        f"/api/v1/topics/{topic['id']}/opinions", {"content": "路灯不亮", "stance": "suggestion"}
+    )
+    assert (await now())["opinions_by_adoption"]["unanswered"] == 1  # a record
+    await t["staff"].post(
+        f"/api/v1/opinions/{r.json()['id']}/answer", {"adoption": "adopted", "reason": "已安排"}
+    )
+    assert (await now())["opinions_by_adoption"]["adopted"] == 1  # an answer
+    await walk(t, topic, "investigated")
+    assert (await now())["by_state"] == {"investigated": 1, "proposed": 1}  # a move
+    liaison = t["liaison"].user["id"]
+    r = await world.admin.patch(f"/api/v1/users/{liaison}", {"display_name": "改名联络员"})
+    assert r.status_code == 200, r.text
+    names = {p["account_id"]: p["name"] for p in (await now())["liaisons"]}
+    assert names[liaison] == "改名联络员"  # an account
+    r = await world.admin.patch(f"/api/v1/townships/{t.id}", {"name": t.name + "新"})
+    assert r.status_code == 200, r.text
+    assert (await now())["township_name"] == t.name + "新"  # a township
 
 
 # A generated year ---------------------------------------------------------------------

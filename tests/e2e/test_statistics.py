@@ -50,4 +50,16 @@ async def test_figures_as_charts_and_tables_on_a_phone(
     assert 0 < width <= 360
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     assert await serious_accessibility_problems(page) == []
+
+    # Every township: their total as charts, and a table comparing them, each a link.
+    await page.goto(f"{live_server}/statistics")
+    total = page.locator("#figures-0")
+    await expect(total.locator("h2")).to_contain_text("全部乡镇")
+    assert await total.locator("figure img").count() >= 2
+    row = page.locator("table.townships tr", has_text=t.name)
+    await expect(row.locator("td").first).to_have_text("4")  # their own: every topic
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert await serious_accessibility_problems(page) == []
+    await row.get_by_role("link").click()
+    await expect(page.locator(f"#figures-{t.id} h2")).to_have_text(f"{t.name}：议题 4 件")
     await office.close()

@@ -67,7 +67,7 @@ _NEVER_SIGNED_IN = re.compile(r"^/(healthz|api/v1/workflow|api/v1/public/)")
 _NO_CONFLICT = re.compile(r"^/api/v1/(auth/|me/password)")
 _RATE_LIMITED = re.compile(r"^/api/v1/(auth/token|me/password)$")
 _PUBLIC = [re.compile(p) for p in PUBLIC_PATHS]
-_NAMED_IN_QUERY = re.compile(r"^/api/v1/statistics$")
+_NAMED_IN_QUERY = re.compile(r"^/api/v1/(statistics|ledger\.xlsx)$")
 """Operations whose query names something that may not exist (a township): 404."""
 
 

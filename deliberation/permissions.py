@@ -64,6 +64,7 @@ Action = Literal[
     "overdue.read",
     "account.manage",
     "county.read",
+    "ledger.export",
 ]
 ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
 
@@ -74,7 +75,7 @@ SUPERVISORS: Final = COUNTY
 """The county CPPCC: every township's topics, the county view, urging."""
 OFFICE_ONLY: Final = ("staff",)
 """The township office: documents, webhooks, the overdue list."""
-TOWNSHIP_ACTIONS: Final = ("topic.open", "topic.list", "overdue.read")
+TOWNSHIP_ACTIONS: Final = ("topic.open", "topic.list", "overdue.read", "ledger.export")
 """Actions on the person's own township rather than on one topic."""
 VILLAGE_RECORDS: Final = ("opinion", "satisfaction")
 """Records a representative adds only to topics of their own village (or township-wide)."""
@@ -471,6 +472,17 @@ class Policy:
             return forbidden("只有县政协督办人员可以查看全县议题总览")
         return yes()
 
+    def _ledger_export(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """The ledger and the annual report: the township's staff for their township,
+        the supervisor for any township or the whole county."""
+        if principal is not None and principal.role in SUPERVISORS:
+            return yes()
+        if principal is None or principal.role not in OFFICE_ONLY or principal.township_id is None:
+            return forbidden("只有工作人员和县政协督办人员可以导出台账和年度报告")
+        if subject.township_id != principal.township_id:
+            return forbidden("只能导出本乡镇的台账和年度报告")
+        return yes()
+
     def _overdue_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
         if principal is not None and principal.role in SUPERVISORS:
             return yes()  # every township's
@@ -596,6 +608,7 @@ def concrete_actions(workflow: Workflow = WORKFLOW) -> list[tuple[Action, str, s
         ("overdue.read", "", "逾期议题 the overdue list"),
         ("account.manage", "", "管理乡镇、村和账号 manage townships, villages, accounts"),
         ("county.read", "", "全县总览 the county view"),
+        ("ledger.export", "", "导出台账和年度报告 export the ledger and annual report"),
     ]
     return found
 

@@ -108,8 +108,16 @@ class StatisticsRead(Struct, kw_only=True):
     """Every township together (township_id 0), when no township was asked for."""
 
 
-def _year_bounds(year: int) -> tuple[datetime, datetime]:
-    return datetime(year, 1, 1, tzinfo=CHINA), datetime(year + 1, 1, 1, tzinfo=CHINA)
+def of_year(topic: Any, year: int, township_id: int | None = None) -> list[Any]:
+    """Conditions on a topic (the table, or a foreign key to it, joined) to have been
+    opened in ``year`` (China time), in the township if one is given."""
+    found = [
+        topic.created_at >= datetime(year, 1, 1, tzinfo=CHINA),
+        topic.created_at < datetime(year + 1, 1, 1, tzinfo=CHINA),
+    ]
+    if township_id is not None:
+        found.append(topic.township == township_id)
+    return found
 
 
 def sees_everything(principal: Principal | None, township_id: int) -> bool:
@@ -247,60 +255,54 @@ async def _year(year: int, township_id: int | None) -> _YearFigures:
 
 
 async def _read(year: int, township_id: int | None) -> _Rows:
-    start, end = _year_bounds(year)
-
-    def of_year(topic: Any) -> list[Any]:
-        """Conditions on a topic (the table, or a foreign key to it) to be of the year."""
-        found = [topic.created_at >= start, topic.created_at < end]
-        if township_id is not None:
-            found.append(topic.township == township_id)
-        return found
+    def scope(topic: Any) -> list[Any]:
+        return of_year(topic, year, township_id)
 
     topics = await Topic.select(Topic.id, Topic.township, Topic.state, Topic.opened_by).where(
-        *of_year(Topic)
+        *scope(Topic)
     )
     moves: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for event in await TopicEvent.select(
         TopicEvent.topic, TopicEvent.seq, TopicEvent.to_state, TopicEvent.created_at
-    ).where(TopicEvent.kind.is_in(["topic.opened", "transition"]), *of_year(TopicEvent.topic)):
+    ).where(TopicEvent.kind.is_in(["topic.opened", "transition"]), *scope(TopicEvent.topic)):
         moves[event["topic"]].append(event)
     meeting_days: dict[int, list[date]] = defaultdict(list)
     for meeting in await Meeting.select(Meeting.topic, Meeting.scheduled_at).where(
-        *of_year(Meeting.topic)
+        *scope(Meeting.topic)
     ):
         meeting_days[meeting["topic"]].append(china_date(meeting["scheduled_at"]))
     adoptions: dict[int, list[str | None]] = defaultdict(list)
     for opinion in await Opinion.select(Opinion.topic, Opinion.adoption).where(
-        *of_year(Opinion.topic)
+        *scope(Opinion.topic)
     ):
         adoptions[opinion["topic"]].append(opinion["adoption"])
     ratings: dict[int, list[str]] = defaultdict(list)
     for rating in await SatisfactionRating.select(
         SatisfactionRating.topic, SatisfactionRating.rating
-    ).where(*of_year(SatisfactionRating.topic)):
+    ).where(*scope(SatisfactionRating.topic)):
         ratings[rating["topic"]].append(rating["rating"])
     items: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for item in await ResolutionItem.select(
         ResolutionItem.id, ResolutionItem.topic, ResolutionItem.due_date, ResolutionItem.completed
-    ).where(*of_year(ResolutionItem.topic)):
+    ).where(*scope(ResolutionItem.topic)):
         items[item["topic"]].append(item)
     done_on: dict[int, date] = {}
     for report in await ProgressReport.select(ProgressReport.item, ProgressReport.created_at).where(
         ProgressReport.completed == True,  # noqa: E712
-        *of_year(ProgressReport.item.topic),
+        *scope(ProgressReport.item.topic),
     ):
         day = china_date(report["created_at"])
         done_on[report["item"]] = min(day, done_on.get(report["item"], day))
     records_by: dict[int, list[int]] = defaultdict(list)
     for table in (Investigation, SiteConsultation):
-        for row in await table.select(table.topic, table.recorded_by).where(*of_year(table.topic)):
+        for row in await table.select(table.topic, table.recorded_by).where(*scope(table.topic)):
             records_by[row["topic"]].append(row["recorded_by"])
     present: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for row in await MeetingAttendee.select(
         MeetingAttendee.meeting,
         MeetingAttendee.meeting.topic.as_alias("topic"),
         MeetingAttendee.name,
-    ).where(MeetingAttendee.attendance == "present", *of_year(MeetingAttendee.meeting.topic)):
+    ).where(MeetingAttendee.attendance == "present", *scope(MeetingAttendee.meeting.topic)):
         present[row["topic"]].add((row["meeting"], row["name"]))
     people = Account.select(Account.id, Account.display_name, Account.township).where(
         Account.role == "liaison"

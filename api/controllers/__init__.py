@@ -13,7 +13,7 @@ from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.favicon import favicon
 from api.controllers.health import health
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
-from api.controllers.statistics import year_figures
+from api.controllers.statistics import ledger_workbook, year_figures
 from api.controllers.topics import TopicController, county_view, list_overdue
 from api.controllers.verify import VerifyController
 from api.controllers.webhooks import WebhookController
@@ -32,6 +32,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     list_overdue,
     county_view,
     year_figures,
+    ledger_workbook,
     TopicRecordsController,
     RecordController,
     CorrectionController,

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get
+from litestar import Response, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
+from api.controllers.accounts import XLSX, download
 from api.pages import charts
-from api.pages.signin import PageController, Visitor
-from deliberation import accounts, statistics
+from api.pages.signin import PageController, SignedIn, Visitor
+from deliberation import accounts, ledger, statistics
 from deliberation.clock import china_today
+from deliberation.permissions import Subject, allowed
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
 from workflows import WORKFLOW
 
@@ -72,9 +74,28 @@ class StatisticsPageController(PageController):
                 "townships": townships,
                 "township": township,
                 "years": list(range(this_year, this_year - 5, -1)),
+                # The ledger of what is shown: the office's own township, the county's any.
+                "ledger": visitor is not None
+                and allowed(
+                    visitor,
+                    "ledger.export",
+                    Subject(township_id=township or visitor.township_id),
+                ).allowed,
                 "year": chosen_year,
                 "states": [(s.name, s.label) for s in WORKFLOW.states],
                 "adoption_labels": ADOPTION_LABELS,
                 "rating_labels": RATING_LABELS,
             },
         )
+
+    @get("/ledger.xlsx", operation_id="ledger_download", media_type=XLSX)
+    async def ledger(
+        self,
+        principal: SignedIn,
+        year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
+        township: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+    ) -> Response[bytes]:
+        """导出台账: the same workbook as ``GET /api/v1/ledger.xlsx``, for a signed-in page."""
+        chosen = year or china_today().year
+        body = await ledger.ledger_xlsx(principal, year=chosen, township_id=township)
+        return download(body, XLSX, f"ledger-{chosen}.xlsx")

@@ -4,6 +4,10 @@ topics only, the township's office every topic and each liaison's participation.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+from openpyxl import load_workbook
 from playwright.async_api import Browser, expect
 
 from tests.e2e.conftest import serious_accessibility_problems
@@ -32,6 +36,7 @@ async def test_figures_as_charts_and_tables_on_a_phone(
     await expect(section.locator("table.adoption tr")).to_have_count(4)
     await expect(section.locator("table.ratings tr")).to_have_count(3)
     await expect(section.locator("table.liaisons")).to_have_count(0)
+    await expect(page.get_by_role("link", name="导出台账（Excel）")).to_have_count(0)
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     assert await serious_accessibility_problems(page) == []
     await public.close()
@@ -44,6 +49,16 @@ async def test_figures_as_charts_and_tables_on_a_phone(
     await expect(section.locator("table.liaisons")).to_contain_text("测试liaison")
     body = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert body >= 24
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="导出台账（Excel）").click()
+    download = await download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    rows = (
+        load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
+        .worksheets[0]
+        .iter_rows(min_row=2, values_only=True)
+    )
+    assert len(list(rows)) == 4  # the township's topics, one row each
     width = await section.locator("figure img").first.evaluate(
         "i => i.getBoundingClientRect().width"
     )

@@ -1,0 +1,261 @@
+"""协商议事台账: the consultation ledger a township office keeps for inspections, as an
+Excel workbook (issue 15, item 2).
+
+One row per topic of the year (opened in it, China time): its reference, title, village,
+opener, the day it entered each stage, the meeting's date, its agreed items, whether they
+are done, the villagers' ratings and the numbers of its published documents. A second
+sheet lists the items one per row (unit, due date, done and when), which is what an
+inspector ticks off. Headers are Chinese, the header row is frozen, columns are as wide as
+their content and dates are real dates (Excel sorts and filters them).
+
+The township's staff export their township; the county supervisor any township, or
+every township at once (with a township column).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from deliberation.clock import china_date
+from deliberation.documents.content import document_number
+from deliberation.errors import NotFound
+from deliberation.permissions import Subject, allowed
+from deliberation.security import Principal
+from deliberation.statistics import of_year
+from deliberation.tables import (
+    Document,
+    Meeting,
+    ProgressReport,
+    ResolutionItem,
+    SatisfactionRating,
+    Topic,
+    TopicEvent,
+    Township,
+)
+from deliberation.wording import RATING_LABELS
+from workflows import WORKFLOW
+
+STAGES = [s for s in WORKFLOW.states if s.name != WORKFLOW.initial]
+"""Every state after the first: the ledger gives the day each was entered."""
+DATE_FORMAT = "yyyy-mm-dd"
+DOCUMENT_MARKS = {"superseded": "（已被替换）", "revoked": "（已撤销）"}
+
+
+async def ledger_xlsx(principal: Principal, *, year: int, township_id: int | None) -> bytes:
+    """The ledger of one township (a staff member's own by default), or of every
+    township for the county."""
+    if township_id is None and principal.role == "staff":
+        township_id = principal.township_id
+    allowed(principal, "ledger.export", Subject(township_id=township_id)).check()
+    if township_id is not None and not await Township.exists().where(Township.id == township_id):
+        raise NotFound("乡镇不存在")
+    topics = await _topics(year, township_id)
+    return _workbook(year, topics, every_township=township_id is None)
+
+
+async def _topics(year: int, township_id: int | None) -> list[dict[str, Any]]:
+    topics = await (
+        Topic.select(
+            Topic.id,
+            Topic.reference,
+            Topic.title,
+            Topic.state,
+            Topic.created_at,
+            Topic.township.name.as_alias("township_name"),
+            Topic.village.name.as_alias("village_name"),
+            Topic.opened_by.display_name.as_alias("opener"),
+        )
+        .where(*of_year(Topic, year, township_id))
+        .order_by(Topic.township)
+        .order_by(Topic.created_at)
+        .order_by(Topic.id)
+    )
+    entered: dict[int, dict[str, date]] = defaultdict(dict)
+    for event in await TopicEvent.select(
+        TopicEvent.topic, TopicEvent.to_state, TopicEvent.created_at
+    ).where(TopicEvent.kind == "transition", *of_year(TopicEvent.topic, year, township_id)):
+        # The latest entry (a topic sent back enters a stage again).
+        entered[event["topic"]][event["to_state"]] = china_date(event["created_at"])
+    meetings: dict[int, date] = {}
+    for meeting in await Meeting.select(Meeting.topic, Meeting.scheduled_at).where(
+        *of_year(Meeting.topic, year, township_id)
+    ):
+        day = china_date(meeting["scheduled_at"])
+        meetings[meeting["topic"]] = max(day, meetings.get(meeting["topic"], day))
+    done_on: dict[int, date] = {}
+    for report in await ProgressReport.select(ProgressReport.item, ProgressReport.created_at).where(
+        ProgressReport.completed == True,  # noqa: E712
+        *of_year(ProgressReport.item.topic, year, township_id),
+    ):
+        day = china_date(report["created_at"])
+        done_on[report["item"]] = min(day, done_on.get(report["item"], day))
+    items: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for item in (
+        await ResolutionItem.select(
+            ResolutionItem.id,
+            ResolutionItem.topic,
+            ResolutionItem.content,
+            ResolutionItem.responsible_unit,
+            ResolutionItem.due_date,
+            ResolutionItem.completed,
+        )
+        .where(*of_year(ResolutionItem.topic, year, township_id))
+        .order_by(ResolutionItem.id)
+    ):
+        item["done_on"] = done_on.get(item["id"]) if item["completed"] else None
+        items[item["topic"]].append(item)
+    ratings: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(RATING_LABELS, 0))
+    for rating in await SatisfactionRating.select(
+        SatisfactionRating.topic, SatisfactionRating.rating
+    ).where(*of_year(SatisfactionRating.topic, year, township_id)):
+        ratings[rating["topic"]][rating["rating"]] += 1
+    documents: dict[int, list[str]] = defaultdict(list)
+    for document in await (
+        Document.select(
+            Document.topic,
+            Document.status,
+            Document.number_year,
+            Document.number,
+            Document.township.name.as_alias("township_name"),
+        )
+        .where(Document.number.is_not_null(), *of_year(Document.topic, year, township_id))
+        .order_by(Document.id)
+    ):
+        number = document_number(
+            document["township_name"], document["number_year"], document["number"]
+        )
+        documents[document["topic"]].append(number + DOCUMENT_MARKS.get(document["status"], ""))
+    for topic in topics:
+        tid = topic["id"]
+        topic["opened_on"] = china_date(topic["created_at"])
+        topic["entered"] = entered[tid]
+        topic["meeting_on"] = meetings.get(tid)
+        topic["items"] = items[tid]
+        topic["ratings"] = ratings.get(tid)
+        topic["documents"] = documents[tid]
+    return topics
+
+
+def _workbook(year: int, topics: list[dict[str, Any]], *, every_township: bool) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = f"{year}年协商议事台账"
+    headers = [
+        "序号",
+        *(["乡镇"] if every_township else []),
+        "编号",
+        "议题",
+        "村（社区）",
+        "提出人",
+        "当前状态",
+        "提出日期",
+        *(f"{s.label}日期" for s in STAGES),
+        "协商会议日期",
+        "协商成果（责任单位、完成时限）",
+        "成果完成情况",
+        "群众满意度",
+        "已发布文件文号",
+    ]
+    rows = []
+    for n, topic in enumerate(topics, 1):
+        items = topic["items"]
+        done = sum(1 for i in items if i["completed"])
+        rows.append(
+            [
+                n,
+                *([topic["township_name"]] if every_township else []),
+                topic["reference"],
+                topic["title"],
+                topic["village_name"] or "全乡镇",
+                topic["opener"],
+                WORKFLOW.state(topic["state"]).label,
+                topic["opened_on"],
+                *(topic["entered"].get(s.name) for s in STAGES),
+                topic["meeting_on"],
+                "\n".join(
+                    f"{k}. {i['content']}（{i['responsible_unit']}，{i['due_date']:%Y-%m-%d}前）"
+                    for k, i in enumerate(items, 1)
+                ),
+                f"已完成 {done}/{len(items)} 项" if items else "",
+                "、".join(f"{RATING_LABELS[k]} {v}" for k, v in topic["ratings"].items())
+                if topic["ratings"]
+                else "",
+                "\n".join(topic["documents"]),
+            ]
+        )
+    _fill(sheet, headers, rows)
+    items_sheet = book.create_sheet("协商成果落实")
+    item_headers = [
+        *(["乡镇"] if every_township else []),
+        "议题编号",
+        "议题",
+        "序号",
+        "协商成果",
+        "责任单位",
+        "完成时限",
+        "是否完成",
+        "完成日期",
+        "是否按期",
+    ]
+    item_rows = []
+    for topic in topics:
+        for k, item in enumerate(topic["items"], 1):
+            on_time = item["done_on"] is not None and item["done_on"] <= item["due_date"]
+            item_rows.append(
+                [
+                    *([topic["township_name"]] if every_township else []),
+                    topic["reference"],
+                    topic["title"],
+                    k,
+                    item["content"],
+                    item["responsible_unit"],
+                    item["due_date"],
+                    "已完成" if item["completed"] else "未完成",
+                    item["done_on"],
+                    ("按期" if on_time else "逾期") if item["completed"] else "",
+                ]
+            )
+    _fill(items_sheet, item_headers, item_rows)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _fill(sheet: Any, headers: list[str], rows: list[list[Any]]) -> None:
+    """Rows under a bold, frozen header; dates as dates; each column as wide as its
+    widest line (a Chinese character counts twice), within reason."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for row in rows:
+        sheet.append(row)
+    widths = [_width(h) for h in headers]
+    for row_cells in sheet.iter_rows(min_row=2):
+        for cell in row_cells:
+            if isinstance(cell.value, date):
+                cell.number_format = DATE_FORMAT
+                widths[cell.column - 1] = max(widths[cell.column - 1], 10)
+            elif isinstance(cell.value, str):
+                widths[cell.column - 1] = max(
+                    widths[cell.column - 1], max(_width(line) for line in cell.value.split("\n"))
+                )
+                if "\n" in cell.value:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for column, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, 60)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -1,0 +1,95 @@
+"""The consultation ledger (台账, issue 15, item 2): the workbook opens with openpyxl and
+its cells match the topics; only the township's staff and the county get it."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from openpyxl import load_workbook
+
+from deliberation.tables import Document, ResolutionItem
+from tests.world import World, new_township, today, topic_in_state
+from workflows import WORKFLOW
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sheet_rows(sheet: Any) -> list[dict[str, Any]]:
+    header = [c.value for c in sheet[1]]
+    return [
+        dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+
+
+async def test_the_ledger_holds_one_row_per_topic_with_dates_as_dates(world: World) -> None:
+    t = await new_township(world, "台账镇")
+    topics = {state: await topic_in_state(t, state) for state in ("closed", "meeting", "rejected")}
+    answer = await t["staff"].get("/api/v1/ledger.xlsx")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith(XLSX)
+    assert "attachment" in answer.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(answer.content))
+    ledger, items_sheet = book.worksheets
+    assert ledger.freeze_panes == "A2" and ledger["A1"].font.bold
+    rows = {r["编号"]: r for r in sheet_rows(ledger)}
+    assert set(rows) == {topic["reference"] for topic in topics.values()}
+    assert "乡镇" not in rows[topics["closed"]["reference"]]  # one township: no such column
+    closed = rows[topics["closed"]["reference"]]
+    assert closed["议题"] == topics["closed"]["title"]
+    assert closed["当前状态"] == WORKFLOW.state("closed").label
+    assert closed["提出人"] == "测试liaison"
+    for column in ("提出日期", f"{WORKFLOW.state('closed').label}日期", "协商会议日期"):
+        assert isinstance(closed[column], datetime), column  # a date cell, not text
+    assert closed["提出日期"].date() == today()
+    items = await ResolutionItem.select().where(ResolutionItem.topic == topics["closed"]["id"])
+    assert closed["成果完成情况"] == f"已完成 {len(items)}/{len(items)} 项"
+    assert items[0]["responsible_unit"] in closed["协商成果（责任单位、完成时限）"]
+    assert closed["群众满意度"].startswith("满意 1")
+    numbered = await Document.select(Document.number).where(
+        Document.topic == topics["closed"]["id"], Document.number.is_not_null()
+    )
+    assert closed["已发布文件文号"].count("〔") == len(numbered) > 0
+    meeting = rows[topics["meeting"]["reference"]]
+    assert meeting[f"{WORKFLOW.state('resolution').label}日期"] is None
+    assert meeting["成果完成情况"] is None and meeting["已发布文件文号"] is None
+    assert rows[topics["rejected"]["reference"]]["当前状态"] == WORKFLOW.state("rejected").label
+    # Columns fit their content: the title's column is wider than the sequence number's.
+    widths = {c.value: ledger.column_dimensions[c.column_letter].width for c in ledger[1]}
+    shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in closed["议题"])  # Chinese: two wide
+    assert widths["议题"] > widths["序号"] and widths["议题"] >= shown
+    # The items sheet: one row per item, its due date a date.
+    item_rows = sheet_rows(items_sheet)
+    assert [r["协商成果"] for r in item_rows] == [i["content"] for i in items]
+    assert all(isinstance(r["完成时限"], datetime) and r["是否完成"] == "已完成" for r in item_rows)
+    assert item_rows[0]["是否按期"] == "按期"
+
+
+async def test_the_county_gets_every_township_and_nobody_else_gets_it(world: World) -> None:
+    t = await new_township(world, "台账县镇")
+    topic = await topic_in_state(t, "proposed")
+    answer = await world.supervisor.get("/api/v1/ledger.xlsx")
+    assert answer.status_code == 200, answer.text
+    rows = sheet_rows(load_workbook(io.BytesIO(answer.content)).worksheets[0])
+    mine = [r for r in rows if r["编号"] == topic["reference"]]
+    assert len(mine) == 1 and mine[0]["乡镇"] == t.name
+    assert all(r["乡镇"] for r in rows)
+    one = await world.supervisor.get("/api/v1/ledger.xlsx", params={"township_id": t.id})
+    assert [
+        r["编号"] for r in sheet_rows(load_workbook(io.BytesIO(one.content)).worksheets[0])
+    ] == [topic["reference"]]
+    last_year = await t["staff"].get("/api/v1/ledger.xlsx", params={"year": today().year - 1})
+    assert sheet_rows(load_workbook(io.BytesIO(last_year.content)).worksheets[0]) == []
+    for who, params, status in (
+        (t["liaison"], {}, 403),
+        (t["representative"], {}, 403),
+        (world.a["staff"], {"township_id": t.id}, 403),  # another township's staff
+        (world.admin, {}, 403),
+        (world.supervisor, {"township_id": 999999}, 404),
+        (world.supervisor, {"year": "去年"}, 422),
+    ):
+        answer = await who.get("/api/v1/ledger.xlsx", params=params)
+        assert answer.status_code == status, (who.user["role"], params, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    assert (await world.client.get("/api/v1/ledger.xlsx")).status_code == 401

@@ -16,6 +16,12 @@ RUNS = [
     ["bench.topic_page", "--engine", "postgres"],
     ["bench.documents"],
     ["bench.webhooks"],
+    ["bench.account_import", "--engine", "sqlite"],
+    ["bench.account_import", "--engine", "postgres"],
+    ["bench.county_view", "--engine", "sqlite"],
+    ["bench.county_view", "--engine", "postgres"],
+    ["bench.statistics", "--engine", "sqlite"],
+    ["bench.statistics", "--engine", "postgres"],
 ]
 
 

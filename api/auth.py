@@ -29,6 +29,7 @@ PUBLIC_PATHS = (
     "^/verify/",
     "^/notices",
     "^/statistics",
+    "^/open-data",
     "^/login$",
     "^/logout$",
     "^/me$",

@@ -415,6 +415,19 @@ def cmd_user_import(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def cmd_export_open_data(args: argparse.Namespace, settings: Settings) -> int:
+    """``export open-data --out DIR``: build the open data now (the worker does it daily)."""
+    from deliberation import open_data
+
+    async def work() -> int:
+        export = await open_data.write(Path(args.out), settings.public_url)
+        counts = "，".join(f"{f.title} {export.rows[f.name]} 行" for f in open_data.FILES)
+        print(f"公开数据已写入 {args.out}（{open_data.LATEST} 及各文件）：{counts}")
+        return 0
+
+    return _run(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deliberation", description="好商量 协商议事流程引擎")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -568,6 +581,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("file", help="the schedule as JSON (format in the README)")
     load.set_defaults(func=cmd_calendar_load)
+
+    export = sub.add_parser("export", help="export data").add_subparsers(
+        dest="action", required=True
+    )
+    opened = export.add_parser(
+        "open-data", help="build the open data (CSV, JSON, data card, licence, latest.zip)"
+    )
+    opened.add_argument("--out", required=True, help="the folder to write into")
+    opened.set_defaults(func=cmd_export_open_data)
     return parser
 
 

@@ -109,7 +109,13 @@ class Settings:
             digest_hour=self.digest_hour,
             security_log_days=self.security_log_days,
             token_ttl_seconds=self.token_ttl_seconds,
+            open_data_dir=self.open_data_dir,
         )
+
+    @property
+    def open_data_dir(self) -> Path:
+        """Where the open data's newest build is kept (``var/open-data``)."""
+        return self.var_dir / "open-data"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

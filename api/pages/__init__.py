@@ -8,6 +8,7 @@ from api.pages.admin import AdminPageController
 from api.pages.county import CountyPageController
 from api.pages.new_topic import NewTopicPageController
 from api.pages.notices import NoticeBoardController
+from api.pages.open_data import OpenDataController
 from api.pages.session import SessionController
 from api.pages.statistics import StatisticsPageController
 from api.pages.topic import TopicPageController
@@ -20,6 +21,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     CountyPageController,
     AdminPageController,
     StatisticsPageController,
+    OpenDataController,
 ]
 
 __all__ = ["PAGE_HANDLERS"]

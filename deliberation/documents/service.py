@@ -587,6 +587,16 @@ async def public_topic_documents(topic_id: int, publishing: Publishing) -> list[
     return [_read(dict(row), publishing) for row in rows]
 
 
+async def every_public_document(publishing: Publishing) -> list[DocumentRead]:
+    """Every document anyone may see, of every topic, oldest first (open data)."""
+    rows = await (
+        Document.select(*_COLUMNS)
+        .where(Document.status.not_in(["draft", RENDERING]))
+        .order_by(Document.id)
+    )
+    return [_read(dict(row), publishing) for row in rows]
+
+
 @dataclass(frozen=True)
 class StoredPdf:
     content: bytes

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,6 +62,8 @@ class DeliveryConfig:
     """Housekeeping the worker's scheduler also does: the security log's age limit..."""
     token_ttl_seconds: int = 8 * 3600
     """...and how long a session row is worth keeping."""
+    open_data_dir: Path | None = None
+    """Where the open data is rebuilt once a day (None: not by this process)."""
 
 
 def retry_delay(attempts: int, config: DeliveryConfig, jitter: Callable[[], float]) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
-from deliberation import security_log, sessions
+from deliberation import open_data, security_log, sessions
 from deliberation.clock import CHINA, china_today, utcnow
 from deliberation.database import bound_engine, write_transaction
 from deliberation.deadlines import refresh_due
@@ -170,7 +170,10 @@ async def tick(digest_hour: int = 18, now: datetime | None = None) -> None:
 
 async def scheduler_tick(config: DeliveryConfig) -> None:
     """``tick`` with the worker's configuration (``run_worker``'s scheduler hook), and
-    the housekeeping: the security log past its age, sessions long over."""
+    the housekeeping: the security log past its age, sessions long over, the day's
+    open data."""
     await tick(config.digest_hour)
     await security_log.prune(config.security_log_days)
     await sessions.prune(config.token_ttl_seconds)
+    if config.open_data_dir is not None:
+        await open_data.rebuild_if_due(config.open_data_dir, config.public_url)

@@ -1,0 +1,574 @@
+"""Open data (issue 15, item 3): everything public, as flat files anyone may download.
+
+What is published is what the public pages already show, nothing more: topics from
+``WORKFLOW.public_from`` on (no description: it may name villagers), their public
+timelines (who acted by role only), their agreed items and progress, the documents
+anyone may read (metadata and links, not the PDFs), and the year's public figures.
+Opinions are given as counts by answer and ratings as counts: both name people.
+
+Each table is a CSV file (UTF-8 with a byte order mark, so Excel opens it as UTF-8) and
+the same rows as JSON; ``README.md`` is the data card defining every field (made from
+``FILES`` below, which the ``/open-data/`` page shows too) and ``LICENSE.txt`` the
+licence. The ZIP is rebuilt by the worker once a day and on demand
+(``deliberation export open-data --out DIR``); the web serves the newest build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from deliberation import statistics
+from deliberation.clock import CHINA, china_date, china_today, utcnow
+from deliberation.documents.renderer import Renderer
+from deliberation.documents.service import Publishing, every_public_document
+from deliberation.overview import event_label
+from deliberation.permissions import event_shown
+from deliberation.tables import (
+    Opinion,
+    ProgressReport,
+    ResolutionItem,
+    SatisfactionRating,
+    Topic,
+    TopicEvent,
+)
+from workflows import ROLE_LABELS, WORKFLOW
+
+LATEST = "latest.zip"
+NESTED_STATISTICS = "statistics_by_year.json"
+TITLE = "好商量协商议事公开数据"
+LICENCE_NAME = "知识共享署名 4.0 国际许可协议（CC BY 4.0）"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/legalcode.zh-hans"
+LICENCE_TEXT = f"""{TITLE}
+
+本数据集采用{LICENCE_NAME}发布：
+{LICENCE_URL}
+
+您可以自由地复制、发行、改编本数据，包括用于商业目的，但须注明来源
+（“{TITLE}”及下载地址），并说明是否作了修改。
+
+This dataset is published under the Creative Commons Attribution 4.0 International
+licence (CC BY 4.0): share and adapt freely, with attribution.
+"""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    """文本, 整数, 小数, 日期 (YYYY-MM-DD), 时间 (ISO 8601, +08:00), 是/否 (true/false)."""
+    meaning: str
+
+
+@dataclass(frozen=True)
+class DataFile:
+    name: str
+    title: str
+    about: str
+    fields: tuple[Field, ...]
+
+
+REFERENCE = Field("topic_reference", "文本", "议题编号，如 HSL-2026-0001，各文件据此关联")
+STATE_NAMES = "、".join(f"{s.name}（{s.label}）" for s in WORKFLOW.states)
+FILES: tuple[DataFile, ...] = (
+    DataFile(
+        "topics",
+        "议题",
+        f"已进入“{WORKFLOW.state(WORKFLOW.public_from).label}”及以后阶段的议题，每行一个。"
+        "不含议题描述（可能涉及村民个人信息）。",
+        (
+            REFERENCE,
+            Field("title", "文本", "议题名称"),
+            Field("township", "文本", "乡镇（街道）"),
+            Field("village", "文本", "村（社区）；空表示全乡镇"),
+            Field("category", "文本", "议题类别；可能为空"),
+            Field("state", "文本", f"当前阶段代码：{STATE_NAMES}"),
+            Field("state_label", "文本", "当前阶段名称"),
+            Field("opened_on", "日期", "提出日期（北京时间）"),
+            Field("resolution_on", "日期", "形成协商成果的日期"),
+            Field("closed_on", "日期", "办结日期；未办结为空"),
+            Field("opinions_adopted", "整数", "村民代表意见中已采纳的条数"),
+            Field("opinions_partly_adopted", "整数", "部分采纳的条数"),
+            Field("opinions_not_adopted", "整数", "未采纳的条数"),
+            Field("opinions_unanswered", "整数", "尚未答复的条数"),
+            Field("rated_satisfied", "整数", "评价“满意”的村民代表人数"),
+            Field("rated_basically_satisfied", "整数", "评价“基本满意”的人数"),
+            Field("rated_dissatisfied", "整数", "评价“不满意”的人数"),
+            Field("url", "文本", "议题公开页面的地址"),
+        ),
+    ),
+    DataFile(
+        "timeline",
+        "办理经过",
+        "各议题公开的办理经过，按时间先后；只写经办人的身份，不写姓名。",
+        (
+            REFERENCE,
+            Field("position", "整数", "在该议题办理经过中的序号（从 1 起）"),
+            Field("happened_at", "时间", "发生时间"),
+            Field(
+                "event",
+                "文本",
+                "事件代码：topic.opened 提出、transition 流转、record.created 添加记录等",
+            ),
+            Field("what", "文本", "事件名称"),
+            Field("state_after", "文本", "事件后的阶段代码"),
+            Field("actor_role", "文本", "经办人身份（如 镇协商工作人员）"),
+            Field("comment", "文本", "流转时填写的说明；可能为空"),
+        ),
+    ),
+    DataFile(
+        "items",
+        "协商成果",
+        "议题形成的协商成果（落实事项），每行一项。",
+        (
+            REFERENCE,
+            Field("item_number", "整数", "在该议题中的序号（从 1 起）"),
+            Field("content", "文本", "协商成果内容"),
+            Field("responsible_unit", "文本", "责任单位"),
+            Field("due_date", "日期", "完成时限"),
+            Field("completed", "是/否", "是否已完成"),
+            Field("completed_on", "日期", "完成日期（报告完成的那次进展的日期）；未完成为空"),
+        ),
+    ),
+    DataFile(
+        "progress",
+        "落实进展",
+        "协商成果的落实进展报告，每行一次。",
+        (
+            REFERENCE,
+            Field("item_number", "整数", "协商成果在该议题中的序号，对应 items 文件"),
+            Field("reported_on", "日期", "报告日期"),
+            Field("percent", "整数", "完成百分比（0–100）"),
+            Field("completed", "是/否", "这次报告是否标记为已完成"),
+            Field("note", "文本", "进展说明"),
+        ),
+    ),
+    DataFile(
+        "documents",
+        "公开文件",
+        "已发布（含已被替换、已撤销）的会议纪要、协商成果公示和落实情况通报；"
+        "PDF 原件和核验页见链接。",
+        (
+            Field("document_id", "整数", "文件编号"),
+            REFERENCE,
+            Field("township", "文本", "发文乡镇"),
+            Field("kind", "文本", "文件种类代码：minutes、resolution_notice、feedback_report"),
+            Field("kind_label", "文本", "文件种类名称"),
+            Field("title", "文本", "标题"),
+            Field("number", "文本", "发文字号；未编号的文件为空"),
+            Field(
+                "status", "文本", "状态代码：published 已发布、superseded 已被替换、revoked 已撤销"
+            ),
+            Field("status_label", "文本", "状态名称"),
+            Field("published_at", "时间", "发布时间"),
+            Field("posting_starts_on", "日期", "公示开始日期"),
+            Field("posting_ends_on", "日期", "公示截止日期"),
+            Field("revoked_at", "时间", "撤销时间；未撤销为空"),
+            Field("sha256", "文本", "PDF 原件的 SHA-256 摘要，可用来核对下载的文件"),
+            Field("pdf_url", "文本", "PDF 原件地址"),
+            Field("verify_url", "文本", "核验页地址"),
+        ),
+    ),
+    DataFile(
+        "statistics",
+        "年度统计",
+        "各乡镇各年度的统计数字（只统计已公开的议题，议题按提出的年份计）；"
+        f"{NESTED_STATISTICS} 另有同样数字的完整结构。",
+        (
+            Field("year", "整数", "年度"),
+            Field("township", "文本", "乡镇（街道）"),
+            Field("topics", "整数", "该年度提出且已公开的议题数"),
+            *(
+                Field(f"state_{s}", "整数", f"目前处于“{WORKFLOW.state(s).label}”的议题数")
+                for s in WORKFLOW.public_states
+            ),
+            *(
+                field
+                for s in statistics.TIMED_STAGES
+                for field in (
+                    Field(f"{s}_finished", "整数", f"“{WORKFLOW.state(s).label}”阶段已结束的次数"),
+                    Field(f"{s}_on_time", "整数", "其中在时限内结束的次数"),
+                    Field(f"{s}_median_working_days", "小数", "用时中位数（法定工作日）；无则为空"),
+                )
+            ),
+            *(
+                Field(f"opinions_{a}", "整数", f"意见{label}的条数")
+                for a, label in (
+                    ("adopted", "已采纳"),
+                    ("partly_adopted", "部分采纳"),
+                    ("not_adopted", "未采纳"),
+                    ("unanswered", "尚未答复"),
+                )
+            ),
+            *(
+                Field(f"rated_{r}", "整数", f"评价“{label}”的人数")
+                for r, label in (
+                    ("satisfied", "满意"),
+                    ("basically_satisfied", "基本满意"),
+                    ("dissatisfied", "不满意"),
+                )
+            ),
+            Field("items_total", "整数", "协商成果项数"),
+            Field("items_completed", "整数", "已完成项数"),
+            Field("items_completed_on_time", "整数", "按期完成项数"),
+            Field("items_open_overdue", "整数", "逾期未完成项数（统计当日）"),
+        ),
+    ),
+)
+
+
+class Export(msgspec.Struct, kw_only=True):
+    """One build: its files (name → bytes) and how many rows each table has."""
+
+    generated_at: datetime
+    files: dict[str, bytes]
+    rows: dict[str, int]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(CHINA).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+async def build(public_url: str) -> Export:
+    """Every file of the open data, read from the tables as they stand."""
+    base = public_url.rstrip("/")
+    publishing = Publishing(Renderer(0), base)  # for the links only: nothing is rendered
+    tables = await _tables(base, publishing)
+    # Writing ten thousand topics' files takes seconds of CPU: not in the event loop.
+    return await asyncio.to_thread(_encode, tables, base)
+
+
+def _encode(tables: dict[str, Any], base: str) -> Export:
+    generated_at = utcnow()
+    files: dict[str, bytes] = {}
+    for data_file in FILES:
+        rows = tables[data_file.name]
+        names = [f.name for f in data_file.fields]
+        files[f"{data_file.name}.csv"] = _csv(names, rows)
+        files[f"{data_file.name}.json"] = json.dumps(
+            [{k: _cell(row[k]) for k in names} for row in rows], ensure_ascii=False, indent=1
+        ).encode()
+    files[NESTED_STATISTICS] = tables["statistics_json"]
+    counts = {f.name: len(tables[f.name]) for f in FILES}
+    files["README.md"] = data_card(generated_at, counts, base).encode()
+    files["LICENSE.txt"] = LICENCE_TEXT.encode()
+    return Export(generated_at=generated_at, files=files, rows=counts)
+
+
+def _csv(names: list[str], rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow(
+            [
+                "true" if v is True else "false" if v is False else _cell(v)
+                for v in (row[k] for k in names)
+            ]
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
+    public = list(WORKFLOW.public_states)
+    topics = await (
+        Topic.select(
+            Topic.id,
+            Topic.reference,
+            Topic.title,
+            Topic.township.name.as_alias("township"),
+            Topic.village.name.as_alias("village"),
+            Topic.category,
+            Topic.state,
+            Topic.created_at,
+        )
+        .where(Topic.state.is_in(public))
+        .order_by(Topic.id)
+    )
+    reference = {t["id"]: t["reference"] for t in topics}
+    entered: dict[int, dict[str, date]] = defaultdict(dict)
+    timeline: list[dict[str, Any]] = []
+    position: dict[int, int] = defaultdict(int)
+    for e in await (
+        TopicEvent.select(
+            TopicEvent.topic,
+            TopicEvent.kind,
+            TopicEvent.data,
+            TopicEvent.trigger,
+            TopicEvent.to_state,
+            TopicEvent.actor.role.as_alias("actor_role"),
+            TopicEvent.comment,
+            TopicEvent.created_at,
+        )
+        .where(TopicEvent.topic.state.is_in(public))
+        .order_by(TopicEvent.topic)
+        .order_by(TopicEvent.seq)
+    ):
+        if e["kind"] == "transition":
+            entered[e["topic"]][e["to_state"]] = china_date(e["created_at"])
+        record = json.loads(e["data"] or "{}").get("record", "") if e["data"] else ""
+        if not event_shown("public", e["kind"], record):
+            continue
+        position[e["topic"]] += 1
+        timeline.append(
+            {
+                "topic_reference": reference[e["topic"]],
+                "position": position[e["topic"]],
+                "happened_at": e["created_at"],
+                "event": e["kind"],
+                "what": event_label(e["kind"], e["trigger"], record),
+                "state_after": e["to_state"],
+                "actor_role": ROLE_LABELS.get(e["actor_role"] or "", ""),
+                "comment": e["comment"],
+            }
+        )
+    adoptions: dict[int, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(statistics.ADOPTIONS, 0)
+    )
+    for o in await Opinion.select(Opinion.topic, Opinion.adoption).where(
+        Opinion.topic.state.is_in(public)
+    ):
+        adoptions[o["topic"]][o["adoption"] or "unanswered"] += 1
+    ratings: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(statistics.RATINGS, 0))
+    for r in await SatisfactionRating.select(
+        SatisfactionRating.topic, SatisfactionRating.rating
+    ).where(SatisfactionRating.topic.state.is_in(public)):
+        ratings[r["topic"]][r["rating"]] += 1
+    items: list[dict[str, Any]] = []
+    number_of: dict[int, int] = {}
+    per_topic: dict[int, int] = defaultdict(int)
+    for item in await (
+        ResolutionItem.select(
+            ResolutionItem.id,
+            ResolutionItem.topic,
+            ResolutionItem.content,
+            ResolutionItem.responsible_unit,
+            ResolutionItem.due_date,
+            ResolutionItem.completed,
+        )
+        .where(ResolutionItem.topic.state.is_in(public))
+        .order_by(ResolutionItem.topic)
+        .order_by(ResolutionItem.id)
+    ):
+        per_topic[item["topic"]] += 1
+        number_of[item["id"]] = per_topic[item["topic"]]
+        items.append(item)
+    progress: list[dict[str, Any]] = []
+    done_on: dict[int, date] = {}
+    for report in await (
+        ProgressReport.select(
+            ProgressReport.item,
+            ProgressReport.item.topic.as_alias("topic"),
+            ProgressReport.note,
+            ProgressReport.percent,
+            ProgressReport.completed,
+            ProgressReport.created_at,
+        )
+        .where(ProgressReport.item.topic.state.is_in(public))  # type: ignore[union-attr]
+        .order_by(ProgressReport.id)
+    ):
+        day = china_date(report["created_at"])
+        if report["completed"]:
+            done_on.setdefault(report["item"], day)
+        progress.append(
+            {
+                "topic_reference": reference[report["topic"]],
+                "item_number": number_of[report["item"]],
+                "reported_on": day,
+                "percent": report["percent"],
+                "completed": report["completed"],
+                "note": report["note"],
+            }
+        )
+    documents = [
+        {
+            "document_id": d.id,
+            "topic_reference": d.topic_reference,
+            "township": d.township_name,
+            "kind": d.kind,
+            "kind_label": d.kind_label,
+            "title": d.title,
+            "number": d.number,
+            "status": d.status,
+            "status_label": d.status_label,
+            "published_at": d.published_at,
+            "posting_starts_on": d.posting_starts_on,
+            "posting_ends_on": d.posting_ends_on,
+            "revoked_at": d.revoked_at,
+            "sha256": d.sha256,
+            "pdf_url": d.pdf_url,
+            "verify_url": d.verify_url,
+        }
+        for d in await every_public_document(publishing)
+    ]
+    years = sorted({t["created_at"].astimezone(CHINA).year for t in topics})
+    figures = [await statistics.figures(None, year=year) for year in years]
+    return {
+        "topics": [
+            {
+                "topic_reference": t["reference"],
+                "title": t["title"],
+                "township": t["township"],
+                "village": t["village"],
+                "category": t["category"],
+                "state": t["state"],
+                "state_label": WORKFLOW.state(t["state"]).label,
+                "opened_on": china_date(t["created_at"]),
+                "resolution_on": entered[t["id"]].get(WORKFLOW.public_from),
+                "closed_on": entered[t["id"]].get("closed"),
+                **{f"opinions_{k}": v for k, v in adoptions[t["id"]].items()},
+                **{f"rated_{k}": v for k, v in ratings[t["id"]].items()},
+                "url": f"{base}/topics/{t['id']}",
+            }
+            for t in topics
+        ],
+        "timeline": timeline,
+        "items": [
+            {
+                "topic_reference": reference[i["topic"]],
+                "item_number": number_of[i["id"]],
+                "content": i["content"],
+                "responsible_unit": i["responsible_unit"],
+                "due_date": i["due_date"],
+                "completed": i["completed"],
+                "completed_on": done_on.get(i["id"]) if i["completed"] else None,
+            }
+            for i in items
+        ],
+        "progress": progress,
+        "documents": documents,
+        "statistics": [_figures_row(f.year, t) for f in figures for t in f.townships if t.topics],
+        "statistics_json": msgspec.json.encode(figures),
+    }
+
+
+def _figures_row(year: int, t: statistics.TownshipFigures) -> dict[str, Any]:
+    row: dict[str, Any] = {"year": year, "township": t.township_name, "topics": t.topics}
+    for state in WORKFLOW.public_states:
+        row[f"state_{state}"] = t.by_state.get(state, 0)
+    for stage in t.stages:
+        row[f"{stage.state}_finished"] = stage.finished
+        row[f"{stage.state}_on_time"] = stage.on_time
+        row[f"{stage.state}_median_working_days"] = stage.median_working_days
+    row |= {f"opinions_{k}": v for k, v in t.opinions_by_adoption.items()}
+    row |= {f"rated_{k}": v for k, v in t.satisfaction_by_rating.items()}
+    row |= {
+        "items_total": t.items.total,
+        "items_completed": t.items.completed,
+        "items_completed_on_time": t.items.completed_on_time,
+        "items_open_overdue": t.items.open_overdue,
+    }
+    return row
+
+
+def data_card(generated_at: datetime, rows: dict[str, int], base: str) -> str:
+    """README.md: what the data is, where it comes from, the licence, every field."""
+    local = generated_at.astimezone(CHINA)
+    lines = [
+        f"# {TITLE}",
+        "",
+        "乡镇（街道）“好商量”协商议事的公开数据：已形成协商成果的议题、办理经过、协商成果及"
+        "落实进展、公开文件和年度统计。与公开页面所示一致，不含村民代表和村民的姓名。",
+        "",
+        f"- 生成时间：{local:%Y-%m-%d %H:%M}（北京时间），每日更新",
+        f"- 下载地址：{base}/open-data/{LATEST}",
+        f"- 许可协议：{LICENCE_NAME}，见 LICENSE.txt",
+        "- 编码：CSV 文件为 UTF-8（带 BOM，Excel 可直接打开），逗号分隔，首行为字段名；"
+        "同名 JSON 文件为相同内容的对象数组",
+        "- 日期为 YYYY-MM-DD，时间为 ISO 8601 北京时间（+08:00），是/否为 true/false，"
+        "空值在 CSV 中为空、在 JSON 中为 null",
+        "",
+        "## 文件",
+        "",
+        "| 文件 | 内容 | 行数 |",
+        "|---|---|---|",
+        *(f"| {f.name}.csv / {f.name}.json | {f.title} | {rows[f.name]} |" for f in FILES),
+        f"| {NESTED_STATISTICS} | 各年度统计的完整结构（每年一个对象：各乡镇及全部乡镇合计，"
+        "含各阶段按期情况），字段同统计接口 /api/v1/statistics | |",
+        "",
+    ]
+    for f in FILES:
+        lines += [
+            f"## {f.name}：{f.title}",
+            "",
+            f.about,
+            "",
+            "| 字段 | 类型 | 含义 |",
+            "|---|---|---|",
+            *(f"| {field.name} | {field.kind} | {field.meaning} |" for field in f.fields),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def zip_bytes(export: Export) -> bytes:
+    out = io.BytesIO()
+    stamp = export.generated_at.astimezone(CHINA).timetuple()[:6]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in export.files.items():
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, body)
+    return out.getvalue()
+
+
+async def write(folder: Path, public_url: str) -> Export:
+    """Build, then write every file and ``latest.zip`` into ``folder`` (each replaced
+    whole: a reader never sees half a file)."""
+    export = await build(public_url)
+    await asyncio.to_thread(_write_files, folder, export)
+    return export
+
+
+def _write_files(folder: Path, export: Export) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    build_note = json.dumps(
+        {"generated_at": _cell(export.generated_at), "rows": export.rows}, ensure_ascii=False
+    ).encode()
+    for name, body in [*export.files.items(), (LATEST, zip_bytes(export)), (BUILD, build_note)]:
+        partial = folder / f".{name}.partial"
+        partial.write_bytes(body)
+        os.replace(partial, folder / name)
+
+
+BUILD = "build.json"
+"""When the files in a folder were built (on the project's clock), and their rows."""
+
+
+def last_build(folder: Path) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = json.loads((folder / BUILD).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return found
+
+
+def built_on(folder: Path) -> date | None:
+    """The China date of the newest build in ``folder``, if any."""
+    build = last_build(folder)
+    if build is None or not (folder / LATEST).exists():
+        return None
+    return datetime.fromisoformat(build["generated_at"]).astimezone(CHINA).date()
+
+
+async def rebuild_if_due(folder: Path, public_url: str) -> bool:
+    """Once a day (the worker's scheduler): build unless today's build is there."""
+    if built_on(folder) == china_today():
+        return False
+    await write(folder, public_url)
+    return True

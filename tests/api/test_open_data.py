@@ -1,0 +1,135 @@
+"""Open data (issue 15, item 3): the ZIP's CSVs parse (UTF-8 with BOM) and match the
+JSON and the data card, and hold no name of any representative or villager of the
+demo; the web serves the newest build, and the worker rebuilds it once a day."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from api.settings import Settings
+from deliberation import clock, open_data
+from tests.deliberation.test_audit import run_cli
+from tests.world import World, new_township, topic_in_state
+
+
+@pytest.fixture(scope="module")
+def demo_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The demo's database and its open data, written by the command."""
+    folder = tmp_path_factory.mktemp("open-data-demo")
+    url = f"sqlite:///{folder / 'demo.sqlite3'}"
+    assert run_cli(url, "migrate", cwd=folder).returncode == 0
+    seeded = run_cli(url, "demo", cwd=folder)
+    assert seeded.returncode == 0, seeded.stderr
+    done = run_cli(url, "export", "open-data", "--out", str(folder / "out"), cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "公开数据已写入" in done.stdout
+    return folder / "demo.sqlite3", folder / "out"
+
+
+def people_of(database: Path) -> set[str]:
+    """Every representative's and villager's name the demo holds."""
+    with sqlite3.connect(database) as db:
+        names = {
+            r[0]
+            for r in db.execute("SELECT display_name FROM account WHERE role = 'representative'")
+        }
+        names |= {r[0] for r in db.execute("SELECT on_behalf_of FROM opinion")}
+        names |= {
+            r[0] for r in db.execute("SELECT name FROM meeting_attendee WHERE unit LIKE '%村民%'")
+        }
+    bare = {n.split("（")[0].strip() for n in names}
+    return {n for n in names | bare if len(n) >= 2}
+
+
+def test_the_zip_holds_every_table_as_csv_and_json_with_a_data_card(
+    demo_export: tuple[Path, Path],
+) -> None:
+    database, out = demo_export
+    with zipfile.ZipFile(out / open_data.LATEST) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    assert {"README.md", "LICENSE.txt", open_data.NESTED_STATISTICS} <= set(files)
+    card = files["README.md"].decode()
+    assert "CC BY 4.0" in files["LICENSE.txt"].decode() and "LICENSE.txt" in card
+    with sqlite3.connect(database) as db:
+        public = {
+            r[0]
+            for r in db.execute(
+                "SELECT reference FROM topic WHERE state IN ('resolution', 'feedback', 'closed')"
+            )
+        }
+        published = db.execute(
+            "SELECT count(*) FROM document WHERE status NOT IN ('draft', 'rendering')"
+        ).fetchone()[0]
+    for data_file in open_data.FILES:
+        raw = files[f"{data_file.name}.csv"]
+        assert raw.startswith("\ufeff".encode()), data_file.name  # Excel reads it as UTF-8
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+        as_json = json.loads(files[f"{data_file.name}.json"])
+        assert len(rows) == len(as_json) > 0, data_file.name
+        # Every field is in the file and defined in the data card.
+        names = [f.name for f in data_file.fields]
+        assert list(rows[0]) == names == list(as_json[0])
+        for name in names:
+            assert f"| {name} |" in card, name
+        assert (
+            f"| {data_file.name}.csv / {data_file.name}.json | {data_file.title} | {len(rows)} |"
+            in card
+        )
+        assert (out / f"{data_file.name}.csv").read_bytes() == raw
+    topics = list(csv.DictReader(io.StringIO(files["topics.csv"].decode("utf-8-sig"))))
+    assert {t["topic_reference"] for t in topics} == public  # from resolution on, no other
+    documents = json.loads(files["documents.json"])
+    assert len(documents) == published
+    assert all(d["pdf_url"].endswith("/pdf") and len(d["sha256"]) == 64 for d in documents)
+    timeline = json.loads(files["timeline.json"])
+    assert {e["topic_reference"] for e in timeline} == public
+    assert all(e["happened_at"].endswith("+08:00") for e in timeline)
+    statistics = json.loads(files[open_data.NESTED_STATISTICS])
+    assert sum(t["topics"] for year in statistics for t in year["townships"]) == len(public)
+
+
+def test_no_representative_or_villager_is_named(demo_export: tuple[Path, Path]) -> None:
+    database, out = demo_export
+    people = people_of(database)
+    assert len(people) >= 30  # the demo's thirty representatives at least
+    with zipfile.ZipFile(out / open_data.LATEST) as archive:
+        texts = {name: archive.read(name).decode("utf-8-sig") for name in archive.namelist()}
+    named = {(file, person) for file, text in texts.items() for person in people if person in text}
+    assert named == set()
+
+
+async def test_the_web_serves_the_newest_build_and_the_worker_makes_one_a_day(
+    world: World, settings: Settings
+) -> None:
+    t = await new_township(world, "公开镇")
+    topic = await topic_in_state(t, "resolution")
+    await open_data.write(settings.open_data_dir, settings.public_url)
+    page = await world.client.get("/open-data/")
+    assert (
+        page.status_code == 200 and "下载全部数据" in page.text and "topic_reference" in page.text
+    )
+    latest = await world.client.get(f"/open-data/{open_data.LATEST}")
+    assert latest.status_code == 200 and latest.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(latest.content)) as archive:
+        assert topic["reference"] in archive.read("topics.csv").decode("utf-8-sig")
+    one = await world.client.get("/open-data/items.csv")
+    assert one.status_code == 200 and one.content.startswith("\ufeff".encode())
+    assert (await world.client.get("/open-data/secrets.csv")).status_code == 404
+    assert (await world.client.get("/open-data/..%2Fsecret_key")).status_code == 404
+
+    assert await open_data.rebuild_if_due(settings.open_data_dir, settings.public_url) is False
+    start = clock.offset_seconds()
+    try:
+        clock.set_offset(start + timedelta(days=1).total_seconds())
+        assert await open_data.rebuild_if_due(settings.open_data_dir, settings.public_url)
+        assert open_data.built_on(settings.open_data_dir) == clock.china_today()
+    finally:
+        clock.set_offset(start)

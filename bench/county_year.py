@@ -27,6 +27,7 @@ PATH = WORKFLOW.main_path
 ADOPTIONS = ("adopted", "partly_adopted", "not_adopted", None)
 RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
 SURNAMES = "王李张刘陈杨赵黄周吴"
+TRIGGERS = {(source, t.dest): t.trigger for t in WORKFLOW.transitions for source in t.sources}
 
 
 class Year:
@@ -56,9 +57,16 @@ def after(day: date, working_days: int) -> date:
 
 
 def generate(
-    year: int, townships: int, per_township: int, first_ids: dict[str, int], opener: int
+    year: int,
+    townships: int,
+    per_township: int,
+    first_ids: dict[str, int],
+    opener: int,
+    states: tuple[str, ...] = WORKFLOW.state_names,
 ) -> Year:
-    """``townships`` new townships of ``per_township`` topics each, opened in ``year``."""
+    """``townships`` new townships of ``per_township`` topics each, opened in ``year``,
+    each in one of ``states``; those from ``resolution`` on with their published
+    resolution notice (a placeholder PDF: the benchmarks read metadata)."""
     rng = random.Random(15)
     y = Year(first_ids)
     limits = {s.name: s.time_limit.working_days for s in WORKFLOW.states if s.time_limit}
@@ -105,7 +113,7 @@ def generate(
         for _ in range(per_township):
             n += 1
             opened = date(year, 1, 2) + timedelta(days=rng.randrange(340))
-            final = rng.choice(WORKFLOW.state_names)
+            final = rng.choice(states)
             route = (
                 [final] if final in ("rejected", "withdrawn") else PATH[1 : PATH.index(final) + 1]
             )
@@ -155,7 +163,7 @@ def generate(
                     seq=seq,
                     kind=kind,
                     data="{}",
-                    trigger="open" if kind == "topic.opened" else f"to_{dest}",
+                    trigger="open" if kind == "topic.opened" else TRIGGERS[source, dest],
                     from_state=source,
                     to_state=dest,
                     actor=liaison,
@@ -255,6 +263,37 @@ def generate(
                         reported_by=opener,
                         created_at=moment(finished if done else set_on),
                     )
+            if WORKFLOW.public_from in reached:
+                published = next(m[3] for m in moves if m[2] == WORKFLOW.public_from)
+                y.add(
+                    "document",
+                    topic=topic,
+                    township=township,
+                    kind="resolution_notice",
+                    title=f"关于“统计压测议题{n}”协商成果的公示",
+                    status="published",
+                    number_year=year,
+                    number=n,
+                    content="{}",
+                    search_text="",
+                    pdf=b"%PDF-1.7 placeholder",
+                    sha256="0" * 64,
+                    size_bytes=20,
+                    created_by=opener,
+                    created_at=moment(published),
+                    published_at=moment(published, 11),
+                    published_by=opener,
+                    posting_starts_on=published,
+                    posting_ends_on=after(published, 5),
+                    posting_provisional=False,
+                    superseded_by=None,
+                    superseded_at=None,
+                    revoked_at=None,
+                    revoked_by=None,
+                    revoke_reason="",
+                    chain_seq=None,
+                    chain_hash=None,
+                )
             if state == "closed":
                 for representative in rng.sample(representatives, rng.randint(1, 3)):
                     y.add(
@@ -275,7 +314,14 @@ def value(v: Any) -> Any:
     return v.isoformat() if isinstance(v, (datetime, date)) else v
 
 
-def write(engine: str, url: str, year: int, townships: int, per_township: int) -> int:
+def write(
+    engine: str,
+    url: str,
+    year: int,
+    townships: int,
+    per_township: int,
+    states: tuple[str, ...] = WORKFLOW.state_names,
+) -> int:
     """Write the year into the fresh database at ``url``; the number of topics."""
     if engine == "sqlite":
         import sqlite3
@@ -285,7 +331,7 @@ def write(engine: str, url: str, year: int, townships: int, per_township: int) -
             t: db.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {t}").fetchone()[0] for t in TABLES
         }
         opener = db.execute("SELECT min(id) FROM account").fetchone()[0]
-        y = generate(year, townships, per_township, first, opener)
+        y = generate(year, townships, per_township, first, opener, states)
         for table, (columns, rows) in y.tables.items():
             db.executemany(
                 f"INSERT INTO {table} ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})",
@@ -304,7 +350,7 @@ def write(engine: str, url: str, year: int, townships: int, per_township: int) -
             t: await conn.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {t}") for t in TABLES
         }
         opener = await conn.fetchval("SELECT min(id) FROM account")
-        y = generate(year, townships, per_township, first, opener)
+        y = generate(year, townships, per_township, first, opener, states)
         for table, (columns, rows) in y.tables.items():
             await conn.copy_records_to_table(table, records=rows, columns=columns)
             await conn.execute(
@@ -331,4 +377,5 @@ TABLES = (
     "resolution_item",
     "progress_report",
     "satisfaction_rating",
+    "document",
 )

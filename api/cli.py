@@ -30,7 +30,7 @@ from deliberation.migrate import MigrationFailed, migrate, use_package_conf
 from deliberation.schemas import UserCreate, UserUpdate
 from deliberation.security import password_problems
 from deliberation.security_log import CLI
-from workflows import ROLES
+from workflows import ROLES, WORKFLOW
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -428,6 +428,49 @@ def cmd_export_open_data(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
+    """``archive REFERENCE --out FILE.zip``, or ``archive --all --year YYYY --out DIR``:
+    finished topics as BagIt bags (一事一档)."""
+    from deliberation import archive
+    from deliberation.tables import Topic
+
+    if bool(args.reference) == bool(args.all):
+        print("请给出一个议题编号，或 --all --year 年份", file=sys.stderr)
+        return 2
+    if args.all and args.year is None:
+        print("--all 需要 --year 年份", file=sys.stderr)
+        return 2
+    config = settings.archive()
+
+    async def work() -> int:
+        if args.reference:
+            found = await Topic.select(Topic.id, Topic.state).where(
+                Topic.reference == args.reference.strip()
+            )
+            if not found:
+                print(f"找不到议题 {args.reference}", file=sys.stderr)
+                return 1
+            if not WORKFLOW.state(found[0]["state"]).terminal:
+                label = WORKFLOW.state(found[0]["state"]).label
+                print(f"议题{label}：办结、不予立项或撤回后才能归档", file=sys.stderr)
+                return 1
+            bag = await archive.make_bag(found[0]["id"], config)
+            Path(args.out).write_bytes(bag.content)
+            print(f"已写入 {args.out}：档号 {bag.archive_code}")
+            return 0
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        ids = await archive.finished_topics(args.year)
+        for topic_id in ids:
+            bag = await archive.make_bag(topic_id, config)
+            (folder / f"{bag.name}.zip").write_bytes(bag.content)
+            print(f"{bag.name}.zip  档号 {bag.archive_code}")
+        print(f"{args.year} 年结束的 {len(ids)} 个议题已写入 {folder}")
+        return 0
+
+    return _run(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deliberation", description="好商量 协商议事流程引擎")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -590,6 +633,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     opened.add_argument("--out", required=True, help="the folder to write into")
     opened.set_defaults(func=cmd_export_open_data)
+
+    filed = sub.add_parser(
+        "archive", help="a finished topic (or a year's) as BagIt bags with archive codes"
+    )
+    filed.add_argument("reference", nargs="?", help="the topic's reference (HSL-2026-0001)")
+    filed.add_argument("--all", action="store_true", help="every topic that ended in --year")
+    filed.add_argument("--year", type=int, default=None)
+    filed.add_argument("--out", required=True, help="FILE.zip (one topic) or DIR (--all)")
+    filed.set_defaults(func=cmd_archive)
     return parser
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from deliberation import clock, fast_path
+from deliberation.archive import RETENTION_PERIODS, ArchiveConfig
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.targets import parse_allowed
 
@@ -93,6 +95,12 @@ class Settings:
     fast_path: bool = True
     """``DELIBERATION_FAST_PATH=0``: plain Piccolo reads, no token cache, Litestar's
     logging (see deliberation/fast_path.py)."""
+    archive_fonds: str = "0001"
+    """全宗号: the fonds code the county archives gave the office (archive codes)."""
+    archive_retention: str = "D30"
+    """保管期限 of a topic's file: Y (永久), D30 (定期30年) or D10 (定期10年)."""
+    archive_organization: str = ""
+    """立档单位 named in each archive bag; empty: the topic's township."""
     clock_offset_seconds: float = 0.0
     """Shift of this process's clock (tests and demos; see deliberation.clock)."""
 
@@ -110,6 +118,13 @@ class Settings:
             security_log_days=self.security_log_days,
             token_ttl_seconds=self.token_ttl_seconds,
             open_data_dir=self.open_data_dir,
+        )
+
+    def archive(self) -> ArchiveConfig:
+        return ArchiveConfig(
+            fonds=self.archive_fonds,
+            retention=self.archive_retention,
+            organization=self.archive_organization,
         )
 
     @property
@@ -139,6 +154,9 @@ class Settings:
             log_level=env.get("DELIBERATION_LOG_LEVEL", "INFO"),
             render_workers=_int(env, "DELIBERATION_RENDER_WORKERS", 2),
             posting_days=_int(env, "DELIBERATION_POSTING_DAYS", 5),
+            archive_fonds=env.get("DELIBERATION_ARCHIVE_FONDS", "0001").strip(),
+            archive_retention=env.get("DELIBERATION_ARCHIVE_RETENTION", "D30").strip(),
+            archive_organization=env.get("DELIBERATION_ARCHIVE_ORGANIZATION", "").strip(),
             webhook_allowed_hosts=_allowed_hosts(env.get("DELIBERATION_WEBHOOK_ALLOWED_HOSTS", "")),
             delivery_in_server=env.get("DELIBERATION_DELIVERY_IN_SERVER", "1").lower()
             not in ("0", "false", "no", "off"),
@@ -179,3 +197,9 @@ class Settings:
             raise SettingsError("DELIBERATION_SECURITY_LOG_DAYS must be at least 180")
         if not 1 <= self.posting_days <= 60:
             raise SettingsError("DELIBERATION_POSTING_DAYS must be between 1 and 60")
+        if not re.fullmatch(r"[0-9A-Za-z]{1,10}", self.archive_fonds):
+            raise SettingsError("DELIBERATION_ARCHIVE_FONDS must be 1-10 letters or digits")
+        if self.archive_retention not in RETENTION_PERIODS:
+            raise SettingsError(
+                "DELIBERATION_ARCHIVE_RETENTION must be one of " + ", ".join(RETENTION_PERIODS)
+            )

@@ -52,6 +52,7 @@ Action = Literal[
     "topic.list",
     "topic.fire",
     "topic.urge",
+    "topic.archive",
     "record.add",
     "record.read",
     "record.correct",
@@ -290,6 +291,25 @@ class Policy:
             )
         if not subject.overdue:
             return Decision(False, "议题未逾期，不需要督办", TransitionNotAllowed, view="none")
+        return yes()
+
+    def _topic_archive(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        """归档: one bag of a finished topic's whole record, for the township's staff
+        and the county (the record names people: nobody else)."""
+        if principal is None or principal.role not in (*OFFICE_ONLY, *SUPERVISORS):
+            return forbidden("只有工作人员和县政协督办人员可以下载归档包")
+        if not subject.known:
+            return yes()
+        stands = relation(principal, subject)
+        if stands not in ("own_township", "county"):
+            return hidden("议题不存在")
+        if subject.state is not None and not self.workflow.state(subject.state).terminal:
+            return Decision(
+                False,
+                f"议题{_state_label(subject.state)}，办结、不予立项或撤回后才能归档",
+                TransitionNotAllowed,
+                view="none",
+            )
         return yes()
 
     def sees_time_limits(self, principal: Principal | None, subject: Subject) -> bool:
@@ -581,6 +601,7 @@ def concrete_actions(workflow: Workflow = WORKFLOW) -> list[tuple[Action, str, s
         ("topic.fire", t.trigger, f"{t.label} fire `{t.trigger}`") for t in workflow.transitions
     ]
     found.append(("topic.urge", "", "督办逾期议题 urge an overdue topic"))
+    found.append(("topic.archive", "", "归档下载 the archive bag of a finished topic"))
     for record in workflow.records:
         found.append(("record.add", record.name, f"添加{record.label} add `{record.name}`"))
         if record.read is not None:

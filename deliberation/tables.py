@@ -348,6 +348,23 @@ class NoticeBoard(Table, tablename="notice_board"):
     version = Integer(default=0)
 
 
+class ArchiveCounter(Table, tablename="archive_counter"):
+    """The last archive item number (件号) given in a year; ``id`` is the year."""
+
+    id: Serial
+    last_number = Integer(default=0)
+
+
+class ArchiveItem(Table, tablename="archive_item"):
+    """A finished topic's place in the archive: ``id`` is the topic's id; its year (the
+    year it ended, China time) and item number make its archive code (档号)."""
+
+    id: Serial
+    year = Integer()
+    number = Integer()
+    archived_at = Timestamptz()
+
+
 class HolidaySchedule(Table, tablename="holiday_schedule"):
     """An official working-day schedule loaded by an administrator for one year
     (JSON lists of ISO dates); it wins over the ``chinese-calendar`` package."""
@@ -438,6 +455,8 @@ TABLES: tuple[type[Table], ...] = (
     ChainKey,
     DocumentCounter,
     NoticeBoard,
+    ArchiveCounter,
+    ArchiveItem,
     HolidaySchedule,
     Webhook,
     OutboxEvent,

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal
-from deliberation import county, topics
+from api.controllers.accounts import download
+from deliberation import archive, county, topics
 from deliberation.schemas import (
     CountyRead,
     EventRead,
@@ -74,6 +75,17 @@ class TopicController(Controller):
         """督办 (the county supervisor): a note on an overdue topic; on its chain, on its
         page until it moves on, and sent to its township's webhooks as ``topic.urged``."""
         return await county.urge(principal, topic_id, data.note)
+
+    @get("/{topic_id:int}/archive", operation_id="topic_archive", media_type="application/zip")
+    async def archive(
+        self, request: Request[Any, Any, Any], principal: CurrentPrincipal, topic_id: FromPath[int]
+    ) -> Response[bytes]:
+        """一事一档: a closed, rejected or withdrawn topic as one BagIt bag (RFC 8493) —
+        its published PDFs (every version), the record and its chain as JSON with the
+        chain's check, the manifests, and ``bag-info.txt`` with the archive code (档号).
+        The township's staff and the county supervisor; 409 before the topic ends."""
+        bag = await archive.topic_bag(principal, topic_id, request.app.state.settings.archive())
+        return download(bag.content, "application/zip", f"{bag.name}.zip")
 
     @get("/{topic_id:int}/events", operation_id="list_topic_events")
     async def list_events(

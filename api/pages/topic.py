@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
+from api.controllers.accounts import download
 from api.dependencies import CurrentPublishing
 from api.errors import STATUS_OF_CODE, page_error
 from api.forms import MISSING, MISSING_CHOICE, FormData, parse_form
@@ -30,7 +31,7 @@ from api.pages.topic_forms import (
     PageForm,
     roster,
 )
-from deliberation import documents, permissions, records
+from deliberation import archive, documents, permissions, records
 from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
 from deliberation.errors import DomainError, NotFound, ValidationFailed
@@ -190,6 +191,9 @@ async def render_topic_page(
             ),
             "may_urge": bool(
                 permissions.allowed(principal, "topic.urge", Subject.of_topic(view.topic))
+            ),
+            "may_archive": bool(
+                permissions.allowed(principal, "topic.archive", Subject.of_topic(view.topic))
             ),
             "document_kinds": KINDS,
             "rating_labels": RATING_LABELS,
@@ -673,6 +677,14 @@ class TopicPageController(PageController):
                 return _confirm(topic, form, ask, data, missing)
         # On the topic already (checked above): saved as it is.
         return await _save(*again, form, DOCUMENT_FORMS[action], posted, document_id)
+
+    @get("/{topic_id:int}/archive.zip", operation_id="topic_page_archive")
+    async def archive(
+        self, request: Request[Any, Any, Any], principal: SignedIn, topic_id: FromPath[int]
+    ) -> Response[bytes]:
+        """归档下载: the same bag as ``GET /api/v1/topics/{id}/archive``, for the pages."""
+        bag = await archive.topic_bag(principal, topic_id, request.app.state.settings.archive())
+        return download(bag.content, "application/zip", f"{bag.name}.zip")
 
     @get(
         "/{topic_id:int}/documents/{document_id:int}/preview",

@@ -1,0 +1,294 @@
+"""一事一档: a finished topic filed as one self-contained BagIt bag (RFC 8493), issue 15
+item 4.
+
+The bag holds, under ``data/``: every published version of its documents as PDF (those
+superseded and revoked too, marked so in ``documents.json`` and in their file names),
+the whole record as JSON (``record.json``: the topic and each record's content exactly
+as the chain vouches for it), the chain itself (``events.json``) and the result of
+checking it with the audit key (``chain-check.json``). ``manifest-sha256.txt`` and
+``tagmanifest-sha256.txt`` let anyone check that nothing changed since; ``bag-info.txt``
+carries the archive code (档号, DA/T 22-2015: 全宗号-WS·年度-保管期限-件号) and the
+organisation, which an archivist's software reads.
+
+The item number (件号) is given the first time a topic is filed, per year the topic
+ended (China time), without gaps, and never changes: the same topic gets the same code
+in every later bag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from deliberation import chain
+from deliberation.audit import check_chain, check_records
+from deliberation.clock import CHINA, china_date, utcnow
+from deliberation.database import bound_engine, is_sqlite, write_transaction
+from deliberation.documents.content import document_number
+from deliberation.documents.service import STATUS_LABELS
+from deliberation.errors import NotFound
+from deliberation.permissions import Subject, allowed
+from deliberation.record_content import contents_of_topics
+from deliberation.security import Principal
+from deliberation.tables import ArchiveCounter, ArchiveItem, Document, Topic, TopicEvent
+from deliberation.topics import topic_row, valid_id
+from workflows import WORKFLOW
+
+RETENTION_PERIODS = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
+"""保管期限 codes (DA/T 22-2015) and their names."""
+CATEGORY = "WS"
+"""档案门类代码: 文书 (administrative records)."""
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    fonds: str = "0001"
+    """全宗号, given to the office by the county archives."""
+    retention: str = "D30"
+    organization: str = ""
+    """立档单位; empty: the topic's township."""
+
+
+@dataclass(frozen=True)
+class Bag:
+    name: str
+    """The bag's folder inside the ZIP, and the ZIP's name without ``.zip``."""
+    archive_code: str
+    content: bytes
+
+
+def archive_code(config: ArchiveConfig, year: int, number: int) -> str:
+    """档号 per DA/T 22-2015: 全宗号-门类代码·年度-保管期限-件号."""
+    return f"{config.fonds}-{CATEGORY}·{year}-{config.retention}-{number:04d}"
+
+
+async def topic_bag(principal: Principal, topic_id: int, config: ArchiveConfig) -> Bag:
+    """The bag of one finished topic (its township's staff, the county)."""
+    if not valid_id(topic_id):
+        raise NotFound("议题不存在")
+    topic = await topic_row(topic_id)
+    allowed(principal, "topic.archive", Subject.of_topic(topic)).check()
+    return await make_bag(topic_id, config)
+
+
+async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
+    """The bag, with no permission check (the command line, ``archive --all``)."""
+    topic = dict(
+        (
+            await Topic.select(
+                *Topic.all_columns(),
+                Topic.township.name.as_alias("township_name"),
+                Topic.village.name.as_alias("village_name"),
+                Topic.opened_by.display_name.as_alias("opener_name"),
+            ).where(Topic.id == topic_id)
+        )[0]
+    )
+    events = await (
+        TopicEvent.select(
+            *TopicEvent.all_columns(), TopicEvent.actor.display_name.as_alias("actor_name")
+        )
+        .where(TopicEvent.topic == topic_id)
+        .order_by(TopicEvent.seq)
+    )
+    ended = next(
+        (china_date(e["created_at"]) for e in reversed(events) if e["to_state"] == topic["state"]),
+        china_date(topic["updated_at"]),
+    )
+    year, number = await _item_number(topic_id, ended.year)
+    code = archive_code(config, year, number)
+    name = f"{topic['reference']}-{number:04d}"
+    payload: dict[str, bytes] = {}
+    contents = await contents_of_topics([topic_id])
+    records: dict[str, list[dict[str, Any]]] = {}
+    for (record, record_id), (_, content) in sorted(contents.items()):
+        records.setdefault(record, []).append({"id": record_id, **content})
+    payload["data/record.json"] = _json(
+        {
+            "topic": {
+                k: topic[k]
+                for k in (
+                    "id",
+                    "reference",
+                    "title",
+                    "description",
+                    "category",
+                    "township_name",
+                    "village_name",
+                    "opener_name",
+                    "state",
+                    "created_at",
+                    "updated_at",
+                )
+            }
+            | {"state_label": WORKFLOW.state(topic["state"]).label},
+            "records": records,
+        }
+    )
+    payload["data/events.json"] = _json(
+        [
+            {k: e[k] for k in e if k not in ("id", "topic", "data")}
+            | {"data": json.loads(e["data"] or "{}")}
+            for e in events
+        ]
+    )
+    problem = check_chain(topic, events, chain.current_key())
+    problems = [problem] if problem else []
+    problems += check_records({topic_id: topic}, {topic_id: events}, contents)
+    payload["data/chain-check.json"] = _json(
+        {
+            "checked_at": utcnow(),
+            "key_fingerprint": chain.fingerprint(),
+            "events": len(events),
+            "head": {"seq": events[-1]["seq"], "hash": events[-1]["hash"]} if events else None,
+            "intact": not problems,
+            "problems": [p.describe() for p in problems],
+        }
+    )
+    documents = []
+    for document in await (
+        Document.select(
+            Document.id,
+            Document.kind,
+            Document.title,
+            Document.status,
+            Document.number_year,
+            Document.number,
+            Document.pdf,
+            Document.sha256,
+            Document.published_at,
+            Document.superseded_by,
+            Document.revoked_at,
+            Document.revoke_reason,
+        )
+        .where(Document.topic == topic_id, Document.status.is_in(list(_FILED)))
+        .order_by(Document.id)
+    ):
+        file = f"documents/{document['id']:06d}-{document['kind']}-{document['status']}.pdf"
+        payload[f"data/{file}"] = bytes(document["pdf"])
+        document_no = (
+            document_number(topic["township_name"], document["number_year"], document["number"])
+            if document["number"] is not None
+            else None
+        )
+        documents.append(
+            {k: document[k] for k in document if k != "pdf"}
+            | {
+                "file": file,
+                "number": document_no,
+                "status_label": STATUS_LABELS[document["status"]],
+            }
+        )
+    payload["data/documents.json"] = _json(documents)
+    organization = config.organization or topic["township_name"]
+    info = {
+        "Source-Organization": organization,
+        "Bagging-Date": utcnow().astimezone(CHINA).date().isoformat(),
+        "External-Identifier": code,
+        "External-Description": f"协商议事议题“{topic['title']}”的全部记录（一事一档）",
+        "Payload-Oxum": f"{sum(len(b) for b in payload.values())}.{len(payload)}",
+        "Archive-Code": code,
+        "Fonds": config.fonds,
+        "Archive-Year": str(year),
+        "Retention-Period": f"{config.retention} {RETENTION_PERIODS[config.retention]}",
+        "Item-Number": f"{number:04d}",
+        "Topic-Reference": topic["reference"],
+        "Topic-State": WORKFLOW.state(topic["state"]).label,
+        "Chain-Intact": "true" if not problems else "false",
+    }
+    tags = {
+        "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+        "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
+        "manifest-sha256.txt": _manifest(payload),
+    }
+    tags["tagmanifest-sha256.txt"] = _manifest(tags)
+    out = io.BytesIO()
+    stamp = utcnow().astimezone(CHINA).timetuple()[:6]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, body in [*tags.items(), *payload.items()]:
+            item = zipfile.ZipInfo(f"{name}/{path}", date_time=stamp)
+            item.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(item, body)
+    return Bag(name=name, archive_code=code, content=out.getvalue())
+
+
+_FILED = ("published", "superseded", "revoked")
+"""Documents that were published (drafts never were)."""
+
+
+async def _item_number(topic_id: int, year: int) -> tuple[int, int]:
+    """The topic's (year, item number): given once, in the year it ended, without gaps."""
+    existing = await ArchiveItem.select(ArchiveItem.year, ArchiveItem.number).where(
+        ArchiveItem.id == topic_id
+    )
+    if existing:
+        return existing[0]["year"], existing[0]["number"]
+    async with write_transaction():
+        await ArchiveCounter.raw(
+            "INSERT INTO archive_counter (id, last_number) VALUES ({}, 0) "
+            "ON CONFLICT (id) DO NOTHING",
+            year,
+        )
+        # The year's row is locked (PostgreSQL; SQLite's write transaction is exclusive)
+        # before looking again: two first bags of one topic get one number.
+        lock = "" if is_sqlite(bound_engine()) else " FOR UPDATE"
+        [counter] = await ArchiveCounter.raw(
+            "SELECT last_number FROM archive_counter WHERE id = {}" + lock, year
+        )
+        existing = await ArchiveItem.select(ArchiveItem.year, ArchiveItem.number).where(
+            ArchiveItem.id == topic_id
+        )
+        if existing:
+            return existing[0]["year"], existing[0]["number"]
+        number = counter["last_number"] + 1
+        await ArchiveCounter.update({ArchiveCounter.last_number: number}).where(
+            ArchiveCounter.id == year
+        )
+        await ArchiveItem.raw(
+            "INSERT INTO archive_item (id, year, number, archived_at) VALUES ({}, {}, {}, {})",
+            topic_id,
+            year,
+            number,
+            utcnow(),
+        )
+    return year, number
+
+
+async def finished_topics(year: int) -> list[int]:
+    """Ids of the topics that ended in ``year`` (China time): ``archive --all``."""
+    terminal = [s.name for s in WORKFLOW.states if s.terminal]
+    found = []
+    for topic in await Topic.select(Topic.id, Topic.state).where(Topic.state.is_in(terminal)):
+        [last] = await (
+            TopicEvent.select(TopicEvent.created_at)
+            .where(TopicEvent.topic == topic["id"], TopicEvent.to_state == topic["state"])
+            .order_by(TopicEvent.seq, ascending=False)
+            .limit(1)
+        )
+        if china_date(last["created_at"]).year == year:
+            found.append(topic["id"])
+    return found
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, default=_plain).encode()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(CHINA).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return None
+    raise TypeError(type(value).__name__)
+
+
+def _manifest(files: dict[str, bytes]) -> bytes:
+    return "".join(
+        f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(files.items())
+    ).encode()

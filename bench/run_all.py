@@ -22,6 +22,10 @@ RUNS = [
     ["bench.county_view", "--engine", "postgres"],
     ["bench.statistics", "--engine", "sqlite"],
     ["bench.statistics", "--engine", "postgres"],
+    ["bench.open_data", "--engine", "sqlite"],
+    ["bench.open_data", "--engine", "postgres"],
+    ["bench.archive", "--engine", "sqlite"],
+    ["bench.archive", "--engine", "postgres"],
 ]
 
 

@@ -471,6 +471,34 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """``report --year YYYY [--township NAME] --out FILE.pdf``: the annual report of a
+    township, or of every township together."""
+    from deliberation import annual_report
+    from deliberation.tables import Township
+
+    async def work() -> int:
+        township_id = None
+        if args.township:
+            found = await Township.select(Township.id).where(Township.name == args.township)
+            if not found:
+                print(f"找不到乡镇 {args.township}", file=sys.stderr)
+                return 1
+            township_id = found[0]["id"]
+        pdf = await annual_report.report_pdf(
+            annual_report.COMMAND_LINE,
+            year=args.year,
+            township_id=township_id,
+            renderer=documents.Renderer(0),
+            public_url=settings.public_url,
+        )
+        Path(args.out).write_bytes(pdf)
+        print(f"{args.township or '全县'}{args.year}年协商议事工作情况已写入 {args.out}")
+        return 0
+
+    return _run(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deliberation", description="好商量 协商议事流程引擎")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -642,6 +670,12 @@ def build_parser() -> argparse.ArgumentParser:
     filed.add_argument("--year", type=int, default=None)
     filed.add_argument("--out", required=True, help="FILE.zip (one topic) or DIR (--all)")
     filed.set_defaults(func=cmd_archive)
+
+    report = sub.add_parser("report", help="the year's consultation work as a PDF report")
+    report.add_argument("--year", type=int, required=True)
+    report.add_argument("--township", default=None, help="its name; none: every township")
+    report.add_argument("--out", required=True, help="FILE.pdf")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

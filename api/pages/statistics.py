@@ -3,51 +3,20 @@ township's office and the county see every topic and each liaison's participatio
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Response, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
 from api.controllers.accounts import XLSX, download
-from api.pages import charts
+from api.dependencies import CurrentPublishing
 from api.pages.signin import PageController, SignedIn, Visitor
-from deliberation import accounts, ledger, statistics
+from deliberation import accounts, annual_report, charts, ledger, statistics
 from deliberation.clock import china_today
 from deliberation.permissions import Subject, allowed
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
 from workflows import WORKFLOW
-
-
-def _charts(figures: statistics.TownshipFigures) -> dict[str, Any]:
-    states = [s for s in WORKFLOW.states if figures.by_state.get(s.name)]
-    timed = [s for s in figures.stages if s.finished]
-    return {
-        "by_state": charts.bars(
-            [s.label for s in states], [figures.by_state[s.name] for s in states]
-        )
-        if states
-        else None,
-        "on_time": charts.bars(
-            [s.label for s in timed],
-            [round(100 * (s.on_time_share or 0)) for s in timed],
-            percent=True,
-        )
-        if timed
-        else None,
-        "adoption": charts.bars(
-            [ADOPTION_LABELS[k] for k in figures.opinions_by_adoption],
-            list(figures.opinions_by_adoption.values()),
-        )
-        if any(figures.opinions_by_adoption.values())
-        else None,
-        "ratings": charts.bars(
-            [RATING_LABELS[k] for k in figures.satisfaction_by_rating],
-            list(figures.satisfaction_by_rating.values()),
-        )
-        if any(figures.satisfaction_by_rating.values())
-        else None,
-    }
 
 
 class StatisticsPageController(PageController):
@@ -70,7 +39,7 @@ class StatisticsPageController(PageController):
             context={
                 "found": found,
                 # Charts for every township together, or for the one asked for.
-                "charts": _charts(found.total or found.townships[0]),
+                "charts": charts.of_figures(found.total or found.townships[0]),
                 "townships": townships,
                 "township": township,
                 "years": list(range(this_year, this_year - 5, -1)),
@@ -99,3 +68,22 @@ class StatisticsPageController(PageController):
         chosen = year or china_today().year
         body = await ledger.ledger_xlsx(principal, year=chosen, township_id=township)
         return download(body, XLSX, f"ledger-{chosen}.xlsx")
+
+    @get("/report.pdf", operation_id="annual_report_download")
+    async def report(
+        self,
+        principal: SignedIn,
+        publishing: CurrentPublishing,
+        year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
+        township: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+    ) -> Response[bytes]:
+        """年度报告: the year's figures and charts as a PDF in the documents' style."""
+        chosen = year or china_today().year
+        pdf = await annual_report.report_pdf(
+            principal,
+            year=chosen,
+            township_id=township,
+            renderer=publishing.renderer,
+            public_url=publishing.public_url,
+        )
+        return download(pdf, "application/pdf", f"report-{chosen}.pdf")

@@ -1,0 +1,111 @@
+"""The annual report (年度协商议事工作情况, issue 15 item 5): the year's figures and
+charts as a PDF in the documents' style, for a township's or the county's annual
+summary of consultation work. Who may have it is who may have the ledger (the
+township's staff for their township, the county supervisor for any or all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliberation import charts, statistics
+from deliberation.clock import china_today, chinese_date
+from deliberation.documents.content import issuer_name
+from deliberation.documents.render import RenderJob
+from deliberation.documents.renderer import Renderer
+from deliberation.errors import NotFound
+from deliberation.permissions import Subject, allowed
+from deliberation.security import Principal
+from deliberation.tables import Township
+from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
+from workflows import WORKFLOW
+
+COUNTY_ISSUER = "县政协“好商量”协商议事工作办公室"
+COMMAND_LINE = Principal(0, "command-line", "supervisor", None, None)
+"""Who the command line reports as: the county, which sees every topic."""
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "—"
+
+
+async def report_pdf(
+    principal: Principal,
+    *,
+    year: int,
+    township_id: int | None,
+    renderer: Renderer,
+    public_url: str,
+) -> bytes:
+    """The report of one township (a staff member's own by default), or of every
+    township together for the county."""
+    if township_id is None and principal.role == "staff":
+        township_id = principal.township_id
+    allowed(principal, "ledger.export", Subject(township_id=township_id)).check()
+    if township_id is not None and not await Township.exists().where(Township.id == township_id):
+        raise NotFound("乡镇不存在")
+    found = await statistics.figures(principal, year=year, township_id=township_id)
+    return await renderer.render(report_job(found, township_id, public_url))
+
+
+def report_job(
+    found: statistics.StatisticsRead, township_id: int | None, public_url: str
+) -> RenderJob:
+    figures = found.total if found.total is not None else found.townships[0]
+    place = "全县" if township_id is None else figures.township_name
+    issuer = COUNTY_ISSUER if township_id is None else issuer_name(figures.township_name)
+    title = f"{place}{found.year}年“好商量”协商议事工作情况"
+    items = figures.items
+    answered = sum(v for k, v in figures.opinions_by_adoption.items() if k != "unanswered")
+    rated = sum(figures.satisfaction_by_rating.values())
+    link = f"{public_url.rstrip('/')}/statistics?year={found.year}"
+    if township_id is not None:
+        link += f"&township={township_id}"
+    context: dict[str, Any] = {
+        "issuer": issuer,
+        "number_text": "",
+        "place": place,
+        "year": found.year,
+        "f": figures,
+        "charts": charts.of_figures(figures, printed=True),
+        "states": [(s.label, figures.by_state.get(s.name, 0)) for s in WORKFLOW.states],
+        "finished": figures.by_state.get("closed", 0),
+        "stages": [
+            {
+                "label": s.label,
+                "finished": s.finished,
+                "on_time": s.on_time,
+                "share": _share(s.on_time, s.finished),
+                "median": "—" if s.median_working_days is None else f"{s.median_working_days:g}",
+            }
+            for s in figures.stages
+        ],
+        "adoptions": [
+            (ADOPTION_LABELS[k], v, _share(v, sum(figures.opinions_by_adoption.values())))
+            for k, v in figures.opinions_by_adoption.items()
+        ],
+        "answered": answered,
+        "adopted": figures.opinions_by_adoption.get("adopted", 0)
+        + figures.opinions_by_adoption.get("partly_adopted", 0),
+        "ratings": [
+            (RATING_LABELS[k], v, _share(v, rated))
+            for k, v in figures.satisfaction_by_rating.items()
+        ],
+        "rated": rated,
+        "satisfied": figures.satisfaction_by_rating.get("satisfied", 0)
+        + figures.satisfaction_by_rating.get("basically_satisfied", 0),
+        "items": items,
+        "items_share": _share(items.completed_on_time, items.completed),
+        "townships": found.townships if township_id is None else [],
+        "liaisons": figures.liaisons or [],
+        "public_only": found.public_only,
+        "date_text": chinese_date(china_today()),
+        "place_names": [place],
+    }
+    return RenderJob(
+        template="annual_report.html",
+        context=context,
+        qr_text=link,
+        verify_label="扫码查看\n在线统计",
+        title=title,
+        author=issuer,
+    )

@@ -1,0 +1,134 @@
+"""Bar charts of the year's figures, as SVG drawn by pygal: for the statistics page as
+images (its content security policy allows no inline style; an image's own SVG keeps
+its styles), with their numbers as a table beneath for every reader; and for the annual
+report's PDF, inline in the documents' faces and black."""
+
+from __future__ import annotations
+
+import base64
+import functools
+
+import pygal
+from pygal.style import Style
+
+from deliberation.statistics import TownshipFigures
+from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
+from workflows import WORKFLOW
+
+STYLE = Style(
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground="#1a1a1a",
+    foreground_strong="#1a1a1a",
+    foreground_subtle="#555555",
+    colors=("#1f4e96", "#2e7d32", "#b26a00", "#8a1410"),
+    font_family="'Noto Sans CJK SC', 'Noto Sans SC', sans-serif",
+    label_font_size=22,
+    major_label_font_size=22,
+    value_font_size=22,
+    value_label_font_size=22,
+    title_font_size=22,
+    legend_font_size=22,
+)
+
+
+PRINT = Style(
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground="#000000",
+    foreground_strong="#000000",
+    foreground_subtle="#444444",
+    colors=("#595959", "#8c8c8c", "#bfbfbf", "#262626"),
+    font_family="'HSL Song', 'Noto Serif SC', serif",
+    label_font_size=22,
+    major_label_font_size=22,
+    value_font_size=22,
+    value_label_font_size=22,
+    title_font_size=22,
+    legend_font_size=22,
+)
+"""The documents' faces and no colour: the report is printed and stamped."""
+
+
+def _options(rows: int, style: Style) -> dict[str, object]:
+    # Drawn for a phone's width (it scales down on a phone, up to 480 px elsewhere):
+    # the labels whole, the value printed on each bar instead of a value axis.
+    return {
+        "width": 480,
+        "height": max(140, 48 * rows + 24),
+        "style": style,
+        "js": [],
+        "disable_xml_declaration": True,
+        "show_legend": False,
+        "print_values": True,
+        # In a horizontal chart pygal draws the value axis as the x axis.
+        "show_x_labels": False,
+        "show_x_guides": False,
+        "truncate_label": -1,
+        "margin": 8,
+        # pygal measures CJK labels as narrower than they are (the print face, wider still).
+        "margin_left": 100 if style is PRINT else 40,
+    }
+
+
+def bars(labels: list[str], values: list[float], *, percent: bool = False) -> str:
+    """A horizontal bar chart as a ``data:`` URL (each bar labelled with its value)."""
+    return _data_url(_bars(tuple(labels), tuple(values), percent, printed=False))
+
+
+def printed_bars(labels: list[str], values: list[float], *, percent: bool = False) -> str:
+    """The same chart as SVG markup for a PDF, in the documents' faces and greys."""
+    return _bars(tuple(labels), tuple(values), percent, printed=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _bars(
+    labels: tuple[str, ...], values: tuple[float, ...], percent: bool, *, printed: bool
+) -> str:
+    # Drawing takes ~5 ms; the same figures are asked for again and again.
+    chart = pygal.HorizontalBar(**_options(len(labels), PRINT if printed else STYLE))
+    if percent:
+        chart.value_formatter = lambda v: f"{v:.0f}%"
+        chart.range = (0, 100)
+    else:
+        chart.value_formatter = lambda v: f"{v:g}"
+    # pygal draws the first bar at the bottom: reversed, they read as the table does.
+    chart.x_labels = list(reversed(labels))
+    chart.add("", list(reversed(values)))
+    return str(chart.render(is_unicode=True))
+
+
+def _data_url(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def of_figures(figures: TownshipFigures, *, printed: bool = False) -> dict[str, str | None]:
+    """The four charts of a set of figures (None where there is nothing to draw): topics
+    by stage, each timed stage's on-time share, opinions by answer, ratings."""
+    draw = printed_bars if printed else bars
+    states = [s for s in WORKFLOW.states if figures.by_state.get(s.name)]
+    timed = [s for s in figures.stages if s.finished]
+    return {
+        "by_state": draw([s.label for s in states], [figures.by_state[s.name] for s in states])
+        if states
+        else None,
+        "on_time": draw(
+            [s.label for s in timed],
+            [round(100 * (s.on_time_share or 0)) for s in timed],
+            percent=True,
+        )
+        if timed
+        else None,
+        "adoption": draw(
+            [ADOPTION_LABELS[k] for k in figures.opinions_by_adoption],
+            list(figures.opinions_by_adoption.values()),
+        )
+        if any(figures.opinions_by_adoption.values())
+        else None,
+        "ratings": draw(
+            [RATING_LABELS[k] for k in figures.satisfaction_by_rating],
+            list(figures.satisfaction_by_rating.values()),
+        )
+        if any(figures.satisfaction_by_rating.values())
+        else None,
+    }

@@ -1,0 +1,98 @@
+"""The annual report (issue 15, item 5): the year's figures and charts as a PDF in the
+documents' style, for the township's office and the county; pdfplumber finds the
+figures in its text and the charts' bars drawn on its pages."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+from litestar import Litestar
+
+from tests.api.test_sessions_end import page_client
+from tests.deliberation.test_audit import run_cli
+from tests.world import World, new_township, today, topic_in_state
+
+BAR = (0.34902, 0.34902, 0.34902)
+"""The charts' first grey (#595959), as pdfplumber reads a filled rectangle."""
+
+
+def read(pdf: bytes) -> tuple[str, int]:
+    """The report's text, and how many chart bars are drawn in it."""
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        text = "\n".join(page.extract_text() or "" for page in document.pages)
+        bars = sum(
+            1
+            for page in document.pages
+            for rect in page.rects
+            if tuple(round(c, 5) for c in rect["non_stroking_color"] or ()) == BAR
+        )
+    return text, bars
+
+
+async def test_the_report_holds_the_years_figures_and_its_charts(
+    world: World, app: Litestar, database_url: str, tmp_path: Path
+) -> None:
+    t = await new_township(world, "报告镇")
+    for state in ("proposed", "meeting", "closed", "closed", "rejected"):
+        await topic_in_state(t, state)
+    figures: dict[str, Any] = (
+        await t["staff"].get("/api/v1/statistics", params={"township_id": t.id})
+    ).json()["townships"][0]
+    year = today().year
+
+    staff = await page_client(app, t["staff"].user["username"])
+    statistics_page = await staff.get("/statistics")
+    assert "年度报告（PDF）" in statistics_page.text
+    answer = await staff.get("/statistics/report.pdf", params={"year": year})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    text, bars = read(answer.content)
+    flat = text.replace("\n", "")
+    assert f"{t.name}{year}年“好商量”协商议事工作情况" in flat
+    assert (
+        f"共提出“好商量”协商议题{figures['topics']}件，已办结{figures['by_state']['closed']}件"
+        in flat
+    )
+    for stage in figures["stages"]:  # the time table: finished and on time per stage
+        assert f"{stage['label']} {stage['finished']} {stage['on_time']}" in text, stage
+    items = figures["items"]
+    assert f"形成协商成果{items['total']}项，已完成{items['completed']}项" in flat
+    assert "测试liaison" in text  # each liaison's participation
+    # One bar per stage with topics, per stage that finished, per kind of answer and
+    # rating given: the charts are drawn, not only their tables.
+    drawn = (
+        sum(1 for n in figures["by_state"].values() if n)
+        + sum(1 for s in figures["stages"] if s["finished"])
+        + sum(1 for n in figures["satisfaction_by_rating"].values() if n)
+    )
+    assert bars >= drawn > 0
+
+    county = await page_client(app, world.supervisor.user["username"])
+    whole = await county.get("/statistics/report.pdf", params={"year": year})
+    assert whole.status_code == 200
+    text, bars = read(whole.content)
+    assert f"全县{year}年“好商量”协商议事工作情况" in text.replace("\n", "")
+    assert "各乡镇情况" in text and t.name in text and bars > 0
+
+    liaison = await page_client(app, t["liaison"].user["username"])
+    assert "年度报告" not in (await liaison.get("/statistics")).text
+    assert (await liaison.get("/statistics/report.pdf")).status_code == 403
+    other = await page_client(app, world.a["staff"].user["username"])
+    refused = await other.get("/statistics/report.pdf", params={"township": t.id})
+    assert refused.status_code == 403
+
+    out = tmp_path / "report.pdf"
+    done = run_cli(
+        database_url, "report", "--year", str(year), "--township", t.name, "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{t.name}{year}年“好商量”协商议事工作情况" in read(out.read_bytes())[0].replace(
+        "\n", ""
+    )
+    missing = run_cli(
+        database_url, "report", "--year", str(year), "--township", "无此镇", "--out", str(out)
+    )
+    assert missing.returncode == 1 and "找不到乡镇" in missing.stderr

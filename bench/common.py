@@ -226,6 +226,23 @@ def fresh_database(engine: str, folder: str, township: str) -> str:
     return url
 
 
+def county_supervisor(url: str, username: str = "benchcounty") -> None:
+    """A county supervisor account ``username`` / ``BENCH_PASSWORD``."""
+    cli(
+        url,
+        "user",
+        "create",
+        "--username",
+        username,
+        "--role",
+        "supervisor",
+        "--display-name",
+        "压测督办",
+        "--password-stdin",
+        stdin=f"{BENCH_PASSWORD}\n",
+    )
+
+
 def save_results(name: str, results: object) -> None:
     """Raw results as JSON in ``bench/results/`` (not committed)."""
     out = ROOT / "bench" / "results"

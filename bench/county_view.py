@@ -26,7 +26,15 @@ from typing import Any
 
 import httpx
 
-from bench.common import BENCH_PASSWORD, cli, fresh_database, save_results, serve, wrk_latency
+from bench.common import (
+    BENCH_PASSWORD,
+    cli,
+    county_supervisor,
+    fresh_database,
+    save_results,
+    serve,
+    wrk_latency,
+)
 from bench.session_check import deliberation_serve
 from bench.topic_page import ok, page_session, sequential
 from workflows import WORKFLOW
@@ -145,19 +153,7 @@ def main() -> None:
         url = fresh_database(args.engine, tmp, "压测镇001")
         for n in range(2, args.townships + 1):
             cli(url, "township", "create", f"压测镇{n:03d}")
-        cli(
-            url,
-            "user",
-            "create",
-            "--username",
-            "benchcounty",
-            "--role",
-            "supervisor",
-            "--display-name",
-            "压测督办",
-            "--password-stdin",
-            stdin=f"{BENCH_PASSWORD}\n",
-        )
+        county_supervisor(url)
         load(args.engine, url, args.per_township)
         results: dict[str, Any] = {
             "engine": args.engine,

@@ -26,7 +26,15 @@ from typing import Any
 import httpx
 
 from bench import county_year
-from bench.common import BENCH_PASSWORD, cli, fresh_database, save_results, serve, wrk_latency
+from bench.common import (
+    BENCH_PASSWORD,
+    cli,
+    county_supervisor,
+    fresh_database,
+    save_results,
+    serve,
+    wrk_latency,
+)
 from bench.county_view import counts_equal
 from bench.session_check import deliberation_serve
 from bench.topic_page import ok, sequential
@@ -44,19 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = fresh_database(args.engine, tmp, "压测镇001")
-        cli(
-            url,
-            "user",
-            "create",
-            "--username",
-            "benchcounty",
-            "--role",
-            "supervisor",
-            "--display-name",
-            "压测督办",
-            "--password-stdin",
-            stdin=f"{BENCH_PASSWORD}\n",
-        )
+        county_supervisor(url)
         started = time.perf_counter()
         topics = county_year.write(args.engine, url, YEAR, args.townships, args.per_township)
         results: dict[str, Any] = {

@@ -41,6 +41,15 @@ from workflows import WORKFLOW
 STAGES = [s for s in WORKFLOW.states if s.name != WORKFLOW.initial]
 """Every state after the first: the ledger gives the day each was entered."""
 DATE_FORMAT = "yyyy-mm-dd"
+ITEM_COLUMNS = (
+    ResolutionItem.id,
+    ResolutionItem.topic,
+    ResolutionItem.content,
+    ResolutionItem.responsible_unit,
+    ResolutionItem.due_date,
+    ResolutionItem.completed,
+)
+"""What the ledger and the open data give of an agreed item."""
 DOCUMENT_MARKS = {"superseded": "（已被替换）", "revoked": "（已撤销）"}
 
 
@@ -94,14 +103,7 @@ async def _topics(year: int, township_id: int | None) -> list[dict[str, Any]]:
         done_on[report["item"]] = min(day, done_on.get(report["item"], day))
     items: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for item in (
-        await ResolutionItem.select(
-            ResolutionItem.id,
-            ResolutionItem.topic,
-            ResolutionItem.content,
-            ResolutionItem.responsible_unit,
-            ResolutionItem.due_date,
-            ResolutionItem.completed,
-        )
+        await ResolutionItem.select(*ITEM_COLUMNS)
         .where(*of_year(ResolutionItem.topic, year, township_id))
         .order_by(ResolutionItem.id)
     ):

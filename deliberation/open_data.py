@@ -33,6 +33,7 @@ from deliberation import statistics
 from deliberation.clock import CHINA, china_date, china_today, utcnow
 from deliberation.documents.renderer import Renderer
 from deliberation.documents.service import Publishing, every_public_document
+from deliberation.ledger import ITEM_COLUMNS
 from deliberation.overview import event_label
 from deliberation.permissions import event_shown
 from deliberation.tables import (
@@ -353,14 +354,7 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
     number_of: dict[int, int] = {}
     per_topic: dict[int, int] = defaultdict(int)
     for item in await (
-        ResolutionItem.select(
-            ResolutionItem.id,
-            ResolutionItem.topic,
-            ResolutionItem.content,
-            ResolutionItem.responsible_unit,
-            ResolutionItem.due_date,
-            ResolutionItem.completed,
-        )
+        ResolutionItem.select(*ITEM_COLUMNS)
         .where(ResolutionItem.topic.state.is_in(public))
         .order_by(ResolutionItem.topic)
         .order_by(ResolutionItem.id)

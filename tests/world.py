@@ -275,6 +275,16 @@ async def topic_in_state(t: Township, state: str, **extra: Any) -> dict[str, Any
     return await walk(t, await open_topic(t, **extra), state)
 
 
+async def step(t: Township, topic: dict[str, Any], source: str, dest: str) -> None:
+    """Move ``topic`` from ``source`` to ``dest``, meeting each requirement first."""
+    transition = WORKFLOW.transition(path_trigger(source, dest))
+    for requirement in transition.requires:
+        await satisfy(t, topic, requirement.name)
+    actor = t["liaison"] if "liaison" in transition.roles else t["staff"]
+    response = await fire(actor, topic, transition.trigger, comment="推进")
+    assert response.status_code == 200, response.text
+
+
 async def walk(t: Township, topic: dict[str, Any], state: str) -> dict[str, Any]:
     """Walk a just-opened topic to ``state``, meeting each requirement on the way."""
     if state in ("rejected", "withdrawn"):
@@ -284,12 +294,7 @@ async def walk(t: Township, topic: dict[str, Any], state: str) -> dict[str, Any]
         assert response.status_code == 200, response.text
         return dict(response.json())
     for source, dest in itertools.pairwise(PATH[: PATH.index(state) + 1]):
-        transition = WORKFLOW.transition(path_trigger(source, dest))
-        for requirement in transition.requires:
-            await satisfy(t, topic, requirement.name)
-        actor = t["liaison"] if "liaison" in transition.roles else t["staff"]
-        response = await fire(actor, topic, transition.trigger, comment="推进")
-        assert response.status_code == 200, response.text
+        await step(t, topic, source, dest)
     return dict((await t["staff"].get(f"/api/v1/topics/{topic['id']}")).json())
 
 

@@ -18,15 +18,13 @@ from deliberation.tables import Opinion, ResolutionItem, SatisfactionRating, Top
 from tests.world import (
     Township,
     World,
-    fire,
     new_township,
     open_topic,
-    path_trigger,
     satisfy,
+    step,
     topic_in_state,
     walk,
 )
-from workflows import WORKFLOW
 
 STATES = ("proposed", "investigated", "meeting", "resolution", "feedback", "closed", "rejected")
 
@@ -255,15 +253,6 @@ async def opinions(t: Township, topic: dict[str, Any], answers: tuple[str | None
             assert r.status_code in (200, 201), r.text
 
 
-async def move(t: Township, topic: dict[str, Any], source: str, dest: str) -> None:
-    transition = WORKFLOW.transition(path_trigger(source, dest))
-    for requirement in transition.requires:
-        await satisfy(t, topic, requirement.name)
-    actor = t["liaison"] if "liaison" in transition.roles else t["staff"]
-    r = await fire(actor, topic, transition.trigger, comment="推进")
-    assert r.status_code == 200, r.text
-
-
 async def test_a_generated_year_equals_what_its_plan_says(
     world: World, restore_clock: float
 ) -> None:
@@ -283,7 +272,7 @@ async def test_a_generated_year_equals_what_its_plan_says(
                 break
             entered, day = day, workday_after(day, taken)
             on(day)
-            await move(t, topic, stage, path[path.index(stage) + 1])
+            await step(t, topic, stage, path[path.index(stage) + 1])
             if stage == "site_consultation":
                 meeting_day = day - timedelta(
                     days=1
@@ -292,14 +281,14 @@ async def test_a_generated_year_equals_what_its_plan_says(
             assert workdays_between(entered, day) == taken
             expected[stage].append((taken, workdays_between(since, day) <= TIMED[stage]))
         if items_took is not None:
-            await move(t, topic, "resolution", "feedback")
+            await step(t, topic, "resolution", "feedback")
             due = day + timedelta(days=30)
             day = workday_after(day, items_took)
             on(day)
             await satisfy(t, topic, "items_completed")
             items_done += 1
             items_on_time += day <= due
-            await move(t, topic, "feedback", "closed")
+            await step(t, topic, "feedback", "closed")
             closed += 1
     # A topic opened at 23:30 on New Year's Eve, China time, belongs to that year; one
     # opened half an hour after midnight, to the next.

@@ -240,7 +240,7 @@ def _fill(sheet: Any, headers: list[str], rows: list[list[Any]]) -> None:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     for row in rows:
-        sheet.append(row)
+        sheet.append([safe_text(v) if isinstance(v, str) else v for v in row])
     widths = [_width(h) for h in headers]
     for row_cells in sheet.iter_rows(min_row=2):
         for cell in row_cells:
@@ -257,6 +257,20 @@ def _fill(sheet: Any, headers: list[str], rows: list[list[Any]]) -> None:
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, 60)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How a spreadsheet recognises a formula: such text gets a leading apostrophe."""
+
+
+def safe_text(text: str) -> str:
+    """User text as a spreadsheet shows it and never runs it: characters a workbook
+    cannot hold (control characters pasted from a word processor) dropped, and a
+    leading ``=`` ``+`` ``-`` ``@`` made literal (CSV injection)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _width(text: str) -> int:

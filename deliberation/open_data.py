@@ -33,7 +33,7 @@ from deliberation import statistics
 from deliberation.clock import CHINA, china_date, china_today, utcnow
 from deliberation.documents.renderer import Renderer
 from deliberation.documents.service import Publishing, every_public_document
-from deliberation.ledger import ITEM_COLUMNS
+from deliberation.ledger import ITEM_COLUMNS, safe_text
 from deliberation.overview import event_label
 from deliberation.permissions import event_shown
 from deliberation.tables import (
@@ -276,13 +276,16 @@ def _csv(names: list[str], rows: list[dict[str, Any]]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(names)
     for row in rows:
-        writer.writerow(
-            [
-                "true" if v is True else "false" if v is False else _cell(v)
-                for v in (row[k] for k in names)
-            ]
-        )
+        writer.writerow([_csv_cell(row[k]) for k in names])
     return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return safe_text(value)  # opened in Excel: never a formula
+    return _cell(value)
 
 
 async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from deliberation.clock import CHINA, utcnow
 from deliberation.permissions import allowed
 from deliberation.schemas import SecurityEventRead, SecurityLogPage
 from deliberation.security import Principal
-from deliberation.tables import SecurityEvent
+from deliberation.tables import RosterVersion, SecurityEvent
 
 MIN_KEEP_DAYS = 180
 
@@ -31,6 +31,8 @@ KIND_LABELS = {
     "accounts.imported": "导入账号",
 }
 """Every kind the log holds, with its label on the pages."""
+ROSTER_KINDS = frozenset(k for k in KIND_LABELS if k.startswith(("account", "township", "village")))
+"""Changes to who and where people are: they raise the roster's version."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,10 @@ async def log(
             detail=detail,
         )
     )
+    if kind in ROSTER_KINDS:
+        await RosterVersion.update({RosterVersion.version: RosterVersion.version + 1}).where(
+            RosterVersion.id == 1
+        )
 
 
 async def entries(

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+import msgspec
 from msgspec import Struct
 
 from deliberation.caching import VersionedCache
@@ -142,10 +143,22 @@ async def figures(
         year=year,
         public_only=not full_for,
         townships=[
-            both[0 if tid in full_for else 1] for tid, both in year_figures.townships.items()
+            _for(principal, both[0]) if tid in full_for else both[1]
+            for tid, both in year_figures.townships.items()
         ],
         total=year_figures.total(full_for) if township_id is None else None,
     )
+
+
+LIAISON_TABLE_FOR = ("staff", "supervisor")
+"""Who sees each liaison's participation (a liaison sees the office's figures, not a
+table of their colleagues)."""
+
+
+def _for(principal: Principal | None, full: TownshipFigures) -> TownshipFigures:
+    if principal is not None and principal.role in LIAISON_TABLE_FOR:
+        return full
+    return msgspec.structs.replace(full, liaisons=None)
 
 
 def _latest(table: str) -> str:
@@ -159,9 +172,11 @@ def _latest(table: str) -> str:
     )
 
 
-STAMP_SELECT = f"SELECT {_latest('topic_event')}, {_latest('security_event')}"
+STAMP_SELECT = (
+    f"SELECT {_latest('topic_event')}, (SELECT version FROM roster_version WHERE id = 1) AS roster"
+)
 """Every change to a topic or its records is an event on its chain; every change to a
-township, village or account is a security event."""
+township, village or account raises the roster's version (sign-ins do not)."""
 
 
 async def change_stamp() -> Hashable:

@@ -348,6 +348,14 @@ class NoticeBoard(Table, tablename="notice_board"):
     version = Integer(default=0)
 
 
+class RosterVersion(Table, tablename="roster_version"):
+    """One row (id 1): raised with every change to a township, village or account, in
+    its transaction (``security_log.log``), so cached figures know names changed."""
+
+    id: Serial
+    version = Integer(default=0)
+
+
 class ArchiveCounter(Table, tablename="archive_counter"):
     """The last archive item number (件号) given in a year; ``id`` is the year."""
 
@@ -455,6 +463,7 @@ TABLES: tuple[type[Table], ...] = (
     ChainKey,
     DocumentCounter,
     NoticeBoard,
+    RosterVersion,
     ArchiveCounter,
     ArchiveItem,
     HolidaySchedule,

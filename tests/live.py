@@ -10,6 +10,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -45,6 +46,8 @@ def serving(database_url: str, **env: str) -> Iterator[Server]:
         "DELIBERATION_DATABASE_URL": database_url,
         "DELIBERATION_SECRET_KEY": "s" * 32,
         "DELIBERATION_LOG_LEVEL": "INFO",
+        # Files it writes (the open data) go to a folder of its own, not the checkout's var/.
+        "DELIBERATION_VAR_DIR": tempfile.mkdtemp(prefix="hsl-live-var-"),
         **env,
     }
     process = subprocess.Popen(

@@ -13,6 +13,7 @@ import pytest
 from chinese_calendar import is_workday
 
 from deliberation import clock
+from deliberation import statistics as statistics_service
 from deliberation.clock import china_today
 from deliberation.tables import Opinion, ResolutionItem, SatisfactionRating, Topic, TopicEvent
 from tests.world import (
@@ -21,6 +22,7 @@ from tests.world import (
     new_township,
     open_topic,
     satisfy,
+    sign_in,
     step,
     topic_in_state,
     walk,
@@ -185,6 +187,13 @@ async def test_the_figures_are_never_staler_than_the_last_change(world: World) -
     r = await world.admin.patch(f"/api/v1/townships/{t.id}", {"name": t.name + "新"})
     assert r.status_code == 200, r.text
     assert (await now())["township_name"] == t.name + "新"  # a township
+    # A sign-in (a security event, too) does not make the county count again.
+    before = await statistics_service.change_stamp()
+    await sign_in(world.client, t["staff"].user["username"])
+    assert await statistics_service.change_stamp() == before
+    # A liaison sees the office's figures, not a table of their colleagues.
+    mine = (await t["liaison"].get("/api/v1/statistics", params={"township_id": t.id})).json()
+    assert mine["public_only"] is False and mine["townships"][0]["liaisons"] is None
 
 
 # A generated year ---------------------------------------------------------------------

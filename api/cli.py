@@ -420,9 +420,10 @@ def cmd_export_open_data(args: argparse.Namespace, settings: Settings) -> int:
     from deliberation import open_data
 
     async def work() -> int:
-        export = await open_data.write(Path(args.out), settings.public_url)
+        out = Path(args.out) if args.out else settings.open_data_dir
+        export = await open_data.write(out, settings.public_url)
         counts = "，".join(f"{f.title} {export.rows[f.name]} 行" for f in open_data.FILES)
-        print(f"公开数据已写入 {args.out}（{open_data.LATEST} 及各文件）：{counts}")
+        print(f"公开数据已写入 {out}（{open_data.LATEST} 及各文件）：{counts}")
         return 0
 
     return _run(settings, work)
@@ -659,7 +660,11 @@ def build_parser() -> argparse.ArgumentParser:
     opened = export.add_parser(
         "open-data", help="build the open data (CSV, JSON, data card, licence, latest.zip)"
     )
-    opened.add_argument("--out", required=True, help="the folder to write into")
+    opened.add_argument(
+        "--out",
+        default=None,
+        help="the folder to write into (default: var/open-data, what the web serves)",
+    )
     opened.set_defaults(func=cmd_export_open_data)
 
     filed = sub.add_parser(

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import fcntl
 import io
 import json
 import os
+import tempfile
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -46,6 +48,8 @@ from deliberation.tables import (
 )
 from workflows import ROLE_LABELS, WORKFLOW
 
+COMMENTED = ("transition", "topic.urged")
+"""Events whose comment is published: a step's reason, the county's urge."""
 LATEST = "latest.zip"
 NESTED_STATISTICS = "statistics_by_year.json"
 TITLE = "好商量协商议事公开数据"
@@ -125,7 +129,7 @@ FILES: tuple[DataFile, ...] = (
             Field("what", "文本", "事件名称"),
             Field("state_after", "文本", "事件后的阶段代码"),
             Field("actor_role", "文本", "经办人身份（如 镇协商工作人员）"),
-            Field("comment", "文本", "流转时填写的说明；可能为空"),
+            Field("comment", "文本", "流转时填写的说明或县政协督办意见；其他事件为空"),
         ),
     ),
     DataFile(
@@ -326,8 +330,8 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
         if e["kind"] == "transition":
             entered[e["topic"]][e["to_state"]] = china_date(e["created_at"])
         record = json.loads(e["data"] or "{}").get("record", "") if e["data"] else ""
-        if not event_shown("public", e["kind"], record):
-            continue
+        if e["topic"] not in reference or not event_shown("public", e["kind"], record):
+            continue  # a topic that became public while this was read waits a day
         position[e["topic"]] += 1
         timeline.append(
             {
@@ -338,7 +342,9 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
                 "what": event_label(e["kind"], e["trigger"], record),
                 "state_after": e["to_state"],
                 "actor_role": ROLE_LABELS.get(e["actor_role"] or "", ""),
-                "comment": e["comment"],
+                # A move's reason or an urge's note; a correction's reason may name
+                # the person whose name was wrong, so it stays out.
+                "comment": e["comment"] if e["kind"] in COMMENTED else "",
             }
         )
     adoptions: dict[int, dict[str, int]] = defaultdict(
@@ -362,6 +368,8 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
         .order_by(ResolutionItem.topic)
         .order_by(ResolutionItem.id)
     ):
+        if item["topic"] not in reference:
+            continue
         per_topic[item["topic"]] += 1
         number_of[item["id"]] = per_topic[item["topic"]]
         items.append(item)
@@ -379,6 +387,8 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
         .where(ProgressReport.item.topic.state.is_in(public))  # type: ignore[union-attr]
         .order_by(ProgressReport.id)
     ):
+        if report["item"] not in number_of:
+            continue  # an item added while this was read
         day = china_date(report["created_at"])
         if report["completed"]:
             done_on.setdefault(report["item"], day)
@@ -489,6 +499,9 @@ def data_card(generated_at: datetime, rows: dict[str, int], base: str) -> str:
         "同名 JSON 文件为相同内容的对象数组",
         "- 日期为 YYYY-MM-DD，时间为 ISO 8601 北京时间（+08:00），是/否为 true/false，"
         "空值在 CSV 中为空、在 JSON 中为 null",
+        "- 议题名称、协商成果、落实进展说明和流转说明是工作人员填写的原文，与公开页面一致；"
+        "CSV 中以 = + - @ 开头的文字前加了一个撇号（'），以免被电子表格当作公式",
+        "- 退回重新协商的议题暂时不在 topics 中，其已发布的文件仍在 documents 中",
         "",
         "## 文件",
         "",
@@ -537,10 +550,16 @@ def _write_files(folder: Path, export: Export) -> None:
     build_note = json.dumps(
         {"generated_at": _cell(export.generated_at), "rows": export.rows}, ensure_ascii=False
     ).encode()
-    for name, body in [*export.files.items(), (LATEST, zip_bytes(export)), (BUILD, build_note)]:
-        partial = folder / f".{name}.partial"
-        partial.write_bytes(body)
-        os.replace(partial, folder / name)
+    files = [*export.files.items(), (LATEST, zip_bytes(export)), (BUILD, build_note)]
+    # Several processes may rebuild at once (each server's scheduler): one writes at a
+    # time, each file under a name of its own until it replaces the old one whole.
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name, body in files:
+            handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+            with os.fdopen(handle, "wb") as out:
+                out.write(body)
+            os.replace(partial, folder / name)
 
 
 BUILD = "build.json"

@@ -66,7 +66,10 @@ class OpenDataController(PageController):
         if name not in SERVED:
             raise NotFound("没有这个公开数据文件")
         await _newest(request)
-        body = (request.app.state.settings.open_data_dir / name).read_bytes()
+        try:
+            body = (request.app.state.settings.open_data_dir / name).read_bytes()
+        except FileNotFoundError:
+            raise NotFound("这个文件要等下一次更新才有") from None
         headers = {"Cache-Control": "public, max-age=600"}
         if name == open_data.LATEST:
             headers["Content-Disposition"] = 'attachment; filename="open-data.zip"'

@@ -111,6 +111,13 @@ async def test_the_web_serves_the_newest_build_and_the_worker_makes_one_a_day(
 ) -> None:
     t = await new_township(world, "公开镇")
     topic = await topic_in_state(t, "resolution")
+    # A correction's reason may name the person the record got wrong: not published.
+    [item] = (await t["staff"].get(f"/api/v1/topics/{topic['id']}/resolution-items")).json()
+    r = await t["staff"].patch(
+        f"/api/v1/resolution-items/{item['id']}",
+        {"responsible_unit": "镇水务站", "reason": "应由村民欧阳娜娜家门口段开始"},
+    )
+    assert r.status_code == 200, r.text
     await open_data.write(settings.open_data_dir, settings.public_url)
     page = await world.client.get("/open-data/")
     assert (
@@ -120,6 +127,9 @@ async def test_the_web_serves_the_newest_build_and_the_worker_makes_one_a_day(
     assert latest.status_code == 200 and latest.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(latest.content)) as archive:
         assert topic["reference"] in archive.read("topics.csv").decode("utf-8-sig")
+        timeline = archive.read("timeline.csv").decode("utf-8-sig")
+        assert "更正协商成果" in timeline and "欧阳娜娜" not in timeline
+        assert "镇水务站" in archive.read("items.csv").decode("utf-8-sig")
     one = await world.client.get("/open-data/items.csv")
     assert one.status_code == 200 and one.content.startswith("\ufeff".encode())
     assert (await world.client.get("/open-data/secrets.csv")).status_code == 404

@@ -453,7 +453,7 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
                 return 1
             if not WORKFLOW.state(found[0]["state"]).terminal:
                 label = WORKFLOW.state(found[0]["state"]).label
-                print(f"议题{label}：办结、不予立项或撤回后才能归档", file=sys.stderr)
+                print(f"议题处于“{label}”阶段：办结、不予立项或撤回后才能归档", file=sys.stderr)
                 return 1
             bag = await archive.make_bag(found[0]["id"], config)
             Path(args.out).write_bytes(bag.content)

@@ -22,7 +22,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from deliberation import chain
@@ -35,7 +35,14 @@ from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
 from deliberation.record_content import contents_of_topics
 from deliberation.security import Principal
-from deliberation.tables import ArchiveCounter, ArchiveItem, Document, Topic, TopicEvent
+from deliberation.tables import (
+    ArchiveCounter,
+    ArchiveItem,
+    Document,
+    RecordRevision,
+    Topic,
+    TopicEvent,
+)
 from deliberation.topics import topic_row, valid_id
 from workflows import WORKFLOW
 
@@ -127,12 +134,28 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
             }
             | {"state_label": WORKFLOW.state(topic["state"]).label},
             "records": records,
+            "earlier_revisions": [
+                {k: r[k] for k in r if k != "data"} | {"content": json.loads(r["data"] or "{}")}
+                for r in await RecordRevision.select(
+                    RecordRevision.record_kind,
+                    RecordRevision.record_id,
+                    RecordRevision.revision,
+                    RecordRevision.data,
+                    RecordRevision.reason,
+                    RecordRevision.created_by,
+                    RecordRevision.created_at,
+                )
+                .where(RecordRevision.topic == topic_id)
+                .order_by(RecordRevision.id)
+            ],
         }
     )
+    # Each event as stored, so its hash can be checked again from this file: ``data``
+    # the exact string hashed, times in UTC as the chain has them.
     payload["data/events.json"] = _json(
         [
-            {k: e[k] for k in e if k not in ("id", "topic", "data")}
-            | {"data": json.loads(e["data"] or "{}")}
+            {k: e[k] for k in e if k not in ("id", "topic")}
+            | {"created_at": e["created_at"].astimezone(UTC).isoformat()}
             for e in events
         ]
     )
@@ -200,6 +223,7 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         "Topic-State": WORKFLOW.state(topic["state"]).label,
         "Chain-Intact": "true" if not problems else "false",
     }
+    info = {k: " ".join(str(v).split()) for k, v in info.items()}  # one line each
     tags = {
         "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
         "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
@@ -259,9 +283,10 @@ async def _item_number(topic_id: int, year: int) -> tuple[int, int]:
 
 
 async def finished_topics(year: int) -> list[int]:
-    """Ids of the topics that ended in ``year`` (China time): ``archive --all``."""
+    """Ids of the topics that ended in ``year`` (China time), in the order they ended:
+    ``archive --all``."""
     terminal = [s.name for s in WORKFLOW.states if s.terminal]
-    found = []
+    found: list[tuple[datetime, int]] = []
     for topic in await Topic.select(Topic.id, Topic.state).where(Topic.state.is_in(terminal)):
         [last] = await (
             TopicEvent.select(TopicEvent.created_at)
@@ -270,8 +295,8 @@ async def finished_topics(year: int) -> list[int]:
             .limit(1)
         )
         if china_date(last["created_at"]).year == year:
-            found.append(topic["id"])
-    return found
+            found.append((last["created_at"], topic["id"]))
+    return [topic_id for _, topic_id in sorted(found)]  # item numbers in the order they ended
 
 
 def _json(value: Any) -> bytes:

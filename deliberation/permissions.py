@@ -306,7 +306,7 @@ class Policy:
         if subject.state is not None and not self.workflow.state(subject.state).terminal:
             return Decision(
                 False,
-                f"议题{_state_label(subject.state)}，办结、不予立项或撤回后才能归档",
+                f"议题处于“{_state_label(subject.state)}”阶段，办结、不予立项或撤回后才能归档",
                 TransitionNotAllowed,
                 view="none",
             )

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import bagit
 import pytest
 from litestar import Litestar
 
+from deliberation import chain
 from tests.api.test_documents import create, publish
 from tests.api.test_sessions_end import page_client
 from tests.deliberation.test_audit import run_cli
@@ -82,6 +84,17 @@ async def test_a_bag_validates_holds_every_version_and_fails_after_one_byte(
     check = json.loads((bag_dir / "data/chain-check.json").read_text())
     assert check["intact"] is True and check["events"] == len(events)
     assert check["head"]["hash"] == events[-1]["hash"]
+    # The chain can be checked again from the bag alone, with the audit key.
+    previous = events[0]["prev_hash"]
+    for event in events:
+        row = event | {"created_at": datetime.fromisoformat(event["created_at"])}
+        assert event["prev_hash"] == previous
+        assert (
+            chain.chain_hash(previous, chain.Event.of_row(topic["id"], row).content())
+            == event["hash"]
+        )
+        previous = event["hash"]
+    assert record["earlier_revisions"] == []  # nothing was corrected
 
     # One byte of one PDF changed: the bag no longer validates.
     victim = bag_dir / "data" / documents[0]["file"]

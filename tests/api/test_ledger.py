@@ -40,7 +40,7 @@ async def test_the_ledger_holds_one_row_per_topic_with_dates_as_dates(world: Wor
     assert closed["议题"] == topics["closed"]["title"]
     assert closed["当前状态"] == WORKFLOW.state("closed").label
     assert closed["提出人"] == "测试liaison"
-    for column in ("提出日期", f"{WORKFLOW.state('closed').label}日期", "协商会议日期"):
+    for column in ("提出日期", f"进入“{WORKFLOW.state('closed').label}”日期", "协商会议日期"):
         assert isinstance(closed[column], datetime), column  # a date cell, not text
     assert closed["提出日期"].date() == today()
     items = await ResolutionItem.select().where(ResolutionItem.topic == topics["closed"]["id"])
@@ -52,7 +52,7 @@ async def test_the_ledger_holds_one_row_per_topic_with_dates_as_dates(world: Wor
     )
     assert closed["已发布文件文号"].count("〔") == len(numbered) > 0
     meeting = rows[topics["meeting"]["reference"]]
-    assert meeting[f"{WORKFLOW.state('resolution').label}日期"] is None
+    assert meeting[f"进入“{WORKFLOW.state('resolution').label}”日期"] is None
     assert meeting["成果完成情况"] is None and meeting["已发布文件文号"] is None
     assert rows[topics["rejected"]["reference"]]["当前状态"] == WORKFLOW.state("rejected").label
     # Columns fit their content: the title's column is wider than the sequence number's.

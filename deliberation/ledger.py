@@ -84,9 +84,11 @@ async def _topics(year: int, township_id: int | None) -> list[dict[str, Any]]:
         .order_by(Topic.id)
     )
     entered: dict[int, dict[str, date]] = defaultdict(dict)
-    for event in await TopicEvent.select(
-        TopicEvent.topic, TopicEvent.to_state, TopicEvent.created_at
-    ).where(TopicEvent.kind == "transition", *of_year(TopicEvent.topic, year, township_id)):
+    for event in await (
+        TopicEvent.select(TopicEvent.topic, TopicEvent.to_state, TopicEvent.created_at)
+        .where(TopicEvent.kind == "transition", *of_year(TopicEvent.topic, year, township_id))
+        .order_by(TopicEvent.id)
+    ):
         # The latest entry (a topic sent back enters a stage again).
         entered[event["topic"]][event["to_state"]] = china_date(event["created_at"])
     meetings: dict[int, date] = {}

@@ -12,10 +12,8 @@ from deliberation.clock import china_today, chinese_date
 from deliberation.documents.content import issuer_name
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
-from deliberation.errors import NotFound
-from deliberation.permissions import Subject, allowed
+from deliberation.ledger import export_scope
 from deliberation.security import Principal
-from deliberation.tables import Township
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
 from workflows import WORKFLOW
 
@@ -38,11 +36,7 @@ async def report_pdf(
 ) -> bytes:
     """The report of one township (a staff member's own by default), or of every
     township together for the county."""
-    if township_id is None and principal.role == "staff":
-        township_id = principal.township_id
-    allowed(principal, "ledger.export", Subject(township_id=township_id)).check()
-    if township_id is not None and not await Township.exists().where(Township.id == township_id):
-        raise NotFound("乡镇不存在")
+    township_id = await export_scope(principal, township_id)
     found = await statistics.figures(principal, year=year, township_id=township_id)
     return await renderer.render(report_job(found, township_id, public_url))
 

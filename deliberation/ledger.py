@@ -24,7 +24,7 @@ from deliberation.documents.content import document_number
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
 from deliberation.security import Principal
-from deliberation.statistics import of_year
+from deliberation.statistics import completion_days, of_year
 from deliberation.tables import (
     Document,
     Meeting,
@@ -53,14 +53,21 @@ ITEM_COLUMNS = (
 DOCUMENT_MARKS = {"superseded": "（已被替换）", "revoked": "（已撤销）"}
 
 
-async def ledger_xlsx(principal: Principal, *, year: int, township_id: int | None) -> bytes:
-    """The ledger of one township (a staff member's own by default), or of every
-    township for the county."""
+async def export_scope(principal: Principal, township_id: int | None) -> int | None:
+    """The township a ledger or annual report is of (a staff member's own when none is
+    asked; None: every township, for the county), once the policy allows it."""
     if township_id is None and principal.role == "staff":
         township_id = principal.township_id
     allowed(principal, "ledger.export", Subject(township_id=township_id)).check()
     if township_id is not None and not await Township.exists().where(Township.id == township_id):
         raise NotFound("乡镇不存在")
+    return township_id
+
+
+async def ledger_xlsx(principal: Principal, *, year: int, township_id: int | None) -> bytes:
+    """The ledger of one township (a staff member's own by default), or of every
+    township for the county."""
+    township_id = await export_scope(principal, township_id)
     topics = await _topics(year, township_id)
     return _workbook(year, topics, every_township=township_id is None)
 
@@ -97,13 +104,7 @@ async def _topics(year: int, township_id: int | None) -> list[dict[str, Any]]:
     ):
         day = china_date(meeting["scheduled_at"])
         meetings[meeting["topic"]] = max(day, meetings.get(meeting["topic"], day))
-    done_on: dict[int, date] = {}
-    for report in await ProgressReport.select(ProgressReport.item, ProgressReport.created_at).where(
-        ProgressReport.completed == True,  # noqa: E712
-        *of_year(ProgressReport.item.topic, year, township_id),
-    ):
-        day = china_date(report["created_at"])
-        done_on[report["item"]] = min(day, done_on.get(report["item"], day))
+    done_on = await completion_days(*of_year(ProgressReport.item.topic, year, township_id))
     items: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for item in (
         await ResolutionItem.select(*ITEM_COLUMNS)

@@ -121,6 +121,19 @@ def of_year(topic: Any, year: int, township_id: int | None = None) -> list[Any]:
     return found
 
 
+async def completion_days(*conditions: Any) -> dict[int, date]:
+    """Per resolution item, the China date of the first progress report that completed
+    it (its items being those ``conditions`` select)."""
+    done_on: dict[int, date] = {}
+    for report in await ProgressReport.select(ProgressReport.item, ProgressReport.created_at).where(
+        ProgressReport.completed == True,  # noqa: E712
+        *conditions,
+    ):
+        day = china_date(report["created_at"])
+        done_on[report["item"]] = min(day, done_on.get(report["item"], day))
+    return done_on
+
+
 def sees_everything(principal: Principal | None, township_id: int) -> bool:
     """Whether the figures may include topics not yet public: the township's office and
     the county (the policy's full view of the township's topics)."""
@@ -301,13 +314,7 @@ async def _read(year: int, township_id: int | None) -> _Rows:
         ResolutionItem.id, ResolutionItem.topic, ResolutionItem.due_date, ResolutionItem.completed
     ).where(*scope(ResolutionItem.topic)):
         items[item["topic"]].append(item)
-    done_on: dict[int, date] = {}
-    for report in await ProgressReport.select(ProgressReport.item, ProgressReport.created_at).where(
-        ProgressReport.completed == True,  # noqa: E712
-        *scope(ProgressReport.item.topic),
-    ):
-        day = china_date(report["created_at"])
-        done_on[report["item"]] = min(day, done_on.get(report["item"], day))
+    done_on = await completion_days(*scope(ProgressReport.item.topic))
     records_by: dict[int, list[int]] = defaultdict(list)
     for table in (Investigation, SiteConsultation):
         for row in await table.select(table.topic, table.recorded_by).where(*scope(table.topic)):

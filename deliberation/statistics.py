@@ -210,8 +210,8 @@ class _Rows(Struct, kw_only=True):
     """What the year's figures are counted from, read once for every township asked."""
 
     topics: list[dict[str, Any]]
-    moves: dict[int, list[dict[str, Any]]]
-    meeting_days: dict[int, list[date]]
+    stages: dict[int, list[tuple[str, int, bool]]]
+    """Per topic, (stage, working days, on time) of each timed stage it left."""
     adoptions: dict[int, list[str | None]]
     ratings: dict[int, list[str]]
     items: dict[int, list[dict[str, Any]]]
@@ -220,8 +220,6 @@ class _Rows(Struct, kw_only=True):
     present: dict[int, set[tuple[int, str]]]
     """Per topic, (meeting, name) of everyone on a roll as present."""
     liaisons: dict[int, list[dict[str, Any]]]
-    stages: dict[int, list[tuple[str, int, bool]]] = {}
-    """Per topic, (stage, working days, on time) of each timed stage it left."""
 
 
 class _YearFigures:
@@ -269,20 +267,11 @@ async def _year(year: int, township_id: int | None) -> _YearFigures:
     if township_id is not None:
         query = query.where(Township.id == township_id)
     townships = await query
-    rows = await _read(year, township_id)
-    calendar = await working_days()
     today = china_today()
-    first = min((china_date(e["created_at"]) for m in rows.moves.values() for e in m), default=None)
-    ranks = DayRanks(calendar, first, today + timedelta(days=60)) if first else calendar
-    rows.stages = {
-        tid: stage_times(moves, rows.meeting_days.get(tid, []), ranks)
-        for tid, moves in rows.moves.items()
-    }
-    rows.moves = {}  # the chain's rows are not kept: their stages are
-    return _YearFigures(townships, rows, today)
+    return _YearFigures(townships, await _read(year, township_id, today), today)
 
 
-async def _read(year: int, township_id: int | None) -> _Rows:
+async def _read(year: int, township_id: int | None, today: date) -> _Rows:
     def scope(topic: Any) -> list[Any]:
         return of_year(topic, year, township_id)
 
@@ -334,10 +323,16 @@ async def _read(year: int, township_id: int | None) -> _Rows:
     liaisons: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for person in await people.order_by(Account.id):
         liaisons[person["township"]].append(person)
+    # The chain's rows are not kept: the stages they give are.
+    calendar = await working_days()
+    first = min((china_date(e["created_at"]) for m in moves.values() for e in m), default=None)
+    ranks = DayRanks(calendar, first, today + timedelta(days=60)) if first else calendar
     return _Rows(
         topics=topics,
-        moves=moves,
-        meeting_days=meeting_days,
+        stages={
+            tid: stage_times(events, meeting_days.get(tid, []), ranks)
+            for tid, events in moves.items()
+        },
         adoptions=adoptions,
         ratings=ratings,
         items=items,

@@ -286,17 +286,22 @@ async def finished_topics(year: int) -> list[int]:
     """Ids of the topics that ended in ``year`` (China time), in the order they ended:
     ``archive --all``."""
     terminal = [s.name for s in WORKFLOW.states if s.terminal]
-    found: list[tuple[datetime, int]] = []
-    for topic in await Topic.select(Topic.id, Topic.state).where(Topic.state.is_in(terminal)):
-        [last] = await (
-            TopicEvent.select(TopicEvent.created_at)
-            .where(TopicEvent.topic == topic["id"], TopicEvent.to_state == topic["state"])
-            .order_by(TopicEvent.seq, ascending=False)
-            .limit(1)
+    # A terminal state is never left: the move into it is the topic's last.
+    ends = await (
+        TopicEvent.select(
+            TopicEvent.topic,
+            TopicEvent.to_state,
+            TopicEvent.topic.state.as_alias("state"),
+            TopicEvent.created_at,
         )
-        if china_date(last["created_at"]).year == year:
-            found.append((last["created_at"], topic["id"]))
-    return [topic_id for _, topic_id in sorted(found)]  # item numbers in the order they ended
+        .where(TopicEvent.kind == "transition", TopicEvent.to_state.is_in(terminal))
+        .order_by(TopicEvent.created_at)
+    )
+    return [
+        e["topic"]
+        for e in ends
+        if e["to_state"] == e["state"] and china_date(e["created_at"]).year == year
+    ]  # item numbers in the order they ended
 
 
 def _json(value: Any) -> bytes:

@@ -143,3 +143,20 @@ async def test_the_web_serves_the_newest_build_and_the_worker_makes_one_a_day(
         assert open_data.built_on(settings.open_data_dir) == clock.china_today()
     finally:
         clock.set_offset(start)
+
+
+async def test_the_schedulers_tick_builds_the_days_open_data(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    """What the worker (or ``serve``) runs every minute builds the day's open data once."""
+    from dataclasses import replace
+
+    from deliberation.notifications.reminders import scheduler_tick
+
+    folder = tmp_path / "open-data"
+    config = replace(settings.delivery(), open_data_dir=folder)
+    await scheduler_tick(config)
+    assert open_data.built_on(folder) == clock.china_today()
+    first = open_data.last_build(folder)
+    await scheduler_tick(config)
+    assert open_data.last_build(folder) == first  # not again the same day

@@ -26,14 +26,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from deliberation import chain
-from deliberation.audit import check_chain, check_records
+from deliberation.audit import (
+    check_chain,
+    check_records,
+    missing_records,
+    stored_pdf_digests,
+    vouched_records,
+)
 from deliberation.clock import CHINA, china_date, utcnow
 from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.documents.content import document_number
 from deliberation.documents.service import STATUS_LABELS
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
-from deliberation.record_content import contents_of_topics
+from deliberation.record_content import contents_of_topics, revisions_of_topics
 from deliberation.security import Principal
 from deliberation.tables import (
     ArchiveCounter,
@@ -113,7 +119,8 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
     contents = await contents_of_topics([topic_id])
     records: dict[str, list[dict[str, Any]]] = {}
     for (record, record_id), (_, content) in sorted(contents.items()):
-        records.setdefault(record, []).append({"id": record_id, **content})
+        if record != "topic":  # the topic's own facts are under "topic" below
+            records.setdefault(record, []).append({"id": record_id, **content})
     payload["data/record.json"] = _json(
         {
             "topic": {
@@ -161,7 +168,15 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
     )
     problem = check_chain(topic, events, chain.current_key())
     problems = [problem] if problem else []
-    problems += check_records({topic_id: topic}, {topic_id: events}, contents)
+    latest = vouched_records({topic_id: events})
+    found, seen = check_records(
+        {topic_id: topic},
+        latest,
+        contents,
+        await revisions_of_topics([topic_id]),
+        await stored_pdf_digests([topic_id]),
+    )
+    problems += found + missing_records({topic_id: topic}, latest, seen)
     payload["data/chain-check.json"] = _json(
         {
             "checked_at": utcnow(),

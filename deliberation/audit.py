@@ -25,6 +25,7 @@ from typing import Any
 
 from deliberation.chain import (
     GENESIS,
+    SCHEME,
     TRANSITION_KINDS,
     Event,
     append,
@@ -32,13 +33,22 @@ from deliberation.chain import (
     chain_hash,
     current_key,
     digest,
+    field_digest,
     fingerprint,
+    keyed_digest,
     record_data,
+    revision_content,
+    vouched_item,
 )
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
-from deliberation.record_content import contents_of_topics, record_key
-from deliberation.tables import ChainKey, Topic, TopicEvent
+from deliberation.record_content import (
+    contents_of_topics,
+    legacy_content,
+    record_key,
+    revisions_of_topics,
+)
+from deliberation.tables import ChainKey, Document, Topic, TopicEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,33 +108,138 @@ def check_chain(
     return None
 
 
-def check_records(
-    topics: dict[int, dict[str, Any]],
-    events: dict[int, list[dict[str, Any]]],
-    contents: dict[tuple[str, int], tuple[int, dict[str, Any]]],
-) -> list[ChainProblem]:
-    """Every record must match the digest of its latest event, and have one."""
-    latest: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
-    for topic_events in events.values():
+@dataclass(frozen=True, slots=True)
+class Vouched:
+    """What the latest event naming a record says of it: the item, and where it is."""
+
+    item: dict[str, Any]
+    event: dict[str, Any]
+    topic_id: int
+    scheme: int
+
+
+def vouched_records(events: dict[int, list[dict[str, Any]]]) -> dict[tuple[str, int], Vouched]:
+    """(record, id) → what the latest event naming it says (a record's events are all
+    in one topic's chain, in order)."""
+    latest: dict[tuple[str, int], Vouched] = {}
+    for topic_id, topic_events in events.items():
         for event in topic_events:
             data = json.loads(event["data"] or "{}")
+            scheme = int(data.get("v", 1))
             vouched = [data] if "record" in data and "digest" in data else []
             for item in [*vouched, *data.get("also", [])]:
-                latest[(record_key(item["record"]), int(item["id"]))] = (item["digest"], event)
-    problems = []
+                key = (record_key(item["record"]), int(item["id"]))
+                latest[key] = Vouched(item, event, topic_id, scheme)
+    return latest
+
+
+_PLACES = {"township": "moved to another township", "village": "moved to another village"}
+
+
+def _differences(record: str, content: dict[str, Any], found: Vouched, key: bytes) -> list[str]:
+    """How a record as stored differs from what its latest event vouches, by name."""
+    if found.scheme < 2:
+        if digest(legacy_content(record, content)) != found.item["digest"]:
+            return ["differs from the digest of its latest event"]
+        return []
+    if keyed_digest(content, key) == found.item["digest"]:
+        return []
+    fields = found.item.get("fields", {})
+    names = sorted(set(content) | set(fields))
+    edited = [n for n in names if field_digest(n, content.get(n), key) != fields.get(n)]
+    reasons = [_PLACES[n] for n in edited if record == "topic" and n in _PLACES]
+    others = [n for n in edited if not (record == "topic" and n in _PLACES)]
+    if others:
+        reasons.append(f"{', '.join(others)} edited since its latest event")
+    return reasons or ["differs from the digest of its latest event"]
+
+
+def _revision_problems(
+    name: str, rows: list[dict[str, Any]], found: Vouched, key: bytes
+) -> list[str]:
+    """The record's kept revisions against the digests its latest event carries."""
+    if found.scheme < 2:
+        return []
+    wanted = {r["revision"]: r["digest"] for r in found.item.get("revisions", [])}
+    stored = {r["revision"]: r for r in rows}
+    reasons = []
+    for number in sorted(set(wanted) | set(stored)):
+        if number not in stored:
+            reasons.append(f"{name}: earlier revision {number} is missing")
+        elif number not in wanted:
+            reasons.append(f"{name}: earlier revision {number} is not on the chain")
+        elif keyed_digest(revision_content(stored[number]), key) != wanted[number]:
+            reasons.append(f"{name}: earlier revision {number} (its content or reason) was edited")
+    return reasons
+
+
+def check_records(
+    topics: dict[int, dict[str, Any]],
+    latest: dict[tuple[str, int], Vouched],
+    contents: dict[tuple[str, int], tuple[int, dict[str, Any]]],
+    revisions: dict[tuple[str, int], list[dict[str, Any]]],
+    pdf_digests: dict[int, str] | None = None,
+    key: bytes | None = None,
+) -> tuple[list[ChainProblem], set[tuple[str, int]]]:
+    """Every record (and kept revision, and stored PDF) of ``topics`` against the latest
+    event naming it. Returns the problems and the records seen (a record vouched for but
+    not seen is missing: :func:`missing_records`)."""
+    key = key or current_key()
+    problems: list[ChainProblem] = []
+    seen: set[tuple[str, int]] = set()
     for (record, record_id), (topic_id, content) in sorted(contents.items()):
         topic = topics[topic_id]
+        name = f"{record} id={record_id}"
         found = latest.get((record, record_id))
         if found is None:
-            problems.append(_problem(topic, None, f"{record} id={record_id} is not on the chain"))
-        elif digest(content) != found[0]:
+            problems.append(_problem(topic, None, f"{name} is not on the chain"))
+            continue
+        seen.add((record, record_id))
+        if found.topic_id != topic_id:
             problems.append(
                 _problem(
                     topic,
-                    found[1],
-                    f"{record} id={record_id} differs from the digest of its latest event",
+                    found.event,
+                    f"{name} was moved here from topic id={found.topic_id}, whose chain vouches it",
                 )
             )
+        for reason in _differences(record, content, found, key):
+            problems.append(_problem(topic, found.event, f"{name}: {reason}"))
+        for reason in _revision_problems(name, revisions.get((record, record_id), []), found, key):
+            problems.append(_problem(topic, found.event, reason))
+        stored_pdf = (pdf_digests or {}).get(record_id) if record == "document" else None
+        if stored_pdf is not None and stored_pdf != content["sha256"]:
+            problems.append(
+                _problem(topic, found.event, f"{name}: the stored PDF's bytes were swapped")
+            )
+    for (record, record_id), rows in sorted(revisions.items()):
+        if (record, record_id) not in contents and rows:
+            topic = topics[rows[0]["topic"]]
+            problems.append(
+                _problem(topic, None, f"{record} id={record_id}: revisions kept of no record here")
+            )
+    return problems, seen
+
+
+def missing_records(
+    topics: dict[int, dict[str, Any]],
+    latest: dict[tuple[str, int], Vouched],
+    seen: set[tuple[str, int]],
+    moved_to: dict[tuple[str, int], int] | None = None,
+) -> list[ChainProblem]:
+    """Records the chains of ``topics`` vouch for that were not found: deleted, or (in
+    ``moved_to``) found under another topic."""
+    problems = []
+    for (record, record_id), found in sorted(latest.items()):
+        if found.topic_id not in topics or (record, record_id) in seen:
+            continue
+        topic = topics[found.topic_id]
+        name = f"{record} id={record_id}"
+        if moved_to and (record, record_id) in moved_to:
+            reason = f"{name} was moved to topic id={moved_to[(record, record_id)]}"
+        else:
+            reason = f"{name} is missing (deleted): its latest event vouches for it"
+        problems.append(_problem(topic, found.event, reason))
     return problems
 
 
@@ -173,19 +288,52 @@ async def _batches(batch: int) -> Any:
 
 
 async def verify_all(batch: int = 500) -> tuple[int, list[ChainProblem]]:
-    """Check every topic's chain and records. Returns (topics checked, problems found)."""
+    """Check every topic's chain, then every record, kept revision and stored PDF
+    against the latest event naming it. Returns (topics checked, problems found)."""
     key = current_key()
     problems: list[ChainProblem] = []
     checked = 0
-    async for topics, by_topic in _batches(batch):
-        for topic in topics:
+    latest: dict[tuple[str, int], Vouched] = {}
+    topics: dict[int, dict[str, Any]] = {}
+    async for batch_topics, by_topic in _batches(batch):
+        for topic in batch_topics:
+            topics[topic["id"]] = topic
             found = check_chain(topic, by_topic[topic["id"]], key)
             if found:
                 problems.append(found)
-        contents = await contents_of_topics(list(by_topic))
-        problems += check_records({t["id"]: t for t in topics}, by_topic, contents)
-        checked += len(topics)
-    return checked, problems
+        latest.update(vouched_records(by_topic))
+        checked += len(batch_topics)
+    seen: set[tuple[str, int]] = set()
+    moved_to: dict[tuple[str, int], int] = {}
+    ids = sorted(topics)
+    for start in range(0, len(ids), batch):
+        part = ids[start : start + batch]
+        contents = await contents_of_topics(part)
+        found_problems, found_seen = check_records(
+            topics,
+            latest,
+            contents,
+            await revisions_of_topics(part),
+            await stored_pdf_digests(part),
+            key,
+        )
+        problems += found_problems
+        seen |= found_seen
+        moved_to.update({k: topic_id for k, (topic_id, _) in contents.items()})
+    problems += missing_records(topics, latest, seen, moved_to)
+    return checked, sorted(problems, key=lambda p: (p.topic_id, p.seq or 0, p.reason))
+
+
+async def stored_pdf_digests(topic_ids: list[int]) -> dict[int, str]:
+    """SHA-256 of each stored PDF of these topics, as the bytes are now."""
+    found: dict[int, str] = {}
+    if topic_ids:
+        rows = await Document.select(Document.id, Document.pdf).where(
+            Document.topic.is_in(topic_ids), Document.status != "rendering"
+        )
+        for row in rows:
+            found[row["id"]] = hashlib.sha256(bytes(row["pdf"] or b"")).hexdigest()
+    return found
 
 
 # Published heads ------------------------------------------------------------------------
@@ -309,6 +457,8 @@ async def rekey(now: datetime | None = None) -> int:
             # as they are, so that a later edit of the row is caught.
             contents = await contents_of_topics(list(by_topic))
             for (record, record_id), (topic_id, content) in sorted(contents.items()):
+                if record == "topic":  # vouched by revouch, which follows
+                    continue
                 await append(
                     topic_id,
                     "record.created",
@@ -319,3 +469,57 @@ async def rekey(now: datetime | None = None) -> int:
                 )
         await ChainKey.insert(ChainKey(fingerprint=fingerprint(key), keyed_at=now or utcnow()))
     return rehashed
+
+
+REVOUCH_NOTE = "升级时补记：审计链自此逐项核对议题本身、记录所在议题、历次修订和文件"
+
+
+class ChainNotIntact(RuntimeError):
+    """The chain shows edits: it is not re-vouched under a new scheme (that would bless them)."""
+
+
+async def revouch(now: datetime | None = None) -> int:
+    """Bring a chain vouched under an earlier scheme (chain.SCHEME) up to date, once:
+    check it under its own scheme first (refusing to vouch for edited records), then
+    append one ``chain.revouched`` event per topic vouching for the topic's own facts
+    and every record with its kept revisions. Returns the topics re-vouched."""
+    stored = await ChainKey.select(ChainKey.id, ChainKey.scheme).first()
+    if stored is None or stored["scheme"] >= SCHEME:
+        return 0
+    _, problems = await verify_all()
+    # Scheme 1 never vouched for the topic's own facts: their absence is expected.
+    problems = [
+        p
+        for p in problems
+        if not (p.reason.startswith("topic id=") and p.reason.endswith("not on the chain"))
+    ]
+    if problems:
+        raise ChainNotIntact(
+            "审计链校验未通过，不予按新规则补记（请先用 deliberation audit verify 查明）：\n"
+            + "\n".join(p.describe() for p in problems[:20])
+        )
+    count = 0
+    async with write_transaction():
+        async for topics, _ in _batches(500):
+            ids = [t["id"] for t in topics]
+            contents = await contents_of_topics(ids)
+            revisions = await revisions_of_topics(ids)
+            items: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+            for (record, record_id), (topic_id, content) in sorted(contents.items()):
+                items[topic_id].append(
+                    vouched_item(record, record_id, content, revisions.get((record, record_id)))
+                )
+            for topic_id in ids:
+                own = next(i for i in items[topic_id] if i["record"] == "topic")
+                others = [i for i in items[topic_id] if i["record"] != "topic"]
+                await append(
+                    topic_id,
+                    "chain.revouched",
+                    actor_id=None,
+                    comment=REVOUCH_NOTE,
+                    data={"v": SCHEME, **own, "also": others},
+                    now=now,
+                )
+                count += 1
+        await ChainKey.update({ChainKey.scheme: SCHEME}).where(ChainKey.id == stored["id"])
+    return count

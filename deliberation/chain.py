@@ -9,9 +9,9 @@ newest events is caught against a saved copy of the published chain heads
 
 :func:`append` is the only way an event is written. Call it inside the write's own
 transaction, after the change: the change and its event are committed together or
-not at all. Events about a record carry the record's digest after the change (and
-for a correction the digests of each changed field before and after), so an edited
-record row no longer matches its latest event.
+not at all. Events about a record carry the record's keyed digests after the change (and
+for a correction those of each changed field before and after), so an edited, moved
+or deleted record row no longer matches its latest event (docs/decisions.md "The chain").
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ EVENT_KINDS = (
     "document.published",
     "document.revoked",
     "topic.urged",
+    "chain.revouched",
 )
 
 _key: bytes | None = None
@@ -217,30 +218,111 @@ async def head(topic_id: int) -> tuple[int, str]:
     return (row["seq"], row["hash"]) if row else (0, GENESIS)
 
 
+SCHEME = 2
+"""How events vouch for records. Scheme 2 (``"v": 2`` in an event's data): digests keyed
+with the audit key, one keyed digest per field (so an audit names what was edited), and
+the digests of the record's kept revisions. Scheme 1 events (plain SHA-256 of the whole
+content) are still read by the audit; ``audit.revouch`` re-vouches every record and
+topic of a scheme 1 database once, at ``migrate`` (docs/decisions.md "The chain")."""
+
+
+def keyed_digest(value: Any, key: bytes | None = None) -> str:
+    """The digest an event carries of a record's content: keyed, so that a reader who
+    sees the event cannot test guesses of the values (a stance, a name) against it."""
+    message = b"hsl record\n" + canonical(value).encode()
+    return hmac.new(key or current_key(), message, "sha256").hexdigest()
+
+
+def field_digest(name: str, value: Any, key: bytes | None = None) -> str:
+    """One field's keyed digest (128 bits: enough to catch an edit, short in events)."""
+    message = f"hsl field\n{name}\n{canonical(value)}".encode()
+    return hmac.new(key or current_key(), message, "sha256").hexdigest()[:32]
+
+
+def revision_content(row: dict[str, Any]) -> dict[str, Any]:
+    """What of a kept revision (``record_revision``) the chain vouches for."""
+    return {
+        "topic": row["topic"],
+        "record_kind": row["record_kind"],
+        "record_id": row["record_id"],
+        "revision": row["revision"],
+        "data": row["data"],
+        "reason": row["reason"],
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+    }
+
+
+def vouched_item(
+    record: str,
+    record_id: int,
+    content: dict[str, Any],
+    revisions: list[dict[str, Any]] | None = None,
+    key: bytes | None = None,
+) -> dict[str, Any]:
+    """What an event says of one record: which, its revision, the keyed digest of its
+    content and of each field, and of each earlier revision kept."""
+    item: dict[str, Any] = {
+        "record": record,
+        "id": record_id,
+        "revision": int(content.get("revision", 1)),
+        "digest": keyed_digest(content, key),
+        "fields": {name: field_digest(name, value, key) for name, value in content.items()},
+    }
+    if revisions:
+        item["revisions"] = [
+            {"revision": r["revision"], "digest": keyed_digest(revision_content(r), key)}
+            for r in sorted(revisions, key=lambda r: (r["revision"], r["id"]))
+        ]
+    return item
+
+
 def record_data(
     record: str,
     record_id: int,
     current: dict[str, Any],
     *,
-    revision: int = 1,
     before: dict[str, Any] | None = None,
+    revisions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """What an event about a record carries: which record, its revision, the digest of
-    its content now, and for a change the digests of each changed field before and
-    after (the values themselves stay in the record and its revisions, where the
-    policy decides who reads them)."""
-    data: dict[str, Any] = {
-        "record": record,
-        "id": record_id,
-        "revision": revision,
-        "digest": digest(current),
-    }
+    """What an event about a record carries: :func:`vouched_item`, and for a change the
+    keyed digests of each changed field before and after (the values themselves stay in
+    the record and its revisions, where the policy decides who reads them)."""
+    data: dict[str, Any] = {"v": SCHEME, **vouched_item(record, record_id, current, revisions)}
     if before is not None:
         data["changed"] = {
-            name: {"before": digest(before.get(name)), "after": digest(current.get(name))}
+            name: {
+                "before": field_digest(name, before.get(name)),
+                "after": field_digest(name, current.get(name)),
+            }
             for name in sorted(set(before) | set(current))
             if before.get(name) != current.get(name)
         }
+    return data
+
+
+async def vouched_data(
+    record: str,
+    record_id: int,
+    *,
+    before: dict[str, Any] | None = None,
+    also: tuple[tuple[str, int], ...] = (),
+) -> dict[str, Any]:
+    """The data of an event vouching for ``record`` as stored now (read inside the
+    write's transaction), and for the ``also`` records the same write changed."""
+    from deliberation.record_content import load_content, load_revisions
+
+    content = await load_content(record, record_id)
+    data = record_data(
+        record, record_id, content, before=before, revisions=await load_revisions(record, record_id)
+    )
+    if also:
+        data["also"] = [
+            vouched_item(
+                name, other, await load_content(name, other), await load_revisions(name, other)
+            )
+            for name, other in also
+        ]
     return data
 
 
@@ -257,18 +339,8 @@ async def vouch(
     now: datetime | None = None,
 ) -> Event:
     """Append the event of a write to a record: its content is read back as stored
-    (inside the write's transaction) and its digest goes on the chain. ``before`` is
+    (inside the write's transaction) and its digests go on the chain. ``before`` is
     the record's content before a change; ``also`` names other records the same write
     changed (a progress report completes its item, a publish supersedes the older)."""
-    from deliberation.record_content import load_content
-
-    content = await load_content(record, record_id)
-    data = record_data(
-        record, record_id, content, revision=int(content.get("revision", 1)), before=before
-    )
-    if also:
-        data["also"] = [
-            {"record": name, "id": other, "digest": digest(await load_content(name, other))}
-            for name, other in also
-        ]
+    data = await vouched_data(record, record_id, before=before, also=also)
     return await append(topic_id, kind, actor_id=actor_id, comment=comment, data=data, now=now)

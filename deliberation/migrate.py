@@ -34,8 +34,11 @@ async def migrate(quiet: bool = False) -> str:
 
     try:
         rehashed = await audit.rekey()
-    except audit.ChainKeyMismatch as error:
+        revouched = await audit.revouch()
+    except (audit.ChainKeyMismatch, audit.ChainNotIntact) as error:
         raise MigrationFailed(str(error)) from error
     if rehashed:
         out.write(f"re-keyed {rehashed} chain events with the audit key\n")
+    if revouched:
+        out.write(f"re-vouched {revouched} topics and their records under the new chain scheme\n")
     return out.getvalue()

@@ -150,7 +150,15 @@ def event_label(kind: str, trigger: str, record: str) -> str:
         return "提出议题"
     if kind == "transition":
         return WORKFLOW.transition(trigger).label
-    name = "文件" if record == "document" else WORKFLOW.record(record).label if record else ""
+    if kind == "chain.revouched":
+        return "审计链升级补记"
+    name = (
+        "文件"
+        if record == "document"
+        else WORKFLOW.record(record).label
+        if record and record != "topic"
+        else ""
+    )
     return {
         "record.created": f"添加{name}",
         "record.corrected": f"更正{name}",

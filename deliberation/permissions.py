@@ -541,7 +541,7 @@ def event_shown(view: str, kind: str, record: str = "") -> bool:
         return True
     if kind in PUBLIC_EVENT_KINDS:
         return True
-    if not record or record == "document":  # a document's events are listed above
+    if not record or record in ("document", "topic"):  # documents are listed above
         return False
     rule = WORKFLOW.record(record).read
     return rule is not None and rule.public != "none"

@@ -14,12 +14,19 @@ from deliberation.tables import (
     MeetingAttendee,
     Opinion,
     ProgressReport,
+    RecordRevision,
     ResolutionItem,
     SatisfactionRating,
     SiteConsultation,
+    Topic,
 )
 
 FIELDS: dict[str, tuple[type[Table], tuple[str, ...]]] = {
+    # The topic's own facts, vouched by its ``topic.opened`` event (never changed after).
+    "topic": (
+        Topic,
+        ("reference", "title", "description", "category", "township", "village", "opened_by"),
+    ),
     "opinion": (
         Opinion,
         (
@@ -62,17 +69,78 @@ FIELDS: dict[str, tuple[type[Table], tuple[str, ...]]] = {
     "satisfaction": (SatisfactionRating, ("representative", "rating", "comment", "revision")),
     "document": (
         Document,
-        ("kind", "status", "sha256", "number_year", "number", "revoke_reason"),
+        (
+            "kind",
+            "title",
+            "status",
+            "sha256",
+            "number_year",
+            "number",
+            "published_at",
+            "posting_starts_on",
+            "posting_ends_on",
+            "superseded_by",
+            "revoke_reason",
+        ),
     ),
 }
+LEGACY_FIELDS = {
+    "document": ("kind", "status", "sha256", "number_year", "number", "revoke_reason"),
+}
+"""Fields whose plain digest scheme 1 events carried, where fewer than now."""
 ALIASES = {"minutes": "meeting"}
 """Record names events use that share another record's row."""
+
+REVISED = frozenset(
+    {"opinion", "investigation", "site_consultation", "meeting", "resolution_item", "satisfaction"}
+)
+"""Records that keep earlier revisions when corrected, answered again or rated again."""
 
 BOOLEANS = frozenset({"completed"})
 
 
+_DOCUMENT_COLUMNS = tuple(c for c in Document.all_columns() if c._meta.name != "pdf")
+"""A document's columns without its PDF (read, when needed, by the audit's own query)."""
+
+
 def record_key(record: str) -> str:
     return ALIASES.get(record, record)
+
+
+def legacy_content(record: str, content: dict[str, Any]) -> dict[str, Any]:
+    """``content`` as a scheme 1 event digested it."""
+    fields = LEGACY_FIELDS.get(record_key(record))
+    return content if fields is None else {name: content[name] for name in fields}
+
+
+def revision_kinds(record: str) -> list[str]:
+    """The names a record's kept revisions may be filed under (``minutes`` → meeting)."""
+    key = record_key(record)
+    return [key, *(alias for alias, target in ALIASES.items() if target == key)]
+
+
+async def load_revisions(record: str, record_id: int) -> list[dict[str, Any]]:
+    """A record's kept revisions as stored (inside the caller's transaction)."""
+    if record_key(record) not in REVISED:
+        return []
+    rows = await RecordRevision.select().where(
+        RecordRevision.record_kind.is_in(revision_kinds(record)),
+        RecordRevision.record_id == record_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def revisions_of_topics(
+    topic_ids: list[int],
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Every kept revision filed under these topics: (record, id) → rows."""
+    found: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    if topic_ids:
+        for row in await RecordRevision.select().where(RecordRevision.topic.is_in(topic_ids)):
+            found.setdefault((record_key(row["record_kind"]), row["record_id"]), []).append(
+                dict(row)
+            )
+    return found
 
 
 def content_of(
@@ -120,14 +188,19 @@ async def contents_of_topics(
     if not topic_ids:
         return found
     for record, (table, _) in FIELDS.items():
-        if record == "progress":
+        if record == "topic":
+            rows = [
+                {**row, "topic": row["id"]}
+                for row in await Topic.select().where(Topic.id.is_in(topic_ids))
+            ]
+        elif record == "progress":
             rows = await ProgressReport.select(
                 *ProgressReport.all_columns(), ProgressReport.item.topic.as_alias("topic")
             ).where(ProgressReport.item.topic.is_in(topic_ids))
         elif record == "document":
             # A draft still rendering (or left so by a killed server) is not a document
             # yet: it has no event until its PDF is stored.
-            rows = await Document.select().where(
+            rows = await Document.select(*_DOCUMENT_COLUMNS).where(
                 Document.topic.is_in(topic_ids), Document.status != "rendering"
             )
         else:

@@ -307,6 +307,9 @@ class Document(Table, tablename="document"):
     # The topic's chain head when it was published (shown on its verify page).
     chain_seq = Integer(null=True, default=None)
     chain_hash = Varchar(length=64, null=True, default=None)
+    # The topic's chain position (event count) when the draft's words were read from the
+    # record: a later change to what it prints makes it stale (documents/service.py).
+    source_seq = Integer(null=True, default=None)
 
 
 class RecordRevision(Table, tablename="record_revision"):
@@ -329,6 +332,8 @@ class ChainKey(Table, tablename="chain_key"):
     id: Serial
     fingerprint = Varchar(length=64)
     keyed_at = Timestamptz()
+    # How events vouch for records (deliberation.chain.SCHEME); raised by audit.revouch.
+    scheme = Integer(default=1)
 
 
 class DocumentCounter(Table, tablename="document_counter"):

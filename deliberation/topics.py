@@ -176,6 +176,8 @@ async def open_topic(
             topic_id,
             "topic.opened",
             actor_id=principal.id,
+            # The topic's own facts (title, description, place) are vouched from the start.
+            data=await chain.vouched_data("topic", topic_id),
             trigger="open",
             from_state=None,
             to_state=WORKFLOW.initial,

@@ -269,7 +269,7 @@ async def test_an_edited_record_row_no_longer_matches_its_event(town: Township) 
     try:
         found = await problems_of(topic["id"])
         assert len(found) == 1 and f"opinion id={opinion_id}" in found[0].reason
-        assert "digest" in found[0].reason
+        assert "stance edited" in found[0].reason
     finally:
         await Opinion.update({Opinion.stance: "oppose"}).where(Opinion.id == opinion_id)
     assert await problems_of(topic["id"]) == []
@@ -403,6 +403,9 @@ def test_a_first_release_database_is_rekeyed_by_migrate(tmp_path: Path, tamper: 
         [1, "topic.opened", ""],
         [2, "transition", "旧说明"],
         [3, "record.created", audit.BACKFILL_NOTE],
+        # Then the topic's own facts and every record under the current scheme.
+        [4, "chain.revouched", audit.REVOUCH_NOTE],
     ]
+    assert "re-vouched 1 topics" in result["report"]
     assert result["rekeyed_again"] == 0
     assert result["other_key"] == "refused"

@@ -627,6 +627,11 @@ class DocumentRead(Struct, kw_only=True):
     chain_seq: int | None = None
     chain_hash: str | None = None
     """The topic's chain head when it was published (``GET /api/v1/public/chain-heads``)."""
+    source_seq: int | None = None
+    """The topic's chain position (events so far) when a draft's words were read."""
+    stale: bool = False
+    """A draft whose record changed since (已过时): publishing renders it again from the
+    record as it is now. Always false for published documents."""
 
 
 class DocumentPage(Struct, kw_only=True):

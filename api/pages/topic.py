@@ -404,6 +404,14 @@ def _publish_ask(topic_id: int, document_id: int, preview: PublishPreview, days:
         confirm=f"确认发布{label}",
         action=f"/topics/{topic_id}/documents/{document_id}/publish",
         consequences=(
+            *(
+                (
+                    "此草稿已过时\uff1a生成草稿后记录已有更改\uff0c"
+                    "发布时将按当前记录重新生成\uff0c内容与草稿预览不同。",
+                )
+                if preview.stale
+                else ()
+            ),
             "发布后\uff0c文件出现在公开栏\uff0c任何人都可以下载和核验。",
             "发布的文件不能修改\uff1b如有错误\uff0c只能撤销后重新生成、发布。",
         ),

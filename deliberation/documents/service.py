@@ -8,6 +8,7 @@ from then on the stored bytes are served and never rendered again.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -26,13 +27,18 @@ from deliberation.documents import board
 from deliberation.documents.content import KINDS, Content, document_content, document_number
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
-from deliberation.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from deliberation.errors import (
+    ConditionFailed,
+    NotFound,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
 from deliberation.schemas import DocumentPage, DocumentRead
 from deliberation.search import normalise
 from deliberation.security import Principal
-from deliberation.tables import Document
+from deliberation.tables import Account, Document, ProgressReport, ResolutionItem, Topic
 from deliberation.topics import topic_row, valid_id, visible_topic
 from deliberation.wording import zh
 from deliberation.workdays import working_days
@@ -92,10 +98,11 @@ _COLUMNS = (
     Document.revoke_reason,
     Document.chain_seq,
     Document.chain_hash,
+    Document.source_seq,
 )
 
 
-def _read(row: dict[str, Any], publishing: Publishing) -> DocumentRead:
+def _read(row: dict[str, Any], publishing: Publishing, stale: bool = False) -> DocumentRead:
     number = None
     if row["number"] is not None:
         number = document_number(row["township_name"], row["number_year"], row["number"])
@@ -125,6 +132,8 @@ def _read(row: dict[str, Any], publishing: Publishing) -> DocumentRead:
         revoke_reason=row["revoke_reason"] or None,
         chain_seq=row["chain_seq"],
         chain_hash=row["chain_hash"],
+        source_seq=row["source_seq"],
+        stale=stale,
     )
 
 
@@ -205,6 +214,7 @@ async def create_document(
     topic = await topic_row(topic_id)
     allowed(principal, "document.draft", Subject.of_topic(topic), kind).check()
     now = now or utcnow()
+    source_seq = await _chain_position(topic_id)
     content = await document_content(kind, topic_id, china_today(now))
     await sweep_unfinished(now)
     async with write_transaction():
@@ -223,6 +233,7 @@ async def create_document(
                 created_by=principal.id,
                 created_at=now,
                 revoke_reason="",
+                source_seq=source_seq,
             )
         ).returning(Document.id)
     document_id = inserted[0]["id"]
@@ -245,6 +256,53 @@ async def create_document(
         await Document.delete().where(Document.id == document_id, Document.status == RENDERING)
         raise
     return _read(await _row(principal, document_id), publishing)
+
+
+async def _chain_position(topic_id: int) -> int:
+    row = await Topic.select(Topic.event_seq).where(Topic.id == topic_id).first()
+    return int(row["event_seq"]) if row else 0
+
+
+def _printed(content: Content) -> dict[str, Any]:
+    """What of a document's words depends on the record: all but the date it is issued
+    on, which publishing sets (a meeting's minutes keep the meeting's date)."""
+    words = dataclasses.asdict(content)
+    if content.kind != "minutes":
+        words["context"] = {k: v for k, v in content.context.items() if k != "date_text"}
+    return words
+
+
+async def _current_content(kind: str, topic_id: int, today: date) -> Content | None:
+    """What the document would say if drafted now (None: it could not be drafted now,
+    e.g. its results were all withdrawn)."""
+    try:
+        return await document_content(kind, topic_id, today)
+    except ConditionFailed:
+        return None
+
+
+async def _stale_drafts(rows: list[dict[str, Any]]) -> set[int]:
+    """The drafts among ``rows`` whose record has changed what they print since."""
+    drafts = [r for r in rows if r["status"] == "draft"]
+    if not drafts:
+        return set()
+    today = china_today()
+    stored = {
+        r["id"]: _content_from(r["content"])
+        for r in await Document.select(Document.id, Document.content).where(
+            Document.id.is_in([d["id"] for d in drafts])
+        )
+    }
+    now_by_kind: dict[tuple[int, str], Content | None] = {}
+    stale = set()
+    for draft in drafts:
+        key = (draft["topic"], draft["kind"])
+        if key not in now_by_kind:
+            now_by_kind[key] = await _current_content(draft["kind"], draft["topic"], today)
+        current = now_by_kind[key]
+        if current is None or _printed(current) != _printed(stored[draft["id"]]):
+            stale.add(draft["id"])
+    return stale
 
 
 async def sweep_unfinished(now: datetime | None = None) -> int:
@@ -318,6 +376,8 @@ class PublishPreview:
     number_text: str | None
     posting: str
     """``2026年12月2日至2026年12月9日（5个工作日）``."""
+    stale: bool = False
+    """The record changed since the draft: publishing renders it again from the record."""
 
 
 async def publish_preview(
@@ -326,6 +386,8 @@ async def publish_preview(
     row = await _own_document(principal, document_id, "document.publish")
     if row["status"] != "draft":
         raise TransitionNotAllowed(zh("只有草稿可以发布:此文件") + STATUS_LABELS[row["status"]])
+    await _publishable_content(row)
+    stale = bool(await _stale_drafts([row]))
     today = china_today()
     days = posting_days or publishing.default_posting_days
     deadline = (await working_days()).add(today, days)
@@ -338,7 +400,7 @@ async def publish_preview(
         period=posting_period(today, deadline.day, deadline.provisional),
         days=str(days),
     )
-    return PublishPreview(row["title"], row["kind"], number_text, posting)
+    return PublishPreview(row["title"], row["kind"], number_text, posting, stale)
 
 
 async def publish_document(
@@ -349,33 +411,71 @@ async def publish_document(
     *,
     now: datetime | None = None,
 ) -> DocumentRead:
-    """Render the final PDF and publish it in one transaction with its notice number
-    and its event on the chain. The number is taken only by the transaction that
-    publishes (a failed or killed publish takes none); a publish that lost the race for
-    its number renders again with the next one, so numbers run 1, 2, 3 … per township
-    and year without holes."""
+    """Render the final PDF from the record as it is now and publish it in one
+    transaction with its notice number and its event on the chain.
+
+    A draft made before a later change to what it prints (a result corrected, progress
+    reported, a rating given) is not published as it was: the words are read again and
+    the PDF rendered from them, and the transaction checks, with the topic locked, that
+    nothing changed meanwhile (else it renders again). Publishes of one township take
+    turns in this process (:func:`_turn`), so each takes the next number without
+    re-rendering; a publish in another process that took the number first makes this one
+    render again with the next, so numbers run 1, 2, 3 … per township and year without
+    holes."""
     row = await _own_document(principal, document_id, "document.publish")
     if row["status"] != "draft":
         raise TransitionNotAllowed(zh("只有草稿可以发布:此文件") + STATUS_LABELS[row["status"]])
-    stored = await Document.select(Document.content).where(Document.id == document_id).first()
-    content = _content_from(stored["content"] if stored else "{}")
     now = now or utcnow()
     today = china_today(now)
     days = posting_days or publishing.default_posting_days
     deadline = (await working_days()).add(today, days)
-    for _ in range(NUMBER_TRIES):
-        number = None
-        if content.kind == "resolution_notice":
-            number = await _peek_number(row["township"], today.year)
-        pdf = await publishing.renderer.render(
-            _final_job(content, document_id, publishing, today, deadline, days, row, number)
-        )
-        try:
-            await _publish(principal, row, pdf, number, today, deadline, now, publishing)
-        except _NumberTaken:
-            continue
-        return _read(await _row(principal, document_id), publishing)
+    async with _turn(row["township"]):
+        for _ in range(NUMBER_TRIES):
+            content = await _publishable_content(row, today)
+            number = None
+            if content.kind == "resolution_notice":
+                number = await _peek_number(row["township"], today.year)
+            pdf = await publishing.renderer.render(
+                _final_job(content, document_id, publishing, today, deadline, days, row, number)
+            )
+            try:
+                await _publish(
+                    principal, row, content, pdf, number, today, deadline, now, publishing
+                )
+            except (_NumberTaken, _RecordChanged):
+                continue
+            return _read(await _row(principal, document_id), publishing)
     raise TransitionNotAllowed("同时发布的文件较多，编号未能取得，请稍后再试")
+
+
+_turns: dict[int, asyncio.Lock] = {}
+
+
+def _turn(township_id: int) -> asyncio.Lock:
+    """The township's publishing turn in this process: a number is peeked, rendered
+    into the PDF and taken by one publish at a time."""
+    return _turns.setdefault(township_id, asyncio.Lock())
+
+
+async def _publishable_content(row: dict[str, Any], today: date | None = None) -> Content:
+    """The document's words from the record as it is now; refused when there is
+    nothing to publish (a feedback report before any progress was reported)."""
+    content = await document_content(row["kind"], row["topic"], today or china_today())
+    if row["kind"] == "feedback_report" and not await _any_progress(row["topic"]):
+        raise ConditionFailed(
+            "还没有任何事项报告落实进展，落实情况通报无可通报，不能发布：请先报告进展",
+            missing=["progress"],
+        )
+    return content
+
+
+async def _any_progress(topic_id: int) -> bool:
+    items = ResolutionItem.select(ResolutionItem.id).where(ResolutionItem.topic == topic_id)
+    return await ProgressReport.exists().where(ProgressReport.item.is_in(items))
+
+
+class _RecordChanged(Exception):
+    """The record changed what the document prints while it was being rendered."""
 
 
 def _final_job(
@@ -417,6 +517,7 @@ def _final_job(
 async def _publish(
     principal: Principal,
     row: dict[str, Any],
+    content: Content,
     pdf: bytes,
     number: int | None,
     today: date,
@@ -432,6 +533,9 @@ async def _publish(
             await engine.run_querystring(
                 QueryString("SELECT id FROM topic WHERE id = {} FOR UPDATE", topic_id)
             )
+        current = await _current_content(content.kind, topic_id, today)
+        if current is None or _printed(current) != _printed(content):
+            raise _RecordChanged()
         if number is not None and not await _take_number(row["township"], today.year, number):
             raise _NumberTaken()
         superseded = (
@@ -453,6 +557,10 @@ async def _publish(
             await Document.update(
                 {
                     Document.status: "published",
+                    Document.title: content.title,
+                    Document.content: _content_json(content),
+                    Document.search_text: normalise(content.text),
+                    Document.source_seq: await _chain_position(topic_id),
                     Document.pdf: pdf,
                     Document.sha256: hashlib.sha256(pdf).hexdigest(),
                     Document.size_bytes: len(pdf),
@@ -498,7 +606,7 @@ async def _publish(
                 "document_id": document_id,
                 "kind": row["kind"],
                 "kind_label": KINDS[row["kind"]],
-                "document_title": row["title"],
+                "document_title": content.title,
                 "number": document_number(row["township_name"], today.year, number)
                 if number is not None
                 else None,
@@ -562,7 +670,8 @@ async def revoke_document(
 async def get_document(
     principal: Principal | None, document_id: int, publishing: Publishing
 ) -> DocumentRead:
-    return _read(await _row(principal, document_id), publishing)
+    row = await _row(principal, document_id)
+    return _read(row, publishing, row["id"] in await _stale_drafts([row]))
 
 
 async def topic_documents(
@@ -574,7 +683,9 @@ async def topic_documents(
     )
     if not allowed(principal, "document.read_draft", Subject.of_topic(topic)):
         query = query.where(Document.status != "draft")
-    return [_read(dict(row), publishing) for row in await query.order_by(Document.id)]
+    rows = [dict(row) for row in await query.order_by(Document.id)]
+    stale = await _stale_drafts(rows)
+    return [_read(row, publishing, row["id"] in stale) for row in rows]
 
 
 async def public_topic_documents(topic_id: int, publishing: Publishing) -> list[DocumentRead]:
@@ -734,8 +845,6 @@ async def verification(document_id: int, publishing: Publishing) -> Verification
 async def staff_of_topic(reference: str, username: str | None) -> tuple[Principal, int]:
     """For the CLI: the topic with ``reference`` and a staff account of its township
     (``username``, or the first active one) to act as."""
-    from deliberation.tables import Account, Topic
-
     topic = await Topic.select(Topic.id, Topic.township).where(Topic.reference == reference).first()
     if topic is None:
         raise NotFound(f"没有编号为 {reference} 的议题")

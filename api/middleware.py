@@ -60,11 +60,21 @@ def client_address(scope: Any, trusted_proxies: frozenset[str]) -> str:
     """Who is asking, for the per-client login limit. ``X-Forwarded-For`` counts only when
     the direct peer is a proxy we were told to trust (``DELIBERATION_TRUSTED_PROXIES``);
     then the nearest address in it that is not itself a trusted proxy. Anyone else could
-    write any address there and reset their count with each request."""
+    write any address there and reset their count with each request.
+
+    Every ``X-Forwarded-For`` line counts, joined in the order received (RFC 9110 §5.3):
+    a proxy that appends a line of its own (HAProxy's ``option forwardfor``) leaves the
+    client's own lines before it, and reading only the first line would take the
+    client's word (docs/decisions.md, "Holds under load")."""
     peer = (scope.get("client") or ("unknown", 0))[0] or "unknown"
     if peer not in trusted_proxies:
         return str(peer)
-    forwarded = [a.strip() for a in (raw_header(scope, b"x-forwarded-for") or "").split(",")]
+    lines = [
+        value.decode("latin-1")
+        for key, value in scope.get("headers", ())
+        if key == b"x-forwarded-for"
+    ]
+    forwarded = [a.strip() for a in ",".join(lines).split(",")]
     for address in reversed([a for a in forwarded if a]):
         if address not in trusted_proxies:
             return address[:64]

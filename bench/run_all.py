@@ -26,6 +26,7 @@ RUNS = [
     ["bench.open_data", "--engine", "postgres"],
     ["bench.archive", "--engine", "sqlite"],
     ["bench.archive", "--engine", "postgres"],
+    ["bench.sign_in_load"],
 ]
 
 

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import WhereRaw
 from pypinyin import lazy_pinyin
 
+from deliberation.accounts import usernames_race
 from deliberation.clock import chinese_datetime, utcnow
 from deliberation.database import write_transaction
 from deliberation.documents.render import RenderJob
@@ -291,10 +293,15 @@ async def import_accounts(
     for account, password in zip(accounts, passwords, strict=True):
         account.first_password = password
     now = utcnow()
-    async with write_transaction():
+    async with usernames_race("有用户名刚被使用，请重新检查后再导入"), write_transaction():
         names = [a.username for a in accounts]
-        clash = await Account.select(Account.username).where(Account.username.is_in(names))
-        if clash:  # made by someone else since the check
+        clash = await Account.select(Account.username).where(
+            WhereRaw(
+                f"lower(account.username) IN ({', '.join(['{}'] * len(names))})",
+                *[n.lower() for n in names],
+            )
+        )
+        if clash:  # made by someone else since the check (in any case)
             raise AlreadyExists(f"用户名“{clash[0]['username']}”刚被使用，请重新检查后再导入")
         for chunk in _chunks(list(zip(accounts, hashes, strict=True)), 500):
             await Account.insert(

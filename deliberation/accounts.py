@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,7 +14,12 @@ from piccolo.querystring import QueryString
 
 from deliberation import sessions
 from deliberation.clock import utcnow
-from deliberation.database import bound_engine, is_sqlite, write_transaction
+from deliberation.database import (
+    bound_engine,
+    is_sqlite,
+    is_unique_violation,
+    write_transaction,
+)
 from deliberation.documents import board
 from deliberation.errors import (
     AlreadyExists,
@@ -32,10 +39,10 @@ from deliberation.schemas import (
 )
 from deliberation.security import (
     Principal,
-    hash_password,
+    hashed,
+    password_matches,
     password_problems,
     temporary_password,
-    verify_password,
 )
 from deliberation.security_log import CLI, Actor, log
 from deliberation.tables import Account, LoginFailure, Township, Village
@@ -215,6 +222,31 @@ async def _placement_errors(
     return errors
 
 
+def same_username(username: str) -> WhereRaw:
+    """The account whose username is ``username`` whatever the case (usernames are
+    unique regardless of case: the index ``account_username_lower``)."""
+    return WhereRaw("lower(account.username) = {}", username.lower())
+
+
+@contextlib.asynccontextmanager
+async def usernames_race(detail: str) -> AsyncIterator[None]:
+    """Accounts written inside: one that another writer made at the same moment (the
+    unique index on the username in any case refuses it) is a 409 with ``detail``, not
+    a 500."""
+    try:
+        yield
+    except Exception as error:
+        if is_unique_violation(error):
+            raise AlreadyExists(detail) from error
+        raise
+
+
+def username_taken(wanted: str, existing: str) -> AlreadyExists:
+    if wanted == existing:
+        return AlreadyExists(f"用户名“{wanted}”已被使用")
+    return AlreadyExists(f"用户名“{wanted}”已被使用：已有账号“{existing}”，用户名不区分大小写")
+
+
 def _password_errors(password: str, username: str, field: str) -> list[dict[str, str]]:
     return [{"field": field, "message": m} for m in password_problems(password, username)]
 
@@ -226,13 +258,33 @@ async def create_user(
     hands out, and the person must choose their own at their first sign-in."""
     _manager(actor)
     errors = _password_errors(data.password, data.username, "password")
-    password_hash = hash_password(data.password)
+    password_hash = await hashed(data.password)
+    async with usernames_race(f"用户名“{data.username}”刚被使用，请换一个"):
+        row = await _insert_account(data, password_hash, errors, actor, must_change_password)
+    return UserRead(
+        id=row.id,
+        username=data.username,
+        display_name=row.display_name,
+        role=data.role,
+        township_id=data.township_id,
+        village_id=data.village_id,
+    )
+
+
+async def _insert_account(
+    data: UserCreate,
+    password_hash: str,
+    errors: list[dict[str, str]],
+    actor: Actor,
+    must_change_password: bool,
+) -> Account:
     async with write_transaction():
         errors += await _placement_errors(data.role, data.township_id, data.village_id)
         if errors:
             raise ValidationFailed(errors)
-        if await Account.exists().where(Account.username == data.username):
-            raise AlreadyExists(f"用户名“{data.username}”已被使用")
+        existing = await Account.select(Account.username).where(same_username(data.username))
+        if existing:
+            raise username_taken(data.username, existing[0]["username"])
         row = Account(
             username=data.username,
             password_hash=password_hash,
@@ -252,14 +304,7 @@ async def create_user(
             actor=actor,
             detail=ROLE_LABELS.get(data.role, data.role),
         )
-    return UserRead(
-        id=row.id,
-        username=data.username,
-        display_name=row.display_name,
-        role=data.role,
-        township_id=data.township_id,
-        village_id=data.village_id,
-    )
+    return row
 
 
 _USER_COLUMNS = (
@@ -324,7 +369,7 @@ async def get_user(principal: Principal, user_id: int) -> UserRead:
 
 
 async def user_id_by_name(username: str) -> int:
-    row = await Account.select(Account.id).where(Account.username == username).first()
+    row = await Account.select(Account.id).where(same_username(username)).first()
     if row is None:
         raise NotFound(f"没有用户名为“{username}”的账号")
     return int(row["id"])
@@ -386,7 +431,7 @@ async def reset_password(actor: Actor, user_id: int) -> str:
     sign-in, and every session it has ends now."""
     _manager(actor)
     temporary = temporary_password()
-    password_hash = hash_password(temporary)
+    password_hash = await hashed(temporary)
     async with write_transaction():
         row = await _account(user_id)
         await Account.update(
@@ -401,19 +446,31 @@ async def change_password(
     principal: Principal, data: PasswordChange, client: str, limits: LoginLimits
 ) -> None:
     """The caller's own change: the current password is checked as a sign-in is (and
-    counts against the same limits); every other session of the account ends."""
+    counts against the same limits, and a wrong one or a refusal is in the security log
+    as a failed sign-in is); every other session of the account ends."""
     try:
-        await _check_password(principal.username, data.current_password, client, limits)
-    except Unauthenticated as wrong:
-        raise ValidationFailed(
-            [{"field": "current_password", "message": "当前密码不正确"}]
-        ) from wrong
+        await _check_password(
+            principal.username, data.current_password, client, limits, account_id=principal.id
+        )
+    except (RateLimited, Unauthenticated) as refused:
+        wrong = "当前密码不正确"
+        await log(
+            "password.changed",
+            username=principal.username,
+            account=principal.id,
+            client=client,
+            result="refused" if isinstance(refused, RateLimited) else "failed",
+            detail=refused.detail if isinstance(refused, RateLimited) else wrong,
+        )
+        if isinstance(refused, RateLimited):
+            raise
+        raise ValidationFailed([{"field": "current_password", "message": wrong}]) from refused
     errors = _password_errors(data.new_password, principal.username, "new_password")
     if data.new_password == data.current_password:
         errors.append({"field": "new_password", "message": "新密码不能与当前密码相同"})
     if errors:
         raise ValidationFailed(errors)
-    password_hash = hash_password(data.new_password)
+    password_hash = await hashed(data.new_password)
     async with write_transaction():
         await Account.update(
             {Account.password_hash: password_hash, Account.must_change_password: False}
@@ -451,15 +508,25 @@ async def _lock_login(username: str, client: str) -> None:
 
 
 async def _check_password(
-    username: str, password: str, client: str, limits: LoginLimits
+    username: str,
+    password: str,
+    client: str,
+    limits: LoginLimits,
+    *,
+    account_id: int | None = None,
 ) -> dict[str, Any]:
     """Check a password within the limits (429 past them).
 
     An attempt is counted *before* the password is checked: inside one serialised step
     the failures of the window are counted and, under the limit, the attempt is written
     as a failure; a right password then takes it back. So forty wrong passwords sent at
-    once count five and are refused after that, not nineteen (measured before)."""
-    username, client = username[:64], client[:64]
+    once count five and are refused after that, not nineteen (measured before).
+
+    Usernames are matched whatever their case, and counted lower-cased, so ``Staff`` and
+    ``STAFF`` are attempts on ``staff`` too. ``account_id`` (a password change) checks
+    that account's password. The hash is verified in the hashing pool, off the event
+    loop."""
+    username, client = username[:64].lower(), client[:64]
     now = utcnow()
     since = now - timedelta(seconds=limits.window_seconds)
     async with write_transaction():
@@ -478,12 +545,13 @@ async def _check_password(
         attempt = await LoginFailure.insert(
             LoginFailure(username=username, client=client, created_at=now)
         ).returning(LoginFailure.id)
+    which = Account.id == account_id if account_id is not None else same_username(username)
     row = (
         await Account.select(*_USER_COLUMNS, Account.password_hash, Account.must_change_password)
-        .where(Account.username == username)
+        .where(which)
         .first()
     )
-    ok = verify_password(row["password_hash"] if row else None, password)
+    ok = await password_matches(row["password_hash"] if row else None, password)
     if not ok or row is None:
         raise Unauthenticated("用户名或密码错误")
     if not row["active"]:

@@ -9,14 +9,14 @@ and sent to the township's webhooks as ``topic.urged``.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from deliberation import chain
-from deliberation.clock import china_today, utcnow
-from deliberation.database import write_transaction
+from deliberation.clock import china_today, chinese_datetime, utcnow
+from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.deadlines import due_label
-from deliberation.errors import ValidationFailed
+from deliberation.errors import AlreadyUrged, ValidationFailed
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import Subject, allowed
 from deliberation.schemas import CountyRead, CountyTownship, OverdueTopicRead, UrgeRead
@@ -29,6 +29,10 @@ TERMINAL = tuple(s.name for s in WORKFLOW.states if s.terminal)
 WITH_LIMITS = tuple(s.name for s in WORKFLOW.states if s.time_limit is not None)
 OVERDUE_LISTED = 200
 """At most this many overdue topics on the county view (the longest overdue first)."""
+URGE_WINDOW = timedelta(hours=24)
+"""A topic is urged at most once in this time while it stays in its stage (the next
+transition clears the urge, so the next stage may be urged at once). Twenty urges sent
+together are one urge, one chain event and one webhook event (docs/decisions.md)."""
 
 
 async def urge(principal: Principal, topic_id: int, note: str) -> UrgeRead:
@@ -41,8 +45,15 @@ async def urge(principal: Principal, topic_id: int, note: str) -> UrgeRead:
         raise ValidationFailed([{"field": "note", "message": "请写明督办意见"}])
     now = utcnow()
     async with write_transaction():
+        # The topic's row is locked (PostgreSQL; SQLite's write transaction is exclusive)
+        # before the last urge is looked at: concurrent urges queue here, and each sees
+        # the one before it.
+        if not is_sqlite(bound_engine()):
+            await Topic.raw("SELECT id FROM topic WHERE id = {} FOR UPDATE", topic_id)
         topic = await topic_row(topic_id)  # as it stands inside the transaction
         allowed(principal, "topic.urge", Subject.of_topic(topic)).check()
+        if topic["urged_at"] is not None and now - topic["urged_at"] < URGE_WINDOW:
+            raise await _already_urged(topic)
         await Topic.update(
             {Topic.urged_at: now, Topic.urge_note: note, Topic.urged_by: principal.id}
         ).where(Topic.id == topic_id)
@@ -72,6 +83,20 @@ async def urge(principal: Principal, topic_id: int, note: str) -> UrgeRead:
         urged_by=principal.id,
         urged_by_name=name["display_name"] if name else "",
         seq=event.seq,
+    )
+
+
+async def _already_urged(topic: dict[str, Any]) -> AlreadyUrged:
+    """The refusal of a second urge within the window: when, by whom, and from when the
+    topic may be urged again."""
+    urged_at: datetime = topic["urged_at"]
+    who = await Account.select(Account.display_name).where(Account.id == topic["urged_by"]).first()
+    by = f"由{who['display_name']}" if who else ""
+    return AlreadyUrged(
+        f"该议题已于{chinese_datetime(urged_at)}{by}督办，乡镇已在议题页和工作台看到督办意见；"
+        f"同一阶段 24 小时内不重复督办，如仍未推进，可于{chinese_datetime(urged_at + URGE_WINDOW)}"
+        "后再次督办。",
+        urged_at=urged_at.isoformat(),
     )
 
 

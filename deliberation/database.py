@@ -158,6 +158,18 @@ def is_sqlite(engine: Engine[Any]) -> bool:
     return engine.engine_type == "sqlite"
 
 
+def is_unique_violation(error: BaseException) -> bool:
+    """Whether a write failed on a unique constraint or index (either engine): a
+    concurrent writer got there first."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
 async def row_by_id(select: str, row_id: int) -> dict[str, Any] | None:
     """One row by primary key.
 

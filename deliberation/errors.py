@@ -68,6 +68,15 @@ class TransitionNotAllowed(DomainError):
     title = "当前状态下不能执行此操作"
 
 
+class AlreadyUrged(DomainError):
+    """An urge of a topic within the window of the one before (docs/decisions.md,
+    "Holds under load"): nothing is written, nothing is sent."""
+
+    code = "already_urged"
+    status = 409
+    title = "议题刚督办过"
+
+
 class StageClosed(DomainError):
     code = "stage_closed"
     status = 409
@@ -118,6 +127,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     AlreadyExists,
     StaleVersion,
     TransitionNotAllowed,
+    AlreadyUrged,
     StageClosed,
     PayloadTooLarge,
     ValidationFailed,

@@ -3,8 +3,11 @@ that name their session."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
 import string
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import jwt
@@ -41,6 +44,32 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+HASHING = ThreadPoolExecutor(
+    max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2"
+)
+"""Where every argon2 hash and verification runs: never on the event loop (one default
+verification is ~100 ms of CPU, during which nothing else would be answered). argon2
+releases the GIL; one core is left to the event loop (docs/decisions.md, "Holds under
+load"; measured in bench/sign_in_load.py)."""
+
+
+async def hashed(password: str) -> str:
+    """:func:`hash_password`, in the hashing pool."""
+    return await asyncio.get_running_loop().run_in_executor(HASHING, hash_password, password)
+
+
+async def hashed_first(password: str) -> str:
+    """:func:`hash_first_password`, in the hashing pool."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(HASHING, hash_first_password, password)
+
+
+async def password_matches(password_hash: str | None, password: str) -> bool:
+    """:func:`verify_password`, in the hashing pool."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(HASHING, verify_password, password_hash, password)
 
 
 MIN_PASSWORD_LENGTH = 10

@@ -40,6 +40,9 @@ class Village(Table, tablename="village"):
 class Account(Table, tablename="account"):
     id: Serial
     username = Varchar(length=64, unique=True)
+    """Unique regardless of case too: the index ``account_username_lower`` on
+    ``lower(username)`` (migration 0018; Piccolo cannot declare an index on an
+    expression). Sign-in matches it whatever the case."""
     password_hash = Varchar(length=255)
     display_name = Varchar(length=100)
     role = Varchar(length=20)

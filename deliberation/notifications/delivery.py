@@ -11,7 +11,8 @@ One receiver cannot stall the others: each attempt has a total deadline (not a
 per-read timeout, which a receiver sending a byte every few seconds never trips), reads
 at most a few KiB of the answer, and runs as a task of its own, so the loop goes on
 claiming other townships' deliveries while a slow one waits; one webhook holds at most
-``per_webhook`` of the ``concurrency`` slots.
+``per_webhook`` of the ``concurrency`` slots, and one township's webhooks together at
+most ``per_township`` (a township with several slow receivers took every slot before).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class DeliveryConfig:
     batch_size: int = 50
     concurrency: int = 10
     per_webhook: int = 3
+    per_township: int = 4
+    """All of one township's webhooks together: with 10 slots, even two townships whose
+    receivers all trickle leave slots for everyone else (docs/decisions.md)."""
     max_response_bytes: int = 4096
     base_delay_seconds: float = 5.0
     max_delay_seconds: float = 3600.0
@@ -95,12 +99,19 @@ class Deliverer:
         self.jitter = jitter
         self._running: set[asyncio.Task[None]] = set()
         self._per_hook: Counter[int] = Counter()
+        self._per_town: Counter[int] = Counter()
 
     async def _claim(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         lease = now + timedelta(seconds=self.config.lease_seconds)
         lock = "" if is_sqlite(bound_engine()) else " FOR UPDATE SKIP LOCKED"
         busy = sorted(h for h, n in self._per_hook.items() if n >= self.config.per_webhook)
         skip = f" AND webhook NOT IN ({', '.join(map(str, busy))})" if busy else ""
+        full = sorted(t for t, n in self._per_town.items() if n >= self.config.per_township)
+        if full:
+            skip += (
+                " AND webhook NOT IN (SELECT id FROM webhook WHERE township IN "
+                f"({', '.join(map(str, full))}))"
+            )
         async with write_transaction():
             rows = list(
                 await Delivery.raw(
@@ -115,13 +126,26 @@ class Deliverer:
                     limit,
                 )
             )
-            # One webhook gets at most its share of the slots; the rest wait their turn.
+            towns = {
+                w["id"]: w["township"]
+                for w in await Webhook.select(Webhook.id, Webhook.township).where(
+                    Webhook.id.is_in(sorted({r["webhook"] for r in rows}) or [0])
+                )
+            }
+            # One webhook, and one township's webhooks, get at most their share of the
+            # slots; the rest wait their turn.
             taken: Counter[int] = Counter()
+            taken_by_town: Counter[int] = Counter()
             kept, extra = [], []
             for row in sorted(rows, key=lambda r: r["id"]):
                 hook = row["webhook"]
-                if self._per_hook[hook] + taken[hook] < self.config.per_webhook:
+                town = row["township"] = towns[hook]
+                if (
+                    self._per_hook[hook] + taken[hook] < self.config.per_webhook
+                    and self._per_town[town] + taken_by_town[town] < self.config.per_township
+                ):
                     taken[hook] += 1
+                    taken_by_town[town] += 1
                     kept.append(row)
                 else:
                     extra.append(row["id"])
@@ -156,18 +180,22 @@ class Deliverer:
             for claim in claims:
                 hook = hooks[claim["webhook"]]
                 self._per_hook[hook["id"]] += 1
+                self._per_town[claim["township"]] += 1
                 task = asyncio.create_task(self._deliver(claim, events[claim["event"]], hook, now))
                 self._running.add(task)
-                task.add_done_callback(functools.partial(self._finished, hook=hook["id"]))
+                task.add_done_callback(
+                    functools.partial(self._finished, hook=hook["id"], town=claim["township"])
+                )
         if wait:
             await self.settle()
         return len(claims)
 
-    def _finished(self, task: asyncio.Task[None], hook: int) -> None:
+    def _finished(self, task: asyncio.Task[None], hook: int, town: int) -> None:
         self._running.discard(task)
-        self._per_hook[hook] -= 1
-        if self._per_hook[hook] <= 0:
-            del self._per_hook[hook]
+        for count, key in ((self._per_hook, hook), (self._per_town, town)):
+            count[key] -= 1
+            if count[key] <= 0:
+                del count[key]
         if not task.cancelled() and task.exception() is not None:
             logger.error("delivery task failed", exc_info=task.exception())
 

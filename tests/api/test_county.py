@@ -4,14 +4,16 @@ the topic until it moves on, and to the township's webhooks as ``topic.urged``."
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar
 
 from deliberation.clock import china_today
-from deliberation.tables import Topic
+from deliberation.tables import OutboxEvent, Topic
 from tests.api.test_documents import create
 from tests.api.test_sessions_end import page_client
 from tests.api.test_webhooks import delivery_config, drain, subscribe  # noqa: F401 (autouse)
@@ -200,3 +202,46 @@ async def test_the_county_lists_any_townships_topics_and_townships_only_their_ow
     assert elsewhere.status_code == 403
     own = await world.a["staff"].get("/api/v1/topics", params={"township_id": world.a.id})
     assert own.status_code == 200
+
+
+async def test_urges_sent_together_are_one_urge_one_event_one_message(
+    world: World, receiver: Receiver
+) -> None:
+    """Twenty urges of one topic at once made twenty chain events and twenty webhook
+    messages. One urge per topic and stage in 24 hours: the first is written, the rest
+    are 409 saying when and by whom it was urged, and write nothing."""
+    t: Township = await new_township(world, "连催镇")
+    await subscribe(t, receiver.url, events=["topic.urged"])
+    topic = await open_topic(t)
+    await make_overdue(topic)
+    url = f"/api/v1/topics/{topic['id']}/urge"
+    answers = await asyncio.gather(
+        *(world.supervisor.post(url, {"note": f"请加快办理{i}"}) for i in range(20))
+    )
+    assert Counter(a.status_code for a in answers) == {201: 1, 409: 19}, [
+        a.text for a in answers if a.status_code not in (201, 409)
+    ]
+    refused = next(a.json() for a in answers if a.status_code == 409)
+    assert refused["code"] == "already_urged"
+    assert "测试督办" in refused["detail"] and "24 小时内不重复督办" in refused["detail"]
+
+    events = (await t["staff"].get(f"/api/v1/topics/{topic['id']}/events")).json()
+    assert [e["kind"] for e in events].count("topic.urged") == 1
+    outbox = await OutboxEvent.count().where(
+        (OutboxEvent.topic == topic["id"]) & (OutboxEvent.type == "topic.urged")
+    )
+    assert outbox == 1
+    await drain()
+    assert len(receiver.received) == 1
+    kept = next(a.json() for a in answers if a.status_code == 201)
+    seen = (await t["staff"].get(f"/api/v1/topics/{topic['id']}")).json()
+    assert seen["urge_note"] == kept["note"]
+
+    # A day later, still in the same stage and still late: it may be urged again.
+    row = await Topic.select(Topic.urged_at).where(Topic.id == topic["id"]).first()
+    assert row is not None
+    await Topic.update({Topic.urged_at: row["urged_at"] - timedelta(hours=24, seconds=1)}).where(
+        Topic.id == topic["id"]
+    )
+    again = await world.supervisor.post(url, {"note": "仍未推进，请说明原因"})
+    assert again.status_code == 201, again.text

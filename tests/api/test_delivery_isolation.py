@@ -60,6 +60,55 @@ async def test_a_trickling_receiver_does_not_delay_another_townships_event(
         await worker
 
 
+async def test_one_townships_trickling_receivers_hold_only_their_share_of_the_slots(
+    world: World, receiver: Receiver, second_receiver: Receiver
+) -> None:
+    """Four webhooks of one township, each trickling (3 slots each), took all 10
+    delivery slots: another township's event waited 40–55 s. One township's webhooks
+    together hold at most ``per_township`` slots."""
+    slow_town, other_town = await new_township(world, "多慢镇"), await new_township(world, "邻镇")
+    slow_hooks = [
+        (await subscribe(slow_town, f"{receiver.url}{n}", events=["topic.opened"]))["id"]
+        for n in range(4)
+    ]
+    await subscribe(other_town, second_receiver.url, events=["topic.opened"])
+    receiver.trickle = 5.0
+    paths = {f"/hook{n}" for n in range(4)}
+
+    def reached() -> int:  # (deliveries other tests left queued may reach /hook too)
+        return sum(1 for r in list(receiver.received) if r["path"] in paths)
+
+    config = replace(hooks.CONFIG, timeout_seconds=30.0, idle_seconds=0.05)
+    assert config.per_township < config.concurrency < 4 * config.per_webhook
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(config, stop))
+    try:
+        for _ in range(4):  # 16 deliveries, 4 to each of the slow township's webhooks
+            await open_topic(slow_town)
+        deadline = time.monotonic() + 10
+        while reached() < config.per_township and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert reached() >= config.per_township, "the slow receivers were not reached"
+        await asyncio.sleep(1.0)  # the loop claims again with its free slots
+        opened_at = time.monotonic()
+        await open_topic(other_town)
+        while not second_receiver.received and time.monotonic() < opened_at + 10:
+            await asyncio.sleep(0.05)
+        assert second_receiver.received, "the other township's event never arrived"
+        waited = second_receiver.received[0]["at"] - opened_at
+        assert waited < 5.0, f"the other township waited {waited:.1f} s"
+        # The slow township's receivers hold at most its share of the slots.
+        assert reached() <= config.per_township
+    finally:
+        receiver.reset()
+        stop.set()
+        await worker
+        # What is still queued for the slow receivers is not the next test's business.
+        await Delivery.update({Delivery.status: "dead"}).where(
+            Delivery.webhook.is_in(slow_hooks) & (Delivery.status == "pending")
+        )
+
+
 async def test_each_attempt_has_a_total_deadline(world: World, receiver: Receiver) -> None:
     t = await new_township(world, "限时镇")
     hook = await subscribe(t, receiver.url, events=["topic.opened"])

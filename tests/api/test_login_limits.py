@@ -77,3 +77,45 @@ async def test_the_served_process_does_not_trust_forwarded_for_from_loopback(
     finally:
         # The other tests' servers are signed in to from 127.0.0.1 too.
         await LoginFailure.delete().where(LoginFailure.username.is_in(ghosts))
+
+
+def test_forwarded_for_reads_every_header_line_in_order() -> None:
+    """A proxy that appends a line of its own (HAProxy) leaves the client's lines first."""
+    scope = {
+        "client": ("127.0.0.1", 5000),
+        "headers": [
+            (b"x-forwarded-for", b"203.0.113.9"),  # written by the client
+            (b"accept", b"*/*"),
+            (b"x-forwarded-for", b"198.51.100.7"),  # appended by the proxy
+        ],
+    }
+    assert client_address(scope, frozenset({"127.0.0.1"})) == "198.51.100.7"
+    assert client_address(scope, frozenset({"127.0.0.1", "198.51.100.7"})) == "203.0.113.9"
+
+
+async def test_spoofed_forwarded_for_lines_behind_an_appending_proxy_still_reach_the_limit(
+    migrated: str,
+) -> None:
+    """Behind a trusted proxy that appends a second ``X-Forwarded-For`` line, 30 clients
+    claimed by the client's own first line never met the per-client limit."""
+    ghosts = [unique("spoof") for _ in range(21)]
+    real = "198.51.100.77"
+    try:
+        with serving(
+            migrated, DELIBERATION_DELIVERY_IN_SERVER="0", DELIBERATION_TRUSTED_PROXIES="127.0.0.1"
+        ) as server:
+            statuses = [
+                httpx.post(
+                    f"{server.base}/api/v1/auth/token",
+                    json={"username": ghost, "password": "x"},
+                    headers=[("X-Forwarded-For", f"203.0.113.{i}"), ("X-Forwarded-For", real)],
+                    timeout=30,
+                ).status_code
+                for i, ghost in enumerate(ghosts)
+            ]
+        assert statuses == [401] * 20 + [429]
+        counted = await LoginFailure.count().where(LoginFailure.username.is_in(ghosts))
+        assert counted == 20
+        assert await LoginFailure.count().where(LoginFailure.client == real) == 20
+    finally:
+        await LoginFailure.delete().where(LoginFailure.username.is_in(ghosts))

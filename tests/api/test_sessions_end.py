@@ -15,7 +15,7 @@ from litestar import Litestar
 
 from deliberation import security_log
 from deliberation.clock import utcnow
-from deliberation.tables import SecurityEvent
+from deliberation.tables import LoginFailure, SecurityEvent
 from tests.conftest import browser, client_from
 from tests.deliberation.test_audit import run_cli
 from tests.live import serving
@@ -424,3 +424,25 @@ async def test_the_cli_deactivates_activates_and_resets(world: World, migrated: 
     assert answer.status_code == 200 and answer.json()["must_change_password"] is True
     missing = run_cli(migrated, "user", "deactivate", "nobody-at-all")
     assert missing.returncode == 1 and "nobody-at-all" in missing.stderr
+
+
+async def test_failed_password_changes_are_in_the_security_log(world: World) -> None:
+    """A wrong current password counts toward the sign-in limit, and is logged like a
+    failed sign-in; past the limit the refusal is logged too (neither left a row)."""
+    t = await new_township(world, "改密日志镇")
+    who = t["liaison"]
+    name = who.user["username"]
+    wrong = {"current_password": "not-it-at-all", "new_password": NEW_PASSWORD}
+    answers = [(await who.put("/api/v1/me/password", wrong)).status_code for _ in range(6)]
+    assert answers == [422] * 5 + [429], answers
+    log = await world.admin.get(
+        "/api/v1/security-log", params={"username": name, "kind": "password.changed"}
+    )
+    items = log.json()["items"]
+    assert [(i["kind"], i["result"]) for i in items] == [("password.changed", "refused")] + [
+        ("password.changed", "failed")
+    ] * 5, items
+    assert items[-1]["detail"] == "当前密码不正确" and items[-1]["client"]
+    assert "登录失败次数过多" in items[0]["detail"]
+    # The in-process client is shared: give its per-client count back.
+    await LoginFailure.delete().where(LoginFailure.username == name.lower())

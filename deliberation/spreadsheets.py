@@ -45,7 +45,7 @@ from deliberation.errors import FileTooLarge, UnsafeFile, ValidationFailed
 
 MAX_BYTES = 5 * 1024 * 1024
 """The file as uploaded (the roster of 5 000 people is about 140 KB as .xlsx)."""
-MAX_UNPACKED = 20 * 1024 * 1024
+MAX_UNPACKED = 10 * 1024 * 1024
 """All parts of an .xlsx unpacked (5 000 people × 6 columns: 1.7 MB)."""
 MAX_RATIO = 100
 """How much more a part may unpack to than it weighs, for parts over ``RATIO_FROM``
@@ -57,14 +57,16 @@ MAX_SHEET_ROWS = 10_000
 (twice the 5 000 people an import takes)."""
 MAX_COLUMNS = 50
 """The last column (AX): the six columns of the template, 序号, 备注 and many more."""
-MAX_CELLS = 100_000
-"""Cells present in all sheets (or fields of a .csv): 10 000 rows of 10 columns."""
+MAX_CELLS = 60_000
+"""Cells present in all sheets (or fields of a .csv), and distinct shared strings:
+5 000 people with 12 columns each. At this limit and ``MAX_UNPACKED`` (every cell a
+different text, 9 MB unpacked) reading peaked 21 MB over the resident size (measured)."""
 MAX_CELL_CHARS = 500
 """Characters in one cell (a name may have 100)."""
 MAX_ELEMENTS_IN_ROW = 2_000
 """XML elements inside one row or one shared string: openpyxl builds each row as a tree
 before it hands it over (50 cells of rich text with a dozen runs each)."""
-MAX_OTHER_ELEMENTS = 30_000
+MAX_OTHER_ELEMENTS = 20_000
 """XML elements outside rows and shared strings, in all parts: openpyxl keeps them as
 trees and objects (a cell style costs it 0.75 KB); a roster's styles, theme, workbook and
 relationships have a few hundred."""

@@ -38,7 +38,10 @@ PROBLEM: dict[str, Any] = {
         "code": {"type": "string"},
         "errors": {
             "type": "array",
-            "description": "For `validation_error`: each field and what is wrong with it.",
+            "description": (
+                "For `validation_error`, `file_too_large` and `unsafe_file`: each field "
+                "and what is wrong with it."
+            ),
             "items": {
                 "type": "object",
                 "required": ["field", "message"],

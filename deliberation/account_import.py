@@ -16,7 +16,6 @@ import asyncio
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import msgspec
 from piccolo.columns.combination import WhereRaw
 from pypinyin import lazy_pinyin
 
+from deliberation import spreadsheets
 from deliberation.accounts import usernames_race
 from deliberation.clock import chinese_datetime, utcnow
 from deliberation.database import write_transaction
@@ -43,7 +43,7 @@ from workflows import ROLE_LABELS
 
 SHEET_TITLE = "账号和初始密码名单"
 MAX_ROWS = 5000
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = spreadsheets.MAX_BYTES
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
 COLUMNS = ("姓名", "用户名", "角色", "乡镇", "村（社区）", "手机号")
@@ -96,31 +96,15 @@ def _header(name: str) -> str:
     return _COLUMN_ALIASES.get(plain, plain)
 
 
-def _xlsx_rows(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise _file_problem("无法读取这个 Excel 文件，请确认是 .xlsx 格式") from error
-    try:
-        sheet = book.worksheets[0]
-        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-def _csv_rows(content: bytes) -> list[list[str]]:
-    text = None
+def _csv_text(content: bytes) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
-            break
         except UnicodeDecodeError:
             continue
-    if text is None or "\x00" in text:
-        raise _file_problem("无法识别文件的编码，请另存为 UTF-8 或 GB 18030 编码的 CSV 文件")
-    return [[_cell(v) for v in row] for row in csv.reader(io.StringIO(text))]
+        if "\x00" not in text:
+            return text
+    raise _file_problem("无法识别文件的编码，请另存为 UTF-8 或 GB 18030 编码的 CSV 文件")
 
 
 def _file_problem(message: str) -> ValidationFailed:
@@ -128,13 +112,20 @@ def _file_problem(message: str) -> ValidationFailed:
 
 
 def read_rows(content: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
-    """(row number, {column: text}) for every non-empty row under the header."""
+    """(row number, {column: text}) for every non-empty row under the header, the file
+    read within the limits of ``deliberation/spreadsheets.py`` (it blocks: the import runs
+    it on a worker thread)."""
     if not content:
         raise _file_problem("文件是空的")
     if len(content) > MAX_BYTES:
-        raise _file_problem("文件太大，一次最多导入 5 MB")
+        raise spreadsheets.too_large(
+            filename, f"文件有 {len(content) / 1024 / 1024:.1f} MB，一次最多导入 5 MB"
+        )
     is_xlsx = content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx")
-    table = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
+    if is_xlsx:
+        table = spreadsheets.xlsx_table(content, filename, _cell)
+    else:
+        table = spreadsheets.csv_table(_csv_text(content), filename, _cell)
     start = next((i for i, row in enumerate(table) if any(row)), None)
     if start is None:
         raise _file_problem("文件中没有内容")
@@ -154,7 +145,9 @@ def read_rows(content: bytes, filename: str) -> list[tuple[int, dict[str, str]]]
     if not rows:
         raise _file_problem("表头下面没有数据")
     if len(rows) > MAX_ROWS:
-        raise _file_problem(f"一次最多导入 {MAX_ROWS} 行，这个文件有 {len(rows)} 行")
+        raise spreadsheets.too_large(
+            filename, f"一次最多导入 {MAX_ROWS} 行，这个文件有 {len(rows)} 行"
+        )
     return rows
 
 
@@ -272,6 +265,9 @@ async def check(
 
 _HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="first-passwords")
 """argon2 releases the GIL: first passwords are hashed on both cores."""
+_READING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import-reading")
+"""Files are read off the event loop, so everyone else keeps being answered; two at a
+time at most, so parallel uploads cannot multiply what reading costs."""
 
 
 async def import_accounts(
@@ -280,13 +276,13 @@ async def import_accounts(
     """Check every row; unless ``dry_run``, create them all (or, on any problem, none)."""
     if actor.principal is not None:
         allowed(actor.principal, "account.manage").check()
-    rows = read_rows(content, filename)
+    loop = asyncio.get_running_loop()
+    rows = await loop.run_in_executor(_READING, read_rows, content, filename)
     accounts, problems = await check(rows)
     result = ImportResult(rows=len(rows), accounts=accounts, errors=problems)
     if problems or dry_run:
         return result
     passwords = [temporary_password() for _ in accounts]
-    loop = asyncio.get_running_loop()
     hashes = await asyncio.gather(
         *(loop.run_in_executor(_HASHING, hash_first_password, p) for p in passwords)
     )

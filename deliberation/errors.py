@@ -102,6 +102,22 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+class FileTooLarge(ValidationFailed):
+    """An uploaded file over a limit of what reading it may cost (its size unpacked, the
+    rows, columns or cells it declares or holds); ``detail`` names the file and the limit."""
+
+    code = "file_too_large"
+    title = "文件超出导入上限"
+
+
+class UnsafeFile(ValidationFailed):
+    """An uploaded file whose XML declares a DTD or entities (which could read a file on
+    the server or expand a billion-fold): refused unread."""
+
+    code = "unsafe_file"
+    title = "文件含有不安全的内容"
+
+
 class ConditionFailed(DomainError):
     code = "condition_failed"
     status = 422
@@ -131,6 +147,8 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     StageClosed,
     PayloadTooLarge,
     ValidationFailed,
+    FileTooLarge,
+    UnsafeFile,
     ConditionFailed,
     RateLimited,
 )

@@ -1,0 +1,405 @@
+"""Uploaded spreadsheets read within bounds (docs/decisions.md, "Imports bounded before
+they are parsed").
+
+An .xlsx file is a ZIP of XML parts, and what it costs to read is not what it weighs: a
+1.7 KB file may declare a range of 49 million cells, a 333 KB one may unpack to a row of
+3 million cells, and XML may declare entities that expand a billion-fold or name a file
+on the server. So before openpyxl reads anything:
+
+1. the ZIP directory is checked: how many parts, how much they unpack to, in all and
+   against their compressed size (the directory's sizes bind: ``zipfile`` never unpacks
+   more than a part declares, and fails on a part that lied);
+2. every part is read once with defusedxml's SAX parser, which refuses a DTD (so no
+   entity, internal or external, can exist), builds no tree and stops at the first
+   limit passed: a sheet's declared ``<dimension ref>`` is checked when it is met, at
+   the start of the sheet; then the rows and cells actually present are counted (a
+   dimension may lie), and so are the elements openpyxl would keep as a tree.
+
+Only then openpyxl reads the first sheet, without the declared dimension (rows are as
+wide as their own cells), and the cells are counted once more as they are read. A .csv
+file gets the same row, column, cell and text limits. Every refusal is a 422 naming the
+file and the limit passed, and nothing has been written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.sax
+import zipfile
+from collections.abc import Callable, Iterable
+from typing import Any
+from xml.sax.handler import ContentHandler, feature_namespaces
+from xml.sax.xmlreader import AttributesNSImpl
+
+from defusedxml import DefusedXmlException
+from defusedxml.expatreader import DefusedExpatParser
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    coordinate_from_string,
+    get_column_letter,
+    range_boundaries,
+)
+
+from deliberation.errors import FileTooLarge, UnsafeFile, ValidationFailed
+
+MAX_BYTES = 5 * 1024 * 1024
+"""The file as uploaded (the roster of 5 000 people is about 140 KB as .xlsx)."""
+MAX_UNPACKED = 10 * 1024 * 1024
+"""All parts of an .xlsx unpacked (5 000 people × 6 columns: 1.7 MB)."""
+MAX_RATIO = 100
+"""How much more a part may unpack to than it weighs, for parts over ``RATIO_FROM``
+(a sheet of people unpacks 12-fold; a sheet of one repeated cell, 1 000-fold)."""
+RATIO_FROM = 1024 * 1024
+MAX_PARTS = 1000
+MAX_SHEET_ROWS = 10_000
+"""Rows of a sheet or a .csv, header and empty rows included, and the last row number
+(twice the 5 000 people an import takes)."""
+MAX_COLUMNS = 50
+"""The last column (AX): the six columns of the template, 序号, 备注 and many more."""
+MAX_CELLS = 60_000
+"""Cells present in all sheets (or fields of a .csv), and distinct shared strings:
+5 000 people with 12 columns each. At this limit and ``MAX_UNPACKED`` (every cell a
+different text, 9 MB unpacked) reading peaked 21 MB over the resident size (measured)."""
+MAX_CELL_CHARS = 500
+"""Characters in one cell (a name may have 100)."""
+MAX_ELEMENTS_IN_ROW = 2_000
+"""XML elements inside one row or one shared string: openpyxl builds each row as a tree
+before it hands it over (50 cells of rich text with a dozen runs each)."""
+MAX_OTHER_ELEMENTS = 20_000
+"""XML elements outside rows and shared strings, in all parts: openpyxl keeps them as
+trees and objects (a cell style costs it 0.75 KB); a roster's styles, theme, workbook and
+relationships have a few hundred."""
+
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_ROW = (SHEET_NS, "row")
+_CELL = (SHEET_NS, "c")
+_SHARED_STRING = (SHEET_NS, "si")
+_DIMENSION = (SHEET_NS, "dimension")
+_SHEET_DATA = (SHEET_NS, "sheetData")
+_WORKSHEET = (SHEET_NS, "worksheet")
+_SHARED_STRINGS = (SHEET_NS, "sst")
+
+LIMITS = (
+    f"每个文件最多 {MAX_SHEET_ROWS} 行、{MAX_COLUMNS} 列"
+    f"（到 {get_column_letter(MAX_COLUMNS)} 列）、{MAX_CELLS} 个单元格"
+)
+
+
+def _name(filename: str) -> str:
+    return f"“{filename[:100]}”" if filename else "文件"
+
+
+def too_large(filename: str, message: str) -> FileTooLarge:
+    """Refused for a limit passed: ``message`` says which, the detail names the file."""
+    return FileTooLarge(
+        [{"field": "file", "message": message}], detail=f"{_name(filename)}超出导入上限：{message}"
+    )
+
+
+def unsafe(filename: str, message: str) -> UnsafeFile:
+    return UnsafeFile(
+        [{"field": "file", "message": message}],
+        detail=f"{_name(filename)}含有不安全的内容，没有读取：{message}",
+    )
+
+
+def unreadable(message: str) -> ValidationFailed:
+    return ValidationFailed([{"field": "file", "message": message}])
+
+
+NOT_XLSX = "无法读取这个 Excel 文件，请确认是 .xlsx 格式"
+
+
+class _Tally:
+    """What the parts read so far hold, against the limits (for the whole file)."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.rows = 0
+        self.cells = 0
+        self.strings = 0
+        self.other_elements = 0
+
+    def refuse(self, message: str) -> FileTooLarge:
+        return too_large(self.filename, message)
+
+
+class _PartCounter(ContentHandler):
+    """Counts one XML part as the SAX parser reads it; raises at the first limit.
+
+    openpyxl streams two kinds of part, clearing each piece once read: a worksheet's rows
+    and the shared strings' ``<si>``. Those are counted as rows, cells and strings, each
+    piece's elements capped (openpyxl builds one piece as a tree at a time). Every other
+    element, in any part, is kept by openpyxl as a tree: those are counted together."""
+
+    def __init__(self, tally: _Tally) -> None:
+        super().__init__()
+        self.tally = tally
+        self.depth = 0
+        self.root: tuple[str | None, str] | None = None
+        self.in_sheet_data = False
+        self.piece_depth = 0
+        """The depth of the open row (or shared string), 0 outside one."""
+        self.piece_elements = 0
+        self.row_number = 0
+        self.column = 0
+
+    def startElementNS(
+        self, name: tuple[str | None, str], qname: str | None, attrs: AttributesNSImpl
+    ) -> None:
+        self.depth += 1
+        tally = self.tally
+        if self.depth == 1:
+            self.root = name
+        if self.piece_depth:
+            self.piece_elements += 1
+            if self.piece_elements > MAX_ELEMENTS_IN_ROW:
+                raise tally.refuse(
+                    f"第 {self.row_number} 行（或其中一段文字）过于复杂，"
+                    f"超过 {MAX_ELEMENTS_IN_ROW} 个部分"
+                )
+            if name == _CELL and self.depth == self.piece_depth + 1:
+                self._cell(attrs)
+            return
+        if name == _ROW and self.in_sheet_data:
+            self._row(attrs)
+            return
+        if name == _SHARED_STRING and self.root == _SHARED_STRINGS and self.depth == 2:
+            self._piece()
+            tally.strings += 1
+            if tally.strings > MAX_CELLS:
+                raise tally.refuse(f"不同的文字超过 {MAX_CELLS} 段（{LIMITS}）")
+            return
+        tally.other_elements += 1
+        if tally.other_elements > MAX_OTHER_ELEMENTS:
+            raise tally.refuse(f"表格的格式和其他内容过多（超过 {MAX_OTHER_ELEMENTS} 项）")
+        if name == _SHEET_DATA and self.root == _WORKSHEET and self.depth == 2:
+            self.in_sheet_data = True
+        elif name == _DIMENSION and self.root == _WORKSHEET:
+            self._dimension(_attribute(attrs, "ref"))
+
+    def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
+        if self.depth == self.piece_depth:
+            self.piece_depth = 0
+        if name == _SHEET_DATA and self.depth == 2:
+            self.in_sheet_data = False
+        self.depth -= 1
+
+    def _piece(self) -> None:
+        self.piece_depth = self.depth
+        self.piece_elements = 0
+
+    def _dimension(self, ref: str) -> None:
+        """The sheet's declared range, met at its start: refused before any row is read."""
+        if not ref:
+            return
+        try:
+            _, _, last_column, last_row = range_boundaries(ref.upper())
+        except (ValueError, TypeError) as error:
+            raise unreadable(NOT_XLSX) from error
+        if (last_row or 0) > MAX_SHEET_ROWS or (last_column or 0) > MAX_COLUMNS:
+            raise self.tally.refuse(
+                f"工作表声明的范围是 {ref[:40]}（{last_row or 0} 行、{last_column or 0} 列），"
+                f"{LIMITS}"
+            )
+
+    def _row(self, attrs: AttributesNSImpl) -> None:
+        tally = self.tally
+        self._piece()
+        self.column = 0
+        number = _attribute(attrs, "r")
+        try:
+            self.row_number = int(number) if number else self.row_number + 1
+        except ValueError as error:
+            raise unreadable(NOT_XLSX) from error
+        tally.rows += 1
+        if tally.rows > MAX_SHEET_ROWS or self.row_number > MAX_SHEET_ROWS:
+            raise tally.refuse(f"行数超过 {MAX_SHEET_ROWS} 行（{LIMITS}）")
+
+    def _cell(self, attrs: AttributesNSImpl) -> None:
+        tally = self.tally
+        reference = _attribute(attrs, "r")
+        try:
+            self.column = (
+                column_index_from_string(coordinate_from_string(reference)[0])
+                if reference
+                else self.column + 1
+            )
+        except ValueError as error:
+            raise unreadable(NOT_XLSX) from error
+        if self.column > MAX_COLUMNS:
+            raise tally.refuse(
+                f"第 {self.row_number} 行有内容超过 {get_column_letter(MAX_COLUMNS)} 列（{LIMITS}）"
+            )
+        tally.cells += 1
+        if tally.cells > MAX_CELLS:
+            raise tally.refuse(f"单元格超过 {MAX_CELLS} 个（{LIMITS}）")
+
+
+def _attribute(attrs: AttributesNSImpl, name: str) -> str:
+    """An attribute without a namespace (``r``, ``ref``)."""
+    try:
+        return str(attrs.getValue((None, name)))
+    except KeyError:
+        return ""
+
+
+def _check_directory(book: zipfile.ZipFile, filename: str) -> list[zipfile.ZipInfo]:
+    parts = book.infolist()
+    if len(parts) > MAX_PARTS:
+        raise too_large(filename, f"压缩包里有 {len(parts)} 个部分，最多 {MAX_PARTS} 个")
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > MAX_UNPACKED:
+        raise too_large(
+            filename,
+            f"解压后有 {unpacked / 1024 / 1024:.0f} MB，最多 {MAX_UNPACKED // 1024 // 1024} MB",
+        )
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_FROM and ratio > MAX_RATIO:
+            raise too_large(
+                filename,
+                f"其中 {part.filename[:100]} 解压后是压缩时的 {ratio:.0f} 倍"
+                f"（{part.file_size / 1024 / 1024:.0f} MB），最多 {MAX_RATIO} 倍",
+            )
+    return parts
+
+
+def _scan_part(book: zipfile.ZipFile, part: zipfile.ZipInfo, tally: _Tally) -> None:
+    """Read one part with the defused SAX parser (no DTD at all), counting as it goes."""
+    parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser.setFeature(feature_namespaces, True)
+    parser.setContentHandler(_PartCounter(tally))
+    source = xml.sax.xmlreader.InputSource(part.filename)
+    with book.open(part) as stream:
+        source.setByteStream(stream)
+        try:
+            parser.parse(source)
+        except DefusedXmlException as error:
+            raise unsafe(
+                tally.filename,
+                f"其中 {part.filename[:100]} 含有文档类型定义（DTD）或实体，"
+                "可能用来读取服务器上的文件或耗尽内存；请在 Excel 中另存为新的 .xlsx 文件",
+            ) from error
+        except xml.sax.SAXParseException:
+            # Not well-formed XML (a picture, or a broken part): openpyxl fails on it at the
+            # same place if it reads it at all, and what came before was counted.
+            return
+
+
+def check_xlsx(content: bytes, filename: str) -> None:
+    """Every limit checked from the ZIP directory and the parts' XML, before openpyxl."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise unreadable(NOT_XLSX) from error
+    with book:
+        parts = _check_directory(book, filename)
+        tally = _Tally(filename)
+        for part in parts:
+            if part.is_dir():
+                continue
+            try:
+                _scan_part(book, part, tally)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as error:
+                if isinstance(error, ValidationFailed):
+                    raise
+                raise unreadable(NOT_XLSX) from error  # a bad CRC, a size that lied, encrypted
+
+
+class _Cells:
+    """Cells as text, counted as they are read; equal values share one string (a shared
+    string in 100 000 cells is kept once, not copied 100 000 times)."""
+
+    def __init__(self, filename: str, text: Callable[[Any], str]) -> None:
+        self.filename = filename
+        self.text = text
+        self.seen: dict[Any, str] = {}
+        self.rows = 0
+        self.cells = 0
+
+    def row(self, values: Iterable[Any]) -> list[str]:
+        self.rows += 1
+        if self.rows > MAX_SHEET_ROWS:
+            raise too_large(self.filename, f"行数超过 {MAX_SHEET_ROWS} 行（{LIMITS}）")
+        out: list[str] = []
+        for value in values:
+            if len(out) >= MAX_COLUMNS:
+                if value is None or value == "":
+                    continue
+                raise too_large(
+                    self.filename,
+                    f"第 {self.rows} 行有内容超过 {get_column_letter(MAX_COLUMNS)} 列（{LIMITS}）",
+                )
+            out.append(self._one(value))
+        self.cells += len(out)
+        if self.cells > MAX_CELLS:
+            raise too_large(self.filename, f"单元格超过 {MAX_CELLS} 个（{LIMITS}）")
+        return out
+
+    def _one(self, value: Any) -> str:
+        if value is None:
+            return ""
+        key = (type(value), value)
+        found = self.seen.get(key)
+        if found is None:
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                raise too_large(
+                    self.filename,
+                    f"第 {self.rows} 行有一个单元格超过 {MAX_CELL_CHARS} 个字",
+                )
+            found = self.seen[key] = self.text(value)
+        return found
+
+
+def xlsx_table(content: bytes, filename: str, text: Callable[[Any], str]) -> list[list[str]]:
+    """The first sheet's rows as text, after :func:`check_xlsx`."""
+    from openpyxl import load_workbook
+
+    check_xlsx(content, filename)
+    cells = _Cells(filename, text)
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except ValidationFailed:
+        raise
+    except Exception as error:  # openpyxl fails on a malformed file in many ways
+        raise unreadable(NOT_XLSX) from error
+    try:
+        sheet = book.worksheets[0]
+        reset = getattr(sheet, "reset_dimensions", None)
+        if reset is not None:  # rows only as wide as their cells, whatever was declared
+            reset()
+        return [cells.row(values) for values in sheet.iter_rows(values_only=True)]
+    except ValidationFailed:
+        raise
+    except Exception as error:
+        raise unreadable(NOT_XLSX) from error
+    finally:
+        book.close()
+
+
+MAX_LINE_CHARS = MAX_COLUMNS * (2 * MAX_CELL_CHARS + 3)
+"""The longest line a .csv row within the limits can take (every cell quoted, every
+character a doubled quote): a longer line is refused before it is split into fields."""
+
+
+def _lines(text: str, filename: str) -> Iterable[str]:
+    for line in io.StringIO(text, newline=""):
+        if len(line) > MAX_LINE_CHARS:
+            raise too_large(
+                filename,
+                f"有一行超过 {MAX_LINE_CHARS} 个字符（{LIMITS}，每格最多 {MAX_CELL_CHARS} 个字）",
+            )
+        yield line
+
+
+def csv_table(text: str, filename: str, cell: Callable[[Any], str]) -> list[list[str]]:
+    """The rows of a decoded .csv file, counted as they are read."""
+    cells = _Cells(filename, cell)
+    try:
+        return [cells.row(values) for values in csv.reader(_lines(text, filename))]
+    except csv.Error as error:
+        if "field limit" in str(error):  # a quoted cell running on over many lines
+            raise too_large(filename, f"有一个单元格超过 {MAX_CELL_CHARS} 个字") from error
+        raise unreadable("无法读取这个 CSV 文件，请检查引号是否成对") from error

@@ -740,7 +740,7 @@ def permissions_markdown() -> str:
         "what they see of others' (reads) and may do with their own (corrections).",
         "`withdraw` is further limited to the liaison who opened the topic.",
         "",
-        "The timeline (`GET /api/v1/topics/{id}/events`, the page's 办理经过) lists an",
+        "The timeline (`GET /api/v1/topics/{id}/events`, and on the topic's page) lists an",
         "event of a record only to those who may read that record (its `record.read`",
         "row; a draft's event only to those who read drafts), and gives its reason, its",
         "actor and its digests only with the `full` view of it: below that the event",

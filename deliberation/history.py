@@ -107,20 +107,22 @@ async def topic_history(principal: Principal | None, topic: dict[str, Any]) -> l
     # Whose opinion or rating an event is about matters only to a reader who does not
     # see every one of them in full (a representative: their own are theirs).
     wanted = {
-        d["record"]
-        for d in datas
-        if d.get("record") in AUTHORED
-        and allowed(principal, "record.read", subject, d["record"]).view != "full"
+        record
+        for record in AUTHORED
+        if allowed(principal, "record.read", subject, record).view != "full"
+        and any(d.get("record") == record for d in datas)
     }
     authors = await _authors(topic["id"], wanted) if wanted else {}
+    views: dict[tuple[str, str, int | None], str] = {}  # a long chain has few kinds
     seen = []
     for row, data in zip(rows, datas, strict=True):
         record = str(data.get("record", ""))
-        about = subject
-        if record in AUTHORED:
-            author = authors.get((record, data.get("id", 0)))
-            about = Subject.of_topic(topic, author)
-        view = event_view(principal, about, row["kind"], record)
+        author = authors.get((record, data.get("id", 0))) if record in wanted else None
+        key = (row["kind"], record, author)
+        view = views.get(key)
+        if view is None:
+            about = Subject.of_topic(topic, author) if author is not None else subject
+            view = views[key] = event_view(principal, about, row["kind"], record)
         if view == "none":
             continue
         named = view in NAMED_VIEWS

@@ -8,7 +8,6 @@ names and without representatives' opinions (no personal data).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,11 +17,12 @@ from deliberation.deadlines import due_label, is_overdue
 from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
+from deliberation.history import topic_history
 from deliberation.permissions import (
     Subject,
     allowed,
     available_triggers,
-    event_shown,
+    member_township,
     sees_time_limits,
 )
 from deliberation.records import item_reads
@@ -37,7 +37,6 @@ from deliberation.tables import (
     ResolutionItem,
     SiteConsultation,
     Topic,
-    TopicEvent,
 )
 from deliberation.topics import topic_row, valid_id
 from workflows import ROLE_LABELS, WORKFLOW, Requirement
@@ -197,37 +196,20 @@ async def topic_overview(
     if not seen:
         raise NotFound(seen.reason)
     own = seen.view == "full"
-    events = await (
-        TopicEvent.select(
-            TopicEvent.kind,
-            TopicEvent.data,
-            TopicEvent.trigger,
-            TopicEvent.to_state,
-            TopicEvent.actor,
-            TopicEvent.actor.display_name.as_alias("actor_name"),
-            TopicEvent.actor.role.as_alias("actor_role"),
-            TopicEvent.comment,
-            TopicEvent.created_at,
+    events = await topic_history(principal, topic)
+    timeline = [
+        Happened(
+            when=e.created_at,
+            what=event_label(e.kind, e.trigger, e.record),
+            to_label=WORKFLOW.state(e.to_state).label,
+            # A name only where the township reads the record in full; otherwise the
+            # actor's role (the public version never names anyone).
+            who=(e.actor_name or role) if own and e.actor_id is not None else role,
+            comment=e.comment,
         )
-        .where(TopicEvent.topic == topic_id)
-        .order_by(TopicEvent.seq)
-    )
-    timeline = []
-    for e in events:
-        record = json.loads(e["data"] or "{}").get("record", "")
-        if not event_shown(seen.view, e["kind"], record):
-            continue
-        what = event_label(e["kind"], e["trigger"], record)
-        role = ROLE_LABELS.get(e["actor_role"] or "", "")
-        timeline.append(
-            Happened(
-                when=e["created_at"],
-                what=what,
-                to_label=WORKFLOW.state(e["to_state"]).label,
-                who=(e["actor_name"] or role) if own else role,
-                comment=e["comment"],
-            )
-        )
+        for e in events
+        for role in (ROLE_LABELS.get(e.actor_role, ""),)
+    ]
     items = await item_reads(
         await ResolutionItem.select()
         .where(ResolutionItem.topic == topic_id)
@@ -243,7 +225,7 @@ async def topic_overview(
         topic=topic,
         state_label=WORKFLOW.state(topic["state"]).label,
         public=not own,
-        steps=steps_of(topic["state"], {e["to_state"] for e in events}),
+        steps=steps_of(topic["state"], {e.to_state for e in events}),
         timeline=timeline,
         items=items,
         documents=documents,
@@ -279,8 +261,8 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
     staff member's township (overdue first), a representative's village topics and any
     topic they gave an opinion on (those where they can add something first: an
     opinion, a satisfaction rating)."""
-    if principal.township_id is None:
-        return []
+    if member_township(principal) is None:
+        return []  # the county and administrators take part in no township's topics
     terminal = {s.name for s in WORKFLOW.states if s.terminal}
     query = Topic.select(
         Topic.id,

@@ -156,12 +156,24 @@ def forbidden(reason: str) -> Decision:
     return Decision(False, reason, Forbidden, view="none")
 
 
+def member_township(principal: Principal | None) -> int | None:
+    """The township a person takes part in: a liaison's, representative's or staff
+    member's own. An administrator belongs to no township even when the account was
+    placed in one (the demo's is, and older releases allowed it): administrators manage
+    accounts, they do not read a township's topics (docs/decisions.md "The history
+    shows each person what the records show them")."""
+    if principal is None or principal.role not in TOWNSHIP:
+        return None
+    return principal.township_id
+
+
 def relation(principal: Principal | None, subject: Subject) -> Relation:
     if principal is None:
         return "public"
     if principal.role in COUNTY:
         return "county"
-    if principal.township_id is None or principal.township_id != subject.township_id:
+    township = member_township(principal)
+    if township is None or township != subject.township_id:
         return "other_township"
     if principal.role == "representative":
         if subject.village_id is None or subject.village_id == principal.village_id:
@@ -250,7 +262,7 @@ class Policy:
         """A township's list of topics (with search): its own people, and the county."""
         if principal is not None and principal.role in SUPERVISORS:
             return yes()
-        if principal is None or principal.township_id is None:
+        if member_township(principal) is None:
             return forbidden("只有乡镇的账号可以查看本乡镇的议题列表")
         return yes()
 
@@ -415,8 +427,9 @@ class Policy:
     # The timeline ---------------------------------------------------------------------
 
     def _event_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
-        """The topic's history: its township sees every event with names; everyone
-        else the public events of a public topic, with roles instead of names."""
+        """The topic's history: its township (and the county) reads its events, everyone
+        else the public events of a public topic, with roles instead of names. Each
+        event then shows what the reader may see of its record: :func:`event_view`."""
         return self._see(principal, subject)
 
     # Documents ------------------------------------------------------------------------
@@ -545,6 +558,31 @@ def event_shown(view: str, kind: str, record: str = "") -> bool:
         return False
     rule = WORKFLOW.record(record).read
     return rule is not None and rule.public != "none"
+
+
+READ_AS: Final = {"minutes": "meeting", "opinion_answer": "opinion"}
+"""Record names events use that are read as part of another record."""
+
+
+def event_view(principal: Principal | None, subject: Subject, kind: str, record: str = "") -> str:
+    """How much of one event of a topic's history this person sees: ``none`` (not
+    listed), ``public`` (a public topic's move or urge, by role), or the view the
+    policy gives them of the event's record (``record.read``; ``subject.author_id`` is
+    the record's author). Below ``full`` an event keeps its kind and record but not its
+    reason, actor or digests (docs/decisions.md "The history shows each person what the
+    records show them")."""
+    seen = POLICY.allowed(principal, "event.read", subject)
+    if not seen or (seen.view != "full" and not event_shown(seen.view, kind, record)):
+        return "none"
+    if not record:  # the topic's own: opened, moved, urged
+        return seen.view
+    if record == "document":
+        if kind == "document.drafted":  # a draft exists for the township's staff only
+            drafts = POLICY.allowed(principal, "document.read_draft", subject)
+            return "full" if drafts else "none"
+        return seen.view  # published and revoked documents are public
+    decision = POLICY.allowed(principal, "record.read", subject, READ_AS.get(record, record))
+    return decision.view if decision else "none"
 
 
 def available_triggers(principal: Principal | None, topic: dict[str, Any]) -> list[str]:
@@ -701,6 +739,13 @@ def permissions_markdown() -> str:
         "representative's own opinions and ratings are theirs in full: the table shows",
         "what they see of others' (reads) and may do with their own (corrections).",
         "`withdraw` is further limited to the liaison who opened the topic.",
+        "",
+        "The timeline (`GET /api/v1/topics/{id}/events`, and on the topic's page) lists an",
+        "event of a record only to those who may read that record (its `record.read`",
+        "row; a draft's event only to those who read drafts), and gives its reason, its",
+        "actor and its digests only with the `full` view of it: below that the event",
+        "keeps its kind, time and record. An administrator placed in a township is",
+        "still of none (`other_township`).",
         "",
         header,
         "|" + "---|" * (len(columns) + 1),

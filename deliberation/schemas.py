@@ -275,15 +275,23 @@ class EventRead(Struct, kw_only=True):
     """transition, topic.opened, record.created, record.corrected, opinion.answered,
     satisfaction.rated, document.drafted, document.published, document.revoked, …"""
     data: dict[str, Any]
-    """What changed: the record, its revision and the digests the hash covers."""
+    """What changed: the record, its revision and the digests the hash covers. Below
+    the ``full`` view only the record (``record``, ``id``, ``revision``; for ``counts``
+    ``record`` alone): no digests."""
     trigger: str
     from_state: str | None
     to_state: str
     actor_id: int | None
+    """Null when nobody acted or the actor may not be named to the caller (an
+    opinion's author to those who see opinions as counts, for instance)."""
     comment: str
+    """A step's reason, a correction's reason, an urge's note; empty below ``full``."""
     created_at: datetime
     prev_hash: str
     hash: str
+    view: str = "full"
+    """How much of the event's record the caller sees (the policy's ``record.read``
+    view: full, summary, anonymous, counts)."""
 
 
 class TimeLimitRead(Struct, kw_only=True):

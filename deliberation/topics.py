@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -20,13 +19,20 @@ from deliberation.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from deliberation.history import topic_history
 from deliberation.notifications.outbox import record_event, topic_data
-from deliberation.permissions import Subject, allowed, available_triggers
+from deliberation.permissions import (
+    Subject,
+    allowed,
+    available_triggers,
+    member_township,
+    sees_time_limits,
+)
 from deliberation.requirements import unmet_requirements
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
 from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
 from deliberation.security import Principal
-from deliberation.tables import ReferenceCounter, Topic, TopicEvent, Village
+from deliberation.tables import ReferenceCounter, Topic, Village
 from workflows import MACHINE, WORKFLOW, TriggerNotAllowed
 
 TOPIC_COLUMNS = (
@@ -64,6 +70,9 @@ def valid_id(value: int) -> bool:
 
 
 def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
+    # The stage's time limit is the office's (Policy.sees_time_limits): a
+    # representative gets none of it, not even whether it has passed.
+    limits = sees_time_limits(principal, row)
     return TopicRead(
         id=row["id"],
         reference=row["reference"],
@@ -79,10 +88,10 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         available_triggers=available_triggers(principal, row),
-        due_on=row["due_on"],
-        due_label=due_label(row["state"], row["due_on"]),
-        due_provisional=row["due_provisional"],
-        overdue=is_overdue(row["due_on"]),
+        due_on=row["due_on"] if limits else None,
+        due_label=due_label(row["state"], row["due_on"]) if limits else None,
+        due_provisional=bool(row["due_provisional"]) and limits,
+        overdue=limits and is_overdue(row["due_on"]),
         urged_at=row["urged_at"],
         urge_note=row["urge_note"] or None,
     )
@@ -215,7 +224,7 @@ async def list_topics(
 ) -> TopicPage:
     """A township's topics, newest first: the person's own township, or for the county
     supervisor the one named by ``township_id``."""
-    township = principal.township_id
+    township = member_township(principal)
     if township is None and township_id is not None:
         township = township_id  # the county names the township it reads
     elif township_id is not None and township_id != township:
@@ -362,40 +371,25 @@ async def fire_trigger(
 
 
 async def list_events(principal: Principal, topic_id: int) -> list[EventRead]:
-    """The topic's whole chain, oldest first (its township only)."""
-    await visible_topic(principal, topic_id)
-    rows = (
-        await TopicEvent.select(
-            TopicEvent.seq,
-            TopicEvent.kind,
-            TopicEvent.data,
-            TopicEvent.trigger,
-            TopicEvent.from_state,
-            TopicEvent.to_state,
-            TopicEvent.actor,
-            TopicEvent.comment,
-            TopicEvent.created_at,
-            TopicEvent.prev_hash,
-            TopicEvent.hash,
-        )
-        .where(TopicEvent.topic == topic_id)
-        .order_by(TopicEvent.seq)
-    )
+    """The topic's chain, oldest first (its township and the county), each event as
+    far as the caller may see its record (``deliberation.history``)."""
+    topic = await visible_topic(principal, topic_id)
     return [
         EventRead(
-            seq=r["seq"],
-            kind=r["kind"],
-            data=json.loads(r["data"] or "{}"),
-            trigger=r["trigger"],
-            from_state=r["from_state"],
-            to_state=r["to_state"],
-            actor_id=r["actor"],
-            comment=r["comment"],
-            created_at=r["created_at"],
-            prev_hash=r["prev_hash"],
-            hash=r["hash"],
+            seq=e.seq,
+            kind=e.kind,
+            view=e.view,
+            data=e.data,
+            trigger=e.trigger,
+            from_state=e.from_state,
+            to_state=e.to_state,
+            actor_id=e.actor_id,
+            comment=e.comment,
+            created_at=e.created_at,
+            prev_hash=e.prev_hash,
+            hash=e.hash,
         )
-        for r in rows
+        for e in await topic_history(principal, topic)
     ]
 
 

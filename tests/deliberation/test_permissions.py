@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from deliberation.errors import Forbidden, NotFound, StageClosed, TransitionNotAllowed
+from deliberation.history import shown_data
 from deliberation.permissions import (
     ACTIONS,
     POLICY,
@@ -15,6 +16,7 @@ from deliberation.permissions import (
     Subject,
     allowed,
     concrete_actions,
+    event_view,
     permissions_markdown,
     relation,
 )
@@ -159,3 +161,51 @@ def test_the_county_reads_as_the_office_takes_no_part_and_urges_only_late_topics
     closed = Subject(township_id=1, state="closed", overdue=True)
     assert "不需要督办" in allowed(SUPERVISOR, "topic.urge", closed).reason
     assert allowed(SUPERVISOR, "county.read") and not allowed(STAFF, "county.read")
+
+
+PLACED_ADMIN = Principal(9, "admin1", "admin", 1, None)
+"""An administrator whose account names township 1 (as the demo's does)."""
+
+
+def test_an_administrator_placed_in_a_township_is_of_none() -> None:
+    assert relation(PLACED_ADMIN, topic("proposed")) == "other_township"
+    assert not allowed(PLACED_ADMIN, "topic.read", topic("proposed"))
+    assert allowed(PLACED_ADMIN, "topic.read", topic("resolution")).view == "public"
+    assert not allowed(PLACED_ADMIN, "topic.list", Subject.township(1))
+    assert not allowed(PLACED_ADMIN, "event.read", topic("meeting"))
+    assert allowed(PLACED_ADMIN, "account.manage")
+
+
+def test_an_events_view_is_its_records_view() -> None:
+    at = topic("meeting", author_id=REP.id)
+    # An opinion: the office and its author in full, the other representatives counts.
+    assert event_view(STAFF, at, "record.corrected", "opinion") == "full"
+    assert event_view(REP, at, "record.corrected", "opinion") == "full"
+    assert event_view(REP_ELSEWHERE, at, "record.corrected", "opinion") == "counts"
+    assert event_view(REP, at, "record.corrected", "investigation") == "summary"
+    assert event_view(REP, at, "record.corrected", "minutes") == "full"
+    assert event_view(REP, at, "opinion.answered", "opinion") == "full"
+    assert event_view(SUPERVISOR, at, "record.corrected", "investigation") == "full"
+    # A draft exists for the township's staff only.
+    assert event_view(STAFF, at, "document.drafted", "document") == "full"
+    assert event_view(LIAISON, at, "document.drafted", "document") == "none"
+    assert event_view(REP, at, "document.published", "document") == "full"
+    # The public: the moves by role, records as the public reads them, nothing hidden.
+    public = topic("feedback", author_id=REP.id)
+    assert event_view(None, public, "transition") == "public"
+    assert event_view(None, public, "record.corrected", "opinion") == "anonymous"
+    assert event_view(None, public, "record.corrected", "investigation") == "summary"
+    assert event_view(None, public, "record.corrected", "meeting") == "none"
+    assert event_view(None, public, "satisfaction.rated", "satisfaction") == "counts"
+    assert event_view(None, public, "document.drafted", "document") == "none"
+    assert event_view(None, topic("meeting"), "transition") == "none"
+    assert event_view(OTHER_STAFF, public, "record.corrected", "resolution_item") == "full"
+
+
+def test_an_event_below_full_keeps_its_record_only() -> None:
+    data = {"record": "opinion", "id": 4, "revision": 2, "digest": "d", "changed": {}}
+    assert shown_data("full", data) == data
+    assert shown_data("anonymous", data) == {"record": "opinion", "id": 4, "revision": 2}
+    assert shown_data("summary", data) == {"record": "opinion", "id": 4, "revision": 2}
+    assert shown_data("counts", data) == {"record": "opinion"}
+    assert shown_data("public", {}) == {}

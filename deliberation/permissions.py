@@ -574,7 +574,7 @@ def event_view(principal: Principal | None, subject: Subject, kind: str, record:
     seen = POLICY.allowed(principal, "event.read", subject)
     if not seen or (seen.view != "full" and not event_shown(seen.view, kind, record)):
         return "none"
-    if not record:  # the topic's own: opened, moved, urged
+    if not record or record == "topic":  # the topic's own: opened, moved, urged, re-vouched
         return seen.view
     if record == "document":
         if kind == "document.drafted":  # a draft exists for the township's staff only

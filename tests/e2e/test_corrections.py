@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from tests.api.test_documents import create, publish
+from tests.api.test_documents import create, publish, text_of
 from tests.e2e.conftest import serious_accessibility_problems
 from tests.e2e.pages import OFFICE, signed_in
 from tests.world import World, topic_in_state
@@ -85,3 +85,45 @@ async def test_published_minutes_say_a_new_document_will_replace_them(
         ("minutes", "draft"),
     ]
     await context.close()
+
+
+async def test_a_draft_made_before_a_correction_shows_stale_and_publishes_the_correction(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    """Issue 23: a notice drafted with 48盏, the result then corrected to 60盏: the topic
+    page marks the draft 已过时, the confirmation says it will be made again, and the
+    posted notice says 60盏."""
+    topic = await topic_in_state(world.a, "resolution")
+    staff = world.a["staff"]
+    items = (await staff.get(f"/api/v1/topics/{topic['id']}/resolution-items")).json()
+    r = await staff.patch(
+        f"/api/v1/resolution-items/{items[0]['id']}",
+        {"content": "在村主干道安装路灯48盏", "reason": "写明数量"},
+    )
+    assert r.status_code == 200, r.text
+    draft = await create(staff, topic["id"], "resolution_notice")
+    r = await staff.patch(
+        f"/api/v1/resolution-items/{items[0]['id']}",
+        {"content": "在村主干道安装路灯60盏", "reason": "会议记录核对后更正数量"},
+    )
+    assert r.status_code == 200, r.text
+
+    context = await signed_in(browser, live_server, staff, viewport=OFFICE)
+    page = await context.new_page()
+    await page.goto(f"{live_server}/topics/{topic['id']}")
+    entry = page.locator(f"#document-{draft['id']}")
+    await expect(entry.locator(".status.stale")).to_have_text("已过时")
+    await expect(entry.get_by_role("note")).to_contain_text("发布时将按当前记录重新生成")
+    await expect(entry.get_by_role("button", name="按当前记录重新生成草稿")).to_be_visible()
+    assert await serious_accessibility_problems(page) == []
+    await entry.get_by_role("button", name="发布协商成果公示").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("确认发布协商成果公示")
+    await expect(page.locator("main")).to_contain_text("此草稿已过时")
+    await page.get_by_role("button", name="确认发布协商成果公示").click()
+    await expect(page.get_by_role("status")).to_contain_text("文件已发布")
+    await context.close()
+
+    published = await staff.get(f"/api/v1/documents/{draft['id']}")
+    assert published.json()["status"] == "published"
+    text = text_of((await world.client.get(f"/api/v1/documents/{draft['id']}/pdf")).content)
+    assert "60盏" in text and "48盏" not in text

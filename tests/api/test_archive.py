@@ -41,6 +41,12 @@ async def closed_with_versions(t: Township) -> dict[str, Any]:
     topic = await topic_in_state(t, "feedback")
     staff = t["staff"]
     await publish(staff, (await create(staff, topic["id"], "resolution_notice"))["id"])
+    # A feedback report needs progress to report (issue 23).
+    items = (await staff.get(f"/api/v1/topics/{topic['id']}/resolution-items")).json()
+    r = await staff.post(
+        f"/api/v1/resolution-items/{items[0]['id']}/progress", {"note": "施工中", "percent": 40}
+    )
+    assert r.status_code == 201, r.text
     report = await publish(staff, (await create(staff, topic["id"], "feedback_report"))["id"])
     r = await staff.post(f"/api/v1/documents/{report['id']}/revoke", {"reason": "数字有误"})
     assert r.status_code == 200, r.text

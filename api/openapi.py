@@ -72,6 +72,8 @@ _RATE_LIMITED = re.compile(r"^/api/v1/(auth/token|me/password)$")
 _PUBLIC = [re.compile(p) for p in PUBLIC_PATHS]
 _NAMED_IN_QUERY = re.compile(r"^/api/v1/(statistics|ledger\.xlsx)$")
 """Operations whose query names something that may not exist (a township): 404."""
+_STAGE_BOUND_READS = re.compile(r"^/api/v1/topics/\{[^}]+\}/archive$")
+"""Reads refused while the topic is at another stage (the bag of an unfinished topic): 409."""
 
 
 def _sample(path: str) -> str:
@@ -96,6 +98,8 @@ def _answers(path: str, operation: dict[str, Any]) -> set[int]:
             statuses.add(409)
     if _RATE_LIMITED.match(path):
         statuses.add(429)
+    if _STAGE_BOUND_READS.match(path):
+        statuses.add(409)
     return statuses
 
 

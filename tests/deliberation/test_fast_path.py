@@ -304,20 +304,31 @@ async def test_an_sql_error_is_the_same_error(engines: Engines, varied: Varied) 
     assert errors[0] == errors[1]
 
 
-def coalesced_batches(engine: Engine[Any]) -> list[int]:
-    """How many ids each coalesced query of ``engine``'s readers asks for, from now on
-    (PostgreSQL; nothing is coalesced on SQLite)."""
+@contextlib.contextmanager
+def slow_coalesced_reads(engine: Engine[Any], seconds: float) -> Iterator[list[int]]:
+    """For the block, each coalesced query of ``engine``'s readers (PostgreSQL) answered
+    ``seconds`` after the database did, as over a slow network: the widest window for
+    an answer read before a commit to reach someone who asked after it. Yields how many
+    ids each query asked for."""
     sizes: list[int] = [0]
-    if isinstance(engine, PooledPostgresEngine) and engine.readers is not None:
-        read = engine.readers.read
+    readers = engine.readers if isinstance(engine, PooledPostgresEngine) else None
+    if readers is None:
+        yield sizes  # SQLite reads inline: nothing is in flight
+        return
+    read = readers.read
 
-        async def counted(sql: str, args: list[Any]) -> list[asyncpg.Record]:
-            if "ANY(" in sql:
-                sizes.append(len(args[0]))
-            return await read(sql, args)
+    async def slow(sql: str, args: list[Any]) -> list[asyncpg.Record]:
+        rows = await read(sql, args)
+        if "ANY(" in sql:
+            sizes.append(len(args[0]))
+            await asyncio.sleep(seconds)
+        return rows
 
-        engine.readers.read = counted  # type: ignore[method-assign]
-    return sizes
+    readers.read = slow  # type: ignore[method-assign]
+    try:
+        yield sizes
+    finally:
+        del readers.read  # the method again
 
 
 async def test_concurrent_reads_racing_commits_see_each_commit(
@@ -331,8 +342,7 @@ async def test_concurrent_reads_racing_commits_see_each_commit(
     missing = 2**31 - 1
     read_with_piccolo = piccolo_read(_SELECT_TOPIC)
     rng = random.Random(24)
-    batches = coalesced_batches(engines.fast)
-    with bound(engines.fast):
+    with bound(engines.fast), slow_coalesced_reads(engines.fast, 0.005) as batches:
         # Versions count the writer's commits from here, so they only grow.
         await Topic.update({Topic.version: 0}).where(Topic.id.is_in(ids))
         committed = dict.fromkeys(ids, 0)
@@ -342,8 +352,8 @@ async def test_concurrent_reads_racing_commits_see_each_commit(
         done = asyncio.Event()
 
         async def writer() -> None:
-            for n in range(50):
-                topic_id = ids[rng.randrange(len(ids))]
+            for n in range(120):
+                topic_id = ids[rng.randrange(4)]  # a few rows written again and again
                 version = n + 1
                 writing[topic_id] = version
                 async with write_transaction():
@@ -352,18 +362,27 @@ async def test_concurrent_reads_racing_commits_see_each_commit(
                     ).where(Topic.id == topic_id)
                 committed[topic_id] = version
                 del writing[topic_id]
+                # The writer's own next read (as the next request of whoever saved).
+                answers.append(
+                    (topic_id, version, version, await row_by_id(_SELECT_TOPIC, topic_id))
+                )
                 snapshots[topic_id, version] = typed(await read_with_piccolo(topic_id))
                 await asyncio.sleep(0)
             done.set()
 
+        async def ask(topic_id: int) -> None:
+            floor = committed.get(topic_id, 0)
+            row = await row_by_id(_SELECT_TOPIC, topic_id)
+            ceiling = max(committed.get(topic_id, 0), writing.get(topic_id, 0))
+            answers.append((topic_id, floor, ceiling, row))
+
         async def reader() -> None:
+            # Rounds of reads asked together, the readers out of step with one another:
+            # reads are also asked while others are on their way.
             while not done.is_set():
-                asked = [ids[rng.randrange(len(ids))] for _ in range(10)] + [missing]
-                floors = {i: committed.get(i, 0) for i in asked}
-                rows = await asyncio.gather(*(row_by_id(_SELECT_TOPIC, i) for i in asked))
-                for i, row in zip(asked, rows, strict=True):
-                    ceiling = max(committed.get(i, 0), writing.get(i, 0))
-                    answers.append((i, floors[i], ceiling, row))
+                await asyncio.sleep(rng.choice((0, 0, 0.0002, 0.001)))
+                asked = [ids[rng.randrange(len(ids))] for _ in range(rng.randrange(1, 11))]
+                await asyncio.gather(*(ask(i) for i in [*asked, missing]))
 
         await asyncio.gather(writer(), *(reader() for _ in range(4)))
         final = await asyncio.gather(*(row_by_id(_SELECT_TOPIC, i) for i in ids))
@@ -453,29 +472,38 @@ async def test_remembered_tokens_are_answered_as_decoded(
     ]
     odd = [forged, *tampered, "", "not-a-token", "a.b.c"]
 
+    # Each forgery asked right after the token it imitates was remembered, and again
+    # after that token was pushed out of the cache (it holds 4) and remembered anew.
+    asked = [tokens[0], *odd, *tokens[1:], tokens[0], *odd]
+
     def answer(issuer: TokenIssuer, token: str) -> tuple[str, str]:
         try:
             return ("ok", repr(issuer.verify(token)))
         except Unauthenticated as refused:
             return ("refused", str(refused))
 
-    def answers() -> list[tuple[str, str]]:
-        return [answer(decoded, token) for token in tokens + odd]
+    def answers(issuer: TokenIssuer) -> list[tuple[str, str]]:
+        return [answer(issuer, token) for token in asked]
 
     for _ in range(3):  # the second and third time from the cache (as far as it holds)
-        assert [answer(cached, token) for token in tokens + odd] == answers()
+        assert answers(cached) == answers(decoded)
+    assert {kind for kind, _ in answers(decoded)} == {"ok", "refused"}
     assert answer(cached, tokens[-1])[0] == "ok"
     move_clock(2.5)
     assert answer(decoded, tokens[-1])[0] == "refused"
-    assert [answer(cached, token) for token in tokens + odd] == answers()
+    assert answers(cached) == answers(decoded)
     move_clock(60)
-    assert {kind for kind, _ in answers()} == {"refused"}
-    assert [answer(cached, token) for token in tokens + odd] == answers()
+    assert {kind for kind, _ in answers(decoded)} == {"refused"}
+    assert answers(cached) == answers(decoded)
 
 
 # The request log ----------------------------------------------------------------------
 
 
+# A warning and an error early (each written at once), then more lines than the
+# buffer holds (256) before the next.
+WARNINGS = (20, 420)
+ERRORS = (50, 590)
 LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", re.MULTILINE)
 
 
@@ -490,13 +518,13 @@ def written_log(buffered: bool) -> str:
         for n in range(600):
             logger = logging.getLogger(("deliberation.requests", "deliberation.api")[n % 2])
             message = f"request_id={n:032x} path=/api/v1/topics/{n} 中文 %s"
-            if n % 100 == 50:
+            if n in ERRORS:
                 try:
                     raise ValueError(f"第 {n} 个错误")
                 except ValueError:
                     logger.exception(message, "参数")
             else:
-                level = logging.WARNING if n % 100 == 20 else logging.INFO
+                level = logging.WARNING if n in WARNINGS else logging.INFO
                 logger.log(logging.DEBUG if n % 7 == 0 else level, message, "参数")
         flush_logs()
         for handler in logging.getLogger().handlers:
@@ -519,7 +547,7 @@ def test_the_buffered_log_writes_what_litestar_logging_writes(settings: Settings
         logging_config(settings.log_level, buffered=settings.fast_path).configure()
     assert buffered == plain
     lines = buffered.splitlines()
-    logged = [n for n in range(600) if n % 100 != 50 and n % 7 != 0]
+    logged = [n for n in range(600) if n not in ERRORS and n % 7 != 0]
     assert len([line for line in lines if line.startswith(("INFO", "WARNING"))]) == len(logged)
-    assert len([line for line in lines if line.startswith("ERROR")]) == 6
-    assert "ValueError: 第 550 个错误" in lines and "DEBUG" not in buffered
+    assert len([line for line in lines if line.startswith("ERROR")]) == len(ERRORS)
+    assert "ValueError: 第 590 个错误" in lines and "DEBUG" not in buffered

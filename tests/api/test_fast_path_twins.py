@@ -144,14 +144,14 @@ async def page_session(client: httpx.AsyncClient, username: str) -> None:
     token = client.cookies.get("csrftoken") or ""
     client.cookies.delete("csrftoken")
     client.cookies.set("csrftoken", token)
-    answer = await client.post(
+    signed = await client.post(
         "/login",
         data={"username": username, "password": PASSWORD, "next": "/me"},
         headers={"x-csrftoken": token},
     )
-    assert answer.status_code == 303, answer.text
-    session = answer.cookies.get("hsl_session") or ""
-    csrf = answer.cookies.get("csrftoken") or token
+    assert signed.status_code == 303, signed.text
+    session = signed.cookies.get("hsl_session") or ""
+    csrf = signed.cookies.get("csrftoken") or token
     client.cookies.clear()
     client.cookies.set("hsl_session", session)
     client.cookies.set("csrftoken", csrf)
@@ -194,12 +194,14 @@ async def test_a_walk_through_both_apps_gets_the_same_answers(world: World, twin
         topics.append(await topic_in_state(t, state, title=title, village_id=village))
     urged = await open_topic(t, title="逾期未办的路灯", description="夜里全黑。\n\t请尽快修。")
     await make_overdue(urged)
-    answer = await supervisor.post(f"/api/v1/topics/{urged['id']}/urge", {"note": "请加快 🚧"})
-    assert answer.status_code == 201, answer.text
+    urging = await supervisor.post(f"/api/v1/topics/{urged['id']}/urge", {"note": "请加快 🚧"})
+    assert urging.status_code == 201, urging.text
     topics.append(urged)
     opinion = {"content": "支持，尽快办理。\n第二行", "stance": "support"}
     voiced = topics[WORKFLOW.main_path.index("investigated")]
-    assert await t["representative"].post(f"/api/v1/topics/{voiced['id']}/opinions", opinion)
+    ours = "representative" if voiced["village_id"] == t.villages[0]["id"] else "representative2"
+    said = await t[ours].post(f"/api/v1/topics/{voiced['id']}/opinions", opinion)
+    assert said.status_code == 201, said.text
 
     readers = [
         *t.actors.values(),
@@ -216,6 +218,16 @@ async def test_a_walk_through_both_apps_gets_the_same_answers(world: World, twin
     for reader in readers:
         for path in ACCOUNT_PATHS:
             await reader.get(path)
+    documents = [
+        document["id"]
+        for topic in topics
+        for document in (await t["staff"].get(f"/api/v1/topics/{topic['id']}/documents")).json()
+    ]
+    assert documents, "the walk should have published the resolution notices"
+    for document_id in documents:
+        for path in ("/api/v1/documents/{id}", "/api/v1/documents/{id}/pdf", "/verify/{id}"):
+            await client.get(path.format(id=document_id))
+            await t["staff"].get(path.format(id=document_id))
 
     for who in (None, "staff", "representative", "liaison"):
         browser = twins.client(host=f"127.0.3.{len(who or '')}")
@@ -227,7 +239,8 @@ async def test_a_walk_through_both_apps_gets_the_same_answers(world: World, twin
             await browser.get(f"/topics/{topic['id']}")
 
     reads = len(topics) * len(TOPIC_PATHS) * (len(readers) + 1)
-    reads += len(readers) * len(ACCOUNT_PATHS) + 4 * (len(PAGE_PATHS) + len(topics)) + 3
+    reads += len(readers) * len(ACCOUNT_PATHS) + len(topics) + 6 * len(documents)
+    reads += 4 * (len(PAGE_PATHS) + len(topics)) + 3  # and each signed-in browser's /login
     assert twins.compared - before == reads
     # Both did what they are for: the fast one by its shortcuts, the plain one without.
     fast_engine, plain_engine = twins.fast.state.engine, twins.plain.state.engine

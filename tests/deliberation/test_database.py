@@ -28,7 +28,7 @@ async def test_topic_reads_survive_dropped_database_connections(
     try:
         dropped = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = $1",
+            "WHERE application_name = $1 AND datname = current_database()",
             READER_APPLICATION_NAME,
         )
     finally:

@@ -316,7 +316,7 @@ async def test_an_ended_session_is_refused_alike_at_once(
 async def test_sessions_ended_during_a_rush_are_refused_from_the_next_request(
     world: World, twins: Twins, township: Township
 ) -> None:
-    """Forty requests at a time on the fast app (session reads coalesced on PostgreSQL)
+    """Forty-two requests at a time on the fast app (session reads coalesced on PostgreSQL)
     while the same person's sessions are signed out one by one: a request asked after
     a sign-out was answered is refused, one answered before it began is served; after
     the rush, both apps answer every token alike."""

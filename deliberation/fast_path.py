@@ -2,9 +2,13 @@
 Litestar, in one place, each with what it bought and a switch back.
 
 ``DELIBERATION_FAST_PATH=0`` turns all of them off (keyed reads go through Piccolo's
-query builder and pool, every token is decoded, Litestar's queue-listener logging); the
-suite runs both ways in CI, so the shortcuts can never change an answer. Figures are CPU
-per keyed ``GET /api/v1/topics/{id}`` measured in-process with 32 concurrent requests
+engine and pool, every token is decoded, Litestar's queue-listener logging). That they
+never change an answer is proven in every test run, on both engines, by
+``tests/deliberation/test_fast_path.py`` (each shortcut against plain Piccolo, PyJWT and
+Litestar's logging) and ``tests/api/test_fast_path_twins.py`` (an app with them and one
+without, asked the same things); a new shortcut adds its case there (``docs/decisions.md``,
+"The fast path"). Figures are CPU per keyed ``GET /api/v1/topics/{id}`` measured
+in-process with 32 concurrent requests
 (``docs/benchmarks.md``, session 2: ~270 µs at the start, ~72 µs with all of them):
 
 - ``BufferedLogHandler`` — the request log written in batches, not handed to a listener

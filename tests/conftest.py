@@ -109,7 +109,8 @@ def settings(migrated: str, var_dir: Path, allowed_hosts: str) -> Settings:
         login_failures_per_client=20,
         # Tests run the delivery loop themselves, and their receivers listen on 127.0.0.1.
         webhook_allowed_hosts=parse_allowed(allowed_hosts.split(",")),
-        # DELIBERATION_FAST_PATH=0 runs the suite without the shortcuts (CI does both).
+        # DELIBERATION_FAST_PATH=0 runs the suite without the shortcuts (CI does not: the
+        # fast path's equivalence tests compare both in every run).
         fast_path=fast_path.enabled(),
         delivery_in_server=False,
     )

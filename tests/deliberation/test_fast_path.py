@@ -406,14 +406,17 @@ async def test_reads_after_dropped_connections_equal_plain_piccolo(
     engines: Engines, varied: Varied, is_postgres: bool
 ) -> None:
     """The readers' one shortcut with no counterpart in Piccolo: a connection the server
-    dropped is replaced and the read retried once. Every answer after the drop, alone or
-    in a batch, is still plain Piccolo's (Piccolo's pool would fail the request that met
-    the dropped connection; docs/decisions.md)."""
+    dropped, while idle or in the middle of a read, is replaced and the read retried
+    once. Every answer, alone or in a batch, is still plain Piccolo's (Piccolo's pool
+    would fail the request that met the dropped connection; docs/decisions.md)."""
     if not is_postgres:
         pytest.skip("PostgreSQL only: SQLite keyed reads run inline, with no connection to drop")
     ids = varied.topics[:30]
+    # A read that takes a while (pg_sleep), so that it can be cut off half-way.
+    slow = "SELECT id, title, version, pg_sleep(0.3)::text AS slept FROM topic"
     with bound(engines.plain):
         expected = [typed(await row_by_id(_SELECT_TOPIC, i)) for i in ids]
+        expected_slow = typed(await row_by_id(slow, ids[0]))
     with bound(engines.fast):
         assert [typed(await row_by_id(_SELECT_TOPIC, i)) for i in ids] == expected
         for together in (False, True):
@@ -423,21 +426,31 @@ async def test_reads_after_dropped_connections_equal_plain_piccolo(
             else:
                 answers = [await row_by_id(_SELECT_TOPIC, i) for i in ids]
             assert [typed(row) for row in answers] == expected
+        reading = asyncio.create_task(row_by_id(slow, ids[0]))
+        assert await drop_readers(engines.fast, busy=True) == 1
+        assert typed(await reading) == expected_slow
 
 
-async def drop_readers(engine: Engine[Any]) -> int:
-    """End ``engine``'s reader connections from the server side, as a restart would."""
+async def drop_readers(engine: Engine[Any], busy: bool = False) -> int:
+    """End ``engine``'s reader connections from the server side, as a restart would;
+    ``busy``: only one running a query, once there is one."""
     assert isinstance(engine, PooledPostgresEngine) and engine.readers is not None
+    which = "WHERE application_name = $1 AND datname = current_database()"
+    if busy:
+        which += " AND state = 'active' AND query LIKE '%pg_sleep%'"
     admin = await asyncpg.connect(**engine.readers.config)
     try:
-        dropped: int = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = $1 AND datname = current_database()",
-            READER_APPLICATION_NAME,
-        )
+        for _ in range(500):
+            dropped: int = await admin.fetchval(
+                f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity {which}",
+                READER_APPLICATION_NAME,
+            )
+            if dropped or not busy:
+                return dropped
+            await asyncio.sleep(0.01)
     finally:
         await admin.close()
-    return dropped
+    raise AssertionError("no reader was busy")
 
 
 # Tokens -------------------------------------------------------------------------------

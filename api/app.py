@@ -37,7 +37,7 @@ from api.pages.signin import (
     secure_cookies,
 )
 from api.settings import Settings
-from deliberation import audit, chain, clock
+from deliberation import audit, chain, clock, security
 from deliberation.accounts import LoginLimits
 from deliberation.clock import CHINA
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
@@ -109,6 +109,7 @@ def page_filters(engine: JinjaTemplateEngine) -> None:
 def create_app(settings: Settings) -> Litestar:
     engine = engine_for_url(settings.database_url, fast_path=settings.fast_path)
     chain.use_key(settings.audit_key)
+    security.use_hash_cost(settings.password_hash_cost)
 
     renderer = Renderer(settings.render_workers)
 

@@ -20,6 +20,7 @@ from deliberation import chain, clock, fast_path, security
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
 from deliberation.notifications.targets import parse_allowed
+from tests.demo import DemoBuild, build_demo
 from tests.live import lifespan
 from tests.receiver import Receiver, receiving
 from tests.world import World, build_world
@@ -159,6 +160,12 @@ async def browser(app: Litestar) -> tuple[httpx.AsyncClient, str]:
 @pytest.fixture(scope="session")
 async def world(client: httpx.AsyncClient) -> World:
     return await build_world(client)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo, built once a run; a test takes a ``tests.demo.demo_copy`` of its own."""
+    return build_demo(tmp_path_factory.mktemp("demo-build"))
 
 
 @pytest.fixture

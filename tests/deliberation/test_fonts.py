@@ -13,7 +13,7 @@ import pdfplumber
 import pytest
 from fontTools.ttLib import TTFont
 
-from deliberation.documents import fonts
+from deliberation.documents import font_cache, fonts
 from deliberation.documents.render import RenderJob, render_pdf
 
 # 堃 is outside GB 2312: it prints from the full fallback face, which fontconfig finds:
@@ -63,8 +63,8 @@ def test_a_regular_file_serving_a_heavy_role_is_emboldened(tmp_path: Path) -> No
     """The pip fallback has no bold: its cut for the title draws each glyph twice."""
     characters = [ord(c) for c in "协商成果"]
     plain, bold = tmp_path / "plain.otf", tmp_path / "bold.otf"
-    fonts.cut(fonts.PIP_SERIF, plain, bold=False, characters=characters)
-    fonts.cut(fonts.PIP_SERIF, bold, bold=True, characters=characters)
+    font_cache.make(fonts.PIP_SERIF.path, plain, bold=False, characters=characters)
+    font_cache.make(fonts.PIP_SERIF.path, bold, bold=True, characters=characters)
     regular, heavy = TTFont(plain), TTFont(bold)
     assert heavy["OS/2"].usWeightClass == 700
     assert "SyntheticBold" in (heavy["name"].getDebugName(6) or "")

@@ -85,6 +85,24 @@ def test_the_same_content_gives_the_same_bytes() -> None:
     assert render_pdf(JOB) == render_pdf(JOB)
 
 
+def test_a_process_that_rendered_in_its_main_thread_exits_cleanly() -> None:
+    """A pytest run whose tests render in the main thread (as the one above does) ends
+    with pytest's own exit code. It used to die with SIGSEGV (139) after all its tests
+    had passed: the main thread's font configuration was freed after WeasyPrint's
+    libraries were unloaded (``render._forget_font_configuration``)."""
+    root = Path(__file__).resolve().parents[2]
+    test = f"{Path(__file__).relative_to(root)}::test_the_same_content_gives_the_same_bytes"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, (run.returncode, run.stdout[-1500:], run.stderr[-1500:])
+    assert "1 passed" in run.stdout
+
+
 RENDER_ELSEWHERE = """
 import sys
 from deliberation.documents.render import render_pdf

@@ -15,6 +15,7 @@ from fontTools.ttLib import TTFont
 
 from deliberation.documents import font_cache, fonts
 from deliberation.documents.render import RenderJob, render_pdf
+from tests import faces
 
 # 堃 is outside GB 2312: it prints from the full fallback face, which fontconfig finds:
 # where an unconfined fontconfig would pick any font on the machine.
@@ -33,10 +34,9 @@ CONTEXT = {
 JOB = RenderJob("resolution_notice.html", CONTEXT, "http://127.0.0.1/verify/1", "核验", "公示", "x")
 
 
+@pytest.mark.needs_faces
 def test_every_role_is_served_by_what_make_fonts_installs() -> None:
     missing = fonts.missing_files()
-    if missing and os.geteuid() != 0:
-        pytest.skip(f"not root, cannot install: {fonts.install_command(missing)}")
     assert not missing, fonts.install_command(missing)
     served = {face.role.key: face for face in fonts.faces()}
     assert served["title"].file.name == "Noto Serif CJK SC Black"
@@ -160,3 +160,46 @@ def test_fonts_command_names_the_file_of_every_role() -> None:
         assert fonts.install_command(missing) in out
     else:
         assert "字体齐全" in out
+
+
+HIDE_FACES = """
+from deliberation.documents import fonts
+
+# This machine "has" only the pip fonts.
+fonts.FontFile.present = property(lambda self: self.package == "" and self.path.is_file())
+"""
+NEEDS_FACES = """
+import pytest
+
+@pytest.mark.needs_faces
+def test_in_the_faces():
+    pass
+
+def test_in_any_font():
+    pass
+"""
+
+
+def test_without_the_faces_their_tests_skip_saying_how_to_install_them_but_fail_in_ci(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "hide_faces.py").write_text(HIDE_FACES)
+    (tmp_path / "test_needs.py").write_text(NEEDS_FACES)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"}
+    env.pop(faces.REQUIRE_ENV, None)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "hide_faces"]
+    command += ["-p", "tests.faces", str(tmp_path / "test_needs.py")]
+    install = "sudo apt-get install fonts-arphic-ukai fonts-noto-cjk fonts-noto-cjk-extra && make fonts"
+
+    here = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert here.returncode == 0, here.stdout[-2000:]
+    assert "1 passed, 1 skipped" in here.stdout
+    assert f"安装命令：{install}" in here.stdout
+    assert "1 document-face tests SKIPPED" in here.stdout
+
+    env[faces.REQUIRE_ENV] = "1"
+    ci = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert ci.returncode == 1, ci.stdout[-2000:]
+    assert "1 passed, 1 error" in ci.stdout  # failed in its setup
+    assert f"{faces.REQUIRE_ENV}=1" in ci.stdout and install in ci.stdout

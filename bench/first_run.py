@@ -13,6 +13,7 @@ Stdlib only: ``python3 bench/first_run.py`` works before any ``.venv`` exists.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     until = answered_at if answered_at is not None else time.monotonic() - start
     moments = [0.0] + [at for at, _ in lines if at <= until] + [until]
-    gaps = [(b - a, a) for a, b in zip(moments, moments[1:], strict=False)]
+    gaps = [(b - a, a) for a, b in itertools.pairwise(moments)]
     silence, silence_from = max(gaps) if gaps else (until, 0.0)
     before = [text for at, text in lines if at <= silence_from]
     result = {

@@ -27,9 +27,7 @@ def run(message: str, command: list[str], every: float) -> int:
     # Python children write at once (not when a pipe's buffer fills).
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     try:
-        child = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
-        )
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     except OSError as error:
         print(f"==> 失败：{message or command[0]}（{error}）", flush=True)
         return 127

@@ -14,11 +14,12 @@ install gives the same PDF on every machine.
 
 Each role's file is cut once per machine to the 6 763 characters of GB 2312 plus ASCII
 and punctuation, renumbered from 0 (fontTools, a few seconds a face, kept in a cache
-folder by what it is made of: ``font_cache.py``). WeasyPrint keeps every glyph slot up to the highest one a document uses, and
-CJK glyph ids run to 65 000, so an uncut face weighs ~100 KB in every PDF; a cut one
-weighs a fraction of that. A character outside the cut falls back to the full Noto
-face of the same style. Where a heavy role has only a regular file (the pip fallback),
-the cut is emboldened: every glyph drawn twice, 3 % of an em apart.
+folder by what it is made of: ``font_cache.py``). WeasyPrint keeps every glyph slot up
+to the highest one a document uses, and CJK glyph ids run to 65 000, so an uncut face
+weighs ~100 KB in every PDF; a cut one weighs a fraction of that. A character outside
+the cut falls back to the full Noto face of the same style. Where a heavy role has only
+a regular file (the pip fallback), the cut is emboldened: every glyph drawn twice, 3 % of
+an em apart.
 """
 
 from __future__ import annotations
@@ -429,7 +430,8 @@ def install(say: Callable[[str], None] = print, *, processes: int = 1) -> list[F
     if packages and os.geteuid() == 0 and shutil.which("apt-get"):
         size = _download_megabytes(packages)
         how_long = _duration(size / MEGABYTES_PER_SECOND + 10 * len(packages))
-        say(f"用 apt 安装公文字体：{' '.join(packages)}（下载约 {size} MB，{how_long}，视网速而定）")
+        listed = " ".join(packages)
+        say(f"用 apt 安装公文字体：{listed}（下载约 {size} MB，{how_long}，视网速而定）")
         command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
         environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 

@@ -76,8 +76,7 @@ def test_two_processes_cutting_at_once_make_each_cut_once(tmp_path: Path) -> Non
     start = time.time() + 8
     arguments = [sys.executable, "-c", CUT_AT_ONCE, str(cache), str(start), *map(str, SOURCES)]
     runs = [
-        subprocess.Popen(arguments, cwd=root, stdout=subprocess.PIPE, text=True)
-        for _ in range(2)
+        subprocess.Popen(arguments, cwd=root, stdout=subprocess.PIPE, text=True) for _ in range(2)
     ]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0]

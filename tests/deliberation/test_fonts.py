@@ -190,7 +190,9 @@ def test_without_the_faces_their_tests_skip_saying_how_to_install_them_but_fail_
     env.pop(faces.REQUIRE_ENV, None)
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "hide_faces"]
     command += ["-p", "tests.faces", str(tmp_path / "test_needs.py")]
-    install = "sudo apt-get install fonts-arphic-ukai fonts-noto-cjk fonts-noto-cjk-extra && make fonts"
+    install = (
+        "sudo apt-get install fonts-arphic-ukai fonts-noto-cjk fonts-noto-cjk-extra && make fonts"
+    )
 
     here = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     assert here.returncode == 0, here.stdout[-2000:]

@@ -21,6 +21,7 @@ import fcntl
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -239,7 +240,9 @@ def missing(cuts: Sequence[Cut]) -> list[Cut]:
 
 def _make_in_child(cut: Cut, number: int, total: int) -> None:
     def say(text: str) -> None:
-        print(text, flush=True)
+        # One write a line: two children printing at once never share a line.
+        sys.stdout.flush()
+        os.write(sys.stdout.fileno(), f"{text}\n".encode())
 
     _make_one(cut, number, total, say, wait=True)
 

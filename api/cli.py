@@ -218,7 +218,10 @@ def cmd_fonts(args: argparse.Namespace, settings: Settings) -> int:
     install it."""
     from deliberation.documents import fonts
 
-    missing = fonts.install() if args.install else fonts.missing_files()
+    if args.install:
+        missing = fonts.install(processes=min(len(os.sched_getaffinity(0)), len(fonts.ROLES)))
+    else:
+        missing = fonts.missing_files()
     if args.quiet and not missing:
         return 0
     print("公文字体（每种用途使用的字体文件）：")

@@ -25,6 +25,9 @@ from tests.live import lifespan
 from tests.receiver import Receiver, receiving
 from tests.world import World, build_world
 
+# Tests marked needs_faces skip without the documents' faces (fail when CI requires them).
+pytest_plugins = ("tests.faces",)
+
 TEST_DB_ENV = "DELIBERATION_TEST_DATABASE_URL"
 TEST_CLOCK_ENV = "DELIBERATION_TEST_CLOCK"
 """``HH:MM``: run the whole suite with the clock at that China time today (CI runs it

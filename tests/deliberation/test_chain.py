@@ -17,7 +17,7 @@ from deliberation.audit import verify_all
 from deliberation.chain import GENESIS, Event, chain_hash
 from deliberation.database import write_transaction
 from deliberation.tables import Opinion, Topic, TopicEvent
-from tests.deliberation.test_audit import ROOT, run_cli
+from tests.cli import ROOT, run_cli
 from tests.world import Township, World, days_from_today, new_township, open_topic, topic_in_state
 from tests.world import today as world_today
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 from tests.e2e.pages import sign_in
 from tests.e2e.test_whole_life import carry_through_every_state
 from tests.live import served

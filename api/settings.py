@@ -7,10 +7,12 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from deliberation import clock, fast_path
 from deliberation.archive import RETENTION_PERIODS, ArchiveConfig
+from deliberation.context import AppContext
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.targets import parse_allowed
 from deliberation.security import PASSWORD_HASH_COSTS
@@ -135,6 +137,14 @@ class Settings:
     def open_data_dir(self) -> Path:
         """Where the open data's newest build is kept (``var/open-data``)."""
         return self.var_dir / "open-data"
+
+    def new_context(self) -> AppContext:
+        """A fresh application context for these settings: their audit key and clock
+        (the engine is bound when the application starts)."""
+        return AppContext(
+            audit_key=self.audit_key.encode(),
+            clock_offset=timedelta(seconds=self.clock_offset_seconds),
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

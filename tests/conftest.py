@@ -16,7 +16,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
-from deliberation import chain, clock, fast_path, security
+from deliberation import chain, clock, context, fast_path, security
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
 from deliberation.notifications.targets import parse_allowed
@@ -128,7 +128,9 @@ def settings(migrated: str, var_dir: Path, allowed_hosts: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
-    application = create_app(settings)
+    """The session's application, in the context the tests' own code runs in (the
+    process default): a test and its application share one engine, key and clock."""
+    application = create_app(settings, context=context.current())
     async with lifespan(application):
         yield application
 

@@ -10,7 +10,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pytest
 
 from api.settings import Settings
 from deliberation import clock, open_data
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 from tests.demo import DemoBuild, demo_copy
 from tests.world import World, new_township, topic_in_state
 

@@ -37,9 +37,10 @@ from api.pages.signin import (
     secure_cookies,
 )
 from api.settings import Settings
-from deliberation import audit, chain, clock
+from deliberation import audit, chain, security
 from deliberation.accounts import LoginLimits
 from deliberation.clock import CHINA
+from deliberation.context import AppContext, entered
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.documents import Publishing, Renderer
 from deliberation.fast_path import TokenCache
@@ -106,21 +107,40 @@ def page_filters(engine: JinjaTemplateEngine) -> None:
     )
 
 
-def create_app(settings: Settings) -> Litestar:
+class DeliberationApp(Litestar):
+    """The application, run in its own application context (``deliberation.context``):
+    its lifespan (and the delivery worker it starts) and every request see its engine,
+    audit key, clock and caches, whatever else shares the process."""
+
+    context: AppContext
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        with entered(self.context):
+            await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings, context: AppContext | None = None) -> Litestar:
+    """The application for ``settings``, in ``context`` (a new one by default; the
+    tests pass the context their own code runs in, so both share one engine and clock)."""
     engine = engine_for_url(settings.database_url, fast_path=settings.fast_path)
-    chain.use_key(settings.audit_key)
+    context = context or settings.new_context()
+    with entered(context):
+        chain.use_key(settings.audit_key)
+    security.use_hash_cost(settings.password_hash_cost)
 
     renderer = Renderer(settings.render_workers)
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
+        previous = context.engine
         bind_engine(engine)
         await open_engine(engine, pool_size=settings.db_pool_size)
-        await audit.check_key()
         try:
+            await audit.check_key()
             yield
         finally:
             await close_engine(engine)
+            context.engine = previous
 
     @asynccontextmanager
     async def webhook_deliveries(app: Litestar) -> AsyncIterator[None]:
@@ -149,7 +169,7 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await asyncio.to_thread(renderer.close)
 
-    app = Litestar(
+    app = DeliberationApp(
         route_handlers=[
             *ROUTE_HANDLERS,
             # The pages' one script (htmx), versioned in its file name: cached for a year.
@@ -209,9 +229,9 @@ def create_app(settings: Settings) -> Litestar:
             ],
         ),
     )
+    app.context = context
     app.state.settings = settings
     app.state.publishing = Publishing(renderer, settings.public_url, settings.posting_days)
-    app.state.engine = engine
     app.state.token_issuer = TokenIssuer(
         settings.secret_key,
         settings.token_ttl_seconds,
@@ -236,6 +256,5 @@ def create_app(settings: Settings) -> Litestar:
 def app_from_env() -> Litestar:
     """Factory for ``uvicorn --factory`` and ``deliberation serve``."""
     settings = Settings.from_env()
-    clock.set_offset(settings.clock_offset_seconds)
     configure_logging(settings.log_level)
     return create_app(settings)

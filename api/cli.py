@@ -9,7 +9,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,12 @@ from deliberation import (
     account_import,
     accounts,
     audit,
-    chain,
-    clock,
     demo,
     documents,
+    security,
     workdays,
 )
+from deliberation.context import entered
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.errors import DomainError, ValidationFailed
 from deliberation.migrate import MigrationFailed, migrate, use_package_conf
@@ -218,7 +218,10 @@ def cmd_fonts(args: argparse.Namespace, settings: Settings) -> int:
     install it."""
     from deliberation.documents import fonts
 
-    missing = fonts.install() if args.install else fonts.missing_files()
+    if args.install:
+        missing = fonts.install(processes=min(len(os.sched_getaffinity(0)), len(fonts.ROLES)))
+    else:
+        missing = fonts.missing_files()
     if args.quiet and not missing:
         return 0
     print("公文字体（每种用途使用的字体文件）：")
@@ -684,19 +687,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run one command (``argv``, default ``sys.argv``) with the settings of ``environ``
+    (default ``os.environ``), in an application context of its own: the caller's
+    engine, key and clock are untouched (the tests call this in-process)."""
     use_package_conf()
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(environ)
     except SettingsError as error:
         print(f"配置错误：{error}", file=sys.stderr)
         return 2
-    clock.set_offset(settings.clock_offset_seconds)
-    chain.use_key(settings.audit_key)
+    security.use_hash_cost(settings.password_hash_cost)
     func: Any = args.func
     try:
-        return int(func(args, settings))
+        with entered(settings.new_context()):
+            return int(func(args, settings))
     except ValidationFailed as error:
         for problem in error.errors:
             option = OPTION_OF_FIELD.get(problem["field"], problem["field"])

@@ -7,12 +7,15 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from deliberation import clock, fast_path
 from deliberation.archive import RETENTION_PERIODS, ArchiveConfig
+from deliberation.context import AppContext
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.targets import parse_allowed
+from deliberation.security import PASSWORD_HASH_COSTS
 
 DEFAULT_DATABASE_URL = "sqlite:///var/deliberation.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -103,6 +106,9 @@ class Settings:
     """立档单位 named in each archive bag; empty: the topic's township."""
     clock_offset_seconds: float = 0.0
     """Shift of this process's clock (tests and demos; see deliberation.clock)."""
+    password_hash_cost: str = "production"
+    """argon2's cost for new password hashes: ``production``, or ``test`` (the cheapest;
+    for the test suite only, see ``deliberation.security.PASSWORD_HASH_COSTS``)."""
 
     @property
     def session_idle_seconds(self) -> int:
@@ -131,6 +137,14 @@ class Settings:
     def open_data_dir(self) -> Path:
         """Where the open data's newest build is kept (``var/open-data``)."""
         return self.var_dir / "open-data"
+
+    def new_context(self) -> AppContext:
+        """A fresh application context for these settings: their audit key and clock
+        (the engine is bound when the application starts)."""
+        return AppContext(
+            audit_key=self.audit_key.encode(),
+            clock_offset=timedelta(seconds=self.clock_offset_seconds),
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -170,6 +184,8 @@ class Settings:
             ),
             fast_path=fast_path.enabled(env),
             clock_offset_seconds=_float(env, clock.OFFSET_ENV, 0.0),
+            password_hash_cost=env.get("DELIBERATION_PASSWORD_HASH_COST", "").strip()
+            or "production",
         )
         settings.validate()
         return settings
@@ -199,6 +215,10 @@ class Settings:
             raise SettingsError("DELIBERATION_POSTING_DAYS must be between 1 and 60")
         if not re.fullmatch(r"[0-9A-Za-z]{1,10}", self.archive_fonds):
             raise SettingsError("DELIBERATION_ARCHIVE_FONDS must be 1-10 letters or digits")
+        if self.password_hash_cost not in PASSWORD_HASH_COSTS:
+            raise SettingsError(
+                "DELIBERATION_PASSWORD_HASH_COST must be one of " + ", ".join(PASSWORD_HASH_COSTS)
+            )
         if self.archive_retention not in RETENTION_PERIODS:
             raise SettingsError(
                 "DELIBERATION_ARCHIVE_RETENTION must be one of " + ", ".join(RETENTION_PERIODS)

@@ -14,9 +14,17 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
-from deliberation.database import bound_engine
+from deliberation.context import current
 
 T = TypeVar("T")
+
+
+class _Memory(Generic[T]):
+    """One application's answers and the loads in flight."""
+
+    def __init__(self) -> None:
+        self.answers: OrderedDict[Hashable, tuple[Hashable, T]] = OrderedDict()
+        self.pending: dict[tuple[Hashable, Hashable], asyncio.Future[T]] = {}
 
 
 class VersionedCache(Generic[T]):
@@ -25,23 +33,21 @@ class VersionedCache(Generic[T]):
     def __init__(self, version: Callable[[], Awaitable[Hashable]], size: int = 512) -> None:
         self.version = version
         self.size = size
-        self._engine: object | None = None
-        self._answers: OrderedDict[Hashable, tuple[Hashable, T]] = OrderedDict()
-        self._pending: dict[tuple[Hashable, Hashable], asyncio.Future[T]] = {}
+
+    def _memory(self) -> _Memory[T]:
+        """This application's answers (each application context keeps its own: another
+        database, another event loop, nothing shared)."""
+        return current().kept(self, _Memory)
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-        engine = bound_engine()
-        if engine is not self._engine:
-            # Another database (a test run, a bench): nothing cached belongs to it.
-            self._engine = engine
-            self._answers.clear()
-            self._pending.clear()
+        memory = self._memory()
+        answers, pending_loads = memory.answers, memory.pending
         version = await self.version()
-        cached = self._answers.get(key)
+        cached = answers.get(key)
         if cached is not None and cached[0] == version:
-            self._answers.move_to_end(key)
+            answers.move_to_end(key)
             return cached[1]
-        pending = self._pending.get((version, key))
+        pending = pending_loads.get((version, key))
         if pending is not None:
             try:
                 return await asyncio.shield(pending)
@@ -50,7 +56,7 @@ class VersionedCache(Generic[T]):
                     raise  # this request was cancelled, not the one it waited on
                 return await load()
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending[(version, key)] = future
+        pending_loads[(version, key)] = future
         try:
             found = await load()
         except asyncio.CancelledError:
@@ -61,10 +67,10 @@ class VersionedCache(Generic[T]):
             future.exception()  # waiters see it; nobody else has to retrieve it
             raise
         finally:
-            del self._pending[(version, key)]
+            del pending_loads[(version, key)]
         future.set_result(found)
-        self._answers[key] = (version, found)
-        self._answers.move_to_end(key)
-        while len(self._answers) > self.size:
-            self._answers.popitem(last=False)
+        answers[key] = (version, found)
+        answers.move_to_end(key)
+        while len(answers) > self.size:
+            answers.popitem(last=False)
         return found

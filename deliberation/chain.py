@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from deliberation.clock import utcnow
+from deliberation.context import current
 from deliberation.tables import Topic, TopicEvent
 
 GENESIS = "0" * 64
@@ -45,25 +46,23 @@ EVENT_KINDS = (
     "chain.revouched",
 )
 
-_key: bytes | None = None
-
 
 class NoAuditKey(RuntimeError):
     pass
 
 
 def use_key(key: str) -> None:
-    """The key every event of this process is hashed and checked with."""
-    global _key
+    """The key every event of the current application is hashed and checked with."""
     if len(key) < 16:
         raise ValueError("the audit key must be at least 16 characters")
-    _key = key.encode()
+    current().audit_key = key.encode()
 
 
 def current_key() -> bytes:
-    if _key is None:
+    key = current().audit_key
+    if key is None:
         raise NoAuditKey("no audit key: set DELIBERATION_AUDIT_KEY or let var/audit_key be made")
-    return _key
+    return key
 
 
 def fingerprint(key: bytes | None = None) -> str:

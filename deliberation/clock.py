@@ -5,7 +5,8 @@ Nothing else in the project calls ``datetime.now``, ``date.today`` or
 happens at midnight in China) shift the clock with :func:`set_offset`; a server
 process takes the shift from ``DELIBERATION_CLOCK_OFFSET_SECONDS`` so that a
 test's live server and the test agree on the hour. The shifted clock keeps
-running, so timeouts and retries behave as in real life.
+running, so timeouts and retries behave as in real life. The shift belongs to the
+application context (``deliberation.context``): each application has its own.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from deliberation.context import current
+
 CHINA = ZoneInfo("Asia/Shanghai")
 """Dates people see (posting periods, document dates, deadlines) are China dates."""
 
 OFFSET_ENV = "DELIBERATION_CLOCK_OFFSET_SECONDS"
 
-_offset = timedelta(0)
-
 
 def utcnow() -> datetime:
-    return datetime.now(UTC) + _offset
+    return datetime.now(UTC) + current().clock_offset
 
 
 def timestamp() -> float:
@@ -41,13 +42,13 @@ def china_today(now: datetime | None = None) -> date:
 
 
 def set_offset(seconds: float) -> None:
-    """Shift this process's clock by ``seconds`` from the real time (0 restores it)."""
-    global _offset
-    _offset = timedelta(seconds=seconds)
+    """Shift the current application's clock by ``seconds`` from the real time (0
+    restores it)."""
+    current().clock_offset = timedelta(seconds=seconds)
 
 
 def offset_seconds() -> float:
-    return _offset.total_seconds()
+    return current().clock_offset.total_seconds()
 
 
 def offset_to_china_time(hour: int, minute: int, day: date | None = None) -> float:

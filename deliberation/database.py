@@ -1,9 +1,10 @@
 """Database engines: which one, bound to every table, and their life cycle.
 
 ``DELIBERATION_DATABASE_URL`` picks the engine: ``sqlite:///path`` or
-``postgresql://user@host:port/db``. The engine is bound explicitly to every
-table (and to Piccolo's migration table) before the first query, so nothing
-depends on the current folder or on import order.
+``postgresql://user@host:port/db``. Every table (and Piccolo's migration table)
+reads its engine from the application context (``deliberation.context``): the engine a
+server, a CLI command or a test bound with :func:`bind_engine`, so nothing depends on
+the current folder, on import order, or on which other application shares the process.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.querystring import QueryString
-from piccolo.table import Table
+from piccolo.table import Table, TableMeta
 
+from deliberation.context import current
 from deliberation.fast_path import InlineSQLiteReader, PostgresReaders
 from deliberation.tables import TABLES
 
@@ -136,22 +138,47 @@ def engine_for_url(url: str, fast_path: bool = True) -> Engine[Any]:
     raise UnsupportedDatabaseURL(f"unsupported database URL scheme: {parts.scheme!r}")
 
 
-_bound: Engine[Any] | None = None
+class _ContextTableMeta(TableMeta):
+    """A table's metadata whose ``db`` is the current application's engine."""
+
+    @property
+    def db(self) -> Engine[Any]:
+        engine = current().engine
+        if engine is None:
+            raise RuntimeError("no database engine is bound; call bind_engine() first")
+        return engine  # type: ignore[no-any-return]
+
+    @db.setter
+    def db(self, value: Engine[Any]) -> None:
+        current().engine = value
+
+
+def _tables_use_the_context() -> None:
+    tables: tuple[type[Table], ...] = (*TABLES, Migration)
+    for table in tables:
+        if type(table._meta) is TableMeta:
+            table._meta.__class__ = _ContextTableMeta
+
+
+_tables_use_the_context()
 
 
 def bind_engine(engine: Engine[Any]) -> None:
-    """Make ``engine`` the one every table (and the migration runner) uses."""
-    global _bound
-    _bound = engine
-    tables: tuple[type[Table], ...] = (*TABLES, Migration)
-    for table in tables:
-        table._meta.db = engine
+    """Make ``engine`` the one every table (and the migration runner) uses, in the
+    current application context."""
+    current().engine = engine
 
 
 def bound_engine() -> Engine[Any]:
-    if _bound is None:
+    engine = current().engine
+    if engine is None:
         raise RuntimeError("no database engine is bound; call bind_engine() first")
-    return _bound
+    return engine  # type: ignore[no-any-return]
+
+
+def has_engine() -> bool:
+    """Whether the current application context has an engine yet."""
+    return current().engine is not None
 
 
 def is_sqlite(engine: Engine[Any]) -> bool:

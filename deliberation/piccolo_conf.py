@@ -20,7 +20,7 @@ def __getattr__(name: str) -> Any:
     if name == "DB":
         from deliberation import database
 
-        if database._bound is None:
+        if not database.has_engine():
             url = os.environ.get("DELIBERATION_DATABASE_URL", DEFAULT_DATABASE_URL)
             database.bind_engine(database.engine_for_url(url))
         return database.bound_engine()

@@ -18,13 +18,45 @@ from deliberation.clock import timestamp
 from deliberation.errors import Unauthenticated
 from deliberation.fast_path import TokenCache
 
-_hasher = PasswordHasher()
-# Verified against when the username does not exist, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+PASSWORD_HASH_COSTS = ("production", "test")
+"""``Settings.password_hash_cost``: ``production`` is argon2-cffi's default (RFC 9106's
+low-memory profile: t=3, m=64 MiB, p=4; ~100-250 ms a hash); ``test`` is the cheapest
+argon2id allows (t=1, m=8 KiB, p=1; ~0.06 ms), for the test suite only, which hashes
+the same test password about a thousand times. Verification reads the cost from the
+hash, so hashes of either cost verify under both."""
+
+
+def password_hasher(cost: str) -> PasswordHasher:
+    """The hasher of one of :data:`PASSWORD_HASH_COSTS`."""
+    if cost == "production":
+        return PasswordHasher()
+    if cost == "test":
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    raise ValueError(f"no password hash cost {cost!r}: one of {', '.join(PASSWORD_HASH_COSTS)}")
+
+
+_hasher = password_hasher("production")
+_dummy_hash: str | None = None
+"""Verified against when the username does not exist, so both paths cost the same; made
+at the first such sign-in (at import, every command of the CLI paid for it)."""
+
+
+def use_hash_cost(cost: str) -> None:
+    """Hash new passwords at ``cost`` from now on (``create_app`` applies the settings';
+    the test suite chooses ``test``)."""
+    global _hasher, _dummy_hash
+    _hasher, _dummy_hash = password_hasher(cost), None
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password")
+    return _dummy_hash
 
 
 _first_hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -41,7 +73,7 @@ def hash_first_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

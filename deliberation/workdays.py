@@ -23,6 +23,7 @@ from typing import Any
 import chinese_calendar
 
 from deliberation.clock import utcnow
+from deliberation.context import current
 from deliberation.errors import ValidationFailed
 from deliberation.tables import HolidaySchedule
 
@@ -207,8 +208,9 @@ def _dates(
 
 
 _CACHE_SECONDS = 60.0
-_cached: tuple[float, WorkingDays] | None = None
-"""The calendar as last read, and when (see ``working_days``)."""
+_CACHED = "workdays.calendar"
+"""Where the application context keeps the calendar as last read, and when (see
+``working_days``)."""
 
 
 async def load_schedule(schedule: Schedule, *, now: datetime | None = None) -> None:
@@ -237,25 +239,24 @@ async def load_schedule(schedule: Schedule, *, now: datetime | None = None) -> N
             loaded_at=now,
         )
         await HolidaySchedule.insert(row)
-    global _cached
-    _cached = None
+    current().forget(_CACHED)
 
 
 async def remove_schedule(year: int) -> None:
     """Forget a loaded schedule: the package (or the provisional rule) answers again."""
-    global _cached
     await HolidaySchedule.delete().where(HolidaySchedule.year == year)
-    _cached = None
+    current().forget(_CACHED)
 
 
 async def working_days() -> WorkingDays:
     """The calendar with every loaded schedule, re-read from the database at most once
     a minute (schedules change once a year; loading one in this process re-reads at once)."""
-    global _cached
+    memory = current().memory
     now = time.monotonic()
-    if _cached is None or now - _cached[0] > _CACHE_SECONDS:
-        _cached = (now, await _read_calendar())
-    return _cached[1]
+    cached: tuple[float, WorkingDays] | None = memory.get(_CACHED)
+    if cached is None or now - cached[0] > _CACHE_SECONDS:
+        cached = memory[_CACHED] = (now, await _read_calendar())
+    return cached[1]
 
 
 async def _read_calendar() -> WorkingDays:

@@ -16,13 +16,17 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import Settings
-from deliberation import chain, clock, fast_path
+from deliberation import chain, clock, context, fast_path, security
 from deliberation.database import bind_engine, close_engine, engine_for_url
 from deliberation.migrate import migrate
 from deliberation.notifications.targets import parse_allowed
+from tests.demo import DemoBuild, build_demo
 from tests.live import lifespan
 from tests.receiver import Receiver, receiving
 from tests.world import World, build_world
+
+# Tests marked needs_faces skip without the documents' faces (fail when CI requires them).
+pytest_plugins = ("tests.faces",)
 
 TEST_DB_ENV = "DELIBERATION_TEST_DATABASE_URL"
 TEST_CLOCK_ENV = "DELIBERATION_TEST_CLOCK"
@@ -31,6 +35,7 @@ at 23:30 and at 00:30, either side of the UTC/China date change)."""
 
 
 TEST_AUDIT_KEY = "test-audit-key-" + "k" * 24
+HASH_COST_ENV = "DELIBERATION_PASSWORD_HASH_COST"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +43,10 @@ def pytest_configure(config: pytest.Config) -> None:
     servers and CLI commands the tests start inherit both through the environment."""
     os.environ.setdefault("DELIBERATION_AUDIT_KEY", TEST_AUDIT_KEY)
     chain.use_key(os.environ["DELIBERATION_AUDIT_KEY"])
+    # The same test password is hashed ~1000 times: at argon2's cheapest cost, here and
+    # in the servers started (tests/api/test_settings.py checks production's own cost).
+    os.environ.setdefault(HASH_COST_ENV, "test")
+    security.use_hash_cost(os.environ[HASH_COST_ENV])
     wanted = os.environ.get(TEST_CLOCK_ENV, "").strip()
     if not wanted:
         return
@@ -57,6 +66,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"database: {url if url else 'SQLite (temporary file)'}",
         f"clock: {now:%Y-%m-%d %H:%M} China time (offset {clock.offset_seconds():+.0f} s)",
         f"fast path: {'on' if fast_path.enabled() else 'off (DELIBERATION_FAST_PATH=0)'}",
+        f"password hashes: argon2 at {os.environ.get(HASH_COST_ENV)} cost",
     ]
 
 
@@ -113,12 +123,15 @@ def settings(migrated: str, var_dir: Path, allowed_hosts: str) -> Settings:
         # fast path's equivalence tests compare both in every run).
         fast_path=fast_path.enabled(),
         delivery_in_server=False,
+        password_hash_cost=os.environ[HASH_COST_ENV],
     )
 
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
-    application = create_app(settings)
+    """The session's application, in the context the tests' own code runs in (the
+    process default): a test and its application share one engine, key and clock."""
+    application = create_app(settings, context=context.current())
     async with lifespan(application):
         yield application
 
@@ -153,6 +166,12 @@ async def browser(app: Litestar) -> tuple[httpx.AsyncClient, str]:
 @pytest.fixture(scope="session")
 async def world(client: httpx.AsyncClient) -> World:
     return await build_world(client)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo, built once a run; a test takes a ``tests.demo.demo_copy`` of its own."""
+    return build_demo(tmp_path_factory.mktemp("demo-build"))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bench.common import free_port
-from tests.deliberation.test_audit import ROOT
+from tests.cli import ROOT
 
 
 @dataclass

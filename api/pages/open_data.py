@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from api.pages.signin import PageController
 from deliberation import open_data
+from deliberation.context import current
 from deliberation.errors import NotFound
 
 SERVED = {
@@ -22,7 +23,6 @@ SERVED = {
     **{f"{f.name}.csv": "text/csv; charset=utf-8" for f in open_data.FILES},
     **{f"{f.name}.json": "application/json" for f in open_data.FILES},
 }
-_first_build = asyncio.Lock()
 
 
 async def _newest(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -32,7 +32,7 @@ async def _newest(request: Request[Any, Any, Any]) -> dict[str, Any]:
     folder = settings.open_data_dir
     build = open_data.last_build(folder)
     if build is None or not (folder / open_data.LATEST).exists():
-        async with _first_build:
+        async with current().kept("open_data.first_build", asyncio.Lock):
             build = open_data.last_build(folder)
             if build is None or not (folder / open_data.LATEST).exists():
                 await open_data.write(folder, settings.public_url)

@@ -14,25 +14,51 @@ install gives the same PDF on every machine.
 
 Each role's file is cut once per machine to the 6 763 characters of GB 2312 plus ASCII
 and punctuation, renumbered from 0 (fontTools, a few seconds a face, kept in a cache
-folder). WeasyPrint keeps every glyph slot up to the highest one a document uses, and
-CJK glyph ids run to 65 000, so an uncut face weighs ~100 KB in every PDF; a cut one
-weighs a fraction of that. A character outside the cut falls back to the full Noto
-face of the same style. Where a heavy role has only a regular file (the pip fallback),
-the cut is emboldened: every glyph drawn twice, 3 % of an em apart.
+folder by what it is made of: ``font_cache.py``). WeasyPrint keeps every glyph slot up
+to the highest one a document uses, and CJK glyph ids run to 65 000, so an uncut face
+weighs ~100 KB in every PDF; a cut one weighs a fraction of that. A character outside
+the cut falls back to the full Noto face of the same style. Where a heavy role has only
+a regular file (the pip fallback), the cut is emboldened: every glyph drawn twice, 3 % of
+an em apart.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import shlex
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pylopdf_fonts_zh_cn
+
+from deliberation.documents import font_cache
+from deliberation.documents.font_cache import (
+    SYNTHETIC_BOLD_SHIFT,
+    cache_folder,
+    common_characters,
+    embolden,
+)
+
+__all__ = [
+    "ROLES",
+    "SYNTHETIC_BOLD_SHIFT",
+    "Face",
+    "FontFile",
+    "Role",
+    "cache_folder",
+    "common_characters",
+    "confined_fontconfig",
+    "embolden",
+    "faces",
+    "install",
+    "missing_files",
+    "planned_faces",
+    "report",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # FandolFang is taken from TeX Live's Chinese package without installing TeX (make fonts).
@@ -41,8 +67,8 @@ NOTO = Path("/usr/share/fonts/opentype/noto")
 FANDOL = Path("/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol")
 # In Debian's Noto CJK collections the Simplified Chinese face is the third.
 NOTO_SC = 2
-CUT_VERSION = "2"  # bump when the cut changes, so every machine makes new ones
-SYNTHETIC_BOLD_SHIFT = 0.03  # of an em
+# Emboldening a cut (the pip fallback for the title) triples its time (measured).
+BOLD_COST = 3
 
 
 @dataclass(frozen=True)
@@ -54,14 +80,15 @@ class FontFile:
     face: int = 0
     heavy: bool = False
     package: str = ""  # the Debian package; "" for the pip fonts, always present
+    seconds: int = 10  # about how long its cut takes on one idle core (measured)
 
     @property
     def present(self) -> bool:
         return self.path.is_file()
 
 
-PIP_SERIF = FontFile("Noto Serif SC", pylopdf_fonts_zh_cn.serif_path())
-PIP_SANS = FontFile("Noto Sans SC", pylopdf_fonts_zh_cn.sans_path())
+PIP_SERIF = FontFile("Noto Serif SC", pylopdf_fonts_zh_cn.serif_path(), seconds=10)
+PIP_SANS = FontFile("Noto Sans SC", pylopdf_fonts_zh_cn.sans_path(), seconds=4)
 
 
 @dataclass(frozen=True)
@@ -87,6 +114,7 @@ ROLES: tuple[Role, ...] = (
                 NOTO_SC,
                 heavy=True,
                 package="fonts-noto-cjk-extra",
+                seconds=9,
             ),
             FontFile(
                 "Noto Serif CJK SC Bold",
@@ -94,6 +122,7 @@ ROLES: tuple[Role, ...] = (
                 NOTO_SC,
                 heavy=True,
                 package="fonts-noto-cjk",
+                seconds=10,
             ),
             PIP_SERIF,
         ),
@@ -106,9 +135,17 @@ ROLES: tuple[Role, ...] = (
         PIP_SERIF.name,
         (
             FontFile(
-                "FandolFang", FANDOL / "FandolFang-Regular.otf", package="texlive-lang-chinese"
+                "FandolFang",
+                FANDOL / "FandolFang-Regular.otf",
+                package="texlive-lang-chinese",
+                seconds=9,
             ),
-            FontFile("FandolFang", PROJECT_FONTS / "FandolFang-Regular.otf", package="make fonts"),
+            FontFile(
+                "FandolFang",
+                PROJECT_FONTS / "FandolFang-Regular.otf",
+                package="make fonts",
+                seconds=9,
+            ),
             PIP_SERIF,
         ),
     ),
@@ -123,6 +160,7 @@ ROLES: tuple[Role, ...] = (
                 NOTO / "NotoSansCJK-Regular.ttc",
                 NOTO_SC,
                 package="fonts-noto-cjk",
+                seconds=4,
             ),
             PIP_SANS,
         ),
@@ -137,11 +175,13 @@ ROLES: tuple[Role, ...] = (
                 "AR PL UKai CN",
                 Path("/usr/share/fonts/truetype/arphic/ukai.ttc"),
                 package="fonts-arphic-ukai",
+                seconds=1,
             ),
             FontFile(
                 "LXGW WenKai",
                 Path("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"),
                 package="fonts-lxgw-wenkai",
+                seconds=5,
             ),
             PIP_SERIF,
         ),
@@ -157,6 +197,7 @@ ROLES: tuple[Role, ...] = (
                 NOTO / "NotoSerifCJK-Regular.ttc",
                 NOTO_SC,
                 package="fonts-noto-cjk",
+                seconds=9,
             ),
             PIP_SERIF,
         ),
@@ -185,127 +226,39 @@ def chosen_file(role: Role) -> FontFile:
     return next(f for f in role.candidates if f.present)
 
 
-def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "haoshangliang" / "fonts"
-
-
-def _cut_path(folder: Path, role: Role, file: FontFile) -> Path:
-    stat = file.path.stat()
+def _cut_of(role: Role, file: FontFile, folder: Path) -> font_cache.Cut:
     bold = role.heavy and not file.heavy
-    key = f"{CUT_VERSION}|{file.path}|{file.face}|{stat.st_size}|{stat.st_mtime_ns}|{bold}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return folder / f"{role.key}-{digest}.otf"
+    label = f"{role.label}{file.name}" + ("（合成粗体）" if bold else "")
+    seconds = file.seconds * (BOLD_COST if bold else 1)
+    return font_cache.planned(file.path, file.face, bold, folder, label, seconds)
 
 
-def common_characters() -> list[int]:
-    """GB 2312 (every character it encodes), ASCII, and typographic punctuation."""
-    found = set(range(0x20, 0x7F))
-    for first in range(0xA1, 0xF8):
-        for second in range(0xA1, 0xFF):
-            with contextlib.suppress(UnicodeDecodeError):
-                found.add(ord(bytes((first, second)).decode("gb2312")))
-    # CJK symbols and punctuation, full-width forms, general punctuation, · × ÷.
-    found.update(range(0x3000, 0x3040))
-    found.update(range(0xFF01, 0xFF5F))
-    found.update(range(0x2010, 0x2028))
-    found.update((0xB7, 0xD7, 0xF7))
-    return sorted(found)
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # several render workers start at once
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def embolden(font: object, shift: float = SYNTHETIC_BOLD_SHIFT) -> None:
-    """Draw every glyph twice, ``shift`` of an em apart (the classic synthetic bold: the
-    union of the two copies, under the nonzero fill rule, thickens each vertical stroke
-    and keeps every advance width, so nothing moves on the page)."""
-    from fontTools.pens.recordingPen import DecomposingRecordingPen
-    from fontTools.pens.t2CharStringPen import T2CharStringPen
-    from fontTools.pens.transformPen import TransformPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import TTFont
-
-    assert isinstance(font, TTFont)
-    dx = round(font["head"].unitsPerEm * shift)
-    glyphs = font.getGlyphSet()
-    if "CFF " in font:
-        cff = font["CFF "].cff
-        top = cff.topDictIndex[0]
-        strings = top.CharStrings
-        for name in font.getGlyphOrder():
-            recording = DecomposingRecordingPen(glyphs)
-            glyphs[name].draw(recording)
-            pen = T2CharStringPen(glyphs[name].width, glyphs)
-            recording.replay(pen)
-            recording.replay(TransformPen(pen, (1, 0, 0, 1, dx, 0)))
-            charstring = pen.getCharString(
-                private=strings[name].private, globalSubrs=strings[name].globalSubrs
-            )
-            strings[name] = charstring
-        cff.fontNames = [f"{cff.fontNames[0]}-SyntheticBold"]
-    else:
-        table = font["glyf"]
-        drawn = {}
-        for name in font.getGlyphOrder():
-            recording = DecomposingRecordingPen(glyphs)
-            glyphs[name].draw(recording)
-            pen = TTGlyphPen(None)
-            recording.replay(pen)
-            recording.replay(TransformPen(pen, (1, 0, 0, 1, dx, 0)))
-            drawn[name] = pen.glyph()
-        for name, glyph in drawn.items():
-            table[name] = glyph
-    names = font["name"]
-    postscript = names.getDebugName(6) or "Font"
-    names.setName(f"{postscript}-SyntheticBold", 6, 3, 1, 0x409)
-    names.setName(f"{postscript}-SyntheticBold", 6, 1, 0, 0)
-    font["OS/2"].usWeightClass = 700
-
-
-def cut(file: FontFile, target: Path, *, bold: bool, characters: list[int] | None = None) -> None:
-    """``file`` cut to ``characters`` (the common ones by default), renumbered from 0,
-    without layout tables or hinting; emboldened if ``bold``."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    options = subset.Options()
-    options.layout_features = []
-    options.notdef_outline = True
-    options.hinting = False
-    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
-    font = TTFont(file.path, fontNumber=file.face)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=characters or common_characters())
-    subsetter.subset(font)
-    if bold:
-        embolden(font)
-    partial = target.with_suffix(".partial")
-    font.save(partial)
-    os.replace(partial, target)
-
-
-def faces(folder: Path | None = None) -> tuple[Face, ...]:
-    """The face serving each role, making the cuts that are missing."""
+def planned_faces(folder: Path | None = None) -> tuple[Face, ...]:
+    """The face serving each role and where its cut is kept (made or not)."""
     folder = folder or cache_folder()
     found = []
     for role in ROLES:
         file = chosen_file(role)
-        found.append(Face(role, file, _cut_path(folder, role, file)))
-    if any(not face.cut.exists() for face in found):
-        with _locked(folder):
-            for face in found:
-                if not face.cut.exists():
-                    cut(face.file, face.cut, bold=face.synthetic_bold)
+        found.append(Face(role, file, _cut_of(role, file, folder).path))
     return tuple(found)
+
+
+def cuts(folder: Path | None = None) -> list[font_cache.Cut]:
+    """The cuts the roles need, each once."""
+    folder = folder or cache_folder()
+    return [_cut_of(role, chosen_file(role), folder) for role in ROLES]
+
+
+def missing_cuts(folder: Path | None = None) -> list[font_cache.Cut]:
+    return font_cache.missing(cuts(folder))
+
+
+def faces(
+    folder: Path | None = None, say: font_cache.Say | None = None, *, processes: int = 1
+) -> tuple[Face, ...]:
+    """The face serving each role, making the cuts that are missing."""
+    font_cache.ensure(cuts(folder), say, processes=processes)
+    return planned_faces(folder)
 
 
 # Fontconfig, confined: WeasyPrint asks fontconfig for every face it uses, and fontconfig
@@ -321,15 +274,19 @@ FONTCONFIG_TEMPLATE = """<?xml version="1.0"?>
 
 
 def fontconfig_file(folder: Path | None = None) -> Path:
+    """The configuration, named by its content: each ``.venv`` has its own pip fonts'
+    folder, and checkouts sharing the cache folder must not rewrite each other's."""
     folder = folder or cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "fonts.conf"
     text = FONTCONFIG_TEMPLATE.format(
         fonts=PIP_SERIF.path.parent.resolve(), cache=(folder / "fontconfig").resolve()
     )
-    if not path.exists() or path.read_text() != text:
-        partial = path.with_suffix(".partial")
-        partial.write_text(text)
+    path = folder / f"fonts-{hashlib.sha256(text.encode()).hexdigest()[:16]}.conf"
+    if not path.exists():
+        handle, partial = tempfile.mkstemp(dir=folder, prefix=path.name, suffix=".partial")
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.chmod(partial, 0o644)
         os.replace(partial, path)
     return path
 
@@ -435,17 +392,46 @@ def take_fandol_fang(folder: Path = PROJECT_FONTS) -> None:
         raise RuntimeError("texlive-lang-chinese did not hold FandolFang-Regular.otf")
 
 
-def install(say: Callable[[str], None] = print) -> list[FontFile]:
+def _duration(seconds: float) -> str:
+    """About how long, in words: 约 20 秒, 约 2 分钟."""
+    if seconds < 90:
+        return f"约 {max(5, round(seconds / 5) * 5)} 秒"
+    return f"约 {round(seconds / 60)} 分钟"
+
+
+def _download_megabytes(packages: list[str]) -> int:
+    """What apt will download for ``packages`` (0 if it cannot say)."""
+    import subprocess
+
+    shown = subprocess.run(
+        ["apt-cache", "show", "--no-all-versions", *packages],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    sizes = [int(line.split()[1]) for line in shown.splitlines() if line.startswith("Size: ")]
+    return round(sum(sizes) / 1e6)
+
+
+# What a download is said to take: 5 MB/s, plus unpacking.
+MEGABYTES_PER_SECOND = 5
+
+
+def install(say: Callable[[str], None] = print, *, processes: int = 1) -> list[FontFile]:
     """What ``make fonts`` does: the Debian packages with apt (as root), FandolFang out of
-    its package, then the cuts. Returns what is still missing (rendering then falls back
-    to the pip fonts; ``deliberation fonts`` says so)."""
+    its package, then the cuts (``processes`` at once), each step said before it starts
+    with about how long it takes. Returns what is still missing (rendering then falls
+    back to the pip fonts; ``deliberation fonts`` says so)."""
     import shutil
     import subprocess
 
     missing = missing_files()
     packages = sorted({f.package for f in missing if f.package in DEBIAN_PACKAGES})
     if packages and os.geteuid() == 0 and shutil.which("apt-get"):
-        say(f"用 apt 安装公文字体：{' '.join(packages)}")
+        size = _download_megabytes(packages)
+        how_long = _duration(size / MEGABYTES_PER_SECOND + 10 * len(packages))
+        listed = " ".join(packages)
+        say(f"用 apt 安装公文字体：{listed}（下载约 {size} MB，{how_long}，视网速而定）")
         command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
         environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 
@@ -455,13 +441,27 @@ def install(say: Callable[[str], None] = print) -> list[FontFile]:
             ).returncode
 
         if apt(command) != 0:
+            say("apt 安装失败，先更新软件包列表再试一次（约 30 秒）")
             apt(["apt-get", "update", "-qq"])
             apt(command)
     if any(f.package == "make fonts" for f in missing) and shutil.which("apt-get"):
-        say("从 Debian 的 texlive-lang-chinese 包中取出仿宋字体 FandolFang")
+        size = _download_megabytes(["texlive-lang-chinese"])
+        how_long = _duration(size / MEGABYTES_PER_SECOND + 10)
+        say(
+            f"下载 Debian 的 texlive-lang-chinese 包（约 {size} MB，{how_long}），"
+            "取出其中的仿宋字体 FandolFang"
+        )
         try:
             take_fandol_fang()
         except (OSError, RuntimeError, subprocess.CalledProcessError, StopIteration) as error:
             say(f"未能取得 FandolFang：{error}")
-    faces()
+    todo = missing_cuts()
+    if todo:
+        at_once = min(processes, len(todo))
+        seconds = max(sum(c.seconds for c in todo) / at_once, max(c.seconds for c in todo))
+        say(
+            f"切字体：共 {len(todo)} 种，{_duration(seconds)}"
+            f"（每台机器只切一次，存于 {cache_folder()}）"
+        )
+    faces(say=say, processes=processes)
     return missing_files()

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import mimetypes
@@ -129,7 +130,18 @@ def font_configuration() -> FontConfiguration:
     if config is None:
         with confined_fontconfig():
             config = _per_thread.font_config = FontConfiguration()
+        if threading.current_thread() is threading.main_thread():
+            atexit.register(_forget_font_configuration)
     return config
+
+
+def _forget_font_configuration() -> None:
+    """The main thread's font configuration is let go at exit, while WeasyPrint's
+    libraries are still loaded. Left to the interpreter's last step (clearing the main
+    thread's state, after the modules, and with them the libraries, are gone), freeing
+    its Pango font map jumped into unloaded code: the process died with SIGSEGV (exit
+    139) after all its work was done, e.g. pytest after rendering in a test."""
+    _per_thread.__dict__.pop("font_config", None)
 
 
 @cache

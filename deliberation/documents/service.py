@@ -22,6 +22,7 @@ from piccolo.querystring import QueryString
 
 from deliberation import chain
 from deliberation.clock import china_today, chinese_date, utcnow
+from deliberation.context import current
 from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.documents import board
 from deliberation.documents.content import KINDS, Content, document_content, document_number
@@ -448,13 +449,11 @@ async def publish_document(
     raise TransitionNotAllowed("同时发布的文件较多，编号未能取得，请稍后再试")
 
 
-_turns: dict[int, asyncio.Lock] = {}
-
-
 def _turn(township_id: int) -> asyncio.Lock:
-    """The township's publishing turn in this process: a number is peeked, rendered
-    into the PDF and taken by one publish at a time."""
-    return _turns.setdefault(township_id, asyncio.Lock())
+    """The township's publishing turn in this application: a number is peeked,
+    rendered into the PDF and taken by one publish at a time."""
+    turns: dict[int, asyncio.Lock] = current().kept("documents.turns", dict)
+    return turns.setdefault(township_id, asyncio.Lock())
 
 
 async def _publishable_content(row: dict[str, Any], today: date | None = None) -> Content:
@@ -740,14 +739,16 @@ class _PublishedPdfs:
             self._size -= len(old)
 
 
-_published_pdfs = _PublishedPdfs()
+def _published_pdfs() -> _PublishedPdfs:
+    """This application's published PDFs kept in memory."""
+    return current().kept("documents.published_pdfs", _PublishedPdfs)
 
 
 async def document_pdf(principal: Principal | None, document_id: int) -> StoredPdf:
     """The stored bytes: public once published (any later status too), staff-only as a draft."""
     if not valid_id(document_id):
         raise NotFound("文件不存在")
-    cached = _published_pdfs.get(document_id)
+    cached = _published_pdfs().get(document_id)
     if cached is not None:
         content, sha256, title = cached
         return StoredPdf(content, sha256, "published", title)
@@ -764,7 +765,7 @@ async def document_pdf(principal: Principal | None, document_id: int) -> StoredP
         raise NotFound("文件不存在")
     content = bytes(row["pdf"])
     if row["status"] != "draft":
-        _published_pdfs.put(document_id, content, row["sha256"], row["title"])
+        _published_pdfs().put(document_id, content, row["sha256"], row["title"])
     return StoredPdf(content, row["sha256"], row["status"], row["title"])
 
 

@@ -12,7 +12,7 @@ import pdfplumber
 from litestar import Litestar
 
 from tests.api.test_sessions_end import page_client
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 from tests.world import World, new_township, today, topic_in_state
 
 BAR = (0.34902, 0.34902, 0.34902)

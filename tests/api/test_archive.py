@@ -19,7 +19,7 @@ from litestar import Litestar
 from deliberation import chain
 from tests.api.test_documents import create, publish
 from tests.api.test_sessions_end import page_client
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 from tests.world import Township, World, fire, new_township, satisfy, today, topic_in_state
 
 

@@ -1,15 +1,14 @@
-"""The ``deliberation`` CLI from another folder, on a database of its own (SQLite)."""
+"""The ``deliberation`` CLI on a database of its own (SQLite): in this process (see
+tests/cli.py), and as the installed command from another folder (its first two calls)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli, run_cli_process
 from workflows import WORKFLOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,8 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_cli_sets_up_a_township_from_scratch(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    assert run_cli(url, "migrate", cwd=tmp_path).returncode == 0
-    r = run_cli(url, "township", "create", "石口镇", cwd=tmp_path)
+    # The command as installed, started from another folder: its own imports, its own
+    # Piccolo configuration, migrations and a first write.
+    assert run_cli_process(url, "migrate", cwd=tmp_path).returncode == 0
+    r = run_cli_process(url, "township", "create", "石口镇", cwd=tmp_path)
     assert r.returncode == 0 and "石口镇" in r.stdout
     r = run_cli(url, "village", "create", "石口村", "--township", "石口镇", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -203,14 +204,7 @@ def test_every_option_says_what_it_is_for() -> None:
 def _user_create(database: str, username: str, password: str) -> subprocess.CompletedProcess[str]:
     """``deliberation user create`` for a staff account with no township."""
     account = ["--username", username, "--role", "staff", "--display-name", "王"]
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "user", "create", *account, "--password-stdin"],
-        input=password + "\n",
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DELIBERATION_DATABASE_URL": database},
-        cwd=ROOT,
-    )
+    return run_cli(database, "user", "create", *account, "--password-stdin", stdin=password + "\n")
 
 
 def test_user_create_names_the_option_and_the_password_rules(migrated: str) -> None:

@@ -14,7 +14,7 @@ import pdfplumber
 from openpyxl import Workbook, load_workbook
 
 from deliberation.tables import Account, SecurityEvent
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 from tests.world import World, unique
 
 HEADER = ["序号", "姓名", "用户名", "角色", "乡镇", "村(社区)", "手机号"]

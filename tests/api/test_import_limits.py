@@ -22,8 +22,8 @@ from deliberation import account_import
 from deliberation.tables import Account, SecurityEvent
 from tests.api.test_import import send, xlsx
 from tests.api.test_sessions_end import page_client
+from tests.cli import run_cli
 from tests.conftest import client_from
-from tests.deliberation.test_audit import run_cli
 from tests.world import World, unique
 
 SHEET = "xl/worksheets/sheet1.xml"

@@ -16,22 +16,23 @@ import pytest
 
 from api.settings import Settings
 from deliberation import clock, open_data
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
+from tests.demo import DemoBuild, demo_copy
 from tests.world import World, new_township, topic_in_state
 
 
 @pytest.fixture(scope="module")
-def demo_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def demo_export(
+    tmp_path_factory: pytest.TempPathFactory, demo_build: DemoBuild
+) -> tuple[Path, Path]:
     """The demo's database and its open data, written by the command."""
     folder = tmp_path_factory.mktemp("open-data-demo")
-    url = f"sqlite:///{folder / 'demo.sqlite3'}"
-    assert run_cli(url, "migrate", cwd=folder).returncode == 0
-    seeded = run_cli(url, "demo", cwd=folder)
-    assert seeded.returncode == 0, seeded.stderr
+    database = demo_copy(demo_build, folder)
+    url = f"sqlite:///{database}"
     done = run_cli(url, "export", "open-data", "--out", str(folder / "out"), cwd=folder)
     assert done.returncode == 0, done.stderr
     assert "公开数据已写入" in done.stdout
-    return folder / "demo.sqlite3", folder / "out"
+    return database, folder / "out"
 
 
 def people_of(database: Path) -> set[str]:

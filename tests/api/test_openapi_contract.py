@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from deliberation.tables import LoginFailure
-from tests.live import serving
+from tests.live import Server, serving
 from tests.world import PASSWORD, World, new_township
 
 UNTESTED_OPERATIONS = {
@@ -80,26 +81,35 @@ def schemathesis(base: str, token: str | None, workdir: Path) -> subprocess.Comp
     )
 
 
+@pytest.fixture(scope="module")
+def contract_server(migrated: str) -> Iterator[Server]:
+    """One served API for every role's run (each run signs in with its own token, and
+    its made-up sign-ins are forgotten after it, as they were with a server each)."""
+    with serving(migrated, DELIBERATION_DELIVERY_IN_SERVER="0") as server:
+        yield server
+
+
 @pytest.mark.parametrize("role", ["public", "admin", "staff", "liaison", "representative"])
 async def test_schemathesis_finds_nothing(
-    role: str, world: World, migrated: str, tmp_path: Path
+    role: str, world: World, contract_server: Server, tmp_path: Path
 ) -> None:
     t = await new_township(world, "契约镇")
+    server = contract_server
     try:
-        with serving(migrated, DELIBERATION_DELIVERY_IN_SERVER="0") as server:
-            token = None
-            if role != "public":
-                who: Any = world.admin if role == "admin" else t[role]
-                answer = httpx.post(
-                    f"{server.base}/api/v1/auth/token",
-                    json={"username": who.user["username"], "password": PASSWORD},
-                    timeout=30,
-                )
-                token = answer.json()["access_token"]
-            run = schemathesis(server.base, token, tmp_path)
+        assert server.process.poll() is None, "an earlier role's run ended the server"
+        token = None
+        if role != "public":
+            who: Any = world.admin if role == "admin" else t[role]
+            answer = httpx.post(
+                f"{server.base}/api/v1/auth/token",
+                json={"username": who.user["username"], "password": PASSWORD},
+                timeout=30,
+            )
+            token = answer.json()["access_token"]
+        run = schemathesis(server.base, token, tmp_path)
     finally:
         # Its sign-in attempts with made-up passwords came from 127.0.0.1, where the
-        # other served tests sign in too.
+        # other served tests (and the next role's run) sign in too.
         await LoginFailure.delete().where(LoginFailure.client == "127.0.0.1")
     summary = run.stdout[run.stdout.find("SUMMARY") :] or run.stdout[-3000:]
     assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-2000:]

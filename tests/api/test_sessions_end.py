@@ -16,8 +16,8 @@ from litestar import Litestar
 from deliberation import security_log
 from deliberation.clock import utcnow
 from deliberation.tables import LoginFailure, SecurityEvent
+from tests.cli import run_cli
 from tests.conftest import browser, client_from
-from tests.deliberation.test_audit import run_cli
 from tests.live import serving
 from tests.world import PASSWORD, Actor, Township, World, new_township, sign_in, unique
 

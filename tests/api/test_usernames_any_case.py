@@ -16,7 +16,7 @@ from deliberation.database import bound_engine
 from deliberation.tables import Account, AuthSession, LoginFailure, SecurityEvent
 from tests.api.test_import import send, xlsx
 from tests.api.test_sessions_end import page_client
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 from tests.world import PASSWORD, World, unique
 
 MIGRATION_0018 = "2026-12-05T10:18:00:000000"

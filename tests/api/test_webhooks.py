@@ -28,7 +28,7 @@ from deliberation.notifications.reminders import remind, send_digests
 from deliberation.notifications.webhooks import create_webhook
 from deliberation.schemas import WebhookCreate
 from deliberation.tables import Delivery, OutboxEvent
-from tests.deliberation.test_audit import ROOT, run_cli
+from tests.cli import ROOT, run_cli
 from tests.receiver import Receiver
 from tests.world import Township, World, fire, new_township, open_topic, satisfy, topic_in_state
 

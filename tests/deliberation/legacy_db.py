@@ -1,18 +1,21 @@
-"""A database as the first release left it, then today's ``migrate``: run in a
-process of its own (``python -m tests.deliberation.legacy_db PATH [--tamper]``), since
-the engine a process binds is global. Prints what happened as JSON."""
+"""A database as the first release left it, then today's ``migrate``, in an application
+context of its own (its engine and key, not the suite's): :func:`built` in this process,
+or ``python -m tests.deliberation.legacy_db PATH [--tamper]`` printing what happened as
+JSON."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.querystring import QueryString
 
 from deliberation import audit, chain
+from deliberation.context import AppContext, entered
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.migrate import MigrationFailed, migrate, use_package_conf
 from deliberation.tables import TopicEvent
@@ -112,6 +115,26 @@ async def build(path: str, tamper: bool) -> dict[str, object]:
         }
     finally:
         await close_engine(engine)
+
+
+def built(path: str, tamper: bool) -> dict[str, object]:
+    """:func:`build` in a thread and an application context of its own (the caller may
+    be a test on the suite's event loop)."""
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            with entered(AppContext()):
+                outcome["result"] = asyncio.run(build(path, tamper))
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work, name="legacy-db")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["result"]  # type: ignore[return-value]
 
 
 if __name__ == "__main__":

@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from deliberation.audit import verify_all
 from deliberation.tables import TopicEvent
+from tests.cli import run_cli
 from tests.world import World, topic_in_state
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(
-    database_url: str, *args: str, stdin: str = "", cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DELIBERATION_DATABASE_URL": database_url,
-        "DELIBERATION_SECRET_KEY": "x" * 32,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd or ROOT,
-        timeout=120,
-    )
 
 
 async def test_tampered_event_is_named_by_audit_verify(

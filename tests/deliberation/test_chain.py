@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,8 @@ from deliberation.audit import verify_all
 from deliberation.chain import GENESIS, Event, chain_hash
 from deliberation.database import write_transaction
 from deliberation.tables import Opinion, Topic, TopicEvent
-from tests.deliberation.test_audit import ROOT, run_cli
+from tests.cli import run_cli
+from tests.deliberation import legacy_db
 from tests.world import Township, World, days_from_today, new_township, open_topic, topic_in_state
 from tests.world import today as world_today
 
@@ -383,16 +382,7 @@ def test_a_first_release_database_is_rekeyed_by_migrate(tmp_path: Path, tamper: 
     """Chains hashed the old way (plain SHA-256) are checked with the old rule, then
     re-hashed with the key, and the old records are vouched for; a chain edited under
     the old rule is refused rather than blessed with the key."""
-    args = [sys.executable, "-m", "tests.deliberation.legacy_db", str(tmp_path / "old.sqlite3")]
-    done = subprocess.run(
-        [*args, *(["--tamper"] if tamper else [])],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = legacy_db.built(str(tmp_path / "old.sqlite3"), tamper)
     if tamper:
         assert result["migrated"] is False
         assert "HSL-2026-0001" in result["error"] and "第 2 条事件" in result["error"]

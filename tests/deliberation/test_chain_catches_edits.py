@@ -21,7 +21,7 @@ from deliberation.tables import (
     SatisfactionRating,
     Topic,
 )
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 from tests.world import Township, World, new_township, open_topic
 
 

@@ -13,8 +13,9 @@ import pdfplumber
 import pytest
 from fontTools.ttLib import TTFont
 
-from deliberation.documents import fonts
+from deliberation.documents import font_cache, fonts
 from deliberation.documents.render import RenderJob, render_pdf
+from tests import faces
 
 # 堃 is outside GB 2312: it prints from the full fallback face, which fontconfig finds:
 # where an unconfined fontconfig would pick any font on the machine.
@@ -33,10 +34,9 @@ CONTEXT = {
 JOB = RenderJob("resolution_notice.html", CONTEXT, "http://127.0.0.1/verify/1", "核验", "公示", "x")
 
 
+@pytest.mark.needs_faces
 def test_every_role_is_served_by_what_make_fonts_installs() -> None:
     missing = fonts.missing_files()
-    if missing and os.geteuid() != 0:
-        pytest.skip(f"not root, cannot install: {fonts.install_command(missing)}")
     assert not missing, fonts.install_command(missing)
     served = {face.role.key: face for face in fonts.faces()}
     assert served["title"].file.name == "Noto Serif CJK SC Black"
@@ -63,8 +63,8 @@ def test_a_regular_file_serving_a_heavy_role_is_emboldened(tmp_path: Path) -> No
     """The pip fallback has no bold: its cut for the title draws each glyph twice."""
     characters = [ord(c) for c in "协商成果"]
     plain, bold = tmp_path / "plain.otf", tmp_path / "bold.otf"
-    fonts.cut(fonts.PIP_SERIF, plain, bold=False, characters=characters)
-    fonts.cut(fonts.PIP_SERIF, bold, bold=True, characters=characters)
+    font_cache.make(fonts.PIP_SERIF.path, plain, bold=False, characters=characters)
+    font_cache.make(fonts.PIP_SERIF.path, bold, bold=True, characters=characters)
     regular, heavy = TTFont(plain), TTFont(bold)
     assert heavy["OS/2"].usWeightClass == 700
     assert "SyntheticBold" in (heavy["name"].getDebugName(6) or "")
@@ -83,6 +83,24 @@ def test_a_regular_file_serving_a_heavy_role_is_emboldened(tmp_path: Path) -> No
 
 def test_the_same_content_gives_the_same_bytes() -> None:
     assert render_pdf(JOB) == render_pdf(JOB)
+
+
+def test_a_process_that_rendered_in_its_main_thread_exits_cleanly() -> None:
+    """A pytest run whose tests render in the main thread (as the one above does) ends
+    with pytest's own exit code. It used to die with SIGSEGV (139) after all its tests
+    had passed: the main thread's font configuration was freed after WeasyPrint's
+    libraries were unloaded (``render._forget_font_configuration``)."""
+    root = Path(__file__).resolve().parents[2]
+    test = f"{Path(__file__).relative_to(root)}::test_the_same_content_gives_the_same_bytes"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, (run.returncode, run.stdout[-1500:], run.stderr[-1500:])
+    assert "1 passed" in run.stdout
 
 
 RENDER_ELSEWHERE = """
@@ -142,3 +160,48 @@ def test_fonts_command_names_the_file_of_every_role() -> None:
         assert fonts.install_command(missing) in out
     else:
         assert "字体齐全" in out
+
+
+HIDE_FACES = """
+from deliberation.documents import fonts
+
+# This machine "has" only the pip fonts.
+fonts.FontFile.present = property(lambda self: self.package == "" and self.path.is_file())
+"""
+NEEDS_FACES = """
+import pytest
+
+@pytest.mark.needs_faces
+def test_in_the_faces():
+    pass
+
+def test_in_any_font():
+    pass
+"""
+
+
+def test_without_the_faces_their_tests_skip_saying_how_to_install_them_but_fail_in_ci(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "hide_faces.py").write_text(HIDE_FACES)
+    (tmp_path / "test_needs.py").write_text(NEEDS_FACES)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"}
+    env.pop(faces.REQUIRE_ENV, None)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "hide_faces"]
+    command += ["-p", "tests.faces", str(tmp_path / "test_needs.py")]
+    install = (
+        "sudo apt-get install fonts-arphic-ukai fonts-noto-cjk fonts-noto-cjk-extra && make fonts"
+    )
+
+    here = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert here.returncode == 0, here.stdout[-2000:]
+    assert "1 passed, 1 skipped" in here.stdout
+    assert f"安装命令：{install}" in here.stdout
+    assert "1 document-face tests SKIPPED" in here.stdout
+
+    env[faces.REQUIRE_ENV] = "1"
+    ci = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert ci.returncode == 1, ci.stdout[-2000:]
+    assert "1 passed, 1 error" in ci.stdout  # failed in its setup
+    assert f"{faces.REQUIRE_ENV}=1" in ci.stdout and install in ci.stdout

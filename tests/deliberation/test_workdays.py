@@ -10,7 +10,7 @@ import pytest
 
 from deliberation.errors import ValidationFailed
 from deliberation.workdays import DayRanks, Deadline, WorkingDays, parse_schedule
-from tests.deliberation.test_audit import run_cli
+from tests.cli import run_cli
 
 CALENDAR = WorkingDays()
 

@@ -68,7 +68,13 @@ async def serious_accessibility_problems(page: Page) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(migrated: str) -> Iterator[str]:
+    """One served app for every browser test (a start is ~5 s of CPU). It holds nothing
+    a test leaves behind that another could see: each test builds its own topics (and
+    townships, where it counts them) through tests/world.py, failed sign-ins are counted
+    in the database whichever server took them, its clock never moves, and its delivery
+    loop is off (tests run deliveries themselves). A test needing other settings serves
+    its own (``tests.live.served``), as test_demo.py does."""
     with served(migrated, DELIBERATION_DELIVERY_IN_SERVER="0") as (base, _):
         yield base

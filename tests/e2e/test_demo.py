@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.deliberation.test_audit import run_cli
+from tests.demo import DemoBuild, demo_copy
 from tests.e2e.pages import sign_in
 from tests.e2e.test_whole_life import carry_through_every_state
 from tests.live import served
@@ -20,18 +20,15 @@ ACCOUNT_LINE = re.compile(r"^\s*(\w+)\s+用户名 (\S+)\s+密码 (\S+)\s+(.+)$",
 
 @pytest.fixture(scope="module")
 def demo(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, demo_build: DemoBuild
 ) -> Iterator[tuple[str, dict[str, tuple[str, str, str]]]]:
     """A served demo database, and the accounts as printed: role → (user, password, name)."""
     folder: Path = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{folder / 'demo.sqlite3'}"
-    assert run_cli(url, "migrate", cwd=folder).returncode == 0
-    printed = run_cli(url, "demo", "--if-empty", cwd=folder)
-    assert printed.returncode == 0, printed.stderr
+    url = f"sqlite:///{demo_copy(demo_build, folder)}"  # the browser changes it
     accounts: dict[str, tuple[str, str, str]] = {}
-    for role, username, password, name in ACCOUNT_LINE.findall(printed.stdout):
+    for role, username, password, name in ACCOUNT_LINE.findall(demo_build.printed):
         accounts.setdefault(role, (username, password, name.strip()))  # 黄金埠镇's first
-    assert set(accounts) >= {"liaison", "representative", "staff"}, printed.stdout
+    assert set(accounts) >= {"liaison", "representative", "staff"}, demo_build.printed
     with served(url, DELIBERATION_DELIVERY_IN_SERVER="0") as (base, _):
         yield base, accounts
 

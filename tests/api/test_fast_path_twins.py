@@ -15,6 +15,7 @@ import random
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,8 +25,8 @@ from litestar import Litestar
 from api.app import create_app
 from api.logs import logging_config
 from api.settings import Settings
-from deliberation.database import PooledPostgresEngine, PooledSQLiteEngine, bind_engine
-from deliberation.database import bound_engine as current_engine
+from deliberation import clock, context
+from deliberation.database import PooledPostgresEngine, PooledSQLiteEngine
 from tests.api.test_county import make_overdue
 from tests.api.test_sessions_end import EVENTS
 from tests.live import lifespan
@@ -61,14 +62,9 @@ class Twins:
         return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
-class BindingTransport(httpx.ASGITransport):
-    """Binds its app's engine to the tables before each request: the tables' engine is
-    one per process, and the two apps take turns (never two requests of different apps
-    at once)."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        bind_engine(self.app.state.engine)  # type: ignore[attr-defined]
-        return await super().handle_async_request(request)
+BindingTransport = httpx.ASGITransport
+"""Each app runs in its own application context (its own engine): nothing to bind
+(docs/decisions.md, "One application context")."""
 
 
 CSRF_TOKEN = re.compile(r'(name="_csrf_token" value=")[^"]+')
@@ -109,11 +105,12 @@ class TwinTransport(httpx.AsyncBaseTransport):
 
 @pytest.fixture(scope="module")
 async def twins(settings: Settings, app: Litestar) -> AsyncIterator[Twins]:
-    """The two apps, started; the suite's own engine and logging again afterwards."""
-    suites = current_engine()
+    """The two apps, started (each in its own application context); the suite's
+    logging again afterwards."""
     pair = Twins(
-        create_app(replace(settings, fast_path=True)),
-        create_app(replace(settings, fast_path=False)),
+        # Each in its own application context, on the suite's clock.
+        create_app(replace(settings, fast_path=True, clock_offset_seconds=clock.offset_seconds())),
+        create_app(replace(settings, fast_path=False, clock_offset_seconds=clock.offset_seconds())),
     )
     for twin in (pair.fast, pair.plain):
         # PDFs are not part of the fast path: both use the suite's renderer (one
@@ -123,7 +120,6 @@ async def twins(settings: Settings, app: Litestar) -> AsyncIterator[Twins]:
         async with lifespan(pair.fast), lifespan(pair.plain):
             yield pair
     finally:
-        bind_engine(suites)
         logging_config(settings.log_level, buffered=settings.fast_path).configure()
 
 
@@ -243,7 +239,7 @@ async def test_a_walk_through_both_apps_gets_the_same_answers(world: World, twin
     reads += 4 * (len(PAGE_PATHS) + len(topics)) + 3  # and each signed-in browser's /login
     assert twins.compared - before == reads
     # Both did what they are for: the fast one by its shortcuts, the plain one without.
-    fast_engine, plain_engine = twins.fast.state.engine, twins.plain.state.engine
+    fast_engine, plain_engine = twins.fast.context.engine, twins.plain.context.engine  # type: ignore[attr-defined]
     if isinstance(fast_engine, PooledSQLiteEngine):
         assert fast_engine.inline is not None and plain_engine.inline is None
     else:
@@ -290,6 +286,7 @@ async def test_an_ended_session_is_refused_alike_at_once(
     second time) and a page session: after a sign-out, a password change, a reset, a
     deactivation, a change of role, township or village, or the token's expiry, the
     next request is refused by both, in the same words."""
+    start = clock.offset_seconds()
     client = twins.client()
     who = await someone(world, township, client)
     browser = twins.client(host="127.0.3.9")
@@ -303,12 +300,18 @@ async def test_an_ended_session_is_refused_alike_at_once(
         move_clock(settings.token_ttl_seconds + 1)
     else:
         await EVENTS[event](world, township_of(township, client), who)
-
-    refused = await who.get("/api/v1/topics")
-    assert refused.status_code == 401, refused.text
-    assert refused.json()["code"] == "unauthenticated"
-    assert ("已过期" in refused.json()["detail"]) is (event == "expiry")
-    page = await browser.get("/me")
+    # Each app keeps its own clock (its application context): they read the moved one.
+    for twin in (twins.fast, twins.plain):
+        twin.context.clock_offset = context.current().clock_offset  # type: ignore[attr-defined]
+    try:
+        refused = await who.get("/api/v1/topics")
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["code"] == "unauthenticated"
+        assert ("已过期" in refused.json()["detail"]) is (event == "expiry")
+        page = await browser.get("/me")
+    finally:
+        for twin in (twins.fast, twins.plain):
+            twin.context.clock_offset = timedelta(seconds=start)  # type: ignore[attr-defined]
     ends_pages = event not in ("sign_out",)  # sign-out ends the bearer session alone
     assert page.status_code == (303 if ends_pages else 200)
 

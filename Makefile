@@ -73,8 +73,10 @@ run: $(STAMP) native-libs fonts
 	@echo "==> 启动服务（约 5 秒）：好商量 serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/schema)"
 	@$(BIN)/deliberation serve --host $(HOST) --port $(PORT)
 
+# On every core (pytest-xdist), a test module's tests together on one worker: its
+# module-scoped fixtures are built once (docs/benchmarks.md, "Test suite").
 test: $(STAMP) native-libs browser-tools fonts
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

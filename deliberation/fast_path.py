@@ -71,17 +71,19 @@ class BufferedLogHandler(logging.handlers.MemoryHandler):
         level = logging.getLevelName(flushLevel) if isinstance(flushLevel, str) else flushLevel
         super().__init__(capacity, flushLevel=level, target=target)
         self.flush_interval = flush_interval
-        self._closed = threading.Event()
-        flusher = threading.Thread(target=self._flush_periodically, name="log-flush", daemon=True)
-        flusher.start()
+        self._stopped = threading.Event()  # not `_closed`: logging.Handler owns that name
+        self.flusher = threading.Thread(
+            target=self._flush_periodically, name="log-flush", daemon=True
+        )
+        self.flusher.start()
 
     def _flush_periodically(self) -> None:
-        while not self._closed.wait(self.flush_interval):
+        while not self._stopped.wait(self.flush_interval):
             if self.buffer:
                 self.flush()
 
     def close(self) -> None:
-        self._closed.set()
+        self._stopped.set()
         super().close()
 
 

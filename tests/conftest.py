@@ -4,11 +4,13 @@ emptied and migrated: the same tests run on both engines."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -71,11 +73,37 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite in the run's (or xdist worker's) own temporary folder; on PostgreSQL the
+    named database, or under pytest-xdist (``make test``) a database of the worker's own
+    beside it (``test`` → ``test_gw0``), made for the run and dropped after it."""
     url = os.environ.get(TEST_DB_ENV)
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield url
+        return
+    parts = urlsplit(url)
+    own = f"{parts.path.lstrip('/') or 'postgres'}_{worker}"
+    asyncio.run(_recreate_database(url, own))
+    yield urlunsplit(parts._replace(path=f"/{own}"))
+    asyncio.run(_recreate_database(url, own, create=False))
+
+
+async def _recreate_database(url: str, name: str, create: bool = True) -> None:
+    """Drop ``name`` (whoever is still connected) and make it empty again, through
+    the database ``url`` names."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.cli import run_cli, run_cli_process
+from tests.demo import DemoBuild, demo_copy
 from workflows import WORKFLOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,12 +77,13 @@ def test_cli_sets_up_a_township_from_scratch(tmp_path: Path) -> None:
     assert r.returncode == 2
 
 
-def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    assert run_cli(url, "migrate", cwd=tmp_path).returncode == 0
-    first = run_cli(url, "demo", "--if-empty", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert "黄金埠镇" in first.stdout and "hsl-xieshang-2026" in first.stdout
+def test_demo_is_idempotent_and_covers_every_state(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    # The session's build ran `migrate` then `demo --if-empty` on a new database.
+    url = f"sqlite:///{demo_copy(demo_build, tmp_path)}"
+    first = demo_build.printed
+    assert "黄金埠镇" in first and "hsl-xieshang-2026" in first
     second = run_cli(url, "demo", cwd=tmp_path)
     assert second.returncode == 0 and "已存在" in second.stdout
     audit = run_cli(url, "audit", "verify", cwd=tmp_path)
@@ -131,17 +133,18 @@ def test_demo_is_idempotent_and_covers_every_state(tmp_path: Path) -> None:
     assert opinions >= 3 and unanswered == 0 and ratings >= 3
     assert len(second) == 3 and [t for t, late in second if late] == ["港口村码头护栏修复"]
     assert supervisors == [("xianzhengxie",)]
-    assert "xianzhengxie" in first.stdout and "hsl-duban-2026" in first.stdout
-    assert "gk-xieshang" in first.stdout
+    assert "xianzhengxie" in first and "hsl-duban-2026" in first
+    assert "gk-xieshang" in first
 
 
-def test_cli_renders_and_publishes_a_demo_topics_documents(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'render.sqlite3'}"
-    assert run_cli(url, "migrate", cwd=tmp_path).returncode == 0
-    assert run_cli(url, "demo", cwd=tmp_path).returncode == 0
+def test_cli_renders_and_publishes_a_demo_topics_documents(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    database = demo_copy(demo_build, tmp_path)
+    url = f"sqlite:///{database}"
     audit = run_cli(url, "audit", "verify", cwd=tmp_path)  # publishing left the chains intact
     assert audit.returncode == 0, audit.stderr
-    reference = _demo_reference_in_state(tmp_path / "render.sqlite3", "resolution")
+    reference = _demo_reference_in_state(database, "resolution")
     for kind in ("minutes", "resolution_notice"):
         out = tmp_path / f"{kind}.pdf"
         r = run_cli(

@@ -19,6 +19,7 @@ import logging
 import random
 import re
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -45,6 +46,7 @@ from deliberation.database import (
     write_transaction,
 )
 from deliberation.errors import Unauthenticated
+from deliberation import fast_path
 from deliberation.fast_path import READER_APPLICATION_NAME, TokenCache
 from deliberation.security import Principal, TokenIssuer
 from deliberation.tables import TABLES, AuthSession, Topic
@@ -564,3 +566,30 @@ def test_the_buffered_log_writes_what_litestar_logging_writes(settings: Settings
     assert len([line for line in lines if line.startswith(("INFO", "WARNING"))]) == len(logged)
     assert len([line for line in lines if line.startswith("ERROR")]) == len(ERRORS)
     assert "ValueError: 第 590 个错误" in lines and "DEBUG" not in buffered
+
+
+def test_the_request_log_buffer_stops_its_flusher_cleanly_when_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Closing the buffered request log stops its flushing thread without an error (it
+    once crashed when closed between two of its waits: logging.Handler.close() set the
+    attribute that held the thread's stop event to True)."""
+    crashed: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    written: list[str] = []
+
+    class Sink(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            written.append(record.getMessage())
+
+    handlers = []
+    for n in range(40):  # flushing all the time, so some close between two waits
+        handler = fast_path.BufferedLogHandler(target=Sink(), flush_interval=0.0001)
+        handler.handle(logging.makeLogRecord({"msg": f"第{n}行", "levelno": logging.INFO}))
+        handlers.append(handler)
+    for handler in handlers:
+        handler.close()
+    for handler in handlers:
+        handler.flusher.join(timeout=5)
+    assert not any(h.flusher.is_alive() for h in handlers) and crashed == []
+    assert sorted(written) == sorted(f"第{n}行" for n in range(40))  # nothing lost

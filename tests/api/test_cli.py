@@ -77,9 +77,7 @@ def test_cli_sets_up_a_township_from_scratch(tmp_path: Path) -> None:
     assert r.returncode == 2
 
 
-def test_demo_is_idempotent_and_covers_every_state(
-    demo_build: DemoBuild, tmp_path: Path
-) -> None:
+def test_demo_is_idempotent_and_covers_every_state(demo_build: DemoBuild, tmp_path: Path) -> None:
     # The session's build ran `migrate` then `demo --if-empty` on a new database.
     url = f"sqlite:///{demo_copy(demo_build, tmp_path)}"
     first = demo_build.printed

@@ -34,6 +34,7 @@ from piccolo.table import Table
 
 from api.logs import flush_logs, logging_config
 from api.settings import Settings
+from deliberation import fast_path
 from deliberation.clock import timestamp
 from deliberation.database import (
     PooledPostgresEngine,
@@ -46,7 +47,6 @@ from deliberation.database import (
     write_transaction,
 )
 from deliberation.errors import Unauthenticated
-from deliberation import fast_path
 from deliberation.fast_path import READER_APPLICATION_NAME, TokenCache
 from deliberation.security import Principal, TokenIssuer
 from deliberation.tables import TABLES, AuthSession, Topic

@@ -35,7 +35,7 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="deliberation", description=DESCRIPTION)
 
     async def run() -> None:
-        from datetime import UTC, datetime
+        from deliberation import clock
 
         engine = engine_finder()
         assert engine is not None
@@ -49,7 +49,7 @@ async def forwards() -> MigrationManager:
             "HAVING count(*) > 1) ORDER BY id"
         )
         if clashing:
-            now = datetime.now(UTC)
+            now = clock.utcnow()  # the one clock (docs/decisions.md, "Time")
             taken = {
                 str(r["username"]).lower() for r in await query("SELECT username FROM account")
             }

@@ -11,6 +11,8 @@ application context (``deliberation.context``): each application has its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,6 +47,22 @@ def set_offset(seconds: float) -> None:
     """Shift the current application's clock by ``seconds`` from the real time (0
     restores it)."""
     current().clock_offset = timedelta(seconds=seconds)
+
+
+@contextmanager
+def set_to(moment: datetime) -> Iterator[None]:
+    """For the duration of the block the clock reads ``moment`` (and keeps running from
+    there); afterwards it is put back as it was. The demo tells its stories this way:
+    each step happens on the day and at the hour the story says."""
+    if moment.tzinfo is None:
+        raise ValueError("set_to needs an aware datetime")
+    context = current()
+    before = context.clock_offset
+    context.clock_offset = moment - datetime.now(UTC)
+    try:
+        yield
+    finally:
+        context.clock_offset = before
 
 
 def offset_seconds() -> float:

@@ -1,15 +1,19 @@
 """The demo: 黄金埠镇 with its villages, one account per role and a dozen topics
 spread over every state; 港口镇 with three topics, one of them overdue; and the county
-supervisor who watches both. Created through the same services the API uses (only
-the overdue topic's dates are moved back, as if it had been opened a month ago)."""
+supervisor who watches both. Created through the same services the API uses, with
+time: each topic was opened some working days or months ago and each stage entered on
+a working day after the one before (``Story.ages``), the one clock set to each moment."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+from typing import Any
 
-from deliberation import accounts, documents, records, topics
-from deliberation.clock import china_today, utcnow
+from deliberation import accounts, clock, documents, records, topics
+from deliberation.clock import CHINA, china_today
 from deliberation.documents import Publishing
 from deliberation.schemas import (
     AttendeeIn,
@@ -27,6 +31,7 @@ from deliberation.schemas import (
 )
 from deliberation.security import Principal
 from deliberation.tables import Account, Topic, Township
+from deliberation.workdays import WorkingDays, working_days
 from workflows import WORKFLOW
 
 TOWNSHIP = "黄金埠镇"
@@ -72,6 +77,13 @@ class Story:
     opinions: tuple[tuple[str, str], ...]
     """Stance and text of the representatives' opinions, in order."""
     progress: str = "已完成方案，正在组织实施。"
+    ages: tuple[int, ...] = ()
+    """When each stage was entered, in working days before today: the opening first,
+    then each state of the main path up to ``target`` (a rejected or withdrawn topic:
+    its opening and the decision). Strictly decreasing, every one at least 1."""
+    meeting_age: int | None = None
+    """A topic waiting in 会议协商: its meeting, in working days before today (negative:
+    ahead). Otherwise the meeting is held the working day before the resolution."""
 
 
 STORIES = (
@@ -93,6 +105,7 @@ STORIES = (
             ("support", "三组到五组的路一下雨就走不了，希望尽快硬化。"),
             ("suggestion", "建议路面宽度不少于4.5米，方便农用车会车。"),
         ),
+        ages=(4,),
     ),
     Story(
         "渡口村渡船安全管理",
@@ -105,6 +118,7 @@ STORIES = (
         ("镇政府三楼会议室", "", ""),
         (),
         (("oppose", "不同意停渡，学生每天要坐船上学。"),),
+        ages=(2,),
     ),
     Story(
         "新街村农贸市场摊位规范",
@@ -124,6 +138,7 @@ STORIES = (
             ("suggestion", "建议早市时段允许菜农在指定区域临时摆卖。"),
             ("support", "支持统一收费标准并张榜公示。"),
         ),
+        ages=(18, 9),
     ),
     Story(
         "塘背村排水沟清淤改造",
@@ -147,6 +162,7 @@ STORIES = (
             ("support", "每年七月都淹，盼望早点清淤。"),
             ("suggestion", "建议把两处涵管换成大口径的。"),
         ),
+        ages=(26, 19, 3),
     ),
     Story(
         "黄金埠社区居家养老服务站",
@@ -170,6 +186,8 @@ STORIES = (
             ("support", "独居老人吃饭是大问题，支持办助餐点。"),
             ("suggestion", "建议对八十岁以上老人助餐给予补贴。"),
         ),
+        ages=(28, 20, 12, 4),
+        meeting_age=-2,
     ),
     Story(
         "金山村饮用水水质提升",
@@ -197,6 +215,8 @@ STORIES = (
             ("support", "水黄了好几个月了，支持尽快换管子。"),
             ("suggestion", "建议换管后请第三方再检测一次水质。"),
         ),
+        ages=(35, 27, 18, 6),
+        meeting_age=1,
     ),
     Story(
         "镇区路灯补装与维护",
@@ -216,6 +236,7 @@ STORIES = (
             ("修复损坏路灯31盏，公布报修电话", "镇供电所", 20),
         ),
         (("support", "晚上路太黑，老人不敢出门，支持补装。"),),
+        ages=(60, 50, 41, 36, 8),
     ),
     Story(
         "新街村垃圾分类收运",
@@ -235,6 +256,7 @@ STORIES = (
             ("垃圾收运改为每天一次并公示时间", "新街村委会", 15),
         ),
         (("suggestion", "投放点不要设在学校门口。"), ("support", "支持每天收运。")),
+        ages=(45, 37, 30, 26, 6),
     ),
     Story(
         "塘背村留守儿童课后托管",
@@ -259,6 +281,7 @@ STORIES = (
         ),
         (("support", "孩子放学没人管，特别需要托管。"), ("suggestion", "建议托管时提供一顿点心。")),
         "托管班已开班，报名儿童38名。",
+        ages=(70, 60, 50, 45, 14, 2),
     ),
     Story(
         "金山村高标准农田灌溉渠修复",
@@ -291,6 +314,7 @@ STORIES = (
             ("oppose", "不同意在插秧季节施工。"),
         ),
         "衬砌工程已完工，农户验收合格。",
+        ages=(100, 87, 79, 75, 72, 50, 40),
     ),
     Story(
         "镇区广场舞噪音扰民",
@@ -303,6 +327,7 @@ STORIES = (
         ("镇政府三楼会议室", "", ""),
         (),
         (("suggestion", "建议跳舞时间限定在晚上九点以前。"),),
+        ages=(50, 47),
     ),
     Story(
         "金山村文化礼堂改建",
@@ -315,6 +340,7 @@ STORIES = (
         ("镇政府三楼会议室", "", ""),
         (),
         (),
+        ages=(65, 55),
     ),
 )
 
@@ -330,10 +356,12 @@ REPRESENTATIVES = (
 
 ADOPTIONS = ("adopted", "partly_adopted", "not_adopted")
 ANSWERS = {
-    "adopted": "已采纳，纳入实施方案。",
-    "partly_adopted": "部分采纳，其余部分将在下一步工作中研究。",
-    "not_adopted": "经会议协商暂不采纳，理由已在会上向代表说明。",
+    "adopted": "纳入实施方案，由责任单位按期落实。",
+    "partly_adopted": "合理部分纳入实施方案，其余将在下一步工作中研究。",
+    "not_adopted": "经会议协商，目前不具备实施条件，理由已在会上向代表说明。",
 }
+"""The reasons the office gives; the page shows the adoption's own label before them,
+so a reason never repeats it (答复：已采纳 · 纳入实施方案…)."""
 RATINGS = (
     ("satisfied", "渠道修好了，今年灌溉没问题。"),
     ("satisfied", "施工及时，验收也请了我们农户。"),
@@ -356,20 +384,22 @@ SECOND_REPRESENTATIVES = (
 the demo representative's password."""
 SUPERVISOR = DemoAccount("xianzhengxie", "hsl-duban-2026", "刘振华", "supervisor")
 OVERDUE_STORY = "港口村码头护栏修复"
-"""The 港口镇 topic opened a month ago and still not investigated: for the county to urge."""
-OVERDUE_BY_DAYS = 30
+"""The 港口镇 topic opened two months ago, investigated, and then left: its 完成现场协商
+limit (10 working days) ran out a few working days ago, for the county to urge."""
+OVERDUE_BY_WORKING_DAYS = 3
 SECOND_STORIES = (
     Story(
         OVERDUE_STORY,
         "港口村老码头临水一侧护栏锈断约40米，夜间有落水危险，群众多次反映。",
         "安全",
         "港口村",
-        "proposed",
-        ("", "", ""),
+        "investigated",
+        ("港口村老码头", "政协联络员孙志刚、镇交管站", "临水护栏锈断约40米，码头无照明。"),
         ("", "", ""),
         ("", "", ""),
         (),
         (("support", "码头晚上很黑，护栏要尽快修，最好加装路灯。"),),
+        ages=(45, OVERDUE_BY_WORKING_DAYS + 10),
     ),
     Story(
         "河东村自来水管网改造",
@@ -389,6 +419,7 @@ SECOND_STORIES = (
             ("support", "一期先改高处主管，我们赞成。"),
             ("suggestion", "施工期间请提前通知停水时间。"),
         ),
+        ages=(25, 18, 2),
     ),
     Story(
         "河西社区停车位规划",
@@ -415,6 +446,7 @@ SECOND_STORIES = (
             ("support", "早该规划了，消防通道必须畅通。"),
             ("oppose", "空地有居民种菜，要先做好沟通。"),
         ),
+        ages=(60, 52, 40, 35, 7),
     ),
 )
 
@@ -437,10 +469,30 @@ async def database_is_empty() -> bool:
 
 
 async def seed(publishing: Publishing, if_empty: bool = False) -> DemoReport:
+    """Every story's steps, told in the order they happened: each on its working day,
+    with the one clock set to that moment (``clock.set_to``), so the chain's events,
+    the records and the documents carry their own times."""
     if await demo_exists():
         return DemoReport(created=False, skipped_reason="演示数据已存在")
     if if_empty and not await database_is_empty():
         return DemoReport(created=False, skipped_reason="数据库中已有数据，未添加演示数据")
+    calendar = await working_days()
+    today = china_today()
+    oldest = max(story.ages[0] for story in (*STORIES, *SECOND_STORIES))
+    with clock.set_to(_at(_working_day(calendar, today, oldest + 1), 8)):
+        steps = await _first_township(publishing, calendar, today)
+        steps += await _second_township(publishing, calendar, today)
+        await _account(SUPERVISOR, None, None)
+    steps.sort(key=lambda step: step[0])
+    for moment, _, action in steps:
+        with clock.set_to(moment):
+            await action()
+    return DemoReport(created=True)
+
+
+async def _first_township(
+    publishing: Publishing, calendar: WorkingDays, today: date
+) -> list[_Step]:
     township = await accounts.create_township(TOWNSHIP)
     villages = {name: await accounts.create_village(name, township.id) for name in VILLAGES}
     users: dict[str, Principal] = {}
@@ -451,24 +503,18 @@ async def seed(publishing: Publishing, if_empty: bool = False) -> DemoReport:
             a, township.id, villages[a.village].id if a.village else None
         )
     representatives = await _representatives(township.id, {n: v.id for n, v in villages.items()})
-    for story in STORIES:
-        topic = await topics.open_topic(
-            users["liaison"],
-            TopicCreate(
-                title=story.title,
-                description=story.description,
-                category=story.category,
-                village_id=villages[story.village].id if story.village else None,
-            ),
-        )
+    steps: list[_Step] = []
+    for n, story in enumerate(STORIES):
+        village_id = villages[story.village].id if story.village else None
         speakers = representatives[story.village or VILLAGES[-1]]
-        await _advance(topic.id, story, users, speakers, publishing)
-    await _second_township(publishing)
-    await _account(SUPERVISOR, None, None)
-    return DemoReport(created=True)
+        walk = _Walk(story, n, village_id, users, speakers, publishing, calendar, today)
+        steps += walk.steps()
+    return steps
 
 
-async def _second_township(publishing: Publishing) -> None:
+async def _second_township(
+    publishing: Publishing, calendar: WorkingDays, today: date
+) -> list[_Step]:
     township = await accounts.create_township(SECOND_TOWNSHIP)
     villages = {n: await accounts.create_village(n, township.id) for n in SECOND_VILLAGES}
     users = {a.role: await _account(a, township.id, None) for a in SECOND_ACCOUNTS}
@@ -485,36 +531,38 @@ async def _second_township(publishing: Publishing) -> None:
             speakers[village].append(
                 (await _account(account, township.id, villages[village].id), name)
             )
-    for story in SECOND_STORIES:
+    steps: list[_Step] = []
+    for n, story in enumerate(SECOND_STORIES, start=len(STORIES)):
         assert story.village is not None
-        topic = await topics.open_topic(
-            users["liaison"],
-            TopicCreate(
-                title=story.title,
-                description=story.description,
-                category=story.category,
-                village_id=villages[story.village].id,
-            ),
+        walk = _Walk(
+            story,
+            n,
+            villages[story.village].id,
+            users,
+            speakers[story.village],
+            publishing,
+            calendar,
+            today,
         )
-        await _advance(topic.id, story, users, speakers[story.village], publishing)
-        if story.title == OVERDUE_STORY:
-            await _opened_long_ago(topic.id, OVERDUE_BY_DAYS)
+        steps += walk.steps()
+    return steps
 
 
-async def _opened_long_ago(topic_id: int, days: int) -> None:
-    """As if the topic had been opened ``days`` ago: its stage began then and its time
-    limit has run out (the demo's only write around the services)."""
-    from deliberation.deadlines import due_of
+def _working_day(calendar: WorkingDays, today: date, back: int) -> date:
+    """The ``back``-th working day before ``today`` (negative: after it)."""
+    day, step, left = today, (-1 if back > 0 else 1), abs(back)
+    while left:
+        day += timedelta(days=step)
+        left -= calendar.is_workday(day)[0]
+    return day
 
-    entered = china_today() - timedelta(days=days)
-    due = await due_of(topic_id, "proposed", entered)
-    await Topic.update(
-        {
-            Topic.created_at: utcnow() - timedelta(days=days),
-            Topic.stage_entered_on: entered,
-            Topic.due_on: due.day if due else None,
-        }
-    ).where(Topic.id == topic_id)
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=CHINA).astimezone(UTC)
+
+
+_Step = tuple[datetime, int, Callable[[], Awaitable[None]]]
+"""When, the story's number (ties), what happens then."""
 
 
 async def _account(a: DemoAccount, township_id: int | None, village_id: int | None) -> Principal:
@@ -565,85 +613,155 @@ async def _publish(staff: Principal, topic_id: int, kind: str, publishing: Publi
     await documents.publish_document(staff, draft.id, None, publishing)
 
 
-async def _advance(
-    topic_id: int,
-    story: Story,
-    users: dict[str, Principal],
-    speakers: list[tuple[Principal, str]],
-    publishing: Publishing,
-) -> None:
-    """Take the topic to ``story.target`` the way a township would, with the story's
-    own records at each stage."""
-    liaison, staff = users["liaison"], users["staff"]
-    today = china_today()
-    opinions = [
-        await records.add_opinion(
-            speaker,
-            topic_id,
-            OpinionCreate(content=content, stance=stance),  # type: ignore[arg-type]
+@dataclass
+class _Walk:
+    """One story's steps, each at its moment; they share what earlier steps made
+    (the topic, its opinions, meeting and agreed items)."""
+
+    story: Story
+    number: int
+    village_id: int | None
+    users: dict[str, Principal]
+    speakers: list[tuple[Principal, str]]
+    publishing: Publishing
+    calendar: WorkingDays
+    today: date
+    topic_id: int = 0
+    opinions: list[Any] = field(default_factory=list)
+    meeting_id: int = 0
+    items: list[Any] = field(default_factory=list)
+    found: list[_Step] = field(default_factory=list)
+
+    def day(self, back: int) -> date:
+        return _working_day(self.calendar, self.today, back)
+
+    def at(self, back: int, hour: int, action: Callable[[], Awaitable[None]]) -> None:
+        """``action`` at ``hour`` China time on the ``back``-th working day before today;
+        a story's steps in their order, stories a few minutes apart."""
+        moment = _at(self.day(back), hour, self.number * 3) + timedelta(seconds=len(self.found))
+        self.found.append((moment, self.number, action))
+
+    def steps(self) -> list[_Step]:
+        story = self.story
+        ages = story.ages
+        terminal = story.target in ("rejected", "withdrawn")
+        expected = 2 if terminal else PATH.index(story.target) + 1
+        assert len(ages) == expected and min(ages) >= 1, story.title
+        assert all(a > b for a, b in pairwise(ages)), story.title
+        self.at(ages[0], 9, self.open)
+        self.at(ages[0], 15, self.hear_representatives)
+        if story.target == "rejected":
+            comment = "属于城管执法事项，已转交相关部门处理，不予立项。"
+            self.at(ages[1], 10, lambda: self.fire("staff", "reject", comment))
+            return self.found
+        if story.target == "withdrawn":
+            comment = "仓库产权尚未明确，待确权后再提出。"
+            self.at(ages[1], 10, lambda: self.fire("liaison", "withdraw", comment))
+            return self.found
+        stop = len(ages) - 1
+        if stop >= 1:
+            self.at(ages[1], 16, self.investigate)
+        if stop >= 2:
+            self.at(ages[2], 10, lambda: self.fire("liaison", "begin_site_consultation"))
+        if stop >= 3:
+            if stop >= 4:
+                meeting = ages[4] + 1
+            else:
+                assert story.meeting_age is not None, story.title
+                meeting = story.meeting_age
+            self.at(ages[3], 16, lambda: self.consult_and_call(meeting))
+            if meeting >= 1:
+                # The office answers every opinion at the meeting.
+                self.at(meeting, 11, self.answer)
+        if stop >= 4:
+            self.at(ages[4], 10, self.record_minutes_and_items)
+        if stop >= 5:
+            self.at(ages[5], 10, self.publish_results)
+        if stop >= 6:
+            self.at(ages[6], 9, self.finish_items)
+            self.at(ages[6], 11, self.rate)
+            self.at(ages[6], 16, self.close)
+        return self.found
+
+    async def fire(self, role: str, trigger: str, comment: str = "") -> None:
+        await _fire(self.users[role], self.topic_id, trigger, comment)
+
+    async def open(self) -> None:
+        story = self.story
+        topic = await topics.open_topic(
+            self.users["liaison"],
+            TopicCreate(
+                title=story.title,
+                description=story.description,
+                category=story.category,
+                village_id=self.village_id,
+            ),
         )
-        for (speaker, _), (stance, content) in zip(speakers, story.opinions, strict=False)
-    ]
-    if story.target == "rejected":
-        await _fire(staff, topic_id, "reject", "属于城管执法事项，已转交相关部门处理，不予立项。")
-        return
-    if story.target == "withdrawn":
-        await _fire(liaison, topic_id, "withdraw", "仓库产权尚未明确，待确权后再提出。")
-        return
-    stop = PATH.index(story.target)
-    if stop >= 1:
-        place, participants, findings = story.visit
+        self.topic_id = topic.id
+
+    async def hear_representatives(self) -> None:
+        self.opinions = [
+            await records.add_opinion(
+                speaker,
+                self.topic_id,
+                OpinionCreate(content=content, stance=stance),  # type: ignore[arg-type]
+            )
+            for (speaker, _), (stance, content) in zip(
+                self.speakers, self.story.opinions, strict=False
+            )
+        ]
+
+    async def investigate(self) -> None:
+        place, participants, findings = self.story.visit
         await records.add_investigation(
-            liaison,
-            topic_id,
+            self.users["liaison"],
+            self.topic_id,
             InvestigationCreate(
-                visited_on=today - timedelta(days=20),
+                visited_on=self.day(self.story.ages[1] + 1),
                 place=place,
                 participants=participants,
                 findings=findings,
             ),
         )
-        await _fire(liaison, topic_id, "investigate")
-    if stop >= 2:
-        await _fire(liaison, topic_id, "begin_site_consultation")
-    if stop >= 3:
-        place, participants, summary = story.consultation
+        await self.fire("liaison", "investigate")
+
+    async def consult_and_call(self, meeting: int) -> None:
+        """The site consultation held that day, then the meeting called for its day."""
+        place, participants, summary = self.story.consultation
         await records.add_site_consultation(
-            liaison,
-            topic_id,
+            self.users["liaison"],
+            self.topic_id,
             SiteConsultationCreate(
-                held_on=today - timedelta(days=12),
-                place=place,
-                participants=participants,
-                summary=summary,
+                held_on=china_today(), place=place, participants=participants, summary=summary
             ),
         )
-        meeting = await records.schedule_meeting(
-            staff,
-            topic_id,
+        called = await records.schedule_meeting(
+            self.users["staff"],
+            self.topic_id,
             MeetingCreate(
-                scheduled_at=datetime.combine(
-                    today - timedelta(days=5), datetime.min.time(), utcnow().tzinfo
-                )
-                + timedelta(hours=1),
-                place=story.meeting[0],
+                scheduled_at=_at(self.day(meeting), 9),
+                place=self.story.meeting[0],
                 host="陈国强（镇政协工作联络委主任）",
             ),
         )
-        await _fire(staff, topic_id, "convene_meeting")
-        # The office answers every opinion at the meeting.
-        for n, opinion in enumerate(opinions):
+        self.meeting_id = called.id
+        await self.fire("staff", "convene_meeting")
+
+    async def answer(self) -> None:
+        for n, opinion in enumerate(self.opinions):
             adoption = ADOPTIONS[n % len(ADOPTIONS)]
             await records.answer_opinion(
-                staff,
+                self.users["staff"],
                 opinion.id,
                 OpinionAnswer(adoption=adoption, reason=ANSWERS[adoption]),  # type: ignore[arg-type]
             )
-    if stop >= 4:
+
+    async def record_minutes_and_items(self) -> None:
+        staff, story = self.users["staff"], self.story
         _, summary, decisions = story.meeting
         await records.record_minutes(
             staff,
-            meeting.id,
+            self.meeting_id,
             MinutesUpdate(
                 summary=summary,
                 decisions=decisions,
@@ -653,41 +771,49 @@ async def _advance(
                     AttendeeIn(name="赵丽", unit="镇财政所", attendance="on_leave"),
                     *(
                         AttendeeIn(name=name, unit="村（居）民代表", attendance="observer")
-                        for _, name in speakers[:2]
+                        for _, name in self.speakers[:2]
                     ),
                 ],
             ),
         )
-        items = [
+        today = china_today()
+        self.items = [
             await records.add_resolution_item(
                 staff,
-                topic_id,
+                self.topic_id,
                 ResolutionItemCreate(
                     content=content, responsible_unit=unit, due_date=today + timedelta(days=days)
                 ),
             )
             for content, unit, days in story.items
         ]
-        await _fire(staff, topic_id, "adopt_resolution")
-    if stop >= 5:
-        await _publish(staff, topic_id, "minutes", publishing)
-        await _publish(staff, topic_id, "resolution_notice", publishing)
-        await _fire(staff, topic_id, "start_feedback")
+        await self.fire("staff", "adopt_resolution")
+
+    async def publish_results(self) -> None:
+        staff = self.users["staff"]
+        await _publish(staff, self.topic_id, "minutes", self.publishing)
+        await _publish(staff, self.topic_id, "resolution_notice", self.publishing)
+        await self.fire("staff", "start_feedback")
         await records.add_progress(
-            staff, items[0].id, ProgressCreate(note=story.progress, percent=60)
+            staff, self.items[0].id, ProgressCreate(note=self.story.progress, percent=60)
         )
-    if stop >= 6:
-        for item in items:
+
+    async def finish_items(self) -> None:
+        for item in self.items:
             await records.add_progress(
-                staff,
+                self.users["staff"],
                 item.id,
                 ProgressCreate(note="已全部完成并验收。", percent=100, completed=True),
             )
-        for (speaker, _), (rating, comment) in zip(speakers, RATINGS, strict=False):
+
+    async def rate(self) -> None:
+        for (speaker, _), (rating, comment) in zip(self.speakers, RATINGS, strict=False):
             await records.rate_satisfaction(
                 speaker,
-                topic_id,
+                self.topic_id,
                 SatisfactionCreate(rating=rating, comment=comment),  # type: ignore[arg-type]
             )
-        await _publish(staff, topic_id, "feedback_report", publishing)
-        await _fire(staff, topic_id, "close")
+
+    async def close(self) -> None:
+        await _publish(self.users["staff"], self.topic_id, "feedback_report", self.publishing)
+        await self.fire("staff", "close")

@@ -9,6 +9,7 @@ Reviewers see the layout without rendering anything.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-TOPIC = "HSL-2026-0009"  # the demo topic in feedback: it has all three kinds
+TOPIC = "塘背村留守儿童课后托管"  # the demo topic in feedback: it has all three kinds
 KINDS = ("minutes", "resolution_notice", "feedback_report")
 
 
@@ -35,9 +36,13 @@ def main() -> int:
 
         deliberation("migrate")
         deliberation("demo")
+        with sqlite3.connect(f"{work}/demo.db") as db:
+            (reference,) = db.execute(
+                "SELECT reference FROM topic WHERE title = ?", (TOPIC,)
+            ).fetchone()
         for kind in KINDS:
             pdf = Path(work) / f"{kind}.pdf"
-            deliberation("render", TOPIC, "--kind", kind, "--publish", "--out", str(pdf))
+            deliberation("render", reference, "--kind", kind, "--publish", "--out", str(pdf))
             page_one = ["-r", "100", "-f", "1", "-l", "1", "-png", "-singlefile"]
             subprocess.run(["pdftoppm", *page_one, str(pdf), str(HERE / kind)], check=True)
             print(f"{(HERE / kind).relative_to(ROOT)}.png")

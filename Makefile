@@ -69,7 +69,7 @@ run: $(STAMP) native-libs fonts
 	@mkdir -p var
 	@$(STEP) "迁移数据库（约 5 秒）" -- $(BIN)/deliberation migrate
 	@$(STEP) "演示数据：数据库为空时生成，连同其公文 PDF（约 15 秒）" -- \
-	  $(BIN)/deliberation demo --if-empty
+	  $(BIN)/deliberation demo --if-empty --host $(HOST) --port $(PORT)
 	@echo "==> 启动服务（约 5 秒）：好商量 serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/schema)"
 	@$(BIN)/deliberation serve --host $(HOST) --port $(PORT)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from api.settings import Settings, SettingsError
+from api.settings import DEFAULT_PUBLIC_URL, Settings, SettingsError
 from deliberation import (
     account_import,
     accounts,
@@ -259,6 +260,12 @@ def print_demo_accounts() -> None:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    # The demo's documents name the address the demo will be served at (``make run
+    # PORT=…`` passes it), as ``serve`` does, unless DELIBERATION_PUBLIC_URL says otherwise.
+    if (args.host or args.port) and settings.public_url == DEFAULT_PUBLIC_URL:
+        address = served_url(args.host or "127.0.0.1", args.port or 8000)
+        settings = dataclasses.replace(settings, public_url=address)
+
     async def work() -> int:
         report = await demo.seed(_publishing(settings), if_empty=args.if_empty)
         if report.created:
@@ -590,6 +597,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo_parser = sub.add_parser("demo", help="seed the demo township (idempotent)")
     demo_parser.add_argument("--if-empty", action="store_true", help="only seed an empty database")
+    demo_parser.add_argument(
+        "--host",
+        help="the address the demo will be served at, for its documents' links and QR codes "
+        "(default 127.0.0.1; DELIBERATION_PUBLIC_URL wins)",
+    )
+    demo_parser.add_argument(
+        "--port", type=int, help="the port it will be served at (default 8000)"
+    )
     demo_parser.set_defaults(func=cmd_demo)
 
     audit_parser = sub.add_parser("audit", help="audit the event log").add_subparsers(

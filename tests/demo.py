@@ -12,6 +12,9 @@ from pathlib import Path
 
 from tests.cli import run_cli
 
+SERVED_AT = ("127.0.0.1", 8123)
+"""Where the session's demo says it is served, as ``make run PORT=8123`` builds it."""
+
 
 @dataclass(frozen=True)
 class DemoBuild:
@@ -21,12 +24,14 @@ class DemoBuild:
 
 
 def build_demo(folder: Path) -> DemoBuild:
-    """``deliberation migrate`` then ``deliberation demo --if-empty`` on a new database."""
+    """``deliberation migrate`` then ``deliberation demo --if-empty --host … --port …`` on
+    a new database, as ``make run`` does."""
     database = folder / "demo.sqlite3"
     url = f"sqlite:///{database}"
     migrated = run_cli(url, "migrate", cwd=folder)
     assert migrated.returncode == 0, migrated.stderr
-    seeded = run_cli(url, "demo", "--if-empty", cwd=folder)
+    host, port = SERVED_AT
+    seeded = run_cli(url, "demo", "--if-empty", "--host", host, "--port", str(port), cwd=folder)
     assert seeded.returncode == 0, seeded.stderr
     return DemoBuild(database, seeded.stdout)
 

@@ -1,0 +1,124 @@
+"""The demo a newcomer first sees tells a story with time: topics opened over the past
+months, each stage entered on a working day after the one before, meetings after their
+topics, one topic really (and only just) overdue, answers that do not repeat their
+label, and documents that name the address the demo is served at."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections import defaultdict
+from contextlib import closing
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from deliberation import demo
+from deliberation.clock import china_date, china_today
+from deliberation.wording import ADOPTION_LABELS
+from deliberation.workdays import WorkingDays
+from tests.demo import SERVED_AT, DemoBuild, demo_copy
+
+CALENDAR = WorkingDays()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory, demo_build: DemoBuild) -> Path:
+    return demo_copy(demo_build, tmp_path_factory.mktemp("demo-time"))
+
+
+def rows(database: Path, sql: str) -> list[sqlite3.Row]:
+    with closing(sqlite3.connect(database)) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute(sql).fetchall()
+
+
+def moment(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def test_each_stage_took_time_and_began_on_a_working_day(database: Path) -> None:
+    events: dict[int, list[sqlite3.Row]] = defaultdict(list)
+    for event in rows(
+        database,
+        "SELECT topic, seq, kind, to_state, created_at FROM topic_event ORDER BY topic, seq",
+    ):
+        events[event["topic"]].append(event)
+    opened = {
+        t["id"]: moment(t["created_at"]) for t in rows(database, "SELECT id, created_at FROM topic")
+    }
+    assert len(events) == len(demo.STORIES) + len(demo.SECOND_STORIES)
+    days_seen = set()
+    for topic, chain in events.items():
+        times = [moment(e["created_at"]) for e in chain]
+        assert times == sorted(times) and len(set(times)) == len(times), topic
+        assert times[0] >= opened[topic] - timedelta(seconds=1)
+        moves = [china_date(moment(e["created_at"])) for e in chain if e["kind"] == "transition"]
+        for day in moves:
+            assert CALENDAR.is_workday(day)[0], (topic, day)
+            days_seen.add(day)
+        # Each stage entered on a later working day than the one before.
+        assert all(a < b for a, b in pairwise(moves)), (topic, moves)
+        assert china_date(opened[topic]) < china_today()
+    # Not one minute: topics opened over the past months.
+    first = min(china_date(o) for o in opened.values())
+    assert china_today() - first > timedelta(days=90)
+    assert len(days_seen) > 20
+
+
+def test_meetings_come_after_their_topics(database: Path) -> None:
+    meetings = rows(
+        database,
+        "SELECT meeting.scheduled_at, topic.created_at, topic.title FROM meeting "
+        "JOIN topic ON topic.id = meeting.topic",
+    )
+    assert meetings
+    for meeting in meetings:
+        assert moment(meeting["scheduled_at"]) > moment(meeting["created_at"]), meeting["title"]
+    for visit in rows(
+        database,
+        "SELECT investigation.visited_on, topic.created_at FROM investigation "
+        "JOIN topic ON topic.id = investigation.topic",
+    ):
+        assert date.fromisoformat(visit["visited_on"]) >= china_date(moment(visit["created_at"]))
+
+
+def test_one_topic_is_overdue_by_a_few_days_and_was_opened_months_ago(database: Path) -> None:
+    today = china_today()
+    late = [
+        t
+        for t in rows(database, "SELECT title, due_on, created_at, state FROM topic")
+        if t["due_on"]
+        and date.fromisoformat(t["due_on"]) < today
+        and t["state"] not in ("closed", "rejected", "withdrawn")
+    ]
+    assert [t["title"] for t in late] == [demo.OVERDUE_STORY]
+    overdue_by = (today - date.fromisoformat(late[0]["due_on"])).days
+    assert 1 <= overdue_by <= 7  # a few days, not 逾期 16 天
+    assert today - china_date(moment(late[0]["created_at"])) > timedelta(days=45)
+
+
+def test_answers_do_not_repeat_their_label(database: Path) -> None:
+    answered = rows(
+        database, "SELECT adoption, answer_reason FROM opinion WHERE adoption IS NOT NULL"
+    )
+    assert answered
+    for opinion in answered:
+        label = ADOPTION_LABELS[opinion["adoption"]]
+        assert "采纳" not in opinion["answer_reason"], (label, opinion["answer_reason"])
+
+
+def test_the_demos_documents_name_the_address_it_is_served_at(database: Path) -> None:
+    host, port = SERVED_AT
+    published = rows(database, "SELECT kind, pdf FROM document WHERE status = 'published'")
+    assert published
+    for document in published:
+        text = "".join(
+            page.extract_text() or "" for page in PdfReader(io.BytesIO(document["pdf"])).pages
+        )
+        flat = "".join(text.split())
+        assert f"{host}:{port}" in flat, document["kind"]
+        assert ":8000" not in flat, document["kind"]

@@ -161,3 +161,22 @@ async def test_the_schedulers_tick_builds_the_days_open_data(
     first = open_data.last_build(folder)
     await scheduler_tick(config)
     assert open_data.last_build(folder) == first  # not again the same day
+
+
+def test_the_demos_figures_show_stages_that_took_time(demo_export: tuple[Path, Path]) -> None:
+    """The demo was built with time (issue 25): its stages took working days, not the
+    same minute, and not every one kept its limit."""
+    _, out = demo_export
+    with zipfile.ZipFile(out / open_data.LATEST) as archive:
+        statistics = json.loads(archive.read(open_data.NESTED_STATISTICS))
+    stages = [
+        stage
+        for year in statistics
+        for township in year["townships"]
+        for stage in township["stages"]
+        if stage["finished"]
+    ]
+    assert stages
+    assert all(stage["median_working_days"] > 0 for stage in stages), stages
+    finished = sum(stage["finished"] for stage in stages)
+    assert 0 < sum(stage["on_time"] for stage in stages) < finished

@@ -4,12 +4,15 @@ printed and carry a topic through every state in the browser."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
+from deliberation.wording import ADOPTION_LABELS
 from tests.demo import DemoBuild, demo_copy
 from tests.e2e.pages import sign_in
 from tests.e2e.test_whole_life import carry_through_every_state
@@ -69,4 +72,27 @@ async def test_each_demo_account_finds_its_work(
     await expect(late).to_contain_text("港口镇")
     await late.get_by_role("link").click()
     await expect(page.locator("#urge-form")).to_be_visible()
+    await context.close()
+
+
+async def test_the_demo_topic_page_reads_each_answer_once(
+    demo: tuple[str, dict[str, tuple[str, str, str]]], browser: Browser, demo_build: DemoBuild
+) -> None:
+    """答复：已采纳 · 纳入实施方案…, not 答复：已采纳 · 已采纳，纳入实施方案… (issue 25)."""
+    base, accounts = demo
+    with closing(sqlite3.connect(demo_build.database)) as db:
+        (topic_id,) = db.execute(
+            "SELECT id FROM topic WHERE title = '镇区路灯补装与维护'"
+        ).fetchone()
+    user, password, _ = accounts["staff"]
+    context = await sign_in(browser, base, user, password)
+    page = await context.new_page()
+    await page.goto(f"{base}/topics/{topic_id}")
+    answers = await page.locator("#opinions .answer, .answer").all_inner_texts()
+    answers = [a for a in answers if a.startswith("答复")]
+    assert answers
+    for answer in answers:
+        said = [label for label in ADOPTION_LABELS.values() if label in answer]
+        assert len(said) == 1 and answer.count(said[0]) == 1, answer
+        assert answer.count("采纳") == 1, answer
     await context.close()

@@ -278,6 +278,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             )
         else:
             print(report.skipped_reason)
+            made_for = await demo.documents_address()
+            if made_for and made_for != settings.public_url:
+                # Published documents cannot change (their hashes are in the audit chain).
+                print(
+                    f"注意：演示公文中的链接和二维码指向 {made_for}（生成演示数据时的地址），"
+                    f"而不是 {settings.public_url}。如需更新，请清空数据库"
+                    f"（默认 var/deliberation.sqlite3）后重新运行 make run。"
+                )
         if await demo.demo_exists():
             print_demo_accounts()
         return 0

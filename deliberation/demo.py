@@ -6,6 +6,7 @@ a working day after the one before (``Story.ages``), the one clock set to each m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,7 +31,7 @@ from deliberation.schemas import (
     UserCreate,
 )
 from deliberation.security import Principal
-from deliberation.tables import Account, Topic, Township
+from deliberation.tables import Account, OutboxEvent, Topic, Township
 from deliberation.workdays import WorkingDays, working_days
 from workflows import WORKFLOW
 
@@ -466,6 +467,24 @@ async def demo_exists() -> bool:
 
 async def database_is_empty() -> bool:
     return not await Township.exists() and not await Account.exists()
+
+
+async def documents_address() -> str | None:
+    """The address the demo's documents name in their links and QR codes (as published,
+    from the event that told of it), or None if it has none."""
+    row = (
+        await OutboxEvent.select(OutboxEvent.payload)
+        .where(
+            OutboxEvent.type == "document.published",
+            OutboxEvent.township.name == TOWNSHIP,
+        )
+        .order_by(OutboxEvent.id)
+        .first()
+    )
+    if row is None:
+        return None
+    verify_url = str(json.loads(row["payload"]).get("verify_url") or "")
+    return verify_url.rsplit("/verify/", 1)[0] or None
 
 
 async def seed(publishing: Publishing, if_empty: bool = False) -> DemoReport:

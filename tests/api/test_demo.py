@@ -20,6 +20,7 @@ from deliberation import demo
 from deliberation.clock import china_date, china_today
 from deliberation.wording import ADOPTION_LABELS
 from deliberation.workdays import WorkingDays
+from tests.cli import run_cli
 from tests.demo import SERVED_AT, DemoBuild, demo_copy
 
 CALENDAR = WorkingDays()
@@ -122,3 +123,20 @@ def test_the_demos_documents_name_the_address_it_is_served_at(database: Path) ->
         flat = "".join(text.split())
         assert f"{host}:{port}" in flat, document["kind"]
         assert ":8000" not in flat, document["kind"]
+
+
+def test_serving_the_demo_elsewhere_says_its_documents_name_the_first_address(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """``make run PORT=8124`` on a demo built for 8123: published documents cannot change
+    (their hashes are in the chain), so the command says where they point and how to
+    remake them; served where they point, it says nothing of the kind."""
+    host, port = SERVED_AT
+    url = f"sqlite:///{demo_copy(demo_build, tmp_path)}"
+    elsewhere = run_cli(url, "demo", "--if-empty", "--host", host, "--port", "8124", cwd=tmp_path)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert f"指向 http://{host}:{port}" in elsewhere.stdout
+    assert f"而不是 http://{host}:8124" in elsewhere.stdout
+    same = run_cli(url, "demo", "--if-empty", "--host", host, "--port", str(port), cwd=tmp_path)
+    assert same.returncode == 0, same.stderr
+    assert "指向" not in same.stdout

@@ -6,7 +6,9 @@ label, and documents that name the address the demo is served at."""
 from __future__ import annotations
 
 import io
+import shutil
 import sqlite3
+import subprocess
 from collections import defaultdict
 from contextlib import closing
 from datetime import date, datetime, timedelta
@@ -140,3 +142,18 @@ def test_serving_the_demo_elsewhere_says_its_documents_name_the_first_address(
     same = run_cli(url, "demo", "--if-empty", "--host", host, "--port", str(port), cwd=tmp_path)
     assert same.returncode == 0, same.stderr
     assert "指向" not in same.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_builds_the_demo_for_the_port_it_serves() -> None:
+    """``make run PORT=8123``: the demo's documents are made for the address it serves."""
+    planned = subprocess.run(
+        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=8123"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout
+    assert "deliberation demo --if-empty --host 0.0.0.0 --port 8123" in planned
+    assert "deliberation serve --host 0.0.0.0 --port 8123" in planned

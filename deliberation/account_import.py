@@ -1,9 +1,11 @@
 """Accounts from a spreadsheet (product.md §9 "The county"): a township's
 representatives typed once in Excel, not one by one.
 
-The file is ``.xlsx`` or ``.csv`` (UTF-8, or GB 18030 as Excel on a Chinese Windows
-saves it) with the columns 姓名, 用户名 (optional: made from the name's pinyin, or a
-counter), 角色, 乡镇, 村（社区） and 手机号 (optional); other columns (序号, 备注) are
+The file is ``.xlsx``, an old ``.xls`` (Excel 97–2003) or ``.csv`` (UTF-8, or GB 18030
+as Excel on a Chinese Windows saves it) as clerks make it: the header may sit under a
+title (it is looked for in the first 10 rows), merged cells read as what Excel shows
+(their top-left value). The columns are 姓名, 用户名 (optional: made from the name's
+pinyin, or a counter), 角色, 乡镇, 村（社区） and 手机号 (optional); other columns (序号, 备注) are
 ignored. Every row is checked before anything is written, and every problem is
 reported with its row and column in plain words; then all rows are created in one
 transaction, or none. Each new account gets a first password, shown once (and printed

@@ -128,8 +128,10 @@ class UserController(Controller):
         dry_run: Annotated[bool, QueryParameter()] = False,
         answer: Annotated[Literal["json", "pdf"], QueryParameter(name="format")] = "json",
     ) -> ImportRead | Response[bytes]:
-        """Accounts from an .xlsx or .csv file (columns 姓名, 用户名, 角色, 乡镇, 村（社区）,
-        手机号): every bad row and column listed; all rows created, or none.
+        """Accounts from an .xlsx, .xls (Excel 97–2003, at most 2 MB) or .csv file (columns
+        姓名, 用户名, 角色, 乡镇, 村（社区）, 手机号; the header within the first 10 rows,
+        merged cells read as their top-left value): every bad row and column listed; all
+        rows created, or none.
         ``dry_run=true`` only checks. ``format=pdf`` answers a real run with the printable
         sheet of usernames and first passwords instead of JSON."""
         upload = data.get("file")

@@ -92,9 +92,7 @@ async def test_a_township_merged_down_its_rows_is_read_as_excel_shows_it(world: 
     assert [(c["display_name"], c["township_name"]) for c in created] == [
         (f"{prefix}{i}", world.a.name) for i in range(4)
     ]
-    stored = await Account.select(Account.township).where(
-        Account.display_name.like(f"{prefix}%")
-    )
+    stored = await Account.select(Account.township).where(Account.display_name.like(f"{prefix}%"))
     assert [r["township"] for r in stored] == [world.a.id] * 4
 
 

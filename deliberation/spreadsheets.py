@@ -466,6 +466,9 @@ _MULTI_CELL_RECORDS = {0x00BD, 0x00BE}
 
 
 def is_xls(content: bytes, filename: str) -> bool:
+    """By the content first (an .xlsx renamed .xls is still a ZIP), then by the name."""
+    if content[:4] == b"PK\x03\x04":
+        return False
     return content[:8] == XLS_MAGIC or filename.lower().endswith(".xls")
 
 

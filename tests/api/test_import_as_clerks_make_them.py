@@ -65,6 +65,17 @@ async def test_a_title_row_above_the_header_is_passed_over(world: World) -> None
     assert created[2]["phone"] == "13700000002"
 
 
+async def test_an_xlsx_named_xls_is_read_as_what_it_is(world: World) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADER)
+    sheet.append(people(world, unique("改名")[-6:], 1, world.a.name)[0])
+    answer = await send(world, book_bytes(book), "改了名字.xls", dry_run="true")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["errors"] == [] and len(answer.json()["checked"]) == 1
+
+
 async def test_a_header_nowhere_near_the_top_names_what_it_lacks(world: World) -> None:
     book = Workbook()
     sheet = book.active

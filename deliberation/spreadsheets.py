@@ -462,6 +462,8 @@ _CELL_RECORDS = {0x0006, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E, 0x0201, 0x00D6}
 """BIFF8 records of one cell (FORMULA, LABELSST, NUMBER, LABEL, BOOLERR, RK, BLANK,
 RSTRING): row and column are their first two 16-bit numbers."""
 _MULTI_CELL_RECORDS = {0x00BD, 0x00BE}
+_MERGED_CELLS = 0x00E5
+"""MERGEDCELLS: a count, then each range's first and last row, first and last column."""
 """MULRK and MULBLANK: a row, its first column, …, its last column (the record's end)."""
 
 
@@ -472,35 +474,52 @@ def is_xls(content: bytes, filename: str) -> bool:
     return content[:8] == XLS_MAGIC or filename.lower().endswith(".xls")
 
 
-def _check_biff(stream: bytes, filename: str) -> None:
-    """Every cell record of the workbook stream against the limits, before xlrd builds
-    its rows: a 20-byte record can place a cell at row 65 535, column 255, and xlrd's
-    rows are as long as their last cell (memory for 16 million cells from 1 MB)."""
+def _check_biff(stream: bytes, filename: str, starts: Iterable[int] = (0,)) -> None:
+    """Every cell record of the workbook stream's sheets against the limits, before xlrd
+    builds its rows: a 14-byte record can place a cell at row 65 535, column 255, and
+    xlrd's rows are as long as their last cell (memory for 16 million cells from 1 MB).
+    Each sheet is walked from where the workbook says it starts (``starts``), as xlrd
+    reads it, up to its EOF record; the cells of all sheets are counted together."""
     import struct
 
-    position, count = 0, 0
-    while position + 4 <= len(stream):
-        code, length = struct.unpack_from("<HH", stream, position)
-        data = stream[position + 4 : position + 4 + length]
-        position += 4 + length
-        if code in _CELL_RECORDS and len(data) >= 4:
-            row, first = struct.unpack_from("<HH", data)
-            last = first
-        elif code in _MULTI_CELL_RECORDS and len(data) >= 6:
-            row, first = struct.unpack_from("<HH", data)
-            (last,) = struct.unpack_from("<H", data, len(data) - 2)
-        else:
-            continue
-        if row >= MAX_SHEET_ROWS:
-            raise too_large(filename, f"行数超过 {MAX_SHEET_ROWS} 行（{LIMITS}）")
-        if max(first, last) >= MAX_COLUMNS:
-            raise too_large(
-                filename,
-                f"第 {row + 1} 行有内容超过 {get_column_letter(MAX_COLUMNS)} 列（{LIMITS}）",
-            )
-        count += max(last - first + 1, 1)
-        if count > MAX_CELLS:
-            raise too_large(filename, f"单元格超过 {MAX_CELLS} 个（{LIMITS}）")
+    count = 0
+    for start in starts:
+        position = max(start, 0)
+        while position + 4 <= len(stream):
+            code, length = struct.unpack_from("<HH", stream, position)
+            data = stream[position + 4 : position + 4 + length]
+            position += 4 + length
+            if code == 0x000A and start:  # EOF: the end of this sheet
+                break
+            if code == _MERGED_CELLS and len(data) >= 2:
+                # xlrd makes the sheet as long as its last merged range: a range's last
+                # row and column are held to the limits like a cell's.
+                (ranges,) = struct.unpack_from("<H", data)
+                ends = [
+                    struct.unpack_from("<HHHH", data, 2 + 8 * n)
+                    for n in range(min(ranges, (len(data) - 2) // 8))
+                ]
+                row = max((e[1] for e in ends), default=0)
+                first = last = max((e[3] for e in ends), default=0)
+            elif code in _CELL_RECORDS and len(data) >= 4:
+                row, first = struct.unpack_from("<HH", data)
+                last = first
+            elif code in _MULTI_CELL_RECORDS and len(data) >= 6:
+                row, first = struct.unpack_from("<HH", data)
+                (last,) = struct.unpack_from("<H", data, len(data) - 2)
+            else:
+                continue
+            if row >= MAX_SHEET_ROWS:
+                raise too_large(filename, f"行数超过 {MAX_SHEET_ROWS} 行（{LIMITS}）")
+            if max(first, last) >= MAX_COLUMNS:
+                raise too_large(
+                    filename,
+                    f"第 {row + 1} 行有内容超过 {get_column_letter(MAX_COLUMNS)} 列（{LIMITS}）",
+                )
+            if code != _MERGED_CELLS:
+                count += max(last - first + 1, 1)
+            if count > MAX_CELLS:
+                raise too_large(filename, f"单元格超过 {MAX_CELLS} 个（{LIMITS}）")
 
 
 def xls_table(content: bytes, filename: str, text: Callable[[Any], str]) -> list[list[str]]:
@@ -526,7 +545,7 @@ def xls_table(content: bytes, filename: str, text: Callable[[Any], str]) -> list
     except Exception as error:  # xlrd fails on a broken file in many ways
         raise unreadable(NOT_XLS) from error
     try:
-        _check_biff(book.mem or b"", filename)
+        _check_biff(book.mem or b"", filename, getattr(book, "_sh_abs_posn", None) or (0,))
         if book.nsheets < 1:
             raise unreadable("这个 .xls 文件里没有工作表")
         sheet = book.sheet_by_index(0)

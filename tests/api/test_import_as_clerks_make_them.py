@@ -171,7 +171,8 @@ async def test_a_broken_or_oversized_xls_is_refused_with_a_code(world: World) ->
 
 
 def test_a_cell_far_out_in_an_xls_is_refused_before_xlrd_builds_its_rows() -> None:
-    """A 14-byte NUMBER record at row 60 000 would make xlrd build 60 000 rows."""
+    """A 14-byte NUMBER record at row 60 000 would make xlrd build 60 000 rows; so would a
+    merged range ending there (found by feeding xlrd broken copies of roster.xls)."""
     import pytest
 
     from deliberation import spreadsheets
@@ -183,6 +184,17 @@ def test_a_cell_far_out_in_an_xls_is_refused_before_xlrd_builds_its_rows() -> No
     wide = struct.pack("<HHHH", 0x00BE, 10, 5, 0) + struct.pack("<HHH", 0, 0, 200)
     with pytest.raises(FileTooLarge):
         spreadsheets._check_biff(wide, "宽.xls")
+    merged = struct.pack("<HHH", 0x00E5, 10, 1) + struct.pack("<HHHH", 2, 58_629, 3, 3)
+    with pytest.raises(FileTooLarge):
+        spreadsheets._check_biff(merged, "并.xls")
+    spreadsheets._check_biff(
+        struct.pack("<HHH", 0x00E5, 10, 1) + struct.pack("<HHHH", 2, 5, 3, 3), "好.xls"
+    )
+    # A far cell found where the workbook says the sheet starts, after a garbled record.
+    garbled = struct.pack("<HH", 0x0809, 300) + record
+    spreadsheets._check_biff(garbled, "乱.xls")  # walked from 0: the record is skipped
+    with pytest.raises(FileTooLarge):
+        spreadsheets._check_biff(garbled, "乱.xls", [4])
 
 
 async def test_the_template_flags_its_example_row_and_offers_drop_downs(world: World) -> None:

@@ -137,9 +137,13 @@ def read_rows(content: bytes, filename: str) -> list[tuple[int, dict[str, str]]]
     for number, row in enumerate(table[start + 1 :], start=start + 2):
         if not any(row) or [_header(h) for h in row] == headers:
             continue  # empty, or the header again (two header rows merged, blocks pasted)
-        rows.append(
-            (number, {h: (row[i] if i < len(row) else "") for i, h in enumerate(headers) if h})
-        )
+        values: dict[str, str] = {}
+        for i, h in enumerate(headers):
+            # A column named twice (a header cell merged across two columns): the first
+            # value given counts.
+            if h and not values.get(h):
+                values[h] = row[i] if i < len(row) else ""
+        rows.append((number, values))
     if not rows:
         raise _file_problem("表头下面没有数据")
     if len(rows) > MAX_ROWS:

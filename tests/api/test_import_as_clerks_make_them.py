@@ -65,6 +65,20 @@ async def test_a_title_row_above_the_header_is_passed_over(world: World) -> None
     assert created[2]["phone"] == "13700000002"
 
 
+async def test_a_header_merged_across_two_columns_keeps_the_value_given(world: World) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["姓名", "角色", "乡镇", "村（社区）", None])
+    sheet.merge_cells("D1:E1")  # 村（社区） over two columns: the village, then a note
+    village = world.a.villages[0]["name"]
+    name = unique("表头")[-6:]
+    sheet.append([name, "村（居）民代表", world.a.name, village, None])
+    answer = await send(world, book_bytes(book), "两列.xlsx", dry_run="true")
+    assert answer.status_code == 200 and answer.json()["errors"] == [], answer.text
+    assert answer.json()["checked"][0]["village_name"] == village
+
+
 async def test_an_xlsx_named_xls_is_read_as_what_it_is(world: World) -> None:
     book = Workbook()
     sheet = book.active

@@ -5,14 +5,17 @@ flagged by 检查 and its 角色 and 乡镇 columns are drop-downs."""
 from __future__ import annotations
 
 import io
+import re
 import struct
 from pathlib import Path
 from typing import Any
 
+from litestar import Litestar
 from openpyxl import Workbook, load_workbook
 
 from deliberation.tables import Account, Township
 from tests.api.test_import import send
+from tests.api.test_sessions_end import page_client
 from tests.world import World, unique
 
 FILES = Path(__file__).with_name("files")
@@ -238,3 +241,27 @@ async def test_the_template_flags_its_example_row_and_offers_drop_downs(world: W
     assert roles == ["政协委员/联络员", "村（居）民代表", "工作人员", "县政协督办"]
     towns = [c[0].value for c in options[township.formula1.split("!")[1].replace("$", "")]]
     assert world.a.name in towns and len(towns) == await Township.count()
+
+
+async def test_the_import_page_offers_xls_files_and_checks_one(world: World, app: Litestar) -> None:
+    admin = await page_client(app, world.admin.user["username"])
+    page = await admin.get("/admin/import")
+    assert page.status_code == 200
+    # The browser's file chooser only shows the kinds the form accepts.
+    accept = re.search(r'id="import-file"[^>]*accept="([^"]+)"', page.text)
+    assert accept and ".xls," in accept.group(1) + ","
+    assert "（.xlsx、.xls 或 .csv）" in page.text
+    await township_named(world, "黄金埠镇", ("金山村", "银湾村"))
+    checked = await admin.post(
+        "/admin/import",
+        data={"action": "check"},
+        files={
+            "file": (
+                "代表名单.xls",
+                (FILES / "roster.xls").read_bytes(),
+                "application/vnd.ms-excel",
+            )
+        },
+    )
+    assert checked.status_code == 200, checked.text[-2000:]
+    assert "4 行都可以导入" in checked.text

@@ -576,10 +576,12 @@ def build_parser() -> argparse.ArgumentParser:
     reset.set_defaults(func=cmd_user_reset_password)
     imported = user.add_parser(
         "import",
-        help="create accounts from an .xlsx or .csv file (its columns as in the template "
+        help="create accounts from an .xlsx, .xls or .csv file (its columns as in the template "
         "the admin page offers); all rows or none",
     )
-    imported.add_argument("file", help="the .xlsx or .csv file (UTF-8 or GB 18030)")
+    imported.add_argument(
+        "file", help="the .xlsx, .xls (Excel 97-2003) or .csv file (UTF-8 or GB 18030)"
+    )
     imported.add_argument(
         "--dry-run", action="store_true", help="only check every row; write nothing"
     )

@@ -1,9 +1,11 @@
 """Accounts from a spreadsheet (product.md §9 "The county"): a township's
 representatives typed once in Excel, not one by one.
 
-The file is ``.xlsx`` or ``.csv`` (UTF-8, or GB 18030 as Excel on a Chinese Windows
-saves it) with the columns 姓名, 用户名 (optional: made from the name's pinyin, or a
-counter), 角色, 乡镇, 村（社区） and 手机号 (optional); other columns (序号, 备注) are
+The file is ``.xlsx``, an old ``.xls`` (Excel 97–2003) or ``.csv`` (UTF-8, or GB 18030
+as Excel on a Chinese Windows saves it) as clerks make it: the header may sit under a
+title (it is looked for in the first 10 rows), merged cells read as what Excel shows
+(their top-left value). The columns are 姓名, 用户名 (optional: made from the name's
+pinyin, or a counter), 角色, 乡镇, 村（社区） and 手机号 (optional); other columns (序号, 备注) are
 ignored. Every row is checked before anything is written, and every problem is
 reported with its row and column in plain words; then all rows are created in one
 transaction, or none. Each new account gets a first password, shown once (and printed
@@ -70,6 +72,9 @@ ROLE_NAMES: dict[str, str] = {
 """What a clerk may write in 角色 (labels as the pages show them, common short forms,
 the English names)."""
 IMPORTABLE = ("liaison", "representative", "staff", "supervisor")
+EXAMPLE_MARK = "（示例）"
+"""The template's example row is 王建华（示例）: the check flags it, so it is never imported."""
+EXAMPLE_ROW = ("王建华" + EXAMPLE_MARK, "", "村（居）民代表", "黄金埠镇", "金山村", "13800000000")
 
 
 @dataclass
@@ -121,27 +126,24 @@ def read_rows(content: bytes, filename: str) -> list[tuple[int, dict[str, str]]]
         raise spreadsheets.too_large(
             filename, f"文件有 {len(content) / 1024 / 1024:.1f} MB，一次最多导入 5 MB"
         )
-    is_xlsx = content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx")
-    if is_xlsx:
+    if spreadsheets.is_xls(content, filename):
+        table = spreadsheets.xls_table(content, filename, _cell)
+    elif content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
         table = spreadsheets.xlsx_table(content, filename, _cell)
     else:
         table = spreadsheets.csv_table(_csv_text(content), filename, _cell)
-    start = next((i for i, row in enumerate(table) if any(row)), None)
-    if start is None:
-        raise _file_problem("文件中没有内容")
-    headers = [_header(h) for h in table[start]]
-    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
-    if missing:
-        raise _file_problem(
-            f"第 {start + 1} 行应是表头，缺少这些列：{'、'.join(missing)}（请使用导入模板）"
-        )
+    start, headers = _find_header(table)
     rows = []
     for number, row in enumerate(table[start + 1 :], start=start + 2):
-        if not any(row):
-            continue
-        rows.append(
-            (number, {h: (row[i] if i < len(row) else "") for i, h in enumerate(headers) if h})
-        )
+        if not any(row) or [_header(h) for h in row] == headers:
+            continue  # empty, or the header again (two header rows merged, blocks pasted)
+        values: dict[str, str] = {}
+        for i, h in enumerate(headers):
+            # A column named twice (a header cell merged across two columns): the first
+            # value given counts.
+            if h and not values.get(h):
+                values[h] = row[i] if i < len(row) else ""
+        rows.append((number, values))
     if not rows:
         raise _file_problem("表头下面没有数据")
     if len(rows) > MAX_ROWS:
@@ -149,6 +151,34 @@ def read_rows(content: bytes, filename: str) -> list[tuple[int, dict[str, str]]]
             filename, f"一次最多导入 {MAX_ROWS} 行，这个文件有 {len(rows)} 行"
         )
     return rows
+
+
+HEADER_SEARCH_ROWS = 10
+"""How far down the header is looked for: clerks put a title (黄金埠镇村民代表名单), a
+date or a note above it."""
+
+
+def _find_header(table: list[list[str]]) -> tuple[int, list[str]]:
+    """The first of the first ``HEADER_SEARCH_ROWS`` rows holding every required column
+    (its index and its column names), or a problem naming what the likeliest row lacks."""
+    candidates = [
+        (i, [_header(h) for h in row])
+        for i, row in enumerate(table[:HEADER_SEARCH_ROWS])
+        if any(row)
+    ]
+    if not candidates:
+        raise _file_problem("文件中没有内容")
+    for index, headers in candidates:
+        if all(c in headers for c in REQUIRED_COLUMNS):
+            return index, headers
+    index, headers = max(
+        candidates, key=lambda c: (sum(1 for r in REQUIRED_COLUMNS if r in c[1]), -c[0])
+    )
+    missing = "、".join(c for c in REQUIRED_COLUMNS if c not in headers)
+    raise _file_problem(
+        f"前 {HEADER_SEARCH_ROWS} 行中找不到表头（应有{'、'.join(REQUIRED_COLUMNS)}这几列）："
+        f"第 {index + 1} 行缺少这些列：{missing}（请使用导入模板）"
+    )
 
 
 def _pinyin_name(name: str) -> str:
@@ -184,6 +214,8 @@ async def check(
             problem("姓名", "没有填写姓名")
         elif len(name) > 100:
             problem("姓名", "姓名太长（最多 100 个字）")
+        elif EXAMPLE_MARK in name.replace("(", "（").replace(")", "）"):
+            problem("姓名", "这是模板中的示例行，请删除后再导入")
         role_text = row.get("角色", "").replace("(", "（").replace(")", "）")
         role = ROLE_NAMES.get(role_text) or ROLE_NAMES.get(role_text.lower())
         if not role_text:
@@ -350,33 +382,78 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-def template_xlsx() -> bytes:
-    """The file to fill in: the columns, one example row, and how to fill them."""
+OPTIONS_SHEET = "选项"
+TEMPLATE_ROWS = MAX_ROWS + 1
+"""The drop-downs cover the header and as many rows as one import takes."""
+
+
+async def template_xlsx() -> bytes:
+    """The file to fill in: the columns, an example row the check flags, drop-downs for
+    角色 and 乡镇 (the townships as they stand), and how to fill them."""
+    townships = [r["name"] for r in await Township.select(Township.name).order_by(Township.name)]
+    return _template_book(townships)
+
+
+def _template_book(townships: list[str]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "账号"
     sheet.append(list(COLUMNS))
-    sheet.append(["王建华", "", "村（居）民代表", "黄金埠镇", "金山村", "13800000000"])
+    sheet.append(list(EXAMPLE_ROW))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for column, width in zip("ABCDEF", (12, 16, 16, 14, 14, 16), strict=True):
+    for cell in sheet[2]:
+        cell.font = Font(italic=True, color="808080")
+    for column, width in zip("ABCDEF", (16, 16, 18, 14, 14, 16), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
+    # The lists live on a hidden sheet: an inline list is capped at 255 characters, which
+    # a county's townships pass.
+    options = book.create_sheet(OPTIONS_SHEET)
+    roles = [ROLE_LABELS[r] for r in IMPORTABLE]
+    options.append(["角色", "乡镇"])
+    for n in range(max(len(roles), len(townships))):
+        options.append(
+            [roles[n] if n < len(roles) else None, townships[n] if n < len(townships) else None]
+        )
+    options.sheet_state = "hidden"
+    lists = [("C", "A", len(roles), "角色", "请从下拉列表中选择角色")]
+    if townships:
+        lists.append(("D", "B", len(townships), "乡镇", "请从下拉列表中选择乡镇（县政协督办留空）"))
+    for column, source, count, title, message in lists:
+        choice = DataValidation(
+            type="list",
+            formula1=f"'{OPTIONS_SHEET}'!${source}$2:${source}${count + 1}",
+            allow_blank=True,
+            showDropDown=False,  # (sic: False shows the arrow)
+            showErrorMessage=True,
+            errorStyle="warning",  # a name typed differently can still be kept, and checked
+            errorTitle=title,
+            error=f"{message}；不在列表中的{title}在“检查”时会被指出。",
+            promptTitle=title,
+            prompt=message,
+            showInputMessage=True,
+        )
+        choice.add(f"{column}2:{column}{TEMPLATE_ROWS}")
+        sheet.add_data_validation(choice)
     notes = book.create_sheet("填写说明")
     for line in TEMPLATE_NOTES:
         notes.append([line])
     notes.column_dimensions["A"].width = 90
+    book.active = 0
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 TEMPLATE_NOTES = (
-    "每行一个人。姓名、角色、乡镇必填；示例行请删除后再导入。",
+    "每行一个人。姓名、角色、乡镇必填；示例行（王建华（示例））请删除后再导入，“检查”会指出它。",
+    "角色和乡镇可以从下拉列表中选择；表头上面可以有标题行，合并的乡镇单元格按显示的内容读取。",
     "用户名可以不填：系统用姓名的拼音生成（重名时加数字），导入后在名单中列出。",
     "角色填写：政协委员/联络员、村（居）民代表、工作人员、县政协督办。",
     "乡镇和村（社区）要与系统中的名称完全一致；村（居）民代表必须填写村（社区）。",
@@ -392,7 +469,7 @@ def template_csv() -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    writer.writerow(["王建华", "", "村（居）民代表", "黄金埠镇", "金山村", "13800000000"])
+    writer.writerow(EXAMPLE_ROW)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -15,9 +15,13 @@ every township at once (with a township column).
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from pypinyin import lazy_pinyin
 
 from deliberation.clock import china_date
 from deliberation.documents.content import document_number
@@ -64,12 +68,44 @@ async def export_scope(principal: Principal, township_id: int | None) -> int | N
     return township_id
 
 
-async def ledger_xlsx(principal: Principal, *, year: int, township_id: int | None) -> bytes:
+@dataclass(frozen=True)
+class LedgerFile:
+    body: bytes
+    filename: str
+    """What the clerk saves it as: ``黄金埠镇2026年协商议事台账.xlsx``."""
+    ascii_filename: str
+    """For clients that ignore ``filename*``: ``ledger-huangjinbuzhen-2026.xlsx``."""
+
+
+EVERY_TOWNSHIP = "各乡镇"
+
+
+async def ledger_xlsx(principal: Principal, *, year: int, township_id: int | None) -> LedgerFile:
     """The ledger of one township (a staff member's own by default), or of every
-    township for the county."""
+    township for the county, with the file name that says whose it is."""
     township_id = await export_scope(principal, township_id)
     topics = await _topics(year, township_id)
-    return _workbook(year, topics, every_township=township_id is None)
+    if township_id is None:
+        name = EVERY_TOWNSHIP
+    else:
+        row = await Township.select(Township.name).where(Township.id == township_id).first()
+        name = row["name"] if row else ""
+    return LedgerFile(
+        body=_workbook(year, topics, every_township=township_id is None),
+        filename=ledger_filename(name, year),
+        ascii_filename=ascii_ledger_filename(name, year),
+    )
+
+
+def ledger_filename(township: str, year: int) -> str:
+    """``{乡镇}{年}年协商议事台账.xlsx`` (characters a file name cannot hold dropped)."""
+    plain = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "", township)[:40]
+    return f"{plain}{year}年协商议事台账.xlsx"
+
+
+def ascii_ledger_filename(township: str, year: int) -> str:
+    letters = re.sub(r"[^a-z0-9]", "", "".join(lazy_pinyin(township, errors="ignore")).lower())
+    return f"ledger-{letters[:40]}-{year}.xlsx" if letters else f"ledger-{year}.xlsx"
 
 
 async def _topics(year: int, township_id: int | None) -> list[dict[str, Any]]:
@@ -263,6 +299,23 @@ def _fill(sheet: Any, headers: list[str], rows: list[list[Any]]) -> None:
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, 60)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
+    _print_setup(sheet)
+
+
+def _print_setup(sheet: Any) -> None:
+    """Printed as an inspector reads it: A4 landscape, every column on one page wide (as
+    many pages down as it takes), the header row on every page, 第 N 页，共 M 页 below."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddHeader.center.text = "&A"  # the sheet's name: 2026年协商议事台账
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

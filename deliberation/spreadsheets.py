@@ -79,6 +79,7 @@ _DIMENSION = (SHEET_NS, "dimension")
 _SHEET_DATA = (SHEET_NS, "sheetData")
 _WORKSHEET = (SHEET_NS, "worksheet")
 _SHARED_STRINGS = (SHEET_NS, "sst")
+_MERGE_CELL = (SHEET_NS, "mergeCell")
 
 LIMITS = (
     f"每个文件最多 {MAX_SHEET_ROWS} 行、{MAX_COLUMNS} 列"
@@ -120,6 +121,8 @@ class _Tally:
         self.cells = 0
         self.strings = 0
         self.other_elements = 0
+        self.merged: dict[str, list[str]] = {}
+        """Each worksheet part's merged ranges (``<mergeCell ref>``), by part name."""
 
     def refuse(self, message: str) -> FileTooLarge:
         return too_large(self.filename, message)
@@ -133,9 +136,10 @@ class _PartCounter(ContentHandler):
     piece's elements capped (openpyxl builds one piece as a tree at a time). Every other
     element, in any part, is kept by openpyxl as a tree: those are counted together."""
 
-    def __init__(self, tally: _Tally) -> None:
+    def __init__(self, tally: _Tally, part: str = "") -> None:
         super().__init__()
         self.tally = tally
+        self.part = part
         self.depth = 0
         self.root: tuple[str | None, str] | None = None
         self.in_sheet_data = False
@@ -178,6 +182,8 @@ class _PartCounter(ContentHandler):
             self.in_sheet_data = True
         elif name == _DIMENSION and self.root == _WORKSHEET:
             self._dimension(_attribute(attrs, "ref"))
+        elif name == _MERGE_CELL and self.root == _WORKSHEET:
+            self.tally.merged.setdefault(self.part, []).append(_attribute(attrs, "ref")[:40])
 
     def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
         if self.depth == self.piece_depth:
@@ -270,7 +276,7 @@ def _scan_part(book: zipfile.ZipFile, part: zipfile.ZipInfo, tally: _Tally) -> N
     """Read one part with the defused SAX parser (no DTD at all), counting as it goes."""
     parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     parser.setFeature(feature_namespaces, True)
-    parser.setContentHandler(_PartCounter(tally))
+    parser.setContentHandler(_PartCounter(tally, part.filename))
     source = xml.sax.xmlreader.InputSource(part.filename)
     with book.open(part) as stream:
         source.setByteStream(stream)
@@ -288,8 +294,9 @@ def _scan_part(book: zipfile.ZipFile, part: zipfile.ZipInfo, tally: _Tally) -> N
             return
 
 
-def check_xlsx(content: bytes, filename: str) -> None:
-    """Every limit checked from the ZIP directory and the parts' XML, before openpyxl."""
+def check_xlsx(content: bytes, filename: str) -> dict[str, list[str]]:
+    """Every limit checked from the ZIP directory and the parts' XML, before openpyxl;
+    the merged ranges of each worksheet part."""
     try:
         book = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, OSError, ValueError) as error:
@@ -306,6 +313,7 @@ def check_xlsx(content: bytes, filename: str) -> None:
                 if isinstance(error, ValidationFailed):
                     raise
                 raise unreadable(NOT_XLSX) from error  # a bad CRC, a size that lied, encrypted
+    return tally.merged
 
 
 class _Cells:
@@ -357,7 +365,7 @@ def xlsx_table(content: bytes, filename: str, text: Callable[[Any], str]) -> lis
     """The first sheet's rows as text, after :func:`check_xlsx`."""
     from openpyxl import load_workbook
 
-    check_xlsx(content, filename)
+    merged = check_xlsx(content, filename)
     cells = _Cells(filename, text)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -370,13 +378,50 @@ def xlsx_table(content: bytes, filename: str, text: Callable[[Any], str]) -> lis
         reset = getattr(sheet, "reset_dimensions", None)
         if reset is not None:  # rows only as wide as their cells, whatever was declared
             reset()
-        return [cells.row(values) for values in sheet.iter_rows(values_only=True)]
+        table = [cells.row(values) for values in sheet.iter_rows(values_only=True)]
+        path = str(getattr(sheet, "_worksheet_path", "")).lstrip("/")
+        ranges = []
+        for ref in merged.get(path, []):
+            try:
+                min_col, min_row, max_col, max_row = range_boundaries(ref.upper())
+            except (ValueError, TypeError):
+                continue  # openpyxl would not read such a range either
+            ranges.append((min_row or 1, max_row or min_row or 1, min_col or 1, max_col or 1))
+        return fill_merged(table, ranges, cells)
     except ValidationFailed:
         raise
     except Exception as error:
         raise unreadable(NOT_XLSX) from error
     finally:
         book.close()
+
+
+def fill_merged(
+    table: list[list[str]], ranges: Iterable[tuple[int, int, int, int]], cells: _Cells
+) -> list[list[str]]:
+    """Every cell of a merged range holds what Excel shows there: its top-left value (a
+    township merged down 20 rows is the township of each). Ranges are (first row, last
+    row, first column, last column), from 1 and inclusive; clipped to the rows read and
+    to ``MAX_COLUMNS``; the cells they add, and the cells they fill (ranges may overlap
+    in a crafted file), counted against ``MAX_CELLS``."""
+    filled = 0
+    for first_row, last_row, first_column, last_column in ranges:
+        if first_row > len(table) or first_column > MAX_COLUMNS:
+            continue
+        top = table[first_row - 1]
+        value = top[first_column - 1] if first_column <= len(top) else ""
+        last_column = min(last_column, MAX_COLUMNS)
+        for row in table[first_row - 1 : min(last_row, len(table))]:
+            if len(row) < last_column:
+                cells.cells += last_column - len(row)
+                if cells.cells > MAX_CELLS:
+                    raise too_large(cells.filename, f"单元格超过 {MAX_CELLS} 个（{LIMITS}）")
+                row.extend([""] * (last_column - len(row)))
+            filled += last_column - first_column + 1
+            if filled > MAX_CELLS:
+                raise too_large(cells.filename, f"合并的单元格超过 {MAX_CELLS} 个（{LIMITS}）")
+            row[first_column - 1 : last_column] = [value] * (last_column - first_column + 1)
+    return table
 
 
 MAX_LINE_CHARS = MAX_COLUMNS * (2 * MAX_CELL_CHARS + 3)
@@ -403,3 +448,132 @@ def csv_table(text: str, filename: str, cell: Callable[[Any], str]) -> list[list
         if "field limit" in str(error):  # a quoted cell running on over many lines
             raise too_large(filename, f"有一个单元格超过 {MAX_CELL_CHARS} 个字") from error
         raise unreadable("无法读取这个 CSV 文件，请检查引号是否成对") from error
+
+
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""An OLE2 compound file: an Excel 97–2003 workbook (or an .xlsx with a password)."""
+MAX_XLS_BYTES = 2 * 1024 * 1024
+"""An old .xls as uploaded (a 5 000-person roster saved as .xls is about 400 KB)."""
+NOT_XLS = (
+    "无法读取这个 .xls 文件（可能已损坏、设置了密码，或其实是网页格式），"
+    "请在 Excel 或 WPS 中打开，另存为 .xlsx 后再导入"
+)
+_CELL_RECORDS = {0x0006, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E, 0x0201, 0x00D6}
+"""BIFF8 records of one cell (FORMULA, LABELSST, NUMBER, LABEL, BOOLERR, RK, BLANK,
+RSTRING): row and column are their first two 16-bit numbers."""
+_MULTI_CELL_RECORDS = {0x00BD, 0x00BE}
+_MERGED_CELLS = 0x00E5
+"""MERGEDCELLS: a count, then each range's first and last row, first and last column."""
+"""MULRK and MULBLANK: a row, its first column, …, its last column (the record's end)."""
+
+
+def is_xls(content: bytes, filename: str) -> bool:
+    """By the content first (an .xlsx renamed .xls is still a ZIP), then by the name."""
+    if content[:4] == b"PK\x03\x04":
+        return False
+    return content[:8] == XLS_MAGIC or filename.lower().endswith(".xls")
+
+
+def _check_biff(stream: bytes, filename: str, starts: Iterable[int] = (0,)) -> None:
+    """Every cell record of the workbook stream's sheets against the limits, before xlrd
+    builds its rows: a 14-byte record can place a cell at row 65 535, column 255, and
+    xlrd's rows are as long as their last cell (memory for 16 million cells from 1 MB).
+    Each sheet is walked from where the workbook says it starts (``starts``), as xlrd
+    reads it, up to its EOF record; the cells of all sheets are counted together."""
+    import struct
+
+    count = 0
+    for start in starts:
+        position = max(start, 0)
+        while position + 4 <= len(stream):
+            code, length = struct.unpack_from("<HH", stream, position)
+            data = stream[position + 4 : position + 4 + length]
+            position += 4 + length
+            if code == 0x000A and start:  # EOF: the end of this sheet
+                break
+            if code == _MERGED_CELLS and len(data) >= 2:
+                # xlrd makes the sheet as long as its last merged range: a range's last
+                # row and column are held to the limits like a cell's.
+                (ranges,) = struct.unpack_from("<H", data)
+                ends = [
+                    struct.unpack_from("<HHHH", data, 2 + 8 * n)
+                    for n in range(min(ranges, (len(data) - 2) // 8))
+                ]
+                row = max((e[1] for e in ends), default=0)
+                first = last = max((e[3] for e in ends), default=0)
+            elif code in _CELL_RECORDS and len(data) >= 4:
+                row, first = struct.unpack_from("<HH", data)
+                last = first
+            elif code in _MULTI_CELL_RECORDS and len(data) >= 6:
+                row, first = struct.unpack_from("<HH", data)
+                (last,) = struct.unpack_from("<H", data, len(data) - 2)
+            else:
+                continue
+            if row >= MAX_SHEET_ROWS:
+                raise too_large(filename, f"行数超过 {MAX_SHEET_ROWS} 行（{LIMITS}）")
+            if max(first, last) >= MAX_COLUMNS:
+                raise too_large(
+                    filename,
+                    f"第 {row + 1} 行有内容超过 {get_column_letter(MAX_COLUMNS)} 列（{LIMITS}）",
+                )
+            if code != _MERGED_CELLS:
+                count += max(last - first + 1, 1)
+            if count > MAX_CELLS:
+                raise too_large(filename, f"单元格超过 {MAX_CELLS} 个（{LIMITS}）")
+
+
+def xls_table(content: bytes, filename: str, text: Callable[[Any], str]) -> list[list[str]]:
+    """The first sheet of an Excel 97–2003 workbook as text (xlrd), merged ranges read as
+    their top-left value, within the same limits as an .xlsx and 2 MB as uploaded."""
+    import xlrd
+
+    if len(content) > MAX_XLS_BYTES:
+        raise too_large(
+            filename,
+            f"文件有 {len(content) / 1024 / 1024:.1f} MB，.xls 文件一次最多导入 "
+            f"{MAX_XLS_BYTES // 1024 // 1024} MB（另存为 .xlsx 可导入更多）",
+        )
+    cells = _Cells(filename, text)
+    try:
+        book = xlrd.open_workbook(
+            file_contents=content,
+            on_demand=True,  # only the first sheet is read
+            formatting_info=True,  # for the merged ranges
+            ragged_rows=True,  # rows as long as their own cells
+            logfile=io.StringIO(),
+        )
+    except Exception as error:  # xlrd fails on a broken file in many ways
+        raise unreadable(NOT_XLS) from error
+    try:
+        _check_biff(book.mem or b"", filename, getattr(book, "_sh_abs_posn", None) or (0,))
+        if book.nsheets < 1:
+            raise unreadable("这个 .xls 文件里没有工作表")
+        sheet = book.sheet_by_index(0)
+        table = [
+            cells.row(_xls_value(sheet.cell(r, c), book) for c in range(sheet.row_len(r)))
+            for r in range(sheet.nrows)
+        ]
+        ranges = [(rlo + 1, rhi, clo + 1, chi) for rlo, rhi, clo, chi in sheet.merged_cells]
+        return fill_merged(table, ranges, cells)
+    except ValidationFailed:
+        raise
+    except Exception as error:
+        raise unreadable(NOT_XLS) from error
+    finally:
+        book.release_resources()
+
+
+def _xls_value(cell: Any, book: Any) -> Any:
+    """A cell's value as openpyxl would give it: dates as dates, booleans as booleans."""
+    import xlrd
+
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+            return cell.value
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    return cell.value

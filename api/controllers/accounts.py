@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
@@ -127,8 +128,10 @@ class UserController(Controller):
         dry_run: Annotated[bool, QueryParameter()] = False,
         answer: Annotated[Literal["json", "pdf"], QueryParameter(name="format")] = "json",
     ) -> ImportRead | Response[bytes]:
-        """Accounts from an .xlsx or .csv file (columns 姓名, 用户名, 角色, 乡镇, 村（社区）,
-        手机号): every bad row and column listed; all rows created, or none.
+        """Accounts from an .xlsx, .xls (Excel 97–2003, at most 2 MB) or .csv file (columns
+        姓名, 用户名, 角色, 乡镇, 村（社区）, 手机号; the header within the first 10 rows,
+        merged cells read as their top-left value): every bad row and column listed; all
+        rows created, or none.
         ``dry_run=true`` only checks. ``format=pdf`` answers a real run with the printable
         sheet of usernames and first passwords instead of JSON."""
         upload = data.get("file")
@@ -153,7 +156,7 @@ class UserController(Controller):
     @get("/import-template.xlsx", operation_id="import_template_xlsx", media_type=XLSX)
     async def import_template_xlsx(self) -> Response[bytes]:
         """The file to fill in, with the columns, an example row and how to fill them."""
-        return download(account_import.template_xlsx(), XLSX, "import-template.xlsx")
+        return download(await account_import.template_xlsx(), XLSX, "import-template.xlsx")
 
     @get("/import-template.csv", operation_id="import_template_csv", media_type="text/csv")
     async def import_template_csv(self) -> Response[bytes]:
@@ -181,12 +184,23 @@ class UserController(Controller):
         return TemporaryPassword(temporary_password=temporary)
 
 
-def download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
+def download(
+    body: bytes, media_type: str, filename: str, ascii_filename: str | None = None
+) -> Response[bytes]:
+    """An attachment named ``filename``; a name that is not ASCII is sent as RFC 6266's
+    ``filename*`` (RFC 5987, UTF-8), with ``ascii_filename`` for clients that ignore it."""
     return Response(
         body,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(filename, ascii_filename)},
     )
+
+
+def content_disposition(filename: str, ascii_filename: str | None = None) -> str:
+    if filename.isascii():
+        return f'attachment; filename="{filename}"'
+    fallback = ascii_filename or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class SecurityLogController(Controller):

@@ -48,5 +48,5 @@ async def ledger_workbook(
     a sheet of their agreed items: the township's staff for their own township, the
     county supervisor for one township or (no ``township_id``) every township."""
     chosen = year or china_today().year
-    body = await ledger.ledger_xlsx(principal, year=chosen, township_id=township_id)
-    return download(body, XLSX, f"ledger-{chosen}.xlsx")
+    made = await ledger.ledger_xlsx(principal, year=chosen, township_id=township_id)
+    return download(made.body, XLSX, made.filename, made.ascii_filename)

@@ -417,7 +417,7 @@ class AdminPageController(PageController):
     @get("/import-template.xlsx", operation_id="admin_import_template_xlsx")
     async def template_xlsx(self, principal: SignedIn) -> Response[bytes]:
         permissions.allowed(principal, "account.manage").check()
-        return download(account_import.template_xlsx(), XLSX, "import-template.xlsx")
+        return download(await account_import.template_xlsx(), XLSX, "import-template.xlsx")
 
     @get("/import-template.csv", operation_id="admin_import_template_csv")
     async def template_csv(self, principal: SignedIn) -> Response[bytes]:

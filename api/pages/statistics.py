@@ -66,8 +66,8 @@ class StatisticsPageController(PageController):
     ) -> Response[bytes]:
         """导出台账: the same workbook as ``GET /api/v1/ledger.xlsx``, for a signed-in page."""
         chosen = year or china_today().year
-        body = await ledger.ledger_xlsx(principal, year=chosen, township_id=township)
-        return download(body, XLSX, f"ledger-{chosen}.xlsx")
+        made = await ledger.ledger_xlsx(principal, year=chosen, township_id=township)
+        return download(made.body, XLSX, made.filename, made.ascii_filename)
 
     @get("/report.pdf", operation_id="annual_report_download")
     async def report(

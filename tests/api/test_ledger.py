@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
+from litestar import Litestar
 from openpyxl import load_workbook
 
 from deliberation.tables import Document, ResolutionItem
+from tests.api.test_sessions_end import page_client
 from tests.world import World, new_township, today, topic_in_state
 from workflows import WORKFLOW
 
@@ -111,3 +114,34 @@ async def test_text_is_never_a_formula_and_control_characters_do_not_break_it(
     assert row["议题"] == '\'=HYPERLINK("http://x")路灯不亮'
     column = next(c.column_letter for c in sheet[1] if c.value == "议题")
     assert sheet[f"{column}2"].data_type == "s"  # text, not a formula
+
+
+async def test_the_ledger_prints_landscape_one_page_wide_and_is_named_for_its_township(
+    world: World, app: Litestar
+) -> None:
+    t = await new_township(world, "台账打印镇")
+    for state in ("closed", "meeting"):
+        await topic_in_state(t, state)
+    answer = await t["staff"].get("/api/v1/ledger.xlsx")
+    assert answer.status_code == 200, answer.text
+    for sheet in load_workbook(io.BytesIO(answer.content)).worksheets:
+        # LibreOffice printed 10 portrait pages with the columns split across them.
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.print_title_rows == "$1:$1"  # the header row on every page
+        assert "&P" in sheet.oddFooter.center.text and "&N" in sheet.oddFooter.center.text
+    # Every township's file was ledger-2026.xlsx: now it carries the township's name.
+    year = today().year
+    disposition = answer.headers["content-disposition"]
+    wanted = quote(f"{t.name}{year}年协商议事台账.xlsx", safe="")
+    assert f"filename*=UTF-8''{wanted}" in disposition
+    assert 'filename="ledger-' in disposition and disposition.isascii()
+    staff_page = await page_client(app, t["staff"].user["username"])
+    page = await staff_page.get("/statistics/ledger.xlsx")
+    assert page.status_code == 200
+    assert page.headers["content-disposition"] == disposition
+    county = await world.supervisor.get("/api/v1/ledger.xlsx")
+    assert (
+        quote(f"各乡镇{year}年协商议事台账.xlsx", safe="") in county.headers["content-disposition"]
+    )

@@ -7,12 +7,13 @@ resolution item added or completed. Reads never compute it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from deliberation.clock import china_date, china_today
 from deliberation.tables import Meeting, ResolutionItem, Topic
-from deliberation.workdays import Deadline, working_days
+from deliberation.workdays import Deadline, WorkingDays, working_days
 from workflows import WORKFLOW
 
 
@@ -24,6 +25,51 @@ def due_label(state: str, due_on: date | None) -> str | None:
 
 def is_overdue(due_on: date | None, today: date | None = None) -> bool:
     return due_on is not None and due_on < (today or china_today())
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """How far a limit is from today, in words (还剩 3 个工作日 / 今天到期 / 已逾期 2 天)."""
+
+    text: str
+    tone: Literal["left", "today", "late"]
+    days: int
+    """Working (or calendar) days left; days overdue (calendar days) when late; 0 today."""
+
+
+def time_left(
+    due_on: date,
+    today: date | None = None,
+    calendar: WorkingDays | None = None,
+    *,
+    working: bool = True,
+) -> TimeLeft:
+    """What is left until ``due_on`` (the limit's last day, still in time), from the one
+    clock. ``working``: the limit is counted in working days (a stage's time limit), so
+    what is left is too, on ``calendar``; otherwise in calendar days (a result's
+    deadline, a date the office typed). Overdue is always in calendar days, as the
+    county page counts it: 已逾期 1 天 the day after the last day."""
+    today = today or china_today()
+    if due_on < today:
+        late = (today - due_on).days
+        return TimeLeft(f"已逾期 {late} 天", "late", late)
+    if due_on == today:
+        return TimeLeft("今天到期", "today", 0)
+    if working:
+        left, _ = (calendar or WorkingDays()).count(today, due_on)
+        if left:
+            return TimeLeft(f"还剩 {left} 个工作日", "left", left)
+    days = (due_on - today).days
+    return TimeLeft(f"还剩 {days} 天", "left", days)
+
+
+def days_ago(day: date, today: date | None = None) -> str:
+    """A past event, relative to today (今天 / 昨天 / N 天前); a future one as its date."""
+    today = today or china_today()
+    gone = (today - day).days
+    if gone < 0:
+        return ""
+    return "今天" if gone == 0 else "昨天" if gone == 1 else f"{gone} 天前"
 
 
 async def due_of(topic_id: int, state: str, entered_on: date | None) -> Deadline | None:

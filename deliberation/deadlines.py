@@ -7,6 +7,7 @@ resolution item added or completed. Reads never compute it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -32,7 +33,8 @@ class TimeLeft:
     """How far a limit is from today, in words (还剩 3 个工作日 / 今天到期 / 已逾期 2 天)."""
 
     text: str
-    tone: Literal["left", "today", "late"]
+    tone: Literal["left", "today", "late", "ended"]
+    """``ended``: a period that simply ran out (a posting period), nothing late."""
     days: int
     """Working (or calendar) days left; days overdue (calendar days) when late; 0 today."""
 
@@ -61,6 +63,51 @@ def time_left(
             return TimeLeft(f"还剩 {left} 个工作日", "left", left)
     days = (due_on - today).days
     return TimeLeft(f"还剩 {days} 天", "left", days)
+
+
+def stage_time_left(
+    state: str, due_on: date, today: date | None = None, calendar: WorkingDays | None = None
+) -> TimeLeft:
+    """What is left of a topic's current limit: in working days (a stage's time limit),
+    except the results' own deadlines (typed dates, counted in calendar days)."""
+    limit = WORKFLOW.state(state).time_limit
+    working = limit is None or limit.counted_from != "items"
+    return time_left(due_on, today, calendar, working=working)
+
+
+async def stage_times_left(
+    topics: Iterable[tuple[int, str, date | None]],
+) -> dict[int, TimeLeft]:
+    """:func:`stage_time_left` for each (id, state, due date) of a list, by id (topics
+    without a due date left out)."""
+    today, calendar = china_today(), await working_days()
+    return {
+        topic_id: stage_time_left(state, due_on, today, calendar)
+        for topic_id, state, due_on in topics
+        if due_on is not None and WORKFLOW.state(state).time_limit is not None
+    }
+
+
+def posting_left(
+    ends_on: date, today: date | None = None, calendar: WorkingDays | None = None
+) -> TimeLeft:
+    """How far a notice's posting period (公示期, in working days) is from its end."""
+    left = time_left(ends_on, today, calendar)
+    if left.tone == "late":
+        return TimeLeft("公示已结束", "ended", left.days)
+    if left.tone == "today":
+        return TimeLeft("今天公示期满", "today", 0)
+    return TimeLeft(f"公示{left.text}", "left", left.days)
+
+
+async def postings_left(documents: Iterable[tuple[int, date | None]]) -> dict[int, TimeLeft]:
+    """:func:`posting_left` for each (id, posting end) of a list, by id."""
+    today, calendar = china_today(), await working_days()
+    return {
+        document_id: posting_left(ends_on, today, calendar)
+        for document_id, ends_on in documents
+        if ends_on is not None
+    }
 
 
 def days_ago(day: date, today: date | None = None) -> str:

@@ -13,7 +13,15 @@ from datetime import date, datetime
 from typing import Any
 
 from deliberation.clock import china_date, china_today
-from deliberation.deadlines import TimeLeft, days_ago, due_label, is_overdue, time_left
+from deliberation.deadlines import (
+    TimeLeft,
+    days_ago,
+    due_label,
+    is_overdue,
+    postings_left,
+    stage_time_left,
+    time_left,
+)
 from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
@@ -85,11 +93,7 @@ def due_for(
     if due_on is None or principal is None:
         return None
     today = today or china_today()
-    # A stage's limit is in working days, except the results' own deadlines (typed
-    # dates, counted in calendar days).
-    limit = WORKFLOW.state(topic["state"]).time_limit
-    working = limit is None or limit.counted_from != "items"
-    left = time_left(due_on, today, calendar, working=working)
+    left = stage_time_left(topic["state"], due_on, today, calendar)
     if sees_time_limits(principal, topic):
         label = due_label(topic["state"], due_on) or ""
         return Due(f"{label}期限", due_on, is_overdue(due_on, today), left)
@@ -161,6 +165,8 @@ class Overview:
     villagers); the public version leaves it out."""
     item_left: dict[int, TimeLeft] = field(default_factory=dict)
     """Each result still being carried out: how far its deadline is (calendar days)."""
+    posting_left: dict[int, TimeLeft] = field(default_factory=dict)
+    """Each published document: how far its posting period (公示期) is from its end."""
 
 
 def event_label(kind: str, trigger: str, record: str) -> str:
@@ -254,6 +260,9 @@ async def topic_overview(
         steps_next=planned,
         due=due_for(principal, topic, today, await working_days()) if own else None,
         description=topic["description"] if own else None,
+        posting_left=await postings_left(
+            (d.id, d.posting_ends_on) for d in documents if d.status == "published"
+        ),
         item_left={
             i.id: time_left(i.due_date, today, working=False) for i in items if not i.completed
         },

@@ -12,7 +12,7 @@ from litestar import Litestar
 
 from deliberation.workdays import WorkingDays
 from tests.api.test_my_list import listed
-from tests.api.test_sessions_end import page_client
+from tests.api.test_sessions_end import browser, page_client
 from tests.world import World, new_township, satisfy, today, topic_in_state
 
 
@@ -163,3 +163,28 @@ async def test_each_limit_says_how_far_it_is(world: World, app: Litestar) -> Non
     page = unescape((await staff.get(f"/topics/{carried['id']}")).text)
     item = page.split('id="items"', 1)[1].split("</ul>", 1)[0]
     assert "还剩 30 天" in item
+
+
+async def test_the_board_and_the_county_say_how_far_too(world: World, app: Litestar) -> None:
+    town = await new_township(world, "公示镇")
+    staff = town["staff"]
+    carried = await topic_in_state(town, "feedback")
+    notices = (await staff.get(f"/api/v1/topics/{carried['id']}/documents")).json()
+    notice = next(d for d in notices if d["kind"] == "resolution_notice")
+    ends = date.fromisoformat(notice["posting_ends_on"])
+    left, _ = WorkingDays().count(today(), ends)
+    visitor, _ = await browser(app)
+    board = unescape((await visitor.get("/notices")).text)
+    item = board.split(f'href="/verify/{notice["id"]}"', 1)[1].split("</li>", 1)[0]
+    assert f"公示还剩 {left} 个工作日" in item
+    office = await page_client(app, staff.user["username"])
+    page = unescape((await office.get(f"/topics/{carried['id']}")).text)
+    assert f"公示还剩 {left} 个工作日" in page.split(f'id="document-{notice["id"]}"', 1)[1]
+
+    proposed = await topic_in_state(town, "proposed")
+    due_on = date.fromisoformat(proposed["due_on"])
+    left, _ = WorkingDays().count(today(), due_on)
+    supervisor = await page_client(app, world.supervisor.user["username"])
+    page = unescape((await supervisor.get(f"/county/townships/{town.id}")).text)
+    line = page.split(proposed["title"], 1)[1].split("</li>", 1)[0]
+    assert f"还剩 {left} 个工作日" in line

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from deliberation.deadlines import TimeLeft, days_ago, time_left
+from deliberation.deadlines import TimeLeft, days_ago, posting_left, time_left
 from deliberation.workdays import WorkingDays
 
 CALENDAR = WorkingDays()
@@ -49,3 +49,11 @@ def test_past_events() -> None:
     assert days_ago(FRIDAY, date(2026, 12, 5)) == "昨天"
     assert days_ago(FRIDAY, date(2026, 12, 14)) == "10 天前"
     assert days_ago(date(2026, 12, 5), FRIDAY) == ""
+
+
+def test_a_posting_period() -> None:
+    ends = date(2026, 12, 8)  # Tuesday
+    assert posting_left(ends, FRIDAY, CALENDAR).text == "公示还剩 2 个工作日"
+    assert posting_left(ends, ends, CALENDAR) == TimeLeft("今天公示期满", "today", 0)
+    # Ended is not late: nothing is wrong when a posting period runs out.
+    assert posting_left(ends, date(2026, 12, 9), CALENDAR) == TimeLeft("公示已结束", "ended", 1)

@@ -156,6 +156,9 @@ async def test_each_limit_says_how_far_it_is(world: World, app: Litestar) -> Non
     page = unescape((await staff.get(f"/topics/{topic['id']}")).text)
     assert f"完成调研期限 {due_on}" in re.sub(r"<[^>]+>", "", page)
     assert expected in page
+    # The timeline says how long ago each step was, beside its date.
+    timeline = page.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert '<span class="meta ago">今天</span>' in timeline
     assert expected in my_line((await staff.get("/me?tab=open")).text, topic["title"])
 
     # A result's deadline is a typed date: calendar days.

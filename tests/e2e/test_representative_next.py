@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
+from tests.e2e.conftest import serious_accessibility_problems
 from tests.e2e.pages import PHONE, signed_in
 from tests.world import World, open_topic, topic_in_state, unique
 
@@ -41,4 +42,13 @@ async def test_a_representative_sees_the_next_step_first_and_it_leads_to_the_for
     await box.get_by_role("link", name="提出意见").click()
     await expect(page.locator("#opinion-form legend")).to_be_in_viewport()
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert await serious_accessibility_problems(page) == []
+
+    # In large mode the box still fits the phone's width and leads to the form.
+    await page.goto(f"{live_server}/text-size?size=large&next=/topics/{rating['id']}")
+    box = page.locator("#my-next")
+    edge = await box.bounding_box()
+    assert edge is not None and edge["x"] >= 0 and edge["x"] + edge["width"] <= PHONE["width"]
+    await box.get_by_role("link", name="评价落实情况").click()
+    await expect(page.locator("#rating-form legend")).to_be_in_viewport()
     await context.close()

@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from deliberation.clock import china_today
-from deliberation.deadlines import due_label, is_overdue
+from deliberation.clock import china_date, china_today
+from deliberation.deadlines import (
+    TimeLeft,
+    days_ago,
+    due_label,
+    is_overdue,
+    postings_left,
+    stage_time_left,
+    time_left,
+)
 from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
@@ -35,11 +43,13 @@ from deliberation.tables import (
     Meeting,
     Opinion,
     ResolutionItem,
+    SatisfactionRating,
     SiteConsultation,
     Topic,
 )
 from deliberation.topics import topic_row, valid_id
-from workflows import ROLE_LABELS, WORKFLOW, Requirement
+from deliberation.workdays import WorkingDays, working_days
+from workflows import ROLE_LABELS, WORKFLOW, RecordKind, Requirement
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class Happened:
     to_label: str
     who: str
     comment: str
+    ago: str = ""
+    """How long ago, in days (今天 / 昨天 / N 天前)."""
 
 
 @dataclass(frozen=True)
@@ -67,19 +79,26 @@ class Due:
     label: str
     on: date
     overdue: bool = False
+    left: TimeLeft | None = None
+    """How far it is from today (还剩 3 个工作日 / 今天到期 / 已逾期 2 天)."""
 
 
 def due_for(
-    principal: Principal | None, topic: dict[str, Any], today: date | None = None
+    principal: Principal | None,
+    topic: dict[str, Any],
+    today: date | None = None,
+    calendar: WorkingDays | None = None,
 ) -> Due | None:
     due_on = topic.get("due_on")
     if due_on is None or principal is None:
         return None
+    today = today or china_today()
+    left = stage_time_left(topic["state"], due_on, today, calendar)
     if sees_time_limits(principal, topic):
         label = due_label(topic["state"], due_on) or ""
-        return Due(f"{label}期限", due_on, is_overdue(due_on, today))
+        return Due(f"{label}期限", due_on, is_overdue(due_on, today), left)
     if allowed(principal, "record.add", Subject.of_topic(topic), "opinion"):
-        return Due("意见征集至", due_on)
+        return Due("意见征集至", due_on, left=left)
     return None
 
 
@@ -98,6 +117,8 @@ class NextStep:
     """The step needs its reason written (``comment_given``)."""
     mine: bool = True
     by: str = ""
+    final: bool = False
+    """It ends the topic for good (its destination is a final state): asked first."""
 
 
 async def next_steps(principal: Principal, topic: dict[str, Any]) -> list[NextStep]:
@@ -120,6 +141,7 @@ async def next_steps(principal: Principal, topic: dict[str, Any]) -> list[NextSt
                 needs_comment=transition.needs_reason,
                 mine=transition.trigger in mine,
                 by="、".join(ROLE_LABELS[role] for role in transition.roles),
+                final=WORKFLOW.state(transition.dest).terminal,
             )
         )
     planned.sort(key=lambda step: not step.mine)
@@ -141,6 +163,10 @@ class Overview:
     description: str | None = None
     """The problem as its opener wrote it: the township's people only (it may name
     villagers); the public version leaves it out."""
+    item_left: dict[int, TimeLeft] = field(default_factory=dict)
+    """Each result still being carried out: how far its deadline is (calendar days)."""
+    posting_left: dict[int, TimeLeft] = field(default_factory=dict)
+    """Each published document: how far its posting period (公示期) is from its end."""
 
 
 def event_label(kind: str, trigger: str, record: str) -> str:
@@ -197,6 +223,7 @@ async def topic_overview(
         raise NotFound(seen.reason)
     own = seen.view == "full"
     events = await topic_history(principal, topic)
+    today = china_today()
     timeline = [
         Happened(
             when=e.created_at,
@@ -206,6 +233,7 @@ async def topic_overview(
             # actor's role (the public version never names anyone).
             who=(e.actor_name or role) if own and e.actor_id is not None else role,
             comment=e.comment,
+            ago=days_ago(china_date(e.created_at), today),
         )
         for e in events
         for role in (ROLE_LABELS.get(e.actor_role, ""),)
@@ -230,8 +258,14 @@ async def topic_overview(
         items=items,
         documents=documents,
         steps_next=planned,
-        due=due_for(principal, topic) if own else None,
+        due=due_for(principal, topic, today, await working_days()) if own else None,
         description=topic["description"] if own else None,
+        posting_left=await postings_left(
+            (d.id, d.posting_ends_on) for d in documents if d.status == "published"
+        ),
+        item_left={
+            i.id: time_left(i.due_date, today, working=False) for i in items if not i.completed
+        },
     )
 
 
@@ -251,6 +285,10 @@ class MyTopic:
     """Closed, rejected or withdrawn: kept in the list, under 已办结."""
     urged: bool = False
     """The county urged it (督办) in its current stage: first in the office's list."""
+    done_note: str | None = None
+    """What this person already did where they could (已评价): said, not a to-do."""
+    anchor: str = ""
+    """Where on the topic's page their part is (``#rating-form``), for the link."""
 
 
 MY_LIST_LIMIT = 500
@@ -275,6 +313,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         Topic.due_on,
         Topic.urged_at,
     ).where(Topic.township == principal.township_id)
+    rated: set[int] = set()
     if principal.role == "liaison":
         query = query.where(Topic.opened_by == principal.id)
     elif principal.role == "representative":
@@ -288,17 +327,32 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         if spoke_on:
             theirs = theirs | Topic.id.is_in(spoke_on)
         query = query.where(theirs)
+        rated |= {
+            r["topic"]
+            for r in await SatisfactionRating.select(SatisfactionRating.topic).where(
+                SatisfactionRating.representative == principal.id
+            )
+        }
     rows = await query.order_by(Topic.id, ascending=False).limit(MY_LIST_LIMIT)
     today = china_today()
+    calendar = await working_days()
     found = []
     for row in rows:
         finished = row["state"] in terminal
         urged = not finished and row["urged_at"] is not None
         waiting: str | None
+        done_note: str | None = None
+        anchor = ""
         if finished:
             waiting = None
         elif principal.role == "representative":
-            waiting = _representative_can(row["state"])
+            kind = _representative_can(row["state"])
+            waiting = (
+                REPRESENTATIVE_PROMPTS.get(kind.name, f"可以添加{kind.label}") if kind else None
+            )
+            anchor = f"#{FORM_ANCHORS.get(kind.name, kind.name)}-form" if kind else ""
+            if kind and kind.name in DONE_ONCE and row["id"] in rated:
+                waiting, done_note = None, DONE_ONCE[kind.name]
         elif urged:
             waiting = "县政协督办\uff0c请尽快办理"
         else:
@@ -311,11 +365,13 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 title=row["title"],
                 state=row["state"],
                 state_label=WORKFLOW.state(row["state"]).label,
-                due=None if finished else due_for(principal, row, today),
+                due=None if finished else due_for(principal, row, today, calendar),
                 overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
                 finished=finished,
                 urged=urged and principal.role != "representative",
+                done_note=done_note,
+                anchor=anchor,
             )
         )
     if principal.role == "representative":
@@ -346,14 +402,31 @@ def in_tab(topic: MyTopic, tab: str) -> bool:
 
 
 REPRESENTATIVE_PROMPTS = {"opinion": "可以提出意见", "satisfaction": "请评价落实情况"}
+DONE_ONCE = {"satisfaction": "已评价"}
+"""Records a representative adds once (they may change it, but it is no longer a to-do),
+and what their list says once they have."""
+FORM_ANCHORS = {"satisfaction": "rating"}
+"""The id (without ``-form``) of a record's form on the topic page, where not its name."""
 
 
-def _representative_can(state: str) -> str | None:
-    """What a representative can add to a topic in ``state`` (from the record kinds)."""
+def _representative_can(state: str) -> RecordKind | None:
+    """The record a representative can add to a topic in ``state`` (from the record
+    kinds)."""
     for kind in WORKFLOW.records:
         if "representative" in kind.roles and state in kind.open_in:
-            return REPRESENTATIVE_PROMPTS.get(kind.name, f"可以添加{kind.label}")
+            return kind
     return None
+
+
+def draftable_kinds(principal: Principal | None, topic: dict[str, Any]) -> dict[str, str]:
+    """The document kinds this person may draft on the topic in its state (the policy's
+    answer, kind by kind), with their Chinese names."""
+    subject = Subject.of_topic(topic)
+    return {
+        kind.name: kind.label
+        for kind in WORKFLOW.documents
+        if allowed(principal, "document.draft", subject, kind.name)
+    }
 
 
 def may_add(principal: Principal | None, topic: dict[str, Any], record: str) -> bool:

@@ -9,7 +9,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from api.pages.signin import PageController, SignedIn
-from deliberation import accounts, county, topics
+from deliberation import accounts, county, deadlines, topics
 from deliberation.errors import NotFound
 from workflows import WORKFLOW
 
@@ -51,6 +51,9 @@ class CountyPageController(PageController):
             context={
                 "township": {"id": township_id, "name": names[township_id]},
                 "found": found,
+                "left": await deadlines.stage_times_left(
+                    (t.id, t.state, t.due_on) for t in found.items
+                ),
                 "states": STATE_COLUMNS,
                 "chosen": chosen,
                 "page": page,

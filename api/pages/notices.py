@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from api.dependencies import CurrentPublishing
 from api.pages.signin import PageController
-from deliberation import documents
+from deliberation import deadlines, documents
 
 PAGE_SIZE = 20
 
@@ -60,6 +60,9 @@ class NoticeBoardController(PageController):
             "date_to": date_to or "",
             "errors": errors,
             "notices": found.items,
+            "posting_left": await deadlines.postings_left(
+                (d.id, d.posting_ends_on) for d in found.items
+            ),
             "total": found.total,
             "page": page,
             "pages": max(1, -(-found.total // PAGE_SIZE)),

@@ -26,7 +26,7 @@ from api.pages.signin import (
     safe_next,
     secure_cookies,
 )
-from deliberation import accounts, documents
+from deliberation import accounts, deadlines, documents
 from deliberation.errors import RateLimited, Unauthenticated, ValidationFailed
 from deliberation.overview import TABS, by_state, in_tab, my_topics
 from deliberation.permissions import allowed
@@ -62,7 +62,11 @@ class SessionController(PageController):
         if visitor is not None:
             return Redirect("/me", status_code=303)
         newest = await documents.public_notices(publishing, limit=NEWEST)
-        return Template("landing.html", context={"notices": newest.items, "total": newest.total})
+        posting = await deadlines.postings_left((d.id, d.posting_ends_on) for d in newest.items)
+        return Template(
+            "landing.html",
+            context={"notices": newest.items, "total": newest.total, "posting_left": posting},
+        )
 
     @get("/login", operation_id="login_page")
     async def login_page(

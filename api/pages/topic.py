@@ -35,7 +35,7 @@ from deliberation import archive, documents, permissions, records
 from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
 from deliberation.errors import DomainError, NotFound, ValidationFailed
-from deliberation.overview import Overview, may_add, on_topic, topic_overview
+from deliberation.overview import Overview, draftable_kinds, may_add, on_topic, topic_overview
 from deliberation.permissions import ROLE_ONLY, Subject
 from deliberation.schemas import DocumentPublish, DocumentRevoke, OpinionAnswer, OpinionRead
 from deliberation.security import Principal
@@ -195,7 +195,11 @@ async def render_topic_page(
             "may_archive": bool(
                 permissions.allowed(principal, "topic.archive", Subject.of_topic(view.topic))
             ),
-            "document_kinds": KINDS,
+            "representative": not view.public
+            and principal is not None
+            and principal.role == "representative",
+            "document_kinds": draftable_kinds(principal, view.topic),
+            "kind_labels": KINDS,
             "rating_labels": RATING_LABELS,
             "stance_labels": STANCE_LABELS,
             "limits": LIMITS,
@@ -334,7 +338,6 @@ class Ask:
     """A confirmation step (``confirm.html``): what will happen, asked before it does."""
 
     title: str
-    verb: str
     confirm: str
     action: str
     consequences: tuple[str, ...]
@@ -370,13 +373,18 @@ def _confirm(
 def _step_ask(topic_id: int, transition: Transition, data: dict[str, Any]) -> Ask:
     return Ask(
         title=f"确认{transition.label}",
-        verb=transition.label,
         confirm=f"确认{transition.label}",
         action=f"/topics/{topic_id}/transitions",
         consequences=(
             f"“{transition.label}”后\uff0c这个议题就此结束\uff0c不再办理\uff0c也不能恢复。",
+            *(
+                ()
+                if transition.danger
+                else ("办结后不能再报告落实进展或评价满意度\uff1b落实情况通报仍可生成和发布。",)
+            ),
             "说明会记入办理经过。",
         ),
+        danger=transition.danger,
         hidden=(("trigger", transition.trigger), ("version", str(data.get("version") or ""))),
         fields=(
             {
@@ -400,7 +408,6 @@ def _publish_ask(topic_id: int, document_id: int, preview: PublishPreview, days:
     facts.append(("公示期", preview.posting))
     return Ask(
         title=f"确认发布{label}",
-        verb="发布",
         confirm=f"确认发布{label}",
         action=f"/topics/{topic_id}/documents/{document_id}/publish",
         consequences=(
@@ -427,7 +434,6 @@ async def _revoke_ask(
     document = await documents.revocable(principal, document_id, publishing)
     return Ask(
         title="确认撤销文件",
-        verb="撤销",
         confirm="确认撤销",
         action=f"/topics/{topic_id}/documents/{document_id}/revoke",
         consequences=(
@@ -439,8 +445,9 @@ async def _revoke_ask(
     )
 
 
-DANGER_STEPS = {t.trigger: t for t in WORKFLOW.transitions if t.danger}
-"""Steps that end a topic for good: asked before they are taken."""
+ASKED_STEPS = {t.trigger: t for t in WORKFLOW.transitions if WORKFLOW.state(t.dest).terminal}
+"""Steps that end a topic for good (不予立项, 撤回, and 办结 too: none can be undone):
+asked before they are taken."""
 
 
 class TopicPageController(PageController):
@@ -577,7 +584,7 @@ class TopicPageController(PageController):
         asks first."""
         trigger = str(data.get("trigger") or "")
         form = f"fire-{trigger}" if trigger.isidentifier() else "fire"
-        transition = DANGER_STEPS.get(trigger)
+        transition = ASKED_STEPS.get(trigger)
         if transition is not None:
             # Asked only of those who may take the step now; the others are told why.
             try:

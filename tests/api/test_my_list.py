@@ -15,7 +15,7 @@ from tests.world import Township, World, fire, new_township, open_topic, topic_i
 def listed(html: str) -> list[str]:
     """The titles in the page's list."""
     block = html.split('id="my-topics"', 1)[1].split("</ul>", 1)[0]
-    return re.findall(r'<a href="/topics/\d+">([^<]+)</a>', block)
+    return re.findall(r'<a href="/topics/\d+(?:#[\w-]+)?">([^<]+)</a>', block)
 
 
 def tab_count(html: str, label: str) -> int:

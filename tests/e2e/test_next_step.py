@@ -110,7 +110,7 @@ async def _withdraw_asks_first(page: Page, live_server: str, topic: dict[str, An
     await danger.click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("确认撤回")
     await expect(page.locator("#consequence")).to_contain_text("不能恢复")
-    await page.get_by_role("link", name="返回，不撤回").click()
+    await page.get_by_role("link", name="返回议题，不做更改").click()
     await expect(page.locator('ol.steps li[aria-current="step"]')).to_contain_text("已提出")
     await page.locator("#other-actions").get_by_role("button", name="撤回（需确认）").click()
     await page.get_by_label("说明（可选）").fill("村里已自行解决")

@@ -99,7 +99,7 @@ async def test_bad_publish_and_revoke_keep_the_document_as_it_was(
     await draft.get_by_role("button", name="发布协商成果公示").click()
     # Asked first, with the 7 working days; going back publishes nothing.
     await expect(page.locator("#facts")).to_contain_text("7个工作日")
-    await page.get_by_role("link", name="返回，不发布").click()
+    await page.get_by_role("link", name="返回议题，不做更改").click()
     await expect(page.locator("#documents li").first.locator(".status")).to_have_text("草稿")
     await page.locator("#documents li").first.get_by_label("公示天数").fill("7")
     await page.locator("#documents li").first.get_by_role("button", name="发布协商成果公示").click()

@@ -187,7 +187,11 @@ async def carry_through_every_state(
     await item.get_by_label("已全部完成").check()
     await item.get_by_role("button", name="保存进展").click()
     await expect(desk.locator("#items li").first).to_contain_text("已完成")
-    await _fire(desk, "办结", "已办结")
+    # 办结 cannot be undone: it asks first.
+    await desk.get_by_role("button", name="办结（需确认）", exact=True).click()
+    await expect(desk.get_by_role("heading", level=1)).to_have_text("确认办结")
+    await expect(desk.locator("#consequence")).to_contain_text("不能恢复")
+    await _fire(desk, "确认办结", "已办结")
     await expect(desk.locator("ol.steps li.done")).to_have_count(6)
 
     # The public finds the notice by a keyword and checks it.

@@ -92,9 +92,13 @@ BODY_ENUMS: dict[tuple[str, str], list[str]] = {
 LICENSE = {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
 """As ``pyproject.toml`` says."""
 
-JSON_TYPES = ("application/json", "application/problem+json", "text/plain")
-"""Answers read as text; every other media type (PDF, ZIP, XLSX, CSV) is a file."""
+TEXT_TYPES = ("application/json", "application/problem+json", "text/")
+"""Answers read as text (JSON, the diagram, the CSV template); every other media type
+(PDF, ZIP, XLSX) is a file."""
 BINARY = {"type": "string", "format": "binary"}
+ANY_FILE = "application/octet-stream"
+"""Listed after a file's own media type: generators that know no other file type
+(openapi-python-client without config) then still hand back the bytes as a file."""
 EXTRA_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/users/import", "post"): {
         "200": {
@@ -105,6 +109,7 @@ EXTRA_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/ImportRead"}},
                 "application/pdf": {"schema": BINARY},
+                ANY_FILE: {"schema": BINARY},
             },
         }
     },
@@ -241,9 +246,12 @@ def tell_the_truth(schema: dict[str, Any]) -> dict[str, Any]:
                     _each_string(parameter.get("schema"))
             responses = operation["responses"]
             for answer in responses.values():
-                for media_type, content in answer.get("content", {}).items():
-                    if media_type not in JSON_TYPES:
-                        content["schema"] = dict(BINARY)
+                content = answer.get("content", {})
+                files = [t for t in content if not t.startswith(TEXT_TYPES)]
+                for media_type in files:
+                    content[media_type] = {"schema": dict(BINARY)}
+                if files:
+                    content[ANY_FILE] = {"schema": dict(BINARY)}
             responses.update(EXTRA_ANSWERS.get((path, method), {}))
             for status in list(responses):
                 if status.startswith("4"):

@@ -6,7 +6,7 @@ superseded and revoked too, marked so in ``documents.json`` and in their file na
 the whole record as JSON (``record.json``: the topic and each record's content exactly
 as the chain vouches for it), the chain itself (``events.json``) and the result of
 checking it with the audit key (``chain-check.json``). ``manifest-sha256.txt`` and
-``tagmanifest-sha256.txt`` let anyone check that nothing changed since; ``bag-info.txt``
+``tagmanifest-sha256.txt`` (and their SHA-512 twins) let anyone check that nothing changed since; ``bag-info.txt``
 carries the archive code (档号, DA/T 22-2015: 全宗号-WS·年度-保管期限-件号) and the
 organisation, which an archivist's software reads.
 

@@ -5,10 +5,11 @@ The bag holds, under ``data/``: every published version of its documents as PDF 
 superseded and revoked too, marked so in ``documents.json`` and in their file names),
 the whole record as JSON (``record.json``: the topic and each record's content exactly
 as the chain vouches for it), the chain itself (``events.json``) and the result of
-checking it with the audit key (``chain-check.json``). ``manifest-sha256.txt`` and
-``tagmanifest-sha256.txt`` (and their SHA-512 twins) let anyone check that nothing changed since; ``bag-info.txt``
-carries the archive code (档号, DA/T 22-2015: 全宗号-WS·年度-保管期限-件号) and the
-organisation, which an archivist's software reads.
+checking it with the audit key (``chain-check.json``). ``manifest-sha512.txt`` and
+``tagmanifest-sha512.txt`` (and their SHA-256 twins) let anyone check that nothing
+changed since; ``bag-info.txt`` carries the archive code (档号, DA/T 22-2015:
+全宗号-WS·年度-保管期限-件号), the payload's size and the organisation, which an
+archivist's software reads.
 
 The item number (件号) is given the first time a topic is filed, per year the topic
 ended (China time), without gaps, and never changes: the same topic gets the same code

@@ -84,6 +84,49 @@ def _sample(path: str) -> str:
 
 ENUMS: dict[str, list[str]] = {"state": list(WORKFLOW.state_names)}
 """Query parameters whose values come from the workflow declaration."""
+BODY_ENUMS: dict[tuple[str, str], list[str]] = {
+    ("TransitionRequest", "trigger"): list(dict.fromkeys(WORKFLOW.triggers)),
+}
+"""Request body fields whose values come from the workflow declaration."""
+
+LICENSE = {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
+"""As ``pyproject.toml`` says."""
+
+TEXT_TYPES = ("application/json", "application/problem+json", "text/")
+"""Answers read as text (JSON, the diagram, the CSV template); every other media type
+(PDF, ZIP, XLSX) is a file."""
+BINARY = {"type": "string", "format": "binary"}
+ANY_FILE = "application/octet-stream"
+"""Listed after a file's own media type: generators that know no other file type
+(openapi-python-client without config) then still hand back the bytes as a file."""
+EXTRA_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/v1/users/import", "post"): {
+        "200": {
+            "description": (
+                "The result as JSON; with `format=pdf` and accounts created, the printable "
+                "sheet of usernames and first passwords"
+            ),
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ImportRead"}},
+                "application/pdf": {"schema": BINARY},
+                ANY_FILE: {"schema": BINARY},
+            },
+        }
+    },
+    ("/api/v1/documents/{document_id}/pdf", "get"): {
+        "304": {"description": "Not modified: `If-None-Match` named the published PDF's ETag"}
+    },
+}
+"""Answers Litestar cannot see from a handler's signature (a union with a file, a 304)."""
+
+NO_NUL = "^[^\\u0000]*$"
+NON_BLANK_NO_NUL = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+"""The input guard refuses NUL in every query and JSON string (400); said as patterns.
+``NonBlank``'s ``\\S`` becomes "a character that is neither space nor NUL"."""
+IN_RANGE = "^20[0-9]{2}-"
+"""Typed dates are refused outside 2000–2099 (``deliberation/validation.py``)."""
+CHECKED_DATES = {"visited_on", "held_on", "due_date", "scheduled_at"}
+"""The Input fields that ``check_dates`` holds to 2000–2099."""
 
 
 def _answers(path: str, operation: dict[str, Any]) -> set[int]:
@@ -103,6 +146,52 @@ def _answers(path: str, operation: dict[str, Any]) -> set[int]:
     return statuses
 
 
+def _single(schema: Any) -> Any:
+    """Every ``oneOf`` of one member (what ``X | UnsetType`` leaves) made that member, so
+    linters and generators see a plain schema."""
+    if isinstance(schema, list):
+        return [_single(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {key: _single(value) for key, value in schema.items()}
+    one_of = schema.get("oneOf")
+    if isinstance(one_of, list) and len(one_of) == 1 and isinstance(one_of[0], dict):
+        del schema["oneOf"]
+        schema = {**one_of[0], **schema}
+    return schema
+
+
+def _no_nul(schema: dict[str, Any], name: str = "") -> None:
+    """Patterns on a string schema (in place): no NUL; checked dates within 2000–2099."""
+    if schema.get("type") != "string" or "enum" in schema:
+        return
+    if schema.get("format") in ("date", "date-time"):
+        if name in CHECKED_DATES:
+            schema["pattern"] = IN_RANGE
+        return
+    if schema.get("format") == "binary":
+        return
+    pattern = schema.get("pattern")
+    if pattern is None:
+        schema["pattern"] = NO_NUL
+    elif pattern == "\\S":
+        schema["pattern"] = NON_BLANK_NO_NUL
+
+
+def _each_string(schema: Any, name: str = "") -> None:
+    if isinstance(schema, dict):
+        _no_nul(schema, name)
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                for field, inner in value.items():
+                    _each_string(inner, field)
+            elif key in ("items", "oneOf", "anyOf", "allOf"):
+                _each_string(value, name)
+    elif isinstance(schema, list):
+        for item in schema:
+            _each_string(item, name)
+
+
 def _input_names() -> set[str]:
     found, todo = set(), list(Input.__subclasses__())
     while todo:
@@ -116,8 +205,11 @@ def tell_the_truth(schema: dict[str, Any]) -> dict[str, Any]:
     """Complete a generated OpenAPI document (in place; also returned)."""
     schema["info"]["title"] = TITLE
     schema["info"]["description"] = DESCRIPTION
+    schema["info"]["license"] = LICENSE
+    schema["paths"] = _single(schema.get("paths", {}))
     components = schema.setdefault("components", {})
-    components.setdefault("schemas", {})["Problem"] = PROBLEM
+    components["schemas"] = _single(components.get("schemas", {}))
+    components["schemas"]["Problem"] = PROBLEM
     components["securitySchemes"] = {
         "bearer": {
             "type": "http",
@@ -128,13 +220,17 @@ def tell_the_truth(schema: dict[str, Any]) -> dict[str, Any]:
     }
     for name in _input_names() & set(components["schemas"]):
         components["schemas"][name]["additionalProperties"] = False
+        _each_string(components["schemas"][name])
+    for (name, field), values in BODY_ENUMS.items():
+        components["schemas"][name]["properties"][field]["enum"] = values
+        components["schemas"][name]["properties"][field].pop("pattern", None)
     problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
     for name, shape in components["schemas"].items():
         if name.endswith("Patch") and "reason" in shape.get("properties", {}):
             shape["minProperties"] = 2  # the reason and at least one changed field
     for path, item in schema.get("paths", {}).items():
         public = any(p.match(_sample(path)) for p in _PUBLIC)
-        for operation in item.values():
+        for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             if not public:
@@ -146,7 +242,17 @@ def tell_the_truth(schema: dict[str, Any]) -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 if parameter.get("name") in ENUMS and parameter.get("in") == "query":
                     parameter["schema"] = {"type": "string", "enum": ENUMS[parameter["name"]]}
+                elif parameter.get("in") == "query":
+                    _each_string(parameter.get("schema"))
             responses = operation["responses"]
+            for answer in responses.values():
+                content = answer.get("content", {})
+                files = [t for t in content if not t.startswith(TEXT_TYPES)]
+                for media_type in files:
+                    content[media_type] = {"schema": dict(BINARY)}
+                if files:
+                    content[ANY_FILE] = {"schema": dict(BINARY)}
+            responses.update(EXTRA_ANSWERS.get((path, method), {}))
             for status in list(responses):
                 if status.startswith("4"):
                     del responses[status]

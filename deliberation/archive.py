@@ -5,10 +5,11 @@ The bag holds, under ``data/``: every published version of its documents as PDF 
 superseded and revoked too, marked so in ``documents.json`` and in their file names),
 the whole record as JSON (``record.json``: the topic and each record's content exactly
 as the chain vouches for it), the chain itself (``events.json``) and the result of
-checking it with the audit key (``chain-check.json``). ``manifest-sha256.txt`` and
-``tagmanifest-sha256.txt`` let anyone check that nothing changed since; ``bag-info.txt``
-carries the archive code (档号, DA/T 22-2015: 全宗号-WS·年度-保管期限-件号) and the
-organisation, which an archivist's software reads.
+checking it with the audit key (``chain-check.json``). ``manifest-sha512.txt`` and
+``tagmanifest-sha512.txt`` (and their SHA-256 twins) let anyone check that nothing
+changed since; ``bag-info.txt`` carries the archive code (档号, DA/T 22-2015:
+全宗号-WS·年度-保管期限-件号), the payload's size and the organisation, which an
+archivist's software reads.
 
 The item number (件号) is given the first time a topic is filed, per year the topic
 ended (China time), without gaps, and never changes: the same topic gets the same code
@@ -229,6 +230,7 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         "External-Identifier": code,
         "External-Description": f"协商议事议题“{topic['title']}”的全部记录（一事一档）",
         "Payload-Oxum": f"{sum(len(b) for b in payload.values())}.{len(payload)}",
+        "Bag-Size": bag_size(sum(len(b) for b in payload.values())),
         "Archive-Code": code,
         "Fonds": config.fonds,
         "Archive-Year": str(year),
@@ -242,15 +244,16 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
     tags = {
         "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
         "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
-        "manifest-sha256.txt": _manifest(payload),
+        **{f"manifest-{a}.txt": _manifest(payload, a) for a in ALGORITHMS},
     }
-    tags["tagmanifest-sha256.txt"] = _manifest(tags)
+    tags |= {f"tagmanifest-{a}.txt": _manifest(tags, a) for a in ALGORITHMS}
     out = io.BytesIO()
     stamp = utcnow().astimezone(CHINA).timetuple()[:6]
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, body in [*tags.items(), *payload.items()]:
             item = zipfile.ZipInfo(f"{name}/{path}", date_time=stamp)
             item.compress_type = zipfile.ZIP_DEFLATED
+            item.external_attr = ENTRY_MODE << 16
             archive.writestr(item, body)
     return Bag(name=name, archive_code=code, content=out.getvalue())
 
@@ -333,7 +336,27 @@ def _plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def _manifest(files: dict[str, bytes]) -> bytes:
+ALGORITHMS = ("sha512", "sha256")
+"""SHA-512 first (RFC 8493 §2.4: what a bag should carry); SHA-256 kept beside it for the
+tools and notes that read it before."""
+ENTRY_MODE = 0o100644
+"""Each file in the ZIP: a regular file anyone may read (``zipfile``'s own is 0600)."""
+
+
+def bag_size(octets: int) -> str:
+    """``Bag-Size`` (RFC 8493 §2.2.2): the payload's size for people, e.g. ``1.3 MB``."""
+    if octets < 1000:
+        return f"{octets} bytes"
+    size = octets / 1000
+    for unit in ("KB", "MB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def _manifest(files: dict[str, bytes], algorithm: str) -> bytes:
     return "".join(
-        f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(files.items())
+        f"{hashlib.new(algorithm, body).hexdigest()}  {path}\n"
+        for path, body in sorted(files.items())
     ).encode()

@@ -661,8 +661,13 @@ EventType = Literal[
 WebhookFormat = Literal["generic", "wecom"]
 
 
+WebhookTarget = Annotated[str, Meta(min_length=1, max_length=500, pattern=r"^https?://")]
+"""Only http(s) addresses are delivered to (``notifications/targets.py``); said in the shape
+so the OpenAPI document says it too."""
+
+
 class WebhookCreate(Input):
-    target_url: Annotated[str, NonBlank, Meta(max_length=500)]
+    target_url: WebhookTarget
     format: WebhookFormat = "generic"
     events: Annotated[list[EventType], Meta(min_length=1, max_length=6)] | None = None
     """Default: every event type."""

@@ -15,12 +15,13 @@ from deliberation import open_data
 from deliberation.context import current
 from deliberation.errors import NotFound
 
-SERVED = {
+SERVED = {  # Litestar adds "; charset=utf-8" to text/* itself
     open_data.LATEST: "application/zip",
-    "README.md": "text/markdown; charset=utf-8",
-    "LICENSE.txt": "text/plain; charset=utf-8",
+    "README.md": "text/markdown",
+    "LICENSE.txt": "text/plain",
     open_data.NESTED_STATISTICS: "application/json",
-    **{f"{f.name}.csv": "text/csv; charset=utf-8" for f in open_data.FILES},
+    open_data.PACKAGE: "application/json",
+    **{f"{f.name}.csv": "text/csv" for f in open_data.FILES},
     **{f"{f.name}.json": "application/json" for f in open_data.FILES},
 }
 

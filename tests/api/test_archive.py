@@ -70,6 +70,14 @@ async def test_a_bag_validates_holds_every_version_and_fails_after_one_byte(
     bag = bagit.Bag(str(bag_dir))
     bag.validate()  # the manifests, Payload-Oxum and every checksum
     info = bag_info(bag_dir)
+    # RFC 8493: SHA-512 manifests (SHA-256 kept beside them), the size for people, and
+    # files anyone may read once unpacked.
+    assert "sha512" in bag.algorithms
+    assert {"manifest-sha512.txt", "tagmanifest-sha512.txt"} <= {p.name for p in bag_dir.iterdir()}
+    assert re.fullmatch(r"\d+(\.\d)? (bytes|KB|MB|GB)", info["Bag-Size"]), info
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        modes = {(i.external_attr >> 16) & 0o777 for i in archive.infolist()}
+    assert modes == {0o644}, modes
     code = info["External-Identifier"]
     assert re.fullmatch(rf"0001-WS·{today().year}-D30-\d{{4}}", code), code
     assert info["Archive-Code"] == code and info["Retention-Period"] == "D30 定期30年"

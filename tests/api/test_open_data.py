@@ -12,6 +12,7 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+import frictionless
 import pytest
 
 from api.settings import Settings
@@ -97,6 +98,25 @@ def test_the_zip_holds_every_table_as_csv_and_json_with_a_data_card(
     assert sum(t["topics"] for year in statistics for t in year["townships"]) == len(public)
 
 
+def test_the_data_package_describes_every_csv_and_frictionless_finds_all_valid(
+    demo_export: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, out = demo_export
+    with zipfile.ZipFile(out / open_data.LATEST) as archive:
+        modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
+        archive.extractall(tmp_path)
+    assert set(modes.values()) == {0o644}, modes  # readable once unpacked, not 0600
+    descriptor = json.loads((tmp_path / open_data.PACKAGE).read_text(encoding="utf-8"))
+    csvs = {p.name for p in tmp_path.glob("*.csv")}
+    assert {r["path"] for r in descriptor["resources"]} == csvs and len(csvs) == 6
+    report = frictionless.validate(str(tmp_path / open_data.PACKAGE))
+    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "message"])
+    assert len(report.tasks) == 6 and all(task.stats["rows"] > 0 for task in report.tasks)
+    topics = next(r for r in descriptor["resources"] if r["name"] == "topics")
+    types = {f["name"]: f["type"] for f in topics["schema"]["fields"]}
+    assert types["opened_on"] == "date" and types["opinions_adopted"] == "integer"
+
+
 def test_no_representative_or_villager_is_named(demo_export: tuple[Path, Path]) -> None:
     database, out = demo_export
     people = people_of(database)
@@ -133,6 +153,9 @@ async def test_the_web_serves_the_newest_build_and_the_worker_makes_one_a_day(
         assert "镇水务站" in archive.read("items.csv").decode("utf-8-sig")
     one = await world.client.get("/open-data/items.csv")
     assert one.status_code == 200 and one.content.startswith("\ufeff".encode())
+    assert one.headers["content-type"] == "text/csv; charset=utf-8"  # one charset, not two
+    card = await world.client.get("/open-data/README.md")
+    assert card.headers["content-type"] == "text/markdown; charset=utf-8"
     assert (await world.client.get("/open-data/secrets.csv")).status_code == 404
     assert (await world.client.get("/open-data/..%2Fsecret_key")).status_code == 404
 

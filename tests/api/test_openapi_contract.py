@@ -4,6 +4,7 @@ schemathesis with ``--checks all`` against a served API, signed in as each role.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from api.controllers.accounts import XLSX
 from deliberation.tables import LoginFailure
 from tests.live import Server, serving
 from tests.world import PASSWORD, World, new_township
+from workflows import WORKFLOW
 
 UNTESTED_OPERATIONS = {
     "logout_api": "it would end the session the rest of the run signs in with",
@@ -57,6 +60,50 @@ async def test_the_document_describes_errors_security_and_unknown_fields(world: 
         "security"
     ]
     assert "429" in schema["paths"]["/api/v1/auth/token"]["post"]["responses"]
+
+
+async def test_the_document_says_what_it_can_and_files_are_binary(world: World) -> None:
+    """Issue 25: what a generator or linter reads from the document."""
+    schema = (await world.client.get("/schema/openapi.json")).json()
+    shapes = schema["components"]["schemas"]
+    assert schema["info"]["license"]["name"] == "Proprietary"
+    trigger = shapes["TransitionRequest"]["properties"]["trigger"]
+    assert set(trigger["enum"]) == set(WORKFLOW.triggers) and "pattern" not in trigger
+    assert shapes["WebhookCreate"]["properties"]["target_url"]["pattern"] == "^https?://"
+    assert shapes["InvestigationCreate"]["properties"]["visited_on"]["pattern"] == "^20[0-9]{2}-"
+    assert shapes["MeetingPatch"]["properties"]["scheduled_at"]["pattern"] == "^20[0-9]{2}-"
+    title = shapes["TopicCreate"]["properties"]["title"]["pattern"]
+    assert re.search(title, "修路") and not re.search(title, "修\x00路")
+    assert not re.search(title, "  ")
+    paths = schema["paths"]
+    q = paths["/api/v1/public/notices"]["get"]["parameters"][0]["schema"]
+    assert not re.search(q["oneOf"][0]["pattern"], "a\x00")
+
+    def one_ofs(node: Any) -> Iterator[list[Any]]:
+        if isinstance(node, dict):
+            if "oneOf" in node:
+                yield node["oneOf"]
+            for value in node.values():
+                yield from one_ofs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from one_ofs(value)
+
+    assert all(len(members) > 1 and {} not in members for members in one_ofs(schema))
+    binary = {"type": "string", "format": "binary"}
+    for path, media_type in [
+        ("/api/v1/documents/{document_id}/pdf", "application/pdf"),
+        ("/api/v1/topics/{topic_id}/archive", "application/zip"),
+        ("/api/v1/ledger.xlsx", XLSX),
+        ("/api/v1/users/import-template.xlsx", XLSX),
+    ]:
+        content = paths[path]["get"]["responses"]["200"]["content"]
+        assert list(content) == [media_type, "application/octet-stream"], path
+        assert all(answer["schema"] == binary for answer in content.values()), path
+    imported = paths["/api/v1/users/import"]["post"]["responses"]["200"]["content"]
+    assert imported["application/json"]["schema"] == {"$ref": "#/components/schemas/ImportRead"}
+    assert imported["application/pdf"]["schema"] == binary
+    assert "304" in paths["/api/v1/documents/{document_id}/pdf"]["get"]["responses"]
 
 
 def schemathesis(base: str, token: str | None, workdir: Path) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,210 @@
+"""Every status a route's code can answer is in the OpenAPI document (issue 25: the
+archive's 409 was not). Found in the code, not listed by hand: from each route handler
+(and its guards) the walk follows every project function it names, through the
+services, and collects the error classes they name (``raise NotFound(...)``, a
+``Decision`` made with ``TransitionNotAllowed``) and the statuses it answers with
+(``Response(b"", status_code=304)``); a permission check with a literal
+action follows that action's rule only. Each class's ``status`` must be documented for
+that operation, or be listed below with the reason it is not."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+from litestar import Litestar
+from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
+
+from deliberation import permissions
+from deliberation.errors import DomainError
+
+PROJECT = ("api", "deliberation", "workflows")
+
+UNREACHED_404 = (
+    "the rule's 404 is for a hook of another township; the call passes no hook "
+    "(role-only), so the rule answers 403 or allows"
+)
+NOT_DOCUMENTED: dict[tuple[str, int], str] = {
+    ("list_webhooks", 404): UNREACHED_404,
+    ("create_webhook", 404): UNREACHED_404,
+    ("open_topic", 404): "the topic is read back right after it was written, in the "
+    "caller's own township: the read's 404 cannot happen (a village of another township "
+    "is a 422)",
+}
+"""(operationId, status) a route's code names but the document deliberately leaves out
+(the walk over-approximates: it follows every branch), with the reason."""
+
+
+def _status_of(value: Any) -> int | None:
+    if inspect.isclass(value):
+        if issubclass(value, DomainError) and value is not DomainError:
+            return value.status
+        if issubclass(value, HTTPException) and value is not HTTPException:
+            return int(value.status_code)
+    return None
+
+
+def _ours(value: Any) -> bool:
+    return (inspect.isfunction(value) or inspect.ismethod(value)) and str(
+        getattr(value, "__module__", "")
+    ).startswith(PROJECT)
+
+
+class Walk:
+    """The statuses each function's code can lead to, memoised per function."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Any, set[int]] = {}
+
+    def statuses(self, fn: Callable[..., Any]) -> set[int]:
+        fn = inspect.unwrap(fn)
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return set()
+        if code in self.seen:
+            return self.seen[code]
+        self.seen[code] = found = set()  # a cycle sees what is found so far
+        try:
+            source = textwrap.dedent(inspect.getsource(fn))
+        except (OSError, TypeError):
+            return found
+        owner = self._owner(fn)
+        for node in self._nodes(ast.parse(source)):
+            if isinstance(node, ast.Call) and self._is_permission_check(node, fn, owner):
+                found |= self._rule_statuses(node, fn)
+                continue
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "status_code"
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, int)
+            ):
+                found.add(node.value.value)  # Response(b"", status_code=304)
+                continue
+            value = self._resolve(node, fn, owner)
+            status = _status_of(value)
+            if status is not None:
+                found.add(status)
+            elif _ours(value):
+                found |= self.statuses(value)
+        return found
+
+    @staticmethod
+    def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
+        """Every node but the classes an ``except`` clause names (catching is not raising)
+        and what a permission check's arguments hold (they are followed by rule)."""
+        todo: list[ast.AST] = [tree]
+        while todo:
+            node = todo.pop()
+            yield node
+            for child in ast.iter_child_nodes(node):
+                if isinstance(node, ast.ExceptHandler) and child is node.type:
+                    continue
+                todo.append(child)
+
+    @staticmethod
+    def _owner(fn: Callable[..., Any]) -> Any:
+        parts = fn.__qualname__.split(".")
+        if len(parts) < 2 or "<locals>" in parts:
+            return None
+        module = inspect.getmodule(fn)
+        return getattr(module, parts[-2], None)
+
+    def _resolve(self, node: ast.AST, fn: Callable[..., Any], owner: Any) -> Any:
+        if isinstance(node, ast.Name):
+            closure = inspect.getclosurevars(fn).nonlocals
+            if node.id in closure:
+                return closure[node.id]
+            return fn.__globals__.get(node.id)
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                return getattr(owner, node.attr, None) if owner is not None else None
+            base = self._resolve(node.value, fn, owner)
+            if isinstance(base, types.ModuleType) or inspect.isclass(base):
+                return getattr(base, node.attr, None)
+        return None
+
+    def _is_permission_check(self, node: ast.Call, fn: Callable[..., Any], owner: Any) -> bool:
+        return self._resolve(node.func, fn, owner) is permissions.allowed
+
+    def _rule_statuses(self, node: ast.Call, fn: Callable[..., Any]) -> set[int]:
+        """``allowed(who, "topic.archive", ...)`` (or the action a guard was made for):
+        that action's rule; any other action expression: every rule."""
+        action: Any = node.args[1] if len(node.args) > 1 else None
+        if isinstance(action, ast.Constant):
+            action = action.value
+        elif isinstance(action, ast.Name):
+            action = self._resolve(action, fn, None)
+        policy = permissions.POLICY
+        if isinstance(action, str):
+            rules = [getattr(policy, "_" + action.replace(".", "_"))]
+        else:
+            rules = [getattr(policy, "_" + a.replace(".", "_")) for a in permissions.ACTIONS]
+        found: set[int] = {403}  # Decision.check's default error
+        for rule in rules:
+            found |= self.statuses(rule)
+        return found
+
+
+Operation = tuple[str, str]
+"""(path as the document writes it, method in lower case)."""
+
+
+def operations(app: Litestar) -> Iterator[tuple[Operation, HTTPRouteHandler]]:
+    for route in app.routes:
+        path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", route.path)
+        for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler):
+                for method in handler.http_methods:
+                    yield (path, method.lower()), handler
+
+
+def code_statuses(app: Litestar) -> dict[Operation, set[int]]:
+    walk = Walk()
+    found: dict[Operation, set[int]] = {}
+    for operation, handler in operations(app):
+        statuses = walk.statuses(handler.fn)
+        for guard in handler.resolve_guards():
+            statuses |= walk.statuses(getattr(guard, "func", guard))  # Litestar wraps it
+        found.setdefault(operation, set()).update(s for s in statuses if s != 500)
+    return found
+
+
+def documented(schema: dict[str, Any]) -> dict[Operation, tuple[str, set[int]]]:
+    """Each operation's id and documented statuses."""
+    return {
+        (path, method): (op["operationId"], {int(s) for s in op["responses"]})
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "responses" in op
+    }
+
+
+async def test_every_status_the_code_can_answer_is_documented(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    said = documented(schema)
+    walked = code_statuses(app)
+    found = {said[op][0]: statuses for op, statuses in walked.items() if op in said}
+    assert len(found) == len(said) > 60  # every documented operation's code was walked
+    missing = {
+        (said[op][0], status)
+        for op, statuses in walked.items()
+        if op in said
+        for status in statuses
+        if status not in said[op][1] and (said[op][0], status) not in NOT_DOCUMENTED
+    }
+    assert missing == set(), sorted(missing)
+    assert set(NOT_DOCUMENTED) <= {(op, s) for op, statuses in found.items() for s in statuses}
+    # The walk finds what it looks for: the archive's stage refusal (issue 25), a
+    # service's own NotFound, a guard's 403.
+    assert 409 in found["topic_archive"] and 404 in found["get_document"]
+    assert 403 in found["create_township"] and 304 in found["document_pdf"]

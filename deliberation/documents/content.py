@@ -12,6 +12,7 @@ from typing import Any
 
 from deliberation.clock import china_date, chinese_date, chinese_datetime
 from deliberation.errors import ConditionFailed
+from deliberation.numbers import percent
 from deliberation.tables import (
     Meeting,
     MeetingAttendee,
@@ -262,7 +263,7 @@ async def feedback_report(topic_id: int, today: date) -> Content:
                 "unit": item["responsible_unit"],
                 "due": chinese_date(item["due_date"]),
                 "progress": report["note"] if report else "尚未报告进展",
-                "percent": f"{report['percent']}%" if report else "0%",
+                "percent": percent(report["percent"] if report else 0, 100),
                 "reported": chinese_date(china_date(report["created_at"])) if report else "",
                 "state": "已完成" if done else "推进中",
             }
@@ -274,7 +275,7 @@ async def feedback_report(topic_id: int, today: date) -> Content:
     tally = []
     for key, label in RATING_LABELS.items():
         count = sum(1 for r in ratings if r["rating"] == key)
-        share = f"{count * 100 / total:.1f}%" if total else "—"
+        share = percent(count, total)
         tally.append({"label": label, "count": str(count), "share": share})
     done_count = sum(1 for r in rows if r["state"] == "已完成")
     title = f"关于“{topic['subject']}”协商成果落实情况的通报"

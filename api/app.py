@@ -45,8 +45,8 @@ from deliberation.database import bind_engine, close_engine, engine_for_url, ope
 from deliberation.documents import Publishing, Renderer
 from deliberation.fast_path import TokenCache
 from deliberation.notifications.delivery import new_client, run_worker
-from deliberation.numbers import percent
 from deliberation.notifications.reminders import scheduler_tick
+from deliberation.numbers import percent
 from deliberation.security import TokenIssuer
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

@@ -30,7 +30,15 @@ CONTENTS = [
     "将协商成果落实情况纳入村务公开内容，每月在村务公开栏和村民微信群公布进展，接受群众监督并及时回应群众关切",
     "组织镇村干部和政协联络员对协商成果落实情况开展一次回头看，形成书面报告报镇党委和县政协，对落实不力的单位进行督办",
 ]
-UNITS = ["镇村建办", "镇交管站", "镇市场监管所", "金山村委会", "镇社会事务办公室", "镇党政办", "镇纪委"]
+UNITS = [
+    "镇村建办",
+    "镇交管站",
+    "镇市场监管所",
+    "金山村委会",
+    "镇社会事务办公室",
+    "镇党政办",
+    "镇纪委",
+]
 
 
 def _job(template: str, context: dict[str, Any]) -> RenderJob:
@@ -56,7 +64,8 @@ def _rows(n: int, extra: str = "") -> list[dict[str, str]]:
             "due": "2026年12月31日",
             "state": "推进中",
             "percent": percent(i * 10, 100),
-            "progress": "已完成施工设计和招标，正在组织施工，预计2026年12月31日前完成全部建设任务" + extra,
+            "progress": "已完成施工设计和招标，正在组织施工，预计2026年12月31日前完成全部建设任务"
+            + extra,
             "reported": "2026年12月1日",
         }
         for i in range(1, n + 1)
@@ -171,7 +180,11 @@ def test_no_body_line_is_shorter_than_three_characters(render: Any, extra: str) 
     for items in (3, 6):
         for line in body_lines(render(items, extra)):
             text = _text(line).strip()
-            assert len(text) >= 3, (items, text, [_text(x) for x in body_lines(render(items, extra))])
+            assert len(text) >= 3, (
+                items,
+                text,
+                [_text(x) for x in body_lines(render(items, extra))],
+            )
 
 
 def test_dates_roles_and_labels_are_never_broken() -> None:

@@ -6,6 +6,7 @@ form); the templates only lay it out, and Jinja escapes all of it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -157,6 +158,16 @@ def _common(township: str, topic: dict[str, Any], today: date) -> dict[str, Any]
     }
 
 
+def _bare(text: str) -> str:
+    """A paragraph without its numbering and end punctuation, to compare with an item."""
+    text = re.sub(
+        r"^\s*(?:[0-9]+[.、．]|[（(][一二三四五六七八九十0-9]+[）)]|[一二三四五六七八九十]+、)",
+        "",
+        text,
+    )
+    return text.strip().rstrip("。；;，,").strip()
+
+
 async def minutes(topic_id: int, today: date) -> Content:
     topic, township = await _topic(topic_id)
     meeting = (
@@ -192,13 +203,20 @@ async def minutes(topic_id: int, today: date) -> Content:
         place=meeting["place"],
         title=topic["subject"],
     )
+    rows = _item_rows(await _items(topic_id))
+    # What the meeting agreed, as typed, then the numbered items; a paragraph that only
+    # repeats an item is printed once, as the item (the form says so).
+    contents = {_bare(row["content"]) for row in rows}
+    decisions = [
+        para for para in paragraphs(meeting["minutes_decisions"]) if _bare(para) not in contents
+    ]
     context = {
         **_common(township, topic, china_date(meeting["scheduled_at"])),
         "title": title,
         "intro": intro,
         "summary": paragraphs(meeting["minutes_summary"]),
-        "decisions": paragraphs(meeting["minutes_decisions"]),
-        "items": _item_rows(await _items(topic_id)),
+        "decisions": decisions,
+        "items": rows,
         "present": names("present"),
         "on_leave": names("on_leave"),
         "observers": names("observer"),

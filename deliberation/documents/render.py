@@ -226,8 +226,9 @@ def warm_up() -> None:
 
 def keep_whole(text: object) -> Markup:
     """Body text, escaped, with the runs a line must not break inside set in no-break
-    spans (``typeset.unbreakable_runs``)."""
-    value = str(text)
+    spans (``typeset.unbreakable_runs``). Markup (a ``{% filter keep %}`` block of
+    text and values, already escaped) is read back as the text it shows."""
+    value = text.unescape() if isinstance(text, Markup) else str(text)
     out, at = [], 0
     for start, end in typeset.unbreakable_runs(value):
         out.append(escape(value[at:start]))

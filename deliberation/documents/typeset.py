@@ -157,11 +157,12 @@ def fitting_size(
     return max(step, (fitted // step) * step)
 
 
+UNITS = ("%", "个工作日", "个", "公里", "米", "盏", "项", "件", "名", "人次", "条", "元", "万元")
 # Body text: what a line may not break inside (issue 25). WeasyPrint breaks CJK text
 # between any two characters; these runs are set in a no-break span instead.
 KEEP_WHOLE = re.compile(
     r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日"  # a date: never 2026年12月31/日
-    r"|[0-9]+(?:\.[0-9]+)?(?:%|个工作日|个|公里|米|盏|项|件|名|人次|条|元|万元)?"  # a number
+    r"|[0-9]+(?:\.[0-9]+)?(?:" + "|".join(UNITS) + ")?"  # a number with its unit
     r"|（[^（）]{1,10}）"  # a short aside, a role: （政协联络员）
     r"|[\u4e00-\u9fff]{2,4}："  # a label: 状态：
 )

@@ -141,8 +141,10 @@ def _is_heading(line: list[dict[str, Any]]) -> bool:
     return all("Heading" in c["fontname"] or "Subheading" in c["fontname"] for c in line)
 
 
-ITEM_COUNTS = [4, 5, 6, 7]
-EXTRAS = ["", "并及时向群众公布进展情况", "并及时向群众公布进展情况和资金使用明细"]
+# Enough to put a heading, a row, a last line at every height of the page (each of
+# these failed before issue 25).
+ITEM_COUNTS = [5, 6, 7]
+EXTRAS = ["", "并及时向群众公布进展情况和资金使用明细"]
 
 
 @pytest.mark.parametrize("extra", EXTRAS)
@@ -162,7 +164,7 @@ def test_a_table_row_is_never_split_between_pages(items: int, extra: str) -> Non
 
 @pytest.mark.parametrize("extra", EXTRAS)
 @pytest.mark.parametrize("render", [report, minutes], ids=["report", "minutes"])
-@pytest.mark.parametrize("items", [2, 3, 4, 5, 6])
+@pytest.mark.parametrize("items", [3, 4, 6])
 def test_no_heading_is_the_last_line_of_a_page(render: Any, items: int, extra: str) -> None:
     lines = body_lines(render(items, extra))
     by_page: dict[int, list[list[dict[str, Any]]]] = {}

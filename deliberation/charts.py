@@ -11,6 +11,7 @@ import functools
 import pygal
 from pygal.style import Style
 
+from deliberation import numbers
 from deliberation.statistics import TownshipFigures
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
 from workflows import WORKFLOW
@@ -91,7 +92,7 @@ def _bars(
     # Drawing takes ~5 ms; the same figures are asked for again and again.
     chart = pygal.HorizontalBar(**_options(len(labels), PRINT if printed else STYLE))
     if percent:
-        chart.value_formatter = lambda v: f"{v:.0f}%"
+        chart.value_formatter = lambda v: numbers.percent(v, 100)  # as the table beneath prints it
         chart.range = (0, 100)
     else:
         chart.value_formatter = lambda v: f"{v:g}"
@@ -117,7 +118,7 @@ def of_figures(figures: TownshipFigures, *, printed: bool = False) -> dict[str, 
         else None,
         "on_time": draw(
             [s.label for s in timed],
-            [round(100 * (s.on_time_share or 0)) for s in timed],
+            [100 * (s.on_time_share or 0) for s in timed],
             percent=True,
         )
         if timed

@@ -246,3 +246,12 @@ def test_a_published_pdf_is_tagged_and_still_pdf_a_3b() -> None:
 
     walk(root["/StructTreeRoot"])
     assert {"/H1", "/H2", "/P", "/Table", "/TR", "/TH", "/TD"} <= roles, roles
+
+
+def test_a_charts_share_reads_as_the_table_beneath_it() -> None:
+    """The annual report's on-time chart labels a bar as its table prints the share."""
+    from deliberation import charts
+
+    svg = charts.printed_bars(["完成调研", "发出会议通知"], [100 * 2 / 3, 50.0], percent=True)
+    assert f">{percent(2, 3)}<" in svg and ">50%<" in svg
+    assert ">67%<" not in svg

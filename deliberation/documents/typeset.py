@@ -163,7 +163,7 @@ UNITS = ("%", "个工作日", "个", "公里", "米", "盏", "项", "件", "名"
 KEEP_WHOLE = re.compile(
     r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日"  # a date: never 2026年12月31/日
     r"|[0-9]+(?:\.[0-9]+)?(?:" + "|".join(UNITS) + ")?"  # a number with its unit
-    r"|（[^（）]{1,10}）"  # a short aside, a role: （政协联络员）
+    r"|[^、：，。；（）“”\s]{0,5}（[^（）]{1,10}）"  # a short aside with its word: 张三（政协联络员）
     r"|[\u4e00-\u9fff]{2,4}："  # a label: 状态：
 )
 TAIL = 3
@@ -192,7 +192,7 @@ def unbreakable_runs(text: str) -> list[tuple[int, int]]:
         spans.append((start, len(text)))
     merged: list[tuple[int, int]] = []
     for begin, end in sorted(spans):
-        if merged and begin <= merged[-1][1]:
+        if merged and begin < merged[-1][1]:  # overlapping; side by side may break
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((begin, end))

@@ -163,7 +163,7 @@ UNITS = ("%", "个工作日", "个", "公里", "米", "盏", "项", "件", "名"
 KEEP_WHOLE = re.compile(
     r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日"  # a date: never 2026年12月31/日
     r"|[0-9]+(?:\.[0-9]+)?(?:" + "|".join(UNITS) + ")?"  # a number with its unit
-    r"|[^、：，。；（）“”\s]{0,5}（[^（）]{1,10}）"  # a short aside with its word: 张三（政协联络员）
+    r"|[^、：，。；（）“”\s]{0,5}（[^（）]{1,10}）"  # an aside with its word: 张三（联络员）
     r"|[\u4e00-\u9fff]{2,4}："  # a label: 状态：
 )
 TAIL = 3

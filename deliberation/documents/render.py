@@ -224,13 +224,13 @@ def warm_up() -> None:
     html_to_pdf('<html lang="zh-CN"><body>预热</body></html>')
 
 
-def keep_whole(text: object) -> Markup:
+def keep_whole(text: object, runs: bool = True) -> Markup:
     """Body text, escaped, with the runs a line must not break inside set in no-break
     spans (``typeset.unbreakable_runs``). Markup (a ``{% filter keep %}`` block of
     text and values, already escaped) is read back as the text it shows."""
     value = text.unescape() if isinstance(text, Markup) else str(text)
     out, at = [], 0
-    for start, end in typeset.unbreakable_runs(value):
+    for start, end in typeset.unbreakable_runs(value, runs=runs):
         out.append(escape(value[at:start]))
         out.append(Markup('<span class="nb">{}</span>').format(value[start:end]))
         at = end

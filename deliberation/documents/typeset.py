@@ -170,12 +170,13 @@ TAIL = 3
 """A paragraph's last line holds at least this many characters (its punctuation aside)."""
 
 
-def unbreakable_runs(text: str) -> list[tuple[int, int]]:
+def unbreakable_runs(text: str, *, runs: bool = True) -> list[tuple[int, int]]:
     """Where ``text`` may not break, as (start, end) spans, merged: dates, numbers with
     their unit, short asides in brackets and labels, each with the closing punctuation
-    after it; and the last three characters, so that no last line is a stub."""
+    after it; and the last three characters, so that no last line is a stub. Without
+    ``runs``, only the last three (a narrow table column, which a run could overflow)."""
     spans = []
-    for match in KEEP_WHOLE.finditer(text):
+    for match in KEEP_WHOLE.finditer(text) if runs else ():
         end = match.end()
         while end < len(text) and text[end] in CLOSING:
             end += 1

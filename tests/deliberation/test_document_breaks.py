@@ -255,3 +255,19 @@ def test_a_charts_share_reads_as_the_table_beneath_it() -> None:
     svg = charts.printed_bars(["完成调研", "发出会议通知"], [100 * 2 / 3, 50.0], percent=True)
     assert f">{percent(2, 3)}<" in svg and ">50%<" in svg
     assert ">67%<" not in svg
+
+
+def test_a_long_unit_stays_in_its_column() -> None:
+    """A narrow column keeps only its last characters together: a long unit wraps inside
+    its column instead of running into the time limit's."""
+    global UNITS
+    saved, UNITS = UNITS, ["镇社会事务办公室（牵头单位）"]
+    try:
+        pdf = notice(2)
+    finally:
+        UNITS = saved
+    due_left = (210 - 26) * MM - 7.6 * 14
+    unit = [
+        c for c in _chars(pdf) if round(c["size"]) == 14 and c["text"] in "社会事务办公室牵头单位"
+    ]
+    assert unit and all(c["x1"] <= due_left + 1 for c in unit)

@@ -230,6 +230,9 @@ def test_published_pdf_is_pdf_a_3b_with_metadata_and_small(rendered: dict[str, b
         assert info is not None and info.title and "“" in info.title
         assert info.author and "协商议事会" in info.author
         assert reader.trailer["/Root"].get("/Lang") == "zh-CN"
+        # Tagged for screen readers (issue 25), while still PDF/A-3b above.
+        assert "/StructTreeRoot" in reader.trailer["/Root"], kind
+        assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"], kind
         assert len(pdf) < 400 * 1024, f"{kind}: {len(pdf)} bytes"  # five faces, cut
         assert not reader.attachments, kind
 

@@ -46,6 +46,7 @@ from deliberation.documents import Publishing, Renderer
 from deliberation.fast_path import TokenCache
 from deliberation.notifications.delivery import new_client, run_worker
 from deliberation.notifications.reminders import scheduler_tick
+from deliberation.numbers import percent
 from deliberation.security import TokenIssuer
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -101,6 +102,8 @@ def page_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["china_time"] = lambda moment: moment.astimezone(CHINA).strftime(
         "%Y-%m-%d %H:%M"
     )
+    # Every share on every page one way, as the documents print it (deliberation/numbers.py).
+    engine.engine.filters["percent"] = percent
     # The value of a ``datetime-local`` field, in China time.
     engine.engine.filters["china_local"] = lambda moment: moment.astimezone(CHINA).strftime(
         "%Y-%m-%dT%H:%M"

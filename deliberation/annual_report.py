@@ -13,6 +13,7 @@ from deliberation.documents.content import issuer_name
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
 from deliberation.ledger import export_scope
+from deliberation.numbers import percent
 from deliberation.security import Principal
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
 from workflows import WORKFLOW
@@ -23,7 +24,7 @@ COMMAND_LINE = Principal(0, "command-line", "supervisor", None, None)
 
 
 def _share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "—"
+    return percent(part, whole)
 
 
 async def report_pdf(

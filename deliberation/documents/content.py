@@ -6,12 +6,14 @@ form); the templates only lay it out, and Jinja escapes all of it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from deliberation.clock import china_date, chinese_date, chinese_datetime
 from deliberation.errors import ConditionFailed
+from deliberation.numbers import percent
 from deliberation.tables import (
     Meeting,
     MeetingAttendee,
@@ -156,6 +158,24 @@ def _common(township: str, topic: dict[str, Any], today: date) -> dict[str, Any]
     }
 
 
+# Pieces joined with + so that no one literal puts ASCII ( ) next to Chinese
+# (tests/deliberation/test_punctuation.py reads literals).
+NUMBERING = re.compile(
+    "^\\s*(?:[0-9]+[.\u3001\uff0e]"
+    + "|[\uff08"
+    + "(][0-9\u4e00-\u9fff]{1,3}[\uff09"
+    + ")]|[\u4e00-\u9fff]{1,3}\u3001"
+    + ")"
+)
+"""A paragraph's own numbering: 1. 1、 （一） (1) 一、"""
+END_PUNCTUATION = "\u3002\uff1b\uff0c" + ";,"
+
+
+def _bare(text: str) -> str:
+    """A paragraph without its numbering and end punctuation, to compare with an item."""
+    return NUMBERING.sub("", text).strip().rstrip(END_PUNCTUATION).strip()
+
+
 async def minutes(topic_id: int, today: date) -> Content:
     topic, township = await _topic(topic_id)
     meeting = (
@@ -191,13 +211,20 @@ async def minutes(topic_id: int, today: date) -> Content:
         place=meeting["place"],
         title=topic["subject"],
     )
+    rows = _item_rows(await _items(topic_id))
+    # What the meeting agreed, as typed, then the numbered items; a paragraph that only
+    # repeats an item is printed once, as the item (the form says so).
+    contents = {_bare(row["content"]) for row in rows}
+    decisions = [
+        para for para in paragraphs(meeting["minutes_decisions"]) if _bare(para) not in contents
+    ]
     context = {
         **_common(township, topic, china_date(meeting["scheduled_at"])),
         "title": title,
         "intro": intro,
         "summary": paragraphs(meeting["minutes_summary"]),
-        "decisions": paragraphs(meeting["minutes_decisions"]),
-        "items": _item_rows(await _items(topic_id)),
+        "decisions": decisions,
+        "items": rows,
         "present": names("present"),
         "on_leave": names("on_leave"),
         "observers": names("observer"),
@@ -262,7 +289,7 @@ async def feedback_report(topic_id: int, today: date) -> Content:
                 "unit": item["responsible_unit"],
                 "due": chinese_date(item["due_date"]),
                 "progress": report["note"] if report else "尚未报告进展",
-                "percent": f"{report['percent']}%" if report else "0%",
+                "percent": percent(report["percent"] if report else 0, 100),
                 "reported": chinese_date(china_date(report["created_at"])) if report else "",
                 "state": "已完成" if done else "推进中",
             }
@@ -274,7 +301,7 @@ async def feedback_report(topic_id: int, today: date) -> Content:
     tally = []
     for key, label in RATING_LABELS.items():
         count = sum(1 for r in ratings if r["rating"] == key)
-        share = f"{count * 100 / total:.1f}%" if total else "—"
+        share = percent(count, total)
         tally.append({"label": label, "count": str(count), "share": share})
     done_count = sum(1 for r in rows if r["state"] == "已完成")
     title = f"关于“{topic['subject']}”协商成果落实情况的通报"

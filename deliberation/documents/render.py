@@ -25,10 +25,12 @@ from urllib.request import url2pathname
 
 import jinja2
 import segno
+from markupsafe import Markup, escape
 
 from deliberation.documents import typeset
 from deliberation.documents.fonts import Face, confined_fontconfig
 from deliberation.documents.fonts import faces as font_faces
+from deliberation.numbers import percent
 
 with confined_fontconfig():  # WeasyPrint loads fontconfig's configuration on import
     from weasyprint import HTML
@@ -155,6 +157,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["title_lines"] = title_lines
     env.filters["fitting_size"] = fitting_size
+    env.filters["keep"] = keep_whole
+    env.filters["percent"] = percent
     env.globals["signoff_place"] = signoff_place
     env.globals["font_faces"] = [
         {"family": face.role.family, "url": face.cut.resolve().as_uri()} for face in fonts()
@@ -197,7 +201,11 @@ def html_to_pdf(html: str, *, pdf_a: bool = False) -> bytes:
         base_url=TEMPLATES.as_uri() + "/",
         url_fetcher=ProjectFilesFetcher(),
     )
-    options: dict[str, Any] = {"pdf_variant": "pdf/a-3b"} if pdf_a else {}
+    # Tagged (headings, paragraphs, tables in a structure tree, for screen readers);
+    # a published file is also PDF/A-3b, which allows the tags (docs/decisions.md).
+    options: dict[str, Any] = {"pdf_tags": True}
+    if pdf_a:
+        options["pdf_variant"] = "pdf/a-3b"
     out = io.BytesIO()
     document.write_pdf(out, font_config=font_configuration(), **options)
     return out.getvalue()
@@ -214,3 +222,17 @@ def warm_up() -> None:
     environment()
     typeset.warm_up()
     html_to_pdf('<html lang="zh-CN"><body>预热</body></html>')
+
+
+def keep_whole(text: object, runs: bool = True) -> Markup:
+    """Body text, escaped, with the runs a line must not break inside set in no-break
+    spans (``typeset.unbreakable_runs``). Markup (a ``{% filter keep %}`` block of
+    text and values, already escaped) is read back as the text it shows."""
+    value = text.unescape() if isinstance(text, Markup) else str(text)
+    out, at = [], 0
+    for start, end in typeset.unbreakable_runs(value, runs=runs):
+        out.append(escape(value[at:start]))
+        out.append(Markup('<span class="nb">{}</span>').format(value[start:end]))
+        at = end
+    out.append(escape(value[at:]))
+    return Markup("").join(out)

@@ -155,3 +155,46 @@ def fitting_size(
         return size
     fitted = width / ems
     return max(step, (fitted // step) * step)
+
+
+UNITS = ("%", "个工作日", "个", "公里", "米", "盏", "项", "件", "名", "人次", "条", "元", "万元")
+# Body text: what a line may not break inside (issue 25). WeasyPrint breaks CJK text
+# between any two characters; these runs are set in a no-break span instead.
+KEEP_WHOLE = re.compile(
+    r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日"  # a date: never 2026年12月31/日
+    r"|[0-9]+(?:\.[0-9]+)?(?:" + "|".join(UNITS) + ")?"  # a number with its unit
+    r"|[^、：，。；（）“”\s]{0,5}（[^（）]{1,10}）"  # an aside with its word: 张三（联络员）
+    r"|[\u4e00-\u9fff]{2,4}："  # a label: 状态：
+)
+TAIL = 3
+"""A paragraph's last line holds at least this many characters (its punctuation aside)."""
+
+
+def unbreakable_runs(text: str, *, runs: bool = True) -> list[tuple[int, int]]:
+    """Where ``text`` may not break, as (start, end) spans, merged: dates, numbers with
+    their unit, short asides in brackets and labels, each with the closing punctuation
+    after it; and the last three characters, so that no last line is a stub. Without
+    ``runs``, only the last three (a narrow table column, which a run could overflow)."""
+    spans = []
+    for match in KEEP_WHOLE.finditer(text) if runs else ():
+        end = match.end()
+        while end < len(text) and text[end] in CLOSING:
+            end += 1
+        spans.append((match.start(), end))
+    # The tail: the last three characters that are not punctuation, and what follows.
+    start, counted = len(text), 0
+    while start > 0 and counted < TAIL:
+        start -= 1
+        if text[start] not in CLOSING and not text[start].isspace():
+            counted += 1
+    while start > 0 and text[start - 1] in OPENING:
+        start -= 1
+    if start < len(text):
+        spans.append((start, len(text)))
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin < merged[-1][1]:  # overlapping; side by side may break
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    return merged

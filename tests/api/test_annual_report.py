@@ -96,3 +96,34 @@ async def test_the_report_holds_the_years_figures_and_its_charts(
         database_url, "report", "--year", str(year), "--township", "无此镇", "--out", str(out)
     )
     assert missing.returncode == 1 and "找不到乡镇" in missing.stderr
+
+
+TYPE_BOTTOM = (297 - 35) * 72 / 25.4
+"""The bottom of the type area (GB/T 9704: 35 mm below it)."""
+
+
+async def test_the_reports_first_page_is_filled_and_no_line_is_a_stub(
+    world: World, app: Litestar
+) -> None:
+    """A chart or table that does not fit is not pushed whole to page 2, leaving page 1
+    two-thirds blank (issue 25): page 1's text and drawing reach within three lines of
+    the type area's foot."""
+    t = await new_township(world, "满页镇")
+    states = ("proposed", "investigated", "site_consultation", "meeting", "resolution")
+    for state in (*states, "feedback", "closed", "rejected", "withdrawn"):
+        await topic_in_state(t, state)
+    staff = await page_client(app, t["staff"].user["username"])
+    answer = await staff.get("/statistics/report.pdf", params={"year": today().year})
+    assert answer.status_code == 200, answer.text
+    with pdfplumber.open(io.BytesIO(answer.content)) as document:
+        first = document.pages[0]
+        drawn = [o["bottom"] for o in first.chars + first.rects + first.curves + first.lines]
+        lowest = max(b for b in drawn if b < TYPE_BOTTOM + 2)  # not the footer
+        assert len(document.pages) >= 2
+        body = [c for page in document.pages for c in page.chars if round(c["size"]) == 16]
+        lines: dict[tuple[int, int], str] = {}
+        for c in body:
+            key = (c["page_number"], round(c["bottom"]))
+            lines[key] = lines.get(key, "") + c["text"]
+    assert all(len(text) >= 3 for text in lines.values()), lines  # no stub lines
+    assert lowest > TYPE_BOTTOM - 3 * 28.9, (lowest, TYPE_BOTTOM)

@@ -91,10 +91,10 @@ async def test_each_kind_says_what_the_record_says(
     for label in ("出席", "请假", "列席"):
         assert label in minutes
     assert "镇会议室" in minutes
-    # The decisions once: the agreed items (with unit and time limit), not the free text
-    # repeating them.
+    # The decisions as typed, then the agreed items (with unit and time limit): the
+    # typed text is not dropped when items exist (issue 25).
     assert "硬化道路1.2公里" in minutes and "镇村建办" in minutes
-    assert "明确牵头单位和时限" not in minutes
+    assert minutes.index("明确牵头单位和时限") < minutes.index("（一）硬化道路1.2公里")
 
     notice = text_of(rendered["resolution_notice"])
     assert "协商成果的公示" in notice and feedback_topic["title"] in notice
@@ -105,7 +105,9 @@ async def test_each_kind_says_what_the_record_says(
     report = text_of(rendered["feedback_report"])
     assert "落实情况的通报" in report and "路基已完成,正在铺设路面" in report
     assert "满意" in report and "基本满意" in report and "不满意" in report
-    assert "100.0%" in report  # one representative rated, satisfied
+    # One representative rated, satisfied: shares print one way in every document.
+    assert "100%" in report and "100.0%" not in report and "0.0%" not in report
+    assert "（60%）" in report  # the item's progress
 
     for kind, pdf in rendered.items():
         text = text_of(pdf)
@@ -228,6 +230,9 @@ def test_published_pdf_is_pdf_a_3b_with_metadata_and_small(rendered: dict[str, b
         assert info is not None and info.title and "“" in info.title
         assert info.author and "协商议事会" in info.author
         assert reader.trailer["/Root"].get("/Lang") == "zh-CN"
+        # Tagged for screen readers (issue 25), while still PDF/A-3b above.
+        assert "/StructTreeRoot" in reader.trailer["/Root"], kind
+        assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"], kind
         assert len(pdf) < 400 * 1024, f"{kind}: {len(pdf)} bytes"  # five faces, cut
         assert not reader.attachments, kind
 
@@ -356,3 +361,44 @@ async def test_the_feedback_report_is_dated_by_the_china_date_at_any_hour(
     draft = await create(world.a["staff"], feedback_topic["id"], "feedback_report")
     text = text_of(await pdf_of(world.a["staff"], draft))
     assert chinese_date(today) in text.replace(" ", "")
+
+
+async def test_the_minutes_print_typed_decisions_once_and_the_form_says_what_prints(
+    world: World, app: Any
+) -> None:
+    """A typed paragraph that repeats an item prints once, as the item; the others print
+    before the items; the minutes form tells the writer this."""
+    from tests.api.test_sessions_end import page_client
+
+    topic = await topic_in_state(world.a, "meeting")
+    staff = world.a["staff"]
+    day = china_today() - timedelta(days=1)
+    answer = await staff.post(
+        f"/api/v1/topics/{topic['id']}/meetings",
+        {"scheduled_at": f"{day}T09:00:00+08:00", "place": "村委会", "host": "陈主任"},
+    )
+    assert answer.status_code == 201, answer.text
+    meeting_id = answer.json()["id"]
+    page = await (await page_client(app, staff.user["username"])).get(f"/topics/{topic['id']}")
+    assert "会议纪要的“议定事项”先印这里填写的内容" in page.text
+    answer = await staff.post(
+        f"/api/v1/topics/{topic['id']}/resolution-items",
+        {
+            "content": "修建排水沟800米",
+            "responsible_unit": "镇水利站",
+            "due_date": str(day + timedelta(days=60)),
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    answer = await staff.put(
+        f"/api/v1/meetings/{meeting_id}/minutes",
+        {
+            "summary": "与会人员充分协商",
+            "decisions": "一、修建排水沟800米。\n同意由镇水利站统筹实施，资金由镇财政列支",
+            "attendees": [{"name": "陈国强", "unit": "政协联络委", "attendance": "present"}],
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    text = text_of(await pdf_of(staff, await create(staff, topic["id"], "minutes")))
+    assert text.count("修建排水沟800米") == 1
+    assert text.index("同意由镇水利站统筹实施") < text.index("（一）修建排水沟800米")

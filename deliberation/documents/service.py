@@ -352,9 +352,12 @@ class _NumberTaken(Exception):
     """Another publish took the number this PDF was rendered with."""
 
 
+PROVISIONAL_NOTE = zh("(暂定:该年节假日安排尚未公布)")
+
+
 def posting_period(start: date, end: date, provisional: bool) -> str:
     """``2026年11月27日至2026年12月4日``, marked 暂定 when a year's holidays are not known."""
-    note = zh("(暂定:该年节假日安排尚未公布)") if provisional else ""
+    note = PROVISIONAL_NOTE if provisional else ""
     return f"{chinese_date(start)}至{chinese_date(end)}{note}"
 
 

@@ -63,7 +63,7 @@ async def page_principal(request: Request[Any, Any, Any]) -> Principal | None:
         request.state[PRINCIPAL] = principal
     forced = principal is not None and principal.must_change_password
     if forced and request.url.path != PASSWORD_PAGE:
-        raise PasswordChangeRequired("管理员已重置您的密码，请先设置新密码")
+        raise PasswordChangeRequired("请先设置新密码")
     return principal
 
 

@@ -227,9 +227,7 @@ class SessionController(PageController):
                 found[error["field"]] = joined
             return await _password_form(principal, found, status=422)
         except RateLimited as refused:
-            return await _password_form(
-                principal, {"current_password": refused.detail}, status=429
-            )
+            return await _password_form(principal, {"current_password": refused.detail}, status=429)
         return Redirect(CHANGED, status_code=303)
 
     @get("/text-size", operation_id="text_size")

@@ -16,7 +16,6 @@ from deliberation.statistics import TownshipFigures
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
 from workflows import WORKFLOW
 
-
 FONT_PX = 22
 """Every text of a chart (drawn 480 px wide, scaled to the screen or the page)."""
 

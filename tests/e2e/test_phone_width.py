@@ -6,10 +6,12 @@ field meanings stack; /verify keeps dates and numbers whole."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.api.test_documents import create, publish
-from tests.e2e.pages import PHONE, signed_in
+from tests.e2e.pages import OFFICE, PHONE, signed_in
 from tests.world import World, topic_in_state
 
 WIDTH = """() => {
@@ -101,3 +103,65 @@ async def test_verify_keeps_dates_and_numbers_whole_in_large_mode(
         measured = await page.evaluate(WIDTH)
         assert measured["scroll"] <= PHONE["width"], (size, measured)
     await context.close()
+
+
+async def test_a_wide_table_says_it_scrolls_and_open_data_fields_stack(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    staff = await signed_in(browser, live_server, world.a["staff"])
+    page = await staff.new_page()
+    for size in ("normal", "large"):
+        await set_mode(staff, live_server, size)
+        # The comparison of townships is wider than a phone: a hint and a shadow say so.
+        await page.goto(f"{live_server}/statistics")
+        box = page.locator("#by-township .table-scroll")
+        wider = await box.evaluate("b => b.scrollWidth > b.clientWidth")
+        assert wider, size
+        await expect(box).to_have_class(re.compile(r"\boverflowing\b"))
+        hint = page.locator("#by-township .scroll-hint")
+        await expect(hint).to_be_visible()
+        await expect(hint).to_contain_text("左右滑动查看")
+        shadow = await box.evaluate("b => getComputedStyle(b).boxShadow")
+        assert shadow != "none", size
+        # A table that fits has no hint.
+        narrow = page.locator(".table-scroll:not(.overflowing)").first
+        await expect(narrow).to_have_count(1)
+        # Open data: each field's meaning is on the screen, under its name.
+        await page.goto(f"{live_server}/open-data/")
+        rows = page.locator("table.fields tbody tr")
+        assert await rows.count() > 3
+        for n in range(3):
+            row = rows.nth(n)
+            name = await row.locator("th").bounding_box()
+            meaning = await row.locator("td.meaning").bounding_box()
+            assert name and meaning
+            assert meaning["x"] >= 0 and meaning["x"] + meaning["width"] <= PHONE["width"], size
+            assert meaning["y"] >= name["y"] + name["height"] - 1, size  # below, not beside
+    await staff.close()
+
+
+MARKER_ROOM = """() => {
+  // The room left of each history entry against the width of its number (10., 11., ...).
+  const ol = document.querySelector('ol.timeline');
+  const items = ol.querySelectorAll(':scope > li');
+  const canvas = document.createElement('canvas').getContext('2d');
+  const style = getComputedStyle(ol);
+  canvas.font = `${style.fontSize} ${style.fontFamily}`;
+  const needed = canvas.measureText(`${items.length}. `).width;
+  const aside = ol.closest('aside').getBoundingClientRect();
+  const room = items[items.length - 1].getBoundingClientRect().left - aside.left;
+  return {count: items.length, needed, room};
+}"""
+
+
+async def test_history_numbers_of_two_digits_are_not_clipped(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    feedback = await topic_in_state(world.a, "feedback")
+    staff = await signed_in(browser, live_server, world.a["staff"], viewport=OFFICE)
+    page = await staff.new_page()
+    await page.goto(f"{live_server}/topics/{feedback['id']}")
+    measured = await page.evaluate(MARKER_ROOM)
+    assert measured["count"] >= 10, measured
+    assert measured["room"] >= measured["needed"], measured
+    await staff.close()

@@ -18,6 +18,7 @@ from tests.api.test_sessions_end import page_client
 from tests.world import PASSWORD, World, new_township, topic_in_state, unique
 
 NEW_PASSWORD = "a-new-pass-2026"
+DEFAULT_DESCRIPTION = "“好商量”协商议事：村（社区）议题的提出、协商、公示和落实，成果向群众公开。"
 
 
 def header(page: str) -> str:
@@ -61,6 +62,8 @@ async def test_every_page_has_a_meta_description(world: World, app: Litestar) ->
         page = await staff.get(path, headers={"accept": "text/html"}, follow_redirects=True)
         found = re.search(r'<meta name="description" content="([^"]+)">', page.text)
         assert found and len(found.group(1)) >= 10, path
+        if path in ("/notices", "/open-data/", "/statistics"):
+            assert found.group(1) != DEFAULT_DESCRIPTION, path  # its own, where it matters
 
 
 async def test_error_pages_know_who_is_signed_in_and_speak_neutrally(

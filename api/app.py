@@ -91,8 +91,11 @@ class PageUndefined(Undefined):
 SWAGGER = "swagger-ui-5.35.0"  # npm swagger-ui-dist, Apache-2.0
 REDOC = "redoc-2.5.4"  # npm redoc, MIT
 FAVICON_LINK = '<link rel="icon" href="/favicon.ico">'
-STATIC_VERSION = hashlib.sha256((STATIC / "site.css").read_bytes()).hexdigest()[:12]
-"""The style sheet's address changes with its content (static files are cached a year)."""
+STATIC_VERSION = hashlib.sha256(
+    (STATIC / "site.css").read_bytes() + (STATIC / "page.js").read_bytes()
+).hexdigest()[:12]
+"""The style sheet's and page script's addresses change with their content (static files
+are cached a year)."""
 
 
 def page_filters(engine: JinjaTemplateEngine) -> None:

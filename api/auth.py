@@ -65,7 +65,7 @@ WHILE_MUST_CHANGE = {
 }
 """What an account may do between an administrator's reset and its new password."""
 
-CHANGE_FIRST = "管理员已重置您的密码，请先设置新密码（PUT /api/v1/me/password）"
+CHANGE_FIRST = "请先设置新密码：当前密码是管理员设置的临时密码（PUT /api/v1/me/password）"
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):

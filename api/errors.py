@@ -132,7 +132,7 @@ PAGE_ERRORS: dict[int, tuple[str, str]] = {
     400: ("无法处理", "请返回上一页检查填写的内容后再试。"),
     401: ("需要登录", "请先登录\uff0c再打开这个页面。"),
     403: ("无权操作", "如需办理此事项\uff0c请联系镇政协工作人员\uff1b如果您有权限\uff0c请先登录。"),
-    404: ("未找到", "请核对网址是否完整\uff1b议题在形成协商成果后才会公开。"),
+    404: ("未找到", "请核对网址是否完整\uff0c或从首页重新进入。"),
     405: ("不支持此操作", "请从页面上的按钮进入\uff0c不要直接打开这个地址。"),
     409: ("信息已变化", "请刷新页面\uff0c看到最新情况后再操作。"),
     413: ("内容过多", "请删减后再提交。"),
@@ -165,12 +165,29 @@ def _page(request: Request[Any, Any, Any], status: int, message: str) -> Respons
     headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML"} if _htmx(request) else None
     # A Template response, like every page: its header (a signed-in person's sign-out
     # form) needs what the template engine adds, the CSRF field among it.
-    return Template(
+    return ErrorPage(
         "error.html",
         context={"title": title, "message": message, "advice": advice},
         status_code=status,
         headers=headers,
     )
+
+
+class ErrorPage(Template):
+    """An error page whose header knows who is signed in, wherever it is answered from:
+    an exception handler is called synchronously and, for an address no page handler
+    took, before anything read the session; the session is read as the page is sent."""
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> Any:
+        from api.pages.signin import remember_viewer_for_error
+
+        render = super().to_asgi_response
+
+        async def respond(scope: Any, receive: Any, send: Any) -> None:
+            await remember_viewer_for_error(request)
+            await render(app, request, **kwargs)(scope, receive, send)
+
+        return respond
 
 
 def _answer(request: Request[Any, Any, Any], problem_response: Response[Any]) -> Response[Any]:

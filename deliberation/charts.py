@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import unicodedata
 
 import pygal
 from pygal.style import Style
@@ -15,6 +16,9 @@ from deliberation import numbers
 from deliberation.statistics import TownshipFigures
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
 from workflows import WORKFLOW
+
+FONT_PX = 22
+"""Every text of a chart (drawn 480 px wide, scaled to the screen or the page)."""
 
 
 def _style(foreground: str, subtle: str, colors: tuple[str, ...], fonts: str) -> Style:
@@ -27,12 +31,12 @@ def _style(foreground: str, subtle: str, colors: tuple[str, ...], fonts: str) ->
         foreground_subtle=subtle,
         colors=colors,
         font_family=fonts,
-        label_font_size=22,
-        major_label_font_size=22,
-        value_font_size=22,
-        value_label_font_size=22,
-        title_font_size=22,
-        legend_font_size=22,
+        label_font_size=FONT_PX,
+        major_label_font_size=FONT_PX,
+        value_font_size=FONT_PX,
+        value_label_font_size=FONT_PX,
+        title_font_size=FONT_PX,
+        legend_font_size=FONT_PX,
     )
 
 
@@ -51,7 +55,23 @@ PRINT = _style(
 """The documents' faces and no colour: the report is printed and stamped."""
 
 
-def _options(rows: int, style: Style) -> dict[str, object]:
+def drawn_width(label: str, font_px: float = FONT_PX) -> float:
+    """How wide a label is drawn: a CJK (wide) character a full em, others ~0.6 em."""
+    return sum(font_px if unicodedata.east_asian_width(c) in "WF" else 0.6 * font_px for c in label)
+
+
+def _margin_left(labels: tuple[str, ...], style: Style) -> int:
+    """Room left of pygal's own label box so the longest label is drawn whole: pygal
+    reckons every character 0.6 em wide, a CJK character is a full em (and the print
+    face a little wider still)."""
+    if not labels:
+        return 8
+    scale = 1.08 if style is PRINT else 1.0
+    shortfall = max(drawn_width(label) * scale - 0.6 * FONT_PX * len(label) for label in labels)
+    return max(8, round(shortfall) + 12)
+
+
+def _options(rows: int, style: Style, labels: tuple[str, ...] = ()) -> dict[str, object]:
     # Drawn for a phone's width (it scales down on a phone, up to 480 px elsewhere):
     # the labels whole, the value printed on each bar instead of a value axis.
     return {
@@ -70,8 +90,8 @@ def _options(rows: int, style: Style) -> dict[str, object]:
         "show_x_guides": False,
         "truncate_label": -1,
         "margin": 8,
-        # pygal measures CJK labels as narrower than they are (the print face, wider still).
-        "margin_left": 100 if style is PRINT else 40,
+        # pygal measures CJK labels as narrower than they are: room for the longest.
+        "margin_left": _margin_left(labels, style),
     }
 
 
@@ -90,7 +110,7 @@ def _bars(
     labels: tuple[str, ...], values: tuple[float, ...], percent: bool, *, printed: bool
 ) -> str:
     # Drawing takes ~5 ms; the same figures are asked for again and again.
-    chart = pygal.HorizontalBar(**_options(len(labels), PRINT if printed else STYLE))
+    chart = pygal.HorizontalBar(**_options(len(labels), PRINT if printed else STYLE, labels))
     if percent:
         chart.value_formatter = lambda v: numbers.percent(v, 100)  # as the table beneath prints it
         chart.range = (0, 100)

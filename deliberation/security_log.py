@@ -77,6 +77,14 @@ async def log(
         )
 
 
+async def was_reset(account: int) -> bool:
+    """Whether an administrator has ever reset the account's password (else a password
+    to change at sign-in is the first one the office gave: a new or imported account)."""
+    return await SecurityEvent.exists().where(
+        (SecurityEvent.account == account) & (SecurityEvent.kind == "password.reset")
+    )
+
+
 async def entries(
     principal: Principal,
     *,

@@ -17,6 +17,16 @@ DUE = {"due_date": "完成时限"}
 """Deadlines set from now on: never before today."""
 
 
+REVERSED_RANGE = "起止日期填反了\uff1a结束日期早于开始日期"
+
+
+def check_date_range(date_from: date | None, date_to: date | None) -> None:
+    """A search's ``from``..``to`` (both included): a reversed range would silently find
+    nothing, so it is refused, naming the field ``to``."""
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise ValidationFailed([{"field": "to", "message": REVERSED_RANGE}])
+
+
 def check_dates(**days: date) -> None:
     """Dates people type (visits, meetings, deadlines) within 2000–2099: a slip of the
     keyboard (year 0001 or 9999) is refused as bad input, not stored or crashed on.

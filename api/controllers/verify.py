@@ -16,7 +16,7 @@ from api.dependencies import CurrentPublishing
 from deliberation import documents
 from deliberation.clock import CHINA, china_date, chinese_date
 from deliberation.documents import Publishing
-from deliberation.documents.service import Verification, posting_period
+from deliberation.documents.service import PROVISIONAL_NOTE, Verification
 from deliberation.errors import NotFound
 
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -42,12 +42,16 @@ def _page(
         context["published_on"] = (
             chinese_date(china_date(doc.published_at)) if doc.published_at else ""
         )
-        if doc.posting_starts_on and doc.posting_ends_on:
-            context["posting"] = posting_period(
-                doc.posting_starts_on, doc.posting_ends_on, doc.posting_provisional
+        # The period in its parts, so the page keeps each date on one line.
+        context["posting"] = (
+            (
+                chinese_date(doc.posting_starts_on),
+                chinese_date(doc.posting_ends_on),
+                PROVISIONAL_NOTE if doc.posting_provisional else "",
             )
-        else:
-            context["posting"] = "—"
+            if doc.posting_starts_on and doc.posting_ends_on
+            else None
+        )
         context["revoked_on"] = (
             chinese_date(doc.revoked_at.astimezone(CHINA).date()) if doc.revoked_at else ""
         )

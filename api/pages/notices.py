@@ -12,6 +12,8 @@ from litestar.response import Template
 from api.dependencies import CurrentPublishing
 from api.pages.signin import PageController
 from deliberation import deadlines, documents
+from deliberation.schemas import DocumentPage
+from deliberation.validation import REVERSED_RANGE
 
 PAGE_SIZE = 20
 
@@ -46,14 +48,19 @@ class NoticeBoardController(PageController):
             errors["from"] = "日期格式应为 年-月-日\uff0c例如 2026-01-05"
         if bad_to:
             errors["to"] = "日期格式应为 年-月-日\uff0c例如 2026-01-05"
-        found = await documents.public_notices(
-            publishing,
-            q=q,
-            date_from=start,
-            date_to=end,
-            limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
-        )
+        if start and end and end < start:
+            # Said plainly, with no list (a reversed range would silently find nothing).
+            errors["to"] = REVERSED_RANGE
+            found = DocumentPage(items=[], total=0)
+        else:
+            found = await documents.public_notices(
+                publishing,
+                q=q,
+                date_from=start,
+                date_to=end,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+            )
         context: dict[str, Any] = {
             "q": q or "",
             "date_from": date_from or "",

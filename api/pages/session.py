@@ -26,7 +26,7 @@ from api.pages.signin import (
     safe_next,
     secure_cookies,
 )
-from deliberation import accounts, deadlines, documents
+from deliberation import accounts, deadlines, documents, security_log
 from deliberation.errors import RateLimited, Unauthenticated, ValidationFailed
 from deliberation.overview import TABS, by_state, in_tab, my_topics
 from deliberation.permissions import allowed
@@ -42,12 +42,23 @@ LIST_TITLES = {"representative": "本村议题", "liaison": "我提出的议题"
 """What a person's list on /me holds (the township's, for the office)."""
 
 
-def _password_form(
+CHANGED = f"{PASSWORD_PAGE}?changed=yes"
+"""Where a changed password lands: the form again, saying 密码已修改 (a refresh there
+posts nothing again)."""
+NOT_THE_SAME = "两次输入的新密码不一致\uff0c请重新输入"
+
+
+async def _password_form(
     principal: Principal, errors: dict[str, str], *, status: int = 200, done: bool = False
 ) -> Template:
+    # Forced: a first password from the office (a new or imported account) or an
+    # administrator's reset; the security log tells which.
+    forced = None
+    if principal.must_change_password:
+        forced = "reset" if await security_log.was_reset(principal.id) else "first"
     return Template(
         "password.html",
-        context={"forced": principal.must_change_password, "errors": errors, "done": done},
+        context={"forced": forced, "errors": errors, "done": done},
         status_code=status,
     )
 
@@ -187,8 +198,12 @@ class SessionController(PageController):
         )
 
     @get(PASSWORD_PAGE, operation_id="password_page")
-    async def password_page(self, principal: SignedIn) -> Template:
-        return _password_form(principal, {})
+    async def password_page(
+        self,
+        principal: SignedIn,
+        changed: Annotated[str | None, QueryParameter(max_length=3)] = None,
+    ) -> Template:
+        return await _password_form(principal, {}, done=changed == "yes")
 
     @post(PASSWORD_PAGE, operation_id="password_submit", status_code=200)
     async def password_submit(
@@ -196,9 +211,15 @@ class SessionController(PageController):
     ) -> Template | Redirect:
         """The person's own change; their other sessions end. After a reset it is the
         way back in."""
-        change, problems = parse_form(data, PasswordChange)
-        if change is None:
-            return _password_form(principal, problems, status=422)
+        fields = dict(data)
+        confirmation = fields.pop("confirm_password", "")
+        change, problems = parse_form(fields, PasswordChange)
+        if change is not None and confirmation != change.new_password:
+            problems = {"confirm_password": NOT_THE_SAME}
+        elif change is None and not confirmation:
+            problems["confirm_password"] = "请再输入一次新密码"
+        if change is None or problems:
+            return await _password_form(principal, problems, status=422)
         try:
             await accounts.change_password(
                 principal, change, client_of(request), request.app.state.login_limits
@@ -208,12 +229,10 @@ class SessionController(PageController):
             for error in refused.errors:
                 joined = "; ".join(filter(None, (found.get(error["field"]), error["message"])))
                 found[error["field"]] = joined
-            return _password_form(principal, found, status=422)
+            return await _password_form(principal, found, status=422)
         except RateLimited as refused:
-            return _password_form(principal, {"current_password": refused.detail}, status=429)
-        if principal.must_change_password:
-            return Redirect("/me", status_code=303)
-        return _password_form(principal, {}, done=True)
+            return await _password_form(principal, {"current_password": refused.detail}, status=429)
+        return Redirect(CHANGED, status_code=303)
 
     @get("/text-size", operation_id="text_size")
     async def text_size(

@@ -63,7 +63,7 @@ async def page_principal(request: Request[Any, Any, Any]) -> Principal | None:
         request.state[PRINCIPAL] = principal
     forced = principal is not None and principal.must_change_password
     if forced and request.url.path != PASSWORD_PAGE:
-        raise PasswordChangeRequired("管理员已重置您的密码，请先设置新密码")
+        raise PasswordChangeRequired("请先设置新密码")
     return principal
 
 
@@ -105,9 +105,30 @@ async def remember_viewer(request: Request[Any, Any, Any]) -> None:
     except PasswordChangeRequired:
         principal = None  # the handler sends them to the password form (or signs out)
     if principal is not None:
-        user = await accounts.current_user(principal)
-        home, label = HOMES.get(user.role, HOME)
-        request.state[VIEWER] = Viewer(user.display_name, ROLE_LABELS[user.role], home, label)
+        request.state[VIEWER] = await _viewer(principal)
+
+
+async def _viewer(principal: Principal) -> Viewer:
+    user = await accounts.current_user(principal)
+    home, label = HOMES.get(user.role, HOME)
+    return Viewer(user.display_name, ROLE_LABELS[user.role], home, label)
+
+
+async def remember_viewer_for_error(request: Request[Any, Any, Any]) -> None:
+    """An error page's header: who is signed in, also where no page handler ran (an
+    address that does not exist, a method a page does not take). Only their name is
+    shown, so the session is read without the form's CSRF check; nothing is done."""
+    if request.state.get(VIEWER) is not None:
+        return
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return
+    try:
+        principal = await session_principal(request.app, token, None)
+    except Unauthenticated:
+        return
+    if not principal.must_change_password:
+        request.state[VIEWER] = await _viewer(principal)
 
 
 class SignInRequired(Exception):

@@ -34,10 +34,19 @@ class StatisticsPageController(PageController):
         chosen_year = year or this_year
         townships = await accounts.list_townships()
         found = await statistics.figures(visitor, year=chosen_year, township_id=township)
+        # The township's office sees its own topics in full and others' public ones only:
+        # each figure then says which it is.
+        full_for = {
+            f.township_id
+            for f in found.townships
+            if statistics.sees_everything(visitor, f.township_id)
+        }
         return Template(
             "statistics.html",
             context={
                 "found": found,
+                "full_for": full_for,
+                "mixed": bool(full_for) and len(full_for) < len(found.townships),
                 # Charts for every township together, or for the one asked for.
                 "charts": charts.of_figures(found.total or found.townships[0]),
                 "townships": townships,

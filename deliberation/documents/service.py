@@ -41,6 +41,7 @@ from deliberation.search import normalise
 from deliberation.security import Principal
 from deliberation.tables import Account, Document, ProgressReport, ResolutionItem, Topic
 from deliberation.topics import topic_row, valid_id, visible_topic
+from deliberation.validation import check_date_range
 from deliberation.wording import zh
 from deliberation.workdays import working_days
 from workflows import WORKFLOW
@@ -352,9 +353,12 @@ class _NumberTaken(Exception):
     """Another publish took the number this PDF was rendered with."""
 
 
+PROVISIONAL_NOTE = zh("(暂定:该年节假日安排尚未公布)")
+
+
 def posting_period(start: date, end: date, provisional: bool) -> str:
     """``2026年11月27日至2026年12月4日``, marked 暂定 when a year's holidays are not known."""
-    note = zh("(暂定:该年节假日安排尚未公布)") if provisional else ""
+    note = PROVISIONAL_NOTE if provisional else ""
     return f"{chinese_date(start)}至{chinese_date(end)}{note}"
 
 
@@ -781,6 +785,7 @@ async def public_notices(
     """Published documents, newest first; ``q`` matches any substring of the text.
 
     Answered from memory while the board is unchanged (``deliberation.documents.board``)."""
+    check_date_range(date_from, date_to)
     needle = normalise(q.strip()) if q and q.strip() else None
     key = (needle, date_from, date_to, limit, offset)
     found = await board.pages.get(

@@ -94,7 +94,11 @@ async def test_an_account_made_on_the_page_gets_a_first_password_it_must_change(
     assert forced.status_code == 303 and forced.headers["location"] == "/me/password"
     changed = await person.post(
         "/me/password",
-        data={"current_password": first, "new_password": "lisi-mima-2026"},
+        data={
+            "current_password": first,
+            "new_password": "lisi-mima-2026",
+            "confirm_password": "lisi-mima-2026",
+        },
     )
     assert changed.status_code in (200, 303)
     assert (await person.get("/me")).status_code == 200

@@ -313,9 +313,15 @@ async def test_after_a_reset_only_a_new_password_is_allowed(world: World, app: L
     form = await browser.get("/me/password")
     assert "管理员已重置您的密码" in form.text
     changed = await browser.post(
-        "/me/password", data={"current_password": temporary, "new_password": NEW_PASSWORD}
+        "/me/password",
+        data={
+            "current_password": temporary,
+            "new_password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+        },
     )
-    assert changed.status_code == 303 and changed.headers["location"] == "/me"
+    assert changed.status_code == 303 and changed.headers["location"] == "/me/password?changed=yes"
+    assert "密码已修改" in (await browser.get(changed.headers["location"])).text
     assert await signed_in_page(browser)
     # The API session of the temporary password ended with the change.
     assert (await fresh.get("/api/v1/me")).status_code == 401

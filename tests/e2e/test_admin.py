@@ -28,8 +28,10 @@ async def sign_in_as(browser: Browser, live_server: str, username: str, password
 async def choose_new_password(page: Page, live_server: str, current: str, new: str) -> None:
     await expect(page).to_have_url(f"{live_server}/me/password")
     await page.get_by_label("当前密码").fill(current)
-    await page.get_by_label("新密码").fill(new)
+    await page.get_by_label("新密码", exact=True).fill(new)
+    await page.get_by_label("确认新密码").fill(new)
     await page.get_by_role("button", name="保存新密码").click()
+    await expect(page.locator("#changed")).to_contain_text("密码已修改")
     await page.goto(f"{live_server}/me")
     await expect(page).to_have_url(f"{live_server}/me")
 

@@ -12,6 +12,7 @@ from deliberation.permissions import allowed
 from deliberation.schemas import SecurityEventRead, SecurityLogPage
 from deliberation.security import Principal
 from deliberation.tables import RosterVersion, SecurityEvent
+from deliberation.validation import check_date_range
 
 MIN_KEEP_DAYS = 180
 
@@ -98,6 +99,7 @@ async def entries(
     """Newest first, for administrators; ``date_from`` and ``date_to`` are China dates
     (both days included)."""
     allowed(principal, "account.manage").check()
+    check_date_range(date_from, date_to)
     where = []
     if kind:
         where.append(SecurityEvent.kind == kind)

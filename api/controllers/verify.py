@@ -13,11 +13,12 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from api.dependencies import CurrentPublishing
-from deliberation import documents
+from deliberation import deadlines, documents
 from deliberation.clock import CHINA, china_date, chinese_date
 from deliberation.documents import Publishing
 from deliberation.documents.service import PROVISIONAL_NOTE, Verification
 from deliberation.errors import NotFound
+from deliberation.workdays import working_days
 
 MAX_UPLOAD = 50 * 1024 * 1024
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -29,7 +30,7 @@ def _shape_problem(digest: str) -> str:
     return "SHA-256 哈希值只含数字 0–9 和字母 a–f，请检查是否复制有误。"
 
 
-def _page(
+async def _page(
     check: dict[str, Any] | None,
     found: Verification | None,
     **extra: Any,
@@ -50,6 +51,13 @@ def _page(
                 PROVISIONAL_NOTE if doc.posting_provisional else "",
             )
             if doc.posting_starts_on and doc.posting_ends_on
+            else None
+        )
+        # How far the period is from its end (公示还剩 N 个工作日 / 公示已结束), as on the
+        # board; a revoked notice's period no longer runs.
+        context["posting_left"] = (
+            deadlines.posting_left(doc.posting_ends_on, calendar=await working_days())
+            if doc.posting_ends_on and not doc.revoked_at
             else None
         )
         context["revoked_on"] = (
@@ -76,7 +84,7 @@ class VerifyController(Controller):
         found = await self._found(document_id, publishing)
         return Template(
             "verify.html",
-            context=_page(None, found, document_id=document_id),
+            context=await _page(None, found, document_id=document_id),
             status_code=200 if found else 404,
         )
 
@@ -107,6 +115,6 @@ class VerifyController(Controller):
                 check = {"sha256": digest, "match": digest == found.document.sha256}
         return Template(
             "verify.html",
-            context=_page(check, found, document_id=document_id),
+            context=await _page(check, found, document_id=document_id),
             status_code=200 if found else 404,
         )

@@ -30,6 +30,7 @@ from deliberation.schemas import (
     Id,
     Name,
     Role,
+    SecurityLogPage,
     TownshipCreate,
     UserCreate,
     Username,
@@ -39,6 +40,7 @@ from deliberation.schemas import (
 )
 from deliberation.security import Principal, temporary_password
 from deliberation.security_log import Actor
+from deliberation.validation import REVERSED_RANGE
 from workflows import ROLE_LABELS, ROLES
 
 NO_TOWNSHIP = ("admin", "supervisor")
@@ -496,15 +498,21 @@ class AdminPageController(PageController):
         change, newest first, by kind, username and China dates."""
         errors: dict[str, str] = {}
         start, end = _day(date_from, "from", errors), _day(date_to, "to", errors)
-        found = await security_log.entries(
-            principal,
-            limit=LOG_PAGE,
-            offset=(page - 1) * LOG_PAGE,
-            kind=kind if kind in security_log.KIND_LABELS else None,
-            username=username.strip() if username and username.strip() else None,
-            date_from=start,
-            date_to=end,
-        )
+        if start and end and end < start:
+            # Said plainly, with no list (a reversed range would find nothing), as on the
+            # board.
+            errors["to"] = REVERSED_RANGE
+            found = SecurityLogPage(items=[], total=0)
+        else:
+            found = await security_log.entries(
+                principal,
+                limit=LOG_PAGE,
+                offset=(page - 1) * LOG_PAGE,
+                kind=kind if kind in security_log.KIND_LABELS else None,
+                username=username.strip() if username and username.strip() else None,
+                date_from=start,
+                date_to=end,
+            )
         return Template(
             "admin_log.html",
             context={

@@ -170,6 +170,15 @@ async def test_deactivating_and_resetting_end_sessions_and_ask_first(
     assert "共 0 条" in old.text
     bad = await admin.get("/admin/security-log", params={"from": "昨天"})
     assert bad.status_code == 422 and "日期格式" in bad.text
+    # A reversed range is said plainly, on the page and by the API (naming ``to``).
+    reversed_ = await admin.get("/admin/security-log", params={"from": today, "to": "2000-01-01"})
+    assert reversed_.status_code == 422 and "起止日期填反了" in reversed_.text
+    assert 'id="log-to-error"' in reversed_.text
+    refused = await world.admin.get(
+        "/api/v1/security-log", params={"from": today, "to": "2000-01-01"}
+    )
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["to"]
 
 
 async def test_renaming_what_does_not_exist_is_not_found(world: World, app: Litestar) -> None:

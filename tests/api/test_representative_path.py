@@ -183,6 +183,9 @@ async def test_the_board_and_the_county_say_how_far_too(world: World, app: Lites
     office = await page_client(app, staff.user["username"])
     page = unescape((await office.get(f"/topics/{carried['id']}")).text)
     assert f"公示还剩 {left} 个工作日" in page.split(f'id="document-{notice["id"]}"', 1)[1]
+    # The page a printed QR code opens says it too, beside the period.
+    verify = unescape((await visitor.get(f"/verify/{notice['id']}")).text)
+    assert f"公示还剩 {left} 个工作日" in verify.split("<dt>公示期</dt>", 1)[1].split("</dd>", 1)[0]
 
     proposed = await topic_in_state(town, "proposed")
     due_on = date.fromisoformat(proposed["due_on"])

@@ -245,3 +245,5 @@ async def test_urges_sent_together_are_one_urge_one_event_one_message(
     )
     again = await world.supervisor.post(url, {"note": "仍未推进，请说明原因"})
     assert again.status_code == 201, again.text
+    await drain()  # nothing left for the next test's receiver
+    assert len(receiver.received) == 2

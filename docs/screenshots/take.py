@@ -82,7 +82,10 @@ async def take(base: str) -> None:
 def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         url = f"sqlite:///{work}/demo.db"
-        env = {**os.environ, "DELIBERATION_DATABASE_URL": url}
+        # One var folder for seeding and serving: the audit key the demo's chain was
+        # made with is the one the server checks at start.
+        var = f"{work}/var"
+        env = {**os.environ, "DELIBERATION_DATABASE_URL": url, "DELIBERATION_VAR_DIR": var}
         for command in (["migrate"], ["demo"]):
             subprocess.run(
                 [sys.executable, "-m", "api.cli", *command],
@@ -91,7 +94,7 @@ def main() -> int:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        with serving(url) as server:
+        with serving(url, DELIBERATION_VAR_DIR=var) as server:
             asyncio.run(take(server.base))
     for name in ("front-door-phone", "staff-topic-desk", "representative-large-phone"):
         print(HERE / f"{name}.png")

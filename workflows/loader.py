@@ -65,7 +65,7 @@ class Mistake:
 
 
 class WorkflowInvalid(Exception):
-    """A workflow file with mistakes; ``mistakes`` lists them all, in file order."""
+    """A workflow file with mistakes; ``mistakes`` lists them all."""
 
     def __init__(self, source: str, mistakes: list[Mistake]) -> None:
         super().__init__(f"{source}: " + "; ".join(str(m) for m in mistakes))

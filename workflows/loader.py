@@ -215,9 +215,21 @@ class _Reader:
         return tuple(seen)
 
     def roles(
-        self, table: dict[str, Any], key: str, place: str, *, required: bool = True
+        self,
+        table: dict[str, Any],
+        key: str,
+        place: str,
+        *,
+        required: bool = True,
+        admin: bool = True,
     ) -> tuple[str, ...]:
-        return self.names(table, key, place, known=ROLES, unknown="未知角色", required=required)
+        """Roles; ``admin=False`` where the system administrator takes no part (steps,
+        openers: they run the system, not the consultation)."""
+        roles = self.names(table, key, place, known=ROLES, unknown="未知角色", required=required)
+        if not admin and "admin" in roles:
+            where = f"{place}.{key}" if place else key
+            self.note(where, "系统管理员（admin）不参与议题流程，不能担任此角色")
+        return roles
 
     def tables(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
         value = data.get(key, [])
@@ -252,7 +264,7 @@ class _Reader:
         initial = self.text(data, "initial", "")
         if initial and initial not in state_names:
             self.note("initial", f"未知状态 {_quote(initial)}")
-        openers = self.roles(data, "openers", "")
+        openers = self.roles(data, "openers", "", admin=False)
 
         records = self.read_records(self.tables(data, "records"), state_names)
         kinds = {r.name: r for r in records}
@@ -439,7 +451,7 @@ class _Reader:
                     self.text(item, "label", place),
                     sources,
                     dest,
-                    self.roles(item, "roles", place),
+                    self.roles(item, "roles", place, admin=False),
                     tuple(requires),
                     opener_only=self.flag(item, "opener_only", place),
                     danger=self.flag(item, "danger", place),

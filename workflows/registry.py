@@ -28,6 +28,28 @@ class RegistryInvalid(Exception):
         self.invalid = invalid
 
 
+def _record_types_kept(registry: Registry, directory: Path) -> list[WorkflowInvalid]:
+    """A record kind keeps its type across the versions of a workflow: the audit chain
+    carries its name forever, so the name must keep meaning the same thing."""
+    invalid: list[WorkflowInvalid] = []
+    first: dict[tuple[str, str], tuple[int, str]] = {}
+    for (key, version), workflow in sorted(registry.workflows.items()):
+        mistakes = []
+        for index, record in enumerate(workflow.records):
+            seen = first.setdefault((key, record.name), (version, record.type))
+            if seen[1] != record.type:
+                mistakes.append(
+                    Mistake(
+                        f"records[{index}] ({record.name}).type",
+                        f'记录种类 "{record.name}" 在第 {seen[0]} 版的类型是 "{seen[1]}"，'
+                        "同名记录种类不能改变类型（另起新名）",
+                    )
+                )
+        if mistakes:
+            invalid.append(WorkflowInvalid(str(directory / key / f"v{version}.toml"), mistakes))
+    return invalid
+
+
 @dataclass
 class Registry:
     """The loaded workflows by ``(key, version)``."""
@@ -55,6 +77,7 @@ class Registry:
                 invalid.append(WorkflowInvalid(str(path), [mistake]))
                 continue
             registry.workflows[expected] = workflow
+        invalid.extend(_record_types_kept(registry, directory))
         if invalid:
             raise RegistryInvalid(invalid)
         return registry

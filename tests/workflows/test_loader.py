@@ -111,3 +111,18 @@ def test_the_registry_refuses_a_file_in_the_wrong_place(tmp_path: Path) -> None:
 def test_the_shipped_files_all_load() -> None:
     registry = Registry.load()
     assert ("standard", 1) in registry.workflows
+
+
+def test_a_record_name_keeps_its_type_across_versions(tmp_path: Path) -> None:
+    text = VALID.read_text(encoding="utf-8")
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "v1.toml").write_text(text, "utf-8")
+    second = text.replace("version = 1", "version = 2")
+    (tmp_path / "tiny" / "v2.toml").write_text(second, "utf-8")
+    assert Registry.load(tmp_path).latest("tiny").version == 2
+
+    retyped = second.replace('name = "note"\ntype = "note"', 'name = "note"\ntype = "meeting"')
+    (tmp_path / "tiny" / "v2.toml").write_text(retyped, "utf-8")
+    with pytest.raises(RegistryInvalid) as refused:
+        Registry.load(tmp_path)
+    assert 'records[0] (note).type: 记录种类 "note" 在第 1 版的类型是 "note"' in str(refused.value)

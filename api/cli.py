@@ -250,7 +250,8 @@ def cmd_workflow_check(args: argparse.Namespace, settings: Settings) -> int:
             failed = True
             print(f"{file}：有 {len(error.mistakes)} 处错误", file=sys.stderr)
             for mistake in error.mistakes:
-                print(f"{file}: {mistake}", file=sys.stderr)
+                at = f"{file}:{mistake.line}" if mistake.line else file
+                print(f"{at}: {mistake}", file=sys.stderr)
             continue
         print(
             f"{file}：{workflow.key} 第 {workflow.version} 版「{workflow.label}」无误"

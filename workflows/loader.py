@@ -59,6 +59,8 @@ class Mistake:
 
     place: str
     message: str
+    line: int = 0
+    """The line the place starts on (its table's header, or its key), when found."""
 
     def __str__(self) -> str:
         return f"{self.place}: {self.message}" if self.place else self.message
@@ -91,7 +93,37 @@ def loads(text: str, source: str = "<text>") -> Workflow:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise WorkflowInvalid(source, [Mistake("", f"TOML 语法错误：{error}")]) from None
-    return _Reader(source).workflow(data)
+    try:
+        return _Reader(source).workflow(data)
+    except WorkflowInvalid as error:
+        error.mistakes = [
+            Mistake(m.place, m.message, _line_of(text, m.place)) for m in error.mistakes
+        ]
+        raise
+
+
+ELEMENT = re.compile(r"([a-z_]+)\[(\d+)\]")
+TOP_KEY = re.compile(r"[a-z_]+")
+
+
+def _line_of(text: str, place: str) -> int:
+    """The line a place starts on, found in the raw text (``tomllib`` keeps no lines):
+    the ``[[section]]`` header of the n-th element, or a top-level ``key =``; 0 if not
+    found (an inline table, a key under an inline table)."""
+    lines = text.splitlines()
+    element = ELEMENT.match(place)
+    if element:
+        header = f"[[{element.group(1)}]]"
+        starts = [n for n, line in enumerate(lines, 1) if line.strip() == header]
+        index = int(element.group(2))
+        return starts[index] if index < len(starts) else 0
+    key = TOP_KEY.match(place)
+    if key and (place == key.group() or place[key.end()] == "."):
+        pattern = re.compile(rf"\s*{re.escape(key.group())}\s*=|\s*\[{re.escape(key.group())}\]")
+        for number, line in enumerate(lines, 1):
+            if pattern.match(line):
+                return number
+    return 0
 
 
 def _labels(items: list[dict[str, Any]]) -> dict[str, str]:

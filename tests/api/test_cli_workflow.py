@@ -31,9 +31,10 @@ def test_check_lists_each_mistake_on_its_own_line(tmp_path: Path) -> None:
     assert done.returncode == 1 and done.stdout == ""
     lines = done.stderr.splitlines()
     assert lines[0] == f"{broken}：有 2 处错误"
-    assert f'{broken}: transitions[0] (decide).roles: 未知角色 "mayor"' in lines
+    # FILE:LINE (the element's [[table]] header), so that editors jump there.
+    assert f'{broken}:23: transitions[0] (decide).roles: 未知角色 "mayor"' in lines
     assert (
-        f'{broken}: transitions[1] (finish).requires[0].records: 本流程没有记录种类 "photo"'
+        f'{broken}:31: transitions[1] (finish).requires[0].records: 本流程没有记录种类 "photo"'
         in lines
     )
 

@@ -69,6 +69,19 @@ def test_every_mistake_is_listed_not_only_the_first() -> None:
     assert 'states[0] (open).colour: 未知字段 "colour"' in said
 
 
+def test_each_mistake_knows_its_line() -> None:
+    with pytest.raises(WorkflowInvalid) as refused:
+        loader.load(HERE / "broken" / "unknown_role.toml")
+    (mistake,) = refused.value.mistakes
+    lines = (HERE / "broken" / "unknown_role.toml").read_text(encoding="utf-8").splitlines()
+    assert lines[mistake.line - 1] == "[[transitions]]"
+    assert lines[mistake.line] == 'trigger = "decide"'
+    with pytest.raises(WorkflowInvalid) as refused:
+        loader.load(HERE / "broken" / "public_from_off_the_main_path.toml")
+    (mistake,) = refused.value.mistakes
+    assert mistake.line == 8 and mistake.place == "public_from"
+
+
 def test_a_toml_syntax_error_is_one_mistake_with_its_line() -> None:
     with pytest.raises(WorkflowInvalid) as refused:
         loader.loads('key = "x\n', "bad.toml")

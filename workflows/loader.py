@@ -94,12 +94,17 @@ def loads(text: str, source: str = "<text>") -> Workflow:
     except tomllib.TOMLDecodeError as error:
         raise WorkflowInvalid(source, [Mistake("", f"TOML 语法错误：{error}")]) from None
     try:
-        return _Reader(source).workflow(data)
+        return validate(data, source)
     except WorkflowInvalid as error:
         error.mistakes = [
             Mistake(m.place, m.message, _line_of(text, m.place)) for m in error.mistakes
         ]
         raise
+
+
+def validate(data: dict[str, Any], source: str = "<data>") -> Workflow:
+    """The workflow described by ``data`` (a parsed file), or WorkflowInvalid."""
+    return _Reader(source).workflow(data)
 
 
 ELEMENT = re.compile(r"([a-z_]+)\[(\d+)\]")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,3 +142,39 @@ def test_a_record_name_keeps_its_type_across_versions(tmp_path: Path) -> None:
     with pytest.raises(RegistryInvalid) as refused:
         Registry.load(tmp_path)
     assert 'records[0] (note).type: 记录种类 "note" 在第 1 版的类型是 "note"' in str(refused.value)
+
+
+def _places(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found: list[tuple[object, ...]] = []
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in items:
+        found.append((*prefix, key))
+        found.extend(_places(value, (*prefix, key)))
+    return found
+
+
+def test_any_value_of_the_wrong_shape_is_a_mistake_never_a_crash() -> None:
+    """Each value of the small file replaced by a wrong shape, or removed: the file is
+    refused with named mistakes (or still valid), never with a Python error."""
+    original = tomllib.loads(VALID.read_text(encoding="utf-8"))
+    wrong: list[object] = [5, "x", [], [5], {}, {"a": 1}, True, "@nope", [[1]]]
+    for place in _places(original):
+        for value in [*wrong, None]:
+            data = copy.deepcopy(original)
+            parent: Any = data
+            for key in place[:-1]:
+                parent = parent[key]
+            if value is None:
+                del parent[place[-1]]
+            else:
+                parent[place[-1]] = value
+            try:
+                loader.validate(data, "shaped.toml")
+            except WorkflowInvalid as refused:
+                assert refused.mistakes, place

@@ -154,6 +154,8 @@ class _Reader:
         self.source = source
         self.mistakes: list[Mistake] = []
         self.sets: dict[str, list[str]] = {}
+        self.broken_edges = False
+        """A step's ``from`` or ``to`` is wrong: the graph checks would only echo it."""
 
     def note(self, place: str, message: str) -> None:
         self.mistakes.append(Mistake(place, message))
@@ -329,7 +331,7 @@ class _Reader:
             scope=scope,  # type: ignore[arg-type]
             openers=openers,
         )
-        if initial in state_names:
+        if initial in state_names and not self.broken_edges:
             self.check_graph(workflow)
             if public_from and public_from not in workflow.main_path:
                 self.note(
@@ -459,10 +461,13 @@ class _Reader:
                     f"（不可为 {'、'.join(sorted(RESERVED_TRIGGERS))}，"
                     f"也不可以 {'、'.join(RESERVED_PREFIXES)} 开头）",
                 )
+            before = len(self.mistakes)
             sources = self.names(item, "from", place, known=state_names, unknown="未知状态")
             dest = self.text(item, "to", place)
             if dest and dest not in state_names:
                 self.note(f"{place}.to", f"未知状态 {_quote(dest)}")
+            if len(self.mistakes) > before:
+                self.broken_edges = True
             requires: list[Requirement] = []
             raw = item.get("requires", [])
             if not isinstance(raw, list):

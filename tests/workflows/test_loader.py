@@ -178,3 +178,11 @@ def test_any_value_of_the_wrong_shape_is_a_mistake_never_a_crash() -> None:
                 loader.validate(data, "shaped.toml")
             except WorkflowInvalid as refused:
                 assert refused.mistakes, place
+
+
+def test_a_wrong_step_target_is_said_once_not_echoed_by_the_graph_checks() -> None:
+    with pytest.raises(WorkflowInvalid) as refused:
+        loader.load(HERE / "broken" / "unknown_state.toml")
+    assert [str(m) for m in refused.value.mistakes] == [
+        'transitions[1] (finish).to: 未知状态 "archived"'
+    ]

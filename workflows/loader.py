@@ -53,6 +53,35 @@ SCOPES = ("township", "village")
 WAIT_UNITS = ("days", "working_days")
 
 
+KEYS: dict[str, tuple[str, ...]] = {
+    "workflow": (
+        "key", "version", "label", "summary", "basis", "scope", "openers", "initial",
+        "public_from", "sets", "states", "transitions", "records", "documents",
+    ),
+    "states": ("name", "label", "terminal", "time_limit"),
+    "time_limit": ("label", "working_days", "from", "window"),
+    "transitions": (
+        "trigger", "label", "from", "to", "roles", "requires", "danger", "opener_only", "basis",
+    ),
+    "records": (
+        "name", "type", "part_of", "label", "roles", "open_in", "correct_in", "author_only",
+        "read",
+    ),
+    "read": ("full", "author_full", "others", "public"),
+    "documents": ("name", "label", "template", "roles", "states", "requires"),
+    "records_requirement": ("at_least", "of"),
+    "ratings_requirement": ("at_least",),
+    "min_wait_requirement": ("unit", "from"),
+    "quorum_requirement": ("body", "attendance", "approval", "outcome"),
+    "any_requirement": ("name", "label", "basis"),
+}  # fmt: skip
+"""The keys each table of a file may have (docs/workflows.md describes each)."""
+
+
+def _requirement_keys(kind: str) -> tuple[str, ...]:
+    return (kind, *KEYS.get(f"{kind}_requirement", ()), *KEYS["any_requirement"])
+
+
 @dataclass(frozen=True, slots=True)
 class Mistake:
     """One mistake: where (in the file's terms) and what (in Chinese)."""
@@ -280,14 +309,7 @@ class _Reader:
     # The workflow -----------------------------------------------------------------------
 
     def workflow(self, data: dict[str, Any]) -> Workflow:
-        self.keys(
-            data,
-            "",
-            (
-                "key", "version", "label", "summary", "basis", "scope", "openers", "initial",
-                "public_from", "sets", "states", "transitions", "records", "documents",
-            ),
-        )  # fmt: skip
+        self.keys(data, "", KEYS["workflow"])
         self.read_sets(data.get("sets", {}))
         key = self.name(data, "key", "")
         version = self.whole(data, "version", "", least=1, default=1)
@@ -392,7 +414,7 @@ class _Reader:
         states: list[State] = []
         for index, item in enumerate(items):
             place = place_of(index, item)
-            self.keys(item, place, ("name", "label", "terminal", "time_limit"))
+            self.keys(item, place, KEYS["states"])
             limit = None
             if "time_limit" in item:
                 limit = self.read_time_limit(item["time_limit"], f"{place}.time_limit")
@@ -412,7 +434,7 @@ class _Reader:
         if not isinstance(table, dict):
             self.note(place, "应为表（{ label = …, working_days = … }）")
             return None
-        self.keys(table, place, ("label", "working_days", "from", "window"))
+        self.keys(table, place, KEYS["time_limit"])
         counted_from = self.choice(table, "from", place, COUNTED_FROM, "entered")
         days = self.whole(table, "working_days", place, least=0, default=0)
         if counted_from != "items" and days == 0:
@@ -438,21 +460,7 @@ class _Reader:
         transitions: list[Transition] = []
         for index, item in enumerate(items):
             place = place_of(index, item)
-            self.keys(
-                item,
-                place,
-                (
-                    "trigger",
-                    "label",
-                    "from",
-                    "to",
-                    "roles",
-                    "requires",
-                    "danger",
-                    "opener_only",
-                    "basis",
-                ),
-            )
+            self.keys(item, place, KEYS["transitions"])
             trigger = self.name(item, "trigger", place)
             if trigger and (trigger in RESERVED_TRIGGERS or trigger.startswith(RESERVED_PREFIXES)):
                 self.note(
@@ -508,21 +516,7 @@ class _Reader:
         records: list[RecordKind] = []
         for index, item in enumerate(items):
             place = place_of(index, item)
-            self.keys(
-                item,
-                place,
-                (
-                    "name",
-                    "type",
-                    "part_of",
-                    "label",
-                    "roles",
-                    "open_in",
-                    "correct_in",
-                    "author_only",
-                    "read",
-                ),
-            )
+            self.keys(item, place, KEYS["records"])
             part_of = self.text(item, "part_of", place, required=False)
             if part_of and (part_of not in names or part_of == item.get("name")):
                 self.note(f"{place}.part_of", f"未知记录种类 {_quote(part_of)}")
@@ -557,7 +551,7 @@ class _Reader:
         if not isinstance(table, dict):
             self.note(place, "应为表（{ full = …, others = …, public = … }）")
             return None
-        self.keys(table, place, ("full", "author_full", "others", "public"))
+        self.keys(table, place, KEYS["read"])
         return ReadRule(
             self.roles(table, "full", place),
             author_full=self.flag(table, "author_full", place),
@@ -577,7 +571,7 @@ class _Reader:
         documents: list[DocumentKind] = []
         for index, item in enumerate(items):
             place = place_of(index, item)
-            self.keys(item, place, ("name", "label", "template", "roles", "states", "requires"))
+            self.keys(item, place, KEYS["documents"])
             requires = None
             if "requires" in item:
                 requires = self.read_requirement(
@@ -614,7 +608,7 @@ class _Reader:
         if len(used) != 1:
             vocabulary = "、".join(REQUIREMENT_KINDS)
             self.note(place, f"应恰有一个条件类型（{vocabulary}），实有 {len(used)} 个")
-            self.keys(table, place, (*REQUIREMENT_KINDS, "name", "label", "basis"))
+            self.keys(table, place, (*REQUIREMENT_KINDS, *KEYS["any_requirement"]))
             return None
         kind = used[0]
         reader = getattr(self, f"req_{kind}")
@@ -665,7 +659,7 @@ class _Reader:
         kinds: dict[str, RecordKind],
         documents: dict[str, str],
     ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, ("records", "at_least", "of", "name", "label", "basis"))
+        self.keys(table, place, _requirement_keys("records"))
         record = self.kind_of(table, "records", place, kinds)
         at_least = self.whole(table, "at_least", place, least=1, default=1)
         of = self.choice(table, "of", place, ("any", "latest"), "any")
@@ -685,7 +679,7 @@ class _Reader:
         kinds: dict[str, RecordKind],
         documents: dict[str, str],
     ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, ("document_published", "name", "label", "basis"))
+        self.keys(table, place, _requirement_keys("document_published"))
         value = table["document_published"]
         if not isinstance(value, str) or value not in documents:
             self.note(f"{place}.document_published", f"本流程没有公文种类 {_quote(value)}")
@@ -704,7 +698,7 @@ class _Reader:
         kinds: dict[str, RecordKind],
         documents: dict[str, str],
     ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, ("items_completed", "name", "label", "basis"))
+        self.keys(table, place, _requirement_keys("items_completed"))
         item = self.kind_of(table, "items_completed", place, kinds, "item")
         if item is None:
             return None
@@ -732,7 +726,7 @@ class _Reader:
         kinds: dict[str, RecordKind],
         documents: dict[str, str],
     ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, ("ratings", "at_least", "name", "label", "basis"))
+        self.keys(table, place, _requirement_keys("ratings"))
         rating = self.kind_of(table, "ratings", place, kinds, "rating")
         at_least = self.whole(table, "at_least", place, least=1, default=1)
         if rating is None:
@@ -749,7 +743,7 @@ class _Reader:
         kinds: dict[str, RecordKind],
         documents: dict[str, str],
     ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, ("comment", "name", "label", "basis"))
+        self.keys(table, place, _requirement_keys("comment"))
         if table["comment"] is not True:
             self.note(f"{place}.comment", "应为 true")
             return None
@@ -762,7 +756,7 @@ class _Reader:
         kinds: dict[str, RecordKind],
         documents: dict[str, str],
     ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, ("min_wait", "unit", "from", "name", "label", "basis"))
+        self.keys(table, place, _requirement_keys("min_wait"))
         before = len(self.mistakes)
         days = self.whole(table, "min_wait", place, least=1, default=1)
         unit = self.choice(table, "unit", place, WAIT_UNITS, "days")
@@ -784,11 +778,7 @@ class _Reader:
         kinds: dict[str, RecordKind],
         documents: dict[str, str],
     ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(
-            table,
-            place,
-            ("quorum", "body", "attendance", "approval", "outcome", "name", "label", "basis"),
-        )
+        self.keys(table, place, _requirement_keys("quorum"))
         before = len(self.mistakes)
         vote = self.kind_of(table, "quorum", place, kinds, "vote")
         body = self.text(table, "body", place)
@@ -831,7 +821,7 @@ class _Reader:
         kinds: dict[str, RecordKind],
         documents: dict[str, str],
     ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, ("window_closed", "name", "label", "basis"))
+        self.keys(table, place, _requirement_keys("window_closed"))
         if table["window_closed"] is not True:
             self.note(f"{place}.window_closed", "应为 true")
             return None

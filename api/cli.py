@@ -1,5 +1,5 @@
 """The ``deliberation`` command line: serve, worker, migrate, accounts, demo, audit,
-render, fonts, outbox, calendar."""
+render, fonts, outbox, calendar, workflow."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from deliberation.migrate import MigrationFailed, migrate, use_package_conf
 from deliberation.schemas import UserCreate, UserUpdate
 from deliberation.security import password_problems
 from deliberation.security_log import CLI
-from workflows import ROLES, WORKFLOW
+from workflows import ROLES, WORKFLOW, mermaid
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -235,6 +235,62 @@ def cmd_fonts(args: argparse.Namespace, settings: Settings) -> int:
     for file in missing:
         print(f"  {file.name}（{file.package}）")
     print(f"安装命令：{fonts.install_command(missing)}")
+    return 0
+
+
+def cmd_workflow_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Each file read and validated: a one-line summary, or every mistake on its own line."""
+    from workflows.loader import WorkflowInvalid, load
+
+    failed = False
+    for file in args.files:
+        try:
+            workflow = load(file)
+        except WorkflowInvalid as error:
+            failed = True
+            print(f"{file}：有 {len(error.mistakes)} 处错误", file=sys.stderr)
+            for mistake in error.mistakes:
+                at = f"{file}:{mistake.line}" if mistake.line else file
+                print(f"{at}: {mistake}", file=sys.stderr)
+            continue
+        print(
+            f"{file}：{workflow.key} 第 {workflow.version} 版「{workflow.label}」无误"
+            f"（{len(workflow.states)} 个状态，{len(workflow.transitions)} 个步骤，"
+            f"{len(workflow.records)} 种记录，{len(workflow.documents)} 种公文）"
+        )
+    return 1 if failed else 0
+
+
+SCOPE_LABELS = {"township": "镇（街道）", "village": "村（社区）"}
+
+
+def cmd_workflow_list(args: argparse.Namespace, settings: Settings) -> int:
+    """The loaded workflows: key, version, label, where offered, how many states."""
+    from workflows.registry import REGISTRY
+
+    for workflow in REGISTRY:
+        print(
+            f"{workflow.key}\tv{workflow.version}\t{workflow.label}\t"
+            f"{SCOPE_LABELS[workflow.scope]}\t{len(workflow.states)} 个状态"
+        )
+    return 0
+
+
+def cmd_workflow_diagram(args: argparse.Namespace, settings: Settings) -> int:
+    """A loaded workflow's Mermaid diagram (its latest version unless --version)."""
+    from workflows.registry import REGISTRY
+
+    try:
+        if args.version is None:
+            workflow = REGISTRY.latest(args.key)
+        else:
+            workflow = REGISTRY.get(args.key, args.version)
+    except KeyError:
+        known = "、".join(f"{w.key} v{w.version}" for w in REGISTRY)
+        wanted = args.key if args.version is None else f"{args.key} v{args.version}"
+        print(f"错误：没有工作流程 {wanted}（已载入：{known}）", file=sys.stderr)
+        return 1
+    print(mermaid(workflow), end="")
     return 0
 
 
@@ -703,6 +759,22 @@ def build_parser() -> argparse.ArgumentParser:
     filed.add_argument("--year", type=int, default=None, help="with --all: the year they ended")
     filed.add_argument("--out", required=True, help="FILE.zip (one topic) or DIR (--all)")
     filed.set_defaults(func=cmd_archive)
+
+    flows = sub.add_parser("workflow", help="the workflow files").add_subparsers(
+        dest="action", required=True
+    )
+    check = flows.add_parser("check", help="validate workflow files (TOML, docs/workflows.md)")
+    check.add_argument("files", nargs="+", metavar="FILE", help="the workflow files to check")
+    check.set_defaults(func=cmd_workflow_check)
+    flows.add_parser("list", help="the loaded workflows and their versions").set_defaults(
+        func=cmd_workflow_list
+    )
+    diagram = flows.add_parser("diagram", help="a workflow's Mermaid state diagram")
+    diagram.add_argument("key", help="the workflow's key (standard)")
+    diagram.add_argument(
+        "--version", type=int, default=None, help="its version (default: the latest)"
+    )
+    diagram.set_defaults(func=cmd_workflow_diagram)
 
     report = sub.add_parser("report", help="the year's consultation work as a PDF report")
     report.add_argument("--year", type=int, required=True, help="topics opened in this year")

@@ -1,11 +1,13 @@
-"""The consultation workflow as data, the machine built from it, and its diagram."""
+"""The consultation workflows as validated data files, the machine built from them, and
+their diagrams. ``WORKFLOW`` is the standard workflow, version 1, loaded from
+``workflows/standard/v1.toml``."""
 
 from workflows.declaration import (
-    REQUIREMENTS,
+    RECORD_TYPES,
+    REQUIREMENT_KINDS,
     ROLE_LABELS,
     ROLES,
     VIEWS,
-    WORKFLOW,
     DocumentKind,
     ReadRule,
     RecordKind,
@@ -17,10 +19,17 @@ from workflows.declaration import (
 )
 from workflows.diagram import mermaid
 from workflows.machine import MACHINE, TriggerNotAllowed, WorkflowMachine, machine_kwargs
+from workflows.registry import REGISTRY, WORKFLOW
+
+REQUIREMENTS = WORKFLOW.requirements
+"""The standard workflow's requirements, once by name."""
 
 __all__ = [
     "MACHINE",
+    "RECORD_TYPES",
+    "REGISTRY",
     "REQUIREMENTS",
+    "REQUIREMENT_KINDS",
     "ROLES",
     "ROLE_LABELS",
     "VIEWS",

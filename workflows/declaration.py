@@ -1,8 +1,10 @@
-"""The consultation workflow, declared once as data (product.md §3).
+"""What a workflow declares (product.md §3), as frozen dataclasses.
 
-Everything that knows about states, triggers, roles and requirements reads this
-module: the `transitions` machine, the API guards, ``available_triggers``, the
-``/api/v1/workflow`` description and the Mermaid diagram in the README.
+The workflows themselves are data files (``workflows/<key>/v<version>.toml``, see
+docs/workflows.md) that ``workflows.loader`` validates into these classes and
+``workflows.registry`` holds. Everything that knows about states, triggers, roles and
+requirements reads a loaded declaration: the `transitions` machine, the API guards,
+``available_triggers``, the ``/api/v1/workflow`` description and the Mermaid diagram.
 It imports nothing of ours.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 ROLES: Final = ("admin", "liaison", "representative", "staff", "supervisor")
 
@@ -38,6 +40,8 @@ class TimeLimit:
     """What is due, in Chinese (e.g. 完成调研)."""
     working_days: int = 0
     counted_from: Literal["entered", "meeting", "items"] = "entered"
+    window: bool = False
+    """The stage is a window (an opinion window): ``window_closed`` is met once it ends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,17 @@ class Requirement:
     """What a person does to meet it, for the pages to offer in its place: a record
     kind, ``progress`` (on each item), ``resolution_notice`` (a document published) or
     ``comment`` (the step's own reason)."""
+    kind: str = ""
+    """Its entry in the vocabulary (``REQUIREMENT_KINDS``): ``records``,
+    ``document_published``, ``items_completed``, ``ratings``, ``comment``, ``min_wait``,
+    ``quorum`` or ``window_closed``."""
+    params: tuple[tuple[str, Any], ...] = ()
+    """The vocabulary entry's parameters, sorted by name (``("at_least", 1)``, …)."""
+    basis: str = ""
+    """The rule's legal or local basis, quoted in its refusal."""
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +87,8 @@ class Transition:
     """Only the account that opened the topic may fire it (``withdraw``)."""
     danger: bool = False
     """Ends the topic for good (不予立项, 撤回): the pages set it apart and ask first."""
+    basis: str = ""
+    """The step's legal or local basis, if it has one of its own."""
 
     @property
     def needs_reason(self) -> bool:
@@ -122,6 +139,10 @@ class RecordKind:
     """States in which the record may be corrected by the roles that add it."""
     author_only: bool = False
     """Only the person who added a record may correct it (an opinion, a rating)."""
+    type: str = ""
+    """Its record type (``RECORD_TYPES``): what requirements may ask of it."""
+    part_of: str = ""
+    """The record kind it belongs to (an answer to its opinion, minutes to a meeting)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +156,8 @@ class DocumentKind:
     roles: tuple[str, ...]
     states: tuple[str, ...]
     requires: Requirement | None = None
+    template: str = ""
+    """The document template it is rendered with (default: its name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +169,19 @@ class Workflow:
     documents: tuple[DocumentKind, ...] = ()
     public_from: str = ""
     """From this state of the main path on, a topic has a public page."""
+    key: str = ""
+    """Its key (``standard``): with ``version``, what a topic is pinned to."""
+    version: int = 0
+    label: str = ""
+    """Its name, in Chinese (标准协商)."""
+    summary: str = ""
+    """One line for the opener choosing a workflow, in Chinese."""
+    basis: tuple[str, ...] = ()
+    """The rules it follows (laws, the county's rules), in Chinese."""
+    scope: Literal["township", "village"] = "township"
+    """Whether a township or a village offers it."""
+    openers: tuple[str, ...] = ()
+    """The roles that may open a topic in it."""
 
     def state(self, name: str) -> State:
         for state in self.states:
@@ -204,36 +240,19 @@ class Workflow:
     def triggers(self) -> tuple[str, ...]:
         return tuple(transition.trigger for transition in self.transitions)
 
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        """Every requirement it declares (transitions, then documents), once by name."""
+        found: dict[str, Requirement] = {}
+        for transition in self.transitions:
+            for requirement in transition.requires:
+                found.setdefault(requirement.name, requirement)
+        for document in self.documents:
+            if document.requires is not None:
+                found.setdefault(document.requires.name, document.requires)
+        return tuple(found.values())
 
-# Requirements. Each name is checked by the domain from the topic's records.
-INVESTIGATION_RECORDED = Requirement("investigation_recorded", "至少一条调研记录", "investigation")
-SITE_CONSULTATION_RECORDED = Requirement(
-    "site_consultation_recorded", "至少一条现场协商记录", "site_consultation"
-)
-MEETING_SCHEDULED = Requirement("meeting_scheduled", "已安排的协商会议", "meeting")
-MINUTES_RECORDED = Requirement("minutes_recorded", "会议纪要", "minutes")
-RESOLUTION_ITEM_ADDED = Requirement("resolution_item_added", "至少一项协商成果", "resolution_item")
-ITEMS_COMPLETED = Requirement("items_completed", "每项协商成果均已报告办结", "progress")
-SATISFACTION_RATED = Requirement("satisfaction_rated", "至少一条满意度评价", "satisfaction")
-COMMENT_GIVEN = Requirement("comment_given", "说明理由", "comment")
-RESOLUTION_NOTICE_PUBLISHED = Requirement(
-    "resolution_notice_published", "已发布的协商成果公示", "resolution_notice"
-)
 
-REQUIREMENTS: Final = (
-    INVESTIGATION_RECORDED,
-    SITE_CONSULTATION_RECORDED,
-    MEETING_SCHEDULED,
-    MINUTES_RECORDED,
-    RESOLUTION_ITEM_ADDED,
-    ITEMS_COMPLETED,
-    SATISFACTION_RATED,
-    COMMENT_GIVEN,
-    RESOLUTION_NOTICE_PUBLISHED,
-)
-
-EARLY_STAGES: Final = ("proposed", "investigated", "site_consultation", "meeting")
-ACTIVE: Final = (*EARLY_STAGES, "resolution", "feedback")
 TOWNSHIP: Final = ("liaison", "representative", "staff")
 """The roles that belong to a township and take part in its topics."""
 OFFICE: Final = ("liaison", "staff")
@@ -243,180 +262,27 @@ COUNTY: Final = ("supervisor",)
 topics and records as the township office does, never drafts, and urges (督办)
 overdue topics."""
 
-WORKFLOW: Final = Workflow(
-    initial="proposed",
-    states=(
-        State("proposed", "已提出", time_limit=TimeLimit("完成调研", 10)),
-        State("investigated", "已调研", time_limit=TimeLimit("完成现场协商", 10)),
-        State("site_consultation", "现场协商", time_limit=TimeLimit("发出会议通知", 5)),
-        State(
-            "meeting",
-            "会议协商",
-            time_limit=TimeLimit("印发会议纪要", 7, counted_from="meeting"),
-        ),
-        State(
-            "resolution", "已形成成果", time_limit=TimeLimit("落实协商成果", counted_from="items")
-        ),
-        State("feedback", "落实反馈", time_limit=TimeLimit("落实协商成果", counted_from="items")),
-        State("closed", "已办结", terminal=True),
-        State("rejected", "不予立项", terminal=True),
-        State("withdrawn", "已撤回", terminal=True),
-    ),
-    transitions=(
-        Transition(
-            "investigate",
-            "完成调研",
-            ("proposed",),
-            "investigated",
-            ("liaison", "staff"),
-            (INVESTIGATION_RECORDED,),
-        ),
-        Transition(
-            "begin_site_consultation",
-            "开始现场协商",
-            ("investigated",),
-            "site_consultation",
-            ("liaison", "staff"),
-        ),
-        Transition(
-            "convene_meeting",
-            "召开协商会议",
-            ("site_consultation",),
-            "meeting",
-            ("staff",),
-            (SITE_CONSULTATION_RECORDED, MEETING_SCHEDULED),
-        ),
-        Transition(
-            "adopt_resolution",
-            "形成协商成果",
-            ("meeting",),
-            "resolution",
-            ("staff",),
-            (MINUTES_RECORDED, RESOLUTION_ITEM_ADDED),
-        ),
-        # product.md: start_feedback requires the resolution notice to be published.
-        Transition(
-            "start_feedback",
-            "进入落实反馈",
-            ("resolution",),
-            "feedback",
-            ("staff",),
-            (RESOLUTION_NOTICE_PUBLISHED,),
-        ),
-        Transition(
-            "close",
-            "办结",
-            ("feedback",),
-            "closed",
-            ("staff",),
-            (ITEMS_COMPLETED, SATISFACTION_RATED),
-        ),
-        Transition(
-            "reconsult",
-            "重新协商",
-            ("feedback",),
-            "meeting",
-            ("staff",),
-            (COMMENT_GIVEN,),
-        ),
-        Transition(
-            "reject",
-            "不予立项",
-            ("proposed",),
-            "rejected",
-            ("staff",),
-            (COMMENT_GIVEN,),
-            danger=True,
-        ),
-        Transition(
-            "withdraw",
-            "撤回",
-            ("proposed", "investigated"),
-            "withdrawn",
-            ("liaison",),
-            opener_only=True,
-            danger=True,
-        ),
-    ),
-    records=(
-        # An opinion names its author and a villager: the office and its author see it;
-        # other representatives see counts by stance, and the answers without names
-        # once the topic is public.
-        RecordKind(
-            "opinion",
-            "意见",
-            ("representative",),
-            EARLY_STAGES,
-            ReadRule(OFFICE, author_full=True, others="counts", public="anonymous"),
-            correct_in=EARLY_STAGES,
-            author_only=True,
-        ),
-        RecordKind("opinion_answer", "意见采纳情况", ("staff",), ACTIVE, correct_in=ACTIVE),
-        # Investigation and site-consultation records name private people.
-        RecordKind(
-            "investigation",
-            "调研记录",
-            OFFICE,
-            ("proposed", "investigated", "site_consultation"),
-            ReadRule(OFFICE, others="summary", public="summary"),
-            correct_in=ACTIVE,
-        ),
-        RecordKind(
-            "site_consultation",
-            "现场协商记录",
-            OFFICE,
-            ("investigated", "site_consultation"),
-            ReadRule(OFFICE, others="summary", public="summary"),
-            correct_in=ACTIVE,
-        ),
-        RecordKind(
-            "meeting",
-            "协商会议",
-            ("staff",),
-            ("site_consultation", "meeting"),
-            ReadRule(TOWNSHIP),
-            correct_in=("site_consultation", "meeting"),
-        ),
-        RecordKind("minutes", "会议纪要", ("staff",), ("meeting",), correct_in=ACTIVE),
-        RecordKind(
-            "resolution_item",
-            "协商成果",
-            ("staff",),
-            ("meeting", "resolution"),
-            ReadRule(TOWNSHIP, public="full"),
-            correct_in=("meeting", "resolution", "feedback"),
-        ),
-        RecordKind(
-            "progress",
-            "落实进展",
-            ("staff",),
-            ("resolution", "feedback"),
-            ReadRule(TOWNSHIP, public="full"),
-        ),
-        RecordKind(
-            "satisfaction",
-            "满意度评价",
-            ("representative",),
-            ("feedback",),
-            ReadRule(OFFICE, author_full=True, others="counts", public="counts"),
-        ),
-    ),
-    documents=(
-        DocumentKind(
-            "minutes",
-            "会议纪要",
-            ("staff",),
-            ("meeting", "resolution", "feedback"),
-            MINUTES_RECORDED,
-        ),
-        DocumentKind(
-            "resolution_notice",
-            "协商成果公示",
-            ("staff",),
-            ("resolution", "feedback"),
-            RESOLUTION_ITEM_ADDED,
-        ),
-        DocumentKind("feedback_report", "落实情况通报", ("staff",), ("feedback", "closed")),
-    ),
-    public_from="resolution",
+REQUIREMENT_KINDS: Final = (
+    "records",
+    "document_published",
+    "items_completed",
+    "ratings",
+    "comment",
+    "min_wait",
+    "quorum",
+    "window_closed",
 )
+"""The fixed vocabulary of requirements, implemented once in the domain."""
+
+RECORD_TYPES: Final = (
+    "opinion",
+    "answer",
+    "note",
+    "meeting",
+    "minutes",
+    "item",
+    "progress",
+    "rating",
+    "vote",
+)
+"""The types a record kind may have: what it holds and what requirements may ask."""

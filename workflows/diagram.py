@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from workflows.declaration import WORKFLOW, Workflow
+from workflows.declaration import Workflow
+from workflows.registry import WORKFLOW
 
 
 def mermaid(workflow: Workflow = WORKFLOW) -> str:

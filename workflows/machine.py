@@ -12,7 +12,8 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from workflows.declaration import WORKFLOW, Workflow
+from workflows.declaration import Workflow
+from workflows.registry import WORKFLOW
 
 
 class TriggerNotAllowed(Exception):

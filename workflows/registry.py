@@ -1,0 +1,107 @@
+"""Every workflow file under ``workflows/``, loaded and validated at start.
+
+Files live at ``workflows/<key>/v<version>.toml``; the path must agree with the file's
+own ``key`` and ``version``. The whole directory loads or nothing does: a mistake in
+any file raises :class:`RegistryInvalid` with every mistake of every file, so the
+server does not start on a half-loaded set of workflows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workflows.declaration import Workflow
+from workflows.loader import Mistake, WorkflowInvalid, load
+
+HERE = Path(__file__).resolve().parent
+FILE = re.compile(r"v([1-9][0-9]*)\.toml\Z")
+
+
+class RegistryInvalid(Exception):
+    """One or more workflow files have mistakes; ``invalid`` lists each file's."""
+
+    def __init__(self, invalid: list[WorkflowInvalid]) -> None:
+        lines = [f"{error.source}: {mistake}" for error in invalid for mistake in error.mistakes]
+        super().__init__("工作流程文件有误：\n" + "\n".join(lines))
+        self.invalid = invalid
+
+
+def _record_types_kept(registry: Registry, directory: Path) -> list[WorkflowInvalid]:
+    """A record kind keeps its type across the versions of a workflow: the audit chain
+    carries its name forever, so the name must keep meaning the same thing."""
+    invalid: list[WorkflowInvalid] = []
+    first: dict[tuple[str, str], tuple[int, str]] = {}
+    for (key, version), workflow in sorted(registry.workflows.items()):
+        mistakes = []
+        for index, record in enumerate(workflow.records):
+            seen = first.setdefault((key, record.name), (version, record.type))
+            if seen[1] != record.type:
+                mistakes.append(
+                    Mistake(
+                        f"records[{index}] ({record.name}).type",
+                        f'记录种类 "{record.name}" 在第 {seen[0]} 版的类型是 "{seen[1]}"，'
+                        "同名记录种类不能改变类型（另起新名）",
+                    )
+                )
+        if mistakes:
+            invalid.append(WorkflowInvalid(str(directory / key / f"v{version}.toml"), mistakes))
+    return invalid
+
+
+@dataclass
+class Registry:
+    """The loaded workflows by ``(key, version)``."""
+
+    workflows: dict[tuple[str, int], Workflow] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: Path = HERE) -> Registry:
+        registry = cls()
+        invalid: list[WorkflowInvalid] = []
+        for path in sorted(directory.glob("*/*.toml")):
+            try:
+                workflow = load(path)
+            except WorkflowInvalid as error:
+                invalid.append(error)
+                continue
+            where = FILE.match(path.name)
+            expected = (path.parent.name, int(where.group(1)) if where else 0)
+            if (workflow.key, workflow.version) != expected:
+                mistake = Mistake(
+                    "key/version",
+                    f"文件应位于 workflows/{workflow.key}/v{workflow.version}.toml，"
+                    "与其中的 key 和 version 一致",
+                )
+                invalid.append(WorkflowInvalid(str(path), [mistake]))
+                continue
+            registry.workflows[expected] = workflow
+        invalid.extend(_record_types_kept(registry, directory))
+        if invalid:
+            raise RegistryInvalid(invalid)
+        return registry
+
+    def get(self, key: str, version: int) -> Workflow:
+        return self.workflows[(key, version)]
+
+    def latest(self, key: str) -> Workflow:
+        versions = [v for (k, v) in self.workflows if k == key]
+        if not versions:
+            raise KeyError(key)
+        return self.workflows[(key, max(versions))]
+
+    def keys(self) -> list[str]:
+        """Each workflow's key once, in file order."""
+        return list(dict.fromkeys(k for (k, _) in self.workflows))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.workflows.values())
+
+
+REGISTRY = Registry.load()
+"""The workflows shipped under ``workflows/``, loaded once at import."""
+
+WORKFLOW = REGISTRY.get("standard", 1)
+"""The standard workflow, version 1: what every topic follows until topics are pinned
+to a workflow of their own."""

@@ -89,3 +89,19 @@ async def test_a_representative_is_not_asked_for_what_they_may_not_add(
     todo = (await client.get("/me?tab=todo")).text
     assert before["title"] not in listed(todo)
     assert tab_count(todo, "待办") == 0
+
+
+async def test_each_list_says_whose_topics_it_holds(world: World, app: Litestar) -> None:
+    """The title and the state filter follow the policy's ``my.list`` scope: a liaison's
+    own topics, a representative's village (tabs only), the office's township."""
+    town: Township = await new_township(world, "标题镇")
+    await open_topic(town, village_id=town.villages[0]["id"])
+    for who, title, by_state in (
+        ("liaison", "我提出的议题", True),
+        ("representative", "本村议题", False),
+        ("staff", "本镇议题", True),
+    ):
+        client = await page_client(app, town[who].user["username"])
+        page = (await client.get("/me?tab=open")).text
+        assert f"<h2>{title}</h2>" in page, who
+        assert ("按阶段查看" in page) == by_state, who

@@ -22,6 +22,11 @@ topic: that says nothing about the topic either. Other townships and the public 
 topic's public version once it reaches ``WORKFLOW.public_from``. The county supervisor
 reads every township's topics and records as the township office does, but takes no
 part in them: no records, no steps, no drafts; it may urge (督办) an overdue topic.
+
+Which rows a list shows (a township's topics, a person's own list, webhooks, full or
+public figures, townships, the ledger's township) is the policy's answer too:
+:meth:`Policy.scope` gives a :class:`Scope`, and ``deliberation.scoping`` turns it into
+the queries' conditions.
 """
 
 from __future__ import annotations

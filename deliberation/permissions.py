@@ -259,7 +259,7 @@ def relation(principal: Principal | None, subject: Subject) -> Relation:
     township = member_township(principal)
     if township is None or township != subject.township_id:
         return "other_township"
-    if principal.role == "representative":
+    if principal.role in VILLAGE_ROLES:
         if subject.village_id is None or subject.village_id == principal.village_id:
             return "own_village"
         return "other_village"

@@ -28,7 +28,7 @@ from deliberation.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from deliberation.permissions import allowed
+from deliberation.permissions import EVERYWHERE, Scope, allowed, scope
 from deliberation.schemas import (
     PasswordChange,
     TownshipRead,
@@ -37,6 +37,7 @@ from deliberation.schemas import (
     UserUpdate,
     VillageRead,
 )
+from deliberation.scoping import township_conditions
 from deliberation.security import (
     Principal,
     hashed,
@@ -105,16 +106,20 @@ async def create_township(name: str, actor: Actor = CLI) -> TownshipRead:
     return TownshipRead(id=row.id, name=name)
 
 
-def _sees_every_township(principal: Principal | None) -> bool:
-    """The command line (None), administrators and the county see every township."""
-    return principal is None or principal.role in ("admin", *COUNTY)
+def _townships_seen(principal: Principal | None) -> Scope:
+    """The townships (and their villages) a person sees: the policy's ``township.list``
+    (administrators and the county every one, others their own); the command line
+    (None) sees every township."""
+    return EVERYWHERE if principal is None else scope(principal, "township.list")
 
 
 async def list_townships(principal: Principal | None = None) -> list[TownshipRead]:
     query = Township.select(Township.id, Township.name).order_by(Township.id)
-    if not _sees_every_township(principal):
-        assert principal is not None
-        query = query.where(Township.id == principal.township_id)
+    seen = _townships_seen(principal)
+    if not seen:
+        return []
+    for condition in township_conditions(seen, Township.id):
+        query = query.where(condition)
     return [TownshipRead(id=r["id"], name=r["name"]) for r in await query]
 
 
@@ -189,9 +194,11 @@ async def list_villages(
     principal: Principal | None = None, township_id: int | None = None
 ) -> list[VillageRead]:
     query = Village.select(Village.id, Village.name, Village.township).order_by(Village.id)
-    if not _sees_every_township(principal):
-        assert principal is not None
-        query = query.where(Village.township == principal.township_id)
+    seen = _townships_seen(principal)
+    if not seen:
+        return []
+    for condition in township_conditions(seen, Village.township):
+        query = query.where(condition)
     if township_id is not None:
         query = query.where(Village.township == township_id)
     return [VillageRead(id=r["id"], name=r["name"], township_id=r["township"]) for r in await query]

@@ -26,7 +26,7 @@ from pypinyin import lazy_pinyin
 from deliberation.clock import china_date
 from deliberation.documents.content import document_number
 from deliberation.errors import NotFound
-from deliberation.permissions import Subject, allowed
+from deliberation.permissions import Subject, allowed, scope
 from deliberation.security import Principal
 from deliberation.statistics import completion_days, of_year
 from deliberation.tables import (
@@ -60,8 +60,9 @@ DOCUMENT_MARKS = {"superseded": "（已被替换）", "revoked": "（已撤销�
 async def export_scope(principal: Principal, township_id: int | None) -> int | None:
     """The township a ledger or annual report is of (a staff member's own when none is
     asked; None: every township, for the county), once the policy allows it."""
-    if township_id is None and principal.role == "staff":
-        township_id = principal.township_id
+    seen = scope(principal, "ledger.export").check()
+    if township_id is None and not seen.everywhere:
+        township_id = seen.township_id  # a staff member's own township
     allowed(principal, "ledger.export", Subject(township_id=township_id)).check()
     if township_id is not None and not await Township.exists().where(Township.id == township_id):
         raise NotFound("乡镇不存在")

@@ -30,12 +30,13 @@ from deliberation.permissions import (
     Subject,
     allowed,
     available_triggers,
-    member_township,
+    scope,
     sees_time_limits,
 )
 from deliberation.records import item_reads
 from deliberation.requirements import unmet_requirements
 from deliberation.schemas import DocumentRead, ResolutionItemRead
+from deliberation.scoping import topic_conditions
 from deliberation.security import Principal
 from deliberation.tables import (
     Document,
@@ -299,7 +300,8 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
     staff member's township (overdue first), a representative's village topics and any
     topic they gave an opinion on (those where they can add something first: an
     opinion, a satisfaction rating)."""
-    if member_township(principal) is None:
+    mine = scope(principal, "my.list")
+    if not mine:
         return []  # the county and administrators take part in no township's topics
     terminal = {s.name for s in WORKFLOW.states if s.terminal}
     query = Topic.select(
@@ -312,21 +314,10 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         Topic.village,
         Topic.due_on,
         Topic.urged_at,
-    ).where(Topic.township == principal.township_id)
+    ).where(*await topic_conditions(mine))
+    by_records = mine.waits_on == "records"
     rated: set[int] = set()
-    if principal.role == "liaison":
-        query = query.where(Topic.opened_by == principal.id)
-    elif principal.role == "representative":
-        theirs = (Topic.village == principal.village_id) | (Topic.village.is_null())
-        spoke_on = [
-            r["topic"]
-            for r in await Opinion.select(Opinion.topic)
-            .where(Opinion.author == principal.id)
-            .distinct()
-        ]
-        if spoke_on:
-            theirs = theirs | Topic.id.is_in(spoke_on)
-        query = query.where(theirs)
+    if by_records:
         rated |= {
             r["topic"]
             for r in await SatisfactionRating.select(SatisfactionRating.topic).where(
@@ -345,8 +336,8 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         anchor = ""
         if finished:
             waiting = None
-        elif principal.role == "representative":
-            kind = _representative_can(row["state"])
+        elif by_records:
+            kind = _may_add(principal, row)
             waiting = (
                 REPRESENTATIVE_PROMPTS.get(kind.name, f"可以添加{kind.label}") if kind else None
             )
@@ -369,12 +360,12 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
                 finished=finished,
-                urged=urged and principal.role != "representative",
+                urged=urged and sees_time_limits(principal, row),
                 done_note=done_note,
                 anchor=anchor,
             )
         )
-    if principal.role == "representative":
+    if by_records:
         found.sort(key=lambda t: (t.finished, t.waiting is None, -t.id))
     else:  # urged, then overdue, then by due date (none last), finished at the end
         found.sort(
@@ -409,11 +400,12 @@ FORM_ANCHORS = {"satisfaction": "rating"}
 """The id (without ``-form``) of a record's form on the topic page, where not its name."""
 
 
-def _representative_can(state: str) -> RecordKind | None:
-    """The record a representative can add to a topic in ``state`` (from the record
-    kinds)."""
+def _may_add(principal: Principal, row: dict[str, Any]) -> RecordKind | None:
+    """The first record this person may add to the topic now (the policy's
+    ``record.add``: their role, their village, the topic's stage)."""
+    subject = Subject.of_topic(row)
     for kind in WORKFLOW.records:
-        if "representative" in kind.roles and state in kind.open_in:
+        if allowed(principal, "record.add", subject, kind.name):
             return kind
     return None
 

@@ -22,6 +22,11 @@ topic: that says nothing about the topic either. Other townships and the public 
 topic's public version once it reaches ``WORKFLOW.public_from``. The county supervisor
 reads every township's topics and records as the township office does, but takes no
 part in them: no records, no steps, no drafts; it may urge (督办) an overdue topic.
+
+Which rows a list shows (a township's topics, a person's own list, webhooks, full or
+public figures, townships, the ledger's township) is the policy's answer too:
+:meth:`Policy.scope` gives a :class:`Scope`, and ``deliberation.scoping`` turns it into
+the queries' conditions.
 """
 
 from __future__ import annotations
@@ -69,6 +74,18 @@ Action = Literal[
 ]
 ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
 
+ScopeName = Literal[
+    "topic.list",
+    "my.list",
+    "webhook.list",
+    "statistics.full",
+    "statistics.liaisons",
+    "township.list",
+    "ledger.export",
+]
+"""The lists whose rows depend on who asks (:meth:`Policy.scope`)."""
+SCOPES: Final[tuple[ScopeName, ...]] = get_args(ScopeName)
+
 OPENERS: Final = ("liaison", "staff")
 """Who opens topics (a township's CPPCC liaisons and its office staff)."""
 ADMINS: Final = ("admin",)
@@ -80,6 +97,11 @@ TOWNSHIP_ACTIONS: Final = ("topic.open", "topic.list", "overdue.read", "ledger.e
 """Actions on the person's own township rather than on one topic."""
 VILLAGE_RECORDS: Final = ("opinion", "satisfaction")
 """Records a representative adds only to topics of their own village (or township-wide)."""
+OWN_TOPICS_ONLY: Final = ("liaison",)
+"""Whose own list (我的议题) holds only the topics they opened."""
+VILLAGE_ROLES: Final = ("representative",)
+"""Roles of one village: they see the township's topics, but their own list holds their
+village's topics (and township-wide ones, and those they gave an opinion on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +139,68 @@ class Subject:
 
 
 ROLE_ONLY = Subject(known=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which rows of a list a person is shown (:meth:`Policy.scope`): every
+    township's (``everywhere``), one township's, or none at all; within the township
+    perhaps only the topics of one village (with the township-wide ones and those the
+    person gave an opinion on) or those the person opened. ``deliberation.scoping``
+    turns it into the queries' conditions.
+
+    A scope of nothing either refuses (``error``, ``reason``: the list is not theirs to
+    ask for) or is simply empty (the county's own list, the public figures)."""
+
+    everywhere: bool = False
+    township_id: int | None = None
+    village_id: int | None = None
+    """Only the topics of this village and township-wide ones (and ``spoke_on``)."""
+    spoke_on: int | None = None
+    """Also the topics this account gave an opinion on."""
+    opened_by: int | None = None
+    """Only the topics this account opened."""
+    waits_on: Literal["triggers", "records"] = "triggers"
+    """What on a topic waits on this person (my list): a step they may take, or a record
+    they may add (someone who takes no steps)."""
+    reason: str = ""
+    error: type[DomainError] | None = None
+
+    def __bool__(self) -> bool:
+        return self.everywhere or self.township_id is not None
+
+    def covers(self, township_id: int | None) -> bool:
+        """Whether a township's rows are in this scope (all of them or some)."""
+        return self.everywhere or (township_id is not None and township_id == self.township_id)
+
+    def check(self) -> Scope:
+        """Raise the refusal of a scope that refuses; return the scope otherwise."""
+        if self.error is not None:
+            raise self.error(self.reason)
+        return self
+
+    def describe(self, nothing: str = "—") -> str:
+        """For the generated table: ``all``, ``own township``, … (``nothing`` if none)."""
+        if self.everywhere:
+            return "all"
+        if self.township_id is None:
+            return nothing
+        parts = ["own township"]
+        if self.village_id is not None:
+            parts.append("own village and township-wide")
+            if self.spoke_on is not None:
+                parts.append("spoke on")
+        if self.opened_by is not None:
+            parts.append("opened by me")
+        return " · ".join(parts)
+
+
+EVERYWHERE: Final = Scope(everywhere=True)
+NOWHERE: Final = Scope()
+
+
+def refused(decision: Decision) -> Scope:
+    return Scope(reason=decision.reason, error=decision.error or Forbidden)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +259,7 @@ def relation(principal: Principal | None, subject: Subject) -> Relation:
     township = member_township(principal)
     if township is None or township != subject.township_id:
         return "other_township"
-    if principal.role == "representative":
+    if principal.role in VILLAGE_ROLES:
         if subject.village_id is None or subject.village_id == principal.village_id:
             return "own_village"
         return "other_village"
@@ -196,6 +280,8 @@ class Policy:
         self._handlers = {
             action: getattr(self, "_" + action.replace(".", "_")) for action in ACTIONS
         }
+        self._scopes = {what: getattr(self, "_scope_" + what.replace(".", "_")) for what in SCOPES}
+        self._steppers = frozenset(role for t in workflow.transitions for role in t.roles)
         self._transitions = {t.trigger: t for t in workflow.transitions}
         self._from_state = {
             state: tuple(t.trigger for t in workflow.transitions if state in t.sources)
@@ -218,6 +304,11 @@ class Policy:
         """
         decision: Decision = self._handlers[action](principal, subject, kind)
         return decision
+
+    def scope(self, principal: Principal | None, what: ScopeName) -> Scope:
+        """Which rows of the list ``what`` this person is shown (see :class:`Scope`)."""
+        found: Scope = self._scopes[what](principal)
+        return found
 
     # Topics ---------------------------------------------------------------------------
 
@@ -523,8 +614,94 @@ class Policy:
             return forbidden("只有工作人员可以查看逾期议题")
         return yes()
 
+    # Scopes: the rows of each list ---------------------------------------------------
+
+    def _scope_topic_list(self, principal: Principal | None) -> Scope:
+        """A township's topic list: the person's own township; the county names any."""
+        decision = self._topic_list(principal, ROLE_ONLY, "")
+        if not decision:
+            return refused(decision)
+        if principal is not None and principal.role in SUPERVISORS:
+            return EVERYWHERE
+        return Scope(township_id=member_township(principal))
+
+    def _scope_my_list(self, principal: Principal | None) -> Scope:
+        """我的议题: the topics a person takes part in (none for the county and
+        administrators, who take part in no township's topics)."""
+        township = member_township(principal)
+        if principal is None or township is None:
+            return NOWHERE
+        waits_on: Literal["triggers", "records"] = (
+            "triggers" if principal.role in self._steppers else "records"
+        )
+        if principal.role in OWN_TOPICS_ONLY:
+            return Scope(township_id=township, opened_by=principal.id, waits_on=waits_on)
+        if principal.role in VILLAGE_ROLES:
+            return Scope(
+                township_id=township,
+                village_id=principal.village_id,
+                spoke_on=principal.id,
+                waits_on=waits_on,
+            )
+        return Scope(township_id=township, waits_on=waits_on)
+
+    def _scope_webhook_list(self, principal: Principal | None) -> Scope:
+        """Webhooks: an administrator's of every township, a staff member's own."""
+        decision = self._webhook_manage(principal, ROLE_ONLY, "")
+        if not decision:
+            return refused(decision)
+        assert principal is not None
+        if principal.role in ADMINS:
+            return EVERYWHERE
+        return Scope(township_id=principal.township_id)
+
+    def _scope_statistics_full(self, principal: Principal | None) -> Scope:
+        """The townships whose figures count topics not yet public (the office's own, the
+        county's every one); of the others everybody sees the public figures."""
+        if principal is not None and principal.role in SUPERVISORS:
+            return EVERYWHERE
+        if principal is not None and principal.role in OFFICE:
+            return Scope(township_id=member_township(principal))
+        return NOWHERE
+
+    def _scope_statistics_liaisons(self, principal: Principal | None) -> Scope:
+        """Each liaison's participation: the township's staff and the county (a liaison
+        sees the office's figures, not a table of their colleagues)."""
+        if principal is not None and principal.role in SUPERVISORS:
+            return EVERYWHERE
+        if principal is not None and principal.role in OFFICE_ONLY:
+            return Scope(township_id=member_township(principal))
+        return NOWHERE
+
+    def _scope_township_list(self, principal: Principal | None) -> Scope:
+        """Townships and villages: administrators and the county every one, others
+        their own (the command line, which has no principal, asks for none)."""
+        if principal is None:
+            return NOWHERE
+        if principal.role in (*ADMINS, *SUPERVISORS):
+            return EVERYWHERE
+        return Scope(township_id=principal.township_id)
+
+    def _scope_ledger_export(self, principal: Principal | None) -> Scope:
+        """The ledger and the annual report: the county of any township or all, the
+        township's staff of their own (the default when none is named)."""
+        if principal is not None and principal.role in SUPERVISORS:
+            return EVERYWHERE
+        decision = self._ledger_export(
+            principal, Subject.township(principal.township_id if principal else None), ""
+        )
+        if not decision:
+            return refused(decision)
+        assert principal is not None
+        return Scope(township_id=principal.township_id)
+
 
 POLICY: Final = Policy()
+
+
+def scope(principal: Principal | None, what: ScopeName) -> Scope:
+    """Which rows of the list ``what`` this person is shown (see :class:`Scope`)."""
+    return POLICY.scope(principal, what)
 
 
 def allowed(
@@ -672,6 +849,29 @@ def concrete_actions(workflow: Workflow = WORKFLOW) -> list[tuple[Action, str, s
     return found
 
 
+SCOPE_ROWS: Final[tuple[tuple[ScopeName, str, str], ...]] = (
+    ("topic.list", "本乡镇议题列表 scope: the townships whose topics are listed", "—"),
+    ("my.list", "我的议题 scope: the topics in the person's own list", "—"),
+    ("webhook.list", "推送地址列表 scope: whose webhooks are listed and set up", "—"),
+    (
+        "statistics.full",
+        "统计全量/公开 scope: figures counting topics not yet public",
+        "public only",
+    ),
+    ("statistics.liaisons", "联络员参与表 scope: each liaison's participation", "—"),
+    ("township.list", "乡镇列表 scope: the townships and villages listed", "—"),
+    ("ledger.export", "台账范围 scope: the ledger's and annual report's townships", "—"),
+)
+"""The scope rows of the table: what, its description, and what an empty scope means."""
+
+
+def scope_cell(role: str, relation_: Relation, what: ScopeName, nothing: str = "—") -> str:
+    """One scope cell: which rows of the list a person of ``role`` is shown (a scope is
+    the person's own, whatever their relation to a topic)."""
+    principal, _ = _persona(role, relation_)
+    return POLICY.scope(principal, what).describe(nothing)
+
+
 def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
     """One cell: the states in which it is allowed (and the view, for reads)."""
     if action in TOWNSHIP_ACTIONS and relation_ == "other_township":
@@ -747,11 +947,21 @@ def permissions_markdown() -> str:
         "keeps its kind, time and record. An administrator placed in a township is",
         "still of none (`other_township`).",
         "",
+        "The *scope* rows at the end say which rows of a list the person is shown",
+        "(`Policy.scope`; the queries take their conditions from it): `all` (every",
+        "township's), `own township`, narrowed to `own village and township-wide`",
+        "topics (with those they gave an opinion on: `spoke on`) or to those `opened by",
+        "me`; — for none (a list refused, or an empty one). A scope is the person's own,",
+        "whatever their relation to a topic, so each role's columns agree.",
+        "",
         header,
         "|" + "---|" * (len(columns) + 1),
     ]
     for action, kind, description in concrete_actions():
         cells = [_cell(role, rel, action, kind) for role, rel in columns]
+        lines.append(f"| {description} | " + " | ".join(cells) + " |")
+    for what, description, nothing in SCOPE_ROWS:
+        cells = [scope_cell(role, rel, what, nothing) for role, rel in columns]
         lines.append(f"| {description} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -30,7 +30,7 @@ from msgspec import Struct
 from deliberation.caching import VersionedCache
 from deliberation.clock import CHINA, china_date, china_today
 from deliberation.errors import NotFound
-from deliberation.permissions import Subject, allowed
+from deliberation.permissions import scope
 from deliberation.security import Principal
 from deliberation.tables import (
     Account,
@@ -137,11 +137,7 @@ async def completion_days(*conditions: Any) -> dict[int, date]:
 def sees_everything(principal: Principal | None, township_id: int) -> bool:
     """Whether the figures may include topics not yet public: the township's office and
     the county (the policy's full view of the township's topics)."""
-    return bool(
-        principal is not None
-        and principal.role in ("staff", "liaison", "supervisor")
-        and allowed(principal, "topic.read", Subject(township_id=township_id, state="proposed"))
-    )
+    return scope(principal, "statistics.full").covers(township_id)
 
 
 async def figures(
@@ -163,13 +159,10 @@ async def figures(
     )
 
 
-LIAISON_TABLE_FOR = ("staff", "supervisor")
-"""Who sees each liaison's participation (a liaison sees the office's figures, not a
-table of their colleagues)."""
-
-
 def _for(principal: Principal | None, full: TownshipFigures) -> TownshipFigures:
-    if principal is not None and principal.role in LIAISON_TABLE_FOR:
+    """The full figures, with each liaison's participation only for those the policy
+    shows it to (``statistics.liaisons``)."""
+    if scope(principal, "statistics.liaisons").covers(full.township_id):
         return full
     return msgspec.structs.replace(full, liaisons=None)
 

@@ -25,11 +25,12 @@ from deliberation.permissions import (
     Subject,
     allowed,
     available_triggers,
-    member_township,
+    scope,
     sees_time_limits,
 )
 from deliberation.requirements import unmet_requirements
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
+from deliberation.scoping import topic_conditions
 from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
 from deliberation.security import Principal
 from deliberation.tables import ReferenceCounter, Topic, Village
@@ -224,18 +225,16 @@ async def list_topics(
 ) -> TopicPage:
     """A township's topics, newest first: the person's own township, or for the county
     supervisor the one named by ``township_id``."""
-    township = member_township(principal)
-    if township is None and township_id is not None:
-        township = township_id  # the county names the township it reads
-    elif township_id is not None and township_id != township:
-        raise Forbidden("只能查看本乡镇的议题列表")
-    allowed(principal, "topic.list", Subject.township(township)).check()
-    if township is None:
+    seen = scope(principal, "topic.list").check()
+    township = township_id if township_id is not None else seen.township_id
+    if township is None:  # the county names the township it reads
         raise ValidationFailed([{"field": "township_id", "message": "请指定要查看的乡镇"}])
+    if not seen.covers(township):
+        raise Forbidden("只能查看本乡镇的议题列表")
     if state is not None and state not in WORKFLOW.state_names:
         raise ValidationFailed([{"field": "state", "message": "没有这个状态"}])
     engine_is_sqlite = is_sqlite(Topic._meta.db)
-    conditions: list[Any] = [Topic.township == township]
+    conditions: list[Any] = await topic_conditions(seen, township)
     if state is not None:
         conditions.append(Topic.state == state)
     if village_id is not None:

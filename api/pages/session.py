@@ -29,7 +29,7 @@ from api.pages.signin import (
 from deliberation import accounts, deadlines, documents, security_log
 from deliberation.errors import RateLimited, Unauthenticated, ValidationFailed
 from deliberation.overview import TABS, by_state, in_tab, my_topics
-from deliberation.permissions import allowed
+from deliberation.permissions import Scope, allowed, scope
 from deliberation.schemas import PasswordChange
 from deliberation.security import Principal
 from workflows import ROLE_LABELS, WORKFLOW
@@ -38,8 +38,16 @@ TEXT_COOKIE = "hsl_text"
 YEAR = 365 * 24 * 3600
 NEWEST = 5
 """Notices on the landing page."""
-LIST_TITLES = {"representative": "本村议题", "liaison": "我提出的议题"}
-"""What a person's list on /me holds (the township's, for the office)."""
+
+
+def list_title(mine: Scope) -> str:
+    """What a person's list on /me holds (the policy's ``my.list`` scope): their
+    village's, the topics they opened, or the township's (for the office)."""
+    if mine.village_id is not None:
+        return "本村议题"
+    if mine.opened_by is not None:
+        return "我提出的议题"
+    return "本镇议题"
 
 
 CHANGED = f"{PASSWORD_PAGE}?changed=yes"
@@ -167,6 +175,7 @@ class SessionController(PageController):
         if user.role in HOMES:  # the county's work is on its own page
             return Redirect(HOMES[user.role][0], status_code=303)
         found = await my_topics(principal)
+        mine = scope(principal, "my.list")
         tabs = [
             {"key": k, "label": v, "count": sum(in_tab(t, k) for t in found)}
             for k, v in TABS.items()
@@ -191,9 +200,9 @@ class SessionController(PageController):
                 "chosen": chosen,
                 "chosen_label": WORKFLOW.state(chosen).label if chosen else None,
                 "may_open": bool(allowed(principal, "topic.open")),
-                "list_title": LIST_TITLES.get(user.role, "本镇议题"),
-                # A representative's list is short (their village): tabs are enough.
-                "state_filter": user.role != "representative",
+                "list_title": list_title(mine),
+                # A village's list is short: tabs are enough.
+                "state_filter": mine.village_id is None,
             },
         )
 

@@ -195,9 +195,9 @@ async def render_topic_page(
             "may_archive": bool(
                 permissions.allowed(principal, "topic.archive", Subject.of_topic(view.topic))
             ),
+            # Those who take no steps but add records (a representative): their part first.
             "representative": not view.public
-            and principal is not None
-            and principal.role == "representative",
+            and permissions.scope(principal, "my.list").waits_on == "records",
             "document_kinds": draftable_kinds(principal, view.topic),
             "kind_labels": KINDS,
             "rating_labels": RATING_LABELS,

@@ -12,8 +12,9 @@ from deliberation.database import write_transaction
 from deliberation.errors import Forbidden, NotFound, ValidationFailed
 from deliberation.notifications.outbox import EVENT_TYPES
 from deliberation.notifications.targets import RefusedTarget, Resolver, check_target, resolve
-from deliberation.permissions import ADMINS, Subject, allowed
+from deliberation.permissions import Subject, allowed, scope
 from deliberation.schemas import DeliveryRead, WebhookCreate, WebhookRead
+from deliberation.scoping import township_conditions
 from deliberation.security import Principal
 from deliberation.tables import Delivery, Township, Webhook
 from deliberation.topics import valid_id
@@ -34,11 +35,12 @@ def _read(row: dict[str, Any], secret: str | None = None) -> WebhookRead:
 
 
 def _township_of(principal: Principal, requested: int | None) -> int:
-    allowed(principal, "webhook.manage").check()
-    if principal.role not in ADMINS:
-        if principal.township_id is None or requested not in (None, principal.township_id):
+    seen = scope(principal, "webhook.list").check()
+    if not seen.everywhere:
+        if requested not in (None, seen.township_id):
             raise Forbidden("工作人员只能为本乡镇设置消息推送")
-        return principal.township_id
+        assert seen.township_id is not None
+        return seen.township_id
     if requested is None:
         raise ValidationFailed([{"field": "township_id", "message": "管理员需指定乡镇"}])
     return requested
@@ -92,10 +94,10 @@ async def _visible(principal: Principal, webhook_id: int) -> dict[str, Any]:
 
 
 async def list_webhooks(principal: Principal) -> list[WebhookRead]:
-    allowed(principal, "webhook.manage").check()
+    seen = scope(principal, "webhook.list").check()
     query = Webhook.select().order_by(Webhook.id)
-    if principal.role not in ADMINS:
-        query = query.where(Webhook.township == principal.township_id)
+    for condition in township_conditions(seen, Webhook.township):
+        query = query.where(condition)
     return [_read(r) for r in await query]
 
 

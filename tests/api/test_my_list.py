@@ -68,3 +68,40 @@ async def test_todo_first_and_a_representative_keeps_what_they_spoke_on(
     first = (await client.get("/me")).text
     assert 'aria-current="page">待办' in unescape(first)
     assert elsewhere["title"] in listed(first)
+
+
+async def test_a_representative_is_not_asked_for_what_they_may_not_add(
+    world: World, app: Litestar
+) -> None:
+    """A topic they spoke on stays in their list after they move village, but it is no
+    longer a to-do: the policy refuses an opinion on another village's topic, so the
+    list does not prompt for one (it asks ``record.add``, not the record kinds alone)."""
+    town: Township = await new_township(world, "搬家镇")
+    rep = town["representative"]
+    before = await open_topic(town, village_id=town.villages[0]["id"])
+    r = await rep.post(
+        f"/api/v1/topics/{before['id']}/opinions", {"content": "渠道淤堵", "stance": "suggestion"}
+    )
+    assert r.status_code == 201, r.text
+    await patch_user(world, rep, {"village_id": town.villages[1]["id"]})
+    client = await page_client(app, rep.user["username"])
+    assert before["title"] in listed((await client.get("/me?tab=open")).text)
+    todo = (await client.get("/me?tab=todo")).text
+    assert before["title"] not in listed(todo)
+    assert tab_count(todo, "待办") == 0
+
+
+async def test_each_list_says_whose_topics_it_holds(world: World, app: Litestar) -> None:
+    """The title and the state filter follow the policy's ``my.list`` scope: a liaison's
+    own topics, a representative's village (tabs only), the office's township."""
+    town: Township = await new_township(world, "标题镇")
+    await open_topic(town, village_id=town.villages[0]["id"])
+    for who, title, by_state in (
+        ("liaison", "我提出的议题", True),
+        ("representative", "本村议题", False),
+        ("staff", "本镇议题", True),
+    ):
+        client = await page_client(app, town[who].user["username"])
+        page = (await client.get("/me?tab=open")).text
+        assert f"<h2>{title}</h2>" in page, who
+        assert ("按阶段查看" in page) == by_state, who

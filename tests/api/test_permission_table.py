@@ -486,3 +486,128 @@ async def test_writes_follow_the_policy(cast: Cast, state: str) -> None:
             await actor.post(f"/api/v1/topics/{topic['id']}/urge", {"note": "请加快"})
         )
         assert got_api in expected(decision), (persona, state, got_api, decision)
+
+
+# Scopes: which rows of each list -----------------------------------------------------
+
+
+def _in_scope(seen: Any, row: dict[str, Any], spoke_on: set[int]) -> bool:
+    """Whether a topic row belongs to a scope, read from the Scope's fields alone."""
+    if not seen.covers(row["township"]):
+        return False
+    if seen.opened_by is not None and row["opened_by"] != seen.opened_by:
+        return False
+    if seen.village_id is not None:
+        return row["village"] in (None, seen.village_id) or row["id"] in spoke_on
+    return True
+
+
+async def test_scopes_are_what_the_lists_return(cast: Cast) -> None:
+    """Each scope row of docs/permissions.md is what the lists give each person: the
+    township topic list, my list, webhooks, statistics (full or public figures, the
+    liaison table), townships and villages, the ledger's township."""
+    from deliberation import accounts, ledger, statistics
+    from deliberation.clock import utcnow
+    from deliberation.errors import Forbidden
+    from deliberation.overview import my_topics
+    from deliberation.permissions import scope
+    from deliberation.tables import Opinion, Topic, Webhook
+    from deliberation.tables import Township as TownshipTable
+
+    t = cast.township
+    here = t.id
+    elsewhere = cast.actors["outsider"].principal.township_id  # type: ignore[union-attr]
+    every = {r["id"] for r in await TownshipTable.select(TownshipTable.id)}
+    for township, author in ((here, cast.actors["staff"]), (elsewhere, cast.actors["outsider"])):
+        await Webhook(
+            township=township,
+            target_url="https://example.com/hook",
+            format="json",
+            events="[]",
+            secret="0" * 64,
+            created_by=author.user["id"],  # type: ignore[union-attr]
+            created_at=utcnow(),
+        ).save()
+    topics = await Topic.select(
+        Topic.id, Topic.township, Topic.village, Topic.opened_by, Topic.state
+    )
+    public_figures = await statistics.figures(None, year=today().year, township_id=here)
+    for persona in PERSONAS:
+        principal = cast.principal(persona)
+        actor = cast.actors[persona]
+        where = persona
+
+        # The township's topic list.
+        seen = scope(principal, "topic.list")
+        if actor is None:
+            assert (await cast.pages[persona].get("/api/v1/topics")).status_code == 401
+        elif not seen:
+            assert (await actor.get("/api/v1/topics")).status_code == 403, where
+            assert (await actor.get(f"/api/v1/topics?township_id={here}")).status_code == 403
+        else:
+            for township in (here, elsewhere):
+                r = await actor.get(f"/api/v1/topics?township_id={township}&limit=100")
+                assert r.status_code == (200 if seen.covers(township) else 403), where
+                if r.status_code == 200:
+                    assert {i["township_id"] for i in r.json()["items"]} <= {township}, where
+            own = await actor.get("/api/v1/topics")
+            assert own.status_code == (422 if seen.everywhere else 200), where
+
+        # My list (我的议题): exactly the topics the scope describes.
+        seen = scope(principal, "my.list")
+        mine = {m.id for m in await my_topics(principal)} if principal is not None else set()
+        if not seen:
+            assert mine == set(), where
+        else:
+            assert principal is not None
+            spoke_on = {
+                r["topic"]
+                for r in await Opinion.select(Opinion.topic).where(Opinion.author == principal.id)
+            }
+            expected = {r["id"] for r in topics if _in_scope(seen, r, spoke_on)}
+            assert mine == expected, where
+            if persona in ("liaison", "staff", "representative"):
+                assert mine, where  # the cast's topics: opened by the liaison, of village 1
+
+        # Webhooks.
+        seen = scope(principal, "webhook.list")
+        if actor is not None:
+            r = await actor.get("/api/v1/webhooks")
+            if not seen:
+                assert r.status_code == 403, where
+            else:
+                listed = {w["township_id"] for w in r.json()}
+                if seen.everywhere:
+                    assert {here, elsewhere} <= listed, where
+                else:
+                    assert listed == {seen.township_id}, where
+
+        # Statistics: full figures (topics not yet public, the liaison table) or public.
+        full = scope(principal, "statistics.full")
+        liaisons = scope(principal, "statistics.liaisons")
+        client = actor or cast.pages[persona]
+        r = await client.get(f"/api/v1/statistics?township_id={here}")
+        assert r.status_code == 200, where
+        [figures] = r.json()["townships"]
+        assert (figures["topics"] > public_figures.townships[0].topics) == full.covers(here)
+        assert r.json()["public_only"] == (not full.covers(here)), where
+        assert (figures.get("liaisons") is not None) == liaisons.covers(here), where
+
+        # Townships and villages.
+        seen = scope(principal, "township.list")
+        if principal is not None:
+            townships = {r.id for r in await accounts.list_townships(principal)}
+            villages = {v.township_id for v in await accounts.list_villages(principal)}
+            assert townships == (every if seen.everywhere else {seen.township_id}), where
+            assert villages <= townships, where
+            assert villages >= ({here, elsewhere} if seen.everywhere else townships), where
+
+        # The ledger's (and annual report's) township when none is named.
+        seen = scope(principal, "ledger.export")
+        if principal is not None:
+            if not seen:
+                with pytest.raises(Forbidden):
+                    await ledger.export_scope(principal, None)
+            else:
+                expected_township = None if seen.everywhere else seen.township_id
+                assert await ledger.export_scope(principal, None) == expected_township, where

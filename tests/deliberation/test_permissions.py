@@ -209,3 +209,35 @@ def test_an_event_below_full_keeps_its_record_only() -> None:
     assert shown_data("summary", data) == {"record": "opinion", "id": 4, "revision": 2}
     assert shown_data("counts", data) == {"record": "opinion"}
     assert shown_data("public", {}) == {}
+
+
+def test_scopes_are_the_policys() -> None:
+    """Which rows each list shows, per role (no role is checked outside the policy)."""
+    from deliberation.permissions import SCOPES, scope
+
+    assert scope(LIAISON, "my.list").opened_by == LIAISON.id
+    assert scope(REP, "my.list").village_id == 10
+    assert scope(REP, "my.list").spoke_on == REP.id
+    assert scope(REP, "my.list").waits_on == "records"  # a representative takes no steps
+    assert scope(STAFF, "my.list").waits_on == "triggers"
+    assert not scope(SUPERVISOR, "my.list") and not scope(ADMIN, "my.list")
+    assert scope(SUPERVISOR, "topic.list").everywhere
+    assert scope(OTHER_STAFF, "topic.list").covers(2) and not scope(
+        OTHER_STAFF, "topic.list"
+    ).covers(1)
+    with pytest.raises(Forbidden):
+        scope(ADMIN, "topic.list").check()
+    assert scope(ADMIN, "webhook.list").everywhere
+    with pytest.raises(Forbidden):
+        scope(LIAISON, "webhook.list").check()
+    # Full figures: the township's office and the county; the liaison table: staff, county.
+    assert scope(LIAISON, "statistics.full").covers(1)
+    assert not scope(LIAISON, "statistics.liaisons")
+    assert not scope(REP, "statistics.full") and not scope(None, "statistics.full")
+    assert scope(SUPERVISOR, "statistics.liaisons").covers(2)
+    assert scope(ADMIN, "township.list").everywhere and scope(REP, "township.list").covers(1)
+    assert scope(STAFF, "ledger.export").township_id == 1
+    with pytest.raises(Forbidden):
+        scope(LIAISON, "ledger.export").check()
+    for what in SCOPES:  # the public is scoped to nothing, and never refused with a 500
+        assert not scope(None, what)

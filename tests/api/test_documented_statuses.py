@@ -27,13 +27,7 @@ from deliberation.errors import DomainError
 
 PROJECT = ("api", "deliberation", "workflows")
 
-UNREACHED_404 = (
-    "the rule's 404 is for a hook of another township; the call passes no hook "
-    "(role-only), so the rule answers 403 or allows"
-)
 NOT_DOCUMENTED: dict[tuple[str, int], str] = {
-    ("list_webhooks", 404): UNREACHED_404,
-    ("create_webhook", 404): UNREACHED_404,
     ("open_topic", 404): "the topic is read back right after it was written, in the "
     "caller's own township: the read's 404 cannot happen (a village of another township "
     "is a 422)",

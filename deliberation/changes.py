@@ -25,7 +25,6 @@ from typing import Any
 from piccolo.querystring import QueryString
 
 from deliberation import chain
-from deliberation import corrections as _corrections
 from deliberation import topics as _topics
 from deliberation.database import bound_engine, is_sqlite, row_by_id, write_transaction
 from deliberation.deadlines import due_label, refresh_due
@@ -216,7 +215,9 @@ async def tell(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any])
     told = derive(event, topic, extra) if derive is not None else None
     if told is not None:
         event_type, payload = told
-        await record_event(event_type, topic["township"], event.topic_id, payload, now=event.created_at)
+        await record_event(
+            event_type, topic["township"], event.topic_id, payload, now=event.created_at
+        )
 
 
 # The unit of work -----------------------------------------------------------------------
@@ -296,6 +297,8 @@ async def record_change(
     first (403, whatever the record), then the record (404, named by its label), then
     its topic, locked, and the decision on it (404 named the same, 409 wrong stage).
     The record is read again under the lock (``change.record``)."""
+    from deliberation import corrections as _corrections
+
     allowed(principal, action, ROLE_ONLY, kind).check()
     label = _corrections._label(record)
     first = await _corrections.record_row(record, record_id)

@@ -26,7 +26,7 @@ from piccolo.querystring import QueryString
 
 from deliberation import chain
 from deliberation import topics as _topics
-from deliberation.database import bound_engine, is_sqlite, row_by_id, write_transaction
+from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.deadlines import due_label, refresh_due
 from deliberation.errors import NotFound, StaleVersion, TransitionNotAllowed
 from deliberation.notifications.outbox import record_event, topic_data
@@ -231,16 +231,13 @@ async def locked_topic(topic_id: int) -> dict[str, Any]:
     if not _topics.valid_id(topic_id):
         raise NotFound("议题不存在")
     engine = bound_engine()
-    if is_sqlite(engine):
-        row = await row_by_id(_topics._SELECT_TOPIC, topic_id)
-    else:
-        rows = await engine.run_querystring(
-            QueryString(_topics._SELECT_TOPIC + " WHERE id = {} FOR NO KEY UPDATE", topic_id)
-        )
-        row = dict(rows[0]) if rows else None
-    if row is None:
+    lock = "" if is_sqlite(engine) else " FOR NO KEY UPDATE"
+    rows = await engine.run_querystring(
+        QueryString(_topics._SELECT_TOPIC + " WHERE id = {}" + lock, topic_id)
+    )
+    if not rows:
         raise NotFound("议题不存在")
-    return row
+    return dict(rows[0])
 
 
 @asynccontextmanager

@@ -15,7 +15,6 @@ A change to a topic's data is written only inside :func:`topic_change` (or
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -331,10 +330,6 @@ async def topic_opened(
         seq=1,
         now=now,
     )
-
-
-def event_data(event: chain.Event) -> dict[str, Any]:
-    return dict(json.loads(event.data))
 
 
 __all__ = [

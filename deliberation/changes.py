@@ -244,7 +244,7 @@ async def topic_change(
     principal: Principal,
     topic_id: int,
     action: Action,
-    kind: str | None = None,
+    kind: str = "",
     *,
     version: int | None = None,
     author_id: int | None = None,
@@ -258,13 +258,13 @@ async def topic_change(
         _decide(principal, action, kind, topic, version=version, author_id=author_id)
         yield change
         if not change.events:
-            raise ChangeWithoutEvent(f"{action} {kind or ''} on topic {topic_id} left no event")
+            raise ChangeWithoutEvent(f"{action} {kind} on topic {topic_id} left no event")
 
 
 def _decide(
     principal: Principal,
     action: Action,
-    kind: str | None,
+    kind: str,
     topic: dict[str, Any],
     *,
     version: int | None = None,

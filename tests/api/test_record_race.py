@@ -14,15 +14,17 @@ import json
 import pytest
 
 from deliberation.errors import DomainError
-from deliberation.records import add_opinion
-from deliberation.schemas import OpinionCreate
-from deliberation.tables import Opinion, TopicEvent
+from deliberation.records import add_opinion, rate_satisfaction
+from deliberation.schemas import OpinionCreate, SatisfactionCreate
+from deliberation.tables import Opinion, SatisfactionRating, TopicEvent
 from deliberation.topics import fire_trigger
 from tests.world import World, satisfy, topic_in_state
 from workflows import WORKFLOW
 
 ROUNDS = 20
 OPINIONS = 40
+RATING_ROUNDS = 6
+RATINGS = 30
 
 
 @pytest.fixture
@@ -80,3 +82,46 @@ async def test_no_opinion_lands_after_the_transition_that_closes_them(
         late, _states = await _round(world)
         late_total += late
     assert late_total == 0, f"{late_total} opinions landed in a stage closed to them"
+
+
+async def _rating_round(world: World) -> int:
+    """Ratings (new and given again) racing ``close``: none may land once closed."""
+    t = world.a
+    topic = await topic_in_state(t, "feedback")
+    await satisfy(t, topic, "items_completed")
+    await satisfy(t, topic, "satisfaction_rated")
+    current = (await t["staff"].get(f"/api/v1/topics/{topic['id']}")).json()
+    reps = [t["representative"].principal, t["representative2"].principal]
+
+    async def rate(n: int) -> str:
+        rating = ("satisfied", "basically_satisfied")[n % 2]
+        try:
+            await rate_satisfaction(reps[n % 2], topic["id"], SatisfactionCreate(rating=rating))
+        except DomainError as error:
+            return type(error).__name__
+        return "ok"
+
+    async def close() -> str:
+        staff = t["staff"].principal
+        await fire_trigger(staff, topic["id"], "close", current["version"], "办结")
+        return "moved"
+
+    tasks = [rate(n) for n in range(RATINGS // 2)]
+    tasks += [close()]
+    tasks += [rate(n) for n in range(RATINGS // 2, RATINGS)]
+    outcomes = await asyncio.gather(*tasks)
+    assert "moved" in outcomes
+    events = await TopicEvent.select().where(
+        (TopicEvent.topic == topic["id"]) & (TopicEvent.kind == "satisfaction.rated")
+    )
+    open_in = WORKFLOW.record("satisfaction").open_in
+    assert len(events) == outcomes.count("ok") + 1  # and the one that met the requirement
+    assert await SatisfactionRating.count().where(SatisfactionRating.topic == topic["id"]) <= 2
+    return sum(1 for e in events if e["to_state"] not in open_in)
+
+
+async def test_no_rating_lands_after_the_topic_is_closed(world: World, postgres_only: None) -> None:
+    late = 0
+    for _ in range(RATING_ROUNDS):
+        late += await _rating_round(world)
+    assert late == 0, f"{late} ratings landed after the topic was closed"

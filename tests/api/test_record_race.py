@@ -85,7 +85,9 @@ async def test_no_opinion_lands_after_the_transition_that_closes_them(
 
 
 async def _rating_round(world: World) -> int:
-    """Ratings (new and given again) racing ``close``: none may land once closed."""
+    """Ratings (new and given again) racing ``close``: none may land once closed. Before
+    the lock, two ratings given again at once by one representative also collided on
+    their kept revision's number (a unique violation: a 500)."""
     t = world.a
     topic = await topic_in_state(t, "feedback")
     await satisfy(t, topic, "items_completed")

@@ -14,9 +14,9 @@ import json
 import pytest
 
 from deliberation.errors import DomainError
-from deliberation.records import add_opinion, rate_satisfaction
-from deliberation.schemas import OpinionCreate, SatisfactionCreate
-from deliberation.tables import Opinion, SatisfactionRating, TopicEvent
+from deliberation.records import add_opinion, add_progress, rate_satisfaction
+from deliberation.schemas import OpinionCreate, ProgressCreate, SatisfactionCreate
+from deliberation.tables import Opinion, ResolutionItem, SatisfactionRating, Topic, TopicEvent
 from deliberation.topics import fire_trigger
 from tests.world import World, satisfy, topic_in_state
 from workflows import WORKFLOW
@@ -127,3 +127,46 @@ async def test_no_rating_lands_after_the_topic_is_closed(world: World, postgres_
     for _ in range(RATING_ROUNDS):
         late += await _rating_round(world)
     assert late == 0, f"{late} ratings landed after the topic was closed"
+
+
+async def _progress_round(world: World) -> str | None:
+    """Progress reports that reopen an item ("not completed") racing ``close``, which
+    needs every item completed: a closed topic never has an item left open."""
+    t = world.a
+    topic = await topic_in_state(t, "feedback")
+    await satisfy(t, topic, "items_completed")
+    await satisfy(t, topic, "satisfaction_rated")
+    current = (await t["staff"].get(f"/api/v1/topics/{topic['id']}")).json()
+    item = (await t["staff"].get(f"/api/v1/topics/{topic['id']}/resolution-items")).json()[0]
+    staff = t["staff"].principal
+
+    async def report(n: int) -> str:
+        try:
+            await add_progress(
+                staff, item["id"], ProgressCreate(note=f"返工{n}", percent=80, completed=False)
+            )
+        except DomainError as error:
+            return type(error).__name__
+        return "ok"
+
+    async def close() -> str:
+        try:
+            await fire_trigger(staff, topic["id"], "close", current["version"], "办结")
+        except DomainError as error:
+            return type(error).__name__
+        return "moved"
+
+    tasks = [report(n) for n in range(5)] + [close()] + [report(n) for n in range(5, 10)]
+    await asyncio.gather(*tasks)
+    state = await Topic.select(Topic.state).where(Topic.id == topic["id"]).first()
+    open_items = await ResolutionItem.count().where(
+        (ResolutionItem.topic == topic["id"]) & (ResolutionItem.completed == False)  # noqa: E712
+    )
+    if state is not None and state["state"] == "closed" and open_items:
+        return f"topic {topic['id']} closed with {open_items} item(s) not completed"
+    return None
+
+
+async def test_no_topic_closes_with_an_item_reopened(world: World, postgres_only: None) -> None:
+    wrong = [w for w in [await _progress_round(world) for _ in range(RATING_ROUNDS)] if w]
+    assert wrong == []

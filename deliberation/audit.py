@@ -28,7 +28,7 @@ from deliberation.chain import (
     SCHEME,
     TRANSITION_KINDS,
     Event,
-    append,
+    _append,
     canonical,
     chain_hash,
     current_key,
@@ -459,7 +459,7 @@ async def rekey(now: datetime | None = None) -> int:
             for (record, record_id), (topic_id, content) in sorted(contents.items()):
                 if record == "topic":  # vouched by revouch, which follows
                     continue
-                await append(
+                await _append(
                     topic_id,
                     "record.created",
                     actor_id=None,
@@ -512,7 +512,7 @@ async def revouch(now: datetime | None = None) -> int:
             for topic_id in ids:
                 own = next(i for i in items[topic_id] if i["record"] == "topic")
                 others = [i for i in items[topic_id] if i["record"] != "topic"]
-                await append(
+                await _append(
                     topic_id,
                     "chain.revouched",
                     actor_id=None,

@@ -7,8 +7,10 @@ not hold the key cannot recompute the hashes after editing an event; removing th
 newest events is caught against a saved copy of the published chain heads
 (``deliberation.audit``).
 
-:func:`append` is the only way an event is written. Call it inside the write's own
-transaction, after the change: the change and its event are committed together or
+:func:`_append` is the only way an event is written; it is private to
+``deliberation.changes`` (the unit of work every change to a topic goes through), the audit
+and the migrations (a test walks the code for other callers). It runs inside the write's
+own transaction, after the change: the change and its event are committed together or
 not at all. Events about a record carry the record's keyed digests after the change (and
 for a correction those of each changed field before and after), so an edited, moved
 or deleted record row no longer matches its latest event (docs/decisions.md "The chain").
@@ -161,7 +163,7 @@ async def next_seq(topic_id: int) -> tuple[int, str]:
     return int(rows[0]["event_seq"]), str(rows[0]["state"])
 
 
-async def append(
+async def _append(
     topic_id: int,
     kind: str,
     *,
@@ -325,7 +327,7 @@ async def vouched_data(
     return data
 
 
-async def vouch(
+async def _vouch(
     kind: str,
     topic_id: int,
     record: str,
@@ -342,4 +344,4 @@ async def vouch(
     the record's content before a change; ``also`` names other records the same write
     changed (a progress report completes its item, a publish supersedes the older)."""
     data = await vouched_data(record, record_id, before=before, also=also)
-    return await append(topic_id, kind, actor_id=actor_id, comment=comment, data=data, now=now)
+    return await _append(topic_id, kind, actor_id=actor_id, comment=comment, data=data, now=now)

@@ -13,10 +13,8 @@ import msgspec
 
 from deliberation import chain
 from deliberation.clock import utcnow
-from deliberation.database import write_transaction
-from deliberation.deadlines import refresh_due
 from deliberation.errors import ConditionFailed, NotFound, ValidationFailed
-from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
+from deliberation.permissions import Subject, allowed
 from deliberation.record_content import FIELDS, load_content, record_key
 from deliberation.schemas import RevisionRead
 from deliberation.security import Principal
@@ -61,33 +59,20 @@ async def keep_revision(
     return revision + 1
 
 
-async def _record_and_topic(record: str, record_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+async def record_row(record: str, record_id: int) -> dict[str, Any] | None:
+    """A row of ``record``'s table by id (on the transaction's connection, if any)."""
+    if not valid_id(record_id):
+        return None
     table, _ = FIELDS[record_key(record)]
-    row = (
-        await table.select().where(table.id == record_id).first()  # type: ignore[attr-defined]
-        if valid_id(record_id)
-        else None
-    )
+    row = await table.select().where(table.id == record_id).first()  # type: ignore[attr-defined]
+    return dict(row) if row is not None else None
+
+
+async def _record_and_topic(record: str, record_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    row = await record_row(record, record_id)
     if row is None:
         raise NotFound(f"{_label(record)}不存在")
-    return dict(row), await topic_row(row["topic"])
-
-
-async def checked_record(
-    principal: Principal, action: Action, kind: str, record: str, record_id: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``record`` (a row of its table) and its topic, if the policy lets ``principal`` do
-    ``action`` of ``kind`` on it: the role first (403, whatever the record), then the
-    record (404, named), then its topic's township (404, named the same) and stage (409).
-    """
-    allowed(principal, action, ROLE_ONLY, kind).check()
-    row, topic = await _record_and_topic(record, record_id)
-    author = row.get(AUTHORS[record]) if record in AUTHORS else None
-    decision = allowed(principal, action, Subject.of_topic(topic, author), kind)
-    if decision.error is NotFound:
-        raise NotFound(f"{_label(record)}不存在")
-    decision.check()
-    return row, topic
+    return row, await topic_row(row["topic"])
 
 
 async def readable_record(
@@ -129,8 +114,11 @@ async def correct(
         }
     )
     redraft = False
-    async with write_transaction():
-        row, topic = await checked_record(principal, "record.correct", record, record, record_id)
+    from deliberation.changes import record_change
+
+    async with record_change(principal, "record.correct", record, record, record_id) as change:
+        row, topic = change.record, change.topic
+        assert row is not None
         if record == "opinion" and row["adoption"] is not None:
             raise ConditionFailed("这条意见已经答复，不能再更正；如有新的想法，请另提一条意见")
         if record == "minutes":
@@ -166,16 +154,8 @@ async def correct(
                 ]
             )
         if record in ("meeting", "resolution_item"):
-            await refresh_due(topic["id"], topic["state"], topic["stage_entered_on"])
-        await chain.vouch(
-            "record.corrected",
-            topic["id"],
-            record,
-            record_id,
-            actor_id=principal.id,
-            comment=reason,
-            before=before,
-        )
+            await change.refresh_due()
+        await change.corrected(record, record_id, before=before, comment=reason)
     return {"redraft": redraft}
 
 

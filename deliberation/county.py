@@ -12,12 +12,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from deliberation import chain
+from deliberation.changes import topic_change
 from deliberation.clock import china_today, chinese_datetime, utcnow
-from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.deadlines import due_label
 from deliberation.errors import AlreadyUrged, ValidationFailed
-from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import Subject, allowed
 from deliberation.schemas import CountyRead, CountyTownship, OverdueTopicRead, UrgeRead
 from deliberation.security import Principal
@@ -44,36 +42,17 @@ async def urge(principal: Principal, topic_id: int, note: str) -> UrgeRead:
     if not note:
         raise ValidationFailed([{"field": "note", "message": "请写明督办意见"}])
     now = utcnow()
-    async with write_transaction():
-        # The topic's row is locked (PostgreSQL; SQLite's write transaction is exclusive)
-        # before the last urge is looked at: concurrent urges queue here, and each sees
-        # the one before it.
-        if not is_sqlite(bound_engine()):
-            await Topic.raw("SELECT id FROM topic WHERE id = {} FOR UPDATE", topic_id)
-        topic = await topic_row(topic_id)  # as it stands inside the transaction
-        allowed(principal, "topic.urge", Subject.of_topic(topic)).check()
+    # The topic's row is locked (PostgreSQL; SQLite's write transaction is exclusive)
+    # before the last urge is looked at: concurrent urges queue here, and each sees the
+    # one before it.
+    async with topic_change(principal, topic_id, "topic.urge") as change:
+        topic = change.topic  # as it stands inside the transaction
         if topic["urged_at"] is not None and now - topic["urged_at"] < URGE_WINDOW:
             raise await _already_urged(topic)
         await Topic.update(
             {Topic.urged_at: now, Topic.urge_note: note, Topic.urged_by: principal.id}
         ).where(Topic.id == topic_id)
-        event = await chain.append(
-            topic_id, "topic.urged", actor_id=principal.id, comment=note, now=now
-        )
-        state = topic["state"]
-        await record_event(
-            "topic.urged",
-            topic["township"],
-            topic_id,
-            {
-                **topic_data(topic, state, WORKFLOW.state(state).label),
-                "note": note,
-                "due_on": topic["due_on"].isoformat() if topic["due_on"] else None,
-                "due_label": due_label(state, topic["due_on"]),
-                "urged_by": principal.id,
-            },
-            now=now,
-        )
+        event = await change.appended("topic.urged", comment=note, now=now)
     name = await Account.select(Account.display_name).where(Account.id == principal.id).first()
     return UrgeRead(
         topic_id=topic_id,

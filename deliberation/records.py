@@ -12,13 +12,10 @@ from typing import Any, get_args
 
 import msgspec
 
-from deliberation import chain
+from deliberation.changes import record_change, topic_change
 from deliberation.clock import utcnow
-from deliberation.corrections import checked_record, correct, keep_revision, readable_record
-from deliberation.database import write_transaction
-from deliberation.deadlines import refresh_due
+from deliberation.corrections import correct, keep_revision, readable_record
 from deliberation.errors import ValidationFailed
-from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import Subject, allowed
 from deliberation.record_content import load_content
 from deliberation.schemas import (
@@ -60,9 +57,8 @@ from deliberation.tables import (
     SatisfactionRating,
     SiteConsultation,
 )
-from deliberation.topics import topic_row, visible_topic
+from deliberation.topics import visible_topic
 from deliberation.validation import check_dates, check_meeting_held
-from workflows import WORKFLOW
 
 
 def check_record_allowed(record: str, principal: Principal, topic: dict[str, Any]) -> None:
@@ -123,9 +119,7 @@ async def _read_opinion(opinion_id: int) -> OpinionRead:
 
 
 async def add_opinion(principal: Principal, topic_id: int, data: OpinionCreate) -> OpinionRead:
-    async with write_transaction():
-        topic = await topic_row(topic_id)
-        check_record_allowed("opinion", principal, topic)
+    async with topic_change(principal, topic_id, "record.add", "opinion") as change:
         inserted = await Opinion.insert(
             Opinion(
                 topic=topic_id,
@@ -137,20 +131,7 @@ async def add_opinion(principal: Principal, topic_id: int, data: OpinionCreate) 
                 created_at=utcnow(),
             )
         )
-        await chain.vouch(
-            "record.created", topic_id, "opinion", inserted[0]["id"], actor_id=principal.id
-        )
-        state = topic["state"]
-        await record_event(
-            "opinion.submitted",
-            topic["township"],
-            topic_id,
-            {
-                **topic_data(topic, state, WORKFLOW.state(state).label),
-                "opinion_id": inserted[0]["id"],
-                "stance": data.stance,
-            },
-        )
+        await change.created("opinion", inserted[0]["id"], extra={"stance": data.stance})
     return await _read_opinion(inserted[0]["id"])
 
 
@@ -183,10 +164,11 @@ async def opinions_seen(principal: Principal | None, topic: dict[str, Any]) -> l
 
 
 async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAnswer) -> OpinionRead:
-    async with write_transaction():
-        row, topic = await checked_record(
-            principal, "record.add", "opinion_answer", "opinion", opinion_id
-        )
+    async with record_change(
+        principal, "record.add", "opinion_answer", "opinion", opinion_id
+    ) as change:
+        row, topic = change.record, change.topic
+        assert row is not None
         before = None
         if row["adoption"] is not None:  # answered again: the earlier answer is kept
             before = await load_content("opinion", opinion_id)
@@ -199,14 +181,7 @@ async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAns
                 Opinion.answered_at: utcnow(),
             }
         ).where(Opinion.id == opinion_id)
-        await chain.vouch(
-            "opinion.answered",
-            topic["id"],
-            "opinion",
-            opinion_id,
-            actor_id=principal.id,
-            before=before,
-        )
+        await change.vouched("opinion.answered", "opinion", opinion_id, before=before)
     return await _read_opinion(opinion_id)
 
 
@@ -233,9 +208,7 @@ async def add_investigation(
     principal: Principal, topic_id: int, data: InvestigationCreate
 ) -> InvestigationRead:
     check_dates(visited_on=data.visited_on)
-    async with write_transaction():
-        topic = await topic_row(topic_id)
-        check_record_allowed("investigation", principal, topic)
+    async with topic_change(principal, topic_id, "record.add", "investigation") as change:
         row = Investigation(
             topic=topic_id,
             visited_on=data.visited_on,
@@ -246,9 +219,7 @@ async def add_investigation(
             created_at=utcnow(),
         )
         await row.save()
-        await chain.vouch(
-            "record.created", topic_id, "investigation", row.id, actor_id=principal.id
-        )
+        await change.created("investigation", row.id)
     return _investigation_read(row.to_dict())
 
 
@@ -290,9 +261,7 @@ async def add_site_consultation(
     principal: Principal, topic_id: int, data: SiteConsultationCreate
 ) -> SiteConsultationRead:
     check_dates(held_on=data.held_on)
-    async with write_transaction():
-        topic = await topic_row(topic_id)
-        check_record_allowed("site_consultation", principal, topic)
+    async with topic_change(principal, topic_id, "record.add", "site_consultation") as change:
         row = SiteConsultation(
             topic=topic_id,
             held_on=data.held_on,
@@ -303,9 +272,7 @@ async def add_site_consultation(
             created_at=utcnow(),
         )
         await row.save()
-        await chain.vouch(
-            "record.created", topic_id, "site_consultation", row.id, actor_id=principal.id
-        )
+        await change.created("site_consultation", row.id)
     return _site_consultation_read(row.to_dict())
 
 
@@ -372,9 +339,7 @@ async def _read_meeting(meeting_id: int) -> MeetingRead:
 
 async def schedule_meeting(principal: Principal, topic_id: int, data: MeetingCreate) -> MeetingRead:
     check_dates(scheduled_at=data.scheduled_at.date())
-    async with write_transaction():
-        topic = await topic_row(topic_id)
-        check_record_allowed("meeting", principal, topic)
+    async with topic_change(principal, topic_id, "record.add", "meeting") as change:
         inserted = await Meeting.insert(
             Meeting(
                 topic=topic_id,
@@ -387,10 +352,8 @@ async def schedule_meeting(principal: Principal, topic_id: int, data: MeetingCre
                 created_at=utcnow(),
             )
         )
-        await refresh_due(topic_id, topic["state"], topic["stage_entered_on"])
-        await chain.vouch(
-            "record.created", topic_id, "meeting", inserted[0]["id"], actor_id=principal.id
-        )
+        await change.refresh_due()
+        await change.created("meeting", inserted[0]["id"])
     return await _read_meeting(inserted[0]["id"])
 
 
@@ -402,8 +365,9 @@ async def list_meetings(principal: Principal, topic_id: int) -> list[MeetingRead
 
 
 async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpdate) -> MeetingRead:
-    async with write_transaction():
-        row, topic = await checked_record(principal, "record.add", "minutes", "meeting", meeting_id)
+    async with record_change(principal, "record.add", "minutes", "meeting", meeting_id) as change:
+        row, topic = change.record, change.topic
+        assert row is not None
         check_meeting_held(row["scheduled_at"])
         before = None
         reason = data.reason.strip()
@@ -438,15 +402,10 @@ async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpd
                 for position, a in enumerate(data.attendees)
             ]
         )
-        await chain.vouch(
-            "record.corrected" if before is not None else "record.created",
-            topic["id"],
-            "minutes",
-            meeting_id,
-            actor_id=principal.id,
-            comment=reason if before is not None else "",
-            before=before,
-        )
+        if before is not None:
+            await change.corrected("minutes", meeting_id, before=before, comment=reason)
+        else:
+            await change.created("minutes", meeting_id)
     return await _read_meeting(meeting_id)
 
 
@@ -496,9 +455,7 @@ async def add_resolution_item(
     principal: Principal, topic_id: int, data: ResolutionItemCreate
 ) -> ResolutionItemRead:
     check_dates(due_date=data.due_date)
-    async with write_transaction():
-        topic = await topic_row(topic_id)
-        check_record_allowed("resolution_item", principal, topic)
+    async with topic_change(principal, topic_id, "record.add", "resolution_item") as change:
         inserted = await ResolutionItem.insert(
             ResolutionItem(
                 topic=topic_id,
@@ -510,10 +467,8 @@ async def add_resolution_item(
                 created_at=utcnow(),
             )
         )
-        await refresh_due(topic_id, topic["state"], topic["stage_entered_on"])
-        await chain.vouch(
-            "record.created", topic_id, "resolution_item", inserted[0]["id"], actor_id=principal.id
-        )
+        await change.refresh_due()
+        await change.created("resolution_item", inserted[0]["id"])
     rows = await ResolutionItem.select().where(ResolutionItem.id == inserted[0]["id"])
     return (await item_reads(rows))[0]
 
@@ -529,10 +484,9 @@ async def list_resolution_items(principal: Principal, topic_id: int) -> list[Res
 
 
 async def add_progress(principal: Principal, item_id: int, data: ProgressCreate) -> ProgressRead:
-    async with write_transaction():
-        _, topic = await checked_record(
-            principal, "record.add", "progress", "resolution_item", item_id
-        )
+    async with record_change(
+        principal, "record.add", "progress", "resolution_item", item_id
+    ) as change:
         row = ProgressReport(
             item=item_id,
             note=data.note.strip(),
@@ -545,15 +499,8 @@ async def add_progress(principal: Principal, item_id: int, data: ProgressCreate)
         await ResolutionItem.update({ResolutionItem.completed: data.completed}).where(
             ResolutionItem.id == item_id
         )
-        await refresh_due(topic["id"], topic["state"], topic["stage_entered_on"])
-        await chain.vouch(
-            "record.created",
-            topic["id"],
-            "progress",
-            row.id,
-            actor_id=principal.id,
-            also=(("resolution_item", item_id),),
-        )
+        await change.refresh_due()
+        await change.created("progress", row.id, also=(("resolution_item", item_id),))
     return _progress_read(row.to_dict())
 
 
@@ -599,9 +546,7 @@ async def rate_satisfaction(
     where = (SatisfactionRating.topic == topic_id) & (
         SatisfactionRating.representative == principal.id
     )
-    async with write_transaction():
-        topic = await topic_row(topic_id)
-        check_record_allowed("satisfaction", principal, topic)
+    async with topic_change(principal, topic_id, "record.add", "satisfaction") as change:
         existing = await SatisfactionRating.select(SatisfactionRating.id).where(where).first()
         before = None
         if existing is not None:  # rated again: the earlier rating is kept
@@ -629,14 +574,7 @@ async def rate_satisfaction(
             )
         row = await SatisfactionRating.select(*RATING_COLUMNS).where(where).first()
         assert row is not None
-        await chain.vouch(
-            "satisfaction.rated",
-            topic_id,
-            "satisfaction",
-            row["id"],
-            actor_id=principal.id,
-            before=before,
-        )
+        await change.vouched("satisfaction.rated", "satisfaction", row["id"], before=before)
     return _satisfaction_read(row)
 
 

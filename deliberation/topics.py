@@ -7,7 +7,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from deliberation import chain
+from deliberation import changes
 from deliberation.clock import china_today, utcnow
 from deliberation.database import is_sqlite, row_by_id, write_transaction
 from deliberation.deadlines import due_label, due_of, is_overdue
@@ -20,7 +20,6 @@ from deliberation.errors import (
     ValidationFailed,
 )
 from deliberation.history import topic_history
-from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import (
     Subject,
     allowed,
@@ -174,26 +173,13 @@ async def open_topic(
         )
         topic_id = inserted[0]["id"]
         await count_grams(principal.township_id, search_grams.split())
-        opened = {"id": topic_id, "reference": reference, "title": title}
-        await record_event(
-            "topic.opened",
-            principal.township_id,
-            topic_id,
-            topic_data(opened, WORKFLOW.initial, WORKFLOW.state(WORKFLOW.initial).label),
-            now=now,
-        )
-        await chain.append(
-            topic_id,
-            "topic.opened",
-            actor_id=principal.id,
-            # The topic's own facts (title, description, place) are vouched from the start.
-            data=await chain.vouched_data("topic", topic_id),
-            trigger="open",
-            from_state=None,
-            to_state=WORKFLOW.initial,
-            seq=1,
-            now=now,
-        )
+        opened = {
+            "id": topic_id,
+            "reference": reference,
+            "title": title,
+            "township": principal.township_id,
+        }
+        await changes.topic_opened(principal, opened, WORKFLOW.initial, now)
     return topic_read(await visible_topic(principal, topic_id), principal)
 
 
@@ -301,21 +287,17 @@ async def fire_trigger(
         )
     transition = WORKFLOW.transition(trigger)
     comment = comment.strip()
-    async with write_transaction():
-        topic = await topic_row(topic_id)
-        decision = allowed(principal, "topic.fire", Subject.of_topic(topic), trigger)
-        if not decision and decision.error is not TransitionNotAllowed:
-            decision.check()  # not theirs to see (404) or to fire (403)
-        if version != topic["version"]:
-            raise StaleVersion(
-                f"议题已被他人更新（当前版本 {topic['version']}），请刷新后重试",
-                current_version=topic["version"],
-            )
-        decision.check()  # the trigger does not leave the current state (409)
+    # The topic is locked and the policy decides on the locked row: 404, 403, then
+    # 409 stale_version (whoever got there first changed the topic), then 409 when
+    # the trigger does not leave the current state.
+    async with changes.topic_change(
+        principal, topic_id, "topic.fire", trigger, version=version
+    ) as change:
+        topic = change.topic
         try:
             dest = MACHINE.fire(topic["state"], trigger)
         except TriggerNotAllowed as error:  # the declaration and the machine disagree
-            raise TransitionNotAllowed(decision.reason or trigger) from error
+            raise TransitionNotAllowed(trigger) from error
         missing = await unmet_requirements(transition, topic, comment)
         if missing:
             raise ConditionFailed(
@@ -340,25 +322,8 @@ async def fire_trigger(
         )
         if not updated:
             raise StaleVersion("议题已被他人更新，请刷新后重试")
-        await record_event(
-            "topic.transitioned",
-            topic["township"],
-            topic_id,
-            {
-                **topic_data(topic, dest, WORKFLOW.state(dest).label),
-                "trigger": trigger,
-                "trigger_label": transition.label,
-                "from_state": topic["state"],
-                "from_state_label": WORKFLOW.state(topic["state"]).label,
-                "comment": comment,
-                "actor_id": principal.id,
-            },
-            now=now,
-        )
-        await chain.append(
-            topic_id,
+        await change.appended(
             "transition",
-            actor_id=principal.id,
             comment=comment,
             trigger=trigger,
             from_state=topic["state"],

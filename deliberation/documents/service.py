@@ -18,9 +18,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
-from piccolo.querystring import QueryString
 
 from deliberation import chain
+from deliberation.changes import topic_change
 from deliberation.clock import china_today, chinese_date, utcnow
 from deliberation.context import current
 from deliberation.database import bound_engine, is_sqlite, write_transaction
@@ -34,7 +34,6 @@ from deliberation.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
 from deliberation.schemas import DocumentPage, DocumentRead
 from deliberation.search import normalise
@@ -44,7 +43,6 @@ from deliberation.topics import topic_row, valid_id, visible_topic
 from deliberation.validation import check_date_range
 from deliberation.wording import zh
 from deliberation.workdays import working_days
-from workflows import WORKFLOW
 
 STATUS_LABELS = {
     "draft": "草稿",
@@ -241,7 +239,8 @@ async def create_document(
     document_id = inserted[0]["id"]
     try:
         pdf = await publishing.renderer.render(_draft_job(content, document_id, publishing))
-        async with write_transaction():
+        # Decided again on the locked topic: the stage may have moved on while rendering.
+        async with topic_change(principal, topic_id, "document.draft", kind) as change:
             await Document.update(
                 {
                     Document.status: "draft",
@@ -250,9 +249,7 @@ async def create_document(
                     Document.size_bytes: len(pdf),
                 }
             ).where(Document.id == document_id, Document.status == RENDERING)
-            await chain.vouch(
-                "document.drafted", topic_id, "document", document_id, actor_id=principal.id
-            )
+            await change.vouched("document.drafted", "document", document_id)
     except BaseException:
         # Never leave a half-made draft behind.
         await Document.delete().where(Document.id == document_id, Document.status == RENDERING)
@@ -529,13 +526,9 @@ async def _publish(
     publishing: Publishing,
 ) -> None:
     document_id, topic_id = row["id"], row["topic"]
-    async with write_transaction():
-        engine = bound_engine()
-        if not is_sqlite(engine):
-            # Publishes of one topic's documents take turns (SQLite's writers already do).
-            await engine.run_querystring(
-                QueryString("SELECT id FROM topic WHERE id = {} FOR UPDATE", topic_id)
-            )
+    # Publishes of one topic's documents take turns on the topic's lock, and the policy
+    # decides again on the locked row (the stage may have moved on while rendering).
+    async with topic_change(principal, topic_id, "document.publish", row["kind"]) as change:
         current = await _current_content(content.kind, topic_id, today)
         if current is None or _printed(current) != _printed(content):
             raise _RecordChanged()
@@ -581,31 +574,15 @@ async def _publish(
         )
         if not updated:
             raise TransitionNotAllowed("此文件已被他人发布或处理，请刷新后再试")
-        event = await chain.vouch(
+        verify_url = publishing.verify_url(document_id)
+        event = await change.vouched(
             "document.published",
-            topic_id,
             "document",
             document_id,
-            actor_id=principal.id,
             also=tuple(("document", r["id"]) for r in superseded),
             now=now,
-        )
-        # The chain head this document was issued at, for its verification page.
-        seq, head_hash = await chain.head(topic_id)
-        assert seq == event.seq
-        await Document.update({Document.chain_seq: seq, Document.chain_hash: head_hash}).where(
-            Document.id == document_id
-        )
-        await board.changed()
-        topic = await topic_row(topic_id)
-        state = topic["state"]
-        verify_url = publishing.verify_url(document_id)
-        await record_event(
-            "document.published",
-            row["township"],
-            topic_id,
-            {
-                **topic_data(topic, state, WORKFLOW.state(state).label),
+            # What the webhooks are told besides the topic (outbox "document.published").
+            extra={
                 "document_id": document_id,
                 "kind": row["kind"],
                 "kind_label": KINDS[row["kind"]],
@@ -617,8 +594,14 @@ async def _publish(
                 "pdf_url": publishing.pdf_url(document_id),
                 "posting_ends_on": deadline.day.isoformat(),
             },
-            now=now,
         )
+        # The chain head this document was issued at, for its verification page.
+        seq, head_hash = await chain.head(topic_id)
+        assert seq == event.seq
+        await Document.update({Document.chain_seq: seq, Document.chain_hash: head_hash}).where(
+            Document.id == document_id
+        )
+        await board.changed()
 
 
 async def revocable(principal: Principal, document_id: int, publishing: Publishing) -> DocumentRead:
@@ -643,7 +626,7 @@ async def revoke_document(
     now: datetime | None = None,
 ) -> DocumentRead:
     row = await _revocable_row(principal, document_id)
-    async with write_transaction():
+    async with topic_change(principal, row["topic"], "document.revoke", row["kind"]) as change:
         updated = (
             await Document.update(
                 {
@@ -659,14 +642,7 @@ async def revoke_document(
         if not updated:
             raise TransitionNotAllowed("此文件已被他人撤销，请刷新后再试")
         await board.changed()
-        await chain.vouch(
-            "document.revoked",
-            row["topic"],
-            "document",
-            document_id,
-            actor_id=principal.id,
-            comment=reason.strip(),
-        )
+        await change.vouched("document.revoked", "document", document_id, comment=reason.strip())
     return _read(await _row(principal, document_id), publishing)
 
 

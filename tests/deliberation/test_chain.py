@@ -200,7 +200,7 @@ async def test_a_failure_inside_a_write_leaves_neither_record_nor_event(
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(chain, "append", broken)
+    monkeypatch.setattr(chain, "_append", broken)
     r = await town["representative"].post(
         f"/api/v1/topics/{topic['id']}/opinions", {"content": "半截", "stance": "support"}
     )

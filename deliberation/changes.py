@@ -1,0 +1,344 @@
+"""One unit of work for every change to a topic (docs/decisions.md "One unit of work").
+
+A change to a topic's data is written only inside :func:`topic_change` (or
+:func:`record_change` for a change to an existing record), which, in this order:
+
+1. opens the write transaction (SQLite: ``BEGIN IMMEDIATE``, every writer queues);
+2. locks the topic row first (PostgreSQL: ``SELECT … FOR NO KEY UPDATE``), so a
+   concurrent transition cannot commit between the check and the write;
+3. decides with the policy on the locked row (404 → 403 → stale version 409 → wrong
+   stage 409);
+4. yields a :class:`Change`, the one way to append the topic's chain event; the outbox
+   event (the webhooks' vocabulary) is derived from the chain event (:data:`OUTBOX_OF`);
+5. commits, and refuses to (raises) if no chain event was appended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from deliberation import chain
+from deliberation import topics as _topics
+from deliberation.database import bound_engine, is_sqlite, write_transaction
+from deliberation.deadlines import due_label, refresh_due
+from deliberation.errors import NotFound, StaleVersion, TransitionNotAllowed
+from deliberation.notifications.outbox import record_event, topic_data
+from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
+from deliberation.security import Principal
+from workflows import WORKFLOW
+
+
+class ChangeWithoutEvent(RuntimeError):
+    """A unit of work ended without appending to the topic's chain: a bug."""
+
+
+@dataclass
+class Change:
+    """The open unit of work on one locked topic: how its chain event is written."""
+
+    principal: Principal
+    topic: dict[str, Any]
+    record: dict[str, Any] | None = None
+    events: list[chain.Event] = field(default_factory=list)
+
+    @property
+    def topic_id(self) -> int:
+        return int(self.topic["id"])
+
+    async def vouched(
+        self,
+        kind: str,
+        record: str,
+        record_id: int,
+        *,
+        before: dict[str, Any] | None = None,
+        comment: str = "",
+        also: tuple[tuple[str, int], ...] = (),
+        now: datetime | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> chain.Event:
+        """Append the event of a write to ``record`` (its digests as stored now)."""
+        event = await chain._vouch(
+            kind,
+            self.topic_id,
+            record,
+            record_id,
+            actor_id=self.principal.id,
+            comment=comment,
+            before=before,
+            also=also,
+            now=now,
+        )
+        await self._told(event, {"record": record, "record_id": record_id, **(extra or {})})
+        return event
+
+    async def created(
+        self,
+        record: str,
+        record_id: int,
+        *,
+        also: tuple[tuple[str, int], ...] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> chain.Event:
+        return await self.vouched("record.created", record, record_id, also=also, extra=extra)
+
+    async def corrected(
+        self, record: str, record_id: int, *, before: dict[str, Any], comment: str
+    ) -> chain.Event:
+        return await self.vouched(
+            "record.corrected", record, record_id, before=before, comment=comment
+        )
+
+    async def appended(
+        self,
+        kind: str,
+        *,
+        comment: str = "",
+        data: dict[str, Any] | None = None,
+        trigger: str = "",
+        from_state: str | None = None,
+        to_state: str | None = None,
+        seq: int | None = None,
+        now: datetime | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> chain.Event:
+        """Append an event that is not about one record (a move, an urge)."""
+        event = await chain._append(
+            self.topic_id,
+            kind,
+            actor_id=self.principal.id,
+            comment=comment,
+            data=data,
+            trigger=trigger,
+            from_state=from_state,
+            to_state=to_state,
+            seq=seq,
+            now=now,
+        )
+        await self._told(event, extra or {})
+        return event
+
+    async def refresh_due(self) -> None:
+        """Recompute the topic's due date after a write its deadline counts from."""
+        await refresh_due(self.topic_id, self.topic["state"], self.topic["stage_entered_on"])
+
+    async def _told(self, event: chain.Event, extra: dict[str, Any]) -> None:
+        self.events.append(event)
+        await tell(event, self.topic, extra)
+
+
+# The outbox, derived from the chain -----------------------------------------------------
+
+
+def _state_data(topic: dict[str, Any], state: str) -> dict[str, Any]:
+    return topic_data(topic, state, WORKFLOW.state(state).label)
+
+
+def _opened(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> Any:
+    return "topic.opened", _state_data(topic, event.to_state)
+
+
+def _moved(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> Any:
+    assert event.from_state is not None
+    return "topic.transitioned", {
+        **_state_data(topic, event.to_state),
+        "trigger": event.trigger,
+        "trigger_label": WORKFLOW.transition(event.trigger).label,
+        "from_state": event.from_state,
+        "from_state_label": WORKFLOW.state(event.from_state).label,
+        "comment": event.comment,
+        "actor_id": event.actor_id,
+    }
+
+
+RECORD_WEBHOOKS = {"opinion": ("opinion.submitted", "opinion_id")}
+"""Record kinds whose creation is told to webhooks: the event type and the id's name."""
+
+
+def _created(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> Any:
+    told = RECORD_WEBHOOKS.get(extra.get("record", ""))
+    if told is None:
+        return None
+    event_type, id_name = told
+    payload = {k: v for k, v in extra.items() if k not in ("record", "record_id")}
+    return event_type, {
+        **_state_data(topic, event.to_state),
+        id_name: extra["record_id"],
+        **payload,
+    }
+
+
+def _urged(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> Any:
+    state = event.to_state
+    return "topic.urged", {
+        **_state_data(topic, state),
+        "note": event.comment,
+        "due_on": topic["due_on"].isoformat() if topic["due_on"] else None,
+        "due_label": due_label(state, topic["due_on"]),
+        "urged_by": event.actor_id,
+    }
+
+
+def _published(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> Any:
+    payload = {k: v for k, v in extra.items() if k not in ("record", "record_id")}
+    return "document.published", {**_state_data(topic, event.to_state), **payload}
+
+
+Derive = Callable[[chain.Event, dict[str, Any], dict[str, Any]], tuple[str, dict[str, Any]] | None]
+
+OUTBOX_OF: dict[str, Derive | None] = {
+    "topic.opened": _opened,
+    "transition": _moved,
+    "record.created": _created,
+    "record.corrected": None,
+    "opinion.answered": None,
+    "satisfaction.rated": None,
+    "document.drafted": None,
+    "document.published": _published,
+    "document.revoked": None,
+    "topic.urged": _urged,
+}
+"""Chain event kind → the outbox event it makes (webhook names and payloads as
+documented in docs/api.md), or ``None`` when webhooks are not told."""
+
+
+async def tell(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Write the outbox event derived from ``event`` (inside the same transaction)."""
+    derive = OUTBOX_OF[event.kind]
+    told = derive(event, topic, extra) if derive is not None else None
+    if told is not None:
+        event_type, payload = told
+        await record_event(
+            event_type, topic["township"], event.topic_id, payload, now=event.created_at
+        )
+
+
+# The unit of work -----------------------------------------------------------------------
+
+
+async def locked_topic(topic_id: int) -> dict[str, Any]:
+    """The topic row, locked for this transaction (404 when there is none). PostgreSQL:
+    ``FOR NO KEY UPDATE`` queues every other writer of the topic (it conflicts with
+    itself, ``FOR UPDATE`` and every ``UPDATE topic``) without blocking the foreign-key
+    checks of child rows. SQLite: the write transaction is already exclusive."""
+    if not _topics.valid_id(topic_id):
+        raise NotFound("议题不存在")
+    engine = bound_engine()
+    lock = "" if is_sqlite(engine) else " FOR NO KEY UPDATE"
+    rows = await engine.run_querystring(
+        QueryString(_topics._SELECT_TOPIC + " WHERE id = {}" + lock, topic_id)
+    )
+    if not rows:
+        raise NotFound("议题不存在")
+    return dict(rows[0])
+
+
+@asynccontextmanager
+async def topic_change(
+    principal: Principal,
+    topic_id: int,
+    action: Action,
+    kind: str = "",
+    *,
+    version: int | None = None,
+    author_id: int | None = None,
+) -> AsyncIterator[Change]:
+    """A change to the topic: locked, decided on the locked row, written with its chain
+    event, committed. ``version`` (firing a trigger): a stale version is refused after
+    the role (403) and before the stage (409)."""
+    async with write_transaction():
+        topic = await locked_topic(topic_id)
+        change = Change(principal, topic)
+        _decide(principal, action, kind, topic, version=version, author_id=author_id)
+        yield change
+        if not change.events:
+            raise ChangeWithoutEvent(f"{action} {kind} on topic {topic_id} left no event")
+
+
+def _decide(
+    principal: Principal,
+    action: Action,
+    kind: str,
+    topic: dict[str, Any],
+    *,
+    version: int | None = None,
+    author_id: int | None = None,
+    not_found: str | None = None,
+) -> None:
+    decision = allowed(principal, action, Subject.of_topic(topic, author_id), kind)
+    if decision.error is NotFound and not_found is not None:
+        raise NotFound(not_found)
+    if version is not None:
+        if not decision and decision.error is not TransitionNotAllowed:
+            decision.check()  # not theirs to see (404) or to do (403)
+        if version != topic["version"]:
+            raise StaleVersion(
+                f"议题已被他人更新（当前版本 {topic['version']}），请刷新后重试",
+                current_version=topic["version"],
+            )
+    decision.check()  # the stage does not allow it (409)
+
+
+@asynccontextmanager
+async def record_change(
+    principal: Principal, action: Action, kind: str, record: str, record_id: int
+) -> AsyncIterator[Change]:
+    """A change to an existing ``record`` (a row of its table), of ``kind``: the role
+    first (403, whatever the record), then the record (404, named by its label), then
+    its topic, locked, and the decision on it (404 named the same, 409 wrong stage).
+    The record is read again under the lock (``change.record``)."""
+    from deliberation import corrections as _corrections
+
+    allowed(principal, action, ROLE_ONLY, kind).check()
+    label = _corrections._label(record)
+    first = await _corrections.record_row(record, record_id)
+    if first is None:
+        raise NotFound(f"{label}不存在")
+    async with write_transaction():
+        topic = await locked_topic(first["topic"])
+        row = await _corrections.record_row(record, record_id)
+        if row is None or row["topic"] != topic["id"]:
+            raise NotFound(f"{label}不存在")
+        author_field = _corrections.AUTHORS.get(record)
+        author = row.get(author_field) if author_field else None
+        change = Change(principal, topic, record=row)
+        _decide(principal, action, kind, topic, author_id=author, not_found=f"{label}不存在")
+        yield change
+        if not change.events:
+            raise ChangeWithoutEvent(f"{action} {kind} on {record} {record_id} left no event")
+
+
+async def topic_opened(
+    principal: Principal, topic: dict[str, Any], initial: str, now: datetime
+) -> chain.Event:
+    """The first event of a just-inserted topic (no row to lock yet: nobody else can
+    see it before the commit), with its outbox event."""
+    change = Change(principal, topic)
+    return await change.appended(
+        "topic.opened",
+        # The topic's own facts (title, description, place) are vouched from the start.
+        data=await chain.vouched_data("topic", topic["id"]),
+        trigger="open",
+        from_state=None,
+        to_state=initial,
+        seq=1,
+        now=now,
+    )
+
+
+__all__ = [
+    "OUTBOX_OF",
+    "Change",
+    "ChangeWithoutEvent",
+    "locked_topic",
+    "record_change",
+    "tell",
+    "topic_change",
+    "topic_opened",
+]

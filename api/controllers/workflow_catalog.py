@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
 from deliberation import workflow_catalog
@@ -39,7 +40,7 @@ class WorkflowCatalogController(Controller):
     async def describe(
         self,
         workflows: LoadedWorkflows,
-        key: Annotated[str, Parameter(max_length=64)],
+        key: Annotated[str, Parameter(max_length=64, examples=[Example(value="standard")])],
         version: Annotated[int | None, Parameter(ge=1, le=10_000)] = None,
     ) -> WorkflowDeclaration:
         """One workflow's whole declaration (its newest version unless ``version``), with

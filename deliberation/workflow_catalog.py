@@ -169,9 +169,9 @@ def time_limit_text(limit: TimeLimit | None) -> str:
     if limit is None:
         return ""
     if limit.counted_from == "items":
-        return f"{limit.label}：按各项成果自定的完成期限"
+        return f"按各项成果自定的完成期限{limit.label}"
     start = "自最近一次会议之日起" if limit.counted_from == "meeting" else "自进入本环节之日起"
-    text = f"{limit.label}：{start} {limit.working_days} 个工作日内"
+    text = f"{start} {limit.working_days} 个工作日内{limit.label}"
     if limit.window:
         text += "（意见征集期，期满后不再收意见）"
     return text

@@ -234,3 +234,29 @@ async def test_the_pages_are_public_and_linked_from_the_landing_page(
     assert "标准协商" in by_id(index.text, "workflow-standard")
     missing = await stranger.get("/workflows/nosuch", headers={"accept": "text/html"})
     assert missing.status_code == 404 and "没有名为“nosuch”的协商流程" in text(missing.text)
+
+
+async def test_bad_addresses_are_refused_plainly(stranger: httpx.AsyncClient) -> None:
+    for path in (
+        "/api/v1/workflows/%00",
+        "/api/v1/workflows/" + "x" * 65,
+        "/api/v1/workflows/standard?version=abc",
+        "/workflows/%00",
+        "/workflows/standard?version=abc",
+        "/workflows/standard?version=9",
+    ):
+        answer = await stranger.get(path, headers={"accept": "text/html"})
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+
+
+async def test_the_openapi_document_names_both_operations(stranger: httpx.AsyncClient) -> None:
+    paths = (await stranger.get("/schema/openapi.json")).json()["paths"]
+    listed = paths["/api/v1/workflows"]["get"]
+    one = paths["/api/v1/workflows/{key}"]["get"]
+    assert (listed["operationId"], one["operationId"]) == (
+        "list_workflows",
+        "describe_workflow_by_key",
+    )
+    assert listed["security"] == [] and one["security"] == []  # no sign-in
+    assert "404" in one["responses"] and "404" not in listed["responses"]
+    assert "/workflows/{key}" not in paths  # the pages stay out of the API document

@@ -73,10 +73,14 @@ def stranger(app: Litestar) -> httpx.AsyncClient:
 
 @pytest.fixture
 def two_workflows(app: Litestar, tmp_path: Path) -> Iterator[Registry]:
-    """The app serving a registry loaded from a folder: the shipped files and one more."""
+    """The app serving a registry loaded from a folder: the shipped files and one more
+    workflow, in two versions."""
     shutil.copytree(SHIPPED / "standard", tmp_path / "standard")
     (tmp_path / "tiny").mkdir()
     shutil.copy(TINY, tmp_path / "tiny" / "v1.toml")
+    second = TINY.read_text(encoding="utf-8")
+    second = second.replace("version = 1", "version = 2", 1).replace("小流程", "小流程二", 1)
+    (tmp_path / "tiny" / "v2.toml").write_text(second, encoding="utf-8")
     registry = Registry.load(tmp_path)
     app.state.workflows = registry
     try:
@@ -175,8 +179,15 @@ async def test_a_second_workflow_file_shows_up_in_the_list_and_its_page(
 ) -> None:
     listed = (await stranger.get("/api/v1/workflows")).json()
     assert [w["key"] for w in listed] == ["standard", "tiny"]
+    assert (listed[1]["version"], listed[1]["versions"], listed[1]["label"]) == (
+        2,
+        [1, 2],
+        "小流程二",
+    )
     tiny = (await stranger.get("/api/v1/workflows/tiny")).json()
-    assert tiny["label"] == "小流程" and tiny["versions"] == [1]
+    assert (tiny["version"], tiny["label"], tiny["versions"]) == (2, "小流程二", [1, 2])
+    first = (await stranger.get("/api/v1/workflows/tiny?version=1")).json()
+    assert (first["version"], first["label"], first["versions"]) == (1, "小流程", [1, 2])
     finish = next(t for t in tiny["transitions"] if t["trigger"] == "finish")
     quorum = next(r for r in finish["requires"] if r["kind"] == "quorum")
     assert quorum["basis"] == "村委会组织法第二十六条"
@@ -187,6 +198,9 @@ async def test_a_second_workflow_file_shows_up_in_the_list_and_its_page(
     assert page.status_code == 200
     # A requirement's own basis is said next to it.
     assert "村委会组织法第二十六条" in by_id(page.text, "step-deciding-finish")
+    assert 'href="/workflows/tiny?version=1"' in page.text  # the other version, linked
+    assert "<h1>小流程二</h1>" in page.text
+    assert "<h1>小流程</h1>" in (await stranger.get("/workflows/tiny?version=1")).text
     # A window says it is one.
     assert "意见征集期" in by_id(page.text, "stage-open")
 

@@ -18,6 +18,7 @@ from api.controllers.topics import TopicController, county_view, list_overdue
 from api.controllers.verify import VerifyController
 from api.controllers.webhooks import WebhookController
 from api.controllers.workflow import WorkflowController
+from api.controllers.workflow_catalog import WorkflowCatalogController
 from api.pages import PAGE_HANDLERS
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -37,6 +38,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     RecordController,
     CorrectionController,
     WorkflowController,
+    WorkflowCatalogController,
     DocumentController,
     PublicNoticeController,
     VerifyController,

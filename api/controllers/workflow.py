@@ -13,12 +13,18 @@ from workflows import WORKFLOW, mermaid
 
 
 class WorkflowController(Controller):
+    """``/api/v1/workflow``: the standard workflow (``standard`` version 1) in the v1.0
+    shape, kept as it was for the clients that read it. It is an alias: every workflow,
+    this one included, is described whole at ``/api/v1/workflows/{key}``."""
+
     path = "/api/v1/workflow"
     tags = ["workflow"]
     opt = {"exclude_from_auth": True}
 
     @get("/", operation_id="describe_workflow")
     async def describe(self) -> WorkflowRead:
+        """The standard workflow (an alias of ``/api/v1/workflows/standard?version=1``
+        in the v1.0 shape)."""
         return WorkflowRead(
             initial=WORKFLOW.initial,
             states=[

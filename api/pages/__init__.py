@@ -12,6 +12,7 @@ from api.pages.open_data import OpenDataController
 from api.pages.session import SessionController
 from api.pages.statistics import StatisticsPageController
 from api.pages.topic import TopicPageController
+from api.pages.workflows import WorkflowPageController
 
 PAGE_HANDLERS: list[ControllerRouterHandler] = [
     NoticeBoardController,
@@ -22,6 +23,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     AdminPageController,
     StatisticsPageController,
     OpenDataController,
+    WorkflowPageController,
 ]
 
 __all__ = ["PAGE_HANDLERS"]

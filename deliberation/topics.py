@@ -12,7 +12,6 @@ from deliberation.clock import china_today, utcnow
 from deliberation.database import is_sqlite, row_by_id, write_transaction
 from deliberation.deadlines import due_label, due_of, is_overdue
 from deliberation.errors import (
-    ConditionFailed,
     Forbidden,
     NotFound,
     StaleVersion,
@@ -20,6 +19,7 @@ from deliberation.errors import (
     ValidationFailed,
 )
 from deliberation.history import topic_history
+from deliberation.machines import decide
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import (
     Subject,
@@ -28,12 +28,11 @@ from deliberation.permissions import (
     member_township,
     sees_time_limits,
 )
-from deliberation.requirements import unmet_requirements
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
 from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
 from deliberation.security import Principal
 from deliberation.tables import ReferenceCounter, Topic, Village
-from workflows import MACHINE, WORKFLOW, TriggerNotAllowed
+from workflows import WORKFLOW
 
 TOPIC_COLUMNS = (
     Topic.id,
@@ -313,16 +312,7 @@ async def fire_trigger(
                 current_version=topic["version"],
             )
         decision.check()  # the trigger does not leave the current state (409)
-        try:
-            dest = MACHINE.fire(topic["state"], trigger)
-        except TriggerNotAllowed as error:  # the declaration and the machine disagree
-            raise TransitionNotAllowed(decision.reason or trigger) from error
-        missing = await unmet_requirements(transition, topic, comment)
-        if missing:
-            raise ConditionFailed(
-                f"不能执行“{transition.label}”，缺少：{'、'.join(r.label for r in missing)}",
-                missing=[r.name for r in missing],
-            )
+        dest = await decide(topic, trigger, comment)  # the machine, gated on requirements
         now = utcnow()
         today = china_today(now)
         due = await due_of(topic_id, dest, today)

@@ -195,8 +195,8 @@ def _holds(op: str, count: int, share: Fraction, of: int) -> bool:
 def _rule_words(op: str, share: Fraction, who: str) -> str:
     words = _share(share.numerator, share.denominator)
     if op == ">=":
-        return f"{who}{words}以上"
-    return f"{who}过半数" if words == "半数" else f"超过{who}{words}"
+        return f"{words}以上{who}"
+    return f"{who}过半数" if words == "半数" else f"{who}超过{words}"
 
 
 def _quorum(requirement: Requirement, facts: Facts, comment: str) -> Refusal | None:

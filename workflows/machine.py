@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from transitions import EventData, Machine, MachineError
 
@@ -61,8 +61,8 @@ class _Probe:
 
 def _condition(requirement: Requirement) -> Callable[[EventData], bool]:
     def met(event: EventData) -> bool:
-        probe = event.model
-        return probe.facts.met(requirement, probe.comment)
+        probe = cast(_Probe, event.model)
+        return bool(probe.facts.met(requirement, probe.comment))
 
     met.__name__ = f"met_{requirement.name}"
     return met

@@ -83,8 +83,8 @@ class Registry:
         invalid.extend(_record_types_kept(registry, directory))
         if invalid:
             raise RegistryInvalid(invalid)
-        for where, workflow in registry.workflows.items():
-            registry.machines[where] = WorkflowMachine(workflow)
+        for loaded, workflow in registry.workflows.items():
+            registry.machines[loaded] = WorkflowMachine(workflow)
         return registry
 
     def get(self, key: str, version: int) -> Workflow:

@@ -228,11 +228,11 @@ def _quorum(requirement: Requirement, facts: Facts, comment: str) -> Refusal | N
     figures = (
         f"应到 {vote.roster} 人" if base == "roster" else f"实到 {vote.present} 人"
     ) + f"，同意 {vote.approve} 人"
-    wanted = "未获" if carried else "须经"
+    rule = f"{_rule_words(op, share, who)}同意{basis}：{figures}"
     return Refusal(
         requirement.name,
         requirement.label,
-        detail=f"{body}表决{wanted}{_rule_words(op, share, who)}同意{basis}：{figures}",
+        detail=f"{body}表决已获{rule}，未被否决" if carried else f"{body}表决须经{rule}",
         basis=requirement.basis,
     )
 

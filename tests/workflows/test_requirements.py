@@ -4,6 +4,7 @@ and the machine gating on the same checks that explain its refusals."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -194,3 +195,20 @@ def test_the_machine_and_the_checks_agree_for_every_trigger_and_state(workflow) 
         assert moved == (None if missing else transition.dest)
         assert machine.ready(state, transition.trigger, state_facts, comment) is not missing
         assert transition.trigger in machine.triggers_from(state)
+
+
+def test_quorum_for_a_rejection_needs_a_valid_meeting_that_did_not_carry() -> None:
+    carried = req("finish", "quorum", TINY)
+    rejected = replace(
+        carried, params=tuple(sorted({**dict(carried.params), "outcome": "rejected"}.items()))
+    )
+    did_not_carry = Vote(QUORUM_VOTE, roster=27, present=20, approve=10, held_on=TODAY)
+    assert check(rejected, facts(votes={QUORUM_VOTE: did_not_carry})) is None
+    carried_vote = Vote(QUORUM_VOTE, roster=27, present=20, approve=11, held_on=TODAY)
+    refusal = check(rejected, facts(votes={QUORUM_VOTE: carried_vote}))
+    assert refusal is not None
+    assert refusal.detail == (
+        "村民代表会议表决已获到会人员过半数同意（村委会组织法第二十六条）：实到 20 人，同意 11 人，未被否决"
+    )
+    too_few = Vote(QUORUM_VOTE, roster=27, present=17, approve=0, held_on=TODAY)
+    assert check(rejected, facts(votes={QUORUM_VOTE: too_few})) is not None

@@ -26,6 +26,7 @@ from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
 from deliberation.history import topic_history
+from deliberation.machines import readiness
 from deliberation.permissions import (
     Subject,
     allowed,
@@ -34,7 +35,6 @@ from deliberation.permissions import (
     sees_time_limits,
 )
 from deliberation.records import item_reads
-from deliberation.requirements import unmet_requirements
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.scoping import topic_conditions
 from deliberation.security import Principal
@@ -126,13 +126,15 @@ async def next_steps(principal: Principal, topic: dict[str, Any]) -> list[NextSt
     """The steps this person may take now, then the other steps forward out of the
     state (taken by someone else), each with what it still needs."""
     mine = set(available_triggers(principal, topic))
+    _, waiting = await readiness(topic)  # may_<trigger> over the facts, or what is missing
     planned = []
     for transition in WORKFLOW.transitions:
         if topic["state"] not in transition.sources:
             continue
         if transition.trigger not in mine and transition.danger:
             continue
-        unmet = await unmet_requirements(transition, topic, "")
+        missing = {r.name for r in waiting.get(transition.trigger, [])}
+        unmet = [r for r in transition.requires if r.name in missing]
         planned.append(
             NextStep(
                 trigger=transition.trigger,

@@ -12,14 +12,13 @@ from deliberation.clock import china_today, utcnow
 from deliberation.database import is_sqlite, row_by_id, write_transaction
 from deliberation.deadlines import due_label, due_of, is_overdue
 from deliberation.errors import (
-    ConditionFailed,
     Forbidden,
     NotFound,
     StaleVersion,
-    TransitionNotAllowed,
     ValidationFailed,
 )
 from deliberation.history import topic_history
+from deliberation.machines import decide
 from deliberation.permissions import (
     Subject,
     allowed,
@@ -27,13 +26,12 @@ from deliberation.permissions import (
     scope,
     sees_time_limits,
 )
-from deliberation.requirements import unmet_requirements
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
 from deliberation.scoping import topic_conditions
 from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
 from deliberation.security import Principal
 from deliberation.tables import ReferenceCounter, Topic, Village
-from workflows import MACHINE, WORKFLOW, TriggerNotAllowed
+from workflows import WORKFLOW
 
 TOPIC_COLUMNS = (
     Topic.id,
@@ -285,7 +283,6 @@ async def fire_trigger(
                 }
             ]
         )
-    transition = WORKFLOW.transition(trigger)
     comment = comment.strip()
     # The topic is locked and the policy decides on the locked row: 404, 403, then
     # 409 stale_version (whoever got there first changed the topic), then 409 when
@@ -294,16 +291,7 @@ async def fire_trigger(
         principal, topic_id, "topic.fire", trigger, version=version
     ) as change:
         topic = change.topic
-        try:
-            dest = MACHINE.fire(topic["state"], trigger)
-        except TriggerNotAllowed as error:  # the declaration and the machine disagree
-            raise TransitionNotAllowed(trigger) from error
-        missing = await unmet_requirements(transition, topic, comment)
-        if missing:
-            raise ConditionFailed(
-                f"不能执行“{transition.label}”，缺少：{'、'.join(r.label for r in missing)}",
-                missing=[r.name for r in missing],
-            )
+        dest = await decide(topic, trigger, comment)  # the machine, gated on requirements
         now = utcnow()
         today = china_today(now)
         due = await due_of(topic_id, dest, today)

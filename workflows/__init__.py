@@ -18,13 +18,17 @@ from workflows.declaration import (
     Workflow,
 )
 from workflows.diagram import mermaid
-from workflows.machine import MACHINE, TriggerNotAllowed, WorkflowMachine, machine_kwargs
+from workflows.machine import EVERYTHING, Facts, TriggerNotAllowed, WorkflowMachine, machine_kwargs
 from workflows.registry import REGISTRY, WORKFLOW
+
+MACHINE = REGISTRY.machine(WORKFLOW)
+"""The standard workflow's machine."""
 
 REQUIREMENTS = WORKFLOW.requirements
 """The standard workflow's requirements, once by name."""
 
 __all__ = [
+    "EVERYTHING",
     "MACHINE",
     "RECORD_TYPES",
     "REGISTRY",
@@ -35,6 +39,7 @@ __all__ = [
     "VIEWS",
     "WORKFLOW",
     "DocumentKind",
+    "Facts",
     "ReadRule",
     "RecordKind",
     "Requirement",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workflows.declaration import Workflow
 from workflows.loader import Mistake, WorkflowInvalid, load
+from workflows.machine import WorkflowMachine
 
 HERE = Path(__file__).resolve().parent
 FILE = re.compile(r"v([1-9][0-9]*)\.toml\Z")
@@ -52,9 +53,11 @@ def _record_types_kept(registry: Registry, directory: Path) -> list[WorkflowInva
 
 @dataclass
 class Registry:
-    """The loaded workflows by ``(key, version)``."""
+    """The loaded workflows by ``(key, version)``, each with its machine (built once
+    here, never per request)."""
 
     workflows: dict[tuple[str, int], Workflow] = field(default_factory=dict)
+    machines: dict[tuple[str, int], WorkflowMachine] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path = HERE) -> Registry:
@@ -80,10 +83,16 @@ class Registry:
         invalid.extend(_record_types_kept(registry, directory))
         if invalid:
             raise RegistryInvalid(invalid)
+        for loaded, workflow in registry.workflows.items():
+            registry.machines[loaded] = WorkflowMachine(workflow)
         return registry
 
     def get(self, key: str, version: int) -> Workflow:
         return self.workflows[(key, version)]
+
+    def machine(self, workflow: Workflow) -> WorkflowMachine:
+        """The machine of a loaded workflow version."""
+        return self.machines[(workflow.key, workflow.version)]
 
     def latest(self, key: str) -> Workflow:
         versions = [v for (k, v) in self.workflows if k == key]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deliberation.requirements import CHECKS
+from deliberation.requirements import VOCABULARY
 from workflows import MACHINE, ROLES, WORKFLOW, TriggerNotAllowed, mermaid
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -20,7 +20,7 @@ def test_declaration_is_consistent() -> None:
     for t in WORKFLOW.transitions:
         assert set(t.sources) <= names and t.dest in names
         assert set(t.roles) <= set(ROLES) and "admin" not in t.roles
-        assert all(r.name in CHECKS for r in t.requires)
+        assert all(r.kind in VOCABULARY for r in t.requires)
     for record in WORKFLOW.records:
         assert set(record.open_in) <= names and set(record.roles) <= set(ROLES)
     terminal = {s.name for s in WORKFLOW.states if s.terminal}
@@ -38,10 +38,11 @@ def test_machine_moves_exactly_as_declared(transition) -> None:  # type: ignore[
                 MACHINE.fire(state, transition.trigger)
 
 
-def test_machine_keeps_no_models_attached() -> None:
+def test_machine_keeps_one_probe_model() -> None:
+    """Firing attaches nothing: the machine moves its one probe, bound when built."""
     for _ in range(50):
         MACHINE.fire("proposed", "investigate")
-    assert MACHINE._machine.models == []
+    assert MACHINE._machine.models == [MACHINE._probe]
 
 
 def test_readme_diagram_is_current() -> None:

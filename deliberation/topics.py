@@ -27,8 +27,9 @@ from deliberation.permissions import (
     scope,
     sees_time_limits,
 )
+from deliberation.pinning import pin, workflow_of
 from deliberation.requirements import unmet_requirements
-from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
+from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead, TopicWorkflow
 from deliberation.scoping import topic_conditions
 from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
 from deliberation.security import Principal
@@ -54,6 +55,8 @@ TOPIC_COLUMNS = (
     Topic.urged_at,
     Topic.urge_note,
     Topic.urged_by,
+    Topic.workflow_key,
+    Topic.workflow_version,
 )
 
 
@@ -73,6 +76,7 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
     # The stage's time limit is the office's (Policy.sees_time_limits): a
     # representative gets none of it, not even whether it has passed.
     limits = sees_time_limits(principal, row)
+    workflow = workflow_of(row)
     return TopicRead(
         id=row["id"],
         reference=row["reference"],
@@ -82,7 +86,7 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
         township_id=row["township"],
         village_id=row["village"],
         state=row["state"],
-        state_label=WORKFLOW.state(row["state"]).label,
+        state_label=workflow.state(row["state"]).label,
         version=row["version"],
         opened_by=row["opened_by"],
         created_at=row["created_at"],
@@ -94,6 +98,7 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
         overdue=limits and is_overdue(row["due_on"]),
         urged_at=row["urged_at"],
         urge_note=row["urge_note"] or None,
+        workflow=TopicWorkflow(key=workflow.key, version=workflow.version, label=workflow.label),
     )
 
 
@@ -138,6 +143,7 @@ async def open_topic(
     title = data.title.strip()
     description = data.description.strip()
     search_text, search_grams = search_fields(title, description)
+    workflow = pin(data.workflow)
     async with write_transaction():
         if data.village_id is not None:
             village = (
@@ -149,7 +155,7 @@ async def open_topic(
                 )
         reference = await _next_reference(now.year)
         today = china_today(now)
-        due = await due_of(0, WORKFLOW.initial, today)
+        due = await due_of(0, workflow.initial, today)
         inserted = await Topic.insert(
             Topic(
                 reference=reference,
@@ -158,7 +164,7 @@ async def open_topic(
                 category=data.category.strip(),
                 township=principal.township_id,
                 village=data.village_id,
-                state=WORKFLOW.initial,
+                state=workflow.initial,
                 version=1,
                 opened_by=principal.id,
                 created_at=now,
@@ -169,6 +175,8 @@ async def open_topic(
                 search_text=search_text,
                 search_grams=search_grams,
                 event_seq=1,
+                workflow_key=workflow.key,
+                workflow_version=workflow.version,
             )
         )
         topic_id = inserted[0]["id"]
@@ -178,8 +186,10 @@ async def open_topic(
             "reference": reference,
             "title": title,
             "township": principal.township_id,
+            "workflow_key": workflow.key,
+            "workflow_version": workflow.version,
         }
-        await changes.topic_opened(principal, opened, WORKFLOW.initial, now)
+        await changes.topic_opened(principal, opened, workflow, now)
     return topic_read(await visible_topic(principal, topic_id), principal)
 
 

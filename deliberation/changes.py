@@ -127,7 +127,12 @@ class Change:
 
     async def refresh_due(self) -> None:
         """Recompute the topic's due date after a write its deadline counts from."""
-        await refresh_due(self.topic_id, self.topic["state"], self.topic["stage_entered_on"])
+        await refresh_due(
+            self.topic_id,
+            self.topic["state"],
+            self.topic["stage_entered_on"],
+            workflow_of(self.topic),
+        )
 
     async def _told(self, event: chain.Event, extra: dict[str, Any]) -> None:
         self.events.append(event)
@@ -181,7 +186,7 @@ def _urged(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> 
         **_state_data(topic, state),
         "note": event.comment,
         "due_on": topic["due_on"].isoformat() if topic["due_on"] else None,
-        "due_label": due_label(state, topic["due_on"]),
+        "due_label": due_label(state, topic["due_on"], workflow_of(topic)),
         "urged_by": event.actor_id,
     }
 

@@ -36,8 +36,7 @@ def pin(key: str = DEFAULT_KEY) -> Workflow:
     try:
         return registry.latest(key)
     except KeyError:
-        keys = registry.keys()  # the registry iterates its declarations, not its keys
-        offered = "、".join(f"{k}（{registry.latest(k).label}）" for k in keys)
+        offered = "、".join(f"{w.key}（{w.label}）" for w in registry.newest())
         raise ValidationFailed(
             [{"field": "workflow", "message": f"没有这个工作流程，可选：{offered}"}]
         ) from None

@@ -93,7 +93,7 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
         updated_at=row["updated_at"],
         available_triggers=available_triggers(principal, row),
         due_on=row["due_on"] if limits else None,
-        due_label=due_label(row["state"], row["due_on"]) if limits else None,
+        due_label=due_label(row["state"], row["due_on"], workflow) if limits else None,
         due_provisional=bool(row["due_provisional"]) and limits,
         overdue=limits and is_overdue(row["due_on"]),
         urged_at=row["urged_at"],
@@ -155,7 +155,7 @@ async def open_topic(
                 )
         reference = await _next_reference(now.year)
         today = china_today(now)
-        due = await due_of(0, workflow.initial, today)
+        due = await due_of(0, workflow.initial, today, workflow)
         inserted = await Topic.insert(
             Topic(
                 reference=reference,
@@ -316,7 +316,7 @@ async def fire_trigger(
             )
         now = utcnow()
         today = china_today(now)
-        due = await due_of(topic_id, dest, today)
+        due = await due_of(topic_id, dest, today, workflow_of(topic))
         updated = await Topic.raw(
             "UPDATE topic SET state = {}, version = version + 1, updated_at = {}, "
             "stage_entered_on = {}, due_on = {}, due_provisional = {}, "

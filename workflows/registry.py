@@ -114,6 +114,11 @@ class Registry:
         except KeyError:
             raise WorkflowNotLoaded(key, version) from None
 
+    def newest(self) -> list[Workflow]:
+        """The newest version of each workflow, in file order (what a topic opened now
+        may be pinned to)."""
+        return [self.latest(key) for key in self.keys()]
+
     def keys(self) -> list[str]:
         """Each workflow's key once, in file order."""
         return list(dict.fromkeys(k for (k, _) in self.workflows))

@@ -5,11 +5,24 @@ is loaded."""
 
 from __future__ import annotations
 
+import html
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+
+from deliberation import context
 from deliberation.audit import verify_all
 from deliberation.database import bound_engine
 from deliberation.tables import Topic
+from tests.api.test_sessions_end import page_client
+from tests.api.test_workflow_catalog import TINY
 from tests.cli import run_cli
-from tests.world import World, open_topic
+from tests.world import World, fire, open_topic, topic_in_state
+from workflows.registry import HERE as SHIPPED
+from workflows.registry import Registry
 
 MIGRATION_0019 = "2026-12-06T04:30:00:000000"
 STANDARD_V1 = {"key": "standard", "version": 1, "label": "标准协商"}
@@ -102,3 +115,103 @@ async def test_the_chain_vouches_for_the_pin_and_the_audit_catches_a_changed_one
         assert mine == ["topic follows workflow standard v2 but was opened in standard v1"]
     finally:
         await Topic.update({Topic.workflow_version: 1}).where(Topic.id == topic["id"])
+
+
+def _standard_v2(folder: Path) -> Registry:
+    """A folder with the shipped standard v1 and a v2 of it: withdrawing only before the
+    investigation, under another name, and the investigated stage named otherwise."""
+    (folder / "standard").mkdir()
+    first = (SHIPPED / "standard" / "v1.toml").read_text(encoding="utf-8")
+    (folder / "standard" / "v1.toml").write_text(first, encoding="utf-8")
+    withdraw = 'label = "撤回"\nfrom = ["proposed", "investigated"]'
+    investigated = 'name = "investigated"\nlabel = "已调研"'
+    assert withdraw in first and investigated in first
+    second = (
+        first.replace("version = 1", "version = 2", 1)
+        .replace(withdraw, 'label = "撤回议题"\nfrom = ["proposed"]')
+        .replace(investigated, 'name = "investigated"\nlabel = "调研已完成"')
+    )
+    (folder / "standard" / "v2.toml").write_text(second, encoding="utf-8")
+    return Registry.load(folder)
+
+
+@pytest.fixture
+def loaded_later(tmp_path: Path) -> Iterator[Callable[[Registry], None]]:
+    """Load a registry of the test's own into the application (and the test), as if the
+    server restarted with new files; the shipped ones are back afterwards."""
+    here = context.current()
+    before = here.workflows
+
+    def load(registry: Registry) -> None:
+        here.workflows = registry
+
+    try:
+        yield load
+    finally:
+        here.workflows = before
+
+
+async def test_a_topic_pinned_to_version_1_keeps_its_rules_after_version_2_is_loaded(
+    world: World, app: Litestar, tmp_path: Path, loaded_later: Callable[[Registry], None]
+) -> None:
+    t = world.a
+    old = await topic_in_state(t, "investigated")
+    assert old["workflow"] == STANDARD_V1
+
+    loaded_later(_standard_v2(tmp_path))
+    new = await topic_in_state(t, "investigated")
+    assert new["workflow"] == {"key": "standard", "version": 2, "label": "标准协商"}
+    events = await t["liaison"].get(f"/api/v1/topics/{new['id']}/events")
+    assert events.json()[0]["data"]["workflow"] == {"key": "standard", "version": 2}
+
+    # The opener may still withdraw the v1 topic after its investigation; not the v2 one.
+    old_read = (await t["liaison"].get(f"/api/v1/topics/{old['id']}")).json()
+    new_read = (await t["liaison"].get(f"/api/v1/topics/{new['id']}")).json()
+    assert "withdraw" in old_read["available_triggers"]
+    assert "withdraw" not in new_read["available_triggers"]
+    assert (old_read["state_label"], new_read["state_label"]) == ("已调研", "调研已完成")
+
+    # The topic page offers each topic its own version's steps, in its own words.
+    browser = await page_client(app, t["liaison"].user["username"])
+    old_page = html.unescape((await browser.get(f"/topics/{old['id']}")).text)
+    new_page = html.unescape((await browser.get(f"/topics/{new['id']}")).text)
+    assert 'id="fire-withdraw-form"' in old_page and "撤回（需确认）" in old_page
+    assert 'id="fire-withdraw-form"' not in new_page
+    assert "调研已完成" in new_page and "调研已完成" not in old_page
+
+    # Firing follows the pin too: v2 refuses the step its file no longer allows here.
+    refused = await fire(t["liaison"], new, "withdraw", comment="不再需要")
+    assert refused.status_code == 409, refused.text
+    assert "调研已完成" in refused.json()["detail"] and "撤回议题" in refused.json()["detail"]
+    withdrawn = await fire(t["liaison"], old, "withdraw", comment="不再需要")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["state"] == "withdrawn"
+    assert withdrawn.json()["workflow"] == STANDARD_V1
+
+
+async def test_the_new_topic_form_offers_a_choice_only_when_several_workflows_are_loaded(
+    world: World, app: Litestar, tmp_path: Path, loaded_later: Callable[[Registry], None]
+) -> None:
+    browser = await page_client(app, world.a["liaison"].user["username"])
+    one = (await browser.get("/topics/new")).text
+    assert 'name="workflow" value="standard"' in one and 'type="hidden"' in one
+    assert 'id="workflow-choice"' not in one
+
+    shutil.copytree(SHIPPED / "standard", tmp_path / "standard")
+    (tmp_path / "tiny").mkdir()
+    shutil.copy(TINY, tmp_path / "tiny" / "v1.toml")
+    loaded_later(Registry.load(tmp_path))
+    several = (await browser.get("/topics/new")).text
+    assert 'id="workflow-choice"' in several
+    tiny = Registry.load(tmp_path).latest("tiny")
+    assert tiny.label in several and tiny.summary in several
+    assert 'value="standard" aria-describedby="workflow-standard-summary" checked' in " ".join(
+        several.split()
+    )
+
+    data = {"title": "选小流程", "description": "说明", "category": "", "village_id": ""}
+    answer = await browser.post("/topics/new", data={**data, "workflow": "tiny"})
+    assert answer.status_code == 303, answer.text
+    topic_id = int(answer.headers["location"].rsplit("/", 1)[1])
+    read = await world.a["liaison"].get(f"/api/v1/topics/{topic_id}")
+    assert read.json()["workflow"] == {"key": "tiny", "version": 1, "label": tiny.label}

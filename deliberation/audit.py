@@ -78,6 +78,18 @@ def _problem(topic: dict[str, Any], event: dict[str, Any] | None, reason: str) -
     )
 
 
+LEGACY_PIN = ("standard", 1)
+"""The workflow of a topic opened before topics were pinned (its opening names none)."""
+
+
+def _pinned_by(opening: dict[str, Any]) -> tuple[str, int]:
+    """The workflow version a topic's opening event pins it to."""
+    pinned = json.loads(opening["data"] or "{}").get("workflow")
+    if not pinned:
+        return LEGACY_PIN
+    return (str(pinned["key"]), int(pinned["version"]))
+
+
 def check_chain(
     topic: dict[str, Any], events: list[dict[str, Any]], key: bytes | None = None
 ) -> ChainProblem | None:
@@ -92,6 +104,15 @@ def check_chain(
         if chain_hash(prev_hash, content, key) != event["hash"]:
             return _problem(topic, event, "hash does not match the event's content")
         prev_hash = event["hash"]
+    pinned = _pinned_by(events[0]) if events else LEGACY_PIN
+    stored = (topic.get("workflow_key", "standard"), topic.get("workflow_version", 1))
+    if stored != pinned:
+        return _problem(
+            topic,
+            events[0],
+            f"topic follows workflow {stored[0]} v{stored[1]} but was opened in "
+            f"{pinned[0]} v{pinned[1]}",
+        )
     if len(events) != topic["event_seq"]:
         return _problem(
             topic, None, f"topic counts {topic['event_seq']} events but {len(events)} exist"
@@ -258,7 +279,15 @@ _EVENT_COLUMNS = (
     TopicEvent.prev_hash,
     TopicEvent.hash,
 )
-_TOPIC_COLUMNS = (Topic.id, Topic.reference, Topic.version, Topic.state, Topic.event_seq)
+_TOPIC_COLUMNS = (
+    Topic.id,
+    Topic.reference,
+    Topic.version,
+    Topic.state,
+    Topic.event_seq,
+    Topic.workflow_key,
+    Topic.workflow_version,
+)
 
 
 async def _batches(batch: int) -> Any:

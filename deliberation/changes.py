@@ -30,8 +30,9 @@ from deliberation.deadlines import due_label, refresh_due
 from deliberation.errors import NotFound, StaleVersion, TransitionNotAllowed
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
+from deliberation.pinning import workflow_of
 from deliberation.security import Principal
-from workflows import WORKFLOW
+from workflows import Workflow
 
 
 class ChangeWithoutEvent(RuntimeError):
@@ -126,7 +127,12 @@ class Change:
 
     async def refresh_due(self) -> None:
         """Recompute the topic's due date after a write its deadline counts from."""
-        await refresh_due(self.topic_id, self.topic["state"], self.topic["stage_entered_on"])
+        await refresh_due(
+            self.topic_id,
+            self.topic["state"],
+            self.topic["stage_entered_on"],
+            workflow_of(self.topic),
+        )
 
     async def _told(self, event: chain.Event, extra: dict[str, Any]) -> None:
         self.events.append(event)
@@ -137,7 +143,7 @@ class Change:
 
 
 def _state_data(topic: dict[str, Any], state: str) -> dict[str, Any]:
-    return topic_data(topic, state, WORKFLOW.state(state).label)
+    return topic_data(topic, state, workflow_of(topic).state(state).label)
 
 
 def _opened(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> Any:
@@ -149,9 +155,9 @@ def _moved(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> 
     return "topic.transitioned", {
         **_state_data(topic, event.to_state),
         "trigger": event.trigger,
-        "trigger_label": WORKFLOW.transition(event.trigger).label,
+        "trigger_label": workflow_of(topic).transition(event.trigger).label,
         "from_state": event.from_state,
-        "from_state_label": WORKFLOW.state(event.from_state).label,
+        "from_state_label": workflow_of(topic).state(event.from_state).label,
         "comment": event.comment,
         "actor_id": event.actor_id,
     }
@@ -180,7 +186,7 @@ def _urged(event: chain.Event, topic: dict[str, Any], extra: dict[str, Any]) -> 
         **_state_data(topic, state),
         "note": event.comment,
         "due_on": topic["due_on"].isoformat() if topic["due_on"] else None,
-        "due_label": due_label(state, topic["due_on"]),
+        "due_label": due_label(state, topic["due_on"], workflow_of(topic)),
         "urged_by": event.actor_id,
     }
 
@@ -315,18 +321,22 @@ async def record_change(
 
 
 async def topic_opened(
-    principal: Principal, topic: dict[str, Any], initial: str, now: datetime
+    principal: Principal, topic: dict[str, Any], workflow: Workflow, now: datetime
 ) -> chain.Event:
     """The first event of a just-inserted topic (no row to lock yet: nobody else can
-    see it before the commit), with its outbox event."""
+    see it before the commit), with its outbox event. It names the workflow version the
+    topic is pinned to, so the chain vouches for the pin (the audit reads an opening
+    without it, from before the pin, as standard v1)."""
     change = Change(principal, topic)
+    # The topic's own facts (title, description, place) are vouched from the start.
+    data = await chain.vouched_data("topic", topic["id"])
+    data["workflow"] = {"key": workflow.key, "version": workflow.version}
     return await change.appended(
         "topic.opened",
-        # The topic's own facts (title, description, place) are vouched from the start.
-        data=await chain.vouched_data("topic", topic["id"]),
+        data=data,
         trigger="open",
         from_state=None,
-        to_state=initial,
+        to_state=workflow.initial,
         seq=1,
         now=now,
     )

@@ -46,6 +46,9 @@ class AppContext:
     """The key the audit chain is hashed and checked with (``deliberation.chain``)."""
     clock_offset: timedelta = timedelta(0)
     """How far this application's clock is from the real time (``deliberation.clock``)."""
+    workflows: Any = None
+    """The loaded workflows (``workflows.registry.Registry``) when not the shipped ones
+    (``deliberation.pinning.loaded``): a test loads a folder of its own."""
     memory: dict[Hashable, Any] = field(default_factory=dict)
     """Caches and locks kept between requests, by name or owner (see :meth:`kept`)."""
 

@@ -15,12 +15,12 @@ from typing import Any, Literal
 from deliberation.clock import china_date, china_today
 from deliberation.tables import Meeting, ResolutionItem, Topic
 from deliberation.workdays import Deadline, WorkingDays, working_days
-from workflows import WORKFLOW
+from workflows import WORKFLOW, Workflow
 
 
-def due_label(state: str, due_on: date | None) -> str | None:
-    """What is due (the stage's time-limit label), when something is."""
-    limit = WORKFLOW.state(state).time_limit
+def due_label(state: str, due_on: date | None, workflow: Workflow = WORKFLOW) -> str | None:
+    """What is due (the stage's time-limit label in the topic's workflow), when something is."""
+    limit = workflow.state(state).time_limit
     return limit.label if limit and due_on is not None else None
 
 
@@ -119,8 +119,11 @@ def days_ago(day: date, today: date | None = None) -> str:
     return "今天" if gone == 0 else "昨天" if gone == 1 else f"{gone} 天前"
 
 
-async def due_of(topic_id: int, state: str, entered_on: date | None) -> Deadline | None:
-    limit = WORKFLOW.state(state).time_limit
+async def due_of(
+    topic_id: int, state: str, entered_on: date | None, workflow: Workflow = WORKFLOW
+) -> Deadline | None:
+    """When the stage ``state`` of the topic's ``workflow`` is due, if it has a limit."""
+    limit = workflow.state(state).time_limit
     if limit is None:
         return None
     if limit.counted_from == "items":
@@ -149,7 +152,10 @@ async def due_of(topic_id: int, state: str, entered_on: date | None) -> Deadline
 
 
 async def refresh_due(
-    topic_id: int, state: str | None = None, entered_on: date | None = None
+    topic_id: int,
+    state: str | None = None,
+    entered_on: date | None = None,
+    workflow: Workflow = WORKFLOW,
 ) -> None:
     """Recompute and store the topic's due date (inside the caller's transaction)."""
     if state is None or entered_on is None:
@@ -162,7 +168,7 @@ async def refresh_due(
             return
         state = state or row["state"]
         entered_on = entered_on or row["stage_entered_on"]
-    deadline = await due_of(topic_id, state, entered_on)
+    deadline = await due_of(topic_id, state, entered_on, workflow)
     values: dict[Any, Any] = {
         Topic.due_on: deadline.day if deadline else None,
         Topic.due_provisional: bool(deadline and deadline.provisional),

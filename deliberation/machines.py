@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from deliberation.errors import ConditionFailed, TransitionNotAllowed
+from deliberation.pinning import loaded, workflow_of
 from deliberation.requirements import Facts, Refusal, load_facts, refusals
-from workflows import REGISTRY, WORKFLOW, Transition, TriggerNotAllowed, Workflow
+from workflows import Transition, TriggerNotAllowed, Workflow
 
 
 def refused(transition: Transition, missing: list[Refusal]) -> ConditionFailed:
@@ -22,14 +23,18 @@ def refused(transition: Transition, missing: list[Refusal]) -> ConditionFailed:
 
 
 async def decide(
-    topic: dict[str, Any], trigger: str, comment: str = "", workflow: Workflow = WORKFLOW
+    topic: dict[str, Any], trigger: str, comment: str = "", workflow: Workflow | None = None
 ) -> str:
     """The state ``trigger`` takes the topic to, or TransitionNotAllowed (409: it does
     not leave the topic's state) or ConditionFailed (422: a requirement is not met).
-    Call it on the locked row, after the policy's decision."""
+    Call it on the locked row, after the policy's decision. The topic's own pinned
+    version decides (``workflow`` only overrides it in tests)."""
+    workflow = workflow or workflow_of(topic)
+    if trigger not in workflow.triggers:
+        raise TransitionNotAllowed(trigger)
     transition = workflow.transition(trigger)
     facts = await load_facts(topic, workflow, [transition])
-    machine = REGISTRY.machine(workflow)
+    machine = loaded().machine(workflow)
     state = topic["state"]
     try:
         dest = machine.fire(state, trigger, facts, comment)
@@ -44,12 +49,14 @@ async def decide(
 
 
 async def readiness(
-    topic: dict[str, Any], workflow: Workflow = WORKFLOW
+    topic: dict[str, Any], workflow: Workflow | None = None
 ) -> tuple[Facts, dict[str, list[Refusal]]]:
     """For each trigger leaving the topic's state (``get_triggers``): what it still
-    misses without a comment (empty when ``may_<trigger>`` holds)."""
+    misses without a comment (empty when ``may_<trigger>`` holds), in the topic's pinned
+    version."""
+    workflow = workflow or workflow_of(topic)
     facts = await load_facts(topic, workflow)
-    machine = REGISTRY.machine(workflow)
+    machine = loaded().machine(workflow)
     state = topic["state"]
     waiting: dict[str, list[Refusal]] = {}
     for trigger in machine.triggers_from(state):

@@ -34,6 +34,7 @@ from deliberation.permissions import (
     scope,
     sees_time_limits,
 )
+from deliberation.pinning import workflow_of
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.scoping import topic_conditions
@@ -50,7 +51,7 @@ from deliberation.tables import (
 )
 from deliberation.topics import topic_row, valid_id
 from deliberation.workdays import WorkingDays, working_days
-from workflows import ROLE_LABELS, WORKFLOW, RecordKind, Requirement
+from workflows import ROLE_LABELS, WORKFLOW, RecordKind, Requirement, Workflow
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,10 @@ async def next_steps(principal: Principal, topic: dict[str, Any]) -> list[NextSt
     """The steps this person may take now, then the other steps forward out of the
     state (taken by someone else), each with what it still needs."""
     mine = set(available_triggers(principal, topic))
+    workflow = workflow_of(topic)  # the version the topic is pinned to
     _, waiting = await readiness(topic)  # may_<trigger> over the facts, or what is missing
     planned = []
-    for transition in WORKFLOW.transitions:
+    for transition in workflow.transitions:
         if topic["state"] not in transition.sources:
             continue
         if transition.trigger not in mine and transition.danger:
@@ -144,7 +146,7 @@ async def next_steps(principal: Principal, topic: dict[str, Any]) -> list[NextSt
                 needs_comment=transition.needs_reason,
                 mine=transition.trigger in mine,
                 by="、".join(ROLE_LABELS[role] for role in transition.roles),
-                final=WORKFLOW.state(transition.dest).terminal,
+                final=workflow.state(transition.dest).terminal,
             )
         )
     planned.sort(key=lambda step: not step.mine)
@@ -172,18 +174,18 @@ class Overview:
     """Each published document: how far its posting period (公示期) is from its end."""
 
 
-def event_label(kind: str, trigger: str, record: str) -> str:
-    """What happened, in Chinese, for the timeline."""
+def event_label(kind: str, trigger: str, record: str, workflow: Workflow = WORKFLOW) -> str:
+    """What happened, in Chinese, for the timeline (in the words of the topic's workflow)."""
     if kind == "topic.opened":
         return "提出议题"
     if kind == "transition":
-        return WORKFLOW.transition(trigger).label
+        return workflow.transition(trigger).label
     if kind == "chain.revouched":
         return "审计链升级补记"
     name = (
         "文件"
         if record == "document"
-        else WORKFLOW.record(record).label
+        else workflow.record(record).label
         if record and record != "topic"
         else ""
     )
@@ -199,22 +201,22 @@ def event_label(kind: str, trigger: str, record: str) -> str:
     }.get(kind, kind)
 
 
-def steps_of(state: str, visited: set[str]) -> list[Step]:
+def steps_of(state: str, visited: set[str], workflow: Workflow = WORKFLOW) -> list[Step]:
     """The main path with the current state marked; a topic that left the path
     (rejected, withdrawn) shows where it stopped."""
-    path = list(WORKFLOW.main_path)
+    path = list(workflow.main_path)
     if state in path:
         here = path.index(state)
         return [
             Step(
                 n,
-                WORKFLOW.state(n).label,
+                workflow.state(n).label,
                 "done" if i < here else "current" if i == here else "todo",
             )
             for i, n in enumerate(path)
         ]
-    shown = [Step(n, WORKFLOW.state(n).label, "done") for n in path if n in visited]
-    return [*shown, Step(state, WORKFLOW.state(state).label, "current")]
+    shown = [Step(n, workflow.state(n).label, "done") for n in path if n in visited]
+    return [*shown, Step(state, workflow.state(state).label, "current")]
 
 
 async def topic_overview(
@@ -225,13 +227,14 @@ async def topic_overview(
     if not seen:
         raise NotFound(seen.reason)
     own = seen.view == "full"
+    workflow = workflow_of(topic)
     events = await topic_history(principal, topic)
     today = china_today()
     timeline = [
         Happened(
             when=e.created_at,
-            what=event_label(e.kind, e.trigger, e.record),
-            to_label=WORKFLOW.state(e.to_state).label,
+            what=event_label(e.kind, e.trigger, e.record, workflow),
+            to_label=workflow.state(e.to_state).label,
             # A name only where the township reads the record in full; otherwise the
             # actor's role (the public version never names anyone).
             who=(e.actor_name or role) if own and e.actor_id is not None else role,
@@ -254,9 +257,9 @@ async def topic_overview(
         planned = []
     return Overview(
         topic=topic,
-        state_label=WORKFLOW.state(topic["state"]).label,
+        state_label=workflow.state(topic["state"]).label,
         public=not own,
-        steps=steps_of(topic["state"], {e.to_state for e in events}),
+        steps=steps_of(topic["state"], {e.to_state for e in events}, workflow),
         timeline=timeline,
         items=items,
         documents=documents,

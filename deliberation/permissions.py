@@ -42,6 +42,7 @@ from deliberation.errors import (
     StageClosed,
     TransitionNotAllowed,
 )
+from deliberation.pinning import workflow_of
 from deliberation.security import Principal
 from workflows import ROLE_LABELS, VIEWS, WORKFLOW, Workflow
 from workflows.declaration import COUNTY, OFFICE, TOWNSHIP
@@ -119,10 +120,14 @@ class Subject:
     """Past its current stage's due date (only urging asks)."""
     known: bool = True
     """False: no topic at all (a role-only question)."""
+    workflow: Workflow = WORKFLOW
+    """The workflow version the topic is pinned to: the policy asks its transitions,
+    records and documents (standard v1 for a role-only question)."""
 
     @classmethod
     def of_topic(cls, row: dict[str, Any], author_id: int | None = None) -> Subject:
-        """From a topic row as the services read it (``township``, ``village``, …)."""
+        """From a topic row as the services read it (``township``, ``village``, …,
+        ``workflow_key``/``workflow_version``)."""
         return cls(
             township_id=row["township"],
             village_id=row.get("village"),
@@ -130,6 +135,7 @@ class Subject:
             opened_by=row.get("opened_by"),
             author_id=author_id,
             overdue=row.get("due_on") is not None and row["due_on"] < china_today(),
+            workflow=workflow_of(row),
         )
 
     @classmethod
@@ -266,10 +272,6 @@ def relation(principal: Principal | None, subject: Subject) -> Relation:
     return "own_township"
 
 
-def _state_label(state: str | None) -> str:
-    return WORKFLOW.state(state).label if state else ""
-
-
 class Policy:
     """The rules, read from one workflow declaration."""
 
@@ -287,6 +289,9 @@ class Policy:
             state: tuple(t.trigger for t in workflow.transitions if state in t.sources)
             for state in workflow.state_names
         }
+
+    def _state_label(self, state: str | None) -> str:
+        return self.workflow.state(state).label if state else ""
 
     # The one entry point --------------------------------------------------------------
 
@@ -358,7 +363,14 @@ class Policy:
         return yes()
 
     def _topic_fire(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
-        transition = self._transitions.get(kind) or self.workflow.transition(kind)
+        transition = self._transitions.get(kind)
+        if transition is None:  # not a step of the workflow version the topic follows
+            return Decision(
+                False,
+                f"本议题所用的流程（{self.workflow.label}）没有这个操作",
+                TransitionNotAllowed,
+                view="none",
+            )
         if principal is None:
             return hidden("请先登录")
         if principal.role not in transition.roles:
@@ -373,7 +385,7 @@ class Policy:
         if subject.state not in transition.sources:
             return Decision(
                 False,
-                f"议题当前状态为“{_state_label(subject.state)}”，不能执行“{transition.label}”",
+                f"议题当前状态为“{self._state_label(subject.state)}”，不能执行“{transition.label}”",
                 TransitionNotAllowed,
                 view="none",
             )
@@ -388,7 +400,7 @@ class Policy:
         if subject.state is not None and self.workflow.state(subject.state).terminal:
             return Decision(
                 False,
-                f"议题已{_state_label(subject.state)}，不需要督办",
+                f"议题已{self._state_label(subject.state)}，不需要督办",
                 TransitionNotAllowed,
                 view="none",
             )
@@ -409,7 +421,7 @@ class Policy:
         if subject.state is not None and not self.workflow.state(subject.state).terminal:
             return Decision(
                 False,
-                f"议题处于“{_state_label(subject.state)}”阶段，办结、不予立项或撤回后才能归档",
+                f"议题处于“{self._state_label(subject.state)}”阶段，办结、不予立项或撤回后才能归档",
                 TransitionNotAllowed,
                 view="none",
             )
@@ -452,7 +464,7 @@ class Policy:
         if subject.state not in record.open_in:
             return Decision(
                 False,
-                f"议题处于“{_state_label(subject.state)}”阶段，不能添加{record.label}",
+                f"议题处于“{self._state_label(subject.state)}”阶段，不能添加{record.label}",
                 StageClosed,
                 view="none",
             )
@@ -509,7 +521,7 @@ class Policy:
         if subject.state not in record.correct_in:
             return Decision(
                 False,
-                f"议题处于“{_state_label(subject.state)}”阶段，不能再更正{record.label}",
+                f"议题处于“{self._state_label(subject.state)}”阶段，不能再更正{record.label}",
                 StageClosed,
                 view="none",
             )
@@ -542,7 +554,7 @@ class Policy:
         if verb in ("生成", "发布") and subject.state not in document.states:
             return Decision(
                 False,
-                f"议题处于“{_state_label(subject.state)}”阶段，不能{verb}{document.label}",
+                f"议题处于“{self._state_label(subject.state)}”阶段，不能{verb}{document.label}",
                 StageClosed,
                 view="none",
             )
@@ -697,6 +709,17 @@ class Policy:
 
 
 POLICY: Final = Policy()
+"""The policy of the standard workflow, version 1 (role-only questions and scopes)."""
+
+_POLICIES: dict[int, tuple[Workflow, Policy]] = {id(WORKFLOW): (WORKFLOW, POLICY)}
+
+
+def policy_for(workflow: Workflow) -> Policy:
+    """The policy read from ``workflow`` (one per loaded declaration, built once)."""
+    found = _POLICIES.get(id(workflow))
+    if found is None or found[0] is not workflow:
+        found = _POLICIES[id(workflow)] = (workflow, Policy(workflow))
+    return found[1]
 
 
 def scope(principal: Principal | None, what: ScopeName) -> Scope:
@@ -710,8 +733,9 @@ def allowed(
     subject: Subject = ROLE_ONLY,
     kind: str = "",
 ) -> Decision:
-    """May ``principal`` do ``action`` on ``subject``? (see :class:`Policy`)."""
-    return POLICY.allowed(principal, action, subject, kind)
+    """May ``principal`` do ``action`` on ``subject``? (see :class:`Policy`), by the
+    rules of the workflow the subject is pinned to."""
+    return policy_for(subject.workflow).allowed(principal, action, subject, kind)
 
 
 PUBLIC_EVENT_KINDS: Final = (
@@ -723,7 +747,7 @@ PUBLIC_EVENT_KINDS: Final = (
 )
 
 
-def event_shown(view: str, kind: str, record: str = "") -> bool:
+def event_shown(view: str, kind: str, record: str = "", workflow: Workflow = WORKFLOW) -> bool:
     """Whether an event shows on the timeline seen with ``view`` (``topic.read``): the
     township sees every event; the public version shows the moves, the published
     documents, and the events of records the public may read."""
@@ -733,7 +757,7 @@ def event_shown(view: str, kind: str, record: str = "") -> bool:
         return True
     if not record or record in ("document", "topic"):  # documents are listed above
         return False
-    rule = WORKFLOW.record(record).read
+    rule = workflow.record(record).read
     return rule is not None and rule.public != "none"
 
 
@@ -748,26 +772,31 @@ def event_view(principal: Principal | None, subject: Subject, kind: str, record:
     the record's author). Below ``full`` an event keeps its kind and record but not its
     reason, actor or digests (docs/decisions.md "The history shows each person what the
     records show them")."""
-    seen = POLICY.allowed(principal, "event.read", subject)
-    if not seen or (seen.view != "full" and not event_shown(seen.view, kind, record)):
+    policy = policy_for(subject.workflow)
+    seen = policy.allowed(principal, "event.read", subject)
+    if not seen:
+        return "none"
+    if seen.view != "full" and not event_shown(seen.view, kind, record, subject.workflow):
         return "none"
     if not record or record == "topic":  # the topic's own: opened, moved, urged, re-vouched
         return seen.view
     if record == "document":
         if kind == "document.drafted":  # a draft exists for the township's staff only
-            drafts = POLICY.allowed(principal, "document.read_draft", subject)
+            drafts = policy.allowed(principal, "document.read_draft", subject)
             return "full" if drafts else "none"
         return seen.view  # published and revoked documents are public
-    decision = POLICY.allowed(principal, "record.read", subject, READ_AS.get(record, record))
+    decision = policy.allowed(principal, "record.read", subject, READ_AS.get(record, record))
     return decision.view if decision else "none"
 
 
 def available_triggers(principal: Principal | None, topic: dict[str, Any]) -> list[str]:
-    return POLICY.available_triggers(principal, Subject.of_topic(topic))
+    subject = Subject.of_topic(topic)
+    return policy_for(subject.workflow).available_triggers(principal, subject)
 
 
 def sees_time_limits(principal: Principal | None, topic: dict[str, Any]) -> bool:
-    return POLICY.sees_time_limits(principal, Subject.of_topic(topic))
+    subject = Subject.of_topic(topic)
+    return policy_for(subject.workflow).sees_time_limits(principal, subject)
 
 
 # The generated table (docs/permissions.md) -------------------------------------------

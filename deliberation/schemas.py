@@ -170,11 +170,25 @@ class VillageRead(Struct, kw_only=True):
 # Topics and the workflow -----------------------------------------------------------
 
 
+WorkflowKey = Annotated[str, Meta(min_length=1, max_length=40)]
+
+
 class TopicCreate(Input):
     title: Title
     description: LongText
     category: Category = ""
     village_id: Id | None = None
+    workflow: WorkflowKey = "standard"
+    """The key of the workflow the topic follows (``GET /api/v1/workflows`` lists them);
+    the topic is pinned to its newest loaded version."""
+
+
+class TopicWorkflow(Struct, kw_only=True):
+    """The workflow a topic is pinned to: its key and version, and its name."""
+
+    key: str
+    version: int
+    label: str
 
 
 class TopicRead(Struct, kw_only=True):
@@ -200,6 +214,8 @@ class TopicRead(Struct, kw_only=True):
     urged_at: datetime | None = None
     """When the county supervisor urged (督办) the topic in its current stage, if it did."""
     urge_note: str | None = None
+    workflow: TopicWorkflow
+    """The workflow version the topic follows, pinned when it was opened."""
 
 
 class UrgeRequest(Input):

@@ -136,6 +136,10 @@ class Topic(Table, tablename="topic"):
     urged_at = Timestamptz(null=True, default=None)
     urge_note = Text()
     urged_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    # The workflow the topic follows, pinned at opening to the newest loaded version of
+    # its key (migration 0019 pinned every older topic to standard v1).
+    workflow_key = Varchar(length=40, default="standard")
+    workflow_version = Integer(default=1)
 
 
 class TopicGramCount(Table, tablename="topic_gram_count"):

@@ -26,7 +26,8 @@ from deliberation.permissions import (
     scope,
     sees_time_limits,
 )
-from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead
+from deliberation.pinning import loaded, pin, workflow_of
+from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead, TopicWorkflow
 from deliberation.scoping import topic_conditions
 from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
 from deliberation.security import Principal
@@ -52,6 +53,8 @@ TOPIC_COLUMNS = (
     Topic.urged_at,
     Topic.urge_note,
     Topic.urged_by,
+    Topic.workflow_key,
+    Topic.workflow_version,
 )
 
 
@@ -71,6 +74,7 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
     # The stage's time limit is the office's (Policy.sees_time_limits): a
     # representative gets none of it, not even whether it has passed.
     limits = sees_time_limits(principal, row)
+    workflow = workflow_of(row)
     return TopicRead(
         id=row["id"],
         reference=row["reference"],
@@ -80,18 +84,19 @@ def topic_read(row: dict[str, Any], principal: Principal) -> TopicRead:
         township_id=row["township"],
         village_id=row["village"],
         state=row["state"],
-        state_label=WORKFLOW.state(row["state"]).label,
+        state_label=workflow.state(row["state"]).label,
         version=row["version"],
         opened_by=row["opened_by"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         available_triggers=available_triggers(principal, row),
         due_on=row["due_on"] if limits else None,
-        due_label=due_label(row["state"], row["due_on"]) if limits else None,
+        due_label=due_label(row["state"], row["due_on"], workflow) if limits else None,
         due_provisional=bool(row["due_provisional"]) and limits,
         overdue=limits and is_overdue(row["due_on"]),
         urged_at=row["urged_at"],
         urge_note=row["urge_note"] or None,
+        workflow=TopicWorkflow(key=workflow.key, version=workflow.version, label=workflow.label),
     )
 
 
@@ -136,6 +141,7 @@ async def open_topic(
     title = data.title.strip()
     description = data.description.strip()
     search_text, search_grams = search_fields(title, description)
+    workflow = pin(data.workflow)
     async with write_transaction():
         if data.village_id is not None:
             village = (
@@ -147,7 +153,7 @@ async def open_topic(
                 )
         reference = await _next_reference(now.year)
         today = china_today(now)
-        due = await due_of(0, WORKFLOW.initial, today)
+        due = await due_of(0, workflow.initial, today, workflow)
         inserted = await Topic.insert(
             Topic(
                 reference=reference,
@@ -156,7 +162,7 @@ async def open_topic(
                 category=data.category.strip(),
                 township=principal.township_id,
                 village=data.village_id,
-                state=WORKFLOW.initial,
+                state=workflow.initial,
                 version=1,
                 opened_by=principal.id,
                 created_at=now,
@@ -167,6 +173,8 @@ async def open_topic(
                 search_text=search_text,
                 search_grams=search_grams,
                 event_seq=1,
+                workflow_key=workflow.key,
+                workflow_version=workflow.version,
             )
         )
         topic_id = inserted[0]["id"]
@@ -176,8 +184,10 @@ async def open_topic(
             "reference": reference,
             "title": title,
             "township": principal.township_id,
+            "workflow_key": workflow.key,
+            "workflow_version": workflow.version,
         }
-        await changes.topic_opened(principal, opened, WORKFLOW.initial, now)
+        await changes.topic_opened(principal, opened, workflow, now)
     return topic_read(await visible_topic(principal, topic_id), principal)
 
 
@@ -274,14 +284,12 @@ async def fire_trigger(
     from this state (409), requirements (422); then compare-and-set on
     (id, version) and the event appended to the chain.
     """
-    if trigger not in WORKFLOW.triggers:
+    # Known to some loaded workflow (the topic's own version decides the rest, on the
+    # locked row: a trigger its version lacks is a 409 there).
+    known = list(dict.fromkeys(t for w in loaded().workflows.values() for t in w.triggers))
+    if trigger not in known:
         raise ValidationFailed(
-            [
-                {
-                    "field": "trigger",
-                    "message": f"没有这个操作，可用的操作：{'、'.join(WORKFLOW.triggers)}",
-                }
-            ]
+            [{"field": "trigger", "message": f"没有这个操作，可用的操作：{'、'.join(known)}"}]
         )
     comment = comment.strip()
     # The topic is locked and the policy decides on the locked row: 404, 403, then
@@ -294,7 +302,7 @@ async def fire_trigger(
         dest = await decide(topic, trigger, comment)  # the machine, gated on requirements
         now = utcnow()
         today = china_today(now)
-        due = await due_of(topic_id, dest, today)
+        due = await due_of(topic_id, dest, today, workflow_of(topic))
         updated = await Topic.raw(
             "UPDATE topic SET state = {}, version = version + 1, updated_at = {}, "
             "stage_entered_on = {}, due_on = {}, due_provisional = {}, "

@@ -9,8 +9,10 @@ server does not start on a half-loaded set of workflows.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workflows.declaration import Workflow
 from workflows.loader import Mistake, WorkflowInvalid, load
@@ -49,6 +51,16 @@ def _record_types_kept(registry: Registry, directory: Path) -> list[WorkflowInva
         if mistakes:
             invalid.append(WorkflowInvalid(str(directory / key / f"v{version}.toml"), mistakes))
     return invalid
+
+
+class WorkflowNotLoaded(LookupError):
+    """A topic is pinned to a version no file under ``workflows/`` declares (removed
+    after topics were opened in it: a version stays as long as its topics do)."""
+
+    def __init__(self, key: str, version: int) -> None:
+        super().__init__(f"议题所用的工作流程 {key} 第 {version} 版未加载")
+        self.key = key
+        self.version = version
 
 
 @dataclass
@@ -99,6 +111,22 @@ class Registry:
         if not versions:
             raise KeyError(key)
         return self.workflows[(key, max(versions))]
+
+    def for_topic(self, row: Mapping[str, Any]) -> Workflow:
+        """The declaration a topic follows: the ``(workflow_key, workflow_version)`` it
+        was pinned to when opened (a row read without those columns is standard v1, as
+        every topic from before the pin is)."""
+        key = str(row.get("workflow_key") or "standard")
+        version = int(row.get("workflow_version") or 1)
+        try:
+            return self.workflows[(key, version)]
+        except KeyError:
+            raise WorkflowNotLoaded(key, version) from None
+
+    def newest(self) -> list[Workflow]:
+        """The newest version of each workflow, in file order (what a topic opened now
+        may be pinned to)."""
+        return [self.latest(key) for key in self.keys()]
 
     def keys(self) -> list[str]:
         """Each workflow's key once, in file order."""

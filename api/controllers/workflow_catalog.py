@@ -10,15 +10,16 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
-from deliberation import workflow_catalog
+from deliberation import pinning, workflow_catalog
 from deliberation.workflow_schemas import WorkflowDeclaration, WorkflowSummary
-from workflows.registry import REGISTRY, Registry
+from workflows.registry import Registry
 
 
 def provide_workflows(request: Request[Any, Any, Any]) -> Registry:
-    """The app's loaded workflows (``app.state.workflows``; the shipped ones by default)."""
-    registry: Registry = request.app.state.get("workflows", REGISTRY)
-    return registry
+    """The app's loaded workflows (``app.state.workflows``; else the ones topics are
+    pinned from, ``deliberation.pinning.loaded``: the shipped ones by default)."""
+    registry: Registry | None = request.app.state.get("workflows")
+    return registry if registry is not None else pinning.loaded()
 
 
 LoadedWorkflows = NamedDependency[Registry]

@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from api.forms import FormData, max_lengths, parse_form
 from api.pages.signin import PageController, SignedIn
-from deliberation import accounts, permissions, topics
+from deliberation import accounts, permissions, pinning, topics
 from deliberation.errors import DomainError, ValidationFailed
 from deliberation.schemas import TopicCreate
 from deliberation.security import Principal
@@ -20,11 +20,15 @@ async def _new_topic_form(
 ) -> Template:
     allowed = bool(permissions.allowed(principal, "topic.open"))
     villages = await accounts.list_villages(principal) if allowed else []
+    # Each loaded workflow's newest version: a choice only when there is more than one.
+    workflows = pinning.loaded().newest()
     return Template(
         "new_topic.html",
         context={
             "allowed": allowed,
             "villages": villages,
+            "workflows": workflows,
+            "default_workflow": pinning.DEFAULT_KEY,
             "values": values,
             "problems": problems,
             "limits": max_lengths(TopicCreate),

@@ -1,0 +1,45 @@
+"""Which workflow a topic follows: each topic is pinned at opening to ``(key,
+version)``, the newest loaded version of the key its opener chose, and follows that
+version's declaration for the rest of its life, whatever versions are loaded later
+(docs/decisions.md, "Each topic pinned to its workflow version")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from deliberation import context
+from deliberation.errors import ValidationFailed
+from workflows.declaration import Workflow
+from workflows.registry import REGISTRY, Registry
+
+DEFAULT_KEY = "standard"
+"""The workflow a topic follows when its opener names none (api.md "v1.2 additions")."""
+
+
+def loaded() -> Registry:
+    """The workflows this application runs: the shipped ones, or a test's own folder
+    (``AppContext.workflows``)."""
+    found: Registry | None = context.current().workflows
+    return found if found is not None else REGISTRY
+
+
+def workflow_of(row: Mapping[str, Any]) -> Workflow:
+    """The declaration a topic row follows (its pinned version)."""
+    return loaded().for_topic(row)
+
+
+def pin(key: str = DEFAULT_KEY) -> Workflow:
+    """The workflow a new topic is pinned to: the newest loaded version of ``key``. An
+    unknown key is a 422 naming the field and the keys offered."""
+    registry = loaded()
+    try:
+        return registry.latest(key)
+    except KeyError:
+        offered = "、".join(f"{w.key}（{w.label}）" for w in registry.newest())
+        raise ValidationFailed(
+            [{"field": "workflow", "message": f"没有这个工作流程，可选：{offered}"}]
+        ) from None
+
+
+__all__ = ["DEFAULT_KEY", "loaded", "pin", "workflow_of"]

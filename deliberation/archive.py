@@ -40,6 +40,7 @@ from deliberation.documents.content import document_number
 from deliberation.documents.service import STATUS_LABELS
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
+from deliberation.pinning import terminal_states
 from deliberation.record_content import contents_of_topics, revisions_of_topics
 from deliberation.security import Principal
 from deliberation.tables import (
@@ -303,7 +304,7 @@ async def _item_number(topic_id: int, year: int) -> tuple[int, int]:
 async def finished_topics(year: int) -> list[int]:
     """Ids of the topics that ended in ``year`` (China time), in the order they ended:
     ``archive --all``."""
-    terminal = [s.name for s in WORKFLOW.states if s.terminal]
+    terminal = list(terminal_states())
     # A terminal state is never left: the move into it is the topic's last.
     ends = await (
         TopicEvent.select(

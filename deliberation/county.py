@@ -17,14 +17,13 @@ from deliberation.clock import china_today, chinese_datetime, utcnow
 from deliberation.deadlines import due_label
 from deliberation.errors import AlreadyUrged, ValidationFailed
 from deliberation.permissions import Subject, allowed
+from deliberation.pinning import terminal_states, timed_states
 from deliberation.schemas import CountyRead, CountyTownship, OverdueTopicRead, UrgeRead
 from deliberation.security import Principal
 from deliberation.tables import Account, Topic, Township
 from deliberation.topics import topic_row
 from workflows import WORKFLOW
 
-TERMINAL = tuple(s.name for s in WORKFLOW.states if s.terminal)
-WITH_LIMITS = tuple(s.name for s in WORKFLOW.states if s.time_limit is not None)
 OVERDUE_LISTED = 200
 """At most this many overdue topics on the county view (the longest overdue first)."""
 URGE_WINDOW = timedelta(hours=24)
@@ -107,20 +106,21 @@ async def county_view(principal: Principal) -> CountyRead:
         "FROM topic GROUP BY township, state",
         today,
     )
+    terminal, with_limits = terminal_states(), timed_states()
     for row in grouped:
         line = lines.get(row["township"])
         if line is None:
             continue
         line.by_state[row["state"]] = int(row["n"])
         line.total += int(row["n"])
-        if row["state"] not in TERMINAL:
+        if row["state"] not in terminal:
             line.active += int(row["n"])
-        if row["state"] in WITH_LIMITS:
+        if row["state"] in with_limits:
             line.timed += int(row["timed"] or 0)
             line.overdue += int(row["overdue"] or 0)
-        if row["state"] not in TERMINAL:
+        if row["state"] not in terminal:
             line.urged += int(row["urged"] or 0)
-    conditions = [Topic.due_on < today, Topic.state.is_in(list(WITH_LIMITS))]
+    conditions = [Topic.due_on < today, Topic.state.is_in(list(with_limits))]
     rows = (
         await Topic.select(
             Topic.id,

@@ -34,7 +34,7 @@ from deliberation.permissions import (
     scope,
     sees_time_limits,
 )
-from deliberation.pinning import workflow_of
+from deliberation.pinning import terminal_states, workflow_of
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.scoping import topic_conditions
@@ -308,7 +308,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
     mine = scope(principal, "my.list")
     if not mine:
         return []  # the county and administrators take part in no township's topics
-    terminal = {s.name for s in WORKFLOW.states if s.terminal}
+    terminal = set(terminal_states())
     query = Topic.select(
         Topic.id,
         Topic.reference,

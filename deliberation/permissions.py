@@ -88,7 +88,8 @@ ScopeName = Literal[
 SCOPES: Final[tuple[ScopeName, ...]] = get_args(ScopeName)
 
 OPENERS: Final = ("liaison", "staff")
-"""Who opens topics (a township's CPPCC liaisons and its office staff)."""
+"""Who opens topics in a workflow whose file names no ``openers`` (a township's CPPCC
+liaisons and its office staff, as standard v1 names them)."""
 ADMINS: Final = ("admin",)
 SUPERVISORS: Final = COUNTY
 """The county CPPCC: every township's topics, the county view, urging."""
@@ -345,8 +346,10 @@ class Policy:
         return yes()
 
     def _topic_open(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
-        if principal is None or principal.role not in OPENERS:
-            return forbidden("只有政协委员/联络员或工作人员可以提出议题")
+        openers = self.workflow.openers or OPENERS
+        if principal is None or principal.role not in openers:
+            who = "或".join(ROLE_LABELS[role] for role in openers)
+            return forbidden(f"只有{who}可以提出议题")
         if principal.township_id is None:
             return forbidden("您的账号不属于任何乡镇，不能提出议题")
         return yes()

@@ -42,4 +42,36 @@ def pin(key: str = DEFAULT_KEY) -> Workflow:
         ) from None
 
 
-__all__ = ["DEFAULT_KEY", "loaded", "pin", "workflow_of"]
+def terminal_states() -> tuple[str, ...]:
+    """The states a topic ends in, in any loaded workflow: a topic in one of these is
+    finished (not open, never overdue). The union is exact while no state name is
+    terminal in one loaded workflow and not in another (docs/decisions.md, "Terminal
+    states: the union across loaded workflows")."""
+    return tuple(
+        dict.fromkeys(s.name for workflow in loaded() for s in workflow.states if s.terminal)
+    )
+
+
+def timed_states() -> tuple[str, ...]:
+    """The states with a time limit, in any loaded workflow (the same caveat)."""
+    return tuple(
+        dict.fromkeys(
+            s.name for workflow in loaded() for s in workflow.states if s.time_limit is not None
+        )
+    )
+
+
+def state_names() -> tuple[str, ...]:
+    """Every state name of every loaded workflow (what a ``state`` filter may name)."""
+    return tuple(dict.fromkeys(s for workflow in loaded() for s in workflow.state_names))
+
+
+__all__ = [
+    "DEFAULT_KEY",
+    "loaded",
+    "pin",
+    "state_names",
+    "terminal_states",
+    "timed_states",
+    "workflow_of",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,13 +27,12 @@ from deliberation.permissions import (
     scope,
     sees_time_limits,
 )
-from deliberation.pinning import loaded, pin, workflow_of
+from deliberation.pinning import loaded, pin, state_names, terminal_states, workflow_of
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead, TopicWorkflow
 from deliberation.scoping import topic_conditions
 from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
 from deliberation.security import Principal
 from deliberation.tables import ReferenceCounter, Topic, Village
-from workflows import WORKFLOW
 
 TOPIC_COLUMNS = (
     Topic.id,
@@ -135,13 +135,18 @@ async def _next_reference(year: int) -> str:
 async def open_topic(
     principal: Principal, data: TopicCreate, *, now: datetime | None = None
 ) -> TopicRead:
-    allowed(principal, "topic.open", Subject.township(principal.township_id)).check()
+    try:
+        workflow = pin(data.workflow)
+    except ValidationFailed:  # who may not open a topic hears that first
+        allowed(principal, "topic.open", Subject.township(principal.township_id)).check()
+        raise
+    opened_in = replace(Subject.township(principal.township_id), workflow=workflow)
+    allowed(principal, "topic.open", opened_in).check()
     assert principal.township_id is not None
     now = now or utcnow()
     title = data.title.strip()
     description = data.description.strip()
     search_text, search_grams = search_fields(title, description)
-    workflow = pin(data.workflow)
     async with write_transaction():
         if data.village_id is not None:
             village = (
@@ -225,7 +230,7 @@ async def list_topics(
         raise ValidationFailed([{"field": "township_id", "message": "请指定要查看的乡镇"}])
     if not seen.covers(township):
         raise Forbidden("只能查看本乡镇的议题列表")
-    if state is not None and state not in WORKFLOW.state_names:
+    if state is not None and state not in state_names():
         raise ValidationFailed([{"field": "state", "message": "没有这个状态"}])
     engine_is_sqlite = is_sqlite(Topic._meta.db)
     conditions: list[Any] = await topic_conditions(seen, township)
@@ -356,8 +361,7 @@ async def list_events(principal: Principal, topic_id: int) -> list[EventRead]:
 async def overdue_topics(principal: Principal, *, limit: int = 20, offset: int = 0) -> TopicPage:
     """The township's topics past their stage's due date, the longest overdue first."""
     allowed(principal, "overdue.read", Subject.township(principal.township_id)).check()
-    terminal = [s.name for s in WORKFLOW.states if s.terminal]
-    conditions = [Topic.due_on < china_today(), Topic.state.not_in(terminal)]
+    conditions = [Topic.due_on < china_today(), Topic.state.not_in(list(terminal_states()))]
     if principal.township_id is not None:  # the county supervisor sees every township's
         conditions.append(Topic.township == principal.township_id)
     rows = (

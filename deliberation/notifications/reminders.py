@@ -21,20 +21,18 @@ from deliberation.database import bound_engine, write_transaction
 from deliberation.deadlines import refresh_due
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.outbox import record_event, topic_data
+from deliberation.pinning import terminal_states, timed_states, workflow_of
 from deliberation.tables import Delivery, OutboxEvent, Topic, Webhook
 from deliberation.workdays import working_days
-from workflows import WORKFLOW
 
 DUE_SOON_WORKING_DAYS = 2
-TERMINAL = [s.name for s in WORKFLOW.states if s.terminal]
-WITH_LIMITS = [s.name for s in WORKFLOW.states if s.time_limit is not None]
 
 
 async def refresh_missing_due(limit: int = 500) -> int:
     """Topics that have a time limit but no due date yet (e.g. from before due dates)."""
     rows = await (
         Topic.select(Topic.id, Topic.state, Topic.stage_entered_on)
-        .where(Topic.due_on.is_null(), Topic.state.is_in(WITH_LIMITS))
+        .where(Topic.due_on.is_null(), Topic.state.is_in(list(timed_states())))
         .limit(limit)
     )
     for row in rows:
@@ -58,13 +56,14 @@ async def _remind(topic: dict[str, Any], kind: str, now: datetime) -> bool:
         )
         if not inserted:
             return False
-        limit = WORKFLOW.state(topic["state"]).time_limit
+        state = workflow_of(topic).state(topic["state"])
+        limit = state.time_limit
         await record_event(
             f"deadline.{kind}",
             topic["township"],
             topic["id"],
             {
-                **topic_data(topic, topic["state"], WORKFLOW.state(topic["state"]).label),
+                **topic_data(topic, topic["state"], state.label),
                 "due_on": topic["due_on"].isoformat(),
                 "due_label": limit.label if limit else "",
             },
@@ -80,11 +79,18 @@ async def remind(now: datetime | None = None) -> dict[str, int]:
     days = await working_days()
     # Two working days can span a long holiday: look three weeks ahead, then count.
     rows = await Topic.select(
-        Topic.id, Topic.reference, Topic.title, Topic.state, Topic.township, Topic.due_on
+        Topic.id,
+        Topic.reference,
+        Topic.title,
+        Topic.state,
+        Topic.township,
+        Topic.due_on,
+        Topic.workflow_key,
+        Topic.workflow_version,
     ).where(
         Topic.due_on.is_not_null(),
         Topic.due_on <= today + timedelta(days=21),
-        Topic.state.not_in(TERMINAL),
+        Topic.state.not_in(list(terminal_states())),
     )
     sent = {"due_soon": 0, "overdue": 0}
     for topic in rows:

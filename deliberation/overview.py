@@ -34,7 +34,7 @@ from deliberation.permissions import (
     scope,
     sees_time_limits,
 )
-from deliberation.pinning import terminal_states, workflow_of
+from deliberation.pinning import state_names, terminal_states, workflow_of
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.scoping import topic_conditions
@@ -319,6 +319,8 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         Topic.village,
         Topic.due_on,
         Topic.urged_at,
+        Topic.workflow_key,
+        Topic.workflow_version,
     ).where(*await topic_conditions(mine))
     by_records = mine.waits_on == "records"
     rated: set[int] = set()
@@ -360,7 +362,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 reference=row["reference"],
                 title=row["title"],
                 state=row["state"],
-                state_label=WORKFLOW.state(row["state"]).label,
+                state_label=workflow_of(row).state(row["state"]).label,
                 due=None if finished else due_for(principal, row, today, calendar),
                 overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
@@ -439,14 +441,16 @@ class StateCount:
 
 
 def by_state(found: list[MyTopic]) -> list[StateCount]:
-    """How many of the list are in each state, in the workflow's order (states with none
-    left out)."""
+    """How many of the list are in each state, in the loaded workflows' order (states
+    with none left out), each in the words of the topics' own workflow."""
     counts: dict[str, int] = {}
+    labels: dict[str, str] = {}
     for topic in found:
         counts[topic.state] = counts.get(topic.state, 0) + 1
-    return [
-        StateCount(s.name, s.label, counts[s.name]) for s in WORKFLOW.states if s.name in counts
-    ]
+        labels.setdefault(topic.state, topic.state_label)
+    order = {name: i for i, name in enumerate(state_names())}
+    ranked = sorted(counts, key=lambda name: order.get(name, len(order)))
+    return [StateCount(name, labels[name], counts[name]) for name in ranked]
 
 
 _RECORD_TABLES: dict[str, Any] = {

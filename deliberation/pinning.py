@@ -66,8 +66,19 @@ def state_names() -> tuple[str, ...]:
     return tuple(dict.fromkeys(s for workflow in loaded() for s in workflow.state_names))
 
 
+def any_state_label(name: str) -> str:
+    """A state's label in the first loaded workflow that declares it (for a filter over
+    topics of several workflows; the same caveat as :func:`terminal_states`)."""
+    for workflow in loaded():
+        if name in workflow.state_names:
+            label: str = workflow.state(name).label
+            return label
+    raise KeyError(name)
+
+
 __all__ = [
     "DEFAULT_KEY",
+    "any_state_label",
     "loaded",
     "pin",
     "state_names",

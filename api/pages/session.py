@@ -30,9 +30,10 @@ from deliberation import accounts, deadlines, documents, security_log
 from deliberation.errors import RateLimited, Unauthenticated, ValidationFailed
 from deliberation.overview import TABS, by_state, in_tab, my_topics
 from deliberation.permissions import Scope, allowed, scope
+from deliberation.pinning import any_state_label, state_names
 from deliberation.schemas import PasswordChange
 from deliberation.security import Principal
-from workflows import ROLE_LABELS, WORKFLOW
+from workflows import ROLE_LABELS
 
 TEXT_COOKIE = "hsl_text"
 YEAR = 365 * 24 * 3600
@@ -180,7 +181,7 @@ class SessionController(PageController):
             {"key": k, "label": v, "count": sum(in_tab(t, k) for t in found)}
             for k, v in TABS.items()
         ]
-        chosen = only if only in {s.name for s in WORKFLOW.states} else None
+        chosen = only if only in state_names() else None
         if chosen is not None:
             shown = [t for t in found if t.state == chosen]
             tab = None
@@ -198,7 +199,7 @@ class SessionController(PageController):
                 "tab": tab,
                 "states": by_state(found),
                 "chosen": chosen,
-                "chosen_label": WORKFLOW.state(chosen).label if chosen else None,
+                "chosen_label": any_state_label(chosen) if chosen else None,
                 "may_open": bool(allowed(principal, "topic.open")),
                 "list_title": list_title(mine),
                 # A village's list is short: tabs are enough.

@@ -9,12 +9,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 
 from deliberation import context
 from deliberation.archive import finished_topics
 from deliberation.clock import china_today
 from deliberation.notifications.reminders import remind
 from deliberation.tables import ReminderSent, Topic
+from tests.api.test_my_list import listed as titles_in
+from tests.api.test_sessions_end import page_client
 from tests.api.test_workflow_pin import _take_out
 from tests.world import World, fire, new_township, open_topic
 from workflows.registry import HERE as SHIPPED
@@ -65,7 +68,7 @@ def loaded_later() -> Iterator[Callable[[Registry], None]]:
 
 
 async def test_a_topic_finished_in_its_own_workflows_terminal_state_is_not_open(
-    world: World, tmp_path: Path, loaded_later: Callable[[Registry], None]
+    world: World, app: Litestar, tmp_path: Path, loaded_later: Callable[[Registry], None]
 ) -> None:
     t = await new_township(world, "暂缓镇")
     loaded_later(_standard_v2(tmp_path))
@@ -107,6 +110,15 @@ async def test_a_topic_finished_in_its_own_workflows_terminal_state_is_not_open(
 
         # It ended this year, for the archive.
         assert shelved["id"] in await finished_topics(china_today().year)
+
+        # The opener's own list keeps it under 已办结, in its workflow's words.
+        liaison = await page_client(app, t["liaison"].user["username"])
+        done = (await liaison.get("/me?tab=done")).text
+        assert titles_in(done) == [shelved["title"]]
+        assert "暂缓办理" in done
+        assert titles_in((await liaison.get("/me?tab=open")).text) == [running["title"]]
+        only = (await liaison.get("/me?state=shelved")).text
+        assert titles_in(only) == [shelved["title"]] and "暂缓办理" in only
     finally:
         await ReminderSent.delete().where(ReminderSent.topic.is_in([shelved["id"], running["id"]]))
         await _take_out(shelved["id"])

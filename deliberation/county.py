@@ -17,12 +17,11 @@ from deliberation.clock import china_today, chinese_datetime, utcnow
 from deliberation.deadlines import due_label
 from deliberation.errors import AlreadyUrged, ValidationFailed
 from deliberation.permissions import Subject, allowed
-from deliberation.pinning import terminal_states, timed_states
+from deliberation.pinning import terminal_states, timed_states, workflow_of
 from deliberation.schemas import CountyRead, CountyTownship, OverdueTopicRead, UrgeRead
 from deliberation.security import Principal
 from deliberation.tables import Account, Topic, Township
 from deliberation.topics import topic_row
-from workflows import WORKFLOW
 
 OVERDUE_LISTED = 200
 """At most this many overdue topics on the county view (the longest overdue first)."""
@@ -131,6 +130,8 @@ async def county_view(principal: Principal) -> CountyRead:
             Topic.state,
             Topic.due_on,
             Topic.urged_at,
+            Topic.workflow_key,
+            Topic.workflow_version,
         )
         .where(*conditions)
         .order_by(Topic.due_on)
@@ -151,6 +152,7 @@ async def county_view(principal: Principal) -> CountyRead:
 
 
 def _overdue(row: dict[str, Any], today: date) -> OverdueTopicRead:
+    workflow = workflow_of(row)
     return OverdueTopicRead(
         id=row["id"],
         reference=row["reference"],
@@ -158,9 +160,9 @@ def _overdue(row: dict[str, Any], today: date) -> OverdueTopicRead:
         township_id=row["township"],
         township_name=row["township_name"],
         state=row["state"],
-        state_label=WORKFLOW.state(row["state"]).label,
+        state_label=workflow.state(row["state"]).label,
         due_on=row["due_on"],
-        due_label=due_label(row["state"], row["due_on"]),
+        due_label=due_label(row["state"], row["due_on"], workflow),
         days_overdue=(today - row["due_on"]).days,
         urged_at=row["urged_at"],
     )

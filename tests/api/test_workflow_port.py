@@ -40,11 +40,19 @@ roles = ["staff"]
 
 def _standard_v2(folder: Path, *, openers: str | None = None) -> Registry:
     """The shipped standard v1 and a v2 of it that adds a terminal state ``shelved``
-    (暂缓办理), reached from ``proposed`` by ``shelve``; perhaps other openers."""
+    (暂缓办理), reached from ``proposed`` by ``shelve``, and another name for
+    what is due while proposed; perhaps other openers."""
     (folder / "standard").mkdir()
     first = (SHIPPED / "standard" / "v1.toml").read_text(encoding="utf-8")
     (folder / "standard" / "v1.toml").write_text(first, encoding="utf-8")
-    second = first.replace("version = 1", "version = 2", 1) + SHELVED
+    limit = 'time_limit = { label = "完成调研"'
+    assert limit in first
+    second = (
+        first.replace("version = 1", "version = 2", 1).replace(
+            limit, 'time_limit = { label = "完成初步调研"'
+        )
+        + SHELVED
+    )
     if openers is not None:
         shipped = 'openers = ["liaison", "staff"]'
         assert shipped in second
@@ -100,6 +108,8 @@ async def test_a_topic_finished_in_its_own_workflows_terminal_state_is_not_open(
         line = next(x for x in county["townships"] if x["id"] == t.id)
         assert line["by_state"] == {"proposed": 1, "shelved": 1}
         assert (line["total"], line["active"]) == (2, 1)
+        late = [x for x in county["overdue"] if x["id"] in (shelved["id"], running["id"])]
+        assert [(x["id"], x["due_label"]) for x in late] == [(running["id"], "完成初步调研")]
 
         # No deadline reminder for it.
         await remind()

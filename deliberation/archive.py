@@ -40,7 +40,7 @@ from deliberation.documents.content import document_number
 from deliberation.documents.service import STATUS_LABELS
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
-from deliberation.pinning import terminal_states
+from deliberation.pinning import terminal_states, workflow_of
 from deliberation.record_content import contents_of_topics, revisions_of_topics
 from deliberation.security import Principal
 from deliberation.tables import (
@@ -52,7 +52,6 @@ from deliberation.tables import (
     TopicEvent,
 )
 from deliberation.topics import topic_row, valid_id
-from workflows import WORKFLOW
 
 RETENTION_PERIODS = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
 """保管期限 codes (DA/T 22-2015) and their names."""
@@ -141,7 +140,7 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
                     "updated_at",
                 )
             }
-            | {"state_label": WORKFLOW.state(topic["state"]).label},
+            | {"state_label": workflow_of(topic).state(topic["state"]).label},
             "records": records,
             "earlier_revisions": [
                 {k: r[k] for k in r if k != "data"} | {"content": json.loads(r["data"] or "{}")}
@@ -238,7 +237,7 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         "Retention-Period": f"{config.retention} {RETENTION_PERIODS[config.retention]}",
         "Item-Number": f"{number:04d}",
         "Topic-Reference": topic["reference"],
-        "Topic-State": WORKFLOW.state(topic["state"]).label,
+        "Topic-State": workflow_of(topic).state(topic["state"]).label,
         "Chain-Intact": "true" if not problems else "false",
     }
     info = {k: " ".join(str(v).split()) for k, v in info.items()}  # one line each

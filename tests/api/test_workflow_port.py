@@ -15,7 +15,8 @@ from deliberation import context
 from deliberation.archive import finished_topics
 from deliberation.clock import china_today
 from deliberation.notifications.reminders import remind
-from deliberation.tables import ReminderSent, Topic
+from deliberation.tables import ArchiveItem, ReminderSent, Topic
+from tests.api.test_archive import bag_info, unpack
 from tests.api.test_my_list import listed as titles_in
 from tests.api.test_sessions_end import page_client
 from tests.api.test_workflow_pin import _take_out
@@ -120,6 +121,9 @@ async def test_a_topic_finished_in_its_own_workflows_terminal_state_is_not_open(
 
         # It ended this year, for the archive.
         assert shelved["id"] in await finished_topics(china_today().year)
+        bag = await t["staff"].get(f"/api/v1/topics/{shelved['id']}/archive")
+        assert bag.status_code == 200, bag.text
+        assert bag_info(unpack(bag.content, tmp_path / "bag"))["Topic-State"] == "暂缓办理"
 
         # The opener's own list keeps it under 已办结, in its workflow's words.
         liaison = await page_client(app, t["liaison"].user["username"])
@@ -130,6 +134,7 @@ async def test_a_topic_finished_in_its_own_workflows_terminal_state_is_not_open(
         only = (await liaison.get("/me?state=shelved")).text
         assert titles_in(only) == [shelved["title"]] and "暂缓办理" in only
     finally:
+        await ArchiveItem.delete().where(ArchiveItem.id == shelved["id"])
         await ReminderSent.delete().where(ReminderSent.topic.is_in([shelved["id"], running["id"]]))
         await _take_out(shelved["id"])
         await _take_out(running["id"])

@@ -146,3 +146,9 @@ async def test_a_village_cadre_is_placed_in_a_township_and_one_of_its_villages(
         "/api/v1/topics", {"title": "村干部不能提出议题", "description": "村干部不能提出议题"}
     )
     assert opened.status_code == 403, opened.text
+
+
+async def test_the_openapi_document_lists_the_village_cadre_role(world: World) -> None:
+    schema = (await world.client.get("/schema/openapi.json")).json()
+    role = schema["components"]["schemas"]["UserCreate"]["properties"]["role"]
+    assert "village_cadre" in role["enum"], role

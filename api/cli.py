@@ -31,7 +31,7 @@ from deliberation.migrate import MigrationFailed, migrate, use_package_conf
 from deliberation.schemas import UserCreate, UserUpdate
 from deliberation.security import password_problems
 from deliberation.security_log import CLI
-from workflows import ROLES, WORKFLOW, mermaid
+from workflows import ROLE_LABELS, ROLES, WORKFLOW, mermaid
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -604,14 +604,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--role",
         required=True,
         choices=list(ROLES),
-        help="admin 系统管理员、liaison 政协委员/联络员、representative 村（居）民代表、"
-        "staff 工作人员、supervisor 县政协督办",
+        help="、".join(f"{role} {ROLE_LABELS[role]}" for role in ROLES),
     )
     create.add_argument("--display-name", required=True, help="the person's name, e.g. 王建华")
     create.add_argument(
         "--township", help="the township's name (every role but admin belongs to one)"
     )
-    create.add_argument("--village", help="the village's name (representatives belong to one)")
+    create.add_argument(
+        "--village", help="the village's name (representatives and village cadres belong to one)"
+    )
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )

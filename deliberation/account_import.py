@@ -42,6 +42,7 @@ from deliberation.security import hash_first_password, temporary_password
 from deliberation.security_log import Actor, log
 from deliberation.tables import Account, SecurityEvent, Township, Village
 from workflows import ROLE_LABELS
+from workflows.declaration import VILLAGE
 
 SHEET_TITLE = "账号和初始密码名单"
 MAX_ROWS = 5000
@@ -67,11 +68,15 @@ ROLE_NAMES: dict[str, str] = {
     "政协委员": "liaison",
     "委员": "liaison",
     "督办": "supervisor",
+    "村两委": "village_cadre",
+    "村两委干部": "village_cadre",
+    "村（社区）干部": "village_cadre",
+    "社区干部": "village_cadre",
     "管理员": "admin",
 }
 """What a clerk may write in 角色 (labels as the pages show them, common short forms,
 the English names)."""
-IMPORTABLE = ("liaison", "representative", "staff", "supervisor")
+IMPORTABLE = ("liaison", "representative", "village_cadre", "staff", "supervisor")
 EXAMPLE_MARK = "（示例）"
 """The template's example row is 王建华（示例）: the check flags it, so it is never imported."""
 EXAMPLE_ROW = ("王建华" + EXAMPLE_MARK, "", "村（居）民代表", "黄金埠镇", "金山村", "13800000000")
@@ -241,8 +246,8 @@ async def check(
             village_id = villages.get((township_id, village_name))
             if village_id is None:
                 problem("村（社区）", f"{township_name}没有名为“{village_name}”的村（社区）")
-        elif role == "representative" and not village_name:
-            problem("村（社区）", "村（居）民代表必须填写所属村（社区）")
+        elif role in VILLAGE and not village_name:
+            problem("村（社区）", f"{ROLE_LABELS[role]}必须填写所属村（社区）")
         phone = re.sub(r"[\s\-]", "", row.get("手机号", ""))
         if phone and not re.fullmatch(r"1\d{10}", phone):
             problem("手机号", f"手机号“{row.get('手机号', '')}”应为 11 位数字，以 1 开头")
@@ -455,8 +460,8 @@ TEMPLATE_NOTES = (
     "每行一个人。姓名、角色、乡镇必填；示例行（王建华（示例））请删除后再导入，“检查”会指出它。",
     "角色和乡镇可以从下拉列表中选择；表头上面可以有标题行，合并的乡镇单元格按显示的内容读取。",
     "用户名可以不填：系统用姓名的拼音生成（重名时加数字），导入后在名单中列出。",
-    "角色填写：政协委员/联络员、村（居）民代表、工作人员、县政协督办。",
-    "乡镇和村（社区）要与系统中的名称完全一致；村（居）民代表必须填写村（社区）。",
+    "角色填写：政协委员/联络员、村（居）民代表、村干部、工作人员、县政协督办。",
+    "乡镇和村（社区）要与系统中的名称完全一致；村（居）民代表和村干部必须填写村（社区）。",
     "县政协督办不属于任何乡镇，乡镇一栏留空。",
     "手机号可以不填，填写时为 11 位数字。",
     "先点“检查”：有问题的行会逐行列出，什么都不会写入；没有问题再点“导入”。",

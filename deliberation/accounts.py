@@ -49,7 +49,7 @@ from deliberation.security_log import CLI, Actor, log
 from deliberation.tables import Account, LoginFailure, Township, Village
 from deliberation.topics import valid_id
 from workflows import ROLE_LABELS
-from workflows.declaration import COUNTY
+from workflows.declaration import COUNTY, VILLAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +218,9 @@ async def _placement_errors(
         errors.append(
             {"field": "township_id", "message": "除管理员和县政协督办外，账号必须属于一个乡镇"}
         )
-    if role == "representative" and village_id is None:
-        errors.append({"field": "village_id", "message": "村（居）民代表必须属于一个村（社区）"})
+    if role in VILLAGE and village_id is None:
+        label = ROLE_LABELS.get(role, role)
+        errors.append({"field": "village_id", "message": f"{label}必须属于一个村（社区）"})
     if township_id is not None and not await Township.exists().where(Township.id == township_id):
         errors.append({"field": "township_id", "message": "乡镇不存在"})
     if village_id is not None:

@@ -45,7 +45,7 @@ from deliberation.errors import (
 from deliberation.pinning import workflow_of
 from deliberation.security import Principal
 from workflows import ROLE_LABELS, VIEWS, WORKFLOW, Workflow
-from workflows.declaration import COUNTY, OFFICE, TOWNSHIP
+from workflows.declaration import COUNTY, OFFICE, TOWNSHIP, VILLAGE
 
 Relation = Literal[
     "own_township", "own_village", "other_village", "other_township", "county", "public"
@@ -101,7 +101,7 @@ VILLAGE_RECORDS: Final = ("opinion", "satisfaction")
 """Records a representative adds only to topics of their own village (or township-wide)."""
 OWN_TOPICS_ONLY: Final = ("liaison",)
 """Whose own list (我的议题) holds only the topics they opened."""
-VILLAGE_ROLES: Final = ("representative",)
+VILLAGE_ROLES: Final = VILLAGE
 """Roles of one village: they see the township's topics, but their own list holds their
 village's topics (and township-wide ones, and those they gave an opinion on)."""
 
@@ -804,7 +804,15 @@ def sees_time_limits(principal: Principal | None, topic: dict[str, Any]) -> bool
 
 # The generated table (docs/permissions.md) -------------------------------------------
 
-PERSONAS: Final = ("liaison", "representative", "staff", "supervisor", "admin", "public")
+PERSONAS: Final = (
+    "liaison",
+    "representative",
+    "village_cadre",
+    "staff",
+    "supervisor",
+    "admin",
+    "public",
+)
 ROLE_NAMES: Final = {**ROLE_LABELS, "public": "公众（未登录）"}
 
 
@@ -817,9 +825,16 @@ def _persona(role: str, relation_: Relation) -> tuple[Principal | None, Subject]
     if role in ("admin", "supervisor"):
         township = None  # type: ignore[assignment]
     village = {"own_village": 10, "other_village": 11}.get(relation_)
-    ident = {"liaison": 1, "representative": 3, "staff": 2, "admin": 4, "supervisor": 5}[role]
+    ident = {
+        "liaison": 1,
+        "representative": 3,
+        "staff": 2,
+        "admin": 4,
+        "supervisor": 5,
+        "village_cadre": 6,
+    }[role]
     return (
-        Principal(ident, role, role, township, village if role == "representative" else None),
+        Principal(ident, role, role, township, village if role in VILLAGE_ROLES else None),
         Subject(township_id=1, village_id=10, opened_by=1, author_id=ident),
     )
 
@@ -831,7 +846,7 @@ def relations_of(role: str) -> tuple[Relation, ...]:
         return ("other_township",)
     if role == "supervisor":
         return ("county",)
-    if role == "representative":
+    if role in VILLAGE_ROLES:
         return ("own_village", "other_village", "other_township")
     return ("own_township", "other_township")
 

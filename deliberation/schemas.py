@@ -27,7 +27,7 @@ Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 Percent = Annotated[int, Meta(ge=0, le=100)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 
-Role = Literal["admin", "liaison", "representative", "staff", "supervisor"]
+Role = Literal["admin", "liaison", "representative", "staff", "supervisor", "village_cadre"]
 Stance = Literal["support", "oppose", "suggestion"]
 Adoption = Literal["adopted", "partly_adopted", "not_adopted"]
 Attendance = Literal["present", "on_leave", "observer"]

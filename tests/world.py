@@ -106,6 +106,7 @@ async def _township(client: httpx.AsyncClient, admin: Actor, label: str) -> Town
         "staff": ("staff", None),
         "representative": ("representative", villages[0]["id"]),
         "representative2": ("representative", villages[1]["id"]),
+        "village_cadre": ("village_cadre", villages[0]["id"]),
     }
     for key, (role, village_id) in specs.items():
         username = unique(key[:6])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-ROLES: Final = ("admin", "liaison", "representative", "staff", "supervisor")
+ROLES: Final = ("admin", "liaison", "representative", "staff", "supervisor", "village_cadre")
 
 ROLE_LABELS: Final = MappingProxyType(
     {
@@ -23,6 +23,7 @@ ROLE_LABELS: Final = MappingProxyType(
         "representative": "村（居）民代表",
         "staff": "工作人员",
         "supervisor": "县政协督办",
+        "village_cadre": "村干部",
     }
 )
 
@@ -253,8 +254,11 @@ class Workflow:
         return tuple(found.values())
 
 
-TOWNSHIP: Final = ("liaison", "representative", "staff")
+TOWNSHIP: Final = ("liaison", "representative", "staff", "village_cadre")
 """The roles that belong to a township and take part in its topics."""
+VILLAGE: Final = ("representative", "village_cadre")
+"""The roles of one village (村（居）民代表, 村干部): placed in a township and one of its
+villages; they read the township's topics, their own list holds their village's."""
 OFFICE: Final = ("liaison", "staff")
 """The township's CPPCC liaisons and office staff: they see the record in full."""
 COUNTY: Final = ("supervisor",)

@@ -42,6 +42,7 @@ from deliberation.security import Principal, temporary_password
 from deliberation.security_log import Actor
 from deliberation.validation import REVERSED_RANGE
 from workflows import ROLE_LABELS, ROLES
+from workflows.declaration import VILLAGE
 
 NO_TOWNSHIP = ("admin", "supervisor")
 """Roles that belong to no township (their township and village fields are ignored)."""
@@ -343,7 +344,7 @@ class AdminPageController(PageController):
             display_name=values.display_name,
             role=values.role,
             township_id=values.township_id if placed else None,
-            village_id=values.village_id if placed and values.role == "representative" else None,
+            village_id=values.village_id if placed and values.role in VILLAGE else None,
         )
         try:
             await accounts.update_user(actor_of(request, principal), user_id, change)

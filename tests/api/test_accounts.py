@@ -113,3 +113,42 @@ async def test_one_log_line_per_request_without_secrets(
     assert f"user_id={world.a['staff'].user['id']}" in lines[1]
     everything = "\n".join(rec.getMessage() for rec in caplog.records)
     assert PASSWORD not in everything and token not in everything
+
+
+async def test_a_village_cadre_is_placed_in_a_township_and_one_of_its_villages(
+    world: World,
+) -> None:
+    """村干部 (issue 26): an account of one village, placed like a representative."""
+    village = world.a.villages[0]["id"]
+    account = {
+        "password": "long-enough-pw",
+        "display_name": "村干部甲",
+        "role": "village_cadre",
+        "township_id": world.a.id,
+    }
+    username = unique("cadre")
+    made = await world.admin.post(
+        "/api/v1/users", {**account, "username": username, "village_id": village}
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["role"] == "village_cadre" and made.json()["village_id"] == village
+    me = await sign_in(world.client, username, "long-enough-pw")
+    assert me.user["role"] == "village_cadre"
+    unplaced = await world.admin.post("/api/v1/users", {**account, "username": unique("cadre")})
+    assert unplaced.status_code == 422, unplaced.text
+    errors = unplaced.json()["errors"]
+    assert {"field": "village_id", "message": "村干部必须属于一个村（社区）"} in errors
+    # Read only: a public topic of the township, as a representative reads it; opening
+    # a topic or managing accounts is refused.
+    cadre = me
+    assert (await cadre.get("/api/v1/users")).status_code == 403
+    opened = await cadre.post(
+        "/api/v1/topics", {"title": "村干部不能提出议题", "description": "村干部不能提出议题"}
+    )
+    assert opened.status_code == 403, opened.text
+
+
+async def test_the_openapi_document_lists_the_village_cadre_role(world: World) -> None:
+    schema = (await world.client.get("/schema/openapi.json")).json()
+    role = schema["components"]["schemas"]["UserCreate"]["properties"]["role"]
+    assert "village_cadre" in role["enum"], role

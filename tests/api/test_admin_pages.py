@@ -191,3 +191,42 @@ async def test_renaming_what_does_not_exist_is_not_found(world: World, app: Lite
             path, json={"name": "新名字"}, headers=world.admin.headers
         )
         assert answer.status_code == 404 and answer.json()["code"] == "not_found", path
+
+
+async def test_the_account_forms_offer_and_place_a_village_cadre(
+    world: World, app: Litestar
+) -> None:
+    """村干部 (issue 26): offered in the role list; placed in a village like a
+    representative, on the new-account form and on the edit form."""
+    admin = await page_client(app, world.admin.user["username"])
+    page = await admin.get("/admin/accounts")
+    assert '<option value="village_cadre">村干部</option>' in page.text
+    village = world.a.villages[0]["id"]
+    form = {
+        "display_name": "村干部丙",
+        "username": unique("cadre"),
+        "role": "village_cadre",
+        "township_id": str(world.a.id),
+        "village_id": "",
+    }
+    unplaced = await admin.post("/admin/accounts", data=form)
+    assert unplaced.status_code == 422
+    assert "村干部必须属于一个村（社区）" in unplaced.text
+    made = await admin.post("/admin/accounts", data={**form, "village_id": str(village)})
+    assert made.status_code == 200, made.text[-2000:]
+    stored = await Account.select().where(Account.username == form["username"]).first()
+    assert stored is not None and stored["role"] == "village_cadre"
+    assert stored["village"] == village
+    # The edit form keeps the cadre's village (a rename changes nothing else).
+    edited = await admin.post(
+        f"/admin/accounts/{stored['id']}",
+        data={
+            "display_name": "村干部丁",
+            "role": "village_cadre",
+            "township_id": str(world.a.id),
+            "village_id": str(village),
+        },
+    )
+    assert edited.status_code == 200, edited.text[-2000:]
+    row = await Account.select().where(Account.id == stored["id"]).first()
+    assert row is not None and row["display_name"] == "村干部丁" and row["village"] == village

@@ -215,3 +215,16 @@ def test_user_create_names_the_option_and_the_password_rules(migrated: str) -> N
     nowhere = _user_create(migrated, "wang2", "hsl-long-password-2026")
     assert nowhere.returncode != 0
     assert "--township" in nowhere.stderr and "township_id" not in nowhere.stderr, nowhere.stderr
+
+
+def test_user_create_offers_the_village_cadre_and_asks_for_the_village(migrated: str) -> None:
+    """村干部 (issue 26): a role of the command line; placed in a village."""
+    account = ["--username", "cunganbu", "--role", "village_cadre", "--display-name", "村干部"]
+    answer = run_cli(
+        migrated, "user", "create", *account, "--password-stdin", stdin="hsl-long-password-2026\n"
+    )
+    assert answer.returncode != 0
+    assert "--village" in answer.stderr and "村干部必须属于一个村（社区）" in answer.stderr, (
+        answer.stderr
+    )
+    assert "invalid choice" not in answer.stderr

@@ -223,3 +223,30 @@ async def test_the_command_line_checks_imports_and_prints_the_sheet(
     assert len(printed) == 2
     for username, password in printed:  # each as printed once on the terminal
         assert username in text and password in text
+
+
+async def test_village_cadres_are_imported_and_offered_in_the_template(world: World) -> None:
+    """村干部 (issue 26): the template's 角色 drop-down offers it; a row with 角色=村干部
+    makes a village cadre of that village; without a village the row is refused."""
+    answer = await world.admin.get("/api/v1/users/import-template.xlsx")
+    book = load_workbook(io.BytesIO(answer.content))
+    sheet, options = book.worksheets[0], book.worksheets[1]
+    (roles,) = [v for v in sheet.data_validations.dataValidation if "C2" in str(v.sqref)]
+    last = int(roles.formula1.rsplit("$", 1)[1])
+    offered = [options.cell(row=n, column=1).value for n in range(2, last + 1)]
+    assert "村干部" in offered, offered
+    village = world.a.villages[0]["name"]
+    name = unique("村干部")[-6:]
+    rows = [
+        [1, name, "", "村干部", world.a.name, village, ""],
+        [2, name + "乙", "", "村干部", world.a.name, "", ""],
+    ]
+    checked = (await send(world, xlsx(rows), "村干部.xlsx", dry_run="true")).json()
+    assert [(e["row"], e["field"]) for e in checked["errors"]] == [(3, "村（社区）")]
+    assert "村干部必须填写所属村（社区）" in checked["errors"][0]["message"]
+    made = await send(world, xlsx(rows[:1]), "村干部.xlsx")
+    assert made.status_code == 200, made.text
+    (created,) = made.json()["created"]
+    stored = await Account.select().where(Account.username == created["username"]).first()
+    assert stored is not None and stored["role"] == "village_cadre"
+    assert stored["village"] == world.a.villages[0]["id"]

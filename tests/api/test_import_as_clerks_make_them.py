@@ -238,7 +238,7 @@ async def test_the_template_flags_its_example_row_and_offers_drop_downs(world: W
     role, township = lists["C2:C5001"], lists["D2:D5001"]
     assert role.type == township.type == "list"
     roles = [c[0].value for c in options[role.formula1.split("!")[1].replace("$", "")]]
-    assert roles == ["政协委员/联络员", "村（居）民代表", "工作人员", "县政协督办"]
+    assert roles == ["政协委员/联络员", "村（居）民代表", "村干部", "工作人员", "县政协督办"]
     towns = [c[0].value for c in options[township.formula1.split("!")[1].replace("$", "")]]
     assert world.a.name in towns and len(towns) == await Township.count()
 

@@ -1,9 +1,9 @@
 """The permission policy, table-driven, through the API and through the pages.
 
 Every person (liaison who opened the topic, another liaison, staff, the topic's
-village representative, another village's representative, staff of another
-township, the county supervisor, an administrator, the public) × every state × every
-action: what the policy answers (``deliberation.permissions.allowed``) is what the API
+village representative, another village's representative, the village's cadre, staff
+of another township, the county supervisor, an administrator, the public) × every
+state × every action: what the policy answers (``deliberation.permissions.allowed``) is what the API
 answers and what the page answers, for reads (what is shown) and writes (the status).
 """
 
@@ -32,6 +32,7 @@ PERSONAS = (
     "staff",
     "representative",  # of the topics' village
     "representative2",  # of another village of the township
+    "village_cadre",  # 村干部 of the topics' village (issue 26): reads, takes no part
     "outsider",  # staff of another township
     "supervisor",  # the county (县政协督办)
     "admin",
@@ -108,7 +109,7 @@ async def fresh(cast: Cast, state: str) -> dict[str, Any]:
 async def cast(world: World, app: Litestar) -> Cast:
     t = await new_township(world, "表格镇")
     actors: dict[str, Actor | None] = {
-        **{name: t[name] for name in PERSONAS[:5]},
+        **{name: t[name] for name in PERSONAS[:6]},
         "outsider": world.a["staff"],
         "supervisor": world.supervisor,
         # The township's own administrator, placed in it as the demo's is: an
@@ -566,7 +567,7 @@ async def test_scopes_are_what_the_lists_return(cast: Cast) -> None:
             }
             expected = {r["id"] for r in topics if _in_scope(seen, r, spoke_on)}
             assert mine == expected, where
-            if persona in ("liaison", "staff", "representative"):
+            if persona in ("liaison", "staff", "representative", "village_cadre"):
                 assert mine, where  # the cast's topics: opened by the liaison, of village 1
 
         # Webhooks.

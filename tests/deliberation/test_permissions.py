@@ -241,3 +241,31 @@ def test_scopes_are_the_policys() -> None:
         scope(LIAISON, "ledger.export").check()
     for what in SCOPES:  # the public is scoped to nothing, and never refused with a 500
         assert not scope(None, what)
+
+
+CADRE = Principal(9, "cadre", "village_cadre", 1, 10)
+CADRE_ELSEWHERE = Principal(10, "cadre2", "village_cadre", 1, 11)
+
+
+def test_a_village_cadre_reads_as_a_representative_and_takes_no_part() -> None:
+    """村干部 (issue 26): a role of one village; in the standard workflow it reads what a
+    representative reads and takes no step and adds no record."""
+    assert relation(CADRE, topic("proposed")) == "own_village"
+    assert relation(CADRE_ELSEWHERE, topic("proposed")) == "other_village"
+    for state in WORKFLOW.state_names:
+        subject = topic(state)
+        assert (
+            allowed(CADRE, "topic.read", subject).view == allowed(REP, "topic.read", subject).view
+        )
+        for record in WORKFLOW.records:
+            assert not allowed(CADRE, "record.add", subject, record.name)
+            if record.read is not None:
+                mine = allowed(CADRE, "record.read", subject, record.name).view
+                assert mine == allowed(REP_ELSEWHERE, "record.read", subject, record.name).view
+        for transition in WORKFLOW.transitions:
+            assert not allowed(CADRE, "topic.fire", subject, transition.trigger)
+    assert not allowed(CADRE, "topic.open", Subject(township_id=1))
+    table = DOC.read_text(encoding="utf-8")
+    header = next(line for line in table.splitlines() if line.startswith("| action |"))
+    for rel in ("own_village", "other_village", "other_township"):
+        assert f"村干部 `village_cadre` · {rel}" in header

@@ -16,7 +16,17 @@ Username = Annotated[str, Meta(min_length=3, max_length=64, pattern=r"^[A-Za-z0-
 Password = Annotated[str, Meta(min_length=10, max_length=128)]
 """A new password; the rest of the rules (kinds, not the username) are checked in
 ``deliberation.security.password_problems`` with plain messages."""
-Name = Annotated[str, NonBlank, Meta(max_length=100)]
+Name = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=100,
+        pattern=r"^(?=[\s\S]*\S)[^\x00-\x1f\x7f\ue000-\uf8ff\U000e0000-\U0010ffff]*$",
+    ),
+]
+"""A name (of a place, a person, a unit): not blank, on one line, with no control or
+private-use characters (a vertical tab in a township's name once made the county report lose every
+township's row: docs/decisions.md, "Names have no control characters")."""
 Title = Annotated[str, NonBlank, Meta(max_length=200)]
 ShortText = Annotated[str, Meta(max_length=200)]
 LongText = Annotated[str, NonBlank, Meta(max_length=5000)]

@@ -14,6 +14,7 @@ import atexit
 import io
 import logging
 import mimetypes
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -146,11 +147,27 @@ def _forget_font_configuration() -> None:
     _per_thread.__dict__.pop("font_config", None)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000-\uf8ff\U000e0000-\U0010ffff]")
+
+
+def _printable(value: Any) -> Any:
+    """Every printed value without control characters, private-use or tag-plane
+    characters: no face has them, and WeasyPrint could not place a table row holding
+    one (nor any row after it). Names refuse them now; a record stored before may still
+    carry one."""
+    if isinstance(value, Markup):
+        return Markup(_CONTROL.sub("", value))
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    return value
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
+        finalize=_printable,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

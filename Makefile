@@ -74,9 +74,10 @@ run: $(STAMP) native-libs fonts
 	@$(BIN)/deliberation serve --host $(HOST) --port $(PORT)
 
 # On every core (pytest-xdist), a test module's tests together on one worker: its
-# module-scoped fixtures are built once (docs/benchmarks.md, "Test suite").
+# module-scoped fixtures are built once (docs/benchmarks.md, "Test suite"). PYTEST_ARGS adds
+# pytest options (CI: a JUnit report to count from).
 test: $(STAMP) native-libs browser-tools fonts
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

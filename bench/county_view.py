@@ -20,7 +20,7 @@ import asyncio
 import json
 import random
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from bench.common import (
 )
 from bench.session_check import deliberation_serve
 from bench.topic_page import ok, page_session, sequential
+from deliberation import clock
 from workflows import WORKFLOW
 
 TOWNSHIPS = 50
@@ -64,8 +65,8 @@ TOPIC_COLUMNS = [
 
 def topic_rows(township_ids: list[int], account: int, per: int) -> list[tuple[Any, ...]]:
     rng = random.Random(14)
-    today = date.today()
-    now = datetime.now(UTC)
+    now = clock.utcnow()
+    today = clock.china_today(now)
     rows = []
     n = 0
     for township in township_ids:

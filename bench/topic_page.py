@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -44,6 +44,7 @@ from bench.common import (
     wrk_latency,
 )
 from bench.session_check import deliberation_serve
+from deliberation import clock
 from tests.live import lifespan
 
 TOWNSHIP = "黄金埠镇"
@@ -137,7 +138,7 @@ def build_topic(
     ok(answer)
     topic_id = int(answer.json()["id"])
     path = f"/api/v1/topics/{topic_id}"
-    today = date.today()
+    today = clock.china_today()
 
     def opinion(i: int) -> None:
         client = reps[i % len(reps)]

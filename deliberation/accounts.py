@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
-from deliberation import sessions
+from deliberation import offerings, sessions
 from deliberation.clock import utcnow
 from deliberation.database import (
     bound_engine,
@@ -30,6 +31,7 @@ from deliberation.errors import (
 )
 from deliberation.permissions import EVERYWHERE, Scope, allowed, scope
 from deliberation.schemas import (
+    MeRead,
     PasswordChange,
     TownshipRead,
     UserCreate,
@@ -103,7 +105,24 @@ async def create_township(name: str, actor: Actor = CLI) -> TownshipRead:
         row = Township(name=name, created_at=utcnow())
         await row.save()
         await log("township.created", actor=actor, detail=name)
-    return TownshipRead(id=row.id, name=name)
+    return _township_read({"id": row.id, "name": name, "offered_workflows": None})
+
+
+def _township_read(row: dict[str, Any]) -> TownshipRead:
+    return TownshipRead(
+        id=row["id"],
+        name=row["name"],
+        workflows=offerings.offered_keys(row["offered_workflows"], "township"),
+    )
+
+
+def _village_read(row: dict[str, Any]) -> VillageRead:
+    return VillageRead(
+        id=row["id"],
+        name=row["name"],
+        township_id=row["township"],
+        workflows=offerings.offered_keys(row["offered_workflows"], "village"),
+    )
 
 
 def _townships_seen(principal: Principal | None) -> Scope:
@@ -113,59 +132,100 @@ def _townships_seen(principal: Principal | None) -> Scope:
     return EVERYWHERE if principal is None else scope(principal, "township.list")
 
 
+_TOWNSHIP = (Township.id, Township.name, Township.offered_workflows)
+_VILLAGE = (Village.id, Village.name, Village.township, Village.offered_workflows)
+
+
 async def list_townships(principal: Principal | None = None) -> list[TownshipRead]:
-    query = Township.select(Township.id, Township.name).order_by(Township.id)
+    query = Township.select(*_TOWNSHIP).order_by(Township.id)
     seen = _townships_seen(principal)
     if not seen:
         return []
     for condition in township_conditions(seen, Township.id):
         query = query.where(condition)
-    return [TownshipRead(id=r["id"], name=r["name"]) for r in await query]
+    return [_township_read(r) for r in await query]
 
 
 async def township_by_name(name: str) -> TownshipRead | None:
-    row = await Township.select(Township.id, Township.name).where(Township.name == name).first()
-    return TownshipRead(id=row["id"], name=row["name"]) if row else None
+    row = await Township.select(*_TOWNSHIP).where(Township.name == name).first()
+    return _township_read(row) if row else None
 
 
 async def rename_township(township_id: int, name: str, actor: Actor = CLI) -> TownshipRead:
+    return await update_township(township_id, actor, name=name)
+
+
+async def update_township(
+    township_id: int,
+    actor: Actor = CLI,
+    *,
+    name: str | None = None,
+    workflows: Sequence[str] | None = None,
+) -> TownshipRead:
     """A new name, on every page and notice board from now on (published PDFs keep the
-    name they were issued under)."""
+    name they were issued under); the township-scope workflows it offers
+    (``deliberation.offerings``): a key not loaded, or of village scope, is refused."""
     _manager(actor)
-    name = name.strip()
     if not valid_id(township_id):  # before the query: PostgreSQL refuses an id past 2**31
         raise NotFound("乡镇不存在")
+    offered = offerings.stored(workflows, "township") if workflows is not None else None
     async with write_transaction():
-        row = await Township.select(Township.name).where(Township.id == township_id).first()
+        row = await Township.select(*_TOWNSHIP).where(Township.id == township_id).first()
         if row is None:
             raise NotFound("乡镇不存在")
-        if row["name"] == name:
-            return TownshipRead(id=township_id, name=name)
-        if await Township.exists().where((Township.name == name) & (Township.id != township_id)):
-            raise AlreadyExists(f"乡镇“{name}”已存在")
-        await Township.update({Township.name: name}).where(Township.id == township_id)
-        await board.changed()  # the township's name is on its notices
-        await log("township.renamed", actor=actor, detail=f"{row['name']} → {name}")
-    return TownshipRead(id=township_id, name=name)
+        after = dict(row)
+        if name is not None and row["name"] != name.strip():
+            name = name.strip()
+            if await Township.exists().where(
+                (Township.name == name) & (Township.id != township_id)
+            ):
+                raise AlreadyExists(f"乡镇“{name}”已存在")
+            await Township.update({Township.name: name}).where(Township.id == township_id)
+            await board.changed()  # the township's name is on its notices
+            await log("township.renamed", actor=actor, detail=f"{row['name']} → {name}")
+            after["name"] = name
+        if offered is not None and offered != row["offered_workflows"]:
+            await Township.update({Township.offered_workflows: offered}).where(
+                Township.id == township_id
+            )
+            after["offered_workflows"] = offered
+            await log(
+                "township.workflows",
+                actor=actor,
+                detail=_offer_change(after["name"], _township_read(row), _township_read(after)),
+            )
+    return _township_read(after)
+
+
+def _offer_change(name: str, before: TownshipRead | VillageRead, after: Any) -> str:
+    return f"{name}：{'、'.join(before.workflows) or '无'} → {'、'.join(after.workflows) or '无'}"
 
 
 async def rename_village(village_id: int, name: str, actor: Actor = CLI) -> VillageRead:
+    return await update_village(village_id, actor, name=name)
+
+
+async def update_village(
+    village_id: int,
+    actor: Actor = CLI,
+    *,
+    name: str | None = None,
+    workflows: Sequence[str] | None = None,
+) -> VillageRead:
+    """A new name; the village-scope workflows it offers (as :func:`update_township`)."""
     _manager(actor)
-    name = name.strip()
     if not valid_id(village_id):
         raise NotFound("村（社区）不存在")
+    offered = offerings.stored(workflows, "village") if workflows is not None else None
     async with write_transaction():
-        row = (
-            await Village.select(Village.name, Village.township)
-            .where(Village.id == village_id)
-            .first()
-        )
+        row = await Village.select(*_VILLAGE).where(Village.id == village_id).first()
         if row is None:
             raise NotFound("村（社区）不存在")
-        township_id = row["township"]
-        if row["name"] != name:
+        after = dict(row)
+        if name is not None and row["name"] != name.strip():
+            name = name.strip()
             taken = await Village.exists().where(
-                (Village.township == township_id)
+                (Village.township == row["township"])
                 & (Village.name == name)
                 & (Village.id != village_id)
             )
@@ -173,7 +233,18 @@ async def rename_village(village_id: int, name: str, actor: Actor = CLI) -> Vill
                 raise AlreadyExists(f"村（社区）“{name}”已存在")
             await Village.update({Village.name: name}).where(Village.id == village_id)
             await log("village.renamed", actor=actor, detail=f"{row['name']} → {name}")
-    return VillageRead(id=village_id, name=name, township_id=township_id)
+            after["name"] = name
+        if offered is not None and offered != row["offered_workflows"]:
+            await Village.update({Village.offered_workflows: offered}).where(
+                Village.id == village_id
+            )
+            after["offered_workflows"] = offered
+            await log(
+                "village.workflows",
+                actor=actor,
+                detail=_offer_change(after["name"], _village_read(row), _village_read(after)),
+            )
+    return _village_read(after)
 
 
 async def create_village(name: str, township_id: int, actor: Actor = CLI) -> VillageRead:
@@ -187,13 +258,15 @@ async def create_village(name: str, township_id: int, actor: Actor = CLI) -> Vil
         row = Village(name=name, township=township_id, created_at=utcnow())
         await row.save()
         await log("village.created", actor=actor, detail=f"{name}（乡镇 {township_id}）")
-    return VillageRead(id=row.id, name=name, township_id=township_id)
+    return _village_read(
+        {"id": row.id, "name": name, "township": township_id, "offered_workflows": None}
+    )
 
 
 async def list_villages(
     principal: Principal | None = None, township_id: int | None = None
 ) -> list[VillageRead]:
-    query = Village.select(Village.id, Village.name, Village.township).order_by(Village.id)
+    query = Village.select(*_VILLAGE).order_by(Village.id)
     seen = _townships_seen(principal)
     if not seen:
         return []
@@ -201,7 +274,7 @@ async def list_villages(
         query = query.where(condition)
     if township_id is not None:
         query = query.where(Village.township == township_id)
-    return [VillageRead(id=r["id"], name=r["name"], township_id=r["township"]) for r in await query]
+    return [_village_read(r) for r in await query]
 
 
 # Accounts -------------------------------------------------------------------------
@@ -499,6 +572,13 @@ async def current_user(principal: Principal) -> UserRead:
     if row is None:
         raise Unauthenticated("账号不存在或已停用，请重新登录")
     return user_read(row)
+
+
+async def me(principal: Principal) -> MeRead:
+    """``GET /api/v1/me``: the account and the workflows it may open a topic in."""
+    user = await current_user(principal)
+    offered = await offerings.offered_to(principal)
+    return MeRead(**msgspec.structs.asdict(user), offered_workflows=offered)
 
 
 ASK_THE_OFFICE = "如忘记密码，请联系乡镇协商办公室或系统管理员重置。"

@@ -86,6 +86,30 @@ class UserRead(Struct, kw_only=True):
     phone: str | None = None
 
 
+class OfferedWorkflow(Struct, kw_only=True):
+    """A workflow the signed-in person may open a topic in: offered by their township
+    (scope ``township``) or by some of its villages (scope ``village``), and naming
+    their role among its openers."""
+
+    key: str
+    version: int
+    """The version a topic opened now is pinned to."""
+    label: str
+    summary: str
+    scope: Literal["township", "village"]
+    village_ids: list[int] | None
+    """For a village-scope workflow, the villages that offer it (the topic must name
+    one of them); None for a township-scope one (any village of the township, or none)."""
+
+
+class MeRead(UserRead, kw_only=True):
+    """``GET /api/v1/me``: the account, and what it may open."""
+
+    offered_workflows: list[OfferedWorkflow]
+    """The workflows this person may open a topic in, in the order the new-topic page
+    lists them (empty for an account that opens no topics)."""
+
+
 class ImportedAccountRead(Struct, kw_only=True):
     row: int
     display_name: str
@@ -157,9 +181,27 @@ class TownshipCreate(Input):
     name: Name
 
 
+OfferedKeys = Annotated[
+    list[Annotated[str, Meta(min_length=1, max_length=40)]], Meta(max_length=100)
+]
+"""The keys of the workflows a place offers (``GET /api/v1/workflows`` lists them)."""
+
+
+class TownshipUpdate(Input):
+    """An administrator's change to a township: its name, the workflows it offers, or
+    both."""
+
+    name: Name | UnsetType = UNSET
+    workflows: OfferedKeys | UnsetType = UNSET
+    """Township-scope workflow keys; the township's topics may be opened in these only
+    (docs/workflows.md, "Which workflows a township offers")."""
+
+
 class TownshipRead(Struct, kw_only=True):
     id: int
     name: str
+    workflows: list[str]
+    """The keys of the township-scope workflows it offers."""
 
 
 class VillageCreate(Input):
@@ -171,10 +213,21 @@ class VillageRename(Input):
     name: Name
 
 
+class VillageUpdate(Input):
+    """An administrator's change to a village: its name, the workflows it offers, or
+    both."""
+
+    name: Name | UnsetType = UNSET
+    workflows: OfferedKeys | UnsetType = UNSET
+    """Village-scope workflow keys (四议两公开 is offered per village)."""
+
+
 class VillageRead(Struct, kw_only=True):
     id: int
     name: str
     township_id: int
+    workflows: list[str]
+    """The keys of the village-scope workflows it offers."""
 
 
 # Topics and the workflow -----------------------------------------------------------

@@ -29,6 +29,8 @@ KIND_LABELS = {
     "township.renamed": "修改乡镇名称",
     "village.created": "新建村（社区）",
     "village.renamed": "修改村（社区）名称",
+    "township.workflows": "修改乡镇提供的协商流程",
+    "village.workflows": "修改村（社区）提供的协商流程",
     "accounts.imported": "导入账号",
 }
 """Every kind the log holds, with its label on the pages."""

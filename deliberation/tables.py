@@ -28,6 +28,9 @@ class Township(Table, tablename="township"):
     id: Serial
     name = Varchar(length=100, unique=True)
     created_at = Timestamptz()
+    offered_workflows = Text(null=True, default=None)
+    """The keys of the township-scope workflows it offers, a JSON list the administrator
+    chose; NULL: every loaded one (``deliberation.offerings``, migration 0021)."""
 
 
 class Village(Table, tablename="village"):
@@ -35,6 +38,8 @@ class Village(Table, tablename="village"):
     name = Varchar(length=100)
     township = ForeignKey(Township, on_delete=KEEP, index=True)
     created_at = Timestamptz()
+    offered_workflows = Text(null=True, default=None)
+    """The keys of the village-scope workflows it offers (as the township's)."""
 
 
 class Account(Table, tablename="account"):

@@ -8,7 +8,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from deliberation import changes
+from deliberation import changes, offerings
 from deliberation.clock import china_today, utcnow
 from deliberation.database import is_sqlite, row_by_id, write_transaction
 from deliberation.deadlines import due_label, due_of, is_overdue
@@ -156,6 +156,8 @@ async def open_topic(
                 raise ValidationFailed(
                     [{"field": "village_id", "message": "本乡镇没有这个村（社区）"}]
                 )
+        # Only a workflow its township (or village) offers (docs/workflows.md).
+        await offerings.check_opening(principal, workflow, data.village_id)
         reference = await _next_reference(now.year)
         today = china_today(now)
         due = await due_of(0, workflow.initial, today, workflow)

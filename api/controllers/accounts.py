@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from msgspec import UnsetType
 
 from api.auth import CurrentPrincipal, policy_guard
 from api.dependencies import CurrentPublishing
@@ -16,6 +17,7 @@ from deliberation import account_import, accounts, security_log
 from deliberation.errors import ValidationFailed
 from deliberation.schemas import (
     ImportRead,
+    MeRead,
     PasswordChange,
     Role,
     SecurityLogPage,
@@ -24,17 +26,19 @@ from deliberation.schemas import (
     TokenResponse,
     TownshipCreate,
     TownshipRead,
+    TownshipUpdate,
     UserCreate,
     UserRead,
     UserUpdate,
     VillageCreate,
     VillageRead,
-    VillageRename,
+    VillageUpdate,
 )
 from deliberation.security import Principal
 from deliberation.security_log import Actor
 
 admin_only = policy_guard("account.manage")
+T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -71,8 +75,11 @@ class AuthController(Controller):
         await accounts.sign_out(principal, client_of(request))
 
     @get("/me", operation_id="me")
-    async def me(self, principal: CurrentPrincipal) -> UserRead:
-        return await accounts.current_user(principal)
+    async def me(self, principal: CurrentPrincipal) -> MeRead:
+        """The account, and ``offered_workflows``: the workflows it may open a topic in
+        (offered by its township or some of its villages, naming its role among the
+        openers; docs/workflows.md, "Which workflows a township offers")."""
+        return await accounts.me(principal)
 
     @put("/me/password", operation_id="change_my_password", status_code=204)
     async def change_password(
@@ -249,14 +256,22 @@ class TownshipController(Controller):
         return await accounts.list_townships(principal)
 
     @patch("/{township_id:int}", operation_id="rename_township", guards=[admin_only])
-    async def rename_township(
+    async def update_township(
         self,
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         township_id: FromPath[int],
-        data: JSONBody[TownshipCreate],
+        data: JSONBody[TownshipUpdate],
     ) -> TownshipRead:
-        return await accounts.rename_township(township_id, data.name, actor_of(request, principal))
+        """A new ``name``, and/or the township-scope ``workflows`` it offers (all of them:
+        the list replaces the one before). A key no loaded workflow has, or one of a
+        village-scope workflow, is a 422 ``validation_error`` naming it."""
+        return await accounts.update_township(
+            township_id,
+            actor_of(request, principal),
+            name=_given(data.name),
+            workflows=_given(data.workflows),
+        )
 
 
 class VillageController(Controller):
@@ -279,11 +294,22 @@ class VillageController(Controller):
         return await accounts.list_villages(principal)
 
     @patch("/{village_id:int}", operation_id="rename_village", guards=[admin_only])
-    async def rename_village(
+    async def update_village(
         self,
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         village_id: FromPath[int],
-        data: JSONBody[VillageRename],
+        data: JSONBody[VillageUpdate],
     ) -> VillageRead:
-        return await accounts.rename_village(village_id, data.name, actor_of(request, principal))
+        """A new ``name``, and/or the village-scope ``workflows`` it offers (四议两公开 is
+        offered per village); as the township's."""
+        return await accounts.update_village(
+            village_id,
+            actor_of(request, principal),
+            name=_given(data.name),
+            workflows=_given(data.workflows),
+        )
+
+
+def _given(value: T | UnsetType) -> T | None:
+    return None if isinstance(value, UnsetType) else value

@@ -24,8 +24,8 @@ from api.controllers.accounts import XLSX, actor_of, download
 from api.dependencies import CurrentPublishing
 from api.forms import FormData, max_lengths, parse_form
 from api.pages.signin import PageController, SignedIn
-from deliberation import account_import, accounts, permissions, security_log
-from deliberation.errors import AlreadyExists, DomainError, ValidationFailed
+from deliberation import account_import, accounts, offerings, permissions, pinning, security_log
+from deliberation.errors import AlreadyExists, DomainError, NotFound, ValidationFailed
 from deliberation.schemas import (
     Id,
     Name,
@@ -79,6 +79,22 @@ async def _places(principal: Principal) -> dict[str, Any]:
     return {"townships": townships, "villages_of": by_township}
 
 
+def _loaded_of_scope() -> dict[str, Any]:
+    """The checkboxes of the places page: the loaded workflows each kind of place may
+    offer (docs/workflows.md, "Which workflows a township offers")."""
+    return {
+        "township_workflows": offerings.of_scope("township"),
+        "village_workflows": offerings.of_scope("village"),
+        "workflow_labels": {w.key: w.label for w in pinning.loaded().newest()},
+    }
+
+
+def _ticked(data: dict[str, Any]) -> list[str]:
+    """The ticked ``workflows`` boxes of a form (none, one, or several)."""
+    raw = data.get("workflows", [])
+    return [raw] if isinstance(raw, str) else [str(k) for k in raw]
+
+
 def _role_choices() -> list[tuple[str, str]]:
     return [(role, ROLE_LABELS[role]) for role in ROLES]
 
@@ -103,6 +119,7 @@ class AdminPageController(PageController):
             "admin_places.html",
             context={
                 **await _places(principal),
+                **_loaded_of_scope(),
                 "form": form,
                 "values": values or {},
                 "problems": problems or {},
@@ -180,6 +197,69 @@ class AdminPageController(PageController):
             VillageRename,
             lambda v, actor: accounts.rename_village(village_id, v.name, actor),
         )
+
+    @post(
+        "/townships/{township_id:int}/workflows",
+        operation_id="admin_township_workflows",
+        status_code=303,
+    )
+    async def township_workflows(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        township_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        """The township-scope workflows a township offers (the ticked boxes)."""
+        return await self._offer(
+            request,
+            principal,
+            f"township-{township_id}-workflows",
+            data,
+            lambda keys, actor: accounts.update_township(township_id, actor, workflows=keys),
+        )
+
+    @post(
+        "/villages/{village_id:int}/workflows",
+        operation_id="admin_village_workflows",
+        status_code=303,
+    )
+    async def village_workflows(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        village_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        """The village-scope workflows a village offers (the ticked boxes)."""
+        return await self._offer(
+            request,
+            principal,
+            f"village-{village_id}-workflows",
+            data,
+            lambda keys, actor: accounts.update_village(village_id, actor, workflows=keys),
+        )
+
+    async def _offer(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Principal,
+        form: str,
+        data: dict[str, Any],
+        save: Callable[[list[str], Actor], Awaitable[Any]],
+    ) -> Template | Redirect:
+        keys = _ticked(data)
+        try:
+            await save(keys, actor_of(request, principal))
+        except (ValidationFailed, NotFound) as refused:
+            return await self._places_page(
+                principal,
+                form=form,
+                values={"workflows": keys},
+                problems=_errors(refused),
+                status=refused.status,
+            )
+        return Redirect("/admin?saved=workflows#saved", status_code=303)
 
     async def _place(
         self,
@@ -531,7 +611,11 @@ class AdminPageController(PageController):
         )
 
 
-PLACES_SAVED = {"township": "乡镇已保存。", "village": "村（社区）已保存。"}
+PLACES_SAVED = {
+    "township": "乡镇已保存。",
+    "village": "村（社区）已保存。",
+    "workflows": "提供的协商流程已保存，提出议题时即按新的选择提供。",
+}
 
 
 def _day(raw: str | None, name: str, errors: dict[str, str]) -> date | None:

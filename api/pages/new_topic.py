@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from api.forms import FormData, max_lengths, parse_form
 from api.pages.signin import PageController, SignedIn
-from deliberation import accounts, permissions, pinning, topics
+from deliberation import accounts, offerings, permissions, pinning, topics
 from deliberation.errors import DomainError, ValidationFailed
 from deliberation.schemas import TopicCreate
 from deliberation.security import Principal
@@ -18,17 +18,22 @@ from deliberation.security import Principal
 async def _new_topic_form(
     principal: Principal, values: dict[str, Any], problems: dict[str, str], status: int = 200
 ) -> Template:
-    allowed = bool(permissions.allowed(principal, "topic.open"))
+    # The workflows offered to the opener's township (or some of its villages) that
+    # name their role among the openers: a choice only when there is more than one
+    # (docs/workflows.md, "Which workflows a township offers").
+    workflows = await offerings.offered_to(principal)
+    allowed = bool(workflows) or bool(permissions.allowed(principal, "topic.open"))
     villages = await accounts.list_villages(principal) if allowed else []
-    # Each loaded workflow's newest version: a choice only when there is more than one.
-    workflows = pinning.loaded().newest()
+    keys = [w.key for w in workflows]
+    default = pinning.DEFAULT_KEY if pinning.DEFAULT_KEY in keys or not keys else keys[0]
     return Template(
         "new_topic.html",
         context={
             "allowed": allowed,
             "villages": villages,
+            "village_names": {v.id: v.name for v in villages},
             "workflows": workflows,
-            "default_workflow": pinning.DEFAULT_KEY,
+            "default_workflow": default,
             "values": values,
             "problems": problems,
             "limits": max_lengths(TopicCreate),

@@ -18,6 +18,7 @@ from deliberation.tables import SecurityEvent, Topic, Township, Village
 from tests.api.offered_workflows import TINY_SUMMARY, VILLAGE_SUMMARY, offerings_folder
 from tests.api.test_sessions_end import page_client
 from tests.api.test_workflow_pin import _take_out, loaded_later
+from tests.cli import run_cli
 from tests.world import Township as Place
 from tests.world import World, new_township
 from workflows.registry import Registry
@@ -260,3 +261,28 @@ async def test_the_places_page_ticks_what_a_place_offers(
         Village.id == place.villages[0]["id"]
     )
     assert village == [{"offered_workflows": "[]"}]
+
+
+async def test_the_command_line_shows_and_sets_what_a_place_offers(
+    world: World, migrated: str
+) -> None:
+    """With the shipped workflows only (standard, of township scope)."""
+    place = await new_township(world, "命令镇")
+    village = place.villages[0]["name"]
+    shown = run_cli(migrated, "township", "workflows", place.name)
+    assert shown.returncode == 0, shown.stderr
+    assert f"乡镇 {place.name} 提供的协商流程：standard" in shown.stdout
+    refused = run_cli(migrated, "township", "workflows", place.name, "nosuch")
+    assert refused.returncode == 1
+    assert "错误：workflows：没有这个工作流程：nosuch" in refused.stderr
+    set_ = run_cli(migrated, "township", "workflows", place.name, "standard")
+    assert set_.returncode == 0, set_.stderr
+    row = await Township.select(Township.offered_workflows).where(Township.id == place.id).first()
+    assert row == {"offered_workflows": '["standard"]'}
+
+    wrong = run_cli(migrated, "village", "workflows", village, "standard", "--township", place.name)
+    assert wrong.returncode == 1 and "是乡镇级流程，不能由村（社区）提供" in wrong.stderr
+    none = run_cli(migrated, "village", "workflows", village, "--township", place.name, "--none")
+    assert none.returncode == 0, none.stderr
+    assert f"村（社区）{village} 提供的协商流程：无" in none.stdout
+    assert (await _villages(world, place))[0]["workflows"] == []

@@ -99,6 +99,51 @@ def cmd_township_create(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def _offers(keys: list[str]) -> str:
+    return "、".join(keys) or "无"
+
+
+def cmd_township_workflows(args: argparse.Namespace, settings: Settings) -> int:
+    """``township workflows NAME [KEY ...]``: show, or set, the township-scope workflows
+    a township offers (docs/workflows.md, "Which workflows a township offers")."""
+
+    async def work() -> int:
+        township = await accounts.township_by_name(args.name)
+        if township is None:
+            print(f"乡镇“{args.name}”不存在", file=sys.stderr)
+            return 2
+        if args.keys:
+            township = await accounts.update_township(township.id, workflows=args.keys)
+        print(f"乡镇 {township.name} 提供的协商流程：{_offers(township.workflows)}")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_village_workflows(args: argparse.Namespace, settings: Settings) -> int:
+    """``village workflows NAME --township T [KEY ...|--none]``: show, or set, the
+    village-scope workflows a village offers."""
+
+    async def work() -> int:
+        township = await accounts.township_by_name(args.township)
+        if township is None:
+            print(f"乡镇“{args.township}”不存在", file=sys.stderr)
+            return 2
+        found = [
+            v for v in await accounts.list_villages(township_id=township.id) if v.name == args.name
+        ]
+        if not found:
+            print(f"{township.name}没有村（社区）“{args.name}”", file=sys.stderr)
+            return 2
+        village = found[0]
+        if args.keys or args.none:
+            village = await accounts.update_village(village.id, workflows=args.keys)
+        print(f"村（社区）{village.name} 提供的协商流程：{_offers(village.workflows)}")
+        return 0
+
+    return _run(settings, work)
+
+
 def cmd_village_create(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         township = await accounts.township_by_name(args.township)
@@ -653,6 +698,12 @@ def build_parser() -> argparse.ArgumentParser:
     t_create = township.add_parser("create", help="create a township")
     t_create.add_argument("name", help="the township's name, e.g. 黄金埠镇")
     t_create.set_defaults(func=cmd_township_create)
+    t_offer = township.add_parser("workflows", help="show, or set, the workflows a township offers")
+    t_offer.add_argument("name", help="the township's name")
+    t_offer.add_argument(
+        "keys", nargs="*", help="workflow keys of township scope (none given: show them)"
+    )
+    t_offer.set_defaults(func=cmd_township_workflows)
 
     village = sub.add_parser("village", help="manage villages").add_subparsers(
         dest="action", required=True
@@ -661,6 +712,14 @@ def build_parser() -> argparse.ArgumentParser:
     v_create.add_argument("name", help="the village's name, e.g. 金山村")
     v_create.add_argument("--township", required=True, help="the name of its township")
     v_create.set_defaults(func=cmd_village_create)
+    v_offer = village.add_parser("workflows", help="show, or set, the workflows a village offers")
+    v_offer.add_argument("name", help="the village's name")
+    v_offer.add_argument("--township", required=True, help="the name of its township")
+    v_offer.add_argument(
+        "keys", nargs="*", help="workflow keys of village scope (none given: show them)"
+    )
+    v_offer.add_argument("--none", action="store_true", help="offer no village workflow")
+    v_offer.set_defaults(func=cmd_village_workflows)
 
     demo_parser = sub.add_parser("demo", help="seed the demo township (idempotent)")
     demo_parser.add_argument("--if-empty", action="store_true", help="only seed an empty database")

@@ -8,6 +8,7 @@ server does not start on a half-loaded set of workflows.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -136,8 +137,10 @@ class Registry:
         return iter(self.workflows.values())
 
 
-REGISTRY = Registry.load()
-"""The workflows shipped under ``workflows/``, loaded once at import."""
+REGISTRY = Registry.load(Path(os.environ.get("DELIBERATION_WORKFLOWS_DIR") or HERE))
+"""The workflows shipped under ``workflows/`` (or the folder named by
+``DELIBERATION_WORKFLOWS_DIR``: a served test's own set, docs/workflows.md), loaded once
+at import."""
 
 WORKFLOW = REGISTRY.get("standard", 1)
 """The standard workflow, version 1: what every topic follows until topics are pinned

@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 
+from deliberation import offerings
+from deliberation.database import bound_engine
 from deliberation.tables import SecurityEvent, Topic, Township, Village
 from tests.api.offered_workflows import TINY_SUMMARY, VILLAGE_SUMMARY, offerings_folder
 from tests.api.test_sessions_end import page_client
 from tests.api.test_workflow_pin import _take_out, loaded_later
+from tests.cli import run_cli
 from tests.world import Township as Place
 from tests.world import World, new_township
 from workflows.registry import Registry
@@ -260,3 +263,83 @@ async def test_the_places_page_ticks_what_a_place_offers(
         Village.id == place.villages[0]["id"]
     )
     assert village == [{"offered_workflows": "[]"}]
+
+
+async def test_the_command_line_shows_and_sets_what_a_place_offers(
+    world: World, migrated: str
+) -> None:
+    """With the shipped workflows only (standard, of township scope)."""
+    place = await new_township(world, "命令镇")
+    village = place.villages[0]["name"]
+    shown = run_cli(migrated, "township", "workflows", place.name)
+    assert shown.returncode == 0, shown.stderr
+    assert f"乡镇 {place.name} 提供的协商流程：standard" in shown.stdout
+    refused = run_cli(migrated, "township", "workflows", place.name, "nosuch")
+    assert refused.returncode == 1
+    assert "错误：workflows：没有这个工作流程：nosuch" in refused.stderr
+    set_ = run_cli(migrated, "township", "workflows", place.name, "standard")
+    assert set_.returncode == 0, set_.stderr
+    row = await Township.select(Township.offered_workflows).where(Township.id == place.id).first()
+    assert row == {"offered_workflows": '["standard"]'}
+
+    wrong = run_cli(migrated, "village", "workflows", village, "standard", "--township", place.name)
+    assert wrong.returncode == 1 and "是乡镇级流程，不能由村（社区）提供" in wrong.stderr
+    none = run_cli(migrated, "village", "workflows", village, "--township", place.name, "--none")
+    assert none.returncode == 0, none.stderr
+    assert f"村（社区）{village} 提供的协商流程：无" in none.stdout
+    assert (await _villages(world, place))[0]["workflows"] == []
+
+
+MIGRATION_0021 = "2026-12-06T13:00:00:000000"
+
+
+async def _restore_columns() -> None:
+    """Put the columns back if the migration under test failed (the session's database
+    is shared by the tests after this one)."""
+    engine = bound_engine()
+    for table in ("township", "village"):
+        try:
+            await engine.run_ddl(f"SELECT offered_workflows FROM {table} LIMIT 1")
+        except Exception:
+            await engine.run_ddl(f"ALTER TABLE {table} ADD COLUMN offered_workflows TEXT NULL")
+
+
+async def test_the_migration_leaves_every_place_offering_what_is_loaded(
+    world: World, migrated: str
+) -> None:
+    """A database from before 0021: after ``migrate`` its townships and villages offer
+    every loaded workflow of their scope, as a new one does."""
+    place = await new_township(world, "迁移镇")
+    engine = bound_engine()
+    await engine.run_ddl("ALTER TABLE township DROP COLUMN offered_workflows")
+    await engine.run_ddl("ALTER TABLE village DROP COLUMN offered_workflows")
+    try:
+        await engine.run_ddl(f"DELETE FROM migration WHERE name = '{MIGRATION_0021}'")
+        again = run_cli(migrated, "migrate")
+        assert again.returncode == 0, again.stderr
+    finally:
+        await _restore_columns()
+    township = await _township(world, place)
+    assert township["workflows"] == [w.key for w in offerings.of_scope("township")]
+    assert "standard" in township["workflows"]
+    village_keys = [w.key for w in offerings.of_scope("village")]
+    assert [v["workflows"] for v in await _villages(world, place)] == [village_keys] * 2
+
+
+async def test_the_openapi_document_names_the_new_fields(world: World) -> None:
+    schema = (await world.client.get("/schema/openapi.json")).json()
+    shapes = schema["components"]["schemas"]
+    assert "workflows" in shapes["TownshipUpdate"]["properties"]
+    assert "workflows" in shapes["VillageUpdate"]["properties"]
+    assert "workflows" in shapes["TownshipRead"]["required"]
+    assert "offered_workflows" in shapes["MeRead"]["properties"]
+    assert set(shapes["OfferedWorkflow"]["properties"]) == {
+        "key",
+        "version",
+        "label",
+        "summary",
+        "scope",
+        "village_ids",
+    }
+    patch = schema["paths"]["/api/v1/townships/{township_id}"]["patch"]
+    assert {"403", "422"} <= set(patch["responses"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from litestar import get, post
@@ -20,15 +21,27 @@ async def _new_topic_form(
 ) -> Template:
     allowed = bool(permissions.allowed(principal, "topic.open"))
     villages = await accounts.list_villages(principal) if allowed else []
-    # Each loaded workflow's newest version: a choice only when there is more than one.
-    workflows = pinning.loaded().newest()
+    # Each loaded workflow's newest version this person may open a topic in (a village
+    # cadre: the village workflows; a liaison: the township's): a choice only when
+    # there is more than one.
+    workflows = [
+        w
+        for w in pinning.loaded().newest()
+        if permissions.allowed(
+            principal,
+            "topic.open",
+            replace(permissions.Subject.township(principal.township_id), workflow=w),
+        )
+    ]
+    keys = [w.key for w in workflows]
+    default = pinning.DEFAULT_KEY if pinning.DEFAULT_KEY in keys or not keys else keys[0]
     return Template(
         "new_topic.html",
         context={
             "allowed": allowed,
             "villages": villages,
             "workflows": workflows,
-            "default_workflow": pinning.DEFAULT_KEY,
+            "default_workflow": default,
             "values": values,
             "problems": problems,
             "limits": max_lengths(TopicCreate),

@@ -44,7 +44,7 @@ from deliberation.errors import (
 )
 from deliberation.pinning import DEFAULT_KEY, loaded, workflow_of
 from deliberation.security import Principal
-from workflows import ROLE_LABELS, VIEWS, WORKFLOW, RecordKind, Workflow
+from workflows import REGISTRY, ROLE_LABELS, VIEWS, WORKFLOW, RecordKind, Workflow
 from workflows.declaration import COUNTY, OFFICE, TOWNSHIP, VILLAGE
 
 Relation = Literal[
@@ -1005,13 +1005,16 @@ def scope_cell(role: str, relation_: Relation, what: ScopeName, nothing: str = "
     return POLICY.scope(principal, what).describe(nothing)
 
 
-def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
+def _cell(
+    role: str, relation_: Relation, action: Action, kind: str, workflow: Workflow = WORKFLOW
+) -> str:
     """One cell: the states in which it is allowed (and the view, for reads)."""
     if action in TOWNSHIP_ACTIONS and relation_ == "other_township":
         return "—"  # about the person's own township, never another's
     principal, subject = _persona(role, relation_)
+    policy = policy_for(workflow)
     answers: dict[str, list[str]] = {}
-    for state in WORKFLOW.state_names:
+    for state in workflow.state_names:
         at = Subject(
             township_id=subject.township_id,
             village_id=subject.village_id,
@@ -1019,8 +1022,9 @@ def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
             opened_by=subject.opened_by,
             author_id=subject.author_id if action == "record.correct" else None,
             overdue=True,  # urging is for overdue topics (the table says so)
+            workflow=workflow,
         )
-        decision = POLICY.allowed(principal, action, at, kind)
+        decision = policy.allowed(principal, action, at, kind)
         if decision:
             label = decision.view if action.endswith(".read") else "yes"
             answers.setdefault(label, []).append(state)
@@ -1028,7 +1032,7 @@ def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
         return "—"
     parts = []
     for label, states in answers.items():
-        if len(states) == len(WORKFLOW.state_names):
+        if len(states) == len(workflow.state_names):
             parts.append(label)
         else:
             parts.append(("" if label in ("yes", "full") else f"{label}: ") + ", ".join(states))
@@ -1096,6 +1100,31 @@ def permissions_markdown() -> str:
     for what, description, nothing in SCOPE_ROWS:
         cells = [scope_cell(role, rel, what, nothing) for role, rel in columns]
         lines.append(f"| {description} | " + " | ".join(cells) + " |")
+    for workflow in REGISTRY.newest():
+        if workflow is WORKFLOW:
+            continue
+        lines += [
+            "",
+            f"## {workflow.label} (`{workflow.key}` v{workflow.version})",
+            "",
+            f"The actions that follow `workflows/{workflow.key}/v{workflow.version}.toml`"
+            " (opening, its steps, records and documents) on a topic pinned to it; the",
+            "rest is as above. A village cadre acts only on topics of their own village.",
+            "",
+            header,
+            "|" + "---|" * (len(columns) + 1),
+        ]
+        for action, kind, description in concrete_actions(workflow):
+            if action.split(".")[0] not in ("topic", "record", "document") or action in (
+                "topic.read",
+                "topic.list",
+                "topic.urge",
+                "topic.archive",
+                "document.read_draft",
+            ):
+                continue
+            cells = [_cell(role, rel, action, kind, workflow) for role, rel in columns]
+            lines.append(f"| {description} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -32,6 +32,8 @@ async def test_a_cadre_walks_a_siyi_topic_from_the_page(
     assert 'id="quorum-rules"' in page
     assert f"{rule['body']}实到多于应到的1/2，同意多于应到的1/2" in page
     assert f"fire-{first}-form" in page  # the next step's box
+    # The browser allows the counts the API takes (max="0" once blocked every vote).
+    assert 'id="vote-present" name="present" type="number" min="0" max="100000"' in page
 
     # A bad vote is said next to its field; nothing is saved.
     answer = await cadre.post(

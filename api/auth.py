@@ -16,6 +16,7 @@ from api.middleware import raw_header
 from deliberation import sessions
 from deliberation.errors import PasswordChangeRequired, Unauthenticated
 from deliberation.permissions import ROLE_ONLY, Action, allowed
+from deliberation.pinning import loaded
 from deliberation.security import Principal, TokenIssuer
 
 PUBLIC_PATHS = (
@@ -128,6 +129,24 @@ def policy_guard(action: Action, kind: str = "") -> Guard:
 def record_guard(record: str) -> Guard:
     """Who may add ``record``, as the policy (from the workflow declaration) says."""
     return policy_guard("record.add", record)
+
+
+def record_type_guard(record_type: str) -> Guard:
+    """Who may add a record of ``record_type`` (``vote``): the policy's role-only answer
+    for the kinds of that type the loaded workflows declare (allowed if any allows)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            return
+        user = connection.scope.get("user")
+        principal = user if isinstance(user, Principal) else None
+        kinds = {r.name for w in loaded() for r in w.records if r.type == record_type}
+        decisions = [allowed(principal, "record.add", ROLE_ONLY, kind) for kind in sorted(kinds)]
+        if decisions and not any(decisions):
+            decisions[0].check()
+
+    guard.__name__ = f"may_add_{record_type}"
+    return guard
 
 
 CurrentPrincipal = NamedDependency[Principal]

@@ -14,7 +14,7 @@ import msgspec
 from deliberation import chain
 from deliberation.clock import utcnow
 from deliberation.errors import ConditionFailed, NotFound, ValidationFailed
-from deliberation.permissions import Subject, allowed
+from deliberation.permissions import Subject, allowed, kind_label
 from deliberation.record_content import FIELDS, load_content, record_key
 from deliberation.schemas import RevisionRead
 from deliberation.security import Principal
@@ -28,7 +28,11 @@ AUTHORS = {"opinion": "author", "satisfaction": "representative"}
 
 
 def _label(record: str) -> str:
-    return WORKFLOW.record(record).label
+    """A record kind's Chinese name (standard's, or any loaded workflow's)."""
+    try:
+        return WORKFLOW.record(record).label
+    except KeyError:
+        return kind_label(record)
 
 
 async def keep_revision(

@@ -423,7 +423,7 @@ def draftable_kinds(principal: Principal | None, topic: dict[str, Any]) -> dict[
     subject = Subject.of_topic(topic)
     return {
         kind.name: kind.label
-        for kind in WORKFLOW.documents
+        for kind in subject.workflow.documents
         if allowed(principal, "document.draft", subject, kind.name)
     }
 

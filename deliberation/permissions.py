@@ -42,9 +42,9 @@ from deliberation.errors import (
     StageClosed,
     TransitionNotAllowed,
 )
-from deliberation.pinning import workflow_of
+from deliberation.pinning import DEFAULT_KEY, loaded, workflow_of
 from deliberation.security import Principal
-from workflows import ROLE_LABELS, VIEWS, WORKFLOW, Workflow
+from workflows import REGISTRY, ROLE_LABELS, VIEWS, WORKFLOW, RecordKind, Workflow
 from workflows.declaration import COUNTY, OFFICE, TOWNSHIP, VILLAGE
 
 Relation = Literal[
@@ -101,6 +101,9 @@ VILLAGE_RECORDS: Final = ("opinion", "satisfaction")
 """Records a representative adds only to topics of their own village (or township-wide)."""
 OWN_TOPICS_ONLY: Final = ("liaison",)
 """Whose own list (我的议题) holds only the topics they opened."""
+VILLAGE_ACTORS: Final = ("village_cadre",)
+"""Roles that act (steps, records, documents, opening) only on topics of their own village
+(or township-wide ones): a village cadre (村干部) works their own village's matters."""
 VILLAGE_ROLES: Final = VILLAGE
 """Roles of one village: they see the township's topics, but their own list holds their
 village's topics (and township-wide ones, and those they gave an opinion on)."""
@@ -286,6 +289,8 @@ class Policy:
         self._scopes = {what: getattr(self, "_scope_" + what.replace(".", "_")) for what in SCOPES}
         self._steppers = frozenset(role for t in workflow.transitions for role in t.roles)
         self._transitions = {t.trigger: t for t in workflow.transitions}
+        self._records = {r.name: r for r in workflow.records}
+        self._documents = {d.name: d for d in workflow.documents}
         self._from_state = {
             state: tuple(t.trigger for t in workflow.transitions if state in t.sources)
             for state in workflow.state_names
@@ -343,7 +348,31 @@ class Policy:
             "public",
         ):
             return hidden()
+        if (
+            subject.known
+            and principal.role in VILLAGE_ACTORS
+            and relation(principal, subject) == "other_village"
+        ):
+            return forbidden("该议题属于其他村（社区），村干部只能办理本村（社区）的议题")
         return yes()
+
+    def _lacks(self, principal: Principal | None, subject: Subject, what: str) -> Decision:
+        """A record or document kind the topic's workflow does not declare: 409 naming
+        the workflow (after 404 for those who may not see the topic)."""
+        if principal is None:
+            return hidden("请先登录")
+        member = self._member(principal, subject)
+        if not member and member.error is NotFound:
+            return member
+        return Decision(
+            False,
+            f"本议题所用的流程（{self.workflow.label}）没有{what}",
+            StageClosed,
+            view="none",
+        )
+
+    def _record_kind(self, kind: str) -> RecordKind | None:
+        return self._records.get(kind)
 
     def _topic_open(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
         openers = self.workflow.openers or OPENERS
@@ -352,6 +381,12 @@ class Policy:
             return forbidden(f"只有{who}可以提出议题")
         if principal.township_id is None:
             return forbidden("您的账号不属于任何乡镇，不能提出议题")
+        if (
+            principal.role in VILLAGE_ACTORS
+            and subject.village_id is not None
+            and subject.village_id != principal.village_id
+        ):
+            return forbidden("村干部只能为本村（社区）提出议题")
         return yes()
 
     def _topic_read(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
@@ -451,7 +486,9 @@ class Policy:
     # Records --------------------------------------------------------------------------
 
     def _record_add(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
-        record = self.workflow.record(kind)
+        record = self._record_kind(kind)
+        if record is None:
+            return self._lacks(principal, subject, kind_label(kind))
         if principal is None:
             return hidden("请先登录")
         if principal.role not in record.roles:
@@ -479,7 +516,9 @@ class Policy:
         For a subject with ``author_id`` the answer is about that one record (its author
         may see it in full); without, about the kind in general on that topic.
         """
-        record = self.workflow.record(kind)
+        record = self._record_kind(kind)
+        if record is None:  # not a record of the topic's workflow: there is none to read
+            return Decision(False, f"{kind_label(kind)}不存在", NotFound, view="none")
         rule = record.read
         if rule is None:
             raise KeyError(f"{kind} is read with another record")
@@ -507,7 +546,9 @@ class Policy:
         return others
 
     def _record_correct(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
-        record = self.workflow.record(kind)
+        record = self._record_kind(kind)
+        if record is None:
+            return self._lacks(principal, subject, kind_label(kind))
         if principal is None:
             return hidden("请先登录")
         if principal.role not in record.roles or not record.correct_in:
@@ -543,9 +584,11 @@ class Policy:
     def _document(
         self, principal: Principal | None, subject: Subject, kind: str, verb: str
     ) -> Decision:
-        document = self.workflow.document(kind) if kind else None
+        document = self._documents.get(kind) if kind else None
         if principal is None:
             return hidden("请先登录")
+        if kind and document is None:
+            return self._lacks(principal, subject, kind_label(kind, documents=True))
         roles = document.roles if document else OFFICE_ONLY
         if principal.role not in roles:
             return forbidden(f"只有工作人员可以{verb}文件")
@@ -730,6 +773,46 @@ def scope(principal: Principal | None, what: ScopeName) -> Scope:
     return POLICY.scope(principal, what)
 
 
+def kind_label(kind: str, documents: bool = False) -> str:
+    """A record (or document) kind's Chinese name, from any loaded workflow declaring it."""
+    for workflow in loaded():
+        for found in workflow.documents if documents else workflow.records:
+            if found.name == kind:
+                return str(found.label)
+    return f"“{kind}”"
+
+
+def _declares(workflow: Workflow, action: Action, kind: str) -> bool:
+    """Whether ``workflow`` has the kind an action names (every workflow, for none)."""
+    if not kind:
+        return True
+    if action.startswith("record."):
+        return any(r.name == kind for r in workflow.records)
+    if action.startswith("document."):
+        return any(d.name == kind for d in workflow.documents)
+    if action == "topic.fire":
+        return kind in workflow.triggers
+    return True
+
+
+def _role_only(principal: Principal | None, action: Action, kind: str) -> Decision:
+    """A question without a topic ("may this role add votes at all?"): allowed if any
+    loaded workflow declaring the kind allows it; else the first one's refusal (a kind
+    no workflow declares: 404)."""
+    refusal: Decision | None = None
+    # The default workflow first: its refusals are the ones people know.
+    for workflow in sorted(loaded(), key=lambda w: w.key != DEFAULT_KEY):
+        if not _declares(workflow, action, kind):
+            continue
+        decision = policy_for(workflow).allowed(principal, action, ROLE_ONLY, kind)
+        if decision:
+            return decision
+        refusal = refusal or decision
+    if refusal is None:
+        return Decision(False, "没有任何流程有这种记录或操作", Forbidden, view="none")
+    return refusal
+
+
 def allowed(
     principal: Principal | None,
     action: Action,
@@ -737,7 +820,10 @@ def allowed(
     kind: str = "",
 ) -> Decision:
     """May ``principal`` do ``action`` on ``subject``? (see :class:`Policy`), by the
-    rules of the workflow the subject is pinned to."""
+    rules of the workflow the subject is pinned to; without a topic (``ROLE_ONLY``), by
+    those of every loaded workflow (:func:`_role_only`)."""
+    if not subject.known:
+        return _role_only(principal, action, kind)
     return policy_for(subject.workflow).allowed(principal, action, subject, kind)
 
 
@@ -919,13 +1005,16 @@ def scope_cell(role: str, relation_: Relation, what: ScopeName, nothing: str = "
     return POLICY.scope(principal, what).describe(nothing)
 
 
-def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
+def _cell(
+    role: str, relation_: Relation, action: Action, kind: str, workflow: Workflow = WORKFLOW
+) -> str:
     """One cell: the states in which it is allowed (and the view, for reads)."""
     if action in TOWNSHIP_ACTIONS and relation_ == "other_township":
         return "—"  # about the person's own township, never another's
     principal, subject = _persona(role, relation_)
+    policy = policy_for(workflow)
     answers: dict[str, list[str]] = {}
-    for state in WORKFLOW.state_names:
+    for state in workflow.state_names:
         at = Subject(
             township_id=subject.township_id,
             village_id=subject.village_id,
@@ -933,8 +1022,9 @@ def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
             opened_by=subject.opened_by,
             author_id=subject.author_id if action == "record.correct" else None,
             overdue=True,  # urging is for overdue topics (the table says so)
+            workflow=workflow,
         )
-        decision = POLICY.allowed(principal, action, at, kind)
+        decision = policy.allowed(principal, action, at, kind)
         if decision:
             label = decision.view if action.endswith(".read") else "yes"
             answers.setdefault(label, []).append(state)
@@ -942,7 +1032,7 @@ def _cell(role: str, relation_: Relation, action: Action, kind: str) -> str:
         return "—"
     parts = []
     for label, states in answers.items():
-        if len(states) == len(WORKFLOW.state_names):
+        if len(states) == len(workflow.state_names):
             parts.append(label)
         else:
             parts.append(("" if label in ("yes", "full") else f"{label}: ") + ", ".join(states))
@@ -1010,6 +1100,31 @@ def permissions_markdown() -> str:
     for what, description, nothing in SCOPE_ROWS:
         cells = [scope_cell(role, rel, what, nothing) for role, rel in columns]
         lines.append(f"| {description} | " + " | ".join(cells) + " |")
+    for workflow in REGISTRY.newest():
+        if workflow is WORKFLOW:
+            continue
+        lines += [
+            "",
+            f"## {workflow.label} (`{workflow.key}` v{workflow.version})",
+            "",
+            f"The actions that follow `workflows/{workflow.key}/v{workflow.version}.toml`"
+            " (opening, its steps, records and documents) on a topic pinned to it; the",
+            "rest is as above. A village cadre acts only on topics of their own village.",
+            "",
+            header,
+            "|" + "---|" * (len(columns) + 1),
+        ]
+        for action, kind, description in concrete_actions(workflow):
+            if action.split(".")[0] not in ("topic", "record", "document") or action in (
+                "topic.read",
+                "topic.list",
+                "topic.urge",
+                "topic.archive",
+                "document.read_draft",
+            ):
+                continue
+            cells = [_cell(role, rel, action, kind, workflow) for role, rel in columns]
+            lines.append(f"| {description} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@ from deliberation.tables import (
     SatisfactionRating,
     SiteConsultation,
     Topic,
+    Vote,
 )
 
 FIELDS: dict[str, tuple[type[Table], tuple[str, ...]]] = {
@@ -67,6 +68,25 @@ FIELDS: dict[str, tuple[type[Table], tuple[str, ...]]] = {
     ),
     "progress": (ProgressReport, ("item", "note", "percent", "completed", "reported_by")),
     "satisfaction": (SatisfactionRating, ("representative", "rating", "comment", "revision")),
+    # A vote (表决): every record kind of type ``vote`` is stored in one table, its
+    # declared kind in ``kind`` (docs/record-kinds.md).
+    "vote": (
+        Vote,
+        (
+            "kind",
+            "body",
+            "held_on",
+            "roster_size",
+            "present",
+            "votes_for",
+            "against",
+            "abstain",
+            "method",
+            "presided_by",
+            "author",
+            "revision",
+        ),
+    ),
     "document": (
         Document,
         (
@@ -92,7 +112,15 @@ ALIASES = {"minutes": "meeting"}
 """Record names events use that share another record's row."""
 
 REVISED = frozenset(
-    {"opinion", "investigation", "site_consultation", "meeting", "resolution_item", "satisfaction"}
+    {
+        "opinion",
+        "investigation",
+        "site_consultation",
+        "meeting",
+        "resolution_item",
+        "satisfaction",
+        "vote",
+    }
 )
 """Records that keep earlier revisions when corrected, answered again or rated again."""
 

@@ -13,10 +13,11 @@ from typing import Any, get_args
 import msgspec
 
 from deliberation.changes import record_change, topic_change
-from deliberation.clock import utcnow
+from deliberation.clock import china_date, china_today, utcnow
 from deliberation.corrections import correct, keep_revision, readable_record
-from deliberation.errors import ValidationFailed
-from deliberation.permissions import Subject, allowed
+from deliberation.errors import StageClosed, ValidationFailed
+from deliberation.permissions import ROLE_ONLY, Subject, allowed
+from deliberation.pinning import loaded, workflow_of
 from deliberation.record_content import load_content
 from deliberation.schemas import (
     AttendeeRead,
@@ -45,6 +46,9 @@ from deliberation.schemas import (
     SiteConsultationRead,
     Stance,
     Tallies,
+    VoteCreate,
+    VotePatch,
+    VoteRead,
 )
 from deliberation.security import Principal
 from deliberation.tables import (
@@ -56,9 +60,11 @@ from deliberation.tables import (
     ResolutionItem,
     SatisfactionRating,
     SiteConsultation,
+    Vote,
 )
-from deliberation.topics import visible_topic
-from deliberation.validation import check_dates, check_meeting_held
+from deliberation.topics import topic_row, valid_id, visible_topic
+from deliberation.validation import EARLIEST, LATEST, check_dates, check_meeting_held
+from workflows import RecordKind, Workflow
 
 
 def check_record_allowed(record: str, principal: Principal, topic: dict[str, Any]) -> None:
@@ -615,12 +621,140 @@ async def topic_tallies(principal: Principal, topic_id: int) -> Tallies:
     return await tallies(principal, await visible_topic(principal, topic_id))
 
 
+# Votes (表决) ----------------------------------------------------------------------------
+
+
+def vote_kind(workflow: Workflow) -> RecordKind | None:
+    """The workflow's record kind of type ``vote`` (the declaration names it), if any."""
+    return next((r for r in workflow.records if r.type == "vote"), None)
+
+
+def vote_bodies(workflow: Workflow, kind: str) -> tuple[str, ...]:
+    """The bodies whose votes ``kind`` records: those the workflow's ``quorum`` rules on
+    it name (transitions and documents), in declaration order (docs/record-kinds.md)."""
+    found: dict[str, None] = {}
+    requirements = [r for t in workflow.transitions for r in t.requires]
+    requirements += [d.requires for d in workflow.documents if d.requires is not None]
+    for requirement in requirements:
+        if requirement.kind == "quorum" and requirement.param("quorum") == kind:
+            found.setdefault(str(requirement.param("body")), None)
+    return tuple(found)
+
+
+def _lacks_votes(workflow: Workflow) -> StageClosed:
+    return StageClosed(f"本议题所用的流程（{workflow.label}）没有表决记录")
+
+
+def check_vote(vote: dict[str, Any], topic: dict[str, Any], bodies: tuple[str, ...]) -> None:
+    """What a vote's shape cannot say: its figures add up (实到 ≤ 应到; 同意、反对、弃权
+    合计 ≤ 实到), it was held between the topic's opening and today, by a body the
+    workflow names. Every problem at once, each naming its field (``for`` as on the wire)."""
+    bad: list[dict[str, str]] = []
+    if bodies and vote["body"] not in bodies:
+        bad.append({"field": "body", "message": f"表决会议应为：{'、'.join(bodies)}"})
+    held_on, today = vote["held_on"], china_today()
+    opened = china_date(topic["created_at"]) if topic.get("created_at") else None
+    if not EARLIEST <= held_on <= LATEST:
+        bad.append({"field": "held_on", "message": "日期应在 2000 年至 2099 年之间"})
+    elif held_on > today:
+        message = f"表决日期不能晚于今天（{today.isoformat()}）"
+        bad.append({"field": "held_on", "message": message})
+    elif opened is not None and held_on < opened:
+        message = f"表决日期不能早于议题提出之日（{opened.isoformat()}）"
+        bad.append({"field": "held_on", "message": message})
+    if vote["present"] > vote["roster_size"]:
+        message = f"实到人数（{vote['present']}）不能超过应到人数（{vote['roster_size']}）"
+        bad.append({"field": "present", "message": message})
+    cast = vote["votes_for"] + vote["against"] + vote["abstain"]
+    if cast > vote["present"]:
+        message = f"同意、反对、弃权合计 {cast} 人，不能超过实到人数（{vote['present']}）"
+        bad.append({"field": "for", "message": message})
+    if bad:
+        raise ValidationFailed(bad)
+
+
+def _vote_read(r: dict[str, Any], view: str = "full") -> VoteRead:
+    return VoteRead(
+        id=r["id"],
+        topic_id=r["topic"],
+        kind=r["kind"],
+        body=r["body"],
+        held_on=r["held_on"],
+        roster_size=r["roster_size"],
+        present=r["present"],
+        votes_for=r["votes_for"],
+        against=r["against"],
+        abstain=r["abstain"],
+        method=r["method"],
+        presided_by=r["presided_by"],
+        author_id=r["author"] if view == "full" else None,
+        created_at=r["created_at"],
+        revision=r["revision"],
+    )
+
+
+def _vote_values(data: VoteCreate) -> dict[str, Any]:
+    return {
+        "body": data.body.strip(),
+        "held_on": data.held_on,
+        "roster_size": data.roster_size,
+        "present": data.present,
+        "votes_for": data.votes_for,
+        "against": data.against,
+        "abstain": data.abstain,
+        "method": data.method,
+        "presided_by": data.presided_by.strip(),
+    }
+
+
+async def add_vote(principal: Principal, topic_id: int, data: VoteCreate) -> VoteRead:
+    """Record a body's vote on the topic, as the kind of type ``vote`` its workflow
+    declares (409 when it declares none); the ``quorum`` requirements read it."""
+    topic = await topic_row(topic_id)
+    workflow = workflow_of(topic)
+    kind = vote_kind(workflow)
+    if kind is None:
+        await visible_topic(principal, topic_id)  # another township's: 404 first
+        raise _lacks_votes(workflow)
+    values = _vote_values(data)
+    async with topic_change(principal, topic_id, "record.add", kind.name) as change:
+        check_vote(values, change.topic, vote_bodies(workflow, kind.name))
+        row = Vote(
+            topic=topic_id, kind=kind.name, author=principal.id, created_at=utcnow(), **values
+        )
+        await row.save()
+        await change.created(kind.name, row.id)
+    return _vote_read(row.to_dict())
+
+
+async def list_votes(principal: Principal, topic_id: int) -> list[VoteRead]:
+    return await votes_seen(principal, await visible_topic(principal, topic_id))
+
+
+async def votes_seen(principal: Principal | None, topic: dict[str, Any]) -> list[VoteRead]:
+    """The topic's votes, oldest first, as far as the caller may read its vote kind
+    (none when its workflow has no votes)."""
+    kind = vote_kind(workflow_of(topic))
+    if kind is None:
+        return []
+    view = view_of(principal, topic, kind.name)
+    if view == "none":
+        return []
+    rows = (
+        await Vote.select()
+        .where((Vote.topic == topic["id"]) & (Vote.kind == kind.name))
+        .order_by(Vote.id)
+    )
+    return [_vote_read(r, view) for r in rows]
+
+
 __all__ = [
     "add_investigation",
     "add_opinion",
     "add_progress",
     "add_resolution_item",
     "add_site_consultation",
+    "add_vote",
     "answer_opinion",
     "check_record_allowed",
     "list_investigations",
@@ -630,6 +764,7 @@ __all__ = [
     "list_resolution_items",
     "list_satisfaction",
     "list_site_consultations",
+    "list_votes",
     "rate_satisfaction",
     "record_minutes",
     "schedule_meeting",
@@ -703,3 +838,23 @@ async def correct_resolution_item(
     await correct(principal, "resolution_item", item_id, _changes(data), data.reason)
     rows = await ResolutionItem.select().where(ResolutionItem.id == item_id)
     return (await item_reads(rows))[0]
+
+
+async def correct_vote(principal: Principal, record_id: int, data: VotePatch) -> VoteRead:
+    """Correct a vote with a reason; the corrected figures must still add up."""
+    changes = _changes(data)
+    row = await Vote.select().where(Vote.id == record_id).first() if valid_id(record_id) else None
+    kind = (
+        row["kind"]
+        if row is not None
+        else next((k.name for w in loaded() if (k := vote_kind(w)) is not None), "")
+    )
+    if not kind:
+        raise StageClosed("没有任何流程使用表决记录")
+    allowed(principal, "record.correct", ROLE_ONLY, kind).check()
+    if row is not None:
+        topic = await topic_row(row["topic"])
+        check_vote({**row, **changes}, topic, vote_bodies(workflow_of(topic), kind))
+    await correct(principal, kind, record_id, changes, data.reason)
+    rows = await Vote.select().where(Vote.id == record_id)
+    return _vote_read(rows[0])

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from deliberation.clock import china_today, chinese_date
+from deliberation.clock import china_date, china_today, chinese_date
 from deliberation.tables import (
     Document,
     Investigation,
@@ -28,6 +28,7 @@ from deliberation.tables import (
     SatisfactionRating,
     SiteConsultation,
 )
+from deliberation.tables import Vote as VoteRow
 from deliberation.workdays import WorkingDays, working_days
 from workflows import RecordKind, Requirement, Transition, Workflow
 
@@ -350,6 +351,40 @@ async def load_facts(
         facts.calendar = await working_days()
         limit = workflow.state(state).time_limit
         facts.window_days = limit.working_days if limit is not None and limit.window else 0
-    # ``quorum``: no vote table yet (it comes with 四议两公开); ``votes`` stays empty and
-    # the requirement refuses with "本阶段尚无…的表决记录".
+    if "quorum" in kinds:
+        facts.votes = await latest_votes(
+            topic_id, facts.entered_on, {r.param("quorum") for r in needed if r.kind == "quorum"}
+        )
     return facts
+
+
+async def latest_votes(topic_id: int, since: date | None, kinds: set[str]) -> dict[str, Vote]:
+    """The latest vote of each body (of the vote kinds ``kinds``) recorded since the topic
+    entered its state on ``since`` (a China date: a vote recorded that day counts)."""
+    rows = (
+        await VoteRow.select()
+        .where((VoteRow.topic == topic_id) & VoteRow.kind.is_in(list(kinds)))
+        .order_by(VoteRow.id)
+    )
+    found: dict[str, Vote] = {}
+    for row in rows:
+        if since is not None and china_date(row["created_at"]) < since:
+            continue
+        found[row["body"]] = Vote(
+            body=row["body"],
+            roster=row["roster_size"],
+            present=row["present"],
+            approve=row["votes_for"],
+            held_on=row["held_on"],
+        )
+    return found
+
+
+async def document_refusal(
+    topic: dict[str, Any], workflow: Workflow, requirement: Requirement
+) -> Refusal | None:
+    """Whether the record a document is made from (its ``requires``) is there: the same
+    check, over the whole topic (a vote taken in an earlier stage counts)."""
+    holder = Transition("", "", (), "", (), (requirement,))
+    facts = await load_facts({**topic, "stage_entered_on": None}, workflow, [holder])
+    return check(requirement, facts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 NonBlank = Meta(min_length=1, pattern=r"\S")
 
@@ -582,6 +582,49 @@ class SatisfactionRead(Struct, kw_only=True):
     """Who rated (seen by those who see the rating in full: the office, its author)."""
 
 
+# Votes (表决, a record type of the village workflows: docs/record-kinds.md) -----------
+
+VoteBody = Annotated[str, NonBlank, Meta(max_length=50)]
+"""The body that voted (党员大会, 村民代表会议, …): one of the bodies the topic's workflow
+names in its quorum rules (checked by the service)."""
+Headcount = Annotated[int, Meta(ge=0, le=100_000)]
+VoteMethod = Literal["举手", "无记名投票"]
+
+
+class VoteCreate(Input):
+    body: VoteBody
+    held_on: date
+    roster_size: Annotated[int, Meta(ge=1, le=100_000)]
+    """应到: how many members the body has."""
+    present: Headcount
+    """实到: how many attended."""
+    votes_for: Headcount = field(name="for")
+    against: Headcount
+    abstain: Headcount
+    method: VoteMethod
+    presided_by: Name
+
+
+class VoteRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    kind: str
+    """The record kind of the topic's workflow (a kind of type ``vote``)."""
+    body: str
+    held_on: date
+    roster_size: int
+    present: int
+    votes_for: int = field(name="for")
+    against: int
+    abstain: int
+    method: str
+    presided_by: str
+    author_id: int | None
+    created_at: datetime
+    revision: int = 1
+    """Increased by each correction; earlier revisions at ``…/revisions``."""
+
+
 # Corrections (PATCH with a reason; fields left out stay as they are) --------------------
 
 Reason = Annotated[str, NonBlank, Meta(max_length=2000)]
@@ -632,6 +675,19 @@ class ResolutionItemPatch(Input):
     due_date: date | UnsetType = UNSET
 
 
+class VotePatch(Input):
+    reason: Reason
+    body: VoteBody | UnsetType = UNSET
+    held_on: date | UnsetType = UNSET
+    roster_size: Annotated[int, Meta(ge=1, le=100_000)] | UnsetType = UNSET
+    present: Headcount | UnsetType = UNSET
+    votes_for: Headcount | UnsetType = field(default=UNSET, name="for")
+    against: Headcount | UnsetType = UNSET
+    abstain: Headcount | UnsetType = UNSET
+    method: VoteMethod | UnsetType = UNSET
+    presided_by: Name | UnsetType = UNSET
+
+
 class RevisionRead(Struct, kw_only=True):
     """One revision of a record: its content then, and why and when it was replaced."""
 
@@ -671,7 +727,9 @@ class Health(Struct):
     status: str
 
 
-DocumentKind = Literal["minutes", "resolution_notice", "feedback_report"]
+DocumentKind = Literal[
+    "minutes", "resolution_notice", "feedback_report", "decision_notice", "result_notice"
+]
 PostingDays = Annotated[int, Meta(ge=1, le=60)]
 
 

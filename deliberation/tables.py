@@ -220,6 +220,27 @@ class SiteConsultation(Table, tablename="site_consultation"):
     created_at = Timestamptz()
 
 
+class Vote(Table, tablename="vote"):
+    """A body's vote on a topic (表决: 党员大会, 村民代表会议, …), a record of type
+    ``vote`` (docs/record-kinds.md): ``kind`` is the workflow's record kind."""
+
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    kind = Varchar(length=40)
+    body = Varchar(length=50)
+    held_on = Date()
+    roster_size = Integer()
+    present = Integer()
+    votes_for = Integer()
+    against = Integer()
+    abstain = Integer()
+    method = Varchar(length=20)
+    presided_by = Varchar(length=100)
+    author = ForeignKey(Account, on_delete=KEEP)
+    revision = Integer(default=1)
+    created_at = Timestamptz()
+
+
 class Meeting(Table, tablename="meeting"):
     id: Serial
     topic = ForeignKey(Topic, on_delete=KEEP, index=True)
@@ -475,6 +496,7 @@ TABLES: tuple[type[Table], ...] = (
     ResolutionItem,
     ProgressReport,
     SatisfactionRating,
+    Vote,
     Document,
     RecordRevision,
     ChainKey,

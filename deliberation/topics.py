@@ -140,18 +140,24 @@ async def open_topic(
     except ValidationFailed:  # who may not open a topic hears that first
         allowed(principal, "topic.open", Subject.township(principal.township_id)).check()
         raise
-    opened_in = replace(Subject.township(principal.township_id), workflow=workflow)
+    village_id = data.village_id
+    if village_id is None and workflow.scope == "village":
+        village_id = principal.village_id  # a village's workflow: the opener's village
+    opened_in = replace(
+        Subject.township(principal.township_id), workflow=workflow, village_id=village_id
+    )
     allowed(principal, "topic.open", opened_in).check()
+    if village_id is None and workflow.scope == "village":
+        message = f"{workflow.label}是村（社区）的流程：请选择村（社区）"
+        raise ValidationFailed([{"field": "village_id", "message": message}])
     assert principal.township_id is not None
     now = now or utcnow()
     title = data.title.strip()
     description = data.description.strip()
     search_text, search_grams = search_fields(title, description)
     async with write_transaction():
-        if data.village_id is not None:
-            village = (
-                await Village.select(Village.township).where(Village.id == data.village_id).first()
-            )
+        if village_id is not None:
+            village = await Village.select(Village.township).where(Village.id == village_id).first()
             if village is None or village["township"] != principal.township_id:
                 raise ValidationFailed(
                     [{"field": "village_id", "message": "本乡镇没有这个村（社区）"}]
@@ -168,7 +174,7 @@ async def open_topic(
                 description=description,
                 category=data.category.strip(),
                 township=principal.township_id,
-                village=data.village_id,
+                village=village_id,
                 state=workflow.initial,
                 version=1,
                 opened_by=principal.id,

@@ -5,7 +5,7 @@ from typing import Any
 from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 
-from api.auth import CurrentPrincipal, record_guard
+from api.auth import CurrentPrincipal, record_guard, record_type_guard
 from api.dependencies import CurrentPublishing
 from deliberation import corrections, records
 from deliberation.schemas import (
@@ -33,6 +33,9 @@ from deliberation.schemas import (
     SiteConsultationPatch,
     SiteConsultationRead,
     Tallies,
+    VoteCreate,
+    VotePatch,
+    VoteRead,
 )
 
 
@@ -129,6 +132,20 @@ class TopicRecordsController(Controller):
         data: JSONBody[SatisfactionCreate],
     ) -> SatisfactionRead:
         return await records.rate_satisfaction(principal, topic_id, data)
+
+    @post("/votes", operation_id="add_vote", guards=[record_type_guard("vote")])
+    async def add_vote(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[VoteCreate]
+    ) -> VoteRead:
+        """A body's vote (表决), for workflows that declare a record kind of type
+        ``vote`` (409 ``stage_closed`` for a topic whose workflow declares none)."""
+        return await records.add_vote(principal, topic_id, data)
+
+    @get("/votes", operation_id="list_votes")
+    async def list_votes(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int]
+    ) -> list[VoteRead]:
+        return await records.list_votes(principal, topic_id)
 
     @get("/tallies", operation_id="topic_tallies")
     async def tallies(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> Tallies:
@@ -246,6 +263,12 @@ class CorrectionController(Controller):
     ) -> ResolutionItemRead:
         return await records.correct_resolution_item(principal, record_id, data)
 
+    @patch("/votes/{record_id:int}", operation_id="correct_vote")
+    async def correct_vote(
+        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[VotePatch]
+    ) -> VoteRead:
+        return await records.correct_vote(principal, record_id, data)
+
     @get(
         [
             "/opinions/{record_id:int}/revisions",
@@ -254,6 +277,7 @@ class CorrectionController(Controller):
             "/meetings/{record_id:int}/revisions",
             "/meetings/{record_id:int}/minutes/revisions",
             "/resolution-items/{record_id:int}/revisions",
+            "/votes/{record_id:int}/revisions",
         ],
         operation_id=lambda handler, method, parts: (
             "revisions_of_"
@@ -275,6 +299,7 @@ _PATH_RECORDS = {
     "site-consultations": "site_consultation",
     "meetings": "meeting",
     "resolution-items": "resolution_item",
+    "votes": "vote",  # the table of every vote kind (docs/record-kinds.md)
 }
 
 

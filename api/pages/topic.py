@@ -37,6 +37,7 @@ from deliberation.documents.service import PublishPreview
 from deliberation.errors import DomainError, NotFound, ValidationFailed
 from deliberation.overview import Overview, draftable_kinds, may_add, on_topic, topic_overview
 from deliberation.permissions import ROLE_ONLY, Subject
+from deliberation.pinning import workflow_of
 from deliberation.schemas import DocumentPublish, DocumentRevoke, OpinionAnswer, OpinionRead
 from deliberation.security import Principal
 from deliberation.topics import visible_topic
@@ -49,9 +50,10 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
     (docs/permissions.md): the page adds no rule of its own."""
     topic = view.topic
     opinions = await records.opinions_seen(principal, topic)
+    has_meetings = any(r.type == "meeting" for r in workflow_of(topic).records)
     meetings = (
         []
-        if view.public or principal is None
+        if view.public or principal is None or not has_meetings
         else await records.list_meetings(principal, topic["id"])
     )
     investigations = await records.investigations_seen(principal, topic)
@@ -86,7 +88,45 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
         "meetings": meetings,
         "investigations": investigations,
         "site_consultations": site_consultations,
+        "votes": await records.votes_seen(principal, topic),
+        "quorum_rules": quorum_rules(topic),
     }
+
+
+def quorum_rules(topic: dict[str, Any]) -> list[dict[str, str]]:
+    """The quorum rules of the steps leaving the topic's state, in words, for the vote
+    form (read from the declaration: docs/workflows.md "Requirements")."""
+    workflow = workflow_of(topic)
+    kind = records.vote_kind(workflow)
+    found = []
+    for transition in workflow.transitions:
+        if topic["state"] not in transition.sources:
+            continue
+        for r in transition.requires:
+            if r.kind != "quorum" or kind is None or r.param("quorum") != kind.name:
+                continue
+            words = _quorum_words(r.param("attendance", ""), r.param("approval", ""))
+            found.append(
+                {
+                    "step": transition.label,
+                    "body": str(r.param("body")),
+                    "rule": words,
+                    "basis": r.basis,
+                    "outcome": "否决" if r.param("outcome") == "rejected" else "通过",
+                }
+            )
+    return found
+
+
+def _quorum_words(attendance: str, approval: str) -> str:
+    """``>= 2/3 roster`` and ``> 1/2 present`` → 实到不少于应到的2/3，同意多于实到的1/2."""
+
+    def one(rule: str, what: str) -> str:
+        op, share, base = rule.split()
+        of = "应到" if base == "roster" else "实到"
+        return f"{what}{'不少于' if op == '>=' else '多于'}{of}的{share}"
+
+    return "，".join(part for part in (one(attendance, "实到"), one(approval, "同意")) if part)
 
 
 def _not_found(

@@ -33,6 +33,7 @@ from deliberation.schemas import (
     SiteConsultationPatch,
     TransitionRequest,
     UrgeRequest,
+    VoteCreate,
 )
 
 CHINA_OFFSET = "+08:00"
@@ -134,6 +135,8 @@ RECORD_FORMS: dict[str, PageForm] = {
     ),
     "resolution_item": PageForm(ResolutionItemCreate, records.add_resolution_item),
     "satisfaction": PageForm(SatisfactionCreate, records.rate_satisfaction),
+    # Every record kind of type ``vote`` (docs/record-kinds.md "The vote kind").
+    "vote": PageForm(VoteCreate, records.add_vote),
 }
 """Forms that add a record to the topic (to whom: the workflow's record kinds)."""
 
@@ -178,6 +181,7 @@ SAVED: dict[str, str] = {
     "opinion_answer": "答复已保存。",
     "minutes": "会议纪要已保存。",
     "progress": "落实进展已保存。",
+    "vote": "表决记录已保存。",
     "document": "草稿已生成\uff0c请预览后发布。",
     "urge": "已督办\uff1a乡镇会在议题页和工作台看到督办意见\uff0c直到议题进入下一阶段。",
     "publish": "文件已发布\uff0c已出现在公开栏。",

@@ -23,6 +23,7 @@ from deliberation.tables import (
     Topic,
     Township,
     Village,
+    Vote,
 )
 from deliberation.wording import RATING_LABELS, zh
 
@@ -30,8 +31,13 @@ KINDS = {
     "minutes": "会议纪要",
     "resolution_notice": "协商成果公示",
     "feedback_report": "落实情况通报",
+    "decision_notice": "决议公开",
+    "result_notice": "实施结果公开",
 }
 """Document kinds and their Chinese names."""
+
+NOTICES = frozenset({"resolution_notice", "decision_notice", "result_notice"})
+"""Posted notices (公示、公开): numbered when published, with a posting period."""
 
 COPY_TO = zh("镇党委、镇人大主席团、镇人民政府、县政协。")
 ADDRESSEES = zh("各村(社区)、镇直有关单位,广大群众:")
@@ -326,10 +332,130 @@ async def feedback_report(topic_id: int, today: date) -> Content:
     )
 
 
+# 四议两公开 (workflows/siyi): the village's two publications (村委会组织法第三十条) ----
+
+
+async def _village_issuer(topic_id: int, township: str) -> str:
+    """The village committee that publishes a village's matter (金山村 → 金山村村民委员会;
+    a 社区 → its 居民委员会), or the township's council for a township-wide topic."""
+    row = await Topic.select(Topic.village.name).where(Topic.id == topic_id).first()
+    village = (row or {}).get("village.name") or ""
+    if not village:
+        return issuer_name(township)
+    return village + ("居民委员会" if village.endswith("社区") else "村民委员会")
+
+
+def _vote_rows(votes: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The latest vote of each body, in the order the bodies first voted."""
+    latest: dict[str, dict[str, Any]] = {}
+    for vote in votes:
+        latest.pop(vote["body"], None)
+        latest[vote["body"]] = vote
+    ordered = sorted(
+        latest.values(), key=lambda v: min(w["id"] for w in votes if w["body"] == v["body"])
+    )
+    return [
+        {
+            "n": str(n),
+            "body": v["body"],
+            "held_on": chinese_date(v["held_on"]),
+            "roster": str(v["roster_size"]),
+            "present": str(v["present"]),
+            "for": str(v["votes_for"]),
+            "against": str(v["against"]),
+            "abstain": str(v["abstain"]),
+            "method": v["method"],
+        }
+        for n, v in enumerate(ordered, start=1)
+    ]
+
+
+async def decision_notice(topic_id: int, today: date) -> Content:
+    """决议公开: the matter and each body's vote on it, posted at once after the
+    resolution (the workflow's ``requires`` names the vote it is made from)."""
+    topic, township = await _topic(topic_id)
+    votes = list(await Vote.select().where(Vote.topic == topic_id).order_by(Vote.id))
+    if not votes:
+        raise ConditionFailed(
+            zh("还没有表决记录:请先记录村民代表会议的表决,再生成决议公开"),
+            missing=["votes"],
+        )
+    title = f"关于“{topic['subject']}”的决议公开"
+    intro = zh(
+        "“{subject}”事项经下列会议依次表决通过,形成决议。现将决议事项和表决情况公开如下:",
+        subject=topic["subject"],
+    )
+    context = {
+        **_common(township, topic, today),
+        "issuer": await _village_issuer(topic_id, township),
+        "title": title,
+        "intro": intro,
+        "matter": paragraphs(topic["description"]),
+        "votes": _vote_rows(votes),
+    }
+    context["office"] = context["issuer"]
+    text = " ".join([title, intro, *context["matter"]] + [v["body"] for v in context["votes"]])
+    return Content(
+        "decision_notice", "decision_notice.html", title, context["issuer"], context, text
+    )
+
+
+async def result_notice(topic_id: int, today: date) -> Content:
+    """实施结果公开: each item carried out and how it ended (村委会组织法第三十条)."""
+    topic, township = await _topic(topic_id)
+    items = await _items(topic_id)
+    if not items:
+        raise ConditionFailed(
+            zh("还没有实施事项:请先添加实施事项并报告进展,再生成实施结果公开"),
+            missing=["resolution_items"],
+        )
+    reports = await (
+        ProgressReport.select()
+        .where(ProgressReport.item.is_in([i["id"] for i in items]))
+        .order_by(ProgressReport.id)
+    )
+    latest: dict[int, dict[str, Any]] = {}
+    for progress in reports:
+        latest[progress["item"]] = progress
+    rows = []
+    for n, item in enumerate(items, start=1):
+        report = latest.get(item["id"])
+        done = item["completed"] or bool(report and report["completed"])
+        rows.append(
+            {
+                "n": str(n),
+                "content": item["content"],
+                "unit": item["responsible_unit"],
+                "result": report["note"] if report else "尚未报告进展",
+                "state": "已完成" if done else "推进中",
+            }
+        )
+    done_count = sum(1 for r in rows if r["state"] == "已完成")
+    title = f"关于“{topic['subject']}”实施结果的公开"
+    intro = zh(
+        "“{subject}”决议事项共{total}项,已完成{done}项。现将实施结果公开如下:",
+        subject=topic["subject"],
+        total=str(len(rows)),
+        done=str(done_count),
+    )
+    context = {
+        **_common(township, topic, today),
+        "issuer": await _village_issuer(topic_id, township),
+        "title": title,
+        "intro": intro,
+        "items": rows,
+    }
+    context["office"] = context["issuer"]
+    text = " ".join([title, intro] + [f"{r['content']} {r['result']}" for r in rows])
+    return Content("result_notice", "result_notice.html", title, context["issuer"], context, text)
+
+
 BUILDERS = {
     "minutes": minutes,
     "resolution_notice": resolution_notice,
     "feedback_report": feedback_report,
+    "decision_notice": decision_notice,
+    "result_notice": result_notice,
 }
 
 

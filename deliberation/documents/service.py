@@ -19,13 +19,19 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from deliberation import chain
+from deliberation import chain, requirements
 from deliberation.changes import topic_change
 from deliberation.clock import china_today, chinese_date, utcnow
 from deliberation.context import current
 from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.documents import board
-from deliberation.documents.content import KINDS, Content, document_content, document_number
+from deliberation.documents.content import (
+    KINDS,
+    NOTICES,
+    Content,
+    document_content,
+    document_number,
+)
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
 from deliberation.errors import (
@@ -35,6 +41,7 @@ from deliberation.errors import (
     ValidationFailed,
 )
 from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
+from deliberation.pinning import workflow_of
 from deliberation.schemas import DocumentPage, DocumentRead
 from deliberation.search import normalise
 from deliberation.security import Principal
@@ -168,9 +175,7 @@ def _draft_job(content: Content, document_id: int, publishing: Publishing) -> Re
     verify_url = publishing.verify_url(document_id)
     context = {
         **content.context,
-        "number_text": zh("草稿(发布时编号)")
-        if content.kind == "resolution_notice"
-        else zh("(草稿)"),
+        "number_text": zh("草稿(发布时编号)") if content.kind in NOTICES else zh("(草稿)"),
         "posting_text": zh("公示期:自发布之日起计算,发布时确定。"),
         "draft": True,
     }
@@ -216,6 +221,7 @@ async def create_document(
     now = now or utcnow()
     source_seq = await _chain_position(topic_id)
     content = await document_content(kind, topic_id, china_today(now))
+    await _made_from(topic, kind)
     await sweep_unfinished(now)
     async with write_transaction():
         inserted = await Document.insert(
@@ -255,6 +261,21 @@ async def create_document(
         await Document.delete().where(Document.id == document_id, Document.status == RENDERING)
         raise
     return _read(await _row(principal, document_id), publishing)
+
+
+async def _made_from(topic: dict[str, Any], kind: str) -> None:
+    """The record a document is made from (its declared ``requires``), met or 422
+    ``condition_failed`` naming it and its rule (docs/workflows.md ``[[documents]]``)."""
+    workflow = workflow_of(topic)
+    requires = workflow.document(kind).requires
+    if requires is None:
+        return
+    refusal = await requirements.document_refusal(topic, workflow, requires)
+    if refusal is not None:
+        detail = "、".join(part for part in (refusal.label, refusal.detail) if part)
+        raise ConditionFailed(
+            f"生成{workflow.document(kind).label}需要：{detail}", missing=[refusal.name]
+        )
 
 
 async def _chain_position(topic_id: int) -> int:
@@ -394,7 +415,7 @@ async def publish_preview(
     days = posting_days or publishing.default_posting_days
     deadline = (await working_days()).add(today, days)
     number_text = None
-    if row["kind"] == "resolution_notice":
+    if row["kind"] in NOTICES:
         number = await _peek_number(row["township"], today.year)
         number_text = document_number(row["township_name"], today.year, number)
     posting = zh(
@@ -435,7 +456,7 @@ async def publish_document(
         for _ in range(NUMBER_TRIES):
             content = await _publishable_content(row, today)
             number = None
-            if content.kind == "resolution_notice":
+            if content.kind in NOTICES:
                 number = await _peek_number(row["township"], today.year)
             pdf = await publishing.renderer.render(
                 _final_job(content, document_id, publishing, today, deadline, days, row, number)

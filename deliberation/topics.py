@@ -147,9 +147,8 @@ async def open_topic(
         Subject.township(principal.township_id), workflow=workflow, village_id=village_id
     )
     allowed(principal, "topic.open", opened_in).check()
-    if village_id is None and workflow.scope == "village":
-        message = f"{workflow.label}是村（社区）的流程：请选择村（社区）"
-        raise ValidationFailed([{"field": "village_id", "message": message}])
+    # A village-scope workflow without a village is refused by offerings.check_opening,
+    # inside the transaction below (docs/workflows.md, "Which workflows a township offers").
     assert principal.township_id is not None
     now = now or utcnow()
     title = data.title.strip()

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Literal
 
 from deliberation.clock import china_date, china_today
+from deliberation.pinning import any_state
 from deliberation.tables import Meeting, ResolutionItem, Topic
 from deliberation.workdays import Deadline, WorkingDays, working_days
 from workflows import WORKFLOW, Workflow
@@ -70,7 +71,7 @@ def stage_time_left(
 ) -> TimeLeft:
     """What is left of a topic's current limit: in working days (a stage's time limit),
     except the results' own deadlines (typed dates, counted in calendar days)."""
-    limit = WORKFLOW.state(state).time_limit
+    limit = any_state(state).time_limit
     working = limit is None or limit.counted_from != "items"
     return time_left(due_on, today, calendar, working=working)
 
@@ -84,7 +85,7 @@ async def stage_times_left(
     return {
         topic_id: stage_time_left(state, due_on, today, calendar)
         for topic_id, state, due_on in topics
-        if due_on is not None and WORKFLOW.state(state).time_limit is not None
+        if due_on is not None and any_state(state).time_limit is not None
     }
 
 

@@ -27,6 +27,7 @@ from deliberation.clock import china_date
 from deliberation.documents.content import document_number
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed, scope
+from deliberation.pinning import any_state
 from deliberation.security import Principal
 from deliberation.statistics import completion_days, of_year
 from deliberation.tables import (
@@ -219,7 +220,7 @@ def _workbook(year: int, topics: list[dict[str, Any]], *, every_township: bool) 
                 topic["village_name"] or "全乡镇",
                 topic["category"],
                 topic["opener"],
-                WORKFLOW.state(topic["state"]).label,
+                any_state(topic["state"]).label,
                 topic["opened_on"],
                 *(topic["entered"].get(s.name) for s in STAGES),
                 topic["meeting_on"],

@@ -38,6 +38,7 @@ from deliberation.documents.service import Publishing, every_public_document
 from deliberation.ledger import ITEM_COLUMNS, safe_text
 from deliberation.overview import event_label
 from deliberation.permissions import event_shown
+from deliberation.pinning import any_state
 from deliberation.tables import (
     Opinion,
     ProgressReport,
@@ -489,7 +490,7 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
                 "village": t["village"],
                 "category": t["category"],
                 "state": t["state"],
-                "state_label": WORKFLOW.state(t["state"]).label,
+                "state_label": any_state(t["state"]).label,
                 "opened_on": china_date(t["created_at"]),
                 "resolution_on": entered[t["id"]].get(WORKFLOW.public_from),
                 "closed_on": entered[t["id"]].get("closed"),

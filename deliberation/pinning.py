@@ -10,7 +10,7 @@ from typing import Any
 
 from deliberation import context
 from deliberation.errors import ValidationFailed
-from workflows.declaration import Workflow
+from workflows.declaration import State, Workflow
 from workflows.registry import REGISTRY, Registry
 
 DEFAULT_KEY = "standard"
@@ -86,3 +86,16 @@ __all__ = [
     "timed_states",
     "workflow_of",
 ]
+
+
+def any_state(name: str) -> State:
+    """A state by name from the loaded workflows, the default one first: for lists and
+    figures that do not yet read each topic's own workflow (a state name means the
+    same in every workflow that has it)."""
+    for workflow in sorted(loaded(), key=lambda w: w.key != DEFAULT_KEY):
+        try:
+            found: State = workflow.state(name)
+        except KeyError:
+            continue
+        return found
+    raise KeyError(name)

@@ -412,8 +412,10 @@ def stage_times(
     ordered = sorted(events, key=lambda e: e["seq"])
     for entering, leaving in pairwise(ordered):
         state = entering["to_state"]
+        if state not in TIMED_STAGES:  # the standard workflow's timed stages
+            continue
         limit = WORKFLOW.state(state).time_limit
-        if state not in TIMED_STAGES or limit is None:
+        if limit is None:
             continue
         entered = china_date(entering["created_at"])
         left = china_date(leaving["created_at"])

@@ -93,9 +93,12 @@ def states_of(versions: list[Workflow]) -> list[State]:
 def timed_stages() -> list[State]:
     """Every loaded workflow's timed stages, each name once (the default workflow's
     first): the stages ``stages`` counts over topics of every workflow."""
-    return [
-        s for versions in workflow_versions().values() for s in states_of(versions) if is_timed(s)
-    ]
+    found: dict[str, State] = {}
+    for versions in workflow_versions().values():
+        for state in states_of(versions):
+            if is_timed(state):
+                found.setdefault(state.name, state)
+    return list(found.values())
 
 
 class StageFigures(Struct, kw_only=True):

@@ -16,7 +16,6 @@ from deliberation.ledger import export_scope
 from deliberation.numbers import percent
 from deliberation.security import Principal
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
-from workflows import WORKFLOW
 
 COUNTY_ISSUER = "县政协“好商量”协商议事工作办公室"
 COMMAND_LINE = Principal(0, "command-line", "supervisor", None, None)
@@ -25,6 +24,16 @@ COMMAND_LINE = Principal(0, "command-line", "supervisor", None, None)
 
 def _share(part: int, whole: int) -> str:
     return percent(part, whole)
+
+
+def _stage_row(stage: statistics.StageFigures) -> dict[str, Any]:
+    return {
+        "label": stage.label,
+        "finished": stage.finished,
+        "on_time": stage.on_time,
+        "share": _share(stage.on_time, stage.finished),
+        "median": "—" if stage.median_working_days is None else f"{stage.median_working_days:g}",
+    }
 
 
 async def report_pdf(
@@ -62,18 +71,21 @@ def report_job(
         "year": found.year,
         "f": figures,
         "charts": charts.of_figures(figures, printed=True),
-        "states": [(s.label, figures.by_state.get(s.name, 0)) for s in WORKFLOW.states],
-        "finished": figures.by_state.get("closed", 0),
-        "stages": [
+        # One table of stages per workflow, in its own words (docs/decisions.md,
+        # "Reports per workflow").
+        "workflows": [
             {
-                "label": s.label,
-                "finished": s.finished,
-                "on_time": s.on_time,
-                "share": _share(s.on_time, s.finished),
-                "median": "—" if s.median_working_days is None else f"{s.median_working_days:g}",
+                "key": w.key,
+                "label": w.label,
+                "topics": w.topics,
+                "completed": w.topics_completed,
+                "states": [(s.label, s.topics) for s in w.states],
+                "stages": [_stage_row(s) for s in w.stages],
             }
-            for s in figures.stages
+            for w in figures.workflows.values()
         ],
+        "finished": figures.topics_completed,
+        "stages": [_stage_row(s) for s in figures.stages],
         "adoptions": [
             (ADOPTION_LABELS[k], v, _share(v, sum(figures.opinions_by_adoption.values())))
             for k, v in figures.opinions_by_adoption.items()

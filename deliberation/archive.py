@@ -5,7 +5,10 @@ The bag holds, under ``data/``: every published version of its documents as PDF 
 superseded and revoked too, marked so in ``documents.json`` and in their file names),
 the whole record as JSON (``record.json``: the topic and each record's content exactly
 as the chain vouches for it), the chain itself (``events.json``) and the result of
-checking it with the audit key (``chain-check.json``). ``manifest-sha512.txt`` and
+checking it with the audit key (``chain-check.json``), and the workflow the topic was
+pinned to, as loaded (``workflow.json``: the declaration of that key and version, so the
+state and step names in the other files can be read without the system; bag-info.txt
+names it on its ``Workflow`` line). ``manifest-sha512.txt`` and
 ``tagmanifest-sha512.txt`` (and their SHA-256 twins) let anyone check that nothing
 changed since; ``bag-info.txt`` carries the archive code (档号, DA/T 22-2015:
 全宗号-WS·年度-保管期限-件号), the payload's size and the organisation, which an
@@ -26,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
+
 from deliberation import chain
 from deliberation.audit import (
     check_chain,
@@ -40,7 +45,7 @@ from deliberation.documents.content import document_number
 from deliberation.documents.service import STATUS_LABELS
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
-from deliberation.pinning import terminal_states, workflow_of
+from deliberation.pinning import loaded, terminal_states, workflow_of
 from deliberation.record_content import contents_of_topics, revisions_of_topics
 from deliberation.security import Principal
 from deliberation.tables import (
@@ -52,6 +57,7 @@ from deliberation.tables import (
     TopicEvent,
 )
 from deliberation.topics import topic_row, valid_id
+from deliberation.workflow_catalog import declaration
 
 RETENTION_PERIODS = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
 """保管期限 codes (DA/T 22-2015) and their names."""
@@ -116,7 +122,11 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
     year, number = await _item_number(topic_id, ended.year)
     code = archive_code(config, year, number)
     name = f"{topic['reference']}-{number:04d}"
+    workflow = workflow_of(topic)
     payload: dict[str, bytes] = {}
+    pinned = msgspec.to_builtins(declaration(loaded(), workflow.key, workflow.version))
+    pinned.pop("versions", None)  # the versions loaded today, not the topic's own
+    payload["data/workflow.json"] = _json(pinned)
     contents = await contents_of_topics([topic_id])
     records: dict[str, list[dict[str, Any]]] = {}
     for (record, record_id), (_, content) in sorted(contents.items()):
@@ -140,7 +150,14 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
                     "updated_at",
                 )
             }
-            | {"state_label": workflow_of(topic).state(topic["state"]).label},
+            | {
+                "state_label": workflow.state(topic["state"]).label,
+                "workflow": {
+                    "key": workflow.key,
+                    "version": workflow.version,
+                    "label": workflow.label,
+                },
+            },
             "records": records,
             "earlier_revisions": [
                 {k: r[k] for k in r if k != "data"} | {"content": json.loads(r["data"] or "{}")}
@@ -237,7 +254,8 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         "Retention-Period": f"{config.retention} {RETENTION_PERIODS[config.retention]}",
         "Item-Number": f"{number:04d}",
         "Topic-Reference": topic["reference"],
-        "Topic-State": workflow_of(topic).state(topic["state"]).label,
+        "Topic-State": workflow.state(topic["state"]).label,
+        "Workflow": f"{workflow.key} v{workflow.version} {workflow.label}",
         "Chain-Intact": "true" if not problems else "false",
     }
     info = {k: " ".join(str(v).split()) for k, v in info.items()}  # one line each

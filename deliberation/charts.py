@@ -15,7 +15,6 @@ from pygal.style import Style
 from deliberation import numbers
 from deliberation.statistics import TownshipFigures
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
-from workflows import WORKFLOW
 
 FONT_PX = 22
 """Every text of a chart (drawn 480 px wide, scaled to the screen or the page)."""
@@ -128,12 +127,20 @@ def _data_url(svg: str) -> str:
 
 def of_figures(figures: TownshipFigures, *, printed: bool = False) -> dict[str, str | None]:
     """The four charts of a set of figures (None where there is nothing to draw): topics
-    by stage, each timed stage's on-time share, opinions by answer, ratings."""
+    by stage (each in its own workflow's words; prefixed by the workflow's name when
+    several workflows have topics), each timed stage's on-time share, opinions by
+    answer, ratings."""
     draw = printed_bars if printed else bars
-    states = [s for s in WORKFLOW.states if figures.by_state.get(s.name)]
+    several = len(figures.workflows) > 1
+    states = [
+        (f"{w.label}·{s.label}" if several else s.label, s.topics)
+        for w in figures.workflows.values()
+        for s in w.states
+        if s.topics
+    ]
     timed = [s for s in figures.stages if s.finished]
     return {
-        "by_state": draw([s.label for s in states], [figures.by_state[s.name] for s in states])
+        "by_state": draw([label for label, _ in states], [n for _, n in states])
         if states
         else None,
         "on_time": draw(

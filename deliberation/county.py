@@ -17,9 +17,16 @@ from deliberation.clock import china_today, chinese_datetime, utcnow
 from deliberation.deadlines import due_label
 from deliberation.errors import AlreadyUrged, ValidationFailed
 from deliberation.permissions import Subject, allowed
-from deliberation.pinning import terminal_states, timed_states, workflow_of
-from deliberation.schemas import CountyRead, CountyTownship, OverdueTopicRead, UrgeRead
+from deliberation.pinning import timed_states, workflow_of
+from deliberation.schemas import (
+    CountyRead,
+    CountyTownship,
+    CountyWorkflow,
+    OverdueTopicRead,
+    UrgeRead,
+)
 from deliberation.security import Principal
+from deliberation.statistics import states_of, workflow_versions
 from deliberation.tables import Account, Topic, Township
 from deliberation.topics import topic_row
 
@@ -78,9 +85,11 @@ async def _already_urged(topic: dict[str, Any]) -> AlreadyUrged:
 
 
 async def county_view(principal: Principal) -> CountyRead:
-    """Every township: topics by state, how many overdue and urged, the on-time share;
-    then the overdue topics, the longest overdue first. Counted by the database (one
-    grouped query), so it stays quick at fifty townships of hundreds of topics."""
+    """Every township: topics by state, and by workflow in each workflow's own states;
+    how many overdue and urged, the on-time share; then the overdue topics, the longest
+    overdue first. Counted by the database (one grouped query), so it stays quick at
+    fifty townships of hundreds of topics. Whether a state is final or timed is read
+    from the workflow version each group of topics is pinned to."""
     allowed(principal, "county.read").check()
     today = china_today()
     lines = {
@@ -101,24 +110,39 @@ async def county_view(principal: Principal) -> CountyRead:
         "SELECT township, state, count(*) AS n, "
         "sum(CASE WHEN due_on IS NOT NULL THEN 1 ELSE 0 END) AS timed, "
         "sum(CASE WHEN due_on < {} THEN 1 ELSE 0 END) AS overdue, "
-        "sum(CASE WHEN urged_at IS NOT NULL THEN 1 ELSE 0 END) AS urged "
-        "FROM topic GROUP BY township, state",
+        "sum(CASE WHEN urged_at IS NOT NULL THEN 1 ELSE 0 END) AS urged, "
+        "workflow_key, workflow_version "
+        "FROM topic GROUP BY township, state, workflow_key, workflow_version",
         today,
     )
-    terminal, with_limits = terminal_states(), timed_states()
+    with_limits = timed_states()
+    versions = workflow_versions()
     for row in grouped:
         line = lines.get(row["township"])
         if line is None:
             continue
-        line.by_state[row["state"]] = int(row["n"])
-        line.total += int(row["n"])
-        if row["state"] not in terminal:
-            line.active += int(row["n"])
-        if row["state"] in with_limits:
+        n = int(row["n"])
+        state = workflow_of(row).state(row["state"])
+        line.by_state[row["state"]] = line.by_state.get(row["state"], 0) + n
+        line.total += n
+        if not state.terminal:
+            line.active += n
+            line.urged += int(row["urged"] or 0)
+        if state.time_limit is not None:
             line.timed += int(row["timed"] or 0)
             line.overdue += int(row["overdue"] or 0)
-        if row["state"] not in terminal:
-            line.urged += int(row["urged"] or 0)
+        key = row["workflow_key"]
+        mine = line.by_workflow.get(key)
+        if mine is None:
+            mine = line.by_workflow[key] = CountyWorkflow(
+                label=versions[key][0].label,
+                total=0,
+                by_state={s.name: 0 for s in states_of(versions[key])},
+            )
+        mine.total += n
+        mine.by_state[row["state"]] = mine.by_state.get(row["state"], 0) + n
+    for line in lines.values():  # each workflow in report order
+        line.by_workflow = {k: line.by_workflow[k] for k in versions if k in line.by_workflow}
     conditions = [Topic.due_on < today, Topic.state.is_in(list(with_limits))]
     rows = (
         await Topic.select(

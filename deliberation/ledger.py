@@ -2,11 +2,18 @@
 Excel workbook (issue 15, item 2).
 
 One row per topic of the year (opened in it, China time): its reference, title, village,
-opener, the day it entered each stage, the meeting's date, its agreed items, whether they
-are done, the villagers' ratings and the numbers of its published documents. A second
-sheet lists the items one per row (unit, due date, done and when), which is what an
-inspector ticks off. Headers are Chinese, the header row is frozen, columns are as wide as
-their content and dates are real dates (Excel sorts and filters them).
+opener, its workflow (协商流程), the day it entered each stage of its workflow, the
+meeting's date, its agreed items, whether they are done, the villagers' ratings and
+the numbers of its published documents. A second sheet lists the items one per row
+(unit, due date, done and when), which is what an inspector ticks off. Headers are
+Chinese, the header row is frozen, columns are as wide as their content and dates are
+real dates (Excel sorts and filters them).
+
+Each topic is given in its own workflow's words (docs/decisions.md, "Reports per
+workflow"): its current state by that workflow's label, and one sheet holds topics of
+every workflow, with the stage columns of each workflow that has topics in it (the
+union, workflow by workflow, the default workflow first; headed with the workflow's
+name when there are several). A topic's cells under another workflow's stages are empty.
 
 The township's staff export their township; the county supervisor any township, or
 every township at once (with a township column).
@@ -27,9 +34,9 @@ from deliberation.clock import china_date
 from deliberation.documents.content import document_number
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed, scope
-from deliberation.pinning import any_state
+from deliberation.pinning import workflow_of
 from deliberation.security import Principal
-from deliberation.statistics import completion_days, of_year
+from deliberation.statistics import completion_days, of_year, states_of, workflow_versions
 from deliberation.tables import (
     Document,
     Meeting,
@@ -41,10 +48,7 @@ from deliberation.tables import (
     Township,
 )
 from deliberation.wording import RATING_LABELS
-from workflows import WORKFLOW
 
-STAGES = [s for s in WORKFLOW.states if s.name != WORKFLOW.initial]
-"""Every state after the first: the ledger gives the day each was entered."""
 DATE_FORMAT = "yyyy-mm-dd"
 ITEM_COLUMNS = (
     ResolutionItem.id,
@@ -119,6 +123,8 @@ async def _topics(year: int, township_id: int | None) -> list[dict[str, Any]]:
             Topic.category,
             Topic.state,
             Topic.created_at,
+            Topic.workflow_key,
+            Topic.workflow_version,
             Topic.township.name.as_alias("township_name"),
             Topic.village.name.as_alias("village_name"),
             Topic.opened_by.display_name.as_alias("opener"),
@@ -174,6 +180,7 @@ async def _topics(year: int, township_id: int | None) -> list[dict[str, Any]]:
         documents[document["topic"]].append(number + DOCUMENT_MARKS.get(document["status"], ""))
     for topic in topics:
         tid = topic["id"]
+        topic["workflow"] = workflow_of(topic)
         topic["opened_on"] = china_date(topic["created_at"])
         topic["entered"] = entered[tid]
         topic["meeting_on"] = meetings.get(tid)
@@ -183,6 +190,24 @@ async def _topics(year: int, township_id: int | None) -> list[dict[str, Any]]:
     return topics
 
 
+def stage_columns(topics: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(workflow key, state, header) of each stage column: every state after the first
+    of each workflow that has topics here, workflow by workflow."""
+    keys = {t["workflow"].key for t in topics}
+    found = []
+    mine = {key: versions for key, versions in workflow_versions().items() if key in keys}
+    for key, versions in mine.items():
+        initial = versions[0].initial
+        for state in states_of(versions):
+            if state.name == initial:
+                continue
+            header = f"进入“{state.label}”日期"
+            if len(mine) > 1:
+                header = f"{versions[0].label}：{header}"
+            found.append((key, state.name, header))
+    return found
+
+
 def _workbook(year: int, topics: list[dict[str, Any]], *, every_township: bool) -> bytes:
     from openpyxl import Workbook
 
@@ -190,6 +215,7 @@ def _workbook(year: int, topics: list[dict[str, Any]], *, every_township: bool) 
     sheet = book.active
     assert sheet is not None
     sheet.title = f"{year}年协商议事台账"
+    stages = stage_columns(topics)
     headers = [
         "序号",
         *(["乡镇"] if every_township else []),
@@ -198,9 +224,10 @@ def _workbook(year: int, topics: list[dict[str, Any]], *, every_township: bool) 
         "村（社区）",
         "类别",
         "提出人",
+        "协商流程",
         "当前状态",
         "提出日期",
-        *(f"进入“{s.label}”日期" for s in STAGES),
+        *(header for _, _, header in stages),
         "协商会议日期",
         "协商成果（责任单位、完成时限）",
         "成果完成情况",
@@ -220,9 +247,13 @@ def _workbook(year: int, topics: list[dict[str, Any]], *, every_township: bool) 
                 topic["village_name"] or "全乡镇",
                 topic["category"],
                 topic["opener"],
-                any_state(topic["state"]).label,
+                topic["workflow"].label,
+                topic["workflow"].state(topic["state"]).label,
                 topic["opened_on"],
-                *(topic["entered"].get(s.name) for s in STAGES),
+                *(
+                    topic["entered"].get(state) if topic["workflow"].key == key else None
+                    for key, state, _ in stages
+                ),
                 topic["meeting_on"],
                 "\n".join(
                     f"{k}. {i['content']}（{i['responsible_unit']}，{i['due_date']:%Y-%m-%d}前）"

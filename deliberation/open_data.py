@@ -1,15 +1,18 @@
 """Open data (issue 15, item 3): everything public, as flat files anyone may download.
 
 What is published is what the public pages already show, nothing more: topics from
-``WORKFLOW.public_from`` on (no description: it may name villagers), their public
+their own workflow's ``public_from`` on (no description: it may name villagers), their public
 timelines (who acted by role only), their agreed items and progress, the documents
 anyone may read (metadata and links, not the PDFs), and the year's public figures.
 Opinions are given as counts by answer and ratings as counts: both name people.
 
 Each table is a CSV file (UTF-8 with a byte order mark, so Excel opens it as UTF-8) and
 the same rows as JSON; ``README.md`` is the data card defining every field (made from
-``FILES`` below, which the ``/open-data/`` page shows too) and ``LICENSE.txt`` the
-licence. The ZIP is rebuilt by the worker once a day and on demand
+``data_files`` below, which the ``/open-data/`` page shows too) and ``LICENSE.txt`` the
+licence. Each topic is given in the words of the workflow it is pinned to: its
+``workflow`` key and label, its state's label from that workflow (docs/decisions.md,
+"Reports per workflow"); the fields' meanings are made from the loaded workflows
+(``data_files``). The ZIP is rebuilt by the worker once a day and on demand
 (``deliberation export open-data --out DIR``); the web serves the newest build.
 """
 
@@ -38,7 +41,7 @@ from deliberation.documents.service import Publishing, every_public_document
 from deliberation.ledger import ITEM_COLUMNS, safe_text
 from deliberation.overview import event_label
 from deliberation.permissions import event_shown
-from deliberation.pinning import any_state
+from deliberation.pinning import loaded, workflow_of
 from deliberation.tables import (
     Opinion,
     ProgressReport,
@@ -47,7 +50,8 @@ from deliberation.tables import (
     Topic,
     TopicEvent,
 )
-from workflows import ROLE_LABELS, WORKFLOW
+from workflows import ROLE_LABELS
+from workflows.declaration import Workflow
 
 COMMENTED = ("transition", "topic.urged")
 """Events whose comment is published: a step's reason, the county's urge."""
@@ -86,152 +90,239 @@ class DataFile:
 
 
 REFERENCE = Field("topic_reference", "文本", "议题编号，如 HSL-2026-0001，各文件据此关联")
-STATE_NAMES = "、".join(f"{s.name}（{s.label}）" for s in WORKFLOW.states)
-FILES: tuple[DataFile, ...] = (
-    DataFile(
-        "topics",
-        "议题",
-        f"已进入“{WORKFLOW.state(WORKFLOW.public_from).label}”及以后阶段的议题，每行一个。"
-        "不含议题描述（可能涉及村民个人信息）。",
-        (
-            REFERENCE,
-            Field("title", "文本", "议题名称"),
-            Field("township", "文本", "乡镇（街道）"),
-            Field("village", "文本", "村（社区）；空表示全乡镇"),
-            Field("category", "文本", "议题类别；可能为空"),
-            Field("state", "文本", f"当前阶段代码：{STATE_NAMES}"),
-            Field("state_label", "文本", "当前阶段名称"),
-            Field("opened_on", "日期", "提出日期（北京时间）"),
-            Field("resolution_on", "日期", "形成协商成果的日期"),
-            Field("closed_on", "日期", "办结日期；未办结为空"),
-            Field("opinions_adopted", "整数", "村民代表意见中已采纳的条数"),
-            Field("opinions_partly_adopted", "整数", "部分采纳的条数"),
-            Field("opinions_not_adopted", "整数", "未采纳的条数"),
-            Field("opinions_unanswered", "整数", "尚未答复的条数"),
-            Field("rated_satisfied", "整数", "评价“满意”的村民代表人数"),
-            Field("rated_basically_satisfied", "整数", "评价“基本满意”的人数"),
-            Field("rated_dissatisfied", "整数", "评价“不满意”的人数"),
-            Field("url", "文本", "议题公开页面的地址"),
-        ),
-    ),
-    DataFile(
-        "timeline",
-        "办理经过",
-        "各议题公开的办理经过，按时间先后；只写经办人的身份，不写姓名。",
-        (
-            REFERENCE,
-            Field("position", "整数", "在该议题办理经过中的序号（从 1 起）"),
-            Field("happened_at", "时间", "发生时间"),
-            Field(
-                "event",
-                "文本",
-                "事件代码：topic.opened 提出、transition 流转、record.created 添加记录等",
+
+
+def _newest() -> list[Workflow]:
+    return [versions[0] for versions in statistics.workflow_versions().values()]
+
+
+def state_names() -> str:
+    """Every loaded workflow's state codes and names, workflow by workflow."""
+    return "；".join(
+        f"{versions[0].label}（{key}）："
+        + "、".join(f"{s.name}（{s.label}）" for s in statistics.states_of(versions))
+        for key, versions in statistics.workflow_versions().items()
+    )
+
+
+def public_from_names() -> str:
+    """From which stage each loaded workflow's topics are public."""
+    return "、".join(
+        f"{w.label}“{w.state(w.public_from).label}”" for w in _newest() if w.public_from
+    )
+
+
+def public_states() -> list[str]:
+    """The public state names of every loaded workflow, each once."""
+    return list(
+        dict.fromkeys(
+            s
+            for versions in statistics.workflow_versions().values()
+            for w in versions
+            for s in w.public_states
+        )
+    )
+
+
+def public_where(topic: Any) -> Any:
+    """The condition on ``topic`` (the table, or a foreign key to it) to be public: in
+    one of the public states of the workflow version it is pinned to."""
+    found: Any = None
+    for w in loaded():
+        if not w.public_states:
+            continue
+        condition = (
+            (topic.workflow_key == w.key)
+            & (topic.workflow_version == w.version)
+            & topic.state.is_in(list(w.public_states))
+        )
+        found = condition if found is None else found | condition
+    return found if found is not None else topic.id < 0
+
+
+def state_label(name: str) -> str:
+    """A state's label in the first workflow (report order) that declares it."""
+    for versions in statistics.workflow_versions().values():
+        for state in statistics.states_of(versions):
+            if state.name == name:
+                return state.label
+    return name
+
+
+def data_files() -> tuple[DataFile, ...]:
+    """The files and their fields, in the words of the workflows loaded now."""
+    return (
+        DataFile(
+            "topics",
+            "议题",
+            f"已进入所属协商流程公开阶段（{public_from_names()}）及以后阶段的议题，每行一个。"
+            "不含议题描述（可能涉及村民个人信息）。",
+            (
+                REFERENCE,
+                Field("title", "文本", "议题名称"),
+                Field("township", "文本", "乡镇（街道）"),
+                Field("village", "文本", "村（社区）；空表示全乡镇"),
+                Field("category", "文本", "议题类别；可能为空"),
+                Field(
+                    "workflow",
+                    "文本",
+                    "所属协商流程代码：" + "、".join(f"{w.key}（{w.label}）" for w in _newest()),
+                ),
+                Field("workflow_label", "文本", "所属协商流程名称"),
+                Field("workflow_version", "整数", "议题所依据的协商流程版本"),
+                Field("state", "文本", f"当前阶段代码，按所属协商流程：{state_names()}"),
+                Field("state_label", "文本", "当前阶段名称（所属协商流程中的名称）"),
+                Field("opened_on", "日期", "提出日期（北京时间）"),
+                Field(
+                    "resolution_on",
+                    "日期",
+                    "进入所属协商流程公开阶段的日期（标准协商为形成协商成果的日期）",
+                ),
+                Field(
+                    "closed_on", "日期", "办结日期（走完所属协商流程的最后一个阶段）；未办结为空"
+                ),
+                Field("opinions_adopted", "整数", "村民代表意见中已采纳的条数"),
+                Field("opinions_partly_adopted", "整数", "部分采纳的条数"),
+                Field("opinions_not_adopted", "整数", "未采纳的条数"),
+                Field("opinions_unanswered", "整数", "尚未答复的条数"),
+                Field("rated_satisfied", "整数", "评价“满意”的村民代表人数"),
+                Field("rated_basically_satisfied", "整数", "评价“基本满意”的人数"),
+                Field("rated_dissatisfied", "整数", "评价“不满意”的人数"),
+                Field("url", "文本", "议题公开页面的地址"),
             ),
-            Field("what", "文本", "事件名称"),
-            Field("state_after", "文本", "事件后的阶段代码"),
-            Field("actor_role", "文本", "经办人身份（如 镇协商工作人员）"),
-            Field("comment", "文本", "流转时填写的说明或县政协督办意见；其他事件为空"),
         ),
-    ),
-    DataFile(
-        "items",
-        "协商成果",
-        "议题形成的协商成果（落实事项），每行一项。",
-        (
-            REFERENCE,
-            Field("item_number", "整数", "在该议题中的序号（从 1 起）"),
-            Field("content", "文本", "协商成果内容"),
-            Field("responsible_unit", "文本", "责任单位"),
-            Field("due_date", "日期", "完成时限"),
-            Field("completed", "是/否", "是否已完成"),
-            Field("completed_on", "日期", "完成日期（报告完成的那次进展的日期）；未完成为空"),
+        DataFile(
+            "timeline",
+            "办理经过",
+            "各议题公开的办理经过，按时间先后；只写经办人的身份，不写姓名。",
+            (
+                REFERENCE,
+                Field("position", "整数", "在该议题办理经过中的序号（从 1 起）"),
+                Field("happened_at", "时间", "发生时间"),
+                Field(
+                    "event",
+                    "文本",
+                    "事件代码：topic.opened 提出、transition 流转、record.created 添加记录等",
+                ),
+                Field("what", "文本", "事件名称"),
+                Field(
+                    "state_after",
+                    "文本",
+                    "事件后的阶段代码（所属协商流程中的代码，见 topics 文件）",
+                ),
+                Field("actor_role", "文本", "经办人身份（如 镇协商工作人员）"),
+                Field("comment", "文本", "流转时填写的说明或县政协督办意见；其他事件为空"),
+            ),
         ),
-    ),
-    DataFile(
-        "progress",
-        "落实进展",
-        "协商成果的落实进展报告，每行一次。",
-        (
-            REFERENCE,
-            Field("item_number", "整数", "协商成果在该议题中的序号，对应 items 文件"),
-            Field("reported_on", "日期", "报告日期"),
-            Field("percent", "整数", "完成百分比（0–100）"),
-            Field("completed", "是/否", "这次报告是否标记为已完成"),
-            Field("note", "文本", "进展说明"),
+        DataFile(
+            "items",
+            "协商成果",
+            "议题形成的协商成果（落实事项），每行一项。",
+            (
+                REFERENCE,
+                Field("item_number", "整数", "在该议题中的序号（从 1 起）"),
+                Field("content", "文本", "协商成果内容"),
+                Field("responsible_unit", "文本", "责任单位"),
+                Field("due_date", "日期", "完成时限"),
+                Field("completed", "是/否", "是否已完成"),
+                Field("completed_on", "日期", "完成日期（报告完成的那次进展的日期）；未完成为空"),
+            ),
         ),
-    ),
-    DataFile(
-        "documents",
-        "公开文件",
-        "已发布（含已被替换、已撤销）的会议纪要、协商成果公示和落实情况通报；"
-        "PDF 原件和核验页见链接。",
-        (
-            Field("document_id", "整数", "文件编号"),
-            REFERENCE,
-            Field("township", "文本", "发文乡镇"),
-            Field("kind", "文本", "文件种类代码：minutes、resolution_notice、feedback_report"),
-            Field("kind_label", "文本", "文件种类名称"),
-            Field("title", "文本", "标题"),
-            Field("number", "文本", "发文字号；未编号的文件为空"),
-            Field(
-                "status", "文本", "状态代码：published 已发布、superseded 已被替换、revoked 已撤销"
+        DataFile(
+            "progress",
+            "落实进展",
+            "协商成果的落实进展报告，每行一次。",
+            (
+                REFERENCE,
+                Field("item_number", "整数", "协商成果在该议题中的序号，对应 items 文件"),
+                Field("reported_on", "日期", "报告日期"),
+                Field("percent", "整数", "完成百分比（0–100）"),
+                Field("completed", "是/否", "这次报告是否标记为已完成"),
+                Field("note", "文本", "进展说明"),
             ),
-            Field("status_label", "文本", "状态名称"),
-            Field("published_at", "时间", "发布时间"),
-            Field("posting_starts_on", "日期", "公示开始日期"),
-            Field("posting_ends_on", "日期", "公示截止日期"),
-            Field("revoked_at", "时间", "撤销时间；未撤销为空"),
-            Field("sha256", "文本", "PDF 原件的 SHA-256 摘要，可用来核对下载的文件"),
-            Field("pdf_url", "文本", "PDF 原件地址"),
-            Field("verify_url", "文本", "核验页地址"),
         ),
-    ),
-    DataFile(
-        "statistics",
-        "年度统计",
-        "各乡镇各年度的统计数字（只统计已公开的议题，议题按提出的年份计）；"
-        f"{NESTED_STATISTICS} 另有同样数字的完整结构。",
-        (
-            Field("year", "整数", "年度"),
-            Field("township", "文本", "乡镇（街道）"),
-            Field("topics", "整数", "该年度提出且已公开的议题数"),
-            *(
-                Field(f"state_{s}", "整数", f"目前处于“{WORKFLOW.state(s).label}”的议题数")
-                for s in WORKFLOW.public_states
+        DataFile(
+            "documents",
+            "公开文件",
+            "已发布（含已被替换、已撤销）的会议纪要、协商成果公示和落实情况通报；"
+            "PDF 原件和核验页见链接。",
+            (
+                Field("document_id", "整数", "文件编号"),
+                REFERENCE,
+                Field("township", "文本", "发文乡镇"),
+                Field("kind", "文本", "文件种类代码：minutes、resolution_notice、feedback_report"),
+                Field("kind_label", "文本", "文件种类名称"),
+                Field("title", "文本", "标题"),
+                Field("number", "文本", "发文字号；未编号的文件为空"),
+                Field(
+                    "status",
+                    "文本",
+                    "状态代码：published 已发布、superseded 已被替换、revoked 已撤销",
+                ),
+                Field("status_label", "文本", "状态名称"),
+                Field("published_at", "时间", "发布时间"),
+                Field("posting_starts_on", "日期", "公示开始日期"),
+                Field("posting_ends_on", "日期", "公示截止日期"),
+                Field("revoked_at", "时间", "撤销时间；未撤销为空"),
+                Field("sha256", "文本", "PDF 原件的 SHA-256 摘要，可用来核对下载的文件"),
+                Field("pdf_url", "文本", "PDF 原件地址"),
+                Field("verify_url", "文本", "核验页地址"),
             ),
-            *(
-                field
-                for s in statistics.TIMED_STAGES
-                for field in (
-                    Field(f"{s}_finished", "整数", f"“{WORKFLOW.state(s).label}”阶段已结束的次数"),
-                    Field(f"{s}_on_time", "整数", "其中在时限内结束的次数"),
-                    Field(f"{s}_median_working_days", "小数", "用时中位数（法定工作日）；无则为空"),
-                )
-            ),
-            *(
-                Field(f"opinions_{a}", "整数", f"意见{label}的条数")
-                for a, label in (
-                    ("adopted", "已采纳"),
-                    ("partly_adopted", "部分采纳"),
-                    ("not_adopted", "未采纳"),
-                    ("unanswered", "尚未答复"),
-                )
-            ),
-            *(
-                Field(f"rated_{r}", "整数", f"评价“{label}”的人数")
-                for r, label in (
-                    ("satisfied", "满意"),
-                    ("basically_satisfied", "基本满意"),
-                    ("dissatisfied", "不满意"),
-                )
-            ),
-            Field("items_total", "整数", "协商成果项数"),
-            Field("items_completed", "整数", "已完成项数"),
-            Field("items_completed_on_time", "整数", "按期完成项数"),
-            Field("items_open_overdue", "整数", "逾期未完成项数（统计当日）"),
         ),
-    ),
-)
+        DataFile(
+            "statistics",
+            "年度统计",
+            "各乡镇各年度的统计数字（只统计已公开的议题，议题按提出的年份计）；"
+            f"{NESTED_STATISTICS} 另有同样数字的完整结构。",
+            (
+                Field("year", "整数", "年度"),
+                Field("township", "文本", "乡镇（街道）"),
+                Field("topics", "整数", "该年度提出且已公开的议题数"),
+                *(
+                    Field(f"state_{s}", "整数", f"目前处于“{state_label(s)}”的议题数")
+                    for s in public_states()
+                ),
+                *(
+                    field
+                    for s in statistics.timed_stages()
+                    for field in (
+                        Field(f"{s.name}_finished", "整数", f"“{s.label}”阶段已结束的次数"),
+                        Field(f"{s.name}_on_time", "整数", "其中在时限内结束的次数"),
+                        Field(
+                            f"{s.name}_median_working_days",
+                            "小数",
+                            "用时中位数（法定工作日）；无则为空",
+                        ),
+                    )
+                ),
+                *(
+                    Field(f"opinions_{a}", "整数", f"意见{label}的条数")
+                    for a, label in (
+                        ("adopted", "已采纳"),
+                        ("partly_adopted", "部分采纳"),
+                        ("not_adopted", "未采纳"),
+                        ("unanswered", "尚未答复"),
+                    )
+                ),
+                *(
+                    Field(f"rated_{r}", "整数", f"评价“{label}”的人数")
+                    for r, label in (
+                        ("satisfied", "满意"),
+                        ("basically_satisfied", "基本满意"),
+                        ("dissatisfied", "不满意"),
+                    )
+                ),
+                Field("items_total", "整数", "协商成果项数"),
+                Field("items_completed", "整数", "已完成项数"),
+                Field("items_completed_on_time", "整数", "按期完成项数"),
+                Field("items_open_overdue", "整数", "逾期未完成项数（统计当日）"),
+            ),
+        ),
+    )
+
+
+FILES: tuple[DataFile, ...] = data_files()
+"""The files as the shipped workflows give them (their names and titles never vary)."""
 
 
 PACKAGE = "datapackage.json"
@@ -281,7 +372,7 @@ def data_package(generated_at: datetime, base: str) -> dict[str, Any]:
                     ]
                 },
             }
-            for f in FILES
+            for f in data_files()
         ],
     }
 
@@ -314,7 +405,7 @@ async def build(public_url: str) -> Export:
 def _encode(tables: dict[str, Any], base: str) -> Export:
     generated_at = utcnow()
     files: dict[str, bytes] = {}
-    for data_file in FILES:
+    for data_file in data_files():
         rows = tables[data_file.name]
         names = [f.name for f in data_file.fields]
         files[f"{data_file.name}.csv"] = _csv(names, rows)
@@ -322,7 +413,7 @@ def _encode(tables: dict[str, Any], base: str) -> Export:
             [{k: _cell(row[k]) for k in names} for row in rows], ensure_ascii=False, indent=1
         ).encode()
     files[NESTED_STATISTICS] = tables["statistics_json"]
-    counts = {f.name: len(tables[f.name]) for f in FILES}
+    counts = {f.name: len(tables[f.name]) for f in data_files()}
     files["README.md"] = data_card(generated_at, counts, base).encode()
     files["LICENSE.txt"] = LICENCE_TEXT.encode()
     files[PACKAGE] = json.dumps(
@@ -349,7 +440,6 @@ def _csv_cell(value: Any) -> Any:
 
 
 async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
-    public = list(WORKFLOW.public_states)
     topics = await (
         Topic.select(
             Topic.id,
@@ -360,11 +450,14 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
             Topic.category,
             Topic.state,
             Topic.created_at,
+            Topic.workflow_key,
+            Topic.workflow_version,
         )
-        .where(Topic.state.is_in(public))
+        .where(public_where(Topic))
         .order_by(Topic.id)
     )
     reference = {t["id"]: t["reference"] for t in topics}
+    pinned = {t["id"]: workflow_of(t) for t in topics}
     entered: dict[int, dict[str, date]] = defaultdict(dict)
     timeline: list[dict[str, Any]] = []
     position: dict[int, int] = defaultdict(int)
@@ -379,15 +472,18 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
             TopicEvent.comment,
             TopicEvent.created_at,
         )
-        .where(TopicEvent.topic.state.is_in(public))
+        .where(public_where(TopicEvent.topic))
         .order_by(TopicEvent.topic)
         .order_by(TopicEvent.seq)
     ):
+        if e["topic"] not in reference:
+            continue  # a topic that became public while this was read waits a day
+        workflow = pinned[e["topic"]]
         if e["kind"] == "transition":
             entered[e["topic"]][e["to_state"]] = china_date(e["created_at"])
         record = json.loads(e["data"] or "{}").get("record", "") if e["data"] else ""
-        if e["topic"] not in reference or not event_shown("public", e["kind"], record):
-            continue  # a topic that became public while this was read waits a day
+        if not event_shown("public", e["kind"], record, workflow):
+            continue
         position[e["topic"]] += 1
         timeline.append(
             {
@@ -395,7 +491,7 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
                 "position": position[e["topic"]],
                 "happened_at": e["created_at"],
                 "event": e["kind"],
-                "what": event_label(e["kind"], e["trigger"], record),
+                "what": event_label(e["kind"], e["trigger"], record, workflow),
                 "state_after": e["to_state"],
                 "actor_role": ROLE_LABELS.get(e["actor_role"] or "", ""),
                 # A move's reason or an urge's note; a correction's reason may name
@@ -407,20 +503,20 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
         lambda: dict.fromkeys(statistics.ADOPTIONS, 0)
     )
     for o in await Opinion.select(Opinion.topic, Opinion.adoption).where(
-        Opinion.topic.state.is_in(public)
+        public_where(Opinion.topic)
     ):
         adoptions[o["topic"]][o["adoption"] or "unanswered"] += 1
     ratings: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(statistics.RATINGS, 0))
     for r in await SatisfactionRating.select(
         SatisfactionRating.topic, SatisfactionRating.rating
-    ).where(SatisfactionRating.topic.state.is_in(public)):
+    ).where(public_where(SatisfactionRating.topic)):
         ratings[r["topic"]][r["rating"]] += 1
     items: list[dict[str, Any]] = []
     number_of: dict[int, int] = {}
     per_topic: dict[int, int] = defaultdict(int)
     for item in await (
         ResolutionItem.select(*ITEM_COLUMNS)
-        .where(ResolutionItem.topic.state.is_in(public))
+        .where(public_where(ResolutionItem.topic))
         .order_by(ResolutionItem.topic)
         .order_by(ResolutionItem.id)
     ):
@@ -440,7 +536,7 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
             ProgressReport.completed,
             ProgressReport.created_at,
         )
-        .where(ProgressReport.item.topic.state.is_in(public))  # type: ignore[union-attr]
+        .where(public_where(ProgressReport.item.topic))
         .order_by(ProgressReport.id)
     ):
         if report["item"] not in number_of:
@@ -489,11 +585,14 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
                 "township": t["township"],
                 "village": t["village"],
                 "category": t["category"],
+                "workflow": pinned[t["id"]].key,
+                "workflow_label": pinned[t["id"]].label,
+                "workflow_version": pinned[t["id"]].version,
                 "state": t["state"],
-                "state_label": any_state(t["state"]).label,
+                "state_label": pinned[t["id"]].state(t["state"]).label,
                 "opened_on": china_date(t["created_at"]),
-                "resolution_on": entered[t["id"]].get(WORKFLOW.public_from),
-                "closed_on": entered[t["id"]].get("closed"),
+                "resolution_on": entered[t["id"]].get(pinned[t["id"]].public_from),
+                "closed_on": _closed_on(pinned[t["id"]], entered[t["id"]]),
                 **{f"opinions_{k}": v for k, v in adoptions[t["id"]].items()},
                 **{f"rated_{k}": v for k, v in ratings[t["id"]].items()},
                 "url": f"{base}/topics/{t['id']}",
@@ -520,9 +619,15 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
     }
 
 
+def _closed_on(workflow: Workflow, entered: dict[str, date]) -> date | None:
+    """The day the topic finished its workflow's main path (its last state, if final)."""
+    last = workflow.main_path[-1]
+    return entered.get(last) if workflow.state(last).terminal else None
+
+
 def _figures_row(year: int, t: statistics.TownshipFigures) -> dict[str, Any]:
     row: dict[str, Any] = {"year": year, "township": t.township_name, "topics": t.topics}
-    for state in WORKFLOW.public_states:
+    for state in public_states():
         row[f"state_{state}"] = t.by_state.get(state, 0)
     for stage in t.stages:
         row[f"{stage.state}_finished"] = stage.finished
@@ -542,10 +647,11 @@ def _figures_row(year: int, t: statistics.TownshipFigures) -> dict[str, Any]:
 def data_card(generated_at: datetime, rows: dict[str, int], base: str) -> str:
     """README.md: what the data is, where it comes from, the licence, every field."""
     local = generated_at.astimezone(CHINA)
+    files = data_files()
     lines = [
         f"# {TITLE}",
         "",
-        "乡镇（街道）“好商量”协商议事的公开数据：已形成协商成果的议题、办理经过、协商成果及"
+        "乡镇（街道）“好商量”协商议事的公开数据：已进入公开阶段的议题、办理经过、协商成果及"
         "落实进展、公开文件和年度统计。与公开页面所示一致，不含村民代表和村民的姓名。",
         "",
         f"- 生成时间：{local:%Y-%m-%d %H:%M}（北京时间），每日更新",
@@ -565,12 +671,28 @@ def data_card(generated_at: datetime, rows: dict[str, int], base: str) -> str:
         "",
         "| 文件 | 内容 | 行数 |",
         "|---|---|---|",
-        *(f"| {f.name}.csv / {f.name}.json | {f.title} | {rows[f.name]} |" for f in FILES),
+        *(f"| {f.name}.csv / {f.name}.json | {f.title} | {rows[f.name]} |" for f in files),
         f"| {NESTED_STATISTICS} | 各年度统计的完整结构（每年一个对象：各乡镇及全部乡镇合计，"
         "含各阶段按期情况），字段同统计接口 /api/v1/statistics | |",
         "",
     ]
-    for f in FILES:
+    lines += [
+        "## 协商流程",
+        "",
+        "每个议题按提出时选定的协商流程（及其版本）办理，阶段代码和名称以该流程为准"
+        "（topics 文件的 workflow 字段）。各流程的阶段：",
+        "",
+        "| 流程代码 | 流程名称 | 阶段（代码：名称） |",
+        "|---|---|---|",
+        *(
+            f"| {key} | {versions[0].label} | "
+            + "、".join(f"{s.name}：{s.label}" for s in statistics.states_of(versions))
+            + " |"
+            for key, versions in statistics.workflow_versions().items()
+        ),
+        "",
+    ]
+    for f in files:
         lines += [
             f"## {f.name}：{f.title}",
             "",

@@ -46,6 +46,7 @@ from deliberation.pinning import DEFAULT_KEY, loaded, workflow_of
 from deliberation.security import Principal
 from workflows import REGISTRY, ROLE_LABELS, VIEWS, WORKFLOW, RecordKind, Workflow
 from workflows.declaration import COUNTY, OFFICE, TOWNSHIP, VILLAGE
+from workflows.registry import Registry
 
 Relation = Literal[
     "own_township", "own_village", "other_village", "other_township", "county", "public"
@@ -1008,7 +1009,8 @@ def scope_cell(role: str, relation_: Relation, what: ScopeName, nothing: str = "
 def _cell(
     role: str, relation_: Relation, action: Action, kind: str, workflow: Workflow = WORKFLOW
 ) -> str:
-    """One cell: the states in which it is allowed (and the view, for reads)."""
+    """One cell: the states of ``workflow`` in which it is allowed (and the view, for
+    reads), by that workflow's policy."""
     if action in TOWNSHIP_ACTIONS and relation_ == "other_township":
         return "—"  # about the person's own township, never another's
     principal, subject = _persona(role, relation_)
@@ -1039,8 +1041,30 @@ def _cell(
     return "; ".join(parts)
 
 
-def permissions_markdown() -> str:
-    """``docs/permissions.md``: the policy as a table, generated."""
+def workflow_section(
+    workflow: Workflow, columns: list[tuple[str, Relation]], header: str
+) -> list[str]:
+    """One workflow version's table: its actions (its triggers, records and documents)
+    in its own states."""
+    states = ", ".join(f"`{s.name}` {s.label}" for s in workflow.states)
+    lines = [
+        f"## {workflow.label} (`{workflow.key}` v{workflow.version})",
+        "",
+        f"States: {states}.",
+        "",
+        header,
+        "|" + "---|" * (len(columns) + 1),
+    ]
+    for action, kind, description in concrete_actions(workflow):
+        cells = [_cell(role, rel, action, kind, workflow) for role, rel in columns]
+        lines.append(f"| {description} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def permissions_markdown(registry: Registry = REGISTRY) -> str:
+    """``docs/permissions.md``: the policy as tables, generated: one section per loaded
+    workflow version (its own actions, in its own states), then the scopes, which no
+    workflow changes."""
     columns: list[tuple[str, Relation]] = [
         (role, rel) for role in PERSONAS for rel in relations_of(role)
     ]
@@ -1053,8 +1077,9 @@ def permissions_markdown() -> str:
         "# Who may see or do what",
         "",
         "Generated from `deliberation/permissions.py` (the one policy every API handler,",
-        "page, document and webhook asks) and the workflow declaration in",
-        "`workflows/declaration.py`. Regenerate with",
+        "page, document and webhook asks) and the workflow files under `workflows/`",
+        "(`workflows/<key>/v<version>.toml`): one section per loaded workflow version,",
+        "since each topic follows the rules of the version it is pinned to. Regenerate with",
         "`python -m deliberation.permissions > docs/permissions.md`; a test fails when",
         "this file is stale.",
         "",
@@ -1090,41 +1115,19 @@ def permissions_markdown() -> str:
         "topics (with those they gave an opinion on: `spoke on`) or to those `opened by",
         "me`; — for none (a list refused, or an empty one). A scope is the person's own,",
         "whatever their relation to a topic, so each role's columns agree.",
+    ]
+    for workflow in sorted(registry, key=lambda w: (w.key != WORKFLOW.key, w.key, w.version)):
+        lines += ["", *workflow_section(workflow, columns, header)]
+    lines += [
+        "",
+        "## Scopes (every workflow)",
         "",
         header,
         "|" + "---|" * (len(columns) + 1),
     ]
-    for action, kind, description in concrete_actions():
-        cells = [_cell(role, rel, action, kind) for role, rel in columns]
-        lines.append(f"| {description} | " + " | ".join(cells) + " |")
     for what, description, nothing in SCOPE_ROWS:
         cells = [scope_cell(role, rel, what, nothing) for role, rel in columns]
         lines.append(f"| {description} | " + " | ".join(cells) + " |")
-    for workflow in REGISTRY.newest():
-        if workflow is WORKFLOW:
-            continue
-        lines += [
-            "",
-            f"## {workflow.label} (`{workflow.key}` v{workflow.version})",
-            "",
-            f"The actions that follow `workflows/{workflow.key}/v{workflow.version}.toml`"
-            " (opening, its steps, records and documents) on a topic pinned to it; the",
-            "rest is as above. A village cadre acts only on topics of their own village.",
-            "",
-            header,
-            "|" + "---|" * (len(columns) + 1),
-        ]
-        for action, kind, description in concrete_actions(workflow):
-            if action.split(".")[0] not in ("topic", "record", "document") or action in (
-                "topic.read",
-                "topic.list",
-                "topic.urge",
-                "topic.archive",
-                "document.read_draft",
-            ):
-                continue
-            cells = [_cell(role, rel, action, kind, workflow) for role, rel in columns]
-            lines.append(f"| {description} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

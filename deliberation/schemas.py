@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 NonBlank = Meta(min_length=1, pattern=r"\S")
@@ -296,12 +297,22 @@ class UrgeRead(Struct, kw_only=True):
     """The urge's event on the topic's chain."""
 
 
+class CountyWorkflow(Struct, kw_only=True):
+    """One township's topics of one workflow (every version of its key)."""
+
+    label: str
+    total: int
+    by_state: dict[str, int]
+    """Each of the workflow's own states, in its declaration's order (zeros too)."""
+
+
 class CountyTownship(Struct, kw_only=True):
     """One township on the county view."""
 
     id: int
     name: str
     by_state: dict[str, int]
+    """Topics of every workflow, by state name (``by_workflow`` has each workflow's)."""
     total: int
     active: int
     timed: int
@@ -310,6 +321,8 @@ class CountyTownship(Struct, kw_only=True):
     urged: int
     on_time_share: float | None
     """Of ``timed``, the share not past its due date (None when there are none)."""
+    by_workflow: dict[str, CountyWorkflow] = msgspec.field(default_factory=dict)
+    """Per workflow key with topics in the township: its label and its own states."""
 
 
 class OverdueTopicRead(Struct, kw_only=True):

@@ -4,9 +4,14 @@ satisfaction by rating, resolution items done on time; for the office and the co
 each liaison's participation.
 
 A topic belongs to the year (China time) it was opened in. The public sees figures of
-public topics only (those that reached ``WORKFLOW.public_from``): the same topics the
-notice board and the public topic pages show. Everything is read from the tables and
-the chain as they are; nothing is stored twice.
+public topics only (those that reached their own workflow's ``public_from``): the same
+topics the notice board and the public topic pages show. Everything is read from the
+tables and the chain as they are; nothing is stored twice.
+
+Each topic is counted in the words of the workflow it is pinned to (docs/decisions.md,
+"Reports per workflow"): ``workflows`` gives, per workflow key, its label, its topics by
+its own stages and its own timed stages; ``by_state`` and ``stages`` count every
+workflow's topics together, by state name.
 
 Stages are read from the chain: a topic enters a state with the event that moves it
 there (``topic.opened`` for the first) and leaves it with the next move. A stage whose
@@ -31,6 +36,7 @@ from deliberation.caching import VersionedCache
 from deliberation.clock import CHINA, china_date, china_today
 from deliberation.errors import NotFound
 from deliberation.permissions import scope
+from deliberation.pinning import DEFAULT_KEY, loaded, workflow_of
 from deliberation.security import Principal
 from deliberation.tables import (
     Account,
@@ -47,15 +53,52 @@ from deliberation.tables import (
     Township,
 )
 from deliberation.workdays import DayRanks, WorkingDays, working_days
-from workflows import WORKFLOW
+from workflows.declaration import State, Workflow
 
 ADOPTIONS = ("adopted", "partly_adopted", "not_adopted", "unanswered")
 RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
-TIMED_STAGES = tuple(
-    s.name
-    for s in WORKFLOW.states
-    if s.time_limit is not None and s.time_limit.counted_from in ("entered", "meeting")
-)
+COUNTED_FROM = ("entered", "meeting")
+"""The time limits whose stages are timed here: counted from the day the stage was
+entered or from its meeting (``items`` limits are the items' own due dates)."""
+
+
+def is_timed(state: State) -> bool:
+    return state.time_limit is not None and state.time_limit.counted_from in COUNTED_FROM
+
+
+def in_report_order(workflows: list[Workflow]) -> list[Workflow]:
+    """The default workflow first (it is what most topics follow), then the others in
+    the registry's order."""
+    return sorted(workflows, key=lambda w: w.key != DEFAULT_KEY)
+
+
+def workflow_versions() -> dict[str, list[Workflow]]:
+    """Each loaded workflow key's versions, newest first, in report order."""
+    found: dict[str, list[Workflow]] = {}
+    for workflow in in_report_order(list(loaded())):
+        found.setdefault(workflow.key, []).append(workflow)
+    return {key: sorted(vs, key=lambda w: -w.version) for key, vs in found.items()}
+
+
+def states_of(versions: list[Workflow]) -> list[State]:
+    """The states of a workflow key across its versions (newest first): each name once,
+    with its newest label and limit, in the newest version's order."""
+    found: dict[str, State] = {}
+    for workflow in versions:
+        for state in workflow.states:
+            found.setdefault(state.name, state)
+    return list(found.values())
+
+
+def timed_stages() -> list[State]:
+    """Every loaded workflow's timed stages, each name once (the default workflow's
+    first): the stages ``stages`` counts over topics of every workflow."""
+    found: dict[str, State] = {}
+    for versions in workflow_versions().values():
+        for state in states_of(versions):
+            if is_timed(state):
+                found.setdefault(state.name, state)
+    return list(found.values())
 
 
 class StageFigures(Struct, kw_only=True):
@@ -87,17 +130,45 @@ class LiaisonFigures(Struct, kw_only=True):
     """Meetings of the year's topics where they are on the roll as present."""
 
 
+class StateCount(Struct, kw_only=True):
+    state: str
+    label: str
+    """The state's name in its own workflow (已提出, …)."""
+    topics: int
+
+
+class WorkflowFigures(Struct, kw_only=True):
+    """The topics of one workflow (every version of its key), in its own words."""
+
+    key: str
+    label: str
+    topics: int
+    topics_completed: int
+    """Topics that came to the end of its main path (办结 in the standard workflow)."""
+    states: list[StateCount]
+    """Each of its states, in its declaration's order (zeros too)."""
+    stages: list[StageFigures]
+    """Each of its timed stages."""
+
+
 class TownshipFigures(Struct, kw_only=True):
     township_id: int
     township_name: str
     topics: int
     by_state: dict[str, int]
+    """Topics of every workflow, by state name."""
     stages: list[StageFigures]
+    """The timed stages of every loaded workflow, by name (``workflows`` has each
+    workflow's own)."""
     opinions_by_adoption: dict[str, int]
     satisfaction_by_rating: dict[str, int]
     items: ItemFigures
     liaisons: list[LiaisonFigures] | None = None
     """Only for the township's office and the county."""
+    topics_completed: int = 0
+    """Topics that came to the end of their workflow's main path (办结)."""
+    workflows: dict[str, WorkflowFigures] = msgspec.field(default_factory=dict)
+    """Per workflow key with topics here: its label, states and stages."""
 
 
 class StatisticsRead(Struct, kw_only=True):
@@ -144,7 +215,10 @@ async def figures(
     principal: Principal | None, *, year: int, township_id: int | None = None
 ) -> StatisticsRead:
     """The year's figures of one township, or of every township and all together."""
-    year_figures = await _cache.get((year, township_id), lambda: _year(year, township_id))
+    # Keyed by the registry too: a test (or a restart) may load other workflows.
+    year_figures = await _cache.get(
+        (year, township_id, id(loaded())), lambda: _year(year, township_id)
+    )
     if township_id is not None and not year_figures.townships:
         raise NotFound("乡镇不存在")
     full_for = frozenset(t for t in year_figures.townships if sees_everything(principal, t))
@@ -223,12 +297,11 @@ class _YearFigures:
     def __init__(self, townships: list[dict[str, Any]], rows: _Rows, today: date) -> None:
         self.rows = rows
         self.today = today
-        public_states = set(WORKFLOW.public_states)
         self.topics: dict[int, list[dict[str, Any]]] = {t["id"]: [] for t in townships}
         for topic in rows.topics:
             self.topics.setdefault(topic["township"], []).append(topic)
         self.public = {
-            tid: [t for t in topics if t["state"] in public_states]
+            tid: [t for t in topics if t["state"] in workflow_of(t).public_states]
             for tid, topics in self.topics.items()
         }
         self.townships = {
@@ -268,9 +341,15 @@ async def _read(year: int, township_id: int | None, today: date) -> _Rows:
     def scope(topic: Any) -> list[Any]:
         return of_year(topic, year, township_id)
 
-    topics = await Topic.select(Topic.id, Topic.township, Topic.state, Topic.opened_by).where(
-        *scope(Topic)
-    )
+    topics = await Topic.select(
+        Topic.id,
+        Topic.township,
+        Topic.state,
+        Topic.opened_by,
+        Topic.workflow_key,
+        Topic.workflow_version,
+    ).where(*scope(Topic))
+    pinned = {t["id"]: workflow_of(t) for t in topics}
     moves: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for event in await TopicEvent.select(
         TopicEvent.topic, TopicEvent.seq, TopicEvent.to_state, TopicEvent.created_at
@@ -323,8 +402,9 @@ async def _read(year: int, township_id: int | None, today: date) -> _Rows:
     return _Rows(
         topics=topics,
         stages={
-            tid: stage_times(events, meeting_days.get(tid, []), ranks)
+            tid: stage_times(events, meeting_days.get(tid, []), ranks, pinned[tid])
             for tid, events in moves.items()
+            if tid in pinned
         },
         adoptions=adoptions,
         ratings=ratings,
@@ -373,7 +453,7 @@ def _township(
         township_name=township["name"],
         topics=len(topics),
         by_state=dict(by_state),
-        stages=[_stage(state, durations[state], on_time[state]) for state in TIMED_STAGES],
+        stages=[_stage(s, durations[s.name], on_time[s.name]) for s in timed_stages()],
         opinions_by_adoption=adoptions,
         satisfaction_by_rating=ratings,
         items=ItemFigures(
@@ -383,15 +463,55 @@ def _township(
             open_overdue=overdue,
         ),
         liaisons=_liaisons(township["id"], topics, rows) if with_liaisons else None,
+        topics_completed=sum(1 for t in topics if is_completed(t)),
+        workflows=_workflows(topics, rows),
     )
 
 
-def _stage(state: str, durations: list[int], on_time: int) -> StageFigures:
-    limit = WORKFLOW.state(state).time_limit
+def is_completed(topic: dict[str, Any]) -> bool:
+    """Whether a topic stands at the end of its workflow's main path (a final state)."""
+    workflow = workflow_of(topic)
+    last = workflow.main_path[-1]
+    return bool(topic["state"] == last and workflow.state(last).terminal)
+
+
+def _workflows(topics: list[dict[str, Any]], rows: _Rows) -> dict[str, WorkflowFigures]:
+    """Per workflow key with topics among ``topics``: its topics by its own states, and
+    its own timed stages (each visit timed by the topic's pinned version)."""
+    by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for topic in topics:
+        by_key[workflow_of(topic).key].append(topic)
+    found: dict[str, WorkflowFigures] = {}
+    for key, versions in workflow_versions().items():
+        mine = by_key.get(key)
+        if not mine:
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        durations: dict[str, list[int]] = defaultdict(list)
+        on_time: dict[str, int] = defaultdict(int)
+        for topic in mine:
+            counts[topic["state"]] += 1
+            for state, taken, in_time in rows.stages.get(topic["id"], ()):
+                durations[state].append(taken)
+                on_time[state] += in_time
+        states = states_of(versions)
+        found[key] = WorkflowFigures(
+            key=key,
+            label=versions[0].label,
+            topics=len(mine),
+            topics_completed=sum(1 for t in mine if is_completed(t)),
+            states=[StateCount(state=s.name, label=s.label, topics=counts[s.name]) for s in states],
+            stages=[_stage(s, durations[s.name], on_time[s.name]) for s in states if is_timed(s)],
+        )
+    return found
+
+
+def _stage(state: State, durations: list[int], on_time: int) -> StageFigures:
+    limit = state.time_limit
     assert limit is not None
     finished = len(durations)
     return StageFigures(
-        state=state,
+        state=state.name,
         label=limit.label,
         finished=finished,
         on_time=on_time,
@@ -401,20 +521,25 @@ def _stage(state: str, durations: list[int], on_time: int) -> StageFigures:
 
 
 def stage_times(
-    events: list[dict[str, Any]], meeting_days: list[date], calendar: WorkingDays | DayRanks
+    events: list[dict[str, Any]],
+    meeting_days: list[date],
+    calendar: WorkingDays | DayRanks,
+    workflow: Workflow | None = None,
 ) -> list[tuple[str, int, bool]]:
-    """(stage, working days taken, on time) for every timed stage the topic left.
+    """(stage, working days taken, on time) for every timed stage the topic left, by
+    the time limits of ``workflow`` (the topic's pinned one; the default workflow's
+    newest version when None).
 
     ``events`` are its moves (``seq``, ``to_state``, ``created_at``), in any order;
-    ``meeting_days`` the China dates of its meetings (the meeting stage's limit counts
-    from the latest meeting held by the day it was left)."""
+    ``meeting_days`` the China dates of its meetings (a limit counted from the meeting
+    counts from the latest meeting held by the day the stage was left)."""
+    workflow = workflow or loaded().latest(DEFAULT_KEY)
+    timed = {s.name: s.time_limit for s in workflow.states if is_timed(s)}
     found = []
     ordered = sorted(events, key=lambda e: e["seq"])
     for entering, leaving in pairwise(ordered):
         state = entering["to_state"]
-        if state not in TIMED_STAGES:  # the standard workflow's timed stages
-            continue
-        limit = WORKFLOW.state(state).time_limit
+        limit = timed.get(state)
         if limit is None:
             continue
         entered = china_date(entering["created_at"])

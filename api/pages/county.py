@@ -11,9 +11,35 @@ from litestar.response import Template
 from api.pages.signin import PageController, SignedIn
 from deliberation import accounts, county, deadlines, topics
 from deliberation.errors import NotFound
-from workflows import WORKFLOW
+from deliberation.schemas import CountyRead
+from deliberation.statistics import states_of, workflow_versions
 
-STATE_COLUMNS = [(s.name, s.label) for s in WORKFLOW.states]
+
+def state_choices() -> list[tuple[str, str]]:
+    """(state, label) of every loaded workflow's states, each name once, for the state
+    filter: the label carries its workflow's name when several are loaded."""
+    every = workflow_versions()
+    found: dict[str, str] = {}
+    for versions in every.values():
+        for state in states_of(versions):
+            label = f"{versions[0].label}·{state.label}" if len(every) > 1 else state.label
+            found.setdefault(state.name, label)
+    return list(found.items())
+
+
+def workflow_columns(view: CountyRead) -> list[dict[str, object]]:
+    """Each workflow with topics in any township, with its own states as columns
+    (docs/decisions.md "Reports per workflow")."""
+    present = {key for line in view.townships for key in line.by_workflow}
+    return [
+        {
+            "key": key,
+            "label": versions[0].label,
+            "states": [(s.name, s.label) for s in states_of(versions)],
+        }
+        for key, versions in workflow_versions().items()
+        if key in present
+    ]
 
 
 class CountyPageController(PageController):
@@ -24,7 +50,7 @@ class CountyPageController(PageController):
         """Each township's topics by state, overdue and urged counts and on-time share;
         then the overdue topics, longest first, each a link to its page (to urge it)."""
         view = await county.county_view(principal)
-        return Template("county.html", context={"view": view, "states": STATE_COLUMNS})
+        return Template("county.html", context={"view": view, "workflows": workflow_columns(view)})
 
     @get("/townships/{township_id:int}", operation_id="county_township_page")
     async def township(
@@ -38,7 +64,8 @@ class CountyPageController(PageController):
         names = {t.id: t.name for t in await accounts.list_townships(principal)}
         if township_id not in names:
             raise NotFound("乡镇不存在")
-        chosen = only if only in dict(STATE_COLUMNS) else None
+        states = state_choices()
+        chosen = only if only in dict(states) else None
         found = await topics.list_topics(
             principal,
             township_id=township_id,
@@ -54,7 +81,7 @@ class CountyPageController(PageController):
                 "left": await deadlines.stage_times_left(
                     (t.id, t.state, t.due_on) for t in found.items
                 ),
-                "states": STATE_COLUMNS,
+                "states": states,
                 "chosen": chosen,
                 "page": page,
                 "pages": max(1, -(-found.total // PAGE)),

@@ -53,7 +53,7 @@ class OpenDataController(PageController):
             context={
                 "build": build,
                 "generated_at": build["generated_at"][:16].replace("T", " "),
-                "files": open_data.FILES,
+                "files": open_data.data_files(),
                 "title": open_data.TITLE,
                 "licence_name": open_data.LICENCE_NAME,
                 "licence_url": open_data.LICENCE_URL,

@@ -16,7 +16,6 @@ from deliberation import accounts, annual_report, charts, ledger, statistics
 from deliberation.clock import china_today
 from deliberation.permissions import Subject, allowed
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
-from workflows import WORKFLOW
 
 
 class StatisticsPageController(PageController):
@@ -60,7 +59,6 @@ class StatisticsPageController(PageController):
                     Subject(township_id=township or visitor.township_id),
                 ).allowed,
                 "year": chosen_year,
-                "states": [(s.name, s.label) for s in WORKFLOW.states],
                 "adoption_labels": ADOPTION_LABELS,
                 "rating_labels": RATING_LABELS,
             },

@@ -269,3 +269,55 @@ def test_a_village_cadre_reads_as_a_representative_and_takes_no_part() -> None:
     header = next(line for line in table.splitlines() if line.startswith("| action |"))
     for rel in ("own_village", "other_village", "other_township"):
         assert f"村干部 `village_cadre` · {rel}" in header
+
+
+def test_the_table_has_a_section_per_loaded_workflow_each_by_its_own_policy(
+    tmp_path: Path,
+) -> None:
+    """Each loaded workflow version gets its own table: its steps and records as rows,
+    each cell the states of that workflow in which its policy allows the action. A
+    second workflow (``pilot``) shows its own names; standard's section is as shipped."""
+    from deliberation.permissions import PERSONAS, _persona, policy_for, relations_of
+    from tests.second_workflow import registry_with_pilot
+    from workflows.registry import REGISTRY
+
+    shipped = DOC.read_text(encoding="utf-8")
+    for workflow in REGISTRY:
+        assert f"## {workflow.label} (`{workflow.key}` v{workflow.version})" in shipped
+
+    registry = registry_with_pilot(tmp_path)
+    pilot = registry.latest("pilot")
+    table = permissions_markdown(registry)
+    sections = table.split("\n## ")
+    titles = [s.split("\n", 1)[0] for s in sections[1:]]
+    assert (
+        titles
+        == ["标准协商 (`standard` v1)", *titles[1:-2], "试点议事 (`pilot` v1)", titles[-1]][
+            : len(titles)
+        ]
+        or "试点议事 (`pilot` v1)" in titles
+    )
+    assert "试点议事 (`pilot` v1)" in titles and titles[-1] == "Scopes (every workflow)"
+    standard_section = next(s for s in sections if s.startswith("标准协商 (`standard` v1)"))
+    assert standard_section in shipped  # loading another workflow changes nothing of it
+
+    section = next(s for s in sections if s.startswith("试点议事 (`pilot` v1)"))
+    rows = {
+        line.split(" | ")[0][2:]: line.strip("| ").split(" | ")[1:]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| action")
+    }
+    columns = [(role, rel) for role in PERSONAS for rel in relations_of(role)]
+    assert "进入集中商议 fire `weigh`" in rows and "添加走访记录 add `jotting`" in rows
+    assert not any("`investigate`" in description for description in rows)
+    policy = policy_for(pilot)
+    staff_column = columns.index(("staff", "own_township"))
+    # The staff may move a gathering topic on, and in no other state: the cell says so
+    # in pilot's state names, as the policy answers.
+    assert rows["进入集中商议 fire `weigh`"][staff_column] == "gathering"
+    principal, subject = _persona("staff", "own_township")
+    for state in pilot.state_names:
+        at = Subject(township_id=subject.township_id, state=state, opened_by=1, workflow=pilot)
+        assert bool(policy.allowed(principal, "topic.fire", at, "weigh")) == (state == "gathering")
+    liaison_column = columns.index(("liaison", "own_township"))
+    assert rows["添加走访记录 add `jotting`"][liaison_column] == "gathering, weighing"

@@ -629,6 +629,9 @@ def _figures_row(year: int, t: statistics.TownshipFigures) -> dict[str, Any]:
     row: dict[str, Any] = {"year": year, "township": t.township_name, "topics": t.topics}
     for state in public_states():
         row[f"state_{state}"] = t.by_state.get(state, 0)
+    for timed in statistics.timed_stages():  # a workflow none of its topics follow: 0
+        row |= {f"{timed.name}_finished": 0, f"{timed.name}_on_time": 0}
+        row[f"{timed.name}_median_working_days"] = None
     for stage in t.stages:
         row[f"{stage.state}_finished"] = stage.finished
         row[f"{stage.state}_on_time"] = stage.on_time

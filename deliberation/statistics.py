@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import statistics as stats
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -90,11 +90,14 @@ def states_of(versions: list[Workflow]) -> list[State]:
     return list(found.values())
 
 
-def timed_stages() -> list[State]:
-    """Every loaded workflow's timed stages, each name once (the default workflow's
-    first): the stages ``stages`` counts over topics of every workflow."""
+def timed_stages(keys: Collection[str] | None = None) -> list[State]:
+    """Every loaded workflow's timed stages (of the workflows ``keys`` only, when
+    given), each name once (the default workflow's first): the stages ``stages``
+    counts over topics of every workflow."""
     found: dict[str, State] = {}
-    for versions in workflow_versions().values():
+    for key, versions in workflow_versions().items():
+        if keys is not None and key not in keys:
+            continue
         for state in states_of(versions):
             if is_timed(state):
                 found.setdefault(state.name, state)
@@ -453,7 +456,12 @@ def _township(
         township_name=township["name"],
         topics=len(topics),
         by_state=dict(by_state),
-        stages=[_stage(s, durations[s.name], on_time[s.name]) for s in timed_stages()],
+        # The default workflow's stages always (a township's figures keep their shape),
+        # another workflow's when some of these topics follow it.
+        stages=[
+            _stage(s, durations[s.name], on_time[s.name])
+            for s in timed_stages({DEFAULT_KEY, *(t["workflow_key"] for t in topics)})
+        ],
         opinions_by_adoption=adoptions,
         satisfaction_by_rating=ratings,
         items=ItemFigures(

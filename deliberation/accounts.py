@@ -193,7 +193,9 @@ async def create_village(name: str, township_id: int, actor: Actor = CLI) -> Vil
 async def list_villages(
     principal: Principal | None = None, township_id: int | None = None
 ) -> list[VillageRead]:
-    query = Village.select(Village.id, Village.name, Village.township).order_by(Village.id)
+    query = Village.select(
+        Village.id, Village.name, Village.township, Village.shuoshi_day
+    ).order_by(Village.id)
     seen = _townships_seen(principal)
     if not seen:
         return []
@@ -201,7 +203,9 @@ async def list_villages(
         query = query.where(condition)
     if township_id is not None:
         query = query.where(Village.township == township_id)
-    return [VillageRead(id=r["id"], name=r["name"], township_id=r["township"]) for r in await query]
+    from deliberation.shuoshi_day import village_read  # it builds on this module
+
+    return [await village_read(r) for r in await query]
 
 
 # Accounts -------------------------------------------------------------------------

@@ -31,6 +31,7 @@ the queries' conditions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
@@ -42,7 +43,7 @@ from deliberation.errors import (
     StageClosed,
     TransitionNotAllowed,
 )
-from deliberation.pinning import workflow_of
+from deliberation.pinning import loaded, workflow_of
 from deliberation.security import Principal
 from workflows import ROLE_LABELS, VIEWS, WORKFLOW, Workflow
 from workflows.declaration import COUNTY, OFFICE, TOWNSHIP, VILLAGE
@@ -104,6 +105,10 @@ OWN_TOPICS_ONLY: Final = ("liaison",)
 VILLAGE_ROLES: Final = VILLAGE
 """Roles of one village: they see the township's topics, but their own list holds their
 village's topics (and township-wide ones, and those they gave an opinion on)."""
+
+
+UNDECLARED: Final = "本议题所用的流程"
+"""How a refusal of a record or document kind the workflow does not declare begins."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +455,16 @@ class Policy:
 
     # Records --------------------------------------------------------------------------
 
+    def _undeclared(self, kind: str, declared: Iterable[Any]) -> Decision | None:
+        """A record or document kind the topic's workflow does not declare: refused as
+        not belonging to this topic's process (never a lookup error)."""
+        if any(found.name == kind for found in declared):  # read live: tests swap records
+            return None
+        return hidden(f"{UNDECLARED}（{self.workflow.label}）没有这种记录或文件")
+
     def _record_add(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        if (undeclared := self._undeclared(kind, self.workflow.records)) is not None:
+            return undeclared
         record = self.workflow.record(kind)
         if principal is None:
             return hidden("请先登录")
@@ -479,6 +493,8 @@ class Policy:
         For a subject with ``author_id`` the answer is about that one record (its author
         may see it in full); without, about the kind in general on that topic.
         """
+        if self._undeclared(kind, self.workflow.records) is not None:  # not this workflow's
+            return Decision(False, "本议题所用的流程没有这种记录", NotFound, view="none")
         record = self.workflow.record(kind)
         rule = record.read
         if rule is None:
@@ -507,6 +523,8 @@ class Policy:
         return others
 
     def _record_correct(self, principal: Principal | None, subject: Subject, kind: str) -> Decision:
+        if (undeclared := self._undeclared(kind, self.workflow.records)) is not None:
+            return undeclared
         record = self.workflow.record(kind)
         if principal is None:
             return hidden("请先登录")
@@ -543,6 +561,8 @@ class Policy:
     def _document(
         self, principal: Principal | None, subject: Subject, kind: str, verb: str
     ) -> Decision:
+        if kind and (undeclared := self._undeclared(kind, self.workflow.documents)) is not None:
+            return undeclared
         document = self.workflow.document(kind) if kind else None
         if principal is None:
             return hidden("请先登录")
@@ -737,8 +757,22 @@ def allowed(
     kind: str = "",
 ) -> Decision:
     """May ``principal`` do ``action`` on ``subject``? (see :class:`Policy`), by the
-    rules of the workflow the subject is pinned to."""
-    return policy_for(subject.workflow).allowed(principal, action, subject, kind)
+    rules of the workflow the subject is pinned to.
+
+    A role-only question about a record or document kind (the API's guards, before the
+    topic is read) is asked of every loaded workflow declaring that kind: a role that
+    may add it in one of them passes the guard, and the topic's own workflow decides
+    once the topic is read (docs/decisions.md, "Role-only guards across workflows")."""
+    answer = policy_for(subject.workflow).allowed(principal, action, subject, kind)
+    if answer or subject.known or not kind or not action.startswith(("record.", "document.")):
+        return answer
+    for workflow in loaded():
+        decision = policy_for(workflow).allowed(principal, action, subject, kind)
+        if decision:
+            return decision
+        if answer.reason.startswith(UNDECLARED):  # the default workflow does not declare it
+            answer = decision
+    return answer
 
 
 PUBLIC_EVENT_KINDS: Final = (

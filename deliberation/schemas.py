@@ -171,10 +171,21 @@ class VillageRename(Input):
     name: Name
 
 
+class VillagePatch(Input):
+    """A village's name, or its 说事日 (day of the month, 1–28; null clears it)."""
+
+    name: Name | UnsetType = UNSET
+    shuoshi_day: Annotated[int, Meta(ge=1, le=28)] | UnsetType | None = UNSET
+
+
 class VillageRead(Struct, kw_only=True):
     id: int
     name: str
     township_id: int
+    shuoshi_day: int | None = None
+    """The day of the month of its 说事日 (村民说事), if set."""
+    next_shuoshi_day: date | None = None
+    """Its next 说事日 from today (the next working day if that day is not one)."""
 
 
 # Topics and the workflow -----------------------------------------------------------

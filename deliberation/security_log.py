@@ -29,6 +29,7 @@ KIND_LABELS = {
     "township.renamed": "修改乡镇名称",
     "village.created": "新建村（社区）",
     "village.renamed": "修改村（社区）名称",
+    "village.shuoshi_day": "设置村（社区）说事日",
     "accounts.imported": "导入账号",
 }
 """Every kind the log holds, with its label on the pages."""

@@ -35,6 +35,8 @@ class Village(Table, tablename="village"):
     name = Varchar(length=100)
     township = ForeignKey(Township, on_delete=KEEP, index=True)
     created_at = Timestamptz()
+    shuoshi_day = Integer(null=True, default=None)
+    """Its monthly 说事日 (1–28), or None (deliberation/shuoshi_day.py)."""
 
 
 class Account(Table, tablename="account"):

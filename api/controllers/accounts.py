@@ -8,11 +8,12 @@ from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from msgspec import UnsetType
 
 from api.auth import CurrentPrincipal, policy_guard
 from api.dependencies import CurrentPublishing
 from api.middleware import client_of
-from deliberation import account_import, accounts, security_log
+from deliberation import account_import, accounts, security_log, shuoshi_day
 from deliberation.errors import ValidationFailed
 from deliberation.schemas import (
     ImportRead,
@@ -28,8 +29,8 @@ from deliberation.schemas import (
     UserRead,
     UserUpdate,
     VillageCreate,
+    VillagePatch,
     VillageRead,
-    VillageRename,
 )
 from deliberation.security import Principal
 from deliberation.security_log import Actor
@@ -284,6 +285,11 @@ class VillageController(Controller):
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         village_id: FromPath[int],
-        data: JSONBody[VillageRename],
+        data: JSONBody[VillagePatch],
     ) -> VillageRead:
-        return await accounts.rename_village(village_id, data.name, actor_of(request, principal))
+        actor = actor_of(request, principal)
+        if not isinstance(data.name, UnsetType):
+            await accounts.rename_village(village_id, data.name, actor)
+        if not isinstance(data.shuoshi_day, UnsetType):
+            await shuoshi_day.set_shuoshi_day(village_id, data.shuoshi_day, actor)
+        return await shuoshi_day.read_village(village_id)

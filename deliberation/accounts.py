@@ -133,7 +133,13 @@ def _townships_seen(principal: Principal | None) -> Scope:
 
 
 _TOWNSHIP = (Township.id, Township.name, Township.offered_workflows)
-_VILLAGE = (Village.id, Village.name, Village.township, Village.offered_workflows)
+_VILLAGE = (
+    Village.id,
+    Village.name,
+    Village.township,
+    Village.offered_workflows,
+    Village.shuoshi_day,
+)
 
 
 async def list_townships(principal: Principal | None = None) -> list[TownshipRead]:
@@ -274,7 +280,9 @@ async def list_villages(
         query = query.where(condition)
     if township_id is not None:
         query = query.where(Village.township == township_id)
-    return [_village_read(r) for r in await query]
+    from deliberation.shuoshi_day import village_read  # it builds on this module
+
+    return [await village_read(r) for r in await query]
 
 
 # Accounts -------------------------------------------------------------------------

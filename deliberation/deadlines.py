@@ -13,10 +13,10 @@ from datetime import date
 from typing import Any, Literal
 
 from deliberation.clock import china_date, china_today
-from deliberation.pinning import any_state
+from deliberation.pinning import loaded
 from deliberation.tables import Meeting, ResolutionItem, Topic
 from deliberation.workdays import Deadline, WorkingDays, working_days
-from workflows import WORKFLOW, Workflow
+from workflows import WORKFLOW, TimeLimit, Workflow
 
 
 def due_label(state: str, due_on: date | None, workflow: Workflow = WORKFLOW) -> str | None:
@@ -66,12 +66,29 @@ def time_left(
     return TimeLeft(f"还剩 {days} 天", "left", days)
 
 
+def _stage_limit(state: str, workflow: Workflow | None = None) -> TimeLimit | None:
+    """The state's time limit in ``workflow`` or, not given, in the first loaded
+    workflow declaring it (the caveat of docs/decisions.md, "Finished, timed and
+    filterable states: the union across loaded workflows")."""
+    if workflow is not None:
+        return workflow.state(state).time_limit
+    for loaded_workflow in loaded():
+        if state in loaded_workflow.state_names:
+            found: TimeLimit | None = loaded_workflow.state(state).time_limit
+            return found
+    return None
+
+
 def stage_time_left(
-    state: str, due_on: date, today: date | None = None, calendar: WorkingDays | None = None
+    state: str,
+    due_on: date,
+    today: date | None = None,
+    calendar: WorkingDays | None = None,
+    workflow: Workflow | None = None,
 ) -> TimeLeft:
     """What is left of a topic's current limit: in working days (a stage's time limit),
     except the results' own deadlines (typed dates, counted in calendar days)."""
-    limit = any_state(state).time_limit
+    limit = _stage_limit(state, workflow)
     working = limit is None or limit.counted_from != "items"
     return time_left(due_on, today, calendar, working=working)
 
@@ -85,7 +102,7 @@ async def stage_times_left(
     return {
         topic_id: stage_time_left(state, due_on, today, calendar)
         for topic_id, state, due_on in topics
-        if due_on is not None and any_state(state).time_limit is not None
+        if due_on is not None and _stage_limit(state) is not None
     }
 
 

@@ -95,7 +95,7 @@ def due_for(
     if due_on is None or principal is None:
         return None
     today = today or china_today()
-    left = stage_time_left(topic["state"], due_on, today, calendar)
+    left = stage_time_left(topic["state"], due_on, today, calendar, workflow_of(topic))
     if sees_time_limits(principal, topic):
         label = due_label(topic["state"], due_on) or ""
         return Due(f"{label}期限", due_on, is_overdue(due_on, today), left)

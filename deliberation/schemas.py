@@ -221,6 +221,8 @@ class VillageUpdate(Input):
     name: Name | UnsetType = UNSET
     workflows: OfferedKeys | UnsetType = UNSET
     """Village-scope workflow keys (四议两公开 is offered per village)."""
+    shuoshi_day: Annotated[int, Meta(ge=1, le=28)] | UnsetType | None = UNSET
+    """Its 说事日, the day of the month (1–28); null clears it."""
 
 
 class VillageRead(Struct, kw_only=True):
@@ -229,6 +231,10 @@ class VillageRead(Struct, kw_only=True):
     township_id: int
     workflows: list[str]
     """The keys of the village-scope workflows it offers."""
+    shuoshi_day: int | None = None
+    """The day of the month of its 说事日 (村民说事), if set."""
+    next_shuoshi_day: date | None = None
+    """Its next 说事日 from today (the next working day if that day is not one)."""
 
 
 # Topics and the workflow -----------------------------------------------------------

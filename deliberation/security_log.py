@@ -31,6 +31,7 @@ KIND_LABELS = {
     "village.renamed": "修改村（社区）名称",
     "township.workflows": "修改乡镇提供的协商流程",
     "village.workflows": "修改村（社区）提供的协商流程",
+    "village.shuoshi_day": "设置村（社区）说事日",
     "accounts.imported": "导入账号",
 }
 """Every kind the log holds, with its label on the pages."""

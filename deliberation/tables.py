@@ -40,6 +40,8 @@ class Village(Table, tablename="village"):
     created_at = Timestamptz()
     offered_workflows = Text(null=True, default=None)
     """The keys of the village-scope workflows it offers (as the township's)."""
+    shuoshi_day = Integer(null=True, default=None)
+    """Its monthly 说事日 (1–28), or None (deliberation/shuoshi_day.py)."""
 
 
 class Account(Table, tablename="account"):

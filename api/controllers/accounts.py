@@ -13,7 +13,7 @@ from msgspec import UnsetType
 from api.auth import CurrentPrincipal, policy_guard
 from api.dependencies import CurrentPublishing
 from api.middleware import client_of
-from deliberation import account_import, accounts, security_log
+from deliberation import account_import, accounts, security_log, shuoshi_day
 from deliberation.errors import ValidationFailed
 from deliberation.schemas import (
     ImportRead,
@@ -301,14 +301,16 @@ class VillageController(Controller):
         village_id: FromPath[int],
         data: JSONBody[VillageUpdate],
     ) -> VillageRead:
-        """A new ``name``, and/or the village-scope ``workflows`` it offers (四议两公开 is
-        offered per village); as the township's."""
-        return await accounts.update_village(
-            village_id,
-            actor_of(request, principal),
-            name=_given(data.name),
-            workflows=_given(data.workflows),
-        )
+        """A new ``name``, the village-scope ``workflows`` it offers (四议两公开 is offered
+        per village), and/or its 说事日 (``shuoshi_day``); as the township's."""
+        actor = actor_of(request, principal)
+        if not isinstance(data.name, UnsetType) or not isinstance(data.workflows, UnsetType):
+            await accounts.update_village(
+                village_id, actor, name=_given(data.name), workflows=_given(data.workflows)
+            )
+        if not isinstance(data.shuoshi_day, UnsetType):
+            await shuoshi_day.set_shuoshi_day(village_id, data.shuoshi_day, actor)
+        return await shuoshi_day.read_village(village_id)
 
 
 def _given(value: T | UnsetType) -> T | None:

@@ -18,13 +18,21 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from api.controllers.accounts import XLSX, actor_of, download
 from api.dependencies import CurrentPublishing
 from api.forms import FormData, max_lengths, parse_form
 from api.pages.signin import PageController, SignedIn
-from deliberation import account_import, accounts, offerings, permissions, pinning, security_log
+from deliberation import (
+    account_import,
+    accounts,
+    offerings,
+    permissions,
+    pinning,
+    security_log,
+    shuoshi_day,
+)
 from deliberation.errors import AlreadyExists, DomainError, NotFound, ValidationFailed
 from deliberation.schemas import (
     Id,
@@ -57,6 +65,12 @@ class AccountForm(Struct, forbid_unknown_fields=True, kw_only=True):
     role: Role
     township_id: Id | None = None
     village_id: Id | None = None
+
+
+class ShuoshiDayForm(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A village's 说事日 (docs/decisions.md "The 说事日"): empty clears it."""
+
+    shuoshi_day: Annotated[int, Meta(ge=1, le=28)] | None = None
 
 
 class AccountEdit(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -260,6 +274,27 @@ class AdminPageController(PageController):
                 status=refused.status,
             )
         return Redirect("/admin?saved=workflows#saved", status_code=303)
+
+    @post(
+        "/villages/{village_id:int}/shuoshi-day",
+        operation_id="admin_set_shuoshi_day",
+        status_code=303,
+    )
+    async def set_shuoshi_day(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        village_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        return await self._place(
+            request,
+            principal,
+            f"shuoshi-{village_id}",
+            data,
+            ShuoshiDayForm,
+            lambda v, actor: shuoshi_day.set_shuoshi_day(village_id, v.shuoshi_day, actor),
+        )
 
     async def _place(
         self,
@@ -615,6 +650,7 @@ PLACES_SAVED = {
     "township": "乡镇已保存。",
     "village": "村（社区）已保存。",
     "workflows": "提供的协商流程已保存，提出议题时即按新的选择提供。",
+    "shuoshi": "说事日已保存。",
 }
 
 

@@ -203,6 +203,9 @@ async def test_the_new_topic_form_offers_a_choice_only_when_several_workflows_ar
     world: World, app: Litestar, tmp_path: Path, loaded_later: Callable[[Registry], None]
 ) -> None:
     browser = await page_client(app, world.a["liaison"].user["username"])
+    (tmp_path / "only").mkdir()  # one workflow loaded (more are shipped)
+    shutil.copytree(SHIPPED / "standard", tmp_path / "only" / "standard")
+    loaded_later(Registry.load(tmp_path / "only"))
     one = (await browser.get("/topics/new")).text
     assert 'name="workflow" value="standard"' in one and 'type="hidden"' in one
     assert 'id="workflow-choice"' not in one

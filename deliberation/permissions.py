@@ -547,9 +547,16 @@ class Policy:
     def _document(
         self, principal: Principal | None, subject: Subject, kind: str, verb: str
     ) -> Decision:
-        document = self.workflow.document(kind) if kind else None
         if principal is None:
             return hidden("请先登录")
+        if kind and kind not in {d.name for d in self.workflow.documents}:
+            return Decision(
+                False,
+                f"本议题所用的流程（{self.workflow.label}）没有这种文件",
+                TransitionNotAllowed,
+                view="none",
+            )
+        document = self.workflow.document(kind) if kind else None
         roles = document.roles if document else OFFICE_ONLY
         if principal.role not in roles:
             return forbidden(f"只有工作人员可以{verb}文件")

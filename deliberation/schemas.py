@@ -618,7 +618,7 @@ class Health(Struct):
     status: str
 
 
-DocumentKind = Literal["minutes", "resolution_notice", "feedback_report"]
+DocumentKind = Literal["minutes", "resolution_notice", "feedback_report", "micro_suggestion"]
 PostingDays = Annotated[int, Meta(ge=1, le=60)]
 
 

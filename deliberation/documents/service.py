@@ -25,7 +25,13 @@ from deliberation.clock import china_today, chinese_date, utcnow
 from deliberation.context import current
 from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.documents import board
-from deliberation.documents.content import KINDS, Content, document_content, document_number
+from deliberation.documents.content import (
+    KINDS,
+    NUMBERED,
+    Content,
+    document_content,
+    document_number,
+)
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
 from deliberation.errors import (
@@ -168,9 +174,7 @@ def _draft_job(content: Content, document_id: int, publishing: Publishing) -> Re
     verify_url = publishing.verify_url(document_id)
     context = {
         **content.context,
-        "number_text": zh("草稿(发布时编号)")
-        if content.kind == "resolution_notice"
-        else zh("(草稿)"),
+        "number_text": zh("草稿(发布时编号)") if content.kind in NUMBERED else zh("(草稿)"),
         "posting_text": zh("公示期:自发布之日起计算,发布时确定。"),
         "draft": True,
     }
@@ -394,7 +398,7 @@ async def publish_preview(
     days = posting_days or publishing.default_posting_days
     deadline = (await working_days()).add(today, days)
     number_text = None
-    if row["kind"] == "resolution_notice":
+    if row["kind"] in NUMBERED:
         number = await _peek_number(row["township"], today.year)
         number_text = document_number(row["township_name"], today.year, number)
     posting = zh(
@@ -435,7 +439,7 @@ async def publish_document(
         for _ in range(NUMBER_TRIES):
             content = await _publishable_content(row, today)
             number = None
-            if content.kind == "resolution_notice":
+            if content.kind in NUMBERED:
                 number = await _peek_number(row["township"], today.year)
             pdf = await publishing.renderer.render(
                 _final_job(content, document_id, publishing, today, deadline, days, row, number)

@@ -4,15 +4,17 @@ working day, counted on the project's calendar across a weekend and 元旦 (docs
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 
+import pdfplumber
 import pytest
 
 from deliberation import clock
 from deliberation.clock import CHINA
 from deliberation.tables import Opinion
-from tests.world import Township, World, fire, new_township, unique
+from tests.world import Township, World, fire, new_township, open_topic, unique
 
 OPENED = date(2026, 9, 24)
 """A Thursday: a weekend and 国庆节 (10月1日–7日) follow, so on the chinese-calendar
@@ -91,3 +93,85 @@ async def test_opinions_are_taken_until_the_last_working_day_and_refused_the_day
     allowed = await fire(t["staff"], topic, "draft_suggestion")
     assert allowed.status_code == 200, allowed.text
     assert allowed.json()["state"] == "suggestion"
+
+
+async def test_a_micro_consultation_walked_from_opening_to_closed(world: World, at: object) -> None:
+    move = at
+    t = await new_township(world, "微协商走通镇")
+    staff, rep = t["staff"], t["representative"]
+    move(OPENED)  # type: ignore[operator]
+    topic = await _soliciting(t)
+    tid = topic["id"]
+    said = await _opinion(t, topic, "representative", "建议换成节能灯。")
+    assert said.status_code == 201  # type: ignore[attr-defined]
+    # Wrong role: staff do not give opinions.
+    assert (await _opinion(t, topic, "staff", "工作人员的意见")).status_code == 403  # type: ignore[attr-defined]
+
+    move(NEXT_DAY)  # type: ignore[operator]
+    answered = await staff.post(
+        f"/api/v1/opinions/{said.json()['id']}/answer",  # type: ignore[attr-defined]
+        {"adoption": "adopted", "reason": "采纳，列入微建议。"},
+    )
+    assert answered.status_code == 200, answered.text
+    assert (await fire(rep, topic, "draft_suggestion")).status_code == 403
+    moved = await fire(staff, topic, "draft_suggestion")
+    assert moved.status_code == 200, moved.text
+
+    items = [("更换小区路灯3盏", "镇村建办"), ("检修路灯供电线路", "镇供电所")]
+    due = str(date(2026, 11, 10))
+    for content, unit in items:
+        added = await staff.post(
+            f"/api/v1/topics/{tid}/resolution-items",
+            {"content": content, "responsible_unit": unit, "due_date": due},
+        )
+        assert added.status_code == 201, added.text
+    refused = await rep.post(
+        f"/api/v1/topics/{tid}/resolution-items",
+        {"content": "代表自己加的", "responsible_unit": "某单位", "due_date": due},
+    )
+    assert refused.status_code == 403
+    early = await fire(staff, topic, "assign_suggestion")
+    assert early.status_code == 422 and early.json()["missing"] == ["micro_suggestion_published"]
+
+    drafted = await staff.post(f"/api/v1/topics/{tid}/documents", {"kind": "micro_suggestion"})
+    assert drafted.status_code == 201, drafted.text
+    published = await staff.post(f"/api/v1/documents/{drafted.json()['id']}/publish", {})
+    assert published.status_code == 200, published.text
+    document = published.json()
+    assert document["kind_label"] == "微协商建议" and document["number"]
+    pdf = await staff.get(f"/api/v1/documents/{document['id']}/pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    with pdfplumber.open(io.BytesIO(pdf.content)) as doc:
+        assert len(doc.pages) == 1
+        text = (doc.pages[0].extract_text() or "").replace("\n", "").replace(" ", "")
+    assert "微协商建议" in text and document["number"] in text
+    for content, unit in items:
+        assert content in text and unit in text
+    for head in ("序号", "事项", "责任单位", "完成时限"):
+        assert head in text
+    assert "2026年11月10日" in text
+
+    moved = await fire(staff, topic, "assign_suggestion")
+    assert moved.status_code == 200, moved.text
+    for item in (await staff.get(f"/api/v1/topics/{tid}/resolution-items")).json():
+        r = await staff.post(
+            f"/api/v1/resolution-items/{item['id']}/progress",
+            {"note": "已完成", "percent": 100, "completed": True},
+        )
+        assert r.status_code == 201, r.text
+    not_yet = await fire(staff, topic, "close")
+    assert not_yet.status_code == 422 and not_yet.json()["missing"] == ["satisfaction_rated"]
+    rated = await rep.post(f"/api/v1/topics/{tid}/satisfaction", {"rating": "satisfied"})
+    assert rated.status_code == 201, rated.text
+    closed = await fire(staff, topic, "close")
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["state"] == "closed"
+
+
+async def test_a_micro_document_on_a_standard_topic_is_refused_not_a_500(world: World) -> None:
+    topic = await open_topic(world.a)
+    r = await world.a["staff"].post(
+        f"/api/v1/topics/{topic['id']}/documents", {"kind": "micro_suggestion"}
+    )
+    assert r.status_code == 409, r.text
+    assert "没有这种文件" in r.json()["detail"]

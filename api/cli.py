@@ -754,7 +754,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--kind",
         required=True,
-        choices=["minutes", "resolution_notice", "feedback_report"],
+        choices=["minutes", "resolution_notice", "feedback_report", "micro_suggestion"],
         help="会议纪要、协商成果公示或落实情况通报",
     )
     render.add_argument("--out", required=True, help="the PDF file to write")

@@ -25,13 +25,16 @@ from piccolo.querystring import QueryString
 
 from deliberation import chain
 from deliberation import topics as _topics
+from deliberation.clock import china_today, chinese_date
 from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.deadlines import due_label, refresh_due
-from deliberation.errors import NotFound, StaleVersion, TransitionNotAllowed
+from deliberation.errors import NotFound, StageClosed, StaleVersion, TransitionNotAllowed
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
 from deliberation.pinning import workflow_of
+from deliberation.requirements import Facts, window_end
 from deliberation.security import Principal
+from deliberation.workdays import working_days
 from workflows import Workflow
 
 
@@ -262,9 +265,35 @@ async def topic_change(
         topic = await locked_topic(topic_id)
         change = Change(principal, topic)
         _decide(principal, action, kind, topic, version=version, author_id=author_id)
+        if action == "record.add":
+            await _window_open(topic, kind)
         yield change
         if not change.events:
             raise ChangeWithoutEvent(f"{action} {kind} on topic {topic_id} left no event")
+
+
+async def _window_open(topic: dict[str, Any], kind: str) -> None:
+    """A record added in a state whose time limit is a window (an opinion window) is
+    refused after the window's last working day, even while the topic is still in that
+    state (docs/decisions.md, "An opinion window closes on its day"). Read on the locked
+    row, from the topic's pinned declaration."""
+    workflow = workflow_of(topic)
+    limit = workflow.state(topic["state"]).time_limit
+    if limit is None or not limit.window or topic["state"] not in workflow.record(kind).open_in:
+        return
+    facts = Facts(
+        today=china_today(),
+        entered_on=topic["stage_entered_on"],
+        calendar=await working_days(),
+        window_days=limit.working_days,
+    )
+    last = window_end(facts)
+    if last is not None and facts.today > last:
+        raise StageClosed(
+            f"{limit.label or '意见征集'}已于{chinese_date(last)}截止，"
+            f"不能再添加{workflow.record(kind).label}",
+            closed_on=last.isoformat(),
+        )
 
 
 def _decide(

@@ -747,7 +747,12 @@ class Health(Struct):
 
 
 DocumentKind = Literal[
-    "minutes", "resolution_notice", "feedback_report", "decision_notice", "result_notice"
+    "minutes",
+    "resolution_notice",
+    "feedback_report",
+    "decision_notice",
+    "result_notice",
+    "micro_suggestion",
 ]
 PostingDays = Annotated[int, Meta(ge=1, le=60)]
 

@@ -33,10 +33,11 @@ KINDS = {
     "feedback_report": "落实情况通报",
     "decision_notice": "决议公开",
     "result_notice": "实施结果公开",
+    "micro_suggestion": "微协商建议",
 }
 """Document kinds and their Chinese names."""
 
-NOTICES = frozenset({"resolution_notice", "decision_notice", "result_notice"})
+NOTICES = frozenset({"resolution_notice", "decision_notice", "result_notice", "micro_suggestion"})
 """Posted notices (公示、公开): numbered when published, with a posting period."""
 
 COPY_TO = zh("镇党委、镇人大主席团、镇人民政府、县政协。")
@@ -450,12 +451,37 @@ async def result_notice(topic_id: int, today: date) -> Content:
     return Content("result_notice", "result_notice.html", title, context["issuer"], context, text)
 
 
+async def micro_suggestion(topic_id: int, today: date) -> Content:
+    """微协商建议 (workflows/micro/v1.toml): one page, the items with their lead unit and
+    due date, set like the result notice (docs/documents.md)."""
+    topic, township = await _topic(topic_id)
+    items = await _items(topic_id)
+    if not items:
+        raise ConditionFailed(
+            zh("还没有微建议事项:请先添加微建议事项,再生成微协商建议"),
+            missing=["resolution_items"],
+        )
+    title = f"关于“{topic['subject']}”的微协商建议"
+    intro = "经书面征求人大代表、政协委员意见，形成微协商建议如下，请责任单位按时限落实："
+    context = {
+        **_common(township, topic, today),
+        "title": title,
+        "intro": intro,
+        "items": _item_rows(items),
+    }
+    text = " ".join([title, intro] + [f"{i['content']} {i['unit']}" for i in context["items"]])
+    return Content(
+        "micro_suggestion", "micro_suggestion.html", title, context["issuer"], context, text
+    )
+
+
 BUILDERS = {
     "minutes": minutes,
     "resolution_notice": resolution_notice,
     "feedback_report": feedback_report,
     "decision_notice": decision_notice,
     "result_notice": result_notice,
+    "micro_suggestion": micro_suggestion,
 }
 
 

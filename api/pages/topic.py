@@ -36,13 +36,13 @@ from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
 from deliberation.errors import DomainError, NotFound, ValidationFailed
 from deliberation.overview import Overview, draftable_kinds, may_add, on_topic, topic_overview
-from deliberation.permissions import ROLE_ONLY, Subject
-from deliberation.pinning import workflow_of
+from deliberation.permissions import Subject
+from deliberation.pinning import loaded, workflow_of
 from deliberation.schemas import DocumentPublish, DocumentRevoke, OpinionAnswer, OpinionRead
 from deliberation.security import Principal
-from deliberation.topics import visible_topic
+from deliberation.topics import topic_row, visible_topic
 from deliberation.wording import RATING_LABELS, STANCE_LABELS
-from workflows import WORKFLOW, Transition
+from workflows import Transition, Workflow
 
 
 async def _records_for(principal: Principal | None, view: Overview) -> dict[str, Any]:
@@ -485,9 +485,13 @@ async def _revoke_ask(
     )
 
 
-ASKED_STEPS = {t.trigger: t for t in WORKFLOW.transitions if WORKFLOW.state(t.dest).terminal}
-"""Steps that end a topic for good (不予立项, 撤回, and 办结 too: none can be undone):
-asked before they are taken."""
+def _ends_topic(workflow: Workflow, trigger: str) -> Transition | None:
+    """The step ``trigger`` of ``workflow`` if it ends a topic for good (不予立项, 撤回, 否决,
+    and 办结 too: none can be undone): such steps are asked before they are taken."""
+    for transition in workflow.transitions:
+        if transition.trigger == trigger and workflow.state(transition.dest).terminal:
+            return transition
+    return None
 
 
 class TopicPageController(PageController):
@@ -624,18 +628,20 @@ class TopicPageController(PageController):
         asks first."""
         trigger = str(data.get("trigger") or "")
         form = f"fire-{trigger}" if trigger.isidentifier() else "fire"
-        transition = ASKED_STEPS.get(trigger)
-        if transition is not None:
+        if any(_ends_topic(w, trigger) for w in loaded()):
             # Asked only of those who may take the step now; the others are told why.
             try:
-                # The same order as the API: the role (403), the topic (404), the state.
-                permissions.allowed(principal, "topic.fire", ROLE_ONLY, trigger).check()
+                # The same order as the API, by the topic's own workflow: the role (403),
+                # the topic (404), the state.
+                row = await topic_row(topic_id)
+                permissions.allowed(principal, "topic.fire", Subject.of_topic(row), trigger).check()
                 topic = await visible_topic(principal, topic_id)
-                permissions.allowed(
-                    principal, "topic.fire", Subject.of_topic(topic), trigger
-                ).check()
             except DomainError as refused:
                 return await _refused(request, principal, publishing, topic_id, refused)
+            transition = _ends_topic(workflow_of(topic), trigger)
+        else:
+            transition = None
+        if transition is not None:
             ask = _step_ask(topic_id, transition, data)
             if not _confirmed(data):
                 return _confirm(topic, form, ask, data)

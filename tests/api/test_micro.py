@@ -92,7 +92,7 @@ async def test_opinions_are_taken_until_the_last_working_day_and_refused_the_day
 
     allowed = await fire(t["staff"], topic, "draft_suggestion")
     assert allowed.status_code == 200, allowed.text
-    assert allowed.json()["state"] == "suggestion"
+    assert allowed.json()["state"] == "drafting"
 
 
 async def test_a_micro_consultation_walked_from_opening_to_closed(world: World, at: object) -> None:
@@ -174,4 +174,4 @@ async def test_a_micro_document_on_a_standard_topic_is_refused_not_a_500(world: 
         f"/api/v1/topics/{topic['id']}/documents", {"kind": "micro_suggestion"}
     )
     assert r.status_code == 409, r.text
-    assert "没有这种文件" in r.json()["detail"]
+    assert "没有微协商建议" in r.json()["detail"]

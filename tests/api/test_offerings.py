@@ -16,6 +16,7 @@ from litestar import Litestar
 
 from deliberation import offerings
 from deliberation.database import bound_engine
+from deliberation.pinning import loaded
 from deliberation.tables import SecurityEvent, Topic, Township, Village
 from tests.api.offered_workflows import TINY_SUMMARY, VILLAGE_SUMMARY, offerings_folder
 from tests.api.test_sessions_end import page_client
@@ -268,12 +269,15 @@ async def test_the_places_page_ticks_what_a_place_offers(
 async def test_the_command_line_shows_and_sets_what_a_place_offers(
     world: World, migrated: str
 ) -> None:
-    """With the shipped workflows only (standard, of township scope)."""
+    """With the shipped workflows only (those of township scope offered by default)."""
     place = await new_township(world, "命令镇")
     village = place.villages[0]["name"]
     shown = run_cli(migrated, "township", "workflows", place.name)
     assert shown.returncode == 0, shown.stderr
-    assert f"乡镇 {place.name} 提供的协商流程：standard" in shown.stdout
+    township_keys = sorted(w.key for w in loaded().newest() if w.scope == "township")
+    assert "standard" in township_keys
+    offered = "、".join(township_keys)
+    assert f"乡镇 {place.name} 提供的协商流程：{offered}" in shown.stdout
     refused = run_cli(migrated, "township", "workflows", place.name, "nosuch")
     assert refused.returncode == 1
     assert "错误：workflows：没有这个工作流程：nosuch" in refused.stderr

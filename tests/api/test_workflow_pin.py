@@ -214,9 +214,6 @@ async def _keeps_its_rules(
 async def test_the_new_topic_form_offers_a_choice_only_when_several_workflows_are_loaded(
     world: World, app: Litestar, tmp_path: Path, loaded_later: Callable[[Registry], None]
 ) -> None:
-    (tmp_path / "only" / "standard").parent.mkdir()
-    shutil.copytree(SHIPPED / "standard", tmp_path / "only" / "standard")
-    loaded_later(Registry.load(tmp_path / "only"))  # one workflow (the shipped are several)
     browser = await page_client(app, world.a["liaison"].user["username"])
     (tmp_path / "only").mkdir()  # one workflow loaded (more are shipped)
     shutil.copytree(SHIPPED / "standard", tmp_path / "only" / "standard")

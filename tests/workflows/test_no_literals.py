@@ -253,6 +253,10 @@ _SIYI_WIRING: dict[str, frozenset[str]] = {
     "api/pages/topic_forms.py": frozenset({"vote"}),
     "templates/pages/topic.html": frozenset({"vote"}),
 }
+# 微协商 (workflows/micro/v1.toml) brought one document, wired like the others.
+_SIYI_WIRING["deliberation/documents/content.py"] |= {"micro_suggestion"}
+_SIYI_WIRING["deliberation/schemas.py"] |= {"micro_suggestion"}
+_SIYI_WIRING["api/cli.py"] = frozenset({"micro_suggestion"})
 for _path, _names in _SIYI_WIRING.items():
     ALLOWED[_path] = (ALLOWED[_path][0] | _names, ALLOWED[_path][1])
 

@@ -808,7 +808,8 @@ def _role_only(principal: Principal | None, action: Action, kind: str) -> Decisi
         decision = policy_for(workflow).allowed(principal, action, ROLE_ONLY, kind)
         if decision:
             return decision
-        refusal = refusal or decision
+        if refusal is None:  # a refusal is a falsy Decision: keep the first one
+            refusal = decision
     if refusal is None:
         return Decision(False, "没有任何流程有这种记录或操作", Forbidden, view="none")
     return refusal

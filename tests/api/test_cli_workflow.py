@@ -63,5 +63,5 @@ def test_diagram_draws_a_workflow_by_key() -> None:
     assert run_cli(DATABASE, "workflow", "diagram", "standard", "--version", "1").stdout == (
         done.stdout
     )
-    unknown = run_cli(DATABASE, "workflow", "diagram", "siyi")
-    assert unknown.returncode == 1 and "没有工作流程 siyi" in unknown.stderr
+    unknown = run_cli(DATABASE, "workflow", "diagram", "nosuch")
+    assert unknown.returncode == 1 and "没有工作流程 nosuch" in unknown.stderr

@@ -4,6 +4,7 @@ finished (never overdue, not reminded, not active on the county view, archived).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -43,6 +44,10 @@ def _standard_v2(folder: Path, *, openers: str | None = None) -> Registry:
     """The shipped standard v1 and a v2 of it that adds a terminal state ``shelved``
     (暂缓办理), reached from ``proposed`` by ``shelve``, and another name for
     what is due while proposed; perhaps other openers."""
+    for shipped in SHIPPED.glob("*/v*.toml"):  # the others too: topics of them may exist
+        if shipped.parent.name != "standard":
+            (folder / shipped.parent.name).mkdir(exist_ok=True)
+            shutil.copy(shipped, folder / shipped.parent.name / shipped.name)
     (folder / "standard").mkdir()
     first = (SHIPPED / "standard" / "v1.toml").read_text(encoding="utf-8")
     (folder / "standard" / "v1.toml").write_text(first, encoding="utf-8")

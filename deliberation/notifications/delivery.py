@@ -298,8 +298,13 @@ async def run_worker(
         while not stop.is_set():
             try:
                 if scheduler is not None and time.monotonic() >= next_tick:
-                    await scheduler(config)
+                    # Its next tick is set first: a scheduler that fails (a reminder, the
+                    # open data) is retried on its own cadence and never starves delivery.
                     next_tick = time.monotonic() + config.scheduler_seconds
+                    try:
+                        await scheduler(config)
+                    except Exception:
+                        logger.exception("scheduler error; deliveries go on")
                 sent = await deliverer.run_once(wait=False)
                 failures = 0
             except Exception:

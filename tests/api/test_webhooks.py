@@ -272,6 +272,36 @@ async def test_a_slow_receiver_does_not_hold_up_the_api(world: World, receiver: 
     assert len(receiver.ok_ids()) == 6
 
 
+async def test_a_failing_scheduler_does_not_starve_deliveries(
+    world: World, receiver: Receiver
+) -> None:
+    """The loop's scheduler (reminders, open data) failing on every tick must not keep
+    the webhooks from being delivered (it did: the failure skipped the delivery)."""
+    t = await new_township(world)
+    await subscribe(t, receiver.url)
+    ticks = 0
+
+    async def broken(_: DeliveryConfig) -> None:
+        nonlocal ticks
+        ticks += 1
+        raise RuntimeError("a reminder could not be built")
+
+    stop = asyncio.Event()
+    config = DeliveryConfig(**{**CONFIG.__dict__, "idle_seconds": 0.05, "scheduler_seconds": 0.1})
+    worker = asyncio.create_task(run_worker(config, stop, scheduler=broken))
+    try:
+        await open_topic(t)
+        for _ in range(200):
+            if receiver.ok_ids():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await worker
+    assert len(receiver.ok_ids()) == 1
+    assert ticks >= 1
+
+
 def _worker(database_url: str, allowed_hosts: str, lease: int = 2) -> subprocess.Popen[str]:
     env = {
         **os.environ,

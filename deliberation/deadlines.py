@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Literal
 
 from deliberation.clock import china_date, china_today
-from deliberation.pinning import loaded
+from deliberation.pinning import any_state
 from deliberation.tables import Meeting, ResolutionItem, Topic
 from deliberation.workdays import Deadline, WorkingDays, working_days
 from workflows import WORKFLOW, TimeLimit, Workflow
@@ -67,16 +67,16 @@ def time_left(
 
 
 def _stage_limit(state: str, workflow: Workflow | None = None) -> TimeLimit | None:
-    """The state's time limit in ``workflow`` or, not given, in the first loaded
-    workflow declaring it (the caveat of docs/decisions.md, "Finished, timed and
-    filterable states: the union across loaded workflows")."""
+    """The state's time limit in ``workflow`` or, not given, in the loaded workflows, the
+    default one first (:func:`deliberation.pinning.any_state`; the caveat of
+    docs/decisions.md, "Finished, timed and filterable states: the union across loaded
+    workflows")."""
     if workflow is not None:
         return workflow.state(state).time_limit
-    for loaded_workflow in loaded():
-        if state in loaded_workflow.state_names:
-            found: TimeLimit | None = loaded_workflow.state(state).time_limit
-            return found
-    return None
+    try:
+        return any_state(state).time_limit
+    except KeyError:
+        return None
 
 
 def stage_time_left(

@@ -67,13 +67,9 @@ def state_names() -> tuple[str, ...]:
 
 
 def any_state_label(name: str) -> str:
-    """A state's label in the first loaded workflow that declares it (for a filter over
-    topics of several workflows; the same caveat as :func:`terminal_states`)."""
-    for workflow in loaded():
-        if name in workflow.state_names:
-            label: str = workflow.state(name).label
-            return label
-    raise KeyError(name)
+    """A state's label from the loaded workflows, the default one first (for a filter
+    over topics of several workflows; the same caveat as :func:`terminal_states`)."""
+    return str(any_state(name).label)
 
 
 __all__ = [

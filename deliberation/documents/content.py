@@ -269,6 +269,16 @@ async def resolution_notice(topic_id: int, today: date) -> Content:
     )
 
 
+async def _latest_progress(items: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Each item's latest progress report, by item id (items never reported left out)."""
+    reports = await (
+        ProgressReport.select()
+        .where(ProgressReport.item.is_in([i["id"] for i in items]))
+        .order_by(ProgressReport.id)
+    )
+    return {progress["item"]: progress for progress in reports}
+
+
 async def feedback_report(topic_id: int, today: date) -> Content:
     topic, township = await _topic(topic_id)
     items = await _items(topic_id)
@@ -276,14 +286,7 @@ async def feedback_report(topic_id: int, today: date) -> Content:
         raise ConditionFailed(
             zh("还没有协商成果事项,无法通报落实情况"), missing=["resolution_items"]
         )
-    reports = await (
-        ProgressReport.select()
-        .where(ProgressReport.item.is_in([i["id"] for i in items]))
-        .order_by(ProgressReport.id)
-    )
-    latest: dict[int, dict[str, Any]] = {}
-    for progress in reports:
-        latest[progress["item"]] = progress
+    latest = await _latest_progress(items)
     rows = []
     for n, item in enumerate(items, start=1):
         report = latest.get(item["id"])
@@ -410,14 +413,7 @@ async def result_notice(topic_id: int, today: date) -> Content:
             zh("还没有实施事项:请先添加实施事项并报告进展,再生成实施结果公开"),
             missing=["resolution_items"],
         )
-    reports = await (
-        ProgressReport.select()
-        .where(ProgressReport.item.is_in([i["id"] for i in items]))
-        .order_by(ProgressReport.id)
-    )
-    latest: dict[int, dict[str, Any]] = {}
-    for progress in reports:
-        latest[progress["item"]] = progress
+    latest = await _latest_progress(items)
     rows = []
     for n, item in enumerate(items, start=1):
         report = latest.get(item["id"])

@@ -1,0 +1,59 @@
+"""The record routes' OpenAPI contract does not move when the record kinds are made from
+their types (issue 26 item 7; docs/record-kinds.md): every path, method, operation id,
+status, parameter and schema the records and corrections routes had before the refactor
+is there unchanged (``files/openapi_records.json``, generated from main before it).
+Routes may be added (a new type's); none of these may change or go."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SNAPSHOT = Path(__file__).parent / "files" / "openapi_records.json"
+TAGS = {"records", "corrections"}
+
+
+def _refs(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["$ref"].rsplit("/", 1)[-1]} if "$ref" in value else set()
+        for item in value.values():
+            found |= _refs(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value)) if value else set()
+    return set()
+
+
+def record_contract(schema: dict[str, Any]) -> dict[str, Any]:
+    """The records' and corrections' operations, and every schema they name (closed)."""
+    operations = {
+        f"{method.upper()} {path}": op
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and TAGS & set(op.get("tags", []))
+    }
+    components = schema["components"]["schemas"]
+    wanted, seen = _refs(operations), set()
+    while wanted - seen:
+        name = sorted(wanted - seen)[0]
+        seen.add(name)
+        wanted |= _refs(components.get(name, {}))
+    return {"operations": operations, "schemas": {n: components[n] for n in sorted(seen)}}
+
+
+async def test_the_record_routes_keep_their_contract(client: httpx.AsyncClient) -> None:
+    now = record_contract((await client.get("/schema/openapi.json")).json())
+    if os.environ.get("REGENERATE_RECORD_CONTRACT"):
+        SNAPSHOT.write_text(json.dumps(now, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    before = json.loads(SNAPSHOT.read_text())
+    assert len(before["operations"]) > 30
+    gone = sorted(set(before["operations"]) - set(now["operations"]))
+    assert not gone, f"record routes gone: {gone}"
+    changed = [k for k, op in before["operations"].items() if now["operations"][k] != op]
+    assert not changed, f"record routes changed: {changed}"
+    moved = [k for k, s in before["schemas"].items() if now["schemas"].get(k) != s]
+    assert not moved, f"schemas changed: {moved}"

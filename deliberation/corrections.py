@@ -15,7 +15,8 @@ from deliberation import chain
 from deliberation.clock import utcnow
 from deliberation.errors import ConditionFailed, NotFound, ValidationFailed
 from deliberation.permissions import Subject, allowed, kind_label
-from deliberation.record_content import FIELDS, load_content, record_key
+from deliberation.record_content import fields_of, load_content, record_key, revision_kinds
+from deliberation.record_types import NAMED, storage_of
 from deliberation.schemas import RevisionRead
 from deliberation.security import Principal
 from deliberation.tables import Document, MeetingAttendee, RecordRevision
@@ -23,7 +24,7 @@ from deliberation.topics import topic_row, valid_id, visible_topic
 from deliberation.validation import check_dates
 from workflows import WORKFLOW
 
-AUTHORS = {"opinion": "author", "satisfaction": "representative"}
+AUTHORS = {kind: storage.author for kind, (_, storage) in NAMED.items() if storage.author}
 """The column naming who added the record, for records their author may correct/read."""
 
 
@@ -58,7 +59,7 @@ async def keep_revision(
             created_at=utcnow(),
         )
     )
-    table, _ = FIELDS[record_key(record)]
+    table, _ = fields_of(record)
     await table.update({table.revision: revision + 1}).where(table.id == record_id)  # type: ignore[attr-defined]
     return revision + 1
 
@@ -67,7 +68,7 @@ async def record_row(record: str, record_id: int) -> dict[str, Any] | None:
     """A row of ``record``'s table by id (on the transaction's connection, if any)."""
     if not valid_id(record_id):
         return None
-    table, _ = FIELDS[record_key(record)]
+    table, _ = fields_of(record)
     row = await table.select().where(table.id == record_id).first()  # type: ignore[attr-defined]
     return dict(row) if row is not None else None
 
@@ -143,7 +144,7 @@ async def correct(
                 [{"field": "reason", "message": "没有需要更正的内容：请修改至少一项"}]
             )
         await keep_revision(topic["id"], record, record_id, before, reason, principal)
-        table, _ = FIELDS[record_key(record)]
+        table, _ = fields_of(record)
         columns = {getattr(table, k): v for k, v in changed.items() if k != "attendees"}
         if columns:
             await table.update(columns).where(table.id == record_id)  # type: ignore[attr-defined]
@@ -157,7 +158,8 @@ async def correct(
                     for i, (name, unit, kind) in enumerate(roster or [])
                 ]
             )
-        if record in ("meeting", "resolution_item"):
+        storage = storage_of(record)
+        if storage is not None and storage.refreshes_due:
             await change.refresh_due()
         await change.corrected(record, record_id, before=before, comment=reason)
     return {"redraft": redraft}
@@ -167,12 +169,12 @@ async def revisions(principal: Principal, record: str, record_id: int) -> list[R
     """The record's revisions, oldest first, the current one last: for those who may
     read the record in full."""
     row, topic = await readable_record(principal, record, record_id)
-    read_as = "meeting" if record == "minutes" else record
+    read_as = record_key(record)
     author = row.get(AUTHORS[record]) if record in AUTHORS else None
     decision = allowed(principal, "record.read", Subject.of_topic(topic, author), read_as)
     if decision.view != "full":
         raise NotFound(f"{_label(record)}不存在")
-    kinds = ["meeting", "minutes"] if record_key(record) == "meeting" else [record]
+    kinds = revision_kinds(record)
     rows = (
         await RecordRevision.select()
         .where(RecordRevision.record_kind.is_in(kinds), RecordRevision.record_id == record_id)

@@ -35,18 +35,15 @@ from deliberation.permissions import (
     sees_time_limits,
 )
 from deliberation.pinning import state_names, terminal_states, workflow_of
+from deliberation.record_types import TYPES, parent_storage, storage_of
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.scoping import topic_conditions
 from deliberation.security import Principal
 from deliberation.tables import (
     Document,
-    Investigation,
-    Meeting,
-    Opinion,
     ResolutionItem,
     SatisfactionRating,
-    SiteConsultation,
     Topic,
 )
 from deliberation.topics import topic_row, valid_id
@@ -345,12 +342,15 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
             waiting = None
         elif by_records:
             kind = _may_add(principal, row)
+            kind_type = TYPES.get(kind.type) if kind else None
             waiting = (
-                REPRESENTATIVE_PROMPTS.get(kind.name, f"可以添加{kind.label}") if kind else None
+                (kind_type.prompt if kind_type and kind_type.prompt else f"可以添加{kind.label}")
+                if kind
+                else None
             )
-            anchor = f"#{FORM_ANCHORS.get(kind.name, kind.name)}-form" if kind else ""
-            if kind and kind.name in DONE_ONCE and row["id"] in rated:
-                waiting, done_note = None, DONE_ONCE[kind.name]
+            anchor = f"#{form_id(kind.name)}-form" if kind else ""
+            if kind_type and kind_type.done_once and row["id"] in rated:
+                waiting, done_note = None, kind_type.done_once
         elif urged:
             waiting = "县政协督办\uff0c请尽快办理"
         else:
@@ -399,19 +399,17 @@ def in_tab(topic: MyTopic, tab: str) -> bool:
     return topic.finished
 
 
-REPRESENTATIVE_PROMPTS = {"opinion": "可以提出意见", "satisfaction": "请评价落实情况"}
-DONE_ONCE = {"satisfaction": "已评价"}
-"""Records a representative adds once (they may change it, but it is no longer a to-do),
-and what their list says once they have."""
-FORM_ANCHORS = {"satisfaction": "rating"}
-"""The id (without ``-form``) of a record's form on the topic page, where not its name."""
+def form_id(kind: str) -> str:
+    """The id (without ``-form``) of a record's form on the topic page."""
+    storage = storage_of(kind)
+    return storage.form_id if storage is not None and storage.form_id else kind
 
 
 def _may_add(principal: Principal, row: dict[str, Any]) -> RecordKind | None:
     """The first record this person may add to the topic now (the policy's
     ``record.add``: their role, their village, the topic's stage)."""
     subject = Subject.of_topic(row)
-    for kind in WORKFLOW.records:
+    for kind in subject.workflow.records:
         if allowed(principal, "record.add", subject, kind.name):
             return kind
     return None
@@ -453,23 +451,11 @@ def by_state(found: list[MyTopic]) -> list[StateCount]:
     return [StateCount(name, labels[name], counts[name]) for name in ranked]
 
 
-_RECORD_TABLES: dict[str, Any] = {
-    "opinion_answer": Opinion,
-    "minutes": Meeting,
-    "progress": ResolutionItem,
-    "document": Document,
-    "opinion": Opinion,
-    "investigation": Investigation,
-    "site_consultation": SiteConsultation,
-    "meeting": Meeting,
-    "resolution_item": ResolutionItem,
-}
-
-
 async def on_topic(record: str, record_id: int, topic_id: int) -> bool:
     """Whether the record a page form names (an opinion to answer, a meeting's minutes,
     an item's progress, a document) belongs to the topic whose page it was sent from."""
-    table = _RECORD_TABLES[record]
+    storage = None if record == "document" else parent_storage(record)
+    table: Any = Document if storage is None else storage.table
     if not valid_id(record_id) or not valid_id(topic_id):
         return False
     return bool(await table.exists().where(table.id == record_id, table.topic == topic_id))

@@ -7,86 +7,23 @@ from typing import Any
 
 from piccolo.table import Table
 
-from deliberation.tables import (
-    Document,
-    Investigation,
-    Meeting,
-    MeetingAttendee,
-    Opinion,
-    ProgressReport,
-    RecordRevision,
-    ResolutionItem,
-    SatisfactionRating,
-    SiteConsultation,
-    Topic,
-    Vote,
-)
+from deliberation import record_types
+from deliberation.tables import Document, MeetingAttendee, RecordRevision, Topic
 
-FIELDS: dict[str, tuple[type[Table], tuple[str, ...]]] = {
+Fields = tuple[type[Table], tuple[str, ...]]
+
+FIELDS: dict[str, Fields] = {
     # The topic's own facts, vouched by its ``topic.opened`` event (never changed after).
     "topic": (
         Topic,
         ("reference", "title", "description", "category", "township", "village", "opened_by"),
     ),
-    "opinion": (
-        Opinion,
-        (
-            "author",
-            "content",
-            "stance",
-            "on_behalf_of",
-            "adoption",
-            "answer_reason",
-            "answered_by",
-            "revision",
-        ),
-    ),
-    "investigation": (
-        Investigation,
-        ("visited_on", "place", "participants", "findings", "recorded_by", "revision"),
-    ),
-    "site_consultation": (
-        SiteConsultation,
-        ("held_on", "place", "participants", "summary", "recorded_by", "revision"),
-    ),
-    # The minutes are part of their meeting: one record, one digest.
-    "meeting": (
-        Meeting,
-        (
-            "scheduled_at",
-            "place",
-            "host",
-            "minutes_summary",
-            "minutes_decisions",
-            "minutes_recorded_by",
-            "revision",
-        ),
-    ),
-    "resolution_item": (
-        ResolutionItem,
-        ("content", "responsible_unit", "due_date", "completed", "revision"),
-    ),
-    "progress": (ProgressReport, ("item", "note", "percent", "completed", "reported_by")),
-    "satisfaction": (SatisfactionRating, ("representative", "rating", "comment", "revision")),
-    # A vote (表决): every record kind of type ``vote`` is stored in one table, its
-    # declared kind in ``kind`` (docs/record-kinds.md).
-    "vote": (
-        Vote,
-        (
-            "kind",
-            "body",
-            "held_on",
-            "roster_size",
-            "present",
-            "votes_for",
-            "against",
-            "abstain",
-            "method",
-            "presided_by",
-            "author",
-            "revision",
-        ),
-    ),
+    # The kinds with a table of their own, from their record types (docs/record-kinds.md).
+    **{
+        kind: (storage.table, storage.vouched)
+        for kind, (_, storage) in record_types.NAMED.items()
+        if storage.vouched
+    },
     "document": (
         Document,
         (
@@ -104,25 +41,51 @@ FIELDS: dict[str, tuple[type[Table], tuple[str, ...]]] = {
         ),
     ),
 }
+"""Records by name → (table, vouched fields). The other kinds of a generic type (every
+vote kind, a note kind without a table) are found through :func:`fields_of`."""
 LEGACY_FIELDS = {
     "document": ("kind", "status", "sha256", "number_year", "number", "revoke_reason"),
 }
 """Fields whose plain digest scheme 1 events carried, where fewer than now."""
-ALIASES = {"minutes": "meeting"}
-"""Record names events use that share another record's row."""
+ALIASES = {
+    kind: storage.stored_as
+    for kind, (_, storage) in record_types.NAMED.items()
+    if storage.stored_as and storage.revised
+}
+"""Record names events use that share another record's row (minutes: their meeting's)."""
 
 REVISED = frozenset(
-    {
-        "opinion",
-        "investigation",
-        "site_consultation",
-        "meeting",
-        "resolution_item",
-        "satisfaction",
-        "vote",
-    }
+    kind for kind, (_, storage) in record_types.NAMED.items() if storage.revised and kind in FIELDS
 )
-"""Records that keep earlier revisions when corrected, answered again or rated again."""
+"""Kinds with a table of their own that keep earlier revisions when corrected, answered
+again or rated again (a generic type's kinds: :func:`is_revised`)."""
+
+GENERIC = {
+    name: (t.generic.table, t.generic.vouched)
+    for name, t in record_types.GENERIC.items()
+    if t.generic is not None
+}
+"""Each generic type's one table (its rows' ``kind`` names the record kind)."""
+
+
+def fields_of(record: str) -> Fields:
+    """The table and vouched fields of a record name (a kind of a generic type too)."""
+    key = record_key(record)
+    if key in FIELDS:
+        return FIELDS[key]
+    storage = record_types.storage_of(key)
+    if storage is None or not storage.vouched:
+        raise KeyError(record)
+    return storage.table, storage.vouched
+
+
+def is_revised(record: str) -> bool:
+    key = record_key(record)
+    if key in FIELDS:
+        return key in REVISED
+    storage = record_types.storage_of(key)
+    return storage is not None and storage.revised
+
 
 BOOLEANS = frozenset({"completed"})
 
@@ -149,7 +112,7 @@ def revision_kinds(record: str) -> list[str]:
 
 async def load_revisions(record: str, record_id: int) -> list[dict[str, Any]]:
     """A record's kept revisions as stored (inside the caller's transaction)."""
-    if record_key(record) not in REVISED:
+    if not is_revised(record):
         return []
     rows = await RecordRevision.select().where(
         RecordRevision.record_kind.is_in(revision_kinds(record)),
@@ -172,12 +135,17 @@ async def revisions_of_topics(
 
 
 def content_of(
-    record: str, row: dict[str, Any], attendees: list[dict[str, Any]] | None = None
+    record: str,
+    row: dict[str, Any],
+    attendees: list[dict[str, Any]] | None = None,
+    fields: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """The vouched-for fields of a row (as a Piccolo select returns it)."""
-    _, fields = FIELDS[record_key(record)]
+    """The vouched-for fields of a row (as a Piccolo select returns it); ``fields``
+    when the caller knows them (a generic type's table)."""
+    if fields is None:
+        _, fields = fields_of(record)
     content = {name: (bool(row[name]) if name in BOOLEANS else row[name]) for name in fields}
-    if record_key(record) == "meeting":
+    if _has_attendees(record):
         content["attendees"] = [[a["name"], a["unit"], a["attendance"]] for a in attendees or []]
     return content
 
@@ -198,33 +166,46 @@ async def attendees_of(meeting_ids: list[int]) -> dict[int, list[dict[str, Any]]
 
 async def load_content(record: str, record_id: int) -> dict[str, Any]:
     """A record's vouched-for content as stored now (inside the caller's transaction)."""
-    table, _ = FIELDS[record_key(record)]
+    table, _ = fields_of(record)
     row = await table.select().where(table.id == record_id).first()  # type: ignore[attr-defined]
     if row is None:
         raise LookupError(f"{record} {record_id} does not exist")
     attendees = None
-    if record_key(record) == "meeting":
+    if _has_attendees(record):
         attendees = (await attendees_of([record_id]))[record_id]
     return content_of(record, row, attendees)
+
+
+def _has_attendees(record: str) -> bool:
+    storage = record_types.storage_of(record_key(record))
+    return storage is not None and storage.attendees
 
 
 async def contents_of_topics(
     topic_ids: list[int],
 ) -> dict[tuple[str, int], tuple[int, dict[str, Any]]]:
-    """Every record of these topics: (record, id) → (topic id, content)."""
+    """Every record of these topics: (record, id) → (topic id, content); a generic
+    type's rows under the kind each names."""
     found: dict[tuple[str, int], tuple[int, dict[str, Any]]] = {}
     if not topic_ids:
         return found
-    for record, (table, _) in FIELDS.items():
+    tables: list[tuple[str | None, type[Table], tuple[str, ...] | None]] = [
+        *((record, table, None) for record, (table, _) in FIELDS.items()),
+        *((None, table, vouched) for table, vouched in GENERIC.values()),
+    ]
+    for record, table, vouched in tables:
+        storage = record_types.storage_of(record) if record else None
+        via = storage.topic_via if storage is not None else ""
         if record == "topic":
             rows = [
                 {**row, "topic": row["id"]}
                 for row in await Topic.select().where(Topic.id.is_in(topic_ids))
             ]
-        elif record == "progress":
-            rows = await ProgressReport.select(
-                *ProgressReport.all_columns(), ProgressReport.item.topic.as_alias("topic")
-            ).where(ProgressReport.item.topic.is_in(topic_ids))
+        elif via:
+            parent = getattr(table, via)
+            rows = await table.select(*table.all_columns(), parent.topic.as_alias("topic")).where(
+                parent.topic.is_in(topic_ids)
+            )
         elif record == "document":
             # A draft still rendering (or left so by a killed server) is not a document
             # yet: it has no event until its PDF is stored.
@@ -233,10 +214,12 @@ async def contents_of_topics(
             )
         else:
             rows = await table.select().where(table.topic.is_in(topic_ids))  # type: ignore[attr-defined]
-        attendees = await attendees_of([r["id"] for r in rows]) if record == "meeting" else {}
+        roster = record is not None and _has_attendees(record)
+        attendees = await attendees_of([r["id"] for r in rows]) if roster else {}
         for row in rows:
-            found[(record, row["id"])] = (
+            name = record or row["kind"]
+            found[(name, row["id"])] = (
                 row["topic"],
-                content_of(record, row, attendees.get(row["id"])),
+                content_of(name, row, attendees.get(row["id"]), vouched),
             )
     return found

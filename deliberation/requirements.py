@@ -17,17 +17,9 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
+from deliberation import record_types
 from deliberation.clock import china_date, china_today, chinese_date
-from deliberation.tables import (
-    Document,
-    Investigation,
-    Meeting,
-    Opinion,
-    ProgressReport,
-    ResolutionItem,
-    SatisfactionRating,
-    SiteConsultation,
-)
+from deliberation.tables import Document, ResolutionItem
 from deliberation.tables import Vote as VoteRow
 from deliberation.workdays import WorkingDays, working_days
 from workflows import RecordKind, Requirement, Transition, Workflow
@@ -268,43 +260,31 @@ def _records_key(requirement: Requirement) -> str:
     return f"{kind}@latest" if requirement.param("of") == "latest" else kind
 
 
-_NOTE_TABLES: dict[str, Any] = {
-    "investigation": Investigation,
-    "site_consultation": SiteConsultation,
-}
-"""The ``note`` kinds and their tables (until record kinds declare their tables)."""
-_TYPE_TABLES: dict[str, Any] = {
-    "opinion": Opinion,
-    "meeting": Meeting,
-    "item": ResolutionItem,
-    "progress": ProgressReport,
-    "rating": SatisfactionRating,
-}
-
-
 async def _count(kind: RecordKind, topic_id: int, latest: bool) -> int:
-    if kind.type == "minutes":  # minutes are recorded on their meeting
+    """How many records of ``kind`` the topic has (``latest``: whether it has one, or
+    for minutes whether its latest meeting has them), where the kind's type stores them
+    (docs/record-kinds.md)."""
+    storage = record_types.storage_for(kind.name, kind.type)
+    if storage is None:
+        raise KeyError(f"record kind {kind.name} has no storage")
+    if not storage.counted:
+        return 0  # votes are read as votes (``Facts.votes``)
+    table: Any = storage.table
+    topic = getattr(table, storage.topic_via).topic if storage.topic_via else table.topic
+    where = topic == topic_id
+    if storage.has_kind:
+        where = where & (table.kind == kind.name)
+    if storage.present_when:  # kept on its parent's row (minutes on their meeting)
+        column = getattr(table, storage.present_when)
         if latest:
             row = (
-                await Meeting.select(Meeting.minutes_recorded_at)
-                .where(Meeting.topic == topic_id)
-                .order_by(Meeting.id, ascending=False)
-                .first()
+                await table.select(column).where(where).order_by(table.id, ascending=False).first()
             )
-            return int(row is not None and row["minutes_recorded_at"] is not None)
-        return int(
-            await Meeting.count().where(
-                (Meeting.topic == topic_id) & Meeting.minutes_recorded_at.is_not_null()
-            )
-        )
-    if kind.type == "vote":
-        return 0  # votes are read as votes (``Facts.votes``)
-    table = _NOTE_TABLES.get(kind.name) or _TYPE_TABLES[kind.type]
-    if kind.type == "progress":
-        return int(await table.count().where(table.item.topic == topic_id))
+            return int(row is not None and row[storage.present_when] is not None)
+        return int(await table.count().where(where & column.is_not_null()))
     if latest:
-        return int(bool(await table.exists().where(table.topic == topic_id)))
-    return int(await table.count().where(table.topic == topic_id))
+        return int(bool(await table.exists().where(where)))
+    return int(await table.count().where(where))
 
 
 async def _items(topic_id: int) -> tuple[int, int]:

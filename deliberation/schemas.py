@@ -503,6 +503,39 @@ class SiteConsultationRead(Struct, kw_only=True):
     """Increased by each correction; earlier revisions at ``…/revisions``."""
 
 
+RecordKindName = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+"""A record kind's name as a workflow file declares it."""
+
+
+class NoteCreate(Input):
+    """A note of a kind of type ``note`` without a table of its own (the topic's
+    workflow declares it: docs/record-kinds.md)."""
+
+    kind: RecordKindName
+    held_on: date
+    place: Annotated[str, NonBlank, Meta(max_length=200)]
+    participants: LongText
+    summary: LongText
+
+
+class NoteRead(Struct, kw_only=True):
+    id: int
+    topic_id: int
+    kind: str
+    """The record kind of the topic's workflow (a kind of type ``note``)."""
+    kind_label: str
+    held_on: date
+    place: str
+    participants: str
+    summary: str
+    recorded_by: int | None
+    created_at: datetime
+    view: str = "full"
+    """``summary``: without the people it names (``participants`` empty, no recorder)."""
+    revision: int = 1
+    """Increased by each correction; earlier revisions at ``…/revisions``."""
+
+
 class MeetingCreate(Input):
     scheduled_at: AwareDatetime
     place: Annotated[str, NonBlank, Meta(max_length=200)]
@@ -666,6 +699,14 @@ class InvestigationPatch(Input):
 
 
 class SiteConsultationPatch(Input):
+    reason: Reason
+    held_on: date | UnsetType = UNSET
+    place: Place | UnsetType = UNSET
+    participants: LongText | UnsetType = UNSET
+    summary: LongText | UnsetType = UNSET
+
+
+class NotePatch(Input):
     reason: Reason
     held_on: date | UnsetType = UNSET
     place: Place | UnsetType = UNSET

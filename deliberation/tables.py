@@ -243,6 +243,23 @@ class Vote(Table, tablename="vote"):
     created_at = Timestamptz()
 
 
+class NoteRecord(Table, tablename="note_record"):
+    """A note (dated, a place, who took part, what was found or said) of any record kind
+    of type ``note`` without a table of its own (docs/record-kinds.md): ``kind`` is the
+    workflow's record kind."""
+
+    id: Serial
+    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
+    kind = Varchar(length=40)
+    held_on = Date()
+    place = Varchar(length=200)
+    participants = Text()
+    summary = Text()
+    recorded_by = ForeignKey(Account, on_delete=KEEP)
+    revision = Integer(default=1)
+    created_at = Timestamptz()
+
+
 class Meeting(Table, tablename="meeting"):
     id: Serial
     topic = ForeignKey(Topic, on_delete=KEEP, index=True)
@@ -499,6 +516,7 @@ TABLES: tuple[type[Table], ...] = (
     ProgressReport,
     SatisfactionRating,
     Vote,
+    NoteRecord,
     Document,
     RecordRevision,
     ChainKey,

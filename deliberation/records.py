@@ -15,10 +15,11 @@ import msgspec
 from deliberation.changes import record_change, topic_change
 from deliberation.clock import china_date, china_today, utcnow
 from deliberation.corrections import correct, keep_revision, readable_record
-from deliberation.errors import StageClosed, ValidationFailed
-from deliberation.permissions import ROLE_ONLY, Subject, allowed
+from deliberation.errors import NotFound, StageClosed, ValidationFailed
+from deliberation.permissions import ROLE_ONLY, Subject, allowed, kind_label
 from deliberation.pinning import loaded, workflow_of
 from deliberation.record_content import load_content
+from deliberation.record_types import storage_for
 from deliberation.schemas import (
     AttendeeRead,
     InvestigationCreate,
@@ -29,6 +30,9 @@ from deliberation.schemas import (
     MeetingRead,
     MinutesPatch,
     MinutesUpdate,
+    NoteCreate,
+    NotePatch,
+    NoteRead,
     OpinionAnswer,
     OpinionCreate,
     OpinionPatch,
@@ -55,6 +59,7 @@ from deliberation.tables import (
     Investigation,
     Meeting,
     MeetingAttendee,
+    NoteRecord,
     Opinion,
     ProgressReport,
     ResolutionItem,
@@ -300,6 +305,97 @@ async def site_consultations_seen(
         .order_by(SiteConsultation.id)
     )
     return [_site_consultation_read(r, view) for r in rows]
+
+
+# Notes of any other kind (a kind of type ``note`` without a table of its own) ------------
+
+
+def _note_read(r: dict[str, Any], label: str, view: str = "full") -> NoteRead:
+    full = view == "full"
+    return NoteRead(
+        id=r["id"],
+        topic_id=r["topic"],
+        kind=r["kind"],
+        kind_label=label,
+        held_on=r["held_on"],
+        place=r["place"],
+        participants=r["participants"] if full else "",
+        summary=r["summary"],
+        recorded_by=r["recorded_by"] if full else None,
+        created_at=r["created_at"],
+        view=view,
+        revision=r["revision"],
+    )
+
+
+def note_kinds(workflow: Workflow) -> list[RecordKind]:
+    """The workflow's kinds of type ``note`` stored as notes (docs/record-kinds.md): the
+    ones without a table of their own, in declaration order."""
+    return [
+        r
+        for r in workflow.records
+        if (storage := storage_for(r.name, r.type)) is not None and storage.table is NoteRecord
+    ]
+
+
+def _not_a_note(kind: str, workflow: Workflow) -> ValidationFailed:
+    names = "、".join(f"{k.name}（{k.label}）" for k in note_kinds(workflow)) or "无"
+    message = f"“{kind}”不是本议题所用流程（{workflow.label}）的记录种类；可用的：{names}"
+    return ValidationFailed([{"field": "kind", "message": message}])
+
+
+async def add_note(principal: Principal, topic_id: int, data: NoteCreate) -> NoteRead:
+    """Add a note of ``data.kind``, a kind of type ``note`` the topic's workflow declares
+    (a 422 naming the kinds it has for any other name; its rules — who, in which states —
+    are the declaration's, like every kind's)."""
+    check_dates(held_on=data.held_on)
+    topic = await topic_row(topic_id)
+    workflow = workflow_of(topic)
+    declared = {k.name: k for k in note_kinds(workflow)}
+    if data.kind not in declared:
+        await visible_topic(principal, topic_id)  # another township's: 404 first
+        raise _not_a_note(data.kind, workflow)
+    async with topic_change(principal, topic_id, "record.add", data.kind) as change:
+        row = NoteRecord(
+            topic=topic_id,
+            kind=data.kind,
+            held_on=data.held_on,
+            place=data.place.strip(),
+            participants=data.participants.strip(),
+            summary=data.summary.strip(),
+            recorded_by=principal.id,
+            created_at=utcnow(),
+        )
+        await row.save()
+        await change.created(data.kind, row.id)
+    return _note_read(row.to_dict(), declared[data.kind].label)
+
+
+async def list_notes(
+    principal: Principal, topic_id: int, kind: str | None = None
+) -> list[NoteRead]:
+    return await notes_seen(principal, await visible_topic(principal, topic_id), kind)
+
+
+async def notes_seen(
+    principal: Principal | None, topic: dict[str, Any], kind: str | None = None
+) -> list[NoteRead]:
+    """The topic's notes (of ``kind``, or of every note kind of its workflow), oldest
+    first, each as much as the caller may read its kind."""
+    views = {
+        k.name: (k.label, view)
+        for k in note_kinds(workflow_of(topic))
+        if (kind is None or k.name == kind)
+        and (view := view_of(principal, topic, k.name)) != "none"
+    }
+    if not views:
+        return []
+    rows = (
+        await NoteRecord.select()
+        .where((NoteRecord.topic == topic["id"]) & NoteRecord.kind.is_in(list(views)))
+        .order_by(NoteRecord.id)
+    )
+    return [_note_read(r, *views[r["kind"]]) for r in rows]
 
 
 # Meetings and minutes ---------------------------------------------------------------------
@@ -750,6 +846,7 @@ async def votes_seen(principal: Principal | None, topic: dict[str, Any]) -> list
 
 __all__ = [
     "add_investigation",
+    "add_note",
     "add_opinion",
     "add_progress",
     "add_resolution_item",
@@ -759,6 +856,7 @@ __all__ = [
     "check_record_allowed",
     "list_investigations",
     "list_meetings",
+    "list_notes",
     "list_opinions",
     "list_progress",
     "list_resolution_items",
@@ -838,6 +936,21 @@ async def correct_resolution_item(
     await correct(principal, "resolution_item", item_id, _changes(data), data.reason)
     rows = await ResolutionItem.select().where(ResolutionItem.id == item_id)
     return (await item_reads(rows))[0]
+
+
+async def correct_note(principal: Principal, record_id: int, data: NotePatch) -> NoteRead:
+    """Correct a note with a reason (its kind's correction rule, as any kind's)."""
+    row = (
+        await NoteRecord.select(NoteRecord.kind).where(NoteRecord.id == record_id).first()
+        if valid_id(record_id)
+        else None
+    )
+    if row is None:
+        raise NotFound("记录不存在")
+    await correct(principal, row["kind"], record_id, _changes(data), data.reason)
+    stored = await NoteRecord.select().where(NoteRecord.id == record_id).first()
+    assert stored is not None
+    return _note_read(stored, kind_label(row["kind"]))
 
 
 async def correct_vote(principal: Principal, record_id: int, data: VotePatch) -> VoteRead:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal, record_guard, record_type_guard
 from api.dependencies import CurrentPublishing
 from deliberation import corrections, records
+from deliberation.errors import NotFound
+from deliberation.record_types import GENERIC, NAMED, Storage
 from deliberation.schemas import (
     InvestigationCreate,
     InvestigationPatch,
@@ -17,6 +19,9 @@ from deliberation.schemas import (
     MeetingRead,
     MinutesPatch,
     MinutesUpdate,
+    NoteCreate,
+    NotePatch,
+    NoteRead,
     OpinionAnswer,
     OpinionCreate,
     OpinionPatch,
@@ -37,6 +42,17 @@ from deliberation.schemas import (
     VotePatch,
     VoteRead,
 )
+
+REVISED_PATHS: dict[str, tuple[str, Storage]] = {
+    **{s.path: (kind, s) for kind, (_, s) in NAMED.items() if s.path and s.revised},
+    **{
+        t.generic.path: ("", t.generic)
+        for t in GENERIC.values()
+        if t.generic is not None and t.generic.revised
+    },
+}
+"""The collections whose records keep revisions (from the record types): path → the
+kind (none for a generic table: each row names its kind) and its storage."""
 
 
 class TopicRecordsController(Controller):
@@ -146,6 +162,26 @@ class TopicRecordsController(Controller):
         self, principal: CurrentPrincipal, topic_id: FromPath[int]
     ) -> list[VoteRead]:
         return await records.list_votes(principal, topic_id)
+
+    @post("/notes", operation_id="add_note", guards=[record_type_guard("note")])
+    async def add_note(
+        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[NoteCreate]
+    ) -> NoteRead:
+        """A note of a record kind of type ``note`` that the topic's workflow declares
+        without a table of its own (``kind`` names it; 422 for a kind it has not): a
+        workflow file adds such a kind with no code change (docs/record-kinds.md)."""
+        return await records.add_note(principal, topic_id, data)
+
+    @get("/notes", operation_id="list_notes")
+    async def list_notes(
+        self,
+        principal: CurrentPrincipal,
+        topic_id: FromPath[int],
+        kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    ) -> list[NoteRead]:
+        """The topic's notes (of ``kind``, or of all its note kinds), as far as the
+        caller may read each kind."""
+        return await records.list_notes(principal, topic_id, kind)
 
     @get("/tallies", operation_id="topic_tallies")
     async def tallies(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> Tallies:
@@ -263,6 +299,12 @@ class CorrectionController(Controller):
     ) -> ResolutionItemRead:
         return await records.correct_resolution_item(principal, record_id, data)
 
+    @patch("/notes/{record_id:int}", operation_id="correct_note")
+    async def correct_note(
+        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[NotePatch]
+    ) -> NoteRead:
+        return await records.correct_note(principal, record_id, data)
+
     @patch("/votes/{record_id:int}", operation_id="correct_vote")
     async def correct_vote(
         self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[VotePatch]
@@ -271,13 +313,8 @@ class CorrectionController(Controller):
 
     @get(
         [
-            "/opinions/{record_id:int}/revisions",
-            "/investigations/{record_id:int}/revisions",
-            "/site-consultations/{record_id:int}/revisions",
-            "/meetings/{record_id:int}/revisions",
+            *(f"/{path}/{{record_id:int}}/revisions" for path in REVISED_PATHS),
             "/meetings/{record_id:int}/minutes/revisions",
-            "/resolution-items/{record_id:int}/revisions",
-            "/votes/{record_id:int}/revisions",
         ],
         operation_id=lambda handler, method, parts: (
             "revisions_of_"
@@ -290,20 +327,21 @@ class CorrectionController(Controller):
         self, request: Request[Any, Any, Any], principal: CurrentPrincipal, record_id: FromPath[int]
     ) -> list[RevisionRead]:
         """The record's revisions, oldest first; the current one last."""
-        return await corrections.revisions(principal, record_of_path(request.url.path), record_id)
+        record = await record_of_path(request.url.path, record_id)
+        return await corrections.revisions(principal, record, record_id)
 
 
-_PATH_RECORDS = {
-    "opinions": "opinion",
-    "investigations": "investigation",
-    "site-consultations": "site_consultation",
-    "meetings": "meeting",
-    "resolution-items": "resolution_item",
-    "votes": "vote",  # the table of every vote kind (docs/record-kinds.md)
-}
-
-
-def record_of_path(path: str) -> str:
-    """``/api/v1/meetings/7/minutes/revisions`` → ``minutes``."""
+async def record_of_path(path: str, record_id: int) -> str:
+    """``/api/v1/meetings/7/minutes/revisions`` → ``minutes``; ``/api/v1/votes/3/…``
+    → the kind vote 3 is of."""
     parts = path.strip("/").split("/")
-    return "minutes" if "minutes" in parts else _PATH_RECORDS[parts[2]]
+    if parts[-2] == "minutes":
+        return "minutes"
+    kind, storage = REVISED_PATHS[parts[2]]
+    if kind:
+        return kind
+    table: Any = storage.table
+    row = await table.select(table.kind).where(table.id == record_id).first()
+    if row is None:
+        raise NotFound("记录不存在")
+    return str(row["kind"])

@@ -19,17 +19,18 @@ from api.errors import STATUS_OF_CODE, page_error
 from api.forms import MISSING, MISSING_CHOICE, FormData, parse_form
 from api.pages.signin import PageController, SignedIn, Visitor
 from api.pages.topic_forms import (
-    CORRECTION_FORMS,
     DOCUMENT_ACTIONS,
     DOCUMENT_FORMS,
     FIRE_FORM,
     LIMITS,
     RECORD_ACTION_FORMS,
-    RECORD_FORMS,
-    SAVED,
     URGE_FORM,
     PageForm,
+    correction_form,
+    limits_for,
+    record_form,
     roster,
+    saved_message,
 )
 from deliberation import archive, documents, permissions, records
 from deliberation.documents import KINDS, Publishing
@@ -38,6 +39,7 @@ from deliberation.errors import DomainError, NotFound, ValidationFailed
 from deliberation.overview import Overview, draftable_kinds, may_add, on_topic, topic_overview
 from deliberation.permissions import Subject
 from deliberation.pinning import loaded, workflow_of
+from deliberation.record_types import TYPES, storage_for
 from deliberation.schemas import DocumentPublish, DocumentRevoke, OpinionAnswer, OpinionRead
 from deliberation.security import Principal
 from deliberation.topics import topic_row, visible_topic
@@ -58,7 +60,9 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
     )
     investigations = await records.investigations_seen(principal, topic)
     site_consultations = await records.site_consultations_seen(principal, topic)
+    notes = await records.notes_seen(principal, topic)
     mine: list[tuple[str, int, int | None]] = [
+        *((n.kind, n.id, None) for n in notes),
         *(("opinion", o.id, o.author_id) for o in opinions),
         *(("investigation", r.id, None) for r in investigations),
         *(("site_consultation", r.id, None) for r in site_consultations),
@@ -88,6 +92,10 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
         "meetings": meetings,
         "investigations": investigations,
         "site_consultations": site_consultations,
+        "note_sections": [
+            {"kind": k.name, "label": k.label, "records": [n for n in notes if n.kind == k.name]}
+            for k in records.note_kinds(workflow_of(topic))
+        ],
         "votes": await records.votes_seen(principal, topic),
         "quorum_rules": quorum_rules(topic),
     }
@@ -144,9 +152,30 @@ def _not_found(
 ELSEWHERE = "该记录不属于这个议题"
 
 
-FORMS_UNDER_NEXT = ("investigation", "site_consultation", "meeting", "resolution_item")
-"""Record forms the next step can ask for in its place (minutes and the notice are
-placed by their own rules)."""
+def placed_under_next(workflow: Workflow) -> set[str]:
+    """Record forms the next step can ask for in its place: the kinds whose type says so
+    (minutes and the notice are placed by their own rules)."""
+    return {
+        r.name
+        for r in workflow.records
+        if (found := TYPES.get(r.type)) is not None and found.under_next
+    }
+
+
+def record_specs(workflow: Workflow) -> dict[str, dict[str, Any]]:
+    """Each of the workflow's record kinds with a form of fields (its type's): the
+    fields, the button and the form's id, for the page's one form macro."""
+    specs = {}
+    for r in workflow.records:
+        storage = storage_for(r.name, r.type)
+        if storage is not None and storage.form:
+            specs[r.name] = {
+                "fields": storage.form,
+                "button": storage.button.format(label=r.label),
+                "id": storage.form_id or r.name,
+                "label": r.label,
+            }
+    return specs
 
 
 def _work_plan(view: Overview, forms: dict[str, bool], meetings: list[Any]) -> dict[str, Any]:
@@ -159,8 +188,9 @@ def _work_plan(view: Overview, forms: dict[str, bool], meetings: list[Any]) -> d
         (d for d in view.documents if d.kind == "resolution_notice" and d.status == "draft"),
         None,
     )
+    placed = placed_under_next(workflow_of(view.topic))
     offered = {
-        **{kind: forms.get(kind, False) for kind in FORMS_UNDER_NEXT},
+        **{kind: forms.get(kind, False) for kind in placed},
         "minutes": forms.get("minutes", False) and minutes_meeting is not None,
         "resolution_notice": True,
     }
@@ -173,7 +203,7 @@ def _work_plan(view: Overview, forms: dict[str, bool], meetings: list[Any]) -> d
             here = (
                 offered.get(need.met_by, False)
                 and need.met_by not in under_next
-                and (step.mine or need.met_by in FORMS_UNDER_NEXT)
+                and (step.mine or need.met_by in placed)
             )
             if here:
                 under_next.add(need.met_by)
@@ -212,7 +242,8 @@ async def render_topic_page(
             # (the API says the same), on an error page.
             return _not_found(error, status=status_code)
         return _not_found(missing.detail)
-    kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
+    workflow = workflow_of(view.topic)
+    kinds = [r.name for r in workflow.records]
     forms = {kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds}
     seen = await _records_for(principal, view)
     posted = values or {}
@@ -242,13 +273,14 @@ async def render_topic_page(
             "kind_labels": KINDS,
             "rating_labels": RATING_LABELS,
             "stance_labels": STANCE_LABELS,
-            "limits": LIMITS,
+            "limits": limits_for(kinds),
+            "record_specs": record_specs(workflow),
             **seen,
             "form": form,
             "values": posted,
             **roster(posted if form and form.startswith(("minutes-", "correct_minutes-")) else {}),
             "problems": problems or {},
-            "saved": None if form else SAVED.get(request.query_params.get("saved", "")),
+            "saved": None if form else saved_message(request.query_params.get("saved", "")),
         },
         status_code=status_code,
     )
@@ -521,10 +553,11 @@ class TopicPageController(PageController):
         kind: FromPath[str],
         data: FormData,
     ) -> Redirect | Template:
-        if kind not in RECORD_FORMS:
+        page_form = record_form(kind)
+        if page_form is None:
             return _not_found(NO_SUCH_FORM)
         return await _save(
-            request, principal, publishing, topic_id, kind, RECORD_FORMS[kind], data, topic_id
+            request, principal, publishing, topic_id, kind, page_form, data, topic_id
         )
 
     @post(
@@ -574,7 +607,8 @@ class TopicPageController(PageController):
         data: FormData,
     ) -> Redirect | Template:
         """更正 a record: its fields as corrected, and the reason."""
-        if kind not in CORRECTION_FORMS:
+        page_form = correction_form(kind)
+        if page_form is None:
             return _not_found(NO_SUCH_FORM)
         return await _save(
             request,
@@ -582,10 +616,10 @@ class TopicPageController(PageController):
             publishing,
             topic_id,
             f"correct_{kind}-{record_id}",
-            CORRECTION_FORMS[kind],
+            page_form,
             data,
             record_id,
-            "meeting" if kind == "minutes" else kind,
+            kind,
         )
 
     @get("/{topic_id:int}/roster-row", operation_id="topic_page_roster_row")

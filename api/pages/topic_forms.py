@@ -4,80 +4,25 @@ and each field's length limit, taken from the shapes."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from api.forms import max_lengths
 from deliberation import county, documents, records, topics
+from deliberation.permissions import kind_label
+from deliberation.record_types import GENERIC, NAMED, Storage, roster_rows, storage_of
 from deliberation.schemas import (
     AttendeeIn,
     DocumentCreate,
     DocumentPublish,
     DocumentRevoke,
-    InvestigationCreate,
-    InvestigationPatch,
-    MeetingCreate,
-    MeetingPatch,
-    MinutesPatch,
-    MinutesUpdate,
-    OpinionAnswer,
-    OpinionCreate,
-    OpinionPatch,
-    ProgressCreate,
-    ResolutionItemCreate,
-    ResolutionItemPatch,
-    SatisfactionCreate,
-    SiteConsultationCreate,
-    SiteConsultationPatch,
     TransitionRequest,
     UrgeRequest,
-    VoteCreate,
 )
-
-CHINA_OFFSET = "+08:00"
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
-
-
-def _meeting_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """A ``datetime-local`` field (``2026-12-01T09:30``, some browsers add seconds) has
-    no zone: the meeting is in China time."""
-    given = dict(data)
-    when = str(given.get("scheduled_at") or "")
-    if _LOCAL_TIME.fullmatch(when):
-        seconds = "" if when.count(":") == 2 else ":00"
-        given["scheduled_at"] = f"{when}{seconds}{CHINA_OFFSET}"
-    return given
-
 
 ROSTER_ROWS = 3
 """Empty roster rows the minutes form offers beyond the people already on it."""
-
-
-def roster_rows(data: dict[str, Any]) -> list[dict[str, str]]:
-    """The roster editor's rows as posted (name, unit, attendance per row)."""
-    names = _as_list(data.get("attendee_name"))
-    units = _as_list(data.get("attendee_unit"))
-    kinds = _as_list(data.get("attendee_attendance"))
-    rows = []
-    for i, name in enumerate(names):
-        rows.append(
-            {
-                "name": name,
-                "unit": units[i] if i < len(units) else "",
-                "attendance": kinds[i] if i < len(kinds) else "present",
-            }
-        )
-    return rows
 
 
 def roster(posted: dict[str, Any]) -> dict[str, Any]:
@@ -87,23 +32,6 @@ def roster(posted: dict[str, Any]) -> dict[str, Any]:
     named = [row for row in rows if row["name"].strip()]
     spare = len(rows) - len(named) + (ROSTER_ROWS if posted.get("more_rows") else 0)
     return {"roster": named, "roster_spare": spare, "roster_default": ROSTER_ROWS}
-
-
-def _minutes_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """The roster rows with a name become the minutes' attendees; empty rows are spare."""
-    given = {k: v for k, v in data.items() if not k.startswith("attendee_")}
-    attendees = [
-        {k: v for k, v in row.items() if v} for row in roster_rows(data) if row["name"].strip()
-    ]
-    if attendees:  # none is a missing field, named with the others
-        given["attendees"] = attendees
-    return given
-
-
-def _progress_fields(data: dict[str, Any]) -> dict[str, Any]:
-    given = dict(data)
-    given["completed"] = str(given.get("completed") or "") == "true"
-    return given
 
 
 @dataclass(frozen=True)
@@ -123,79 +51,115 @@ class PageForm:
     may have moved on, and its form with it)."""
 
 
+def _service(name: str) -> Callable[..., Awaitable[Any]]:
+    service: Callable[..., Awaitable[Any]] = getattr(records, name)
+    return service
+
+
+def _posted(storage: Storage, kind: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The posted fields as the shape takes them; a generic table's shape names the
+    kind (the form's address does)."""
+    if storage.create is None or "kind" not in storage.create.__struct_fields__:
+        return storage.posted
+    return lambda data: {**storage.posted(data), "kind": kind}
+
+
+def _add_form(kind: str, storage: Storage) -> PageForm:
+    assert storage.create is not None
+    return PageForm(
+        storage.create, _service(storage.add), _posted(storage, kind), dict(storage.missing)
+    )
+
+
+def _correction_form(storage: Storage) -> PageForm:
+    assert storage.patch is not None
+    return PageForm(
+        storage.patch,
+        _service(storage.correct),
+        storage.posted,
+        dict(storage.correct_missing),
+        publishing=storage.publishing,
+    )
+
+
 RECORD_FORMS: dict[str, PageForm] = {
-    "opinion": PageForm(OpinionCreate, records.add_opinion),
-    "investigation": PageForm(InvestigationCreate, records.add_investigation),
-    "site_consultation": PageForm(SiteConsultationCreate, records.add_site_consultation),
-    "meeting": PageForm(
-        MeetingCreate,
-        records.schedule_meeting,
-        _meeting_fields,
-        {"scheduled_at": "请选择会议的日期和时间"},
-    ),
-    "resolution_item": PageForm(ResolutionItemCreate, records.add_resolution_item),
-    "satisfaction": PageForm(SatisfactionCreate, records.rate_satisfaction),
-    # Every record kind of type ``vote`` (docs/record-kinds.md "The vote kind").
-    "vote": PageForm(VoteCreate, records.add_vote),
+    kind: _add_form(kind, storage)
+    for kind, (kind_type, storage) in NAMED.items()
+    if storage.add and not kind_type.parent
 }
-"""Forms that add a record to the topic (to whom: the workflow's record kinds)."""
+"""Forms that add a record of a kind with a table of its own to the topic (to whom: the
+workflow's record kinds); the other kinds' forms: :func:`record_form`."""
 
 RECORD_ACTION_FORMS: dict[str, PageForm] = {
-    "opinion_answer": PageForm(OpinionAnswer, records.answer_opinion),
-    "minutes": PageForm(
-        MinutesUpdate,
-        records.record_minutes,
-        _minutes_fields,
-        {"attendees": "请至少填写一位参会人员的姓名"},
-    ),
-    "progress": PageForm(ProgressCreate, records.add_progress, _progress_fields),
+    kind: _add_form(kind, storage)
+    for kind, (kind_type, storage) in NAMED.items()
+    if storage.add and kind_type.parent
 }
 """Forms on one record of the topic: answer an opinion, a meeting's minutes, an item's
-progress. The record's id follows the kind in the form's address."""
-
+progress (kinds whose type is part of another's). The record's id follows the kind in
+the form's address."""
 
 CORRECTION_FORMS: dict[str, PageForm] = {
-    "opinion": PageForm(OpinionPatch, records.correct_opinion),
-    "investigation": PageForm(InvestigationPatch, records.correct_investigation),
-    "site_consultation": PageForm(SiteConsultationPatch, records.correct_site_consultation),
-    "meeting": PageForm(MeetingPatch, records.correct_meeting, _meeting_fields),
-    "minutes": PageForm(
-        MinutesPatch,
-        records.correct_minutes,
-        _minutes_fields,
-        {"attendees": "请至少填写一位参会人员的姓名"},
-        publishing=True,
-    ),
-    "resolution_item": PageForm(ResolutionItemPatch, records.correct_resolution_item),
+    kind: _correction_form(storage)
+    for kind, (_, storage) in NAMED.items()
+    if storage.patch is not None and storage.correct
 }
-"""Corrections (更正) of a record, with the reason; the record's id follows the kind."""
+"""Corrections (更正) of a record, with the reason; the record's id follows the kind
+(the other kinds': :func:`correction_form`)."""
 
 
-SAVED: dict[str, str] = {
-    "opinion": "您的意见已提交\uff0c答复后会显示在下方。",
-    "investigation": "调研记录已保存。",
-    "site_consultation": "现场协商记录已保存。",
-    "meeting": "会议已安排。",
-    "resolution_item": "协商成果已添加。",
-    "satisfaction": "您的评价已提交\uff0c谢谢\uff01",
-    "opinion_answer": "答复已保存。",
-    "minutes": "会议纪要已保存。",
-    "progress": "落实进展已保存。",
-    "vote": "表决记录已保存。",
+def _generic(kind: str) -> Storage | None:
+    storage = storage_of(kind)
+    return storage if storage is not None and storage.has_kind and kind not in NAMED else None
+
+
+def record_form(kind: str) -> PageForm | None:
+    """The form adding a record of ``kind``: its own, or its type's generic form (every
+    vote kind, a note kind without a table) for a kind a loaded workflow declares."""
+    if kind in RECORD_FORMS:
+        return RECORD_FORMS[kind]
+    storage = _generic(kind)
+    return _add_form(kind, storage) if storage is not None and storage.add else None
+
+
+def correction_form(kind: str) -> PageForm | None:
+    if kind in CORRECTION_FORMS:
+        return CORRECTION_FORMS[kind]
+    storage = _generic(kind)
+    ok = storage is not None and storage.patch is not None and storage.correct
+    return _correction_form(storage) if ok and storage is not None else None
+
+
+_OTHER_SAVED: dict[str, str] = {
     "document": "草稿已生成\uff0c请预览后发布。",
     "urge": "已督办\uff1a乡镇会在议题页和工作台看到督办意见\uff0c直到议题进入下一阶段。",
     "publish": "文件已发布\uff0c已出现在公开栏。",
     "revoke": "文件已撤销\uff0c核验页会显示撤销原因。",
-    "correct_opinion": "更正已保存\uff0c原来的内容作为历史版本保留。",
-    "correct_investigation": "更正已保存\uff0c原来的记录作为历史版本保留。",
-    "correct_site_consultation": "更正已保存\uff0c原来的记录作为历史版本保留。",
-    "correct_meeting": "会议信息已更正\uff0c原来的信息作为历史版本保留。",
-    "correct_minutes": "会议纪要已更正\uff0c原来的纪要作为历史版本保留。"
-    "如纪要已经印发\uff0c印发的文件不会改变\uff1a已生成新的会议纪要草稿\uff0c"
-    "请预览后发布\uff0c发布后替代原件。",
-    "correct_resolution_item": "协商成果已更正\uff0c原来的内容作为历史版本保留。",
 }
-"""What the page says after a form was saved (``?saved=<kind>``)."""
+
+SAVED: dict[str, str] = {
+    **{kind: storage.saved for kind, (_, storage) in NAMED.items() if storage.saved},
+    **{
+        f"correct_{kind}": storage.corrected
+        for kind, (_, storage) in NAMED.items()
+        if storage.corrected
+    },
+    **_OTHER_SAVED,
+}
+"""What the page says after a form was saved (``?saved=<kind>``), for the kinds with a
+table of their own and the other forms; the generic kinds': :func:`saved_message`."""
+
+
+def saved_message(key: str) -> str | None:
+    """What the page says after the form ``key`` was saved (``kind`` or ``correct_kind``)."""
+    if key in SAVED:
+        return SAVED[key]
+    correcting = key.startswith("correct_")
+    kind = key.removeprefix("correct_")
+    storage = _generic(kind) if kind.isidentifier() else None
+    if storage is None:
+        return None
+    return (storage.corrected if correcting else storage.saved).format(label=kind_label(kind))
 
 
 DOCUMENT_FORMS: dict[str, PageForm] = {
@@ -243,6 +207,11 @@ URGE_FORM = PageForm(
 
 LIMITS: dict[str, dict[str, int]] = {
     **{kind: max_lengths(form.shape) for kind, form in RECORD_FORMS.items()},
+    **{
+        t.name: max_lengths(t.generic.create)
+        for t in GENERIC.values()
+        if t.generic and t.generic.create
+    },
     **{kind: max_lengths(form.shape) for kind, form in RECORD_ACTION_FORMS.items()},
     **{f"correct_{kind}": max_lengths(form.shape) for kind, form in CORRECTION_FORMS.items()},
     "urge": max_lengths(UrgeRequest),
@@ -251,4 +220,18 @@ LIMITS: dict[str, dict[str, int]] = {
     "attendee": max_lengths(AttendeeIn),
 }
 """The longest input each page form takes, per field: the API's own limit (a form's
-kind is its name before any ``-id``), so the page never cuts or allows more."""
+kind is its name before any ``-id``), so the page never cuts or allows more. A generic
+type's kinds: :func:`limits_for`."""
+
+
+def limits_for(kinds: list[str]) -> dict[str, dict[str, int]]:
+    """:data:`LIMITS` with the forms of these kinds of generic types (a topic's)."""
+    found = dict(LIMITS)
+    for kind in kinds:
+        storage = _generic(kind)
+        if storage is not None:
+            if storage.create is not None:
+                found[kind] = max_lengths(storage.create)
+            if storage.patch is not None:
+                found[f"correct_{kind}"] = max_lengths(storage.patch)
+    return found

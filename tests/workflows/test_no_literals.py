@@ -189,22 +189,6 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         ),
         RECORD_WIRING + " (the topic page's sections by kind)",
     ),
-    "api/pages/topic_forms.py": (
-        frozenset(
-            {
-                "investigation",
-                "meeting",
-                "minutes",
-                "opinion",
-                "opinion_answer",
-                "progress",
-                "resolution_item",
-                "satisfaction",
-                "site_consultation",
-            }
-        ),
-        RECORD_WIRING + " (RECORD_FORMS, CORRECTION_FORMS)",
-    ),
     "templates/pages/topic.html": (
         frozenset(
             {
@@ -221,10 +205,6 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         ),
         RECORD_WIRING + " (record sections written out one kind at a time)",
     ),
-    "templates/pages/_topic_forms.html": (
-        frozenset({"investigation", "meeting", "resolution_item", "site_consultation"}),
-        RECORD_WIRING + " (one form per kind)",
-    ),
     "templates/pages/opinion_item.html": (frozenset({"opinion"}), RECORD_WIRING),
 }
 
@@ -239,7 +219,6 @@ _SIYI_WIRING: dict[str, frozenset[str]] = {
     "deliberation/tables.py": frozenset({"vote"}),
     "api/controllers/records.py": frozenset({"vote"}),
     "api/pages/topic.py": frozenset({"rejected"}),
-    "api/pages/topic_forms.py": frozenset({"vote"}),
     "templates/pages/topic.html": frozenset({"vote"}),
 }
 # 微协商 (workflows/micro/v1.toml) brought one document, wired like the others.

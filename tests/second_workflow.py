@@ -24,6 +24,7 @@ from deliberation.tables import (
     ArchiveItem,
     Document,
     Investigation,
+    NoteRecord,
     OutboxEvent,
     RecordRevision,
     ReminderSent,
@@ -135,6 +136,7 @@ async def take_out_topics_of(key: str) -> None:
     if not ids:
         return
     await Investigation.delete().where(Investigation.topic.is_in(ids))
+    await NoteRecord.delete().where(NoteRecord.topic.is_in(ids))
     await RecordRevision.delete().where(RecordRevision.topic.is_in(ids))
     await OutboxEvent.delete().where(OutboxEvent.topic.is_in(ids))
     await ReminderSent.delete().where(ReminderSent.topic.is_in(ids))

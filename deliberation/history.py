@@ -19,8 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from deliberation.permissions import Subject, allowed, event_view
+from deliberation.record_types import NAMED
 from deliberation.security import Principal
-from deliberation.tables import Opinion, SatisfactionRating, TopicEvent
+from deliberation.tables import TopicEvent
 
 NAMED_VIEWS = ("full",)
 """Views of a record in which the people it names are named (the actor among them)."""
@@ -28,8 +29,9 @@ WORDED_VIEWS = ("full", "public")
 """Views in which the event's own words (a step's reason, a correction's reason, an
 urge's note) are shown: the record in full, or a public topic's move or urge."""
 
-AUTHORED = ("opinion", "satisfaction")
-"""Records whose author may read them in full (``ReadRule.author_full``)."""
+AUTHORED = {kind: storage for kind, (_, storage) in NAMED.items() if storage.author}
+"""Records that name their author, who may read them in full (``ReadRule.author_full``):
+from the record types (docs/record-kinds.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +69,14 @@ def shown_data(view: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _authors(topic_id: int, wanted: set[str]) -> dict[tuple[str, int], int | None]:
-    """(record, id) → who added it, for the opinions and ratings of the topic."""
+    """(record, id) → who added it, for the topic's records of the ``wanted`` kinds."""
     found: dict[tuple[str, int], int | None] = {}
-    if "opinion" in wanted:
-        for r in await Opinion.select(Opinion.id, Opinion.author).where(Opinion.topic == topic_id):
-            found[("opinion", r["id"])] = r["author"]
-    if "satisfaction" in wanted:
-        for r in await SatisfactionRating.select(
-            SatisfactionRating.id, SatisfactionRating.representative
-        ).where(SatisfactionRating.topic == topic_id):
-            found[("satisfaction", r["id"])] = r["representative"]
+    for kind in sorted(wanted):
+        storage = AUTHORED[kind]
+        table: Any = storage.table
+        author = getattr(table, storage.author)
+        for r in await table.select(table.id, author).where(table.topic == topic_id):
+            found[(kind, r["id"])] = r[storage.author]
     return found
 
 

@@ -43,6 +43,7 @@ from deliberation.errors import (
     TransitionNotAllowed,
 )
 from deliberation.pinning import DEFAULT_KEY, loaded, workflow_of
+from deliberation.record_types import NAMED
 from deliberation.security import Principal
 from workflows import REGISTRY, ROLE_LABELS, VIEWS, WORKFLOW, RecordKind, Workflow
 from workflows.declaration import COUNTY, OFFICE, TOWNSHIP, VILLAGE
@@ -852,8 +853,9 @@ def event_shown(view: str, kind: str, record: str = "", workflow: Workflow = WOR
     return rule is not None and rule.public != "none"
 
 
-READ_AS: Final = {"minutes": "meeting", "opinion_answer": "opinion"}
-"""Record names events use that are read as part of another record."""
+READ_AS: Final = {kind: s.stored_as for kind, (_, s) in NAMED.items() if s.stored_as}
+"""Record names events use that are read as part of another record (minutes as their
+meeting, an answer as its opinion: the record types' ``stored_as``)."""
 
 
 def event_view(principal: Principal | None, subject: Subject, kind: str, record: str = "") -> str:

@@ -134,12 +134,8 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         "and operation ids they had before types (fixed by the migrations and the API)",
     ),
     "deliberation/permissions.py": (
-        frozenset({"meeting", "minutes", "opinion", "opinion_answer", "satisfaction"}),
-        RECORD_WIRING + " (VILLAGE_RECORDS, READ_AS)",
-    ),
-    "deliberation/history.py": (
         frozenset({"opinion", "satisfaction"}),
-        RECORD_WIRING + " (AUTHORED)",
+        RECORD_WIRING + " (VILLAGE_RECORDS: a representative adds these for their village)",
     ),
     "deliberation/changes.py": (
         frozenset({"opinion"}),

@@ -511,6 +511,13 @@ def storage_of(kind: str) -> Storage | None:
     return found.generic if found is not None else None
 
 
+def tables_of(type_name: str) -> list[type[Table]]:
+    """Every table records of a type are kept in (its kinds' own, then its generic one)."""
+    found = TYPES[type_name]
+    storages = [*found.kinds.values(), *([found.generic] if found.generic else [])]
+    return list(dict.fromkeys(s.table for s in storages))
+
+
 def storage_for(kind: str, type_name: str) -> Storage | None:
     """Where records of a kind declared with ``type_name`` live."""
     if kind in NAMED:

@@ -37,17 +37,16 @@ from deliberation.clock import CHINA, china_date, china_today
 from deliberation.errors import NotFound
 from deliberation.permissions import scope
 from deliberation.pinning import DEFAULT_KEY, loaded, workflow_of
+from deliberation.record_types import tables_of
 from deliberation.security import Principal
 from deliberation.tables import (
     Account,
-    Investigation,
     Meeting,
     MeetingAttendee,
     Opinion,
     ProgressReport,
     ResolutionItem,
     SatisfactionRating,
-    SiteConsultation,
     Topic,
     TopicEvent,
     Township,
@@ -380,7 +379,8 @@ async def _read(year: int, township_id: int | None, today: date) -> _Rows:
         items[item["topic"]].append(item)
     done_on = await completion_days(*scope(ProgressReport.item.topic))
     records_by: dict[int, list[int]] = defaultdict(list)
-    for table in (Investigation, SiteConsultation):
+    notes: list[Any] = tables_of("note")  # every kind of note (docs/record-kinds.md)
+    for table in notes:
         for row in await table.select(table.topic, table.recorded_by).where(*scope(table.topic)):
             records_by[row["topic"]].append(row["recorded_by"])
     present: dict[int, set[tuple[int, str]]] = defaultdict(set)

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from deliberation.record_types import GENERIC, NAMED
+
 SNAPSHOT = Path(__file__).parent / "files" / "openapi_records.json"
 TAGS = {"records", "corrections"}
 
@@ -57,3 +59,36 @@ async def test_the_record_routes_keep_their_contract(client: httpx.AsyncClient) 
     assert not changed, f"record routes changed: {changed}"
     moved = [k for k, s in before["schemas"].items() if now["schemas"].get(k) != s]
     assert not moved, f"schemas changed: {moved}"
+
+
+async def test_each_record_types_routes_are_the_ones_served(client: httpx.AsyncClient) -> None:
+    """What a record type says of its routes (deliberation/record_types.py: path and
+    operation ids, its shapes) is what the API serves: one description, kept true."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    served = {
+        (method.upper(), path): op["operationId"]
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    storages = [
+        *(storage for _, storage in NAMED.values()),
+        *(t.generic for t in GENERIC.values() if t.generic is not None),
+    ]
+    checked = 0
+    for storage in storages:
+        if not storage.path:
+            continue
+        add, listed, correct = storage.operations
+        collection = f"/api/v1/topics/{{topic_id}}/{storage.path}"
+        assert served[("POST", collection)] == add
+        assert served[("GET", collection)] == listed
+        if correct:
+            assert served[("PATCH", f"/api/v1/{storage.path}/{{record_id}}")] == correct
+        if storage.revised and correct:
+            assert ("GET", f"/api/v1/{storage.path}/{{record_id}}/revisions") in served
+        body = schema["paths"][collection]["post"]["requestBody"]["content"]["application/json"]
+        assert storage.create is not None
+        assert body["schema"]["$ref"].endswith(f"/{storage.create.__name__}")
+        checked += 1
+    assert checked >= 8

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from deliberation.clock import china_date, china_today
+from deliberation.clock import china_date, china_today, chinese_date
 from deliberation.deadlines import (
     TimeLeft,
     days_ago,
@@ -36,6 +36,7 @@ from deliberation.permissions import (
 )
 from deliberation.pinning import state_names, terminal_states, workflow_of
 from deliberation.records import item_reads
+from deliberation.requirements import StageWindow, stage_window
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.scoping import topic_conditions
 from deliberation.security import Principal
@@ -95,13 +96,42 @@ def due_for(
     if due_on is None or principal is None:
         return None
     today = today or china_today()
-    left = stage_time_left(topic["state"], due_on, today, calendar, workflow_of(topic))
+    workflow = workflow_of(topic)
+    left = stage_time_left(topic["state"], due_on, today, calendar, workflow)
     if sees_time_limits(principal, topic):
-        label = due_label(topic["state"], due_on) or ""
+        label = due_label(topic["state"], due_on, workflow) or ""
         return Due(f"{label}期限", due_on, is_overdue(due_on, today), left)
     if allowed(principal, "record.add", Subject.of_topic(topic), "opinion"):
         return Due("意见征集至", due_on, left=left)
     return None
+
+
+@dataclass(frozen=True)
+class WindowLine:
+    """The opinion window of the topic's stage as its page says it, to everyone who
+    reads the topic (docs/decisions.md "The window line"): ``意见征集至 2026年10月9日（还剩
+    3 个工作日）``, ``今天是意见征集的最后一天``, then ``意见征集已于2026年10月9日截止``;
+    once closed, the records it closes (``closes``) are no longer offered."""
+
+    text: str
+    closed: bool
+    last_day: date
+    closes: frozenset[str]
+
+
+def window_line(
+    window: StageWindow | None, today: date, calendar: WorkingDays | None = None
+) -> WindowLine | None:
+    if window is None:
+        return None
+    last = window.last_day
+    if window.closed(today):
+        text = f"{window.label}已于{chinese_date(last)}截止"
+    elif today == last:
+        text = f"今天是{window.label}的最后一天"
+    else:
+        text = f"{window.label}至 {chinese_date(last)}（{time_left(last, today, calendar).text}）"
+    return WindowLine(text, window.closed(today), last, window.records)
 
 
 @dataclass(frozen=True)
@@ -172,6 +202,8 @@ class Overview:
     """Each result still being carried out: how far its deadline is (calendar days)."""
     posting_left: dict[int, TimeLeft] = field(default_factory=dict)
     """Each published document: how far its posting period (公示期) is from its end."""
+    window: WindowLine | None = None
+    """The stage's opinion window (微协商's 征求意见), shown to everyone who reads the topic."""
 
 
 def event_label(kind: str, trigger: str, record: str, workflow: Workflow = WORKFLOW) -> str:
@@ -255,6 +287,7 @@ async def topic_overview(
     else:
         documents = await public_topic_documents(topic_id, publishing)
         planned = []
+    calendar = await working_days()
     return Overview(
         topic=topic,
         state_label=workflow.state(topic["state"]).label,
@@ -264,7 +297,7 @@ async def topic_overview(
         items=items,
         documents=documents,
         steps_next=planned,
-        due=due_for(principal, topic, today, await working_days()) if own else None,
+        due=due_for(principal, topic, today, calendar) if own else None,
         description=topic["description"] if own else None,
         posting_left=await postings_left(
             (d.id, d.posting_ends_on) for d in documents if d.status == "published"
@@ -272,6 +305,7 @@ async def topic_overview(
         item_left={
             i.id: time_left(i.due_date, today, working=False) for i in items if not i.completed
         },
+        window=window_line(await stage_window(topic, workflow), today, calendar),
     )
 
 
@@ -318,6 +352,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         Topic.township,
         Topic.village,
         Topic.due_on,
+        Topic.stage_entered_on,
         Topic.urged_at,
         Topic.workflow_key,
         Topic.workflow_version,
@@ -340,11 +375,17 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         urged = not finished and row["urged_at"] is not None
         waiting: str | None
         done_note: str | None = None
+        finished_window = False
         anchor = ""
         if finished:
             waiting = None
         elif by_records:
             kind = _may_add(principal, row)
+            window = await stage_window(row, workflow_of(row))
+            if kind and window and window.closed(today) and kind.name in window.records:
+                # Its window closed: nothing to add any more (docs/decisions.md "The
+                # window line"), nor a date that passed.
+                kind, finished_window = None, True
             waiting = (
                 REPRESENTATIVE_PROMPTS.get(kind.name, f"可以添加{kind.label}") if kind else None
             )
@@ -363,7 +404,9 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 title=row["title"],
                 state=row["state"],
                 state_label=workflow_of(row).state(row["state"]).label,
-                due=None if finished else due_for(principal, row, today, calendar),
+                due=None
+                if finished or finished_window
+                else due_for(principal, row, today, calendar),
                 overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
                 finished=finished,

@@ -34,7 +34,7 @@ from api.pages.topic_forms import (
 from deliberation import archive, documents, permissions, records
 from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
-from deliberation.errors import DomainError, NotFound, ValidationFailed
+from deliberation.errors import DomainError, NotFound, StageClosed, ValidationFailed
 from deliberation.overview import Overview, draftable_kinds, may_add, on_topic, topic_overview
 from deliberation.permissions import Subject
 from deliberation.pinning import loaded, workflow_of
@@ -213,7 +213,14 @@ async def render_topic_page(
             return _not_found(error, status=status_code)
         return _not_found(missing.detail)
     kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
-    forms = {kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds}
+    # A closed opinion window takes no more of its records, though the topic is still in
+    # its state: the page does not offer what the API refuses (docs/decisions.md "The
+    # window line").
+    closed = view.window.closes if view.window and view.window.closed else frozenset()
+    forms = {
+        kind: not view.public and kind not in closed and may_add(principal, view.topic, kind)
+        for kind in kinds
+    }
     seen = await _records_for(principal, view)
     posted = values or {}
     return Template(
@@ -293,10 +300,11 @@ async def _save(
         return await render_topic_page(*again, None, 422, form, data, found)
     except DomainError as refused:
         status = STATUS_OF_CODE.get(refused.code, 400)
-        # Refused for who they are (403) or what they may see (404), or a form whose
+        # Refused for who they are (403) or what they may see (404), a form whose
         # refusals belong on top (a step: the topic moved meanwhile, something is
-        # missing): said at the top of the page, the form may not be offered any more.
-        if status in (403, 404) or page_form.refused_on_top:
+        # missing) or a window that closed since the form was shown: said at the top of
+        # the page, the form may not be offered any more.
+        if status in (403, 404) or page_form.refused_on_top or isinstance(refused, StageClosed):
             return await _refused(*again, refused, form, data)
         return await render_topic_page(*again, None, status, form, data, {"form": refused.detail})
     kind = form.split("-")[0]

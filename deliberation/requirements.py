@@ -161,7 +161,8 @@ class StageWindow:
     """What the window is for, in the workflow's words (``意见征集``)."""
     last_day: date
     records: frozenset[str]
-    """The record kinds it closes: those open in the state (opinions)."""
+    """The record kinds it closes: those open in the state that are added to the topic
+    (opinions); a record added to another one (an opinion's answer) stays open."""
 
     def closed(self, today: date) -> bool:
         return today > self.last_day
@@ -188,7 +189,7 @@ async def stage_window(topic: dict[str, Any], workflow: Workflow) -> StageWindow
     return StageWindow(
         label=limit.label or "意见征集",
         last_day=last,
-        records=frozenset(r.name for r in workflow.records if state in r.open_in),
+        records=frozenset(r.name for r in workflow.records if state in r.open_in and not r.part_of),
     )
 
 

@@ -31,7 +31,7 @@ from api.pages.topic_forms import (
     PageForm,
     roster,
 )
-from deliberation import archive, documents, permissions, records
+from deliberation import archive, documents, permissions, records, shuoshi_day
 from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
 from deliberation.errors import DomainError, NotFound, StageClosed, ValidationFailed
@@ -223,6 +223,13 @@ async def render_topic_page(
     }
     seen = await _records_for(principal, view)
     posted = values or {}
+    # 村民说事: the village's next 说事日, where villagers and their representative read
+    # the topic (docs/decisions.md "The 说事日 on the pages").
+    next_day = (
+        await shuoshi_day.next_day_of(view.topic["village"])
+        if workflow_of(view.topic).shuoshi_day
+        else None
+    )
     return Template(
         "topic.html",
         context={
@@ -256,6 +263,7 @@ async def render_topic_page(
             **roster(posted if form and form.startswith(("minutes-", "correct_minutes-")) else {}),
             "problems": problems or {},
             "saved": None if form else SAVED.get(request.query_params.get("saved", "")),
+            "shuoshi_next": shuoshi_day.day_words(next_day) if next_day else None,
         },
         status_code=status_code,
     )

@@ -23,6 +23,8 @@ __all__ = ["at"]  # the clock-moving fixture, used by name
 MICRO = REGISTRY.latest("micro")
 WINDOW = next(s for s in MICRO.states if s.time_limit and s.time_limit.window)
 OPINION = next(r.name for r in MICRO.records if WINDOW.name in r.open_in and r.type == "opinion")
+ANSWER = next(r.name for r in MICRO.records if r.part_of == OPINION)
+"""An opinion's answer: added to the opinion, it stays open after the window closes."""
 LEAVE = next(t for t in MICRO.transitions if WINDOW.name in t.sources and not t.danger)
 """The step out of the window (形成微建议), which waits for it to close."""
 
@@ -94,6 +96,7 @@ async def test_the_window_line_counts_down_to_its_last_day_and_the_form_goes_aft
     staff, staff_page = await _page(app, t, "staff", tid)
     assert "意见征集已于2026年10月9日截止" in _line(staff_page)
     assert f'id="fire-{LEAVE.trigger}-form"' in staff_page
+    assert f"/records/{ANSWER}/" in staff_page  # the opinion may still be answered
     moved = await staff.post(
         f"/topics/{tid}/transitions",
         data={"trigger": LEAVE.trigger, "version": str(topic["version"] + 1)},

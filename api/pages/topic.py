@@ -149,7 +149,9 @@ FORMS_UNDER_NEXT = ("investigation", "site_consultation", "meeting", "resolution
 placed by their own rules)."""
 
 
-def _work_plan(view: Overview, forms: dict[str, bool], meetings: list[Any]) -> dict[str, Any]:
+def _work_plan(
+    view: Overview, forms: dict[str, bool], meetings: list[Any], drafts: dict[str, str]
+) -> dict[str, Any]:
     """The page arranged by what to do next: each step forward with what it still
     needs (a form placed under it the first time a need appears), the steps that end
     the topic apart, and which forms are therefore not repeated in their sections."""
@@ -162,18 +164,20 @@ def _work_plan(view: Overview, forms: dict[str, bool], meetings: list[Any]) -> d
     offered = {
         **{kind: forms.get(kind, False) for kind in FORMS_UNDER_NEXT},
         "minutes": forms.get("minutes", False) and minutes_meeting is not None,
-        "resolution_notice": True,
+        # Only to those who may draft it (村民说事's cadre takes the step, staff draft).
+        "resolution_notice": "resolution_notice" in drafts,
     }
     under_next: set[str] = set()
     plan = []
     for step in forward:
         rows = []
         for need in step.missing:
-            # Someone else's step offers only the records this person adds.
+            # Someone else's step offers only the records this person adds and the
+            # documents they draft.
             here = (
                 offered.get(need.met_by, False)
                 and need.met_by not in under_next
-                and (step.mine or need.met_by in FORMS_UNDER_NEXT)
+                and (step.mine or need.met_by in FORMS_UNDER_NEXT or need.met_by in drafts)
             )
             if here:
                 under_next.add(need.met_by)
@@ -223,6 +227,7 @@ async def render_topic_page(
     }
     seen = await _records_for(principal, view)
     posted = values or {}
+    drafts = {} if view.public else draftable_kinds(principal, view.topic)
     # 村民说事: the village's next 说事日, where villagers and their representative read
     # the topic (docs/decisions.md "The 说事日 on the pages").
     next_day = (
@@ -238,7 +243,7 @@ async def render_topic_page(
             "error": error,
             "signed_in": principal is not None,
             "forms": forms,
-            **_work_plan(view, forms, seen["meetings"]),
+            **_work_plan(view, forms, seen["meetings"], drafts),
             "staff": not view.public
             and bool(
                 permissions.allowed(principal, "document.read_draft", Subject.of_topic(view.topic))
@@ -252,7 +257,7 @@ async def render_topic_page(
             # Those who take no steps but add records (a representative): their part first.
             "representative": not view.public
             and permissions.scope(principal, "my.list").waits_on == "records",
-            "document_kinds": draftable_kinds(principal, view.topic),
+            "document_kinds": drafts,
             "kind_labels": KINDS,
             "rating_labels": RATING_LABELS,
             "stance_labels": STANCE_LABELS,

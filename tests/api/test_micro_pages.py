@@ -6,17 +6,26 @@ a page session does not outlive a move of days, so each look signs in again."""
 
 from __future__ import annotations
 
-from datetime import date
+import shutil
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from html import unescape
+from pathlib import Path
 
 import httpx
+import pytest
 from litestar import Litestar
 
-from deliberation.tables import Opinion
+from deliberation import context
+from deliberation.tables import Opinion, Topic
 from tests.api.test_micro import LAST_DAY, NEXT_DAY, OPENED, _soliciting, at
 from tests.api.test_sessions_end import page_client
-from tests.world import Township, World, new_township
-from workflows.registry import REGISTRY
+from tests.conftest import browser
+from tests.second_workflow import take_out_topics_of
+from tests.world import Township, World, fire, new_township, unique
+from workflows.declaration import Workflow
+from workflows.registry import HERE as SHIPPED
+from workflows.registry import REGISTRY, Registry
 
 __all__ = ["at"]  # the clock-moving fixture, used by name
 
@@ -105,6 +114,56 @@ async def test_the_window_line_counts_down_to_its_last_day_and_the_form_goes_aft
     after = unescape((await staff.get(f"/topics/{tid}")).text)
     assert MICRO.state(LEAVE.dest).label in after
     assert 'id="opinion-window"' not in after
+
+
+PUBLIC_KEY = "micro_public"
+
+
+@pytest.fixture
+async def public_window(tmp_path: Path) -> AsyncIterator[Workflow]:
+    """微协商 as a county might copy it with its topics public from 征求意见 on (the
+    shipped one is public from 形成微建议), loaded beside the shipped workflows; its
+    topics are taken out afterwards."""
+    for shipped in SHIPPED.iterdir():
+        if shipped.is_dir() and any(shipped.glob("v*.toml")):
+            shutil.copytree(shipped, tmp_path / shipped.name)
+    text = (SHIPPED / MICRO.key / "v1.toml").read_text(encoding="utf-8")
+    text = text.replace(f'key = "{MICRO.key}"', f'key = "{PUBLIC_KEY}"')
+    text = text.replace(f'public_from = "{MICRO.public_from}"', f'public_from = "{WINDOW.name}"')
+    (tmp_path / PUBLIC_KEY).mkdir()
+    (tmp_path / PUBLIC_KEY / "v1.toml").write_text(text, encoding="utf-8")
+    here = context.current()
+    before = here.workflows
+    here.workflows = Registry.load(tmp_path)
+    try:
+        yield here.workflows.latest(PUBLIC_KEY)
+    finally:
+        here.workflows = before
+        await take_out_topics_of(PUBLIC_KEY)
+
+
+async def test_the_public_reads_the_window_line_where_the_topic_is_public(
+    world: World, app: Litestar, public_window: Workflow
+) -> None:
+    t = await new_township(world, "公开征集镇")
+    opened = await t["liaison"].post(
+        "/api/v1/topics",
+        {"title": unique("小区路灯"), "description": "路灯坏了。", "workflow": PUBLIC_KEY},
+    )
+    assert opened.status_code == 201, opened.text
+    topic = opened.json()
+    start = next(tr.trigger for tr in public_window.transitions if tr.dest == WINDOW.name)
+    assert (await fire(t["liaison"], topic, start)).status_code == 200
+    anyone, _ = await browser(app)
+    public = unescape((await anyone.get(f"/topics/{topic['id']}")).text)
+    assert "公开信息" in public
+    assert "意见征集至 " in _line(public) and "个工作日" in _line(public)
+    assert 'id="opinion-form"' not in public
+
+    last = date.fromisoformat(str(topic["created_at"])[:10]) - timedelta(days=40)
+    await Topic.update({Topic.stage_entered_on: last}).where(Topic.id == topic["id"])
+    public = unescape((await anyone.get(f"/topics/{topic['id']}")).text)
+    assert "意见征集已于" in _line(public) and "截止" in _line(public)
 
 
 async def test_a_standard_topic_page_has_no_window_line(world: World, app: Litestar) -> None:

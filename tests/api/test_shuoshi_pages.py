@@ -179,6 +179,12 @@ async def test_a_shuoshi_topic_walked_from_its_pages_by_the_roles_the_file_names
         f"/topics/{tid}/records/{RECORDS['progress']}/{item['id']}",
         {"note": "五盏路灯已更换", "percent": "100", "completed": "true"},
     )
+    # The 办事结果公示 the cadre's step waits for is offered to staff, who draft it (under
+    # 下一步), not to the cadre, who could not.
+    assert 'id="notice-form"' not in (await cadre.get(f"/topics/{tid}")).text
+    staff_page = (await staff.get(f"/topics/{tid}")).text
+    assert 'id="notice-form"' in staff_page
+    assert f'id="plan-{trigger_to(PATH[3])}"' in staff_page
     await _post(staff, f"/topics/{tid}/documents", {"kind": DOCUMENT})
     draft = next(
         d

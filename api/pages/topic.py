@@ -228,12 +228,16 @@ async def render_topic_page(
     seen = await _records_for(principal, view)
     posted = values or {}
     drafts = {} if view.public else draftable_kinds(principal, view.topic)
+    plan = _work_plan(view, forms, seen["meetings"], drafts)
+    workflow = workflow_of(view.topic)
+    labels = {
+        **{k.name: k.label for k in workflow.records},
+        **{k.name: k.label for k in workflow.documents},
+    }
     # 村民说事: the village's next 说事日, where villagers and their representative read
     # the topic (docs/decisions.md "The 说事日 on the pages").
     next_day = (
-        await shuoshi_day.next_day_of(view.topic["village"])
-        if workflow_of(view.topic).shuoshi_day
-        else None
+        await shuoshi_day.next_day_of(view.topic["village"]) if workflow.shuoshi_day else None
     )
     return Template(
         "topic.html",
@@ -243,7 +247,7 @@ async def render_topic_page(
             "error": error,
             "signed_in": principal is not None,
             "forms": forms,
-            **_work_plan(view, forms, seen["meetings"], drafts),
+            **plan,
             "staff": not view.public
             and bool(
                 permissions.allowed(principal, "document.read_draft", Subject.of_topic(view.topic))
@@ -259,6 +263,8 @@ async def render_topic_page(
             and permissions.scope(principal, "my.list").waits_on == "records",
             "document_kinds": drafts,
             "kind_labels": KINDS,
+            # What the next step waits for that this person adds (their part, first).
+            "my_part": "、".join(labels[k] for k in sorted(plan["under_next"]) if k in labels),
             "rating_labels": RATING_LABELS,
             "stance_labels": STANCE_LABELS,
             "limits": LIMITS,

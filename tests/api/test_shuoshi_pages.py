@@ -126,6 +126,10 @@ async def test_a_shuoshi_topic_walked_from_its_pages_by_the_roles_the_file_names
     )
     tid = int(opened.headers["location"].rstrip("/").split("/")[-1])
     assert await _state_label(rep, tid) == SHUOSHI.state(PATH[0]).label
+    # Their part first: the 说事记录 the next step waits for (not "nothing to do").
+    said = SHUOSHI.record(RECORDS["note"]).label
+    first = await _text(rep, f"/topics/{tid}")
+    assert f"推进这个议题还需要您填写：{said}" in first and "目前没有需要您办理的事项" not in first
     await _post(
         rep,
         f"/topics/{tid}/records/{RECORDS['note']}",

@@ -163,7 +163,10 @@ def _work_plan(
     )
     offered = {
         **{kind: forms.get(kind, False) for kind in FORMS_UNDER_NEXT},
-        "minutes": forms.get("minutes", False) and minutes_meeting is not None,
+        # With no meeting waiting for its minutes, the meeting's form in their place
+        # (村民说事's 议事: the step needs the 议事会纪要, nothing asked for the 议事会).
+        "minutes": forms.get("minutes", False)
+        and (minutes_meeting is not None or forms.get("meeting", False)),
         # Only to those who may draft it (村民说事's cadre takes the step, staff draft).
         "resolution_notice": "resolution_notice" in drafts,
     }
@@ -181,6 +184,8 @@ def _work_plan(
             )
             if here:
                 under_next.add(need.met_by)
+                if need.met_by == "minutes" and minutes_meeting is None:
+                    under_next.add("meeting")
             rows.append((need, here))
         # Someone else's step is shown only where this person can help it along.
         if step.mine or any(here for _, here in rows):
@@ -264,6 +269,7 @@ async def render_topic_page(
             "document_kinds": drafts,
             "kind_labels": KINDS,
             # What the next step waits for that this person adds (their part, first).
+            "labels": labels,
             "my_part": "、".join(labels[k] for k in sorted(plan["under_next"]) if k in labels),
             "rating_labels": RATING_LABELS,
             "stance_labels": STANCE_LABELS,

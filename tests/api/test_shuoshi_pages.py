@@ -145,7 +145,10 @@ async def test_a_shuoshi_topic_walked_from_its_pages_by_the_roles_the_file_names
     await _fire(cadre, t, tid, trigger_to(PATH[1]))
     assert await _state_label(cadre, tid) == SHUOSHI.state(PATH[1]).label
 
-    # 议事: the 议事会, its minutes with the roster, an item; then 议定办事.
+    # 议事: the 议事会, its minutes with the roster, an item; then 议定办事. The step waits
+    # for the minutes; with no 议事会 yet, its form is offered in their place, once.
+    page = (await cadre.get(f"/topics/{tid}")).text
+    assert 'id="meeting-first"' in page and page.count('id="meeting-form"') == 1
     held = (china_today() - timedelta(days=1)).isoformat()
     await _post(
         cadre,
@@ -153,6 +156,8 @@ async def test_a_shuoshi_topic_walked_from_its_pages_by_the_roles_the_file_names
         {"scheduled_at": f"{held}T19:30", "place": "村委会议室", "host": "村党支部书记王强"},
     )
     meeting = (await t["village_cadre"].get(f"/api/v1/topics/{tid}/meetings")).json()[0]
+    page = (await cadre.get(f"/topics/{tid}")).text
+    assert f'id="minutes-{meeting["id"]}-form"' in page and 'id="meeting-first"' not in page
     await _post(
         cadre,
         f"/topics/{tid}/records/{RECORDS['minutes']}/{meeting['id']}",

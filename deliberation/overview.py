@@ -96,10 +96,9 @@ def due_for(
     if due_on is None or principal is None:
         return None
     today = today or china_today()
-    workflow = workflow_of(topic)
-    left = stage_time_left(topic["state"], due_on, today, calendar, workflow)
+    left = stage_time_left(topic["state"], due_on, today, calendar, workflow_of(topic))
     if sees_time_limits(principal, topic):
-        label = due_label(topic["state"], due_on, workflow) or ""
+        label = due_label(topic["state"], due_on, workflow_of(topic)) or ""
         return Due(f"{label}期限", due_on, is_overdue(due_on, today), left)
     if allowed(principal, "record.add", Subject.of_topic(topic), "opinion"):
         return Due("意见征集至", due_on, left=left)
@@ -195,6 +194,8 @@ class Overview:
     steps_next: list[NextStep] = field(default_factory=list)
     """What this person may do now (the step buttons), with what each still needs."""
     due: Due | None = None
+    window: WindowLine | None = None
+    """The stage's opinion window (微协商's 征求意见), shown to everyone who reads the topic."""
     description: str | None = None
     """The problem as its opener wrote it: the township's people only (it may name
     villagers); the public version leaves it out."""
@@ -202,8 +203,6 @@ class Overview:
     """Each result still being carried out: how far its deadline is (calendar days)."""
     posting_left: dict[int, TimeLeft] = field(default_factory=dict)
     """Each published document: how far its posting period (公示期) is from its end."""
-    window: WindowLine | None = None
-    """The stage's opinion window (微协商's 征求意见), shown to everyone who reads the topic."""
 
 
 def event_label(kind: str, trigger: str, record: str, workflow: Workflow = WORKFLOW) -> str:
@@ -287,7 +286,6 @@ async def topic_overview(
     else:
         documents = await public_topic_documents(topic_id, publishing)
         planned = []
-    calendar = await working_days()
     return Overview(
         topic=topic,
         state_label=workflow.state(topic["state"]).label,
@@ -297,7 +295,8 @@ async def topic_overview(
         items=items,
         documents=documents,
         steps_next=planned,
-        due=due_for(principal, topic, today, calendar) if own else None,
+        due=due_for(principal, topic, today, await working_days()) if own else None,
+        window=window_line(await stage_window(topic, workflow), today, await working_days()),
         description=topic["description"] if own else None,
         posting_left=await postings_left(
             (d.id, d.posting_ends_on) for d in documents if d.status == "published"
@@ -305,7 +304,6 @@ async def topic_overview(
         item_left={
             i.id: time_left(i.due_date, today, working=False) for i in items if not i.completed
         },
-        window=window_line(await stage_window(topic, workflow), today, calendar),
     )
 
 
@@ -375,17 +373,12 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         urged = not finished and row["urged_at"] is not None
         waiting: str | None
         done_note: str | None = None
-        finished_window = False
+        window_shut = False
         anchor = ""
         if finished:
             waiting = None
         elif by_records:
             kind = _may_add(principal, row)
-            window = await stage_window(row, workflow_of(row))
-            if kind and window and window.closed(today) and kind.name in window.records:
-                # Its window closed: nothing to add any more (docs/decisions.md "The
-                # window line"), nor a date that passed.
-                kind, finished_window = None, True
             waiting = (
                 REPRESENTATIVE_PROMPTS.get(kind.name, f"可以添加{kind.label}") if kind else None
             )
@@ -397,6 +390,12 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         else:
             can = available_triggers(principal, row)
             waiting = "待您办理" if can else None
+        if by_records and not finished and waiting is not None and kind is not None:
+            window = await stage_window(row, workflow_of(row))
+            if window and window.closed(today) and kind.name in window.records:
+                # Its window closed: nothing to add any more (docs/decisions.md "The
+                # window line"), nor a date that passed.
+                waiting, anchor, window_shut = None, "", True
         found.append(
             MyTopic(
                 id=row["id"],
@@ -404,9 +403,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 title=row["title"],
                 state=row["state"],
                 state_label=workflow_of(row).state(row["state"]).label,
-                due=None
-                if finished or finished_window
-                else due_for(principal, row, today, calendar),
+                due=None if finished or window_shut else due_for(principal, row, today, calendar),
                 overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
                 finished=finished,

@@ -222,16 +222,14 @@ async def render_topic_page(
             return _not_found(error, status=status_code)
         return _not_found(missing.detail)
     kinds = [*RECORD_FORMS, *RECORD_ACTION_FORMS]
-    # A closed opinion window takes no more of its records, though the topic is still in
-    # its state: the page does not offer what the API refuses (docs/decisions.md "The
-    # window line").
-    closed = view.window.closes if view.window and view.window.closed else frozenset()
-    forms = {
-        kind: not view.public and kind not in closed and may_add(principal, view.topic, kind)
-        for kind in kinds
-    }
+    forms = {kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds}
     seen = await _records_for(principal, view)
     posted = values or {}
+    if view.window and view.window.closed:
+        # A closed opinion window takes no more of its records, though the topic is still
+        # in its state: the page does not offer what the API refuses (docs/decisions.md
+        # "The window line").
+        forms.update(dict.fromkeys(view.window.closes & forms.keys(), False))
     drafts = {} if view.public else draftable_kinds(principal, view.topic)
     plan = _work_plan(view, forms, seen["meetings"], drafts)
     workflow = workflow_of(view.topic)

@@ -286,6 +286,7 @@ async def topic_overview(
     else:
         documents = await public_topic_documents(topic_id, publishing)
         planned = []
+    window = window_line(await stage_window(topic, workflow), today, await working_days())
     return Overview(
         topic=topic,
         state_label=workflow.state(topic["state"]).label,
@@ -295,8 +296,9 @@ async def topic_overview(
         items=items,
         documents=documents,
         steps_next=planned,
-        due=due_for(principal, topic, today, await working_days()) if own else None,
-        window=window_line(await stage_window(topic, workflow), today, await working_days()),
+        # The window's line replaces the stage's date (docs/decisions.md "The window line").
+        due=due_for(principal, topic, today, await working_days()) if own and not window else None,
+        window=window,
         description=topic["description"] if own else None,
         posting_left=await postings_left(
             (d.id, d.posting_ends_on) for d in documents if d.status == "published"

@@ -44,7 +44,7 @@ from deliberation.schemas import (
 )
 
 REVISED_PATHS: dict[str, tuple[str, Storage]] = {
-    **{s.path: (kind, s) for kind, (_, s) in NAMED.items() if s.path and s.revised},
+    **{s.path: (kind, s) for kind, (_, s) in NAMED.items() if s.path and s.revised and s.correct},
     **{
         t.generic.path: ("", t.generic)
         for t in GENERIC.values()

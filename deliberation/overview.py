@@ -35,6 +35,7 @@ from deliberation.permissions import (
     sees_time_limits,
 )
 from deliberation.pinning import state_names, terminal_states, workflow_of
+from deliberation.record_content import FIELDS, record_key
 from deliberation.records import item_reads
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.scoping import topic_conditions
@@ -469,7 +470,9 @@ _RECORD_TABLES: dict[str, Any] = {
 async def on_topic(record: str, record_id: int, topic_id: int) -> bool:
     """Whether the record a page form names (an opinion to answer, a meeting's minutes,
     an item's progress, a document) belongs to the topic whose page it was sent from."""
-    table = _RECORD_TABLES[record]
+    # A kind not wired above (a vote, corrected from the page) is found by its vouched
+    # table (record_content.FIELDS), its kind's name being the record's.
+    table: Any = _RECORD_TABLES.get(record) or FIELDS[record_key(record)][0]
     if not valid_id(record_id) or not valid_id(topic_id):
         return False
     return bool(await table.exists().where(table.id == record_id, table.topic == topic_id))

@@ -55,6 +55,8 @@ class WorkflowRequirement(Struct, kw_only=True):
     """The entry's parameters as the file gives them (``records``, ``at_least`` …)."""
     basis: str
     """The rule's legal or local basis; empty when it has none of its own."""
+    any_of: list[WorkflowRequirement] = []
+    """An ``any_of`` requirement's alternatives (met when one of them is)."""
 
 
 class WorkflowTransition(Struct, kw_only=True):

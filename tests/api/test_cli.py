@@ -228,3 +228,30 @@ def test_user_create_offers_the_village_cadre_and_asks_for_the_village(migrated:
         answer.stderr
     )
     assert "invalid choice" not in answer.stderr
+
+
+def test_render_kinds_come_from_the_loaded_workflows(demo_build: DemoBuild, tmp_path: Path) -> None:
+    """``render --kind`` offers every loaded workflow's document kinds (none fixed in the
+    code); a kind the topic's own workflow lacks is a clear Chinese error, exit code 2."""
+    from api.cli import build_parser
+    from workflows import REGISTRY
+
+    render = next(
+        a
+        for a in build_parser()._subparsers._group_actions[0].choices["render"]._actions  # type: ignore[union-attr]
+        if "--kind" in a.option_strings
+    )
+    declared = {d.name for w in REGISTRY for d in w.documents}
+    assert set(render.choices or ()) == declared
+    foreign = sorted(declared - {d.name for d in WORKFLOW.documents})
+    assert foreign  # the other workflows' documents (决议公开, 微协商建议, …)
+
+    database = demo_copy(demo_build, tmp_path)
+    url = f"sqlite:///{database}"
+    reference = _demo_reference_in_state(database, "resolution")
+    out = tmp_path / "foreign.pdf"
+    r = run_cli(url, "render", reference, "--kind", foreign[0], "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert f"议题 {reference} 所用的流程（{WORKFLOW.label}）没有“{foreign[0]}”这种公文" in r.stderr
+    assert "可生成：" in r.stderr and WORKFLOW.documents[0].label in r.stderr
+    assert not out.exists()

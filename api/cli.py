@@ -393,8 +393,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         report = await demo.seed(_publishing(settings), if_empty=args.if_empty)
         if report.created:
-            villages, topics = len(demo.VILLAGES), len(demo.STORIES)
-            print(f"已创建演示数据：{demo.TOWNSHIP}，{villages} 个村（社区），{topics} 个议题")
+            villages, topics = len(demo.VILLAGES), len(demo.STORIES) + len(demo.WORKFLOW_DEMOS)
+            others = "、".join(f"{w.label}“{title}”" for w, title, _ in demo.WORKFLOW_DEMOS)
+            print(
+                f"已创建演示数据：{demo.TOWNSHIP}，{villages} 个村（社区），{topics} 个议题"
+                f"（其中{others}）"
+            )
             villages, topics = len(demo.SECOND_VILLAGES), len(demo.SECOND_STORIES)
             print(
                 f"已创建演示数据：{demo.SECOND_TOWNSHIP}，{villages} 个村（社区），{topics} 个议题"

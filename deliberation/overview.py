@@ -98,7 +98,7 @@ def due_for(
     today = today or china_today()
     left = stage_time_left(topic["state"], due_on, today, calendar, workflow_of(topic))
     if sees_time_limits(principal, topic):
-        label = due_label(topic["state"], due_on) or ""
+        label = due_label(topic["state"], due_on, workflow_of(topic)) or ""
         return Due(f"{label}期限", due_on, is_overdue(due_on, today), left)
     if allowed(principal, "record.add", Subject.of_topic(topic), "opinion"):
         return Due("意见征集至", due_on, left=left)

@@ -168,3 +168,30 @@ async def test_the_vote_form_offers_each_body_the_file_names(world: World, app: 
     first = _quorum(_trigger(SIYI.initial))["body"]
     assert f'<option value="{first}" selected>' in page
     assert 'id="vote-notice_given_on"' in page
+
+
+async def test_the_staff_page_of_a_resolved_topic_names_its_own_time_limit(
+    world: World, app: Litestar, move_clock: Callable[[float], None]
+) -> None:
+    """决议公开 has a time limit of its own (公开决议): the staff's page read it from the
+    standard workflow, which has no such state, and answered 500."""
+    from tests.api.test_siyi import _state, _to_resolution, _vote
+    from tests.world import fire
+
+    town = world.a
+    topic = await _siyi_topic(town)
+    cadre, staff = await _to_resolution(town, topic, move_clock)
+    onward = _trigger(await _state(cadre, topic))
+    r = await cadre.post(
+        f"/api/v1/topics/{topic['id']}/votes",
+        _vote(_quorum(onward)["body"], roster_size=27, present=20, **{"for": 15}),
+    )
+    assert r.status_code == 201, r.text
+    r = await fire(staff, topic, onward)
+    assert r.status_code == 200, r.text
+    limit = SIYI.state(r.json()["state"]).time_limit
+    assert limit is not None
+    client = await page_client(app, town["staff"].user["username"])
+    page = await client.get(f"/topics/{topic['id']}")
+    assert page.status_code == 200, page.text[-1500:]
+    assert f"{limit.label}期限" in unescape(page.text)

@@ -195,3 +195,18 @@ async def test_the_staff_page_of_a_resolved_topic_names_its_own_time_limit(
     page = await client.get(f"/topics/{topic['id']}")
     assert page.status_code == 200, page.text[-1500:]
     assert f"{limit.label}期限" in unescape(page.text)
+
+
+async def test_the_cadres_list_offers_the_vote_of_a_siyi_topic(world: World, app: Litestar) -> None:
+    """My list names what the person may add by the topic's own workflow (it read the
+    standard workflow's kinds, which have no vote: the siyi topic waited on nobody)."""
+    from deliberation.records import vote_kind
+
+    town = await new_township(world, "名单镇")
+    topic = await _siyi_topic(town)
+    cadre = await page_client(app, town["village_cadre"].user["username"])
+    page = unescape((await cadre.get("/me")).text)
+    kind = vote_kind(SIYI)
+    assert kind is not None
+    assert f'href="/topics/{topic["id"]}#vote-form"' in page
+    assert f"可以添加{kind.label}" in page

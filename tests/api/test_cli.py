@@ -85,13 +85,19 @@ def test_demo_is_idempotent_and_covers_every_state(demo_build: DemoBuild, tmp_pa
     second = run_cli(url, "demo", cwd=tmp_path)
     assert second.returncode == 0 and "已存在" in second.stdout
     audit = run_cli(url, "audit", "verify", cwd=tmp_path)
-    assert audit.returncode == 0 and "15" in audit.stdout, audit.stdout
+    from deliberation import demo
+
+    topics = len(demo.STORIES) + len(demo.SECOND_STORIES) + len(demo.WORKFLOW_DEMOS)
+    assert audit.returncode == 0 and f"已检查 {topics} 个议题" in audit.stdout, audit.stdout
 
     import sqlite3
 
     with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
         first_township = "(SELECT id FROM township WHERE name = '黄金埠镇')"
-        states = {row[0] for row in db.execute("SELECT state FROM topic")}
+        states = {
+            row[0]
+            for row in db.execute("SELECT state FROM topic WHERE workflow_key = ?", (WORKFLOW.key,))
+        }
         count = db.execute(
             f"SELECT count(*) FROM topic WHERE township = {first_township}"
         ).fetchone()[0]
@@ -122,7 +128,7 @@ def test_demo_is_idempotent_and_covers_every_state(demo_build: DemoBuild, tmp_pa
         ratings = db.execute(
             "SELECT count(*) FROM satisfaction_rating WHERE topic = ?", (closed,)
         ).fetchone()[0]
-    assert count == 12
+    assert count == 12 + len(demo.WORKFLOW_DEMOS)
     assert states == set(WORKFLOW.state_names)
     assert sum(n for _, n in per_village) == 30 and len(per_village) == 5
     assert all(n == 6 for _, n in per_village)

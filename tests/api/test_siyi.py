@@ -532,6 +532,9 @@ async def test_a_villagers_assembly_resolves_instead_of_the_representatives(
     assert r.status_code == 200, r.text
     assert r.json()["state"] == SIYI.main_path[4]
     published = await _publish(staff, topic, SIYI.main_path[4])
-    assert assembly in _pdf_text(await staff.get(f"/api/v1/documents/{published['id']}/pdf"))
+    text = _pdf_text(await staff.get(f"/api/v1/documents/{published['id']}/pdf"))
+    assert assembly in text
+    day = today - timedelta(days=10)
+    assert f"{day.year}年{day.month}月{day.day}日通知" in text  # the notice, on paper
     _, problems = await verify_all()
     assert [p for p in problems if p.topic_id == topic["id"]] == []

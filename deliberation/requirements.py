@@ -156,6 +156,48 @@ def window_end(facts: Facts) -> date | None:
     return (facts.calendar or WorkingDays()).add(facts.entered_on, facts.window_days).day
 
 
+@dataclass(frozen=True)
+class StageWindow:
+    """The window of a topic's current state (its ``time_limit`` with ``window = true``,
+    微协商's 征求意见): what it is called and its last day, on which it is still open
+    (docs/decisions.md "An opinion window closes on its day")."""
+
+    label: str
+    """What the window is for, in the workflow's words (``意见征集``)."""
+    last_day: date
+    records: frozenset[str]
+    """The record kinds it closes: those open in the state that are added to the topic
+    (opinions); a record added to another one (an opinion's answer) stays open."""
+
+    def closed(self, today: date) -> bool:
+        return today > self.last_day
+
+
+async def stage_window(topic: dict[str, Any], workflow: Workflow) -> StageWindow | None:
+    """The window of the topic's current state in ``workflow`` (the version it is
+    pinned to), or None when the state is no window. The one computation behind the
+    ``window_closed`` requirement's date, the 409 ``stage_closed`` of a record added
+    late (``deliberation/changes.py``) and the window line of the topic page."""
+    state = topic["state"]
+    limit = workflow.state(state).time_limit
+    if limit is None or not limit.window:
+        return None
+    facts = Facts(
+        today=china_today(),
+        entered_on=topic.get("stage_entered_on"),
+        calendar=await working_days(),
+        window_days=limit.working_days,
+    )
+    last = window_end(facts)
+    if last is None:
+        return None
+    return StageWindow(
+        label=limit.label or "意见征集",
+        last_day=last,
+        records=frozenset(r.name for r in workflow.records if state in r.open_in and not r.part_of),
+    )
+
+
 def _window_closed(requirement: Requirement, facts: Facts, comment: str) -> Refusal | None:
     last = window_end(facts)
     if last is not None and facts.today > last:

@@ -191,6 +191,9 @@ class Workflow:
     """Whether a township or a village offers it."""
     openers: tuple[str, ...] = ()
     """The roles that may open a topic in it."""
+    shuoshi_day: bool = False
+    """Its topics are raised on the village's monthly 说事日 (村民说事): their pages, and
+    the new-topic page of a village that has one, show the village's next 说事日."""
 
     def state(self, name: str) -> State:
         for state in self.states:

@@ -56,7 +56,7 @@ WAIT_UNITS = ("days", "working_days")
 KEYS: dict[str, tuple[str, ...]] = {
     "workflow": (
         "key", "version", "label", "summary", "basis", "scope", "openers", "initial",
-        "public_from", "sets", "states", "transitions", "records", "documents",
+        "public_from", "shuoshi_day", "sets", "states", "transitions", "records", "documents",
     ),
     "states": ("name", "label", "terminal", "time_limit"),
     "time_limit": ("label", "working_days", "from", "window"),
@@ -340,6 +340,9 @@ class _Reader:
         documents = self.read_documents(documents_data, state_names, kinds, requirements)
 
         public_from = self.text(data, "public_from", "", required=False)
+        shuoshi_day = self.flag(data, "shuoshi_day", "")
+        if shuoshi_day and scope != "village":
+            self.note("shuoshi_day", '只有村级流程（scope = "village"）才能按村的说事日')
         workflow = Workflow(
             initial=initial,
             states=tuple(states),
@@ -354,6 +357,7 @@ class _Reader:
             basis=basis,
             scope=scope,  # type: ignore[arg-type]
             openers=openers,
+            shuoshi_day=shuoshi_day,
         )
         if initial in state_names and not self.broken_edges:
             self.check_graph(workflow)

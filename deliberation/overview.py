@@ -451,7 +451,7 @@ def _may_add(principal: Principal, row: dict[str, Any]) -> RecordKind | None:
     """The first record this person may add to the topic now (the policy's
     ``record.add``: their role, their village, the topic's stage)."""
     subject = Subject.of_topic(row)
-    for kind in subject.workflow.records:
+    for kind in subject.workflow.records:  # the topic's own kinds and labels
         if allowed(principal, "record.add", subject, kind.name):
             return kind
     return None

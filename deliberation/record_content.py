@@ -88,6 +88,10 @@ def is_revised(record: str) -> bool:
 
 
 BOOLEANS = frozenset({"completed"})
+OPTIONAL = frozenset({"notice_given_on"})
+"""Fields added after records of their kind were vouched for: left out of the content
+while empty, so the digests of records written before them still hold
+(docs/decisions.md, "村民会议 at the 决议 step")."""
 
 
 _DOCUMENT_COLUMNS = tuple(c for c in Document.all_columns() if c._meta.name != "pdf")
@@ -144,7 +148,11 @@ def content_of(
     when the caller knows them (a generic type's table)."""
     if fields is None:
         _, fields = fields_of(record)
-    content = {name: (bool(row[name]) if name in BOOLEANS else row[name]) for name in fields}
+    content = {
+        name: (bool(row[name]) if name in BOOLEANS else row[name])
+        for name in fields
+        if not (name in OPTIONAL and row.get(name) is None)
+    }
     if _has_attendees(record):
         content["attendees"] = [[a["name"], a["unit"], a["attendance"]] for a in attendees or []]
     return content

@@ -36,6 +36,9 @@ class Refusal:
     detail: str = ""
     basis: str = ""
     first_day: date | None = None
+    absent: bool = False
+    """Nothing is there to judge yet (no vote of the body): an ``any_of`` names such an
+    alternative only when no other says more."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Vote:
     present: int
     approve: int
     held_on: date
+    notice_given_on: date | None = None
+    """When the meeting was announced (a 村民会议: ten days before, 村委会组织法第二十一条)."""
 
 
 @dataclass
@@ -244,14 +249,32 @@ def _quorum(requirement: Requirement, facts: Facts, comment: str) -> Refusal | N
             requirement.label,
             detail=f"本阶段尚无{body}的表决记录",
             basis=requirement.basis,
+            absent=True,
         )
+    unit = requirement.param("unit", "人")
     op, share, base = _rule(requirement.param("attendance", ">= 2/3 roster"))
     if not _holds(op, vote.present, share, vote.roster):
+        members = requirement.param("members", "组成人员")
         return Refusal(
             requirement.name,
             requirement.label,
-            detail=f"{body}须有{_rule_words(op, share, '组成人员')}参加{basis}："
-            f"应到 {vote.roster} 人，实到 {vote.present} 人",
+            detail=f"{body}须有{_rule_words(op, share, members)}参加{basis}："
+            f"应到 {vote.roster} {unit}，实到 {vote.present} {unit}",
+            basis=requirement.basis,
+        )
+    notice = requirement.param("notice_days")
+    if notice and (
+        vote.notice_given_on is None or (vote.held_on - vote.notice_given_on).days < notice
+    ):
+        given = (
+            f"{chinese_date(vote.notice_given_on)}通知，{chinese_date(vote.held_on)}召开"
+            if vote.notice_given_on
+            else "表决记录未填写通知日期"
+        )
+        return Refusal(
+            requirement.name,
+            requirement.label,
+            detail=f"{body}应当提前{_count_words(notice)}天通知{basis}：{given}",
             basis=requirement.basis,
         )
     op, share, base = _rule(requirement.param("approval", "> 1/2 present"))
@@ -261,14 +284,42 @@ def _quorum(requirement: Requirement, facts: Facts, comment: str) -> Refusal | N
     if carried == (requirement.param("outcome", "carried") == "carried"):
         return None
     figures = (
-        f"应到 {vote.roster} 人" if base == "roster" else f"实到 {vote.present} 人"
-    ) + f"，同意 {vote.approve} 人"
+        f"应到 {vote.roster} {unit}" if base == "roster" else f"实到 {vote.present} {unit}"
+    ) + f"，同意 {vote.approve} {unit}"
     rule = f"{_rule_words(op, share, who)}同意{basis}：{figures}"
     return Refusal(
         requirement.name,
         requirement.label,
         detail=f"{body}表决已获{rule}，未被否决" if carried else f"{body}表决须经{rule}",
         basis=requirement.basis,
+    )
+
+
+def _count_words(number: int) -> str:
+    """10 → 十, 7 → 七 (days in a rule's words); larger numbers as digits."""
+    if 0 < number <= 10:
+        return _NUMERALS[number]
+    return str(number)
+
+
+def _any_of(requirement: Requirement, facts: Facts, comment: str) -> Refusal | None:
+    """Met when one alternative is; refused with what the alternatives that have
+    something to judge say (a vote too thin), else with each one's absence."""
+    refused: list[Refusal] = []
+    for alternative in requirement.alternatives:
+        refusal = check(alternative, facts, comment)
+        if refusal is None:
+            return None
+        refused.append(refusal)
+    judged = [r for r in refused if not r.absent] or refused
+    firsts = [r.first_day for r in judged if r.first_day is not None]
+    return Refusal(
+        requirement.name,
+        requirement.label,
+        detail="；或".join(r.detail or r.label for r in judged),
+        basis=requirement.basis or "、".join(dict.fromkeys(r.basis for r in judged if r.basis)),
+        first_day=min(firsts) if firsts else None,
+        absent=all(r.absent for r in judged),
     )
 
 
@@ -281,6 +332,7 @@ VOCABULARY: dict[str, Callable[[Requirement, Facts, str], Refusal | None]] = {
     "min_wait": _min_wait,
     "quorum": _quorum,
     "window_closed": _window_closed,
+    "any_of": _any_of,
 }
 
 
@@ -344,7 +396,7 @@ async def load_facts(
     state = topic["state"]
     if transitions is None:
         transitions = [t for t in workflow.transitions if state in t.sources]
-    needed = [r for t in transitions for r in t.requires]
+    needed = [leaf for t in transitions for r in t.requires for leaf in r.leaves]
     facts = Facts(today=china_today(), entered_on=topic.get("stage_entered_on"))
     if not needed:
         return facts
@@ -398,6 +450,7 @@ async def latest_votes(topic_id: int, since: date | None, kinds: set[str]) -> di
             present=row["present"],
             approve=row["votes_for"],
             held_on=row["held_on"],
+            notice_given_on=row["notice_given_on"],
         )
     return found
 

@@ -72,7 +72,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "records_requirement": ("at_least", "of"),
     "ratings_requirement": ("at_least",),
     "min_wait_requirement": ("unit", "from"),
-    "quorum_requirement": ("body", "attendance", "approval", "outcome"),
+    "quorum_requirement": (
+        "body", "attendance", "approval", "outcome", "members", "unit", "notice_days",
+    ),
     "any_requirement": ("name", "label", "basis"),
 }  # fmt: skip
 """The keys each table of a file may have (docs/workflows.md describes each)."""
@@ -615,8 +617,21 @@ class _Reader:
             self.keys(table, place, (*REQUIREMENT_KINDS, *KEYS["any_requirement"]))
             return None
         kind = used[0]
-        reader = getattr(self, f"req_{kind}")
-        parsed: tuple[dict[str, Any], str, str, str] | None = reader(table, place, kinds, documents)
+        alternatives: tuple[Requirement, ...] = ()
+        if kind == "any_of":
+            alternatives = self.req_any_of(table, place, kinds, documents, requirements)
+            if not alternatives:
+                return None
+            met_bys = {a.met_by for a in alternatives}
+            parsed: tuple[dict[str, Any], str, str, str] | None = (
+                {},
+                alternatives[0].met_by if len(met_bys) == 1 else "",
+                "_or_".join(a.name for a in alternatives),
+                "或".join(a.label for a in alternatives),
+            )
+        else:
+            reader = getattr(self, f"req_{kind}")
+            parsed = reader(table, place, kinds, documents)
         if parsed is None:
             return None
         params, met_by, default_name, default_label = parsed
@@ -630,6 +645,7 @@ class _Reader:
             kind=kind,
             params=tuple(sorted(params.items())),
             basis=self.text(table, "basis", place, required=False),
+            alternatives=alternatives,
         )
         if name in requirements:
             first_place, first = requirements[name]
@@ -809,14 +825,50 @@ class _Reader:
                 continue
             rules[key] = f"{match.group(1)} {numerator}/{denominator} {match.group(4)}"
         outcome = self.choice(table, "outcome", place, ("carried", "rejected"), "carried")
+        extra: dict[str, Any] = {}
+        members = self.text(table, "members", place, required=False)
+        if members:
+            extra["members"] = members
+        unit = self.choice(table, "unit", place, ("人", "户"), "人")
+        if unit != "人":
+            extra["unit"] = unit
+        if "notice_days" in table:
+            extra["notice_days"] = self.whole(table, "notice_days", place, least=1, default=1)
         if vote is None or len(self.mistakes) > before:
             return None
         return (
-            {"quorum": vote.name, "body": body, **rules, "outcome": outcome},
+            {"quorum": vote.name, "body": body, **rules, "outcome": outcome, **extra},
             vote.name,
             f"{vote.name}_{outcome}",
             f"{body}表决{'通过' if outcome == 'carried' else '否决'}",
         )
+
+    def req_any_of(
+        self,
+        table: dict[str, Any],
+        place: str,
+        kinds: dict[str, RecordKind],
+        documents: dict[str, str],
+        requirements: dict[str, tuple[str, Requirement]],
+    ) -> tuple[Requirement, ...]:
+        """``any_of = [ {…}, {…} ]``: at least two requirements of the vocabulary (none
+        an ``any_of`` itself, nor ``comment``: a reason is not an alternative)."""
+        self.keys(table, place, _requirement_keys("any_of"))
+        raw = table["any_of"]
+        if not isinstance(raw, list) or len(raw) < 2:
+            self.note(f"{place}.any_of", "应为至少两个条件的列表")
+            return ()
+        found: list[Requirement] = []
+        before = len(self.mistakes)
+        for number, item in enumerate(raw):
+            where = f"{place}.any_of[{number}]"
+            if isinstance(item, dict) and ("any_of" in item or "comment" in item):
+                self.note(where, "any_of 的备选条件不能是 any_of 或 comment")
+                continue
+            requirement = self.read_requirement(item, where, kinds, documents, requirements)
+            if requirement is not None:
+                found.append(requirement)
+        return tuple(found) if len(self.mistakes) == before else ()
 
     def req_window_closed(
         self,

@@ -75,6 +75,14 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
         for kind, record_id, author in mine
         if permissions.allowed(principal, "record.correct", Subject.of_topic(topic, author), kind)
     }
+    votes = await records.votes_seen(principal, topic)
+    vote_kind = records.vote_kind(workflow_of(topic))
+    if vote_kind is not None:
+        correctable |= {
+            f"vote-{v.id}"
+            for v in votes
+            if permissions.allowed(principal, "record.correct", Subject.of_topic(topic), v.kind)
+        }
     ratings = await records.ratings_seen(principal, topic)
     return {
         "correctable": correctable,
@@ -96,7 +104,8 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
             {"kind": k.name, "label": k.label, "records": [n for n in notes if n.kind == k.name]}
             for k in records.note_kinds(workflow_of(topic))
         ],
-        "votes": await records.votes_seen(principal, topic),
+        "votes": votes,
+        "vote_bodies": records.vote_bodies(workflow_of(topic), vote_kind.name) if vote_kind else (),
         "quorum_rules": quorum_rules(topic),
     }
 
@@ -110,10 +119,12 @@ def quorum_rules(topic: dict[str, Any]) -> list[dict[str, str]]:
     for transition in workflow.transitions:
         if topic["state"] not in transition.sources:
             continue
-        for r in transition.requires:
+        for r in (leaf for need in transition.requires for leaf in need.leaves):
             if r.kind != "quorum" or kind is None or r.param("quorum") != kind.name:
                 continue
             words = _quorum_words(r.param("attendance", ""), r.param("approval", ""))
+            if r.param("notice_days"):
+                words += f"，提前{r.param('notice_days')}天通知"
             found.append(
                 {
                     "step": transition.label,

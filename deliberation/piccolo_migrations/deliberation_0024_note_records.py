@@ -7,7 +7,7 @@ engines apart from the id. A new table: no row to fill, nothing read from the cl
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-12-06T22:00:00:000000"
+ID = "2026-12-06T23:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "Note records of any kind"
 

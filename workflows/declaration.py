@@ -184,6 +184,12 @@ class Workflow:
     openers: tuple[str, ...] = ()
     """The roles that may open a topic in it."""
 
+    @property
+    def unavailable(self) -> str:
+        """Why no step can be taken in it now, in Chinese: empty for a loaded workflow;
+        the stand-in of a pin whose file is gone says so (``workflows.registry``)."""
+        return ""
+
     def state(self, name: str) -> State:
         for state in self.states:
             if state.name == name:

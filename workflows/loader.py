@@ -36,6 +36,9 @@ from workflows.declaration import (
 
 Doc = dict[str, Any]
 """A table of the parsed file, or the values read so far."""
+Parsed = tuple[dict[str, Any], str, str, str]
+"""A requirement as its vocabulary entry reads it: parameters, what meets it, its
+default name and label."""
 
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 """Keys, state, trigger and record names: lower-case ASCII, digits and underscores."""
@@ -626,9 +629,7 @@ class _Reader:
             raw = []
         for number, item in enumerate(raw):
             where = f"{place}.requires[{number}]"
-            requirement = self.read_requirement(
-                item, where, context["kinds"], context["documents"], context["requirements"]
-            )
+            requirement = self.read_requirement(item, where, context)
             if requirement is None:
                 continue
             if requirement.kind == "window_closed":
@@ -647,13 +648,7 @@ class _Reader:
     ) -> Requirement | None:
         if "requires" not in table:
             return None
-        return self.read_requirement(
-            table["requires"],
-            f"{place}.requires",
-            context["kinds"],
-            context["documents"],
-            context["requirements"],
-        )
+        return self.read_requirement(table["requires"], f"{place}.requires", context)
 
     def check_part_of(self, table: Doc, place: str, values: Doc, context: Doc) -> None:
         part_of = values["part_of"]
@@ -670,14 +665,7 @@ class _Reader:
 
     # Requirements -----------------------------------------------------------------------
 
-    def read_requirement(
-        self,
-        table: Any,
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-        requirements: dict[str, tuple[str, Requirement]],
-    ) -> Requirement | None:
+    def read_requirement(self, table: Any, place: str, context: Doc) -> Requirement | None:
         """One entry of the vocabulary, its parameters checked; the same name must mean
         the same rule wherever it appears (the API and the pages know it by name)."""
         if not isinstance(table, dict):
@@ -690,8 +678,8 @@ class _Reader:
             self.keys(table, place, (*REQUIREMENT_KINDS, *KEYS["any_requirement"]))
             return None
         kind = used[0]
-        reader = getattr(self, f"req_{kind}")
-        parsed: tuple[dict[str, Any], str, str, str] | None = reader(table, place, kinds, documents)
+        self.keys(table, place, _requirement_keys(kind))
+        parsed: Parsed | None = getattr(self, f"req_{kind}")(table, place, context)
         if parsed is None:
             return None
         params, met_by, default_name, default_label = parsed
@@ -706,6 +694,7 @@ class _Reader:
             params=tuple(sorted(params.items())),
             basis=self.text(table, "basis", place, required=False),
         )
+        requirements = context["requirements"]
         if name in requirements:
             first_place, first = requirements[name]
             if first != requirement:
@@ -715,13 +704,13 @@ class _Reader:
         return requirement
 
     def kind_of(
-        self, table: dict[str, Any], key: str, place: str, kinds: dict[str, RecordKind], *types: str
+        self, table: Doc, key: str, place: str, context: Doc, *types: str
     ) -> RecordKind | None:
-        value = table[key]
+        value, kinds = table[key], context["kinds"]
         if not isinstance(value, str) or value not in kinds:
             self.note(f"{place}.{key}", f"本流程没有记录种类 {_quote(value)}")
             return None
-        record = kinds[value]
+        record: RecordKind = kinds[value]
         if types and record.type not in types:
             self.note(
                 f"{place}.{key}",
@@ -731,15 +720,8 @@ class _Reader:
             return None
         return record
 
-    def req_records(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("records"))
-        record = self.kind_of(table, "records", place, kinds)
+    def req_records(self, table: Doc, place: str, context: Doc) -> Parsed | None:
+        record = self.kind_of(table, "records", place, context)
         at_least = self.whole(table, "at_least", place, least=1, default=1)
         of = self.choice(table, "of", place, ("any", "latest"), "any")
         if record is None:
@@ -751,15 +733,8 @@ class _Reader:
             params["of"] = of
         return params, record.name, f"{record.name}_recorded", f"至少一条{record.label}"
 
-    def req_document_published(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("document_published"))
-        value = table["document_published"]
+    def req_document_published(self, table: Doc, place: str, context: Doc) -> Parsed | None:
+        value, documents = table["document_published"], context["documents"]
         if not isinstance(value, str) or value not in documents:
             self.note(f"{place}.document_published", f"本流程没有公文种类 {_quote(value)}")
             return None
@@ -770,19 +745,16 @@ class _Reader:
             f"已发布的{documents[value]}",
         )
 
-    def req_items_completed(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("items_completed"))
-        item = self.kind_of(table, "items_completed", place, kinds, "item")
+    def req_items_completed(self, table: Doc, place: str, context: Doc) -> Parsed | None:
+        item = self.kind_of(table, "items_completed", place, context, "item")
         if item is None:
             return None
         progress = next(
-            (k.name for k in kinds.values() if k.part_of == item.name and k.type == "progress"),
+            (
+                k.name
+                for k in context["kinds"].values()
+                if k.part_of == item.name and k.type == "progress"
+            ),
             None,
         )
         if progress is None:
@@ -798,15 +770,8 @@ class _Reader:
             f"每项{item.label}均已报告办结",
         )
 
-    def req_ratings(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("ratings"))
-        rating = self.kind_of(table, "ratings", place, kinds, "rating")
+    def req_ratings(self, table: Doc, place: str, context: Doc) -> Parsed | None:
+        rating = self.kind_of(table, "ratings", place, context, "rating")
         at_least = self.whole(table, "at_least", place, least=1, default=1)
         if rating is None:
             return None
@@ -815,27 +780,13 @@ class _Reader:
             params["at_least"] = at_least
         return params, rating.name, f"{rating.name}_rated", f"至少{at_least}条{rating.label}"
 
-    def req_comment(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("comment"))
+    def req_comment(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         if table["comment"] is not True:
             self.note(f"{place}.comment", "应为 true")
             return None
         return {}, "comment", "comment_given", "说明理由"
 
-    def req_min_wait(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("min_wait"))
+    def req_min_wait(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         before = len(self.mistakes)
         days = self.whole(table, "min_wait", place, least=1, default=1)
         unit = self.choice(table, "unit", place, WAIT_UNITS, "days")
@@ -850,16 +801,9 @@ class _Reader:
             f"进入本阶段满{days}{word}",
         )
 
-    def req_quorum(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("quorum"))
+    def req_quorum(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         before = len(self.mistakes)
-        vote = self.kind_of(table, "quorum", place, kinds, "vote")
+        vote = self.kind_of(table, "quorum", place, context, "vote")
         body = self.text(table, "body", place)
         rules = {}
         for key in ("attendance", "approval"):
@@ -893,14 +837,7 @@ class _Reader:
             f"{body}表决{'通过' if outcome == 'carried' else '否决'}",
         )
 
-    def req_window_closed(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("window_closed"))
+    def req_window_closed(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         if table["window_closed"] is not True:
             self.note(f"{place}.window_closed", "应为 true")
             return None

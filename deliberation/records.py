@@ -15,7 +15,7 @@ import msgspec
 from deliberation.changes import record_change, topic_change
 from deliberation.clock import china_date, china_today, utcnow
 from deliberation.corrections import correct, keep_revision, readable_record
-from deliberation.errors import StageClosed, ValidationFailed
+from deliberation.errors import StageClosed, ValidationFailed, WorkflowUnavailable
 from deliberation.permissions import ROLE_ONLY, Subject, allowed
 from deliberation.pinning import loaded, workflow_of
 from deliberation.record_content import load_content
@@ -715,6 +715,8 @@ async def add_vote(principal: Principal, topic_id: int, data: VoteCreate) -> Vot
     kind = vote_kind(workflow)
     if kind is None:
         await visible_topic(principal, topic_id)  # another township's: 404 first
+        if workflow.unavailable:  # its file is gone: no votes can be known to it
+            raise WorkflowUnavailable(workflow.unavailable)
         raise _lacks_votes(workflow)
     values = _vote_values(data)
     async with topic_change(principal, topic_id, "record.add", kind.name) as change:

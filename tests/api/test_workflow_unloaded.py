@@ -101,6 +101,7 @@ async def test_its_page_says_the_version_is_missing_and_offers_no_step(
     read = await t["staff"].get(f"/api/v1/topics/{gathering['id']}")
     assert read.status_code == 200 and read.json()["state"] == "gathering"
     assert (await t["staff"].get(f"/api/v1/topics/{gathering['id']}/events")).status_code == 200
+    assert (await t["staff"].get("/api/v1/overdue")).status_code == 200
     listed = await t["staff"].get("/api/v1/topics", params={"limit": 50})
     assert listed.status_code == 200
     assert {i["id"] for i in listed.json()["items"]} >= {x["id"] for x in unloaded.topics.values()}
@@ -133,6 +134,18 @@ async def test_every_write_is_a_409_naming_the_missing_version(
         "findings": "属实",
     }
     refused(await t["liaison"].post(f"/api/v1/topics/{tid}/investigations", investigation))
+    vote = {
+        "body": "村民代表会议",
+        "held_on": days_from_today(0),
+        "roster_size": 30,
+        "present": 25,
+        "for": 20,
+        "against": 3,
+        "abstain": 2,
+        "method": "举手",
+        "presided_by": "王书记",
+    }
+    refused(await t["village_cadre"].post(f"/api/v1/topics/{tid}/votes", vote))
     refused(await t["staff"].post(f"/api/v1/topics/{tid}/documents", {"kind": "resolution_notice"}))
     refused(await world.supervisor.post(f"/api/v1/topics/{tid}/urge", {"note": "请尽快办理"}))
     settled = unloaded.topics["settled"]["id"]

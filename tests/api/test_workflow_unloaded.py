@@ -29,6 +29,7 @@ from deliberation.notifications.reminders import tick
 from deliberation.tables import OutboxEvent, ReminderSent, Topic
 from tests.api.test_ledger import sheet_rows
 from tests.api.test_sessions_end import page_client
+from tests.api.test_siyi import _vote
 from tests.api.test_webhooks import BASE, drain, subscribe
 from tests.cli import run_cli
 from tests.conftest import client_from
@@ -134,17 +135,7 @@ async def test_every_write_is_a_409_naming_the_missing_version(
         "findings": "属实",
     }
     refused(await t["liaison"].post(f"/api/v1/topics/{tid}/investigations", investigation))
-    vote = {
-        "body": "村民代表会议",
-        "held_on": days_from_today(0),
-        "roster_size": 30,
-        "present": 25,
-        "for": 20,
-        "against": 3,
-        "abstain": 2,
-        "method": "举手",
-        "presided_by": "王书记",
-    }
+    vote = _vote("村民代表会议")
     refused(await t["village_cadre"].post(f"/api/v1/topics/{tid}/votes", vote))
     refused(await t["staff"].post(f"/api/v1/topics/{tid}/documents", {"kind": "resolution_notice"}))
     refused(await world.supervisor.post(f"/api/v1/topics/{tid}/urge", {"note": "请尽快办理"}))

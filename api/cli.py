@@ -29,10 +29,12 @@ from deliberation.context import entered
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
 from deliberation.errors import DomainError, ValidationFailed
 from deliberation.migrate import MigrationFailed, migrate, use_package_conf
+from deliberation.pinning import workflow_of
 from deliberation.schemas import UserCreate, UserUpdate
 from deliberation.security import password_problems
 from deliberation.security_log import CLI
-from workflows import ROLE_LABELS, ROLES, mermaid
+from deliberation.topics import topic_row
+from workflows import REGISTRY, ROLE_LABELS, ROLES, WORKFLOW, mermaid
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -239,10 +241,34 @@ def _publishing(settings: Settings) -> documents.Publishing:
     return documents.Publishing(documents.Renderer(0), settings.public_url, settings.posting_days)
 
 
+def _document_kinds() -> dict[str, str]:
+    """Every loaded workflow's document kinds, each once (name → its labels, the default
+    workflow's first), the choices of ``render --kind`` (docs/workflows.md
+    ``[[documents]]``): a workflow file that adds a document adds a choice."""
+    found: dict[str, dict[str, None]] = {}
+    for workflow in (WORKFLOW, *REGISTRY):
+        for document in workflow.documents:
+            found.setdefault(document.name, {})[document.label] = None
+    return {name: "/".join(labels) for name, labels in found.items()}
+
+
 def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         publishing = _publishing(settings)
         staff, topic_id = await documents.service.staff_of_topic(args.reference, args.as_user)
+        workflow = workflow_of(await topic_row(topic_id))
+        if workflow.unavailable:
+            print(f"错误：{workflow.unavailable}", file=sys.stderr)
+            return 1
+        offered = [d.name for d in workflow.documents]
+        if args.kind not in offered:
+            listed = "、".join(f"{d.name}（{d.label}）" for d in workflow.documents) or "无"
+            print(
+                f"错误：议题 {args.reference} 所用的流程（{workflow.label}）没有"
+                f"“{args.kind}”这种公文；可生成：{listed}",
+                file=sys.stderr,
+            )
+            return 2
         document = await documents.create_document(staff, topic_id, args.kind, publishing)
         if args.publish:
             document = await documents.publish_document(
@@ -396,8 +422,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         report = await demo.seed(_publishing(settings), if_empty=args.if_empty)
         if report.created:
-            villages, topics = len(demo.VILLAGES), len(demo.STORIES)
-            print(f"已创建演示数据：{demo.TOWNSHIP}，{villages} 个村（社区），{topics} 个议题")
+            villages, topics = len(demo.VILLAGES), len(demo.STORIES) + len(demo.WORKFLOW_DEMOS)
+            others = "、".join(f"{w.label}“{title}”" for w, title, _ in demo.WORKFLOW_DEMOS)
+            print(
+                f"已创建演示数据：{demo.TOWNSHIP}，{villages} 个村（社区），{topics} 个议题"
+                f"（其中{others}）"
+            )
             villages, topics = len(demo.SECOND_VILLAGES), len(demo.SECOND_STORIES)
             print(
                 f"已创建演示数据：{demo.SECOND_TOWNSHIP}，{villages} 个村（社区），{topics} 个议题"
@@ -785,11 +815,13 @@ def build_parser() -> argparse.ArgumentParser:
         "render", help="render a topic's document to a PDF file (stored as a draft, or published)"
     )
     render.add_argument("reference", help="the topic's reference, e.g. HSL-2026-0007")
+    kinds = _document_kinds()
     render.add_argument(
         "--kind",
         required=True,
-        choices=["minutes", "resolution_notice", "feedback_report", "micro_suggestion"],
-        help="会议纪要、协商成果公示或落实情况通报",
+        choices=list(kinds),
+        help="、".join(f"{name}（{label}）" for name, label in kinds.items())
+        + "：须是议题所用流程的公文",
     )
     render.add_argument("--out", required=True, help="the PDF file to write")
     render.add_argument("--publish", action="store_true", help="publish it too")

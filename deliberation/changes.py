@@ -32,9 +32,8 @@ from deliberation.errors import NotFound, StageClosed, StaleVersion, TransitionN
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
 from deliberation.pinning import workflow_of
-from deliberation.requirements import Facts, window_end
+from deliberation.requirements import stage_window
 from deliberation.security import Principal
-from deliberation.workdays import working_days
 from workflows import Workflow
 
 
@@ -278,21 +277,14 @@ async def _window_open(topic: dict[str, Any], kind: str) -> None:
     state (docs/decisions.md, "An opinion window closes on its day"). Read on the locked
     row, from the topic's pinned declaration."""
     workflow = workflow_of(topic)
-    limit = workflow.state(topic["state"]).time_limit
-    if limit is None or not limit.window or topic["state"] not in workflow.record(kind).open_in:
+    window = await stage_window(topic, workflow)
+    if window is None or kind not in window.records:
         return
-    facts = Facts(
-        today=china_today(),
-        entered_on=topic["stage_entered_on"],
-        calendar=await working_days(),
-        window_days=limit.working_days,
-    )
-    last = window_end(facts)
-    if last is not None and facts.today > last:
+    if window.closed(china_today()):
         raise StageClosed(
-            f"{limit.label or '意见征集'}已于{chinese_date(last)}截止，"
+            f"{window.label}已于{chinese_date(window.last_day)}截止，"
             f"不能再添加{workflow.record(kind).label}",
-            closed_on=last.isoformat(),
+            closed_on=window.last_day.isoformat(),
         )
 
 

@@ -19,7 +19,7 @@ from deliberation.workdays import Deadline, WorkingDays, working_days
 from workflows import WORKFLOW, TimeLimit, Workflow
 
 
-def due_label(state: str, due_on: date | None, workflow: Workflow = WORKFLOW) -> str | None:
+def due_label(state: str, due_on: date | None, workflow: Workflow) -> str | None:
     """What is due (the stage's time-limit label in the topic's workflow), when something is."""
     limit = workflow.state(state).time_limit
     return limit.label if limit and due_on is not None else None

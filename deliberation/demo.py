@@ -29,11 +29,13 @@ from deliberation.schemas import (
     SiteConsultationCreate,
     TopicCreate,
     UserCreate,
+    VoteCreate,
 )
 from deliberation.security import Principal
+from deliberation.shuoshi_day import set_shuoshi_day
 from deliberation.tables import Account, OutboxEvent, Topic, Township
 from deliberation.workdays import WorkingDays, working_days
-from workflows import WORKFLOW
+from workflows import REGISTRY, WORKFLOW, Transition, Workflow
 
 TOWNSHIP = "黄金埠镇"
 VILLAGES = ("金山村", "新街村", "塘背村", "渡口村", "黄金埠社区")
@@ -53,6 +55,7 @@ ACCOUNTS = (
     DemoAccount("liaison", "hsl-lianluo-2026", "王建华（政协联络员）", "liaison"),
     DemoAccount("rep", "hsl-daibiao-2026", "李秀英（金山村代表）", "representative", "金山村"),
     DemoAccount("staff", "hsl-xieshang-2026", "张敏（协商办）", "staff"),
+    DemoAccount("cadre", "hsl-cungan-2026", "刘春生（金山村村干部）", "village_cadre", "金山村"),
 )
 
 
@@ -528,6 +531,18 @@ async def _first_township(
         speakers = representatives[story.village or VILLAGES[-1]]
         walk = _Walk(story, n, village_id, users, speakers, publishing, calendar, today)
         steps += walk.steps()
+    cadre = next(a for a in ACCOUNTS if a.role == "village_cadre")
+    assert cadre.village is not None
+    await set_shuoshi_day(villages[cadre.village].id, SHUOSHI_DAY)
+    others = _OtherWorkflows(
+        len(STORIES) + len(SECOND_STORIES),
+        villages[cadre.village].id,
+        users,
+        representatives,
+        calendar,
+        today,
+    )
+    steps += others.steps()
     return steps
 
 
@@ -836,3 +851,229 @@ class _Walk:
     async def close(self) -> None:
         await _publish(self.users["staff"], self.topic_id, "feedback_report", self.publishing)
         await self.fire("staff", "close")
+
+
+# One topic of each other shipped workflow (docs/workflows.md), in the state that shows
+# what it is about. Their states and steps are read from the declarations: the main
+# path's step out of a state, the vote a step's quorum names (tests/workflows/
+# test_no_literals.py).
+
+SHUOSHI_DAY = 5
+"""金山村's 说事日: the 5th of each month (docs/decisions.md "The 说事日")."""
+
+MICRO = REGISTRY.latest("micro")
+SIYI = REGISTRY.latest("siyi")
+SHUOSHI = REGISTRY.latest("shuoshi")
+
+WORKFLOW_DEMOS = (
+    # 微协商, in its opinion window with two opinions.
+    (MICRO, "黄金埠社区垃圾分类投放点调整", MICRO.main_path[1]),
+    # 四议两公开, past 两委商议 (两委 and 支委 votes recorded), awaiting the 党员大会.
+    (SIYI, "金山村集体闲置厂房出租", SIYI.main_path[2]),
+    # 村民说事, in 办事 with its items.
+    (SHUOSHI, "金山村二组灌溉水渠清淤", SHUOSHI.main_path[2]),
+)
+"""(workflow, the topic's title, the state it is left in)."""
+
+
+def _onward(workflow: Workflow, state: str) -> Transition:
+    """The step that leaves ``state`` along the workflow's main path."""
+    path = workflow.main_path
+    following = path[path.index(state) + 1]
+    return next(t for t in workflow.transitions if state in t.sources and t.dest == following)
+
+
+@dataclass
+class _OtherWorkflows:
+    """The three topics of ``WORKFLOW_DEMOS``, each step at its working day."""
+
+    number: int
+    village_id: int
+    users: dict[str, Principal]
+    representatives: dict[str, list[tuple[Principal, str]]]
+    calendar: WorkingDays
+    today: date
+    found: list[_Step] = field(default_factory=list)
+    topic_ids: dict[str, int] = field(default_factory=dict)
+
+    def at(self, n: int, back: int, hour: int, action: Callable[[], Awaitable[None]]) -> None:
+        day = _working_day(self.calendar, self.today, back)
+        moment = _at(day, hour, (self.number + n) * 3) + timedelta(seconds=len(self.found))
+        self.found.append((moment, self.number + n, action))
+
+    def steps(self) -> list[_Step]:
+        for n, (workflow, title, target) in enumerate(WORKFLOW_DEMOS):
+            walk = {MICRO.key: self.micro, SIYI.key: self.siyi, SHUOSHI.key: self.shuoshi}
+            walk[workflow.key](n, workflow, title, target)
+        return self.found
+
+    def open(self, workflow: Workflow, title: str, description: str, who: str) -> Any:
+        async def action() -> None:
+            topic = await topics.open_topic(
+                self.users[who],
+                TopicCreate(
+                    title=title,
+                    description=description,
+                    category="村务" if workflow.scope == "village" else "环境",
+                    village_id=self.village_id if workflow.scope == "village" else None,
+                    workflow=workflow.key,
+                ),
+            )
+            self.topic_ids[workflow.key] = topic.id
+
+        return action
+
+    def fire(self, workflow: Workflow, state: str, who: str) -> Any:
+        async def action() -> None:
+            step = _onward(workflow, state)
+            await _fire(self.users[who], self.topic_ids[workflow.key], step.trigger)
+
+        return action
+
+    def micro(self, n: int, workflow: Workflow, title: str, target: str) -> None:
+        """Opened, then its opinion window opened two working days ago: two opinions."""
+        assert workflow.main_path.index(target) == 1
+        description = (
+            "社区3号楼旁垃圾分类投放点离住户窗户太近，夏季异味大，居民建议挪到停车场东侧。"
+        )
+        self.at(n, 3, 9, self.open(workflow, title, description, "liaison"))
+        self.at(n, 2, 10, self.fire(workflow, workflow.initial, "liaison"))
+        speakers = self.representatives[VILLAGES[-1]]
+        said = (
+            ("support", "同意挪到停车场东侧，那里离住户远，也方便清运车进出。"),
+            ("suggestion", "建议新投放点加装洗手池和遮雨棚，并在旧点位张贴指引。"),
+        )
+        for back, (speaker, _), (stance, content) in zip((2, 1), speakers, said, strict=False):
+
+            async def opinion(
+                who: Principal = speaker, stance: str = stance, content: str = content
+            ) -> None:
+                await records.add_opinion(
+                    who,
+                    self.topic_ids[workflow.key],
+                    OpinionCreate(content=content, stance=stance),  # type: ignore[arg-type]
+                )
+
+            self.at(n, back, 15, opinion)
+
+    def siyi(self, n: int, workflow: Workflow, title: str, target: str) -> None:
+        """提议 and 商议 each carried by its body's vote, the 7 days waited between."""
+        assert workflow.main_path.index(target) == 2
+        description = (
+            "村集体闲置厂房（原砖瓦厂，约800平方米）拟公开出租用于来料加工，"
+            "租期5年，租金收入纳入村集体经济。"
+        )
+        self.at(n, 16, 9, self.open(workflow, title, description, "village_cadre"))
+        ages = (15, 6)  # working days apart: at least 7 calendar days (min_wait)
+        path = workflow.main_path
+        for back, state in zip(ages, path[: path.index(target)], strict=True):
+            self.at(n, back, 10, self.vote(workflow, state))
+            self.at(n, back, 11, self.fire(workflow, state, "village_cadre"))
+
+    def vote(self, workflow: Workflow, state: str) -> Any:
+        async def action() -> None:
+            step = _onward(workflow, state)
+            rule = next(leaf for r in step.requires for leaf in r.leaves if leaf.kind == "quorum")
+            await records.add_vote(
+                self.users["village_cadre"],
+                self.topic_ids[workflow.key],
+                VoteCreate(
+                    body=str(rule.param("body")),
+                    held_on=china_today(),
+                    roster_size=7,
+                    present=7,
+                    votes_for=6,
+                    against=1,
+                    abstain=0,
+                    method="举手",
+                    presided_by="刘春生",
+                ),
+            )
+
+        return action
+
+    def shuoshi(self, n: int, workflow: Workflow, title: str, target: str) -> None:
+        """说事 recorded, 议事会 held with its minutes and two 办事事项, one under way."""
+        assert workflow.main_path.index(target) == 2
+        description = "二组村民在说事日反映：灌溉水渠淤塞近百米，春灌前需清淤并修补渠壁。"
+        key = workflow.key
+        self.at(n, 12, 9, self.open(workflow, title, description, "village_cadre"))
+
+        async def raised() -> None:
+            await records.add_investigation(
+                self.users["village_cadre"],
+                self.topic_ids[key],
+                InvestigationCreate(
+                    visited_on=china_today(),
+                    place="金山村村委会（说事日）",
+                    participants="二组村民6人、村干部刘春生",
+                    findings="水渠淤塞约90米，两处渠壁破损，影响30余亩水田灌溉。",
+                ),
+            )
+
+        self.at(n, 12, 10, raised)
+        self.at(n, 11, 10, self.fire(workflow, workflow.initial, "village_cadre"))
+        meeting: dict[str, int] = {}
+
+        async def call() -> None:
+            called = await records.schedule_meeting(
+                self.users["village_cadre"],
+                self.topic_ids[key],
+                MeetingCreate(
+                    scheduled_at=_at(_working_day(self.calendar, self.today, 9), 9),
+                    place="金山村村委会会议室",
+                    host="刘春生",
+                ),
+            )
+            meeting["id"] = called.id
+
+        self.at(n, 11, 11, call)
+        items: list[Any] = []
+
+        async def decide() -> None:
+            cadre = self.users["village_cadre"]
+            await records.record_minutes(
+                cadre,
+                meeting["id"],
+                MinutesUpdate(
+                    summary="议事会听取二组村民意见，察看了水渠现场照片。",
+                    decisions="组织村民投工投劳清淤，村集体出资修补渠壁。",
+                    attendees=[
+                        AttendeeIn(name="刘春生", unit="金山村村委会", attendance="present"),
+                        *(
+                            AttendeeIn(name=name, unit="村民代表", attendance="present")
+                            for _, name in self.representatives[VILLAGES[0]][:3]
+                        ),
+                    ],
+                ),
+            )
+            today = china_today()
+            for content, unit, days in (
+                ("组织二组村民投工投劳清淤90米", "金山村二组", 20),
+                ("修补两处破损渠壁", "金山村村委会", 30),
+            ):
+                items.append(
+                    await records.add_resolution_item(
+                        cadre,
+                        self.topic_ids[key],
+                        ResolutionItemCreate(
+                            content=content,
+                            responsible_unit=unit,
+                            due_date=today + timedelta(days=days),
+                        ),
+                    )
+                )
+            await _fire(
+                cadre, self.topic_ids[key], _onward(workflow, workflow.main_path[1]).trigger
+            )
+
+        self.at(n, 9, 15, decide)
+
+        async def progress() -> None:
+            await records.add_progress(
+                self.users["village_cadre"],
+                items[0].id,
+                ProgressCreate(note="已清淤50米，村民出工42人次。", percent=55),
+            )
+
+        self.at(n, 3, 16, progress)

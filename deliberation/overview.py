@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from deliberation.clock import china_date, china_today
+from deliberation.clock import china_date, china_today, chinese_date
 from deliberation.deadlines import (
     TimeLeft,
     days_ago,
@@ -35,7 +35,9 @@ from deliberation.permissions import (
     sees_time_limits,
 )
 from deliberation.pinning import state_names, terminal_states, workflow_of
+from deliberation.record_content import FIELDS, record_key
 from deliberation.records import item_reads
+from deliberation.requirements import StageWindow, stage_window
 from deliberation.schemas import DocumentRead, ResolutionItemRead
 from deliberation.scoping import topic_conditions
 from deliberation.security import Principal
@@ -106,6 +108,34 @@ def due_for(
 
 
 @dataclass(frozen=True)
+class WindowLine:
+    """The opinion window of the topic's stage as its page says it, to everyone who
+    reads the topic (docs/decisions.md "The window line"): ``意见征集至 2026年10月9日（还剩
+    3 个工作日）``, ``今天是意见征集的最后一天``, then ``意见征集已于2026年10月9日截止``;
+    once closed, the records it closes (``closes``) are no longer offered."""
+
+    text: str
+    closed: bool
+    last_day: date
+    closes: frozenset[str]
+
+
+def window_line(
+    window: StageWindow | None, today: date, calendar: WorkingDays | None = None
+) -> WindowLine | None:
+    if window is None:
+        return None
+    last = window.last_day
+    if window.closed(today):
+        text = f"{window.label}已于{chinese_date(last)}截止"
+    elif today == last:
+        text = f"今天是{window.label}的最后一天"
+    else:
+        text = f"{window.label}至 {chinese_date(last)}（{time_left(last, today, calendar).text}）"
+    return WindowLine(text, window.closed(today), last, window.records)
+
+
+@dataclass(frozen=True)
 class NextStep:
     """A step out of the topic's state and what it still waits for (unmet
     requirements, each with what meets it: ``Requirement.met_by``). ``mine``: this
@@ -166,6 +196,8 @@ class Overview:
     steps_next: list[NextStep] = field(default_factory=list)
     """What this person may do now (the step buttons), with what each still needs."""
     due: Due | None = None
+    window: WindowLine | None = None
+    """The stage's opinion window (微协商's 征求意见), shown to everyone who reads the topic."""
     description: str | None = None
     """The problem as its opener wrote it: the township's people only (it may name
     villagers); the public version leaves it out."""
@@ -259,6 +291,7 @@ async def topic_overview(
     else:
         documents = await public_topic_documents(topic_id, publishing)
         planned = []
+    window = window_line(await stage_window(topic, workflow), today, await working_days())
     return Overview(
         topic=topic,
         state_label=workflow.state(topic["state"]).label,
@@ -268,7 +301,9 @@ async def topic_overview(
         items=items,
         documents=documents,
         steps_next=planned,
-        due=due_for(principal, topic, today, await working_days()) if own else None,
+        # The window's line replaces the stage's date (docs/decisions.md "The window line").
+        due=due_for(principal, topic, today, await working_days()) if own and not window else None,
+        window=window,
         description=topic["description"] if own else None,
         posting_left=await postings_left(
             (d.id, d.posting_ends_on) for d in documents if d.status == "published"
@@ -323,6 +358,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         Topic.township,
         Topic.village,
         Topic.due_on,
+        Topic.stage_entered_on,
         Topic.urged_at,
         Topic.workflow_key,
         Topic.workflow_version,
@@ -345,6 +381,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         urged = not finished and row["urged_at"] is not None
         waiting: str | None
         done_note: str | None = None
+        window_shut = False
         anchor = ""
         if finished:
             waiting = None
@@ -361,6 +398,12 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
         else:
             can = available_triggers(principal, row)
             waiting = "待您办理" if can else None
+        if by_records and not finished and waiting is not None and kind is not None:
+            window = await stage_window(row, workflow_of(row))
+            if window and window.closed(today) and kind.name in window.records:
+                # Its window closed: nothing to add any more (docs/decisions.md "The
+                # window line"), nor a date that passed.
+                waiting, anchor, window_shut = None, "", True
         found.append(
             MyTopic(
                 id=row["id"],
@@ -368,7 +411,7 @@ async def my_topics(principal: Principal) -> list[MyTopic]:
                 title=row["title"],
                 state=row["state"],
                 state_label=workflow_of(row).state(row["state"]).label,
-                due=None if finished else due_for(principal, row, today, calendar),
+                due=None if finished or window_shut else due_for(principal, row, today, calendar),
                 overdue=not finished and is_overdue(row["due_on"], today),
                 waiting=waiting,
                 finished=finished,
@@ -416,7 +459,7 @@ def _may_add(principal: Principal, row: dict[str, Any]) -> RecordKind | None:
     """The first record this person may add to the topic now (the policy's
     ``record.add``: their role, their village, the topic's stage)."""
     subject = Subject.of_topic(row)
-    for kind in WORKFLOW.records:
+    for kind in subject.workflow.records:  # the topic's own kinds and labels
         if allowed(principal, "record.add", subject, kind.name):
             return kind
     return None
@@ -474,7 +517,9 @@ _RECORD_TABLES: dict[str, Any] = {
 async def on_topic(record: str, record_id: int, topic_id: int) -> bool:
     """Whether the record a page form names (an opinion to answer, a meeting's minutes,
     an item's progress, a document) belongs to the topic whose page it was sent from."""
-    table = _RECORD_TABLES[record]
+    # A kind not wired above (a vote, corrected from the page) is found by its vouched
+    # table (record_content.FIELDS), its kind's name being the record's.
+    table: Any = _RECORD_TABLES.get(record) or FIELDS[record_key(record)][0]
     if not valid_id(record_id) or not valid_id(topic_id):
         return False
     return bool(await table.exists().where(table.id == record_id, table.topic == topic_id))

@@ -83,6 +83,7 @@ FIELDS: dict[str, tuple[type[Table], tuple[str, ...]]] = {
             "abstain",
             "method",
             "presided_by",
+            "notice_given_on",
             "author",
             "revision",
         ),
@@ -125,6 +126,10 @@ REVISED = frozenset(
 """Records that keep earlier revisions when corrected, answered again or rated again."""
 
 BOOLEANS = frozenset({"completed"})
+OPTIONAL = frozenset({"notice_given_on"})
+"""Fields added after records of their kind were vouched for: left out of the content
+while empty, so the digests of records written before them still hold
+(docs/decisions.md, "村民会议 at the 决议 step")."""
 
 
 _DOCUMENT_COLUMNS = tuple(c for c in Document.all_columns() if c._meta.name != "pdf")
@@ -176,7 +181,11 @@ def content_of(
 ) -> dict[str, Any]:
     """The vouched-for fields of a row (as a Piccolo select returns it)."""
     _, fields = FIELDS[record_key(record)]
-    content = {name: (bool(row[name]) if name in BOOLEANS else row[name]) for name in fields}
+    content = {
+        name: (bool(row[name]) if name in BOOLEANS else row[name])
+        for name in fields
+        if not (name in OPTIONAL and row.get(name) is None)
+    }
     if record_key(record) == "meeting":
         content["attendees"] = [[a["name"], a["unit"], a["attendance"]] for a in attendees or []]
     return content

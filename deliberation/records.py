@@ -635,7 +635,7 @@ def vote_bodies(workflow: Workflow, kind: str) -> tuple[str, ...]:
     found: dict[str, None] = {}
     requirements = [r for t in workflow.transitions for r in t.requires]
     requirements += [d.requires for d in workflow.documents if d.requires is not None]
-    for requirement in requirements:
+    for requirement in (leaf for r in requirements for leaf in r.leaves):
         if requirement.kind == "quorum" and requirement.param("quorum") == kind:
             found.setdefault(str(requirement.param("body")), None)
     return tuple(found)
@@ -662,6 +662,10 @@ def check_vote(vote: dict[str, Any], topic: dict[str, Any], bodies: tuple[str, .
     elif opened is not None and held_on < opened:
         message = f"表决日期不能早于议题提出之日（{opened.isoformat()}）"
         bad.append({"field": "held_on", "message": message})
+    notice = vote.get("notice_given_on")
+    if notice is not None and notice > held_on:
+        message = f"通知日期不能晚于表决日期（{held_on.isoformat()}）"
+        bad.append({"field": "notice_given_on", "message": message})
     if vote["present"] > vote["roster_size"]:
         message = f"实到人数（{vote['present']}）不能超过应到人数（{vote['roster_size']}）"
         bad.append({"field": "present", "message": message})
@@ -687,6 +691,7 @@ def _vote_read(r: dict[str, Any], view: str = "full") -> VoteRead:
         abstain=r["abstain"],
         method=r["method"],
         presided_by=r["presided_by"],
+        notice_given_on=r["notice_given_on"],
         author_id=r["author"] if view == "full" else None,
         created_at=r["created_at"],
         revision=r["revision"],
@@ -704,6 +709,7 @@ def _vote_values(data: VoteCreate) -> dict[str, Any]:
         "abstain": data.abstain,
         "method": data.method,
         "presided_by": data.presided_by.strip(),
+        "notice_given_on": data.notice_given_on,
     }
 
 

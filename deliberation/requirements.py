@@ -44,6 +44,9 @@ class Refusal:
     detail: str = ""
     basis: str = ""
     first_day: date | None = None
+    absent: bool = False
+    """Nothing is there to judge yet (no vote of the body): an ``any_of`` names such an
+    alternative only when no other says more."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Vote:
     present: int
     approve: int
     held_on: date
+    notice_given_on: date | None = None
+    """When the meeting was announced (a 村民会议: ten days before, 村委会组织法第二十一条)."""
 
 
 @dataclass
@@ -151,6 +156,48 @@ def window_end(facts: Facts) -> date | None:
     return (facts.calendar or WorkingDays()).add(facts.entered_on, facts.window_days).day
 
 
+@dataclass(frozen=True)
+class StageWindow:
+    """The window of a topic's current state (its ``time_limit`` with ``window = true``,
+    微协商's 征求意见): what it is called and its last day, on which it is still open
+    (docs/decisions.md "An opinion window closes on its day")."""
+
+    label: str
+    """What the window is for, in the workflow's words (``意见征集``)."""
+    last_day: date
+    records: frozenset[str]
+    """The record kinds it closes: those open in the state that are added to the topic
+    (opinions); a record added to another one (an opinion's answer) stays open."""
+
+    def closed(self, today: date) -> bool:
+        return today > self.last_day
+
+
+async def stage_window(topic: dict[str, Any], workflow: Workflow) -> StageWindow | None:
+    """The window of the topic's current state in ``workflow`` (the version it is
+    pinned to), or None when the state is no window. The one computation behind the
+    ``window_closed`` requirement's date, the 409 ``stage_closed`` of a record added
+    late (``deliberation/changes.py``) and the window line of the topic page."""
+    state = topic["state"]
+    limit = workflow.state(state).time_limit
+    if limit is None or not limit.window:
+        return None
+    facts = Facts(
+        today=china_today(),
+        entered_on=topic.get("stage_entered_on"),
+        calendar=await working_days(),
+        window_days=limit.working_days,
+    )
+    last = window_end(facts)
+    if last is None:
+        return None
+    return StageWindow(
+        label=limit.label or "意见征集",
+        last_day=last,
+        records=frozenset(r.name for r in workflow.records if state in r.open_in and not r.part_of),
+    )
+
+
 def _window_closed(requirement: Requirement, facts: Facts, comment: str) -> Refusal | None:
     last = window_end(facts)
     if last is not None and facts.today > last:
@@ -210,14 +257,32 @@ def _quorum(requirement: Requirement, facts: Facts, comment: str) -> Refusal | N
             requirement.label,
             detail=f"本阶段尚无{body}的表决记录",
             basis=requirement.basis,
+            absent=True,
         )
+    unit = requirement.param("unit", "人")
     op, share, base = _rule(requirement.param("attendance", ">= 2/3 roster"))
     if not _holds(op, vote.present, share, vote.roster):
+        members = requirement.param("members", "组成人员")
         return Refusal(
             requirement.name,
             requirement.label,
-            detail=f"{body}须有{_rule_words(op, share, '组成人员')}参加{basis}："
-            f"应到 {vote.roster} 人，实到 {vote.present} 人",
+            detail=f"{body}须有{_rule_words(op, share, members)}参加{basis}："
+            f"应到 {vote.roster} {unit}，实到 {vote.present} {unit}",
+            basis=requirement.basis,
+        )
+    notice = requirement.param("notice_days")
+    if notice and (
+        vote.notice_given_on is None or (vote.held_on - vote.notice_given_on).days < notice
+    ):
+        given = (
+            f"{chinese_date(vote.notice_given_on)}通知，{chinese_date(vote.held_on)}召开"
+            if vote.notice_given_on
+            else "表决记录未填写通知日期"
+        )
+        return Refusal(
+            requirement.name,
+            requirement.label,
+            detail=f"{body}应当提前{_count_words(notice)}天通知{basis}：{given}",
             basis=requirement.basis,
         )
     op, share, base = _rule(requirement.param("approval", "> 1/2 present"))
@@ -227,14 +292,42 @@ def _quorum(requirement: Requirement, facts: Facts, comment: str) -> Refusal | N
     if carried == (requirement.param("outcome", "carried") == "carried"):
         return None
     figures = (
-        f"应到 {vote.roster} 人" if base == "roster" else f"实到 {vote.present} 人"
-    ) + f"，同意 {vote.approve} 人"
+        f"应到 {vote.roster} {unit}" if base == "roster" else f"实到 {vote.present} {unit}"
+    ) + f"，同意 {vote.approve} {unit}"
     rule = f"{_rule_words(op, share, who)}同意{basis}：{figures}"
     return Refusal(
         requirement.name,
         requirement.label,
         detail=f"{body}表决已获{rule}，未被否决" if carried else f"{body}表决须经{rule}",
         basis=requirement.basis,
+    )
+
+
+def _count_words(number: int) -> str:
+    """10 → 十, 7 → 七 (days in a rule's words); larger numbers as digits."""
+    if 0 < number <= 10:
+        return _NUMERALS[number]
+    return str(number)
+
+
+def _any_of(requirement: Requirement, facts: Facts, comment: str) -> Refusal | None:
+    """Met when one alternative is; refused with what the alternatives that have
+    something to judge say (a vote too thin), else with each one's absence."""
+    refused: list[Refusal] = []
+    for alternative in requirement.alternatives:
+        refusal = check(alternative, facts, comment)
+        if refusal is None:
+            return None
+        refused.append(refusal)
+    judged = [r for r in refused if not r.absent] or refused
+    firsts = [r.first_day for r in judged if r.first_day is not None]
+    return Refusal(
+        requirement.name,
+        requirement.label,
+        detail="；或".join(r.detail or r.label for r in judged),
+        basis=requirement.basis or "、".join(dict.fromkeys(r.basis for r in judged if r.basis)),
+        first_day=min(firsts) if firsts else None,
+        absent=all(r.absent for r in judged),
     )
 
 
@@ -247,6 +340,7 @@ VOCABULARY: dict[str, Callable[[Requirement, Facts, str], Refusal | None]] = {
     "min_wait": _min_wait,
     "quorum": _quorum,
     "window_closed": _window_closed,
+    "any_of": _any_of,
 }
 
 
@@ -322,7 +416,7 @@ async def load_facts(
     state = topic["state"]
     if transitions is None:
         transitions = [t for t in workflow.transitions if state in t.sources]
-    needed = [r for t in transitions for r in t.requires]
+    needed = [leaf for t in transitions for r in t.requires for leaf in r.leaves]
     facts = Facts(today=china_today(), entered_on=topic.get("stage_entered_on"))
     if not needed:
         return facts
@@ -376,6 +470,7 @@ async def latest_votes(topic_id: int, since: date | None, kinds: set[str]) -> di
             present=row["present"],
             approve=row["votes_for"],
             held_on=row["held_on"],
+            notice_given_on=row["notice_given_on"],
         )
     return found
 

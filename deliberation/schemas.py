@@ -622,6 +622,9 @@ class VoteCreate(Input):
     abstain: Headcount
     method: VoteMethod
     presided_by: Name
+    notice_given_on: date | None = None
+    """When the meeting was announced (a 村民会议's quorum rule asks ten days' notice,
+    村委会组织法第二十一条); optional for the other bodies."""
 
 
 class VoteRead(Struct, kw_only=True):
@@ -642,6 +645,7 @@ class VoteRead(Struct, kw_only=True):
     created_at: datetime
     revision: int = 1
     """Increased by each correction; earlier revisions at ``…/revisions``."""
+    notice_given_on: date | None = None
 
 
 # Corrections (PATCH with a reason; fields left out stay as they are) --------------------
@@ -705,6 +709,7 @@ class VotePatch(Input):
     abstain: Headcount | UnsetType = UNSET
     method: VoteMethod | UnsetType = UNSET
     presided_by: Name | UnsetType = UNSET
+    notice_given_on: date | UnsetType | None = UNSET
 
 
 class RevisionRead(Struct, kw_only=True):

@@ -38,6 +38,25 @@ def next_shuoshi_day(day: int, today: date, calendar: WorkingDays | None = None)
     return _month_day(year, month, day, calendar)
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+def day_words(day: date) -> str:
+    """``12月15日（星期二）``: how the pages name a 说事日 (a day of the coming weeks, so
+    without its year)."""
+    return f"{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）"
+
+
+async def next_day_of(village_id: int | None) -> date | None:
+    """The village's next 说事日, or None when it has none set (or no village is named)."""
+    if village_id is None:
+        return None
+    row = await Village.select(Village.shuoshi_day).where(Village.id == village_id).first()
+    if row is None or row["shuoshi_day"] is None:
+        return None
+    return next_shuoshi_day(int(row["shuoshi_day"]), china_today(), await working_days())
+
+
 async def village_read(row: dict[str, object]) -> VillageRead:
     """A village as the API shows it, with its 说事日 and the next one."""
     day = row.get("shuoshi_day")

@@ -238,6 +238,8 @@ class Vote(Table, tablename="vote"):
     abstain = Integer()
     method = Varchar(length=20)
     presided_by = Varchar(length=100)
+    notice_given_on = Date(null=True, default=None)
+    """When the meeting was announced (a 村民会议 needs ten days' notice)."""
     author = ForeignKey(Account, on_delete=KEEP)
     revision = Integer(default=1)
     created_at = Timestamptz()

@@ -68,6 +68,7 @@ def _requirement(requirement: Requirement) -> WorkflowRequirement:
         kind=requirement.kind,
         params=dict(requirement.params),
         basis=requirement.basis,
+        any_of=[_requirement(r) for r in requirement.alternatives],
     )
 
 

@@ -44,17 +44,19 @@ class WorkflowState(Struct, kw_only=True):
     time_limit: WorkflowTimeLimit | None
 
 
-class WorkflowRequirement(Struct, kw_only=True):
+class WorkflowRequirement(Struct, kw_only=True, omit_defaults=True):
     name: str
     """Stable: the API's ``missing`` and the pages' ``missing-<name>`` use it."""
     label: str
     kind: str
     """Its vocabulary entry: records, document_published, items_completed, ratings,
-    comment, min_wait, quorum, window_closed."""
+    comment, min_wait, quorum, window_closed, any_of."""
     params: dict[str, ParamValue]
     """The entry's parameters as the file gives them (``records``, ``at_least`` …)."""
     basis: str
     """The rule's legal or local basis; empty when it has none of its own."""
+    any_of: list[WorkflowRequirement] = []
+    """An ``any_of`` requirement's alternatives (met when one of them is)."""
 
 
 class WorkflowTransition(Struct, kw_only=True):

@@ -66,14 +66,22 @@ class Requirement:
     kind: str = ""
     """Its entry in the vocabulary (``REQUIREMENT_KINDS``): ``records``,
     ``document_published``, ``items_completed``, ``ratings``, ``comment``, ``min_wait``,
-    ``quorum`` or ``window_closed``."""
+    ``quorum``, ``window_closed`` or ``any_of``."""
     params: tuple[tuple[str, Any], ...] = ()
     """The vocabulary entry's parameters, sorted by name (``("at_least", 1)``, …)."""
     basis: str = ""
     """The rule's legal or local basis, quoted in its refusal."""
+    alternatives: tuple[Requirement, ...] = ()
+    """An ``any_of`` requirement's alternatives: it is met when one of them is (a
+    村民代表会议 or a 村民会议 resolves, docs/workflows.md)."""
 
     def param(self, name: str, default: Any = None) -> Any:
         return dict(self.params).get(name, default)
+
+    @property
+    def leaves(self) -> tuple[Requirement, ...]:
+        """The plain requirements it is made of: its alternatives, or itself."""
+        return self.alternatives or (self,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +191,9 @@ class Workflow:
     """Whether a township or a village offers it."""
     openers: tuple[str, ...] = ()
     """The roles that may open a topic in it."""
+    shuoshi_day: bool = False
+    """Its topics are raised on the village's monthly 说事日 (村民说事): their pages, and
+    the new-topic page of a village that has one, show the village's next 说事日."""
 
     @property
     def unavailable(self) -> str:
@@ -281,8 +292,10 @@ REQUIREMENT_KINDS: Final = (
     "min_wait",
     "quorum",
     "window_closed",
+    "any_of",
 )
-"""The fixed vocabulary of requirements, implemented once in the domain."""
+"""The fixed vocabulary of requirements, implemented once in the domain (``any_of``:
+one of several others, e.g. a 村民代表会议's or a 村民会议's vote)."""
 
 RECORD_TYPES: Final = (
     "opinion",

@@ -179,7 +179,7 @@ reader (:meth:`_Reader.element`) reads each by its fields."""
 KEYS: dict[str, tuple[str, ...]] = {
     "workflow": (
         "key", "version", "label", "summary", "basis", "scope", "openers", "initial",
-        "public_from", "sets", "states", "transitions", "records", "documents",
+        "public_from", "shuoshi_day", "sets", "states", "transitions", "records", "documents",
     ),
     **{
         name: tuple(f.key for f in section.fields if f.kind != "check")
@@ -188,7 +188,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "records_requirement": ("at_least", "of"),
     "ratings_requirement": ("at_least",),
     "min_wait_requirement": ("unit", "from"),
-    "quorum_requirement": ("body", "attendance", "approval", "outcome"),
+    "quorum_requirement": (
+        "body", "attendance", "approval", "outcome", "members", "unit", "notice_days",
+    ),
     "any_requirement": ("name", "label", "basis"),
 }  # fmt: skip
 """The keys each table of a file may have (docs/workflows.md describes each)."""
@@ -466,6 +468,9 @@ class _Reader:
         documents: list[DocumentKind] = self.elements(documents_data, "documents", context)
 
         public_from = self.text(data, "public_from", "", required=False)
+        shuoshi_day = self.flag(data, "shuoshi_day", "")
+        if shuoshi_day and scope != "village":
+            self.note("shuoshi_day", '只有村级流程（scope = "village"）才能按村的说事日')
         workflow = Workflow(
             initial=initial,
             states=tuple(states),
@@ -480,6 +485,7 @@ class _Reader:
             basis=basis,
             scope=scope,  # type: ignore[arg-type]
             openers=openers,
+            shuoshi_day=shuoshi_day,
         )
         if initial in state_names and not self.broken_edges:
             self.check_graph(workflow)
@@ -679,7 +685,21 @@ class _Reader:
             return None
         kind = used[0]
         self.keys(table, place, _requirement_keys(kind))
-        parsed: Parsed | None = getattr(self, f"req_{kind}")(table, place, context)
+        alternatives: tuple[Requirement, ...] = ()
+        parsed: Parsed | None
+        if kind == "any_of":
+            alternatives = self.req_any_of(table, place, context)
+            if not alternatives:
+                return None
+            met_bys = {a.met_by for a in alternatives}
+            parsed = (
+                {},
+                alternatives[0].met_by if len(met_bys) == 1 else "",
+                "_or_".join(a.name for a in alternatives),
+                "或".join(a.label for a in alternatives),
+            )
+        else:
+            parsed = getattr(self, f"req_{kind}")(table, place, context)
         if parsed is None:
             return None
         params, met_by, default_name, default_label = parsed
@@ -693,6 +713,7 @@ class _Reader:
             kind=kind,
             params=tuple(sorted(params.items())),
             basis=self.text(table, "basis", place, required=False),
+            alternatives=alternatives,
         )
         requirements = context["requirements"]
         if name in requirements:
@@ -828,14 +849,42 @@ class _Reader:
                 continue
             rules[key] = f"{match.group(1)} {numerator}/{denominator} {match.group(4)}"
         outcome = self.choice(table, "outcome", place, ("carried", "rejected"), "carried")
+        extra: dict[str, Any] = {}
+        members = self.text(table, "members", place, required=False)
+        if members:
+            extra["members"] = members
+        unit = self.choice(table, "unit", place, ("人", "户"), "人")
+        if unit != "人":
+            extra["unit"] = unit
+        if "notice_days" in table:
+            extra["notice_days"] = self.whole(table, "notice_days", place, least=1, default=1)
         if vote is None or len(self.mistakes) > before:
             return None
         return (
-            {"quorum": vote.name, "body": body, **rules, "outcome": outcome},
+            {"quorum": vote.name, "body": body, **rules, "outcome": outcome, **extra},
             vote.name,
             f"{vote.name}_{outcome}",
             f"{body}表决{'通过' if outcome == 'carried' else '否决'}",
         )
+
+    def req_any_of(self, table: Doc, place: str, context: Doc) -> tuple[Requirement, ...]:
+        """``any_of = [ {…}, {…} ]``: at least two requirements of the vocabulary (none
+        an ``any_of`` itself, nor ``comment``: a reason is not an alternative)."""
+        raw = table["any_of"]
+        if not isinstance(raw, list) or len(raw) < 2:
+            self.note(f"{place}.any_of", "应为至少两个条件的列表")
+            return ()
+        found: list[Requirement] = []
+        before = len(self.mistakes)
+        for number, item in enumerate(raw):
+            where = f"{place}.any_of[{number}]"
+            if isinstance(item, dict) and ("any_of" in item or "comment" in item):
+                self.note(where, "any_of 的备选条件不能是 any_of 或 comment")
+                continue
+            requirement = self.read_requirement(item, where, context)
+            if requirement is not None:
+                found.append(requirement)
+        return tuple(found) if len(self.mistakes) == before else ()
 
     def req_window_closed(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         if table["window_closed"] is not True:

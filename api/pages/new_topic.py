@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from api.forms import FormData, max_lengths, parse_form
 from api.pages.signin import PageController, SignedIn
-from deliberation import accounts, offerings, permissions, pinning, topics
+from deliberation import accounts, offerings, permissions, pinning, shuoshi_day, topics
 from deliberation.errors import DomainError, ValidationFailed
 from deliberation.schemas import TopicCreate
 from deliberation.security import Principal
@@ -26,6 +26,19 @@ async def _new_topic_form(
     villages = await accounts.list_villages(principal) if allowed else []
     keys = [w.key for w in workflows]
     default = pinning.DEFAULT_KEY if pinning.DEFAULT_KEY in keys or not keys else keys[0]
+    # 村民说事: the next 说事日 of each village it may be opened for, when it has one
+    # (docs/decisions.md "The 说事日 on the pages").
+    on_day = {
+        v
+        for w in workflows
+        if pinning.loaded().get(w.key, w.version).shuoshi_day
+        for v in w.village_ids or []
+    }
+    next_days = {
+        v.id: shuoshi_day.day_words(v.next_shuoshi_day)
+        for v in villages
+        if v.id in on_day and v.next_shuoshi_day is not None
+    }
     return Template(
         "new_topic.html",
         context={
@@ -34,6 +47,7 @@ async def _new_topic_form(
             "village_names": {v.id: v.name for v in villages},
             "workflows": workflows,
             "default_workflow": default,
+            "next_shuoshi_days": next_days,
             "values": values,
             "problems": problems,
             "limits": max_lengths(TopicCreate),

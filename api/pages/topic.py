@@ -31,10 +31,10 @@ from api.pages.topic_forms import (
     PageForm,
     roster,
 )
-from deliberation import archive, documents, permissions, records
+from deliberation import archive, documents, permissions, records, shuoshi_day
 from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
-from deliberation.errors import DomainError, NotFound, ValidationFailed
+from deliberation.errors import DomainError, NotFound, StageClosed, ValidationFailed
 from deliberation.overview import Overview, draftable_kinds, may_add, on_topic, topic_overview
 from deliberation.permissions import Subject
 from deliberation.pinning import loaded, workflow_of
@@ -71,6 +71,14 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
         for kind, record_id, author in mine
         if permissions.allowed(principal, "record.correct", Subject.of_topic(topic, author), kind)
     }
+    votes = await records.votes_seen(principal, topic)
+    vote_kind = records.vote_kind(workflow_of(topic))
+    if vote_kind is not None:
+        correctable |= {
+            f"vote-{v.id}"
+            for v in votes
+            if permissions.allowed(principal, "record.correct", Subject.of_topic(topic), v.kind)
+        }
     ratings = await records.ratings_seen(principal, topic)
     return {
         "correctable": correctable,
@@ -88,7 +96,8 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
         "meetings": meetings,
         "investigations": investigations,
         "site_consultations": site_consultations,
-        "votes": await records.votes_seen(principal, topic),
+        "votes": votes,
+        "vote_bodies": records.vote_bodies(workflow_of(topic), vote_kind.name) if vote_kind else (),
         "quorum_rules": quorum_rules(topic),
     }
 
@@ -102,10 +111,12 @@ def quorum_rules(topic: dict[str, Any]) -> list[dict[str, str]]:
     for transition in workflow.transitions:
         if topic["state"] not in transition.sources:
             continue
-        for r in transition.requires:
+        for r in (leaf for need in transition.requires for leaf in need.leaves):
             if r.kind != "quorum" or kind is None or r.param("quorum") != kind.name:
                 continue
             words = _quorum_words(r.param("attendance", ""), r.param("approval", ""))
+            if r.param("notice_days"):
+                words += f"，提前{r.param('notice_days')}天通知"
             found.append(
                 {
                     "step": transition.label,
@@ -149,7 +160,9 @@ FORMS_UNDER_NEXT = ("investigation", "site_consultation", "meeting", "resolution
 placed by their own rules)."""
 
 
-def _work_plan(view: Overview, forms: dict[str, bool], meetings: list[Any]) -> dict[str, Any]:
+def _work_plan(
+    view: Overview, forms: dict[str, bool], meetings: list[Any], drafts: dict[str, str]
+) -> dict[str, Any]:
     """The page arranged by what to do next: each step forward with what it still
     needs (a form placed under it the first time a need appears), the steps that end
     the topic apart, and which forms are therefore not repeated in their sections."""
@@ -161,22 +174,29 @@ def _work_plan(view: Overview, forms: dict[str, bool], meetings: list[Any]) -> d
     )
     offered = {
         **{kind: forms.get(kind, False) for kind in FORMS_UNDER_NEXT},
-        "minutes": forms.get("minutes", False) and minutes_meeting is not None,
-        "resolution_notice": True,
+        # With no meeting waiting for its minutes, the meeting's form in their place
+        # (村民说事's 议事: the step needs the 议事会纪要, nothing asked for the 议事会).
+        "minutes": forms.get("minutes", False)
+        and (minutes_meeting is not None or forms.get("meeting", False)),
+        # Only to those who may draft it (村民说事's cadre takes the step, staff draft).
+        "resolution_notice": "resolution_notice" in drafts,
     }
     under_next: set[str] = set()
     plan = []
     for step in forward:
         rows = []
         for need in step.missing:
-            # Someone else's step offers only the records this person adds.
+            # Someone else's step offers only the records this person adds and the
+            # documents they draft.
             here = (
                 offered.get(need.met_by, False)
                 and need.met_by not in under_next
-                and (step.mine or need.met_by in FORMS_UNDER_NEXT)
+                and (step.mine or need.met_by in FORMS_UNDER_NEXT or need.met_by in drafts)
             )
             if here:
                 under_next.add(need.met_by)
+                if need.met_by == "minutes" and minutes_meeting is None:
+                    under_next.add("meeting")
             rows.append((need, here))
         # Someone else's step is shown only where this person can help it along.
         if step.mine or any(here for _, here in rows):
@@ -216,6 +236,23 @@ async def render_topic_page(
     forms = {kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds}
     seen = await _records_for(principal, view)
     posted = values or {}
+    if view.window and view.window.closed:
+        # A closed opinion window takes no more of its records, though the topic is still
+        # in its state: the page does not offer what the API refuses (docs/decisions.md
+        # "The window line").
+        forms.update(dict.fromkeys(view.window.closes & forms.keys(), False))
+    drafts = {} if view.public else draftable_kinds(principal, view.topic)
+    plan = _work_plan(view, forms, seen["meetings"], drafts)
+    workflow = workflow_of(view.topic)
+    labels = {
+        **{k.name: k.label for k in workflow.records},
+        **{k.name: k.label for k in workflow.documents},
+    }
+    # 村民说事: the village's next 说事日, where villagers and their representative read
+    # the topic (docs/decisions.md "The 说事日 on the pages").
+    next_day = (
+        await shuoshi_day.next_day_of(view.topic["village"]) if workflow.shuoshi_day else None
+    )
     return Template(
         "topic.html",
         context={
@@ -224,7 +261,7 @@ async def render_topic_page(
             "error": error,
             "signed_in": principal is not None,
             "forms": forms,
-            **_work_plan(view, forms, seen["meetings"]),
+            **plan,
             "staff": not view.public
             and bool(
                 permissions.allowed(principal, "document.read_draft", Subject.of_topic(view.topic))
@@ -238,8 +275,11 @@ async def render_topic_page(
             # Those who take no steps but add records (a representative): their part first.
             "representative": not view.public
             and permissions.scope(principal, "my.list").waits_on == "records",
-            "document_kinds": draftable_kinds(principal, view.topic),
+            "document_kinds": drafts,
             "kind_labels": KINDS,
+            # What the next step waits for that this person adds (their part, first).
+            "labels": labels,
+            "my_part": "、".join(labels[k] for k in sorted(plan["under_next"]) if k in labels),
             "rating_labels": RATING_LABELS,
             "stance_labels": STANCE_LABELS,
             "limits": LIMITS,
@@ -249,6 +289,7 @@ async def render_topic_page(
             **roster(posted if form and form.startswith(("minutes-", "correct_minutes-")) else {}),
             "problems": problems or {},
             "saved": None if form else SAVED.get(request.query_params.get("saved", "")),
+            "shuoshi_next": shuoshi_day.day_words(next_day) if next_day else None,
         },
         status_code=status_code,
     )
@@ -293,10 +334,11 @@ async def _save(
         return await render_topic_page(*again, None, 422, form, data, found)
     except DomainError as refused:
         status = STATUS_OF_CODE.get(refused.code, 400)
-        # Refused for who they are (403) or what they may see (404), or a form whose
+        # Refused for who they are (403) or what they may see (404), a form whose
         # refusals belong on top (a step: the topic moved meanwhile, something is
-        # missing): said at the top of the page, the form may not be offered any more.
-        if status in (403, 404) or page_form.refused_on_top:
+        # missing) or a window that closed since the form was shown: said at the top of
+        # the page, the form may not be offered any more.
+        if status in (403, 404) or page_form.refused_on_top or isinstance(refused, StageClosed):
             return await _refused(*again, refused, form, data)
         return await render_topic_page(*again, None, status, form, data, {"form": refused.detail})
     kind = form.split("-")[0]

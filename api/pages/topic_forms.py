@@ -34,6 +34,7 @@ from deliberation.schemas import (
     TransitionRequest,
     UrgeRequest,
     VoteCreate,
+    VotePatch,
 )
 
 CHINA_OFFSET = "+08:00"
@@ -167,6 +168,8 @@ CORRECTION_FORMS: dict[str, PageForm] = {
         publishing=True,
     ),
     "resolution_item": PageForm(ResolutionItemPatch, records.correct_resolution_item),
+    # Every record kind of type ``vote``: its figures, with the reason.
+    "vote": PageForm(VotePatch, records.correct_vote),
 }
 """Corrections (更正) of a record, with the reason; the record's id follows the kind."""
 
@@ -194,6 +197,7 @@ SAVED: dict[str, str] = {
     "如纪要已经印发\uff0c印发的文件不会改变\uff1a已生成新的会议纪要草稿\uff0c"
     "请预览后发布\uff0c发布后替代原件。",
     "correct_resolution_item": "协商成果已更正\uff0c原来的内容作为历史版本保留。",
+    "correct_vote": "表决记录已更正\uff0c原来的数字作为历史版本保留。",
 }
 """What the page says after a form was saved (``?saved=<kind>``)."""
 

@@ -365,6 +365,8 @@ def _vote_rows(votes: list[dict[str, Any]]) -> list[dict[str, str]]:
             "against": str(v["against"]),
             "abstain": str(v["abstain"]),
             "method": v["method"],
+            # A 村民会议's notice (村委会组织法第二十一条), when the vote records it.
+            **({"notice": chinese_date(v["notice_given_on"])} if v.get("notice_given_on") else {}),
         }
         for n, v in enumerate(ordered, start=1)
     ]

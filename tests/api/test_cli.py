@@ -85,13 +85,19 @@ def test_demo_is_idempotent_and_covers_every_state(demo_build: DemoBuild, tmp_pa
     second = run_cli(url, "demo", cwd=tmp_path)
     assert second.returncode == 0 and "已存在" in second.stdout
     audit = run_cli(url, "audit", "verify", cwd=tmp_path)
-    assert audit.returncode == 0 and "15" in audit.stdout, audit.stdout
+    from deliberation import demo
+
+    topics = len(demo.STORIES) + len(demo.SECOND_STORIES) + len(demo.WORKFLOW_DEMOS)
+    assert audit.returncode == 0 and f"已检查 {topics} 个议题" in audit.stdout, audit.stdout
 
     import sqlite3
 
     with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
         first_township = "(SELECT id FROM township WHERE name = '黄金埠镇')"
-        states = {row[0] for row in db.execute("SELECT state FROM topic")}
+        states = {
+            row[0]
+            for row in db.execute("SELECT state FROM topic WHERE workflow_key = ?", (WORKFLOW.key,))
+        }
         count = db.execute(
             f"SELECT count(*) FROM topic WHERE township = {first_township}"
         ).fetchone()[0]
@@ -122,7 +128,7 @@ def test_demo_is_idempotent_and_covers_every_state(demo_build: DemoBuild, tmp_pa
         ratings = db.execute(
             "SELECT count(*) FROM satisfaction_rating WHERE topic = ?", (closed,)
         ).fetchone()[0]
-    assert count == 12
+    assert count == 12 + len(demo.WORKFLOW_DEMOS)
     assert states == set(WORKFLOW.state_names)
     assert sum(n for _, n in per_village) == 30 and len(per_village) == 5
     assert all(n == 6 for _, n in per_village)
@@ -228,3 +234,30 @@ def test_user_create_offers_the_village_cadre_and_asks_for_the_village(migrated:
         answer.stderr
     )
     assert "invalid choice" not in answer.stderr
+
+
+def test_render_kinds_come_from_the_loaded_workflows(demo_build: DemoBuild, tmp_path: Path) -> None:
+    """``render --kind`` offers every loaded workflow's document kinds (none fixed in the
+    code); a kind the topic's own workflow lacks is a clear Chinese error, exit code 2."""
+    from api.cli import build_parser
+    from workflows import REGISTRY
+
+    render = next(
+        a
+        for a in build_parser()._subparsers._group_actions[0].choices["render"]._actions  # type: ignore[union-attr]
+        if "--kind" in a.option_strings
+    )
+    declared = {d.name for w in REGISTRY for d in w.documents}
+    assert set(render.choices or ()) == declared
+    foreign = sorted(declared - {d.name for d in WORKFLOW.documents})
+    assert foreign  # the other workflows' documents (决议公开, 微协商建议, …)
+
+    database = demo_copy(demo_build, tmp_path)
+    url = f"sqlite:///{database}"
+    reference = _demo_reference_in_state(database, "resolution")
+    out = tmp_path / "foreign.pdf"
+    r = run_cli(url, "render", reference, "--kind", foreign[0], "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert f"议题 {reference} 所用的流程（{WORKFLOW.label}）没有“{foreign[0]}”这种公文" in r.stderr
+    assert "可生成：" in r.stderr and WORKFLOW.documents[0].label in r.stderr
+    assert not out.exists()

@@ -53,7 +53,7 @@ def test_each_stage_took_time_and_began_on_a_working_day(database: Path) -> None
     opened = {
         t["id"]: moment(t["created_at"]) for t in rows(database, "SELECT id, created_at FROM topic")
     }
-    assert len(events) == len(demo.STORIES) + len(demo.SECOND_STORIES)
+    assert len(events) == len(demo.STORIES) + len(demo.SECOND_STORIES) + len(demo.WORKFLOW_DEMOS)
     days_seen = set()
     for topic, chain in events.items():
         times = [moment(e["created_at"]) for e in chain]
@@ -157,3 +157,25 @@ def test_make_run_builds_the_demo_for_the_port_it_serves() -> None:
     ).stdout
     assert "deliberation demo --if-empty --host 0.0.0.0 --port 8123" in planned
     assert "deliberation serve --host 0.0.0.0 --port 8123" in planned
+
+
+def test_one_topic_of_each_other_workflow_shows_what_it_is_about(database: Path) -> None:
+    """微协商 in its opinion window with two opinions; 四议两公开 past 两委商议 with the
+    votes that carried it there; 村民说事 in 办事 with its items, the village's 说事日 set."""
+    found = {
+        t["workflow_key"]: t
+        for t in rows(database, "SELECT id, title, workflow_key, state, village FROM topic")
+    }
+    for workflow, title, state in demo.WORKFLOW_DEMOS:
+        topic = found[workflow.key]
+        assert (topic["title"], topic["state"]) == (title, state)
+    micro, siyi, shuoshi = (found[w.key] for w, _, _ in demo.WORKFLOW_DEMOS)
+    opinions = rows(database, f"SELECT stance FROM opinion WHERE topic = {micro['id']}")
+    assert len(opinions) == 2
+    votes = rows(database, f"SELECT body, present, votes_for FROM vote WHERE topic = {siyi['id']}")
+    stages = demo.SIYI.main_path[: demo.SIYI.main_path.index(siyi["state"])]
+    assert len(votes) == len(stages) == 2
+    items = rows(database, f"SELECT id FROM resolution_item WHERE topic = {shuoshi['id']}")
+    assert len(items) == 2
+    (village,) = rows(database, f"SELECT shuoshi_day FROM village WHERE id = {shuoshi['village']}")
+    assert village["shuoshi_day"] == demo.SHUOSHI_DAY

@@ -21,10 +21,21 @@ SIYI = REGISTRY.latest("siyi")
 DAY = 86400.0
 
 
-def _quorum(trigger: str) -> dict[str, Any]:
-    """The quorum rule a step of the declaration names (its body, rules and basis)."""
-    requirement = next(r for r in SIYI.transition(trigger).requires if r.kind == "quorum")
-    return {"body": requirement.param("body"), "basis": requirement.basis, "name": requirement.name}
+def _quorum(trigger: str, body: str | None = None) -> dict[str, Any]:
+    """The quorum rule a step of the declaration names (its body, rules and basis; the
+    first one, or ``body``'s among an ``any_of``'s alternatives); ``name`` is the
+    requirement the step's refusal names in ``missing``."""
+    for need in SIYI.transition(trigger).requires:
+        for leaf in need.leaves:
+            if leaf.kind == "quorum" and body in (None, leaf.param("body")):
+                return {
+                    "body": leaf.param("body"),
+                    "basis": leaf.basis,
+                    "name": need.name,
+                    "notice_days": leaf.param("notice_days"),
+                    "members": leaf.param("members"),
+                }
+    raise AssertionError(f"no quorum of {body} on {trigger}")
 
 
 def _trigger(source: str, outcome: str = "carried") -> str:
@@ -33,7 +44,7 @@ def _trigger(source: str, outcome: str = "carried") -> str:
     for transition in SIYI.transitions:
         if source not in transition.sources:
             continue
-        quorums = [r for r in transition.requires if r.kind == "quorum"]
+        quorums = [leaf for r in transition.requires for leaf in r.leaves if leaf.kind == "quorum"]
         if quorums and quorums[0].param("outcome", "carried") == outcome:
             return transition.trigger
         if not quorums and outcome == "carried":
@@ -427,3 +438,103 @@ async def test_votes_on_a_standard_topic_are_a_clear_409(world: World) -> None:
     )
     assert r.status_code == 409, r.text
     assert "标准协商" in r.json()["detail"]
+
+
+async def _to_resolution(
+    t: Township, topic: dict[str, Any], move_clock: Callable[[float], None]
+) -> tuple[Actor, Actor]:
+    """Walk a siyi topic to its 决议 stage (审议 carried, 7 days waited)."""
+    cadre = await _to_review(t, topic, move_clock)
+    review = await _state(cadre, topic)
+    onward = _trigger(review)
+    r = await cadre.post(
+        f"/api/v1/topics/{topic['id']}/votes",
+        _vote(_quorum(onward)["body"], roster_size=30, present=25, **{"for": 20}),
+    )
+    assert r.status_code == 201, r.text
+    move_clock(7 * DAY)
+    cadre = await _fresh(cadre)
+    r = await fire(cadre, topic, onward)
+    assert r.status_code == 200, r.text
+    move_clock(7 * DAY)
+    return await _fresh(cadre), await _fresh(t["staff"])
+
+
+async def test_a_villagers_assembly_resolves_instead_of_the_representatives(
+    world: World, move_clock: Callable[[float], None]
+) -> None:
+    """村委会组织法第二十一条、第二十二条: a 村民会议 needs more than half of the village's
+    adults present, more than half of those present for, and ten days' notice."""
+    t = world.a
+    topic = await _siyi_topic(t)
+    cadre, staff = await _to_resolution(t, topic, move_clock)
+    resolution = await _state(cadre, topic)
+    onward = _trigger(resolution)
+    bodies = [
+        leaf.param("body")
+        for need in SIYI.transition(onward).requires
+        for leaf in need.leaves
+        if leaf.kind == "quorum"
+    ]
+    assembly = next(b for b in bodies if b != _quorum(onward)["body"] and "户" not in b)
+    rule = _quorum(onward, assembly)
+    assert rule["notice_days"] == 10
+    votes = f"/api/v1/topics/{topic['id']}/votes"
+    today = china_today()
+    announced = str(today - timedelta(days=10))
+
+    # Too few present: refused with the rule and its basis.
+    r = await cadre.post(
+        votes,
+        _vote(assembly, roster_size=1000, present=480, **{"for": 470}, against=10, abstain=0)
+        | {"notice_given_on": announced},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["notice_given_on"] == announced
+    refused = await fire(cadre, topic, onward)
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["code"] == "condition_failed" and rule["name"] in problem["missing"]
+    assert (
+        f"{assembly}须有{rule['members']}过半数参加（{rule['basis']}）：应到 1000 人，实到 480 人"
+        in problem["detail"]
+    )
+
+    # Enough present, but announced only five days before: refused, naming the notice.
+    r = await cadre.post(
+        votes,
+        _vote(assembly, roster_size=1000, present=560, **{"for": 400}, against=100, abstain=60)
+        | {"notice_given_on": str(today - timedelta(days=5))},
+    )
+    assert r.status_code == 201, r.text
+    refused = await fire(cadre, topic, onward)
+    assert refused.status_code == 422
+    assert "应当提前十天通知" in refused.json()["detail"]
+
+    # A notice date after the meeting is bad input: 422 naming the field, nothing written.
+    before = await Vote.count().where(Vote.topic == topic["id"])
+    r = await cadre.post(
+        votes,
+        _vote(assembly, roster_size=1000, present=560, **{"for": 400}, against=100, abstain=60)
+        | {"notice_given_on": str(today + timedelta(days=1))},
+    )
+    assert r.status_code == 422 and "notice_given_on" in r.text, r.text
+    assert await Vote.count().where(Vote.topic == topic["id"]) == before
+
+    # Carried, ten days' notice: the step goes through, and the 决议公开 is made from it.
+    r = await cadre.post(
+        votes,
+        _vote(assembly, roster_size=1000, present=560, **{"for": 400}, against=100, abstain=60)
+        | {"notice_given_on": announced},
+    )
+    assert r.status_code == 201, r.text
+    r = await fire(staff, topic, onward)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == SIYI.main_path[4]
+    published = await _publish(staff, topic, SIYI.main_path[4])
+    text = _pdf_text(await staff.get(f"/api/v1/documents/{published['id']}/pdf"))
+    assert assembly in text
+    day = today - timedelta(days=10)
+    assert f"{day.year}年{day.month}月{day.day}日通知" in text  # the notice, on paper
+    _, problems = await verify_all()
+    assert [p for p in problems if p.topic_id == topic["id"]] == []

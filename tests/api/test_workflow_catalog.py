@@ -274,3 +274,19 @@ async def test_the_openapi_document_names_both_operations(stranger: httpx.AsyncC
     assert listed["security"] == [] and one["security"] == []  # no sign-in
     assert "404" in one["responses"] and "404" not in listed["responses"]
     assert "/workflows/{key}" not in paths  # the pages stay out of the API document
+
+
+async def test_an_any_of_requirement_lists_its_alternatives(stranger: httpx.AsyncClient) -> None:
+    """四议两公开's 决议: a 村民代表会议 or a 村民会议 (with its notice days)."""
+    from workflows import REGISTRY
+
+    siyi = REGISTRY.latest("siyi")
+    declared = next((t, r) for t in siyi.transitions for r in t.requires if r.kind == "any_of")
+    got = (await stranger.get(f"/api/v1/workflows/{siyi.key}")).json()
+    step = next(t for t in got["transitions"] if t["trigger"] == declared[0].trigger)
+    read = next(r for r in step["requires"] if r["name"] == declared[1].name)
+    assert read["kind"] == "any_of"
+    bodies = [a["params"]["body"] for a in read["any_of"]]
+    assert bodies == [a.param("body") for a in declared[1].alternatives]
+    assert any(a["params"].get("notice_days") == 10 for a in read["any_of"])
+    assert all("any_of" not in r for r in step["requires"] if r["kind"] != "any_of")

@@ -96,3 +96,43 @@ async def test_the_demo_topic_page_reads_each_answer_once(
         assert len(said) == 1 and answer.count(said[0]) == 1, answer
         assert answer.count("采纳") == 1, answer
     await context.close()
+
+
+async def test_the_demo_shows_a_topic_of_each_other_workflow(
+    demo: tuple[str, dict[str, tuple[str, str, str]]], browser: Browser, demo_build: DemoBuild
+) -> None:
+    """The village cadre finds the 四议两公开 and 村民说事 topics in their list, with the
+    votes and the items on their pages; staff see the 微协商 topic's two opinions."""
+    from deliberation import demo as seeded
+
+    base, accounts = demo
+    with closing(sqlite3.connect(demo_build.database)) as db:
+        ids = {
+            title: topic_id
+            for title, topic_id in db.execute("SELECT title, id FROM topic").fetchall()
+        }
+    micro, siyi, shuoshi = seeded.WORKFLOW_DEMOS
+    user, password, _ = accounts["village_cadre"]
+    context = await sign_in(browser, base, user, password)
+    page = await context.new_page()
+    await page.goto(f"{base}/me")
+    for _, title, _ in (siyi, shuoshi):
+        await expect(page.locator("#my-topics li", has_text=title)).to_have_count(1)
+    workflow, title, state = siyi
+    await page.goto(f"{base}/topics/{ids[title]}")
+    await expect(page.locator("main")).to_contain_text(workflow.state(state).label)
+    await expect(page.locator("#votes tbody tr")).to_have_count(2)
+    workflow, title, state = shuoshi
+    await page.goto(f"{base}/topics/{ids[title]}")
+    await expect(page.locator("main")).to_contain_text(workflow.state(state).label)
+    await expect(page.locator("#items li")).to_have_count(2)
+    await context.close()
+
+    user, password, _ = accounts["staff"]
+    context = await sign_in(browser, base, user, password)
+    page = await context.new_page()
+    workflow, title, state = micro
+    await page.goto(f"{base}/topics/{ids[title]}")
+    await expect(page.locator("main")).to_contain_text(workflow.state(state).label)
+    await expect(page.locator("#opinions > li")).to_have_count(2)
+    await context.close()

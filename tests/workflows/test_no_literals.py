@@ -166,7 +166,6 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"feedback_report", "minutes", "resolution_notice"}),
         DOCUMENT_KINDS,
     ),
-    "api/cli.py": (frozenset({"feedback_report", "minutes", "resolution_notice"}), DOCUMENT_KINDS),
     "api/controllers/records.py": (
         frozenset(
             {
@@ -256,7 +255,6 @@ _SIYI_WIRING: dict[str, frozenset[str]] = {
 # 微协商 (workflows/micro/v1.toml) brought one document, wired like the others.
 _SIYI_WIRING["deliberation/documents/content.py"] |= {"micro_suggestion"}
 _SIYI_WIRING["deliberation/schemas.py"] |= {"micro_suggestion"}
-_SIYI_WIRING["api/cli.py"] = frozenset({"micro_suggestion"})
 for _path, _names in _SIYI_WIRING.items():
     ALLOWED[_path] = (ALLOWED[_path][0] | _names, ALLOWED[_path][1])
 

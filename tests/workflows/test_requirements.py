@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -212,3 +212,65 @@ def test_quorum_for_a_rejection_needs_a_valid_meeting_that_did_not_carry() -> No
     )
     too_few = Vote(QUORUM_VOTE, roster=27, present=17, approve=0, held_on=TODAY)
     assert check(rejected, facts(votes={QUORUM_VOTE: too_few})) is not None
+
+
+# any_of: a 村民代表会议 or a 村民会议 resolves (workflows/siyi/v1.toml) ------------------
+
+
+def _resolution() -> tuple[Requirement, dict[str, Requirement]]:
+    """The siyi 决议 step's ``any_of`` and its alternatives by body."""
+    from workflows import REGISTRY
+
+    siyi = REGISTRY.latest("siyi")
+    source = siyi.main_path[3]
+    step = next(t for t in siyi.transitions if source in t.sources and t.dest != "vetoed")
+    need = next(r for r in step.requires if r.kind == "any_of")
+    return need, {str(a.param("body")): a for a in need.alternatives}
+
+
+def test_any_of_a_villagers_assembly_needs_half_the_adults_and_ten_days_notice() -> None:
+    need, by_body = _resolution()
+    assembly = next(
+        b for b, a in by_body.items() if a.param("unit", "人") == "人" and a.param("notice_days")
+    )
+    rule = by_body[assembly]
+    held = TODAY
+    thin = Vote(assembly, 1000, 480, 470, held, held - timedelta(days=30))
+    refusal = check(need, facts(votes={assembly: thin}))
+    assert refusal is not None and refusal.name == need.name
+    assert (
+        f"{assembly}须有本村十八周岁以上村民过半数参加（{rule.basis}）：应到 1000 人，实到 480 人"
+        in refusal.detail
+    )
+    assert "尚无" not in refusal.detail  # the other bodies' absence is noise here
+    late = Vote(assembly, 1000, 510, 300, held, held - timedelta(days=5))
+    refusal = check(need, facts(votes={assembly: late}))
+    assert refusal is not None and "应当提前十天通知" in refusal.detail
+    assert rule.basis in refusal.detail
+    unsaid = Vote(assembly, 1000, 510, 300, held)
+    assert "未填写通知日期" in check(need, facts(votes={assembly: unsaid})).detail  # type: ignore[union-attr]
+    assert (
+        check(
+            need, facts(votes={assembly: replace(late, notice_given_on=held - timedelta(days=10))})
+        )
+        is None
+    )
+    # Too few for: not carried, though well attended and announced.
+    few = Vote(assembly, 1000, 600, 300, held, held - timedelta(days=12))
+    assert "同意 300 人" in check(need, facts(votes={assembly: few})).detail  # type: ignore[union-attr]
+
+
+def test_any_of_households_count_in_households_and_none_says_each_body() -> None:
+    need, by_body = _resolution()
+    households = next(b for b, a in by_body.items() if a.param("unit") == "户")
+    notice = TODAY - timedelta(days=10)
+    refusal = check(need, facts(votes={households: Vote(households, 300, 190, 150, TODAY, notice)}))
+    assert refusal is not None and "应到 300 户，实到 190 户" in refusal.detail
+    assert (
+        check(need, facts(votes={households: Vote(households, 300, 200, 150, TODAY, notice)}))
+        is None
+    )
+    nothing = check(need, facts())
+    assert nothing is not None
+    for body in by_body:
+        assert f"本阶段尚无{body}的表决记录" in nothing.detail

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,7 +38,7 @@ from api.pages.signin import (
     secure_cookies,
 )
 from api.settings import Settings
-from deliberation import audit, chain, security
+from deliberation import audit, chain, pinning, security
 from deliberation.accounts import LoginLimits
 from deliberation.clock import CHINA
 from deliberation.context import AppContext, entered
@@ -52,6 +53,8 @@ from deliberation.security import TokenIssuer
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 PAGES = TEMPLATES / "pages"
 STATIC = TEMPLATES / "static"
+
+logger = logging.getLogger("deliberation.workflows")
 
 
 class PageUndefined(Undefined):
@@ -113,6 +116,15 @@ def page_filters(engine: JinjaTemplateEngine) -> None:
     )
 
 
+async def warn_of_unloaded_pins() -> None:
+    """The server starts when topics are pinned to a workflow version that is not
+    loaded, and says so once, plainly, in its log (docs/decisions.md, "A workflow
+    removed from the folder"): those topics stay readable and refuse every change."""
+    directory = str(pinning.loaded().directory)
+    for pin in await pinning.unloaded_pins():
+        logger.warning("%s", pin.describe(directory))
+
+
 class DeliberationApp(Litestar):
     """The application, run in its own application context (``deliberation.context``):
     its lifespan (and the delivery worker it starts) and every request see its engine,
@@ -143,6 +155,7 @@ def create_app(settings: Settings, context: AppContext | None = None) -> Litesta
         await open_engine(engine, pool_size=settings.db_pool_size)
         try:
             await audit.check_key()
+            await warn_of_unloaded_pins()
             yield
         finally:
             await close_engine(engine)

@@ -21,6 +21,7 @@ from deliberation import (
     audit,
     demo,
     documents,
+    pinning,
     security,
     workdays,
 )
@@ -256,6 +257,9 @@ def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
         publishing = _publishing(settings)
         staff, topic_id = await documents.service.staff_of_topic(args.reference, args.as_user)
         workflow = workflow_of(await topic_row(topic_id))
+        if workflow.unavailable:
+            print(f"错误：{workflow.unavailable}", file=sys.stderr)
+            return 1
         offered = [d.name for d in workflow.documents]
         if args.kind not in offered:
             listed = "、".join(f"{d.name}（{d.label}）" for d in workflow.documents) or "无"
@@ -341,7 +345,32 @@ def cmd_workflow_list(args: argparse.Namespace, settings: Settings) -> int:
             f"{workflow.key}\tv{workflow.version}\t{workflow.label}\t"
             f"{SCOPE_LABELS[workflow.scope]}\t{len(workflow.states)} 个状态"
         )
+    for line in _unloaded_pins(settings):
+        print(f"警告：{line}", file=sys.stderr)
     return 0
+
+
+def _unloaded_pins(settings: Settings) -> list[str]:
+    """What topics of the database are pinned to a version not loaded here, when there
+    is a migrated database to ask (the workflow commands need none: without one, or
+    before its first migration, nothing is said)."""
+    from deliberation import pinning
+    from workflows.registry import REGISTRY
+
+    url = settings.database_url
+    if url.startswith("sqlite:") and not Path(url.split("///", 1)[-1]).is_file():
+        return []
+
+    async def ask() -> int:
+        found.extend(p.describe(str(REGISTRY.directory)) for p in await pinning.unloaded_pins())
+        return 0
+
+    found: list[str] = []
+    try:
+        _run(settings, ask)
+    except Exception:  # no database reachable, or not migrated: nothing to say
+        return []
+    return found
 
 
 def cmd_workflow_diagram(args: argparse.Namespace, settings: Settings) -> int:
@@ -591,15 +620,21 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work() -> int:
         if args.reference:
-            found = await Topic.select(Topic.id, Topic.state).where(
-                Topic.reference == args.reference.strip()
-            )
+            found = await Topic.select(
+                Topic.id, Topic.state, Topic.workflow_key, Topic.workflow_version
+            ).where(Topic.reference == args.reference.strip())
             if not found:
                 print(f"找不到议题 {args.reference}", file=sys.stderr)
                 return 1
-            if not WORKFLOW.state(found[0]["state"]).terminal:
-                label = WORKFLOW.state(found[0]["state"]).label
-                print(f"议题处于“{label}”阶段：办结、不予立项或撤回后才能归档", file=sys.stderr)
+            workflow = pinning.workflow_of(found[0])
+            if workflow.unavailable:
+                print(f"{workflow.unavailable}（也不能归档）", file=sys.stderr)
+                return 1
+            state = workflow.state(found[0]["state"])
+            if not state.terminal:
+                print(
+                    f"议题处于“{state.label}”阶段：办结、不予立项或撤回后才能归档", file=sys.stderr
+                )
                 return 1
             bag = await archive.make_bag(found[0]["id"], config)
             Path(args.out).write_bytes(bag.content)
@@ -613,6 +648,8 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
             (folder / f"{bag.name}.zip").write_bytes(bag.content)
             print(f"{bag.name}.zip  档号 {bag.archive_code}")
         print(f"{args.year} 年结束的 {len(ids)} 个议题已写入 {folder}")
+        for pin in await pinning.unloaded_pins():  # never archived while not loaded
+            print(f"警告：{pin.describe(str(pinning.loaded().directory))}", file=sys.stderr)
         return 0
 
     return _run(settings, work)

@@ -60,7 +60,8 @@ WHY: dict[int, str] = {
     401: "No token, or its session ended (signed out, password changed, account changed)",
     403: "The role may not do this, or a new password must be chosen first",
     404: "Not found, or in another township",
-    409: "Changed meanwhile (stale version), not from this state, or already exists",
+    409: "Changed meanwhile (stale version), not from this state, already exists, or "
+    "the topic's workflow version is not loaded (`workflow_not_loaded`)",
     413: "Request body over the size limit",
     422: "Invalid input; `errors` names each field",
     429: "Too many failed sign-ins; `Retry-After` says when to try again",

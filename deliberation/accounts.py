@@ -157,10 +157,6 @@ async def township_by_name(name: str) -> TownshipRead | None:
     return _township_read(row) if row else None
 
 
-async def rename_township(township_id: int, name: str, actor: Actor = CLI) -> TownshipRead:
-    return await update_township(township_id, actor, name=name)
-
-
 async def update_township(
     township_id: int,
     actor: Actor = CLI,
@@ -171,44 +167,12 @@ async def update_township(
     """A new name, on every page and notice board from now on (published PDFs keep the
     name they were issued under); the township-scope workflows it offers
     (``deliberation.offerings``): a key not loaded, or of village scope, is refused."""
-    _manager(actor)
-    if not valid_id(township_id):  # before the query: PostgreSQL refuses an id past 2**31
-        raise NotFound("乡镇不存在")
-    offered = offerings.stored(workflows, "township") if workflows is not None else None
-    async with write_transaction():
-        row = await Township.select(*_TOWNSHIP).where(Township.id == township_id).first()
-        if row is None:
-            raise NotFound("乡镇不存在")
-        after = dict(row)
-        if name is not None and row["name"] != name.strip():
-            name = name.strip()
-            if await Township.exists().where(
-                (Township.name == name) & (Township.id != township_id)
-            ):
-                raise AlreadyExists(f"乡镇“{name}”已存在")
-            await Township.update({Township.name: name}).where(Township.id == township_id)
-            await board.changed()  # the township's name is on its notices
-            await log("township.renamed", actor=actor, detail=f"{row['name']} → {name}")
-            after["name"] = name
-        if offered is not None and offered != row["offered_workflows"]:
-            await Township.update({Township.offered_workflows: offered}).where(
-                Township.id == township_id
-            )
-            after["offered_workflows"] = offered
-            await log(
-                "township.workflows",
-                actor=actor,
-                detail=_offer_change(after["name"], _township_read(row), _township_read(after)),
-            )
-    return _township_read(after)
+    row = await _update_place(PLACES["township"], township_id, actor, name, workflows)
+    return _township_read(row)
 
 
 def _offer_change(name: str, before: TownshipRead | VillageRead, after: Any) -> str:
     return f"{name}：{'、'.join(before.workflows) or '无'} → {'、'.join(after.workflows) or '无'}"
-
-
-async def rename_village(village_id: int, name: str, actor: Actor = CLI) -> VillageRead:
-    return await update_village(village_id, actor, name=name)
 
 
 async def update_village(
@@ -218,39 +182,92 @@ async def update_village(
     name: str | None = None,
     workflows: Sequence[str] | None = None,
 ) -> VillageRead:
-    """A new name; the village-scope workflows it offers (as :func:`update_township`)."""
+    """A new name (unique within its township); the village-scope workflows it offers
+    (as :func:`update_township`)."""
+    return _village_read(await _update_place(PLACES["village"], village_id, actor, name, workflows))
+
+
+async def update_place(
+    scope: offerings.PlaceScope,
+    place_id: int,
+    actor: Actor = CLI,
+    *,
+    name: str | None = None,
+    workflows: Sequence[str] | None = None,
+) -> TownshipRead | VillageRead:
+    """:func:`update_township` or :func:`update_village`, by ``scope``."""
+    place = PLACES[scope]
+    found: TownshipRead | VillageRead = place.read(
+        await _update_place(place, place_id, actor, name, workflows)
+    )
+    return found
+
+
+@dataclass(frozen=True)
+class Place:
+    """A township or a village, as the administrator renames it and chooses what it
+    offers: one shape for both, by scope."""
+
+    scope: offerings.PlaceScope
+    table: Any
+    columns: tuple[Any, ...]
+    read: Any
+    """Its read shape from a row (``_township_read``, ``_village_read``)."""
+    within: str | None = None
+    """The column its name is unique within (a village's township), or None: unique."""
+    on_notices: bool = False
+    """Its name is printed on the notice boards (a rename refreshes them)."""
+
+    @property
+    def word(self) -> str:
+        return offerings.PLACE_WORDS[self.scope]
+
+
+async def _update_place(
+    place: Place,
+    place_id: int,
+    actor: Actor,
+    name: str | None,
+    workflows: Sequence[str] | None,
+) -> dict[str, Any]:
+    """Rename ``place`` and/or set the workflows it offers, each logged; the row after."""
     _manager(actor)
-    if not valid_id(village_id):
-        raise NotFound("村（社区）不存在")
-    offered = offerings.stored(workflows, "village") if workflows is not None else None
+    if not valid_id(place_id):  # before the query: PostgreSQL refuses an id past 2**31
+        raise NotFound(f"{place.word}不存在")
+    offered = offerings.stored(workflows, place.scope) if workflows is not None else None
+    table = place.table
     async with write_transaction():
-        row = await Village.select(*_VILLAGE).where(Village.id == village_id).first()
+        row = await table.select(*place.columns).where(table.id == place_id).first()
         if row is None:
-            raise NotFound("村（社区）不存在")
+            raise NotFound(f"{place.word}不存在")
         after = dict(row)
         if name is not None and row["name"] != name.strip():
             name = name.strip()
-            taken = await Village.exists().where(
-                (Village.township == row["township"])
-                & (Village.name == name)
-                & (Village.id != village_id)
-            )
-            if taken:
-                raise AlreadyExists(f"村（社区）“{name}”已存在")
-            await Village.update({Village.name: name}).where(Village.id == village_id)
-            await log("village.renamed", actor=actor, detail=f"{row['name']} → {name}")
+            same = (table.name == name) & (table.id != place_id)
+            if place.within is not None:
+                same &= getattr(table, place.within) == row[place.within]
+            if await table.exists().where(same):
+                raise AlreadyExists(f"{place.word}“{name}”已存在")
+            await table.update({table.name: name}).where(table.id == place_id)
+            if place.on_notices:
+                await board.changed()
+            await log(f"{place.scope}.renamed", actor=actor, detail=f"{row['name']} → {name}")
             after["name"] = name
         if offered is not None and offered != row["offered_workflows"]:
-            await Village.update({Village.offered_workflows: offered}).where(
-                Village.id == village_id
-            )
+            await table.update({table.offered_workflows: offered}).where(table.id == place_id)
             after["offered_workflows"] = offered
             await log(
-                "village.workflows",
+                f"{place.scope}.workflows",
                 actor=actor,
-                detail=_offer_change(after["name"], _village_read(row), _village_read(after)),
+                detail=_offer_change(after["name"], place.read(row), place.read(after)),
             )
-    return _village_read(after)
+    return after
+
+
+PLACES: dict[str, Place] = {
+    "township": Place("township", Township, _TOWNSHIP, _township_read, on_notices=True),
+    "village": Place("village", Village, _VILLAGE, _village_read, within="township"),
+}
 
 
 async def create_village(name: str, township_id: int, actor: Actor = CLI) -> VillageRead:

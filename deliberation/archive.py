@@ -320,7 +320,9 @@ async def _item_number(topic_id: int, year: int) -> tuple[int, int]:
 
 async def finished_topics(year: int) -> list[int]:
     """Ids of the topics that ended in ``year`` (China time), in the order they ended:
-    ``archive --all``."""
+    ``archive --all``. Ended by their own workflow's declaration: a topic pinned to a
+    version that is not loaded is never among them (docs/decisions.md, "A workflow
+    removed from the folder")."""
     terminal = list(terminal_states())
     # A terminal state is never left: the move into it is the topic's last.
     ends = await (
@@ -328,6 +330,8 @@ async def finished_topics(year: int) -> list[int]:
             TopicEvent.topic,
             TopicEvent.to_state,
             TopicEvent.topic.state.as_alias("state"),
+            TopicEvent.topic.workflow_key.as_alias("workflow_key"),
+            TopicEvent.topic.workflow_version.as_alias("workflow_version"),
             TopicEvent.created_at,
         )
         .where(TopicEvent.kind == "transition", TopicEvent.to_state.is_in(terminal))
@@ -336,7 +340,9 @@ async def finished_topics(year: int) -> list[int]:
     return [
         e["topic"]
         for e in ends
-        if e["to_state"] == e["state"] and china_date(e["created_at"]).year == year
+        if e["to_state"] == e["state"]
+        and china_date(e["created_at"]).year == year
+        and workflow_of(e).state(e["state"]).terminal
     ]  # item numbers in the order they ended
 
 

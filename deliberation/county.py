@@ -134,15 +134,18 @@ async def county_view(principal: Principal) -> CountyRead:
         key = row["workflow_key"]
         mine = line.by_workflow.get(key)
         if mine is None:
+            # A key no file declares any more is counted under its stand-in's name.
+            known = versions.get(key) or [workflow_of(row)]
             mine = line.by_workflow[key] = CountyWorkflow(
-                label=versions[key][0].label,
+                label=known[0].label,
                 total=0,
-                by_state={s.name: 0 for s in states_of(versions[key])},
+                by_state={s.name: 0 for s in states_of(known)},
             )
         mine.total += n
         mine.by_state[row["state"]] = mine.by_state.get(row["state"], 0) + n
     for line in lines.values():  # each workflow in report order
-        line.by_workflow = {k: line.by_workflow[k] for k in versions if k in line.by_workflow}
+        order = [*versions, *sorted(set(line.by_workflow) - set(versions))]
+        line.by_workflow = {k: line.by_workflow[k] for k in order if k in line.by_workflow}
     conditions = [Topic.due_on < today, Topic.state.is_in(list(with_limits))]
     rows = (
         await Topic.select(

@@ -68,6 +68,16 @@ class TransitionNotAllowed(DomainError):
     title = "当前状态下不能执行此操作"
 
 
+class WorkflowUnavailable(DomainError):
+    """A write to a topic pinned to a workflow version that is not loaded (its file
+    removed, or another folder served): nothing is written (docs/decisions.md, "A
+    workflow removed from the folder")."""
+
+    code = "workflow_not_loaded"
+    status = 409
+    title = "议题所用的协商流程未加载"
+
+
 class AlreadyUrged(DomainError):
     """An urge of a topic within the window of the one before (docs/decisions.md,
     "Holds under load"): nothing is written, nothing is sent."""
@@ -144,6 +154,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     StaleVersion,
     TransitionNotAllowed,
     AlreadyUrged,
+    WorkflowUnavailable,
     StageClosed,
     PayloadTooLarge,
     ValidationFailed,

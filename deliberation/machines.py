@@ -56,6 +56,8 @@ async def readiness(
     version."""
     workflow = workflow or workflow_of(topic)
     facts = await load_facts(topic, workflow)
+    if workflow.unavailable:  # no steps at all (docs/decisions.md, "A workflow removed")
+        return facts, {}
     machine = loaded().machine(workflow)
     state = topic["state"]
     waiting: dict[str, list[Refusal]] = {}

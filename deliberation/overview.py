@@ -90,12 +90,13 @@ def due_for(
     calendar: WorkingDays | None = None,
 ) -> Due | None:
     due_on = topic.get("due_on")
-    if due_on is None or principal is None:
-        return None
+    workflow = workflow_of(topic)
+    if due_on is None or principal is None or workflow.unavailable:
+        return None  # nothing is due on a topic that cannot be worked now
     today = today or china_today()
-    left = stage_time_left(topic["state"], due_on, today, calendar, workflow_of(topic))
+    left = stage_time_left(topic["state"], due_on, today, calendar, workflow)
     if sees_time_limits(principal, topic):
-        label = due_label(topic["state"], due_on, workflow_of(topic)) or ""
+        label = due_label(topic["state"], due_on, workflow) or ""
         return Due(f"{label}期限", due_on, is_overdue(due_on, today), left)
     if allowed(principal, "record.add", Subject.of_topic(topic), "opinion"):
         return Due("意见征集至", due_on, left=left)
@@ -200,6 +201,9 @@ class Overview:
     """Each result still being carried out: how far its deadline is (calendar days)."""
     posting_left: dict[int, TimeLeft] = field(default_factory=dict)
     """Each published document: how far its posting period (公示期) is from its end."""
+    unavailable: str = ""
+    """Why no step can be taken: the topic's workflow version is not loaded (shown on
+    its page; docs/decisions.md, "A workflow removed from the folder")."""
 
 
 def event_label(kind: str, trigger: str, record: str, workflow: Workflow = WORKFLOW) -> str:
@@ -303,6 +307,7 @@ async def topic_overview(
         item_left={
             i.id: time_left(i.due_date, today, working=False) for i in items if not i.completed
         },
+        unavailable=workflow.unavailable,
     )
 
 

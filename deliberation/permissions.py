@@ -41,6 +41,7 @@ from deliberation.errors import (
     NotFound,
     StageClosed,
     TransitionNotAllowed,
+    WorkflowUnavailable,
 )
 from deliberation.pinning import DEFAULT_KEY, loaded, workflow_of
 from deliberation.record_types import NAMED
@@ -109,6 +110,22 @@ VILLAGE_ACTORS: Final = ("village_cadre",)
 VILLAGE_ROLES: Final = VILLAGE
 """Roles of one village: they see the township's topics, but their own list holds their
 village's topics (and township-wide ones, and those they gave an opinion on)."""
+
+
+UNAVAILABLE_REFUSES: Final[frozenset[Action]] = frozenset(
+    (
+        "topic.fire",
+        "topic.urge",
+        "topic.archive",
+        "record.add",
+        "record.correct",
+        "document.draft",
+        "document.publish",
+        "document.revoke",
+    )
+)
+"""What nobody may do on a topic whose workflow version is not loaded: every change,
+and the archive bag (which carries the rules it followed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,8 +332,25 @@ class Policy:
         ``kind`` names the trigger (``topic.fire``), the record kind (``record.*``) or
         the document kind (``document.*``).
         """
+        if subject.known and self.workflow.unavailable and action in UNAVAILABLE_REFUSES:
+            return self._unavailable(principal, action, subject, kind)
         decision: Decision = self._handlers[action](principal, subject, kind)
         return decision
+
+    def _unavailable(
+        self, principal: Principal | None, action: Action, subject: Subject, kind: str
+    ) -> Decision:
+        """A write to a topic pinned to a workflow that is not loaded: 404 for whoever
+        may not see the topic, 403 for a role that may never do it, else 409
+        ``workflow_not_loaded`` saying which version is missing (docs/decisions.md, "A
+        workflow removed from the folder")."""
+        seen = self._see(principal, subject)
+        if not seen or principal is None:
+            return seen if not seen else hidden("请先登录")
+        decision: Decision = self._handlers[action](principal, subject, kind)
+        if not decision and decision.error in (NotFound, Forbidden):
+            return decision
+        return Decision(False, self.workflow.unavailable, WorkflowUnavailable, view="none")
 
     def scope(self, principal: Principal | None, what: ScopeName) -> Scope:
         """Which rows of the list ``what`` this person is shown (see :class:`Scope`)."""

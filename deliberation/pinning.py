@@ -6,6 +6,7 @@ version's declaration for the rest of its life, whatever versions are loaded lat
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from deliberation import context
@@ -72,14 +73,66 @@ def any_state_label(name: str) -> str:
     return str(any_state(name).label)
 
 
+@dataclass(frozen=True)
+class UnloadedPin:
+    """Topics pinned to a ``(key, version)`` no loaded file declares: how many, and the
+    references of the first few."""
+
+    key: str
+    version: int
+    topics: int
+    references: tuple[str, ...]
+
+    def describe(self, directory: str = "") -> str:
+        """One line for the server's log and ``workflow list``: which topics, which
+        version is missing, and how to bring it back."""
+        more = "等" if self.topics > len(self.references) else ""
+        where = f"{directory.rstrip('/')}/" if directory else "workflows/"
+        return (
+            f"{self.topics} 个议题（{'、'.join(self.references)}{more}）所用的协商流程 "
+            f"{self.key} v{self.version} 未加载：这些议题只能查看、不能办理。请把 "
+            f"{where}{self.key}/v{self.version}.toml 放回（或让 DELIBERATION_WORKFLOWS_DIR "
+            "指向有它的目录）后重启"
+        )
+
+
+async def unloaded_pins(shown: int = 5) -> list[UnloadedPin]:
+    """Every pin of some topic whose workflow version is not loaded (its file removed,
+    or another folder served), with the references of its first ``shown`` topics."""
+    from deliberation.tables import Topic
+
+    registry = loaded()
+    counts = await Topic.raw(
+        "SELECT workflow_key, workflow_version, count(*) AS n FROM topic "
+        "GROUP BY workflow_key, workflow_version ORDER BY workflow_key, workflow_version"
+    )
+    found = []
+    for row in counts:
+        key, version = str(row["workflow_key"]), int(row["workflow_version"])
+        if (key, version) in registry.workflows:
+            continue
+        references = await (
+            Topic.select(Topic.reference)
+            .where(Topic.workflow_key == key, Topic.workflow_version == version)
+            .order_by(Topic.id)
+            .limit(shown)
+        )
+        found.append(
+            UnloadedPin(key, version, int(row["n"]), tuple(r["reference"] for r in references))
+        )
+    return found
+
+
 __all__ = [
     "DEFAULT_KEY",
+    "UnloadedPin",
     "any_state_label",
     "loaded",
     "pin",
     "state_names",
     "terminal_states",
     "timed_states",
+    "unloaded_pins",
     "workflow_of",
 ]
 

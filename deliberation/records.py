@@ -15,7 +15,7 @@ import msgspec
 from deliberation.changes import record_change, topic_change
 from deliberation.clock import china_date, china_today, utcnow
 from deliberation.corrections import correct, keep_revision, readable_record
-from deliberation.errors import NotFound, StageClosed, ValidationFailed
+from deliberation.errors import NotFound, StageClosed, ValidationFailed, WorkflowUnavailable
 from deliberation.permissions import ROLE_ONLY, Subject, allowed, kind_label
 from deliberation.pinning import loaded, workflow_of
 from deliberation.record_content import load_content
@@ -354,6 +354,8 @@ async def add_note(principal: Principal, topic_id: int, data: NoteCreate) -> Not
     declared = {k.name: k for k in note_kinds(workflow)}
     if data.kind not in declared:
         await visible_topic(principal, topic_id)  # another township's: 404 first
+        if workflow.unavailable:  # its file is gone: no kinds can be known to it
+            raise WorkflowUnavailable(workflow.unavailable)
         raise _not_a_note(data.kind, workflow)
     async with topic_change(principal, topic_id, "record.add", data.kind) as change:
         row = NoteRecord(
@@ -817,6 +819,8 @@ async def add_vote(principal: Principal, topic_id: int, data: VoteCreate) -> Vot
     kind = vote_kind(workflow)
     if kind is None:
         await visible_topic(principal, topic_id)  # another township's: 404 first
+        if workflow.unavailable:  # its file is gone: no votes can be known to it
+            raise WorkflowUnavailable(workflow.unavailable)
         raise _lacks_votes(workflow)
     values = _vote_values(data)
     async with topic_change(principal, topic_id, "record.add", kind.name) as change:

@@ -490,7 +490,10 @@ def _workflows(topics: list[dict[str, Any]], rows: _Rows) -> dict[str, WorkflowF
     for topic in topics:
         by_key[workflow_of(topic).key].append(topic)
     found: dict[str, WorkflowFigures] = {}
-    for key, versions in workflow_versions().items():
+    keys = workflow_versions()
+    for key, pinned in by_key.items():  # a key no file declares: its stand-in, last
+        keys.setdefault(key, [workflow_of(pinned[0])])
+    for key, versions in keys.items():
         mine = by_key.get(key)
         if not mine:
             continue
@@ -502,7 +505,8 @@ def _workflows(topics: list[dict[str, Any]], rows: _Rows) -> dict[str, WorkflowF
             for state, taken, in_time in rows.stages.get(topic["id"], ()):
                 durations[state].append(taken)
                 on_time[state] += in_time
-        states = states_of(versions)
+        # A stand-in declares no states: those its topics stand in, by their names.
+        states = states_of(versions) or [versions[0].state(n) for n in counts]
         found[key] = WorkflowFigures(
             key=key,
             label=versions[0].label,

@@ -282,6 +282,17 @@ async def list_topics(
     )
 
 
+async def _pinned_elsewhere(topic_id: int) -> bool:
+    """Whether the topic is pinned to a workflow version that is not loaded: then any
+    trigger is refused on the locked row (409 ``workflow_not_loaded``), not as unknown."""
+    row = (
+        await Topic.select(Topic.workflow_key, Topic.workflow_version)
+        .where(Topic.id == topic_id)
+        .first()
+    )
+    return row is not None and bool(workflow_of(row).unavailable)
+
+
 async def fire_trigger(
     principal: Principal,
     topic_id: int,
@@ -299,7 +310,7 @@ async def fire_trigger(
     # Known to some loaded workflow (the topic's own version decides the rest, on the
     # locked row: a trigger its version lacks is a 409 there).
     known = list(dict.fromkeys(t for w in loaded().workflows.values() for t in w.triggers))
-    if trigger not in known:
+    if trigger not in known and not await _pinned_elsewhere(topic_id):
         raise ValidationFailed(
             [{"field": "trigger", "message": f"没有这个操作，可用的操作：{'、'.join(known)}"}]
         )

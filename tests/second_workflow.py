@@ -22,6 +22,7 @@ import pytest
 from deliberation import context
 from deliberation.tables import (
     ArchiveItem,
+    Delivery,
     Document,
     Investigation,
     NoteRecord,
@@ -138,6 +139,12 @@ async def take_out_topics_of(key: str) -> None:
     await Investigation.delete().where(Investigation.topic.is_in(ids))
     await NoteRecord.delete().where(NoteRecord.topic.is_in(ids))
     await RecordRevision.delete().where(RecordRevision.topic.is_in(ids))
+    events = [
+        e["id"]
+        for e in await OutboxEvent.select(OutboxEvent.id).where(OutboxEvent.topic.is_in(ids))
+    ]
+    if events:  # delivered to a webhook
+        await Delivery.delete().where(Delivery.event.is_in(events))
     await OutboxEvent.delete().where(OutboxEvent.topic.is_in(ids))
     await ReminderSent.delete().where(ReminderSent.topic.is_in(ids))
     await Document.delete().where(Document.topic.is_in(ids))

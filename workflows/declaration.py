@@ -195,6 +195,12 @@ class Workflow:
     """Its topics are raised on the village's monthly 说事日 (村民说事): their pages, and
     the new-topic page of a village that has one, show the village's next 说事日."""
 
+    @property
+    def unavailable(self) -> str:
+        """Why no step can be taken in it now, in Chinese: empty for a loaded workflow;
+        the stand-in of a pin whose file is gone says so (``workflows.registry``)."""
+        return ""
+
     def state(self, name: str) -> State:
         for state in self.states:
             if state.name == name:

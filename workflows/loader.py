@@ -34,6 +34,12 @@ from workflows.declaration import (
     Workflow,
 )
 
+Doc = dict[str, Any]
+"""A table of the parsed file, or the values read so far."""
+Parsed = tuple[dict[str, Any], str, str, str]
+"""A requirement as its vocabulary entry reads it: parameters, what meets it, its
+default name and label."""
+
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 """Keys, state, trigger and record names: lower-case ASCII, digits and underscores."""
 
@@ -53,22 +59,132 @@ SCOPES = ("township", "village")
 WAIT_UNITS = ("days", "working_days")
 
 
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One key of a table, how it is read (``kind``), and the declaration's field it
+    fills (``attr``, default the key). ``kind``: ``name``, ``text``, ``flag``,
+    ``roles``, ``states`` (names of the file's states), ``choice``, ``whole``,
+    ``table`` (a nested table of the section named by the key), ``read`` (what
+    ``reader`` makes of it: requirements) or ``check`` (no key: ``reader`` checks what
+    was read so far, at that point of the order)."""
+
+    key: str
+    kind: str
+    attr: str = ""
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    least: int = 0
+    admin: bool = True
+    """``roles``: whether the system administrator may be named."""
+    reader: str = ""
+    """``read`` and ``check``: the :class:`_Reader` method doing it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A kind of table of a file: what it becomes, the key naming each element (an
+    array of tables) or the shape a nested table must have, and its fields in the
+    order they are read (the order mistakes are listed in)."""
+
+    makes: Callable[..., Any]
+    fields: tuple[Field, ...]
+    named_by: str = ""
+    shape: str = ""
+
+
+SECTIONS: dict[str, Section] = {
+    "states": Section(
+        State,
+        (
+            Field("time_limit", "table"),
+            Field("name", "name"),
+            Field("label", "text"),
+            Field("terminal", "flag"),
+        ),
+        named_by="name",
+    ),
+    "time_limit": Section(
+        TimeLimit,
+        (
+            Field("from", "choice", "counted_from", choices=COUNTED_FROM, default="entered"),
+            Field("working_days", "whole", least=0, default=0),
+            Field("", "check", reader="check_working_days"),
+            Field("label", "text"),
+            Field("window", "flag"),
+        ),
+        shape="{ label = …, working_days = … }",
+    ),
+    "transitions": Section(
+        Transition,
+        (
+            Field("trigger", "name"),
+            Field("", "check", reader="check_trigger"),
+            Field("from", "states", "sources"),
+            Field("to", "text", "dest"),
+            Field("", "check", reader="check_edges"),
+            Field("requires", "read", reader="transition_requires"),
+            Field("label", "text"),
+            Field("roles", "roles", admin=False),
+            Field("opener_only", "flag"),
+            Field("danger", "flag"),
+            Field("basis", "text", required=False),
+        ),
+        named_by="trigger",
+    ),
+    "records": Section(
+        RecordKind,
+        (
+            Field("part_of", "text", required=False),
+            Field("", "check", reader="check_part_of"),
+            Field("open_in", "states"),
+            Field("", "check", reader="check_open_in"),
+            Field("name", "name"),
+            Field("label", "text"),
+            Field("roles", "roles"),
+            Field("read", "table"),
+            Field("correct_in", "states", required=False),
+            Field("author_only", "flag"),
+            Field("type", "choice", choices=RECORD_TYPES, default="note"),
+            Field("", "check", reader="check_type_given"),
+        ),
+        named_by="name",
+    ),
+    "read": Section(
+        ReadRule,
+        (
+            Field("full", "roles"),
+            Field("author_full", "flag"),
+            Field("others", "choice", choices=VIEWS, default="full"),
+            Field("public", "choice", choices=VIEWS, default="none"),
+        ),
+        shape="{ full = …, others = …, public = … }",
+    ),
+    "documents": Section(
+        DocumentKind,
+        (
+            Field("requires", "read", reader="document_requires"),
+            Field("name", "name"),
+            Field("label", "text"),
+            Field("roles", "roles"),
+            Field("states", "states"),
+            Field("template", "text", required=False),
+        ),
+        named_by="name",
+    ),
+}
+"""Every table of a file but the header and the requirements, as data: one generic
+reader (:meth:`_Reader.element`) reads each by its fields."""
+
 KEYS: dict[str, tuple[str, ...]] = {
     "workflow": (
         "key", "version", "label", "summary", "basis", "scope", "openers", "initial",
         "public_from", "shuoshi_day", "sets", "states", "transitions", "records", "documents",
     ),
-    "states": ("name", "label", "terminal", "time_limit"),
-    "time_limit": ("label", "working_days", "from", "window"),
-    "transitions": (
-        "trigger", "label", "from", "to", "roles", "requires", "danger", "opener_only", "basis",
-    ),
-    "records": (
-        "name", "type", "part_of", "label", "roles", "open_in", "correct_in", "author_only",
-        "read",
-    ),
-    "read": ("full", "author_full", "others", "public"),
-    "documents": ("name", "label", "template", "roles", "states", "requires"),
+    **{
+        name: tuple(f.key for f in section.fields if f.kind != "check")
+        for name, section in SECTIONS.items()
+    },
     "records_requirement": ("at_least", "of"),
     "ratings_requirement": ("at_least",),
     "min_wait_requirement": ("unit", "from"),
@@ -322,22 +438,34 @@ class _Reader:
         basis = self.basis_list(data)
         scope = self.choice(data, "scope", "", SCOPES, "township")
 
-        states = self.read_states(self.tables(data, "states"))
+        states_data = self.tables(data, "states")
+        states: list[State] = self.elements(states_data, "states", {})
+        if not states_data:
+            self.note("states", "至少需要一个状态")
         state_names = [s.name for s in states]
         initial = self.text(data, "initial", "")
         if initial and initial not in state_names:
             self.note("initial", f"未知状态 {_quote(initial)}")
         openers = self.roles(data, "openers", "", admin=False)
 
-        records = self.read_records(self.tables(data, "records"), state_names)
-        kinds = {r.name: r for r in records}
+        records_data = self.tables(data, "records")
+        context: dict[str, Any] = {
+            "states": state_names,
+            "record_names": [item.get("name") for item in records_data],
+        }
+        records: list[RecordKind] = self.elements(records_data, "records", context)
         documents_data = self.tables(data, "documents")
-        document_names = _labels(documents_data)
         requirements: dict[str, tuple[str, Requirement]] = {}
-        transitions = self.read_transitions(
-            self.tables(data, "transitions"), states, kinds, document_names, requirements
+        context.update(
+            kinds={r.name: r for r in records},
+            documents=_labels(documents_data),
+            requirements=requirements,
+            windows={s.name for s in states if s.time_limit is not None and s.time_limit.window},
         )
-        documents = self.read_documents(documents_data, state_names, kinds, requirements)
+        transitions: list[Transition] = self.elements(
+            self.tables(data, "transitions"), "transitions", context
+        )
+        documents: list[DocumentKind] = self.elements(documents_data, "documents", context)
 
         public_from = self.text(data, "public_from", "", required=False)
         shuoshi_day = self.flag(data, "shuoshi_day", "")
@@ -415,196 +543,135 @@ class _Reader:
 
         return place
 
-    def read_states(self, items: list[dict[str, Any]]) -> list[State]:
-        place_of = self.unique(items, "states", "name")
-        states: list[State] = []
-        for index, item in enumerate(items):
-            place = place_of(index, item)
-            self.keys(item, place, KEYS["states"])
-            limit = None
-            if "time_limit" in item:
-                limit = self.read_time_limit(item["time_limit"], f"{place}.time_limit")
-            states.append(
-                State(
-                    self.name(item, "name", place),
-                    self.text(item, "label", place),
-                    terminal=self.flag(item, "terminal", place),
-                    time_limit=limit,
-                )
-            )
-        if not items:
-            self.note("states", "至少需要一个状态")
-        return states
+    # The tables, by their fields (SECTIONS) -------------------------------------------
 
-    def read_time_limit(self, table: Any, place: str) -> TimeLimit | None:
-        if not isinstance(table, dict):
-            self.note(place, "应为表（{ label = …, working_days = … }）")
+    def elements(
+        self, items: list[dict[str, Any]], section: str, context: dict[str, Any]
+    ) -> list[Any]:
+        """Each element of an array of tables (``[[states]]``), read by its fields."""
+        place_of = self.unique(items, section, SECTIONS[section].named_by)
+        return [
+            SECTIONS[section].makes(**self.fields(item, place_of(index, item), section, context))
+            for index, item in enumerate(items)
+        ]
+
+    def table(self, value: Any, place: str, section: str, context: dict[str, Any]) -> Any:
+        """A nested table (``time_limit``, ``read``), read by its fields; None if it is
+        not a table."""
+        if not isinstance(value, dict):
+            self.note(place, f"应为表（{SECTIONS[section].shape}）")
             return None
-        self.keys(table, place, KEYS["time_limit"])
-        counted_from = self.choice(table, "from", place, COUNTED_FROM, "entered")
-        days = self.whole(table, "working_days", place, least=0, default=0)
-        if counted_from != "items" and days == 0:
+        return SECTIONS[section].makes(**self.fields(value, place, section, context))
+
+    def fields(
+        self, table: dict[str, Any], place: str, section: str, context: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The declaration's fields of one table, each read in its section's order;
+        unknown keys noted first."""
+        self.keys(table, place, KEYS[section])
+        values: dict[str, Any] = {}
+        for spec in SECTIONS[section].fields:
+            value = self.field(table, place, spec, values, context)
+            if spec.kind != "check":
+                values[spec.attr or spec.key] = value
+        return {k: v for k, v in values.items() if not k.startswith("_")}
+
+    def field(self, table: Doc, place: str, spec: Field, values: Doc, context: Doc) -> Any:
+        key, kind = spec.key, spec.kind
+        if kind == "name":
+            return self.name(table, key, place)
+        if kind == "text":
+            return self.text(table, key, place, required=spec.required)
+        if kind == "flag":
+            return self.flag(table, key, place)
+        if kind == "roles":
+            return self.roles(table, key, place, required=spec.required, admin=spec.admin)
+        if kind == "states":
+            known = context["states"]
+            return self.names(
+                table, key, place, known=known, unknown="未知状态", required=spec.required
+            )
+        if kind == "choice":
+            return self.choice(table, key, place, spec.choices, spec.default)
+        if kind == "whole":
+            return self.whole(table, key, place, least=spec.least, default=spec.default)
+        if kind == "table":
+            if key not in table:
+                return None
+            return self.table(table[key], f"{place}.{key}", key, context)
+        return getattr(self, spec.reader)(table, place, values, context)
+
+    # What a field's kind cannot say: requirements, checks across fields ----------------
+
+    def check_working_days(self, table: Doc, place: str, values: Doc, context: Doc) -> None:
+        if values["counted_from"] != "items" and values["working_days"] == 0:
             self.note(f"{place}.working_days", '除 from = "items" 外，应为正整数')
-        return TimeLimit(
-            self.text(table, "label", place),
-            days,
-            counted_from=counted_from,  # type: ignore[arg-type]
-            window=self.flag(table, "window", place),
-        )
 
-    def read_transitions(
-        self,
-        items: list[dict[str, Any]],
-        states: list[State],
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-        requirements: dict[str, tuple[str, Requirement]],
-    ) -> list[Transition]:
-        place_of = self.unique(items, "transitions", "trigger")
-        state_names = [s.name for s in states]
-        windows = {s.name for s in states if s.time_limit is not None and s.time_limit.window}
-        transitions: list[Transition] = []
-        for index, item in enumerate(items):
-            place = place_of(index, item)
-            self.keys(item, place, KEYS["transitions"])
-            trigger = self.name(item, "trigger", place)
-            if trigger and (trigger in RESERVED_TRIGGERS or trigger.startswith(RESERVED_PREFIXES)):
-                self.note(
-                    f"{place}.trigger",
-                    f"触发名 {_quote(trigger)} 与流程引擎的保留名冲突"
-                    f"（不可为 {'、'.join(sorted(RESERVED_TRIGGERS))}，"
-                    f"也不可以 {'、'.join(RESERVED_PREFIXES)} 开头）",
-                )
-            before = len(self.mistakes)
-            sources = self.names(item, "from", place, known=state_names, unknown="未知状态")
-            dest = self.text(item, "to", place)
-            if dest and dest not in state_names:
-                self.note(f"{place}.to", f"未知状态 {_quote(dest)}")
-            if len(self.mistakes) > before:
-                self.broken_edges = True
-            requires: list[Requirement] = []
-            raw = item.get("requires", [])
-            if not isinstance(raw, list):
-                self.note(f"{place}.requires", "应为条件列表")
-                raw = []
-            for number, table in enumerate(raw):
-                where = f"{place}.requires[{number}]"
-                requirement = self.read_requirement(table, where, kinds, documents, requirements)
-                if requirement is None:
-                    continue
-                if requirement.kind == "window_closed":
-                    for source in sources:
-                        if source not in windows:
-                            self.note(
-                                where,
-                                f"状态 {_quote(source)} 的时限未设 window = true，"
-                                "不能要求 window_closed",
-                            )
-                requires.append(requirement)
-            transitions.append(
-                Transition(
-                    trigger,
-                    self.text(item, "label", place),
-                    sources,
-                    dest,
-                    self.roles(item, "roles", place, admin=False),
-                    tuple(requires),
-                    opener_only=self.flag(item, "opener_only", place),
-                    danger=self.flag(item, "danger", place),
-                    basis=self.text(item, "basis", place, required=False),
-                )
+    def check_trigger(self, table: Doc, place: str, values: Doc, context: Doc) -> None:
+        trigger = values["trigger"]
+        if trigger and (trigger in RESERVED_TRIGGERS or trigger.startswith(RESERVED_PREFIXES)):
+            self.note(
+                f"{place}.trigger",
+                f"触发名 {_quote(trigger)} 与流程引擎的保留名冲突"
+                f"（不可为 {'、'.join(sorted(RESERVED_TRIGGERS))}，"
+                f"也不可以 {'、'.join(RESERVED_PREFIXES)} 开头）",
             )
-        return transitions
+        values["_before"] = len(self.mistakes)  # for check_edges
 
-    def read_records(self, items: list[dict[str, Any]], state_names: list[str]) -> list[RecordKind]:
-        place_of = self.unique(items, "records", "name")
-        names = [item.get("name") for item in items]
-        records: list[RecordKind] = []
-        for index, item in enumerate(items):
-            place = place_of(index, item)
-            self.keys(item, place, KEYS["records"])
-            part_of = self.text(item, "part_of", place, required=False)
-            if part_of and (part_of not in names or part_of == item.get("name")):
-                self.note(f"{place}.part_of", f"未知记录种类 {_quote(part_of)}")
-            open_in = self.names(item, "open_in", place, known=state_names, unknown="未知状态")
-            if "open_in" in item and not open_in:
-                self.note(f"{place}.open_in", "没有任何状态可以添加此记录")
-            records.append(
-                RecordKind(
-                    self.name(item, "name", place),
-                    self.text(item, "label", place),
-                    self.roles(item, "roles", place),
-                    open_in,
-                    read=self.read_rule(item["read"], f"{place}.read") if "read" in item else None,
-                    correct_in=self.names(
-                        item,
-                        "correct_in",
-                        place,
-                        known=state_names,
-                        unknown="未知状态",
-                        required=False,
-                    ),
-                    author_only=self.flag(item, "author_only", place),
-                    type=self.choice(item, "type", place, RECORD_TYPES, "note"),
-                    part_of=part_of,
-                )
-            )
-            if "type" not in item:
-                self.note(f"{place}.type", "缺少此项")
-        return records
+    def check_edges(self, table: Doc, place: str, values: Doc, context: Doc) -> None:
+        dest = values["dest"]
+        if dest and dest not in context["states"]:
+            self.note(f"{place}.to", f"未知状态 {_quote(dest)}")
+        if len(self.mistakes) > values["_before"]:
+            self.broken_edges = True
 
-    def read_rule(self, table: Any, place: str) -> ReadRule | None:
-        if not isinstance(table, dict):
-            self.note(place, "应为表（{ full = …, others = …, public = … }）")
+    def transition_requires(
+        self, table: Doc, place: str, values: Doc, context: Doc
+    ) -> tuple[Requirement, ...]:
+        requires: list[Requirement] = []
+        raw = table.get("requires", [])
+        if not isinstance(raw, list):
+            self.note(f"{place}.requires", "应为条件列表")
+            raw = []
+        for number, item in enumerate(raw):
+            where = f"{place}.requires[{number}]"
+            requirement = self.read_requirement(item, where, context)
+            if requirement is None:
+                continue
+            if requirement.kind == "window_closed":
+                for source in values["sources"]:
+                    if source not in context["windows"]:
+                        self.note(
+                            where,
+                            f"状态 {_quote(source)} 的时限未设 window = true，"
+                            "不能要求 window_closed",
+                        )
+            requires.append(requirement)
+        return tuple(requires)
+
+    def document_requires(
+        self, table: Doc, place: str, values: Doc, context: Doc
+    ) -> Requirement | None:
+        if "requires" not in table:
             return None
-        self.keys(table, place, KEYS["read"])
-        return ReadRule(
-            self.roles(table, "full", place),
-            author_full=self.flag(table, "author_full", place),
-            others=self.choice(table, "others", place, VIEWS, "full"),  # type: ignore[arg-type]
-            public=self.choice(table, "public", place, VIEWS, "none"),  # type: ignore[arg-type]
-        )
+        return self.read_requirement(table["requires"], f"{place}.requires", context)
 
-    def read_documents(
-        self,
-        items: list[dict[str, Any]],
-        state_names: list[str],
-        kinds: dict[str, RecordKind],
-        requirements: dict[str, tuple[str, Requirement]],
-    ) -> list[DocumentKind]:
-        place_of = self.unique(items, "documents", "name")
-        names = _labels(items)
-        documents: list[DocumentKind] = []
-        for index, item in enumerate(items):
-            place = place_of(index, item)
-            self.keys(item, place, KEYS["documents"])
-            requires = None
-            if "requires" in item:
-                requires = self.read_requirement(
-                    item["requires"], f"{place}.requires", kinds, names, requirements
-                )
-            documents.append(
-                DocumentKind(
-                    self.name(item, "name", place),
-                    self.text(item, "label", place),
-                    self.roles(item, "roles", place),
-                    self.names(item, "states", place, known=state_names, unknown="未知状态"),
-                    requires,
-                    template=self.text(item, "template", place, required=False),
-                )
-            )
-        return documents
+    def check_part_of(self, table: Doc, place: str, values: Doc, context: Doc) -> None:
+        part_of = values["part_of"]
+        if part_of and (part_of not in context["record_names"] or part_of == table.get("name")):
+            self.note(f"{place}.part_of", f"未知记录种类 {_quote(part_of)}")
+
+    def check_open_in(self, table: Doc, place: str, values: Doc, context: Doc) -> None:
+        if "open_in" in table and not values["open_in"]:
+            self.note(f"{place}.open_in", "没有任何状态可以添加此记录")
+
+    def check_type_given(self, table: Doc, place: str, values: Doc, context: Doc) -> None:
+        if "type" not in table:
+            self.note(f"{place}.type", "缺少此项")
 
     # Requirements -----------------------------------------------------------------------
 
-    def read_requirement(
-        self,
-        table: Any,
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-        requirements: dict[str, tuple[str, Requirement]],
-    ) -> Requirement | None:
+    def read_requirement(self, table: Any, place: str, context: Doc) -> Requirement | None:
         """One entry of the vocabulary, its parameters checked; the same name must mean
         the same rule wherever it appears (the API and the pages know it by name)."""
         if not isinstance(table, dict):
@@ -617,21 +684,22 @@ class _Reader:
             self.keys(table, place, (*REQUIREMENT_KINDS, *KEYS["any_requirement"]))
             return None
         kind = used[0]
+        self.keys(table, place, _requirement_keys(kind))
         alternatives: tuple[Requirement, ...] = ()
+        parsed: Parsed | None
         if kind == "any_of":
-            alternatives = self.req_any_of(table, place, kinds, documents, requirements)
+            alternatives = self.req_any_of(table, place, context)
             if not alternatives:
                 return None
             met_bys = {a.met_by for a in alternatives}
-            parsed: tuple[dict[str, Any], str, str, str] | None = (
+            parsed = (
                 {},
                 alternatives[0].met_by if len(met_bys) == 1 else "",
                 "_or_".join(a.name for a in alternatives),
                 "或".join(a.label for a in alternatives),
             )
         else:
-            reader = getattr(self, f"req_{kind}")
-            parsed = reader(table, place, kinds, documents)
+            parsed = getattr(self, f"req_{kind}")(table, place, context)
         if parsed is None:
             return None
         params, met_by, default_name, default_label = parsed
@@ -647,6 +715,7 @@ class _Reader:
             basis=self.text(table, "basis", place, required=False),
             alternatives=alternatives,
         )
+        requirements = context["requirements"]
         if name in requirements:
             first_place, first = requirements[name]
             if first != requirement:
@@ -656,13 +725,13 @@ class _Reader:
         return requirement
 
     def kind_of(
-        self, table: dict[str, Any], key: str, place: str, kinds: dict[str, RecordKind], *types: str
+        self, table: Doc, key: str, place: str, context: Doc, *types: str
     ) -> RecordKind | None:
-        value = table[key]
+        value, kinds = table[key], context["kinds"]
         if not isinstance(value, str) or value not in kinds:
             self.note(f"{place}.{key}", f"本流程没有记录种类 {_quote(value)}")
             return None
-        record = kinds[value]
+        record: RecordKind = kinds[value]
         if types and record.type not in types:
             self.note(
                 f"{place}.{key}",
@@ -672,15 +741,8 @@ class _Reader:
             return None
         return record
 
-    def req_records(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("records"))
-        record = self.kind_of(table, "records", place, kinds)
+    def req_records(self, table: Doc, place: str, context: Doc) -> Parsed | None:
+        record = self.kind_of(table, "records", place, context)
         at_least = self.whole(table, "at_least", place, least=1, default=1)
         of = self.choice(table, "of", place, ("any", "latest"), "any")
         if record is None:
@@ -692,15 +754,8 @@ class _Reader:
             params["of"] = of
         return params, record.name, f"{record.name}_recorded", f"至少一条{record.label}"
 
-    def req_document_published(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("document_published"))
-        value = table["document_published"]
+    def req_document_published(self, table: Doc, place: str, context: Doc) -> Parsed | None:
+        value, documents = table["document_published"], context["documents"]
         if not isinstance(value, str) or value not in documents:
             self.note(f"{place}.document_published", f"本流程没有公文种类 {_quote(value)}")
             return None
@@ -711,19 +766,16 @@ class _Reader:
             f"已发布的{documents[value]}",
         )
 
-    def req_items_completed(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("items_completed"))
-        item = self.kind_of(table, "items_completed", place, kinds, "item")
+    def req_items_completed(self, table: Doc, place: str, context: Doc) -> Parsed | None:
+        item = self.kind_of(table, "items_completed", place, context, "item")
         if item is None:
             return None
         progress = next(
-            (k.name for k in kinds.values() if k.part_of == item.name and k.type == "progress"),
+            (
+                k.name
+                for k in context["kinds"].values()
+                if k.part_of == item.name and k.type == "progress"
+            ),
             None,
         )
         if progress is None:
@@ -739,15 +791,8 @@ class _Reader:
             f"每项{item.label}均已报告办结",
         )
 
-    def req_ratings(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("ratings"))
-        rating = self.kind_of(table, "ratings", place, kinds, "rating")
+    def req_ratings(self, table: Doc, place: str, context: Doc) -> Parsed | None:
+        rating = self.kind_of(table, "ratings", place, context, "rating")
         at_least = self.whole(table, "at_least", place, least=1, default=1)
         if rating is None:
             return None
@@ -756,27 +801,13 @@ class _Reader:
             params["at_least"] = at_least
         return params, rating.name, f"{rating.name}_rated", f"至少{at_least}条{rating.label}"
 
-    def req_comment(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("comment"))
+    def req_comment(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         if table["comment"] is not True:
             self.note(f"{place}.comment", "应为 true")
             return None
         return {}, "comment", "comment_given", "说明理由"
 
-    def req_min_wait(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("min_wait"))
+    def req_min_wait(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         before = len(self.mistakes)
         days = self.whole(table, "min_wait", place, least=1, default=1)
         unit = self.choice(table, "unit", place, WAIT_UNITS, "days")
@@ -791,16 +822,9 @@ class _Reader:
             f"进入本阶段满{days}{word}",
         )
 
-    def req_quorum(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("quorum"))
+    def req_quorum(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         before = len(self.mistakes)
-        vote = self.kind_of(table, "quorum", place, kinds, "vote")
+        vote = self.kind_of(table, "quorum", place, context, "vote")
         body = self.text(table, "body", place)
         rules = {}
         for key in ("attendance", "approval"):
@@ -843,17 +867,9 @@ class _Reader:
             f"{body}表决{'通过' if outcome == 'carried' else '否决'}",
         )
 
-    def req_any_of(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-        requirements: dict[str, tuple[str, Requirement]],
-    ) -> tuple[Requirement, ...]:
+    def req_any_of(self, table: Doc, place: str, context: Doc) -> tuple[Requirement, ...]:
         """``any_of = [ {…}, {…} ]``: at least two requirements of the vocabulary (none
         an ``any_of`` itself, nor ``comment``: a reason is not an alternative)."""
-        self.keys(table, place, _requirement_keys("any_of"))
         raw = table["any_of"]
         if not isinstance(raw, list) or len(raw) < 2:
             self.note(f"{place}.any_of", "应为至少两个条件的列表")
@@ -865,19 +881,12 @@ class _Reader:
             if isinstance(item, dict) and ("any_of" in item or "comment" in item):
                 self.note(where, "any_of 的备选条件不能是 any_of 或 comment")
                 continue
-            requirement = self.read_requirement(item, where, kinds, documents, requirements)
+            requirement = self.read_requirement(item, where, context)
             if requirement is not None:
                 found.append(requirement)
         return tuple(found) if len(self.mistakes) == before else ()
 
-    def req_window_closed(
-        self,
-        table: dict[str, Any],
-        place: str,
-        kinds: dict[str, RecordKind],
-        documents: dict[str, str],
-    ) -> tuple[dict[str, Any], str, str, str] | None:
-        self.keys(table, place, _requirement_keys("window_closed"))
+    def req_window_closed(self, table: Doc, place: str, context: Doc) -> Parsed | None:
         if table["window_closed"] is not True:
             self.note(f"{place}.window_closed", "应为 true")
             return None

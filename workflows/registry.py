@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workflows.declaration import Workflow
+from workflows.declaration import DocumentKind, RecordKind, State, Transition, Workflow
 from workflows.loader import Mistake, WorkflowInvalid, load
 from workflows.machine import WorkflowMachine
 
@@ -59,9 +59,54 @@ class WorkflowNotLoaded(LookupError):
     after topics were opened in it: a version stays as long as its topics do)."""
 
     def __init__(self, key: str, version: int) -> None:
-        super().__init__(f"议题所用的工作流程 {key} 第 {version} 版未加载")
+        super().__init__(unloaded_message(key, version))
         self.key = key
         self.version = version
+
+
+def unloaded_message(key: str, version: int) -> str:
+    """What a topic pinned to a workflow that is not loaded says, on its page and in
+    every refusal (docs/decisions.md, "A workflow removed from the folder")."""
+    return f"该议题所用的协商流程（{key} 第{version}版）未加载，暂不能办理"
+
+
+@dataclass(frozen=True, slots=True)
+class Unloaded(Workflow):
+    """The stand-in for a pinned ``(key, version)`` whose file is not loaded: no steps,
+    no records, no documents, no public states. Any state, step, record or document
+    named by a topic's history is known by its bare name (a state neither terminal nor
+    timed, a record no one reads). The reports, lists and pages read it like any
+    declaration and so never fail on such a topic; the policy refuses every write on it
+    (409 ``workflow_not_loaded``; docs/decisions.md, "A workflow removed from the
+    folder")."""
+
+    def state(self, name: str) -> State:
+        return State(name, name)
+
+    def transition(self, trigger: str) -> Transition:
+        return Transition(trigger, trigger, (), "", ())
+
+    def record(self, name: str) -> RecordKind:
+        return RecordKind(name, name, (), ())
+
+    def document(self, name: str) -> DocumentKind:
+        return DocumentKind(name, name, (), ())
+
+    @property
+    def unavailable(self) -> str:
+        return unloaded_message(self.key, self.version)
+
+
+def unloaded(key: str, version: int) -> Unloaded:
+    return Unloaded(
+        initial="",
+        states=(),
+        transitions=(),
+        records=(),
+        key=key,
+        version=version,
+        label=f"{key} 第{version}版（未加载）",
+    )
 
 
 @dataclass
@@ -71,10 +116,14 @@ class Registry:
 
     workflows: dict[tuple[str, int], Workflow] = field(default_factory=dict)
     machines: dict[tuple[str, int], WorkflowMachine] = field(default_factory=dict)
+    stand_ins: dict[tuple[str, int], Unloaded] = field(default_factory=dict)
+    """The stand-ins of pins no loaded file declares, made when first asked for."""
+    directory: Path = HERE
+    """The folder the files were read from."""
 
     @classmethod
     def load(cls, directory: Path = HERE) -> Registry:
-        registry = cls()
+        registry = cls(directory=directory)
         invalid: list[WorkflowInvalid] = []
         for path in sorted(directory.glob("*/*.toml")):
             try:
@@ -104,7 +153,10 @@ class Registry:
         return self.workflows[(key, version)]
 
     def machine(self, workflow: Workflow) -> WorkflowMachine:
-        """The machine of a loaded workflow version."""
+        """The machine of a loaded workflow version (a stand-in has none: the policy
+        refuses every step on it before a machine is asked)."""
+        if isinstance(workflow, Unloaded):
+            raise WorkflowNotLoaded(workflow.key, workflow.version)
         return self.machines[(workflow.key, workflow.version)]
 
     def latest(self, key: str) -> Workflow:
@@ -116,13 +168,16 @@ class Registry:
     def for_topic(self, row: Mapping[str, Any]) -> Workflow:
         """The declaration a topic follows: the ``(workflow_key, workflow_version)`` it
         was pinned to when opened (a row read without those columns is standard v1, as
-        every topic from before the pin is)."""
+        every topic from before the pin is). A pin no loaded file declares gives its
+        :class:`Unloaded` stand-in (one per pin, so it is the same object each time)."""
         key = str(row.get("workflow_key") or "standard")
         version = int(row.get("workflow_version") or 1)
-        try:
-            return self.workflows[(key, version)]
-        except KeyError:
-            raise WorkflowNotLoaded(key, version) from None
+        found = self.workflows.get((key, version))
+        if found is None:
+            found = self.stand_ins.get((key, version))
+            if found is None:
+                found = self.stand_ins[(key, version)] = unloaded(key, version)
+        return found
 
     def newest(self) -> list[Workflow]:
         """The newest version of each workflow, in file order (what a topic opened now

@@ -34,6 +34,7 @@ from deliberation import (
     shuoshi_day,
 )
 from deliberation.errors import AlreadyExists, DomainError, NotFound, ValidationFailed
+from deliberation.offerings import PlaceScope
 from deliberation.schemas import (
     Id,
     Name,
@@ -109,6 +110,10 @@ def _ticked(data: dict[str, Any]) -> list[str]:
     return [raw] if isinstance(raw, str) else [str(k) for k in raw]
 
 
+RENAME_SHAPES: dict[str, type[Any]] = {"township": TownshipCreate, "village": VillageRename}
+"""The form a township's, or a village's, new name is read with."""
+
+
 def _role_choices() -> list[tuple[str, str]]:
     return [(role, ROLE_LABELS[role]) for role in ROLES]
 
@@ -173,14 +178,7 @@ class AdminPageController(PageController):
         township_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect:
-        return await self._place(
-            request,
-            principal,
-            f"township-{township_id}",
-            data,
-            TownshipCreate,
-            lambda v, actor: accounts.rename_township(township_id, v.name, actor),
-        )
+        return await self._rename(request, principal, "township", township_id, data)
 
     @post("/villages", operation_id="admin_new_village", status_code=303)
     async def new_village(
@@ -203,14 +201,7 @@ class AdminPageController(PageController):
         village_id: FromPath[int],
         data: FormData,
     ) -> Template | Redirect:
-        return await self._place(
-            request,
-            principal,
-            f"village-{village_id}",
-            data,
-            VillageRename,
-            lambda v, actor: accounts.rename_village(village_id, v.name, actor),
-        )
+        return await self._rename(request, principal, "village", village_id, data)
 
     @post(
         "/townships/{township_id:int}/workflows",
@@ -225,13 +216,7 @@ class AdminPageController(PageController):
         data: FormData,
     ) -> Template | Redirect:
         """The township-scope workflows a township offers (the ticked boxes)."""
-        return await self._offer(
-            request,
-            principal,
-            f"township-{township_id}-workflows",
-            data,
-            lambda keys, actor: accounts.update_township(township_id, actor, workflows=keys),
-        )
+        return await self._offer(request, principal, "township", township_id, data)
 
     @post(
         "/villages/{village_id:int}/workflows",
@@ -246,29 +231,44 @@ class AdminPageController(PageController):
         data: FormData,
     ) -> Template | Redirect:
         """The village-scope workflows a village offers (the ticked boxes)."""
-        return await self._offer(
+        return await self._offer(request, principal, "village", village_id, data)
+
+    async def _rename(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Principal,
+        scope: PlaceScope,
+        place_id: int,
+        data: dict[str, Any],
+    ) -> Template | Redirect:
+        """A township's or a village's new name (a village's is unique in its township)."""
+        return await self._place(
             request,
             principal,
-            f"village-{village_id}-workflows",
+            f"{scope}-{place_id}",
             data,
-            lambda keys, actor: accounts.update_village(village_id, actor, workflows=keys),
+            RENAME_SHAPES[scope],
+            lambda v, actor: accounts.update_place(scope, place_id, actor, name=v.name),
         )
 
     async def _offer(
         self,
         request: Request[Any, Any, Any],
         principal: Principal,
-        form: str,
+        scope: PlaceScope,
+        place_id: int,
         data: dict[str, Any],
-        save: Callable[[list[str], Actor], Awaitable[Any]],
     ) -> Template | Redirect:
+        """The workflows a township or a village offers, from its ticked boxes."""
         keys = _ticked(data)
         try:
-            await save(keys, actor_of(request, principal))
+            await accounts.update_place(
+                scope, place_id, actor_of(request, principal), workflows=keys
+            )
         except (ValidationFailed, NotFound) as refused:
             return await self._places_page(
                 principal,
-                form=form,
+                form=f"{scope}-{place_id}-workflows",
                 values={"workflows": keys},
                 problems=_errors(refused),
                 status=refused.status,

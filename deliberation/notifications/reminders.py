@@ -9,7 +9,9 @@ a day missed while the worker was down is caught up on the next run.
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,18 +23,30 @@ from deliberation.database import bound_engine, write_transaction
 from deliberation.deadlines import refresh_due
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.outbox import record_event, topic_data
-from deliberation.pinning import terminal_states, timed_states, workflow_of
+from deliberation.pinning import loaded, terminal_states, timed_states, workflow_of
 from deliberation.tables import Delivery, OutboxEvent, Topic, Webhook
 from deliberation.workdays import working_days
 
 DUE_SOON_WORKING_DAYS = 2
 
 
+def _pinned_to_loaded() -> Any:
+    """Topics pinned to a loaded workflow version: the scheduler leaves the others
+    alone (nothing is due on a topic that cannot be worked; docs/decisions.md, "A
+    workflow removed from the folder")."""
+    pins = [(Topic.workflow_key == w.key) & (Topic.workflow_version == w.version) for w in loaded()]
+    return functools.reduce(operator.or_, pins)
+
+
 async def refresh_missing_due(limit: int = 500) -> int:
     """Topics that have a time limit but no due date yet (e.g. from before due dates)."""
     rows = await (
         Topic.select(Topic.id, Topic.state, Topic.stage_entered_on)
-        .where(Topic.due_on.is_null(), Topic.state.is_in(list(timed_states())))
+        .where(
+            Topic.due_on.is_null(),
+            Topic.state.is_in(list(timed_states())),
+            _pinned_to_loaded(),
+        )
         .limit(limit)
     )
     for row in rows:
@@ -91,6 +105,7 @@ async def remind(now: datetime | None = None) -> dict[str, int]:
         Topic.due_on.is_not_null(),
         Topic.due_on <= today + timedelta(days=21),
         Topic.state.not_in(list(terminal_states())),
+        _pinned_to_loaded(),
     )
     sent = {"due_soon": 0, "overdue": 0}
     for topic in rows:

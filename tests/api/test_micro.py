@@ -117,6 +117,12 @@ async def test_a_micro_consultation_walked_from_opening_to_closed(world: World, 
     moved = await fire(staff, topic, "draft_suggestion")
     assert moved.status_code == 200, moved.text
 
+    none_yet = await staff.post(f"/api/v1/topics/{tid}/documents", {"kind": "micro_suggestion"})
+    # No items yet: the document says what to add first, nothing is drafted.
+    assert none_yet.status_code == 422, none_yet.text
+    assert none_yet.json()["missing"] == ["resolution_items"]
+    assert none_yet.json()["detail"] == "还没有微建议事项：请先添加微建议事项，再生成微协商建议"
+
     items = [("更换小区路灯3盏", "镇村建办"), ("检修路灯供电线路", "镇供电所")]
     due = str(date(2026, 11, 10))
     for content, unit in items:

@@ -422,8 +422,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         report = await demo.seed(_publishing(settings), if_empty=args.if_empty)
         if report.created:
-            villages, topics = len(demo.VILLAGES), len(demo.STORIES) + len(demo.WORKFLOW_DEMOS)
-            others = "、".join(f"{w.label}“{title}”" for w, title, _ in demo.WORKFLOW_DEMOS)
+            villages, topics = len(demo.VILLAGES), len(demo.STORIES) + len(demo.workflow_demos())
+            others = "、".join(f"{w.label}“{title}”" for w, title, _ in demo.workflow_demos())
             print(
                 f"已创建演示数据：{demo.TOWNSHIP}，{villages} 个村（社区），{topics} 个议题"
                 f"（其中{others}）"

@@ -861,19 +861,28 @@ class _Walk:
 SHUOSHI_DAY = 5
 """金山村's 说事日: the 5th of each month (docs/decisions.md "The 说事日")."""
 
-MICRO = REGISTRY.latest("micro")
-SIYI = REGISTRY.latest("siyi")
-SHUOSHI = REGISTRY.latest("shuoshi")
-
-WORKFLOW_DEMOS = (
+_WORKFLOW_DEMOS = (
     # 微协商, in its opinion window with two opinions.
-    (MICRO, "黄金埠社区垃圾分类投放点调整", MICRO.main_path[1]),
+    ("micro", "黄金埠社区垃圾分类投放点调整", 1),
     # 四议两公开, past 两委商议 (两委 and 支委 votes recorded), awaiting the 党员大会.
-    (SIYI, "金山村集体闲置厂房出租", SIYI.main_path[2]),
+    ("siyi", "金山村集体闲置厂房出租", 2),
     # 村民说事, in 办事 with its items.
-    (SHUOSHI, "金山村二组灌溉水渠清淤", SHUOSHI.main_path[2]),
+    ("shuoshi", "金山村二组灌溉水渠清淤", 2),
 )
-"""(workflow, the topic's title, the state it is left in)."""
+"""(workflow key, the topic's title, the place on its main path it is left at)."""
+
+
+def workflow_demos() -> tuple[tuple[Workflow, str, str], ...]:
+    """(workflow, the topic's title, the state it is left in) of each demo whose workflow
+    is loaded: a folder without one (``DELIBERATION_WORKFLOWS_DIR``) seeds the others."""
+    found = []
+    for key, title, place in _WORKFLOW_DEMOS:
+        try:
+            workflow = REGISTRY.latest(key)
+        except KeyError:
+            continue
+        found.append((workflow, title, workflow.main_path[place]))
+    return tuple(found)
 
 
 def _onward(workflow: Workflow, state: str) -> Transition:
@@ -885,7 +894,7 @@ def _onward(workflow: Workflow, state: str) -> Transition:
 
 @dataclass
 class _OtherWorkflows:
-    """The three topics of ``WORKFLOW_DEMOS``, each step at its working day."""
+    """The topics of ``workflow_demos()``, each step at its working day."""
 
     number: int
     village_id: int
@@ -902,8 +911,8 @@ class _OtherWorkflows:
         self.found.append((moment, self.number + n, action))
 
     def steps(self) -> list[_Step]:
-        for n, (workflow, title, target) in enumerate(WORKFLOW_DEMOS):
-            walk = {MICRO.key: self.micro, SIYI.key: self.siyi, SHUOSHI.key: self.shuoshi}
+        walk = {"micro": self.micro, "siyi": self.siyi, "shuoshi": self.shuoshi}
+        for n, (workflow, title, target) in enumerate(workflow_demos()):
             walk[workflow.key](n, workflow, title, target)
         return self.found
 

@@ -87,7 +87,7 @@ def test_demo_is_idempotent_and_covers_every_state(demo_build: DemoBuild, tmp_pa
     audit = run_cli(url, "audit", "verify", cwd=tmp_path)
     from deliberation import demo
 
-    topics = len(demo.STORIES) + len(demo.SECOND_STORIES) + len(demo.WORKFLOW_DEMOS)
+    topics = len(demo.STORIES) + len(demo.SECOND_STORIES) + len(demo.workflow_demos())
     assert audit.returncode == 0 and f"已检查 {topics} 个议题" in audit.stdout, audit.stdout
 
     import sqlite3
@@ -128,7 +128,7 @@ def test_demo_is_idempotent_and_covers_every_state(demo_build: DemoBuild, tmp_pa
         ratings = db.execute(
             "SELECT count(*) FROM satisfaction_rating WHERE topic = ?", (closed,)
         ).fetchone()[0]
-    assert count == 12 + len(demo.WORKFLOW_DEMOS)
+    assert count == 12 + len(demo.workflow_demos())
     assert states == set(WORKFLOW.state_names)
     assert sum(n for _, n in per_village) == 30 and len(per_village) == 5
     assert all(n == 6 for _, n in per_village)

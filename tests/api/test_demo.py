@@ -53,7 +53,7 @@ def test_each_stage_took_time_and_began_on_a_working_day(database: Path) -> None
     opened = {
         t["id"]: moment(t["created_at"]) for t in rows(database, "SELECT id, created_at FROM topic")
     }
-    assert len(events) == len(demo.STORIES) + len(demo.SECOND_STORIES) + len(demo.WORKFLOW_DEMOS)
+    assert len(events) == len(demo.STORIES) + len(demo.SECOND_STORIES) + len(demo.workflow_demos())
     days_seen = set()
     for topic, chain in events.items():
         times = [moment(e["created_at"]) for e in chain]
@@ -166,14 +166,17 @@ def test_one_topic_of_each_other_workflow_shows_what_it_is_about(database: Path)
         t["workflow_key"]: t
         for t in rows(database, "SELECT id, title, workflow_key, state, village FROM topic")
     }
-    for workflow, title, state in demo.WORKFLOW_DEMOS:
+    for workflow, title, state in demo.workflow_demos():
         topic = found[workflow.key]
         assert (topic["title"], topic["state"]) == (title, state)
-    micro, siyi, shuoshi = (found[w.key] for w, _, _ in demo.WORKFLOW_DEMOS)
+    demos = demo.workflow_demos()
+    assert [w.key for w, _, _ in demos] == ["micro", "siyi", "shuoshi"]  # all three shipped
+    micro, siyi, shuoshi = (found[w.key] for w, _, _ in demos)
+    siyi_workflow = demos[1][0]
     opinions = rows(database, f"SELECT stance FROM opinion WHERE topic = {micro['id']}")
     assert len(opinions) == 2
     votes = rows(database, f"SELECT body, present, votes_for FROM vote WHERE topic = {siyi['id']}")
-    stages = demo.SIYI.main_path[: demo.SIYI.main_path.index(siyi["state"])]
+    stages = siyi_workflow.main_path[: siyi_workflow.main_path.index(siyi["state"])]
     assert len(votes) == len(stages) == 2
     items = rows(database, f"SELECT id FROM resolution_item WHERE topic = {shuoshi['id']}")
     assert len(items) == 2

@@ -111,7 +111,7 @@ async def test_the_demo_shows_a_topic_of_each_other_workflow(
             title: topic_id
             for title, topic_id in db.execute("SELECT title, id FROM topic").fetchall()
         }
-    micro, siyi, shuoshi = seeded.WORKFLOW_DEMOS
+    micro, siyi, shuoshi = seeded.workflow_demos()
     user, password, _ = accounts["village_cadre"]
     context = await sign_in(browser, base, user, password)
     page = await context.new_page()

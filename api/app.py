@@ -38,7 +38,7 @@ from api.pages.signin import (
     secure_cookies,
 )
 from api.settings import Settings
-from deliberation import audit, chain, pinning, security
+from deliberation import audit, chain, pinning, record_types, security
 from deliberation.accounts import LoginLimits
 from deliberation.clock import CHINA
 from deliberation.context import AppContext, entered
@@ -49,6 +49,7 @@ from deliberation.notifications.delivery import new_client, run_worker
 from deliberation.notifications.reminders import scheduler_tick
 from deliberation.numbers import percent
 from deliberation.security import TokenIssuer
+from workflows.registry import REGISTRY
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 PAGES = TEMPLATES / "pages"
@@ -140,6 +141,7 @@ class DeliberationApp(Litestar):
 def create_app(settings: Settings, context: AppContext | None = None) -> Litestar:
     """The application for ``settings``, in ``context`` (a new one by default; the
     tests pass the context their own code runs in, so both share one engine and clock)."""
+    record_types.check_storage(REGISTRY)
     engine = engine_for_url(settings.database_url, fast_path=settings.fast_path)
     context = context or settings.new_context()
     with entered(context):

@@ -312,6 +312,7 @@ def cmd_fonts(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_workflow_check(args: argparse.Namespace, settings: Settings) -> int:
     """Each file read and validated: a one-line summary, or every mistake on its own line."""
+    from deliberation import record_types
     from workflows.loader import WorkflowInvalid, load
 
     failed = False
@@ -324,6 +325,13 @@ def cmd_workflow_check(args: argparse.Namespace, settings: Settings) -> int:
             for mistake in error.mistakes:
                 at = f"{file}:{mistake.line}" if mistake.line else file
                 print(f"{at}: {mistake}", file=sys.stderr)
+            continue
+        stored = record_types.storage_mistakes(workflow)
+        if stored:
+            failed = True
+            print(f"{file}：有 {len(stored)} 处错误", file=sys.stderr)
+            for mistake in stored:
+                print(f"{file}: {mistake}", file=sys.stderr)
             continue
         print(
             f"{file}：{workflow.key} 第 {workflow.version} 版「{workflow.label}」无误"

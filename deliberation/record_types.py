@@ -41,6 +41,9 @@ from deliberation.tables import (
     SiteConsultation,
     Vote,
 )
+from workflows.declaration import Workflow
+from workflows.loader import Mistake, WorkflowInvalid
+from workflows.registry import Registry, RegistryInvalid
 
 
 @dataclass(frozen=True)
@@ -547,3 +550,47 @@ def parent_storage(kind: str) -> Storage | None:
     parent = TYPES[found.parent]
     storages = [*parent.kinds.values(), *([parent.generic] if parent.generic else [])]
     return storages[0] if storages else None
+
+
+def storage_mistakes(workflow: Workflow) -> list[Mistake]:
+    """What in a workflow's ``[[records]]`` no storage can keep: a name with a table of
+    its own declared with another type, or a new name of a type without a generic table
+    (only a kind of a generic type is a file edit: docs/record-kinds.md). The loader
+    cannot ask this (it knows no tables); ``workflow check`` and ``create_app`` do."""
+    mistakes = []
+    generic = "、".join(sorted(GENERIC))
+    for index, record in enumerate(workflow.records):
+        place = f"records[{index}] ({record.name}).type"
+        if record.name in NAMED:
+            own = NAMED[record.name][0].name
+            if own != record.type:
+                mistakes.append(
+                    Mistake(
+                        place,
+                        f'记录种类 "{record.name}" 已有自己的存储，类型是 "{own}"，'
+                        f'不能声明为 "{record.type}"（另起新名）',
+                    )
+                )
+        elif record.type not in GENERIC:
+            mistakes.append(
+                Mistake(
+                    place,
+                    f'类型 "{record.type}" 的记录种类没有通用存储，不能起新名 "{record.name}"：'
+                    f"新名称只能用于 {generic} 类型，或沿用该类型已有的种类名"
+                    f"（{'、'.join(k for k, (t, _) in NAMED.items() if t.name == record.type)}）",
+                )
+            )
+    return mistakes
+
+
+def check_storage(registry: Registry) -> None:
+    """Every loaded workflow's record kinds have a storage, or RegistryInvalid naming
+    each that has none (the server refuses to start, as for any other mistake in a file)."""
+    invalid = []
+    for workflow in registry:
+        mistakes = storage_mistakes(workflow)
+        if mistakes:
+            source = str(registry.directory / workflow.key / f"v{workflow.version}.toml")
+            invalid.append(WorkflowInvalid(source, mistakes))
+    if invalid:
+        raise RegistryInvalid(invalid)

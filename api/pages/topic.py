@@ -105,6 +105,7 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
             for k in records.note_kinds(workflow_of(topic))
         ],
         "votes": votes,
+        "vote_kind": vote_kind.name if vote_kind else None,
         "vote_bodies": records.vote_bodies(workflow_of(topic), vote_kind.name) if vote_kind else (),
         "quorum_rules": quorum_rules(topic),
     }

@@ -214,7 +214,6 @@ _SIYI_WIRING: dict[str, frozenset[str]] = {
     "deliberation/tables.py": frozenset({"vote"}),
     "api/controllers/records.py": frozenset({"vote"}),
     "api/pages/topic.py": frozenset({"rejected"}),
-    "templates/pages/topic.html": frozenset({"vote"}),
 }
 # 微协商 (workflows/micro/v1.toml) brought one document, wired like the others.
 _SIYI_WIRING["deliberation/documents/content.py"] |= {"micro_suggestion"}

@@ -16,7 +16,7 @@ from deliberation.clock import china_date, china_today
 from deliberation.pinning import any_state
 from deliberation.tables import Meeting, ResolutionItem, Topic
 from deliberation.workdays import Deadline, WorkingDays, working_days
-from workflows import WORKFLOW, TimeLimit, Workflow
+from workflows import TimeLimit, Workflow
 
 
 def due_label(state: str, due_on: date | None, workflow: Workflow) -> str | None:
@@ -138,7 +138,7 @@ def days_ago(day: date, today: date | None = None) -> str:
 
 
 async def due_of(
-    topic_id: int, state: str, entered_on: date | None, workflow: Workflow = WORKFLOW
+    topic_id: int, state: str, entered_on: date | None, workflow: Workflow
 ) -> Deadline | None:
     """When the stage ``state`` of the topic's ``workflow`` is due, if it has a limit."""
     limit = workflow.state(state).time_limit
@@ -171,11 +171,13 @@ async def due_of(
 
 async def refresh_due(
     topic_id: int,
-    state: str | None = None,
-    entered_on: date | None = None,
-    workflow: Workflow = WORKFLOW,
+    state: str | None,
+    entered_on: date | None,
+    workflow: Workflow,
 ) -> None:
-    """Recompute and store the topic's due date (inside the caller's transaction)."""
+    """Recompute and store the topic's due date (inside the caller's transaction), by
+    the stage limits of ``workflow``, the one the topic is pinned to (no default: a
+    default read the standard workflow's stages for every topic)."""
     if state is None or entered_on is None:
         row = (
             await Topic.select(Topic.state, Topic.stage_entered_on)

@@ -250,7 +250,7 @@ async def minutes(topic_id: int, today: date) -> Content:
 
 async def resolution_notice(topic_id: int, today: date) -> Content:
     topic, township = await _topic(topic_id)
-    items = await _items(topic_id, "还没有协商成果:请先添加协商成果事项,再生成协商成果公示")
+    items = await _items(topic_id, "还没有协商成果：请先添加协商成果事项，再生成协商成果公示")
     title = f"关于“{topic['subject']}”协商成果的公示"
     intro = "现将“好商量”协商议事会议形成的协商成果公示如下："
     context = {
@@ -281,7 +281,7 @@ async def _latest_progress(items: list[dict[str, Any]]) -> dict[int, dict[str, A
 
 async def feedback_report(topic_id: int, today: date) -> Content:
     topic, township = await _topic(topic_id)
-    items = await _items(topic_id, "还没有协商成果事项,无法通报落实情况")
+    items = await _items(topic_id, "还没有协商成果事项，无法通报落实情况")
     latest = await _latest_progress(items)
     rows = []
     for n, item in enumerate(items, start=1):
@@ -405,7 +405,7 @@ async def decision_notice(topic_id: int, today: date) -> Content:
 async def result_notice(topic_id: int, today: date) -> Content:
     """实施结果公开: each item carried out and how it ended (村委会组织法第三十条)."""
     topic, township = await _topic(topic_id)
-    items = await _items(topic_id, "还没有实施事项:请先添加实施事项并报告进展,再生成实施结果公开")
+    items = await _items(topic_id, "还没有实施事项：请先添加实施事项并报告进展，再生成实施结果公开")
     latest = await _latest_progress(items)
     rows = []
     for n, item in enumerate(items, start=1):
@@ -444,7 +444,7 @@ async def micro_suggestion(topic_id: int, today: date) -> Content:
     """微协商建议 (workflows/micro/v1.toml): one page, the items with their lead unit and
     due date, set like the result notice (docs/documents.md)."""
     topic, township = await _topic(topic_id)
-    items = await _items(topic_id, "还没有微建议事项:请先添加微建议事项,再生成微协商建议")
+    items = await _items(topic_id, "还没有微建议事项：请先添加微建议事项，再生成微协商建议")
     title = f"关于“{topic['subject']}”的微协商建议"
     intro = "经书面征求人大代表、政协委员意见，形成微协商建议如下，请责任单位按时限落实："
     context = {

@@ -41,7 +41,13 @@ def _pinned_to_loaded() -> Any:
 async def refresh_missing_due(limit: int = 500) -> int:
     """Topics that have a time limit but no due date yet (e.g. from before due dates)."""
     rows = await (
-        Topic.select(Topic.id, Topic.state, Topic.stage_entered_on)
+        Topic.select(
+            Topic.id,
+            Topic.state,
+            Topic.stage_entered_on,
+            Topic.workflow_key,
+            Topic.workflow_version,
+        )
         .where(
             Topic.due_on.is_null(),
             Topic.state.is_in(list(timed_states())),
@@ -51,7 +57,7 @@ async def refresh_missing_due(limit: int = 500) -> int:
     )
     for row in rows:
         async with write_transaction():
-            await refresh_due(row["id"], row["state"], row["stage_entered_on"])
+            await refresh_due(row["id"], row["state"], row["stage_entered_on"], workflow_of(row))
     return len(rows)
 
 

@@ -263,3 +263,29 @@ async def test_the_topic_page_offers_the_next_shuoshi_step_and_its_forms(
     page = html.unescape((await cadre.get(f"/topics/{topic['id']}")).text)
     assert 'id="fire-decide-form"' in page and "议定办事" in page
     assert "议事会" in page
+
+
+async def test_the_scheduler_fills_a_missing_due_date_by_the_topics_own_stage_limit(
+    world: World,
+) -> None:
+    # A due date lost (or from before due dates) is filled by the scheduler from the
+    # limit of the topic's own workflow: it read the standard workflow's, which has no
+    # 说事 stage, and the whole tick failed on a KeyError.
+    from deliberation.notifications.reminders import refresh_missing_due
+    from deliberation.tables import Topic
+    from deliberation.workdays import working_days
+
+    t = await new_township(world, "补期镇")
+    topic = await open_shuoshi(t)
+    assert topic["state"] == SHUOSHI.initial
+    await Topic.update({Topic.due_on: None}).where(Topic.id == topic["id"])
+    await refresh_missing_due()
+    row = (
+        await Topic.select(Topic.due_on, Topic.stage_entered_on)
+        .where(Topic.id == topic["id"])
+        .first()
+    )
+    limit = SHUOSHI.state(SHUOSHI.initial).time_limit
+    assert limit is not None and limit.working_days
+    expected = (await working_days()).add(row["stage_entered_on"], limit.working_days)
+    assert row["due_on"] == expected.day

@@ -12,6 +12,7 @@ from api.controllers.accounts import (
 from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.favicon import favicon
 from api.controllers.health import health
+from api.controllers.record_routes import RECORD_ROUTES
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
 from api.controllers.statistics import ledger_workbook, year_figures
 from api.controllers.topics import TopicController, county_view, list_overdue
@@ -35,6 +36,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     year_figures,
     ledger_workbook,
     TopicRecordsController,
+    *RECORD_ROUTES,
     RecordController,
     CorrectionController,
     WorkflowController,

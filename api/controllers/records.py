@@ -1,46 +1,25 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, patch, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
-from api.auth import CurrentPrincipal, record_guard, record_type_guard
+from api.auth import CurrentPrincipal, record_guard
 from api.dependencies import CurrentPublishing
 from deliberation import corrections, records
 from deliberation.errors import NotFound
 from deliberation.record_types import GENERIC, NAMED, Storage
 from deliberation.schemas import (
-    InvestigationCreate,
-    InvestigationPatch,
-    InvestigationRead,
-    MeetingCreate,
-    MeetingPatch,
     MeetingRead,
     MinutesPatch,
     MinutesUpdate,
-    NoteCreate,
-    NotePatch,
-    NoteRead,
     OpinionAnswer,
-    OpinionCreate,
-    OpinionPatch,
     OpinionRead,
     ProgressCreate,
     ProgressRead,
-    ResolutionItemCreate,
-    ResolutionItemPatch,
-    ResolutionItemRead,
     RevisionRead,
-    SatisfactionCreate,
-    SatisfactionRead,
-    SiteConsultationCreate,
-    SiteConsultationPatch,
-    SiteConsultationRead,
     Tallies,
-    VoteCreate,
-    VotePatch,
-    VoteRead,
 )
 
 REVISED_PATHS: dict[str, tuple[str, Storage]] = {
@@ -61,139 +40,11 @@ class TopicRecordsController(Controller):
     path = "/api/v1/topics/{topic_id:int}"
     tags = ["records"]
 
-    @post("/opinions", operation_id="add_opinion", guards=[record_guard("opinion")])
-    async def add_opinion(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[OpinionCreate]
-    ) -> OpinionRead:
-        return await records.add_opinion(principal, topic_id, data)
-
-    @get("/opinions", operation_id="list_opinions")
-    async def list_opinions(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int]
-    ) -> list[OpinionRead]:
-        return await records.list_opinions(principal, topic_id)
-
-    @post(
-        "/investigations", operation_id="add_investigation", guards=[record_guard("investigation")]
-    )
-    async def add_investigation(
-        self,
-        principal: CurrentPrincipal,
-        topic_id: FromPath[int],
-        data: JSONBody[InvestigationCreate],
-    ) -> InvestigationRead:
-        return await records.add_investigation(principal, topic_id, data)
-
-    @get("/investigations", operation_id="list_investigations")
-    async def list_investigations(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int]
-    ) -> list[InvestigationRead]:
-        return await records.list_investigations(principal, topic_id)
-
-    @post(
-        "/site-consultations",
-        operation_id="add_site_consultation",
-        guards=[record_guard("site_consultation")],
-    )
-    async def add_site_consultation(
-        self,
-        principal: CurrentPrincipal,
-        topic_id: FromPath[int],
-        data: JSONBody[SiteConsultationCreate],
-    ) -> SiteConsultationRead:
-        return await records.add_site_consultation(principal, topic_id, data)
-
-    @get("/site-consultations", operation_id="list_site_consultations")
-    async def list_site_consultations(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int]
-    ) -> list[SiteConsultationRead]:
-        return await records.list_site_consultations(principal, topic_id)
-
-    @post("/meetings", operation_id="schedule_meeting", guards=[record_guard("meeting")])
-    async def schedule_meeting(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[MeetingCreate]
-    ) -> MeetingRead:
-        return await records.schedule_meeting(principal, topic_id, data)
-
-    @get("/meetings", operation_id="list_meetings")
-    async def list_meetings(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int]
-    ) -> list[MeetingRead]:
-        return await records.list_meetings(principal, topic_id)
-
-    @post(
-        "/resolution-items",
-        operation_id="add_resolution_item",
-        guards=[record_guard("resolution_item")],
-    )
-    async def add_resolution_item(
-        self,
-        principal: CurrentPrincipal,
-        topic_id: FromPath[int],
-        data: JSONBody[ResolutionItemCreate],
-    ) -> ResolutionItemRead:
-        return await records.add_resolution_item(principal, topic_id, data)
-
-    @get("/resolution-items", operation_id="list_resolution_items")
-    async def list_resolution_items(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int]
-    ) -> list[ResolutionItemRead]:
-        return await records.list_resolution_items(principal, topic_id)
-
-    @post("/satisfaction", operation_id="rate_satisfaction", guards=[record_guard("satisfaction")])
-    async def rate_satisfaction(
-        self,
-        principal: CurrentPrincipal,
-        topic_id: FromPath[int],
-        data: JSONBody[SatisfactionCreate],
-    ) -> SatisfactionRead:
-        return await records.rate_satisfaction(principal, topic_id, data)
-
-    @post("/votes", operation_id="add_vote", guards=[record_type_guard("vote")])
-    async def add_vote(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[VoteCreate]
-    ) -> VoteRead:
-        """A body's vote (表决), for workflows that declare a record kind of type
-        ``vote`` (409 ``stage_closed`` for a topic whose workflow declares none)."""
-        return await records.add_vote(principal, topic_id, data)
-
-    @get("/votes", operation_id="list_votes")
-    async def list_votes(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int]
-    ) -> list[VoteRead]:
-        return await records.list_votes(principal, topic_id)
-
-    @post("/notes", operation_id="add_note", guards=[record_type_guard("note")])
-    async def add_note(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int], data: JSONBody[NoteCreate]
-    ) -> NoteRead:
-        """A note of a record kind of type ``note`` that the topic's workflow declares
-        without a table of its own (``kind`` names it; 422 for a kind it has not): a
-        workflow file adds such a kind with no code change (docs/record-kinds.md)."""
-        return await records.add_note(principal, topic_id, data)
-
-    @get("/notes", operation_id="list_notes")
-    async def list_notes(
-        self,
-        principal: CurrentPrincipal,
-        topic_id: FromPath[int],
-        kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
-    ) -> list[NoteRead]:
-        """The topic's notes (of ``kind``, or of all its note kinds), as far as the
-        caller may read each kind."""
-        return await records.list_notes(principal, topic_id, kind)
-
     @get("/tallies", operation_id="topic_tallies")
     async def tallies(self, principal: CurrentPrincipal, topic_id: FromPath[int]) -> Tallies:
         """Opinions by stance and ratings by kind, without names: what everyone of the
         township sees of others' opinions and ratings."""
         return await records.topic_tallies(principal, topic_id)
-
-    @get("/satisfaction", operation_id="list_satisfaction")
-    async def list_satisfaction(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int]
-    ) -> list[SatisfactionRead]:
-        return await records.list_satisfaction(principal, topic_id)
 
 
 class RecordController(Controller):
@@ -259,57 +110,6 @@ class CorrectionController(Controller):
 
     path = "/api/v1"
     tags = ["corrections"]
-
-    @patch("/opinions/{record_id:int}", operation_id="correct_opinion")
-    async def correct_opinion(
-        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[OpinionPatch]
-    ) -> OpinionRead:
-        return await records.correct_opinion(principal, record_id, data)
-
-    @patch("/investigations/{record_id:int}", operation_id="correct_investigation")
-    async def correct_investigation(
-        self,
-        principal: CurrentPrincipal,
-        record_id: FromPath[int],
-        data: JSONBody[InvestigationPatch],
-    ) -> InvestigationRead:
-        return await records.correct_investigation(principal, record_id, data)
-
-    @patch("/site-consultations/{record_id:int}", operation_id="correct_site_consultation")
-    async def correct_site_consultation(
-        self,
-        principal: CurrentPrincipal,
-        record_id: FromPath[int],
-        data: JSONBody[SiteConsultationPatch],
-    ) -> SiteConsultationRead:
-        return await records.correct_site_consultation(principal, record_id, data)
-
-    @patch("/meetings/{record_id:int}", operation_id="correct_meeting")
-    async def correct_meeting(
-        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[MeetingPatch]
-    ) -> MeetingRead:
-        return await records.correct_meeting(principal, record_id, data)
-
-    @patch("/resolution-items/{record_id:int}", operation_id="correct_resolution_item")
-    async def correct_resolution_item(
-        self,
-        principal: CurrentPrincipal,
-        record_id: FromPath[int],
-        data: JSONBody[ResolutionItemPatch],
-    ) -> ResolutionItemRead:
-        return await records.correct_resolution_item(principal, record_id, data)
-
-    @patch("/notes/{record_id:int}", operation_id="correct_note")
-    async def correct_note(
-        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[NotePatch]
-    ) -> NoteRead:
-        return await records.correct_note(principal, record_id, data)
-
-    @patch("/votes/{record_id:int}", operation_id="correct_vote")
-    async def correct_vote(
-        self, principal: CurrentPrincipal, record_id: FromPath[int], data: JSONBody[VotePatch]
-    ) -> VoteRead:
-        return await records.correct_vote(principal, record_id, data)
 
     @get(
         [

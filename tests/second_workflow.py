@@ -12,6 +12,7 @@ workflows only, which do not know this one.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from deliberation.tables import (
     ReminderSent,
     Topic,
     TopicEvent,
+    Vote,
 )
 from tests.world import Township, fire, open_topic
 from workflows.declaration import Workflow
@@ -106,29 +108,41 @@ PATH = ("gathering", "weighing", "settled")
 TRIGGER_TO = {"weighing": "weigh", "settled": "settle"}
 
 
-def registry_with_pilot(folder: Path) -> Registry:
-    """The shipped workflows and ``pilot`` v1, loaded from ``folder``."""
+def registry_with(folder: Path, key: str, text: str) -> Registry:
+    """The shipped workflows and ``key`` v1 (the file ``text``), loaded from ``folder``."""
     for shipped in SHIPPED.iterdir():
         if shipped.is_dir() and any(shipped.glob("v*.toml")):
             shutil.copytree(shipped, folder / shipped.name)
-    (folder / KEY).mkdir()
-    (folder / KEY / "v1.toml").write_text(PILOT, encoding="utf-8")
+    (folder / key).mkdir()
+    (folder / key / "v1.toml").write_text(text, encoding="utf-8")
     return Registry.load(folder)
+
+
+def registry_with_pilot(folder: Path) -> Registry:
+    """The shipped workflows and ``pilot`` v1, loaded from ``folder``."""
+    return registry_with(folder, KEY, PILOT)
+
+
+@contextlib.asynccontextmanager
+async def loaded_beside_shipped(folder: Path, key: str, text: str) -> AsyncIterator[Workflow]:
+    """``key`` (the file ``text``) loaded into the application beside the shipped
+    workflows; its topics are taken out again afterwards, and the shipped ones are back."""
+    here = context.current()
+    before = here.workflows
+    registry = registry_with(folder, key, text)
+    here.workflows = registry
+    try:
+        yield registry.latest(key)
+    finally:
+        here.workflows = before
+        await take_out_topics_of(key)
 
 
 @pytest.fixture
 async def second_workflow(tmp_path: Path) -> AsyncIterator[Workflow]:
-    """``pilot`` loaded into the application beside the shipped workflows; its topics
-    are taken out again afterwards, and the shipped workflows are back."""
-    here = context.current()
-    before = here.workflows
-    registry = registry_with_pilot(tmp_path)
-    here.workflows = registry
-    try:
-        yield registry.latest(KEY)
-    finally:
-        here.workflows = before
-        await take_out_topics_of(KEY)
+    """``pilot`` loaded into the application beside the shipped workflows."""
+    async with loaded_beside_shipped(tmp_path, KEY, PILOT) as workflow:
+        yield workflow
 
 
 async def take_out_topics_of(key: str) -> None:
@@ -138,6 +152,7 @@ async def take_out_topics_of(key: str) -> None:
         return
     await Investigation.delete().where(Investigation.topic.is_in(ids))
     await NoteRecord.delete().where(NoteRecord.topic.is_in(ids))
+    await Vote.delete().where(Vote.topic.is_in(ids))
     await RecordRevision.delete().where(RecordRevision.topic.is_in(ids))
     events = [
         e["id"]

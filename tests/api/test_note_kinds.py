@@ -8,7 +8,6 @@ edit behind the application's back is named) and filed in the archive bag."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from html import unescape
 from pathlib import Path
@@ -17,16 +16,14 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from deliberation import audit, context
+from deliberation import audit
 from deliberation.clock import china_today
 from deliberation.tables import NoteRecord
 from tests.api.test_archive import unpack
 from tests.api.test_sessions_end import page_client
-from tests.second_workflow import take_out_topics_of
+from tests.second_workflow import loaded_beside_shipped
 from tests.world import Township, World, fire, new_township, open_topic
 from workflows.declaration import Workflow
-from workflows.registry import HERE as SHIPPED
-from workflows.registry import Registry
 
 KEY = "walks"
 KIND = "village_walk"
@@ -87,20 +84,8 @@ read = {{ full = ["liaison", "staff"], others = "summary", public = "summary" }}
 @pytest.fixture
 async def walks(tmp_path: Path) -> AsyncIterator[Workflow]:
     """``walks`` loaded beside the shipped workflows; its topics taken out afterwards."""
-    for shipped in SHIPPED.iterdir():
-        if shipped.is_dir() and any(shipped.glob("v*.toml")):
-            shutil.copytree(shipped, tmp_path / shipped.name)
-    (tmp_path / KEY).mkdir()
-    (tmp_path / KEY / "v1.toml").write_text(WALKS, encoding="utf-8")
-    here = context.current()
-    before = here.workflows
-    registry = Registry.load(tmp_path)
-    here.workflows = registry
-    try:
-        yield registry.latest(KEY)
-    finally:
-        here.workflows = before
-        await take_out_topics_of(KEY)
+    async with loaded_beside_shipped(tmp_path, KEY, WALKS) as workflow:
+        yield workflow
 
 
 def _note(**extra: Any) -> dict[str, Any]:

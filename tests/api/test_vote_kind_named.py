@@ -4,7 +4,6 @@ vote form for it, takes a vote through it and the quorum reads it."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from html import unescape
 from pathlib import Path
@@ -12,24 +11,18 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 
-from deliberation import context
 from deliberation.clock import china_today
-from deliberation.tables import Topic, Vote
 from tests.api.test_sessions_end import page_client
-from tests.second_workflow import take_out_topics_of
+from tests.second_workflow import loaded_beside_shipped
 from tests.world import World, new_township
 from workflows.declaration import Workflow
 from workflows.registry import HERE as SHIPPED
-from workflows.registry import Registry
 
 KEY = "ballots"
 
 
 @pytest.fixture
 async def ballots(tmp_path: Path) -> AsyncIterator[Workflow]:
-    for shipped in SHIPPED.iterdir():
-        if shipped.is_dir() and any(shipped.glob("v*.toml")):
-            shutil.copytree(shipped, tmp_path / shipped.name)
     siyi = (SHIPPED / "siyi" / "v1.toml").read_text(encoding="utf-8")
     assert siyi.count('key = "siyi"') == 1 and 'name = "vote"' in siyi
     text = (
@@ -37,20 +30,8 @@ async def ballots(tmp_path: Path) -> AsyncIterator[Workflow]:
         .replace('name = "vote"', 'name = "ballot"')
         .replace('quorum = "vote"', 'quorum = "ballot"')
     )
-    (tmp_path / KEY).mkdir()
-    (tmp_path / KEY / "v1.toml").write_text(text, encoding="utf-8")
-    here = context.current()
-    before = here.workflows
-    registry = Registry.load(tmp_path)
-    here.workflows = registry
-    try:
-        yield registry.latest(KEY)
-    finally:
-        here.workflows = before
-        ids = [r["id"] for r in await Topic.select(Topic.id).where(Topic.workflow_key == KEY)]
-        if ids:
-            await Vote.delete().where(Vote.topic.is_in(ids))
-        await take_out_topics_of(KEY)
+    async with loaded_beside_shipped(tmp_path, KEY, text) as workflow:
+        yield workflow
 
 
 async def test_a_vote_kind_of_another_name_is_offered_taken_and_counted_from_the_page(

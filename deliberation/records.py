@@ -8,7 +8,7 @@ declaration, inside one transaction.
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import msgspec
 
@@ -199,20 +199,24 @@ async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAns
 # Investigations and site consultations ---------------------------------------------------
 
 
-def _investigation_read(r: dict[str, Any], view: str = "full") -> InvestigationRead:
+NoteLike = TypeVar("NoteLike", InvestigationRead, SiteConsultationRead, NoteRead)
+_NAMED_PEOPLE = {"participants": "", "recorded_by": None}
+"""A note's fields that name people, and what a ``summary`` view shows instead."""
+
+
+def _note_like_read(shape: type[NoteLike], r: dict[str, Any], view: str, **extra: Any) -> NoteLike:
+    """A note-shaped record (investigation, site consultation, any note kind) as ``view``
+    shows it: ``summary`` leaves out the people it names (docs/permissions.md)."""
     full = view == "full"
-    return InvestigationRead(
-        id=r["id"],
-        topic_id=r["topic"],
-        visited_on=r["visited_on"],
-        place=r["place"],
-        participants=r["participants"] if full else "",
-        findings=r["findings"],
-        recorded_by=r["recorded_by"] if full else None,
-        created_at=r["created_at"],
-        view=view,
-        revision=r["revision"],
-    )
+    values = {"topic_id": r["topic"], "view": view, **extra}
+    for name in shape.__struct_fields__:
+        if name not in values:
+            values[name] = r[name] if full or name not in _NAMED_PEOPLE else _NAMED_PEOPLE[name]
+    return shape(**values)
+
+
+def _investigation_read(r: dict[str, Any], view: str = "full") -> InvestigationRead:
+    return _note_like_read(InvestigationRead, r, view)
 
 
 async def add_investigation(
@@ -253,19 +257,7 @@ async def investigations_seen(
 
 
 def _site_consultation_read(r: dict[str, Any], view: str = "full") -> SiteConsultationRead:
-    full = view == "full"
-    return SiteConsultationRead(
-        id=r["id"],
-        topic_id=r["topic"],
-        held_on=r["held_on"],
-        place=r["place"],
-        participants=r["participants"] if full else "",
-        summary=r["summary"],
-        recorded_by=r["recorded_by"] if full else None,
-        created_at=r["created_at"],
-        view=view,
-        revision=r["revision"],
-    )
+    return _note_like_read(SiteConsultationRead, r, view)
 
 
 async def add_site_consultation(
@@ -311,21 +303,7 @@ async def site_consultations_seen(
 
 
 def _note_read(r: dict[str, Any], label: str, view: str = "full") -> NoteRead:
-    full = view == "full"
-    return NoteRead(
-        id=r["id"],
-        topic_id=r["topic"],
-        kind=r["kind"],
-        kind_label=label,
-        held_on=r["held_on"],
-        place=r["place"],
-        participants=r["participants"] if full else "",
-        summary=r["summary"],
-        recorded_by=r["recorded_by"] if full else None,
-        created_at=r["created_at"],
-        view=view,
-        revision=r["revision"],
-    )
+    return _note_like_read(NoteRead, r, view, kind_label=label)
 
 
 def note_kinds(workflow: Workflow) -> list[RecordKind]:

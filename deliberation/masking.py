@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-_FULL_WIDTH = str.maketrans(
+FULL_WIDTH = str.maketrans(
     "０１２３４５６７８９Ｘｘ＋－\u3000", "0123456789Xx+- "
 )  # one for one: offsets in the shadow copy are offsets in the text
 
@@ -182,7 +182,7 @@ def _digits(text: str) -> str:
 def mask(text: str, field: str = "content", filer_name: str | None = None) -> Masked:
     """The public twin of ``text``, what was masked in it and what the office should
     check. Pure: the same text and name give the same answer."""
-    shadow = text.translate(_FULL_WIDTH)
+    shadow = text.translate(FULL_WIDTH)
     taken: list[tuple[int, int]] = []
     masks: list[Mask] = []
     flags: list[Flag] = []

@@ -49,6 +49,7 @@ from deliberation.notifications.delivery import new_client, run_worker
 from deliberation.notifications.reminders import scheduler_tick
 from deliberation.numbers import percent
 from deliberation.security import TokenIssuer
+from deliberation.suggestions.filing import SuggestionLimits
 from workflows.registry import REGISTRY
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -262,6 +263,11 @@ def create_app(settings: Settings, context: AppContext | None = None) -> Litesta
         per_username=settings.login_failures_per_username,
         per_client=settings.login_failures_per_client,
         window_seconds=settings.login_window_seconds,
+    )
+    app.state.suggestion_limits = SuggestionLimits(
+        per_client=settings.suggestions_per_client,
+        per_phone=settings.suggestions_per_phone,
+        per_account=settings.suggestions_per_account,
     )
     # Outermost: request id and the one log line per request, around error handling too.
     methods: dict[str, set[str]] = {}

@@ -65,7 +65,8 @@ def test_decline_grounds_default_and_stored() -> None:
     assert store_grounds([]) is None
     with pytest.raises(ValidationFailed):
         store_grounds(["长" * 201])
-    assert ground_of(f"经核查：{DEFAULT_DECLINE_GROUNDS[1]}。", DEFAULT_DECLINE_GROUNDS) == (
-        DEFAULT_DECLINE_GROUNDS[1]
+    assert (
+        ground_of(f"经核查：{DEFAULT_DECLINE_GROUNDS[1]}。", DEFAULT_DECLINE_GROUNDS)
+        == (DEFAULT_DECLINE_GROUNDS[1])
     )
     assert ground_of("不想办", DEFAULT_DECLINE_GROUNDS) is None

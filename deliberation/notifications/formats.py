@@ -35,21 +35,11 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def about_suggestion(data: dict[str, Any]) -> bool:
-    """An event about a villager's suggestion (its reference is a suggestion's, and no
-    topic is named by it): ``suggestion.*`` and a screening deadline's reminders."""
-    return data.get("subject") == "suggestion" or (
-        "suggestion_id" in data and "topic_id" not in data
-    )
-
-
 def generic_body(event: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    topic = suggestion = None
-    if about_suggestion(data):
-        suggestion = {k: data.get(k) for k in ("suggestion_id", "reference", "status")}
-    elif "reference" in data:
+    topic = None
+    if "reference" in data:
         topic = {k: data.get(k) for k in ("topic_id", "reference", "title", "state", "state_label")}
-    body = {
+    return {
         "event_id": event["event_id"],
         "type": event["type"],
         "occurred_at": event["created_at"].isoformat(),
@@ -57,9 +47,6 @@ def generic_body(event: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         "topic": topic,
         "data": data,
     }
-    if suggestion is not None:
-        body["suggestion"] = suggestion
-    return body
 
 
 _MARKDOWN_SAFE = str.maketrans(
@@ -150,8 +137,6 @@ def wecom_markdown(event_type: str, data: dict[str, Any], public_url: str) -> st
             )
         return "\n".join(lines)
     label = EVENT_TYPES.get(event_type, event_type)
-    if about_suggestion(data):
-        return _suggestion_markdown(event_type, label, data, public_url)
     lines = [
         zh("**【好商量】{label}**", label=label),
         zh(
@@ -165,30 +150,6 @@ def wecom_markdown(event_type: str, data: dict[str, Any], public_url: str) -> st
     if detail:
         lines.append(detail)
     lines.append(_link("查看议题", f"{public_url}/topics/{int(data['topic_id'])}"))
-    return "\n".join(lines)
-
-
-SCREENING_DECISIONS = {"accept": "转为议题", "merge": "合并办理", "decline": "不予列入"}
-
-
-def _suggestion_markdown(event_type: str, label: str, data: dict[str, Any], public_url: str) -> str:
-    """A suggestion's event for a WeCom group: its reference and what happened, never
-    its text (it is not public before screening)."""
-    lines = [
-        zh("**【好商量】{label}**", label=label),
-        zh("> 村民建议:{reference}", reference=plain(data.get("reference", ""))),
-    ]
-    due = data.get("due_on") or data.get("screening_due_on") or ""
-    if event_type == "deadline.due_soon":
-        lines.append(zh("须于{due}前完成审核。", due=due))
-    elif event_type == "deadline.overdue":
-        lines.append(zh("审核期限已于{due}届满,请尽快审核。", due=due))
-    elif event_type == "suggestion.must_list":
-        lines.append(zh("附议人数已达规定比例,须列入议题,请于{due}前完成审核。", due=due))
-    elif event_type == "suggestion.screened":
-        decision = SCREENING_DECISIONS.get(str(data.get("decision")), "")
-        lines.append(zh("审核结果:{decision}", decision=decision))
-    lines.append(_link("查看建议", f"{public_url}/suggestions/{int(data['suggestion_id'])}"))
     return "\n".join(lines)
 
 

@@ -33,15 +33,16 @@ from msgspec import Meta, Struct
 
 from deliberation import chain, topics
 from deliberation.changes import (
-    SuggestionChange,
+    OwnedChange,
     locked_suggestion,
     suggestion_change,
     topic_change,
 )
 from deliberation.clock import utcnow
+from deliberation.database import write_transaction
 from deliberation.errors import ConditionFailed, Forbidden, NotFound, ValidationFailed
 from deliberation.offerings import check_opening
-from deliberation.permissions import Subject, allowed
+from deliberation.permissions import Subject, allowed, allowed_suggestion
 from deliberation.pinning import pin
 from deliberation.schemas import Comment, Id, Input
 from deliberation.security import Principal
@@ -96,6 +97,8 @@ def _reason_required(data: ScreeningCreate) -> str:
 
 async def screen(principal: Principal, suggestion_id: int, data: ScreeningCreate) -> ScreeningRead:
     """Accept, merge or decline (see the module), in one transaction."""
+    # Who may never screen hears that first (403), before any problem with the input.
+    allowed_suggestion(principal, "suggestion.screen").check()
     now = utcnow()
     reason = _reason_required(data)
     target = data.merge_into
@@ -114,68 +117,92 @@ async def screen(principal: Principal, suggestion_id: int, data: ScreeningCreate
         raise ValidationFailed([{"field": "workflow", "message": "只有“转为议题”需要选择协商流程"}])
     public_reason = mask(reason, "reason").text if reason else ""
     into = target.suggestion_id if target is not None else None
-    async with suggestion_change(principal, suggestion_id, "suggestion.screen") as change:
+    async with write_transaction():
         if into is not None and into < suggestion_id:
-            # Lock order: suggestions in id order (docs/decisions.md). The lower one was
-            # not locked first, so lock it now and re-read the one in hand: nothing else
-            # can have screened it meanwhile (it is locked too).
+            # Lock order: suggestions in id order, then a topic (docs/decisions.md).
             await locked_suggestion(into)
-        suggestion = change.suggestion
-        row = SuggestionScreening(
-            suggestion=suggestion_id,
-            decision=data.decision,
-            reason=reason,
-            public_reason=public_reason,
-            ground=None,
-            workflow_key=None,
-            workflow_version=None,
-            topic=None,
-            merged_into=None,
-            screened_by=principal.id,
-            screened_at=now,
-        )
-        read = ScreeningRead(
-            suggestion_id=suggestion_id,
-            reference=suggestion["reference"],
-            status="",
-            decision=data.decision,
-            public_reason=public_reason,
-        )
-        link: dict[str, Any] = {}
-        if data.decision == "accept":
-            assert data.workflow is not None
-            link = await _accept(principal, change, data.workflow, row, read, now)
-        elif data.decision == "decline":
-            await _decline(suggestion, reason, row, read)
-        elif into is not None:
-            link = await _merge_into_suggestion(principal, change, into, row, read, now)
-        else:
-            assert target is not None and target.topic_id is not None
-            link = await _merge_into_topic(principal, change, target.topic_id, row, read, now)
-        status = {"accept": "accepted", "merge": "merged", "decline": "declined"}[data.decision]
-        inserted = await SuggestionScreening.insert(row)
-        await Suggestion.update(
-            {
-                Suggestion.status: status,
-                Suggestion.topic: row.topic,
-                Suggestion.merged_into: row.merged_into,
-                Suggestion.updated_at: now,
-            }
-        ).where(Suggestion.id == suggestion_id)
-        read.status = status
-        await change.vouched(
-            "suggestion.screened",
-            "suggestion_screening",
-            inserted[0]["id"],
-            also=(("suggestion", suggestion_id),),
-            comment=public_reason,
-            from_state=suggestion["status"],
-            to_state=status,
-            data=link,
-            extra={"decision": data.decision, "tell": await _told_accounts(suggestion)},
-            now=now,
-        )
+        async with suggestion_change(principal, suggestion_id, "suggestion.screen") as change:
+            read = await _screen(principal, change, data, reason, public_reason, now)
     return read
+
+
+async def _screen(
+    principal: Principal,
+    change: OwnedChange,
+    data: ScreeningCreate,
+    reason: str,
+    public_reason: str,
+    now: datetime,
+) -> ScreeningRead:
+    suggestion = change.owner
+    suggestion_id = int(suggestion["id"])
+    row = SuggestionScreening(
+        suggestion=suggestion_id,
+        decision=data.decision,
+        reason=reason,
+        public_reason=public_reason,
+        ground="",
+        workflow_key=None,
+        workflow_version=None,
+        topic=None,
+        merged_into=None,
+        screened_by=principal.id,
+        screened_at=now,
+    )
+    read = ScreeningRead(
+        suggestion_id=suggestion_id,
+        reference=suggestion["reference"],
+        status=STATUS_OF[data.decision],
+        decision=data.decision,
+        public_reason=public_reason,
+    )
+    link: dict[str, Any] | None = None
+    target = data.merge_into
+    if data.decision == "accept":
+        assert data.workflow is not None
+        link = await _accept(principal, change, data.workflow, row, read, now)
+    elif data.decision == "decline":
+        await _decline(suggestion, reason, row, read)
+    elif target is not None and target.suggestion_id is not None:
+        link = await _merge_into_suggestion(principal, change, target.suggestion_id, row, read, now)
+    else:
+        assert target is not None and target.topic_id is not None
+        link = await _merge_into_topic(principal, change, target.topic_id, row, read, now)
+    inserted = await SuggestionScreening.insert(row)
+    await Suggestion.update(
+        {
+            Suggestion.status: read.status,
+            Suggestion.topic: row.topic,
+            Suggestion.merged_into: row.merged_into,
+            Suggestion.updated_at: now,
+        }
+    ).where(Suggestion.id == suggestion_id)
+    told: dict[str, Any] = {
+        "decision": data.decision,
+        "decision_label": DECISION_LABELS[data.decision],
+        "public_reason": public_reason,
+        "topic_id": read.topic_id,
+        "topic_reference": read.topic_reference,
+        "merged_into_id": read.merged_into_id,
+        "merged_into_reference": read.merged_into_reference,
+        "tell": await _told_accounts(suggestion),
+    }
+    await change.vouched(
+        "suggestion.screened",
+        "suggestion_screening",
+        inserted[0]["id"],
+        also=(("suggestion", suggestion_id),),
+        comment=public_reason,
+        data={"links": [link]} if link is not None else None,
+        from_state=suggestion["status"],
+        to_state=read.status,
+        now=now,
+        told=told,
+    )
+    return read
+
+
+STATUS_OF = {"accept": "accepted", "merge": "merged", "decline": "declined"}
 
 
 async def _decline(
@@ -204,14 +231,15 @@ async def _decline(
 
 async def _accept(
     principal: Principal,
-    change: SuggestionChange,
+    change: OwnedChange,
     key: str,
     row: SuggestionScreening,
     read: ScreeningRead,
     now: datetime,
 ) -> dict[str, Any]:
-    """Open the topic in ``key``'s newest version, inside this transaction."""
-    suggestion = change.suggestion
+    """Open the topic in ``key``'s newest version, inside this transaction; the link
+    to it (its opening) for the screening's event."""
+    suggestion = change.owner
     workflow = pin(key)
     place = replace(
         Subject.township(suggestion["township"]),
@@ -221,13 +249,12 @@ async def _accept(
     decision = allowed(principal, "topic.open", place)
     if not decision:
         raise Forbidden(
-            f"“{workflow.label}”的议题不能由乡镇协商办公室直接提出：{decision.reason}。"
+            f"“{workflow.label}”的议题不能由乡镇协商办公室提出：{decision.reason}。"
             "请选择其他流程，或请该村（社区）村干部提出",
             openers=list(workflow.openers),
         )
     await check_opening(principal, workflow, suggestion["village"])
-    head = await chain.head_of(chain.SUGGESTION, suggestion["id"])
-    source = {"id": suggestion["id"], "reference": suggestion["reference"], "head": head[1]}
+    source = await chain.link(chain.SUGGESTION, suggestion["id"])
     topic = await topics.insert_topic(
         principal,
         workflow,
@@ -236,29 +263,28 @@ async def _accept(
             f"{suggestion['public_content']}\n\n（来源：村民建议 {suggestion['reference']}）"
         ),
         village_id=suggestion["village"],
-        suggestion=source,
+        links=[source],
         now=now,
     )
     row.workflow_key, row.workflow_version = workflow.key, workflow.version
     row.topic = topic["id"]
     read.topic_id, read.topic_reference = topic["id"], topic["reference"]
-    opened = await chain.head_of(chain.TOPIC, topic["id"])
-    return {"topic": {"id": topic["id"], "reference": topic["reference"], "head": opened[1]}}
+    return await chain.link(chain.TOPIC, topic["id"])
 
 
 async def _merge_into_suggestion(
     principal: Principal,
-    change: SuggestionChange,
+    change: OwnedChange,
     into: int,
     row: SuggestionScreening,
     read: ScreeningRead,
     now: datetime,
 ) -> dict[str, Any]:
     """Carry the supports over to ``into`` (an account counts once) and count them
-    there; ``into`` gets ``suggestion.merged_in``."""
-    suggestion = change.suggestion
+    there; ``into`` gets ``suggestion.merged_in``. The link to it for the screening."""
+    suggestion = change.owner
     async with suggestion_change(principal, into, "suggestion.screen") as target:
-        other = target.suggestion
+        other = target.owner
         if other["township"] != suggestion["township"]:
             raise NotFound("建议不存在")
         already = {
@@ -273,30 +299,23 @@ async def _merge_into_suggestion(
             SuggestionSupport.suggestion == suggestion["id"]
         ):
             copied = _carried(support, suggestion, into, already)
-            if copied is None:
-                continue
-            inserted = await SuggestionSupport.insert(copied)
-            carried.append(inserted[0]["id"])
-        head = await chain.head_of(chain.SUGGESTION, suggestion["id"])
+            if copied is not None:
+                inserted = await SuggestionSupport.insert(copied)
+                carried.append(inserted[0]["id"])
+        source = await chain.link(chain.SUGGESTION, suggestion["id"])
         await target.vouched(
             "suggestion.merged_in",
             "suggestion",
             into,
             also=tuple(("suggestion_support", i) for i in carried),
-            data={
-                "from": {
-                    "id": suggestion["id"],
-                    "reference": suggestion["reference"],
-                    "head": head[1],
-                }
-            },
+            data={"links": [source], "carried": len(carried)},
             now=now,
         )
+        link = await chain.link(chain.SUGGESTION, into)
         await _support.recount(target, now)
-        merged = await chain.head_of(chain.SUGGESTION, into)
     row.merged_into = into
     read.merged_into_id, read.merged_into_reference = into, other["reference"]
-    return {"merged_into": {"id": into, "reference": other["reference"], "head": merged[1]}}
+    return link
 
 
 def _carried(
@@ -330,33 +349,24 @@ def _carried(
 
 async def _merge_into_topic(
     principal: Principal,
-    change: SuggestionChange,
+    change: OwnedChange,
     topic_id: int,
     row: SuggestionScreening,
     read: ScreeningRead,
     now: datetime,
 ) -> dict[str, Any]:
-    """The topic's chain records the merge with the suggestion's head."""
-    suggestion = change.suggestion
-    head = await chain.head_of(chain.SUGGESTION, suggestion["id"])
-    async with topic_change(principal, topic_id, "suggestion.merge") as on_topic:
+    """The topic's chain records the merge with the suggestion's head (a topic of the
+    same township the office sees, else 404); the link to it for the screening."""
+    suggestion = change.owner
+    source = await chain.link(chain.SUGGESTION, suggestion["id"])
+    async with topic_change(principal, topic_id, "topic.read") as on_topic:
         topic = on_topic.topic
         if topic["township"] != suggestion["township"]:
             raise NotFound("议题不存在")
-        event = await on_topic.appended(
-            "suggestion.merged",
-            data={
-                "suggestion": {
-                    "id": suggestion["id"],
-                    "reference": suggestion["reference"],
-                    "head": head[1],
-                }
-            },
-            now=now,
-        )
+        await on_topic.appended("suggestion.merged", data={"links": [source]}, now=now)
     row.topic = topic_id
     read.topic_id, read.topic_reference = topic_id, topic["reference"]
-    return {"topic": {"id": topic_id, "reference": topic["reference"], "head": event.hash}}
+    return await chain.link(chain.TOPIC, topic_id)
 
 
 async def _told_accounts(suggestion: dict[str, Any]) -> list[int]:

@@ -26,13 +26,14 @@ from typing import Annotated, Any
 
 from msgspec import Meta, Struct
 
-from deliberation.changes import SuggestionChange, suggestion_change
+from deliberation.changes import OwnedChange, suggestion_change
 from deliberation.clock import china_date, utcnow
 from deliberation.errors import AlreadySupported, ValidationFailed
+from deliberation.permissions import SuggestionAction
 from deliberation.schemas import Input, Name
 from deliberation.security import Principal
 from deliberation.suggestions import threshold
-from deliberation.tables import Account, SuggestionSupport, Township, Village
+from deliberation.tables import Account, Suggestion, SuggestionSupport, Township, Village
 from deliberation.workdays import working_days
 
 MAX_PAPER_NAMES = 500
@@ -80,7 +81,11 @@ async def support(principal: Principal, suggestion_id: int, data: SupportCreate)
     """The caller's own support, or the names of a paper sheet (see the module)."""
     now = utcnow()
     paper = data.on_behalf_of is not None
-    action = "suggestion.enter_supports" if paper else "suggestion.support"
+    action: SuggestionAction = "suggestion.enter_supports" if paper else "suggestion.support"
+    if not paper and data.sheet_note.strip():
+        raise ValidationFailed(
+            [{"field": "on_behalf_of", "message": "填写签名表说明时，请同时录入签名表上的姓名"}]
+        )
     async with suggestion_change(principal, suggestion_id, action) as change:
         if paper:
             assert data.on_behalf_of is not None
@@ -115,7 +120,8 @@ async def support(principal: Principal, suggestion_id: int, data: SupportCreate)
             )
         inserted = await SuggestionSupport.insert(row)
         await change.vouched("support.added", "suggestion_support", inserted[0]["id"], now=now)
-        return await recount(change, now)
+        tally = await recount(change, now)
+    return tally
 
 
 def _names(names: list[str]) -> list[str]:
@@ -180,10 +186,10 @@ async def settings_of(suggestion: dict[str, Any]) -> threshold.Settings:
     )
 
 
-async def recount(change: SuggestionChange, now: datetime) -> SupportRead:
+async def recount(change: OwnedChange, now: datetime) -> SupportRead:
     """Count the locked suggestion's supports again; the first time a rule holds, it must
     be listed (see the module). The tally as it stands afterwards."""
-    suggestion = change.suggestion
+    suggestion = change.owner
     tally = await tally_of(suggestion["id"])
     settings = await settings_of(suggestion)
     if suggestion["status"] == "pending":
@@ -195,18 +201,16 @@ async def recount(change: SuggestionChange, now: datetime) -> SupportRead:
         representatives=tally.representatives,
         villagers=tally.villagers,
         liaisons=tally.liaisons,
-        status=change.suggestion["status"],
+        status=change.owner["status"],
         needed=threshold.still_needed(tally, settings),
-        screening_due_on=change.suggestion.get("screening_due_on"),
-        screening_due_provisional=bool(change.suggestion.get("screening_due_provisional")),
+        screening_due_on=change.owner.get("screening_due_on"),
+        screening_due_provisional=bool(change.owner.get("screening_due_provisional")),
     )
 
 
-async def _must_list(change: SuggestionChange, hit: threshold.Reached, now: datetime) -> None:
+async def _must_list(change: OwnedChange, hit: threshold.Reached, now: datetime) -> None:
     """须列入议题: set once, with the screening deadline in working days from today."""
-    from deliberation.tables import Suggestion
-
-    suggestion = change.suggestion
+    suggestion = change.owner
     days = (
         await Township.select(Township.screening_working_days)
         .where(Township.id == suggestion["township"])
@@ -231,15 +235,19 @@ async def _must_list(change: SuggestionChange, hit: threshold.Reached, now: date
         screening_due_on=due.day,
         screening_due_provisional=due.provisional,
     )
-    await change.appended(
+    figures = {
+        **dataclasses.asdict(hit),
+        "screening_due_on": due.day.isoformat(),
+        "screening_due_provisional": due.provisional,
+    }
+    await change.vouched(
         "suggestion.must_list",
-        data={
-            **dataclasses.asdict(hit),
-            "screening_due_on": due.day.isoformat(),
-            "screening_due_provisional": due.provisional,
-        },
+        "suggestion",
+        suggestion["id"],
+        data=figures,
         from_state="pending",
         to_state="must_list",
-        actor=None,
         now=now,
+        told={**figures, "due_on": due.day.isoformat()},
+        as_actor=False,
     )

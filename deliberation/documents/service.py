@@ -302,6 +302,53 @@ async def create_document(
     return _read(await _row(principal, document_id), publishing)
 
 
+async def plan_document(
+    principal: Principal,
+    plan_version_id: int,
+    plan_id: int,
+    township_id: int | None,
+    posting_days: int | None,
+    publishing: Publishing,
+    *,
+    finish: Finish,
+    now: datetime | None = None,
+) -> int:
+    """Make and publish a plan version's notice (``annual_plan``) in one go: a plan has
+    no draft PDF (its draft is the version itself). The row exists while rendering but
+    is never served; it is published with ``finish``'s event on the plan's chain, or
+    removed."""
+    now = now or utcnow()
+    await sweep_unfinished(now)
+    async with write_transaction():
+        inserted = await Document.insert(
+            Document(
+                topic=None,
+                plan_version=plan_version_id,
+                township=township_id,
+                kind="annual_plan",
+                title="",
+                status=RENDERING,
+                content="{}",
+                search_text="",
+                pdf=b"",
+                sha256="",
+                size_bytes=0,
+                created_by=principal.id,
+                created_at=now,
+                revoke_reason="",
+            )
+        ).returning(Document.id)
+    document_id = int(inserted[0]["id"])
+    try:
+        row = await Document.select(*_COLUMNS).where(Document.id == document_id).first()
+        assert row is not None
+        await publish_owned(principal, dict(row), posting_days, publishing, now=now, finish=finish)
+    except BaseException:
+        await Document.delete().where(Document.id == document_id, Document.status == RENDERING)
+        raise
+    return document_id
+
+
 async def _made_from(topic: dict[str, Any], kind: str) -> None:
     """The record a document is made from (its declared ``requires``), met or 422
     ``condition_failed`` naming it and its rule (docs/workflows.md ``[[documents]]``)."""

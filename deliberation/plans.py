@@ -23,7 +23,7 @@ from deliberation.documents.content import QUARTERS
 from deliberation.documents.service import Publishing, plan_document
 from deliberation.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from deliberation.offerings import offered_keys
-from deliberation.permissions import Subject, allowed
+from deliberation.permissions import ROLE_ONLY, Subject, allowed
 from deliberation.pinning import loaded
 from deliberation.schemas import DocumentRead, Input, NonBlank
 from deliberation.security import Principal
@@ -425,7 +425,7 @@ async def create_plan(
     """A new draft of the year's plan: the township's (or the county's) series is made
     if needed; a draft already there is discarded; after a publish, the draft is the
     next version and its items carry the ones they continue (``carried_from``)."""
-    allowed(principal, "plan.edit", _subject(None)).check()  # the role first (403)
+    allowed(principal, "plan.edit", ROLE_ONLY).check()  # the role first (403)
     township_id, name = await _place(principal, data.township_id)
     allowed(principal, "plan.edit", _subject(township_id)).check()
     items = await _checked_items(principal, township_id, data.items)
@@ -497,7 +497,7 @@ async def publish_plan(
     """Publish a draft: its notice rendered, numbered (the township's sequence, or the
     county's) and frozen; the version published before, and its notice, superseded; one
     ``plan.published`` event on the plan's chain vouching all of it."""
-    allowed(principal, "plan.publish", _subject(None)).check()
+    allowed(principal, "plan.publish", ROLE_ONLY).check()
     row = await _visible(principal, version_id)
     allowed(principal, "plan.publish", _subject(row["township"])).check()
     if row["status"] != "draft":

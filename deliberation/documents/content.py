@@ -518,7 +518,10 @@ BUILDERS = {
 }
 
 
-async def document_content(kind: str, owner: Owner, today: date) -> Content:
+async def document_content(kind: str, owner: Owner | int, today: date) -> Content:
+    """The words of a document of ``kind`` of ``owner`` (a bare id: a topic's)."""
+    if isinstance(owner, int):
+        owner = TopicOwner(owner)
     if isinstance(owner, PlanOwner):
         if kind not in PLAN_KINDS:
             raise ConditionFailed("计划只能生成协商计划文件")
@@ -603,6 +606,7 @@ def plan_content(sheet: PlanSheet, today: date) -> Content:
             "source": f"村民建议 {line.suggestion_reference}"
             if line.suggestion_reference
             else "直接列入",
+            "reference": line.suggestion_reference or "",
         }
         for n, line in enumerate(sheet.items, start=1)
     ]

@@ -30,7 +30,14 @@ from deliberation.permissions import (
 from deliberation.pinning import loaded, pin, state_names, terminal_states, workflow_of
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead, TopicWorkflow
 from deliberation.scoping import topic_conditions
-from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
+from deliberation.search import (
+    bigrams,
+    count_grams,
+    gram_total,
+    normalise,
+    search_fields,
+    title_grams,
+)
 from deliberation.security import Principal
 from deliberation.tables import ReferenceCounter, Topic, Village
 
@@ -184,6 +191,7 @@ async def open_topic(
                 due_provisional=bool(due and due.provisional),
                 search_text=search_text,
                 search_grams=search_grams,
+                title_grams=title_grams(title),
                 event_seq=1,
                 workflow_key=workflow.key,
                 workflow_version=workflow.version,

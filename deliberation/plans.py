@@ -16,14 +16,14 @@ from typing import Annotated, Any
 from msgspec import Meta, Struct
 
 from deliberation import documents
-from deliberation.changes import plan_change
+from deliberation.changes import OwnedChange, plan_change, plan_started
 from deliberation.clock import utcnow
-from deliberation.database import write_transaction
+from deliberation.database import is_unique_violation
 from deliberation.documents.content import QUARTERS
 from deliberation.documents.service import Publishing, plan_document
 from deliberation.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from deliberation.offerings import offered_keys
-from deliberation.permissions import ROLE_ONLY, Subject, allowed
+from deliberation.permissions import PlanSubject, allowed_plan
 from deliberation.pinning import loaded
 from deliberation.schemas import DocumentRead, Input, NonBlank
 from deliberation.security import Principal
@@ -114,12 +114,9 @@ class PlanRead(Struct, kw_only=True):
 # Who may do what ----------------------------------------------------------------------
 
 
-def _subject(township_id: int | None) -> Subject:
-    return Subject.plan(township_id)
-
-
-def _may(principal: Principal | None, action: str, township_id: int | None) -> bool:
-    return bool(allowed(principal, action, _subject(township_id)))  # type: ignore[arg-type]
+def _may_read(principal: Principal | None, row: dict[str, Any]) -> bool:
+    subject = PlanSubject(township_id=row["township"], status=row["status"])
+    return bool(allowed_plan(principal, "plan.read", subject))
 
 
 # Reads --------------------------------------------------------------------------------
@@ -147,7 +144,7 @@ async def _visible(principal: Principal | None, version_id: int) -> dict[str, An
     """A version the caller may read: published or superseded ones are public; a draft
     (or a discarded one) only for those who edit the plan. Else 404."""
     row = await _version(version_id)
-    if row["status"] not in SHOWN and not _may(principal, "plan.read", row["township"]):
+    if not _may_read(principal, row):
         raise NotFound("计划不存在")
     return row
 
@@ -183,7 +180,7 @@ async def list_plans(
             PlanVersion.id, ascending=False
         )
     ]
-    rows = [r for r in rows if r["status"] in SHOWN or _may(principal, "plan.read", r["township"])]
+    rows = [r for r in rows if _may_read(principal, r)]
     return await _reads(principal, rows, publishing)
 
 
@@ -381,30 +378,6 @@ def _public_title(title: str) -> str:
     return mask(title, "title").text
 
 
-async def _series(year: int, township_id: int | None, township_name: str) -> int:
-    """The plan series of the year and place, made when it is first drafted (two
-    first drafts at once make it once: the loser reads the winner's)."""
-    where = (
-        Plan.township.is_null() if township_id is None else Plan.township == township_id
-    )
-    found = await Plan.select(Plan.id).where(Plan.year == year, where).first()
-    if found is not None:
-        return int(found["id"])
-    reference = f"JH-{year}-{township_name or '全县'}"
-    async with write_transaction():
-        await Plan.raw(
-            "INSERT INTO plan (year, township, reference, event_seq, created_at) "
-            "VALUES ({}, {}, {}, 0, {}) ON CONFLICT DO NOTHING",
-            year,
-            township_id,
-            reference,
-            utcnow(),
-        )
-    found = await Plan.select(Plan.id).where(Plan.year == year, where).first()
-    assert found is not None
-    return int(found["id"])
-
-
 def _carried(item: dict[str, Any], before: list[dict[str, Any]]) -> int | None:
     """The same item in the version revised: by its suggestion, its topic or its title."""
     for old in before:
@@ -423,23 +396,97 @@ async def create_plan(
     principal: Principal, data: PlanCreate, publishing: Publishing
 ) -> PlanRead:
     """A new draft of the year's plan: the township's (or the county's) series is made
-    if needed; a draft already there is discarded; after a publish, the draft is the
-    next version and its items carry the ones they continue (``carried_from``)."""
-    allowed(principal, "plan.edit", ROLE_ONLY).check()  # the role first (403)
+    with its first draft if there is none; a draft already there is discarded; after a
+    publish, the draft is the next version and its items carry the ones they continue
+    (``carried_from``)."""
+    allowed_plan(principal, "plan.edit").check()  # the role first (403)
     township_id, name = await _place(principal, data.township_id)
-    allowed(principal, "plan.edit", _subject(township_id)).check()
+    allowed_plan(principal, "plan.edit", PlanSubject(township_id=township_id)).check()
     items = await _checked_items(principal, township_id, data.items)
-    plan_id = await _series(data.year, township_id, name)
-    now = utcnow()
-    async with plan_change(principal, plan_id, "plan.edit") as change:
-        drafts = await PlanVersion.select(PlanVersion.id).where(
-            PlanVersion.plan == plan_id, PlanVersion.status == "draft"
+    for _ in range(2):
+        plan_id = await _series_of(data.year, township_id)
+        if plan_id is not None:
+            version_id = await _redraft(principal, plan_id, data.note, items)
+            break
+        try:
+            version_id = await _first_draft(principal, data, township_id, name, items)
+            break
+        except Exception as error:
+            # Two first drafts at once: the other made the series; draft in it.
+            if not is_unique_violation(error):
+                raise
+    return await get_plan(principal, version_id, publishing)
+
+
+async def _series_of(year: int, township_id: int | None) -> int | None:
+    where = Plan.township.is_null() if township_id is None else Plan.township == township_id
+    found = await Plan.select(Plan.id).where(Plan.year == year, where).first()
+    return int(found["id"]) if found else None
+
+
+async def _insert_version(
+    plan_id: int, version: int, note: str, items: list[dict[str, Any]], before: list[Any], who: int
+) -> tuple[int, list[int]]:
+    inserted = await PlanVersion.insert(
+        PlanVersion(
+            plan=plan_id,
+            version=version,
+            status="draft",
+            note=note.strip(),
+            created_by=who,
+            created_at=utcnow(),
         )
-        for draft in drafts:
-            await PlanVersion.update({PlanVersion.status: "discarded"}).where(
-                PlanVersion.id == draft["id"]
+    ).returning(PlanVersion.id)
+    version_id = int(inserted[0]["id"])
+    item_ids = []
+    for item in items:
+        made = await PlanItem.insert(
+            PlanItem(plan_version=version_id, carried_from=_carried(item, before), **item)
+        ).returning(PlanItem.id)
+        item_ids.append(int(made[0]["id"]))
+    return version_id, item_ids
+
+
+async def _first_draft(
+    principal: Principal,
+    data: PlanCreate,
+    township_id: int | None,
+    name: str,
+    items: list[dict[str, Any]],
+) -> int:
+    """The series and its first draft, with the chain's first event."""
+    async with plan_started(principal, township_id) as change:
+        made = await Plan.insert(
+            Plan(
+                year=data.year,
+                township=township_id,
+                reference=f"JH-{data.year}-{name or '全县'}",
+                event_seq=1,
+                created_at=utcnow(),
             )
-            await change.vouched("plan.discarded", "plan_version", draft["id"], now=now)
+        ).returning(*Plan.all_columns())
+        change.owner = dict(made[0])
+        plan_id = int(made[0]["id"])
+        version_id, item_ids = await _insert_version(
+            plan_id, 1, data.note, items, [], principal.id
+        )
+        await change.started(
+            "plan.drafted",
+            "plan",
+            plan_id,
+            to_state="draft",
+            also=(("plan_version", version_id), *(("plan_item", i) for i in item_ids)),
+        )
+    return version_id
+
+
+async def _redraft(
+    principal: Principal, plan_id: int, note: str, items: list[dict[str, Any]]
+) -> int:
+    """A new draft of an existing series: the draft there discarded, the next version
+    number, the items carried from the version in force."""
+    async with plan_change(principal, plan_id, "plan.edit") as change:
+        await _discard_drafts(change, plan_id)
         latest = (
             await PlanVersion.select(PlanVersion.version)
             .where(PlanVersion.plan == plan_id)
@@ -456,31 +503,28 @@ async def create_plan(
             if current
             else []
         )
-        inserted = await PlanVersion.insert(
-            PlanVersion(
-                plan=plan_id,
-                version=(latest["version"] if latest else 0) + 1,
-                status="draft",
-                note=data.note.strip(),
-                created_by=principal.id,
-                created_at=now,
-            )
-        ).returning(PlanVersion.id)
-        version_id = inserted[0]["id"]
-        item_ids = []
-        for item in items:
-            made = await PlanItem.insert(
-                PlanItem(plan_version=version_id, carried_from=_carried(item, before), **item)
-            ).returning(PlanItem.id)
-            item_ids.append(made[0]["id"])
+        version_id, item_ids = await _insert_version(
+            plan_id, (latest["version"] if latest else 0) + 1, note, items, before, principal.id
+        )
         await change.vouched(
             "plan.drafted",
             "plan_version",
             version_id,
             also=tuple(("plan_item", i) for i in item_ids),
-            now=now,
+            to_state="draft",
         )
-    return await get_plan(principal, version_id, publishing)
+    return version_id
+
+
+async def _discard_drafts(change: OwnedChange, plan_id: int) -> None:
+    drafts = await PlanVersion.select(PlanVersion.id).where(
+        PlanVersion.plan == plan_id, PlanVersion.status == "draft"
+    )
+    for draft in drafts:
+        await PlanVersion.update({PlanVersion.status: "discarded"}).where(
+            PlanVersion.id == draft["id"]
+        )
+        await change.vouched("plan.discarded", "plan_version", draft["id"], to_state="discarded")
 
 
 # Publishing ---------------------------------------------------------------------------
@@ -497,9 +541,10 @@ async def publish_plan(
     """Publish a draft: its notice rendered, numbered (the township's sequence, or the
     county's) and frozen; the version published before, and its notice, superseded; one
     ``plan.published`` event on the plan's chain vouching all of it."""
-    allowed(principal, "plan.publish", ROLE_ONLY).check()
+    allowed_plan(principal, "plan.publish").check()
     row = await _visible(principal, version_id)
-    allowed(principal, "plan.publish", _subject(row["township"])).check()
+    subject = PlanSubject(township_id=row["township"], status=row["status"])
+    allowed_plan(principal, "plan.publish", subject).check()
     if row["status"] != "draft":
         raise TransitionNotAllowed(
             f"只有草稿可以发布：此计划{STATUS_LABELS[row['status']]}"
@@ -532,6 +577,7 @@ async def publish_plan(
             "plan.published",
             "plan_version",
             version_id,
+            to_state="published",
             also=(
                 *(("plan_item", i["id"]) for i in items),
                 ("document", document_id),

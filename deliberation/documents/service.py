@@ -49,7 +49,14 @@ from deliberation.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
+from deliberation.permissions import (
+    ROLE_ONLY,
+    Action,
+    PlanSubject,
+    Subject,
+    allowed,
+    allowed_plan,
+)
 from deliberation.pinning import workflow_of
 from deliberation.schemas import DocumentPage, DocumentRead
 from deliberation.search import normalise
@@ -200,7 +207,7 @@ async def _own_document(principal: Principal, document_id: int, action: Action) 
     if isinstance(owner, PlanOwner):
         # A plan's document is published with its plan (POST /api/v1/plans/{id}/publish)
         # and revoked by whoever may publish the plan.
-        await _plan_allowed(principal, owner.plan_id, "plan.publish")
+        allowed_plan(principal, "plan.publish", PlanSubject(township_id=row["township"])).check()
         if action == "document.publish":
             raise TransitionNotAllowed("协商计划随计划一起发布：请发布计划")
         return row
@@ -673,7 +680,8 @@ def _owner_change(
     """The owner's unit of work: the topic's, or the plan series' (publishing a plan's
     document is publishing the plan)."""
     if isinstance(owner, PlanOwner):
-        return plan_change(principal, owner.plan_id, "plan.publish")
+        status = "draft" if action == "document.publish" else None
+        return plan_change(principal, owner.plan_id, "plan.publish", status=status)
     return topic_change(principal, owner.topic_id, action, kind)
 
 

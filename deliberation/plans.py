@@ -22,6 +22,7 @@ from deliberation.database import is_unique_violation
 from deliberation.documents.content import QUARTERS
 from deliberation.documents.service import Publishing, plan_document
 from deliberation.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from deliberation.masking import mask
 from deliberation.offerings import offered_keys
 from deliberation.permissions import PlanSubject, allowed_plan
 from deliberation.pinning import loaded
@@ -372,9 +373,8 @@ async def _checked_items(
 
 
 def _public_title(title: str) -> str:
-    """An item's title as the public reads it: ID and mobile numbers masked."""
-    from deliberation.masking import mask
-
+    """An item's title as the public reads it: ID and mobile numbers masked (as a
+    suggestion's public text, docs/decisions.md)."""
     return mask(title, "title").text
 
 

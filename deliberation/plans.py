@@ -21,7 +21,7 @@ from deliberation.clock import utcnow
 from deliberation.database import is_unique_violation
 from deliberation.documents.content import QUARTERS
 from deliberation.documents.service import Publishing, plan_document
-from deliberation.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from deliberation.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from deliberation.masking import mask
 from deliberation.offerings import offered_keys
 from deliberation.permissions import PlanSubject, allowed_plan
@@ -401,7 +401,10 @@ async def create_plan(
     (``carried_from``)."""
     allowed_plan(principal, "plan.edit").check()  # the role first (403)
     township_id, name = await _place(principal, data.township_id)
-    allowed_plan(principal, "plan.edit", PlanSubject(township_id=township_id)).check()
+    if not allowed_plan(principal, "plan.edit", PlanSubject(township_id=township_id)):
+        # Another township's plan (or the county's) is not this person's to draft: 403
+        # (the policy hides another township's drafts, but a new one names no draft).
+        raise Forbidden("只能编制本乡镇的协商计划（县级计划由县政协督办人员编制）")
     items = await _checked_items(principal, township_id, data.items)
     for _ in range(2):
         plan_id = await _series_of(data.year, township_id)

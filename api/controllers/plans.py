@@ -9,7 +9,6 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-
 from api.auth import provide_optional_principal
 from api.dependencies import CurrentPublishing
 from deliberation import plans
@@ -50,7 +49,10 @@ class PlanController(Controller):
 
     @post("", operation_id="create_plan", status_code=201)
     async def create_plan(
-        self, principal: NamedDependency[Principal], publishing: CurrentPublishing, data: JSONBody[PlanCreate]
+        self,
+        principal: NamedDependency[Principal],
+        publishing: CurrentPublishing,
+        data: JSONBody[PlanCreate],
     ) -> PlanRead:
         """A new draft version of the year's plan (an older draft is discarded)."""
         return await plans.create_plan(principal, data, publishing)

@@ -64,12 +64,12 @@ async def suggestion_of(t: Township, topic_id: int | None) -> int:
     return int(row["id"])
 
 
-async def plan_of(township_id: int | None, by: int) -> tuple[int, int]:
+async def plan_of(township_id: int | None, by: int, year: int = YEAR) -> tuple[int, int]:
     """A plan with a superseded first version (its items must be ignored) and a published
     second: the ids of the plan and of the published version."""
     now = datetime(YEAR, 1, 5, tzinfo=UTC)
     [plan] = await Plan.insert(
-        Plan(year=YEAR, township=township_id, reference=unique("JH"), created_at=now)
+        Plan(year=year, township=township_id, reference=unique("JH"), created_at=now)
     ).returning(Plan.id)
     ids = []
     for version, status in ((1, "superseded"), (2, "published")):
@@ -226,3 +226,14 @@ async def test_plan_figures_equal_direct_counts_on_a_generated_year(world: World
     ).json()["townships"][0]["plan"]
     planned, opened, on_time, closed = expected[quarter]
     assert counted(again)[quarter] == (planned, opened + 1, on_time + 1, closed + 1)
+
+
+async def test_the_statistics_page_shows_the_plan_by_quarter(world: World) -> None:
+    t = await new_township(world, "计划页镇")
+    _, version = await plan_of(t.id, t["staff"].user["id"], year=2024)
+    await generate(t, version, random.Random(1), 3)
+    page = await world.client.get("/statistics", params={"year": 2024, "township": t.id})
+    assert page.status_code == 200, page.text
+    assert "年度协商计划执行情况" in page.text and "第 2 版" in page.text
+    assert "第四季度" in page.text
+    assert '<th scope="row">合计</th><td class="n">3</td>' in page.text

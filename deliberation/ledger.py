@@ -238,7 +238,8 @@ def masked_name(name: str) -> str:
 async def suggestion_rows(*conditions: Any) -> list[dict[str, Any]]:
     """The suggestions ``conditions`` select, oldest first, as the ledger and the open
     data give them: the public (masked) title, never the villager's own words, name or
-    phone; ``filer`` by standing; the supports counted (``supports_total`` every
+    phone; ``filer`` by standing (``filer_role`` the filer's account role, None without
+    an account); the supports counted (``supports_total`` every
     person once; ``supports_representatives`` distinct representatives;
     ``supports_villagers`` what the one-tenth rule counts, representatives included;
     ``supports_liaisons`` shown, never counted); the screening's decision, public reason
@@ -264,6 +265,7 @@ async def suggestion_rows(*conditions: Any) -> list[dict[str, Any]]:
             Suggestion.topic.workflow_key.as_alias("topic_workflow_key"),
             Suggestion.topic.workflow_version.as_alias("topic_workflow_version"),
             Suggestion.merged_into.reference.as_alias("merged_into_reference"),
+            Suggestion.merged_into.status.as_alias("merged_into_status"),
         )
         .where(*conditions)
         .order_by(Suggestion.township)
@@ -300,8 +302,8 @@ async def suggestion_rows(*conditions: Any) -> list[dict[str, Any]]:
     for row in rows:
         screening = screenings.get(row["id"])
         tally = supports[row["id"]]
-        role, name = row.pop("filer_role"), row.pop("submitter_name")
-        row["filer"] = FILER_LABELS.get(role or "") or masked_name(name)
+        name = row.pop("submitter_name")
+        row["filer"] = FILER_LABELS.get(row["filer_role"] or "") or masked_name(name)
         row["filed_on"] = china_date(row["created_at"])
         row["must_list_on"] = china_date(row["must_list_at"]) if row["must_list_at"] else None
         row["status_label"] = SUGGESTION_STATUS_LABELS.get(row["status"], row["status"])

@@ -404,31 +404,46 @@ def quarter_end(year: int, quarter: int) -> date:
     return date(year, 3 * quarter + 1, 1) - timedelta(days=1)
 
 
+async def published_versions(*conditions: Any) -> list[dict[str, Any]]:
+    """The latest published version of each plan ``conditions`` select (on
+    ``PlanVersion``), by year, the county's first, then by township: ``id``,
+    ``version``, ``plan``, ``year``, ``township`` (None: the county's),
+    ``township_name``, ``published_at``, ``document``."""
+    found: dict[int, dict[str, Any]] = {}
+    for row in (
+        await PlanVersion.select(
+            PlanVersion.id,
+            PlanVersion.version,
+            PlanVersion.plan,
+            PlanVersion.published_at,
+            PlanVersion.document,
+            PlanVersion.plan.year.as_alias("year"),
+            PlanVersion.plan.township.as_alias("township"),
+            PlanVersion.plan.township.name.as_alias("township_name"),
+        )
+        .where(PlanVersion.status == "published", *conditions)
+        .order_by(PlanVersion.version)
+    ):
+        found[row["plan"]] = row  # the newest last
+    return sorted(found.values(), key=lambda v: (v["year"], v["township"] or 0))
+
+
 async def latest_published(year: int, township_id: int | None = None) -> dict[int | None, Any]:
-    """Per plan of ``year`` (keyed by its township; None: the county's), its latest
-    published version: ``id``, ``version``, ``plan``, ``township``, ``published_at``. Of the
-    one township (and the county) when ``township_id`` is given."""
-    query = PlanVersion.select(
-        PlanVersion.id,
-        PlanVersion.version,
-        PlanVersion.plan,
-        PlanVersion.published_at,
-        PlanVersion.document,
-        PlanVersion.plan.township.as_alias("township"),
-    ).where(PlanVersion.status == "published", PlanVersion.plan.year == year)
+    """The latest published version of each plan of ``year`` (``published_versions``),
+    keyed by its township (None: the county's); of the one township and the county when
+    ``township_id`` is given."""
+    conditions = [PlanVersion.plan.year == year]
     if township_id is not None:
-        query = query.where(
+        conditions.append(
             (PlanVersion.plan.township == township_id) | PlanVersion.plan.township.is_null()
         )
-    found: dict[int | None, Any] = {}
-    for row in await query.order_by(PlanVersion.version):
-        found[row["township"]] = row  # the newest last
-    return found
+    return {v["township"]: v for v in await published_versions(*conditions)}
 
 
 async def plan_topics(version_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Per plan version, its items (``quarter``, ``position``, ``topic`` …) in order, with
-    ``opened_by`` the topic an item opened: its own, or the topic its suggestion became."""
+    """Per plan version, its items (``quarter``, ``position``, ``title``, ``topic``,
+    ``suggestion_reference`` …) in order, with ``opened`` the topic an item opened: its
+    own, or the topic its suggestion became."""
     items: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not version_ids:
         return items
@@ -439,6 +454,11 @@ async def plan_topics(version_ids: list[int]) -> dict[int, list[dict[str, Any]]]
             PlanItem.position,
             PlanItem.quarter,
             PlanItem.topic,
+            PlanItem.title,
+            PlanItem.workflow_key,
+            PlanItem.lead_unit,
+            PlanItem.suggestion.reference.as_alias("suggestion_reference"),
+            PlanItem.suggestion.status.as_alias("suggestion_status"),
             PlanItem.suggestion.topic.as_alias("suggestion_topic"),
         )
         .where(PlanItem.plan_version.is_in(version_ids))

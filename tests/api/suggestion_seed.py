@@ -14,14 +14,14 @@ from deliberation.clock import utcnow
 from deliberation.tables import Suggestion, SuggestionScreening, SuggestionSupport
 from tests.world import Township, open_topic, topic_in_state, unique
 
-PHONE = "13912345678"
+PHONE = "19957328461"
 ID_NUMBER = "36042119900101123X"
 SECRETS = (
     PHONE,
-    "139 1234 5678",
+    "199 5732 8461",
     ID_NUMBER,
-    "王小明",
-    "欧阳娜娜",
+    "雒晓明",
+    "欧阳蓉蓉",
     "赵六六",
     "钱七七",
     "原话",
@@ -35,7 +35,7 @@ async def _suggestion(t: Township, **row: Any) -> dict[str, Any]:
         "reference": unique("JY"),
         "township": t.id,
         "village": t.villages[0]["id"],
-        "content": f"原话：王小明 {PHONE} 身份证 {ID_NUMBER}",
+        "content": f"原话：雒晓明 {PHONE} 身份证 {ID_NUMBER}",
         "public_content": "村民反映路灯不亮（号码已隐去）",
         "submitter_phone": PHONE,
         "phone_digest": "d" * 64,
@@ -43,7 +43,7 @@ async def _suggestion(t: Township, **row: Any) -> dict[str, Any]:
         "updated_at": now,
         **row,
     }
-    values.setdefault("title", "原话：" + values["public_title"] + " 139 1234 5678")
+    values.setdefault("title", "原话：" + values["public_title"] + " 199 5732 8461")
     [made] = await Suggestion.insert(Suggestion(**values)).returning(Suggestion.id)
     return {**values, "id": made["id"]}
 
@@ -87,7 +87,7 @@ async def seed(t: Township) -> dict[str, dict[str, Any]]:
     found["public"] = await _suggestion(
         t,
         public_title="路灯不亮请维修",
-        submitter_name="王小明",
+        submitter_name="雒晓明",
         status="accepted",
         topic=public_topic["id"],
         must_list_at=utcnow() - timedelta(days=2),
@@ -113,7 +113,7 @@ async def seed(t: Township) -> dict[str, dict[str, Any]]:
     found["hidden"] = await _suggestion(
         t,
         public_title="河道清淤",
-        submitter_name="欧阳娜娜",
+        submitter_name="欧阳蓉蓉",
         status="accepted",
         topic=hidden_topic["id"],
         village=None,
@@ -131,13 +131,13 @@ async def seed(t: Township) -> dict[str, dict[str, Any]]:
         found["declined"],
         staff,
         "decline",
-        "原话 王小明家的私事",
+        "原话 雒晓明家的私事",
         "不属于本村（社区）公共事务、仅涉及个人诉求",
     )
     found["merged"] = await _suggestion(
         t,
         public_title="路灯坏了",
-        submitter_name="王小明",
+        submitter_name="雒晓明",
         status="merged",
         merged_into=found["public"]["id"],
     )

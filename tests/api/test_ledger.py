@@ -173,7 +173,7 @@ async def test_the_suggestions_sheet_matches_the_rows_and_shows_no_phone_or_name
         assert row["审核结果"] == SUGGESTION_STATUS_LABELS[s["status"]]
         assert row["审核期限"] == as_datetime(s["screening_due_on"])
     public = rows[seeded["public"]["reference"]]
-    assert public["提出人"] == "王某" and public["村（社区）"] == t.villages[0]["name"]
+    assert public["提出人"] == "雒某" and public["村（社区）"] == t.villages[0]["name"]
     # Two representatives; everyone but the liaison for the villagers' rule; the liaison.
     assert (public["代表附议"], public["村民附议（含代表）"], public["委员附议"]) == (2, 5, 1)
     assert public["须列入日期"] is not None and public["审核日期"] is not None

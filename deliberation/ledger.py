@@ -300,15 +300,15 @@ async def suggestion_rows(*conditions: Any) -> list[dict[str, Any]]:
                 tally["representatives"].add(support["account"])
             tally["villagers"] += support["headcount"]
     for row in rows:
-        screening = screenings.get(row["id"])
+        screened = screenings.get(row["id"])
         tally = supports[row["id"]]
         name = row.pop("submitter_name")
         row["filer"] = FILER_LABELS.get(row["filer_role"] or "") or masked_name(name)
         row["filed_on"] = china_date(row["created_at"])
         row["must_list_on"] = china_date(row["must_list_at"]) if row["must_list_at"] else None
         row["status_label"] = SUGGESTION_STATUS_LABELS.get(row["status"], row["status"])
-        row["reason"] = screening["public_reason"] if screening else ""
-        row["screened_on"] = china_date(screening["screened_at"]) if screening else None
+        row["reason"] = screened["public_reason"] if screened else ""
+        row["screened_on"] = china_date(screened["screened_at"]) if screened else None
         row["supports_total"] = tally["total"]
         row["supports_representatives"] = len(tally["representatives"])
         row["supports_villagers"] = tally["villagers"]

@@ -410,6 +410,7 @@ async def published_versions(*conditions: Any) -> list[dict[str, Any]]:
     ``version``, ``plan``, ``year``, ``township`` (None: the county's),
     ``township_name``, ``published_at``, ``document``."""
     found: dict[int, dict[str, Any]] = {}
+    place: Any = PlanVersion.plan.township  # two joins deep: Piccolo's types stop at one
     for row in (
         await PlanVersion.select(
             PlanVersion.id,
@@ -418,8 +419,8 @@ async def published_versions(*conditions: Any) -> list[dict[str, Any]]:
             PlanVersion.published_at,
             PlanVersion.document,
             PlanVersion.plan.year.as_alias("year"),
-            PlanVersion.plan.township.as_alias("township"),
-            PlanVersion.plan.township.name.as_alias("township_name"),
+            place.as_alias("township"),
+            place.name.as_alias("township_name"),
         )
         .where(PlanVersion.status == "published", *conditions)
         .order_by(PlanVersion.version)

@@ -37,6 +37,7 @@ from pypinyin import lazy_pinyin
 from deliberation.clock import china_date
 from deliberation.documents.content import document_number
 from deliberation.errors import NotFound
+from deliberation.masking import masked_name
 from deliberation.permissions import SUGGESTION_STATUS_LABELS, Subject, allowed, scope
 from deliberation.pinning import workflow_of
 from deliberation.security import Principal
@@ -218,21 +219,12 @@ def stage_columns(topics: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
 FILER_LABELS = {"representative": "代表", "liaison": "委员", "village_cadre": "村干部"}
 """Who filed a suggestion, by standing (a villager without an account: surname + 某)."""
-COMPOUND_SURNAMES = frozenset(
-    {
-        *("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙"),
-        *("慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离"),
-    }
-)
 
 
-def masked_name(name: str) -> str:
-    """王小明 → 王某, 欧阳娜娜 → 欧阳某; no name: 村民."""
-    name = name.strip()
-    if not name:
-        return "村民"
-    surname = name[:2] if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES else name[:1]
-    return surname + "某"
+def filer_name(name: str) -> str:
+    """A villager who filed without an account, as the ledger names them: 王某 (the
+    masker's rule, ``masking.masked_name``); no name given: 村民."""
+    return masked_name(name.strip()) if name.strip() else "村民"
 
 
 async def suggestion_rows(*conditions: Any) -> list[dict[str, Any]]:
@@ -303,7 +295,7 @@ async def suggestion_rows(*conditions: Any) -> list[dict[str, Any]]:
         screened = screenings.get(row["id"])
         tally = supports[row["id"]]
         name = row.pop("submitter_name")
-        row["filer"] = FILER_LABELS.get(row["filer_role"] or "") or masked_name(name)
+        row["filer"] = FILER_LABELS.get(row["filer_role"] or "") or filer_name(name)
         row["filed_on"] = china_date(row["created_at"])
         row["must_list_on"] = china_date(row["must_list_at"]) if row["must_list_at"] else None
         row["status_label"] = SUGGESTION_STATUS_LABELS.get(row["status"], row["status"])

@@ -36,6 +36,32 @@ def _stage_row(stage: statistics.StageFigures) -> dict[str, Any]:
     }
 
 
+QUARTER_NAMES = ("第一季度", "第二季度", "第三季度", "第四季度")
+
+
+def _plan_rows(plan: statistics.PlanFigures | None) -> dict[str, Any] | None:
+    """The 年度协商计划执行情况 table: one row per quarter, then the totals."""
+    if plan is None:
+        return None
+    rows = [
+        (
+            QUARTER_NAMES[q.quarter - 1] if 1 <= q.quarter <= 4 else f"第{q.quarter}季度",
+            q.planned,
+            q.opened,
+            q.opened_on_time,
+            q.closed,
+        )
+        for q in plan.quarters
+    ]
+    t = plan.totals
+    return {
+        "version": plan.version,
+        "totals": t,
+        "rows": [*rows, ("合计", t.planned, t.opened, t.opened_on_time, t.closed)],
+        "share": _share(t.opened_on_time, t.planned),
+    }
+
+
 async def report_pdf(
     principal: Principal,
     *,
@@ -105,6 +131,8 @@ def report_job(
         "townships": found.townships if township_id is None else [],
         "liaisons": figures.liaisons or [],
         "public_only": found.public_only,
+        # The year's annual plan against delivery: the township's own, or the county's.
+        "plan": _plan_rows(figures.plan if township_id is not None else found.county_plan),
         "date_text": chinese_date(china_today()),
         "place_names": [place],
     }

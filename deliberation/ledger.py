@@ -5,7 +5,11 @@ One row per topic of the year (opened in it, China time): its reference, title, 
 opener, its workflow (协商流程), the day it entered each stage of its workflow, the
 meeting's date, its agreed items, whether they are done, the villagers' ratings and
 the numbers of its published documents. A second sheet lists the items one per row
-(unit, due date, done and when), which is what an inspector ticks off. Headers are
+(unit, due date, done and when), which is what an inspector ticks off. A third,
+村民建议, lists the villagers' suggestions filed in the year (issue 27): their public
+(masked) title, who filed them by standing only (王某, 代表, 委员: never a phone), the
+supports, the must-list and screening dates, the decision, its public reason and the
+topic it became. Headers are
 Chinese, the header row is frozen, columns are as wide as their content and dates are
 real dates (Excel sorts and filters them).
 
@@ -33,7 +37,8 @@ from pypinyin import lazy_pinyin
 from deliberation.clock import china_date
 from deliberation.documents.content import document_number
 from deliberation.errors import NotFound
-from deliberation.permissions import Subject, allowed, scope
+from deliberation.masking import masked_name
+from deliberation.permissions import SUGGESTION_STATUS_LABELS, Subject, allowed, scope
 from deliberation.pinning import workflow_of
 from deliberation.security import Principal
 from deliberation.statistics import completion_days, of_year, states_of, workflow_versions
@@ -43,6 +48,9 @@ from deliberation.tables import (
     ProgressReport,
     ResolutionItem,
     SatisfactionRating,
+    Suggestion,
+    SuggestionScreening,
+    SuggestionSupport,
     Topic,
     TopicEvent,
     Township,
@@ -91,13 +99,14 @@ async def ledger_xlsx(principal: Principal, *, year: int, township_id: int | Non
     township for the county, with the file name that says whose it is."""
     township_id = await export_scope(principal, township_id)
     topics = await _topics(year, township_id)
+    suggestions = await suggestion_rows(*of_year(Suggestion, year, township_id))
     if township_id is None:
         name = EVERY_TOWNSHIP
     else:
         row = await Township.select(Township.name).where(Township.id == township_id).first()
         name = row["name"] if row else ""
     return LedgerFile(
-        body=_workbook(year, topics, every_township=township_id is None),
+        body=_workbook(year, topics, suggestions, every_township=township_id is None),
         filename=ledger_filename(name, year),
         ascii_filename=ascii_ledger_filename(name, year),
     )
@@ -208,7 +217,144 @@ def stage_columns(topics: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     return found
 
 
-def _workbook(year: int, topics: list[dict[str, Any]], *, every_township: bool) -> bytes:
+FILER_LABELS = {"representative": "代表", "liaison": "委员", "village_cadre": "村干部"}
+"""Who filed a suggestion, by standing (a villager without an account: surname + 某)."""
+
+
+def filer_name(name: str) -> str:
+    """A villager who filed without an account, as the ledger names them: 王某 (the
+    masker's rule, ``masking.masked_name``); no name given: 村民."""
+    return masked_name(name.strip()) if name.strip() else "村民"
+
+
+async def suggestion_rows(*conditions: Any) -> list[dict[str, Any]]:
+    """The suggestions ``conditions`` select, oldest first, as the ledger and the open
+    data give them: the public (masked) title, never the villager's own words, name or
+    phone; ``filer`` by standing (``filer_role`` the filer's account role, None without
+    an account); the supports counted (``supports_total`` every
+    person once; ``supports_representatives`` distinct representatives;
+    ``supports_villagers`` what the one-tenth rule counts, representatives included;
+    ``supports_liaisons`` shown, never counted); the screening's decision, public reason
+    and date; the topic it became (``topic_id``, ``topic_reference``, ``topic_state``,
+    ``topic_workflow``) and the suggestion it was merged into."""
+    rows = await (
+        Suggestion.select(
+            Suggestion.id,
+            Suggestion.reference,
+            Suggestion.township,
+            Suggestion.township.name.as_alias("township_name"),
+            Suggestion.village.name.as_alias("village_name"),
+            Suggestion.public_title,
+            Suggestion.status,
+            Suggestion.filed_by.role.as_alias("filer_role"),
+            Suggestion.submitter_name,
+            Suggestion.must_list_at,
+            Suggestion.screening_due_on,
+            Suggestion.created_at,
+            Suggestion.topic,
+            Suggestion.topic.reference.as_alias("topic_reference"),
+            Suggestion.topic.state.as_alias("topic_state"),
+            Suggestion.topic.workflow_key.as_alias("topic_workflow_key"),
+            Suggestion.topic.workflow_version.as_alias("topic_workflow_version"),
+            Suggestion.merged_into.reference.as_alias("merged_into_reference"),
+            Suggestion.merged_into.status.as_alias("merged_into_status"),
+        )
+        .where(*conditions)
+        .order_by(Suggestion.township)
+        .order_by(Suggestion.created_at)
+        .order_by(Suggestion.id)
+    )
+    ids = [r["id"] for r in rows]
+    screenings: dict[int, dict[str, Any]] = {}
+    supports: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"total": 0, "representatives": set(), "villagers": 0, "liaisons": 0}
+    )
+    if ids:
+        for screening in await SuggestionScreening.select(
+            SuggestionScreening.suggestion,
+            SuggestionScreening.decision,
+            SuggestionScreening.public_reason,
+            SuggestionScreening.screened_at,
+        ).where(SuggestionScreening.suggestion.is_in(ids)):
+            screenings[screening["suggestion"]] = screening
+        for support in await SuggestionSupport.select(
+            SuggestionSupport.suggestion,
+            SuggestionSupport.standing,
+            SuggestionSupport.account,
+            SuggestionSupport.headcount,
+        ).where(SuggestionSupport.suggestion.is_in(ids)):
+            tally = supports[support["suggestion"]]
+            tally["total"] += support["headcount"]
+            if support["standing"] == "liaison":
+                tally["liaisons"] += support["headcount"]
+                continue
+            if support["standing"] == "representative" and support["account"] is not None:
+                tally["representatives"].add(support["account"])
+            tally["villagers"] += support["headcount"]
+    for row in rows:
+        screened = screenings.get(row["id"])
+        tally = supports[row["id"]]
+        name = row.pop("submitter_name")
+        row["filer"] = FILER_LABELS.get(row["filer_role"] or "") or filer_name(name)
+        row["filed_on"] = china_date(row["created_at"])
+        row["must_list_on"] = china_date(row["must_list_at"]) if row["must_list_at"] else None
+        row["status_label"] = SUGGESTION_STATUS_LABELS.get(row["status"], row["status"])
+        row["reason"] = screened["public_reason"] if screened else ""
+        row["screened_on"] = china_date(screened["screened_at"]) if screened else None
+        row["supports_total"] = tally["total"]
+        row["supports_representatives"] = len(tally["representatives"])
+        row["supports_villagers"] = tally["villagers"]
+        row["supports_liaisons"] = tally["liaisons"]
+    return rows
+
+
+SUGGESTION_HEADERS = (
+    "编号",
+    "提出日期",
+    "村（社区）",
+    "标题（公开）",
+    "提出人",
+    "代表附议",
+    "村民附议（含代表）",
+    "委员附议",
+    "须列入日期",
+    "审核期限",
+    "审核结果",
+    "理由",
+    "转为议题",
+    "审核日期",
+)
+"""The 村民建议 sheet's columns (docs/plans/issue-27-plan.md §8; the supports as three
+numbers, so they sum and sort)."""
+
+
+def suggestion_sheet_row(row: dict[str, Any]) -> list[Any]:
+    merged = row["merged_into_reference"]
+    return [
+        row["reference"],
+        row["filed_on"],
+        row["village_name"] or "全乡镇",
+        row["public_title"],
+        row["filer"],
+        row["supports_representatives"],
+        row["supports_villagers"],
+        row["supports_liaisons"],
+        row["must_list_on"],
+        row["screening_due_on"],
+        row["status_label"],
+        row["reason"],
+        row["topic_reference"] or (f"并入 {merged}" if merged else ""),
+        row["screened_on"],
+    ]
+
+
+def _workbook(
+    year: int,
+    topics: list[dict[str, Any]],
+    suggestions: list[dict[str, Any]],
+    *,
+    every_township: bool,
+) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -299,6 +445,15 @@ def _workbook(year: int, topics: list[dict[str, Any]], *, every_township: bool) 
                 ]
             )
     _fill(items_sheet, item_headers, item_rows)
+    suggestions_sheet = book.create_sheet("村民建议")
+    _fill(
+        suggestions_sheet,
+        [*(["乡镇"] if every_township else []), *SUGGESTION_HEADERS],
+        [
+            [*([s["township_name"]] if every_township else []), *suggestion_sheet_row(s)]
+            for s in suggestions
+        ],
+    )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

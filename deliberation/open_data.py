@@ -5,6 +5,10 @@ their own workflow's ``public_from`` on (no description: it may name villagers),
 timelines (who acted by role only), their agreed items and progress, the documents
 anyone may read (metadata and links, not the PDFs), and the year's public figures.
 Opinions are given as counts by answer and ratings as counts: both name people.
+Villagers' suggestions are given once screened (issue 27), in their public (masked)
+words, who filed them by role only, never a name or phone; the annual plans by their
+latest published version. The topic a suggestion or plan item became is named by its
+reference always, and linked only once that topic is public.
 
 Each table is a CSV file (UTF-8 with a byte order mark, so Excel opens it as UTF-8) and
 the same rows as JSON; ``README.md`` is the data card defining every field (made from
@@ -36,17 +40,20 @@ import msgspec
 
 from deliberation import statistics
 from deliberation.clock import CHINA, china_date, china_today, utcnow
+from deliberation.documents.content import document_number
 from deliberation.documents.renderer import Renderer
 from deliberation.documents.service import Publishing, every_public_document
-from deliberation.ledger import ITEM_COLUMNS, safe_text
+from deliberation.ledger import ITEM_COLUMNS, safe_text, suggestion_rows
 from deliberation.overview import event_label
-from deliberation.permissions import event_shown
+from deliberation.permissions import SCREENED_STATUSES, SUGGESTION_STATUS_LABELS, event_shown
 from deliberation.pinning import loaded, workflow_of
 from deliberation.tables import (
+    Document,
     Opinion,
     ProgressReport,
     ResolutionItem,
     SatisfactionRating,
+    Suggestion,
     Topic,
     TopicEvent,
 )
@@ -267,6 +274,74 @@ def data_files() -> tuple[DataFile, ...]:
                 Field("sha256", "文本", "PDF 原件的 SHA-256 摘要，可用来核对下载的文件"),
                 Field("pdf_url", "文本", "PDF 原件地址"),
                 Field("verify_url", "文本", "核验页地址"),
+            ),
+        ),
+        DataFile(
+            "suggestions",
+            "村民建议",
+            "已审核（列入议题、合并办理或不予列入）的村民议题建议，每行一条；未审核的不公开。"
+            "标题为公开文本（身份证号、手机号和姓名已隐去）；不含建议人的姓名和手机号。",
+            (
+                Field("suggestion_reference", "文本", "建议编号，如 JY-2027-0001"),
+                Field("township", "文本", "乡镇（街道）"),
+                Field("village", "文本", "村（社区）；空表示全乡镇"),
+                Field("title", "文本", "建议标题（公开文本）"),
+                Field("filed_on", "日期", "提出日期（北京时间）"),
+                Field(
+                    "filed_by_role",
+                    "文本",
+                    "提出人身份（村民、村（居）民代表、政协委员/联络员、村干部），不写姓名",
+                ),
+                Field("supports_total", "整数", "附议人数（每人计一次，含提出人和纸质附议）"),
+                Field("supports_representatives", "整数", "其中本村村民代表人数"),
+                Field(
+                    "supports_villagers",
+                    "整数",
+                    "按十分之一村民规则计的人数（含村民代表，不含政协委员/联络员）",
+                ),
+                Field("must_list", "是/否", "是否曾达到须列入议题的附议人数"),
+                Field("must_list_on", "日期", "达到须列入议题的日期；未达到为空"),
+                Field("screening_due_on", "日期", "须列入议题的审核期限；未达到为空"),
+                Field(
+                    "status",
+                    "文本",
+                    "审核结果代码："
+                    + "、".join(f"{k} {SUGGESTION_STATUS_LABELS[k]}" for k in SCREENED_STATUSES),
+                ),
+                Field("status_label", "文本", "审核结果名称"),
+                Field("screened_on", "日期", "审核日期"),
+                Field("reason", "文本", "审核理由（公开文本）"),
+                Field("merged_into_reference", "文本", "合并到的建议编号；未合并到建议为空"),
+                Field(
+                    "topic_reference",
+                    "文本",
+                    "转为或并入的议题编号，对应 topics 文件（议题公开前不在其中）",
+                ),
+                Field("topic_url", "文本", "该议题公开页面的地址；议题尚未公开时为空"),
+            ),
+        ),
+        DataFile(
+            "plan",
+            "年度协商计划",
+            "各乡镇和县政协年度协商计划的最新发布版本，每行一个计划议题。",
+            (
+                Field("year", "整数", "计划年度"),
+                Field("township", "文本", "乡镇（街道）；空表示县政协的计划"),
+                Field("version", "整数", "计划版本（修订后递增，只列最新发布的版本）"),
+                Field("published_on", "日期", "该版本发布日期"),
+                Field("document_number", "文本", "计划文件的发文字号；无则为空"),
+                Field("quarter", "整数", "计划季度（1–4）"),
+                Field("position", "整数", "在计划中的序号"),
+                Field("title", "文本", "计划议题（公开文本）"),
+                Field("workflow", "文本", "计划采用的协商流程代码，见 topics 文件"),
+                Field("workflow_label", "文本", "协商流程名称"),
+                Field("lead_unit", "文本", "牵头单位"),
+                Field("suggestion_reference", "文本", "来源的村民建议编号，对应 suggestions 文件"),
+                Field("topic_reference", "文本", "已立项的议题编号；未立项为空"),
+                Field("topic_state_label", "文本", "议题当前阶段名称；未立项或议题尚未公开时为空"),
+                Field("opened_on", "日期", "议题立项（提出）日期；未立项为空"),
+                Field("closed", "是/否", "议题是否已办结"),
+                Field("topic_url", "文本", "议题公开页面的地址；未立项或尚未公开时为空"),
             ),
         ),
         DataFile(
@@ -575,6 +650,7 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
         }
         for d in await every_public_document(publishing)
     ]
+    suggestions, plan = await _suggestions_and_plans(base, documents)
     years = sorted({t["created_at"].astimezone(CHINA).year for t in topics})
     figures = [await statistics.figures(None, year=year) for year in years]
     return {
@@ -614,9 +690,126 @@ async def _tables(base: str, publishing: Publishing) -> dict[str, Any]:
         ],
         "progress": progress,
         "documents": documents,
+        "suggestions": suggestions,
+        "plan": plan,
         "statistics": [_figures_row(f.year, t) for f in figures for t in f.townships if t.topics],
         "statistics_json": msgspec.json.encode(figures),
     }
+
+
+def _topic_url(base: str, topic: dict[str, Any]) -> str:
+    """The topic's public page, once it is public (its reference is public before)."""
+    public = topic["state"] in workflow_of(topic).public_states
+    return f"{base}/topics/{topic['id']}" if public else ""
+
+
+async def _suggestions_and_plans(
+    base: str, documents: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The screened suggestions and the latest published version of every plan."""
+    suggestions = []
+    for s in await suggestion_rows(Suggestion.status.is_in(list(SCREENED_STATUSES))):
+        topic = None
+        if s["topic"] is not None:
+            topic = {
+                "id": s["topic"],
+                "state": s["topic_state"],
+                "workflow_key": s["topic_workflow_key"],
+                "workflow_version": s["topic_workflow_version"],
+            }
+        merged = s["merged_into_reference"] if s["merged_into_status"] in SCREENED_STATUSES else ""
+        suggestions.append(
+            {
+                "suggestion_reference": s["reference"],
+                "township": s["township_name"],
+                "village": s["village_name"],
+                "title": s["public_title"],
+                "filed_on": s["filed_on"],
+                "filed_by_role": ROLE_LABELS.get(s["filer_role"] or "", "村民"),
+                "supports_total": s["supports_total"],
+                "supports_representatives": s["supports_representatives"],
+                "supports_villagers": s["supports_villagers"],
+                "must_list": s["must_list_on"] is not None,
+                "must_list_on": s["must_list_on"],
+                "screening_due_on": s["screening_due_on"],
+                "status": s["status"],
+                "status_label": s["status_label"],
+                "screened_on": s["screened_on"],
+                "reason": s["reason"],
+                "merged_into_reference": merged or "",
+                "topic_reference": s["topic_reference"] or "",
+                "topic_url": _topic_url(base, topic) if topic else "",
+            }
+        )
+    versions = await statistics.published_versions()
+    items = await statistics.plan_topics([v["id"] for v in versions])
+    ids = [i["opened"] for found in items.values() for i in found if i["opened"]]
+    topics = {
+        t["id"]: t
+        for t in await Topic.select(
+            Topic.id,
+            Topic.reference,
+            Topic.created_at,
+            Topic.state,
+            Topic.workflow_key,
+            Topic.workflow_version,
+        ).where(Topic.id.is_in(ids or [-1]))
+    }
+    numbers = await _document_numbers([v["document"] for v in versions if v["document"]])
+    # A number as the published documents give it (the county's 机关代字 too), else made.
+    numbers |= {d["document_id"]: d["number"] for d in documents if d["number"]}
+    workflows = statistics.workflow_versions()
+    plan = []
+    for version in versions:
+        for item in items.get(version["id"], ()):
+            topic = topics.get(item["opened"])
+            public = topic is not None and bool(_topic_url(base, topic))
+            newest = workflows.get(item["workflow_key"])
+            plan.append(
+                {
+                    "year": version["year"],
+                    "township": version["township_name"] or "",
+                    "version": version["version"],
+                    "published_on": china_date(version["published_at"])
+                    if version["published_at"]
+                    else None,
+                    "document_number": numbers.get(version["document"], ""),
+                    "quarter": item["quarter"],
+                    "position": item["position"],
+                    "title": item["title"],
+                    "workflow": item["workflow_key"],
+                    "workflow_label": newest[0].label if newest else item["workflow_key"],
+                    "lead_unit": item["lead_unit"],
+                    # A suggestion is public once screened: before, not even its reference.
+                    "suggestion_reference": item["suggestion_reference"]
+                    if item["suggestion_status"] in SCREENED_STATUSES
+                    else "",
+                    "topic_reference": topic["reference"] if topic else "",
+                    "topic_state_label": workflow_of(topic).state(topic["state"]).label
+                    if topic and public
+                    else "",
+                    "opened_on": china_date(topic["created_at"]) if topic else None,
+                    "closed": bool(topic and statistics.is_completed(topic)),
+                    "topic_url": _topic_url(base, topic) if topic else "",
+                }
+            )
+    return suggestions, plan
+
+
+async def _document_numbers(ids: list[int]) -> dict[int, str]:
+    """Plan documents' numbers, of a township's (黄金埠协商〔2027〕3号)."""
+    found: dict[int, str] = {}
+    if not ids:
+        return found
+    for d in await Document.select(
+        Document.id,
+        Document.number_year,
+        Document.number,
+        Document.township.name.as_alias("township_name"),
+    ).where(Document.id.is_in(ids), Document.number.is_not_null()):
+        if d["township_name"]:
+            found[d["id"]] = document_number(d["township_name"], d["number_year"], d["number"])
+    return found
 
 
 def _closed_on(workflow: Workflow, entered: dict[str, date]) -> date | None:
@@ -655,7 +848,8 @@ def data_card(generated_at: datetime, rows: dict[str, int], base: str) -> str:
         f"# {TITLE}",
         "",
         "乡镇（街道）“好商量”协商议事的公开数据：已进入公开阶段的议题、办理经过、协商成果及"
-        "落实进展、公开文件和年度统计。与公开页面所示一致，不含村民代表和村民的姓名。",
+        "落实进展、公开文件、年度统计、已审核的村民建议和年度协商计划。与公开页面所示一致，"
+        "不含村民代表和村民的姓名及手机号。",
         "",
         f"- 生成时间：{local:%Y-%m-%d %H:%M}（北京时间），每日更新",
         f"- 下载地址：{base}/open-data/{LATEST}",

@@ -18,6 +18,13 @@ there (``topic.opened`` for the first) and leaves it with the next move. A stage
 time limit counts from the day it was entered is on time when it was left by the day
 the limit gives (Chinese working days); the meeting stage counts from the day of its
 meeting. Stages not yet left are not counted (they are the overdue list's business).
+
+Plan against delivery (issue 27): each township's own annual plan (年度协商计划) of the
+year, and the county's apart, counted from the plan's latest published version, by
+quarter: its items, how many have opened their topic (the item's own topic, or the
+topic its suggestion became), how many by the last day of their quarter (China date),
+and how many of those topics are completed. The plan is public, and so is which topics
+its items opened (by reference): these figures are the same for every caller.
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ from deliberation.tables import (
     Meeting,
     MeetingAttendee,
     Opinion,
+    PlanItem,
+    PlanVersion,
     ProgressReport,
     ResolutionItem,
     SatisfactionRating,
@@ -153,6 +162,34 @@ class WorkflowFigures(Struct, kw_only=True):
     """Each of its timed stages."""
 
 
+class PlanCounts(Struct, kw_only=True):
+    planned: int
+    """Items of the plan."""
+    opened: int
+    """Items whose topic is opened (the item's own, or the one its suggestion became)."""
+    opened_on_time: int
+    """Of those, opened (China date) no later than the last day of the item's quarter."""
+    closed: int
+    """Of those, topics completed (the end of their workflow's main path, 办结)."""
+
+
+class PlanQuarter(PlanCounts, kw_only=True):
+    quarter: int
+    """1 to 4."""
+
+
+class PlanFigures(Struct, kw_only=True):
+    """An annual plan (年度协商计划) against delivery, from its latest published version."""
+
+    year: int
+    plan_id: int
+    """The published version's id (``/api/v1/plans/{id}``)."""
+    version: int
+    quarters: list[PlanQuarter]
+    """Each quarter, 1 to 4 (zeros too)."""
+    totals: PlanCounts
+
+
 class TownshipFigures(Struct, kw_only=True):
     township_id: int
     township_name: str
@@ -171,6 +208,9 @@ class TownshipFigures(Struct, kw_only=True):
     """Topics that came to the end of their workflow's main path (办结)."""
     workflows: dict[str, WorkflowFigures] = msgspec.field(default_factory=dict)
     """Per workflow key with topics here: its label, states and stages."""
+    plan: PlanFigures | None = None
+    """The township's own annual plan of the year against delivery, when one is
+    published (the same for every caller)."""
 
 
 class StatisticsRead(Struct, kw_only=True):
@@ -180,6 +220,9 @@ class StatisticsRead(Struct, kw_only=True):
     townships: list[TownshipFigures]
     total: TownshipFigures | None = None
     """Every township together (township_id 0), when no township was asked for."""
+    county_plan: PlanFigures | None = None
+    """The county's own annual plan of the year against delivery, when one is
+    published (apart from the townships' plans: nothing is counted twice)."""
 
 
 def of_year(topic: Any, year: int, township_id: int | None = None) -> list[Any]:
@@ -232,6 +275,7 @@ async def figures(
             for tid, both in year_figures.townships.items()
         ],
         total=year_figures.total(full_for) if township_id is None else None,
+        county_plan=year_figures.county_plan,
     )
 
 
@@ -255,10 +299,13 @@ def _latest(table: str) -> str:
 
 
 STAMP_SELECT = (
-    f"SELECT {_latest('topic_event')}, (SELECT version FROM roster_version WHERE id = 1) AS roster"
+    f"SELECT {_latest('topic_event')}, {_latest('plan_event')}, {_latest('suggestion_event')}, "
+    "(SELECT version FROM roster_version WHERE id = 1) AS roster"
 )
-"""Every change to a topic or its records is an event on its chain; every change to a
-township, village or account raises the roster's version (sign-ins do not)."""
+"""Every change to a topic or its records is an event on its chain, every change to a
+plan (a version published, an item linked to its topic) on the plan's, a suggestion
+becoming a topic on the suggestion's; every change to a township, village or account
+raises the roster's version (sign-ins do not)."""
 
 
 async def change_stamp() -> Hashable:
@@ -296,8 +343,15 @@ class _YearFigures:
     topic and with public topics only, and what a total over several townships is
     counted from."""
 
-    def __init__(self, townships: list[dict[str, Any]], rows: _Rows, today: date) -> None:
+    def __init__(
+        self,
+        townships: list[dict[str, Any]],
+        rows: _Rows,
+        today: date,
+        plans: dict[int | None, PlanFigures],
+    ) -> None:
         self.rows = rows
+        self.county_plan = plans.get(None)
         self.today = today
         self.topics: dict[int, list[dict[str, Any]]] = {t["id"]: [] for t in townships}
         for topic in rows.topics:
@@ -313,6 +367,9 @@ class _YearFigures:
             )
             for t in townships
         }
+        for tid, both in self.townships.items():
+            for figures in both:
+                figures.plan = plans.get(tid)
         self._totals: dict[frozenset[int], TownshipFigures] = {}
 
     def total(self, full_for: frozenset[int]) -> TownshipFigures:
@@ -336,7 +393,135 @@ async def _year(year: int, township_id: int | None) -> _YearFigures:
         query = query.where(Township.id == township_id)
     townships = await query
     today = china_today()
-    return _YearFigures(townships, await _read(year, township_id, today), today)
+    rows = await _read(year, township_id, today)
+    return _YearFigures(townships, rows, today, await plan_figures(year, township_id))
+
+
+def quarter_end(year: int, quarter: int) -> date:
+    """The last day of a quarter (1 to 4) of ``year``."""
+    if quarter == 4:
+        return date(year, 12, 31)
+    return date(year, 3 * quarter + 1, 1) - timedelta(days=1)
+
+
+async def published_versions(*conditions: Any) -> list[dict[str, Any]]:
+    """The latest published version of each plan ``conditions`` select (on
+    ``PlanVersion``), by year, the county's first, then by township: ``id``,
+    ``version``, ``plan``, ``year``, ``township`` (None: the county's),
+    ``township_name``, ``published_at``, ``document``."""
+    found: dict[int, dict[str, Any]] = {}
+    place: Any = PlanVersion.plan.township  # two joins deep: Piccolo's types stop at one
+    for row in (
+        await PlanVersion.select(
+            PlanVersion.id,
+            PlanVersion.version,
+            PlanVersion.plan,
+            PlanVersion.published_at,
+            PlanVersion.document,
+            PlanVersion.plan.year.as_alias("year"),
+            place.as_alias("township"),
+            place.name.as_alias("township_name"),
+        )
+        .where(PlanVersion.status == "published", *conditions)
+        .order_by(PlanVersion.version)
+    ):
+        found[row["plan"]] = row  # the newest last
+    return sorted(found.values(), key=lambda v: (v["year"], v["township"] or 0))
+
+
+async def latest_published(year: int, township_id: int | None = None) -> dict[int | None, Any]:
+    """The latest published version of each plan of ``year`` (``published_versions``),
+    keyed by its township (None: the county's); of the one township and the county when
+    ``township_id`` is given."""
+    conditions = [PlanVersion.plan.year == year]
+    if township_id is not None:
+        conditions.append(
+            (PlanVersion.plan.township == township_id) | PlanVersion.plan.township.is_null()
+        )
+    return {v["township"]: v for v in await published_versions(*conditions)}
+
+
+async def plan_topics(version_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per plan version, its items (``quarter``, ``position``, ``title``, ``topic``,
+    ``suggestion_reference`` …) in order, with ``opened`` the topic an item opened: its
+    own, or the topic its suggestion became."""
+    items: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if not version_ids:
+        return items
+    for item in await (
+        PlanItem.select(
+            PlanItem.id,
+            PlanItem.plan_version,
+            PlanItem.position,
+            PlanItem.quarter,
+            PlanItem.topic,
+            PlanItem.title,
+            PlanItem.workflow_key,
+            PlanItem.lead_unit,
+            PlanItem.suggestion.reference.as_alias("suggestion_reference"),
+            PlanItem.suggestion.status.as_alias("suggestion_status"),
+            PlanItem.suggestion.topic.as_alias("suggestion_topic"),
+        )
+        .where(PlanItem.plan_version.is_in(version_ids))
+        .order_by(PlanItem.position)
+        .order_by(PlanItem.id)
+    ):
+        item["opened"] = item["topic"] or item["suggestion_topic"]
+        items[item["plan_version"]].append(item)
+    return items
+
+
+async def plan_figures(year: int, township_id: int | None = None) -> dict[int | None, PlanFigures]:
+    """Plan against delivery of each published plan of ``year`` (the one township's and
+    the county's when ``township_id`` is given), keyed by township (None: the county)."""
+    latest = await latest_published(year, township_id)
+    items = await plan_topics([v["id"] for v in latest.values()])
+    ids = {i["opened"] for found in items.values() for i in found if i["opened"]}
+    topics = {
+        t["id"]: t
+        for t in (
+            await Topic.select(
+                Topic.id, Topic.created_at, Topic.state, Topic.workflow_key, Topic.workflow_version
+            ).where(Topic.id.is_in(list(ids)))
+            if ids
+            else []
+        )
+    }
+    found: dict[int | None, PlanFigures] = {}
+    for township, version in latest.items():
+        quarters = {
+            q: PlanQuarter(quarter=q, planned=0, opened=0, opened_on_time=0, closed=0)
+            for q in range(1, 5)
+        }
+        for item in items.get(version["id"], ()):
+            counts = quarters.setdefault(
+                item["quarter"],
+                PlanQuarter(
+                    quarter=item["quarter"], planned=0, opened=0, opened_on_time=0, closed=0
+                ),
+            )
+            counts.planned += 1
+            topic = topics.get(item["opened"])
+            if topic is None:
+                continue
+            counts.opened += 1
+            if china_date(topic["created_at"]) <= quarter_end(year, item["quarter"]):
+                counts.opened_on_time += 1
+            counts.closed += is_completed(topic)
+        listed = [quarters[q] for q in sorted(quarters)]
+        found[township] = PlanFigures(
+            year=year,
+            plan_id=version["id"],
+            version=version["version"],
+            quarters=listed,
+            totals=PlanCounts(
+                planned=sum(q.planned for q in listed),
+                opened=sum(q.opened for q in listed),
+                opened_on_time=sum(q.opened_on_time for q in listed),
+                closed=sum(q.closed for q in listed),
+            ),
+        )
+    return found
 
 
 async def _read(year: int, township_id: int | None, today: date) -> _Rows:

@@ -32,7 +32,9 @@ async def year_figures(
     each timed stage's on-time share and median working days, opinions by adoption,
     satisfaction by rating, resolution items done on time; the township's office and
     the county also get each liaison's participation and the figures of topics not
-    yet public. Anyone else gets the figures of public topics only."""
+    yet public. Anyone else gets the figures of public topics only. Each township's own
+    annual plan and the county's (``county_plan``) are counted against delivery by
+    quarter, from their latest published version, the same for every caller."""
     return await statistics.figures(
         caller, year=year or china_today().year, township_id=township_id
     )

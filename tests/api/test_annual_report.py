@@ -11,7 +11,8 @@ from typing import Any
 import pdfplumber
 from litestar import Litestar
 
-from deliberation.tables import Township
+from deliberation.tables import PlanItem, Township
+from tests.api.test_plan_figures import plan_of
 from tests.api.test_sessions_end import page_client
 from tests.cli import run_cli
 from tests.world import World, new_township, today, topic_in_state
@@ -150,3 +151,41 @@ async def test_a_name_with_a_character_no_face_has_loses_no_row(
     assert whole.status_code == 200
     text, _ = read(whole.content)
     assert "旧数据镇" in text and after.name in text
+
+
+async def test_the_report_has_the_years_plan_by_quarter(world: World, app: Litestar) -> None:
+    """年度协商计划执行情况 (issue 27): the plan's quarters as the statistics count them."""
+    t = await new_township(world, "计划报告镇")
+    year = today().year
+    _, version = await plan_of(t.id, t["staff"].user["id"], year=year)
+    closed, proposed = await topic_in_state(t, "closed"), await topic_in_state(t, "proposed")
+    for position, (quarter, topic) in enumerate(
+        ((1, None), (1, None), (2, None), (4, closed["id"]), (4, proposed["id"])), 1
+    ):
+        await PlanItem.insert(
+            PlanItem(
+                plan_version=version,
+                position=position,
+                quarter=quarter,
+                title=f"计划议题{position}",
+                workflow_key="standard",
+                lead_unit="镇政府",
+                topic=topic,
+            )
+        )
+    staff = await page_client(app, t["staff"].user["username"])
+    answer = await staff.get("/statistics/report.pdf", params={"year": year})
+    assert answer.status_code == 200, answer.text
+    text, _ = read(answer.content)
+    flat = text.replace("\n", "")
+    assert "五、年度协商计划执行情况" in flat and "六、政协委员/联络员履职情况" in flat
+    assert f"{year}年度协商计划（第2版）列入议题5件，已立项2件" in flat
+    # Both topics were opened today, by the fourth quarter's last day: on time.
+    for row in (
+        "第一季度 2 0 0 0",
+        "第二季度 1 0 0 0",
+        "第三季度 0 0 0 0",
+        "第四季度 2 2 2 1",
+        "合计 5 2 2 1",
+    ):
+        assert row in text, row

@@ -4,6 +4,7 @@ its cells match the topics; only the township's staff and the county get it."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -11,7 +12,10 @@ from urllib.parse import quote
 from litestar import Litestar
 from openpyxl import load_workbook
 
-from deliberation.tables import Document, ResolutionItem
+from deliberation.clock import china_date
+from deliberation.permissions import SUGGESTION_STATUS_LABELS
+from deliberation.tables import Document, ResolutionItem, Suggestion
+from tests.api.suggestion_seed import SECRETS, as_datetime, seed
 from tests.api.test_sessions_end import page_client
 from tests.world import World, new_township, today, topic_in_state
 from workflows import WORKFLOW
@@ -34,7 +38,7 @@ async def test_the_ledger_holds_one_row_per_topic_with_dates_as_dates(world: Wor
     assert answer.headers["content-type"].startswith(XLSX)
     assert "attachment" in answer.headers["content-disposition"]
     book = load_workbook(io.BytesIO(answer.content))
-    ledger, items_sheet = book.worksheets
+    ledger, items_sheet, _ = book.worksheets
     assert ledger.freeze_panes == "A2" and ledger["A1"].font.bold
     rows = {r["编号"]: r for r in sheet_rows(ledger)}
     assert set(rows) == {topic["reference"] for topic in topics.values()}
@@ -145,3 +149,47 @@ async def test_the_ledger_prints_landscape_one_page_wide_and_is_named_for_its_to
     assert (
         quote(f"各乡镇{year}年协商议事台账.xlsx", safe="") in county.headers["content-disposition"]
     )
+
+
+async def test_the_suggestions_sheet_matches_the_rows_and_shows_no_phone_or_name(
+    world: World,
+) -> None:
+    t = await new_township(world, "建议台账镇")
+    seeded = await seed(t)
+    answer = await t["staff"].get("/api/v1/ledger.xlsx")
+    assert answer.status_code == 200, answer.text
+    book = load_workbook(io.BytesIO(answer.content))
+    sheet = book["村民建议"]
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+    rows = {r["编号"]: r for r in sheet_rows(sheet)}
+    assert set(rows) == {s["reference"] for s in seeded.values()}  # pending ones too
+    stored = {
+        s["reference"]: s for s in await Suggestion.select().where(Suggestion.township == t.id)
+    }
+    for reference, row in rows.items():
+        s = stored[reference]
+        assert row["标题（公开）"] == s["public_title"]
+        assert row["提出日期"] == as_datetime(china_date(s["created_at"]))  # a date cell
+        assert row["审核结果"] == SUGGESTION_STATUS_LABELS[s["status"]]
+        assert row["审核期限"] == as_datetime(s["screening_due_on"])
+    public = rows[seeded["public"]["reference"]]
+    assert public["提出人"] == "雒某" and public["村（社区）"] == t.villages[0]["name"]
+    # Two representatives; everyone but the liaison for the villagers' rule; the liaison.
+    assert (public["代表附议"], public["村民附议（含代表）"], public["委员附议"]) == (2, 5, 1)
+    assert public["须列入日期"] is not None and public["审核日期"] is not None
+    assert public["理由"] == "情况属实，转为议题"  # the public reason, not the office's own
+    assert public["转为议题"] == seeded["public"]["topic_reference"]
+    assert rows[seeded["hidden"]["reference"]]["提出人"] == "欧阳某"
+    assert rows[seeded["hidden"]["reference"]]["村（社区）"] == "全乡镇"
+    assert rows[seeded["declined"]["reference"]]["提出人"] == "代表"
+    assert rows[seeded["must_list"]["reference"]]["提出人"] == "委员"
+    merged = rows[seeded["merged"]["reference"]]
+    assert merged["转为议题"] == f"并入 {seeded['public']['reference']}"
+    pending = rows[seeded["pending"]["reference"]]
+    assert pending["审核日期"] is None and pending["理由"] is None
+    # No phone, name, ID number or the villager's own words anywhere in the workbook.
+    cells = [
+        str(c.value) for ws in book.worksheets for line in ws.iter_rows() for c in line if c.value
+    ]
+    assert [c for c in cells if any(secret in c for secret in SECRETS)] == []
+    assert not [c for c in cells if re.search(r"1[3-9]\d{9}", c.replace(" ", ""))]

@@ -22,6 +22,9 @@ from tests.demo import DemoBuild, demo_copy
 from tests.world import World, new_township, topic_in_state
 from workflows.registry import REGISTRY
 
+NOT_IN_THE_DEMO = {"suggestions", "plan"}
+"""Files the demo has no rows of (issue 27: no suggestions or plans in it yet)."""
+
 
 @pytest.fixture(scope="module")
 def demo_export(
@@ -79,7 +82,10 @@ def test_the_zip_holds_every_table_as_csv_and_json_with_a_data_card(
         assert raw.startswith("\ufeff".encode()), data_file.name  # Excel reads it as UTF-8
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
         as_json = json.loads(files[f"{data_file.name}.json"])
-        assert len(rows) == len(as_json) > 0, data_file.name
+        assert len(rows) == len(as_json), data_file.name
+        if data_file.name in NOT_IN_THE_DEMO:
+            continue  # tests/api/test_open_data_suggestions.py
+        assert rows, data_file.name
         # Every field is in the file and defined in the data card.
         names = [f.name for f in data_file.fields]
         assert list(rows[0]) == names == list(as_json[0])
@@ -112,10 +118,11 @@ def test_the_data_package_describes_every_csv_and_frictionless_finds_all_valid(
     assert set(modes.values()) == {0o644}, modes  # readable once unpacked, not 0600
     descriptor = json.loads((tmp_path / open_data.PACKAGE).read_text(encoding="utf-8"))
     csvs = {p.name for p in tmp_path.glob("*.csv")}
-    assert {r["path"] for r in descriptor["resources"]} == csvs and len(csvs) == 6
+    assert {r["path"] for r in descriptor["resources"]} == csvs and len(csvs) == 8
     report = frictionless.validate(str(tmp_path / open_data.PACKAGE))
     assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "message"])
-    assert len(report.tasks) == 6 and all(task.stats["rows"] > 0 for task in report.tasks)
+    assert len(report.tasks) == 8
+    assert all(task.stats["rows"] > 0 for task in report.tasks if task.name not in NOT_IN_THE_DEMO)
     topics = next(r for r in descriptor["resources"] if r["name"] == "topics")
     types = {f["name"]: f["type"] for f in topics["schema"]["fields"]}
     assert types["opened_on"] == "date" and types["opinions_adopted"] == "integer"

@@ -39,9 +39,21 @@ from deliberation.changes import (
 )
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
-from deliberation.errors import ConditionFailed, Forbidden, NotFound, ValidationFailed
+from deliberation.errors import (
+    ConditionFailed,
+    Forbidden,
+    NotFound,
+    SuggestionScreened,
+    ValidationFailed,
+)
 from deliberation.masking import mask
-from deliberation.permissions import Subject, allowed, allowed_suggestion
+from deliberation.permissions import (
+    OPEN_STATUSES,
+    SUGGESTION_STATUS_LABELS,
+    Subject,
+    allowed,
+    allowed_suggestion,
+)
 from deliberation.pinning import pin
 from deliberation.schemas import Comment, Id, Input
 from deliberation.security import Principal
@@ -281,6 +293,13 @@ async def _merge_into_suggestion(
     """Carry the supports over to ``into`` (an account counts once) and count them
     there; ``into`` gets ``suggestion.merged_in``. The link to it for the screening."""
     suggestion = change.owner
+    first = await locked_suggestion(into)  # in id order: the lower one is locked already
+    if first["township"] == suggestion["township"] and first["status"] not in OPEN_STATUSES:
+        raise SuggestionScreened(
+            f"要合并到的建议{first['reference']}已审核（"
+            f"{SUGGESTION_STATUS_LABELS.get(first['status'], first['status'])}），"
+            "不能再合并进来；它已列入议题的，请合并到该议题",
+        )
     async with suggestion_change(principal, into, "suggestion.screen") as target:
         other = target.owner
         if other["township"] != suggestion["township"]:

@@ -337,6 +337,29 @@ async def test_merging_carries_supports_or_goes_on_the_topics_chain(world: World
     )
     merged = [json.loads(e["data"]) for e in on_topic if e["kind"] == "suggestion.merged"]
     assert [m["links"][0]["reference"] for m in merged] == [third["reference"]]
+    # Into a suggestion already screened: refused, saying where to merge instead.
+    late = await file(t, "liaison")
+    r = await screen(
+        t["staff"],
+        late,
+        decision="merge",
+        reason="同一事项",
+        merge_into={"suggestion_id": moved["id"]},
+    )
+    assert r.status_code == 409 and r.json()["code"] == "screened", r.text
+    # A villager who filed without an account is carried over as one villager.
+    by_villager = await file(t, "villager", village=1)
+    into = await file(t, "liaison", village=1)
+    r = await screen(
+        t["staff"],
+        by_villager,
+        decision="merge",
+        reason="同一事项",
+        merge_into={"suggestion_id": into["id"]},
+    )
+    assert r.status_code == 200, r.text
+    r = await support(t["staff"], into, on_behalf_of=["赵六"])
+    assert (r.json()["villagers"], r.json()["liaisons"]) == (2, 1), r.text
     # Into another township's topic: not found.
     fourth = await file(t, "liaison")
     elsewhere = (

@@ -25,9 +25,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from piccolo.table import Table
+
 from deliberation.clock import utcnow
 from deliberation.context import current
-from deliberation.tables import Topic, TopicEvent
+from deliberation.tables import (
+    Plan,
+    PlanEvent,
+    PlanVersion,
+    Suggestion,
+    SuggestionEvent,
+    Topic,
+    TopicEvent,
+)
 
 GENESIS = "0" * 64
 
@@ -46,7 +56,61 @@ EVENT_KINDS = (
     "document.revoked",
     "topic.urged",
     "chain.revouched",
+    "suggestion.merged",
 )
+
+SUGGESTION_EVENT_KINDS = (
+    "suggestion.filed",
+    "support.added",
+    "suggestion.must_list",
+    "suggestion.corrected",
+    "suggestion.screened",
+    "suggestion.merged_in",
+)
+"""A suggestion's chain (issue 27): every event's ``to_state`` is the suggestion's
+status after it (an event that moves nothing keeps it as both states)."""
+
+PLAN_EVENT_KINDS = (
+    "plan.drafted",
+    "plan.discarded",
+    "plan.published",
+    "plan.item_linked",
+    "document.drafted",
+    "document.published",
+    "document.revoked",
+)
+"""An annual plan series' chain: ``to_state`` is the status of its newest version."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainOf:
+    """Which chain: its event table, the owner table it hangs off (which counts its
+    events in ``event_seq``), the event column naming the owner, the owner column its
+    events' ``to_state`` mirrors (None: the plan's, read from its newest version) and
+    its event kinds (docs/decisions.md, "Suggestions and plans: the spine")."""
+
+    name: str
+    event_table: type[Table]
+    owner_table: type[Table]
+    owner: str
+    state: str | None
+    kinds: tuple[str, ...]
+
+    @property
+    def events(self) -> str:
+        return self.event_table._meta.tablename
+
+    @property
+    def owners(self) -> str:
+        return self.owner_table._meta.tablename
+
+
+TOPIC = ChainOf("topic", TopicEvent, Topic, "topic", "state", EVENT_KINDS)
+SUGGESTION = ChainOf(
+    "suggestion", SuggestionEvent, Suggestion, "suggestion", "status", SUGGESTION_EVENT_KINDS
+)
+PLAN = ChainOf("plan", PlanEvent, Plan, "plan", None, PLAN_EVENT_KINDS)
+CHAINS = {c.name: c for c in (TOPIC, SUGGESTION, PLAN)}
 
 
 class NoAuditKey(RuntimeError):
@@ -93,7 +157,11 @@ def digest(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """An event's content: everything its hash covers."""
+    """An event's content: everything its hash covers. ``topic_id`` is the owner's id
+    (the topic's, the suggestion's or the plan's: ``owner_id``); ``chain`` names the
+    chain. A topic event's content is exactly what it was before there were other
+    chains (its hashes still verify); another chain's names the chain and the owner, so
+    an event never verifies on a chain other than its own."""
 
     topic_id: int
     seq: int
@@ -105,11 +173,21 @@ class Event:
     comment: str
     created_at: datetime
     data: str = "{}"
+    chain: str = "topic"
+
+    @property
+    def owner_id(self) -> int:
+        return self.topic_id
 
     def content(self) -> str:
+        owner: dict[str, Any] = (
+            {"topic_id": self.topic_id}
+            if self.chain == "topic"
+            else {"chain": self.chain, "owner_id": self.topic_id}
+        )
         return canonical(
             {
-                "topic_id": self.topic_id,
+                **owner,
                 "seq": self.seq,
                 "kind": self.kind,
                 "trigger": self.trigger,
@@ -123,8 +201,9 @@ class Event:
         )
 
     @classmethod
-    def of_row(cls, topic_id: int, row: dict[str, Any]) -> Event:
+    def of_row(cls, topic_id: int, row: dict[str, Any], chain: str = "topic") -> Event:
         return cls(
+            chain=chain,
             topic_id=topic_id,
             seq=row["seq"],
             kind=row["kind"],
@@ -142,25 +221,44 @@ def chain_hash(prev_hash: str, content: str, key: bytes | None = None) -> str:
     return hmac.new(key or current_key(), f"{prev_hash}\n{content}".encode(), "sha256").hexdigest()
 
 
-async def _prev_hash(topic_id: int, seq: int) -> str:
+async def _prev_hash(owner_id: int, seq: int, of: ChainOf = TOPIC) -> str:
     if seq == 1:
         return GENESIS
+    table = of.event_table
+    owner = getattr(table, of.owner)
     last = (
-        await TopicEvent.select(TopicEvent.hash)
-        .where((TopicEvent.topic == topic_id) & (TopicEvent.seq == seq - 1))
+        await table.select(table.hash)  # type: ignore[attr-defined]
+        .where((owner == owner_id) & (table.seq == seq - 1))  # type: ignore[attr-defined]
         .first()
     )
     return last["hash"] if last else GENESIS
 
 
-async def next_seq(topic_id: int) -> tuple[int, str]:
-    """Take the topic's next event number (and read its state) under the row lock of
-    this UPDATE: concurrent writers to one topic queue here until the first commits."""
-    rows = await Topic.raw(
-        "UPDATE topic SET event_seq = event_seq + 1 WHERE id = {} RETURNING event_seq, state",
-        topic_id,
+async def next_seq(owner_id: int, of: ChainOf = TOPIC) -> tuple[int, str]:
+    """Take the owner's next event number (and read its state) under the row lock of
+    this UPDATE: concurrent writers to one topic (suggestion, plan) queue here until the
+    first commits."""
+    state = of.state or "''"
+    rows = await of.owner_table.raw(
+        f"UPDATE {of.owners} SET event_seq = event_seq + 1 WHERE id = {{}} "
+        f"RETURNING event_seq, {state} AS state",
+        owner_id,
     )
-    return int(rows[0]["event_seq"]), str(rows[0]["state"])
+    seq, current_state = int(rows[0]["event_seq"]), str(rows[0]["state"])
+    if of.state is None:
+        current_state = await plan_state(owner_id)
+    return seq, current_state
+
+
+async def plan_state(plan_id: int) -> str:
+    """A plan series' state: the status of its newest version ("" before the first)."""
+    row = (
+        await PlanVersion.select(PlanVersion.status)
+        .where(PlanVersion.plan == plan_id)
+        .order_by(PlanVersion.version, ascending=False)
+        .first()
+    )
+    return str(row["status"]) if row else ""
 
 
 async def _append(
@@ -175,17 +273,20 @@ async def _append(
     to_state: str | None = None,
     seq: int | None = None,
     now: datetime | None = None,
+    of: ChainOf = TOPIC,
 ) -> Event:
-    """Append one event to the topic's chain. Call inside the write's transaction.
+    """Append one event to the chain ``of`` the owner ``topic_id`` (a topic by default).
+    Call inside the write's transaction.
 
     ``seq`` is given by writes that already took it (opening a topic, a transition's
-    compare-and-set); every other write takes the next one here. An event that moves
-    nothing keeps the topic's state as both ``from_state`` and ``to_state``.
+    compare-and-set, filing a suggestion); every other write takes the next one here.
+    An event that moves nothing keeps the owner's state as both ``from_state`` and
+    ``to_state``.
     """
-    if kind not in EVENT_KINDS:
-        raise ValueError(f"unknown event kind {kind}")
+    if kind not in of.kinds:
+        raise ValueError(f"unknown {of.name} event kind {kind}")
     if seq is None:
-        seq, state = await next_seq(topic_id)
+        seq, state = await next_seq(topic_id, of)
         from_state = from_state if from_state is not None else state
         to_state = to_state or state
     assert to_state is not None
@@ -199,24 +300,47 @@ async def _append(
         "created_at": now or utcnow(),
         "data": canonical(data or {}),
     }
-    event = Event(topic_id=topic_id, actor_id=actor_id, **same)
-    prev_hash = await _prev_hash(topic_id, seq)
+    event = Event(topic_id=topic_id, actor_id=actor_id, chain=of.name, **same)
+    prev_hash = await _prev_hash(topic_id, seq, of)
     hashed = chain_hash(prev_hash, event.content())
-    await TopicEvent.insert(
-        TopicEvent(topic=topic_id, actor=actor_id, prev_hash=prev_hash, hash=hashed, **same)
-    )
+    row: dict[str, Any] = {
+        of.owner: topic_id,
+        "actor": actor_id,
+        "prev_hash": prev_hash,
+        "hash": hashed,
+        **same,
+    }
+    await of.event_table.insert(of.event_table(**row))
     return event
 
 
-async def head(topic_id: int) -> tuple[int, str]:
-    """The topic's latest event (seq, hash), read inside the caller's transaction."""
+async def head(owner_id: int, of: ChainOf = TOPIC) -> tuple[int, str]:
+    """The owner's latest event (seq, hash), read inside the caller's transaction."""
+    table = of.event_table
     row = (
-        await TopicEvent.select(TopicEvent.seq, TopicEvent.hash)
-        .where(TopicEvent.topic == topic_id)
-        .order_by(TopicEvent.seq, ascending=False)
+        await table.select(table.seq, table.hash)  # type: ignore[attr-defined]
+        .where(getattr(table, of.owner) == owner_id)
+        .order_by(table.seq, ascending=False)  # type: ignore[attr-defined]
         .first()
     )
     return (row["seq"], row["hash"]) if row else (0, GENESIS)
+
+
+async def link(of: ChainOf, owner_id: int) -> dict[str, Any]:
+    """What an event on another chain says of this owner's chain as it is now (read
+    inside the write's transaction): ``{"chain", "id", "reference", "head"}``. Put in
+    an event's ``data["links"]``; the audit checks that the head is on this chain and
+    that this chain names the other back (docs/decisions.md, "Suggestions and plans:
+    the spine")."""
+    owner = (
+        await of.owner_table.select(of.owner_table.reference)  # type: ignore[attr-defined]
+        .where(of.owner_table.id == owner_id)  # type: ignore[attr-defined]
+        .first()
+    )
+    if owner is None:
+        raise LookupError(f"{of.name} {owner_id} does not exist")
+    _, hashed = await head(owner_id, of)
+    return {"chain": of.name, "id": owner_id, "reference": owner["reference"], "head": hashed}
 
 
 SCHEME = 2
@@ -241,7 +365,17 @@ def field_digest(name: str, value: Any, key: bytes | None = None) -> str:
 
 
 def revision_content(row: dict[str, Any]) -> dict[str, Any]:
-    """What of a kept revision (``record_revision``) the chain vouches for."""
+    """What of a kept revision (``record_revision``, or a ``suggestion_revision``) the
+    chain vouches for."""
+    if "suggestion" in row and "record_kind" not in row:
+        return {
+            "suggestion": row["suggestion"],
+            "revision": row["revision"],
+            "data": row["data"],
+            "reason": row["reason"],
+            "created_by": row["created_by"],
+            "created_at": row["created_at"],
+        }
     return {
         "topic": row["topic"],
         "record_kind": row["record_kind"],
@@ -310,8 +444,20 @@ async def vouched_data(
     also: tuple[tuple[str, int], ...] = (),
 ) -> dict[str, Any]:
     """The data of an event vouching for ``record`` as stored now (read inside the
-    write's transaction), and for the ``also`` records the same write changed."""
-    from deliberation.record_content import load_content, load_revisions
+    write's transaction), and for the ``also`` records the same write changed. A
+    topic's records are read by ``record_content``; suggestions, plans and theirs by
+    ``owned_records``."""
+    from deliberation import owned_records, record_content
+
+    async def load_content(name: str, row_id: int) -> dict[str, Any]:
+        if name in owned_records.FIELDS:
+            return await owned_records.load_content(name, row_id)
+        return await record_content.load_content(name, row_id)
+
+    async def load_revisions(name: str, row_id: int) -> list[dict[str, Any]]:
+        if name in owned_records.FIELDS:
+            return await owned_records.load_revisions(name, row_id)
+        return await record_content.load_revisions(name, row_id)
 
     content = await load_content(record, record_id)
     data = record_data(
@@ -338,10 +484,28 @@ async def _vouch(
     before: dict[str, Any] | None = None,
     also: tuple[tuple[str, int], ...] = (),
     now: datetime | None = None,
+    of: ChainOf = TOPIC,
+    extra: dict[str, Any] | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    seq: int | None = None,
 ) -> Event:
     """Append the event of a write to a record: its content is read back as stored
     (inside the write's transaction) and its digests go on the chain. ``before`` is
     the record's content before a change; ``also`` names other records the same write
-    changed (a progress report completes its item, a publish supersedes the older)."""
+    changed (a progress report completes its item, a publish supersedes the older).
+    ``extra`` adds keys to the event's data (``links``, a rule's figures)."""
     data = await vouched_data(record, record_id, before=before, also=also)
-    return await _append(topic_id, kind, actor_id=actor_id, comment=comment, data=data, now=now)
+    data.update(extra or {})
+    return await _append(
+        topic_id,
+        kind,
+        actor_id=actor_id,
+        comment=comment,
+        data=data,
+        now=now,
+        of=of,
+        from_state=from_state,
+        to_state=to_state,
+        seq=seq,
+    )

@@ -30,7 +30,19 @@ from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.deadlines import due_label, refresh_due
 from deliberation.errors import NotFound, StageClosed, StaleVersion, TransitionNotAllowed
 from deliberation.notifications.outbox import record_event, topic_data
-from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
+from deliberation.permissions import (
+    ROLE_ONLY,
+    SUGGESTION_STATUS_LABELS,
+    Action,
+    PlanAction,
+    PlanSubject,
+    Subject,
+    SuggestionAction,
+    SuggestionSubject,
+    allowed,
+    allowed_plan,
+    allowed_suggestion,
+)
 from deliberation.pinning import workflow_of
 from deliberation.requirements import stage_window
 from deliberation.security import Principal
@@ -211,6 +223,7 @@ OUTBOX_OF: dict[str, Derive | None] = {
     "document.published": _published,
     "document.revoked": None,
     "topic.urged": _urged,
+    "suggestion.merged": None,
 }
 """Chain event kind → the outbox event it makes (webhook names and payloads as
 documented in docs/api.md), or ``None`` when webhooks are not told."""
@@ -342,16 +355,24 @@ async def record_change(
 
 
 async def topic_opened(
-    principal: Principal, topic: dict[str, Any], workflow: Workflow, now: datetime
+    principal: Principal,
+    topic: dict[str, Any],
+    workflow: Workflow,
+    now: datetime,
+    *,
+    links: list[dict[str, Any]] | None = None,
 ) -> chain.Event:
     """The first event of a just-inserted topic (no row to lock yet: nobody else can
     see it before the commit), with its outbox event. It names the workflow version the
     topic is pinned to, so the chain vouches for the pin (the audit reads an opening
-    without it, from before the pin, as standard v1)."""
+    without it, from before the pin, as standard v1); and, for a topic a suggestion
+    became, the suggestion's chain head (``links``, from ``chain.link``)."""
     change = Change(principal, topic)
     # The topic's own facts (title, description, place) are vouched from the start.
     data = await chain.vouched_data("topic", topic["id"])
     data["workflow"] = {"key": workflow.key, "version": workflow.version}
+    if links:
+        data["links"] = links
     return await change.appended(
         "topic.opened",
         data=data,
@@ -363,13 +384,309 @@ async def topic_opened(
     )
 
 
+# Suggestions and plans: units of work on their own chains (issue 27) ------------------
+
+
+@dataclass
+class OwnedChange:
+    """The open unit of work on one locked suggestion or plan series (``of`` says
+    which chain): how its chain events are written. ``owner`` is the row as locked."""
+
+    principal: Principal | None
+    of: chain.ChainOf
+    owner: dict[str, Any]
+    events: list[chain.Event] = field(default_factory=list)
+
+    @property
+    def owner_id(self) -> int:
+        return int(self.owner["id"])
+
+    def _actor(self, as_actor: bool) -> int | None:
+        return self.principal.id if as_actor and self.principal is not None else None
+
+    async def vouched(
+        self,
+        kind: str,
+        record: str,
+        record_id: int,
+        *,
+        before: dict[str, Any] | None = None,
+        comment: str = "",
+        also: tuple[tuple[str, int], ...] = (),
+        data: dict[str, Any] | None = None,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        now: datetime | None = None,
+        told: dict[str, Any] | None = None,
+        as_actor: bool = True,
+    ) -> chain.Event:
+        """Append the event of a write to ``record`` (its digests as stored now, and of
+        the ``also`` records). ``data`` adds keys to the event's data (``links``: see
+        :func:`chain.link`; a rule's figures); ``to_state`` the owner's new status;
+        ``told`` adds keys to the outbox payload; ``as_actor`` False: an event nobody
+        did (the threshold reached)."""
+        event = await chain._vouch(
+            kind,
+            self.owner_id,
+            record,
+            record_id,
+            actor_id=self._actor(as_actor),
+            comment=comment,
+            before=before,
+            also=also,
+            now=now,
+            of=self.of,
+            extra=data,
+            from_state=from_state,
+            to_state=to_state,
+        )
+        await self._told(event, told or {})
+        return event
+
+    async def started(
+        self,
+        kind: str,
+        record: str,
+        record_id: int,
+        *,
+        to_state: str,
+        also: tuple[tuple[str, int], ...] = (),
+        data: dict[str, Any] | None = None,
+        comment: str = "",
+        now: datetime | None = None,
+        told: dict[str, Any] | None = None,
+    ) -> chain.Event:
+        """The chain's first event (``seq`` 1, from no state), vouching ``record``: a
+        suggestion's ``suggestion.filed``, a new plan's ``plan.drafted``. The owner row
+        was inserted with ``event_seq=1``."""
+        event = await chain._vouch(
+            kind,
+            self.owner_id,
+            record,
+            record_id,
+            actor_id=self._actor(True),
+            comment=comment,
+            also=also,
+            now=now,
+            of=self.of,
+            extra=data,
+            from_state=None,
+            to_state=to_state,
+            seq=1,
+        )
+        await self._told(event, told or {})
+        return event
+
+    async def appended(
+        self,
+        kind: str,
+        *,
+        comment: str = "",
+        data: dict[str, Any] | None = None,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        seq: int | None = None,
+        now: datetime | None = None,
+        told: dict[str, Any] | None = None,
+        as_actor: bool = True,
+    ) -> chain.Event:
+        """Append an event that is not about one record."""
+        event = await chain._append(
+            self.owner_id,
+            kind,
+            actor_id=self._actor(as_actor),
+            comment=comment,
+            data=data,
+            from_state=from_state,
+            to_state=to_state,
+            seq=seq,
+            now=now,
+            of=self.of,
+        )
+        await self._told(event, told or {})
+        return event
+
+    async def head(self) -> tuple[int, str]:
+        """The chain's latest event (seq, hash), as written so far in this unit."""
+        return await chain.head(self.owner_id, self.of)
+
+    async def _told(self, event: chain.Event, extra: dict[str, Any]) -> None:
+        self.events.append(event)
+        await tell_owned(self.of, event, self.owner, extra)
+
+
+def _suggestion_data(event: chain.Event, owner: dict[str, Any]) -> dict[str, Any]:
+    """What every suggestion webhook says: which one, where, its status. Never its text
+    or its filer (webhooks may reach a WeCom group: docs/decisions.md)."""
+    return {
+        "suggestion_id": owner["id"],
+        "reference": owner["reference"],
+        "township_id": owner["township"],
+        "village_id": owner.get("village"),
+        "status": event.to_state,
+        "state_label": SUGGESTION_STATUS_LABELS.get(event.to_state, event.to_state),
+    }
+
+
+def _filed(event: chain.Event, owner: dict[str, Any], extra: dict[str, Any]) -> Any:
+    return "suggestion.filed", {**_suggestion_data(event, owner), **extra}
+
+
+def _must_list(event: chain.Event, owner: dict[str, Any], extra: dict[str, Any]) -> Any:
+    return "suggestion.must_list", {**_suggestion_data(event, owner), **extra}
+
+
+def _screened(event: chain.Event, owner: dict[str, Any], extra: dict[str, Any]) -> Any:
+    return "suggestion.screened", {**_suggestion_data(event, owner), **extra}
+
+
+SUGGESTION_OUTBOX_OF: dict[str, Derive | None] = {
+    "suggestion.filed": _filed,
+    "support.added": None,
+    "suggestion.must_list": _must_list,
+    "suggestion.corrected": None,
+    "suggestion.screened": _screened,
+    "suggestion.merged_in": None,
+}
+"""A suggestion's chain event kind → the outbox event it makes (``told`` extras join
+the payload: ``filed_by_role``; the rule's figures and ``due_on``; the decision and
+``topic_id``/``topic_reference``), or ``None``."""
+
+PLAN_OUTBOX_OF: dict[str, Derive | None] = {kind: None for kind in chain.PLAN_EVENT_KINDS}
+"""A plan's chain tells no webhook (the published notice shows on the notice board)."""
+
+_OUTBOX_OF_CHAIN = {"suggestion": SUGGESTION_OUTBOX_OF, "plan": PLAN_OUTBOX_OF}
+
+
+async def tell_owned(
+    of: chain.ChainOf, event: chain.Event, owner: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    """Write the outbox event derived from a suggestion's or plan's chain event."""
+    derive = _OUTBOX_OF_CHAIN[of.name][event.kind]
+    told = derive(event, owner, extra) if derive is not None else None
+    if told is not None:
+        event_type, payload = told
+        await record_event(event_type, owner["township"], None, payload, now=event.created_at)
+
+
+async def _locked(of: chain.ChainOf, owner_id: int, missing: str) -> dict[str, Any]:
+    """The owner row, locked for this transaction (404 when there is none), as
+    :func:`locked_topic`."""
+    if not _topics.valid_id(owner_id):
+        raise NotFound(missing)
+    engine = bound_engine()
+    lock = "" if is_sqlite(engine) else " FOR NO KEY UPDATE"
+    rows = await engine.run_querystring(
+        QueryString(f"SELECT * FROM {of.owners} WHERE id = {{}}" + lock, owner_id)
+    )
+    if not rows:
+        raise NotFound(missing)
+    return dict(rows[0])
+
+
+async def locked_suggestion(suggestion_id: int) -> dict[str, Any]:
+    """The suggestion row, locked for this transaction (404 when there is none).
+    Several suggestions are locked in id order, before any topic, then any plan."""
+    return await _locked(chain.SUGGESTION, suggestion_id, "建议不存在")
+
+
+async def locked_plan(plan_id: int) -> dict[str, Any]:
+    """The plan series row, locked for this transaction (404 when there is none)."""
+    return await _locked(chain.PLAN, plan_id, "协商计划不存在")
+
+
+@asynccontextmanager
+async def suggestion_change(
+    principal: Principal | None, suggestion_id: int, action: SuggestionAction
+) -> AsyncIterator[OwnedChange]:
+    """A change to a suggestion: in the write transaction, locked, decided on the locked
+    row (404 → 403 → 409 ``screened``), written with its chain event(s) through the
+    yielded :class:`OwnedChange`, committed; refused (raises) without an event. Inside,
+    the caller may lock more: other suggestions in id order, then a topic
+    (:func:`locked_topic`, or open one with ``topics.insert_topic``), then a plan."""
+    async with write_transaction():
+        row = await locked_suggestion(suggestion_id)
+        allowed_suggestion(principal, action, SuggestionSubject.of_suggestion(row)).check()
+        change = OwnedChange(principal, chain.SUGGESTION, row)
+        yield change
+        if not change.events:
+            raise ChangeWithoutEvent(f"{action} on suggestion {suggestion_id} left no event")
+
+
+@asynccontextmanager
+async def suggestion_filed(principal: Principal | None) -> AsyncIterator[OwnedChange]:
+    """The unit of work that files a new suggestion, in the write transaction (it joins
+    the caller's if there is one). Inside, the caller counts what the limits count,
+    inserts the row (``status="pending"``, ``event_seq=1``), sets ``change.owner`` to
+    it (with its ``id``) and appends ``suggestion.filed`` with
+    ``change.started("suggestion.filed", "suggestion", id, to_state="pending")``, then
+    perhaps the filer's ``support.added``. Refused (raises, rolls back) without that
+    first event. The policy's ``suggestion.file`` is the caller's to ask on the place
+    before inserting (nobody sees the row before the commit: nothing to lock)."""
+    async with write_transaction():
+        change = OwnedChange(principal, chain.SUGGESTION, {})
+        yield change
+        if not change.events or change.events[0].kind != "suggestion.filed":
+            raise ChangeWithoutEvent("a suggestion filed without its suggestion.filed event")
+
+
+@asynccontextmanager
+async def plan_started(
+    principal: Principal | None, township_id: int | None
+) -> AsyncIterator[OwnedChange]:
+    """The unit of work that starts a plan series (a year's plan of ``township_id``, or
+    the county's for None) with its first draft: decided (``plan.edit``), in the write
+    transaction; the caller inserts the ``plan`` row (``event_seq=1``), sets
+    ``change.owner`` to it, inserts the draft version and items, and appends
+    ``change.started("plan.drafted", "plan", id, to_state="draft", also=(version and
+    items))``. Refused without an event."""
+    allowed_plan(principal, "plan.edit", PlanSubject(township_id=township_id)).check()
+    async with write_transaction():
+        change = OwnedChange(principal, chain.PLAN, {})
+        yield change
+        if not change.events:
+            raise ChangeWithoutEvent("a plan started without an event")
+
+
+@asynccontextmanager
+async def plan_change(
+    principal: Principal | None,
+    plan_id: int,
+    action: PlanAction,
+    *,
+    status: str | None = None,
+) -> AsyncIterator[OwnedChange]:
+    """A change to a plan series: locked, decided on it (``status``: the version's the
+    action is about, None for a new draft), written with its chain event(s), committed;
+    refused without an event. Opened inside a caller's transaction (a screening that
+    links a plan item) it joins it: lock order suggestions → topic → plan."""
+    async with write_transaction():
+        row = await locked_plan(plan_id)
+        subject = PlanSubject(township_id=row["township"], status=status)
+        allowed_plan(principal, action, subject).check()
+        change = OwnedChange(principal, chain.PLAN, row)
+        yield change
+        if not change.events:
+            raise ChangeWithoutEvent(f"{action} on plan {plan_id} left no event")
+
+
 __all__ = [
     "OUTBOX_OF",
+    "PLAN_OUTBOX_OF",
+    "SUGGESTION_OUTBOX_OF",
     "Change",
     "ChangeWithoutEvent",
+    "OwnedChange",
+    "locked_plan",
+    "locked_suggestion",
     "locked_topic",
+    "plan_change",
+    "plan_started",
     "record_change",
+    "suggestion_change",
+    "suggestion_filed",
     "tell",
+    "tell_owned",
     "topic_change",
     "topic_opened",
 ]

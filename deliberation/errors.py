@@ -93,6 +93,15 @@ class StageClosed(DomainError):
     title = "当前阶段不能添加此记录"
 
 
+class SuggestionScreened(DomainError):
+    """A villager's suggestion already screened: no more supports, no second screening
+    (issue 27, docs/api.md)."""
+
+    code = "screened"
+    status = 409
+    title = "该建议已审核"
+
+
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     status = 413

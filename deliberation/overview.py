@@ -206,10 +206,15 @@ class Overview:
     its page; docs/decisions.md, "A workflow removed from the folder")."""
 
 
-def event_label(kind: str, trigger: str, record: str, workflow: Workflow = WORKFLOW) -> str:
-    """What happened, in Chinese, for the timeline (in the words of the topic's workflow)."""
+def event_label(
+    kind: str, trigger: str, record: str, workflow: Workflow = WORKFLOW, *, reference: str = ""
+) -> str:
+    """What happened, in Chinese, for the timeline (in the words of the topic's workflow).
+    ``reference``: the villager's suggestion a ``suggestion.merged`` event merged in."""
     if kind == "topic.opened":
         return "提出议题"
+    if kind == "suggestion.merged":
+        return f"合并村民建议 {reference}".rstrip()
     if kind == "transition":
         return workflow.transition(trigger).label
     if kind == "chain.revouched":

@@ -40,6 +40,7 @@ from deliberation.errors import (
     Forbidden,
     NotFound,
     StageClosed,
+    SuggestionScreened,
     TransitionNotAllowed,
     WorkflowUnavailable,
 )
@@ -86,6 +87,8 @@ ScopeName = Literal[
     "statistics.liaisons",
     "township.list",
     "ledger.export",
+    "suggestion.list",
+    "plan.list",
 ]
 """The lists whose rows depend on who asks (:meth:`Policy.scope`)."""
 SCOPES: Final[tuple[ScopeName, ...]] = get_args(ScopeName)
@@ -189,6 +192,10 @@ class Scope:
     """Also the topics this account gave an opinion on."""
     opened_by: int | None = None
     """Only the topics this account opened."""
+    screened_only: bool = False
+    """Only screened suggestions (``suggestion.list`` for the public)."""
+    county_plan: bool = False
+    """Also the county's plan drafts (``plan.list`` for the supervisor)."""
     waits_on: Literal["triggers", "records"] = "triggers"
     """What on a topic waits on this person (my list): a step they may take, or a record
     they may add (someone who takes no steps)."""
@@ -196,7 +203,7 @@ class Scope:
     error: type[DomainError] | None = None
 
     def __bool__(self) -> bool:
-        return self.everywhere or self.township_id is not None
+        return self.everywhere or self.township_id is not None or self.county_plan
 
     def covers(self, township_id: int | None) -> bool:
         """Whether a township's rows are in this scope (all of them or some)."""
@@ -211,7 +218,9 @@ class Scope:
     def describe(self, nothing: str = "—") -> str:
         """For the generated table: ``all``, ``own township``, … (``nothing`` if none)."""
         if self.everywhere:
-            return "all"
+            return "all, screened only" if self.screened_only else "all"
+        if self.county_plan:
+            return "the county's"
         if self.township_id is None:
             return nothing
         parts = ["own township"]
@@ -789,6 +798,12 @@ class Policy:
         assert principal is not None
         return Scope(township_id=principal.township_id)
 
+    def _scope_suggestion_list(self, principal: Principal | None) -> Scope:
+        return suggestion_scope(principal)
+
+    def _scope_plan_list(self, principal: Principal | None) -> Scope:
+        return plan_scope(principal)
+
 
 POLICY: Final = Policy()
 """The policy of the standard workflow, version 1 (role-only questions and scopes)."""
@@ -864,12 +879,252 @@ def allowed(
     return policy_for(subject.workflow).allowed(principal, action, subject, kind)
 
 
+# Villagers' suggestions and the annual plan (issue 27; every workflow) ----------------
+
+SuggestionAction = Literal[
+    "suggestion.file",
+    "suggestion.read",
+    "suggestion.support",
+    "suggestion.enter_supports",
+    "suggestion.screen",
+    "suggestion.correct",
+    "suggestion.settings",
+]
+SUGGESTION_ACTIONS: Final[tuple[SuggestionAction, ...]] = get_args(SuggestionAction)
+PlanAction = Literal["plan.read", "plan.edit", "plan.publish"]
+PLAN_ACTIONS: Final[tuple[PlanAction, ...]] = get_args(PlanAction)
+
+SUGGESTION_STATUSES: Final = ("pending", "must_list", "accepted", "merged", "declined")
+OPEN_STATUSES: Final = ("pending", "must_list")
+"""Before screening: supports may still be added, the office has yet to decide."""
+SCREENED_STATUSES: Final = ("accepted", "merged", "declined")
+"""After screening: public (masked), by reference and in the list."""
+SUGGESTION_STATUS_LABELS: Final = {
+    "pending": "征集附议中",
+    "must_list": "须列入议题",
+    "accepted": "已列入议题",
+    "merged": "已合并办理",
+    "declined": "不予列入",
+}
+PLAN_STATUSES: Final = ("draft", "published", "superseded", "discarded")
+PUBLISHED_PLAN_STATUSES: Final = ("published", "superseded")
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionSubject:
+    """What a suggestion action is about: its place (``village_id`` None: township-wide),
+    its status and who filed it. ``known`` False: a role-only question; for
+    ``suggestion.file``, the place filed in (no status yet)."""
+
+    township_id: int | None = None
+    village_id: int | None = None
+    status: str | None = None
+    filed_by: int | None = None
+    known: bool = True
+
+    @classmethod
+    def of_suggestion(cls, row: dict[str, Any]) -> SuggestionSubject:
+        """From a suggestion row (``township``, ``village``, ``status``, ``filed_by``)."""
+        return cls(
+            township_id=row["township"],
+            village_id=row.get("village"),
+            status=row["status"],
+            filed_by=row.get("filed_by"),
+        )
+
+    @classmethod
+    def place(cls, township_id: int | None, village_id: int | None) -> SuggestionSubject:
+        """Where a suggestion is filed (``suggestion.file``)."""
+        return cls(township_id=township_id, village_id=village_id)
+
+    def relation(self, principal: Principal | None) -> Relation:
+        """As a topic's (:func:`relation`): a village role is ``own_village`` for a
+        suggestion of their village or a township-wide one."""
+        return relation(
+            principal, Subject(township_id=self.township_id, village_id=self.village_id)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSubject:
+    """What a plan action is about: the series' township (None: the county's plan) and
+    the status of the version in question (None: a new draft)."""
+
+    township_id: int | None = None
+    status: str | None = None
+    known: bool = True
+
+
+_NO_SUGGESTION = "建议不存在"
+
+
+def _suggestion_view(principal: Principal | None, subject: SuggestionSubject) -> str:
+    """How much of a suggestion a person sees: ``full`` (the villager's own words, name
+    and phone: the township's office), ``own`` (the filer's own), ``masked`` (the public
+    text and tallies, also before screening: the township's liaisons, the village's own
+    representatives and cadres while it is open, the county), ``public`` (the public
+    text of a screened one: anyone), or ``none`` (docs/decisions.md, the lead's answer 1)."""
+    if not subject.known:
+        return "full"
+    stands = subject.relation(principal)
+    role = principal.role if principal is not None else "public"
+    if stands == "own_township" and role in OFFICE_ONLY:
+        return "full"
+    if principal is not None and subject.filed_by is not None and subject.filed_by == principal.id:
+        return "own"
+    if stands == "county":
+        return "masked"
+    if stands == "own_township" and role == "liaison":
+        return "masked"
+    if stands == "own_village" and subject.status in OPEN_STATUSES:
+        return "masked"
+    if subject.status in SCREENED_STATUSES:
+        return "public"
+    return "none"
+
+
+def _open_or_screened(subject: SuggestionSubject, what: str) -> Decision:
+    if subject.known and subject.status is not None and subject.status not in OPEN_STATUSES:
+        return Decision(False, f"该建议已审核，不能再{what}", SuggestionScreened, view="none")
+    return yes()
+
+
+def allowed_suggestion(
+    principal: Principal | None,
+    action: SuggestionAction,
+    subject: SuggestionSubject = SuggestionSubject(known=False),
+) -> Decision:
+    """May ``principal`` (None: nobody signed in) do ``action`` on a suggestion? A
+    suggestion hidden from someone is "not found" (404) to them; a role that may never do
+    it is refused (403) first; an action on a screened one that only an open one allows
+    is 409 ``screened`` (docs/permissions.md, "Suggestions and plans")."""
+    role = principal.role if principal is not None else "public"
+    if action == "suggestion.settings":
+        if role in ADMINS:
+            return yes()
+        return forbidden("只有管理员可以设置附议门槛、审核期限和不予列入的理由")
+    if action == "suggestion.file":
+        if role in (*ADMINS, *SUPERVISORS):
+            return forbidden("管理员和县政协督办人员不提出议题建议")
+        if principal is None or not subject.known:
+            return yes()  # a villager without an account (name and phone required)
+        stands = subject.relation(principal)
+        if stands not in ("own_township", "own_village"):
+            return forbidden("只能在本乡镇提出议题建议")
+        if role in VILLAGE_ROLES and subject.village_id != principal.village_id:
+            return forbidden("村（居）民代表和村干部只能为本村（社区）提出建议")
+        return yes()
+    view = _suggestion_view(principal, subject)
+    if action == "suggestion.read":
+        return yes(view) if view != "none" else hidden(_NO_SUGGESTION)
+    if action == "suggestion.support":
+        if role not in ("representative", "liaison"):
+            return forbidden("只有村（居）民代表和政协委员可以附议")
+        if not subject.known:
+            return yes()
+        if view == "none":
+            return hidden(_NO_SUGGESTION)
+        stands = subject.relation(principal)
+        if stands not in ("own_village", "own_township"):
+            return forbidden("只能附议本村（社区）或本乡镇的建议")
+        return _open_or_screened(subject, "附议")
+    if action == "suggestion.enter_supports":
+        if role not in ("representative", "staff"):
+            return forbidden("只有村（居）民代表和工作人员可以录入纸质附议")
+        if not subject.known:
+            return yes()
+        if view == "none":
+            return hidden(_NO_SUGGESTION)
+        stands = subject.relation(principal)
+        if role == "staff" and stands != "own_township":
+            return hidden(_NO_SUGGESTION)
+        if role == "representative" and (
+            stands != "own_village" or subject.village_id != principal.village_id  # type: ignore[union-attr]
+        ):
+            return forbidden("村（居）民代表只能为本村（社区）的建议录入纸质附议")
+        return _open_or_screened(subject, "录入附议")
+    # suggestion.screen and suggestion.correct: the township's office.
+    if role not in OFFICE_ONLY:
+        what = "审核" if action == "suggestion.screen" else "更正"
+        if subject.known and view == "none":
+            return hidden(_NO_SUGGESTION)
+        return forbidden(f"只有乡镇协商办公室的工作人员可以{what}建议")
+    if subject.known and subject.relation(principal) != "own_township":
+        return hidden(_NO_SUGGESTION)
+    if action == "suggestion.screen":
+        return _open_or_screened(subject, "审核")
+    return yes()
+
+
+def allowed_plan(
+    principal: Principal | None,
+    action: PlanAction,
+    subject: PlanSubject = PlanSubject(known=False),
+) -> Decision:
+    """May ``principal`` read, edit or publish a plan? A published (or superseded)
+    version is public; a draft is seen and edited by the township's staff, or by the
+    county supervisor for the county's plan; to anyone else it does not exist."""
+    role = principal.role if principal is not None else "public"
+    county = subject.known and subject.township_id is None
+    if county:
+        owns = role in SUPERVISORS
+    elif subject.known:
+        owns = (
+            principal is not None
+            and role in OFFICE_ONLY
+            and member_township(principal) == subject.township_id
+        )
+    else:
+        owns = role in (*OFFICE_ONLY, *SUPERVISORS)
+    if action == "plan.read":
+        if subject.known and subject.status in PUBLISHED_PLAN_STATUSES:
+            return yes("full" if owns else "public")
+        return yes() if owns else hidden("协商计划不存在")
+    if not owns:
+        if role not in (*OFFICE_ONLY, *SUPERVISORS):
+            return forbidden(
+                "只有乡镇协商办公室的工作人员（县级计划：县政协督办人员）可以编制协商计划"
+            )
+        if subject.known and subject.status not in PUBLISHED_PLAN_STATUSES:
+            return hidden("协商计划不存在")
+        return forbidden("只能编制本乡镇的协商计划（县级计划由县政协督办人员编制）")
+    if subject.known and subject.status is not None and subject.status != "draft":
+        return Decision(False, "只有草稿可以修改或发布", StageClosed, view="none")
+    return yes()
+
+
+def suggestion_scope(principal: Principal | None) -> Scope:
+    """Which suggestions a list shows: the township's office and liaisons their
+    township's, every status; a village's representatives and cadres their village's
+    and the township-wide ones; the county every township's; everyone else every
+    screened one."""
+    if principal is not None and principal.role in SUPERVISORS:
+        return EVERYWHERE
+    township = member_township(principal)
+    if principal is None or township is None:
+        return Scope(everywhere=True, screened_only=True)
+    if principal.role in VILLAGE_ROLES:
+        return Scope(township_id=township, village_id=principal.village_id)
+    return Scope(township_id=township)
+
+
+def plan_scope(principal: Principal | None) -> Scope:
+    """Whose plan drafts a list shows besides every published plan: the township's
+    staff their township's, the supervisor the county's; nobody else any."""
+    if principal is not None and principal.role in SUPERVISORS:
+        return Scope(county_plan=True)
+    if principal is not None and principal.role in OFFICE_ONLY:
+        return Scope(township_id=member_township(principal))
+    return NOWHERE
+
+
 PUBLIC_EVENT_KINDS: Final = (
     "topic.opened",
     "transition",
     "document.published",
     "document.revoked",
     "topic.urged",
+    "suggestion.merged",
 )
 
 

@@ -31,6 +31,12 @@ def search_fields(title: str, description: str) -> tuple[str, str]:
     return text, " ".join(bigrams(text))
 
 
+def title_grams(title: str) -> str:
+    """The bigrams of a title alone (``topic.title_grams``, ``suggestion.title_grams``):
+    short, for the similar-suggestion lookup (migration 0025 back-filled topics')."""
+    return " ".join(bigrams(normalise(title)))
+
+
 async def count_grams(township_id: int, grams: list[str]) -> None:
     """Add one topic's grams to its township's counts (inside the write transaction).
 

@@ -31,6 +31,15 @@ class Township(Table, tablename="township"):
     offered_workflows = Text(null=True, default=None)
     """The keys of the township-scope workflows it offers, a JSON list the administrator
     chose; NULL: every loaded one (``deliberation.offerings``, migration 0021)."""
+    # Villagers' suggestions (issue 27, migration 0025): a suggestion must be listed once
+    # supports × divisor ≥ roster (one fifth of the village's representatives, or one
+    # tenth of its registered villagers), and screened within so many working days.
+    threshold_representatives_divisor = Integer(default=5)
+    threshold_villagers_divisor = Integer(default=10)
+    screening_working_days = Integer(default=10)
+    decline_grounds = Text(null=True, default=None)
+    """The grounds a must-list suggestion may be declined on, a JSON list; NULL: the
+    shipped defaults."""
 
 
 class Village(Table, tablename="village"):
@@ -42,6 +51,8 @@ class Village(Table, tablename="village"):
     """The keys of the village-scope workflows it offers (as the township's)."""
     shuoshi_day = Integer(null=True, default=None)
     """Its monthly 说事日 (1–28), or None (deliberation/shuoshi_day.py)."""
+    registered_villagers = Integer(null=True, default=None)
+    """登记村民人数, the roster of the one-tenth rule; None: that rule is off (issue 27)."""
 
 
 class Account(Table, tablename="account"):
@@ -147,6 +158,9 @@ class Topic(Table, tablename="topic"):
     # its key (migration 0019 pinned every older topic to standard v1).
     workflow_key = Varchar(length=40, default="standard")
     workflow_version = Integer(default=1)
+    # Space-separated character bigrams of the lower-cased title alone (short, for the
+    # similar-suggestion lookup; ``search.title_grams``, migration 0025).
+    title_grams = Text(default="")
 
 
 class TopicGramCount(Table, tablename="topic_gram_count"):
@@ -324,14 +338,17 @@ class SatisfactionRating(Table, tablename="satisfaction_rating"):
 
 
 class Document(Table, tablename="document"):
-    """An official document of a topic: a draft until published, then frozen.
+    """An official document of a topic or of an annual plan's version: a draft until
+    published, then frozen.
 
-    ``pdf`` and ``sha256`` never change once ``status`` leaves ``draft``.
+    ``pdf`` and ``sha256`` never change once ``status`` leaves ``draft``. Exactly one of
+    ``topic`` and ``plan_version`` is set (a CHECK, migration 0026); ``township`` is
+    None for the county's plan.
     """
 
     id: Serial
-    topic = ForeignKey(Topic, on_delete=KEEP, index=True)
-    township = ForeignKey(Township, on_delete=KEEP, index=True)
+    topic = ForeignKey(Topic, on_delete=KEEP, null=True, index=True)
+    township = ForeignKey(Township, on_delete=KEEP, null=True, index=True)
     kind = Varchar(length=30)
     # "关于“<topic title, up to 200>”协商成果落实情况的通报"
     title = Varchar(length=300)
@@ -364,6 +381,10 @@ class Document(Table, tablename="document"):
     # The topic's chain position (event count) when the draft's words were read from the
     # record: a later change to what it prints makes it stale (documents/service.py).
     source_seq = Integer(null=True, default=None)
+    plan_version: ForeignKey[PlanVersion] = ForeignKey(
+        "PlanVersion", on_delete=KEEP, null=True, index=True
+    )
+    """The annual plan version it is the notice of (issue 27); None for a topic's."""
 
 
 class RecordRevision(Table, tablename="record_revision"):
@@ -498,6 +519,220 @@ class ReminderSent(Table, tablename="reminder_sent"):
     created_at = Timestamptz()
 
 
+# Villagers' suggestions (议题建议) and the annual plan (年度协商计划), issue 27 -----------
+
+
+class SuggestionCounter(Table, tablename="suggestion_counter"):
+    """Next suggestion number per year, for references like ``JY-2027-0001``."""
+
+    id: Serial
+    year = Integer(unique=True)
+    last_number = Integer(default=0)
+
+
+class Suggestion(Table, tablename="suggestion"):
+    """A villager's suggestion of a topic, with its own chain (``suggestion_event``).
+
+    ``title``, ``content`` and ``submitter_phone`` are the villager's own words and
+    number, read by the office only; everyone else reads ``public_title`` and
+    ``public_content``, written only from the masker's output (docs/decisions.md)."""
+
+    id: Serial
+    reference = Varchar(length=20, unique=True)
+    township = ForeignKey(Township, on_delete=KEEP)
+    village = ForeignKey(Village, on_delete=KEEP, null=True)
+    """None: township-wide (filed by a liaison or the office)."""
+    title = Varchar(length=200)
+    content = Text()
+    public_title = Varchar(length=200)
+    public_content = Text()
+    masks = Text(default="[]")
+    """JSON ``[{field, kind, start, end, shown}]`` of the current revision."""
+    revision = Integer(default=1)
+    filed_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    """None: filed without an account."""
+    entered_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    """The staff member who typed a paper suggestion in, on the villager's behalf."""
+    submitter_name = Varchar(length=50, default="")
+    submitter_phone = Varchar(length=20, default="")
+    phone_digest = Varchar(length=64, default="")
+    """Keyed digest of the normalised phone, counted by the filing limit."""
+    client = Varchar(length=64, default="")
+    status = Varchar(length=20, default="pending")
+    """pending, must_list, accepted, merged, declined (docs/api.md)."""
+    must_list_at = Timestamptz(null=True, default=None)
+    must_list_rule = Varchar(length=20, null=True, default=None)
+    """representatives or villagers: the rule that first held."""
+    screening_due_on = Date(null=True, default=None)
+    screening_due_provisional = Boolean(default=False)
+    topic = ForeignKey(Topic, on_delete=KEEP, null=True, index=True)
+    """The topic it became (accepted) or was merged into."""
+    merged_into: ForeignKey[Suggestion] = ForeignKey("self", on_delete=KEEP, null=True)
+    title_grams = Text(default="")
+    event_seq = Integer(default=0)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class SuggestionSupport(Table, tablename="suggestion_support"):
+    """One joint support (附议): the filer's own, a member's, or a paper sheet's names."""
+
+    id: Serial
+    suggestion = ForeignKey(Suggestion, on_delete=KEEP, index=True)
+    kind = Varchar(length=20)
+    """filer, account or paper."""
+    account = ForeignKey(Account, on_delete=KEEP, null=True)
+    standing = Varchar(length=20)
+    """representative, cadre, liaison or villager, at the moment of support."""
+    names = Text(default="[]")
+    """A paper sheet's names (JSON list), never public."""
+    headcount = Integer(default=1)
+    """How many people it counts for: 1, or a paper sheet's names (``count`` is a
+    table method in Piccolo, hence the name)."""
+    sheet_note = Text(default="")
+    entered_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    created_at = Timestamptz()
+
+
+class SuggestionScreening(Table, tablename="suggestion_screening"):
+    """The office's decision on a suggestion (one per suggestion)."""
+
+    id: Serial
+    suggestion = ForeignKey(Suggestion, on_delete=KEEP, unique=True)
+    decision = Varchar(length=20)
+    """accept, merge or decline."""
+    reason = Text(default="")
+    public_reason = Text(default="")
+    ground = Text(default="")
+    workflow_key = Varchar(length=40, null=True, default=None)
+    workflow_version = Integer(null=True, default=None)
+    topic = ForeignKey(Topic, on_delete=KEEP, null=True)
+    merged_into = ForeignKey(Suggestion, on_delete=KEEP, null=True)
+    screened_by = ForeignKey(Account, on_delete=KEEP)
+    screened_at = Timestamptz()
+
+
+class SuggestionRevision(Table, tablename="suggestion_revision"):
+    """An earlier revision of a suggestion's public text, kept when it is corrected."""
+
+    id: Serial
+    suggestion = ForeignKey(Suggestion, on_delete=KEEP, index=True)
+    revision = Integer()
+    data = Text()
+    reason = Text()
+    created_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    created_at = Timestamptz()
+
+
+class SuggestionEvent(Table, tablename="suggestion_event"):
+    """The hash-chained history of one suggestion (as ``topic_event``; ``from_state``
+    and ``to_state`` are its status)."""
+
+    id: Serial
+    suggestion = ForeignKey(Suggestion, on_delete=KEEP, index=True)
+    seq = Integer()
+    kind = Varchar(length=40)
+    data = Text(default="{}")
+    trigger = Varchar(length=40)
+    from_state = Varchar(length=30, null=True, default=None)
+    to_state = Varchar(length=30)
+    actor = ForeignKey(Account, on_delete=KEEP, null=True)
+    comment = Text()
+    created_at = Timestamptz()
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)
+
+
+class SuggestionGramCount(Table, tablename="suggestion_gram_count"):
+    """How many of a township's suggestions' titles contain each character bigram."""
+
+    id: Serial
+    township = ForeignKey(Township, on_delete=KEEP)
+    gram = Varchar(length=8)
+    n = Integer(default=0)
+
+
+class SuggestionReminderSent(Table, tablename="suggestion_reminder_sent"):
+    """A screening-deadline reminder already emitted: once per suggestion, kind, date."""
+
+    id: Serial
+    suggestion = ForeignKey(Suggestion, on_delete=KEEP)
+    kind = Varchar(length=20)
+    due_on = Date()
+    created_at = Timestamptz()
+
+
+class Plan(Table, tablename="plan"):
+    """An annual plan series (a year's plan of a township, or of the county when
+    ``township`` is None): it owns the chain (``plan_event``) of all its versions."""
+
+    id: Serial
+    year = Integer()
+    township = ForeignKey(Township, on_delete=KEEP, null=True)
+    reference = Varchar(length=60, unique=True)
+    event_seq = Integer(default=0)
+    created_at = Timestamptz()
+
+
+class PlanVersion(Table, tablename="plan_version"):
+    """One version of a plan: a draft, then published (frozen) and later superseded."""
+
+    id: Serial
+    plan = ForeignKey(Plan, on_delete=KEEP, index=True)
+    version = Integer()
+    status = Varchar(length=20, default="draft")
+    """draft, published, superseded or discarded."""
+    note = Text(default="")
+    document = ForeignKey(Document, on_delete=KEEP, null=True)
+    created_by = ForeignKey(Account, on_delete=KEEP)
+    created_at = Timestamptz()
+    published_by = ForeignKey(Account, on_delete=KEEP, null=True)
+    published_at = Timestamptz(null=True, default=None)
+
+
+class PlanItem(Table, tablename="plan_item"):
+    """One line of a plan version."""
+
+    id: Serial
+    plan_version = ForeignKey(PlanVersion, on_delete=KEEP, index=True)
+    position = Integer()
+    quarter = Integer()
+    title = Varchar(length=200)
+    workflow_key = Varchar(length=40)
+    lead_unit = Varchar(length=100)
+    suggestion = ForeignKey(Suggestion, on_delete=KEEP, null=True, index=True)
+    topic = ForeignKey(Topic, on_delete=KEEP, null=True, index=True)
+    township = ForeignKey(Township, on_delete=KEEP, null=True)
+    carried_from: ForeignKey[PlanItem] = ForeignKey("self", on_delete=KEEP, null=True)
+
+
+class PlanEvent(Table, tablename="plan_event"):
+    """The hash-chained history of one plan series (as ``topic_event``; ``from_state``
+    and ``to_state`` are the status of its newest version)."""
+
+    id: Serial
+    plan = ForeignKey(Plan, on_delete=KEEP, index=True)
+    seq = Integer()
+    kind = Varchar(length=40)
+    data = Text(default="{}")
+    trigger = Varchar(length=40)
+    from_state = Varchar(length=30, null=True, default=None)
+    to_state = Varchar(length=30)
+    actor = ForeignKey(Account, on_delete=KEEP, null=True)
+    comment = Text()
+    created_at = Timestamptz()
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)
+
+
+class CountyDocumentCounter(Table, tablename="county_document_counter"):
+    """Last number given to a county document (the county's plan), per year."""
+
+    id: Serial
+    year = Integer(unique=True)
+    last_number = Integer(default=0)
+
+
 TABLES: tuple[type[Table], ...] = (
     Township,
     Village,
@@ -532,4 +767,17 @@ TABLES: tuple[type[Table], ...] = (
     OutboxEvent,
     Delivery,
     ReminderSent,
+    SuggestionCounter,
+    Suggestion,
+    SuggestionSupport,
+    SuggestionScreening,
+    SuggestionRevision,
+    SuggestionEvent,
+    SuggestionGramCount,
+    SuggestionReminderSent,
+    Plan,
+    PlanVersion,
+    PlanItem,
+    PlanEvent,
+    CountyDocumentCounter,
 )

@@ -30,9 +30,17 @@ from deliberation.permissions import (
 from deliberation.pinning import loaded, pin, state_names, terminal_states, workflow_of
 from deliberation.schemas import EventRead, TopicCreate, TopicPage, TopicRead, TopicWorkflow
 from deliberation.scoping import topic_conditions
-from deliberation.search import bigrams, count_grams, gram_total, normalise, search_fields
+from deliberation.search import (
+    bigrams,
+    count_grams,
+    gram_total,
+    normalise,
+    search_fields,
+    title_grams,
+)
 from deliberation.security import Principal
 from deliberation.tables import ReferenceCounter, Topic, Village
+from workflows import Workflow
 
 TOPIC_COLUMNS = (
     Topic.id,
@@ -132,6 +140,83 @@ async def _next_reference(year: int) -> str:
     return f"HSL-{year}-{rows[0]['last_number']:04d}"
 
 
+_SAME: Any = object()
+
+
+async def insert_topic(
+    principal: Principal,
+    workflow: Workflow,
+    *,
+    title: str,
+    description: str,
+    category: str = "",
+    village_id: int | None,
+    now: datetime | None = None,
+    links: list[dict[str, Any]] | None = None,
+    asked_village_id: int | None = _SAME,
+) -> dict[str, Any]:
+    """Insert a topic and its ``topic.opened`` event inside the caller's write
+    transaction (the body of :func:`open_topic` without its own transaction, so a
+    suggestion's screening opens the topic in its own: docs/decisions.md, "Suggestions
+    and plans: the spine"). The village must be of the opener's township and the
+    workflow offered there (422 otherwise). ``links`` (``chain.link`` of the
+    suggestion) go in the opening's data, so the topic's chain names where it came
+    from. The policy's ``topic.open`` is the caller's to ask first. Returns the
+    opened topic's id, reference, title, township and workflow pin."""
+    assert principal.township_id is not None
+    now = now or utcnow()
+    title = title.strip()
+    description = description.strip()
+    search_text, search_grams = search_fields(title, description)
+    if village_id is not None:
+        village = await Village.select(Village.township).where(Village.id == village_id).first()
+        if village is None or village["township"] != principal.township_id:
+            raise ValidationFailed([{"field": "village_id", "message": "本乡镇没有这个村（社区）"}])
+    # Only a workflow its township (or village) offers (docs/workflows.md).
+    await offerings.check_opening(
+        principal, workflow, village_id if asked_village_id is _SAME else asked_village_id
+    )
+    reference = await _next_reference(now.year)
+    today = china_today(now)
+    due = await due_of(0, workflow.initial, today, workflow)
+    inserted = await Topic.insert(
+        Topic(
+            reference=reference,
+            title=title,
+            description=description,
+            category=category.strip(),
+            township=principal.township_id,
+            village=village_id,
+            state=workflow.initial,
+            version=1,
+            opened_by=principal.id,
+            created_at=now,
+            updated_at=now,
+            stage_entered_on=today,
+            due_on=due.day if due else None,
+            due_provisional=bool(due and due.provisional),
+            search_text=search_text,
+            search_grams=search_grams,
+            title_grams=title_grams(title),
+            event_seq=1,
+            workflow_key=workflow.key,
+            workflow_version=workflow.version,
+        )
+    )
+    topic_id = inserted[0]["id"]
+    await count_grams(principal.township_id, search_grams.split())
+    opened = {
+        "id": topic_id,
+        "reference": reference,
+        "title": title,
+        "township": principal.township_id,
+        "workflow_key": workflow.key,
+        "workflow_version": workflow.version,
+    }
+    await changes.topic_opened(principal, opened, workflow, now, links=links)
+    return opened
+
+
 async def open_topic(
     principal: Principal, data: TopicCreate, *, now: datetime | None = None
 ) -> TopicRead:
@@ -149,57 +234,19 @@ async def open_topic(
     allowed(principal, "topic.open", opened_in).check()
     # A village-scope workflow without a village is refused by offerings.check_opening,
     # inside the transaction below (docs/workflows.md, "Which workflows a township offers").
-    assert principal.township_id is not None
     now = now or utcnow()
-    title = data.title.strip()
-    description = data.description.strip()
-    search_text, search_grams = search_fields(title, description)
     async with write_transaction():
-        if village_id is not None:
-            village = await Village.select(Village.township).where(Village.id == village_id).first()
-            if village is None or village["township"] != principal.township_id:
-                raise ValidationFailed(
-                    [{"field": "village_id", "message": "本乡镇没有这个村（社区）"}]
-                )
-        # Only a workflow its township (or village) offers (docs/workflows.md).
-        await offerings.check_opening(principal, workflow, data.village_id)
-        reference = await _next_reference(now.year)
-        today = china_today(now)
-        due = await due_of(0, workflow.initial, today, workflow)
-        inserted = await Topic.insert(
-            Topic(
-                reference=reference,
-                title=title,
-                description=description,
-                category=data.category.strip(),
-                township=principal.township_id,
-                village=village_id,
-                state=workflow.initial,
-                version=1,
-                opened_by=principal.id,
-                created_at=now,
-                updated_at=now,
-                stage_entered_on=today,
-                due_on=due.day if due else None,
-                due_provisional=bool(due and due.provisional),
-                search_text=search_text,
-                search_grams=search_grams,
-                event_seq=1,
-                workflow_key=workflow.key,
-                workflow_version=workflow.version,
-            )
+        opened = await insert_topic(
+            principal,
+            workflow,
+            title=data.title,
+            description=data.description,
+            category=data.category,
+            village_id=village_id,
+            asked_village_id=data.village_id,
+            now=now,
         )
-        topic_id = inserted[0]["id"]
-        await count_grams(principal.township_id, search_grams.split())
-        opened = {
-            "id": topic_id,
-            "reference": reference,
-            "title": title,
-            "township": principal.township_id,
-            "workflow_key": workflow.key,
-            "workflow_version": workflow.version,
-        }
-        await changes.topic_opened(principal, opened, workflow, now)
+    topic_id = opened["id"]
     return topic_read(await visible_topic(principal, topic_id), principal)
 
 

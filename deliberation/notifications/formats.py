@@ -137,19 +137,24 @@ def wecom_markdown(event_type: str, data: dict[str, Any], public_url: str) -> st
             )
         return "\n".join(lines)
     label = EVENT_TYPES.get(event_type, event_type)
+    # A villager's suggestion (issue 27) carries no text: its reference and status only.
+    suggestion = "suggestion_id" in data
     lines = [
         zh("**【好商量】{label}**", label=label),
         zh(
-            "> 议题:{reference} {title}",
+            "> 建议:{reference}" if suggestion else "> 议题:{reference} {title}",
             reference=plain(data["reference"]),
-            title=plain(data["title"]),
+            title=plain(data.get("title", "")),
         ),
         zh('> 状态:<font color="info">{state}</font>', state=data["state_label"]),
     ]
     detail = _detail(event_type, data)
     if detail:
         lines.append(detail)
-    lines.append(_link("查看议题", f"{public_url}/topics/{int(data['topic_id'])}"))
+    if suggestion:
+        lines.append(_link("查看建议", f"{public_url}/suggestions/{int(data['suggestion_id'])}"))
+    else:
+        lines.append(_link("查看议题", f"{public_url}/topics/{int(data['topic_id'])}"))
     return "\n".join(lines)
 
 

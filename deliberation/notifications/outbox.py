@@ -25,6 +25,9 @@ EVENT_TYPES = {
     "deadline.due_soon": "即将到期",
     "deadline.overdue": "已逾期",
     "topic.urged": "县政协督办",
+    "suggestion.filed": "新的村民建议",
+    "suggestion.must_list": "村民建议须列入议题",
+    "suggestion.screened": "村民建议审核结果",
 }
 """Event types a webhook can subscribe to, with their Chinese names."""
 

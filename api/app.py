@@ -40,6 +40,7 @@ from api.pages.signin import (
 from api.settings import Settings
 from deliberation import audit, chain, pinning, record_types, security
 from deliberation.accounts import LoginLimits
+from deliberation.suggestions.filing import SuggestionLimits
 from deliberation.clock import CHINA
 from deliberation.context import AppContext, entered
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
@@ -262,6 +263,11 @@ def create_app(settings: Settings, context: AppContext | None = None) -> Litesta
         per_username=settings.login_failures_per_username,
         per_client=settings.login_failures_per_client,
         window_seconds=settings.login_window_seconds,
+    )
+    app.state.suggestion_limits = SuggestionLimits(
+        per_client=settings.suggestions_per_client,
+        per_phone=settings.suggestions_per_phone,
+        per_account=settings.suggestions_per_account,
     )
     # Outermost: request id and the one log line per request, around error handling too.
     methods: dict[str, set[str]] = {}

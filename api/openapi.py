@@ -70,6 +70,11 @@ WHY: dict[int, str] = {
 _NEVER_SIGNED_IN = re.compile(r"^/(healthz|api/v1/workflow|api/v1/public/)")
 _NO_CONFLICT = re.compile(r"^/api/v1/(auth/|me/password)")
 _RATE_LIMITED = re.compile(r"^/api/v1/(auth/token|me/password)$")
+RATE_LIMITED_OPERATIONS: dict[str, str] = {
+    "create_suggestion": "Too many suggestions from this client address, phone number or "
+    "account within the window; `Retry-After` says when to try again",
+}
+"""Operations limited otherwise than sign-ins, and what their 429 means."""
 _PUBLIC = [re.compile(p) for p in PUBLIC_PATHS]
 _NAMED_IN_QUERY = re.compile(r"^/api/v1/(statistics|ledger\.xlsx)$")
 """Operations whose query names something that may not exist (a township): 404."""
@@ -140,7 +145,7 @@ def _answers(path: str, operation: dict[str, Any]) -> set[int]:
         statuses.add(413)
         if not _NO_CONFLICT.match(path):
             statuses.add(409)
-    if _RATE_LIMITED.match(path):
+    if _RATE_LIMITED.match(path) or operation.get("operationId") in RATE_LIMITED_OPERATIONS:
         statuses.add(429)
     if _STAGE_BOUND_READS.match(path):
         statuses.add(409)
@@ -258,8 +263,11 @@ def tell_the_truth(schema: dict[str, Any]) -> dict[str, Any]:
                 if status.startswith("4"):
                     del responses[status]
             for status in sorted(_answers(path, operation)):
+                why = WHY[status]
+                if status == 429:
+                    why = RATE_LIMITED_OPERATIONS.get(operation.get("operationId", ""), why)
                 responses[str(status)] = {
-                    "description": WHY[status],
+                    "description": why,
                     "content": {"application/problem+json": problem},
                 }
     return schema

@@ -82,6 +82,13 @@ class Settings:
     login_failures_per_username: int = 5
     login_failures_per_client: int = 20
     login_window_seconds: int = 900
+    suggestions_per_client: int = 10
+    """Suggestions filed from one client address per hour (villages sit behind carrier
+    NAT: generous); ``DELIBERATION_SUGGESTIONS_PER_CLIENT``."""
+    suggestions_per_phone: int = 3
+    """Suggestions filed with one phone number per 24 hours."""
+    suggestions_per_account: int = 20
+    """Suggestions filed by one signed-in account per 24 hours."""
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 10
     log_level: str = "INFO"
@@ -164,6 +171,9 @@ class Settings:
             login_failures_per_username=_int(env, "DELIBERATION_LOGIN_FAILURES_PER_USERNAME", 5),
             login_failures_per_client=_int(env, "DELIBERATION_LOGIN_FAILURES_PER_CLIENT", 20),
             login_window_seconds=_int(env, "DELIBERATION_LOGIN_WINDOW_SECONDS", 900),
+            suggestions_per_client=_int(env, "DELIBERATION_SUGGESTIONS_PER_CLIENT", 10),
+            suggestions_per_phone=_int(env, "DELIBERATION_SUGGESTIONS_PER_PHONE", 3),
+            suggestions_per_account=_int(env, "DELIBERATION_SUGGESTIONS_PER_ACCOUNT", 20),
             db_pool_size=_int(env, "DELIBERATION_DB_POOL_SIZE", 10),
             log_level=env.get("DELIBERATION_LOG_LEVEL", "INFO"),
             render_workers=_int(env, "DELIBERATION_RENDER_WORKERS", 2),
@@ -211,6 +221,13 @@ class Settings:
             raise SettingsError("DELIBERATION_SESSION_IDLE_MINUTES must be between 1 and 1440")
         if self.security_log_days < 180:
             raise SettingsError("DELIBERATION_SECURITY_LOG_DAYS must be at least 180")
+        for name, value in (
+            ("CLIENT", self.suggestions_per_client),
+            ("PHONE", self.suggestions_per_phone),
+            ("ACCOUNT", self.suggestions_per_account),
+        ):
+            if not 1 <= value <= 10_000:
+                raise SettingsError(f"DELIBERATION_SUGGESTIONS_PER_{name} must be 1-10000")
         if not 1 <= self.posting_days <= 60:
             raise SettingsError("DELIBERATION_POSTING_DAYS must be between 1 and 60")
         if not re.fullmatch(r"[0-9A-Za-z]{1,10}", self.archive_fonds):

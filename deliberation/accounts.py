@@ -11,13 +11,10 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
-from piccolo.querystring import QueryString
 
-from deliberation import offerings, sessions
+from deliberation import offerings, sessions, throttle
 from deliberation.clock import utcnow
 from deliberation.database import (
-    bound_engine,
-    is_sqlite,
     is_unique_violation,
     write_transaction,
 )
@@ -609,17 +606,6 @@ async def me(principal: Principal) -> MeRead:
 ASK_THE_OFFICE = "如忘记密码，请联系乡镇协商办公室或系统管理员重置。"
 
 
-async def _lock_login(username: str, client: str) -> None:
-    """Serialise the sign-ins of one username and of one client address (PostgreSQL:
-    transaction advisory locks, always in this order; SQLite's write transaction already
-    serialises), so counting and reserving an attempt is one step."""
-    engine = bound_engine()
-    if is_sqlite(engine):
-        return
-    for key in (f"login:user:{username}", f"login:client:{client}"):
-        await engine.run_querystring(QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", key))
-
-
 async def _check_password(
     username: str,
     password: str,
@@ -643,7 +629,8 @@ async def _check_password(
     now = utcnow()
     since = now - timedelta(seconds=limits.window_seconds)
     async with write_transaction():
-        await _lock_login(username, client)
+        # Serialised: counting and reserving an attempt is one step (deliberation/throttle.py).
+        await throttle.serialise(f"login:user:{username}", f"login:client:{client}")
         by_name = await LoginFailure.count().where(
             (LoginFailure.username == username) & (LoginFailure.created_at > since)
         )

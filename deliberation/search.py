@@ -8,7 +8,7 @@ exact substring, so results equal a plain substring scan.
 
 from __future__ import annotations
 
-from deliberation.tables import TopicGramCount
+from deliberation.tables import SuggestionGramCount, TopicGramCount
 
 
 def normalise(text: str) -> str:
@@ -66,3 +66,37 @@ async def gram_total(township_id: int | None, needle: str) -> int | None:
         .first()
     )
     return int(row["n"]) if row else 0
+
+
+async def count_suggestion_grams(township_id: int, grams: list[str]) -> None:
+    """Add one suggestion's title grams to its township's counts (inside the write
+    transaction), for picking the rarest grams of a title being typed. Sorted, as
+    ``count_grams``."""
+    grams = sorted(set(grams))
+    if not grams:
+        return
+    values = ", ".join("({}, {}, 1)" for _ in grams)
+    args: list[object] = []
+    for gram in grams:
+        args += [township_id, gram]
+    await SuggestionGramCount.raw(
+        f"INSERT INTO suggestion_gram_count (township, gram, n) VALUES {values} "
+        "ON CONFLICT (township, gram) DO UPDATE SET n = suggestion_gram_count.n + 1",
+        *args,
+    )
+
+
+async def rarest(township_id: int, grams: list[str], k: int = 4) -> list[str]:
+    """The ``k`` grams of ``grams`` that the fewest of the township's topics and
+    suggestions contain (a gram never seen counts 0: it finds nothing, cheaply)."""
+    if len(grams) <= k:
+        return list(grams)
+    seen: dict[str, int] = dict.fromkeys(grams, 0)
+    for table in (TopicGramCount, SuggestionGramCount):
+        rows = await table.select(table.gram, table.n).where(
+            (table.township == township_id) & table.gram.is_in(grams)
+        )
+        for row in rows:
+            seen[row["gram"]] += int(row["n"])
+    order = {g: i for i, g in enumerate(grams)}
+    return sorted(grams, key=lambda g: (seen[g], order[g]))[:k]

@@ -15,6 +15,7 @@ from api.controllers.health import health
 from api.controllers.record_routes import RECORD_ROUTES
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
 from api.controllers.statistics import ledger_workbook, year_figures
+from api.controllers.suggestions import SuggestionController
 from api.controllers.topics import TopicController, county_view, list_overdue
 from api.controllers.verify import VerifyController
 from api.controllers.webhooks import WebhookController
@@ -45,6 +46,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     PublicNoticeController,
     VerifyController,
     WebhookController,
+    SuggestionController,
     *PAGE_HANDLERS,
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,6 +46,7 @@ from deliberation.security import (
     temporary_password,
 )
 from deliberation.security_log import CLI, Actor, log
+from deliberation.suggestions import threshold
 from deliberation.tables import Account, LoginFailure, Township, Village
 from deliberation.topics import valid_id
 from workflows import ROLE_LABELS
@@ -110,6 +112,16 @@ def _township_read(row: dict[str, Any]) -> TownshipRead:
         id=row["id"],
         name=row["name"],
         workflows=offerings.offered_keys(row["offered_workflows"], "township"),
+        threshold_representatives_divisor=row.get(
+            "threshold_representatives_divisor", threshold.DEFAULT_REPRESENTATIVES_DIVISOR
+        ),
+        threshold_villagers_divisor=row.get(
+            "threshold_villagers_divisor", threshold.DEFAULT_VILLAGERS_DIVISOR
+        ),
+        screening_working_days=row.get(
+            "screening_working_days", threshold.DEFAULT_SCREENING_WORKING_DAYS
+        ),
+        decline_grounds=threshold.decline_grounds(row.get("decline_grounds")),
     )
 
 
@@ -119,6 +131,7 @@ def _village_read(row: dict[str, Any]) -> VillageRead:
         name=row["name"],
         township_id=row["township"],
         workflows=offerings.offered_keys(row["offered_workflows"], "village"),
+        registered_villagers=row.get("registered_villagers"),
     )
 
 
@@ -129,13 +142,22 @@ def _townships_seen(principal: Principal | None) -> Scope:
     return EVERYWHERE if principal is None else scope(principal, "township.list")
 
 
-_TOWNSHIP = (Township.id, Township.name, Township.offered_workflows)
+_TOWNSHIP = (
+    Township.id,
+    Township.name,
+    Township.offered_workflows,
+    Township.threshold_representatives_divisor,
+    Township.threshold_villagers_divisor,
+    Township.screening_working_days,
+    Township.decline_grounds,
+)
 _VILLAGE = (
     Village.id,
     Village.name,
     Village.township,
     Village.offered_workflows,
     Village.shuoshi_day,
+    Village.registered_villagers,
 )
 
 
@@ -160,12 +182,102 @@ async def update_township(
     *,
     name: str | None = None,
     workflows: Sequence[str] | None = None,
+    suggestions: SuggestionSettings | None = None,
 ) -> TownshipRead:
     """A new name, on every page and notice board from now on (published PDFs keep the
     name they were issued under); the township-scope workflows it offers
-    (``deliberation.offerings``): a key not loaded, or of village scope, is refused."""
+    (``deliberation.offerings``): a key not loaded, or of village scope, is refused;
+    the settings of its villagers' suggestions (:class:`SuggestionSettings`)."""
     row = await _update_place(PLACES["township"], township_id, actor, name, workflows)
+    if suggestions is not None and suggestions.given():
+        row = await _suggestion_settings(township_id, actor, suggestions, row)
     return _township_read(row)
+
+
+@dataclass(frozen=True)
+class SuggestionSettings:
+    """A township's settings of villagers' suggestions (docs/decisions.md, "Suggestions:
+    the threshold"); None leaves one as it is. The ranges are the schema's."""
+
+    representatives_divisor: int | None = None
+    """A suggestion must be listed once 1/n of the village's representatives support it."""
+    villagers_divisor: int | None = None
+    """… or 1/n of its registered villagers (where the number is set)."""
+    screening_working_days: int | None = None
+    decline_grounds: Sequence[str] | None = None
+    """The grounds a must-list suggestion may be declined on; [] restores the defaults."""
+
+    def given(self) -> bool:
+        return any(v is not None for v in dataclasses.astuple(self))
+
+
+_SETTING_LABELS = {
+    "threshold_representatives_divisor": "村民代表附议比例（分之一）",
+    "threshold_villagers_divisor": "村民附议比例（分之一）",
+    "screening_working_days": "审核期限（工作日）",
+    "decline_grounds": "不予列入的依据",
+}
+
+
+async def _suggestion_settings(
+    township_id: int, actor: Actor, settings: SuggestionSettings, row: dict[str, Any]
+) -> dict[str, Any]:
+    """Store the settings that differ, each logged; the township's row after."""
+    _manager(actor)
+    wanted: dict[str, Any] = {}
+    if settings.representatives_divisor is not None:
+        wanted["threshold_representatives_divisor"] = settings.representatives_divisor
+    if settings.villagers_divisor is not None:
+        wanted["threshold_villagers_divisor"] = settings.villagers_divisor
+    if settings.screening_working_days is not None:
+        wanted["screening_working_days"] = settings.screening_working_days
+    if settings.decline_grounds is not None:
+        wanted["decline_grounds"] = threshold.store_grounds(settings.decline_grounds)
+    after = dict(row)
+    async with write_transaction():
+        for column, value in wanted.items():
+            if row.get(column) == value:
+                continue
+            await Township.update({getattr(Township, column): value}).where(
+                Township.id == township_id
+            )
+            after[column] = value
+            shown = (
+                "、".join(threshold.decline_grounds(value))
+                if column == "decline_grounds"
+                else str(value)
+            )
+            await log(
+                "township.suggestion_settings",
+                actor=actor,
+                detail=f"{row['name']}：{_SETTING_LABELS[column]} → {shown}",
+            )
+    return after
+
+
+async def set_registered_villagers(
+    village_id: int, registered: int | None, actor: Actor = CLI
+) -> None:
+    """A village's 登记村民人数, the roster of the one-tenth rule (None switches the
+    rule off for the village)."""
+    _manager(actor)
+    if not valid_id(village_id):
+        raise NotFound("村（社区）不存在")
+    async with write_transaction():
+        row = (
+            await Village.select(Village.name, Village.registered_villagers)
+            .where(Village.id == village_id)
+            .first()
+        )
+        if row is None:
+            raise NotFound("村（社区）不存在")
+        if row["registered_villagers"] == registered:
+            return
+        await Village.update({Village.registered_villagers: registered}).where(
+            Village.id == village_id
+        )
+        shown = f"{registered} 人" if registered is not None else "未设置"
+        await log("village.registered_villagers", actor=actor, detail=f"{row['name']}：{shown}")
 
 
 def _offer_change(name: str, before: TownshipRead | VillageRead, after: Any) -> str:

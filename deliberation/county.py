@@ -1,5 +1,6 @@
-"""The county (县政协): every township's topics at a glance, overdue first, and the
-urge (督办) of an overdue topic.
+"""The county (县政协): every township's topics at a glance, overdue first, the
+villagers' suggestions whose screening is overdue, and the urge (督办) of an overdue
+topic.
 
 An urge is an event on the topic's chain (``topic.urged``, public like the moves),
 kept on the topic for its current stage so the township sees a banner and its work
@@ -22,12 +23,13 @@ from deliberation.schemas import (
     CountyRead,
     CountyTownship,
     CountyWorkflow,
+    OverdueSuggestionRead,
     OverdueTopicRead,
     UrgeRead,
 )
 from deliberation.security import Principal
 from deliberation.statistics import states_of, workflow_versions
-from deliberation.tables import Account, Topic, Township
+from deliberation.tables import Account, Suggestion, Topic, Township
 from deliberation.topics import topic_row
 
 OVERDUE_LISTED = 200
@@ -174,8 +176,57 @@ async def county_view(principal: Principal) -> CountyRead:
         townships=ordered,
         overdue=overdue,
         overdue_total=sum(t.overdue for t in ordered),
+        overdue_suggestions=await _suggestions(lines, today),
         as_of=today,
     )
+
+
+async def _suggestions(
+    lines: dict[int, CountyTownship], today: date
+) -> list[OverdueSuggestionRead]:
+    """Each township's suggestions that must be listed and are not screened, how many
+    of them are past their screening deadline, and those, the longest overdue first."""
+    grouped = await Suggestion.raw(
+        "SELECT township, count(*) AS n, "
+        "sum(CASE WHEN screening_due_on < {} THEN 1 ELSE 0 END) AS overdue "
+        "FROM suggestion WHERE status = 'must_list' GROUP BY township",
+        today,
+    )
+    for row in grouped:
+        line = lines.get(row["township"])
+        if line is not None:
+            line.suggestions_must_list = int(row["n"])
+            line.suggestions_overdue = int(row["overdue"] or 0)
+    rows = (
+        await Suggestion.select(
+            Suggestion.id,
+            Suggestion.reference,
+            Suggestion.public_title,
+            Suggestion.township,
+            Suggestion.township.name.as_alias("township_name"),
+            Suggestion.village,
+            Suggestion.village.name.as_alias("village_name"),
+            Suggestion.screening_due_on,
+        )
+        .where(Suggestion.status == "must_list", Suggestion.screening_due_on < today)
+        .order_by(Suggestion.screening_due_on)
+        .order_by(Suggestion.id)
+        .limit(OVERDUE_LISTED)
+    )
+    return [
+        OverdueSuggestionRead(
+            id=r["id"],
+            reference=r["reference"],
+            title=r["public_title"],
+            township_id=r["township"],
+            township_name=r["township_name"],
+            village_id=r["village"],
+            village_name=r["village_name"],
+            due_on=r["screening_due_on"],
+            days_overdue=(today - r["screening_due_on"]).days,
+        )
+        for r in rows
+    ]
 
 
 def _overdue(row: dict[str, Any], today: date) -> OverdueTopicRead:

@@ -87,6 +87,14 @@ class AlreadyUrged(DomainError):
     title = "议题刚督办过"
 
 
+class AlreadySupported(DomainError):
+    """A second support of a suggestion by the same account: nothing is written."""
+
+    code = "already_supported"
+    status = 409
+    title = "已附议"
+
+
 class StageClosed(DomainError):
     code = "stage_closed"
     status = 409
@@ -163,6 +171,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     StaleVersion,
     TransitionNotAllowed,
     AlreadyUrged,
+    AlreadySupported,
     WorkflowUnavailable,
     StageClosed,
     PayloadTooLarge,

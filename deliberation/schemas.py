@@ -188,6 +188,12 @@ OfferedKeys = Annotated[
 """The keys of the workflows a place offers (``GET /api/v1/workflows`` lists them)."""
 
 
+Divisor = Annotated[int, Meta(ge=1, le=100)]
+DeclineGrounds = Annotated[
+    list[Annotated[str, Meta(min_length=1, max_length=200)]], Meta(max_length=20)
+]
+
+
 class TownshipUpdate(Input):
     """An administrator's change to a township: its name, the workflows it offers, or
     both."""
@@ -196,6 +202,16 @@ class TownshipUpdate(Input):
     workflows: OfferedKeys | UnsetType = UNSET
     """Township-scope workflow keys; the township's topics may be opened in these only
     (docs/workflows.md, "Which workflows a township offers")."""
+    threshold_representatives_divisor: Divisor | UnsetType = UNSET
+    """A villager's suggestion must be listed once 1/n of its village's representatives
+    support it (5: one fifth, rounded up)."""
+    threshold_villagers_divisor: Divisor | UnsetType = UNSET
+    """… or 1/n of the village's registered villagers (10: one tenth)."""
+    screening_working_days: Annotated[int, Meta(ge=1, le=60)] | UnsetType = UNSET
+    """Working days the office has to screen a suggestion once it must be listed."""
+    decline_grounds: DeclineGrounds | UnsetType = UNSET
+    """The grounds a must-list suggestion may be declined on (its reason quotes one); an
+    empty list restores the shipped ones."""
 
 
 class TownshipRead(Struct, kw_only=True):
@@ -203,6 +219,10 @@ class TownshipRead(Struct, kw_only=True):
     name: str
     workflows: list[str]
     """The keys of the township-scope workflows it offers."""
+    threshold_representatives_divisor: int = 5
+    threshold_villagers_divisor: int = 10
+    screening_working_days: int = 10
+    decline_grounds: list[str] = msgspec.field(default_factory=list)
 
 
 class VillageCreate(Input):
@@ -223,6 +243,9 @@ class VillageUpdate(Input):
     """Village-scope workflow keys (四议两公开 is offered per village)."""
     shuoshi_day: Annotated[int, Meta(ge=1, le=28)] | UnsetType | None = UNSET
     """Its 说事日, the day of the month (1–28); null clears it."""
+    registered_villagers: Annotated[int, Meta(ge=1, le=1_000_000)] | UnsetType | None = UNSET
+    """Its 登记村民人数, the roster of the one-tenth rule for suggestions; null switches
+    that rule off."""
 
 
 class VillageRead(Struct, kw_only=True):
@@ -235,6 +258,8 @@ class VillageRead(Struct, kw_only=True):
     """The day of the month of its 说事日 (村民说事), if set."""
     next_shuoshi_day: date | None = None
     """Its next 说事日 from today (the next working day if that day is not one)."""
+    registered_villagers: int | None = None
+    """Its 登记村民人数 (None: the one-tenth rule is off for it)."""
 
 
 # Topics and the workflow -----------------------------------------------------------
@@ -329,6 +354,10 @@ class CountyTownship(Struct, kw_only=True):
     """Of ``timed``, the share not past its due date (None when there are none)."""
     by_workflow: dict[str, CountyWorkflow] = msgspec.field(default_factory=dict)
     """Per workflow key with topics in the township: its label and its own states."""
+    suggestions_must_list: int = 0
+    """Villagers' suggestions that must be listed (须列入议题) and are not screened yet."""
+    suggestions_overdue: int = 0
+    """Of those, the ones past their screening deadline."""
 
 
 class OverdueTopicRead(Struct, kw_only=True):
@@ -345,6 +374,21 @@ class OverdueTopicRead(Struct, kw_only=True):
     urged_at: datetime | None
 
 
+class OverdueSuggestionRead(Struct, kw_only=True):
+    """A suggestion that must be listed, not screened by its deadline (the masked title:
+    the county reads suggestions as a supervisor, never the villager's own words)."""
+
+    id: int
+    reference: str
+    title: str
+    township_id: int
+    township_name: str
+    village_id: int | None
+    village_name: str | None
+    due_on: date
+    days_overdue: int
+
+
 class CountyRead(Struct, kw_only=True):
     as_of: date
     townships: list[CountyTownship]
@@ -352,6 +396,8 @@ class CountyRead(Struct, kw_only=True):
     overdue: list[OverdueTopicRead]
     """The longest overdue first (at most 200)."""
     overdue_total: int
+    overdue_suggestions: list[OverdueSuggestionRead] = msgspec.field(default_factory=list)
+    """Suggestions past their screening deadline, the longest overdue first (at most 200)."""
 
 
 class TopicPage(Struct, kw_only=True):

@@ -32,6 +32,8 @@ KIND_LABELS = {
     "township.workflows": "修改乡镇提供的协商流程",
     "village.workflows": "修改村（社区）提供的协商流程",
     "village.shuoshi_day": "设置村（社区）说事日",
+    "township.suggestion_settings": "修改乡镇的村民建议设置",
+    "village.registered_villagers": "设置村（社区）登记村民人数",
     "accounts.imported": "导入账号",
 }
 """Every kind the log holds, with its label on the pages."""

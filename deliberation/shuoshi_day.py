@@ -72,6 +72,7 @@ async def village_read(row: dict[str, object]) -> VillageRead:
         workflows=offerings.offered_keys(row.get("offered_workflows"), "village"),  # type: ignore[arg-type]
         shuoshi_day=day,  # type: ignore[arg-type]
         next_shuoshi_day=upcoming,
+        registered_villagers=row.get("registered_villagers"),  # type: ignore[arg-type]
     )
 
 

@@ -32,6 +32,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     TownshipController,
     VillageController,
     TopicController,
+
     list_overdue,
     county_view,
     year_figures,

@@ -265,12 +265,20 @@ class TownshipController(Controller):
     ) -> TownshipRead:
         """A new ``name``, and/or the township-scope ``workflows`` it offers (all of them:
         the list replaces the one before). A key no loaded workflow has, or one of a
-        village-scope workflow, is a 422 ``validation_error`` naming it."""
+        village-scope workflow, is a 422 ``validation_error`` naming it. The settings of
+        villagers' suggestions: the threshold divisors, the screening working days and
+        the decline grounds."""
         return await accounts.update_township(
             township_id,
             actor_of(request, principal),
             name=_given(data.name),
             workflows=_given(data.workflows),
+            suggestions=accounts.SuggestionSettings(
+                representatives_divisor=_given(data.threshold_representatives_divisor),
+                villagers_divisor=_given(data.threshold_villagers_divisor),
+                screening_working_days=_given(data.screening_working_days),
+                decline_grounds=_given(data.decline_grounds),
+            ),
         )
 
 
@@ -302,7 +310,9 @@ class VillageController(Controller):
         data: JSONBody[VillageUpdate],
     ) -> VillageRead:
         """A new ``name``, the village-scope ``workflows`` it offers (四议两公开 is offered
-        per village), and/or its 说事日 (``shuoshi_day``); as the township's."""
+        per village), its 说事日 (``shuoshi_day``), and/or its registered villagers
+        (``registered_villagers``, the roster of the one-tenth rule); as the
+        township's."""
         actor = actor_of(request, principal)
         if not isinstance(data.name, UnsetType) or not isinstance(data.workflows, UnsetType):
             await accounts.update_village(
@@ -310,6 +320,8 @@ class VillageController(Controller):
             )
         if not isinstance(data.shuoshi_day, UnsetType):
             await shuoshi_day.set_shuoshi_day(village_id, data.shuoshi_day, actor)
+        if not isinstance(data.registered_villagers, UnsetType):
+            await accounts.set_registered_villagers(village_id, data.registered_villagers, actor)
         return await shuoshi_day.read_village(village_id)
 
 

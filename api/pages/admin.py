@@ -74,6 +74,22 @@ class ShuoshiDayForm(Struct, forbid_unknown_fields=True, kw_only=True):
     shuoshi_day: Annotated[int, Meta(ge=1, le=28)] | None = None
 
 
+class SuggestionSettingsForm(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A township's settings of villagers' suggestions (docs/decisions.md, "Suggestions:
+    the threshold"); the grounds one a line, all empty restores the shipped ones."""
+
+    threshold_representatives_divisor: Annotated[int, Meta(ge=1, le=100)]
+    threshold_villagers_divisor: Annotated[int, Meta(ge=1, le=100)]
+    screening_working_days: Annotated[int, Meta(ge=1, le=60)]
+    decline_grounds: Annotated[str, Meta(max_length=4200)] = ""
+
+
+class RegisteredVillagersForm(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A village's 登记村民人数: empty switches the one-tenth rule off."""
+
+    registered_villagers: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+
+
 class AccountEdit(Struct, forbid_unknown_fields=True, kw_only=True):
     display_name: Name
     role: Role
@@ -294,6 +310,61 @@ class AdminPageController(PageController):
             data,
             ShuoshiDayForm,
             lambda v, actor: shuoshi_day.set_shuoshi_day(village_id, v.shuoshi_day, actor),
+        )
+
+    @post(
+        "/townships/{township_id:int}/suggestions",
+        operation_id="admin_suggestion_settings",
+        status_code=303,
+    )
+    async def suggestion_settings(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        township_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        """The threshold divisors, the screening working days and the decline grounds of
+        a township's villagers' suggestions."""
+
+        async def save(v: SuggestionSettingsForm, actor: Actor) -> Any:
+            return await accounts.update_township(
+                township_id,
+                actor,
+                suggestions=accounts.SuggestionSettings(
+                    representatives_divisor=v.threshold_representatives_divisor,
+                    villagers_divisor=v.threshold_villagers_divisor,
+                    screening_working_days=v.screening_working_days,
+                    decline_grounds=v.decline_grounds.splitlines(),
+                ),
+            )
+
+        return await self._place(
+            request, principal, f"suggestions-{township_id}", data, SuggestionSettingsForm, save
+        )
+
+    @post(
+        "/villages/{village_id:int}/registered-villagers",
+        operation_id="admin_registered_villagers",
+        status_code=303,
+    )
+    async def registered_villagers(
+        self,
+        request: Request[Any, Any, Any],
+        principal: SignedIn,
+        village_id: FromPath[int],
+        data: FormData,
+    ) -> Template | Redirect:
+        """A village's registered villagers, the roster of the one-tenth rule."""
+        return await self._place(
+            request,
+            principal,
+            f"villagers-{village_id}",
+            data,
+            RegisteredVillagersForm,
+            lambda v, actor: accounts.set_registered_villagers(
+                village_id, v.registered_villagers, actor
+            ),
         )
 
     async def _place(
@@ -651,6 +722,8 @@ PLACES_SAVED = {
     "village": "村（社区）已保存。",
     "workflows": "提供的协商流程已保存，提出议题时即按新的选择提供。",
     "shuoshi": "说事日已保存。",
+    "suggestions": "村民建议的附议比例、审核期限和不予列入依据已保存，此后即按新的设置。",
+    "villagers": "登记村民人数已保存。",
 }
 
 

@@ -5,6 +5,12 @@ emitted once per topic, kind and due date: a ``reminder_sent`` row with a unique
 key is written in the same transaction as the outbox event, so running the
 scheduler twice — or in two workers, or after a restart — never sends twice, and
 a day missed while the worker was down is caught up on the next run.
+
+A suggestion that must be listed (须列入议题) is due for screening by its
+``screening_due_on``: the same two reminders, the same rule, once per suggestion, kind
+and due date (``suggestion_reminder_sent``), with ``"subject": "suggestion"`` in the
+payload and no topic — and no text: webhooks may reach a WeCom group, and the
+suggestion is not public before it is screened.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from piccolo.querystring import QueryString
@@ -24,10 +30,12 @@ from deliberation.deadlines import refresh_due
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.outbox import record_event, topic_data
 from deliberation.pinning import loaded, terminal_states, timed_states, workflow_of
-from deliberation.tables import Delivery, OutboxEvent, Topic, Webhook
-from deliberation.workdays import working_days
+from deliberation.tables import Delivery, OutboxEvent, Suggestion, Topic, Webhook
+from deliberation.workdays import WorkingDays, working_days
 
 DUE_SOON_WORKING_DAYS = 2
+SCREENING_LABEL = "审核村民建议"
+"""What is due on a suggestion that must be listed (the reminders' ``due_label``)."""
 
 
 def _pinned_to_loaded() -> Any:
@@ -115,14 +123,67 @@ async def remind(now: datetime | None = None) -> dict[str, int]:
     )
     sent = {"due_soon": 0, "overdue": 0}
     for topic in rows:
-        if topic["due_on"] < today:
-            kind = "overdue"
-        elif days.count(today, topic["due_on"])[0] <= DUE_SOON_WORKING_DAYS:
-            kind = "due_soon"
-        else:
-            continue
-        sent[kind] += await _remind(topic, kind, now)
+        kind = _reminder_kind(topic["due_on"], today, days)
+        if kind is not None:
+            sent[kind] += await _remind(topic, kind, now)
+    suggestions = await Suggestion.select(
+        Suggestion.id,
+        Suggestion.reference,
+        Suggestion.township,
+        Suggestion.village,
+        Suggestion.screening_due_on,
+    ).where(
+        Suggestion.status == "must_list",
+        Suggestion.screening_due_on.is_not_null(),
+        Suggestion.screening_due_on <= today + timedelta(days=21),
+    )
+    for suggestion in suggestions:
+        kind = _reminder_kind(suggestion["screening_due_on"], today, days)
+        if kind is not None:
+            sent[kind] += await _remind_screening(suggestion, kind, now)
     return sent
+
+
+def _reminder_kind(due_on: date, today: date, days: WorkingDays) -> str | None:
+    """``overdue`` past the due date, ``due_soon`` within two working days of it."""
+    if due_on < today:
+        return "overdue"
+    if days.count(today, due_on)[0] <= DUE_SOON_WORKING_DAYS:
+        return "due_soon"
+    return None
+
+
+async def _remind_screening(suggestion: dict[str, Any], kind: str, now: datetime) -> bool:
+    """A must-list suggestion's screening reminder, once per kind and due date."""
+    async with write_transaction():
+        inserted = await bound_engine().run_querystring(
+            QueryString(
+                "INSERT INTO suggestion_reminder_sent (suggestion, kind, due_on, created_at) "
+                "VALUES ({}, {}, {}, {}) ON CONFLICT (suggestion, kind, due_on) DO NOTHING "
+                "RETURNING id",
+                suggestion["id"],
+                kind,
+                suggestion["screening_due_on"],
+                now,
+            )
+        )
+        if not inserted:
+            return False
+        await record_event(
+            f"deadline.{kind}",
+            suggestion["township"],
+            None,
+            {
+                "subject": "suggestion",
+                "suggestion_id": suggestion["id"],
+                "reference": suggestion["reference"],
+                "village": suggestion["village"],
+                "due_on": suggestion["screening_due_on"].isoformat(),
+                "due_label": SCREENING_LABEL,
+            },
+            now=now,
+        )
+    return True
 
 
 async def send_digests(digest_hour: int, now: datetime | None = None) -> int:

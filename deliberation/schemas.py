@@ -863,10 +863,14 @@ class DocumentRevoke(Input):
 
 class DocumentRead(Struct, kw_only=True):
     id: int
-    topic_id: int
-    topic_reference: str
-    township_id: int
+    topic_id: int | None
+    """The topic it belongs to; null for an annual plan's document (docs/decisions.md
+    "Documents outside a topic")."""
+    topic_reference: str | None
+    township_id: int | None
+    """Null for the county's documents (the county plan)."""
     township_name: str
+    """Empty for the county's documents."""
     kind: str
     kind_label: str
     title: str
@@ -893,6 +897,11 @@ class DocumentRead(Struct, kw_only=True):
     stale: bool = False
     """A draft whose record changed since (已过时): publishing renders it again from the
     record as it is now. Always false for published documents."""
+    plan_id: int | None = None
+    """The annual plan (series) a plan's document belongs to."""
+    plan_version: int | None = None
+    """Which version of the plan it issues (第2版)."""
+    plan_year: int | None = None
 
 
 class DocumentPage(Struct, kw_only=True):

@@ -12,6 +12,7 @@ from api.controllers.accounts import (
 from api.controllers.documents import DocumentController, PublicNoticeController
 from api.controllers.favicon import favicon
 from api.controllers.health import health
+from api.controllers.plans import PlanController
 from api.controllers.record_routes import RECORD_ROUTES
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
 from api.controllers.statistics import ledger_workbook, year_figures
@@ -45,6 +46,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     WorkflowCatalogController,
     DocumentController,
     PublicNoticeController,
+    PlanController,
     VerifyController,
     WebhookController,
     SuggestionController,

@@ -16,6 +16,7 @@ from api.dependencies import CurrentPublishing
 from deliberation import deadlines, documents
 from deliberation.clock import CHINA, china_date, chinese_date
 from deliberation.documents import Publishing
+from deliberation.documents.content import COUNTY_ISSUER, issuer_name
 from deliberation.documents.service import PROVISIONAL_NOTE, Verification
 from deliberation.errors import NotFound
 from deliberation.workdays import working_days
@@ -40,6 +41,13 @@ async def _page(
     context["doc"] = doc
     context["check"] = check
     if doc is not None:
+        context["issuer"] = issuer_name(doc.township_name) if doc.township_name else COUNTY_ISSUER
+        # 协商计划：2027年度 黄金埠镇 第2版 (the county's plan: 全县).
+        context["plan_line"] = (
+            f"{doc.plan_year}年度 {doc.township_name or '全县'} 第{doc.plan_version}版"
+            if doc.plan_id
+            else ""
+        )
         context["published_on"] = (
             chinese_date(china_date(doc.published_at)) if doc.published_at else ""
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Mapping
 from typing import Any
 
 from deliberation.clock import china_date, chinese_date, chinese_datetime
@@ -34,11 +35,21 @@ KINDS = {
     "decision_notice": "决议公开",
     "result_notice": "实施结果公开",
     "micro_suggestion": "微协商建议",
+    "annual_plan": "协商计划",
 }
 """Document kinds and their Chinese names."""
 
-NOTICES = frozenset({"resolution_notice", "decision_notice", "result_notice", "micro_suggestion"})
-"""Posted notices (公示、公开): numbered when published, with a posting period."""
+NOTICES = frozenset(
+    {"resolution_notice", "decision_notice", "result_notice", "micro_suggestion", "annual_plan"}
+)
+"""Posted notices (公示、公开) and the annual plan's notice: numbered when published, with a
+posting period."""
+PLAN_KINDS = frozenset({"annual_plan"})
+"""Documents owned by a plan version, not by a topic; no workflow declares them."""
+COUNTY_ISSUER = "县政协“好商量”协商议事工作办公室"
+"""Who issues the county's documents (the annual report, the county plan)."""
+COUNTY_NUMBER_PREFIX = "县政协协商"
+"""The county's 机关代字 (setting ``county_number_prefix``): 县政协协商〔2027〕1号."""
 
 COPY_TO = zh("镇党委、镇人大主席团、镇人民政府、县政协。")
 ADDRESSEES = zh("各村(社区)、镇直有关单位,广大群众:")
@@ -69,8 +80,46 @@ def number_prefix(township: str) -> str:
     return township + "协商"
 
 
-def document_number(township: str, year: int, number: int) -> str:
-    return f"{number_prefix(township)}〔{year}〕{number}号"
+def document_number(
+    township: str | None, year: int, number: int, county_prefix: str = COUNTY_NUMBER_PREFIX
+) -> str:
+    """黄金埠协商〔2027〕3号; a county document (no township) takes ``county_prefix``."""
+    prefix = number_prefix(township) if township else county_prefix
+    return f"{prefix}〔{year}〕{number}号"
+
+
+@dataclass(frozen=True)
+class TopicOwner:
+    """A topic's document: its chain, lock and words are the topic's."""
+
+    topic_id: int
+
+
+@dataclass(frozen=True)
+class PlanOwner:
+    """An annual plan's document: owned by one version of the plan; its chain and lock
+    are the plan series' (``plan_id``), and a later version's document supersedes it."""
+
+    plan_version_id: int
+    plan_id: int
+
+
+Owner = TopicOwner | PlanOwner
+"""Who a document belongs to (docs/decisions.md "Documents outside a topic")."""
+
+
+def owner_of(row: Mapping[str, Any]) -> Owner:
+    """The owner of a ``document`` row read with its ``plan_version`` and ``plan_id``."""
+    if row.get("plan_version") is not None:
+        return PlanOwner(int(row["plan_version"]), int(row["plan_id"]))
+    return TopicOwner(int(row["topic"]))
+
+
+def subject_label(content: Content) -> str:
+    """What the QR label names: 议题 HSL-2026-0001, or 协商计划 2027年度（第2版）."""
+    if "plan_label" in content.context:
+        return str(content.context["plan_label"])
+    return f"议题 {content.context['reference']}"
 
 
 def paragraphs(text: str) -> list[str]:
@@ -469,5 +518,181 @@ BUILDERS = {
 }
 
 
-async def document_content(kind: str, topic_id: int, today: date) -> Content:
-    return await BUILDERS[kind](topic_id, today)
+async def document_content(kind: str, owner: Owner | int, today: date) -> Content:
+    """The words of a document of ``kind`` of ``owner`` (a bare id: a topic's)."""
+    if isinstance(owner, int):
+        owner = TopicOwner(owner)
+    if isinstance(owner, PlanOwner):
+        if kind not in PLAN_KINDS:
+            raise ConditionFailed("计划只能生成协商计划文件")
+        return await annual_plan(owner.plan_version_id, today)
+    if kind not in BUILDERS:
+        raise ConditionFailed("议题不能生成协商计划文件")
+    return await BUILDERS[kind](owner.topic_id, today)
+
+
+# 年度协商计划 (issue 27): a plan version's items, issued as a notice ----------------
+
+QUARTERS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One item of a plan as it prints."""
+
+    quarter: int
+    title: str
+    workflow: str
+    """The workflow's label (协商流程), e.g. 标准协商."""
+    lead_unit: str
+    suggestion_reference: str | None = None
+    """The villagers' suggestion it came from (来源 村民建议 JY-…), else 直接列入."""
+
+
+@dataclass(frozen=True)
+class PlanSheet:
+    """What an annual plan's notice is made from."""
+
+    year: int
+    township: str | None
+    """The township's name; None for the county's plan."""
+    version: int
+    items: tuple[PlanLine, ...]
+    note: str = ""
+    """修订说明 of a revision."""
+    place_names: tuple[str, ...] = ()
+
+
+def plan_label(year: int, version: int) -> str:
+    return f"协商计划 {year}年度（第{version}版）"
+
+
+def plan_content(sheet: PlanSheet, today: date) -> Content:
+    """The notice issuing a plan: ``关于印发2027年度“好商量”协商计划的通知`` with the plan
+    attached as a table (templates/pdf/annual_plan.html)."""
+    year = sheet.year
+    issuer = issuer_name(sheet.township) if sheet.township else COUNTY_ISSUER
+    attachment = f"{year}年度“好商量”协商计划"
+    title = f"关于印发{attachment}的通知"
+    addressees = (
+        ADDRESSEES if sheet.township else zh("各乡镇“好商量”协商议事会、县直有关单位:")
+    )
+    intro = [
+        zh(
+            "为推进“好商量”协商议事常态化、制度化,经{issuer}研究,确定{year}年度协商议题"
+            "{n}项。现将《{attachment}》印发给你们,请各牵头单位按季度认真组织实施。",
+            issuer=issuer,
+            year=str(year),
+            n=str(len(sheet.items)),
+            attachment=attachment,
+        )
+    ]
+    if sheet.version > 1:
+        revision = zh(
+            "本计划为第{v}版,自发布之日起替代第{old}版。",
+            v=str(sheet.version),
+            old=str(sheet.version - 1),
+        )
+        if sheet.note.strip():
+            revision += zh("修订说明:{note}", note=sheet.note.strip().rstrip("。")) + "。"
+        intro.append(revision)
+    rows = [
+        {
+            "n": str(n),
+            "quarter": QUARTERS[line.quarter],
+            "title": line.title,
+            "workflow": line.workflow,
+            "unit": line.lead_unit,
+            "source": f"村民建议 {line.suggestion_reference}"
+            if line.suggestion_reference
+            else "直接列入",
+            "reference": line.suggestion_reference or "",
+        }
+        for n, line in enumerate(sheet.items, start=1)
+    ]
+    context = {
+        "issuer": issuer,
+        "office": issuer + ("" if issuer.endswith("办公室") else "办公室"),
+        "copy_to": COPY_TO,
+        "reference": "",
+        "plan_label": plan_label(year, sheet.version),
+        "title": title,
+        "addressees": addressees,
+        "intro": intro,
+        "attachment_title": attachment,
+        "items": rows,
+        "place_names": list(sheet.place_names),
+        "date_text": chinese_date(today),
+    }
+    text = " ".join(
+        [title, *intro, attachment]
+        + [f"{r['quarter']} {r['title']} {r['unit']} {r['source']}" for r in rows]
+    )
+    return Content("annual_plan", "annual_plan.html", title, issuer, context, text)
+
+
+async def annual_plan(plan_version_id: int, today: date) -> Content:
+    """A plan version's notice, read from its items (``plan_item``, by position)."""
+    from deliberation.pinning import loaded
+    from deliberation.tables import Plan, PlanItem, PlanVersion, Suggestion
+
+    version = (
+        await PlanVersion.select(PlanVersion.id, PlanVersion.version, PlanVersion.note, PlanVersion.plan)
+        .where(PlanVersion.id == plan_version_id)
+        .first()
+    )
+    if version is None:
+        raise ConditionFailed("计划不存在")
+    plan = await Plan.select(Plan.year, Plan.township).where(Plan.id == version["plan"]).first()
+    assert plan is not None
+    township = None
+    places: tuple[str, ...] = ()
+    if plan["township"] is not None:
+        row = await Township.select(Township.name).where(Township.id == plan["township"]).first()
+        township = row["name"] if row else ""
+        villages = await Village.select(Village.name).where(Village.township == plan["township"])
+        places = tuple(n for n in (township, *(v["name"] for v in villages)) if n)
+    items = await (
+        PlanItem.select(
+            PlanItem.quarter,
+            PlanItem.title,
+            PlanItem.workflow_key,
+            PlanItem.lead_unit,
+            PlanItem.suggestion,
+        )
+        .where(PlanItem.plan_version == plan_version_id)
+        .order_by(PlanItem.position)
+        .order_by(PlanItem.id)
+    )
+    if not items:
+        raise ConditionFailed("计划还没有议题：请先列入议题，再发布", missing=["items"])
+    ids = [i["suggestion"] for i in items if i["suggestion"] is not None]
+    references = (
+        {
+            r["id"]: r["reference"]
+            for r in await Suggestion.select(Suggestion.id, Suggestion.reference).where(
+                Suggestion.id.is_in(ids)
+            )
+        }
+        if ids
+        else {}
+    )
+    labels = {w.key: w.label for w in loaded()}
+    sheet = PlanSheet(
+        year=int(plan["year"]),
+        township=township,
+        version=int(version["version"]),
+        note=version["note"] or "",
+        items=tuple(
+            PlanLine(
+                quarter=int(i["quarter"]),
+                title=i["title"],
+                workflow=labels.get(i["workflow_key"], i["workflow_key"]),
+                lead_unit=i["lead_unit"],
+                suggestion_reference=references.get(i["suggestion"]),
+            )
+            for i in items
+        ),
+        place_names=places,
+    )
+    return plan_content(sheet, today)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 import hashlib
 import json
 from collections import OrderedDict
@@ -20,17 +22,24 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 from deliberation import chain, requirements
-from deliberation.changes import topic_change
+from deliberation.changes import plan_change, topic_change
 from deliberation.clock import china_today, chinese_date, utcnow
 from deliberation.context import current
 from deliberation.database import bound_engine, is_sqlite, write_transaction
 from deliberation.documents import board
 from deliberation.documents.content import (
+    COUNTY_NUMBER_PREFIX,
     KINDS,
     NOTICES,
+    PLAN_KINDS,
     Content,
+    Owner,
+    PlanOwner,
+    TopicOwner,
     document_content,
     document_number,
+    owner_of,
+    subject_label,
 )
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
@@ -40,12 +49,27 @@ from deliberation.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from deliberation.permissions import ROLE_ONLY, Action, Subject, allowed
+from deliberation.permissions import (
+    ROLE_ONLY,
+    Action,
+    PlanSubject,
+    Subject,
+    allowed,
+    allowed_plan,
+)
 from deliberation.pinning import workflow_of
 from deliberation.schemas import DocumentPage, DocumentRead
 from deliberation.search import normalise
 from deliberation.security import Principal
-from deliberation.tables import Account, Document, ProgressReport, ResolutionItem, Topic
+from deliberation.tables import (
+    Account,
+    Document,
+    Plan,
+    PlanVersion,
+    ProgressReport,
+    ResolutionItem,
+    Topic,
+)
 from deliberation.topics import topic_row, valid_id, visible_topic
 from deliberation.validation import check_date_range
 from deliberation.wording import zh
@@ -74,6 +98,12 @@ class Publishing:
     renderer: Renderer
     public_url: str
     default_posting_days: int = DEFAULT_POSTING_DAYS
+    county_number_prefix: str = COUNTY_NUMBER_PREFIX
+    """The county's 机关代字 on its documents' numbers (县政协协商〔2027〕1号)."""
+
+    def number(self, row: dict[str, Any], year: int, number: int) -> str:
+        """A document's number: its township's sequence, or the county's."""
+        return document_number(row["township_name"], year, number, self.county_number_prefix)
 
     def pdf_url(self, document_id: int) -> str:
         return f"{self.public_url}/api/v1/documents/{document_id}/pdf"
@@ -106,19 +136,26 @@ _COLUMNS = (
     Document.chain_seq,
     Document.chain_hash,
     Document.source_seq,
+    Document.plan_version,
+    Document.plan_version.plan.as_alias("plan_id"),
+    Document.plan_version.version.as_alias("plan_version_number"),
+    Document.plan_version.plan.year.as_alias("plan_year"),
 )
 
 
 def _read(row: dict[str, Any], publishing: Publishing, stale: bool = False) -> DocumentRead:
     number = None
     if row["number"] is not None:
-        number = document_number(row["township_name"], row["number_year"], row["number"])
+        number = publishing.number(row, row["number_year"], row["number"])
     return DocumentRead(
         id=row["id"],
         topic_id=row["topic"],
         topic_reference=row["topic_reference"],
         township_id=row["township"],
-        township_name=row["township_name"],
+        township_name=row["township_name"] or "",
+        plan_id=row["plan_id"],
+        plan_version=row["plan_version_number"],
+        plan_year=row["plan_year"],
         kind=row["kind"],
         kind_label=KINDS[row["kind"]],
         title=row["title"],
@@ -166,7 +203,15 @@ async def _own_document(principal: Principal, document_id: int, action: Action) 
     (403) first, then whether it is theirs to see (404), then the stage."""
     allowed(principal, action, ROLE_ONLY).check()
     row = await _row(principal, document_id)
-    topic = await topic_row(row["topic"])
+    owner = owner_of(row)
+    if isinstance(owner, PlanOwner):
+        # A plan's document is published with its plan (POST /api/v1/plans/{id}/publish)
+        # and revoked by whoever may publish the plan.
+        allowed_plan(principal, "plan.publish", PlanSubject(township_id=row["township"])).check()
+        if action == "document.publish":
+            raise TransitionNotAllowed("协商计划随计划一起发布：请发布计划")
+        return row
+    topic = await topic_row(owner.topic_id)
     allowed(principal, action, Subject.of_topic(topic), row["kind"]).check()
     return row
 
@@ -184,8 +229,8 @@ def _draft_job(content: Content, document_id: int, publishing: Publishing) -> Re
         context=context,
         qr_text=f"{verify_url}?draft=1",
         verify_label=zh(
-            "草稿 · 尚未发布,不具效力 · 议题 {reference}\n核验:{url}",
-            reference=content.context["reference"],
+            "草稿 · 尚未发布,不具效力 · {subject}\n核验:{url}",
+            subject=subject_label(content),
             url=verify_url,
         ),
         title=content.title,
@@ -213,14 +258,15 @@ async def create_document(
     is never served (``rendering``); it becomes a draft, with its PDF and its event on
     the chain, in one transaction, or is removed: a kill at any point leaves either
     nothing visible or a complete draft."""
-    if kind not in KINDS:
+    if kind not in KINDS or kind in PLAN_KINDS:
         raise ValidationFailed([{"field": "kind", "message": "没有这种文件"}])
     allowed(principal, "document.draft", ROLE_ONLY).check()
     topic = await topic_row(topic_id)
     allowed(principal, "document.draft", Subject.of_topic(topic), kind).check()
     now = now or utcnow()
-    source_seq = await _chain_position(topic_id)
-    content = await document_content(kind, topic_id, china_today(now))
+    owner = TopicOwner(topic_id)
+    source_seq = await _chain_position(owner)
+    content = await document_content(kind, owner, china_today(now))
     await _made_from(topic, kind)
     await sweep_unfinished(now)
     async with write_transaction():
@@ -263,6 +309,53 @@ async def create_document(
     return _read(await _row(principal, document_id), publishing)
 
 
+async def plan_document(
+    principal: Principal,
+    plan_version_id: int,
+    plan_id: int,
+    township_id: int | None,
+    posting_days: int | None,
+    publishing: Publishing,
+    *,
+    finish: Finish,
+    now: datetime | None = None,
+) -> int:
+    """Make and publish a plan version's notice (``annual_plan``) in one go: a plan has
+    no draft PDF (its draft is the version itself). The row exists while rendering but
+    is never served; it is published with ``finish``'s event on the plan's chain, or
+    removed."""
+    now = now or utcnow()
+    await sweep_unfinished(now)
+    async with write_transaction():
+        inserted = await Document.insert(
+            Document(
+                topic=None,
+                plan_version=plan_version_id,
+                township=township_id,
+                kind="annual_plan",
+                title="",
+                status=RENDERING,
+                content="{}",
+                search_text="",
+                pdf=b"",
+                sha256="",
+                size_bytes=0,
+                created_by=principal.id,
+                created_at=now,
+                revoke_reason="",
+            )
+        ).returning(Document.id)
+    document_id = int(inserted[0]["id"])
+    try:
+        row = await Document.select(*_COLUMNS).where(Document.id == document_id).first()
+        assert row is not None
+        await publish_owned(principal, dict(row), posting_days, publishing, now=now, finish=finish)
+    except BaseException:
+        await Document.delete().where(Document.id == document_id, Document.status == RENDERING)
+        raise
+    return document_id
+
+
 async def _made_from(topic: dict[str, Any], kind: str) -> None:
     """The record a document is made from (its declared ``requires``), met or 422
     ``condition_failed`` naming it and its rule (docs/workflows.md ``[[documents]]``)."""
@@ -278,8 +371,12 @@ async def _made_from(topic: dict[str, Any], kind: str) -> None:
         )
 
 
-async def _chain_position(topic_id: int) -> int:
-    row = await Topic.select(Topic.event_seq).where(Topic.id == topic_id).first()
+async def _chain_position(owner: Owner) -> int:
+    """How many events the owner's chain holds (the topic's, or the plan series')."""
+    if isinstance(owner, PlanOwner):
+        plan = await Plan.select(Plan.event_seq).where(Plan.id == owner.plan_id).first()
+        return int(plan["event_seq"]) if plan else 0
+    row = await Topic.select(Topic.event_seq).where(Topic.id == owner.topic_id).first()
     return int(row["event_seq"]) if row else 0
 
 
@@ -292,11 +389,11 @@ def _printed(content: Content) -> dict[str, Any]:
     return words
 
 
-async def _current_content(kind: str, topic_id: int, today: date) -> Content | None:
+async def _current_content(kind: str, owner: Owner, today: date) -> Content | None:
     """What the document would say if drafted now (None: it could not be drafted now,
     e.g. its results were all withdrawn)."""
     try:
-        return await document_content(kind, topic_id, today)
+        return await document_content(kind, owner, today)
     except ConditionFailed:
         return None
 
@@ -313,12 +410,12 @@ async def _stale_drafts(rows: list[dict[str, Any]]) -> set[int]:
             Document.id.is_in([d["id"] for d in drafts])
         )
     }
-    now_by_kind: dict[tuple[int, str], Content | None] = {}
+    now_by_kind: dict[tuple[Owner, str], Content | None] = {}
     stale = set()
     for draft in drafts:
-        key = (draft["topic"], draft["kind"])
+        key = (owner_of(draft), draft["kind"])
         if key not in now_by_kind:
-            now_by_kind[key] = await _current_content(draft["kind"], draft["topic"], today)
+            now_by_kind[key] = await _current_content(draft["kind"], key[0], today)
         current = now_by_kind[key]
         if current is None or _printed(current) != _printed(stored[draft["id"]]):
             stale.add(draft["id"])
@@ -336,9 +433,20 @@ async def sweep_unfinished(now: datetime | None = None) -> int:
     return len(removed)
 
 
-async def _peek_number(township_id: int, year: int) -> int:
+async def _peek_number(township_id: int | None, year: int) -> int:
     """The number the next published notice of the township and year would take. It
-    is only taken by the publish that commits with it (:func:`_take_number`)."""
+    is only taken by the publish that commits with it (:func:`_take_number`). The
+    county's documents (no township) have their own sequence."""
+    if township_id is None:
+        await Document.raw(
+            "INSERT INTO county_document_counter (year, last_number) VALUES ({}, 0) "
+            "ON CONFLICT (year) DO NOTHING",
+            year,
+        )
+        rows = await Document.raw(
+            "SELECT last_number FROM county_document_counter WHERE year = {}", year
+        )
+        return int(rows[0]["last_number"]) + 1
     await Document.raw(
         "INSERT INTO document_counter (township, year, last_number) VALUES ({}, {}, 0) "
         "ON CONFLICT (township, year) DO NOTHING",
@@ -353,9 +461,18 @@ async def _peek_number(township_id: int, year: int) -> int:
     return int(rows[0]["last_number"]) + 1
 
 
-async def _take_number(township_id: int, year: int, number: int) -> bool:
+async def _take_number(township_id: int | None, year: int, number: int) -> bool:
     """Take ``number`` inside the publishing transaction, if nobody took it first (the
     row lock makes a concurrent publish wait, then find the counter moved)."""
+    if township_id is None:
+        rows = await Document.raw(
+            "UPDATE county_document_counter SET last_number = {} "
+            "WHERE year = {} AND last_number = {} RETURNING last_number",
+            number,
+            year,
+            number - 1,
+        )
+        return bool(rows)
     rows = await Document.raw(
         "UPDATE document_counter SET last_number = {} "
         "WHERE township = {} AND year = {} AND last_number = {} RETURNING last_number",
@@ -417,7 +534,7 @@ async def publish_preview(
     number_text = None
     if row["kind"] in NOTICES:
         number = await _peek_number(row["township"], today.year)
-        number_text = document_number(row["township_name"], today.year, number)
+        number_text = publishing.number(row, today.year, number)
     posting = zh(
         "{period}({days}个工作日)",
         period=posting_period(today, deadline.day, deadline.provisional),
@@ -448,6 +565,28 @@ async def publish_document(
     row = await _own_document(principal, document_id, "document.publish")
     if row["status"] != "draft":
         raise TransitionNotAllowed(zh("只有草稿可以发布:此文件") + STATUS_LABELS[row["status"]])
+    await publish_owned(principal, row, posting_days, publishing, now=now)
+    return _read(await _row(principal, document_id), publishing)
+
+
+Finish = Callable[[Any, int, list[int]], Awaitable[chain.Event]]
+"""Appends the event that publishes an owner's document, inside its unit of work: given
+the change, the document's id and the ids of the documents it supersedes."""
+
+
+async def publish_owned(
+    principal: Principal,
+    row: dict[str, Any],
+    posting_days: int | None,
+    publishing: Publishing,
+    *,
+    now: datetime | None = None,
+    finish: Finish | None = None,
+) -> None:
+    """Publish the document ``row`` (a draft, or a plan's document still ``rendering``):
+    number, render and commit, again with the next number if another publish took it.
+    ``finish`` appends the owner's own event (a plan's ``plan.published``) instead of
+    ``document.published``."""
     now = now or utcnow()
     today = china_today(now)
     days = posting_days or publishing.default_posting_days
@@ -459,29 +598,29 @@ async def publish_document(
             if content.kind in NOTICES:
                 number = await _peek_number(row["township"], today.year)
             pdf = await publishing.renderer.render(
-                _final_job(content, document_id, publishing, today, deadline, days, row, number)
+                _final_job(content, row["id"], publishing, today, deadline, days, row, number)
             )
             try:
                 await _publish(
-                    principal, row, content, pdf, number, today, deadline, now, publishing
+                    principal, row, content, pdf, number, today, deadline, now, publishing, finish
                 )
             except (_NumberTaken, _RecordChanged):
                 continue
-            return _read(await _row(principal, document_id), publishing)
+            return
     raise TransitionNotAllowed("同时发布的文件较多，编号未能取得，请稍后再试")
 
 
-def _turn(township_id: int) -> asyncio.Lock:
-    """The township's publishing turn in this application: a number is peeked,
-    rendered into the PDF and taken by one publish at a time."""
-    turns: dict[int, asyncio.Lock] = current().kept("documents.turns", dict)
+def _turn(township_id: int | None) -> asyncio.Lock:
+    """The township's (or the county's) publishing turn in this application: a number
+    is peeked, rendered into the PDF and taken by one publish at a time."""
+    turns: dict[int | None, asyncio.Lock] = current().kept("documents.turns", dict)
     return turns.setdefault(township_id, asyncio.Lock())
 
 
 async def _publishable_content(row: dict[str, Any], today: date | None = None) -> Content:
     """The document's words from the record as it is now; refused when there is
     nothing to publish (a feedback report before any progress was reported)."""
-    content = await document_content(row["kind"], row["topic"], today or china_today())
+    content = await document_content(row["kind"], owner_of(row), today or china_today())
     if row["kind"] == "feedback_report" and not await _any_progress(row["topic"]):
         raise ConditionFailed(
             "还没有任何事项报告落实进展，落实情况通报无可通报，不能发布：请先报告进展",
@@ -518,21 +657,47 @@ def _final_job(
     if content.kind != "minutes":
         context["date_text"] = chinese_date(today)
     if number is not None:
-        context["number_text"] = document_number(row["township_name"], today.year, number)
+        context["number_text"] = publishing.number(row, today.year, number)
     verify_url = publishing.verify_url(document_id)
     return RenderJob(
         template=content.template,
         context=context,
         qr_text=verify_url,
         verify_label=zh(
-            "扫码核验真伪 · 议题 {reference}\n{url}",
-            reference=content.context["reference"],
+            "扫码核验真伪 · {subject}\n{url}",
+            subject=subject_label(content),
             url=verify_url,
         ),
         title=content.title,
         author=content.issuer,
         pdf_a=True,
     )
+
+
+def _owner_change(
+    principal: Principal, owner: Owner, action: Action, kind: str
+) -> AbstractAsyncContextManager[Any]:
+    """The owner's unit of work: the topic's, or the plan series' (publishing a plan's
+    document is publishing the plan)."""
+    if isinstance(owner, PlanOwner):
+        status = "draft" if action == "document.publish" else None
+        return plan_change(principal, owner.plan_id, "plan.publish", status=status)
+    return topic_change(principal, owner.topic_id, action, kind)
+
+
+def _same_owner(owner: Owner) -> Any:
+    """The documents a new one of the same kind supersedes: the topic's, or those of
+    every version of the plan (v2's notice replaces v1's)."""
+    if isinstance(owner, PlanOwner):
+        versions = PlanVersion.select(PlanVersion.id).where(PlanVersion.plan == owner.plan_id)
+        return Document.plan_version.is_in(versions)
+    return Document.topic == owner.topic_id
+
+
+async def _chain_head(owner: Owner) -> tuple[int, str]:
+    if isinstance(owner, PlanOwner):
+        return await chain.head(owner.plan_id, chain.PLAN)
+    return await chain.head(owner.topic_id)
 
 
 async def _publish(
@@ -545,12 +710,13 @@ async def _publish(
     deadline: Any,
     now: datetime,
     publishing: Publishing,
+    finish: Finish | None = None,
 ) -> None:
-    document_id, topic_id = row["id"], row["topic"]
-    # Publishes of one topic's documents take turns on the topic's lock, and the policy
-    # decides again on the locked row (the stage may have moved on while rendering).
-    async with topic_change(principal, topic_id, "document.publish", row["kind"]) as change:
-        current = await _current_content(content.kind, topic_id, today)
+    document_id, owner = row["id"], owner_of(row)
+    # Publishes of one owner's documents take turns on its lock, and the policy decides
+    # again on the locked row (the stage may have moved on while rendering).
+    async with _owner_change(principal, owner, "document.publish", row["kind"]) as change:
+        current = await _current_content(content.kind, owner, today)
         if current is None or _printed(current) != _printed(content):
             raise _RecordChanged()
         if number is not None and not await _take_number(row["township"], today.year, number):
@@ -564,7 +730,7 @@ async def _publish(
                 }
             )
             .where(
-                Document.topic == topic_id,
+                _same_owner(owner),
                 Document.kind == row["kind"],
                 Document.status == "published",
             )
@@ -577,7 +743,7 @@ async def _publish(
                     Document.title: content.title,
                     Document.content: _content_json(content),
                     Document.search_text: normalise(content.text),
-                    Document.source_seq: await _chain_position(topic_id),
+                    Document.source_seq: await _chain_position(owner),
                     Document.pdf: pdf,
                     Document.sha256: hashlib.sha256(pdf).hexdigest(),
                     Document.size_bytes: len(pdf),
@@ -590,34 +756,37 @@ async def _publish(
                     Document.posting_provisional: deadline.provisional,
                 }
             )
-            .where(Document.id == document_id, Document.status == "draft")
+            .where(Document.id == document_id, Document.status == row["status"])
             .returning(Document.id)
         )
         if not updated:
             raise TransitionNotAllowed("此文件已被他人发布或处理，请刷新后再试")
-        verify_url = publishing.verify_url(document_id)
-        event = await change.vouched(
-            "document.published",
-            "document",
-            document_id,
-            also=tuple(("document", r["id"]) for r in superseded),
-            now=now,
-            # What the webhooks are told besides the topic (outbox "document.published").
-            extra={
-                "document_id": document_id,
-                "kind": row["kind"],
-                "kind_label": KINDS[row["kind"]],
-                "document_title": content.title,
-                "number": document_number(row["township_name"], today.year, number)
-                if number is not None
-                else None,
-                "verify_url": verify_url,
-                "pdf_url": publishing.pdf_url(document_id),
-                "posting_ends_on": deadline.day.isoformat(),
-            },
-        )
+        if finish is not None:
+            event = await finish(change, document_id, [r["id"] for r in superseded])
+        else:
+            verify_url = publishing.verify_url(document_id)
+            event = await change.vouched(
+                "document.published",
+                "document",
+                document_id,
+                also=tuple(("document", r["id"]) for r in superseded),
+                now=now,
+                # What the webhooks are told besides the topic (outbox "document.published").
+                extra={
+                    "document_id": document_id,
+                    "kind": row["kind"],
+                    "kind_label": KINDS[row["kind"]],
+                    "document_title": content.title,
+                    "number": publishing.number(row, today.year, number)
+                    if number is not None
+                    else None,
+                    "verify_url": verify_url,
+                    "pdf_url": publishing.pdf_url(document_id),
+                    "posting_ends_on": deadline.day.isoformat(),
+                },
+            )
         # The chain head this document was issued at, for its verification page.
-        seq, head_hash = await chain.head(topic_id)
+        seq, head_hash = await _chain_head(owner)
         assert seq == event.seq
         await Document.update({Document.chain_seq: seq, Document.chain_hash: head_hash}).where(
             Document.id == document_id
@@ -647,7 +816,8 @@ async def revoke_document(
     now: datetime | None = None,
 ) -> DocumentRead:
     row = await _revocable_row(principal, document_id)
-    async with topic_change(principal, row["topic"], "document.revoke", row["kind"]) as change:
+    owner = owner_of(row)
+    async with _owner_change(principal, owner, "document.revoke", row["kind"]) as change:
         updated = (
             await Document.update(
                 {

@@ -11,6 +11,7 @@ from api.pages.notices import NoticeBoardController
 from api.pages.open_data import OpenDataController
 from api.pages.session import SessionController
 from api.pages.statistics import StatisticsPageController
+from api.pages.suggestions import SuggestionPageController
 from api.pages.topic import TopicPageController
 from api.pages.workflows import WorkflowPageController
 
@@ -24,6 +25,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     StatisticsPageController,
     OpenDataController,
     WorkflowPageController,
+    SuggestionPageController,
 ]
 
 __all__ = ["PAGE_HANDLERS"]

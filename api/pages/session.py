@@ -15,6 +15,7 @@ from api.auth import session_principal
 from api.dependencies import CurrentPublishing
 from api.forms import FormData, parse_form
 from api.middleware import client_of
+from api.pages.suggestions import my_suggestions
 from api.pages.signin import (
     CSRF_COOKIE,
     HOMES,
@@ -204,6 +205,8 @@ class SessionController(PageController):
                 "list_title": list_title(mine),
                 # A village's list is short: tabs are enough.
                 "state_filter": mine.village_id is None,
+                # 我的建议: filed or supported, with how far it got (issue 27).
+                "suggestions": await my_suggestions(principal),
             },
         )
 

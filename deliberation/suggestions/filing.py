@@ -20,10 +20,10 @@ from typing import Any
 
 from deliberation import changes, chain, throttle
 from deliberation.clock import china_today, utcnow
-from deliberation.database import write_transaction
 from deliberation.errors import RateLimited, ValidationFailed
 from deliberation.masking import FULL_WIDTH, mask_fields
-from deliberation.permissions import SuggestionSubject, allowed
+from deliberation.owned_records import content_of as owned_content
+from deliberation.permissions import SuggestionSubject, allowed_suggestion
 from deliberation.search import count_suggestion_grams, title_grams
 from deliberation.security import Principal
 from deliberation.suggestions.schemas import (
@@ -36,6 +36,7 @@ from deliberation.tables import (
     Suggestion,
     SuggestionCounter,
     SuggestionRevision,
+    SuggestionSupport,
     Village,
 )
 
@@ -162,10 +163,8 @@ async def file_suggestion(
     if errors:
         raise ValidationFailed(errors)
     township_id = village["township"] if village else (principal and principal.township_id)
-    subject = SuggestionSubject(
-        township_id=township_id, village_id=data.village_id, status=None, filed_by=None
-    )
-    allowed(principal, "suggestion.file", subject).check()
+    subject = SuggestionSubject.place(township_id, data.village_id)
+    allowed_suggestion(principal, "suggestion.file", subject).check()
     assert township_id is not None  # the policy lets no one file outside a township
     if principal is not None and principal.role != "staff":
         account = await Account.select(Account.display_name).where(Account.id == principal.id)
@@ -176,7 +175,7 @@ async def file_suggestion(
     now = now or utcnow()
     client = client[:64]
     grams = title_grams(public["title"])
-    async with write_transaction():
+    async with changes.suggestion_filed(principal) as change:
         if principal is None:
             await throttle.serialise(f"suggest:client:{client}", f"suggest:phone:{digest}")
             anonymous = Suggestion.filed_by.is_null() & Suggestion.entered_by.is_null()
@@ -220,15 +219,46 @@ async def file_suggestion(
             "client": client,
             "status": "pending",
             "title_grams": grams,
-            "event_seq": 0,
+            "event_seq": 1,
             "created_at": now,
             "updated_at": now,
         }
         inserted = await Suggestion.insert(Suggestion(**row)).returning(Suggestion.id)
-        row["id"] = inserted[0]["id"]
+        row["id"] = suggestion_id = inserted[0]["id"]
         await count_suggestion_grams(township_id, grams.split())
-        standing = STANDING.get(principal.role, "villager") if principal else "villager"
-        await changes.suggestion_filed(principal, row, standing=standing, now=now)
+        change.owner = row
+        role = principal.role if principal is not None and not on_behalf else "villager"
+        await change.started(
+            "suggestion.filed",
+            "suggestion",
+            suggestion_id,
+            to_state="pending",
+            now=now,
+            told={"filed_by_role": role},
+        )
+        # The filer's own support: counted toward the village's rules as any other
+        # (deliberation/suggestions/threshold.py decides what counts toward which).
+        support = await SuggestionSupport.insert(
+            SuggestionSupport(
+                suggestion=suggestion_id,
+                kind="filer",
+                account=row["filed_by"],
+                standing=STANDING.get(role, "villager"),
+                names="[]",
+                headcount=1,
+                sheet_note="",
+                entered_by=row["entered_by"],
+                created_at=now,
+            )
+        ).returning(SuggestionSupport.id)
+        await change.vouched(
+            "support.added",
+            "suggestion_support",
+            support[0]["id"],
+            from_state="pending",
+            to_state="pending",
+            now=now,
+        )
     return SuggestionCreated(id=row["id"], reference=reference, status="pending")
 
 
@@ -250,7 +280,8 @@ async def correct_suggestion(
     reason = data.reason.strip()
     now = now or utcnow()
     async with changes.suggestion_change(principal, suggestion_id, "suggestion.correct") as change:
-        row = change.suggestion
+        row = change.owner
+        before = owned_content("suggestion", row)
         name = row["submitter_name"]
         if row["filed_by"] is not None:
             account = await Account.select(Account.display_name).where(
@@ -288,4 +319,13 @@ async def correct_suggestion(
         if "content" in public:
             values[Suggestion.public_content] = public["content"]
         await Suggestion.update(values).where(Suggestion.id == suggestion_id)
-        await change.corrected(comment=reason, now=now)
+        await change.vouched(
+            "suggestion.corrected",
+            "suggestion",
+            suggestion_id,
+            before=before,
+            comment=reason,
+            from_state=row["status"],
+            to_state=row["status"],
+            now=now,
+        )

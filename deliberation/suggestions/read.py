@@ -17,8 +17,16 @@ from piccolo.columns.combination import WhereRaw
 from deliberation.database import is_sqlite
 from deliberation.errors import NotFound, ValidationFailed
 from deliberation.masking import mask_fields
-from deliberation.permissions import SuggestionSubject, allowed, scope
-from deliberation.scoping import suggestion_conditions
+from deliberation.permissions import (
+    SCREENED_STATUSES,
+    SUGGESTION_STATUS_LABELS,
+    SUGGESTION_STATUSES,
+    Scope,
+    SuggestionSubject,
+    allowed_suggestion,
+    scope,
+)
+from deliberation.scoping import township_conditions
 from deliberation.search import normalise
 from deliberation.security import Principal
 from deliberation.suggestions.schemas import (
@@ -33,15 +41,6 @@ from deliberation.suggestions.schemas import (
 )
 from deliberation.tables import Account, Suggestion, SuggestionEvent, SuggestionSupport
 
-STATUSES = ("pending", "must_list", "accepted", "merged", "declined")
-STATUS_LABELS = {
-    "pending": "待附议",
-    "must_list": "须列入议题",
-    "accepted": "已转为议题",
-    "merged": "已合并",
-    "declined": "未采纳",
-}
-SCREENED = ("accepted", "merged", "declined")
 
 PUBLIC_COLUMNS = (
     Suggestion.id,
@@ -66,17 +65,29 @@ NOT_FOUND = "建议不存在"
 
 
 def subject_of(row: dict[str, Any]) -> SuggestionSubject:
-    return SuggestionSubject(
-        township_id=row["township"],
-        village_id=row["village"],
-        status=row["status"],
-        filed_by=row["filed_by"],
+    return SuggestionSubject.of_suggestion(row)
+
+
+def suggestion_conditions(seen: Scope, township_id: int | None) -> list[Any]:
+    """Conditions on :class:`Suggestion` for the rows of a ``suggestion.list`` scope
+    (of ``township_id`` if named, which the scope covers)."""
+    conditions: list[Any] = (
+        [Suggestion.township == township_id]
+        if township_id is not None
+        else township_conditions(seen, Suggestion.township)
     )
+    if seen.village_id is not None:
+        conditions.append(
+            (Suggestion.village == seen.village_id) | Suggestion.village.is_null()
+        )
+    if seen.screened_only:
+        conditions.append(Suggestion.status.is_in(list(SCREENED_STATUSES)))
+    return conditions
 
 
 def view_of(principal: Principal | None, row: dict[str, Any]) -> View | None:
     """How much of the suggestion the caller reads; None: not at all (404)."""
-    decision = allowed(principal, "suggestion.read", subject_of(row))
+    decision = allowed_suggestion(principal, "suggestion.read", subject_of(row))
     if not decision:
         return None
     view = decision.view
@@ -93,11 +104,11 @@ async def _supports(ids: list[int]) -> dict[int, tuple[int, int]]:
     if not ids:
         return counts
     rows = await SuggestionSupport.select(
-        SuggestionSupport.suggestion, SuggestionSupport.standing, SuggestionSupport.count
+        SuggestionSupport.suggestion, SuggestionSupport.standing, SuggestionSupport.headcount
     ).where(SuggestionSupport.suggestion.is_in(ids))
     for row in rows:
         total, representatives = counts[row["suggestion"]]
-        n = int(row["count"])
+        n = int(row["headcount"])
         counts[row["suggestion"]] = (
             total + n,
             representatives + (n if row["standing"] == "representative" else 0),
@@ -114,7 +125,7 @@ def suggestion_read(row: dict[str, Any], view: View, supports: tuple[int, int]) 
         title=row["public_title"],
         content=row["public_content"],
         status=row["status"],
-        status_label=STATUS_LABELS.get(row["status"], row["status"]),
+        status_label=SUGGESTION_STATUS_LABELS.get(row["status"], row["status"]),
         supports=supports[0],
         supports_representatives=supports[1],
         screening_due_on=row["screening_due_on"],
@@ -196,16 +207,16 @@ async def list_suggestions(
 ) -> SuggestionPage:
     """Suggestions the caller may list, the latest changed first: the public screened
     ones of every township (or of ``township_id``); members those of their scope."""
-    if status is not None and status not in STATUSES:
+    if status is not None and status not in SUGGESTION_STATUSES:
         raise ValidationFailed(
-            [{"field": "status", "message": f"可选的状态：{'、'.join(STATUSES)}"}]
+            [{"field": "status", "message": f"可选的状态：{'、'.join(SUGGESTION_STATUSES)}"}]
         )
     if mine and principal is None:
         raise ValidationFailed([{"field": "mine", "message": "登录后才能查看自己提出的建议"}])
     seen = scope(principal, "suggestion.list").check()
     if township_id is not None and not seen.covers(township_id):
         seen = scope(None, "suggestion.list")  # another township: what the public sees
-    conditions: list[Any] = await suggestion_conditions(seen, township_id)
+    conditions: list[Any] = suggestion_conditions(seen, township_id)
     if village_id is not None:
         conditions.append(Suggestion.village == village_id)
     if status is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 from deliberation.database import is_sqlite
-from deliberation.permissions import Subject, allowed
+from deliberation.permissions import Subject, allowed, allowed_suggestion
 from deliberation.pinning import terminal_states, workflow_of
 from deliberation.search import bigrams, normalise, rarest
 from deliberation.security import Principal
@@ -83,7 +83,7 @@ async def similar(
     suggestions: list[SimilarSuggestion] = []
     for row in rows:
         score = dice(own, set(row["title_grams"].split()))
-        if score >= THRESHOLD and allowed(principal, "suggestion.read", subject_of(row)):
+        if score >= THRESHOLD and allowed_suggestion(principal, "suggestion.read", subject_of(row)):
             suggestions.append(
                 SimilarSuggestion(
                     id=row["id"],

@@ -172,6 +172,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     TransitionNotAllowed,
     AlreadyUrged,
     AlreadySupported,
+    SuggestionScreened,
     WorkflowUnavailable,
     StageClosed,
     PayloadTooLarge,

@@ -919,6 +919,9 @@ EventType = Literal[
     "deadline.due_soon",
     "deadline.overdue",
     "topic.urged",
+    "suggestion.filed",
+    "suggestion.must_list",
+    "suggestion.screened",
 ]
 WebhookFormat = Literal["generic", "wecom"]
 
@@ -931,7 +934,7 @@ so the OpenAPI document says it too."""
 class WebhookCreate(Input):
     target_url: WebhookTarget
     format: WebhookFormat = "generic"
-    events: Annotated[list[EventType], Meta(min_length=1, max_length=6)] | None = None
+    events: Annotated[list[EventType], Meta(min_length=1, max_length=10)] | None = None
     """Default: every event type."""
     digest: bool = False
     """One message a day with everything instead of one per event."""

@@ -16,6 +16,7 @@ from api.controllers.plans import PlanController
 from api.controllers.record_routes import RECORD_ROUTES
 from api.controllers.records import CorrectionController, RecordController, TopicRecordsController
 from api.controllers.statistics import ledger_workbook, year_figures
+from api.controllers.suggestion_screening import SuggestionScreeningController
 from api.controllers.suggestions import SuggestionController
 from api.controllers.topics import TopicController, county_view, list_overdue
 from api.controllers.verify import VerifyController
@@ -33,7 +34,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     TownshipController,
     VillageController,
     TopicController,
-
+    SuggestionScreeningController,
     list_overdue,
     county_view,
     year_figures,

@@ -29,6 +29,7 @@ from deliberation.database import bound_engine, write_transaction
 from deliberation.deadlines import refresh_due
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.outbox import record_event, topic_data
+from deliberation.permissions import SUGGESTION_STATUS_LABELS
 from deliberation.pinning import loaded, terminal_states, timed_states, workflow_of
 from deliberation.tables import Delivery, OutboxEvent, Suggestion, Topic, Webhook
 from deliberation.workdays import WorkingDays, working_days
@@ -177,6 +178,8 @@ async def _remind_screening(suggestion: dict[str, Any], kind: str, now: datetime
                 "subject": "suggestion",
                 "suggestion_id": suggestion["id"],
                 "reference": suggestion["reference"],
+                "status": "must_list",
+                "state_label": SUGGESTION_STATUS_LABELS["must_list"],
                 "village": suggestion["village"],
                 "due_on": suggestion["screening_due_on"].isoformat(),
                 "due_label": SCREENING_LABEL,

@@ -28,7 +28,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from deliberation.masking import mask
 from msgspec import Meta, Struct
 
 from deliberation import chain, topics
@@ -41,7 +40,7 @@ from deliberation.changes import (
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
 from deliberation.errors import ConditionFailed, Forbidden, NotFound, ValidationFailed
-from deliberation.offerings import check_opening
+from deliberation.masking import mask
 from deliberation.permissions import Subject, allowed, allowed_suggestion
 from deliberation.pinning import pin
 from deliberation.schemas import Comment, Id, Input
@@ -253,7 +252,6 @@ async def _accept(
             "请选择其他流程，或请该村（社区）村干部提出",
             openers=list(workflow.openers),
         )
-    await check_opening(principal, workflow, suggestion["village"])
     source = await chain.link(chain.SUGGESTION, suggestion["id"])
     topic = await topics.insert_topic(
         principal,
@@ -328,7 +326,7 @@ def _carried(
         if account in already:
             return None
         already.add(account)
-    kind, names, count = support["kind"], support["names"], support["count"]
+    kind, names, count = support["kind"], support["names"], support["headcount"]
     if kind == "filer":
         kind = "account" if account is not None else "paper"
         if account is None:
@@ -340,7 +338,7 @@ def _carried(
         account=account,
         standing=support["standing"],
         names=names,
-        count=count,
+        headcount=count,
         sheet_note=f"合并自村民建议 {suggestion['reference']}",
         entered_by=support["entered_by"],
         created_at=support["created_at"],

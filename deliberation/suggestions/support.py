@@ -96,7 +96,7 @@ async def support(principal: Principal, suggestion_id: int, data: SupportCreate)
                 account=None,
                 standing="villager",
                 names=json.dumps(names, ensure_ascii=False),
-                count=len(names),
+                headcount=len(names),
                 sheet_note=data.sheet_note.strip(),
                 entered_by=principal.id,
                 created_at=now,
@@ -113,7 +113,7 @@ async def support(principal: Principal, suggestion_id: int, data: SupportCreate)
                 account=principal.id,
                 standing=STANDINGS.get(principal.role, "villager"),
                 names="[]",
-                count=1,
+                headcount=1,
                 sheet_note="",
                 entered_by=None,
                 created_at=now,
@@ -134,20 +134,27 @@ def _names(names: list[str]) -> list[str]:
     return cleaned
 
 
-async def tally_of(suggestion_id: int) -> threshold.Tally:
-    """The suggestion's supports as the rules count them (read inside the transaction)."""
+async def tally_of(suggestion: dict[str, Any]) -> threshold.Tally:
+    """The suggestion's supports as the rules count them (read inside the transaction).
+    A villager who filed without an account (or whom the office filed for) is one
+    villager, whether or not a filer's support row stands for them."""
     rows = await SuggestionSupport.select(
-        SuggestionSupport.standing, SuggestionSupport.account, SuggestionSupport.count
-    ).where(SuggestionSupport.suggestion == suggestion_id)
+        SuggestionSupport.kind,
+        SuggestionSupport.standing,
+        SuggestionSupport.account,
+        SuggestionSupport.headcount,
+    ).where(SuggestionSupport.suggestion == suggestion["id"])
     representatives: set[int] = set()
     villagers = liaisons = 0
     for row in rows:
         if row["standing"] == "liaison":
-            liaisons += int(row["count"])
+            liaisons += int(row["headcount"])
             continue
         if row["standing"] == "representative" and row["account"] is not None:
             representatives.add(row["account"])
-        villagers += int(row["count"])
+        villagers += int(row["headcount"])
+    if suggestion["filed_by"] is None and not any(r["kind"] == "filer" for r in rows):
+        villagers += 1
     return threshold.Tally(
         representatives=len(representatives), villagers=villagers, liaisons=liaisons
     )
@@ -190,7 +197,7 @@ async def recount(change: OwnedChange, now: datetime) -> SupportRead:
     """Count the locked suggestion's supports again; the first time a rule holds, it must
     be listed (see the module). The tally as it stands afterwards."""
     suggestion = change.owner
-    tally = await tally_of(suggestion["id"])
+    tally = await tally_of(suggestion)
     settings = await settings_of(suggestion)
     if suggestion["status"] == "pending":
         hit = threshold.reached(tally, settings)

@@ -54,7 +54,7 @@ class SuggestionController(Controller):
         village_id: IdParameter = None,
         status: Annotated[str | None, QueryParameter(max_length=20)] = None,
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        mine: bool = False,
+        mine: Annotated[bool, QueryParameter()] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
     ) -> SuggestionPage:

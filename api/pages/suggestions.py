@@ -18,6 +18,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from api.errors import STATUS_OF_CODE
 from api.forms import FormData, max_lengths, parse_form
 from api.middleware import client_of
 from api.pages.signin import PageController, SignedIn, Visitor
@@ -25,7 +26,7 @@ from deliberation import accounts, offerings
 from deliberation.clock import china_date, china_today
 from deliberation.deadlines import TimeLeft, time_left
 from deliberation.errors import DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
-from deliberation.permissions import Subject, allowed
+from deliberation.permissions import SUGGESTION_STATUS_LABELS, Subject, allowed, allowed_suggestion
 from deliberation.security import Principal
 from deliberation.suggestions import filing, read, screening, similar, support, threshold
 from deliberation.suggestions.schemas import SuggestionCreate, SuggestionPatch, SuggestionRead
@@ -187,6 +188,15 @@ async def _references(ids: set[int]) -> dict[int, str]:
     return {r["id"]: r["reference"] for r in rows}
 
 
+async def _row(suggestion_id: int) -> dict[str, Any]:
+    """The suggestion's public columns (its place, status and filer), for the tally and
+    the policy, once the caller was found to read it."""
+    row = await Suggestion.select(*read.PUBLIC_COLUMNS).where(Suggestion.id == suggestion_id).first()
+    if row is None:
+        raise NotFound(read.NOT_FOUND)
+    return dict(row)
+
+
 async def _township_grounds(township_id: int) -> list[str]:
     row = await Township.select(Township.decline_grounds).where(Township.id == township_id).first()
     return threshold.decline_grounds(row["decline_grounds"] if row else None)
@@ -197,15 +207,10 @@ async def _page_context(
 ) -> dict[str, Any]:
     suggestion = await read.get_suggestion(visitor, suggestion_id)
     events = await read.list_events(visitor, suggestion_id)
-    row = {
-        "township": suggestion.township_id,
-        "village": suggestion.village_id,
-        "status": suggestion.status,
-        "filed_by": None,
-    }
+    row = await _row(suggestion_id)
     subject = read.subject_of(row)
     may = {
-        action: bool(allowed(visitor, action, subject))
+        action: bool(allowed_suggestion(visitor, action, subject))
         for action in (
             "suggestion.support",
             "suggestion.enter_supports",
@@ -213,7 +218,7 @@ async def _page_context(
             "suggestion.correct",
         )
     } if visitor is not None else {}
-    tally = await support.tally_of(suggestion_id)
+    tally = await support.tally_of(row)
     rules = await support.settings_of(row)
     screened = (await _screenings([suggestion_id])).get(suggestion_id)
     topics = await topic_links(
@@ -232,7 +237,7 @@ async def _page_context(
             {
                 "when": e.created_at,
                 "what": EVENT_LABELS.get(e.kind, e.kind),
-                "to_label": read.STATUS_LABELS.get(e.to_state, e.to_state),
+                "to_label": SUGGESTION_STATUS_LABELS.get(e.to_state, e.to_state),
                 "comment": e.comment,
             }
             for e in events
@@ -283,7 +288,7 @@ async def _suggestion_page(
 
 
 def _refused_status(refused: DomainError) -> int:
-    return int(getattr(refused, "status_code", 400))
+    return STATUS_OF_CODE.get(refused.code, 400)
 
 
 async def _target_of(text: str) -> dict[str, int] | None:
@@ -350,8 +355,8 @@ async def my_suggestions(principal: Principal) -> list[MySuggestion]:
     screened = await _screenings([s.id for s in filed + supported])
     found: list[MySuggestion] = []
     for s, own in [*((s, True) for s in filed), *((s, False) for s in supported)]:
-        row = {"township": s.township_id, "village": s.village_id}
-        tally = await support.tally_of(s.id)
+        row = await _row(s.id)
+        tally = await support.tally_of(row)
         rules = await support.settings_of(row)
         done = screened.get(s.id)
         on = (

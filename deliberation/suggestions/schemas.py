@@ -124,7 +124,7 @@ class SuggestionPage(Struct, kw_only=True):
     offset: int
 
 
-class SuggestionPatch(Input):
+class SuggestionPatch(Input, kw_only=True):
     """``PATCH /api/v1/suggestions/{id}`` (township staff): the public text corrected
     where masking missed something or masked too much; masked again before it is kept."""
 

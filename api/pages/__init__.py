@@ -9,6 +9,7 @@ from api.pages.county import CountyPageController
 from api.pages.new_topic import NewTopicPageController
 from api.pages.notices import NoticeBoardController
 from api.pages.open_data import OpenDataController
+from api.pages.plans import PlanPageController
 from api.pages.session import SessionController
 from api.pages.statistics import StatisticsPageController
 from api.pages.suggestions import SuggestionPageController
@@ -26,6 +27,7 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     OpenDataController,
     WorkflowPageController,
     SuggestionPageController,
+    PlanPageController,
 ]
 
 __all__ = ["PAGE_HANDLERS"]

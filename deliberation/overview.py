@@ -239,9 +239,9 @@ async def topic_sources(topic_id: int) -> list[Source]:
         PlanItem.suggestion,
         PlanItem.topic,
         PlanItem.quarter,
-        PlanItem.plan_version.plan.year.as_alias("year"),
+        PlanItem.plan_version._.plan._.year.as_alias("year"),
     ).where(
-        (PlanItem.plan_version.status == "published")
+        (PlanItem.plan_version._.status == "published")
         & (PlanItem.suggestion.is_in(ids) | (PlanItem.topic == topic_id))
     ):
         key = r["suggestion"] if r["suggestion"] in tallies else ids[0]

@@ -15,7 +15,6 @@ from api.auth import session_principal
 from api.dependencies import CurrentPublishing
 from api.forms import FormData, parse_form
 from api.middleware import client_of
-from api.pages.suggestions import my_suggestions
 from api.pages.signin import (
     CSRF_COOKIE,
     HOMES,
@@ -27,6 +26,7 @@ from api.pages.signin import (
     safe_next,
     secure_cookies,
 )
+from api.pages.suggestions import my_suggestions
 from deliberation import accounts, deadlines, documents, security_log
 from deliberation.errors import RateLimited, Unauthenticated, ValidationFailed
 from deliberation.overview import TABS, by_state, in_tab, my_topics

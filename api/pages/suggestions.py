@@ -13,7 +13,6 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-
 from litestar import Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -66,7 +65,9 @@ DONE = {
 def _problems(refused: ValidationFailed) -> dict[str, str]:
     found: dict[str, str] = {}
     for error in refused.errors:
-        found[error["field"]] = "；".join(filter(None, (found.get(error["field"]), error["message"])))
+        found[error["field"]] = "；".join(
+            filter(None, (found.get(error["field"]), error["message"]))
+        )
     return found
 
 
@@ -91,16 +92,18 @@ async def _new_form(
     fixed: int | None = None,
 ) -> Template:
     places = await _places()
-    fixed_village = next(
-        (v for t in places for v in t["villages"] if v.id == fixed), None
-    )
+    fixed_village = next((v for t in places for v in t["villages"] if v.id == fixed), None)
     return Template(
         "suggestion_new.html",
         context={
             "places": places,
             "fixed": fixed_village,
             "fixed_township": next(
-                (t["name"] for t in places if fixed_village and t["id"] == fixed_village.township_id),
+                (
+                    t["name"]
+                    for t in places
+                    if fixed_village and t["id"] == fixed_village.township_id
+                ),
                 "",
             ),
             "values": values,
@@ -191,7 +194,9 @@ async def _references(ids: set[int]) -> dict[int, str]:
 async def _row(suggestion_id: int) -> dict[str, Any]:
     """The suggestion's public columns (its place, status and filer), for the tally and
     the policy, once the caller was found to read it."""
-    row = await Suggestion.select(*read.PUBLIC_COLUMNS).where(Suggestion.id == suggestion_id).first()
+    row = (
+        await Suggestion.select(*read.PUBLIC_COLUMNS).where(Suggestion.id == suggestion_id).first()
+    )
     if row is None:
         raise NotFound(read.NOT_FOUND)
     return dict(row)
@@ -202,22 +207,24 @@ async def _township_grounds(township_id: int) -> list[str]:
     return threshold.decline_grounds(row["decline_grounds"] if row else None)
 
 
-async def _page_context(
-    visitor: Principal | None, suggestion_id: int
-) -> dict[str, Any]:
+async def _page_context(visitor: Principal | None, suggestion_id: int) -> dict[str, Any]:
     suggestion = await read.get_suggestion(visitor, suggestion_id)
     events = await read.list_events(visitor, suggestion_id)
     row = await _row(suggestion_id)
     subject = read.subject_of(row)
-    may = {
-        action: bool(allowed_suggestion(visitor, action, subject))
-        for action in (
-            "suggestion.support",
-            "suggestion.enter_supports",
-            "suggestion.screen",
-            "suggestion.correct",
-        )
-    } if visitor is not None else {}
+    may = (
+        {
+            action: bool(allowed_suggestion(visitor, action, subject))
+            for action in (
+                "suggestion.support",
+                "suggestion.enter_supports",
+                "suggestion.screen",
+                "suggestion.correct",
+            )
+        }
+        if visitor is not None
+        else {}
+    )
     tally = await support.tally_of(row)
     rules = await support.settings_of(row)
     screened = (await _screenings([suggestion_id])).get(suggestion_id)
@@ -434,7 +441,9 @@ class SuggestionPageController(PageController):
             page.headers["Retry-After"] = str(refused.retry_after)
             return page
         except DomainError as refused:
-            return await _new_form(visitor, data, {"form": refused.detail}, _refused_status(refused), fixed)
+            return await _new_form(
+                visitor, data, {"form": refused.detail}, _refused_status(refused), fixed
+            )
         return Redirect(f"/suggestions/filed?reference={created.reference}", status_code=303)
 
     @get("/filed", operation_id="suggestion_filed_page")
@@ -523,7 +532,9 @@ class SuggestionPageController(PageController):
             "suggestion_office.html",
             context={
                 "must": [
-                    QueueItem(s, time_left(s.screening_due_on, today) if s.screening_due_on else None)
+                    QueueItem(
+                        s, time_left(s.screening_due_on, today) if s.screening_due_on else None
+                    )
                     for s in must
                 ],
                 "pending": [QueueItem(s, None) for s in pending],
@@ -556,7 +567,12 @@ class SuggestionPageController(PageController):
             await call()
         except ValidationFailed as refused:
             return await _suggestion_page(
-                principal, suggestion_id, problems=_problems(refused), form=form, values=data, status=422
+                principal,
+                suggestion_id,
+                problems=_problems(refused),
+                form=form,
+                values=data,
+                status=422,
             )
         except DomainError as refused:
             if isinstance(refused, NotFound):
@@ -680,4 +696,3 @@ class SuggestionPageController(PageController):
             lambda: screening.screen(principal, suggestion_id, shape),
             "screened",
         )
-

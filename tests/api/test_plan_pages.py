@@ -47,7 +47,9 @@ async def test_the_office_drafts_and_publishes_a_plan_the_public_reads_by_quarte
         data={"year": "2027", **rows(("修路", "2", "micro", "镇交通办", "JY-1999-0001"))},
     )
     assert wrong.status_code == 422 and "没有编号为 JY-1999-0001 的建议" in unescape(wrong.text)
-    unit = await staff.post("/plans/new", data={"year": "2027", **rows(("修路", "2", "micro", "", ""))})
+    unit = await staff.post(
+        "/plans/new", data={"year": "2027", **rows(("修路", "2", "micro", "", ""))}
+    )
     assert unit.status_code == 422 and "第 1 项" in unescape(unit.text)
 
     title = unique("村道硬化")

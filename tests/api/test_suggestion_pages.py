@@ -168,7 +168,9 @@ async def test_who_sees_a_pending_suggestion_and_a_representative_supports_it(
     # A paper sheet: one name a line; an empty sheet is refused next to the field.
     empty = await representative.post(f"{url}/paper", data={"names": "  \n"})
     assert empty.status_code == 422 and 'id="paper-names-error"' in empty.text
-    paper = await representative.post(f"{url}/paper", data={"names": "张三\n李四\n", "sheet_note": "村委会存"})
+    paper = await representative.post(
+        f"{url}/paper", data={"names": "张三\n李四\n", "sheet_note": "村委会存"}
+    )
     assert paper.status_code == 303
     # The filer, the representative, the liaison and the two names on the sheet.
     assert re.search(r'id="support-total">5<', await page(representative, url))
@@ -183,7 +185,7 @@ async def test_the_office_sees_the_original_corrects_and_accepts_it_into_a_topic
     url = f"/suggestions/{suggestion_id}"
     staff = await page_client(app, town["staff"].user["username"])
     seen = await page(staff, url)
-    assert f"<mark title=\"公开为 **************002X\">{VALID_ID}</mark>" in seen
+    assert f'<mark title="公开为 **************002X">{VALID_ID}</mark>' in seen
     assert 'id="submitter"' in seen and "王小明" in seen
     assert 'id="screen-form"' in seen and 'value="micro"' in seen
     assert "不属于本村（社区）公共事务" in seen  # the decline grounds, a select
@@ -205,9 +207,11 @@ async def test_the_office_sees_the_original_corrects_and_accepts_it_into_a_topic
     assert declined.status_code == 422 and 'id="screen-reason-error"' in declined.text
     accepted = await staff.post(f"{url}/screen", data={"decision": "accept", "workflow": "micro"})
     assert accepted.status_code == 303, accepted.text[-800:]
-    row = await Suggestion.select(Suggestion.status, Suggestion.topic).where(
-        Suggestion.id == suggestion_id
-    ).first()
+    row = (
+        await Suggestion.select(Suggestion.status, Suggestion.topic)
+        .where(Suggestion.id == suggestion_id)
+        .first()
+    )
     assert row is not None and row["status"] == "accepted" and row["topic"]
     result = await page(staff, url)
     assert 'id="became"' in result and "已列入议题" in result
@@ -264,7 +268,9 @@ async def test_the_similar_list_under_the_title(app: Litestar, town: Township) -
     suggestion_id, _ = await file_one(app, town, title=unique("村东头水渠堵塞"))
     client = await anonymous(app)
     # A pending suggestion is not the public's: nothing of it.
-    part = await page(client, f"/suggestions/similar?title=村东头水渠&village_id={town.villages[0]['id']}")
+    part = await page(
+        client, f"/suggestions/similar?title=村东头水渠&village_id={town.villages[0]['id']}"
+    )
     assert f"/suggestions/{suggestion_id}" not in part
     representative = await page_client(app, town["representative"].user["username"])
     mine = await page(representative, "/suggestions/similar?title=村东头水渠堵塞")
@@ -273,7 +279,7 @@ async def test_the_similar_list_under_the_title(app: Litestar, town: Township) -
 
 
 async def test_members_get_tabs_and_the_public_does_not(app: Litestar, town: Township) -> None:
-    suggestion_id, reference = await file_one(app, town)
+    _, reference = await file_one(app, town)
     public = await page(await anonymous(app), "/suggestions")
     assert 'aria-label="建议分类"' not in public and reference not in public
     representative = await page_client(app, town["representative"].user["username"])

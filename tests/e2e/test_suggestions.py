@@ -36,7 +36,9 @@ async def test_a_villager_files_a_representative_supports_the_office_accepts_int
         label=f"{t.name} {village['name']}"
     )
     await phone.get_by_label("标题").fill(title)
-    await phone.get_by_label("内容").fill("村口三盏路灯坏了一个月，晚上老人出行不便。我的电话13800001111。")
+    await phone.get_by_label("内容").fill(
+        "村口三盏路灯坏了一个月，晚上老人出行不便。我的电话13800001111。"
+    )
     await phone.get_by_label("姓名").fill("王小明")
     await phone.get_by_label("手机号").fill("139 0000 2222")
     await expect(phone.locator("#phone-note")).to_have_text("只有乡镇协商办公室能看到")

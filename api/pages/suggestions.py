@@ -26,6 +26,7 @@ from deliberation.clock import china_date, china_today
 from deliberation.deadlines import TimeLeft, time_left
 from deliberation.errors import DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
 from deliberation.permissions import SUGGESTION_STATUS_LABELS, Subject, allowed, allowed_suggestion
+from deliberation.pinning import workflow_of
 from deliberation.security import Principal
 from deliberation.suggestions import filing, read, screening, similar, support, threshold
 from deliberation.suggestions.schemas import SuggestionCreate, SuggestionPatch, SuggestionRead
@@ -173,6 +174,7 @@ async def topic_links(topic_ids: set[int], visitor: Principal | None) -> dict[in
         found[topic_id] = {
             "reference": row["reference"],
             "linked": bool(allowed(visitor, "topic.read", Subject.of_topic(row))),
+            "state_label": workflow_of(row).state(row["state"]).label,
         }
     return found
 

@@ -215,6 +215,9 @@ async def test_the_office_sees_the_original_corrects_and_accepts_it_into_a_topic
     assert row is not None and row["status"] == "accepted" and row["topic"]
     result = await page(staff, url)
     assert 'id="became"' in result and "已列入议题" in result
+    assert re.search(r'id="became">→ 议题 <a href="/topics/\d+">[^<]+</a>（发起）', result)
+    # The office reads the topic: its list links it.
+    assert f'href="/topics/{row["topic"]}"' in await page(staff, "/suggestions?tab=screened")
 
     topic = await page(staff, f"/topics/{row['topic']}")
     source = topic[topic.index(f'id="source-{suggestion_id}"') :]

@@ -121,91 +121,93 @@ async def screen(principal: Principal, suggestion_id: int, data: ScreeningCreate
             # Lock order: suggestions in id order, then a topic (docs/decisions.md).
             await locked_suggestion(into)
         async with suggestion_change(principal, suggestion_id, "suggestion.screen") as change:
-            read = await _screen(principal, change, data, reason, public_reason, now)
+            suggestion = change.owner
+            row, read, link = await _decide(principal, change, data, reason, public_reason, now)
+            inserted = await SuggestionScreening.insert(SuggestionScreening(**row))
+            await Suggestion.update(
+                {
+                    Suggestion.status: read.status,
+                    Suggestion.topic: row["topic"],
+                    Suggestion.merged_into: row["merged_into"],
+                    Suggestion.updated_at: now,
+                }
+            ).where(Suggestion.id == suggestion_id)
+            await change.vouched(
+                "suggestion.screened",
+                "suggestion_screening",
+                inserted[0]["id"],
+                also=(("suggestion", suggestion_id),),
+                comment=public_reason,
+                data={"links": [link]} if link is not None else None,
+                from_state=suggestion["status"],
+                to_state=read.status,
+                now=now,
+                told={
+                    "decision": data.decision,
+                    "decision_label": DECISION_LABELS[data.decision],
+                    "public_reason": public_reason,
+                    "topic_id": read.topic_id,
+                    "topic_reference": read.topic_reference,
+                    "merged_into_id": read.merged_into_id,
+                    "merged_into_reference": read.merged_into_reference,
+                    "tell": await _told_accounts(suggestion),
+                },
+            )
     return read
 
 
-async def _screen(
+async def _decide(
     principal: Principal,
     change: OwnedChange,
     data: ScreeningCreate,
     reason: str,
     public_reason: str,
     now: datetime,
-) -> ScreeningRead:
+) -> tuple[dict[str, Any], ScreeningRead, dict[str, Any] | None]:
+    """The screening's row, its answer and the link to the other chain (None for a
+    decline), after doing what the decision does elsewhere (opening the topic,
+    carrying the supports, the topic's merge event)."""
     suggestion = change.owner
-    suggestion_id = int(suggestion["id"])
-    row = SuggestionScreening(
-        suggestion=suggestion_id,
-        decision=data.decision,
-        reason=reason,
-        public_reason=public_reason,
-        ground="",
-        workflow_key=None,
-        workflow_version=None,
-        topic=None,
-        merged_into=None,
-        screened_by=principal.id,
-        screened_at=now,
-    )
+    row: dict[str, Any] = {
+        "suggestion": suggestion["id"],
+        "decision": data.decision,
+        "reason": reason,
+        "public_reason": public_reason,
+        "ground": "",
+        "workflow_key": None,
+        "workflow_version": None,
+        "topic": None,
+        "merged_into": None,
+        "screened_by": principal.id,
+        "screened_at": now,
+    }
     read = ScreeningRead(
-        suggestion_id=suggestion_id,
+        suggestion_id=suggestion["id"],
         reference=suggestion["reference"],
         status=STATUS_OF[data.decision],
         decision=data.decision,
         public_reason=public_reason,
     )
-    link: dict[str, Any] | None = None
     target = data.merge_into
     if data.decision == "accept":
         assert data.workflow is not None
-        link = await _accept(principal, change, data.workflow, row, read, now)
-    elif data.decision == "decline":
+        return row, read, await _accept(principal, change, data.workflow, row, read, now)
+    if data.decision == "decline":
         await _decline(suggestion, reason, row, read)
-    elif target is not None and target.suggestion_id is not None:
-        link = await _merge_into_suggestion(principal, change, target.suggestion_id, row, read, now)
-    else:
-        assert target is not None and target.topic_id is not None
-        link = await _merge_into_topic(principal, change, target.topic_id, row, read, now)
-    inserted = await SuggestionScreening.insert(row)
-    await Suggestion.update(
-        {
-            Suggestion.status: read.status,
-            Suggestion.topic: row.topic,
-            Suggestion.merged_into: row.merged_into,
-            Suggestion.updated_at: now,
-        }
-    ).where(Suggestion.id == suggestion_id)
-    told: dict[str, Any] = {
-        "decision": data.decision,
-        "decision_label": DECISION_LABELS[data.decision],
-        "public_reason": public_reason,
-        "topic_id": read.topic_id,
-        "topic_reference": read.topic_reference,
-        "merged_into_id": read.merged_into_id,
-        "merged_into_reference": read.merged_into_reference,
-        "tell": await _told_accounts(suggestion),
-    }
-    await change.vouched(
-        "suggestion.screened",
-        "suggestion_screening",
-        inserted[0]["id"],
-        also=(("suggestion", suggestion_id),),
-        comment=public_reason,
-        data={"links": [link]} if link is not None else None,
-        from_state=suggestion["status"],
-        to_state=read.status,
-        now=now,
-        told=told,
-    )
-    return read
+        return row, read, None
+    assert target is not None
+    if target.suggestion_id is not None:
+        into = target.suggestion_id
+        return row, read, await _merge_into_suggestion(principal, change, into, row, read, now)
+    assert target.topic_id is not None
+    return row, read, await _merge_into_topic(principal, change, target.topic_id, row, read, now)
 
 
 STATUS_OF = {"accept": "accepted", "merge": "merged", "decline": "declined"}
 
 
 async def _decline(
-    suggestion: dict[str, Any], reason: str, row: SuggestionScreening, read: ScreeningRead
+    suggestion: dict[str, Any], reason: str, row: dict[str, Any], read: ScreeningRead
 ) -> None:
     """A must-list suggestion only on one of the township's grounds, quoted."""
     if suggestion["status"] != "must_list":
@@ -224,15 +226,14 @@ async def _decline(
             f"（原文照录）：{listed}",
             grounds=grounds,
         )
-    row.ground = ground
-    read.ground = ground
+    row["ground"] = read.ground = ground
 
 
 async def _accept(
     principal: Principal,
     change: OwnedChange,
     key: str,
-    row: SuggestionScreening,
+    row: dict[str, Any],
     read: ScreeningRead,
     now: datetime,
 ) -> dict[str, Any]:
@@ -264,8 +265,7 @@ async def _accept(
         links=[source],
         now=now,
     )
-    row.workflow_key, row.workflow_version = workflow.key, workflow.version
-    row.topic = topic["id"]
+    row.update(workflow_key=workflow.key, workflow_version=workflow.version, topic=topic["id"])
     read.topic_id, read.topic_reference = topic["id"], topic["reference"]
     return await chain.link(chain.TOPIC, topic["id"])
 
@@ -274,7 +274,7 @@ async def _merge_into_suggestion(
     principal: Principal,
     change: OwnedChange,
     into: int,
-    row: SuggestionScreening,
+    row: dict[str, Any],
     read: ScreeningRead,
     now: datetime,
 ) -> dict[str, Any]:
@@ -292,13 +292,27 @@ async def _merge_into_suggestion(
                 SuggestionSupport.account.is_not_null(),
             )
         }
-        carried: list[int] = []
-        for support in await SuggestionSupport.select().where(
+        supports = await SuggestionSupport.select().where(
             SuggestionSupport.suggestion == suggestion["id"]
-        ):
+        )
+        if suggestion["filed_by"] is None and not any(r["kind"] == "filer" for r in supports):
+            # The villager who filed without an account, counted as one (support.tally_of).
+            supports.append(
+                {
+                    "kind": "filer",
+                    "account": None,
+                    "standing": "villager",
+                    "names": "[]",
+                    "headcount": 1,
+                    "entered_by": suggestion["entered_by"],
+                    "created_at": suggestion["created_at"],
+                }
+            )
+        carried: list[int] = []
+        for support in supports:
             copied = _carried(support, suggestion, into, already)
             if copied is not None:
-                inserted = await SuggestionSupport.insert(copied)
+                inserted = await SuggestionSupport.insert(SuggestionSupport(**copied))
                 carried.append(inserted[0]["id"])
         source = await chain.link(chain.SUGGESTION, suggestion["id"])
         await target.vouched(
@@ -311,14 +325,14 @@ async def _merge_into_suggestion(
         )
         link = await chain.link(chain.SUGGESTION, into)
         await _support.recount(target, now)
-    row.merged_into = into
+    row["merged_into"] = into
     read.merged_into_id, read.merged_into_reference = into, other["reference"]
     return link
 
 
 def _carried(
     support: dict[str, Any], suggestion: dict[str, Any], into: int, already: set[int]
-) -> SuggestionSupport | None:
+) -> dict[str, Any] | None:
     """One support as it is carried to the other suggestion: an account once; the
     filer without an account as one name on paper."""
     account = support["account"]
@@ -332,7 +346,7 @@ def _carried(
         if account is None:
             names = json.dumps([suggestion["submitter_name"]], ensure_ascii=False)
             count = 1
-    return SuggestionSupport(
+    return dict(
         suggestion=into,
         kind=kind,
         account=account,
@@ -349,7 +363,7 @@ async def _merge_into_topic(
     principal: Principal,
     change: OwnedChange,
     topic_id: int,
-    row: SuggestionScreening,
+    row: dict[str, Any],
     read: ScreeningRead,
     now: datetime,
 ) -> dict[str, Any]:
@@ -362,7 +376,7 @@ async def _merge_into_topic(
         if topic["township"] != suggestion["township"]:
             raise NotFound("议题不存在")
         await on_topic.appended("suggestion.merged", data={"links": [source]}, now=now)
-    row.topic = topic_id
+    row["topic"] = topic_id
     read.topic_id, read.topic_reference = topic_id, topic["reference"]
     return await chain.link(chain.TOPIC, topic_id)
 

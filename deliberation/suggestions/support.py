@@ -202,7 +202,7 @@ async def recount(change: OwnedChange, now: datetime) -> SupportRead:
     if suggestion["status"] == "pending":
         hit = threshold.reached(tally, settings)
         if hit is not None:
-            await _must_list(change, hit, now)
+            await must_list(change, hit, now)
     return SupportRead(
         supports=tally.total,
         representatives=tally.representatives,
@@ -215,8 +215,9 @@ async def recount(change: OwnedChange, now: datetime) -> SupportRead:
     )
 
 
-async def _must_list(change: OwnedChange, hit: threshold.Reached, now: datetime) -> None:
-    """须列入议题: set once, with the screening deadline in working days from today."""
+async def must_list(change: OwnedChange, hit: threshold.Reached, now: datetime) -> None:
+    """须列入议题: set once, with the screening deadline in working days from today.
+    Only inside the suggestion's unit of work (``change``), from :func:`recount`."""
     suggestion = change.owner
     days = (
         await Township.select(Township.screening_working_days)

@@ -203,6 +203,8 @@ HELPERS = {
     # A new topic: no row to lock yet, and nobody sees it before the commit (called by
     # open_topic's transaction, or a screening's unit of work).
     ("deliberation/topics.py", "insert_topic"),
+    # The threshold reached: from a support's or a merge's unit of work (its OwnedChange).
+    ("deliberation/suggestions/support.py", "must_list"),
 }
 
 

@@ -16,12 +16,18 @@ from typing import Annotated, Any
 from msgspec import Meta, Struct
 
 from deliberation import documents
-from deliberation.changes import OwnedChange, plan_change, plan_started
+from deliberation.changes import plan_change, plan_started
 from deliberation.clock import utcnow
 from deliberation.database import is_unique_violation
 from deliberation.documents.content import QUARTERS
-from deliberation.documents.service import Publishing, plan_document
-from deliberation.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from deliberation.documents.service import (
+    Attempt,
+    Publishing,
+    plan_document,
+    stamp_head,
+    write_published,
+)
+from deliberation.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from deliberation.masking import mask
 from deliberation.offerings import offered_keys
 from deliberation.permissions import PlanSubject, allowed_plan
@@ -128,7 +134,7 @@ async def _version(version_id: int) -> dict[str, Any]:
         raise NotFound("计划不存在")
     row = (
         await PlanVersion.select(
-            PlanVersion.all_columns(),
+            *PlanVersion.all_columns(),
             PlanVersion.plan.year.as_alias("year"),
             PlanVersion.plan.township.as_alias("township"),
             PlanVersion.plan.reference.as_alias("reference"),
@@ -166,7 +172,7 @@ async def list_plans(
     """Every plan version the caller may read, newest year first, then by township (the
     county last) and version, newest first."""
     query = PlanVersion.select(
-        PlanVersion.all_columns(),
+        *PlanVersion.all_columns(),
         PlanVersion.plan.year.as_alias("year"),
         PlanVersion.plan.township.as_alias("township"),
         PlanVersion.plan.reference.as_alias("reference"),
@@ -193,7 +199,7 @@ async def _reads(
     ids = [r["id"] for r in rows]
     items = await (
         PlanItem.select(
-            PlanItem.all_columns(),
+            *PlanItem.all_columns(),
             PlanItem.suggestion.reference.as_alias("suggestion_reference"),
             PlanItem.topic.reference.as_alias("topic_reference"),
         )
@@ -335,9 +341,7 @@ async def _checked_items(
         if item.suggestion_id is not None:
             found = suggestions.get(item.suggestion_id)
             if found is None or (township_id is not None and found["township"] != township_id):
-                errors.append(
-                    {"field": f"{at}.suggestion_id", "message": "本乡镇没有这条村民建议"}
-                )
+                errors.append({"field": f"{at}.suggestion_id", "message": "本乡镇没有这条村民建议"})
             elif found["status"] in CLOSED_SUGGESTIONS:
                 word = "已不予采纳" if found["status"] == "declined" else "已合并到其他建议或议题"
                 errors.append(
@@ -392,16 +396,17 @@ def _carried(item: dict[str, Any], before: list[dict[str, Any]]) -> int | None:
     return None
 
 
-async def create_plan(
-    principal: Principal, data: PlanCreate, publishing: Publishing
-) -> PlanRead:
+async def create_plan(principal: Principal, data: PlanCreate, publishing: Publishing) -> PlanRead:
     """A new draft of the year's plan: the township's (or the county's) series is made
     with its first draft if there is none; a draft already there is discarded; after a
     publish, the draft is the next version and its items carry the ones they continue
     (``carried_from``)."""
     allowed_plan(principal, "plan.edit").check()  # the role first (403)
     township_id, name = await _place(principal, data.township_id)
-    allowed_plan(principal, "plan.edit", PlanSubject(township_id=township_id)).check()
+    if not allowed_plan(principal, "plan.edit", PlanSubject(township_id=township_id)):
+        # Another township's plan (or the county's) is not this person's to draft: 403
+        # (the policy hides another township's drafts, but a new one names no draft).
+        raise Forbidden("只能编制本乡镇的协商计划（县级计划由县政协督办人员编制）")
     items = await _checked_items(principal, township_id, data.items)
     for _ in range(2):
         plan_id = await _series_of(data.year, township_id)
@@ -424,29 +429,6 @@ async def _series_of(year: int, township_id: int | None) -> int | None:
     return int(found["id"]) if found else None
 
 
-async def _insert_version(
-    plan_id: int, version: int, note: str, items: list[dict[str, Any]], before: list[Any], who: int
-) -> tuple[int, list[int]]:
-    inserted = await PlanVersion.insert(
-        PlanVersion(
-            plan=plan_id,
-            version=version,
-            status="draft",
-            note=note.strip(),
-            created_by=who,
-            created_at=utcnow(),
-        )
-    ).returning(PlanVersion.id)
-    version_id = int(inserted[0]["id"])
-    item_ids = []
-    for item in items:
-        made = await PlanItem.insert(
-            PlanItem(plan_version=version_id, carried_from=_carried(item, before), **item)
-        ).returning(PlanItem.id)
-        item_ids.append(int(made[0]["id"]))
-    return version_id, item_ids
-
-
 async def _first_draft(
     principal: Principal,
     data: PlanCreate,
@@ -467,9 +449,23 @@ async def _first_draft(
         ).returning(*Plan.all_columns())
         change.owner = dict(made[0])
         plan_id = int(made[0]["id"])
-        version_id, item_ids = await _insert_version(
-            plan_id, 1, data.note, items, [], principal.id
-        )
+        version = await PlanVersion.insert(
+            PlanVersion(
+                plan=plan_id,
+                version=1,
+                status="draft",
+                note=data.note.strip(),
+                created_by=principal.id,
+                created_at=utcnow(),
+            )
+        ).returning(PlanVersion.id)
+        version_id = int(version[0]["id"])
+        item_ids = []
+        for item in items:
+            written = await PlanItem.insert(PlanItem(plan_version=version_id, **item)).returning(
+                PlanItem.id
+            )
+            item_ids.append(int(written[0]["id"]))
         await change.started(
             "plan.drafted",
             "plan",
@@ -486,7 +482,16 @@ async def _redraft(
     """A new draft of an existing series: the draft there discarded, the next version
     number, the items carried from the version in force."""
     async with plan_change(principal, plan_id, "plan.edit") as change:
-        await _discard_drafts(change, plan_id)
+        drafts = await PlanVersion.select(PlanVersion.id).where(
+            PlanVersion.plan == plan_id, PlanVersion.status == "draft"
+        )
+        for draft in drafts:
+            await PlanVersion.update({PlanVersion.status: "discarded"}).where(
+                PlanVersion.id == draft["id"]
+            )
+            await change.vouched(
+                "plan.discarded", "plan_version", draft["id"], to_state="discarded"
+            )
         latest = (
             await PlanVersion.select(PlanVersion.version)
             .where(PlanVersion.plan == plan_id)
@@ -503,9 +508,24 @@ async def _redraft(
             if current
             else []
         )
-        version_id, item_ids = await _insert_version(
-            plan_id, (latest["version"] if latest else 0) + 1, note, items, before, principal.id
-        )
+        number = (latest["version"] if latest else 0) + 1
+        version = await PlanVersion.insert(
+            PlanVersion(
+                plan=plan_id,
+                version=number,
+                status="draft",
+                note=note.strip(),
+                created_by=principal.id,
+                created_at=utcnow(),
+            )
+        ).returning(PlanVersion.id)
+        version_id = int(version[0]["id"])
+        item_ids = []
+        for item in items:
+            written = await PlanItem.insert(
+                PlanItem(plan_version=version_id, carried_from=_carried(item, before), **item)
+            ).returning(PlanItem.id)
+            item_ids.append(int(written[0]["id"]))
         await change.vouched(
             "plan.drafted",
             "plan_version",
@@ -514,17 +534,6 @@ async def _redraft(
             to_state="draft",
         )
     return version_id
-
-
-async def _discard_drafts(change: OwnedChange, plan_id: int) -> None:
-    drafts = await PlanVersion.select(PlanVersion.id).where(
-        PlanVersion.plan == plan_id, PlanVersion.status == "draft"
-    )
-    for draft in drafts:
-        await PlanVersion.update({PlanVersion.status: "discarded"}).where(
-            PlanVersion.id == draft["id"]
-        )
-        await change.vouched("plan.discarded", "plan_version", draft["id"], to_state="discarded")
 
 
 # Publishing ---------------------------------------------------------------------------
@@ -546,46 +555,48 @@ async def publish_plan(
     subject = PlanSubject(township_id=row["township"], status=row["status"])
     allowed_plan(principal, "plan.publish", subject).check()
     if row["status"] != "draft":
-        raise TransitionNotAllowed(
-            f"只有草稿可以发布：此计划{STATUS_LABELS[row['status']]}"
-        )
+        raise TransitionNotAllowed(f"只有草稿可以发布：此计划{STATUS_LABELS[row['status']]}")
     now = now or utcnow()
 
-    async def finish(change: Any, document_id: int, superseded: list[int]) -> Any:
-        published = (
-            await PlanVersion.update(
-                {
-                    PlanVersion.status: "published",
-                    PlanVersion.document: document_id,
-                    PlanVersion.published_by: principal.id,
-                    PlanVersion.published_at: now,
-                }
+    async def commit(attempt: Attempt) -> None:
+        async with plan_change(principal, row["plan"], "plan.publish", status="draft") as change:
+            superseded = await write_published(attempt)
+            document_id = attempt.row["id"]
+            published = (
+                await PlanVersion.update(
+                    {
+                        PlanVersion.status: "published",
+                        PlanVersion.document: document_id,
+                        PlanVersion.published_by: principal.id,
+                        PlanVersion.published_at: attempt.now,
+                    }
+                )
+                .where(PlanVersion.id == version_id, PlanVersion.status == "draft")
+                .returning(PlanVersion.id)
             )
-            .where(PlanVersion.id == version_id, PlanVersion.status == "draft")
-            .returning(PlanVersion.id)
-        )
-        if not published:
-            raise TransitionNotAllowed("此计划已被他人发布或作废，请刷新后再试")
-        older = (
-            await PlanVersion.update({PlanVersion.status: "superseded"})
-            .where(PlanVersion.plan == row["plan"], PlanVersion.status == "published")
-            .where(PlanVersion.id != version_id)
-            .returning(PlanVersion.id)
-        )
-        items = await PlanItem.select(PlanItem.id).where(PlanItem.plan_version == version_id)
-        return await change.vouched(
-            "plan.published",
-            "plan_version",
-            version_id,
-            to_state="published",
-            also=(
-                *(("plan_item", i["id"]) for i in items),
-                ("document", document_id),
-                *(("plan_version", v["id"]) for v in older),
-                *(("document", d) for d in superseded),
-            ),
-            now=now,
-        )
+            if not published:
+                raise TransitionNotAllowed("此计划已被他人发布或作废，请刷新后再试")
+            older = (
+                await PlanVersion.update({PlanVersion.status: "superseded"})
+                .where(PlanVersion.plan == row["plan"], PlanVersion.status == "published")
+                .where(PlanVersion.id != version_id)
+                .returning(PlanVersion.id)
+            )
+            items = await PlanItem.select(PlanItem.id).where(PlanItem.plan_version == version_id)
+            event = await change.vouched(
+                "plan.published",
+                "plan_version",
+                version_id,
+                to_state="published",
+                also=(
+                    *(("plan_item", i["id"]) for i in items),
+                    ("document", document_id),
+                    *(("plan_version", v["id"]) for v in older),
+                    *(("document", d) for d in superseded),
+                ),
+                now=attempt.now,
+            )
+            await stamp_head(attempt, event)
 
     await plan_document(
         principal,
@@ -594,7 +605,7 @@ async def publish_plan(
         row["township"],
         posting_days,
         publishing,
-        finish=finish,
+        commit=commit,
         now=now,
     )
     return await get_plan(principal, version_id, publishing)

@@ -7,9 +7,9 @@ form); the templates only lay it out, and Jinja escapes all of it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Mapping
 from typing import Any
 
 from deliberation.clock import china_date, chinese_date, chinese_datetime
@@ -574,9 +574,7 @@ def plan_content(sheet: PlanSheet, today: date) -> Content:
     issuer = issuer_name(sheet.township) if sheet.township else COUNTY_ISSUER
     attachment = f"{year}年度“好商量”协商计划"
     title = f"关于印发{attachment}的通知"
-    addressees = (
-        ADDRESSEES if sheet.township else zh("各乡镇“好商量”协商议事会、县直有关单位:")
-    )
+    addressees = ADDRESSEES if sheet.township else zh("各乡镇“好商量”协商议事会、县直有关单位:")
     intro = [
         zh(
             "为推进“好商量”协商议事常态化、制度化,经{issuer}研究,确定{year}年度协商议题"
@@ -637,7 +635,9 @@ async def annual_plan(plan_version_id: int, today: date) -> Content:
     from deliberation.tables import Plan, PlanItem, PlanVersion, Suggestion
 
     version = (
-        await PlanVersion.select(PlanVersion.id, PlanVersion.version, PlanVersion.note, PlanVersion.plan)
+        await PlanVersion.select(
+            PlanVersion.id, PlanVersion.version, PlanVersion.note, PlanVersion.plan
+        )
         .where(PlanVersion.id == plan_version_id)
         .first()
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 import hashlib
 import json
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -139,7 +139,7 @@ _COLUMNS = (
     Document.plan_version,
     Document.plan_version.plan.as_alias("plan_id"),
     Document.plan_version.version.as_alias("plan_version_number"),
-    Document.plan_version.plan.year.as_alias("plan_year"),
+    Document.plan_version.plan.year.as_alias("plan_year"),  # type: ignore[union-attr]
 )
 
 
@@ -317,12 +317,12 @@ async def plan_document(
     posting_days: int | None,
     publishing: Publishing,
     *,
-    finish: Finish,
+    commit: Commit,
     now: datetime | None = None,
 ) -> int:
     """Make and publish a plan version's notice (``annual_plan``) in one go: a plan has
     no draft PDF (its draft is the version itself). The row exists while rendering but
-    is never served; it is published with ``finish``'s event on the plan's chain, or
+    is never served; it is published by ``commit`` (with its event on the plan's chain, or
     removed."""
     now = now or utcnow()
     await sweep_unfinished(now)
@@ -349,7 +349,7 @@ async def plan_document(
     try:
         row = await Document.select(*_COLUMNS).where(Document.id == document_id).first()
         assert row is not None
-        await publish_owned(principal, dict(row), posting_days, publishing, now=now, finish=finish)
+        await publish_owned(principal, dict(row), posting_days, publishing, now=now, commit=commit)
     except BaseException:
         await Document.delete().where(Document.id == document_id, Document.status == RENDERING)
         raise
@@ -569,9 +569,26 @@ async def publish_document(
     return _read(await _row(principal, document_id), publishing)
 
 
-Finish = Callable[[Any, int, list[int]], Awaitable[chain.Event]]
-"""Appends the event that publishes an owner's document, inside its unit of work: given
-the change, the document's id and the ids of the documents it supersedes."""
+@dataclass(frozen=True)
+class Attempt:
+    """One try at publishing a document: its words and PDF as rendered, with the number
+    it was rendered with. Committed inside the owner's unit of work by
+    :func:`write_published` then :func:`stamp_head`; a number taken meanwhile or a
+    changed record raises, and the next try renders again."""
+
+    principal: Principal
+    row: dict[str, Any]
+    content: Content
+    pdf: bytes
+    number: int | None
+    today: date
+    deadline: Any
+    now: datetime
+    publishing: Publishing
+
+
+Commit = Callable[[Attempt], Awaitable[None]]
+"""Commits an attempt in the owner's unit of work (a plan's: ``plans.publish_plan``)."""
 
 
 async def publish_owned(
@@ -581,12 +598,12 @@ async def publish_owned(
     publishing: Publishing,
     *,
     now: datetime | None = None,
-    finish: Finish | None = None,
+    commit: Commit | None = None,
 ) -> None:
     """Publish the document ``row`` (a draft, or a plan's document still ``rendering``):
     number, render and commit, again with the next number if another publish took it.
-    ``finish`` appends the owner's own event (a plan's ``plan.published``) instead of
-    ``document.published``."""
+    ``commit`` publishes it in its owner's unit of work (a plan's, with
+    ``plan.published``); by default, the topic's, with ``document.published``."""
     now = now or utcnow()
     today = china_today(now)
     days = posting_days or publishing.default_posting_days
@@ -600,10 +617,11 @@ async def publish_owned(
             pdf = await publishing.renderer.render(
                 _final_job(content, row["id"], publishing, today, deadline, days, row, number)
             )
+            attempt = Attempt(
+                principal, row, content, pdf, number, today, deadline, now, publishing
+            )
             try:
-                await _publish(
-                    principal, row, content, pdf, number, today, deadline, now, publishing, finish
-                )
+                await (commit or _commit_topic_document)(attempt)
             except (_NumberTaken, _RecordChanged):
                 continue
             return
@@ -700,98 +718,100 @@ async def _chain_head(owner: Owner) -> tuple[int, str]:
     return await chain.head(owner.topic_id)
 
 
-async def _publish(
-    principal: Principal,
-    row: dict[str, Any],
-    content: Content,
-    pdf: bytes,
-    number: int | None,
-    today: date,
-    deadline: Any,
-    now: datetime,
-    publishing: Publishing,
-    finish: Finish | None = None,
-) -> None:
-    document_id, owner = row["id"], owner_of(row)
-    # Publishes of one owner's documents take turns on its lock, and the policy decides
-    # again on the locked row (the stage may have moved on while rendering).
-    async with _owner_change(principal, owner, "document.publish", row["kind"]) as change:
-        current = await _current_content(content.kind, owner, today)
-        if current is None or _printed(current) != _printed(content):
-            raise _RecordChanged()
-        if number is not None and not await _take_number(row["township"], today.year, number):
-            raise _NumberTaken()
-        superseded = (
-            await Document.update(
-                {
-                    Document.status: "superseded",
-                    Document.superseded_by: document_id,
-                    Document.superseded_at: now,
-                }
-            )
-            .where(
-                _same_owner(owner),
-                Document.kind == row["kind"],
-                Document.status == "published",
-            )
-            .returning(Document.id)
+async def write_published(attempt: Attempt) -> list[int]:
+    """Inside the owner's unit of work (its row locked, the policy decided on it): check
+    that the record still prints what was rendered, take the number, supersede the
+    owner's earlier document of the kind and publish this one. The ids superseded."""
+    row, content, now, today = attempt.row, attempt.content, attempt.now, attempt.today
+    document_id, owner, number = row["id"], owner_of(row), attempt.number
+    current = await _current_content(content.kind, owner, today)
+    if current is None or _printed(current) != _printed(content):
+        raise _RecordChanged()
+    if number is not None and not await _take_number(row["township"], today.year, number):
+        raise _NumberTaken()
+    superseded = (
+        await Document.update(
+            {
+                Document.status: "superseded",
+                Document.superseded_by: document_id,
+                Document.superseded_at: now,
+            }
         )
-        updated = (
-            await Document.update(
-                {
-                    Document.status: "published",
-                    Document.title: content.title,
-                    Document.content: _content_json(content),
-                    Document.search_text: normalise(content.text),
-                    Document.source_seq: await _chain_position(owner),
-                    Document.pdf: pdf,
-                    Document.sha256: hashlib.sha256(pdf).hexdigest(),
-                    Document.size_bytes: len(pdf),
-                    Document.number_year: today.year if number is not None else None,
-                    Document.number: number,
-                    Document.published_at: now,
-                    Document.published_by: principal.id,
-                    Document.posting_starts_on: today,
-                    Document.posting_ends_on: deadline.day,
-                    Document.posting_provisional: deadline.provisional,
-                }
-            )
-            .where(Document.id == document_id, Document.status == row["status"])
-            .returning(Document.id)
+        .where(_same_owner(owner), Document.kind == row["kind"], Document.status == "published")
+        .returning(Document.id)
+    )
+    pdf = attempt.pdf
+    updated = (
+        await Document.update(
+            {
+                Document.status: "published",
+                Document.title: content.title,
+                Document.content: _content_json(content),
+                Document.search_text: normalise(content.text),
+                Document.source_seq: await _chain_position(owner),
+                Document.pdf: pdf,
+                Document.sha256: hashlib.sha256(pdf).hexdigest(),
+                Document.size_bytes: len(pdf),
+                Document.number_year: today.year if number is not None else None,
+                Document.number: number,
+                Document.published_at: now,
+                Document.published_by: attempt.principal.id,
+                Document.posting_starts_on: today,
+                Document.posting_ends_on: attempt.deadline.day,
+                Document.posting_provisional: attempt.deadline.provisional,
+            }
         )
-        if not updated:
-            raise TransitionNotAllowed("此文件已被他人发布或处理，请刷新后再试")
-        if finish is not None:
-            event = await finish(change, document_id, [r["id"] for r in superseded])
-        else:
-            verify_url = publishing.verify_url(document_id)
-            event = await change.vouched(
-                "document.published",
-                "document",
-                document_id,
-                also=tuple(("document", r["id"]) for r in superseded),
-                now=now,
-                # What the webhooks are told besides the topic (outbox "document.published").
-                extra={
-                    "document_id": document_id,
-                    "kind": row["kind"],
-                    "kind_label": KINDS[row["kind"]],
-                    "document_title": content.title,
-                    "number": publishing.number(row, today.year, number)
-                    if number is not None
-                    else None,
-                    "verify_url": verify_url,
-                    "pdf_url": publishing.pdf_url(document_id),
-                    "posting_ends_on": deadline.day.isoformat(),
-                },
-            )
-        # The chain head this document was issued at, for its verification page.
-        seq, head_hash = await _chain_head(owner)
-        assert seq == event.seq
-        await Document.update({Document.chain_seq: seq, Document.chain_hash: head_hash}).where(
-            Document.id == document_id
+        .where(Document.id == document_id, Document.status == row["status"])
+        .returning(Document.id)
+    )
+    if not updated:
+        raise TransitionNotAllowed("此文件已被他人发布或处理，请刷新后再试")
+    return [r["id"] for r in superseded]
+
+
+async def stamp_head(attempt: Attempt, event: chain.Event) -> None:
+    """After the publishing event, in the same unit: the chain head the document was
+    issued at, for its verification page."""
+    owner = owner_of(attempt.row)
+    seq, head_hash = await _chain_head(owner)
+    assert seq == event.seq
+    await Document.update({Document.chain_seq: seq, Document.chain_hash: head_hash}).where(
+        Document.id == attempt.row["id"]
+    )
+    await board.changed()
+
+
+async def _commit_topic_document(attempt: Attempt) -> None:
+    """A topic's document: publishes of one topic's documents take turns on the topic's
+    lock, and the policy decides again on the locked row (the stage may have moved on
+    while rendering)."""
+    row, publishing, number = attempt.row, attempt.publishing, attempt.number
+    document_id = row["id"]
+    async with topic_change(
+        attempt.principal, row["topic"], "document.publish", row["kind"]
+    ) as change:
+        superseded = await write_published(attempt)
+        event = await change.vouched(
+            "document.published",
+            "document",
+            document_id,
+            also=tuple(("document", d) for d in superseded),
+            now=attempt.now,
+            # What the webhooks are told besides the topic (outbox "document.published").
+            extra={
+                "document_id": document_id,
+                "kind": row["kind"],
+                "kind_label": KINDS[row["kind"]],
+                "document_title": attempt.content.title,
+                "number": publishing.number(row, attempt.today.year, number)
+                if number is not None
+                else None,
+                "verify_url": publishing.verify_url(document_id),
+                "pdf_url": publishing.pdf_url(document_id),
+                "posting_ends_on": attempt.deadline.day.isoformat(),
+            },
         )
-        await board.changed()
+        await stamp_head(attempt, event)
 
 
 async def revocable(principal: Principal, document_id: int, publishing: Publishing) -> DocumentRead:

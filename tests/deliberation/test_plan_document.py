@@ -93,9 +93,10 @@ def test_the_plan_notice_reads_back_with_its_number_and_every_item() -> None:
 
 def test_a_revision_says_what_it_replaces_and_the_county_plan_its_issuer() -> None:
     revised = plan_content(sheet(3, version=2), date(2027, 4, 1))
-    assert "本计划为第2版，自发布之日起替代第1版。修订说明：增列第四季度议题。" in revised.context[
-        "intro"
-    ]
+    assert (
+        "本计划为第2版，自发布之日起替代第1版。修订说明：增列第四季度议题。"
+        in revised.context["intro"]
+    )
     assert subject_label(revised) == "协商计划 2027年度（第2版）"
     county = plan_content(sheet(2, township=None), date(2027, 1, 8))
     assert county.issuer == "县政协“好商量”协商议事工作办公室"

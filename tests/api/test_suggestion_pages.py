@@ -290,3 +290,28 @@ async def test_members_get_tabs_and_the_public_does_not(app: Litestar, town: Tow
     assert 'aria-label="建议分类"' in pending and reference in pending
     assert reference not in await page(representative, "/suggestions?tab=must_list")
     await page(representative, "/suggestions?page=0", 422)
+
+
+async def test_bad_paths_answer_pages_that_say_so(app: Litestar, town: Township) -> None:
+    client = await anonymous(app)
+    await page(client, "/suggestions/2147483000", 404)
+    await page(client, "/plans/2147483000", 404)
+    for url in ("/suggestions/office", "/plans/new", "/plans/row?n=2"):
+        answer = await client.get(url)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    # A form posted by someone who may not: the answer says why, nothing changes.
+    suggestion_id, _ = await file_one(app, town)
+    representative = await page_client(app, town["representative"].user["username"])
+    refused = await representative.post(
+        f"/suggestions/{suggestion_id}/screen", data={"decision": "accept", "workflow": "micro"}
+    )
+    assert refused.status_code == 403
+    status = await Suggestion.select(Suggestion.status).where(Suggestion.id == suggestion_id)
+    assert status[0]["status"] == "pending"
+    not_staff = await representative.post("/plans/new", data={"year": "2027"})
+    assert not_staff.status_code == 403
+    other = await page_client(app, town["representative2"].user["username"])
+    assert (await other.post(f"/suggestions/{suggestion_id}/support", data={})).status_code == 404
+    # A post without the page's CSRF token is refused.
+    bare = client_from(app, fresh_address())
+    assert (await bare.post("/suggestions/new", data={"title": "x"})).status_code == 403

@@ -38,6 +38,7 @@ from deliberation.tables import (
     SuggestionSupport,
     Topic,
     Township,
+    Village,
 )
 from deliberation.topics import topic_row
 
@@ -179,9 +180,13 @@ async def topic_links(topic_ids: set[int], visitor: Principal | None) -> dict[in
     return found
 
 
-async def _place_names(items: list[SuggestionRead]) -> dict[int, str]:
-    villages = {v.id: v.name for v in await accounts.list_villages(None)}
-    return villages
+async def _village_names(ids: set[int | None]) -> dict[int, str]:
+    """The names of the villages listed (a township-wide suggestion has none: 全镇)."""
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    rows = await Village.select(Village.id, Village.name).where(Village.id.is_in(wanted))
+    return {r["id"]: r["name"] for r in rows}
 
 
 async def _references(ids: set[int]) -> dict[int, str]:
@@ -259,7 +264,9 @@ async def _page_context(visitor: Principal | None, suggestion_id: int) -> dict[s
         "screened": screened,
         "topics": topics,
         "merged_into": merged_into,
-        "village": (await _place_names([suggestion])).get(suggestion.village_id or 0, "全镇"),
+        "village": (await _village_names({suggestion.village_id})).get(
+            suggestion.village_id or 0, "全镇"
+        ),
         "office": office,
         "marked_title": marked(suggestion.original.title, suggestion.masks or [], "title")
         if office and suggestion.original
@@ -383,23 +390,6 @@ async def my_suggestions(principal: Principal) -> list[MySuggestion]:
 # The lists ---------------------------------------------------------------------------
 
 
-async def _screened_page(
-    visitor: Principal | None, township_id: int | None, q: str | None, page: int
-) -> tuple[list[SuggestionRead], int]:
-    """Screened suggestions (accepted, merged, declined), the latest first."""
-    found: list[SuggestionRead] = []
-    total = 0
-    wanted = page * PER_PAGE
-    for status in SCREENED:
-        answer = await read.list_suggestions(
-            visitor, township_id=township_id, status=status, q=q, limit=min(wanted, 100)
-        )
-        found += answer.items
-        total += answer.total
-    found.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
-    return found[(page - 1) * PER_PAGE : wanted], total
-
-
 @dataclass(frozen=True)
 class QueueItem:
     s: SuggestionRead
@@ -489,13 +479,17 @@ class SuggestionPageController(PageController):
         tab = tab if member and tab in TABS else "screened" if not member else tab or "pending"
         q = (q or "").strip() or None
         township = visitor.township_id if member and visitor is not None else None
+        offset = (page - 1) * PER_PAGE
         if tab == "screened":
-            items, total = await _screened_page(visitor, township, q, page)
+            # What the public reads (screened ones only), of the member's own township.
+            answer = await read.list_suggestions(
+                None, township_id=township, q=q, limit=PER_PAGE, offset=offset
+            )
         else:
             answer = await read.list_suggestions(
-                visitor, status=tab, q=q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+                visitor, status=tab, q=q, limit=PER_PAGE, offset=offset
             )
-            items, total = answer.items, answer.total
+        items, total = answer.items, answer.total
         screenings = await _screenings([s.id for s in items])
         topics = await topic_links({s.topic_id for s in items if s.topic_id}, visitor)
         merged = await _references(
@@ -514,7 +508,7 @@ class SuggestionPageController(PageController):
                 "screenings": screenings,
                 "topics": topics,
                 "merged": merged,
-                "villages": await _place_names(items),
+                "villages": await _village_names({s.village_id for s in items}),
                 "office": visitor is not None and visitor.role == "staff",
             },
         )
@@ -540,7 +534,7 @@ class SuggestionPageController(PageController):
                     for s in must
                 ],
                 "pending": [QueueItem(s, None) for s in pending],
-                "villages": await _place_names([]),
+                "villages": await _village_names({s.village_id for s in must + pending}),
                 "today": today,
             },
         )

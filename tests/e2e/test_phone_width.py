@@ -12,7 +12,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.api.test_documents import create, publish
 from tests.e2e.conftest import serious_accessibility_problems
-from tests.e2e.pages import OFFICE, PHONE, signed_in
+from tests.e2e.pages import LARGE_TEXT_CHECK, OFFICE, PHONE, signed_in
 from tests.world import World, new_township, topic_in_state, unique
 
 WIDTH = """() => {
@@ -173,7 +173,8 @@ async def test_the_suggestion_and_plan_pages_fit_360_in_either_mode_and_pass_axe
 ) -> None:
     """Issue 27's pages: the public form, list and a screened suggestion; a member's
     tabs and a pending suggestion; the office's queue, its view and the plan editor;
-    the plans. No sideways scroll at 360 px in either mode; axe finds nothing serious."""
+    the plans. No sideways scroll at 360 px in either mode; axe finds nothing serious;
+    large mode's sizes, targets and contrast hold."""
     t = await new_township(world, "建议宽度镇")
     staff = t["staff"]
     filed = []
@@ -238,5 +239,9 @@ async def test_the_suggestion_and_plan_pages_fit_360_in_either_mode_and_pass_axe
                     found = await serious_accessibility_problems(page)
                     if found:
                         problems.append(f"axe {url}: {found}")
+                else:  # 适老化: text, targets and contrast as large mode wants them
+                    found = await page.evaluate(LARGE_TEXT_CHECK)
+                    if found:
+                        problems.append(f"large text {url}: {found}")
         await context.close()
     assert problems == [], "\n".join(problems)

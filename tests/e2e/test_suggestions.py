@@ -27,6 +27,25 @@ async def test_a_villager_files_a_representative_supports_the_office_accepts_int
     village = t.villages[0]
     title = unique("村口路灯不亮")
 
+    # An earlier one like it, already accepted (public): the form will list it under
+    # the title as the villager types.
+    earlier = await t["staff"].post(
+        "/api/v1/suggestions",
+        {
+            "title": f"{title}修一下",
+            "content": "村口路灯不亮。",
+            "village_id": village["id"],
+            "submitter_name": "李四",
+            "submitter_phone": "13700003333",
+        },
+    )
+    assert earlier.status_code == 201, earlier.text
+    accepted = await t["staff"].post(
+        f"/api/v1/suggestions/{earlier.json()['id']}/screening",
+        {"decision": "accept", "workflow": "micro"},
+    )
+    assert accepted.status_code == 200, accepted.text
+
     # The villager: a phone, large mode, no account.
     villager = await browser.new_context(viewport=PHONE, locale="zh-CN")
     await villager.add_cookies([{"name": "hsl_text", "value": "large", "url": live_server}])
@@ -35,7 +54,9 @@ async def test_a_villager_files_a_representative_supports_the_office_accepts_int
     await phone.get_by_label("所在乡镇和村（社区）").select_option(
         label=f"{t.name} {village['name']}"
     )
-    await phone.get_by_label("标题").fill(title)
+    await phone.get_by_label("标题").press_sequentially(title)
+    await expect(phone.locator("#similar")).to_contain_text(earlier.json()["reference"])
+    await expect(phone.locator("#similar")).to_contain_text("可请本村代表附议")
     await phone.get_by_label("内容").fill(
         "村口三盏路灯坏了一个月，晚上老人出行不便。我的电话13800001111。"
     )

@@ -43,6 +43,8 @@ from deliberation.tables import (
 from deliberation.topics import topic_row
 
 PER_PAGE = 20
+MINE = 30
+"""Of the suggestions a person filed, and of those they supported, the latest on /me."""
 TABS = {"pending": "待附议", "must_list": "须列入", "screened": "已审核"}
 """A member's tabs on /suggestions (the public sees the screened ones only)."""
 SCREENED = ("accepted", "merged", "declined")
@@ -334,11 +336,16 @@ class MySuggestion:
     """The date beside it: when it must be listed by, or was screened."""
 
 
-def progress_of(s: SuggestionRead, tally: threshold.Tally, rules: threshold.Settings) -> str:
+def progress_of(
+    s: SuggestionRead, tally: threshold.Tally | None, rules: threshold.Settings | None
+) -> str:
+    """已达 1/3 or 2/3 of the representatives one fifth requires, 须列入, or the result."""
     if s.status in SCREENED:
         return f"审核结果：{s.status_label}"
     if s.status == "must_list":
         return "须列入"
+    if tally is None or rules is None:
+        return ""
     wanted = threshold.needed(rules.representatives, rules.representatives_divisor)
     if not wanted:
         return ""
@@ -352,14 +359,14 @@ def progress_of(s: SuggestionRead, tally: threshold.Tally, rules: threshold.Sett
 async def my_suggestions(principal: Principal) -> list[MySuggestion]:
     """The suggestions this person filed or supported, latest changed first, as far as
     they may still read them."""
-    filed = (await read.list_suggestions(principal, mine=True, limit=50)).items
+    filed = (await read.list_suggestions(principal, mine=True, limit=MINE)).items
     seen = {s.id for s in filed}
     supported_ids = [
         r["suggestion"]
         for r in await SuggestionSupport.select(SuggestionSupport.suggestion)
         .where(SuggestionSupport.account == principal.id)
         .order_by(SuggestionSupport.id, ascending=False)
-        .limit(50)
+        .limit(MINE)
         if r["suggestion"] not in seen
     ]
     supported: list[SuggestionRead] = []
@@ -370,10 +377,16 @@ async def my_suggestions(principal: Principal) -> list[MySuggestion]:
             continue
     screened = await _screenings([s.id for s in filed + supported])
     found: list[MySuggestion] = []
+    rosters: dict[tuple[int, int | None], threshold.Settings] = {}
     for s, own in [*((s, True) for s in filed), *((s, False) for s in supported)]:
-        row = await _row(s.id)
-        tally = await support.tally_of(row)
-        rules = await support.settings_of(row)
+        tally = rules = None
+        if s.status == "pending":  # how far it got: only while it waits for supports
+            row = await _row(s.id)
+            tally = await support.tally_of(row)
+            place = (s.township_id, s.village_id)
+            if place not in rosters:
+                rosters[place] = await support.settings_of(row)
+            rules = rosters[place]
         done = screened.get(s.id)
         on = (
             china_date(done["screened_at"])

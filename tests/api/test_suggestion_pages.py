@@ -12,9 +12,11 @@ from dataclasses import replace
 from html import unescape
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 
+from api.pages.suggestions import progress_of
 from deliberation.tables import Suggestion, SuggestionEvent
 from tests.api.test_sessions_end import page_client
 from tests.api.test_suggestions import VALID_ID, fresh_address, phone
@@ -175,7 +177,10 @@ async def test_who_sees_a_pending_suggestion_and_a_representative_supports_it(
     # The filer, the representative, the liaison and the two names on the sheet.
     assert re.search(r'id="support-total">5<', await page(representative, url))
     mine = await page(representative, "/me")
-    assert reference in mine and "我附议的" in mine
+    line = mine[mine.index('id="my-suggestions"') :]
+    line = line[line.index(reference) : line.index("</li>", line.index(reference))]
+    # The village's one representative is one fifth of its roster: it must be listed.
+    assert "我附议的" in line and "须列入" in line and "审核期限" in line
 
 
 async def test_the_office_sees_the_original_corrects_and_accepts_it_into_a_topic(
@@ -315,3 +320,34 @@ async def test_bad_paths_answer_pages_that_say_so(app: Litestar, town: Township)
     # A post without the page's CSRF token is refused.
     bare = client_from(app, fresh_address())
     assert (await bare.post("/suggestions/new", data={"title": "x"})).status_code == 403
+
+
+def test_progress_on_me_counts_toward_one_fifth_of_the_representatives() -> None:
+    """已达 1/3 and 2/3 of the supports one fifth requires (27 representatives: 6)."""
+    from datetime import UTC, datetime
+
+    from deliberation.suggestions.schemas import SuggestionRead
+    from deliberation.suggestions.threshold import Settings, Tally
+
+    now = datetime.now(UTC)
+    pending = SuggestionRead(
+        id=1, reference="JY-2027-0001", township_id=1, village_id=1, title="t", content="c",
+        status="pending", status_label="征集附议中", supports=0, supports_representatives=0,
+        screening_due_on=None, must_list_at=None, topic_id=None, revision=1,
+        created_at=now, updated_at=now, view="masked",
+    )  # fmt: skip
+    rules = Settings(representatives=27, registered_villagers=None)
+    assert [progress_of(pending, Tally(representatives=n), rules) for n in (1, 2, 3, 4, 5)] == [
+        "",
+        "已达 1/3",
+        "已达 1/3",
+        "已达 2/3",
+        "已达 2/3",
+    ]
+    assert (
+        progress_of(pending, Tally(), Settings(representatives=0, registered_villagers=None)) == ""
+    )
+    must = msgspec.structs.replace(pending, status="must_list")
+    assert progress_of(must, None, None) == "须列入"
+    done = msgspec.structs.replace(pending, status="declined", status_label="不予列入")
+    assert progress_of(done, None, None) == "审核结果：不予列入"

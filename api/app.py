@@ -40,7 +40,6 @@ from api.pages.signin import (
 from api.settings import Settings
 from deliberation import audit, chain, pinning, record_types, security
 from deliberation.accounts import LoginLimits
-from deliberation.suggestions.filing import SuggestionLimits
 from deliberation.clock import CHINA
 from deliberation.context import AppContext, entered
 from deliberation.database import bind_engine, close_engine, engine_for_url, open_engine
@@ -50,6 +49,7 @@ from deliberation.notifications.delivery import new_client, run_worker
 from deliberation.notifications.reminders import scheduler_tick
 from deliberation.numbers import percent
 from deliberation.security import TokenIssuer
+from deliberation.suggestions.filing import SuggestionLimits
 from workflows.registry import REGISTRY
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

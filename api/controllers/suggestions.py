@@ -17,11 +17,11 @@ from deliberation.security import Principal
 from deliberation.suggestions import filing, read, similar
 from deliberation.suggestions.schemas import (
     SimilarRead,
-    SuggestionPatch,
     SuggestionCreate,
     SuggestionCreated,
     SuggestionEventRead,
     SuggestionPage,
+    SuggestionPatch,
     SuggestionRead,
 )
 

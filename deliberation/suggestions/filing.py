@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from deliberation import changes, chain, throttle
+from deliberation import chain, changes, throttle
 from deliberation.clock import china_today, utcnow
 from deliberation.errors import RateLimited, ValidationFailed
 from deliberation.masking import FULL_WIDTH, mask_fields
@@ -27,9 +27,9 @@ from deliberation.permissions import SuggestionSubject, allowed_suggestion
 from deliberation.search import count_suggestion_grams, title_grams
 from deliberation.security import Principal
 from deliberation.suggestions.schemas import (
-    SuggestionPatch,
     SuggestionCreate,
     SuggestionCreated,
+    SuggestionPatch,
 )
 from deliberation.tables import (
     Account,
@@ -49,6 +49,8 @@ STANDING = {
 }
 """The filer's standing as a supporter (``suggestion_support.standing``); a villager
 without an account, or one the office files for, is a ``villager``."""
+STANDING_IN_VILLAGE = ("representative", "village_cadre")
+"""Roles whose suggestion is of their own village when they name none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,19 +153,26 @@ async def file_suggestion(
     Order: the filer's fields (422), the village (422), who may file there (403), then
     the limits (429) and the write, in one serialised step."""
     errors, name, phone = _input_errors(principal, data)
+    village_id = data.village_id
+    if village_id is None and principal is not None and principal.role in STANDING_IN_VILLAGE:
+        village_id = principal.village_id  # a village's representative or cadre: theirs
     village: dict[str, Any] | None = None
-    if data.village_id is not None:
+    if village_id is not None:
         village = (
             await Village.select(Village.id, Village.township)
-            .where(Village.id == data.village_id)
+            .where(Village.id == village_id)
             .first()
         )
         if village is None:
             errors.append({"field": "village_id", "message": "没有这个村（社区）"})
     if errors:
         raise ValidationFailed(errors)
-    township_id = village["township"] if village else (principal and principal.township_id)
-    subject = SuggestionSubject.place(township_id, data.village_id)
+    township_id: int | None = (
+        village["township"]
+        if village is not None
+        else (principal.township_id if principal is not None else None)
+    )
+    subject = SuggestionSubject.place(township_id, village_id)
     allowed_suggestion(principal, "suggestion.file", subject).check()
     assert township_id is not None  # the policy lets no one file outside a township
     if principal is not None and principal.role != "staff":
@@ -186,7 +195,9 @@ async def file_suggestion(
                 now,
             )
         else:
-            keys = [f"suggest:account:{principal.id}"] + ([f"suggest:phone:{digest}"] * bool(digest))
+            keys = [f"suggest:account:{principal.id}"] + (
+                [f"suggest:phone:{digest}"] * bool(digest)
+            )
             await throttle.serialise(*keys)
             by = Suggestion.entered_by if principal.role == "staff" else Suggestion.filed_by
             await _refuse_past(
@@ -204,7 +215,7 @@ async def file_suggestion(
         row: dict[str, Any] = {
             "reference": reference,
             "township": township_id,
-            "village": data.village_id,
+            "village": village_id,
             "title": title,
             "content": content,
             "public_title": public["title"],
@@ -274,9 +285,7 @@ async def correct_suggestion(
         if isinstance(value, str)
     }
     if not fields:
-        raise ValidationFailed(
-            [{"field": "public_content", "message": "请填写更正后的标题或内容"}]
-        )
+        raise ValidationFailed([{"field": "public_content", "message": "请填写更正后的标题或内容"}])
     reason = data.reason.strip()
     now = now or utcnow()
     async with changes.suggestion_change(principal, suggestion_id, "suggestion.correct") as change:

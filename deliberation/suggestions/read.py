@@ -41,7 +41,6 @@ from deliberation.suggestions.schemas import (
 )
 from deliberation.tables import Account, Suggestion, SuggestionEvent, SuggestionSupport
 
-
 PUBLIC_COLUMNS = (
     Suggestion.id,
     Suggestion.reference,
@@ -77,9 +76,7 @@ def suggestion_conditions(seen: Scope, township_id: int | None) -> list[Any]:
         else township_conditions(seen, Suggestion.township)
     )
     if seen.village_id is not None:
-        conditions.append(
-            (Suggestion.village == seen.village_id) | Suggestion.village.is_null()
-        )
+        conditions.append((Suggestion.village == seen.village_id) | Suggestion.village.is_null())
     if seen.screened_only:
         conditions.append(Suggestion.status.is_in(list(SCREENED_STATUSES)))
     return conditions
@@ -250,7 +247,9 @@ async def list_suggestions(
         if view is None:  # the conditions and the policy disagree: the policy decides
             total -= 1
             continue
-        items.append(suggestion_read(row, "masked" if view == "office" else view, supports[row["id"]]))
+        items.append(
+            suggestion_read(row, "masked" if view == "office" else view, supports[row["id"]])
+        )
     return SuggestionPage(items=items, total=total, limit=limit, offset=offset)
 
 

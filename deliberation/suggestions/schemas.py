@@ -172,4 +172,3 @@ class SuggestionEventRead(Struct, kw_only=True):
     created_at: datetime
     prev_hash: str
     hash: str
-

@@ -7,17 +7,19 @@ bigrams (``search.bigrams``). The 4 rarest grams of the typed title (by the town
 gram counts) pick the candidates, through a GIN index over ``title_grams`` on
 PostgreSQL and ``instr`` over the short column on SQLite; Dice's coefficient on the
 grams ranks them, kept from 0.3 (Decidim's pg_trgm threshold is 0.25; bigrams are
-coarser). Every candidate goes through the policy: the caller sees only what they may
-read (docs/decisions.md "Suggestions: similar titles")."""
+coarser); titles with too few or too many grams to reach it are not read at all. The
+best 50 of each kind go through the policy, so the caller sees only what they may read
+(docs/decisions.md "Suggestions: similar titles")."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
 from deliberation.database import is_sqlite
-from deliberation.permissions import Subject, allowed, allowed_suggestion
+from deliberation.permissions import Subject, allowed, allowed_suggestion, member_township
 from deliberation.pinning import terminal_states, workflow_of
 from deliberation.search import bigrams, normalise, rarest
 from deliberation.security import Principal
@@ -28,9 +30,13 @@ from deliberation.tables import Suggestion, Topic, Village
 THRESHOLD = 0.3
 SHOWN = 5
 CANDIDATES = 2000
+CHECKED = 50
+"""The best-scoring candidates the policy is asked about, per kind."""
 OPEN = ("pending", "must_list", "accepted")
 """Suggestions still open to support, or become a topic (merged and declined ones are
 closed; an accepted one's topic is listed among the topics too)."""
+PUBLIC_OPEN = ("accepted",)
+"""Of those, what someone outside the township may read (screened)."""
 
 
 def dice(a: set[str], b: set[str]) -> float:
@@ -47,6 +53,22 @@ def _matching(grams: list[str], sqlite: bool) -> Any:
     return WhereRaw("string_to_array(title_grams, ' ') && {}::text[]", grams)
 
 
+def _sized(wanted: int) -> Any:
+    """Titles whose number of grams can reach the threshold at all: Dice ≥ t needs
+    t·|A|/(2−t) ≤ |B| ≤ |A|·(2−t)/t. ``title_grams`` is |B| grams of two characters
+    and |B|−1 spaces: 3·|B|−1 characters."""
+    low = math.ceil(THRESHOLD * wanted / (2 - THRESHOLD))
+    high = math.floor(wanted * (2 - THRESHOLD) / THRESHOLD)
+    return WhereRaw("length(title_grams) BETWEEN {} AND {}", 3 * low - 1, 3 * high - 1)
+
+
+async def _best(table: Any, conditions: list[Any], own: set[str]) -> list[tuple[float, int]]:
+    """(score, id) of the candidates at or above the threshold, best first."""
+    rows = await table.select(table.id, table.title_grams).where(*conditions).limit(CANDIDATES)
+    scored = [(dice(own, set(r["title_grams"].split())), r["id"]) for r in rows]
+    return sorted(((s, i) for s, i in scored if s >= THRESHOLD), key=lambda x: (-x[0], x[1]))
+
+
 async def similar(
     principal: Principal | None, title: str, village_id: int | None = None
 ) -> SimilarRead:
@@ -55,82 +77,75 @@ async def similar(
     wanted = bigrams(normalise(title.strip()))
     if not wanted:
         return SimilarRead(suggestions=[], topics=[])
-    township: int | None = principal.township_id if principal is not None else None
+    township: int | None = member_township(principal)
     if village_id is not None:
         row = await Village.select(Village.township).where(Village.id == village_id).first()
         township = row["township"] if row else township
     rare = await rarest(township, wanted) if township is not None else wanted[:4]
     sqlite = is_sqlite(Suggestion._meta.db)
     own = set(wanted)
+    near = [_matching(rare, sqlite), _sized(len(own))]
+    # Nobody signed in reads screened suggestions only: the others are not candidates.
+    statuses = OPEN if principal is not None else PUBLIC_OPEN
 
-    suggestion_where: list[Any] = [Suggestion.status.is_in(list(OPEN)), _matching(rare, sqlite)]
+    suggestion_where: list[Any] = [Suggestion.status.is_in(list(statuses)), *near]
+    topic_where: list[Any] = [Topic.state.not_in(list(terminal_states())), *near]
     if township is not None:
         suggestion_where.append(Suggestion.township == township)
-    rows = (
-        await Suggestion.select(
-            Suggestion.id,
-            Suggestion.reference,
-            Suggestion.township,
-            Suggestion.village,
-            Suggestion.status,
-            Suggestion.filed_by,
-            Suggestion.public_title,
-            Suggestion.title_grams,
-        )
-        .where(*suggestion_where)
-        .limit(CANDIDATES)
-    )
+        topic_where.append(Topic.township == township)
+
     suggestions: list[SimilarSuggestion] = []
-    for row in rows:
-        score = dice(own, set(row["title_grams"].split()))
-        if score >= THRESHOLD and allowed_suggestion(principal, "suggestion.read", subject_of(row)):
+    best = (await _best(Suggestion, suggestion_where, own))[:CHECKED]
+    scores = dict((i, s) for s, i in best)
+    rows = await Suggestion.select(
+        Suggestion.id,
+        Suggestion.reference,
+        Suggestion.township,
+        Suggestion.village,
+        Suggestion.status,
+        Suggestion.filed_by,
+        Suggestion.public_title,
+    ).where(Suggestion.id.is_in(list(scores) or [0]))
+    for row in sorted(rows, key=lambda r: (-scores[r["id"]], r["id"])):
+        if len(suggestions) == SHOWN:
+            break
+        if allowed_suggestion(principal, "suggestion.read", subject_of(row)):
             suggestions.append(
                 SimilarSuggestion(
                     id=row["id"],
                     reference=row["reference"],
                     title=row["public_title"],
                     status=row["status"],
-                    score=round(score, 3),
+                    score=round(scores[row["id"]], 3),
                 )
             )
 
-    topic_where: list[Any] = [
-        Topic.state.not_in(list(terminal_states())),
-        _matching(rare, sqlite),
-    ]
-    if township is not None:
-        topic_where.append(Topic.township == township)
-    topic_rows = (
-        await Topic.select(
-            Topic.id,
-            Topic.reference,
-            Topic.title,
-            Topic.township,
-            Topic.village,
-            Topic.state,
-            Topic.opened_by,
-            Topic.due_on,
-            Topic.workflow_key,
-            Topic.workflow_version,
-            Topic.title_grams,
-        )
-        .where(*topic_where)
-        .limit(CANDIDATES)
-    )
     topics: list[SimilarTopic] = []
-    for row in topic_rows:
-        score = dice(own, set(row["title_grams"].split()))
-        if score < THRESHOLD or not allowed(principal, "topic.read", Subject.of_topic(row)):
-            continue
-        topics.append(
-            SimilarTopic(
-                id=row["id"],
-                reference=row["reference"],
-                title=row["title"],
-                state_label=workflow_of(row).state(row["state"]).label,
-                score=round(score, 3),
+    best = (await _best(Topic, topic_where, own))[:CHECKED]
+    scores = dict((i, s) for s, i in best)
+    topic_rows = await Topic.select(
+        Topic.id,
+        Topic.reference,
+        Topic.title,
+        Topic.township,
+        Topic.village,
+        Topic.state,
+        Topic.opened_by,
+        Topic.due_on,
+        Topic.workflow_key,
+        Topic.workflow_version,
+    ).where(Topic.id.is_in(list(scores) or [0]))
+    for row in sorted(topic_rows, key=lambda r: (-scores[r["id"]], r["id"])):
+        if len(topics) == SHOWN:
+            break
+        if allowed(principal, "topic.read", Subject.of_topic(row)):
+            topics.append(
+                SimilarTopic(
+                    id=row["id"],
+                    reference=row["reference"],
+                    title=row["title"],
+                    state_label=workflow_of(row).state(row["state"]).label,
+                    score=round(scores[row["id"]], 3),
+                )
             )
-        )
-    suggestions.sort(key=lambda s: (-s.score, s.id))
-    topics.sort(key=lambda t: (-t.score, t.id))
-    return SimilarRead(suggestions=suggestions[:SHOWN], topics=topics[:SHOWN])
+    return SimilarRead(suggestions=suggestions, topics=topics)

@@ -31,6 +31,21 @@ NOT_DOCUMENTED: dict[tuple[str, int], str] = {
     ("open_topic", 404): "the topic is read back right after it was written, in the "
     "caller's own township: the read's 404 cannot happen (a village of another township "
     "is a 422)",
+    **{
+        (operation, status): "permissions.allowed_suggestion is one function for every "
+        "suggestion action: the walk follows the 404 (hidden) and 409 (screened) of the "
+        "support, screening and correction branches, which filing (suggestion.file: "
+        "403 only) and reading (suggestion.read: 404 only, on one suggestion) never take"
+        for operation, status in (
+            ("create_suggestion", 404),
+            ("get_suggestion", 409),
+            ("list_suggestion_events", 409),
+            ("list_suggestions", 404),
+            ("list_suggestions", 409),
+            ("similar_suggestions", 404),
+            ("similar_suggestions", 409),
+        )
+    },
 }
 """(operationId, status) a route's code names but the document deliberately leaves out
 (the walk over-approximates: it follows every branch), with the reason."""

@@ -170,6 +170,14 @@ async def test_the_filing_rules(world: World, app: Litestar) -> None:
     assert own.status_code == 201, own.text
     read = (await rep.get(f"/api/v1/suggestions/{own.json()['id']}")).json()
     assert read["view"] == "own"
+    # Naming no village, a representative's suggestion is of their own village.
+    theirs = await rep.post(
+        "/api/v1/suggestions", {"title": unique("路灯"), "content": "路灯坏了。"}
+    )
+    assert theirs.status_code == 201, theirs.text
+    assert (await rep.get(f"/api/v1/suggestions/{theirs.json()['id']}")).json()["village_id"] == (
+        t.villages[0]["id"]
+    )
     # Another village's representative may not file for this one.
     elsewhere = await t["representative2"].post(
         "/api/v1/suggestions",
@@ -194,8 +202,12 @@ async def test_a_correction_needs_a_reason_and_is_on_the_chain(world: World, app
     assert [e["field"] for e in no_reason.json()["errors"]] == ["reason"]
     blank = await t["staff"].patch(path, {"public_content": "x", "reason": "  "})
     assert blank.status_code == 422
-    assert (await t["representative"].patch(path, {"reason": "改", "public_title": "x"})).status_code in (403, 404)
-    assert (await world.b["staff"].patch(path, {"reason": "改", "public_title": "x"})).status_code == 404
+    assert (
+        await t["representative"].patch(path, {"reason": "改", "public_title": "x"})
+    ).status_code in (403, 404)
+    assert (
+        await world.b["staff"].patch(path, {"reason": "改", "public_title": "x"})
+    ).status_code == 404
 
     corrected = await t["staff"].patch(
         path,
@@ -253,7 +265,9 @@ async def test_one_phone_from_forty_clients_files_three(world: World, app: Lites
     assert all(int(a.headers["retry-after"]) >= 1 for a in answers if a.status_code == 429)
     # The same number written another way is the same phone.
     spaced = f"+86 {same[:3]} {same[3:7]} {same[7:]}"
-    again = await fresh_client(app).post("/api/v1/suggestions", json=body(t, submitter_phone=spaced))
+    again = await fresh_client(app).post(
+        "/api/v1/suggestions", json=body(t, submitter_phone=spaced)
+    )
     assert again.status_code == 429
 
 
@@ -266,9 +280,7 @@ async def test_similar_titles_follow_what_the_caller_may_read(world: World, app:
         )
     ).json()
     public_one = (
-        await fresh_client(app).post(
-            "/api/v1/suggestions", json=body(t, title=f"{word}工程开工")
-        )
+        await fresh_client(app).post("/api/v1/suggestions", json=body(t, title=f"{word}工程开工"))
     ).json()
     await screened(public_one["id"], "accepted")
     params = {"title": f"{word}工程开工", "village_id": t.villages[0]["id"]}

@@ -197,7 +197,8 @@ async def update_township(
 @dataclass(frozen=True)
 class SuggestionSettings:
     """A township's settings of villagers' suggestions (docs/decisions.md, "Suggestions:
-    the threshold"); None leaves one as it is. The ranges are the schema's."""
+    the threshold, the deadline and the screening"); None leaves one as it is. The
+    ranges are the schema's."""
 
     representatives_divisor: int | None = None
     """A suggestion must be listed once 1/n of the village's representatives support it."""

@@ -76,7 +76,8 @@ class ShuoshiDayForm(Struct, forbid_unknown_fields=True, kw_only=True):
 
 class SuggestionSettingsForm(Struct, forbid_unknown_fields=True, kw_only=True):
     """A township's settings of villagers' suggestions (docs/decisions.md, "Suggestions:
-    the threshold"); the grounds one a line, all empty restores the shipped ones."""
+    the threshold, the deadline and the screening"); the grounds one a line, all empty
+    restores the shipped ones."""
 
     threshold_representatives_divisor: Annotated[int, Meta(ge=1, le=100)]
     threshold_villagers_divisor: Annotated[int, Meta(ge=1, le=100)]

@@ -3,10 +3,11 @@ topic, merge it, or decline it — once, in one unit of work with its chain even
 
 - **accept**: a topic is opened in the chosen workflow inside the same transaction
   (``topics.insert_topic``), titled with the suggestion's public title. The topic's
-  opening names the suggestion and its chain head; the suggestion's ``suggestion.screened``
-  names the topic and its opening's hash: the link is on both chains (docs/decisions.md,
-  "A suggestion and its topic"). A workflow the screener may not open is refused (403)
-  naming who may open it (四议两公开 is opened by the village's cadres).
+  opening names the suggestion and its chain head; the suggestion's
+  ``suggestion.screened`` names the topic and its opening's hash: the link is on both
+  chains (docs/decisions.md, "Suggestions: the threshold, the deadline and the
+  screening"). A workflow the screener may not open is refused (403) naming who may
+  open it (四议两公开 is opened by the village's cadres).
 - **merge** into another suggestion of the township: its supports are carried over (an
   account that supported both counts once) and may make the other one must-list; the
   other gets ``suggestion.merged_in``. Into a topic: the topic's chain gets
@@ -39,9 +40,21 @@ from deliberation.changes import (
 )
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
-from deliberation.errors import ConditionFailed, Forbidden, NotFound, ValidationFailed
+from deliberation.errors import (
+    ConditionFailed,
+    Forbidden,
+    NotFound,
+    SuggestionScreened,
+    ValidationFailed,
+)
 from deliberation.masking import mask
-from deliberation.permissions import Subject, allowed, allowed_suggestion
+from deliberation.permissions import (
+    OPEN_STATUSES,
+    SUGGESTION_STATUS_LABELS,
+    Subject,
+    allowed,
+    allowed_suggestion,
+)
 from deliberation.pinning import pin
 from deliberation.schemas import Comment, Id, Input
 from deliberation.security import Principal
@@ -114,7 +127,6 @@ async def screen(principal: Principal, suggestion_id: int, data: ScreeningCreate
         raise ValidationFailed([{"field": "workflow", "message": "请选择转为议题所用的协商流程"}])
     if data.decision != "accept" and data.workflow is not None:
         raise ValidationFailed([{"field": "workflow", "message": "只有“转为议题”需要选择协商流程"}])
-    public_reason = mask(reason, "reason").text if reason else ""
     into = target.suggestion_id if target is not None else None
     async with write_transaction():
         if into is not None and into < suggestion_id:
@@ -122,6 +134,9 @@ async def screen(principal: Principal, suggestion_id: int, data: ScreeningCreate
             await locked_suggestion(into)
         async with suggestion_change(principal, suggestion_id, "suggestion.screen") as change:
             suggestion = change.owner
+            # Public: masked as the suggestion's own text is (its filer's name too).
+            filer = suggestion["submitter_name"] or None
+            public_reason = mask(reason, "reason", filer).text if reason else ""
             row, read, link = await _decide(principal, change, data, reason, public_reason, now)
             inserted = await SuggestionScreening.insert(SuggestionScreening(**row))
             await Suggestion.update(
@@ -281,6 +296,13 @@ async def _merge_into_suggestion(
     """Carry the supports over to ``into`` (an account counts once) and count them
     there; ``into`` gets ``suggestion.merged_in``. The link to it for the screening."""
     suggestion = change.owner
+    first = await locked_suggestion(into)  # in id order: the lower one is locked already
+    if first["township"] == suggestion["township"] and first["status"] not in OPEN_STATUSES:
+        raise SuggestionScreened(
+            f"要合并到的建议{first['reference']}已审核（"
+            f"{SUGGESTION_STATUS_LABELS.get(first['status'], first['status'])}），"
+            "不能再合并进来；它已列入议题的，请合并到该议题",
+        )
     async with suggestion_change(principal, into, "suggestion.screen") as target:
         other = target.owner
         if other["township"] != suggestion["township"]:

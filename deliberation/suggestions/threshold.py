@@ -8,7 +8,8 @@ registered villagers — at least one tenth of the villagers. "At least one fift
 rounded **up**. Of 27 representatives 5 are not enough (5 × 5 = 25 < 27) and 6 are
 (30 ≥ 27); of 25, 5 are. A village without representatives (roster 0) never obliges.
 The divisors are the township's settings (5 and 10 unless the administrator changed
-them). See docs/decisions.md, "Suggestions: the threshold".
+them). See docs/decisions.md, "Suggestions: the threshold, the deadline and the
+screening".
 
 **Who counts.** Representatives' own supports count toward the representatives' rule;
 villagers' names on a paper sheet, the filer without an account and account holders of

@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any, get_args
 
+from litestar import Litestar
+
 from api.settings import Settings
 from deliberation import accounts, audit, clock
 from deliberation.clock import CHINA
@@ -22,6 +24,7 @@ from deliberation.schemas import EventType, UserCreate
 from deliberation.suggestions.threshold import DEFAULT_DECLINE_GROUNDS
 from deliberation.tables import Suggestion, SuggestionEvent, TopicEvent
 from deliberation.workdays import load_schedule, parse_schedule, remove_schedule
+from tests.api.test_sessions_end import page_client
 from tests.api.test_webhooks import BASE, drain, subscribe
 from tests.deliberation.owned import file_suggestion
 from tests.receiver import Receiver
@@ -157,7 +160,7 @@ def china_noon(day: date) -> datetime:
 
 
 async def test_the_screening_deadline_skips_a_holiday_and_is_reminded_once(
-    world: World, receiver: Receiver, settings: Settings
+    world: World, receiver: Receiver, settings: Settings, app: Litestar
 ) -> None:
     t = await new_township(world, "期限镇")
     await subscribe(t, receiver.url, events=["deadline.due_soon", "deadline.overdue"])
@@ -187,6 +190,10 @@ async def test_the_screening_deadline_skips_a_holiday_and_is_reminded_once(
         with clock.set_to(late):
             supervisor = await sign_in(world.client, world.supervisor.user["username"])
             county = (await supervisor.get("/api/v1/county")).json()
+            browser = await page_client(app, world.supervisor.user["username"])
+            page = (await browser.get("/county")).text
+        assert f'id="overdue-suggestion-{suggestion["id"]}"' in page
+        assert "逾期 2 天" in page.split('id="overdue-suggestions"')[1].split("</ul>")[0]
         listed = [s for s in county["overdue_suggestions"] if s["id"] == suggestion["id"]]
         assert listed and listed[0]["days_overdue"] == 2 and listed[0]["due_on"] == "2027-10-19"
         line = next(x for x in county["townships"] if x["id"] == t.id)
@@ -337,6 +344,29 @@ async def test_merging_carries_supports_or_goes_on_the_topics_chain(world: World
     )
     merged = [json.loads(e["data"]) for e in on_topic if e["kind"] == "suggestion.merged"]
     assert [m["links"][0]["reference"] for m in merged] == [third["reference"]]
+    # Into a suggestion already screened: refused, saying where to merge instead.
+    late = await file(t, "liaison")
+    r = await screen(
+        t["staff"],
+        late,
+        decision="merge",
+        reason="同一事项",
+        merge_into={"suggestion_id": moved["id"]},
+    )
+    assert r.status_code == 409 and r.json()["code"] == "screened", r.text
+    # A villager who filed without an account is carried over as one villager.
+    by_villager = await file(t, "villager", village=1)
+    into = await file(t, "liaison", village=1)
+    r = await screen(
+        t["staff"],
+        by_villager,
+        decision="merge",
+        reason="同一事项",
+        merge_into={"suggestion_id": into["id"]},
+    )
+    assert r.status_code == 200, r.text
+    r = await support(t["staff"], into, on_behalf_of=["赵六"])
+    assert (r.json()["villagers"], r.json()["liaisons"]) == (2, 1), r.text
     # Into another township's topic: not found.
     fourth = await file(t, "liaison")
     elsewhere = (

@@ -1,5 +1,6 @@
-"""The must-list rule as numbers (docs/decisions.md, "Suggestions: the threshold"):
-at least one fifth is ``supports × 5 ≥ roster``, rounded up."""
+"""The must-list rule as numbers (docs/decisions.md, "Suggestions: the threshold, the
+deadline and the screening"): at least one fifth is ``supports × 5 ≥ roster``, rounded
+up."""
 
 from __future__ import annotations
 

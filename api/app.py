@@ -253,7 +253,9 @@ def create_app(settings: Settings, context: AppContext | None = None) -> Litesta
     )
     app.context = context
     app.state.settings = settings
-    app.state.publishing = Publishing(renderer, settings.public_url, settings.posting_days)
+    app.state.publishing = Publishing(
+        renderer, settings.public_url, settings.posting_days, settings.county_number_prefix
+    )
     app.state.token_issuer = TokenIssuer(
         settings.secret_key,
         settings.token_ttl_seconds,

@@ -238,7 +238,12 @@ def _option_problem(message: str) -> str:
 
 def _publishing(settings: Settings) -> documents.Publishing:
     """Documents rendered in this process (no worker pool for a one-off command)."""
-    return documents.Publishing(documents.Renderer(0), settings.public_url, settings.posting_days)
+    return documents.Publishing(
+        documents.Renderer(0),
+        settings.public_url,
+        settings.posting_days,
+        settings.county_number_prefix,
+    )
 
 
 def _document_kinds() -> dict[str, str]:

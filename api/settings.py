@@ -13,6 +13,7 @@ from pathlib import Path
 from deliberation import clock, fast_path
 from deliberation.archive import RETENTION_PERIODS, ArchiveConfig
 from deliberation.context import AppContext
+from deliberation.documents.content import COUNTY_NUMBER_PREFIX
 from deliberation.notifications.delivery import DeliveryConfig
 from deliberation.notifications.targets import parse_allowed
 from deliberation.security import PASSWORD_HASH_COSTS
@@ -94,6 +95,8 @@ class Settings:
     log_level: str = "INFO"
     render_workers: int = 2
     posting_days: int = 5
+    county_number_prefix: str = COUNTY_NUMBER_PREFIX
+    """The county's 机关代字 on its documents' numbers (县政协协商〔2027〕1号)."""
     webhook_allowed_hosts: frozenset[tuple[str, int]] = frozenset()
     """``(host, port)`` pairs webhooks may reach although they are inward."""
     delivery_in_server: bool = True
@@ -178,6 +181,9 @@ class Settings:
             log_level=env.get("DELIBERATION_LOG_LEVEL", "INFO"),
             render_workers=_int(env, "DELIBERATION_RENDER_WORKERS", 2),
             posting_days=_int(env, "DELIBERATION_POSTING_DAYS", 5),
+            county_number_prefix=env.get(
+                "DELIBERATION_COUNTY_NUMBER_PREFIX", COUNTY_NUMBER_PREFIX
+            ).strip(),
             archive_fonds=env.get("DELIBERATION_ARCHIVE_FONDS", "0001").strip(),
             archive_retention=env.get("DELIBERATION_ARCHIVE_RETENTION", "D30").strip(),
             archive_organization=env.get("DELIBERATION_ARCHIVE_ORGANIZATION", "").strip(),
@@ -230,6 +236,8 @@ class Settings:
                 raise SettingsError(f"DELIBERATION_SUGGESTIONS_PER_{name} must be 1-10000")
         if not 1 <= self.posting_days <= 60:
             raise SettingsError("DELIBERATION_POSTING_DAYS must be between 1 and 60")
+        if not 1 <= len(self.county_number_prefix) <= 20:
+            raise SettingsError("DELIBERATION_COUNTY_NUMBER_PREFIX must be 1-20 characters")
         if not re.fullmatch(r"[0-9A-Za-z]{1,10}", self.archive_fonds):
             raise SettingsError("DELIBERATION_ARCHIVE_FONDS must be 1-10 letters or digits")
         if self.password_hash_cost not in PASSWORD_HASH_COSTS:

@@ -45,6 +45,7 @@ from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
 from deliberation.errors import (
     ConditionFailed,
+    Forbidden,
     NotFound,
     TransitionNotAllowed,
     ValidationFailed,
@@ -200,17 +201,22 @@ async def _row(principal: Principal | None, document_id: int) -> dict[str, Any]:
 
 async def _own_document(principal: Principal, document_id: int, action: Action) -> dict[str, Any]:
     """A document, if the policy lets the caller ``action`` it (publish, revoke): role
-    (403) first, then whether it is theirs to see (404), then the stage."""
-    allowed(principal, action, ROLE_ONLY).check()
+    (403) first, then whether it is theirs to see (404), then the stage. A plan's
+    document is the plan's publishers' (the county's supervisor for the county plan):
+    published with the plan (``POST /api/v1/plans/{id}/publish``), revoked here."""
+    role = allowed(principal, action, ROLE_ONLY)
+    if not role and not allowed_plan(principal, "plan.publish"):
+        role.check()
     row = await _row(principal, document_id)
     owner = owner_of(row)
     if isinstance(owner, PlanOwner):
-        # A plan's document is published with its plan (POST /api/v1/plans/{id}/publish)
-        # and revoked by whoever may publish the plan.
-        allowed_plan(principal, "plan.publish", PlanSubject(township_id=row["township"])).check()
+        if not allowed_plan(principal, "plan.publish", PlanSubject(township_id=row["township"])):
+            # The document is public: someone else's plan is a 403, not a 404.
+            raise Forbidden("只能处理本乡镇的协商计划（县级计划由县政协督办人员处理）")
         if action == "document.publish":
             raise TransitionNotAllowed("协商计划随计划一起发布：请发布计划")
         return row
+    role.check()
     topic = await topic_row(owner.topic_id)
     allowed(principal, action, Subject.of_topic(topic), row["kind"]).check()
     return row

@@ -16,8 +16,9 @@ import pytest
 from deliberation.audit import verify_all
 from deliberation.clock import china_today
 from deliberation.documents.content import number_prefix
-from deliberation.tables import PlanItem
+from deliberation.tables import PlanItem, Suggestion
 from tests.api.test_documents import _qr_texts, create, pdf_of, text_of
+from tests.deliberation.owned import file_suggestion
 from tests.world import Actor, Township, World, new_township, open_topic, topic_in_state
 
 HEADER = ["序号", "季度", "议题", "协商流程", "牵头单位", "来源"]
@@ -178,6 +179,16 @@ async def test_the_county_plan_takes_the_county_numbers(world: World) -> None:
     assert "县政协“好商量”协商议事工作办公室" in text and f"县政协协商〔{year}〕1号" in text
     page = await world.client.get(f"/verify/{published['document']['id']}")
     assert "2031年度 全县 第1版" in page.text
+    # The county's supervisor may revoke the county plan's notice; a township's staff not.
+    document_id = published["document"]["id"]
+    r = await world.a["staff"].post(f"/api/v1/documents/{document_id}/revoke", {"reason": "x"})
+    assert r.status_code == 403, r.text
+    r = await world.supervisor.post(
+        f"/api/v1/documents/{document_id}/revoke", {"reason": "计划有误，重新印发"}
+    )
+    assert r.status_code == 200 and r.json()["status"] == "revoked", r.text
+    page = await world.client.get(f"/verify/{document_id}")
+    assert "已撤销" in page.text and "计划有误，重新印发" in page.text
     # A township's staff may not draft the county's plan, nor another township's.
     r = await world.a["staff"].post(
         "/api/v1/plans", {"year": 2031, "items": items(1), "township_id": world.b.id}
@@ -266,3 +277,37 @@ async def test_audit_verify_catches_an_edited_lead_unit(world: World) -> None:
         )
     _, after = await verify_all()
     assert [p for p in after if p not in before] == []
+
+
+async def test_items_name_open_suggestions_of_the_township_and_titles_are_masked(
+    world: World,
+) -> None:
+    t = await new_township(world, "建议镇")
+    staff = t["staff"]
+    mine = await file_suggestion(None, t.id, t.villages[0]["id"])
+    theirs = await file_suggestion(None, world.b.id, world.b.villages[0]["id"])
+    declined = await file_suggestion(None, t.id, t.villages[1]["id"])
+    # (The screening's own unit of work is another increment's; only the status matters.)
+    await Suggestion.update({Suggestion.status: "declined"}).where(Suggestion.id == declined["id"])
+    for wrong in (theirs, declined):
+        problem = await _refused(
+            staff, {"year": 2027, "items": items(1, suggestion_id=wrong["id"])}
+        )
+        assert [e["field"] for e in problem["errors"]] == ["items[0].suggestion_id"]
+    plan = await draft(
+        staff,
+        {
+            "year": 2027,
+            "items": items(2, suggestion_id=mine["id"], title="村口路灯维修（联系人13800138000）"),
+        },
+    )
+    first = plan["items"][0]
+    assert first["title"] == "村口路灯维修（联系人138****8000）"
+    assert (first["suggestion_id"], first["suggestion_reference"]) == (
+        mine["id"],
+        mine["reference"],
+    )
+    published = await publish(staff, plan["id"])
+    text = text_of(await pdf_of(staff, published["document"]))
+    assert "13800138000" not in text and "138****8000" in text
+    assert mine["reference"] in text and "直接列入" in text

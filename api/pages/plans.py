@@ -162,6 +162,7 @@ async def _editor(
             "workflows": workflows,
             "quarters": QUARTERS,
             "county": principal.township_id is None,
+            "back": f"/plans/new?year={year}",
         },
         status_code=status,
     )
@@ -279,6 +280,7 @@ async def _plan_page(
             "delivery": await _delivery(visitor, plan),
             "may_publish": _may_edit(visitor) and plan.status == "draft",
             "error": error,
+            "back": f"/plans/{plan.id}",
         },
         status_code=status,
     )

@@ -115,6 +115,8 @@ async def _new_form(
             "limits": max_lengths(SuggestionCreate),
             "anonymous": visitor is None,
             "on_behalf": visitor is not None and visitor.role == "staff",
+            # After a refused post, the header's links come back to the form.
+            "back": f"/suggestions/new?village={fixed}" if fixed else "/suggestions/new",
         },
         status_code=status,
     )
@@ -300,6 +302,7 @@ async def _suggestion_page(
             "problems": problems or {},
             "form": form,
             "values": values or {},
+            "back": f"/suggestions/{suggestion_id}",
         }
     )
     return Template("suggestion_page.html", context=context, status_code=status)

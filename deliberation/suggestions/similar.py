@@ -30,6 +30,8 @@ from deliberation.tables import Suggestion, Topic, Village
 THRESHOLD = 0.3
 SHOWN = 5
 CANDIDATES = 2000
+MOST_GRAMS = 40
+"""The typed title's first grams compared (a title is typed short)."""
 CHECKED = 50
 """The best-scoring candidates the policy is asked about, per kind."""
 OPEN = ("pending", "must_list", "accepted")
@@ -62,6 +64,17 @@ def _sized(wanted: int) -> Any:
     return WhereRaw("length(title_grams) BETWEEN {} AND {}", 3 * low - 1, 3 * high - 1)
 
 
+def _close_enough(grams: list[str], sqlite: bool) -> Any:
+    """Dice ≥ 0.3 decided in the query: 2·|A∩B| ≥ 0.3·(|A| + |B|), with |A∩B| the
+    number of the typed grams in ``title_grams`` (exact: grams are two characters
+    between single spaces) and |B| = (length + 1) / 3. Only those rows are read."""
+    found = "(instr(title_grams, {}) > 0)" if sqlite else "(strpos(title_grams, {}) > 0)::int"
+    shared = " + ".join(found for _ in grams)
+    return WhereRaw(
+        f"20 * ({shared}) >= 3 * ({len(grams)} + (length(title_grams) + 1) / 3)", *grams
+    )
+
+
 async def _best(table: Any, conditions: list[Any], own: set[str]) -> list[tuple[float, int]]:
     """(score, id) of the candidates at or above the threshold, best first."""
     rows = await table.select(table.id, table.title_grams).where(*conditions).limit(CANDIDATES)
@@ -74,7 +87,7 @@ async def similar(
 ) -> SimilarRead:
     """At most 5 suggestions and 5 topics, best first; nothing for fewer than two
     characters."""
-    wanted = bigrams(normalise(title.strip()))
+    wanted = bigrams(normalise(title.strip()))[:MOST_GRAMS]
     if not wanted:
         return SimilarRead(suggestions=[], topics=[])
     township: int | None = member_township(principal)
@@ -84,7 +97,7 @@ async def similar(
     rare = await rarest(township, wanted) if township is not None else wanted[:4]
     sqlite = is_sqlite(Suggestion._meta.db)
     own = set(wanted)
-    near = [_matching(rare, sqlite), _sized(len(own))]
+    near = [_matching(rare, sqlite), _sized(len(own)), _close_enough(wanted, sqlite)]
     # Nobody signed in reads screened suggestions only: the others are not candidates.
     statuses = OPEN if principal is not None else PUBLIC_OPEN
 

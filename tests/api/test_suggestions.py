@@ -15,7 +15,7 @@ from litestar import Litestar
 
 from deliberation.tables import Suggestion
 from tests.conftest import client_from
-from tests.world import Township, World, unique
+from tests.world import Township, World, new_township, unique
 
 VALID_ID = "11010519491231002X"
 MASKED_ID = "**************002X"
@@ -310,3 +310,21 @@ async def test_similar_titles_follow_what_the_caller_may_read(world: World, app:
     assert public_one["id"] not in {s["id"] for s in unlike.json()["suggestions"]}
     short = await fresh_client(app).get("/api/v1/suggestions/similar", params={"title": "水"})
     assert short.status_code == 200 and short.json() == {"suggestions": [], "topics": []}
+
+
+async def test_a_signed_in_account_files_twenty_a_day(world: World) -> None:
+    t = await new_township(world, "限建议镇")
+    liaison = t["liaison"]
+    answers = [
+        await liaison.post(
+            "/api/v1/suggestions", {"title": unique("渡口"), "content": "渡船老旧。"}
+        )
+        for _ in range(21)
+    ]
+    assert [a.status_code for a in answers] == [201] * 20 + [429]
+    assert int(answers[-1].headers["retry-after"]) > 23 * 3600  # the first of the day's 20
+    # Another account of the same township is not held back by it.
+    other = await t["liaison2"].post(
+        "/api/v1/suggestions", {"title": "修路", "content": "路坏了。"}
+    )
+    assert other.status_code == 201

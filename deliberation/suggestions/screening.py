@@ -87,7 +87,7 @@ class ScreeningCreate(Input):
 class ScreeningRead(Struct, kw_only=True):
     suggestion_id: int
     reference: str
-    status: str
+    status: Literal["accepted", "merged", "declined"]
     decision: Decision
     public_reason: str
     ground: str | None = None
@@ -218,7 +218,11 @@ async def _decide(
     return row, read, await _merge_into_topic(principal, change, target.topic_id, row, read, now)
 
 
-STATUS_OF = {"accept": "accepted", "merge": "merged", "decline": "declined"}
+STATUS_OF: dict[str, Literal["accepted", "merged", "declined"]] = {
+    "accept": "accepted",
+    "merge": "merged",
+    "decline": "declined",
+}
 
 
 async def _decline(

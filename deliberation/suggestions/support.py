@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
@@ -62,7 +62,7 @@ class SupportRead(Struct, kw_only=True):
     villagers: int
     liaisons: int
     """Shown (委员附议), counted toward neither rule."""
-    status: str
+    status: Literal["pending", "must_list"]
     needed: int | None
     """More supports the nearest rule wants (0 once met; None: no rule applies)."""
     screening_due_on: date | None = None
@@ -208,7 +208,7 @@ async def recount(change: OwnedChange, now: datetime) -> SupportRead:
         representatives=tally.representatives,
         villagers=tally.villagers,
         liaisons=tally.liaisons,
-        status=change.owner["status"],
+        status=change.owner["status"],  # a screened one takes no support
         needed=threshold.still_needed(tally, settings),
         screening_due_on=change.owner.get("screening_due_on"),
         screening_due_provisional=bool(change.owner.get("screening_due_provisional")),

@@ -67,7 +67,18 @@ def suggestions(n: int, township_id: int) -> list[tuple[Any, ...]]:
         moment = start + timedelta(minutes=31 * i)
         status = "declined" if i % 4 else "merged"
         out.append(
-            (f"JY-B-{i:06d}", township_id, title, content, title, content, status, "", moment, moment)
+            (
+                f"JY-B-{i:06d}",
+                township_id,
+                title,
+                content,
+                title,
+                content,
+                status,
+                "",
+                moment,
+                moment,
+            )
         )
     return out
 

@@ -43,8 +43,12 @@ from deliberation.scoping import topic_conditions
 from deliberation.security import Principal
 from deliberation.tables import (
     Document,
+    PlanItem,
     ResolutionItem,
     SatisfactionRating,
+    Suggestion,
+    SuggestionScreening,
+    SuggestionSupport,
     Topic,
 )
 from deliberation.topics import topic_row, valid_id
@@ -181,6 +185,85 @@ async def next_steps(principal: Principal, topic: dict[str, Any]) -> list[NextSt
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a topic came from when a villager's suggestion became it (or was merged
+    into it): the line from suggestion to result, on the topic's page for everyone who
+    reads the topic (docs/decisions.md, "Suggestions on the pages"). Only what the
+    suggestion's public reading shows: its reference, dates and tallies."""
+
+    suggestion_id: int
+    reference: str
+    filed_on: date
+    supports: int
+    supports_representatives: int
+    must_list_on: date | None
+    screened_on: date | None
+    merged: bool
+    """Merged into this topic (else: the topic was opened from it)."""
+    plan_year: int | None = None
+    plan_quarter: int | None = None
+    """The quarter of the current published annual plan that lists it, if one does."""
+
+
+async def topic_sources(topic_id: int) -> list[Source]:
+    """The suggestions a topic was opened from or merged from (public columns only)."""
+    rows = (
+        await Suggestion.select(
+            Suggestion.id,
+            Suggestion.reference,
+            Suggestion.status,
+            Suggestion.must_list_at,
+            Suggestion.created_at,
+        )
+        .where((Suggestion.topic == topic_id) & Suggestion.status.is_in(["accepted", "merged"]))
+        .order_by(Suggestion.id)
+    )
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    screened = {
+        r["suggestion"]: r["screened_at"]
+        for r in await SuggestionScreening.select(
+            SuggestionScreening.suggestion, SuggestionScreening.screened_at
+        ).where(SuggestionScreening.suggestion.is_in(ids))
+    }
+    tallies: dict[int, list[int]] = {i: [0, 0] for i in ids}
+    for r in await SuggestionSupport.select(
+        SuggestionSupport.suggestion, SuggestionSupport.standing, SuggestionSupport.headcount
+    ).where(SuggestionSupport.suggestion.is_in(ids)):
+        tallies[r["suggestion"]][0] += int(r["headcount"])
+        if r["standing"] == "representative":
+            tallies[r["suggestion"]][1] += int(r["headcount"])
+    planned: dict[int, tuple[int, int]] = {}
+    for r in await PlanItem.select(
+        PlanItem.suggestion,
+        PlanItem.topic,
+        PlanItem.quarter,
+        PlanItem.plan_version._.plan._.year.as_alias("year"),
+    ).where(
+        (PlanItem.plan_version._.status == "published")
+        & (PlanItem.suggestion.is_in(ids) | (PlanItem.topic == topic_id))
+    ):
+        key = r["suggestion"] if r["suggestion"] in tallies else ids[0]
+        planned.setdefault(key, (r["year"], r["quarter"]))
+    return [
+        Source(
+            suggestion_id=r["id"],
+            reference=r["reference"],
+            filed_on=china_date(r["created_at"]),
+            supports=tallies[r["id"]][0],
+            supports_representatives=tallies[r["id"]][1],
+            must_list_on=china_date(r["must_list_at"]) if r["must_list_at"] else None,
+            screened_on=china_date(screened[r["id"]]) if r["id"] in screened else None,
+            merged=r["status"] == "merged",
+            plan_year=planned.get(r["id"], (None, None))[0],
+            plan_quarter=planned.get(r["id"], (None, None))[1],
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
 class Overview:
     topic: dict[str, Any]
     state_label: str
@@ -204,6 +287,8 @@ class Overview:
     unavailable: str = ""
     """Why no step can be taken: the topic's workflow version is not loaded (shown on
     its page; docs/decisions.md, "A workflow removed from the folder")."""
+    source: list[Source] = field(default_factory=list)
+    """The villagers' suggestions it was opened from or merged from (:class:`Source`)."""
 
 
 def event_label(
@@ -313,6 +398,7 @@ async def topic_overview(
             i.id: time_left(i.due_date, today, working=False) for i in items if not i.completed
         },
         unavailable=workflow.unavailable,
+        source=await topic_sources(topic_id),
     )
 
 

@@ -9,8 +9,10 @@ from api.pages.county import CountyPageController
 from api.pages.new_topic import NewTopicPageController
 from api.pages.notices import NoticeBoardController
 from api.pages.open_data import OpenDataController
+from api.pages.plans import PlanPageController
 from api.pages.session import SessionController
 from api.pages.statistics import StatisticsPageController
+from api.pages.suggestions import SuggestionPageController
 from api.pages.topic import TopicPageController
 from api.pages.workflows import WorkflowPageController
 
@@ -24,6 +26,8 @@ PAGE_HANDLERS: list[ControllerRouterHandler] = [
     StatisticsPageController,
     OpenDataController,
     WorkflowPageController,
+    SuggestionPageController,
+    PlanPageController,
 ]
 
 __all__ = ["PAGE_HANDLERS"]

@@ -26,6 +26,7 @@ from api.pages.signin import (
     safe_next,
     secure_cookies,
 )
+from api.pages.suggestions import my_suggestions
 from deliberation import accounts, deadlines, documents, security_log
 from deliberation.errors import RateLimited, Unauthenticated, ValidationFailed
 from deliberation.overview import TABS, by_state, in_tab, my_topics
@@ -204,6 +205,8 @@ class SessionController(PageController):
                 "list_title": list_title(mine),
                 # A village's list is short: tabs are enough.
                 "state_filter": mine.village_id is None,
+                # 我的建议: filed or supported, with how far it got (issue 27).
+                "suggestions": await my_suggestions(principal),
             },
         )
 

@@ -11,8 +11,9 @@ import re
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.api.test_documents import create, publish
-from tests.e2e.pages import OFFICE, PHONE, signed_in
-from tests.world import World, topic_in_state
+from tests.e2e.conftest import serious_accessibility_problems
+from tests.e2e.pages import LARGE_TEXT_CHECK, OFFICE, PHONE, signed_in
+from tests.world import World, new_township, topic_in_state, unique
 
 WIDTH = """() => {
   const view = window.innerWidth;
@@ -165,3 +166,82 @@ async def test_history_numbers_of_two_digits_are_not_clipped(
     assert measured["count"] >= 10, measured
     assert measured["room"] >= measured["needed"], measured
     await staff.close()
+
+
+async def test_the_suggestion_and_plan_pages_fit_360_in_either_mode_and_pass_axe(
+    live_server: str, world: World, browser: Browser
+) -> None:
+    """Issue 27's pages: the public form, list and a screened suggestion; a member's
+    tabs and a pending suggestion; the office's queue, its view and the plan editor;
+    the plans. No sideways scroll at 360 px in either mode; axe finds nothing serious;
+    large mode's sizes, targets and contrast hold."""
+    t = await new_township(world, "建议宽度镇")
+    staff = t["staff"]
+    filed = []
+    for _ in range(2):
+        answer = await staff.post(
+            "/api/v1/suggestions",
+            {
+                "title": unique("村口路灯不亮，夜间出行不便"),
+                "content": "三盏路灯坏了一个月。联系电话13800001111。",
+                "village_id": t.villages[0]["id"],
+                "submitter_name": "王小明",
+                "submitter_phone": "13900002222",
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        filed.append(answer.json()["id"])
+    screened, pending = filed
+    answer = await staff.post(
+        f"/api/v1/suggestions/{screened}/screening",
+        {"decision": "decline", "reason": "不属于本村（社区）公共事务、仅涉及个人诉求"},
+    )
+    assert answer.status_code == 200, answer.text
+    plan = await staff.post(
+        "/api/v1/plans",
+        {
+            "year": 2027,
+            "items": [
+                {"title": "村道硬化", "quarter": 2, "workflow": "micro", "lead_unit": "镇交通办"}
+            ],
+        },
+    )
+    assert plan.status_code == 201, plan.text
+    plan_id = plan.json()["id"]
+    common = ["/suggestions", "/suggestions/new", f"/suggestions/{screened}", "/plans"]
+    pages = [
+        (None, [*common, f"/suggestions/new?village={t.villages[0]['id']}"]),
+        (t["representative"], ["/me", "/suggestions?tab=pending", f"/suggestions/{pending}"]),
+        (
+            staff,
+            [
+                "/suggestions/office",
+                f"/suggestions/{pending}",
+                "/plans/new?year=2027",
+                f"/plans/{plan_id}",
+            ],
+        ),
+    ]
+    problems = []
+    for actor, urls in pages:
+        if actor is None:
+            context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        else:
+            context = await signed_in(browser, live_server, actor)
+        page = await context.new_page()
+        for size in ("normal", "large"):
+            await set_mode(context, live_server, size)
+            for url in urls:
+                problem = await too_wide(page, live_server + url)
+                if problem:
+                    problems.append(f"{size} {problem}")
+                if size == "normal":
+                    found = await serious_accessibility_problems(page)
+                    if found:
+                        problems.append(f"axe {url}: {found}")
+                else:  # 适老化: text, targets and contrast as large mode wants them
+                    found = await page.evaluate(LARGE_TEXT_CHECK)
+                    if found:
+                        problems.append(f"large text {url}: {found}")
+        await context.close()
+    assert problems == [], "\n".join(problems)

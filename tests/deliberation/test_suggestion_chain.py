@@ -15,11 +15,13 @@ from deliberation import audit, chain
 from deliberation.changes import suggestion_change
 from deliberation.database import write_transaction
 from deliberation.tables import (
+    OutboxEvent,
     PlanItem,
     Suggestion,
     SuggestionEvent,
     SuggestionScreening,
     SuggestionSupport,
+    TopicEvent,
 )
 from deliberation.topics import insert_topic
 from tests.cli import run_cli
@@ -92,6 +94,36 @@ async def test_a_suggestions_events_chain_on_its_own(world: World) -> None:
         )
         prev = row["hash"]
     assert await chain.head(suggestion["id"], chain.SUGGESTION) == (2, prev)
+
+    # Accepted: the topic's opening names the suggestion's head, the screening the
+    # topic's; the screening moves the status from pending to accepted.
+    topic = await accept(world.a["staff"].principal, suggestion["id"])
+    opening = (
+        await TopicEvent.select(TopicEvent.data, TopicEvent.hash)
+        .where((TopicEvent.topic == topic["id"]) & (TopicEvent.seq == 1))
+        .first()
+    )
+    assert opening is not None
+    assert json.loads(opening["data"])["links"] == [
+        {
+            "chain": "suggestion",
+            "id": suggestion["id"],
+            "reference": suggestion["reference"],
+            "head": prev,
+        }
+    ]
+    screened = (
+        await SuggestionEvent.select()
+        .where((SuggestionEvent.suggestion == suggestion["id"]) & (SuggestionEvent.seq == 3))
+        .first()
+    )
+    assert screened is not None
+    assert (screened["kind"], screened["from_state"], screened["to_state"]) == (
+        "suggestion.screened",
+        "pending",
+        "accepted",
+    )
+    assert json.loads(screened["data"])["links"][0]["head"] == opening["hash"]
 
 
 # What the audit catches --------------------------------------------------------------
@@ -282,3 +314,20 @@ def test_a_merged_suggestion_reads_on_the_topics_timeline() -> None:
         "合并村民建议 JY-2027-0012"
     )
     assert event_shown("public", "suggestion.merged")
+
+
+async def test_the_webhooks_are_told_without_the_villagers_words(world: World) -> None:
+    suggestion = await file_suggestion(
+        None, world.a.id, world.a.villages[0]["id"], content="张三家门口 13800138000"
+    )
+    await accept(world.a["staff"].principal, suggestion["id"])
+    rows = await OutboxEvent.select(OutboxEvent.type, OutboxEvent.payload).where(
+        OutboxEvent.payload.like(f'%"{suggestion["reference"]}"%')
+    )
+    told = {r["type"]: json.loads(r["payload"]) for r in rows}
+    assert set(told) == {"suggestion.filed", "suggestion.screened"}
+    assert told["suggestion.filed"]["filed_by_role"] == "villager"
+    assert told["suggestion.screened"]["state_label"] == "已列入议题"
+    for payload in told.values():
+        text = json.dumps(payload, ensure_ascii=False)
+        assert "13800138000" not in text and "张三" not in text and "王小明" not in text

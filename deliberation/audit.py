@@ -67,19 +67,21 @@ from deliberation.tables import (
 
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
-    """A problem on one chain: ``topic_id`` is the owner's id (a topic's, or on the
-    ``chain`` of a suggestion or a plan, theirs)."""
+    """A problem on one chain: the topic's (``topic_id``), or a suggestion's or a plan's
+    (``chain``; ``topic_id`` is then None, so a filter on a topic's id never picks up
+    another chain's problem). ``owner_id`` is the owner's id on any chain."""
 
-    topic_id: int
+    topic_id: int | None
     reference: str
     seq: int | None
     event_id: int | None
     reason: str
     chain: str = "topic"
+    owner_id: int = 0
 
     def describe(self) -> str:
         where = f"event seq={self.seq} (id={self.event_id})" if self.seq is not None else self.chain
-        return f"{self.reference} ({self.chain} id={self.topic_id}): {where}: {self.reason}"
+        return f"{self.reference} ({self.chain} id={self.owner_id}): {where}: {self.reason}"
 
 
 class ChainKeyMismatch(RuntimeError):
@@ -88,13 +90,15 @@ class ChainKeyMismatch(RuntimeError):
 
 def _problem(topic: dict[str, Any], event: dict[str, Any] | None, reason: str) -> ChainProblem:
     """A problem of ``topic`` (or of a suggestion or plan: its row carries ``chain``)."""
+    chain = topic.get("chain", "topic")
     return ChainProblem(
-        topic_id=topic["id"],
+        topic_id=topic["id"] if chain == "topic" else None,
         reference=topic["reference"],
         seq=event["seq"] if event else None,
         event_id=event["id"] if event else None,
         reason=reason,
-        chain=topic.get("chain", "topic"),
+        chain=chain,
+        owner_id=topic["id"],
     )
 
 
@@ -430,7 +434,7 @@ async def verify_chains(batch: int = 500) -> tuple[dict[str, int], list[ChainPro
         claims += found_claims
     problems += await check_chain_links(claims)
     return counts, sorted(
-        problems, key=lambda p: (p.chain != "topic", p.chain, p.topic_id, p.seq or 0, p.reason)
+        problems, key=lambda p: (p.chain != "topic", p.chain, p.owner_id, p.seq or 0, p.reason)
     )
 
 

@@ -147,7 +147,7 @@ async def undone() -> AsyncIterator[None]:
 
 async def _reasons(chain_name: str, owner_id: int) -> list[str]:
     _, problems = await audit.verify_chains()
-    return [p.reason for p in problems if p.chain == chain_name and p.topic_id == owner_id]
+    return [p.reason for p in problems if p.chain == chain_name and p.owner_id == owner_id]
 
 
 async def test_audit_names_an_edited_suggestion_support_screening_and_plan_item(
@@ -203,6 +203,13 @@ async def test_the_status_is_the_last_events(world: World) -> None:
         )
         reasons = await _reasons("suggestion", suggestion["id"])
         assert "suggestion status declined differs from its last event's (pending)" in reasons
+        # Named as the suggestion's, never mistaken for a topic's of the same id.
+        _, problems = await audit.verify_chains()
+        mine = [p for p in problems if p.owner_id == suggestion["id"] and p.chain != "topic"]
+        assert mine and all(p.topic_id is None for p in mine)
+        assert mine[0].describe().startswith(
+            f"{suggestion['reference']} (suggestion id={suggestion['id']}): suggestion: "
+        )
 
 
 async def _delete(suggestion_id: int) -> None:

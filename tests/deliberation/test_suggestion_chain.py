@@ -207,8 +207,12 @@ async def test_the_status_is_the_last_events(world: World) -> None:
         _, problems = await audit.verify_chains()
         mine = [p for p in problems if p.owner_id == suggestion["id"] and p.chain != "topic"]
         assert mine and all(p.topic_id is None for p in mine)
-        assert mine[0].describe().startswith(
-            f"{suggestion['reference']} (suggestion id={suggestion['id']}): suggestion: "
+        assert (
+            mine[0]
+            .describe()
+            .startswith(
+                f"{suggestion['reference']} (suggestion id={suggestion['id']}): suggestion: "
+            )
         )
 
 

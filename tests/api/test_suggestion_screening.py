@@ -27,6 +27,7 @@ from deliberation.workdays import load_schedule, parse_schedule, remove_schedule
 from tests.api.test_sessions_end import page_client
 from tests.api.test_webhooks import BASE, drain, subscribe
 from tests.deliberation.owned import file_suggestion
+from tests.deliberation.test_suggestion_chain import undone
 from tests.receiver import Receiver
 from tests.world import PASSWORD, Actor, Township, World, new_township, sign_in, unique
 
@@ -106,6 +107,9 @@ async def test_the_sixth_of_27_representatives_makes_it_must_list(world: World) 
     r = await support(t["liaison2"], suggestion)
     assert r.status_code == 201, r.text
     assert (r.json()["liaisons"], r.json()["needed"], r.json()["status"]) == (2, 1, "pending")
+    # Without an account: sign in first (the path is public for filing and reading).
+    anonymous = await world.client.post(f"/api/v1/suggestions/{suggestion['id']}/supports", json={})
+    assert anonymous.status_code == 401
     # Another village's representative may not support it.
     assert (await support(t["representative2"], suggestion)).status_code in (403, 404)
     # The sixth: 6 × 5 = 30 ≥ 27.
@@ -295,8 +299,21 @@ async def test_accept_opens_a_topic_in_the_chosen_workflow_linked_on_both_chains
     assert named["head"] == opening["hash"]
     before = [e for e in await events_of(suggestion["id"]) if e["seq"] == screened["seq"] - 1]
     assert source["head"] == before[0]["hash"]
-    _, problems = await audit.verify_all()
-    assert not [p for p in problems if topic["reference"] in str(p)], problems
+    # The audit finds both chains intact and the link named both ways...
+    _, problems = await audit.verify_chains()
+    mine = {("suggestion", suggestion["id"]), ("topic", topic_id)}
+    assert [p for p in problems if (p.chain, p.topic_id) in mine] == []
+    # ...and says so when the topic's opening no longer names the suggestion.
+    async with undone():
+        await TopicEvent.update(
+            {TopicEvent.data: json.dumps({k: v for k, v in opened.items() if k != "links"})}
+        ).where(TopicEvent.topic == topic_id, TopicEvent.seq == 1)
+        _, problems = await audit.verify_chains()
+        reasons = [p.reason for p in problems if (p.chain, p.topic_id) in mine]
+    assert (
+        f"suggestion {suggestion['reference']} names topic {topic['reference']} "
+        "but its opening does not name it"
+    ) in reasons, reasons
 
 
 async def test_merging_carries_supports_or_goes_on_the_topics_chain(world: World) -> None:
@@ -344,6 +361,10 @@ async def test_merging_carries_supports_or_goes_on_the_topics_chain(world: World
     )
     merged = [json.loads(e["data"]) for e in on_topic if e["kind"] == "suggestion.merged"]
     assert [m["links"][0]["reference"] for m in merged] == [third["reference"]]
+    _, problems = await audit.verify_chains()
+    merged_ones = {("suggestion", kept["id"]), ("suggestion", moved["id"])}
+    merged_ones |= {("suggestion", third["id"]), ("topic", topic["id"])}
+    assert [p for p in problems if (p.chain, p.topic_id) in merged_ones] == []
     # Into a suggestion already screened: refused, saying where to merge instead.
     late = await file(t, "liaison")
     r = await screen(

@@ -27,7 +27,6 @@ PUBLIC_PATHS = (
     "^/api/v1/public/",
     "^/api/v1/documents/[0-9]+/pdf$",
     "^/api/v1/statistics$",
-    "^/api/v1/plans",
     "^/verify/",
     "^/notices",
     "^/statistics",

@@ -15,7 +15,7 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 from deliberation.database import is_sqlite
-from deliberation.errors import NotFound, ValidationFailed
+from deliberation.errors import NotFound, Unauthenticated, ValidationFailed
 from deliberation.masking import mask_fields
 from deliberation.permissions import (
     SCREENED_STATUSES,
@@ -209,7 +209,7 @@ async def list_suggestions(
             [{"field": "status", "message": f"可选的状态：{'、'.join(SUGGESTION_STATUSES)}"}]
         )
     if mine and principal is None:
-        raise ValidationFailed([{"field": "mine", "message": "登录后才能查看自己提出的建议"}])
+        raise Unauthenticated("登录后才能查看自己提出的建议")
     seen = scope(principal, "suggestion.list").check()
     if township_id is not None and not seen.covers(township_id):
         seen = scope(None, "suggestion.list")  # another township: what the public sees

@@ -38,6 +38,12 @@ PUBLIC_PATHS = (
     "^/text-size$",
     "^/topics/",
     "^/static/",
+    # Villagers' suggestions and the annual plans (issue 27): anyone may file and read
+    # what is public; the handlers take an optional caller for the rest.
+    "^/api/v1/suggestions",
+    "^/api/v1/plans",
+    "^/suggestions",
+    "^/plans",
 )
 
 

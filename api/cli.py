@@ -471,20 +471,35 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
             return 2
 
     async def work() -> int:
-        checked, problems = await audit.verify_all()
+        counts, problems = await audit.verify_chains()
+        checked = counts["topic"]
+        # Suggestions and plans (issue 27) are named only when there are any: the line
+        # stays as it was for a database without them.
+        others = "".join(
+            f"、{n} {unit}"
+            for n, unit in ((counts["suggestion"], "条建议"), (counts["plan"], "份协商计划"))
+            if n
+        )
         missing = await audit.check_against(saved) if saved is not None else []
         if problems or missing:
             print(
-                f"审计链校验失败：{len(problems) + len(missing)} 处问题（共检查 {checked} 个议题）"
+                f"审计链校验失败：{len(problems) + len(missing)} 处问题"
+                f"（共检查 {checked} 个议题{others}）"
             )
             for found in problems:
                 print(f"  BROKEN {found.describe()}")
             for sentence in missing:
                 print(f"  MISSING {sentence}")
             return 1
-        against = f"，与 {args.against} 中的 {len(saved['heads'])} 个链头一致" if saved else ""
+        against = ""
+        if saved:
+            listed = sum(
+                len(saved.get(key) or []) for key in ("heads", "suggestion_heads", "plan_heads")
+            )
+            against = f"，与 {args.against} 中的 {listed} 个链头一致"
         print(
-            f"审计链完好：已检查 {checked} 个议题{against} (audit chain intact: {checked} topics)"
+            f"审计链完好：已检查 {checked} 个议题{others}{against} "
+            f"(audit chain intact: {checked} topics)"
         )
         return 0
 

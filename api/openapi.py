@@ -67,7 +67,9 @@ WHY: dict[int, str] = {
     429: "Too many failed sign-ins; `Retry-After` says when to try again",
 }
 
-_NEVER_SIGNED_IN = re.compile(r"^/(healthz|api/v1/workflow|api/v1/public/)")
+_NEVER_SIGNED_IN = re.compile(r"^/(healthz|api/v1/workflow|api/v1/public/(?!chain-heads))")
+"""Paths that never read a token (the chain heads do: staff and the county signed in get
+every suggestion's and plan's head, issue 27)."""
 _NO_CONFLICT = re.compile(r"^/api/v1/(auth/|me/password)")
 _RATE_LIMITED = re.compile(r"^/api/v1/(auth/token|me/password)$")
 RATE_LIMITED_OPERATIONS: dict[str, str] = {

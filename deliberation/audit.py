@@ -23,10 +23,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from deliberation import owned_records
 from deliberation.chain import (
     GENESIS,
+    PLAN,
     SCHEME,
+    SUGGESTION,
+    TOPIC,
     TRANSITION_KINDS,
+    ChainOf,
     Event,
     _append,
     canonical,
@@ -42,26 +47,41 @@ from deliberation.chain import (
 )
 from deliberation.clock import utcnow
 from deliberation.database import write_transaction
+from deliberation.permissions import PUBLISHED_PLAN_STATUSES, SCREENED_STATUSES
 from deliberation.record_content import (
     contents_of_topics,
     legacy_content,
     record_key,
     revisions_of_topics,
 )
-from deliberation.tables import ChainKey, Document, Topic, TopicEvent
+from deliberation.tables import (
+    ChainKey,
+    Document,
+    Plan,
+    PlanVersion,
+    Suggestion,
+    Topic,
+    TopicEvent,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
-    topic_id: int
+    """A problem on one chain: the topic's (``topic_id``), or a suggestion's or a plan's
+    (``chain``; ``topic_id`` is then None, so a filter on a topic's id never picks up
+    another chain's problem). ``owner_id`` is the owner's id on any chain."""
+
+    topic_id: int | None
     reference: str
     seq: int | None
     event_id: int | None
     reason: str
+    chain: str = "topic"
+    owner_id: int = 0
 
     def describe(self) -> str:
-        where = f"event seq={self.seq} (id={self.event_id})" if self.seq is not None else "topic"
-        return f"{self.reference} (topic id={self.topic_id}): {where}: {self.reason}"
+        where = f"event seq={self.seq} (id={self.event_id})" if self.seq is not None else self.chain
+        return f"{self.reference} ({self.chain} id={self.owner_id}): {where}: {self.reason}"
 
 
 class ChainKeyMismatch(RuntimeError):
@@ -69,12 +89,16 @@ class ChainKeyMismatch(RuntimeError):
 
 
 def _problem(topic: dict[str, Any], event: dict[str, Any] | None, reason: str) -> ChainProblem:
+    """A problem of ``topic`` (or of a suggestion or plan: its row carries ``chain``)."""
+    chain = topic.get("chain", "topic")
     return ChainProblem(
-        topic_id=topic["id"],
+        topic_id=topic["id"] if chain == "topic" else None,
         reference=topic["reference"],
         seq=event["seq"] if event else None,
         event_id=event["id"] if event else None,
         reason=reason,
+        chain=chain,
+        owner_id=topic["id"],
     )
 
 
@@ -90,20 +114,36 @@ def _pinned_by(opening: dict[str, Any]) -> tuple[str, int]:
     return (str(pinned["key"]), int(pinned["version"]))
 
 
-def check_chain(
-    topic: dict[str, Any], events: list[dict[str, Any]], key: bytes | None = None
+def check_links(
+    owner: dict[str, Any],
+    events: list[dict[str, Any]],
+    key: bytes | None = None,
+    of: ChainOf = TOPIC,
 ) -> ChainProblem | None:
-    """The first problem in one topic's chain, or None if it is intact."""
+    """The first broken link of any chain: a gap in the sequence, a ``prev_hash`` that is
+    not the previous event's hash, a hash that does not match the event's content.
+    ``owner`` is the topic's (suggestion's, plan's) row: ``id``, ``reference``."""
     prev_hash = GENESIS
     for expected_seq, event in enumerate(events, start=1):
         if event["seq"] != expected_seq:
-            return _problem(topic, event, f"sequence gap: expected seq {expected_seq}")
+            return _problem(owner, event, f"sequence gap: expected seq {expected_seq}")
         if event["prev_hash"] != prev_hash:
-            return _problem(topic, event, "prev_hash does not match the previous event's hash")
-        content = Event.of_row(topic["id"], event).content()
+            return _problem(owner, event, "prev_hash does not match the previous event's hash")
+        content = Event.of_row(owner["id"], event, of.name).content()
         if chain_hash(prev_hash, content, key) != event["hash"]:
-            return _problem(topic, event, "hash does not match the event's content")
+            return _problem(owner, event, "hash does not match the event's content")
         prev_hash = event["hash"]
+    return None
+
+
+def check_chain(
+    topic: dict[str, Any], events: list[dict[str, Any]], key: bytes | None = None
+) -> ChainProblem | None:
+    """The first problem in one topic's chain, or None if it is intact: its links, then
+    the workflow it is pinned to, its event count, version and state."""
+    broken = check_links(topic, events, key)
+    if broken:
+        return broken
     pinned = _pinned_by(events[0]) if events else LEGACY_PIN
     stored = (topic.get("workflow_key", "standard"), topic.get("workflow_version", 1))
     if stored != pinned:
@@ -125,6 +165,29 @@ def check_chain(
     if moves and moves[-1]["to_state"] != topic["state"]:
         return _problem(
             topic, None, f"topic state {topic['state']} differs from the last transition's"
+        )
+    return None
+
+
+def check_owned_chain(
+    owner: dict[str, Any], events: list[dict[str, Any]], of: ChainOf, key: bytes | None = None
+) -> ChainProblem | None:
+    """The first problem in a suggestion's or plan's chain: its links, its event count,
+    and that its last event ends in the owner's status (``owner["state"]``: the
+    suggestion's status, the status of the plan's newest version)."""
+    broken = check_links(owner, events, key, of)
+    if broken:
+        return broken
+    if len(events) != owner["event_seq"]:
+        return _problem(
+            owner, None, f"{of.name} counts {owner['event_seq']} events but {len(events)} exist"
+        )
+    if events and events[-1]["to_state"] != owner["state"]:
+        return _problem(
+            owner,
+            None,
+            f"{of.name} status {owner['state']} differs from its last event's "
+            f"({events[-1]['to_state']})",
         )
     return None
 
@@ -221,7 +284,8 @@ def check_records(
                 _problem(
                     topic,
                     found.event,
-                    f"{name} was moved here from topic id={found.topic_id}, whose chain vouches it",
+                    f"{name} was moved here from {topic.get('chain', 'topic')} "
+                    f"id={found.topic_id}, whose chain vouches it",
                 )
             )
         for reason in _differences(record, content, found, key):
@@ -235,7 +299,8 @@ def check_records(
             )
     for (record, record_id), rows in sorted(revisions.items()):
         if (record, record_id) not in contents and rows:
-            topic = topics[rows[0]["topic"]]
+            owner = rows[0]["topic"] if "topic" in rows[0] else rows[0]["suggestion"]
+            topic = topics[int(owner)]
             problems.append(
                 _problem(topic, None, f"{record} id={record_id}: revisions kept of no record here")
             )
@@ -257,7 +322,8 @@ def missing_records(
         topic = topics[found.topic_id]
         name = f"{record} id={record_id}"
         if moved_to and (record, record_id) in moved_to:
-            reason = f"{name} was moved to topic id={moved_to[(record, record_id)]}"
+            where = topic.get("chain", "topic")
+            reason = f"{name} was moved to {where} id={moved_to[(record, record_id)]}"
         else:
             reason = f"{name} is missing (deleted): its latest event vouches for it"
         problems.append(_problem(topic, found.event, reason))
@@ -317,19 +383,30 @@ async def _batches(batch: int) -> Any:
 
 
 async def verify_all(batch: int = 500) -> tuple[int, list[ChainProblem]]:
+    """Check every chain (:func:`verify_chains`). Returns (topics checked, problems
+    found on any chain)."""
+    checked, problems = await verify_chains(batch)
+    return checked["topic"], problems
+
+
+async def verify_chains(batch: int = 500) -> tuple[dict[str, int], list[ChainProblem]]:
     """Check every topic's chain, then every record, kept revision and stored PDF
-    against the latest event naming it. Returns (topics checked, problems found)."""
+    against the latest event naming it; the same for every suggestion's and plan's
+    chain (issue 27); then the links between chains (:func:`check_chain_links`).
+    Returns (owners checked per chain, problems found)."""
     key = current_key()
     problems: list[ChainProblem] = []
     checked = 0
     latest: dict[tuple[str, int], Vouched] = {}
     topics: dict[int, dict[str, Any]] = {}
+    claims: list[Claim] = []
     async for batch_topics, by_topic in _batches(batch):
         for topic in batch_topics:
             topics[topic["id"]] = topic
             found = check_chain(topic, by_topic[topic["id"]], key)
             if found:
                 problems.append(found)
+            claims += _claims(TOPIC, topic, by_topic[topic["id"]])
         latest.update(vouched_records(by_topic))
         checked += len(batch_topics)
     seen: set[tuple[str, int]] = set()
@@ -350,7 +427,183 @@ async def verify_all(batch: int = 500) -> tuple[int, list[ChainProblem]]:
         seen |= found_seen
         moved_to.update({k: topic_id for k, (topic_id, _) in contents.items()})
     problems += missing_records(topics, latest, seen, moved_to)
-    return checked, sorted(problems, key=lambda p: (p.topic_id, p.seq or 0, p.reason))
+    counts = {"topic": checked}
+    for of in (SUGGESTION, PLAN):
+        counts[of.name], found_problems, found_claims = await _verify_owned(of, key)
+        problems += found_problems
+        claims += found_claims
+    problems += await check_chain_links(claims)
+    return counts, sorted(
+        problems, key=lambda p: (p.chain != "topic", p.chain, p.owner_id, p.seq or 0, p.reason)
+    )
+
+
+async def _owners(of: ChainOf) -> list[dict[str, Any]]:
+    """Every suggestion's (plan's) id, reference, event count and current state."""
+    table = of.owner_table
+    if of is SUGGESTION:
+        rows = await Suggestion.select(
+            Suggestion.id, Suggestion.reference, Suggestion.event_seq, Suggestion.status
+        ).order_by(Suggestion.id)
+        return [{**r, "state": r["status"], "chain": of.name} for r in rows]
+    rows = await Plan.select(Plan.id, Plan.reference, Plan.event_seq).order_by(Plan.id)
+    states: dict[int, str] = {}
+    for version in await PlanVersion.select(
+        PlanVersion.plan, PlanVersion.status, PlanVersion.version
+    ).order_by(PlanVersion.version):
+        states[version["plan"]] = version["status"]
+    assert table is Plan
+    return [{**r, "state": states.get(r["id"], ""), "chain": of.name} for r in rows]
+
+
+async def events_of(of: ChainOf, owner_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The events of these owners' chains, in order."""
+    table = of.event_table
+    owner = getattr(table, of.owner)
+    found: dict[int, list[dict[str, Any]]] = {i: [] for i in owner_ids}
+    if owner_ids:
+        rows = (
+            await table.select().where(owner.is_in(owner_ids)).order_by(owner).order_by(table.seq)  # type: ignore[attr-defined]
+        )
+        for row in rows:
+            found[row[of.owner]].append(row)
+    return found
+
+
+async def _verify_owned(
+    of: ChainOf, key: bytes, batch: int = 500
+) -> tuple[int, list[ChainProblem], list[Claim]]:
+    """One kind of owned chain (suggestions or plans): each chain, then each record."""
+    owners = await _owners(of)
+    problems: list[ChainProblem] = []
+    claims: list[Claim] = []
+    by_id = {o["id"]: o for o in owners}
+    latest: dict[tuple[str, int], Vouched] = {}
+    seen: set[tuple[str, int]] = set()
+    moved_to: dict[tuple[str, int], int] = {}
+    for start in range(0, len(owners), batch):
+        part = [o["id"] for o in owners[start : start + batch]]
+        events = await events_of(of, part)
+        for owner_id in part:
+            found = check_owned_chain(by_id[owner_id], events[owner_id], of, key)
+            if found:
+                problems.append(found)
+            claims += _claims(of, by_id[owner_id], events[owner_id])
+        latest.update(vouched_records(events))
+    for start in range(0, len(owners), batch):
+        part = [o["id"] for o in owners[start : start + batch]]
+        if of is SUGGESTION:
+            contents = await owned_records.contents_of_suggestions(part)
+            revisions = await owned_records.revisions_of_suggestions(part)
+            pdfs: dict[int, str] = {}
+        else:
+            contents = await owned_records.contents_of_plans(part)
+            revisions = {}
+            pdfs = await _plan_pdf_digests([k[1] for k in contents if k[0] == "document"])
+        found_problems, found_seen = check_records(by_id, latest, contents, revisions, pdfs, key)
+        problems += found_problems
+        seen |= found_seen
+        moved_to.update({k: owner_id for k, (owner_id, _) in contents.items()})
+    problems += missing_records(by_id, latest, seen, moved_to)
+    return len(owners), problems, claims
+
+
+async def _plan_pdf_digests(document_ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    if document_ids:
+        rows = await Document.select(Document.id, Document.pdf).where(
+            Document.id.is_in(document_ids)
+        )
+        for row in rows:
+            found[row["id"]] = hashlib.sha256(bytes(row["pdf"] or b"")).hexdigest()
+    return found
+
+
+# Links between chains --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One event's ``data["links"]`` entry: the chain ``source`` (an owner's row) says,
+    at ``event``, that ``target`` chain's owner ``target_id`` was at ``head``."""
+
+    source: str
+    owner: dict[str, Any]
+    event: dict[str, Any]
+    target: str
+    target_id: int
+    target_reference: str
+    head: str
+
+
+ONE_WAY = frozenset({"plan"})
+"""Chains whose links need not be named back (a plan item names its topic; the topic
+does not name the plan)."""
+_CHAINS = {"topic": TOPIC, "suggestion": SUGGESTION, "plan": PLAN}
+_OPENING = {"topic": "its opening", "suggestion": "its screening", "plan": "its events"}
+
+
+def _claims(of: ChainOf, owner: dict[str, Any], events: list[dict[str, Any]]) -> list[Claim]:
+    found = []
+    for event in events:
+        data = json.loads(event["data"] or "{}") if "links" in (event["data"] or "") else {}
+        for link in data.get("links", []):
+            found.append(
+                Claim(
+                    source=of.name,
+                    owner=owner,
+                    event=event,
+                    target=str(link.get("chain")),
+                    target_id=int(link.get("id", 0)),
+                    target_reference=str(link.get("reference", "")),
+                    head=str(link.get("head", "")),
+                )
+            )
+    return found
+
+
+async def check_chain_links(claims: list[Claim]) -> list[ChainProblem]:
+    """Each link an event names (``chain.link``): the other chain's owner exists, the
+    head it names is an event of that chain, and (but for a plan's) that chain names
+    this one back. A broken link is reported on the naming chain, as "suggestion JY-…
+    names topic HSL-… but its opening does not name it"."""
+    problems = []
+    named = {(c.source, c.owner["id"], c.target, c.target_id) for c in claims}
+    for claim in claims:
+        of = _CHAINS.get(claim.target)
+        source = f"{claim.source} {claim.owner['reference']}"
+        target = f"{claim.target} {claim.target_reference}"
+        if of is None:
+            problems.append(_problem(claim.owner, claim.event, f"names an unknown chain {target}"))
+            continue
+        table = of.event_table
+        found = (
+            await table.select(table.id)  # type: ignore[attr-defined]
+            .where(
+                (getattr(table, of.owner) == claim.target_id) & (table.hash == claim.head)  # type: ignore[attr-defined]
+            )
+            .first()
+        )
+        if found is None:
+            problems.append(
+                _problem(
+                    claim.owner,
+                    claim.event,
+                    f"{source} names {target} at an event its chain does not have",
+                )
+            )
+            continue
+        if claim.source in ONE_WAY:
+            continue
+        if (claim.target, claim.target_id, claim.source, claim.owner["id"]) not in named:
+            problems.append(
+                _problem(
+                    claim.owner,
+                    claim.event,
+                    f"{source} names {target} but {_OPENING[claim.target]} does not name it",
+                )
+            )
+    return problems
 
 
 async def stored_pdf_digests(topic_ids: list[int]) -> dict[int, str]:
@@ -372,50 +625,99 @@ def heads_digest(heads: Iterable[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical(list(heads)).encode()).hexdigest()
 
 
-async def chain_heads() -> dict[str, Any]:
-    """Every topic's latest event and one digest over them all (what
-    ``GET /api/v1/public/chain-heads`` publishes)."""
-    rows = await Topic.raw(
-        "SELECT t.reference AS topic_reference, e.seq AS seq, e.hash AS hash "
-        "FROM topic t JOIN topic_event e ON e.topic = t.id AND e.seq = t.event_seq "
-        "ORDER BY t.id"
+HEAD_LISTS = (
+    ("heads", "digest", TOPIC, "topic_reference"),
+    ("suggestion_heads", "suggestion_digest", SUGGESTION, "suggestion_reference"),
+    ("plan_heads", "plan_digest", PLAN, "plan_reference"),
+)
+"""The lists of chain heads: their key, their digest's key, the chain, and the name of
+the reference in each head. A copy saved before issue 27 has the first only."""
+
+
+async def _heads_of(of: ChainOf, reference: str, full: bool) -> list[dict[str, Any]]:
+    where = ""
+    if of is SUGGESTION and not full:
+        screened = ", ".join(f"'{s}'" for s in SCREENED_STATUSES)
+        where = f" WHERE o.status IN ({screened})"
+    if of is PLAN and not full:
+        published = ", ".join(f"'{s}'" for s in PUBLISHED_PLAN_STATUSES)
+        where = (
+            " WHERE EXISTS (SELECT 1 FROM plan_version v WHERE v.plan = o.id "
+            f"AND v.status IN ({published}))"
+        )
+    rows = await of.owner_table.raw(
+        f"SELECT o.reference AS reference, e.seq AS seq, e.hash AS hash "
+        f"FROM {of.owners} o JOIN {of.events} e ON e.{of.owner} = o.id AND e.seq = o.event_seq"
+        f"{where} ORDER BY o.id"
     )
-    heads = [
-        {"topic_reference": r["topic_reference"], "seq": int(r["seq"]), "hash": r["hash"]}
-        for r in rows
-    ]
-    return {
+    return [{reference: r["reference"], "seq": int(r["seq"]), "hash": r["hash"]} for r in rows]
+
+
+async def chain_heads(full: bool = False) -> dict[str, Any]:
+    """Every topic's latest event and one digest over them all (what
+    ``GET /api/v1/public/chain-heads`` publishes), and in lists of their own with their
+    own digests, the screened suggestions' and the published plans' (issue 27). ``full``
+    (the township's staff, the county signed in, and the command line): every
+    suggestion's and plan's, pending and draft ones too, so that the audit catches a
+    pending suggestion deleted (docs/decisions.md, "Suggestions and plans: the spine")."""
+    found: dict[str, Any] = {
         "as_of": utcnow().astimezone(UTC).isoformat(timespec="seconds"),
-        "heads": heads,
-        "digest": heads_digest(heads),
+        "full": full,
     }
+    for key, digest_key, of, reference in HEAD_LISTS:
+        heads = await _heads_of(of, reference, full)
+        found[key] = heads
+        found[digest_key] = heads_digest(heads)
+    return found
 
 
 async def check_against(saved: dict[str, Any]) -> list[str]:
     """What differs from a saved copy of the chain heads: every event it names must
-    still be there with the same hash. Problems are plain sentences."""
+    still be there with the same hash. A copy in the shape before issue 27 (topics
+    only) is checked as it is. Problems are plain sentences."""
     heads = saved.get("heads")
     if not isinstance(heads, list):
         return ["the saved file has no list of heads"]
     problems = []
-    if saved.get("digest") != heads_digest(heads):
-        problems.append("the saved file's digest does not match its heads (the copy was altered)")
-    for head in heads:
-        reference, seq, wanted = head.get("topic_reference"), head.get("seq"), head.get("hash")
-        topic = await Topic.select(Topic.id).where(Topic.reference == reference).first()
-        if topic is None:
-            problems.append(f"{reference}: the topic is gone")
+    for key, digest_key, of, reference_name in HEAD_LISTS:
+        listed = saved.get(key)
+        if listed is None and key != "heads":
+            continue  # saved before issue 27
+        if not isinstance(listed, list):
+            problems.append(f"the saved file's {key} is not a list")
             continue
-        event = (
-            await TopicEvent.select(TopicEvent.hash)
-            .where((TopicEvent.topic == topic["id"]) & (TopicEvent.seq == seq))
-            .first()
-        )
-        if event is None:
-            problems.append(f"{reference}: event seq={seq} is gone")
-        elif event["hash"] != wanted:
-            problems.append(f"{reference}: event seq={seq} changed")
+        if saved.get(digest_key) != heads_digest(listed):
+            problems.append(
+                f"the saved file's {digest_key} does not match its {key} (the copy was altered)"
+            )
+        for head in listed:
+            problems += await _check_head(of, head, reference_name)
     return problems
+
+
+async def _check_head(of: ChainOf, head: Any, reference_name: str) -> list[str]:
+    if not isinstance(head, dict):
+        return [f"a saved {of.name} head is not an object"]
+    reference, seq, wanted = head.get(reference_name), head.get("seq"), head.get("hash")
+    table = of.owner_table
+    owner = (
+        await table.select(table.id)  # type: ignore[attr-defined]
+        .where(table.reference == reference)  # type: ignore[attr-defined]
+        .first()
+    )
+    if owner is None:
+        return [f"{reference}: the {of.name} is gone"]
+    events = of.event_table
+    event = (
+        await events.select(events.hash)  # type: ignore[attr-defined]
+        .where((getattr(events, of.owner) == owner["id"]) & (events.seq == seq))  # type: ignore[attr-defined]
+        .first()
+    )
+    if event is None:
+        return [f"{reference}: event seq={seq} is gone"]
+    if event["hash"] != wanted:
+        return [f"{reference}: event seq={seq} changed"]
+    return []
 
 
 # Re-keying the first release's chains ---------------------------------------------------

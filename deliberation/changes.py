@@ -390,16 +390,28 @@ async def topic_opened(
 @dataclass
 class OwnedChange:
     """The open unit of work on one locked suggestion or plan series (``of`` says
-    which chain): how its chain events are written. ``owner`` is the row as locked."""
+    which chain): how its chain events are written. ``owner`` is the row as locked.
+
+    An event that changes the status (``to_state``) comes after the write that changed
+    it (its digests vouch the new row); its ``from_state`` is then, unless given, the
+    status the unit started from or its previous event left (:attr:`state`)."""
 
     principal: Principal | None
     of: chain.ChainOf
     owner: dict[str, Any]
     events: list[chain.Event] = field(default_factory=list)
+    state: str | None = None
+    """The status before the next event: the locked row's (a plan's: its newest
+    version's), then each event's ``to_state``."""
 
     @property
     def owner_id(self) -> int:
         return int(self.owner["id"])
+
+    def _from(self, from_state: str | None, to_state: str | None) -> str | None:
+        if from_state is None and to_state is not None and self.state is not None:
+            return self.state
+        return from_state
 
     def _actor(self, as_actor: bool) -> int | None:
         return self.principal.id if as_actor and self.principal is not None else None
@@ -437,7 +449,7 @@ class OwnedChange:
             now=now,
             of=self.of,
             extra=data,
-            from_state=from_state,
+            from_state=self._from(from_state, to_state),
             to_state=to_state,
         )
         await self._told(event, told or {})
@@ -497,7 +509,7 @@ class OwnedChange:
             actor_id=self._actor(as_actor),
             comment=comment,
             data=data,
-            from_state=from_state,
+            from_state=self._from(from_state, to_state),
             to_state=to_state,
             seq=seq,
             now=now,
@@ -512,6 +524,7 @@ class OwnedChange:
 
     async def _told(self, event: chain.Event, extra: dict[str, Any]) -> None:
         self.events.append(event)
+        self.state = event.to_state
         await tell_owned(self.of, event, self.owner, extra)
 
 
@@ -607,7 +620,7 @@ async def suggestion_change(
     async with write_transaction():
         row = await locked_suggestion(suggestion_id)
         allowed_suggestion(principal, action, SuggestionSubject.of_suggestion(row)).check()
-        change = OwnedChange(principal, chain.SUGGESTION, row)
+        change = OwnedChange(principal, chain.SUGGESTION, row, state=row["status"])
         yield change
         if not change.events:
             raise ChangeWithoutEvent(f"{action} on suggestion {suggestion_id} left no event")
@@ -664,7 +677,7 @@ async def plan_change(
         row = await locked_plan(plan_id)
         subject = PlanSubject(township_id=row["township"], status=status)
         allowed_plan(principal, action, subject).check()
-        change = OwnedChange(principal, chain.PLAN, row)
+        change = OwnedChange(principal, chain.PLAN, row, state=await chain.plan_state(plan_id))
         yield change
         if not change.events:
             raise ChangeWithoutEvent(f"{action} on plan {plan_id} left no event")

@@ -1093,6 +1093,14 @@ def allowed_plan(
     return yes()
 
 
+def sees_every_chain_head(principal: Principal | None) -> bool:
+    """Whether the chain heads list every suggestion's and plan's chain, pending and
+    draft ones too (the township's staff and the county, signed in; the command line
+    has no principal and reads the database itself), or only what the public may read:
+    the screened suggestions and the published plans (the lead's answer 3)."""
+    return principal is not None and principal.role in (*OFFICE_ONLY, *SUPERVISORS)
+
+
 def suggestion_scope(principal: Principal | None) -> Scope:
     """Which suggestions a list shows: the township's office and liaisons their
     township's, every status; a village's representatives and cadres their village's
@@ -1287,6 +1295,8 @@ SCOPE_ROWS: Final[tuple[tuple[ScopeName, str, str], ...]] = (
     ("statistics.liaisons", "联络员参与表 scope: each liaison's participation", "—"),
     ("township.list", "乡镇列表 scope: the townships and villages listed", "—"),
     ("ledger.export", "台账范围 scope: the ledger's and annual report's townships", "—"),
+    ("suggestion.list", "村民建议列表 scope: the suggestions listed (issue 27)", "—"),
+    ("plan.list", "协商计划草稿 scope: whose plan drafts are listed besides the published", "—"),
 )
 """The scope rows of the table: what, its description, and what an empty scope means."""
 
@@ -1331,6 +1341,102 @@ def _cell(
         else:
             parts.append(("" if label in ("yes", "full") else f"{label}: ") + ", ".join(states))
     return "; ".join(parts)
+
+
+SUGGESTION_ROWS: Final[tuple[tuple[SuggestionAction, str], ...]] = (
+    ("suggestion.file", "提出建议 file a suggestion (in the village of the column)"),
+    ("suggestion.read", "查看建议 read a suggestion"),
+    ("suggestion.support", "附议 support"),
+    ("suggestion.enter_supports", "录入纸质附议 enter paper supports"),
+    ("suggestion.screen", "审核 screen"),
+    ("suggestion.correct", "更正公开文本 correct the public text"),
+    ("suggestion.settings", "设置门槛和理由 the threshold settings"),
+)
+PLAN_ROWS: Final[tuple[tuple[PlanAction, str], ...]] = (
+    ("plan.read", "查看协商计划 read a plan"),
+    ("plan.edit", "编制协商计划 draft a plan"),
+    ("plan.publish", "发布协商计划 publish a plan"),
+)
+
+
+def _status_cell(answers: dict[str, list[str]], every: tuple[str, ...]) -> str:
+    if not answers:
+        return "—"
+    parts = []
+    for label, statuses in answers.items():
+        if len(statuses) == len(every):
+            parts.append(label)
+        else:
+            parts.append(("" if label in ("yes", "full") else f"{label}: ") + ", ".join(statuses))
+    return "; ".join(parts)
+
+
+def suggestion_cell(role: str, relation_: Relation, action: SuggestionAction) -> str:
+    """One cell of the suggestions table: the statuses in which a person of ``role``
+    standing in ``relation_`` to a suggestion of township 1, village 10 (filed by
+    someone else) may do ``action`` (and the view, for reads)."""
+    principal, _ = _persona(role, relation_)
+    if action in ("suggestion.file", "suggestion.settings"):
+        subject = (
+            SuggestionSubject.place(1, 10)
+            if action == "suggestion.file"
+            else SuggestionSubject(known=False)
+        )
+        return "yes" if allowed_suggestion(principal, action, subject) else "—"
+    answers: dict[str, list[str]] = {}
+    for status in SUGGESTION_STATUSES:
+        subject = SuggestionSubject(township_id=1, village_id=10, status=status)
+        decision = allowed_suggestion(principal, action, subject)
+        if decision:
+            label = decision.view if action == "suggestion.read" else "yes"
+            answers.setdefault(label, []).append(status)
+    return _status_cell(answers, SUGGESTION_STATUSES)
+
+
+def plan_cell(role: str, relation_: Relation, action: PlanAction, county: bool) -> str:
+    """One cell of the plans table: the version statuses in which it is allowed, on
+    township 1's plan or (``county``) the county's."""
+    principal, _ = _persona(role, relation_)
+    answers: dict[str, list[str]] = {}
+    for status in PLAN_STATUSES:
+        decision = allowed_plan(principal, action, PlanSubject(None if county else 1, status))
+        if decision:
+            label = decision.view if action == "plan.read" else "yes"
+            answers.setdefault(label, []).append(status)
+    return _status_cell(answers, PLAN_STATUSES)
+
+
+def suggestion_section(columns: list[tuple[str, Relation]], header: str) -> list[str]:
+    """The generated section on suggestions and plans, which no workflow changes."""
+    statuses = ", ".join(f"`{s}` {SUGGESTION_STATUS_LABELS[s]}" for s in SUGGESTION_STATUSES)
+    lines = [
+        "## Suggestions and plans (every workflow)",
+        "",
+        "A villager's suggestion (issue 27; 议题建议 in Chinese) is in one of these",
+        f"statuses: {statuses}.",
+        "Its relation is a topic's: a village's representatives and cadres are",
+        "`own_village` to the suggestions of their village and the township-wide ones.",
+        "Views of a suggestion: `full` (the villager's own words, name and phone),",
+        "`masked` (the public text and tallies, also before screening, marked 未审核",
+        "until screened), `public` (the public text of a screened one); the person who",
+        "filed it reads it as `own` whoever they are. Hidden is 404, a role that may",
+        "never is 403, and supporting or screening a screened one is 409 `screened`.",
+        "Plans are by the status of the version (`draft`, `published`, `superseded`,",
+        "`discarded`), of township 1's plan",
+        "and of the county's.",
+        "",
+        header,
+        "|" + "---|" * (len(columns) + 1),
+    ]
+    for action, description in SUGGESTION_ROWS:
+        cells = [suggestion_cell(role, rel, action) for role, rel in columns]
+        lines.append(f"| {description} | " + " | ".join(cells) + " |")
+    for county in (False, True):
+        whose = "县级计划 the county's plan" if county else "乡镇计划 a township's plan"
+        for plan_action, description in PLAN_ROWS:
+            cells = [plan_cell(role, rel, plan_action, county) for role, rel in columns]
+            lines.append(f"| {description} · {whose} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def workflow_section(
@@ -1410,6 +1516,7 @@ def permissions_markdown(registry: Registry = REGISTRY) -> str:
     ]
     for workflow in sorted(registry, key=lambda w: (w.key != WORKFLOW.key, w.key, w.version)):
         lines += ["", *workflow_section(workflow, columns, header)]
+    lines += ["", *suggestion_section(columns, header)]
     lines += [
         "",
         "## Scopes (every workflow)",

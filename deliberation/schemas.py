@@ -771,13 +771,34 @@ class ChainHead(Struct, kw_only=True):
     hash: str
 
 
+class SuggestionHead(Struct, kw_only=True):
+    suggestion_reference: str
+    seq: int
+    hash: str
+
+
+class PlanHead(Struct, kw_only=True):
+    plan_reference: str
+    seq: int
+    hash: str
+
+
 class ChainHeads(Struct, kw_only=True):
     """Every topic's latest event and one digest over them all: keep a copy, and
-    ``deliberation audit verify --against FILE`` shows that history was only added to."""
+    ``deliberation audit verify --against FILE`` shows that history was only added to.
+    The suggestions' and plans' chains are in lists of their own, each with its own
+    digest (a copy saved before them still verifies): to the public, the screened
+    suggestions and the published plans; to the township's staff and the county signed
+    in, every one (``full``)."""
 
     as_of: str
     heads: list[ChainHead]
     digest: str
+    suggestion_heads: list[SuggestionHead] = []
+    suggestion_digest: str = ""
+    plan_heads: list[PlanHead] = []
+    plan_digest: str = ""
+    full: bool = False
 
 
 class Tallies(Struct, kw_only=True):

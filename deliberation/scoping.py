@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliberation.permissions import Scope
-from deliberation.tables import Opinion, Topic
+from deliberation.permissions import SCREENED_STATUSES, Scope
+from deliberation.tables import Opinion, Suggestion, Topic
 
 
 def township_conditions(scope: Scope, column: Any) -> list[Any]:
@@ -44,4 +44,23 @@ async def topic_conditions(scope: Scope, township_id: int | None = None) -> list
             if spoke_on:
                 theirs = theirs | Topic.id.is_in(spoke_on)
         conditions.append(theirs)
+    return conditions
+
+
+def suggestion_conditions(scope: Scope, township_id: int | None = None) -> list[Any]:
+    """Conditions on :class:`Suggestion` for the suggestions in the scope (the policy's
+    ``suggestion.list``), of ``township_id`` if one is named (it must be covered): the
+    township's, narrowed to a village and the township-wide ones, or only the screened
+    ones."""
+    if township_id is not None and not scope.covers(township_id):
+        raise ValueError("the township is outside the scope")
+    conditions = (
+        [Suggestion.township == township_id]
+        if township_id is not None
+        else township_conditions(scope, Suggestion.township)
+    )
+    if scope.village_id is not None:
+        conditions.append((Suggestion.village == scope.village_id) | (Suggestion.village.is_null()))
+    if scope.screened_only:
+        conditions.append(Suggestion.status.is_in(list(SCREENED_STATUSES)))
     return conditions

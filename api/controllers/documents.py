@@ -14,6 +14,7 @@ from api.auth import CurrentPrincipal, provide_optional_principal
 from api.dependencies import CurrentPublishing
 from api.middleware import raw_header
 from deliberation import audit, documents
+from deliberation.permissions import sees_every_chain_head
 from deliberation.schemas import (
     ChainHeads,
     DocumentCreate,
@@ -139,9 +140,17 @@ class PublicNoticeController(Controller):
             publishing, q=q, date_from=date_from, date_to=date_to, limit=limit, offset=offset
         )
 
-    @get("/chain-heads", operation_id="chain_heads", cache=False)
-    async def chain_heads(self) -> ChainHeads:
-        """Every topic's latest event (reference, seq, hash) and one digest over them all.
-        Save a copy: ``deliberation audit verify --against FILE`` later shows that no
-        event it names is gone or changed."""
-        return msgspec.convert(await audit.chain_heads(), ChainHeads)
+    @get(
+        "/chain-heads",
+        operation_id="chain_heads",
+        cache=False,
+        dependencies={"caller": Provide(provide_optional_principal)},
+    )
+    async def chain_heads(self, caller: NamedDependency[Principal | None]) -> ChainHeads:
+        """Every topic's latest event (reference, seq, hash) and one digest over them all;
+        the screened suggestions' and published plans' in lists of their own, each with
+        its digest (the township's staff and the county, signed in: every suggestion's
+        and plan's). Save a copy: ``deliberation audit verify --against FILE`` later
+        shows that no event it names is gone or changed."""
+        full = sees_every_chain_head(caller)
+        return msgspec.convert(await audit.chain_heads(full=full), ChainHeads)

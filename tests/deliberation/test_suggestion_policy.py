@@ -12,10 +12,16 @@ from deliberation.permissions import (
     SuggestionSubject,
     allowed_plan,
     allowed_suggestion,
+    permissions_markdown,
     plan_scope,
+    suggestion_cell,
     suggestion_scope,
 )
+from deliberation.scoping import suggestion_conditions
 from deliberation.security import Principal
+from deliberation.tables import Suggestion
+from tests.deliberation.owned import accept, file_suggestion
+from tests.world import World
 
 STAFF = Principal(2, "staff", "staff", 1, None)
 OTHER_STAFF = Principal(12, "staff2", "staff", 2, None)
@@ -118,3 +124,38 @@ def test_list_scopes() -> None:
     assert plan_scope(STAFF).township_id == 1
     assert plan_scope(SUPERVISOR).county_plan
     assert not plan_scope(None) and not plan_scope(LIAISON)
+
+
+def test_the_generated_table_says_what_the_policy_answers() -> None:
+    table = permissions_markdown()
+    assert "## Suggestions and plans (every workflow)" in table
+    row = next(line for line in table.splitlines() if line.startswith("| 查看建议 read"))
+    cells = [c.strip() for c in row.strip("|").split("|")][1:]
+    # The village's own representative (third column) reads the pending text masked;
+    # the public (last column) only a screened one's.
+    assert cells[2] == suggestion_cell("representative", "own_village", "suggestion.read")
+    assert cells[2] == "masked: pending, must_list; public: accepted, merged, declined"
+    assert cells[-1] == "public: accepted, merged, declined"
+
+
+async def test_the_list_scopes_select_the_suggestions_each_person_is_shown(world: World) -> None:
+    a = world.a
+    staff = a["staff"].principal
+    mine = await file_suggestion(None, a.id, a.villages[0]["id"], title="本村建议")
+    other = await file_suggestion(None, a.id, a.villages[1]["id"], title="邻村建议")
+    wide = await file_suggestion(a["liaison"].principal, a.id, None, title="全镇建议")
+    screened = await file_suggestion(None, a.id, a.villages[1]["id"], title="已审核建议")
+    await accept(staff, screened["id"])
+    ours = {mine["id"], other["id"], wide["id"], screened["id"]}
+
+    async def shown(principal: Principal | None) -> set[int]:
+        conditions = suggestion_conditions(suggestion_scope(principal))
+        rows = await Suggestion.select(Suggestion.id).where(*conditions)
+        return {r["id"] for r in rows} & ours
+
+    assert await shown(staff) == ours
+    assert await shown(a["liaison"].principal) == ours
+    assert await shown(a["representative"].principal) == {mine["id"], wide["id"]}
+    assert await shown(None) == {screened["id"]}
+    assert await shown(world.b["staff"].principal) == set()
+    assert await shown(world.supervisor.principal) == ours

@@ -18,15 +18,13 @@ from deliberation.database import is_sqlite
 from deliberation.errors import NotFound, Unauthenticated, ValidationFailed
 from deliberation.masking import mask_fields
 from deliberation.permissions import (
-    SCREENED_STATUSES,
     SUGGESTION_STATUS_LABELS,
     SUGGESTION_STATUSES,
-    Scope,
     SuggestionSubject,
     allowed_suggestion,
     scope,
 )
-from deliberation.scoping import township_conditions
+from deliberation.scoping import suggestion_conditions
 from deliberation.search import normalise
 from deliberation.security import Principal
 from deliberation.suggestions.schemas import (
@@ -65,21 +63,6 @@ NOT_FOUND = "建议不存在"
 
 def subject_of(row: dict[str, Any]) -> SuggestionSubject:
     return SuggestionSubject.of_suggestion(row)
-
-
-def suggestion_conditions(seen: Scope, township_id: int | None) -> list[Any]:
-    """Conditions on :class:`Suggestion` for the rows of a ``suggestion.list`` scope
-    (of ``township_id`` if named, which the scope covers)."""
-    conditions: list[Any] = (
-        [Suggestion.township == township_id]
-        if township_id is not None
-        else township_conditions(seen, Suggestion.township)
-    )
-    if seen.village_id is not None:
-        conditions.append((Suggestion.village == seen.village_id) | Suggestion.village.is_null())
-    if seen.screened_only:
-        conditions.append(Suggestion.status.is_in(list(SCREENED_STATUSES)))
-    return conditions
 
 
 def view_of(principal: Principal | None, row: dict[str, Any]) -> View | None:

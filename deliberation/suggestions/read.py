@@ -15,18 +15,16 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 from deliberation.database import is_sqlite
-from deliberation.errors import NotFound, ValidationFailed
+from deliberation.errors import NotFound, Unauthenticated, ValidationFailed
 from deliberation.masking import mask_fields
 from deliberation.permissions import (
-    SCREENED_STATUSES,
     SUGGESTION_STATUS_LABELS,
     SUGGESTION_STATUSES,
-    Scope,
     SuggestionSubject,
     allowed_suggestion,
     scope,
 )
-from deliberation.scoping import township_conditions
+from deliberation.scoping import suggestion_conditions
 from deliberation.search import normalise
 from deliberation.security import Principal
 from deliberation.suggestions.schemas import (
@@ -65,21 +63,6 @@ NOT_FOUND = "建议不存在"
 
 def subject_of(row: dict[str, Any]) -> SuggestionSubject:
     return SuggestionSubject.of_suggestion(row)
-
-
-def suggestion_conditions(seen: Scope, township_id: int | None) -> list[Any]:
-    """Conditions on :class:`Suggestion` for the rows of a ``suggestion.list`` scope
-    (of ``township_id`` if named, which the scope covers)."""
-    conditions: list[Any] = (
-        [Suggestion.township == township_id]
-        if township_id is not None
-        else township_conditions(seen, Suggestion.township)
-    )
-    if seen.village_id is not None:
-        conditions.append((Suggestion.village == seen.village_id) | Suggestion.village.is_null())
-    if seen.screened_only:
-        conditions.append(Suggestion.status.is_in(list(SCREENED_STATUSES)))
-    return conditions
 
 
 def view_of(principal: Principal | None, row: dict[str, Any]) -> View | None:
@@ -209,7 +192,7 @@ async def list_suggestions(
             [{"field": "status", "message": f"可选的状态：{'、'.join(SUGGESTION_STATUSES)}"}]
         )
     if mine and principal is None:
-        raise ValidationFailed([{"field": "mine", "message": "登录后才能查看自己提出的建议"}])
+        raise Unauthenticated("登录后才能查看自己提出的建议")
     seen = scope(principal, "suggestion.list").check()
     if township_id is not None and not seen.covers(township_id):
         seen = scope(None, "suggestion.list")  # another township: what the public sees

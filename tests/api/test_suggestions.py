@@ -7,12 +7,14 @@ import asyncio
 import itertools
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from litestar import Litestar
 
+from deliberation import audit
 from deliberation.tables import Suggestion
 from tests.conftest import client_from
 from tests.world import Township, World, new_township, unique
@@ -52,10 +54,18 @@ def body(t: Township, *, village: int = 0, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def screened(suggestion_id: int, status: str = "declined") -> None:
+@asynccontextmanager
+async def screened(suggestion_id: int, status: str = "declined") -> AsyncIterator[None]:
     """Stands in for the office's screening (I3's route) in reads that need a screened
-    suggestion: only the status the public list filters on."""
+    suggestion: the status alone, put back afterwards (the chain, whose last event says
+    ``pending``, verifies again for the tests after this one)."""
     await Suggestion.update({Suggestion.status: status}).where(Suggestion.id == suggestion_id)
+    try:
+        yield
+    finally:
+        await Suggestion.update({Suggestion.status: "pending"}).where(
+            Suggestion.id == suggestion_id
+        )
 
 
 async def test_filed_without_an_account_is_invisible_to_the_public_and_other_villages(
@@ -123,14 +133,14 @@ async def test_filed_without_an_account_is_invisible_to_the_public_and_other_vil
     assert sid in [s["id"] for s in staff_list["items"]]
 
     # Once screened, the public reads it: masked as the representative did.
-    await screened(sid)
-    public = await anonymous.get(path)
-    assert public.status_code == 200 and public.json()["view"] == "public"
-    assert MASKED_ID in public.json()["content"] and VALID_ID not in public.text
-    assert secret_phone not in public.text and public.json()["submitter"] is None
-    listed = (await anonymous.get("/api/v1/suggestions", params={"township_id": t.id})).json()
-    assert sid in [s["id"] for s in listed["items"]]
-    assert VALID_ID not in str(listed) and secret_phone not in str(listed)
+    async with screened(sid):
+        public = await anonymous.get(path)
+        assert public.status_code == 200 and public.json()["view"] == "public"
+        assert MASKED_ID in public.json()["content"] and VALID_ID not in public.text
+        assert secret_phone not in public.text and public.json()["submitter"] is None
+        listed = (await anonymous.get("/api/v1/suggestions", params={"township_id": t.id})).json()
+        assert sid in [s["id"] for s in listed["items"]]
+        assert VALID_ID not in str(listed) and secret_phone not in str(listed)
 
 
 async def test_the_filing_rules(world: World, app: Litestar) -> None:
@@ -231,6 +241,9 @@ async def test_a_correction_needs_a_reason_and_is_on_the_chain(world: World, app
     assert last["kind"] == "suggestion.corrected" and last["comment"] == "隐去组长姓名"
     assert last["actor_id"] == t["staff"].user["id"]
     assert all(e["prev_hash"] == p["hash"] for p, e in itertools.pairwise(events))
+    # The audit finds the filing, the filer's support and the correction all vouched.
+    _, problems = await audit.verify_chains()
+    assert [p for p in problems if p.reference == office["reference"]] == []
 
 
 async def test_forty_posts_from_one_client_file_ten(
@@ -282,34 +295,34 @@ async def test_similar_titles_follow_what_the_caller_may_read(world: World, app:
     public_one = (
         await fresh_client(app).post("/api/v1/suggestions", json=body(t, title=f"{word}工程开工"))
     ).json()
-    await screened(public_one["id"], "accepted")
-    params = {"title": f"{word}工程开工", "village_id": t.villages[0]["id"]}
+    async with screened(public_one["id"], "accepted"):
+        params = {"title": f"{word}工程开工", "village_id": t.villages[0]["id"]}
 
-    def ids(answer: httpx.Response) -> set[int]:
-        assert answer.status_code == 200, answer.text
-        return {s["id"] for s in answer.json()["suggestions"]}
+        def ids(answer: httpx.Response) -> set[int]:
+            assert answer.status_code == 200, answer.text
+            return {s["id"] for s in answer.json()["suggestions"]}
 
-    assert ids(await fresh_client(app).get("/api/v1/suggestions/similar", params=params)) == {
-        public_one["id"]
-    }
-    assert ids(await t["representative"].get("/api/v1/suggestions/similar", params=params)) == {
-        pending["id"],
-        public_one["id"],
-    }
-    assert ids(await t["representative2"].get("/api/v1/suggestions/similar", params=params)) == {
-        public_one["id"]
-    }
-    assert ids(await t["staff"].get("/api/v1/suggestions/similar", params=params)) == {
-        pending["id"],
-        public_one["id"],
-    }
-    unlike = await fresh_client(app).get(
-        "/api/v1/suggestions/similar", params={"title": "完全无关的标题内容"}
-    )
-    assert unlike.status_code == 200
-    assert public_one["id"] not in {s["id"] for s in unlike.json()["suggestions"]}
-    short = await fresh_client(app).get("/api/v1/suggestions/similar", params={"title": "水"})
-    assert short.status_code == 200 and short.json() == {"suggestions": [], "topics": []}
+        assert ids(await fresh_client(app).get("/api/v1/suggestions/similar", params=params)) == {
+            public_one["id"]
+        }
+        assert ids(await t["representative"].get("/api/v1/suggestions/similar", params=params)) == {
+            pending["id"],
+            public_one["id"],
+        }
+        assert ids(
+            await t["representative2"].get("/api/v1/suggestions/similar", params=params)
+        ) == {public_one["id"]}
+        assert ids(await t["staff"].get("/api/v1/suggestions/similar", params=params)) == {
+            pending["id"],
+            public_one["id"],
+        }
+        unlike = await fresh_client(app).get(
+            "/api/v1/suggestions/similar", params={"title": "完全无关的标题内容"}
+        )
+        assert unlike.status_code == 200
+        assert public_one["id"] not in {s["id"] for s in unlike.json()["suggestions"]}
+        short = await fresh_client(app).get("/api/v1/suggestions/similar", params={"title": "水"})
+        assert short.status_code == 200 and short.json() == {"suggestions": [], "topics": []}
 
 
 async def test_a_signed_in_account_files_twenty_a_day(world: World) -> None:

@@ -302,14 +302,14 @@ async def test_accept_opens_a_topic_in_the_chosen_workflow_linked_on_both_chains
     # The audit finds both chains intact and the link named both ways...
     _, problems = await audit.verify_chains()
     mine = {("suggestion", suggestion["id"]), ("topic", topic_id)}
-    assert [p for p in problems if (p.chain, p.topic_id) in mine] == []
+    assert [p for p in problems if (p.chain, p.owner_id) in mine] == []
     # ...and says so when the topic's opening no longer names the suggestion.
     async with undone():
         await TopicEvent.update(
             {TopicEvent.data: json.dumps({k: v for k, v in opened.items() if k != "links"})}
         ).where(TopicEvent.topic == topic_id, TopicEvent.seq == 1)
         _, problems = await audit.verify_chains()
-        reasons = [p.reason for p in problems if (p.chain, p.topic_id) in mine]
+        reasons = [p.reason for p in problems if (p.chain, p.owner_id) in mine]
     assert (
         f"suggestion {suggestion['reference']} names topic {topic['reference']} "
         "but its opening does not name it"
@@ -364,7 +364,7 @@ async def test_merging_carries_supports_or_goes_on_the_topics_chain(world: World
     _, problems = await audit.verify_chains()
     merged_ones = {("suggestion", kept["id"]), ("suggestion", moved["id"])}
     merged_ones |= {("suggestion", third["id"]), ("topic", topic["id"])}
-    assert [p for p in problems if (p.chain, p.topic_id) in merged_ones] == []
+    assert [p for p in problems if (p.chain, p.owner_id) in merged_ones] == []
     # Into a suggestion already screened: refused, saying where to merge instead.
     late = await file(t, "liaison")
     r = await screen(

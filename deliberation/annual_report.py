@@ -9,7 +9,7 @@ from typing import Any
 
 from deliberation import charts, statistics
 from deliberation.clock import china_today, chinese_date
-from deliberation.documents.content import issuer_name
+from deliberation.documents.content import COUNTY_ISSUER, issuer_name
 from deliberation.documents.render import RenderJob
 from deliberation.documents.renderer import Renderer
 from deliberation.ledger import export_scope
@@ -17,7 +17,6 @@ from deliberation.numbers import percent
 from deliberation.security import Principal
 from deliberation.wording import ADOPTION_LABELS, RATING_LABELS
 
-COUNTY_ISSUER = "县政协“好商量”协商议事工作办公室"
 COMMAND_LINE = Principal(0, "command-line", "supervisor", None, None)
 """Who the command line reports as: the county, which sees every topic."""
 

@@ -683,6 +683,22 @@ async def plan_change(
             raise ChangeWithoutEvent(f"{action} on plan {plan_id} left no event")
 
 
+@asynccontextmanager
+async def plan_linked(principal: Principal | None, plan_id: int) -> AsyncIterator[OwnedChange]:
+    """The plan side of a screening that accepts a suggestion (or merges it into a
+    topic) which an item of a published plan names: inside the screening's transaction,
+    after its suggestion and topic (lock order suggestions → topic → plan), the plan
+    series locked and its ``plan.item_linked`` event written. Not decided again: the
+    screening was, and linking changes no one's plan but the item's topic (a township's
+    screening links the county plan's item too, which its office may not edit)."""
+    async with write_transaction():
+        row = await locked_plan(plan_id)
+        change = OwnedChange(principal, chain.PLAN, row, state=await chain.plan_state(plan_id))
+        yield change
+        if not change.events:
+            raise ChangeWithoutEvent(f"a plan item link on plan {plan_id} left no event")
+
+
 __all__ = [
     "OUTBOX_OF",
     "PLAN_OUTBOX_OF",
@@ -694,6 +710,7 @@ __all__ = [
     "locked_suggestion",
     "locked_topic",
     "plan_change",
+    "plan_linked",
     "plan_started",
     "record_change",
     "suggestion_change",

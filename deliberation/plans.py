@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 from msgspec import Meta, Struct
 
-from deliberation import documents
-from deliberation.changes import plan_change, plan_started
+from deliberation import chain, documents
+from deliberation.changes import locked_plan, plan_change, plan_linked, plan_started
 from deliberation.clock import utcnow
 from deliberation.database import is_unique_violation
 from deliberation.documents.content import QUARTERS
@@ -611,6 +611,66 @@ async def publish_plan(
     return await get_plan(principal, version_id, publishing)
 
 
+# Items linked to their topics ------------------------------------------------------------
+
+
+async def link_items(
+    principal: Principal, suggestion_id: int, topic_id: int, now: datetime
+) -> list[int]:
+    """Inside a screening's transaction (the suggestion and the topic locked or just
+    opened): the items that name the suggestion and no topic yet, in the published
+    version of a plan or in its draft (so a draft published later keeps the link), get
+    the topic, with one ``plan.item_linked`` event per plan series naming the topic's and
+    the suggestion's heads (docs/plans/issue-27-plan.md §2.3 step 7). Plans are locked
+    in id order, after the suggestion and the topic. The items linked."""
+    linked: list[int] = []
+    for plan_id in await _plans_naming(suggestion_id):
+        await locked_plan(plan_id)  # read again under the lock: a publish may have moved on
+        ids = await _unlinked_items(suggestion_id, plan_id)
+        if not ids:
+            continue
+        async with plan_linked(principal, plan_id) as change:
+            await PlanItem.update({PlanItem.topic: topic_id}).where(PlanItem.id.is_in(ids))
+            links = [
+                await chain.link(chain.TOPIC, topic_id),
+                await chain.link(chain.SUGGESTION, suggestion_id),
+            ]
+            await change.vouched(
+                "plan.item_linked",
+                "plan_item",
+                ids[0],
+                also=tuple(("plan_item", i) for i in ids[1:]),
+                data={"links": links},
+                to_state=change.state,
+                now=now,
+            )
+        linked += ids
+    return linked
+
+
+LINKED_STATUSES = ("published", "draft")
+"""The versions whose items a screening links: the plan in force and the one drafted."""
+
+
+async def _plans_naming(suggestion_id: int) -> list[int]:
+    rows = await PlanItem.select(PlanItem.plan_version.plan.as_alias("plan")).where(
+        PlanItem.suggestion == suggestion_id,
+        PlanItem.topic.is_null(),
+        PlanItem.plan_version.status.is_in(list(LINKED_STATUSES)),
+    )
+    return sorted({int(r["plan"]) for r in rows})
+
+
+async def _unlinked_items(suggestion_id: int, plan_id: int) -> list[int]:
+    rows = await PlanItem.select(PlanItem.id).where(
+        PlanItem.suggestion == suggestion_id,
+        PlanItem.topic.is_null(),
+        PlanItem.plan_version.status.is_in(list(LINKED_STATUSES)),
+        PlanItem.plan_version.plan == plan_id,
+    )
+    return sorted(int(r["id"]) for r in rows)
+
+
 __all__ = [
     "PlanCreate",
     "PlanItemCreate",
@@ -618,6 +678,7 @@ __all__ = [
     "PlanRead",
     "create_plan",
     "get_plan",
+    "link_items",
     "list_plans",
     "publish_plan",
 ]

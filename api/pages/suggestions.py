@@ -25,6 +25,7 @@ from deliberation import accounts, offerings
 from deliberation.clock import china_date, china_today
 from deliberation.deadlines import TimeLeft, time_left
 from deliberation.errors import DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
+from deliberation.ledger import FILER_LABELS
 from deliberation.permissions import SUGGESTION_STATUS_LABELS, Subject, allowed, allowed_suggestion
 from deliberation.pinning import workflow_of
 from deliberation.security import Principal
@@ -34,6 +35,7 @@ from deliberation.suggestions.screening import ScreeningCreate
 from deliberation.suggestions.support import SupportCreate
 from deliberation.tables import (
     Suggestion,
+    SuggestionEvent,
     SuggestionScreening,
     SuggestionSupport,
     Topic,
@@ -58,6 +60,32 @@ EVENT_LABELS = {
     "suggestion.screened": "审核",
     "suggestion.merged_in": "并入其他建议",
 }
+WHO_ON_TIMELINE = {
+    **FILER_LABELS,
+    "staff": "乡镇协商办公室",
+    "supervisor": "县政协督办",
+    "admin": "系统管理员",
+}
+"""The actor of a timeline event as everyone reads it: a role, never a name (as a
+topic's public timeline, docs/decisions.md). No account: the villager who filed (and
+their own support); a rule met (须列入) is nobody's doing."""
+BY_THE_VILLAGER = ("suggestion.filed", "support.added")
+
+
+def who_did(kind: str, role: str | None) -> str:
+    if role:
+        return WHO_ON_TIMELINE.get(role, "")
+    return "村民" if kind in BY_THE_VILLAGER else ""
+
+
+async def _actor_roles(suggestion_id: int) -> dict[int, str | None]:
+    """Each event's actor's role (by ``seq``): the role only, never who."""
+    rows = await SuggestionEvent.select(
+        SuggestionEvent.seq, SuggestionEvent.actor.role.as_alias("role")
+    ).where(SuggestionEvent.suggestion == suggestion_id)
+    return {r["seq"]: r["role"] for r in rows}
+
+
 DONE = {
     "supported": "已附议。",
     "paper": "签名表已录入。",
@@ -221,6 +249,7 @@ async def _township_grounds(township_id: int) -> list[str]:
 async def _page_context(visitor: Principal | None, suggestion_id: int) -> dict[str, Any]:
     suggestion = await read.get_suggestion(visitor, suggestion_id)
     events = await read.list_events(visitor, suggestion_id)
+    roles = await _actor_roles(suggestion_id)
     row = await _row(suggestion_id)
     subject = read.subject_of(row)
     may = (
@@ -256,6 +285,7 @@ async def _page_context(visitor: Principal | None, suggestion_id: int) -> dict[s
                 "when": e.created_at,
                 "what": EVENT_LABELS.get(e.kind, e.kind),
                 "to_label": SUGGESTION_STATUS_LABELS.get(e.to_state, e.to_state),
+                "who": who_did(e.kind, roles.get(e.seq)),
                 "comment": e.comment,
             }
             for e in events

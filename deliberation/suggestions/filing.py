@@ -26,6 +26,7 @@ from deliberation.owned_records import content_of as owned_content
 from deliberation.permissions import SuggestionSubject, allowed_suggestion
 from deliberation.search import count_suggestion_grams, title_grams
 from deliberation.security import Principal
+from deliberation.suggestions import support as _support
 from deliberation.suggestions.schemas import (
     SuggestionCreate,
     SuggestionCreated,
@@ -270,7 +271,10 @@ async def file_suggestion(
             to_state="pending",
             now=now,
         )
-    return SuggestionCreated(id=row["id"], reference=reference, status="pending")
+        # The filer's support may already meet a rule (a village of one representative:
+        # 1 × 5 ≥ 1): counted now, in the same unit of work, as any support is.
+        tallied = await _support.recount(change, now)
+    return SuggestionCreated(id=row["id"], reference=reference, status=tallied.status)
 
 
 async def correct_suggestion(

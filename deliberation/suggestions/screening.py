@@ -6,13 +6,15 @@ topic, merge it, or decline it — once, in one unit of work with its chain even
   opening names the suggestion and its chain head; the suggestion's
   ``suggestion.screened`` names the topic and its opening's hash: the link is on both
   chains (docs/decisions.md, "Suggestions: the threshold, the deadline and the
-  screening"). A workflow the screener may not open is refused (403) naming who may
+  screening"). An item of a plan that names the suggestion gets the topic
+  (``plan.item_linked`` on the plan's chain, :func:`deliberation.plans.link_items`). A
+  workflow the screener may not open is refused (403) naming who may
   open it (四议两公开 is opened by the village's cadres).
 - **merge** into another suggestion of the township: its supports are carried over (an
   account that supported both counts once) and may make the other one must-list; the
   other gets ``suggestion.merged_in``. Into a topic: the topic's chain gets
   ``suggestion.merged`` with the suggestion's head, and the suggestion's screening names
-  the topic's new head.
+  the topic's new head; a plan's item naming the suggestion gets the topic, as on accept.
 - **decline**: with a public reason. A suggestion that must be listed may only be
   declined on one of the township's grounds (:mod:`deliberation.suggestions.threshold`),
   quoted in the reason word for word.
@@ -31,7 +33,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from deliberation import chain, topics
+from deliberation import chain, plans, topics
 from deliberation.changes import (
     OwnedChange,
     locked_suggestion,
@@ -168,6 +170,10 @@ async def screen(principal: Principal, suggestion_id: int, data: ScreeningCreate
                     "tell": await _told_accounts(suggestion),
                 },
             )
+            if read.topic_id is not None:
+                # An item of a plan naming the suggestion now names its topic (last in
+                # the lock order: suggestion → topic → plan).
+                await plans.link_items(principal, suggestion_id, read.topic_id, now)
     return read
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pdfplumber
 from litestar import Litestar
 
+from deliberation.documents.content import COUNTY_ISSUER
 from deliberation.tables import PlanItem, Township
 from tests.api.test_plan_figures import plan_of
 from tests.api.test_sessions_end import page_client
@@ -77,6 +78,7 @@ async def test_the_report_holds_the_years_figures_and_its_charts(
     assert whole.status_code == 200
     text, bars = read(whole.content)
     assert f"全县{year}年“好商量”协商议事工作情况" in text.replace("\n", "")
+    assert COUNTY_ISSUER in text.replace("\n", "")  # as on the county's plan notice
     assert "各乡镇情况" in text and t.name in text and bars > 0
 
     liaison = await page_client(app, t["liaison"].user["username"])

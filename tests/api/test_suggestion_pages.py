@@ -351,3 +351,27 @@ def test_progress_on_me_counts_toward_one_fifth_of_the_representatives() -> None
     assert progress_of(must, None, None) == "须列入"
     done = msgspec.structs.replace(pending, status="declined", status_label="不予列入")
     assert progress_of(done, None, None) == "审核结果：不予列入"
+
+
+async def test_the_public_timeline_names_roles_never_people(app: Litestar, town: Township) -> None:
+    suggestion_id, _ = await file_one(app, town)  # by a villager without an account
+    url = f"/suggestions/{suggestion_id}"
+    for who in ("liaison", "representative"):
+        supporter = await page_client(app, town[who].user["username"])
+        assert (await supporter.post(f"{url}/support", data={})).status_code == 303
+    staff = await page_client(app, town["staff"].user["username"])
+    accepted = await staff.post(f"{url}/screen", data={"decision": "accept", "workflow": "micro"})
+    assert accepted.status_code == 303, accepted.text[-800:]
+
+    seen = await page(await anonymous(app), url)
+    timeline = seen[seen.index('id="timeline"') : seen.index("</ol>", seen.index('id="timeline"'))]
+    lines = [" ".join(re.sub(r"<[^>]+>", "", li).split()[2:]) for li in timeline.split("<li>")[1:]]
+    assert lines == [
+        "提出建议 → 征集附议中 · 村民",
+        "附议 → 征集附议中 · 村民",  # the filer's own
+        "附议 → 征集附议中 · 委员",
+        "附议 → 征集附议中 · 代表",
+        "附议达到法定人数，须列入议题 → 须列入议题",  # the rule met: nobody's doing
+        "审核 → 已列入议题 · 乡镇协商办公室",
+    ], lines
+    assert "王" not in timeline and "测试" not in timeline  # no one's name

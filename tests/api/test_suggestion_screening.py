@@ -22,7 +22,7 @@ from deliberation.notifications.outbox import EVENT_TYPES
 from deliberation.notifications.reminders import remind
 from deliberation.schemas import EventType, UserCreate
 from deliberation.suggestions.threshold import DEFAULT_DECLINE_GROUNDS
-from deliberation.tables import Suggestion, SuggestionEvent, TopicEvent
+from deliberation.tables import PlanEvent, PlanItem, Suggestion, SuggestionEvent, TopicEvent
 from deliberation.workdays import load_schedule, parse_schedule, remove_schedule
 from tests.api.test_sessions_end import page_client
 from tests.api.test_webhooks import BASE, drain, subscribe
@@ -425,3 +425,72 @@ async def test_the_screening_is_delivered_to_a_webhook(
 
 def test_every_webhook_event_type_may_be_subscribed_to() -> None:
     assert set(get_args(EventType)) == set(EVENT_TYPES)
+
+
+async def test_accepting_a_planned_suggestion_links_the_plan_item_to_its_topic(
+    world: World,
+) -> None:
+    t = await new_township(world, "计划立项镇")
+    staff = t["staff"]
+    year = clock.china_today().year
+    accepted, merged = await file(t, "liaison"), await file(t, "liaison2")
+    items = [
+        {"title": "村口路灯", "quarter": 4, "workflow": "micro", "lead_unit": "镇村建办"},
+        {"title": "村道硬化", "quarter": 4, "workflow": "micro", "lead_unit": "镇村建办"},
+        {"title": "直接列入", "quarter": 4, "workflow": "micro", "lead_unit": "镇村建办"},
+    ]
+    items[0]["suggestion_id"], items[1]["suggestion_id"] = accepted["id"], merged["id"]
+    drafted = await staff.post("/api/v1/plans", {"year": year, "items": items})
+    assert drafted.status_code == 201, drafted.text
+    plan = drafted.json()
+    r = await staff.post(f"/api/v1/plans/{plan['id']}/publish", {})
+    assert r.status_code == 200, r.text
+
+    async def opened() -> int:
+        r = await staff.get("/api/v1/statistics", params={"township_id": t.id, "year": year})
+        assert r.status_code == 200, r.text
+        return int(r.json()["townships"][0]["plan"]["totals"]["opened"])
+
+    assert await opened() == 0
+    r = await screen(staff, accepted, decision="accept", workflow="micro")
+    assert r.status_code == 200, r.text
+    topic_id = r.json()["topic_id"]
+    topic = (
+        await staff.post("/api/v1/topics", {"title": unique("村道议题"), "description": "修路。"})
+    ).json()
+    r = await screen(
+        staff,
+        merged,
+        decision="merge",
+        reason="已列入议题办理",
+        merge_into={"topic_id": topic["id"]},
+    )
+    assert r.status_code == 200, r.text
+
+    # The published plan's items name the topics; the third (no suggestion) names none.
+    read = (await world.client.get(f"/api/v1/plans/{plan['id']}")).json()
+    assert [i["topic_id"] for i in read["items"]] == [topic_id, topic["id"], None]
+    assert await opened() == 2
+    # On the plan's chain, one event per screening, naming the topic and the suggestion.
+    events = (
+        await PlanEvent.select(PlanEvent.kind, PlanEvent.data)
+        .where(PlanEvent.plan == plan["plan_id"])
+        .order_by(PlanEvent.seq)
+    )
+    linked = [json.loads(e["data"]) for e in events if e["kind"] == "plan.item_linked"]
+    assert [[(k["chain"], k["id"]) for k in e["links"]] for e in linked] == [
+        [("topic", topic_id), ("suggestion", accepted["id"])],
+        [("topic", topic["id"]), ("suggestion", merged["id"])],
+    ]
+    _, problems = await audit.verify_chains()
+    mine = {("plan", plan["plan_id"]), ("topic", topic_id), ("topic", topic["id"])}
+    mine |= {("suggestion", accepted["id"]), ("suggestion", merged["id"])}
+    assert [p.reason for p in problems if (p.chain, p.owner_id) in mine] == []
+    # The link is vouched: an item's topic edited afterwards is caught.
+    async with undone():
+        await PlanItem.update({PlanItem.topic: topic["id"]}).where(
+            PlanItem.id == read["items"][0]["id"]
+        )
+        _, problems = await audit.verify_chains()
+        edited = [p for p in problems if (p.chain, p.owner_id) == ("plan", plan["plan_id"])]
+    assert edited and "topic" in edited[0].reason, [p.reason for p in edited]

@@ -7,8 +7,7 @@ import asyncio
 import itertools
 import secrets
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -54,18 +53,16 @@ def body(t: Township, *, village: int = 0, **extra: Any) -> dict[str, Any]:
     }
 
 
-@asynccontextmanager
-async def screened(suggestion_id: int, status: str = "declined") -> AsyncIterator[None]:
-    """Stands in for the office's screening (I3's route) in reads that need a screened
-    suggestion: the status alone, put back afterwards (the chain, whose last event says
-    ``pending``, verifies again for the tests after this one)."""
-    await Suggestion.update({Suggestion.status: status}).where(Suggestion.id == suggestion_id)
-    try:
-        yield
-    finally:
-        await Suggestion.update({Suggestion.status: "pending"}).where(
-            Suggestion.id == suggestion_id
-        )
+async def screened(t: Township, suggestion_id: int, decision: str = "decline") -> None:
+    """The office screens it (``POST …/screening``): declined with a public reason, or
+    accepted as a micro-consultation topic."""
+    body: dict[str, Any] = (
+        {"decision": "accept", "workflow": "micro"}
+        if decision == "accept"
+        else {"decision": "decline", "reason": "不属于协商事项"}
+    )
+    r = await t["staff"].post(f"/api/v1/suggestions/{suggestion_id}/screening", body)
+    assert r.status_code == 200, r.text
 
 
 async def test_filed_without_an_account_is_invisible_to_the_public_and_other_villages(
@@ -133,14 +130,14 @@ async def test_filed_without_an_account_is_invisible_to_the_public_and_other_vil
     assert sid in [s["id"] for s in staff_list["items"]]
 
     # Once screened, the public reads it: masked as the representative did.
-    async with screened(sid):
-        public = await anonymous.get(path)
-        assert public.status_code == 200 and public.json()["view"] == "public"
-        assert MASKED_ID in public.json()["content"] and VALID_ID not in public.text
-        assert secret_phone not in public.text and public.json()["submitter"] is None
-        listed = (await anonymous.get("/api/v1/suggestions", params={"township_id": t.id})).json()
-        assert sid in [s["id"] for s in listed["items"]]
-        assert VALID_ID not in str(listed) and secret_phone not in str(listed)
+    await screened(t, sid)
+    public = await anonymous.get(path)
+    assert public.status_code == 200 and public.json()["view"] == "public"
+    assert MASKED_ID in public.json()["content"] and VALID_ID not in public.text
+    assert secret_phone not in public.text and public.json()["submitter"] is None
+    listed = (await anonymous.get("/api/v1/suggestions", params={"township_id": t.id})).json()
+    assert sid in [s["id"] for s in listed["items"]]
+    assert VALID_ID not in str(listed) and secret_phone not in str(listed)
 
 
 async def test_the_filing_rules(world: World, app: Litestar) -> None:
@@ -285,7 +282,7 @@ async def test_one_phone_from_forty_clients_files_three(world: World, app: Lites
 
 
 async def test_similar_titles_follow_what_the_caller_may_read(world: World, app: Litestar) -> None:
-    t = world.a
+    t = await new_township(world, "相似镇")  # its accepted suggestion opens a topic there
     word = unique("水塘清淤")
     pending = (
         await fresh_client(app).post(
@@ -295,34 +292,34 @@ async def test_similar_titles_follow_what_the_caller_may_read(world: World, app:
     public_one = (
         await fresh_client(app).post("/api/v1/suggestions", json=body(t, title=f"{word}工程开工"))
     ).json()
-    async with screened(public_one["id"], "accepted"):
-        params = {"title": f"{word}工程开工", "village_id": t.villages[0]["id"]}
+    await screened(t, public_one["id"], "accept")
+    params = {"title": f"{word}工程开工", "village_id": t.villages[0]["id"]}
 
-        def ids(answer: httpx.Response) -> set[int]:
-            assert answer.status_code == 200, answer.text
-            return {s["id"] for s in answer.json()["suggestions"]}
+    def ids(answer: httpx.Response) -> set[int]:
+        assert answer.status_code == 200, answer.text
+        return {s["id"] for s in answer.json()["suggestions"]}
 
-        assert ids(await fresh_client(app).get("/api/v1/suggestions/similar", params=params)) == {
-            public_one["id"]
-        }
-        assert ids(await t["representative"].get("/api/v1/suggestions/similar", params=params)) == {
-            pending["id"],
-            public_one["id"],
-        }
-        assert ids(
-            await t["representative2"].get("/api/v1/suggestions/similar", params=params)
-        ) == {public_one["id"]}
-        assert ids(await t["staff"].get("/api/v1/suggestions/similar", params=params)) == {
-            pending["id"],
-            public_one["id"],
-        }
-        unlike = await fresh_client(app).get(
-            "/api/v1/suggestions/similar", params={"title": "完全无关的标题内容"}
-        )
-        assert unlike.status_code == 200
-        assert public_one["id"] not in {s["id"] for s in unlike.json()["suggestions"]}
-        short = await fresh_client(app).get("/api/v1/suggestions/similar", params={"title": "水"})
-        assert short.status_code == 200 and short.json() == {"suggestions": [], "topics": []}
+    assert ids(await fresh_client(app).get("/api/v1/suggestions/similar", params=params)) == {
+        public_one["id"]
+    }
+    assert ids(await t["representative"].get("/api/v1/suggestions/similar", params=params)) == {
+        pending["id"],
+        public_one["id"],
+    }
+    assert ids(await t["representative2"].get("/api/v1/suggestions/similar", params=params)) == {
+        public_one["id"]
+    }
+    assert ids(await t["staff"].get("/api/v1/suggestions/similar", params=params)) == {
+        pending["id"],
+        public_one["id"],
+    }
+    unlike = await fresh_client(app).get(
+        "/api/v1/suggestions/similar", params={"title": "完全无关的标题内容"}
+    )
+    assert unlike.status_code == 200
+    assert public_one["id"] not in {s["id"] for s in unlike.json()["suggestions"]}
+    short = await fresh_client(app).get("/api/v1/suggestions/similar", params={"title": "水"})
+    assert short.status_code == 200 and short.json() == {"suggestions": [], "topics": []}
 
 
 async def test_a_signed_in_account_files_twenty_a_day(world: World) -> None:
@@ -341,3 +338,30 @@ async def test_a_signed_in_account_files_twenty_a_day(world: World) -> None:
         "/api/v1/suggestions", {"title": "修路", "content": "路坏了。"}
     )
     assert other.status_code == 201
+
+
+async def test_a_representative_filing_in_a_village_of_one_is_must_list_at_once(
+    world: World,
+) -> None:
+    t = await new_township(world, "一代表镇")  # one representative a village
+    rep = t["representative"]
+    filed = await rep.post(
+        "/api/v1/suggestions",
+        {"title": unique("村口排水沟"), "content": "雨天积水。", "village_id": t.villages[0]["id"]},
+    )
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["status"] == "must_list"  # 1 × 5 ≥ 1: their own support counts
+    office = (await t["staff"].get(f"/api/v1/suggestions/{filed.json()['id']}")).json()
+    assert office["status"] == "must_list" and office["screening_due_on"] is not None
+    events = (await t["staff"].get(f"/api/v1/suggestions/{filed.json()['id']}/events")).json()
+    kinds = [e["kind"] for e in events]
+    assert kinds == ["suggestion.filed", "support.added", "suggestion.must_list"]
+    # A liaison's own support is shown, not counted: filed, still pending.
+    theirs = await t["liaison"].post(
+        "/api/v1/suggestions",
+        {"title": unique("村口排水沟"), "content": "雨天积水。", "village_id": t.villages[0]["id"]},
+    )
+    assert theirs.status_code == 201 and theirs.json()["status"] == "pending", theirs.text
+    _, problems = await audit.verify_chains()
+    mine = {filed.json()["id"], theirs.json()["id"]}
+    assert [p.reason for p in problems if p.chain == "suggestion" and p.owner_id in mine] == []

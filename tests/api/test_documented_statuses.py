@@ -41,19 +41,6 @@ NOT_DOCUMENTED: dict[tuple[str, int], str] = {
         "is there"
         for operation in ("list_plans", "list_suggestions", "similar_suggestions")
     },
-    **{
-        (operation, status): "permissions.allowed_plan is one function for every plan "
-        "action: the walk follows the 404 (a draft hidden from others) of plan.read and the "
-        "409 (not a draft) of plan.edit/publish, which creating (plan.edit on a township, "
-        "403 for another's: deliberation/plans.py) and listing (a scope, never one plan) "
-        "never take, and reading one plan (plan.read: 404 only) never takes the 409"
-        for operation, status in (
-            ("create_plan", 404),
-            ("get_plan", 409),
-            ("list_plans", 404),
-            ("list_plans", 409),
-        )
-    },
 }
 """(operationId, status) a route's code names but the document deliberately leaves out
 (the walk over-approximates: it follows every branch), with the reason."""

@@ -124,6 +124,14 @@ INDEXES = [
     "CREATE INDEX suggestion_phone_created_ix ON suggestion (phone_digest, created_at)",
     "CREATE INDEX suggestion_filed_by_created_ix ON suggestion (filed_by, created_at)",
     "CREATE INDEX suggestion_status_updated_ix ON suggestion (status, updated_at, id)",
+    # The lists' order (latest changed first) walked in the index, the filters read
+    # from it: no sort of every screened row, and a deep page skips index entries only
+    # (docs/benchmarks.md, "issue 27: similar titles and the suggestions page").
+    "CREATE INDEX suggestion_updated_ix ON suggestion (updated_at, id, status, township)",
+    # Similar titles while typing: SQLite reads the grams from these instead of whole
+    # rows (PostgreSQL picks candidates through the GIN indexes below).
+    "CREATE INDEX suggestion_title_grams_ix ON suggestion (township, status, title_grams)",
+    "CREATE INDEX topic_title_grams_ix ON topic (township, state, title_grams)",
     "CREATE INDEX suggestion_support_suggestion_ix ON suggestion_support (suggestion)",
     # One support per account (NULL: a paper sheet, any number of them).
     "CREATE UNIQUE INDEX suggestion_support_account_uq ON suggestion_support "
@@ -136,10 +144,15 @@ INDEXES = [
     "(suggestion, kind, due_on)",
 ]
 
+# fastupdate off: a new title goes into the index at once. With it on, new rows wait in
+# the index's pending list until a vacuum, and every lookup reads that whole list
+# (13 ms for 10 000 titles, in every request while typing: docs/benchmarks.md, "issue
+# 27: similar titles and the suggestions page").
 POSTGRES = [
     "CREATE INDEX suggestion_title_grams_gin ON suggestion "
-    "USING gin (string_to_array(title_grams, ' '))",
-    "CREATE INDEX topic_title_grams_gin ON topic USING gin (string_to_array(title_grams, ' '))",
+    "USING gin (string_to_array(title_grams, ' ')) WITH (fastupdate = off)",
+    "CREATE INDEX topic_title_grams_gin ON topic "
+    "USING gin (string_to_array(title_grams, ' ')) WITH (fastupdate = off)",
 ]
 
 

@@ -214,15 +214,32 @@ async def list_suggestions(
                 needle,
             )
         )
-    rows = (
-        await Suggestion.select(*PUBLIC_COLUMNS)
+    # The page's ids first, in the order of ``suggestion_updated_ix`` (a deep page skips
+    # index entries, not rows), then their rows; the total is counted only when the
+    # page does not tell it (docs/benchmarks.md, "issue 27: similar titles and the
+    # suggestions page").
+    ids = [
+        r["id"]
+        for r in await Suggestion.select(Suggestion.id)
         .where(*conditions)
         .order_by(Suggestion.updated_at, ascending=False)
         .order_by(Suggestion.id, ascending=False)
         .limit(limit)
         .offset(offset)
+    ]
+    found = (
+        {
+            r["id"]: r
+            for r in await Suggestion.select(*PUBLIC_COLUMNS).where(Suggestion.id.is_in(ids))
+        }
+        if ids
+        else {}
     )
-    total = await Suggestion.count().where(*conditions)
+    rows = [found[i] for i in ids if i in found]
+    if len(ids) < limit and (ids or offset == 0):
+        total = offset + len(ids)  # the last page: nothing after it
+    else:
+        total = await Suggestion.count().where(*conditions)
     supports = await _supports([r["id"] for r in rows])
     items: list[SuggestionRead] = []
     for row in rows:

@@ -13,6 +13,7 @@ best 50 of each kind go through the policy, so the caller sees only what they ma
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -82,33 +83,12 @@ async def _best(table: Any, conditions: list[Any], own: set[str]) -> list[tuple[
     return sorted(((s, i) for s, i in scored if s >= THRESHOLD), key=lambda x: (-x[0], x[1]))
 
 
-async def similar(
-    principal: Principal | None, title: str, village_id: int | None = None
-) -> SimilarRead:
-    """At most 5 suggestions and 5 topics, best first; nothing for fewer than two
-    characters."""
-    wanted = bigrams(normalise(title.strip()))[:MOST_GRAMS]
-    if not wanted:
-        return SimilarRead(suggestions=[], topics=[])
-    township: int | None = member_township(principal)
-    if village_id is not None:
-        row = await Village.select(Village.township).where(Village.id == village_id).first()
-        township = row["township"] if row else township
-    rare = await rarest(township, wanted) if township is not None else wanted[:4]
-    sqlite = is_sqlite(Suggestion._meta.db)
-    own = set(wanted)
-    near = [_matching(rare, sqlite), _sized(len(own)), _close_enough(wanted, sqlite)]
-    # Nobody signed in reads screened suggestions only: the others are not candidates.
-    statuses = OPEN if principal is not None else PUBLIC_OPEN
-
-    suggestion_where: list[Any] = [Suggestion.status.is_in(list(statuses)), *near]
-    topic_where: list[Any] = [Topic.state.not_in(list(terminal_states())), *near]
-    if township is not None:
-        suggestion_where.append(Suggestion.township == township)
-        topic_where.append(Topic.township == township)
-
+async def _suggestions(
+    principal: Principal | None, where: list[Any], own: set[str]
+) -> list[SimilarSuggestion]:
+    """The best suggestions the caller may read, at most ``SHOWN``."""
     suggestions: list[SimilarSuggestion] = []
-    best = (await _best(Suggestion, suggestion_where, own))[:CHECKED]
+    best = (await _best(Suggestion, where, own))[:CHECKED]
     scores = dict((i, s) for s, i in best)
     rows = await Suggestion.select(
         Suggestion.id,
@@ -132,9 +112,15 @@ async def similar(
                     score=round(scores[row["id"]], 3),
                 )
             )
+    return suggestions
 
+
+async def _topics(
+    principal: Principal | None, where: list[Any], own: set[str]
+) -> list[SimilarTopic]:
+    """The best topics the caller may read, at most ``SHOWN``."""
     topics: list[SimilarTopic] = []
-    best = (await _best(Topic, topic_where, own))[:CHECKED]
+    best = (await _best(Topic, where, own))[:CHECKED]
     scores = dict((i, s) for s, i in best)
     topic_rows = await Topic.select(
         Topic.id,
@@ -161,4 +147,40 @@ async def similar(
                     score=round(scores[row["id"]], 3),
                 )
             )
+    return topics
+
+
+async def similar(
+    principal: Principal | None, title: str, village_id: int | None = None
+) -> SimilarRead:
+    """At most 5 suggestions and 5 topics, best first; nothing for fewer than two
+    characters."""
+    wanted = bigrams(normalise(title.strip()))[:MOST_GRAMS]
+    if not wanted:
+        return SimilarRead(suggestions=[], topics=[])
+    township: int | None = member_township(principal)
+    if village_id is not None:
+        row = await Village.select(Village.township).where(Village.id == village_id).first()
+        township = row["township"] if row else township
+    rare = await rarest(township, wanted) if township is not None else wanted[:4]
+    sqlite = is_sqlite(Suggestion._meta.db)
+    own = set(wanted)
+    near = [_matching(rare, sqlite), _sized(len(own)), _close_enough(wanted, sqlite)]
+    # Nobody signed in reads screened suggestions only: the others are not candidates.
+    statuses = OPEN if principal is not None else PUBLIC_OPEN
+
+    suggestion_where: list[Any] = [Suggestion.status.is_in(list(statuses)), *near]
+    topic_where: list[Any] = [Topic.state.not_in(list(terminal_states())), *near]
+    if township is not None:
+        suggestion_where.append(Suggestion.township == township)
+        topic_where.append(Topic.township == township)
+
+    kinds = (_suggestions(principal, suggestion_where, own), _topics(principal, topic_where, own))
+    if Suggestion._meta.db.current_transaction.get() is None:
+        # Each kind is a scan of its own: both at once, on two pooled connections
+        # (docs/benchmarks.md, "issue 27: similar titles and the suggestions page");
+        # inside a transaction, on its one connection, one after the other.
+        suggestions, topics = await asyncio.gather(*kinds)
+    else:
+        suggestions, topics = await kinds[0], await kinds[1]
     return SimilarRead(suggestions=suggestions, topics=topics)

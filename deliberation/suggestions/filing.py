@@ -70,7 +70,8 @@ class SuggestionLimits:
 def normalised_phone(raw: str) -> str | None:
     """The 11 digits of a mainland mobile number written any usual way (``+86``,
     spaces, dashes, full-width digits); None if it is not one."""
-    text = re.sub(r"[\s\-()（）]", "", raw.translate(FULL_WIDTH))
+    # Full-width brackets by code point (\uff08 \uff09), so the pattern reads as code.
+    text = re.sub(r"[\s\-()\uff08\uff09]", "", raw.translate(FULL_WIDTH))
     for prefix in ("+86", "0086", "86"):
         if text.startswith(prefix) and len(text) == len(prefix) + 11:
             text = text[len(prefix) :]

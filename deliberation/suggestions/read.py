@@ -38,6 +38,7 @@ from deliberation.suggestions.schemas import (
     View,
 )
 from deliberation.tables import Account, Suggestion, SuggestionEvent, SuggestionSupport
+from deliberation.topics import valid_id
 
 PUBLIC_COLUMNS = (
     Suggestion.id,
@@ -161,6 +162,8 @@ async def visible_suggestion(
 ) -> tuple[dict[str, Any], View]:
     """The suggestion's readable row and the caller's view of it (404 otherwise: one
     answer whether it does not exist or is not theirs to see)."""
+    if not valid_id(suggestion_id):  # before the query: PostgreSQL refuses an id past 2**31
+        raise NotFound(NOT_FOUND)
     row = await Suggestion.select(*PUBLIC_COLUMNS).where(Suggestion.id == suggestion_id).first()
     view = view_of(principal, row) if row is not None else None
     if row is None or view is None:

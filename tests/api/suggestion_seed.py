@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from deliberation.clock import utcnow
+from deliberation.clock import china_today, utcnow
 from deliberation.tables import Suggestion, SuggestionScreening, SuggestionSupport
 from tests.world import Township, open_topic, topic_in_state, unique
 
@@ -27,6 +27,62 @@ SECRETS = (
     "原话",
 )
 """The villagers' own words (原话 marks every raw title and text), names and numbers."""
+
+MADE_SUGGESTIONS: list[int] = []
+MADE_PLANS: list[int] = []
+MADE_TOPICS: list[int] = []
+"""What the reports' tests wrote straight into the tables, off every chain: taken out
+after each test (``take_out_made``), or the next whole-database ``audit verify`` in the
+same database would find them unvouched."""
+
+
+async def take_out_made() -> None:
+    """Delete the suggestions and plans written straight into the tables, with what hangs
+    on them."""
+    from deliberation.tables import Plan as PlanRow
+    from deliberation.tables import (
+        PlanEvent,
+        PlanItem,
+        PlanVersion,
+        SuggestionEvent,
+        SuggestionReminderSent,
+        SuggestionRevision,
+    )
+
+    if MADE_PLANS:
+        versions = [
+            r["id"]
+            for r in await PlanVersion.select(PlanVersion.id).where(
+                PlanVersion.plan.is_in(MADE_PLANS)
+            )
+        ]
+        if versions:
+            await PlanItem.delete().where(PlanItem.plan_version.is_in(versions))
+            await PlanVersion.delete().where(PlanVersion.id.is_in(versions))
+        await PlanEvent.delete().where(PlanEvent.plan.is_in(MADE_PLANS))
+        await PlanRow.delete().where(PlanRow.id.is_in(MADE_PLANS))
+        MADE_PLANS.clear()
+    if MADE_SUGGESTIONS:
+        ids = list(MADE_SUGGESTIONS)
+        await PlanItem.update({PlanItem.suggestion: None}).where(PlanItem.suggestion.is_in(ids))
+        for table in (
+            SuggestionSupport,
+            SuggestionScreening,
+            SuggestionRevision,
+            SuggestionEvent,
+            SuggestionReminderSent,
+        ):
+            await table.delete().where(table.suggestion.is_in(ids))  # type: ignore[attr-defined]
+        await Suggestion.update({Suggestion.merged_into: None}).where(Suggestion.id.is_in(ids))
+        await Suggestion.delete().where(Suggestion.id.is_in(ids))
+        MADE_SUGGESTIONS.clear()
+    if MADE_TOPICS:
+        from deliberation.tables import Topic
+
+        await PlanItem.update({PlanItem.topic: None}).where(PlanItem.topic.is_in(MADE_TOPICS))
+        await Suggestion.update({Suggestion.topic: None}).where(Suggestion.topic.is_in(MADE_TOPICS))
+        await Topic.delete().where(Topic.id.is_in(MADE_TOPICS))
+        MADE_TOPICS.clear()
 
 
 async def _suggestion(t: Township, **row: Any) -> dict[str, Any]:
@@ -45,6 +101,7 @@ async def _suggestion(t: Township, **row: Any) -> dict[str, Any]:
     }
     values.setdefault("title", "原话：" + values["public_title"] + " 199 5732 8461")
     [made] = await Suggestion.insert(Suggestion(**values)).returning(Suggestion.id)
+    MADE_SUGGESTIONS.append(made["id"])
     return {**values, "id": made["id"]}
 
 
@@ -92,7 +149,7 @@ async def seed(t: Township) -> dict[str, dict[str, Any]]:
         topic=public_topic["id"],
         must_list_at=utcnow() - timedelta(days=2),
         must_list_rule="representatives",
-        screening_due_on=date.today() + timedelta(days=12),
+        screening_due_on=china_today() + timedelta(days=12),
         days_ago=5,
     )
     found["public"]["topic_reference"] = public_topic["reference"]
@@ -149,7 +206,7 @@ async def seed(t: Township) -> dict[str, dict[str, Any]]:
         status="must_list",
         must_list_at=utcnow() - timedelta(days=1),
         must_list_rule="representatives",
-        screening_due_on=date.today() + timedelta(days=14),
+        screening_due_on=china_today() + timedelta(days=14),
     )
     found["pending"] = await _suggestion(
         t, public_title="尚未审核的建议", submitter_name="赵六六", status="pending"

@@ -5,14 +5,17 @@ figures in its text and the charts' bars drawn on its pages."""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
+import pytest
 from litestar import Litestar
 
 from deliberation.documents.content import COUNTY_ISSUER
 from deliberation.tables import PlanItem, Township
+from tests.api.suggestion_seed import take_out_made
 from tests.api.test_plan_figures import plan_of
 from tests.api.test_sessions_end import page_client
 from tests.cli import run_cli
@@ -191,3 +194,10 @@ async def test_the_report_has_the_years_plan_by_quarter(world: World, app: Lites
         "合计 5 2 2 1",
     ):
         assert row in text, row
+
+
+@pytest.fixture(autouse=True)
+async def _off_the_chain_rows_taken_out() -> AsyncIterator[None]:
+    """The suggestions and plans a test wrote straight into the tables go after it."""
+    yield
+    await take_out_made()

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from litestar import Litestar
 from openpyxl import load_workbook
 
 from deliberation.clock import china_date
 from deliberation.permissions import SUGGESTION_STATUS_LABELS
 from deliberation.tables import Document, ResolutionItem, Suggestion
-from tests.api.suggestion_seed import SECRETS, as_datetime, seed
+from tests.api.suggestion_seed import SECRETS, as_datetime, seed, take_out_made
 from tests.api.test_sessions_end import page_client
 from tests.world import World, new_township, today, topic_in_state
 from workflows import WORKFLOW
@@ -193,3 +195,10 @@ async def test_the_suggestions_sheet_matches_the_rows_and_shows_no_phone_or_name
     ]
     assert [c for c in cells if any(secret in c for secret in SECRETS)] == []
     assert not [c for c in cells if re.search(r"1[3-9]\d{9}", c.replace(" ", ""))]
+
+
+@pytest.fixture(autouse=True)
+async def _off_the_chain_rows_taken_out() -> AsyncIterator[None]:
+    """The suggestions and plans a test wrote straight into the tables go after it."""
+    yield
+    await take_out_made()

@@ -69,7 +69,12 @@ async def test_the_admin_sets_what_a_place_offers_and_bad_keys_are_refused(
     village = place.villages[0]
     set_ = await world.admin.patch(path, {"workflows": ["tiny", "standard", "tiny"]})
     assert set_.status_code == 200, set_.text
-    assert set_.json() == {"id": place.id, "name": place.name, "workflows": ["standard", "tiny"]}
+    answer = set_.json()
+    assert {k: answer[k] for k in ("id", "name", "workflows")} == {
+        "id": place.id,
+        "name": place.name,
+        "workflows": ["standard", "tiny"],
+    }
     only = await world.admin.patch(path, {"workflows": ["standard"]})
     assert only.json()["workflows"] == ["standard"]
     assert (await _township(world, place))["workflows"] == ["standard"]
@@ -98,7 +103,12 @@ async def test_the_admin_sets_what_a_place_offers_and_bad_keys_are_refused(
     none = await world.admin.patch(f"/api/v1/villages/{village['id']}", {"workflows": []})
     assert none.status_code == 200 and none.json()["workflows"] == []
     renamed = await world.admin.patch(path, {"name": place.name + "新"})
-    assert renamed.json() == {"id": place.id, "name": place.name + "新", "workflows": ["standard"]}
+    answer = renamed.json()
+    assert {k: answer[k] for k in ("id", "name", "workflows")} == {
+        "id": place.id,
+        "name": place.name + "新",
+        "workflows": ["standard"],
+    }
 
     for actor in (place["staff"], place["liaison"], world.supervisor):
         answer = await actor.patch(path, {"workflows": ["standard", "tiny"]})

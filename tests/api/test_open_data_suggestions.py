@@ -11,15 +11,17 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import frictionless
+import pytest
 
 from deliberation import open_data
 from deliberation.clock import china_today
 from deliberation.tables import PlanItem
-from tests.api.suggestion_seed import ID_NUMBER, PHONE, SECRETS, seed
+from tests.api.suggestion_seed import ID_NUMBER, PHONE, SECRETS, seed, take_out_made
 from tests.api.test_plan_figures import plan_of
 from tests.world import World, new_township
 
@@ -123,3 +125,10 @@ async def test_suggestions_and_plans_are_published_without_names_or_phones(
             reference = re.escape(seeded[hidden_one]["reference"])
             assert not re.search(rf"{reference}(?!\d)", text), (name, hidden_one)
     assert PHONE not in "".join(texts.values())
+
+
+@pytest.fixture(autouse=True)
+async def _off_the_chain_rows_taken_out() -> AsyncIterator[None]:
+    """The suggestions and plans a test wrote straight into the tables go after it."""
+    yield
+    await take_out_made()

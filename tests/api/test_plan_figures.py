@@ -8,13 +8,24 @@ suggestion they came from, some of them completed; a superseded version is ignor
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from deliberation.clock import CHINA
+import pytest
+
+from deliberation.clock import CHINA, utcnow
 from deliberation.statistics import quarter_end
 from deliberation.tables import Plan, PlanEvent, PlanItem, PlanVersion, Suggestion, Topic
+from tests.api.suggestion_seed import MADE_PLANS, MADE_SUGGESTIONS, MADE_TOPICS, take_out_made
 from tests.world import Township, World, new_township, unique
+
+
+@pytest.fixture(autouse=True)
+async def _off_the_chain_rows_taken_out() -> AsyncIterator[None]:
+    yield
+    await take_out_made()
+
 
 YEAR = 2025
 STATES = ("proposed", "investigated", "meeting", "closed")
@@ -42,6 +53,7 @@ async def topic_at(t: Township, opened: datetime, state: str) -> int:
             workflow_version=1,
         )
     ).returning(Topic.id)
+    MADE_TOPICS.append(row["id"])
     return int(row["id"])
 
 
@@ -61,6 +73,7 @@ async def suggestion_of(t: Township, topic_id: int | None) -> int:
             updated_at=now,
         )
     ).returning(Suggestion.id)
+    MADE_SUGGESTIONS.append(row["id"])
     return int(row["id"])
 
 
@@ -71,6 +84,7 @@ async def plan_of(township_id: int | None, by: int, year: int = YEAR) -> tuple[i
     [plan] = await Plan.insert(
         Plan(year=year, township=township_id, reference=unique("JH"), created_at=now)
     ).returning(Plan.id)
+    MADE_PLANS.append(plan["id"])
     ids = []
     for version, status in ((1, "superseded"), (2, "published")):
         [row] = await PlanVersion.insert(
@@ -216,7 +230,7 @@ async def test_plan_figures_equal_direct_counts_on_a_generated_year(world: World
             kind="plan.item_linked",
             trigger="link",
             to_state="published",
-            created_at=datetime.now(UTC),
+            created_at=utcnow(),
             prev_hash="0" * 64,
             hash="1" * 64,
         )

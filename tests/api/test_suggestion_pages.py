@@ -324,12 +324,12 @@ async def test_bad_paths_answer_pages_that_say_so(app: Litestar, town: Township)
 
 def test_progress_on_me_counts_toward_one_fifth_of_the_representatives() -> None:
     """已达 1/3 and 2/3 of the supports one fifth requires (27 representatives: 6)."""
-    from datetime import UTC, datetime
 
+    from deliberation.clock import utcnow
     from deliberation.suggestions.schemas import SuggestionRead
     from deliberation.suggestions.threshold import Settings, Tally
 
-    now = datetime.now(UTC)
+    now = utcnow()
     pending = SuggestionRead(
         id=1, reference="JY-2027-0001", township_id=1, village_id=1, title="t", content="c",
         status="pending", status_label="征集附议中", supports=0, supports_representatives=0,

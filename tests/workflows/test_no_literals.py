@@ -209,6 +209,25 @@ _SIYI_WIRING["deliberation/schemas.py"] |= {"micro_suggestion"}
 for _path, _names in _SIYI_WIRING.items():
     ALLOWED[_path] = (ALLOWED[_path][0] | _names, ALLOWED[_path][1])
 
+# A suggestion's own words (issue 27, docs/suggestions.md) that a workflow also happens to
+# use: its status `declined` and screening decision `decline` (村民说事 has a state and a
+# trigger so named), and open data's yes/no column `closed` of plan.csv. They name no
+# workflow's state or step, so deriving them from a workflow would be wrong.
+_SUGGESTION_WORDS = (
+    "a suggestion's status or screening decision (docs/suggestions.md), not a workflow's "
+    "state or trigger of the same name"
+)
+for _path, _names in {
+    "deliberation/permissions.py": frozenset({"declined"}),
+    "deliberation/plans.py": frozenset({"declined"}),
+    "deliberation/suggestions/schemas.py": frozenset({"declined"}),
+    "deliberation/suggestions/screening.py": frozenset({"decline", "declined"}),
+    "api/pages/suggestions.py": frozenset({"decline", "declined"}),
+    "deliberation/open_data.py": frozenset({"closed"}),
+}.items():
+    _before = ALLOWED.get(_path, (frozenset(), _SUGGESTION_WORDS))
+    ALLOWED[_path] = (_before[0] | _names, _before[1] if _path in ALLOWED else _SUGGESTION_WORDS)
+
 
 @dataclass(frozen=True)
 class Found:

@@ -152,6 +152,11 @@ def settings(migrated: str, var_dir: Path, allowed_hosts: str) -> Settings:
         fast_path=fast_path.enabled(),
         delivery_in_server=False,
         password_hash_cost=os.environ[HASH_COST_ENV],
+        # The suite's clock (DELIBERATION_TEST_CLOCK) for every application made from
+        # these settings, as for the servers started with the environment: one made in a
+        # test (a restart) otherwise runs on the machine's time and finds the sessions
+        # the suite's clock started long ended, or not yet begun.
+        clock_offset_seconds=clock.offset_seconds(),
     )
 
 

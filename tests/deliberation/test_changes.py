@@ -191,6 +191,7 @@ UNITS = {
     "suggestion_filed",
     "plan_change",
     "plan_started",
+    "plan_linked",
 }
 OWNER_TABLES = ("TOPIC ", "SUGGESTION ", "PLAN ", "PLAN_VERSION ", "PLAN_ITEM ")
 """Raw ``UPDATE`` of these tables is a write too."""

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from api.settings import DEFAULT_PUBLIC_URL, Settings, SettingsError
+from api.settings import DEFAULT_PUBLIC_URL, ServeLimits, Settings, SettingsError
 from deliberation import (
     account_import,
     accounts,
@@ -64,12 +64,36 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # (DELIBERATION_PUBLIC_URL, for a server behind a proxy or a domain name).
     if not os.environ.get("DELIBERATION_PUBLIC_URL"):
         os.environ["DELIBERATION_PUBLIC_URL"] = served_url(args.host, args.port)
+    # The receipt deadline and the connection cap (api/serving.py): the flags over the
+    # environment, written back to it so that every worker process reads the same.
+    try:
+        limits = ServeLimits.from_env()
+        limits = dataclasses.replace(
+            limits,
+            **{
+                name: value
+                for name, value in (
+                    ("header_timeout_seconds", args.header_timeout),
+                    ("body_timeout_seconds", args.body_timeout),
+                    ("max_connections", args.max_connections),
+                )
+                if value is not None
+            },
+        )
+        limits.validate()
+    except SettingsError as error:
+        print(f"配置错误：{error}", file=sys.stderr)
+        return 2
+    os.environ.update(limits.environ())
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
+        http="api.serving:ReceiptDeadlineProtocol",
+        # The cap is the protocol's (a 503 with problem details), not uvicorn's.
+        limit_concurrency=None,
         # The client address is ours to read (api.middleware.client_address): uvicorn
         # would otherwise take X-Forwarded-For from any loopback peer.
         proxy_headers=False,
@@ -725,6 +749,27 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="server processes (default 1; each has its own PDF render workers)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection whose request headers are not complete this long after "
+        "the request's first byte, with a 408 (default 10; DELIBERATION_HEADER_TIMEOUT_SECONDS)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection whose request body is not complete this long after the "
+        "request's first byte, with a 408 (default 60; DELIBERATION_BODY_TIMEOUT_SECONDS)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="open connections per server process; a request on one more is answered 503 "
+        "(default 900; DELIBERATION_MAX_CONNECTIONS)",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -35,6 +35,9 @@ STATUS_OF_CODE: dict[str, int] = {
     **{error.code: error.status for error in DOMAIN_ERRORS},
     "method_not_allowed": 405,
     "internal_error": 500,
+    # Answered by the server's protocol, before the application (api/serving.py).
+    "request_timeout": 408,
+    "server_busy": 503,
 }
 """Each domain error class carries its code and status; the codes only the web layer
 raises are added here."""
@@ -48,6 +51,8 @@ TITLES: dict[str, str] = {
     "payload_too_large": "请求内容过大",
     "validation_error": "输入有误",
     "internal_error": "服务器内部错误",
+    "request_timeout": "请求超时",
+    "server_busy": "服务器繁忙",
 }
 
 

@@ -67,6 +67,57 @@ def load_or_create_secret(var_dir: Path, name: str = "secret_key") -> str:
     return key
 
 
+HEADER_TIMEOUT_ENV = "DELIBERATION_HEADER_TIMEOUT_SECONDS"
+BODY_TIMEOUT_ENV = "DELIBERATION_BODY_TIMEOUT_SECONDS"
+MAX_CONNECTIONS_ENV = "DELIBERATION_MAX_CONNECTIONS"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeLimits:
+    """How long ``deliberation serve`` waits to receive a request, and how many
+    connections one server process holds (api/serving.py; the defaults' reasons are in
+    docs/decisions.md, "A deadline for receiving every request"). Read from the
+    environment, which ``serve`` sets from its flags so that every worker process reads
+    the same."""
+
+    header_timeout_seconds: float = 10.0
+    """The request line and headers complete within this long of the request's first
+    byte (a connection's first request: of the connection opening)."""
+    body_timeout_seconds: float = 60.0
+    """The whole body within this long of the same moment."""
+    max_connections: int = 900
+    """Open connections per server process; a request on one more is answered 503."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServeLimits:
+        env = os.environ if environ is None else environ
+        limits = cls(
+            header_timeout_seconds=_float(env, HEADER_TIMEOUT_ENV, 10.0),
+            body_timeout_seconds=_float(env, BODY_TIMEOUT_ENV, 60.0),
+            max_connections=_int(env, MAX_CONNECTIONS_ENV, 900),
+        )
+        limits.validate()
+        return limits
+
+    def validate(self) -> None:
+        if not 0.1 <= self.header_timeout_seconds <= 3600:
+            raise SettingsError(f"{HEADER_TIMEOUT_ENV} must be between 0.1 and 3600")
+        if not self.header_timeout_seconds <= self.body_timeout_seconds <= 86400:
+            raise SettingsError(
+                f"{BODY_TIMEOUT_ENV} must be at least {HEADER_TIMEOUT_ENV} and at most 86400"
+            )
+        if not 1 <= self.max_connections <= 1_000_000:
+            raise SettingsError(f"{MAX_CONNECTIONS_ENV} must be between 1 and 1000000")
+
+    def environ(self) -> dict[str, str]:
+        """These limits as the environment variables they are read from."""
+        return {
+            HEADER_TIMEOUT_ENV: repr(self.header_timeout_seconds),
+            BODY_TIMEOUT_ENV: repr(self.body_timeout_seconds),
+            MAX_CONNECTIONS_ENV: str(self.max_connections),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL

@@ -60,10 +60,6 @@ def served_url(host: str, port: int) -> str:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    # Links and QR codes name the address this server answers at, unless told otherwise
-    # (DELIBERATION_PUBLIC_URL, for a server behind a proxy or a domain name).
-    if not os.environ.get("DELIBERATION_PUBLIC_URL"):
-        os.environ["DELIBERATION_PUBLIC_URL"] = served_url(args.host, args.port)
     # The receipt deadline and the connection cap (api/serving.py): the flags over the
     # environment, written back to it so that every worker process reads the same.
     try:
@@ -85,6 +81,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"配置错误：{error}", file=sys.stderr)
         return 2
     os.environ.update(limits.environ())
+    # Links and QR codes name the address this server answers at, unless told otherwise
+    # (DELIBERATION_PUBLIC_URL, for a server behind a proxy or a domain name).
+    if not os.environ.get("DELIBERATION_PUBLIC_URL"):
+        os.environ["DELIBERATION_PUBLIC_URL"] = served_url(args.host, args.port)
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,

@@ -12,9 +12,9 @@ moment, answering 408 first when nothing else has been written for that request.
 ``serve`` names it with ``http="api.serving:ReceiptDeadlineProtocol"``; its limits come
 from the environment (``ServeLimits``), so that every worker process reads the same.
 
-The cost per request is one timer armed at the request's first byte and cancelled when
-its body is complete (docs/benchmarks.md, "issue 29: a deadline for receiving every
-request").
+The cost per request is noting the time of its first byte and its phase; a sweep every
+half second closes the late connections (docs/benchmarks.md, "issue 29: a deadline for
+receiving every request").
 """
 
 from __future__ import annotations
@@ -31,10 +31,19 @@ from api.settings import ServeLimits
 
 logger = logging.getLogger("deliberation.serve")
 
-_HEADERS, _BODY, _DONE = 0, 1, 2
-"""Where a connection is in receiving its current request."""
+_HEADERS, _BODY, _DONE, _LINGER = 0, 1, 2, 3
+"""Where a connection is in receiving its current request (``_LINGER``: answered 408,
+reading what still comes before closing)."""
+
+LINGER_SECONDS = 2.0
+"""After a 408, how long the connection stays half-open (our side sent its end, what
+the client still sends is read and dropped) before it is closed. Closing at once with
+unread bytes makes the kernel reset the connection, and the client may lose the 408
+(nginx's ``lingering_close`` for the same reason)."""
 
 CAP_WARNING_EVERY_SECONDS = 60.0
+SWEEP_EVERY_SECONDS = 0.5
+"""How late a deadline may be kept (a quarter of the header deadline if that is less)."""
 
 
 def problem_body(code: str, detail: str) -> bytes:
@@ -93,7 +102,6 @@ class ReceiptDeadlineProtocol(HttpToolsProtocol):
         self.header_timeout = limits.header_timeout_seconds
         self.body_timeout = limits.body_timeout_seconds
         self.max_connections = limits.max_connections
-        self.receipt_deadline: asyncio.TimerHandle | None = None
         self.request_started = 0.0
         """Loop time of the current request's first byte."""
         self.receipt_phase = _DONE
@@ -101,38 +109,31 @@ class ReceiptDeadlineProtocol(HttpToolsProtocol):
         """Whether any byte of the current request has arrived (a connection opened and
         left silent is closed without a 408)."""
 
-    # The deadline: armed at the first byte, re-armed for the body, cancelled at its end.
-
-    def _arm(self) -> None:
-        self.request_started = now = self.loop.time()
-        self.receipt_phase = _HEADERS
-        self.receipt_deadline = self.loop.call_at(now + self.header_timeout, self._expired)
-
-    def _disarm(self) -> None:
-        if self.receipt_deadline is not None:
-            self.receipt_deadline.cancel()
-            self.receipt_deadline = None
-        self.receipt_phase = _DONE
+    # The deadline: the request's first byte noted, its phase kept; a sweep of the
+    # process's connections closes the late ones (no timer per request: a timer armed and
+    # cancelled per request cost more than everything else here together).
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.request_bytes = False
-        self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
+        self.request_started = self.loop.time()
+        self.receipt_phase = _HEADERS
+        _Sweep.watch(self)
 
     def data_received(self, data: bytes) -> None:
-        if self.receipt_deadline is None:
-            self._arm()
+        if self.receipt_phase >= _DONE:
+            if self.receipt_phase == _LINGER:
+                return  # answered 408: what still comes is dropped
+            self.request_started = self.loop.time()
+            self.receipt_phase = _HEADERS
         self.request_bytes = True
         super().data_received(data)
 
     def on_message_begin(self) -> None:
         # A pipelined request whose first byte came with the previous one's last.
-        if self.receipt_deadline is None:
-            self._arm()
+        if self.receipt_phase == _DONE:
+            self.request_started = self.loop.time()
+            self.receipt_phase = _HEADERS
         self.request_bytes = True
         super().on_message_begin()
 
@@ -144,13 +145,13 @@ class ReceiptDeadlineProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self.receipt_phase = _DONE
         self.request_bytes = False
         super().on_message_complete()
 
     def handle_websocket_upgrade(self) -> None:
         # The WebSocket protocol takes the connection over: no HTTP request to receive.
-        self._disarm()
+        self.receipt_phase = _DONE
         super().handle_websocket_upgrade()
 
     def _refuse_over_cap(self) -> None:
@@ -174,18 +175,25 @@ class ReceiptDeadlineProtocol(HttpToolsProtocol):
         finally:
             self.app = app
 
-    def _expired(self) -> None:
-        self.receipt_deadline = None
+    def receipt_overdue(self, now: float) -> bool:
+        phase = self.receipt_phase
+        if phase == _DONE:
+            return False
+        if phase == _HEADERS:
+            allowed = self.header_timeout
+        else:
+            allowed = self.body_timeout if phase == _BODY else LINGER_SECONDS
+        return now > self.request_started + allowed
+
+    def receipt_expired(self) -> None:
         if self.transport is None or self.transport.is_closing():
             return
-        if self.receipt_phase == _BODY:
-            body_deadline = self.request_started + self.body_timeout
-            if self.loop.time() < body_deadline:
-                self.receipt_deadline = self.loop.call_at(body_deadline, self._expired)
-                return
-        self._answer_408_and_close()
+        if self.receipt_phase == _LINGER:
+            self.transport.close()
+        else:
+            self.answer_408_and_close()
 
-    def _answer_408_and_close(self) -> None:
+    def answer_408_and_close(self) -> None:
         cycle = self.cycle
         if self.receipt_phase == _HEADERS:
             # ``cycle`` is the previous request's: free to answer once it is complete.
@@ -193,13 +201,18 @@ class ReceiptDeadlineProtocol(HttpToolsProtocol):
         else:
             # This request's own cycle, unless it still waits behind a pipelined one.
             free = not self.pipeline and not cycle.response_started
-        if cycle is not None and not cycle.response_complete and self.receipt_phase == _BODY:
-            # The application reads a disconnect from now on; what it sends is dropped.
-            cycle.disconnected = True
-            cycle.message_event.set()
-        if free:
+            if not cycle.response_complete:
+                # The application reads a disconnect from now on; what it sends is dropped.
+                cycle.disconnected = True
+                cycle.message_event.set()
+        self.receipt_phase = _DONE
+        if free and self.transport.can_write_eof():
             self.transport.write(self._408())
-        self.transport.close()
+            self.transport.write_eof()
+            self.receipt_phase = _LINGER
+            self.request_started = self.loop.time()
+        else:
+            self.transport.close()
 
     def _408(self) -> bytes:
         head = [b"HTTP/1.1 408 Request Timeout\r\n"]
@@ -214,3 +227,36 @@ class ReceiptDeadlineProtocol(HttpToolsProtocol):
             REQUEST_TIMEOUT_BODY,
         ]
         return b"".join(head)
+
+
+class _Sweep:
+    """Every ``period`` seconds, the server's connections whose request is overdue are
+    answered 408 and closed: a deadline is kept to within one period. One sweep per
+    server (its ``ServerState``), running while it has connections."""
+
+    def __init__(self, protocol: ReceiptDeadlineProtocol) -> None:
+        self.loop = protocol.loop
+        self.connections = protocol.connections
+        self.period = min(SWEEP_EVERY_SECONDS, protocol.header_timeout / 4)
+        self.handle: asyncio.TimerHandle | None = None
+
+    @staticmethod
+    def watch(protocol: ReceiptDeadlineProtocol) -> None:
+        state = protocol.server_state
+        sweep: _Sweep | None = getattr(state, "_receipt_sweep", None)
+        if sweep is None or sweep.loop is not protocol.loop:
+            sweep = _Sweep(protocol)
+            state._receipt_sweep = sweep  # type: ignore[attr-defined]
+        if sweep.handle is None:
+            sweep.handle = sweep.loop.call_later(sweep.period, sweep.run)
+
+    def run(self) -> None:
+        now = self.loop.time()
+        overdue = [
+            c
+            for c in self.connections
+            if isinstance(c, ReceiptDeadlineProtocol) and c.receipt_overdue(now)
+        ]
+        for protocol in overdue:
+            protocol.receipt_expired()
+        self.handle = self.loop.call_later(self.period, self.run) if self.connections else None

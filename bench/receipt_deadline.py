@@ -5,7 +5,11 @@
    each served by uvicorn with its plain httptools protocol and with
    ``api.serving:ReceiptDeadlineProtocol``, one worker, wrk ``-t2 -c32``; rounds
    alternate plain and wrapped in the same run.
-2. A crowd: N connections trickling their headers one byte a second, against
+2. The protocol alone, in-process: CPU microseconds per request of the same requests
+   fed to each protocol over a stand-in transport (a bare ASGI app answering at once,
+   uvloop), rounds alternating, the fastest round of each; load on the machine barely
+   moves it, where wrk's figures move by tens of percent.
+3. A crowd: N connections trickling their headers one byte a second, against
    ``deliberation serve`` with its defaults (10 s header deadline) and against plain
    uvicorn: how many are closed and when (from their first byte), the server's open
    descriptors, and ``/healthz`` latency asked every 50 ms meanwhile, against the same
@@ -32,6 +36,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -100,6 +105,89 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+class _Transport:
+    """A stand-in for the socket: counts the answers written."""
+
+    def __init__(self) -> None:
+        self.answers = 0
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        self.answers += data.count(b"HTTP/1.1 200 ")
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _bare(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+REQUEST = (
+    b"GET /api/v1/topics/7 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: bench\r\n"
+    b"Accept: application/json\r\nAuthorization: Bearer " + b"t" * 180 + b"\r\n\r\n"
+)
+
+
+def protocol_cpu(args: argparse.Namespace) -> dict[str, object]:
+    """CPU µs per request through each protocol class, in this process."""
+    import uvicorn
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.server import ServerState
+
+    from api.serving import ReceiptDeadlineProtocol
+
+    config = uvicorn.Config(_bare, log_level="warning", access_log=False, lifespan="off")
+    config.load()
+
+    async def run(cls: type[HttpToolsProtocol], n: int) -> float:
+        state = ServerState()
+        protocol = cls(config=config, server_state=state, app_state={})
+        transport = _Transport()
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        started = time.process_time()
+        for _ in range(n):
+            protocol.data_received(REQUEST)
+            while state.tasks:
+                await asyncio.sleep(0)
+        spent = time.process_time() - started
+        assert transport.answers == n, transport.answers
+        protocol.connection_lost(None)
+        return spent / n * 1e6
+
+    rounds: dict[str, list[float]] = {"plain": [], "wrapped": []}
+    classes = {"plain": HttpToolsProtocol, "wrapped": ReceiptDeadlineProtocol}
+    for round_ in range(args.cpu_rounds):
+        order = ("plain", "wrapped") if round_ % 2 == 0 else ("wrapped", "plain")
+        for name in order:
+            rounds[name].append(uvloop.run(run(classes[name], args.cpu_requests)))
+    row = {
+        "requests_per_round": args.cpu_requests,
+        "rounds": args.cpu_rounds,
+        **{f"{name}_us_min": round(min(v), 2) for name, v in rounds.items()},
+        **{f"{name}_us_median": round(statistics.median(v), 2) for name, v in rounds.items()},
+    }
+    print(json.dumps(row), flush=True)
+    return row
 
 
 def throughput(url: str, port: int, args: argparse.Namespace) -> list[dict[str, object]]:
@@ -241,11 +329,14 @@ def main() -> None:
     parser.add_argument("--watch", type=float, default=20.0, help="seconds the crowd trickles")
     parser.add_argument("--port", type=int, default=18300)
     parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--no-crowd", action="store_true")
+    parser.add_argument("--cpu-requests", type=int, default=50_000)
+    parser.add_argument("--cpu-rounds", type=int, default=6)
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < args.crowd * 2 + 200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, args.crowd * 2 + 200), hard))
-    results: dict[str, object] = {}
+    results: dict[str, object] = {"protocol_cpu": protocol_cpu(args)}
     with tempfile.TemporaryDirectory() as tmp:
         url = prepare(args.engine, Path(tmp))
         if not args.no_throughput:
@@ -261,6 +352,9 @@ def main() -> None:
             results["throughput"] = rows
             results["medians"] = summary
         env = {"DELIBERATION_DATABASE_URL": url, **KEYS, "DELIBERATION_DELIVERY_IN_SERVER": "0"}
+        if args.no_crowd:
+            save_results("receipt_deadline", results)
+            return
         with deliberation_serving(args.port + 1, env) as (base, pid):
             wrapped = crowd(base, pid, args.port + 1, args, "deliberation serve (deadline 10 s)")
         with uvicorn_serving("api.app:app_from_env", PLAIN, args.port + 2, env) as (base, proc):

@@ -104,10 +104,19 @@ async def topic_bag(principal: Principal, topic_id: int, config: ArchiveConfig) 
 
 async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
     """The bag, with no permission check (the command line, ``archive --all``). The rows
-    are read here; the bag is checked, written out and zipped in a worker thread
-    (:data:`BAGGING`, a bound on how many at once): for a topic of 10 000 opinions that
-    takes seconds of CPU that would otherwise stall every other request
-    (docs/decisions.md, "The archive bag: what people may read, off the event loop")."""
+    are read on the event loop (:func:`bag_rows`); the bag is checked, written out and
+    zipped in a worker thread (:data:`BAGGING`, a bound on how many at once): for a
+    topic of 10 000 opinions that is seconds of CPU that would otherwise stall every
+    other request (docs/decisions.md, "The archive bag: what people may read, off the
+    event loop"; docs/benchmarks.md)."""
+    rows = await bag_rows(topic_id)
+    job = functools.partial(pack, rows, config)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(BAGGING, contextvars.copy_context().run, job)
+
+
+async def bag_rows(topic_id: int) -> BagRows:
+    """What the bag of the topic is made from, read from the database."""
     topic = dict(
         (
             await Topic.select(
@@ -133,7 +142,7 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
     workflow = workflow_of(topic)
     pinned = msgspec.to_builtins(declaration(loaded(), workflow.key, workflow.version))
     pinned.pop("versions", None)  # the versions loaded today, not the topic's own
-    rows = BagRows(
+    return BagRows(
         topic=topic,
         events=events,
         year=year,
@@ -178,9 +187,6 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         key=chain.current_key(),
         now=utcnow(),
     )
-    job = functools.partial(pack, rows, config)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(BAGGING, contextvars.copy_context().run, job)
 
 
 BAGGING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="archive-bags")

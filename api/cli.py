@@ -525,7 +525,8 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
             listed = sum(
                 len(saved.get(key) or []) for key in ("heads", "suggestion_heads", "plan_heads")
             )
-            against = f"，与 {args.against} 中的 {listed} 个链头一致"
+            root = f"及 {saved['root_as_of']} 时全部审计链的根" if "root" in saved else ""
+            against = f"，与 {args.against} 中的 {listed} 个链头{root}一致"
         print(
             f"审计链完好：已检查 {checked} 个议题{others}{against} "
             f"(audit chain intact: {checked} topics)"
@@ -880,7 +881,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--against",
         metavar="FILE",
         help="a saved copy of GET /api/v1/public/chain-heads: every event it names must "
-        "still be there, unchanged",
+        "still be there, unchanged, and (a copy with a root) every chain's head at its "
+        "root_as_of must give the same root",
     )
     verify.set_defaults(func=cmd_audit_verify)
 

@@ -2,7 +2,9 @@
 item 4.
 
 The bag holds, under ``data/``: every published version of its documents as PDF (those
-superseded and revoked too, marked so in ``documents.json`` and in their file names),
+superseded and revoked too, marked so in ``documents.json`` and in their file names;
+a document drafted and never published is not filed at all, and its events keep only
+their place in ``events.json``: bag-info.txt says so on its ``Unpublished-Drafts`` line),
 the whole record as JSON (``record.json``: the topic and each record's content exactly
 as the chain vouches for it), the chain itself (``events.json``) and the result of
 checking it with the audit key (``chain-check.json``), and the workflow the topic was
@@ -21,10 +23,14 @@ in every later bag.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import hashlib
 import io
 import json
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -97,7 +103,20 @@ async def topic_bag(principal: Principal, topic_id: int, config: ArchiveConfig) 
 
 
 async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
-    """The bag, with no permission check (the command line, ``archive --all``)."""
+    """The bag, with no permission check (the command line, ``archive --all``). The rows
+    are read on the event loop (:func:`bag_rows`); the bag is checked, written out and
+    zipped in a worker thread (:data:`BAGGING`, a bound on how many at once): for a
+    topic of 10 000 opinions that is seconds of CPU that would otherwise stall every
+    other request (docs/decisions.md, "The archive bag: what people may read, off the
+    event loop"; docs/benchmarks.md)."""
+    rows = await bag_rows(topic_id)
+    job = functools.partial(pack, rows, config)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(BAGGING, contextvars.copy_context().run, job)
+
+
+async def bag_rows(topic_id: int) -> BagRows:
+    """What the bag of the topic is made from, read from the database."""
     topic = dict(
         (
             await Topic.select(
@@ -120,16 +139,132 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         china_date(topic["updated_at"]),
     )
     year, number = await _item_number(topic_id, ended.year)
+    workflow = workflow_of(topic)
+    pinned = msgspec.to_builtins(declaration(loaded(), workflow.key, workflow.version))
+    pinned.pop("versions", None)  # the versions loaded today, not the topic's own
+    return BagRows(
+        topic=topic,
+        events=events,
+        year=year,
+        number=number,
+        pinned=pinned,
+        contents=await contents_of_topics([topic_id]),
+        revisions=await revisions_of_topics([topic_id]),
+        earlier_revisions=await RecordRevision.select(
+            RecordRevision.record_kind,
+            RecordRevision.record_id,
+            RecordRevision.revision,
+            RecordRevision.data,
+            RecordRevision.reason,
+            RecordRevision.created_by,
+            RecordRevision.created_at,
+        )
+        .where(RecordRevision.topic == topic_id)
+        .order_by(RecordRevision.id),
+        pdf_digests=await stored_pdf_digests([topic_id]),
+        documents=await Document.select(
+            Document.id,
+            Document.kind,
+            Document.title,
+            Document.status,
+            Document.number_year,
+            Document.number,
+            Document.pdf,
+            Document.sha256,
+            Document.published_at,
+            Document.superseded_by,
+            Document.revoked_at,
+            Document.revoke_reason,
+        )
+        .where(Document.topic == topic_id, Document.status.is_in(list(_FILED)))
+        .order_by(Document.id),
+        unpublished={
+            r["id"]
+            for r in await Document.select(Document.id).where(
+                Document.topic == topic_id, Document.status.not_in(list(_FILED))
+            )
+        },
+        key=chain.current_key(),
+        now=utcnow(),
+    )
+
+
+BAGGING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="archive-bags")
+"""Bags are checked, written and zipped here, two at a time at most: a third waits its
+turn rather than taking the event loop or a third CPU-bound thread."""
+
+
+@dataclass(frozen=True)
+class BagRows:
+    """What a bag is made from, read from the database on the event loop."""
+
+    topic: dict[str, Any]
+    events: list[dict[str, Any]]
+    year: int
+    number: int
+    pinned: Any
+    contents: dict[tuple[str, int], tuple[int, dict[str, Any]]]
+    revisions: dict[tuple[str, int], list[dict[str, Any]]]
+    earlier_revisions: list[dict[str, Any]]
+    pdf_digests: dict[int, str]
+    documents: list[dict[str, Any]]
+    unpublished: set[int]
+    """Documents drafted and never published: not in the bag (nor their events' words)."""
+    key: bytes
+    now: datetime
+
+
+WITHHELD = "未发布的草稿，不入档"
+"""What a withheld event of ``events.json`` says in place of its content."""
+
+
+def filed_events(events: list[dict[str, Any]], unpublished: set[int]) -> list[dict[str, Any]]:
+    """The chain as ``events.json`` holds it: each event as stored (``data`` the exact
+    string hashed, times in UTC), but an event about a document never published keeps
+    only its place (seq, prev_hash, hash: the links still check) and says it is
+    withheld; an event vouching for one among others (``also``) leaves that one out and
+    says it is abridged (its hash is over the whole)."""
+    filed = []
+    for e in events:
+        data = json.loads(e["data"] or "{}")
+        if data.get("record") == "document" and int(data.get("id", 0)) in unpublished:
+            filed.append(
+                {
+                    "seq": e["seq"],
+                    "prev_hash": e["prev_hash"],
+                    "hash": e["hash"],
+                    "withheld": WITHHELD,
+                }
+            )
+            continue
+        row = {k: e[k] for k in e if k not in ("id", "topic")}
+        also = data.get("also", [])
+        kept = [
+            item
+            for item in also
+            if not (item.get("record") == "document" and int(item.get("id", 0)) in unpublished)
+        ]
+        if len(kept) != len(also):
+            row["data"] = chain.canonical({**data, "also": kept})
+            row["abridged"] = WITHHELD
+        filed.append(row | {"created_at": e["created_at"].astimezone(UTC).isoformat()})
+    return filed
+
+
+def pack(rows: BagRows, config: ArchiveConfig) -> Bag:
+    """The bag from its rows: checked, written out and zipped (no database, no event
+    loop: :func:`make_bag` runs it in :data:`BAGGING`)."""
+    topic, events, number, year = rows.topic, rows.events, rows.number, rows.year
+    topic_id = topic["id"]
     code = archive_code(config, year, number)
     name = f"{topic['reference']}-{number:04d}"
     workflow = workflow_of(topic)
     payload: dict[str, bytes] = {}
-    pinned = msgspec.to_builtins(declaration(loaded(), workflow.key, workflow.version))
-    pinned.pop("versions", None)  # the versions loaded today, not the topic's own
-    payload["data/workflow.json"] = _json(pinned)
-    contents = await contents_of_topics([topic_id])
+    payload["data/workflow.json"] = _json(rows.pinned)
     records: dict[str, list[dict[str, Any]]] = {}
-    for (record, record_id), (_, content) in sorted(contents.items()):
+    for (record, record_id), (_, content) in sorted(rows.contents.items()):
+        if record == "document" and record_id in rows.unpublished:
+            continue  # a draft never published is no part of the record
         if record != "topic":  # the topic's own facts are under "topic" below
             records.setdefault(record, []).append({"id": record_id, **content})
     payload["data/record.json"] = _json(
@@ -161,44 +296,26 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
             "records": records,
             "earlier_revisions": [
                 {k: r[k] for k in r if k != "data"} | {"content": json.loads(r["data"] or "{}")}
-                for r in await RecordRevision.select(
-                    RecordRevision.record_kind,
-                    RecordRevision.record_id,
-                    RecordRevision.revision,
-                    RecordRevision.data,
-                    RecordRevision.reason,
-                    RecordRevision.created_by,
-                    RecordRevision.created_at,
-                )
-                .where(RecordRevision.topic == topic_id)
-                .order_by(RecordRevision.id)
+                for r in rows.earlier_revisions
+                if not (r["record_kind"] == "document" and r["record_id"] in rows.unpublished)
             ],
         }
     )
     # Each event as stored, so its hash can be checked again from this file: ``data``
     # the exact string hashed, times in UTC as the chain has them.
-    payload["data/events.json"] = _json(
-        [
-            {k: e[k] for k in e if k not in ("id", "topic")}
-            | {"created_at": e["created_at"].astimezone(UTC).isoformat()}
-            for e in events
-        ]
-    )
-    problem = check_chain(topic, events, chain.current_key())
+    filed = filed_events(events, rows.unpublished)
+    payload["data/events.json"] = _json(filed)
+    problem = check_chain(topic, events, rows.key)
     problems = [problem] if problem else []
     latest = vouched_records({topic_id: events})
     found, seen = check_records(
-        {topic_id: topic},
-        latest,
-        contents,
-        await revisions_of_topics([topic_id]),
-        await stored_pdf_digests([topic_id]),
+        {topic_id: topic}, latest, rows.contents, rows.revisions, rows.pdf_digests, rows.key
     )
     problems += found + missing_records({topic_id: topic}, latest, seen)
     payload["data/chain-check.json"] = _json(
         {
-            "checked_at": utcnow(),
-            "key_fingerprint": chain.fingerprint(),
+            "checked_at": rows.now,
+            "key_fingerprint": chain.fingerprint(rows.key),
             "events": len(events),
             "head": {"seq": events[-1]["seq"], "hash": events[-1]["hash"]} if events else None,
             "intact": not problems,
@@ -206,24 +323,7 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         }
     )
     documents = []
-    for document in await (
-        Document.select(
-            Document.id,
-            Document.kind,
-            Document.title,
-            Document.status,
-            Document.number_year,
-            Document.number,
-            Document.pdf,
-            Document.sha256,
-            Document.published_at,
-            Document.superseded_by,
-            Document.revoked_at,
-            Document.revoke_reason,
-        )
-        .where(Document.topic == topic_id, Document.status.is_in(list(_FILED)))
-        .order_by(Document.id)
-    ):
+    for document in rows.documents:
         file = f"documents/{document['id']:06d}-{document['kind']}-{document['status']}.pdf"
         payload[f"data/{file}"] = bytes(document["pdf"])
         document_no = (
@@ -241,9 +341,10 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         )
     payload["data/documents.json"] = _json(documents)
     organization = config.organization or topic["township_name"]
+    withheld = sum(1 for e in filed if "withheld" in e or "abridged" in e)
     info = {
         "Source-Organization": organization,
-        "Bagging-Date": utcnow().astimezone(CHINA).date().isoformat(),
+        "Bagging-Date": rows.now.astimezone(CHINA).date().isoformat(),
         "External-Identifier": code,
         "External-Description": f"协商议事议题“{topic['title']}”的全部记录（一事一档）",
         "Payload-Oxum": f"{sum(len(b) for b in payload.values())}.{len(payload)}",
@@ -257,6 +358,8 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
         "Topic-State": workflow.state(topic["state"]).label,
         "Workflow": f"{workflow.key} v{workflow.version} {workflow.label}",
         "Chain-Intact": "true" if not problems else "false",
+        "Unpublished-Drafts": "not filed (未发布的草稿不入档：文件、记录和事件内容均不收入)",
+        "Withheld-Events": str(withheld),
     }
     info = {k: " ".join(str(v).split()) for k, v in info.items()}  # one line each
     tags = {
@@ -266,7 +369,7 @@ async def make_bag(topic_id: int, config: ArchiveConfig) -> Bag:
     }
     tags |= {f"tagmanifest-{a}.txt": _manifest(tags, a) for a in ALGORITHMS}
     out = io.BytesIO()
-    stamp = utcnow().astimezone(CHINA).timetuple()[:6]
+    stamp = rows.now.astimezone(CHINA).timetuple()[:6]
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, body in [*tags.items(), *payload.items()]:
             item = zipfile.ZipInfo(f"{name}/{path}", date_time=stamp)

@@ -7,8 +7,10 @@ What is checked, for every topic:
 - that every record of the topic matches the digest its latest event carries (an
   edited row is caught), and that no record is missing from the chain;
 - with a saved copy of ``GET /api/v1/public/chain-heads`` (``--against``): that every
-  event it names is still there, unchanged. Without the key nobody can recompute the
-  hashes after editing; with a saved copy nobody can drop the newest events unseen.
+  event it names is still there, unchanged, and that every chain's head at the copy's
+  ``root_as_of``, named in it or not, still gives its ``root`` (issue 29). Without the
+  key nobody can recompute the hashes after editing; with a saved copy nobody can drop
+  the newest events unseen.
 
 The first release hashed without a key. :func:`rekey` checks those chains once with
 the old rule, then re-hashes them with the key, and remembers the key's fingerprint.
@@ -20,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deliberation import owned_records
@@ -46,8 +48,13 @@ from deliberation.chain import (
     vouched_item,
 )
 from deliberation.clock import utcnow
-from deliberation.database import write_transaction
-from deliberation.permissions import PUBLISHED_PLAN_STATUSES, SCREENED_STATUSES
+from deliberation.database import bound_engine, is_sqlite, write_transaction
+from deliberation.permissions import (
+    PUBLISHED_PLAN_STATUSES,
+    SCREENED_STATUSES,
+    Subject,
+    allowed,
+)
 from deliberation.record_content import (
     contents_of_topics,
     legacy_content,
@@ -634,7 +641,18 @@ HEAD_LISTS = (
 the reference in each head. A copy saved before issue 27 has the first only."""
 
 
+_PUBLIC_TOPIC_COLUMNS = (
+    "o.township AS township, o.village AS village, o.state AS state, "
+    "o.opened_by AS opened_by, o.due_on AS due_on, o.workflow_key AS workflow_key, "
+    "o.workflow_version AS workflow_version, "
+)
+
+
 async def _heads_of(of: ChainOf, reference: str, full: bool) -> list[dict[str, Any]]:
+    """Each owner's latest event, named: every owner's (``full``), or those the public
+    may read: the topics the policy lets the public read (the topic page's own rule,
+    ``permissions.allowed(None, "topic.read", …)``: from 决议 on), the screened
+    suggestions, the plans with a published version."""
     where = ""
     if of is SUGGESTION and not full:
         screened = ", ".join(f"'{s}'" for s in SCREENED_STATUSES)
@@ -645,36 +663,99 @@ async def _heads_of(of: ChainOf, reference: str, full: bool) -> list[dict[str, A
             " WHERE EXISTS (SELECT 1 FROM plan_version v WHERE v.plan = o.id "
             f"AND v.status IN ({published}))"
         )
+    policy_columns = _PUBLIC_TOPIC_COLUMNS if of is TOPIC and not full else ""
     rows = await of.owner_table.raw(
-        f"SELECT o.reference AS reference, e.seq AS seq, e.hash AS hash "
+        f"SELECT {policy_columns}o.reference AS reference, e.seq AS seq, e.hash AS hash "
         f"FROM {of.owners} o JOIN {of.events} e ON e.{of.owner} = o.id AND e.seq = o.event_seq"
         f"{where} ORDER BY o.id"
     )
+    if policy_columns:
+        rows = [r for r in rows if allowed(None, "topic.read", Subject.of_topic(r))]
     return [{reference: r["reference"], "seq": int(r["seq"]), "hash": r["hash"]} for r in rows]
 
 
+ROOT_LAG = timedelta(minutes=5)
+"""How far behind the answer the root's ``root_as_of`` is (then rounded down to the
+minute). An event is stamped when its write starts (a publish: before its PDF is
+rendered, waiting for the township's turn) and is committed later; the root counts the
+events stamped at or before ``root_as_of``, so no write still open may stamp one then.
+docs/decisions.md, "The public chain: named heads and one root"."""
+
+_CHAIN_ORDER = {"topic": 0, "suggestion": 1, "plan": 2}
+
+
+def root_as_of(now: datetime) -> str:
+    """The moment the root of an answer made at ``now`` stands at (UTC, whole minute)."""
+    moment = (now - ROOT_LAG).astimezone(UTC).replace(second=0, microsecond=0)
+    return moment.isoformat(timespec="seconds")
+
+
+async def leaves_at(as_of: datetime) -> list[dict[str, Any]]:
+    """Every chain's head at ``as_of``, hidden ones too: for each topic, suggestion and
+    plan with an event stamped at or before it, the last such event (chain, reference,
+    seq, hash), ordered by chain then reference. Only the root over them is published."""
+    sqlite = is_sqlite(bound_engine())
+    leaves: list[dict[str, Any]] = []
+    for of in (TOPIC, SUGGESTION, PLAN):
+        # julianday on SQLite: the stamps are text there, compared as times.
+        stamped = "julianday(x.created_at) <= julianday({})" if sqlite else "x.created_at <= {}"
+        rows = await of.owner_table.raw(
+            f"SELECT o.reference AS reference, e.seq AS seq, e.hash AS hash FROM "
+            f"(SELECT x.{of.owner} AS owner, MAX(x.seq) AS seq FROM {of.events} x "
+            f"WHERE {stamped} GROUP BY x.{of.owner}) m "
+            f"JOIN {of.owners} o ON o.id = m.owner "
+            f"JOIN {of.events} e ON e.{of.owner} = m.owner AND e.seq = m.seq",
+            as_of,
+        )
+        leaves += [
+            {"chain": of.name, "reference": r["reference"], "seq": int(r["seq"]), "hash": r["hash"]}
+            for r in rows
+        ]
+    leaves.sort(key=lambda leaf: (_CHAIN_ORDER[leaf["chain"]], leaf["reference"]))
+    return leaves
+
+
+def root_of(as_of: str, leaves: list[dict[str, Any]]) -> str:
+    """The root: SHA-256 over ``as_of`` (as written in the answer) and the ordered
+    leaves, in canonical JSON. A hidden chain's head hash is keyed, so the root names
+    nothing and cannot be tried against guessed counts."""
+    return hashlib.sha256(canonical({"as_of": as_of, "leaves": leaves}).encode()).hexdigest()
+
+
+async def root_at(as_of: str) -> str:
+    """The root over every chain's head at ``as_of`` (an ISO time), from the database."""
+    return root_of(as_of, await leaves_at(datetime.fromisoformat(as_of)))
+
+
 async def chain_heads(full: bool = False) -> dict[str, Any]:
-    """Every topic's latest event and one digest over them all (what
-    ``GET /api/v1/public/chain-heads`` publishes), and in lists of their own with their
-    own digests, the screened suggestions' and the published plans' (issue 27). ``full``
-    (the township's staff, the county signed in, and the command line): every
-    suggestion's and plan's, pending and draft ones too, so that the audit catches a
-    pending suggestion deleted (docs/decisions.md, "Suggestions and plans: the spine")."""
+    """The latest event of each topic the public may read and one digest over them all
+    (what ``GET /api/v1/public/chain-heads`` publishes), and in lists of their own with
+    their own digests, the screened suggestions' and the published plans' (issue 27).
+    ``full`` (the township's staff, the county signed in, and the command line): every
+    topic's, suggestion's and plan's, hidden ones too, so that the audit catches a
+    pending suggestion deleted (docs/decisions.md, "Suggestions and plans: the spine").
+    Both carry one ``root`` over every chain's head at ``root_as_of`` (issue 29), named
+    or not: a saved copy still proves that no hidden chain lost or changed an event."""
+    now = utcnow()
     found: dict[str, Any] = {
-        "as_of": utcnow().astimezone(UTC).isoformat(timespec="seconds"),
+        "as_of": now.astimezone(UTC).isoformat(timespec="seconds"),
         "full": full,
     }
     for key, digest_key, of, reference in HEAD_LISTS:
         heads = await _heads_of(of, reference, full)
         found[key] = heads
         found[digest_key] = heads_digest(heads)
+    found["root_as_of"] = root_as_of(now)
+    found["root"] = await root_at(found["root_as_of"])
     return found
 
 
 async def check_against(saved: dict[str, Any]) -> list[str]:
     """What differs from a saved copy of the chain heads: every event it names must
-    still be there with the same hash. A copy in the shape before issue 27 (topics
-    only) is checked as it is. Problems are plain sentences."""
+    still be there with the same hash, and (a copy with a ``root``, issue 29) every
+    chain's head at its ``root_as_of`` must give the same root. A copy in the shape
+    before issue 27 (topics only) or 29 (no root) is checked as it is. Problems are
+    plain sentences."""
     heads = saved.get("heads")
     if not isinstance(heads, list):
         return ["the saved file has no list of heads"]
@@ -692,7 +773,24 @@ async def check_against(saved: dict[str, Any]) -> list[str]:
             )
         for head in listed:
             problems += await _check_head(of, head, reference_name)
+    if "root" in saved:  # saved before issue 29: no root
+        problems += await _check_root(saved.get("root"), saved.get("root_as_of"))
     return problems
+
+
+async def _check_root(root: Any, as_of: Any) -> list[str]:
+    try:
+        moment = datetime.fromisoformat(as_of) if isinstance(as_of, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or not isinstance(root, str):
+        return ["the saved file's root or root_as_of is not readable (the copy was altered)"]
+    if root_of(as_of, await leaves_at(moment)) != root:
+        return [
+            f"the root over every chain at {as_of} differs: an event stamped by then was "
+            "removed or changed on a chain, named in the file or not (or the copy was altered)"
+        ]
+    return []
 
 
 async def _check_head(of: ChainOf, head: Any, reference_name: str) -> list[str]:

@@ -830,12 +830,15 @@ class PlanHead(Struct, kw_only=True):
 
 
 class ChainHeads(Struct, kw_only=True):
-    """Every topic's latest event and one digest over them all: keep a copy, and
+    """The latest event of each topic and one digest over them all: keep a copy, and
     ``deliberation audit verify --against FILE`` shows that history was only added to.
     The suggestions' and plans' chains are in lists of their own, each with its own
-    digest (a copy saved before them still verifies): to the public, the screened
-    suggestions and the published plans; to the township's staff and the county signed
-    in, every one (``full``)."""
+    digest (a copy saved before them still verifies). To the public, the topics the
+    public may read (from 决议 on), the screened suggestions and the published plans;
+    to the township's staff and the county signed in, every one (``full``). Both carry
+    ``root``: one digest over every chain's head at ``root_as_of``, hidden ones too,
+    naming none of them (docs/decisions.md, "The public chain: named heads and one
+    root")."""
 
     as_of: str
     heads: list[ChainHead]
@@ -845,6 +848,12 @@ class ChainHeads(Struct, kw_only=True):
     plan_heads: list[PlanHead] = []
     plan_digest: str = ""
     full: bool = False
+    root: str = ""
+    """SHA-256 over ``root_as_of`` and every topic's, suggestion's and plan's head at
+    that moment (chain, reference, seq, hash), in order: named here or not."""
+    root_as_of: str = ""
+    """The moment (UTC, a few minutes before ``as_of``) the root stands at: each chain's
+    head is its last event stamped at or before it."""
 
 
 class Tallies(Struct, kw_only=True):

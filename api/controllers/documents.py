@@ -147,10 +147,12 @@ class PublicNoticeController(Controller):
         dependencies={"caller": Provide(provide_optional_principal)},
     )
     async def chain_heads(self, caller: NamedDependency[Principal | None]) -> ChainHeads:
-        """Every topic's latest event (reference, seq, hash) and one digest over them all;
-        the screened suggestions' and published plans' in lists of their own, each with
-        its digest (the township's staff and the county, signed in: every suggestion's
-        and plan's). Save a copy: ``deliberation audit verify --against FILE`` later
-        shows that no event it names is gone or changed."""
+        """The latest event (reference, seq, hash) of every topic the public may read
+        and one digest over them all; the screened suggestions' and published plans' in
+        lists of their own, each with its digest (the township's staff and the county,
+        signed in: every topic's, suggestion's and plan's). ``root`` commits to every
+        chain's head at ``root_as_of``, hidden ones too. Save a copy: ``deliberation
+        audit verify --against FILE`` later shows that no event it names, nor any event
+        stamped by ``root_as_of`` on any chain, is gone or changed."""
         full = sees_every_chain_head(caller)
         return msgspec.convert(await audit.chain_heads(full=full), ChainHeads)

@@ -16,7 +16,7 @@ import bagit
 import pytest
 from litestar import Litestar
 
-from deliberation import chain
+from deliberation import archive, chain
 from tests.api.test_documents import create, publish
 from tests.api.test_sessions_end import page_client
 from tests.cli import run_cli
@@ -35,9 +35,10 @@ def bag_info(bag: Path) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines)
 
 
-async def closed_with_versions(t: Township) -> dict[str, Any]:
+async def closed_with_versions(t: Township, draft: bool = False) -> dict[str, Any]:
     """A closed topic whose notice was published twice (the first superseded) and whose
-    feedback report was published and then revoked."""
+    feedback report was published and then revoked; with ``draft``, a report drafted
+    again and never published (its id in ``draft_id``)."""
     topic = await topic_in_state(t, "feedback")
     staff = t["staff"]
     await publish(staff, (await create(staff, topic["id"], "resolution_notice"))["id"])
@@ -50,11 +51,12 @@ async def closed_with_versions(t: Township) -> dict[str, Any]:
     report = await publish(staff, (await create(staff, topic["id"], "feedback_report"))["id"])
     r = await staff.post(f"/api/v1/documents/{report['id']}/revoke", {"reason": "数字有误"})
     assert r.status_code == 200, r.text
+    drafted = await create(staff, topic["id"], "feedback_report") if draft else None
     for requirement in ("items_completed", "satisfaction_rated"):
         await satisfy(t, topic, requirement)
     r = await fire(staff, topic, "close", comment="办结")
     assert r.status_code == 200, r.text
-    return dict(r.json())
+    return dict(r.json()) | ({"draft": drafted} if drafted else {})
 
 
 async def test_a_bag_validates_holds_every_version_and_fails_after_one_byte(
@@ -186,3 +188,89 @@ async def test_the_button_and_the_command(
     written = {p.name for p in (tmp_path / "all").iterdir()}
     assert any(name.startswith(topic["reference"]) for name in written)
     assert not any(name.startswith(running["reference"]) for name in written)
+
+
+async def test_a_draft_never_published_leaves_no_trace_in_the_bag(
+    world: World, tmp_path: Path
+) -> None:
+    """Issue 29, item 6: a bag is the record people may read. The draft is the
+    township's staff's working paper: its PDF, its record and its event's content stay
+    out of every bag, the staff's and the county's alike; the published and revoked
+    documents are the record and stay."""
+    t = await new_township(world, "草稿不归档镇")
+    topic = await closed_with_versions(t, draft=True)
+    draft = topic["draft"]
+    mine = await t["staff"].get(f"/api/v1/documents/{draft['id']}")
+    assert mine.status_code == 200 and mine.json()["status"] == "draft"
+    for who, folder in ((t["staff"], "staff"), (world.supervisor, "county")):
+        answer = await who.get(f"/api/v1/topics/{topic['id']}/archive")
+        assert answer.status_code == 200, answer.text
+        bag_dir = unpack(answer.content, tmp_path / folder)
+        bagit.Bag(str(bag_dir)).validate()
+        info = bag_info(bag_dir)
+        assert info["Chain-Intact"] == "true" and info["Withheld-Events"] == "1"
+        assert info["Unpublished-Drafts"].startswith("not filed")
+
+        # No file, no manifest line, no record: the draft's id, digest and PDF nowhere.
+        documents = json.loads((bag_dir / "data/documents.json").read_text())
+        assert sorted(d["status"] for d in documents) == ["published", "revoked", "superseded"]
+        assert draft["id"] not in {d["id"] for d in documents}
+        files = [p for p in bag_dir.rglob("*") if p.is_file()]
+        assert not any(f"{draft['id']:06d}-" in p.name for p in files)
+        manifests = "".join(p.read_text() for p in bag_dir.glob("*manifest-*.txt"))
+        assert f"{draft['id']:06d}-" not in manifests and "-draft.pdf" not in manifests
+        everything = b"".join(p.read_bytes() for p in files)
+        assert draft["sha256"].encode() not in everything
+        record = json.loads((bag_dir / "data/record.json").read_text())
+        filed = {d["id"] for d in record["records"]["document"]}
+        assert filed == {d["id"] for d in documents} and draft["id"] not in filed
+
+        # The chain keeps the drafted event's place only: its links still check, and
+        # every other event's hash is checked again from the bag, with the key.
+        events = json.loads((bag_dir / "data/events.json").read_text())
+        withheld = [e for e in events if "withheld" in e]
+        assert len(withheld) == 1 and set(withheld[0]) == {"seq", "prev_hash", "hash", "withheld"}
+        assert not any(
+            json.loads(e["data"]).get("record") == "document"
+            and json.loads(e["data"]).get("id") == draft["id"]
+            for e in events
+            if "data" in e
+        )
+        assert {"document.published", "document.revoked"} <= {e.get("kind") for e in events}
+        previous = events[0]["prev_hash"]
+        for event in events:
+            assert event["prev_hash"] == previous
+            if "withheld" not in event:
+                row = event | {"created_at": datetime.fromisoformat(event["created_at"])}
+                content = chain.Event.of_row(topic["id"], row).content()
+                assert chain.chain_hash(previous, content) == event["hash"]
+            previous = event["hash"]
+
+
+def test_an_event_vouching_a_draft_among_other_records_leaves_the_draft_out() -> None:
+    """A re-vouching event names every record of the topic (``also``): the draft's item
+    is left out of the bag's copy, which says it is abridged."""
+    data = {
+        "v": 2,
+        "record": "topic",
+        "id": 5,
+        "digest": "t",
+        "also": [
+            {"record": "document", "id": 9, "digest": "draft"},
+            {"record": "opinion", "id": 3, "digest": "o"},
+        ],
+    }
+    event = {
+        "id": 1,
+        "topic": 5,
+        "seq": 1,
+        "kind": "chain.revouched",
+        "data": chain.canonical(data),
+        "prev_hash": chain.GENESIS,
+        "hash": "h",
+        "created_at": datetime.fromisoformat("2026-01-05T08:00:00+00:00"),
+    }
+    [filed] = archive.filed_events([event], {9})
+    assert json.loads(filed["data"])["also"] == [{"record": "opinion", "id": 3, "digest": "o"}]
+    assert filed["abridged"] and "topic" not in filed and filed["hash"] == "h"
+    assert archive.filed_events([event], {8})[0]["data"] == event["data"]  # nothing withheld

@@ -68,49 +68,93 @@ def shown_data(view: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"record": data["record"]}  # counts: that there was one, no more
 
 
-async def _authors(topic_id: int, wanted: set[str]) -> dict[tuple[str, int], int | None]:
-    """(record, id) → who added it, for the topic's records of the ``wanted`` kinds."""
+async def _authors(topic_id: int, wanted: dict[str, set[int]]) -> dict[tuple[str, int], int | None]:
+    """(record, id) → who added it, for the topic's records of the ``wanted`` kinds
+    (only the ids the events at hand name: a page of a long chain reads a page)."""
     found: dict[tuple[str, int], int | None] = {}
     for kind in sorted(wanted):
         storage = AUTHORED[kind]
         table: Any = storage.table
         author = getattr(table, storage.author)
-        for r in await table.select(table.id, author).where(table.topic == topic_id):
-            found[(kind, r["id"])] = r[storage.author]
+        ids = sorted(wanted[kind])
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = table.select(table.id, author).where(table.topic == topic_id)
+            for r in await query.where(table.id.is_in(chunk)):
+                found[(kind, r["id"])] = r[storage.author]
     return found
+
+
+_EVENT_COLUMNS = (
+    TopicEvent.seq,
+    TopicEvent.kind,
+    TopicEvent.data,
+    TopicEvent.trigger,
+    TopicEvent.from_state,
+    TopicEvent.to_state,
+    TopicEvent.actor,
+    TopicEvent.actor.display_name.as_alias("actor_name"),
+    TopicEvent.actor.role.as_alias("actor_role"),
+    TopicEvent.comment,
+    TopicEvent.created_at,
+    TopicEvent.prev_hash,
+    TopicEvent.hash,
+)
 
 
 async def topic_history(principal: Principal | None, topic: dict[str, Any]) -> list[SeenEvent]:
     """The events of ``topic`` (a row as ``topics.topic_row`` reads it) this person
     sees, oldest first, each projected to what they may see of its record."""
-    subject = Subject.of_topic(topic)
     rows = (
-        await TopicEvent.select(
-            TopicEvent.seq,
-            TopicEvent.kind,
-            TopicEvent.data,
-            TopicEvent.trigger,
-            TopicEvent.from_state,
-            TopicEvent.to_state,
-            TopicEvent.actor,
-            TopicEvent.actor.display_name.as_alias("actor_name"),
-            TopicEvent.actor.role.as_alias("actor_role"),
-            TopicEvent.comment,
-            TopicEvent.created_at,
-            TopicEvent.prev_hash,
-            TopicEvent.hash,
-        )
+        await TopicEvent.select(*_EVENT_COLUMNS)
         .where(TopicEvent.topic == topic["id"])
         .order_by(TopicEvent.seq)
     )
+    return await seen_events(principal, topic, rows)
+
+
+async def history_before(
+    principal: Principal | None, topic: dict[str, Any], before: int | None, limit: int
+) -> tuple[list[SeenEvent], bool]:
+    """At most ``limit`` of the events this person sees, newest first, older than the
+    event ``before`` (its seq; None: from the newest), and whether there are more.
+    Read in batches from the newest down, so a page costs the same on a long chain
+    (docs/decisions.md "The topic page shows 50")."""
+    found: list[SeenEvent] = []
+    below = before
+    batch = max(limit * 2, 100)
+    while len(found) <= limit:
+        query = TopicEvent.select(*_EVENT_COLUMNS).where(TopicEvent.topic == topic["id"])
+        if below is not None:
+            query = query.where(TopicEvent.seq < below)
+        rows = await query.order_by(TopicEvent.seq, ascending=False).limit(batch)
+        if not rows:
+            break
+        found += await seen_events(principal, topic, rows)
+        below = rows[-1]["seq"]
+        if len(rows) < batch:
+            break
+    return found[:limit], len(found) > limit
+
+
+async def seen_events(
+    principal: Principal | None, topic: dict[str, Any], rows: list[dict[str, Any]]
+) -> list[SeenEvent]:
+    """Event rows of ``topic`` (in the order given), each projected to what this
+    person may see of its record; those they may not see left out."""
+    subject = Subject.of_topic(topic)
     datas = [json.loads(r["data"] or "{}") for r in rows]
     # Whose opinion or rating an event is about matters only to a reader who does not
     # see every one of them in full (a representative: their own are theirs).
+    wanted: dict[str, set[int]] = {}
+    for d in datas:
+        record = d.get("record")
+        if record in AUTHORED and isinstance(d.get("id"), int):
+            wanted.setdefault(record, set()).add(d["id"])
     wanted = {
-        record
-        for record in AUTHORED
+        record: ids
+        for record, ids in wanted.items()
         if allowed(principal, "record.read", subject, record).view != "full"
-        and any(d.get("record") == record for d in datas)
     }
     authors = await _authors(topic["id"], wanted) if wanted else {}
     views: dict[tuple[str, str, int | None], str] = {}  # a long chain has few kinds

@@ -33,6 +33,7 @@ from api.pages.topic_forms import (
     roster,
     saved_message,
 )
+from api.rendering import page_builds, rendered
 from deliberation import archive, documents, permissions, records, shuoshi_day, topic_opinions
 from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
@@ -622,9 +623,11 @@ class TopicPageController(PageController):
         opinions_before: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         show: FromQuery[Show | None] = None,
         events_before: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
-    ) -> Template:
+    ) -> Response[bytes]:
         lists = PageLists(opinions_before, show or "", events_before)
-        return await render_topic_page(request, visitor, publishing, topic_id, lists=lists)
+        async with page_builds(request):
+            page = await render_topic_page(request, visitor, publishing, topic_id, lists=lists)
+            return await rendered(request, page)
 
     @get("/{topic_id:int}/opinions", operation_id="topic_page_opinions")
     async def opinions(

@@ -362,6 +362,10 @@ async def topic_overview(
     events, more = await history_before(principal, topic, events_before, TIMELINE_PAGE)
     today = china_today()
     timeline = happenings(events, workflow, own, today)
+    # The states passed through matter only to a topic that left the main path (where it
+    # stopped); reading them is a scan of its whole chain.
+    on_path = topic["state"] in workflow.main_path
+    visited = set() if on_path else await visited_states(topic_id)
     items = await item_reads(
         await ResolutionItem.select()
         .where(ResolutionItem.topic == topic_id)
@@ -378,7 +382,7 @@ async def topic_overview(
         topic=topic,
         state_label=workflow.state(topic["state"]).label,
         public=not own,
-        steps=steps_of(topic["state"], await visited_states(topic_id), workflow),
+        steps=steps_of(topic["state"], visited, workflow),
         timeline=timeline,
         items=items,
         documents=documents,

@@ -18,7 +18,7 @@ from deliberation.tables import Opinion, TopicEvent
 from tests.api.test_sessions_end import page_client
 from tests.big_topic import seed_opinions
 from tests.conftest import client_from
-from tests.world import World, topic_in_state
+from tests.world import World, fire, topic_in_state
 
 OPINIONS = 10_000
 LIMIT_BYTES = 300 * 1024
@@ -167,3 +167,21 @@ async def test_the_seeded_chain_verifies(big: dict[str, object]) -> None:
     checked, problems = await audit.verify_all()
     assert checked >= 1
     assert [p for p in problems if p.topic_id == big["id"]] == []
+
+
+async def test_a_withdrawn_topic_still_shows_where_it_stopped(world: World, app: Litestar) -> None:
+    """The states passed through are read only for a topic off the main path: there the
+    step indicator still shows the steps done and where it stopped."""
+    topic = await topic_in_state(world.a, "investigated")
+    liaison = world.a["liaison"]
+    answer = await fire(liaison, topic, "withdraw", "村里已自行解决")
+    assert answer.status_code == 200, answer.text
+    page = (await (await staff_page(app, world)).get(f"/topics/{topic['id']}")).text
+    steps = re.search(r'<ol class="steps".*?</ol>', page, re.S)
+    assert steps
+    done = re.findall(r'<li class="step done">.*?<span class="name">(.*?)</span>', steps[0], re.S)
+    current = re.findall(
+        r'<li class="step current".*?<span class="name">(.*?)</span>', steps[0], re.S
+    )
+    assert done == ["已提出", "已调研"], done
+    assert current == ["已撤回"], current

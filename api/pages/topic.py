@@ -721,6 +721,13 @@ class TopicPageController(PageController):
             return _not_found(NO_SUCH_FORM)
         if kind == "opinion_answer" and request.htmx:
             return await _answer_in_place(principal, topic_id, record_id, data)
+        # Answering in batches without script: back to the same filter (未答复, a stance).
+        show = request.query_params.get("show", "")
+        then = (
+            f"/topics/{topic_id}?show={show}&saved={kind}#saved"
+            if kind == "opinion_answer" and show in topic_opinions.FILTERS
+            else ""
+        )
         return await _save(
             request,
             principal,
@@ -731,6 +738,7 @@ class TopicPageController(PageController):
             data,
             record_id,
             kind,
+            then=then,
         )
 
     @post(

@@ -185,3 +185,21 @@ async def test_a_withdrawn_topic_still_shows_where_it_stopped(world: World, app:
     )
     assert done == ["已提出", "已调研"], done
     assert current == ["已撤回"], current
+
+
+async def test_answering_without_script_keeps_the_filter(
+    big: dict[str, object], world: World, app: Litestar
+) -> None:
+    """A clerk answering 未答复 one by one without script comes back to 未答复."""
+    staff = await staff_page(app, world)
+    page = (await staff.get(f"/topics/{big['id']}?show=unanswered")).text
+    first = opinion_ids(page)[0]
+    action = f"/topics/{big['id']}/records/opinion_answer/{first}?show=unanswered"
+    assert f'action="{action}"' in page
+    answer = await staff.post(action, data={"adoption": "adopted", "reason": "纳入实施方案"})
+    assert answer.status_code == 303, answer.text
+    back = answer.headers["location"]
+    assert back.startswith(f"/topics/{big['id']}?show=unanswered&saved=opinion_answer")
+    again = (await staff.get(back)).text
+    assert first not in opinion_ids(again)  # answered: no longer among the unanswered
+    assert "等待答复" in again

@@ -44,6 +44,7 @@ async def test_more_opinions_and_the_unanswered_filter_on_a_phone_in_large_mode(
     await page.get_by_role("link", name="更多意见").click()
     await expect(listed).to_have_count(100)
     assert page.url == url  # in place: the same page, nothing reloaded
+    await expect(listed.nth(50)).to_be_focused()  # the reader goes on from the first new one
     await page.get_by_role("link", name="更多意见").click()
     await expect(listed).to_have_count(SEEDED)
     await expect(page.get_by_role("link", name="更多意见")).to_have_count(0)

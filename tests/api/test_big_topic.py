@@ -203,3 +203,23 @@ async def test_answering_without_script_keeps_the_filter(
     again = (await staff.get(back)).text
     assert first not in opinion_ids(again)  # answered: no longer among the unanswered
     assert "等待答复" in again
+
+
+async def test_the_older_timeline_with_htmx_comes_in_place(
+    big: dict[str, object], world: World, app: Litestar
+) -> None:
+    staff = await staff_page(app, world)
+    page = (await staff.get(f"/topics/{big['id']}")).text
+    before = re.search(r'hx-get="/topics/\d+/timeline\?before=(\d+)"', page)
+    assert before
+    path = f"/topics/{big['id']}/timeline?before={before.group(1)}"
+    more = await staff.get(path, headers={"HX-Request": "true"})
+    assert more.status_code == 200 and "<html" not in more.text
+    assert len(re.findall(r"<li><time ", more.text)) == 50
+    assert "更多办理经过" in more.text
+    # Opened without htmx (a new tab): the page that shows the same.
+    plain = await staff.get(path)
+    assert plain.status_code == 303
+    assert plain.headers["location"] == (
+        f"/topics/{big['id']}?events_before={before.group(1)}#timeline-title"
+    )

@@ -254,6 +254,8 @@ def tell_the_truth(schema: dict[str, Any]) -> dict[str, Any]:
                     _each_string(parameter.get("schema"))
             responses = operation["responses"]
             for answer in responses.values():
+                for header in answer.get("headers", {}).values():  # ``Link`` on paged lists
+                    header.setdefault("schema", {"type": "string"})
                 content = answer.get("content", {})
                 files = [t for t in content if not t.startswith(TEXT_TYPES)]
                 for media_type in files:

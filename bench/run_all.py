@@ -14,6 +14,8 @@ RUNS = [
     ["bench.notices", "--engine", "postgres"],
     ["bench.topic_page", "--engine", "sqlite"],
     ["bench.topic_page", "--engine", "postgres"],
+    ["bench.big_topic", "--engine", "sqlite"],
+    ["bench.big_topic", "--engine", "postgres"],
     ["bench.documents"],
     ["bench.webhooks"],
     ["bench.account_import", "--engine", "sqlite"],

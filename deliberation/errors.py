@@ -24,6 +24,14 @@ class BadRequest(DomainError):
     title = "请求格式错误"
 
 
+class BadPage(BadRequest):
+    """A list's ``limit`` or ``after`` is not one it can page by (docs/decisions.md,
+    "Paged lists")."""
+
+    code = "bad_page"
+    title = "分页参数有误"
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
     status = 401
@@ -163,6 +171,7 @@ class RateLimited(DomainError):
 
 DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     BadRequest,
+    BadPage,
     Unauthenticated,
     Forbidden,
     PasswordChangeRequired,

@@ -14,10 +14,12 @@ its id either. The API's ``GET …/events`` and the page's 办理经过 are both
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from deliberation.paging import Page, Window, keyed, scan
 from deliberation.permissions import Subject, allowed, event_view
 from deliberation.record_types import NAMED
 from deliberation.security import Principal
@@ -68,41 +70,69 @@ def shown_data(view: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"record": data["record"]}  # counts: that there was one, no more
 
 
-async def _authors(topic_id: int, wanted: set[str]) -> dict[tuple[str, int], int | None]:
-    """(record, id) → who added it, for the topic's records of the ``wanted`` kinds."""
+async def _authors(
+    topic_id: int, wanted: set[str], datas: list[dict[str, Any]]
+) -> dict[tuple[str, int], int | None]:
+    """(record, id) → who added it, for the records of the ``wanted`` kinds the events
+    of ``datas`` are about."""
     found: dict[tuple[str, int], int | None] = {}
     for kind in sorted(wanted):
         storage = AUTHORED[kind]
         table: Any = storage.table
         author = getattr(table, storage.author)
-        for r in await table.select(table.id, author).where(table.topic == topic_id):
-            found[(kind, r["id"])] = r[storage.author]
+        ids = sorted({int(d["id"]) for d in datas if d.get("record") == kind and "id" in d})
+        for start in range(0, len(ids), 500):  # a bound on the query's parameters
+            rows = await table.select(table.id, author).where(
+                (table.topic == topic_id) & table.id.is_in(ids[start : start + 500])
+            )
+            for r in rows:
+                found[(kind, r["id"])] = r[storage.author]
     return found
+
+
+def _events(topic: dict[str, Any]) -> Any:
+    return TopicEvent.select(
+        TopicEvent.seq,
+        TopicEvent.kind,
+        TopicEvent.data,
+        TopicEvent.trigger,
+        TopicEvent.from_state,
+        TopicEvent.to_state,
+        TopicEvent.actor,
+        TopicEvent.actor.display_name.as_alias("actor_name"),
+        TopicEvent.actor.role.as_alias("actor_role"),
+        TopicEvent.comment,
+        TopicEvent.created_at,
+        TopicEvent.prev_hash,
+        TopicEvent.hash,
+    ).where(TopicEvent.topic == topic["id"])
+
+
+async def history_page(
+    principal: Principal | None, topic: dict[str, Any], window: Window
+) -> Page[SeenEvent]:
+    """A page of ``topic_history``, by seq: the events this person sees, none other
+    counted or shown."""
+    return await scan(
+        lambda w: keyed(_events(topic), TopicEvent.seq, w),
+        lambda row: int(row["seq"]),
+        lambda rows: _seen(principal, topic, rows),
+        lambda event: event.seq,
+        window,
+    )
 
 
 async def topic_history(principal: Principal | None, topic: dict[str, Any]) -> list[SeenEvent]:
     """The events of ``topic`` (a row as ``topics.topic_row`` reads it) this person
     sees, oldest first, each projected to what they may see of its record."""
+    return await _seen(principal, topic, await _events(topic).order_by(TopicEvent.seq))
+
+
+async def _seen(
+    principal: Principal | None, topic: dict[str, Any], rows: Sequence[dict[str, Any]]
+) -> list[SeenEvent]:
+    """``rows`` (events in seq order) as this person sees them, the unseen left out."""
     subject = Subject.of_topic(topic)
-    rows = (
-        await TopicEvent.select(
-            TopicEvent.seq,
-            TopicEvent.kind,
-            TopicEvent.data,
-            TopicEvent.trigger,
-            TopicEvent.from_state,
-            TopicEvent.to_state,
-            TopicEvent.actor,
-            TopicEvent.actor.display_name.as_alias("actor_name"),
-            TopicEvent.actor.role.as_alias("actor_role"),
-            TopicEvent.comment,
-            TopicEvent.created_at,
-            TopicEvent.prev_hash,
-            TopicEvent.hash,
-        )
-        .where(TopicEvent.topic == topic["id"])
-        .order_by(TopicEvent.seq)
-    )
     datas = [json.loads(r["data"] or "{}") for r in rows]
     # Whose opinion or rating an event is about matters only to a reader who does not
     # see every one of them in full (a representative: their own are theirs).
@@ -112,7 +142,7 @@ async def topic_history(principal: Principal | None, topic: dict[str, Any]) -> l
         if allowed(principal, "record.read", subject, record).view != "full"
         and any(d.get("record") == record for d in datas)
     }
-    authors = await _authors(topic["id"], wanted) if wanted else {}
+    authors = await _authors(topic["id"], wanted, datas) if wanted else {}
     views: dict[tuple[str, str, int | None], str] = {}  # a long chain has few kinds
     seen = []
     for row, data in zip(rows, datas, strict=True):
@@ -146,3 +176,27 @@ async def topic_history(principal: Principal | None, topic: dict[str, Any]) -> l
             )
         )
     return seen
+
+
+async def history_before(
+    principal: Principal | None, topic: dict[str, Any], before: int | None, limit: int
+) -> tuple[list[SeenEvent], bool]:
+    """At most ``limit`` of the events this person sees, newest first, older than the
+    event ``before`` (its seq; None: from the newest), and whether there are more: the
+    topic page's timeline (docs/decisions.md "The topic page shows 50"). Read in
+    batches from the newest down, so a page costs the same on a long chain."""
+    found: list[SeenEvent] = []
+    below = before
+    batch = max(limit * 2, 100)
+    while len(found) <= limit:
+        query = _events(topic)
+        if below is not None:
+            query = query.where(TopicEvent.seq < below)
+        rows = await query.order_by(TopicEvent.seq, ascending=False).limit(batch)
+        if not rows:
+            break
+        found += await _seen(principal, topic, rows)
+        below = rows[-1]["seq"]
+        if len(rows) < batch:
+            break
+    return found[:limit], len(found) > limit

@@ -25,7 +25,7 @@ from deliberation.deadlines import (
 from deliberation.documents import Publishing, topic_documents
 from deliberation.documents.service import public_topic_documents
 from deliberation.errors import NotFound
-from deliberation.history import topic_history
+from deliberation.history import SeenEvent, history_before
 from deliberation.machines import readiness
 from deliberation.permissions import (
     Subject,
@@ -50,6 +50,7 @@ from deliberation.tables import (
     SuggestionScreening,
     SuggestionSupport,
     Topic,
+    TopicEvent,
 )
 from deliberation.topics import topic_row, valid_id
 from deliberation.workdays import WorkingDays, working_days
@@ -72,6 +73,8 @@ class Happened:
     comment: str
     ago: str = ""
     """How long ago, in days (今天 / 昨天 / N 天前)."""
+    seq: int = 0
+    """The event's number on the chain (the page's 更多 link continues below it)."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,9 @@ class Overview:
     its page; docs/decisions.md, "A workflow removed from the folder")."""
     source: list[Source] = field(default_factory=list)
     """The villagers' suggestions it was opened from or merged from (:class:`Source`)."""
+    timeline_more: int | None = None
+    """The timeline shows the newest :data:`TIMELINE_PAGE` events: the seq of the
+    oldest shown when there are older ones (the 更多 link asks for those before it)."""
 
 
 def event_label(
@@ -342,7 +348,10 @@ def steps_of(state: str, visited: set[str], workflow: Workflow = WORKFLOW) -> li
 
 
 async def topic_overview(
-    principal: Principal | None, topic_id: int, publishing: Publishing
+    principal: Principal | None,
+    topic_id: int,
+    publishing: Publishing,
+    events_before: int | None = None,
 ) -> Overview:
     topic = await topic_row(topic_id)
     seen = allowed(principal, "topic.read", Subject.of_topic(topic))
@@ -350,22 +359,13 @@ async def topic_overview(
         raise NotFound(seen.reason)
     own = seen.view == "full"
     workflow = workflow_of(topic)
-    events = await topic_history(principal, topic)
+    events, more = await history_before(principal, topic, events_before, TIMELINE_PAGE)
     today = china_today()
-    timeline = [
-        Happened(
-            when=e.created_at,
-            what=event_label(e.kind, e.trigger, e.record, workflow),
-            to_label=workflow.state(e.to_state).label,
-            # A name only where the township reads the record in full; otherwise the
-            # actor's role (the public version never names anyone).
-            who=(e.actor_name or role) if own and e.actor_id is not None else role,
-            comment=e.comment,
-            ago=days_ago(china_date(e.created_at), today),
-        )
-        for e in events
-        for role in (ROLE_LABELS.get(e.actor_role, ""),)
-    ]
+    timeline = happenings(events, workflow, own, today)
+    # The states passed through matter only to a topic that left the main path (where it
+    # stopped); reading them is a scan of its whole chain.
+    on_path = topic["state"] in workflow.main_path
+    visited = set() if on_path else await visited_states(topic_id)
     items = await item_reads(
         await ResolutionItem.select()
         .where(ResolutionItem.topic == topic_id)
@@ -382,7 +382,7 @@ async def topic_overview(
         topic=topic,
         state_label=workflow.state(topic["state"]).label,
         public=not own,
-        steps=steps_of(topic["state"], {e.to_state for e in events}, workflow),
+        steps=steps_of(topic["state"], visited, workflow),
         timeline=timeline,
         items=items,
         documents=documents,
@@ -399,7 +399,56 @@ async def topic_overview(
         },
         unavailable=workflow.unavailable,
         source=await topic_sources(topic_id),
+        timeline_more=timeline[-1].seq if more and timeline else None,
     )
+
+
+TIMELINE_PAGE = 50
+"""Events on the topic page at a time, newest first (docs/decisions.md "The topic page
+shows 50")."""
+
+
+def happenings(
+    events: list[SeenEvent], workflow: Workflow, own: bool, today: date
+) -> list[Happened]:
+    """Events as the timeline (办理经过) words them."""
+    return [
+        Happened(
+            when=e.created_at,
+            what=event_label(e.kind, e.trigger, e.record, workflow),
+            to_label=workflow.state(e.to_state).label,
+            # A name only where the township reads the record in full; otherwise the
+            # actor's role (the public version never names anyone).
+            who=(e.actor_name or role) if own and e.actor_id is not None else role,
+            comment=e.comment,
+            ago=days_ago(china_date(e.created_at), today),
+            seq=e.seq,
+        )
+        for e in events
+        for role in (ROLE_LABELS.get(e.actor_role, ""),)
+    ]
+
+
+async def timeline_page(
+    principal: Principal | None, topic_id: int, before: int
+) -> tuple[list[Happened], int | None]:
+    """The timeline's next :data:`TIMELINE_PAGE` events before the event ``before``,
+    and the seq to continue from (None on the last page); 404 as the topic page."""
+    topic = await topic_row(topic_id)
+    seen = allowed(principal, "topic.read", Subject.of_topic(topic))
+    if not seen:
+        raise NotFound(seen.reason)
+    events, more = await history_before(principal, topic, before, TIMELINE_PAGE)
+    timeline = happenings(events, workflow_of(topic), seen.view == "full", china_today())
+    return timeline, timeline[-1].seq if more and timeline else None
+
+
+async def visited_states(topic_id: int) -> set[str]:
+    """The states a topic has been in (for the step indicator), counted in SQL."""
+    rows = (
+        await TopicEvent.select(TopicEvent.to_state).where(TopicEvent.topic == topic_id).distinct()
+    )
+    return {r["to_state"] for r in rows}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ declaration, inside one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar, get_args
 
 import msgspec
@@ -16,6 +17,7 @@ from deliberation.changes import record_change, topic_change
 from deliberation.clock import china_date, china_today, utcnow
 from deliberation.corrections import correct, keep_revision, readable_record
 from deliberation.errors import NotFound, StageClosed, ValidationFailed, WorkflowUnavailable
+from deliberation.paging import Page, Window, keyed, page_of, scan
 from deliberation.permissions import ROLE_ONLY, Subject, allowed, kind_label
 from deliberation.pinning import loaded, workflow_of
 from deliberation.record_content import load_content
@@ -159,6 +161,51 @@ async def opinions_seen(principal: Principal | None, topic: dict[str, Any]) -> l
         .where(Opinion.topic == topic["id"])
         .order_by(Opinion.id)
     )
+    return _opinions_shown(principal, topic, rows)
+
+
+def _shown_where(view: str) -> Any:
+    """The opinions a reader with ``view`` of them is shown, as SQL (None: every one)."""
+    if view == "full":
+        return None
+    if view == "anonymous":
+        return Opinion.adoption.is_not_null()
+    return Opinion.id < 0  # none
+
+
+def _readable_opinions(principal: Principal | None, topic: dict[str, Any]) -> Any:
+    """The SQL for the opinions ``_opinions_shown`` keeps, so that a page reads the rows
+    it shows and not the ones it would pass over (its check stays the last word)."""
+    where = Opinion.topic == topic["id"]
+    others = _shown_where(view_of(principal, topic, "opinion", 0))  # 0: nobody's id
+    if principal is None:
+        return where if others is None else where & others
+    own = _shown_where(view_of(principal, topic, "opinion", principal.id))
+    if others is None and own is None:
+        return where
+    mine = Opinion.author == principal.id
+    not_mine = (Opinion.author != principal.id) | Opinion.author.is_null()
+    return where & (
+        (mine if own is None else mine & own) | (not_mine if others is None else not_mine & others)
+    )
+
+
+async def page_opinions(principal: Principal, topic_id: int, window: Window) -> Page[OpinionRead]:
+    """A page of the opinions the caller may see (``opinions_seen``), by id."""
+    topic = await visible_topic(principal, topic_id)
+    where = _readable_opinions(principal, topic)
+    return await scan(
+        lambda w: keyed(Opinion.select(*_OPINION_COLUMNS).where(where), Opinion.id, w),
+        lambda row: int(row["id"]),
+        lambda rows: _opinions_shown(principal, topic, rows),
+        lambda opinion: opinion.id,
+        window,
+    )
+
+
+def _opinions_shown(
+    principal: Principal | None, topic: dict[str, Any], rows: Sequence[dict[str, Any]]
+) -> list[OpinionRead]:
     seen = []
     for row in rows:
         view = view_of(principal, topic, "opinion", row["author"])
@@ -256,6 +303,18 @@ async def investigations_seen(
     return [_investigation_read(r, view) for r in rows]
 
 
+async def page_investigations(
+    principal: Principal, topic_id: int, window: Window
+) -> Page[InvestigationRead]:
+    topic = await visible_topic(principal, topic_id)
+    view = view_of(principal, topic, "investigation")
+    if view == "none":
+        return Page()
+    query = Investigation.select().where(Investigation.topic == topic_id)
+    rows = await keyed(query, Investigation.id, window)
+    return page_of([_investigation_read(r, view) for r in rows], window, lambda r: r.id)
+
+
 def _site_consultation_read(r: dict[str, Any], view: str = "full") -> SiteConsultationRead:
     return _note_like_read(SiteConsultationRead, r, view)
 
@@ -297,6 +356,18 @@ async def site_consultations_seen(
         .order_by(SiteConsultation.id)
     )
     return [_site_consultation_read(r, view) for r in rows]
+
+
+async def page_site_consultations(
+    principal: Principal, topic_id: int, window: Window
+) -> Page[SiteConsultationRead]:
+    topic = await visible_topic(principal, topic_id)
+    view = view_of(principal, topic, "site_consultation")
+    if view == "none":
+        return Page()
+    query = SiteConsultation.select().where(SiteConsultation.topic == topic_id)
+    rows = await keyed(query, SiteConsultation.id, window)
+    return page_of([_site_consultation_read(r, view) for r in rows], window, lambda r: r.id)
 
 
 # Notes of any other kind (a kind of type ``note`` without a table of its own) ------------
@@ -378,6 +449,26 @@ async def notes_seen(
     return [_note_read(r, *views[r["kind"]]) for r in rows]
 
 
+async def page_notes(
+    principal: Principal, topic_id: int, kind: str | None, window: Window
+) -> Page[NoteRead]:
+    """A page of ``notes_seen``, by id."""
+    topic = await visible_topic(principal, topic_id)
+    views = {
+        k.name: (k.label, view)
+        for k in note_kinds(workflow_of(topic))
+        if (kind is None or k.name == kind)
+        and (view := view_of(principal, topic, k.name)) != "none"
+    }
+    if not views:
+        return Page()
+    query = NoteRecord.select().where(
+        (NoteRecord.topic == topic_id) & NoteRecord.kind.is_in(list(views))
+    )
+    rows = await keyed(query, NoteRecord.id, window)
+    return page_of([_note_read(r, *views[r["kind"]]) for r in rows], window, lambda r: r.id)
+
+
 # Meetings and minutes ---------------------------------------------------------------------
 
 
@@ -444,6 +535,13 @@ async def list_meetings(principal: Principal, topic_id: int) -> list[MeetingRead
     allowed(principal, "record.read", Subject.of_topic(topic), "meeting").check()
     rows = await Meeting.select().where(Meeting.topic == topic_id).order_by(Meeting.id)
     return await _meeting_reads(rows)
+
+
+async def page_meetings(principal: Principal, topic_id: int, window: Window) -> Page[MeetingRead]:
+    topic = await visible_topic(principal, topic_id)
+    allowed(principal, "record.read", Subject.of_topic(topic), "meeting").check()
+    rows = await keyed(Meeting.select().where(Meeting.topic == topic_id), Meeting.id, window)
+    return page_of(await _meeting_reads(rows), window, lambda r: r.id)
 
 
 async def record_minutes(principal: Principal, meeting_id: int, data: MinutesUpdate) -> MeetingRead:
@@ -565,6 +663,15 @@ async def list_resolution_items(principal: Principal, topic_id: int) -> list[Res
     return await item_reads(rows)
 
 
+async def page_resolution_items(
+    principal: Principal, topic_id: int, window: Window
+) -> Page[ResolutionItemRead]:
+    await visible_topic(principal, topic_id)
+    query = ResolutionItem.select().where(ResolutionItem.topic == topic_id)
+    rows = await keyed(query, ResolutionItem.id, window)
+    return page_of(await item_reads(rows), window, lambda r: r.id)
+
+
 async def add_progress(principal: Principal, item_id: int, data: ProgressCreate) -> ProgressRead:
     async with record_change(
         principal, "record.add", "progress", "resolution_item", item_id
@@ -594,6 +701,13 @@ async def list_progress(principal: Principal, item_id: int) -> list[ProgressRead
         .order_by(ProgressReport.id)
     )
     return [_progress_read(r) for r in rows]
+
+
+async def page_progress(principal: Principal, item_id: int, window: Window) -> Page[ProgressRead]:
+    await readable_record(principal, "resolution_item", item_id)
+    query = ProgressReport.select().where(ProgressReport.item == item_id)
+    rows = await keyed(query, ProgressReport.id, window)
+    return page_of([_progress_read(r) for r in rows], window, lambda r: r.id)
 
 
 # Satisfaction -----------------------------------------------------------------------------
@@ -679,6 +793,27 @@ async def ratings_seen(
         for r in rows
         if view_of(principal, topic, "satisfaction", r["representative"]) == "full"
     ]
+
+
+async def page_satisfaction(
+    principal: Principal, topic_id: int, window: Window
+) -> Page[SatisfactionRead]:
+    """A page of ``ratings_seen``, by id."""
+    topic = await visible_topic(principal, topic_id)
+    where = SatisfactionRating.topic == topic_id
+    return await scan(
+        lambda w: keyed(
+            SatisfactionRating.select(*RATING_COLUMNS).where(where), SatisfactionRating.id, w
+        ),
+        lambda row: int(row["id"]),
+        lambda rows: [
+            _satisfaction_read(r)
+            for r in rows
+            if view_of(principal, topic, "satisfaction", r["representative"]) == "full"
+        ],
+        lambda rating: rating.id,
+        window,
+    )
 
 
 async def tallies(principal: Principal | None, topic: dict[str, Any]) -> Tallies:
@@ -855,6 +990,19 @@ __all__ = [
     "record_minutes",
     "schedule_meeting",
 ]
+
+
+async def page_votes(principal: Principal, topic_id: int, window: Window) -> Page[VoteRead]:
+    topic = await visible_topic(principal, topic_id)
+    kind = vote_kind(workflow_of(topic))
+    if kind is None:
+        return Page()
+    view = view_of(principal, topic, kind.name)
+    if view == "none":
+        return Page()
+    query = Vote.select().where((Vote.topic == topic_id) & (Vote.kind == kind.name))
+    rows = await keyed(query, Vote.id, window)
+    return page_of([_vote_read(r, view) for r in rows], window, lambda r: r.id)
 
 
 # Corrections ------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from deliberation.errors import (
     StaleVersion,
     ValidationFailed,
 )
-from deliberation.history import topic_history
+from deliberation.history import SeenEvent, history_page, topic_history
 from deliberation.machines import decide
+from deliberation.paging import Page, Window
 from deliberation.permissions import (
     Subject,
     allowed,
@@ -400,27 +401,35 @@ async def fire_trigger(
     return topic_read(await visible_topic(principal, topic_id), principal)
 
 
+def _event_read(e: SeenEvent) -> EventRead:
+    return EventRead(
+        seq=e.seq,
+        kind=e.kind,
+        view=e.view,
+        data=e.data,
+        trigger=e.trigger,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        actor_id=e.actor_id,
+        comment=e.comment,
+        created_at=e.created_at,
+        prev_hash=e.prev_hash,
+        hash=e.hash,
+    )
+
+
 async def list_events(principal: Principal, topic_id: int) -> list[EventRead]:
     """The topic's chain, oldest first (its township and the county), each event as
     far as the caller may see its record (``deliberation.history``)."""
     topic = await visible_topic(principal, topic_id)
-    return [
-        EventRead(
-            seq=e.seq,
-            kind=e.kind,
-            view=e.view,
-            data=e.data,
-            trigger=e.trigger,
-            from_state=e.from_state,
-            to_state=e.to_state,
-            actor_id=e.actor_id,
-            comment=e.comment,
-            created_at=e.created_at,
-            prev_hash=e.prev_hash,
-            hash=e.hash,
-        )
-        for e in await topic_history(principal, topic)
-    ]
+    return [_event_read(e) for e in await topic_history(principal, topic)]
+
+
+async def page_events(principal: Principal, topic_id: int, window: Window) -> Page[EventRead]:
+    """A page of ``list_events``, by seq (docs/decisions.md, "Paged lists")."""
+    topic = await visible_topic(principal, topic_id)
+    page = await history_page(principal, topic, window)
+    return page.map(lambda events: [_event_read(e) for e in events])
 
 
 async def overdue_topics(principal: Principal, *, limit: int = 20, offset: int = 0) -> TopicPage:

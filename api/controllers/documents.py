@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import CurrentPrincipal, provide_optional_principal
 from api.dependencies import CurrentPublishing
 from api.middleware import raw_header
+from api.paging import PAGED, CurrentWindow, paged
 from deliberation import audit, documents
 from deliberation.permissions import sees_every_chain_head
 from deliberation.schemas import (
@@ -58,11 +59,17 @@ class DocumentController(Controller):
     ) -> DocumentRead:
         return await documents.create_document(principal, topic_id, data.kind, publishing)
 
-    @get("/topics/{topic_id:int}/documents", operation_id="list_topic_documents")
+    @get("/topics/{topic_id:int}/documents", operation_id="list_topic_documents", **PAGED)
     async def list_topic_documents(
-        self, principal: CurrentPrincipal, publishing: CurrentPublishing, topic_id: FromPath[int]
-    ) -> list[DocumentRead]:
-        return await documents.topic_documents(principal, topic_id, publishing)
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        publishing: CurrentPublishing,
+        topic_id: FromPath[int],
+        window: CurrentWindow,
+    ) -> Response[list[DocumentRead]]:
+        page = await documents.page_topic_documents(principal, topic_id, publishing, window)
+        return paged(request, page)
 
     @get("/documents/{document_id:int}", operation_id="get_document")
     async def get_document(

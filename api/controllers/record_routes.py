@@ -12,12 +12,14 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from litestar import get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal, record_guard, record_type_guard
+from api.paging import PAGED, CurrentWindow, paged
 from deliberation import records
+from deliberation.paging import Window
 from deliberation.record_types import TYPES, RecordType, Storage
 from deliberation.security import Principal
 
@@ -57,26 +59,38 @@ def _add(kind: str, type_: RecordType, storage: Storage) -> HTTPRouteHandler:
 
 
 def _list(storage: Storage) -> HTTPRouteHandler:
+    """The kind's list, a page at a time (docs/decisions.md, "Paged lists"): the
+    service ``page_<name>`` for the operation ``list_<name>``."""
     operation = storage.operations[1]
-    service = _service(operation)
+    service = _service("page_" + operation.removeprefix("list_"))
     by_kind = "kind" in inspect.signature(service).parameters
     hints: dict[str, Any] = {
+        "request": Request[Any, Any, Any],
         "principal": CurrentPrincipal,
         "topic_id": FromPath[int],
-        "return": list[storage.read],  # type: ignore[name-defined]
+        "window": CurrentWindow,
+        "return": Response[list[storage.read]],  # type: ignore[name-defined]
     }
     if by_kind:
 
-        async def handler(principal: Principal, topic_id: int, kind: str | None = None) -> Any:
-            return await service(principal, topic_id, kind)
+        async def handler(
+            request: Request[Any, Any, Any],
+            principal: Principal,
+            topic_id: int,
+            window: CurrentWindow,
+            kind: str | None = None,
+        ) -> Any:
+            return paged(request, await service(principal, topic_id, kind, window))
 
         hints["kind"] = KIND_QUERY
     else:
 
-        async def handler(principal: Principal, topic_id: int) -> Any:  # type: ignore[misc]
-            return await service(principal, topic_id)
+        async def handler(  # type: ignore[misc]
+            request: Request[Any, Any, Any], principal: Principal, topic_id: int, window: Window
+        ) -> Any:
+            return paged(request, await service(principal, topic_id, window))
 
-    return get(f"{TOPIC}/{storage.path}", operation_id=operation, tags=["records"])(
+    return get(f"{TOPIC}/{storage.path}", operation_id=operation, tags=["records"], **PAGED)(
         _named(operation, handler, hints)
     )
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 
 from api.auth import CurrentPrincipal, record_guard
 from api.dependencies import CurrentPublishing
+from api.paging import PAGED, CurrentWindow, paged
 from deliberation import corrections, records
 from deliberation.errors import NotFound
 from deliberation.record_types import GENERIC, NAMED, Storage
@@ -97,11 +98,15 @@ class RecordController(Controller):
     ) -> ProgressRead:
         return await records.add_progress(principal, item_id, data)
 
-    @get("/resolution-items/{item_id:int}/progress", operation_id="list_progress")
+    @get("/resolution-items/{item_id:int}/progress", operation_id="list_progress", **PAGED)
     async def list_progress(
-        self, principal: CurrentPrincipal, item_id: FromPath[int]
-    ) -> list[ProgressRead]:
-        return await records.list_progress(principal, item_id)
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        item_id: FromPath[int],
+        window: CurrentWindow,
+    ) -> Response[list[ProgressRead]]:
+        return paged(request, await records.page_progress(principal, item_id, window))
 
 
 class CorrectionController(Controller):

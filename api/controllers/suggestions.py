@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import provide_optional_principal
 from api.middleware import client_of
+from api.paging import PAGED, CurrentWindow, paged
 from deliberation.errors import Unauthenticated
 from deliberation.security import Principal
 from deliberation.suggestions import filing, read, similar
@@ -99,9 +100,13 @@ class SuggestionController(Controller):
         await filing.correct_suggestion(caller, suggestion_id, data)
         return await read.get_suggestion(caller, suggestion_id)
 
-    @get("/{suggestion_id:int}/events", operation_id="list_suggestion_events")
+    @get("/{suggestion_id:int}/events", operation_id="list_suggestion_events", **PAGED)
     async def list_suggestion_events(
-        self, caller: Caller, suggestion_id: FromPath[int]
-    ) -> list[SuggestionEventRead]:
+        self,
+        request: Request[Any, Any, Any],
+        caller: Caller,
+        suggestion_id: FromPath[int],
+        window: CurrentWindow,
+    ) -> Response[list[SuggestionEventRead]]:
         """The suggestion's chain, oldest first (details for the office only)."""
-        return await read.list_events(caller, suggestion_id)
+        return paged(request, await read.page_events(caller, suggestion_id, window))

@@ -7,6 +7,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal
 from api.controllers.accounts import download
+from api.paging import PAGED, CurrentWindow, paged
 from deliberation import archive, county, topics
 from deliberation.schemas import (
     CountyRead,
@@ -87,11 +88,16 @@ class TopicController(Controller):
         bag = await archive.topic_bag(principal, topic_id, request.app.state.settings.archive())
         return download(bag.content, "application/zip", f"{bag.name}.zip")
 
-    @get("/{topic_id:int}/events", operation_id="list_topic_events")
+    @get("/{topic_id:int}/events", operation_id="list_topic_events", **PAGED)
     async def list_events(
-        self, principal: CurrentPrincipal, topic_id: FromPath[int]
-    ) -> list[EventRead]:
-        return await topics.list_events(principal, topic_id)
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        topic_id: FromPath[int],
+        window: CurrentWindow,
+    ) -> Response[list[EventRead]]:
+        """The topic's chain, oldest first, a page at a time by ``seq``."""
+        return paged(request, await topics.page_events(principal, topic_id, window))
 
 
 @get("/api/v1/overdue", operation_id="list_overdue_topics", tags=["topics"])

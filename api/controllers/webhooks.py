@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import CurrentPrincipal
+from api.paging import PAGED, CurrentWindow, paged
 from deliberation.notifications import webhooks
 from deliberation.schemas import DeliveryRead, WebhookCreate, WebhookRead
 
@@ -36,14 +37,17 @@ class WebhookController(Controller):
     ) -> WebhookRead:
         return await webhooks.deactivate_webhook(principal, webhook_id)
 
-    @get("/{webhook_id:int}/deliveries", operation_id="list_deliveries")
+    @get("/{webhook_id:int}/deliveries", operation_id="list_deliveries", **PAGED)
     async def list_deliveries(
         self,
+        request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         webhook_id: FromPath[int],
+        window: CurrentWindow,
         status: Annotated[
             Literal["pending", "delivered", "dead"] | None, QueryParameter(name="status")
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-    ) -> list[DeliveryRead]:
-        return await webhooks.list_deliveries(principal, webhook_id, status, limit)
+    ) -> Response[list[DeliveryRead]]:
+        """Newest first; ``after`` is the id of the last delivery of the page before."""
+        page = await webhooks.list_deliveries(principal, webhook_id, status, window)
+        return paged(request, page)

@@ -6,10 +6,11 @@ services and the same permission policy as the API."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
@@ -32,11 +33,19 @@ from api.pages.topic_forms import (
     roster,
     saved_message,
 )
-from deliberation import archive, documents, permissions, records, shuoshi_day
+from api.rendering import page_builds, rendered
+from deliberation import archive, documents, permissions, records, shuoshi_day, topic_opinions
 from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
 from deliberation.errors import DomainError, NotFound, StageClosed, ValidationFailed
-from deliberation.overview import Overview, draftable_kinds, may_add, on_topic, topic_overview
+from deliberation.overview import (
+    Overview,
+    draftable_kinds,
+    may_add,
+    on_topic,
+    timeline_page,
+    topic_overview,
+)
 from deliberation.permissions import Subject
 from deliberation.pinning import loaded, workflow_of
 from deliberation.record_types import TYPES, storage_for
@@ -47,11 +56,15 @@ from deliberation.wording import RATING_LABELS, STANCE_LABELS
 from workflows import Transition, Workflow
 
 
-async def _records_for(principal: Principal | None, view: Overview) -> dict[str, Any]:
+async def _records_for(
+    principal: Principal | None, view: Overview, opinions_before: int | None, show: str
+) -> dict[str, Any]:
     """The topic's records, each as much as the policy lets this person see
-    (docs/permissions.md): the page adds no rule of its own."""
+    (docs/permissions.md): the page adds no rule of its own. Opinions a page at a time
+    (docs/decisions.md "The topic page shows 50")."""
     topic = view.topic
-    opinions = await records.opinions_seen(principal, topic)
+    page = await topic_opinions.opinions_page(principal, topic, opinions_before, show)
+    opinions = page.opinions
     has_meetings = any(r.type == "meeting" for r in workflow_of(topic).records)
     meetings = (
         []
@@ -96,7 +109,10 @@ async def _records_for(principal: Principal | None, view: Overview) -> dict[str,
             d.kind == "minutes" and d.status == "published" for d in view.documents
         ),
         "opinions": opinions,
-        "tallies": await records.tallies(principal, topic),
+        "opinion_more": page.more,
+        "opinion_show": page.show,
+        "opinions_before": opinions_before,
+        "opinion_tallies": await topic_opinions.opinion_tallies(topic["id"]),
         "meetings": meetings,
         "investigations": investigations,
         "site_consultations": site_consultations,
@@ -162,6 +178,21 @@ def _not_found(
 
 
 ELSEWHERE = "该记录不属于这个议题"
+
+MAX_ID = 2**31 - 1
+"""Ids and seqs are 32-bit integers on PostgreSQL: a cursor past them is refused (400)."""
+
+Show = Literal["unanswered", "support", "oppose", "suggestion"]
+
+
+@dataclass(frozen=True)
+class PageLists:
+    """Where the page's long lists start: opinions older than ``opinions_before``
+    (narrowed to ``show``), the timeline before the event ``events_before``."""
+
+    opinions_before: int | None = None
+    show: str = ""
+    events_before: int | None = None
 
 
 def placed_under_next(workflow: Workflow) -> set[str]:
@@ -252,11 +283,15 @@ async def render_topic_page(
     form: str | None = None,
     values: dict[str, Any] | None = None,
     problems: dict[str, str] | None = None,
+    *,
+    lists: PageLists | None = None,
 ) -> Template:
     """The topic page; after a refused form, with the person's input kept and the
-    problem next to the field of the form named ``form`` (``kind`` or ``kind-id``)."""
+    problem next to the field of the form named ``form`` (``kind`` or ``kind-id``).
+    ``lists``: where its opinions and timeline start (the plain 更多 links)."""
+    lists = lists or PageLists()
     try:
-        view = await topic_overview(principal, topic_id, publishing)
+        view = await topic_overview(principal, topic_id, publishing, lists.events_before)
     except NotFound as missing:
         if error is not None and status_code >= 400:
             # Refused, on a topic the person cannot see either: the refusal as it was
@@ -266,7 +301,7 @@ async def render_topic_page(
     workflow = workflow_of(view.topic)
     kinds = [r.name for r in workflow.records]
     forms = {kind: not view.public and may_add(principal, view.topic, kind) for kind in kinds}
-    seen = await _records_for(principal, view)
+    seen = await _records_for(principal, view, lists.opinions_before, lists.show)
     posted = values or {}
     if view.window and view.window.closed:
         # A closed opinion window takes no more of its records, though the topic is still
@@ -314,6 +349,8 @@ async def render_topic_page(
             "my_part": "、".join(labels[k] for k in sorted(plan["under_next"]) if k in labels),
             "rating_labels": RATING_LABELS,
             "stance_labels": STANCE_LABELS,
+            "opinion_filters": forms.get("opinion_answer", False),
+            "events_before": lists.events_before,
             "limits": limits_for(kinds),
             "record_specs": record_specs(workflow),
             **seen,
@@ -425,9 +462,9 @@ async def _answer_in_place(
     # whole overview with the timeline and documents.
     topic = await visible_topic(principal, topic_id)
     if answered is None:
-        answered = next(
-            o for o in await records.list_opinions(principal, topic_id) if o.id == opinion_id
-        )
+        answered = await topic_opinions.one_opinion(principal, topic, opinion_id)
+        if answered is None:
+            return _not_found(ELSEWHERE, HTMXTemplate, re_target="body", re_swap="innerHTML")
     return HTMXTemplate(
         template_name="opinion_item.html",
         context={
@@ -583,8 +620,70 @@ class TopicPageController(PageController):
         visitor: Visitor,
         publishing: CurrentPublishing,
         topic_id: FromPath[int],
-    ) -> Template:
-        return await render_topic_page(request, visitor, publishing, topic_id)
+        opinions_before: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        show: FromQuery[Show | None] = None,
+        events_before: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+    ) -> Response[bytes]:
+        lists = PageLists(opinions_before, show or "", events_before)
+        async with page_builds(request):
+            page = await render_topic_page(request, visitor, publishing, topic_id, lists=lists)
+            return await rendered(request, page)
+
+    @get("/{topic_id:int}/opinions", operation_id="topic_page_opinions")
+    async def opinions(
+        self,
+        request: HTMXRequest,
+        visitor: Visitor,
+        topic_id: FromPath[int],
+        before: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        show: FromQuery[Show | None] = None,
+        whole: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
+    ) -> HTMXTemplate | Redirect:
+        """htmx: the next 50 opinions (更多意见) in place of the button, or the whole list
+        under another filter; without htmx, the page that shows the same."""
+        if not request.htmx:
+            query = urlencode({k: v for k, v in (("opinions_before", before), ("show", show)) if v})
+            return Redirect(f"/topics/{topic_id}?{query}#opinions-title", status_code=303)
+        shown = await topic_opinions.page_for(visitor, topic_id, before, show or "")
+        return HTMXTemplate(
+            template_name="_opinion_list.html" if whole else "_opinion_more.html",
+            context={
+                "view": {"topic": shown.topic},
+                "opinions": shown.page.opinions,
+                "opinion_more": shown.page.more,
+                "opinion_show": shown.page.show,
+                "opinions_before": before,
+                "opinion_tallies": shown.tallies,
+                "opinion_filters": shown.may_answer,
+                "forms": {"opinion_answer": shown.may_answer},
+                "stance_labels": STANCE_LABELS,
+                "correctable": shown.correctable,
+                "limits": LIMITS,
+                "form": None,
+                "values": {},
+                "problems": {},
+            },
+        )
+
+    @get("/{topic_id:int}/timeline", operation_id="topic_page_timeline")
+    async def timeline(
+        self,
+        request: HTMXRequest,
+        visitor: Visitor,
+        topic_id: FromPath[int],
+        before: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
+    ) -> HTMXTemplate | Redirect:
+        """htmx: the next 50 events of the timeline (更多办理经过) in place of the button;
+        without htmx, the page that shows the same."""
+        if not request.htmx:
+            return Redirect(
+                f"/topics/{topic_id}?events_before={before}#timeline-title", status_code=303
+            )
+        happened, more = await timeline_page(visitor, topic_id, before)
+        return HTMXTemplate(
+            template_name="_timeline_more.html",
+            context={"timeline": happened, "timeline_more": more, "topic_id": topic_id},
+        )
 
     @post("/{topic_id:int}/records/{kind:str}", operation_id="topic_page_record", status_code=303)
     async def add_record(
@@ -622,6 +721,13 @@ class TopicPageController(PageController):
             return _not_found(NO_SUCH_FORM)
         if kind == "opinion_answer" and request.htmx:
             return await _answer_in_place(principal, topic_id, record_id, data)
+        # Answering in batches without script: back to the same filter (未答复, a stance).
+        show = request.query_params.get("show", "")
+        then = (
+            f"/topics/{topic_id}?show={show}&saved={kind}#saved"
+            if kind == "opinion_answer" and show in topic_opinions.FILTERS
+            else ""
+        )
         return await _save(
             request,
             principal,
@@ -632,6 +738,7 @@ class TopicPageController(PageController):
             data,
             record_id,
             kind,
+            then=then,
         )
 
     @post(

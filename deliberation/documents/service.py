@@ -50,6 +50,7 @@ from deliberation.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from deliberation.paging import Page, Window, keyed, page_of
 from deliberation.permissions import (
     ROLE_ONLY,
     Action,
@@ -882,6 +883,22 @@ async def topic_documents(
     rows = [dict(row) for row in await query.order_by(Document.id)]
     stale = await _stale_drafts(rows)
     return [_read(row, publishing, row["id"] in stale) for row in rows]
+
+
+async def page_topic_documents(
+    principal: Principal, topic_id: int, publishing: Publishing, window: Window
+) -> Page[DocumentRead]:
+    """A page of ``topic_documents``, by id (docs/decisions.md, "Paged lists")."""
+    topic = await visible_topic(principal, topic_id)
+    query = Document.select(*_COLUMNS).where(
+        Document.topic == topic_id, Document.status != RENDERING
+    )
+    if not allowed(principal, "document.read_draft", Subject.of_topic(topic)):
+        query = query.where(Document.status != "draft")
+    rows = [dict(row) for row in await keyed(query, Document.id, window)]
+    page = page_of(rows, window, lambda row: int(row["id"]))
+    stale = await _stale_drafts(page.items)
+    return page.map(lambda items: [_read(row, publishing, row["id"] in stale) for row in items])
 
 
 async def public_topic_documents(topic_id: int, publishing: Publishing) -> list[DocumentRead]:

@@ -12,6 +12,7 @@ from deliberation.database import write_transaction
 from deliberation.errors import Forbidden, NotFound, ValidationFailed
 from deliberation.notifications.outbox import EVENT_TYPES
 from deliberation.notifications.targets import RefusedTarget, Resolver, check_target, resolve
+from deliberation.paging import Page, Window, keyed, page_of
 from deliberation.permissions import Subject, allowed, scope
 from deliberation.schemas import DeliveryRead, WebhookCreate, WebhookRead
 from deliberation.scoping import township_conditions
@@ -114,8 +115,10 @@ async def deactivate_webhook(principal: Principal, webhook_id: int) -> WebhookRe
 
 
 async def list_deliveries(
-    principal: Principal, webhook_id: int, status: str | None = None, limit: int = 50
-) -> list[DeliveryRead]:
+    principal: Principal, webhook_id: int, status: str | None, window: Window
+) -> Page[DeliveryRead]:
+    """The webhook's deliveries, newest first, a page at a time: ``window.after`` is the
+    id of the last delivery of the page before (docs/decisions.md, "Paged lists")."""
     await _visible(principal, webhook_id)
     query = (
         Delivery.select(
@@ -124,12 +127,14 @@ async def list_deliveries(
             Delivery.event.type.as_alias("event_type"),
             Delivery.event.topic.as_alias("topic_id"),
         )
-        .where(Delivery.webhook == webhook_id)
-        .order_by(Delivery.id, ascending=False)
-        .limit(limit)
-    )
+    ).where(Delivery.webhook == webhook_id)
     if status:
         query = query.where(Delivery.status == status)
+    rows = await keyed(query, Delivery.id, window, descending=True)
+    return page_of(rows, window, lambda r: int(r["id"])).map(_delivery_reads)
+
+
+def _delivery_reads(rows: list[dict[str, Any]]) -> list[DeliveryRead]:
     return [
         DeliveryRead(
             id=r["id"],
@@ -144,7 +149,7 @@ async def list_deliveries(
             delivered_at=r["delivered_at"],
             created_at=r["created_at"],
         )
-        for r in await query
+        for r in rows
     ]
 
 

@@ -17,6 +17,7 @@ from piccolo.columns.combination import WhereRaw
 from deliberation.database import is_sqlite
 from deliberation.errors import NotFound, Unauthenticated, ValidationFailed
 from deliberation.masking import mask_fields
+from deliberation.paging import Page, Window, keyed, page_of
 from deliberation.permissions import (
     SUGGESTION_STATUS_LABELS,
     SUGGESTION_STATUSES,
@@ -259,25 +260,32 @@ async def list_suggestions(
 async def list_events(principal: Principal | None, suggestion_id: int) -> list[SuggestionEventRead]:
     """The suggestion's chain, oldest first. Below the office's view: no data, reasons
     or actors (a public timeline names roles, never people)."""
+    page = await page_events(principal, suggestion_id, Window.everything())
+    return page.items
+
+
+async def page_events(
+    principal: Principal | None, suggestion_id: int, window: Window
+) -> Page[SuggestionEventRead]:
+    """A page of ``list_events``, by seq (docs/decisions.md, "Paged lists")."""
     _row, view = await visible_suggestion(principal, suggestion_id)
     full = view == "office"
-    rows = (
-        await SuggestionEvent.select()
-        .where(SuggestionEvent.suggestion == suggestion_id)
-        .order_by(SuggestionEvent.seq)
+    query = SuggestionEvent.select().where(SuggestionEvent.suggestion == suggestion_id)
+    rows = await keyed(query, SuggestionEvent.seq, window)
+    return page_of(rows, window, lambda r: int(r["seq"])).map(
+        lambda chosen: [
+            SuggestionEventRead(
+                seq=r["seq"],
+                kind=r["kind"],
+                data=json.loads(r["data"]) if full else {},
+                from_state=r["from_state"],
+                to_state=r["to_state"],
+                actor_id=r["actor"] if full else None,
+                comment=r["comment"] if full else "",
+                created_at=r["created_at"],
+                prev_hash=r["prev_hash"],
+                hash=r["hash"],
+            )
+            for r in chosen
+        ]
     )
-    return [
-        SuggestionEventRead(
-            seq=r["seq"],
-            kind=r["kind"],
-            data=json.loads(r["data"]) if full else {},
-            from_state=r["from_state"],
-            to_state=r["to_state"],
-            actor_id=r["actor"] if full else None,
-            comment=r["comment"] if full else "",
-            created_at=r["created_at"],
-            prev_hash=r["prev_hash"],
-            hash=r["hash"],
-        )
-        for r in rows
-    ]

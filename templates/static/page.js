@@ -3,7 +3,9 @@
    - A wide table in a .table-scroll box: when it is wider than the screen, the box is
      marked .overflowing (a shadow at the edge and the hint 左右滑动查看 are shown), and
      .at-end once scrolled to its end.
-   - 显示密码: a checkbox that shows the form's password fields as text. */
+   - 显示密码: a checkbox that shows the form's password fields as text.
+   - 更多意见 / 更多办理经过: the next page replaces the button's own item; the first new
+     item takes the focus, so keyboard and screen-reader users go on from there. */
 (function () {
   "use strict";
   function markTables() {
@@ -36,9 +38,24 @@
       });
     });
   }
+  function morePages() {
+    var before = null;
+    document.body.addEventListener("htmx:beforeSwap", function (e) {
+      var target = e.detail.target;
+      before = target && target.matches("li.more") ? target.previousElementSibling : null;
+    });
+    document.body.addEventListener("htmx:afterSettle", function () {
+      var first = before && before.nextElementSibling;
+      before = null;
+      if (!first) return;
+      first.setAttribute("tabindex", "-1");
+      first.focus({ preventScroll: true });
+    });
+  }
   function ready() {
     markTables();
     passwords();
+    morePages();
     window.addEventListener("resize", markTables);
     document.body.addEventListener("htmx:afterSettle", markTables);
   }

@@ -2,7 +2,9 @@
 their types (issue 26 item 7; docs/record-kinds.md): every path, method, operation id,
 status, parameter and schema the records and corrections routes had before the refactor
 is there unchanged (``files/openapi_records.json``, generated from main before it).
-None of these may change or go; the one addition is the notes' routes."""
+None of these may change or go; the additions are the notes' routes and, on every list,
+paging (issue 29: the ``limit`` and ``after`` query parameters and the ``Link`` header,
+docs/decisions.md "Paged lists"), which is checked here and then set aside."""
 
 from __future__ import annotations
 
@@ -47,8 +49,37 @@ def record_contract(schema: dict[str, Any]) -> dict[str, Any]:
     return {"operations": operations, "schemas": {n: components[n] for n in sorted(seen)}}
 
 
+PAGING = ["limit", "after"]
+
+
+def without_paging(operations: dict[str, Any]) -> list[str]:
+    """Takes the paging additions out of the list operations (in place); the lists it
+    found them on. Each one has both parameters, the same, and the ``Link`` header."""
+    paged = []
+    for key, op in operations.items():
+        parameters = [p for p in op.get("parameters", []) if p["name"] in PAGING]
+        headers = op["responses"].get("200", {}).get("headers", {})
+        if not parameters and not headers:
+            continue
+        assert [p["name"] for p in parameters] == PAGING, key
+        assert all(p["in"] == "query" and p["schema"]["type"] == "integer" for p in parameters)
+        assert parameters[0]["schema"]["maximum"] == 500, key
+        assert set(headers) == {"Link"} and 'rel="next"' in headers["Link"]["description"]
+        op["parameters"] = [p for p in op["parameters"] if p["name"] not in PAGING]
+        op["responses"]["200"]["headers"] = {}  # as Litestar wrote it before
+        paged.append(key)
+    return sorted(paged)
+
+
 async def test_the_record_routes_keep_their_contract(client: httpx.AsyncClient) -> None:
     now = record_contract((await client.get("/schema/openapi.json")).json())
+    lists = sorted(
+        k
+        for k in now["operations"]
+        if k.startswith("GET ") and not k.endswith(("/revisions", "/tallies"))
+    )
+    assert len(lists) >= 9
+    assert without_paging(now["operations"]) == lists  # every list is paged, nothing else
     if os.environ.get("REGENERATE_RECORD_CONTRACT"):
         SNAPSHOT.write_text(json.dumps(now, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     before = json.loads(SNAPSHOT.read_text())

@@ -25,6 +25,7 @@ every township at once (with a township column).
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections import defaultdict
@@ -105,8 +106,14 @@ async def ledger_xlsx(principal: Principal, *, year: int, township_id: int | Non
     else:
         row = await Township.select(Township.name).where(Township.id == township_id).first()
         name = row["name"] if row else ""
+    # A county's year is thousands of rows: the workbook is built in a worker thread (the
+    # default executor, bounded), not on the event loop (docs/decisions.md, "The topic page
+    # shows 50": nothing that grows with the data is built on the loop in one piece).
+    body = await asyncio.to_thread(
+        _workbook, year, topics, suggestions, every_township=township_id is None
+    )
     return LedgerFile(
-        body=_workbook(year, topics, suggestions, every_township=township_id is None),
+        body=body,
         filename=ledger_filename(name, year),
         ascii_filename=ascii_ledger_filename(name, year),
     )

@@ -231,3 +231,49 @@ async def test_a_hundred_by_default_five_hundred_at_most(world: World) -> None:
     assert len(rest.json()) == 1 and next_address(rest) is None
     whole = await t["staff"].get(path, params={"limit": 500})
     assert len(whole.json()) == 101 and "link" not in whole.headers
+
+
+async def test_the_topic_answer_carries_the_tallies(story: Story) -> None:
+    """Nobody pages to count: the topic's answer holds its opinions by stance and by
+    adoption, the unanswered and the ratings, as counting the rows gives them."""
+    t, tid = story.township, story.topic["id"]
+    opinions = await _ok(
+        await t["staff"].get(f"/api/v1/topics/{tid}/opinions", params={"limit": 500})
+    )
+    await _ok(
+        await t["representative"].post(
+            f"/api/v1/topics/{tid}/opinions", {"content": "反对", "stance": "oppose"}
+        )
+    )
+    for opinion, adoption in zip(opinions, ["adopted", "not_adopted", "adopted"], strict=False):
+        await _ok(
+            await t["staff"].post(
+                f"/api/v1/opinions/{opinion['id']}/answer",
+                {"adoption": adoption, "reason": "已研究"},
+            )
+        )
+    opinions = await _ok(
+        await t["staff"].get(f"/api/v1/topics/{tid}/opinions", params={"limit": 500})
+    )
+    answer = await _ok(await t["staff"].get(f"/api/v1/topics/{tid}"))
+    tallies = answer["tallies"]
+
+    def count(field: str, value: Any) -> int:
+        return sum(1 for o in opinions if o[field] == value)
+
+    assert tallies["opinions"] == {
+        s: count("stance", s) for s in ("support", "oppose", "suggestion")
+    }
+    assert tallies["opinions"]["oppose"] >= 1
+    assert tallies["adoption"] == {
+        a: count("adoption", a) for a in ("adopted", "partly_adopted", "not_adopted")
+    }
+    assert tallies["adoption"]["adopted"] == 2
+    assert tallies["unanswered"] == count("adoption", None) == len(opinions) - 3
+    assert tallies["satisfaction"] == {"satisfied": 0, "basically_satisfied": 0, "dissatisfied": 0}
+    # The representative, who sees only their own opinions, gets the same counts.
+    theirs = await _ok(await t["representative"].get(f"/api/v1/topics/{tid}"))
+    assert theirs["tallies"] == tallies
+    # The v1 tallies route answers as before, from the same counts.
+    old = await _ok(await t["representative"].get(f"/api/v1/topics/{tid}/tallies"))
+    assert old == {"opinions": tallies["opinions"], "satisfaction": tallies["satisfaction"]}

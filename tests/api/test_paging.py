@@ -14,8 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from deliberation import records, topics
+from tests.api.test_documents import create, publish
+from tests.api.test_suggestions import body, fresh_client
+from tests.receiver import Receiver
 from tests.world import (
     PASSWORD,
     Actor,
@@ -25,6 +29,7 @@ from tests.world import (
     open_topic,
     sign_in,
     today,
+    topic_in_state,
     unique,
 )
 
@@ -277,3 +282,69 @@ async def test_the_topic_answer_carries_the_tallies(story: Story) -> None:
     # The v1 tallies route answers as before, from the same counts.
     old = await _ok(await t["representative"].get(f"/api/v1/topics/{tid}/tallies"))
     assert old == {"opinions": tallies["opinions"], "satisfaction": tallies["satisfaction"]}
+
+
+async def test_documents_page_over_what_the_reader_may_see(world: World) -> None:
+    """The staff page over drafts and published documents; a representative, who may
+    not read drafts, over the published ones only, in full pages."""
+    t = await new_township(world, "文书镇")
+    topic = await topic_in_state(t, "feedback", village_id=t.villages[0]["id"])
+    path = f"/api/v1/topics/{topic['id']}/documents"
+    for kind in ("resolution_notice", "feedback_report", "minutes"):
+        await create(t["staff"], topic["id"], kind)
+    everything = await _ok(await t["staff"].get(path))
+    drafts = [d for d in everything if d["status"] == "draft"]
+    await publish(t["staff"], drafts[0]["id"])
+    everything = await _ok(await t["staff"].get(path))
+    assert len(everything) >= 3 and any(d["status"] == "draft" for d in everything)
+    rows, sizes = await walk(t["staff"], path, limit=1)
+    assert rows == everything and sizes == [1] * len(everything)
+    published = [d["id"] for d in everything if d["status"] != "draft"]
+    rows, sizes = await walk(t["representative"], path, limit=1)
+    assert [d["id"] for d in rows] == published and sizes == [1] * len(published)
+
+
+async def test_webhook_deliveries_page_newest_first(world: World, receiver: Receiver) -> None:
+    t = await new_township(world, "推送镇")
+    hook = await _ok(await t["staff"].post("/api/v1/webhooks", {"target_url": receiver.url}))
+    topic = await open_topic(t, village_id=t.villages[0]["id"])
+    for n in range(4):
+        await add_opinion(t["representative"], topic["id"], f"推送意见{n}")
+    path = f"/api/v1/webhooks/{hook['id']}/deliveries"
+    everything = await _ok(await t["staff"].get(path))
+    assert len(everything) >= 5  # the topic opened, four opinions
+    ids = [d["id"] for d in everything]
+    assert ids == sorted(ids, reverse=True)  # newest first, as always
+
+    async def more(page: int) -> None:
+        if page == 1:  # a newer delivery goes on the first page, not into the walk
+            await add_opinion(t["representative"], topic["id"], "翻页时的意见")
+
+    rows, sizes = await walk(t["staff"], path, between=more, limit=2, status="pending")
+    assert [d["id"] for d in rows] == [i for i in ids if i in {d["id"] for d in rows}]
+    assert [d["id"] for d in rows] == [d["id"] for d in everything if d["status"] == "pending"]
+    assert len(await _ok(await t["staff"].get(path))) == len(everything) + 1
+    assert sizes[:-1] == [2] * (len(sizes) - 1)
+
+
+async def test_a_suggestions_events_page_by_seq(world: World, app: Litestar) -> None:
+    t = await new_township(world, "建议镇")
+    filed = await _ok(await fresh_client(app).post("/api/v1/suggestions", json=body(t)))
+    path = f"/api/v1/suggestions/{filed['id']}"
+    for n in range(4):
+        change = {"public_content": f"村口路灯不亮（第{n}次核对）", "reason": f"核对{n}"}
+        await _ok(await t["staff"].patch(path, change))
+    for reader in (t["staff"], t["representative"]):
+        everything = await _ok(await reader.get(f"{path}/events"))
+        assert len(everything) >= 5  # filed, four corrections
+        rows, sizes = await walk(reader, f"{path}/events", key="seq", limit=2)
+        assert rows == everything
+        assert sizes == [2] * (len(rows) // 2) + ([len(rows) % 2] if len(rows) % 2 else [])
+
+
+async def test_accounts_page_by_id(world: World) -> None:
+    t = await new_township(world, "账号镇")
+    mine = await _ok(await world.admin.get("/api/v1/users", params={"township_id": t.id}))
+    assert len(mine) == 7  # the township's accounts of tests.world
+    rows, sizes = await walk(world.admin, "/api/v1/users", limit=3, township_id=t.id)
+    assert rows == mine and sizes == [3, 3, 1]

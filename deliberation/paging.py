@@ -53,7 +53,8 @@ def _parsed(name: str, raw: str | None, low: int, high: int, default: int) -> in
     if raw is None or raw == "":
         return default
     text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    digits = text.isascii() and text.isdigit() and len(text) <= len(str(high))
+    if not digits or not low <= int(text) <= high:
         raise BadPage(f"参数 {name} 应为 {low} 至 {high} 之间的整数", field=name)
     return int(text)
 

@@ -32,6 +32,7 @@ from tests.world import (
     topic_in_state,
     unique,
 )
+from tests.world import walk as walk_to
 
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 
@@ -356,3 +357,26 @@ async def test_accounts_page_by_id(world: World) -> None:
     assert len(mine) == 7  # the township's accounts of tests.world
     rows, sizes = await walk(world.admin, "/api/v1/users", limit=3, township_id=t.id)
     assert rows == mine and sizes == [3, 3, 1]
+
+
+async def test_once_public_others_page_over_the_answered_opinions_without_names(
+    world: World,
+) -> None:
+    """At 已形成成果 a representative of another village reads the answered opinions
+    without names and the others not at all: their pages hold exactly those, full."""
+    t = await new_township(world, "公开镇")
+    topic = await open_topic(t, village_id=t.villages[0]["id"])
+    made = [
+        (await add_opinion(t["representative"], topic["id"], f"意见{n}"))["id"] for n in range(6)
+    ]
+    answered = made[1::2]
+    for opinion_id in answered:
+        body = {"adoption": "adopted", "reason": "已研究"}
+        await _ok(await t["staff"].post(f"/api/v1/opinions/{opinion_id}/answer", body))
+    await walk_to(t, topic, "resolution")
+    path = f"/api/v1/topics/{topic['id']}/opinions"
+    rows, sizes = await walk(t["representative2"], path, limit=1)
+    assert [r["id"] for r in rows] == answered and sizes == [1] * len(answered)
+    assert all(r["view"] == "anonymous" and r["author_id"] is None for r in rows)
+    mine, _ = await walk(t["representative"], path, limit=4)
+    assert [r["id"] for r in mine] == made and all(r["view"] == "full" for r in mine)

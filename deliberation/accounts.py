@@ -27,6 +27,7 @@ from deliberation.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from deliberation.paging import Page, Window, keyed, page_of
 from deliberation.permissions import EVERYWHERE, Scope, allowed, scope
 from deliberation.schemas import (
     MeRead,
@@ -546,8 +547,35 @@ async def list_users(
 ) -> list[UserRead]:
     """Accounts in the order they were made; ``q`` matches a part of the username or
     the name."""
+    query = _users_query(principal, q, role, township_id, active)
+    if limit is not None:
+        query = query.limit(limit)
+    return [user_read(r) for r in await query.order_by(Account.id)]
+
+
+async def page_users(
+    principal: Principal,
+    window: Window,
+    *,
+    q: str | None = None,
+    role: str | None = None,
+    township_id: int | None = None,
+) -> Page[UserRead]:
+    """A page of ``list_users``, by id (docs/decisions.md, "Paged lists")."""
+    query = _users_query(principal, q, role, township_id, None)
+    rows = await keyed(query, Account.id, window)
+    return page_of([user_read(r) for r in rows], window, lambda user: user.id)
+
+
+def _users_query(
+    principal: Principal,
+    q: str | None,
+    role: str | None,
+    township_id: int | None,
+    active: bool | None,
+) -> Any:
     allowed(principal, "account.manage").check()
-    query = Account.select(*_USER_COLUMNS).order_by(Account.id)
+    query = Account.select(*_USER_COLUMNS)
     if q and q.strip():
         needle = f"%{_like_escaped(q.strip().lower())}%"
         query = query.where(
@@ -560,9 +588,7 @@ async def list_users(
         query = query.where(Account.township == township_id)
     if active is not None:
         query = query.where(Account.active == active)
-    if limit is not None:
-        query = query.limit(limit)
-    return [user_read(r) for r in await query]
+    return query
 
 
 def _like_escaped(text: str) -> str:

@@ -21,8 +21,11 @@ from deliberation.errors import BadPage
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-MAX_KEY = 2**63 - 1
-"""The largest key ``after`` may name (a bigint: ids and seqs are below it)."""
+MAX_KEY = 2**31 - 1
+"""The largest key ``after`` may name: ids and seqs are 32-bit integers (PostgreSQL
+refuses a larger number compared with one)."""
+UNBOUNDED = 2**62
+"""A ``limit`` that is no limit (``Window.everything``)."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,7 +41,7 @@ class Window:
     @classmethod
     def everything(cls) -> Window:
         """No bound (internal callers that need the whole list, e.g. the archive)."""
-        return cls(limit=MAX_KEY)
+        return cls(limit=UNBOUNDED)
 
     @classmethod
     def parse(cls, limit: str | None, after: str | None) -> Window:
@@ -50,7 +53,8 @@ def _parsed(name: str, raw: str | None, low: int, high: int, default: int) -> in
     if raw is None or raw == "":
         return default
     text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    digits = text.isascii() and text.isdigit() and len(text) <= len(str(high))
+    if not digits or not low <= int(text) <= high:
         raise BadPage(f"参数 {name} 应为 {low} 至 {high} 之间的整数", field=name)
     return int(text)
 
@@ -79,7 +83,7 @@ def keyed(query: Any, key: Any, window: Window, *, descending: bool = False) -> 
     if window.after is not None:
         query = query.where(key < window.after if descending else key > window.after)
     query = query.order_by(key, ascending=not descending)
-    if window.limit < MAX_KEY:
+    if window.limit < UNBOUNDED:
         query = query.limit(window.limit + 1)
     return query
 
@@ -108,7 +112,7 @@ async def scan(
         rows = await read(Window(limit=chunk, after=after))  # ``keyed``: chunk + 1 at most
         chosen = keep(rows)
         kept += chosen if isinstance(chosen, list) else await chosen
-        if len(rows) <= chunk or window.limit >= MAX_KEY:  # the list ends here
+        if len(rows) <= chunk or window.limit >= UNBOUNDED:  # the list ends here
             break
         after = row_key(rows[-1])
         chunk = min(chunk * 2, MAX_LIMIT * 4)

@@ -9,7 +9,7 @@ declaration, inside one transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -41,7 +41,6 @@ from deliberation.schemas import (
     OpinionRead,
     ProgressCreate,
     ProgressRead,
-    Rating,
     ResolutionItemCreate,
     ResolutionItemPatch,
     ResolutionItemRead,
@@ -50,7 +49,6 @@ from deliberation.schemas import (
     SiteConsultationCreate,
     SiteConsultationPatch,
     SiteConsultationRead,
-    Stance,
     Tallies,
     VoteCreate,
     VotePatch,
@@ -69,6 +67,7 @@ from deliberation.tables import (
     SiteConsultation,
     Vote,
 )
+from deliberation.tallies import stance_and_rating_tallies
 from deliberation.topics import topic_row, valid_id, visible_topic
 from deliberation.validation import EARLIEST, LATEST, check_dates, check_meeting_held
 from workflows import RecordKind, Workflow
@@ -817,15 +816,9 @@ async def page_satisfaction(
 
 
 async def tallies(principal: Principal | None, topic: dict[str, Any]) -> Tallies:
-    """Opinions by stance and ratings by kind: no names, for anyone who sees the topic."""
-    stances = await Opinion.select(Opinion.stance).where(Opinion.topic == topic["id"])
-    ratings = await SatisfactionRating.select(SatisfactionRating.rating).where(
-        SatisfactionRating.topic == topic["id"]
-    )
-    return Tallies(
-        opinions={s: sum(1 for r in stances if r["stance"] == s) for s in get_args(Stance)},
-        satisfaction={k: sum(1 for r in ratings if r["rating"] == k) for k in get_args(Rating)},
-    )
+    """Opinions by stance and ratings by kind: no names, for anyone who sees the topic
+    (counted in SQL: ``deliberation.tallies``)."""
+    return await stance_and_rating_tallies(topic["id"])
 
 
 async def topic_tallies(principal: Principal, topic_id: int) -> Tallies:

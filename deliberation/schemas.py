@@ -311,6 +311,9 @@ class TopicRead(Struct, kw_only=True):
     urge_note: str | None = None
     workflow: TopicWorkflow
     """The workflow version the topic follows, pinned when it was opened."""
+    tallies: TopicTallies | None = None
+    """Its opinions and ratings counted: in the answer of ``GET /api/v1/topics/{id}``
+    (not in lists of topics, nor after a transition)."""
 
 
 class UrgeRequest(Input):
@@ -862,6 +865,21 @@ class Tallies(Struct, kw_only=True):
 
     opinions: dict[str, int]
     satisfaction: dict[str, int]
+
+
+class TopicTallies(Struct, kw_only=True):
+    """A topic's opinions and ratings counted (in SQL), with no names: what its page and
+    ``GET /api/v1/topics/{id}`` show so that nobody pages a list to count it
+    (docs/decisions.md, "Paged lists")."""
+
+    opinions: dict[str, int]
+    """By stance (``support``, ``oppose``, ``suggestion``)."""
+    adoption: dict[str, int]
+    """Answered opinions by adoption (``adopted``, ``partly_adopted``, ``not_adopted``)."""
+    unanswered: int
+    """Opinions not answered yet."""
+    satisfaction: dict[str, int]
+    """Ratings by kind (``satisfied``, ``basically_satisfied``, ``dissatisfied``)."""
 
 
 class Health(Struct):

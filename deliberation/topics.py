@@ -41,6 +41,7 @@ from deliberation.search import (
 )
 from deliberation.security import Principal
 from deliberation.tables import ReferenceCounter, Topic, Village
+from deliberation.tallies import topic_tallies
 from workflows import Workflow
 
 TOPIC_COLUMNS = (
@@ -252,7 +253,10 @@ async def open_topic(
 
 
 async def get_topic(principal: Principal, topic_id: int) -> TopicRead:
-    return topic_read(await visible_topic(principal, topic_id), principal)
+    """The topic, with its opinions and ratings counted (``tallies``)."""
+    answer = topic_read(await visible_topic(principal, topic_id), principal)
+    answer.tallies = await topic_tallies(topic_id)
+    return answer
 
 
 def _search_conditions(q: str, engine_is_sqlite: bool) -> list[Any]:

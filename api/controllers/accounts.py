@@ -13,6 +13,7 @@ from msgspec import UnsetType
 from api.auth import CurrentPrincipal, policy_guard
 from api.dependencies import CurrentPublishing
 from api.middleware import client_of
+from api.paging import PAGED, CurrentWindow, paged
 from deliberation import account_import, accounts, security_log, shuoshi_day
 from deliberation.errors import ValidationFailed
 from deliberation.schemas import (
@@ -108,17 +109,20 @@ class UserController(Controller):
     ) -> UserRead:
         return await accounts.create_user(data, actor_of(request, principal))
 
-    @get("/", operation_id="list_users")
+    @get("/", operation_id="list_users", **PAGED)
     async def list_users(
         self,
+        request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
+        window: CurrentWindow,
         q: Annotated[str | None, QueryParameter(max_length=64)] = None,
         role: Annotated[Role | None, QueryParameter()] = None,
         township_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
-    ) -> list[UserRead]:
+    ) -> Response[list[UserRead]]:
         """Every account, or those whose username or name contains ``q``, of a role, of a
-        township."""
-        return await accounts.list_users(principal, q=q, role=role, township_id=township_id)
+        township; in the order they were made, a page at a time."""
+        page = await accounts.page_users(principal, window, q=q, role=role, township_id=township_id)
+        return paged(request, page)
 
     @post(
         "/import",

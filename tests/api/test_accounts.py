@@ -66,7 +66,7 @@ async def test_admin_manages_accounts(world: World) -> None:
     )
     assert wrong_village.status_code == 422
     assert "village_id" in [e["field"] for e in wrong_village.json()["errors"]]
-    users = (await admin.get("/api/v1/users")).json()
+    users = (await admin.get("/api/v1/users", params={"q": username})).json()  # paged
     assert username in [u["username"] for u in users]
     assert all("password" not in key for u in users for key in u)
 

@@ -163,3 +163,46 @@ async def test_schemathesis_finds_nothing(
     # Every operation selected was tested (none skipped for want of a usable schema).
     selected = re.search(r"Selected: (\d+)/", summary)
     assert selected is not None and f"Tested: {selected[1]}" in summary, summary
+
+
+PAGED_OPERATIONS = {
+    "list_topic_events",
+    "list_opinions",
+    "list_investigations",
+    "list_site_consultations",
+    "list_notes",
+    "list_meetings",
+    "list_resolution_items",
+    "list_satisfaction",
+    "list_votes",
+    "list_progress",
+    "list_topic_documents",
+    "list_deliveries",
+    "list_suggestion_events",
+    "list_users",
+}
+"""Issue 29: the lists paged by key (docs/decisions.md, "Paged lists")."""
+
+
+async def test_the_paged_lists_document_limit_after_and_link(world: World) -> None:
+    schema = (await world.client.get("/schema/openapi.json")).json()
+    found = set()
+    for item in schema["paths"].values():
+        for op in item.values():
+            if not isinstance(op, dict) or "parameters" not in op:
+                continue
+            query = {p["name"]: p for p in op["parameters"] if p["in"] == "query"}
+            if "after" not in query:
+                continue
+            found.add(op["operationId"])
+            limit, after = query["limit"]["schema"], query["after"]["schema"]
+            assert limit == {**limit, "type": "integer", "minimum": 1, "maximum": 500}
+            assert limit["default"] == 100
+            assert after == {**after, "type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+            answer = op["responses"]["200"]
+            assert answer["headers"]["Link"]["schema"] == {"type": "string"}
+            assert answer["content"]["application/json"]["schema"]["type"] == "array"
+    assert found == PAGED_OPERATIONS
+    tallies = schema["components"]["schemas"]["TopicRead"]["properties"]["tallies"]
+    assert {"$ref": "#/components/schemas/TopicTallies"} in tallies["oneOf"]
+    assert "tallies" not in schema["components"]["schemas"]["TopicRead"]["required"]

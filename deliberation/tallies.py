@@ -4,7 +4,7 @@ list to count it (docs/decisions.md, "Paged lists")."""
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import get_args
 
 from piccolo.query.functions.aggregate import Count
 
@@ -12,26 +12,35 @@ from deliberation.schemas import Adoption, Rating, Stance, Tallies, TopicTallies
 from deliberation.tables import Opinion, SatisfactionRating
 
 
-async def _grouped(table: Any, column: Any, topic_id: int) -> dict[Any, int]:
-    rows = await (
-        table.select(column.as_alias("value"), Count(table.id, alias="n"))
-        .where(table.topic == topic_id)
-        .group_by(column)
-    )
-    return {r["value"]: int(r["n"]) for r in rows}
-
-
 async def topic_tallies(topic_id: int) -> TopicTallies:
     """How many opinions of each stance and adoption, how many unanswered, and how many
-    ratings of each kind ``topic_id`` has (every kind named, zero or more)."""
-    stances = await _grouped(Opinion, Opinion.stance, topic_id)
-    adoptions = await _grouped(Opinion, Opinion.adoption, topic_id)
-    ratings = await _grouped(SatisfactionRating, SatisfactionRating.rating, topic_id)
+    ratings of each kind ``topic_id`` has (every kind named, zero or more): two grouped
+    counts. The topic's page and its API answer both show these."""
+    opinions = dict.fromkeys(get_args(Stance), 0)
+    adoption = dict.fromkeys(get_args(Adoption), 0)
+    unanswered = 0
+    for row in await (
+        Opinion.select(Opinion.stance, Opinion.adoption, Count(Opinion.id, alias="n"))
+        .where(Opinion.topic == topic_id)
+        .group_by(Opinion.stance, Opinion.adoption)
+    ):
+        n = int(row["n"])
+        opinions[row["stance"]] = opinions.get(row["stance"], 0) + n
+        if row["adoption"] is None:
+            unanswered += n
+        else:
+            adoption[row["adoption"]] = adoption.get(row["adoption"], 0) + n
+    satisfaction = dict.fromkeys(get_args(Rating), 0)
+    for row in await (
+        SatisfactionRating.select(
+            SatisfactionRating.rating, Count(SatisfactionRating.id, alias="n")
+        )
+        .where(SatisfactionRating.topic == topic_id)
+        .group_by(SatisfactionRating.rating)
+    ):
+        satisfaction[row["rating"]] = satisfaction.get(row["rating"], 0) + int(row["n"])
     return TopicTallies(
-        opinions={s: stances.get(s, 0) for s in get_args(Stance)},
-        adoption={a: adoptions.get(a, 0) for a in get_args(Adoption)},
-        unanswered=adoptions.get(None, 0),
-        satisfaction={r: ratings.get(r, 0) for r in get_args(Rating)},
+        opinions=opinions, adoption=adoption, unanswered=unanswered, satisfaction=satisfaction
     )
 
 

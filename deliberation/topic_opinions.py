@@ -14,14 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from piccolo.query.functions.aggregate import Count
-
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
 from deliberation.records import _OPINION_COLUMNS, _opinion_read, view_of
-from deliberation.schemas import OpinionRead, Rating, Stance
+from deliberation.schemas import OpinionRead, Stance, TopicTallies
 from deliberation.security import Principal
-from deliberation.tables import Opinion, SatisfactionRating
+from deliberation.tables import Opinion
+from deliberation.tallies import topic_tallies
 from deliberation.topics import topic_row
 
 PAGE = 50
@@ -29,54 +28,6 @@ PAGE = 50
 
 FILTERS = ("unanswered", *get_args(Stance))
 """What the list may be narrowed to (``show=``): 未答复, or one stance."""
-
-ADOPTIONS = ("adopted", "partly_adopted", "not_adopted")
-
-
-@dataclass(frozen=True)
-class OpinionTallies:
-    """How many opinions by stance and by answer, and ratings by kind: counted in SQL,
-    no names (anyone who reads the topic sees them)."""
-
-    total: int
-    stances: dict[str, int]
-    adoptions: dict[str, int]
-    unanswered: int
-    satisfaction: dict[str, int]
-
-
-async def opinion_tallies(topic_id: int) -> OpinionTallies:
-    rows = (
-        await Opinion.select(Opinion.stance, Opinion.adoption, Count(Opinion.id, alias="n"))
-        .where(Opinion.topic == topic_id)
-        .group_by(Opinion.stance, Opinion.adoption)
-    )
-    stances = dict.fromkeys(get_args(Stance), 0)
-    adoptions = dict.fromkeys(ADOPTIONS, 0)
-    unanswered = 0
-    for r in rows:
-        stances[r["stance"]] = stances.get(r["stance"], 0) + r["n"]
-        if r["adoption"] is None:
-            unanswered += r["n"]
-        else:
-            adoptions[r["adoption"]] = adoptions.get(r["adoption"], 0) + r["n"]
-    ratings = (
-        await SatisfactionRating.select(
-            SatisfactionRating.rating, Count(SatisfactionRating.id, alias="n")
-        )
-        .where(SatisfactionRating.topic == topic_id)
-        .group_by(SatisfactionRating.rating)
-    )
-    satisfaction = dict.fromkeys(get_args(Rating), 0)
-    for r in ratings:
-        satisfaction[r["rating"]] = satisfaction.get(r["rating"], 0) + r["n"]
-    return OpinionTallies(
-        total=sum(stances.values()),
-        stances=stances,
-        adoptions=adoptions,
-        unanswered=unanswered,
-        satisfaction=satisfaction,
-    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +105,7 @@ class ShownOpinions:
 
     topic: dict[str, Any]
     page: OpinionPage
-    tallies: OpinionTallies
+    tallies: TopicTallies
     may_answer: bool
     correctable: set[str]
 
@@ -177,4 +128,4 @@ async def page_for(
         for o in page.opinions
         if allowed(principal, "record.correct", Subject.of_topic(topic, o.author_id), "opinion")
     }
-    return ShownOpinions(topic, page, await opinion_tallies(topic_id), may_answer, correctable)
+    return ShownOpinions(topic, page, await topic_tallies(topic_id), may_answer, correctable)

@@ -34,7 +34,15 @@ from api.pages.topic_forms import (
     saved_message,
 )
 from api.rendering import page_builds, rendered
-from deliberation import archive, documents, permissions, records, shuoshi_day, topic_opinions
+from deliberation import (
+    archive,
+    documents,
+    permissions,
+    records,
+    shuoshi_day,
+    tallies,
+    topic_opinions,
+)
 from deliberation.documents import KINDS, Publishing
 from deliberation.documents.service import PublishPreview
 from deliberation.errors import DomainError, NotFound, StageClosed, ValidationFailed
@@ -112,7 +120,7 @@ async def _records_for(
         "opinion_more": page.more,
         "opinion_show": page.show,
         "opinions_before": opinions_before,
-        "opinion_tallies": await topic_opinions.opinion_tallies(topic["id"]),
+        "opinion_tallies": await tallies.topic_tallies(topic["id"]),
         "meetings": meetings,
         "investigations": investigations,
         "site_consultations": site_consultations,

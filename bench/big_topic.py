@@ -31,20 +31,27 @@ import contextlib
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import KEYS, ROOT, cli, reset_postgres, save_results, source_at, wrk_latency
+from bench.common import (
+    KEYS,
+    ROOT,
+    cli,
+    reset_postgres,
+    save_results,
+    source_at,
+    started,
+    wrk_latency,
+)
 
 PORT = 18200
 BASELINE_PORT = 18201
@@ -150,31 +157,6 @@ def seeded_database(engine: str, folder: str, opinions: int) -> tuple[str, dict[
 
 
 # Servers --------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def started(cmd: list[str], env: dict[str, str], port: int, root: Path = ROOT) -> Iterator[str]:
-    process = subprocess.Popen(
-        cmd,
-        env=env,
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=0.5).status_code < 500:
-                    break
-            if process.poll() is not None:
-                raise SystemExit(f"{cmd} exited with {process.returncode}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def serve_app(url: str, root: Path = ROOT) -> contextlib.AbstractContextManager[str]:

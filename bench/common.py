@@ -104,6 +104,33 @@ def serve(
         proc.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def started(cmd: list[str], env: dict[str, str], port: int, root: Path = ROOT) -> Iterator[str]:
+    """``cmd`` (a server) in its own process group until ``/healthz`` answers on
+    127.0.0.1:``port``; yields its base URL, then stops the group."""
+    process = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=0.5).status_code < 500:
+                    break
+            if process.poll() is not None:
+                raise SystemExit(f"{cmd} exited with {process.returncode}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
 def tree_peak_rss_mb(pid: int) -> float:
     """Largest peak RSS (VmHWM) among the process and its children, in MiB."""
     peaks = []

@@ -22,19 +22,16 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from bench.common import KEYS, ROOT, fresh_database, save_results
+from bench.common import KEYS, fresh_database, save_results, started
 from bench.topic_page import accounts, api_client, ok, p95
 
 TOWNSHIP = "黄金埠镇"
@@ -43,29 +40,10 @@ ROWS = 10_000
 LIMIT = 100
 
 
-@contextlib.contextmanager
-def served(url: str) -> Iterator[str]:
+def served(url: str) -> contextlib.AbstractContextManager[str]:
     """``deliberation serve`` with its defaults on 127.0.0.1:``PORT``."""
-    env = {**os.environ, "DELIBERATION_DATABASE_URL": url, **KEYS}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(PORT)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{PORT}"
-    try:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
-                    break
-            time.sleep(0.1)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+    cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(PORT)]
+    return started(cmd, {**os.environ, "DELIBERATION_DATABASE_URL": url, **KEYS}, PORT)
 
 
 async def seed(url: str, topic_id: int, author_id: int, other_id: int) -> None:

@@ -8,7 +8,7 @@ declaration, inside one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -305,13 +305,26 @@ async def investigations_seen(
 async def page_investigations(
     principal: Principal, topic_id: int, window: Window
 ) -> Page[InvestigationRead]:
+    return await _page_of_kind(
+        principal, topic_id, window, Investigation, "investigation", _investigation_read
+    )
+
+
+async def _page_of_kind(
+    principal: Principal,
+    topic_id: int,
+    window: Window,
+    table: Any,
+    kind: str,
+    read: Callable[[dict[str, Any], str], NoteLike],
+) -> Page[NoteLike]:
+    """A page of a kind whose rows a reader sees all or none of (one view per kind)."""
     topic = await visible_topic(principal, topic_id)
-    view = view_of(principal, topic, "investigation")
+    view = view_of(principal, topic, kind)
     if view == "none":
         return Page()
-    query = Investigation.select().where(Investigation.topic == topic_id)
-    rows = await keyed(query, Investigation.id, window)
-    return page_of([_investigation_read(r, view) for r in rows], window, lambda r: r.id)
+    rows = await keyed(table.select().where(table.topic == topic_id), table.id, window)
+    return page_of([read(r, view) for r in rows], window, lambda r: r.id)
 
 
 def _site_consultation_read(r: dict[str, Any], view: str = "full") -> SiteConsultationRead:
@@ -360,13 +373,9 @@ async def site_consultations_seen(
 async def page_site_consultations(
     principal: Principal, topic_id: int, window: Window
 ) -> Page[SiteConsultationRead]:
-    topic = await visible_topic(principal, topic_id)
-    view = view_of(principal, topic, "site_consultation")
-    if view == "none":
-        return Page()
-    query = SiteConsultation.select().where(SiteConsultation.topic == topic_id)
-    rows = await keyed(query, SiteConsultation.id, window)
-    return page_of([_site_consultation_read(r, view) for r in rows], window, lambda r: r.id)
+    return await _page_of_kind(
+        principal, topic_id, window, SiteConsultation, "site_consultation", _site_consultation_read
+    )
 
 
 # Notes of any other kind (a kind of type ``note`` without a table of its own) ------------

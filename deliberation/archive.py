@@ -358,7 +358,7 @@ def pack(rows: BagRows, config: ArchiveConfig) -> Bag:
         "Topic-State": workflow.state(topic["state"]).label,
         "Workflow": f"{workflow.key} v{workflow.version} {workflow.label}",
         "Chain-Intact": "true" if not problems else "false",
-        "Unpublished-Drafts": "not filed (未发布的草稿不入档：文件、记录和事件内容均不收入)",
+        "Unpublished-Drafts": "not filed（未发布的草稿不入档：文件、记录和事件内容均不收入）",
         "Withheld-Events": str(withheld),
     }
     info = {k: " ".join(str(v).split()) for k, v in info.items()}  # one line each

@@ -34,6 +34,9 @@ NOT_DOCUMENTED: dict[tuple[str, int], str] = {
     ("create_plan", 404): "the draft is read back right after it was written by its "
     "editor, who reads drafts; a topic an item names that the caller does not see is "
     "caught and answered 422 (items[n].topic_id)",
+    ("chain_heads", 404): "the policy's read decision (bool(allowed(None, "
+    '"topic.read", …))) filters which topics are named, never checked: a hidden topic is '
+    "left out, not answered 404",
     **{
         (operation, 404): "the policy's read decision filters what is listed "
         '(bool(allowed_…(…, "….read", …)), never checked: a hidden one is left out); '

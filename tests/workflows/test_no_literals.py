@@ -114,6 +114,10 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"opinion"}),
         RECORD_WIRING + " (a representative's date is the opinions' closing day)",
     ),
+    "deliberation/topic_opinions.py": (
+        frozenset({"opinion", "opinion_answer"}),
+        RECORD_WIRING + " (the topic page's opinions a page at a time, as records.py reads them)",
+    ),
     "deliberation/record_types.py": (
         frozenset(
             {

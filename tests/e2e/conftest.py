@@ -12,12 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.live import served
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
+# How long an expectation waits for the page to show it. The suite's shared database holds
+# hundreds of townships by the end of a run, and the administrator's places page lists them
+# all with their forms: on a loaded 2-CPU machine its reload once took over Playwright's
+# default 5 s (two admin walks failed that way). A wait, not a speed assertion: a page that
+# shows the right thing sooner passes sooner.
+expect.set_options(timeout=15_000)
+
 SKIPPED = "浏览器测试已跳过\uff1a未找到 Chromium\uff08sudo apt-get install chromium\uff09"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -56,6 +57,20 @@ TITLES: dict[str, str] = {
 }
 
 
+def problem_fields(
+    code: str, detail: str, *, title: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The problem details (RFC 9457) of ``code``: what every error answer carries."""
+    return {
+        "type": "about:blank",
+        "status": STATUS_OF_CODE[code],
+        "title": title or TITLES.get(code, code),
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+
+
 def problem(
     code: str,
     detail: str,
@@ -64,16 +79,33 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
-    status = STATUS_OF_CODE[code]
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "status": status,
-        "title": title or TITLES.get(code, code),
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    body = problem_fields(code, detail, title=title, **extra)
+    return Response(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_bytes(code: str, detail: str) -> bytes:
+    """The problem details of ``code`` as the bytes of a body (answers sent below the
+    application: the middleware's, the server protocol's)."""
+    return json.dumps(problem_fields(code, detail), ensure_ascii=False).encode()
+
+
+async def send_problem(
+    send: Any, code: str, detail: str, headers: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    """Answer ``code`` with its problem details straight through ASGI ``send``."""
+    body = problem_bytes(code, detail)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": STATUS_OF_CODE[code],
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 # msgspec's messages, put into Chinese for the ``errors`` list and ``detail``.

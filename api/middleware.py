@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -11,6 +10,8 @@ from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import send_problem
 
 logger = logging.getLogger("deliberation.requests")
 
@@ -151,14 +152,11 @@ class RequestContextMiddleware:
 
         try:
             if "\x00" in scope["path"]:
-                await _send_problem(
-                    send_with_id, 400, "bad_request", "地址中包含无效字符（空字符）"
-                )
+                await send_problem(send_with_id, "bad_request", "地址中包含无效字符（空字符）")
                 return
             if _wants_json_body(scope) and _has_body(scope) and not is_json(scope):
-                await _send_problem(
+                await send_problem(
                     send_with_id,
-                    400,
                     "bad_request",
                     "请求体必须是 JSON（Content-Type: application/json）",
                 )
@@ -176,27 +174,3 @@ class RequestContextMiddleware:
                 status,
                 (time.perf_counter() - started) * 1000,
             )
-
-
-async def _send_problem(send: Any, status: int, code: str, detail: str) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "status": status,
-            "title": "请求格式错误",
-            "detail": detail,
-            "code": code,
-        },
-        ensure_ascii=False,
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

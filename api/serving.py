@@ -20,13 +20,12 @@ receiving every request").
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.errors import PROBLEM_JSON, STATUS_OF_CODE, TITLES
+from api.errors import PROBLEM_JSON, problem_bytes, send_problem
 from api.settings import ServeLimits
 
 logger = logging.getLogger("deliberation.serve")
@@ -46,43 +45,24 @@ SWEEP_EVERY_SECONDS = 0.5
 """How late a deadline may be kept (a quarter of the header deadline if that is less)."""
 
 
-def problem_body(code: str, detail: str) -> bytes:
-    """The problem details body of ``code`` (api/errors.py), as bytes."""
-    return json.dumps(
-        {
-            "type": "about:blank",
-            "status": STATUS_OF_CODE[code],
-            "title": TITLES[code],
-            "detail": detail,
-            "code": code,
-        },
-        ensure_ascii=False,
-    ).encode()
-
-
-REQUEST_TIMEOUT_BODY = problem_body(
+REQUEST_TIMEOUT_BODY = problem_bytes(
     "request_timeout", "请求未能在规定时间内发送完毕，连接已关闭。请检查网络后重试。"
 )
-SERVER_BUSY_BODY = problem_body("server_busy", "服务器当前连接数已满，请稍后再试。")
 SERVER_BUSY_RETRY_AFTER_SECONDS = 5
 
 
 async def server_busy(scope: Any, receive: Any, send: Any) -> None:
     """The answer to a request over the connection cap: 503 problem details, the
     connection closed after it."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(SERVER_BUSY_BODY)).encode()),
-                (b"retry-after", str(SERVER_BUSY_RETRY_AFTER_SECONDS).encode()),
-                (b"connection", b"close"),
-            ],
-        }
+    await send_problem(
+        send,
+        "server_busy",
+        "服务器当前连接数已满，请稍后再试。",
+        headers=(
+            (b"retry-after", str(SERVER_BUSY_RETRY_AFTER_SECONDS).encode()),
+            (b"connection", b"close"),
+        ),
     )
-    await send({"type": "http.response.body", "body": SERVER_BUSY_BODY, "more_body": False})
 
 
 class ReceiptDeadlineProtocol(HttpToolsProtocol):

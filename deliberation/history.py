@@ -183,20 +183,13 @@ async def history_before(
 ) -> tuple[list[SeenEvent], bool]:
     """At most ``limit`` of the events this person sees, newest first, older than the
     event ``before`` (its seq; None: from the newest), and whether there are more: the
-    topic page's timeline (docs/decisions.md "The topic page shows 50"). Read in
-    batches from the newest down, so a page costs the same on a long chain."""
-    found: list[SeenEvent] = []
-    below = before
-    batch = max(limit * 2, 100)
-    while len(found) <= limit:
-        query = _events(topic)
-        if below is not None:
-            query = query.where(TopicEvent.seq < below)
-        rows = await query.order_by(TopicEvent.seq, ascending=False).limit(batch)
-        if not rows:
-            break
-        found += await _seen(principal, topic, rows)
-        below = rows[-1]["seq"]
-        if len(rows) < batch:
-            break
-    return found[:limit], len(found) > limit
+    topic page's timeline (docs/decisions.md "The topic page shows 50"): ``history_page``'s
+    scan, newest first, so a page costs the same on a long chain."""
+    page = await scan(
+        lambda w: keyed(_events(topic), TopicEvent.seq, w, descending=True),
+        lambda row: int(row["seq"]),
+        lambda rows: _seen(principal, topic, rows),
+        lambda event: event.seq,
+        Window(limit=limit, after=before),
+    )
+    return page.items, page.next_after is not None

@@ -172,7 +172,7 @@ def _shown_where(view: str) -> Any:
     return Opinion.id < 0  # none
 
 
-def _readable_opinions(principal: Principal | None, topic: dict[str, Any]) -> Any:
+def readable_opinions(principal: Principal | None, topic: dict[str, Any]) -> Any:
     """The SQL for the opinions ``_opinions_shown`` keeps, so that a page reads the rows
     it shows and not the ones it would pass over (its check stays the last word)."""
     where = Opinion.topic == topic["id"]
@@ -192,7 +192,7 @@ def _readable_opinions(principal: Principal | None, topic: dict[str, Any]) -> An
 async def page_opinions(principal: Principal, topic_id: int, window: Window) -> Page[OpinionRead]:
     """A page of the opinions the caller may see (``opinions_seen``), by id."""
     topic = await visible_topic(principal, topic_id)
-    where = _readable_opinions(principal, topic)
+    where = readable_opinions(principal, topic)
     return await scan(
         lambda w: keyed(Opinion.select(*_OPINION_COLUMNS).where(where), Opinion.id, w),
         lambda row: int(row["id"]),
@@ -202,22 +202,25 @@ async def page_opinions(principal: Principal, topic_id: int, window: Window) -> 
     )
 
 
+def opinion_shown(
+    principal: Principal | None, topic: dict[str, Any], row: dict[str, Any]
+) -> OpinionRead | None:
+    """One opinion row as this reader sees it, or None: the author's name for a full
+    view, none for an anonymous one (answered opinions only) (docs/permissions.md)."""
+    view = view_of(principal, topic, "opinion", row["author"])
+    if view == "full":
+        return _opinion_read(row)
+    if view == "anonymous" and row["adoption"] is not None:
+        return _opinion_read(
+            {**row, "author": None, "author.display_name": "", "on_behalf_of": ""}, view
+        )
+    return None
+
+
 def _opinions_shown(
     principal: Principal | None, topic: dict[str, Any], rows: Sequence[dict[str, Any]]
 ) -> list[OpinionRead]:
-    seen = []
-    for row in rows:
-        view = view_of(principal, topic, "opinion", row["author"])
-        if view == "full":
-            seen.append(_opinion_read(row))
-        elif view == "anonymous" and row["adoption"] is not None:
-            seen.append(
-                _opinion_read(
-                    {**row, "author": None, "author.display_name": "", "on_behalf_of": ""},
-                    view,
-                )
-            )
-    return seen
+    return [o for o in (opinion_shown(principal, topic, r) for r in rows) if o is not None]
 
 
 async def answer_opinion(principal: Principal, opinion_id: int, data: OpinionAnswer) -> OpinionRead:

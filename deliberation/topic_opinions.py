@@ -16,7 +16,7 @@ from typing import Any, get_args
 
 from deliberation.errors import NotFound
 from deliberation.permissions import Subject, allowed
-from deliberation.records import _OPINION_COLUMNS, _opinion_read, view_of
+from deliberation.records import _OPINION_COLUMNS, opinion_shown, readable_opinions
 from deliberation.schemas import OpinionRead, Stance, TopicTallies
 from deliberation.security import Principal
 from deliberation.tables import Opinion
@@ -39,18 +39,6 @@ class OpinionPage:
     """The filter in force ('' for all)."""
 
 
-def _shown(principal: Principal | None, topic: dict[str, Any], row: dict[str, Any]) -> Any:
-    """One row as this reader sees it, or None (the rule of ``records.opinions_seen``)."""
-    view = view_of(principal, topic, "opinion", row["author"])
-    if view == "full":
-        return _opinion_read(row)
-    if view == "anonymous" and row["adoption"] is not None:
-        return _opinion_read(
-            {**row, "author": None, "author.display_name": "", "on_behalf_of": ""}, view
-        )
-    return None
-
-
 async def opinions_page(
     principal: Principal | None,
     topic: dict[str, Any],
@@ -61,19 +49,8 @@ async def opinions_page(
     """The newest ``limit`` opinions this reader sees (older than ``before``), narrowed
     to ``show`` (one of :data:`FILTERS`, or '' for all)."""
     show = show if show in FILTERS else ""
-    query = Opinion.select(*_OPINION_COLUMNS).where(Opinion.topic == topic["id"])
-    others = view_of(principal, topic, "opinion", None)
-    if others != "full":
-        own = view_of(principal, topic, "opinion", principal.id) if principal else "none"
-        may: Any = None
-        if others == "anonymous":
-            may = Opinion.adoption.is_not_null()
-        if principal is not None and own in ("full", "anonymous"):
-            mine = Opinion.author == principal.id
-            may = mine if may is None else may | mine
-        if may is None:
-            return OpinionPage([], None, show)
-        query = query.where(may)
+    # Only the rows this reader may see are read (records' rule), so a page is full.
+    query = Opinion.select(*_OPINION_COLUMNS).where(readable_opinions(principal, topic))
     if show == "unanswered":
         query = query.where(Opinion.adoption.is_null())
     elif show:
@@ -81,7 +58,7 @@ async def opinions_page(
     if before is not None:
         query = query.where(Opinion.id < before)
     rows = await query.order_by(Opinion.id, ascending=False).limit(limit + 1)
-    seen = [o for o in (_shown(principal, topic, r) for r in rows[:limit]) if o is not None]
+    seen = [o for o in (opinion_shown(principal, topic, r) for r in rows[:limit]) if o is not None]
     more = rows[limit - 1]["id"] if len(rows) > limit else None
     return OpinionPage(seen, more, show)
 
@@ -95,7 +72,7 @@ async def one_opinion(
         .where((Opinion.id == opinion_id) & (Opinion.topic == topic["id"]))
         .first()
     )
-    return None if row is None else _shown(principal, topic, row)
+    return None if row is None else opinion_shown(principal, topic, row)
 
 
 @dataclass(frozen=True)
